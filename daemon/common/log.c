@@ -1,0 +1,94 @@
+/* log.c: stderr (with journald level prefixes) or syslog. See log.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "log.h"
+
+static const char	*log_prog = "p2p";
+static int		 log_fg = 1;
+static int		 log_verbose;
+
+void
+log_init(const char *prog, int foreground, int verbosity)
+{
+	log_prog = prog;
+	log_fg = foreground;
+	log_verbose = verbosity;
+	if (!foreground)
+		openlog(prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_setverbose(int verbosity)
+{
+	log_verbose = verbosity;
+}
+
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
+static void
+vlog(int pri, const char *fmt, va_list ap, int with_errno)
+{
+	char msg[1024];
+	int saved = errno;
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (with_errno) {
+		n = strlen(msg);
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
+	}
+	if (log_fg)
+		fprintf(stderr, "<%d>%s: %s\n", pri, log_prog, msg);
+	else
+		syslog(pri, "%s", msg);
+	errno = saved;
+}
+
+#define LOG_BODY(pri, e) do {			\
+	va_list ap;				\
+	va_start(ap, fmt);			\
+	vlog((pri), fmt, ap, (e));		\
+	va_end(ap);				\
+} while (0)
+
+void log_warn(const char *fmt, ...) { LOG_BODY(LOG_WARNING, 1); }
+void log_warnx(const char *fmt, ...) { LOG_BODY(LOG_WARNING, 0); }
+
+void
+log_info(const char *fmt, ...)
+{
+	if (log_verbose >= 0)
+		LOG_BODY(LOG_INFO, 0);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	if (log_verbose > 0)
+		LOG_BODY(LOG_DEBUG, 0);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	LOG_BODY(LOG_CRIT, 1);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_CRIT, 0);
+	exit(1);
+}

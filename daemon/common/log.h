@@ -1,0 +1,27 @@
+/*
+ * log.h: the one logging module of every program.
+ *
+ * In the foreground (and under systemd, which reads stderr) messages go to
+ * stderr with sd-daemon level prefixes ("<3>", "<4>", "<6>", "<7>") so journald
+ * keeps the levels; otherwise to syslog. log_warn() appends strerror(errno).
+ * Messages name what and where: start them with __func__ where the place
+ * matters. fatal()/fatalx() log and exit(1).
+ */
+#ifndef P2P_LOG_H
+#define P2P_LOG_H
+
+#include <stdarg.h>
+
+void	log_init(const char *prog, int foreground, int verbosity);
+void	log_setverbose(int verbosity);
+int	log_getverbose(void);
+void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif /* P2P_LOG_H */

@@ -1,0 +1,1 @@
+# codec: see daemon/core/local.mk

@@ -1,0 +1,1 @@
+# crypto: see daemon/core/local.mk

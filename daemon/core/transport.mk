@@ -1,0 +1,1 @@
+# transport: see daemon/core/local.mk
