@@ -1,0 +1,90 @@
+#!/bin/sh
+# The p2pd demo: installs missing build dependencies, builds, starts a
+# rendezvous server and two agents (alice and bob) on loopback in a temporary
+# directory, connects them, exchanges messages both ways, shows the session
+# with `p2pctl peers`, and cleans up.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sh contrib/deps.sh
+
+b="$top/build-demo"
+if [ ! -x "$b/p2pd" ]; then
+	echo "== building (in $(basename "$b")/)"
+	[ -x configure ] || autoreconf -fi >/dev/null
+	mkdir -p "$b"
+	(cd "$b" && "$top/configure" -q && make -j"$(nproc)" >/dev/null)
+fi
+
+T=$(mktemp -d)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+ctl() { n=$1; shift; "$b/p2pctl" -s "$T/$n/sock" "$@"; }
+
+head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/secret"
+chmod 600 "$T/secret"
+mkdir -p "$T/srv" "$T/alice" "$T/bob"
+
+say "p2p-server -f --listen 127.0.0.1:0 --secret-file secret --state-dir srv"
+"$b/p2p-server" -f --listen 127.0.0.1:0 --secret-file "$T/secret" --state-dir "$T/srv" \
+    2>"$T/server.log" &
+PIDS="$PIDS $!"
+i=0; while [ ! -s "$T/srv/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+port=$(cat "$T/srv/port")
+echo "server listening on 127.0.0.1:$port (udp and tcp)"
+
+for n in alice bob; do
+	say "p2p-server token --secret-file secret --peer $n --group demo"
+	"$b/p2p-server" token --secret-file "$T/secret" --peer $n --group demo > "$T/$n/token"
+	cut -c1-60 "$T/$n/token" | sed 's/$/.../'
+	say "p2pd -f --server 127.0.0.1:$port --token-file $n/token --socket $n/sock --state-dir $n"
+	"$b/p2pd" -f --server "127.0.0.1:$port" --token-file "$T/$n/token" \
+	    --socket "$T/$n/sock" --state-dir "$T/$n" 2>"$T/$n.log" &
+	PIDS="$PIDS $!"
+done
+for n in alice bob; do
+	i=0
+	until ctl $n --json status 2>/dev/null | grep -q '"registered"'; do
+		i=$((i + 1)); [ $i -lt 100 ] || { echo "$n did not register"; cat "$T/$n.log"; exit 1; }
+		sleep 0.1
+	done
+done
+
+say "p2pctl -s alice/sock status"
+ctl alice status
+say "p2pctl -s alice/sock connect bob"
+ctl alice connect bob --timeout 10
+say "p2pctl -s alice/sock send bob 'hello bob, this is alice'"
+ctl alice send bob "hello bob, this is alice"
+say "p2pctl -s alice/sock send bob --service chat 'messages wait in the inbox until read'"
+ctl alice send bob --service chat "messages wait in the inbox until read"
+say "p2pctl -s bob/sock recv --timeout 5"
+ctl bob recv --timeout 5
+say "p2pctl -s bob/sock --json recv --service chat --timeout 5"
+ctl bob --json recv --service chat --timeout 5
+say "p2pctl -s bob/sock send --sync alice 'hi alice, bob here'"
+ctl bob send --sync alice "hi alice, bob here"
+say "p2pctl -s alice/sock recv --timeout 5"
+ctl alice recv --timeout 5
+say "p2pctl -s alice/sock ping bob -c 3"
+ctl alice ping bob -c 3
+say "echo 'a byte stream' | p2pctl pipe (alice -> bob)"
+ctl bob pipe alice --name demo --timeout 10 </dev/null > "$T/piped" &
+pp=$!
+echo "a byte stream, end to end encrypted" | ctl alice pipe bob --name demo --timeout 10 > /dev/null
+wait $pp
+cat "$T/piped"
+say "p2pctl -s alice/sock peers"
+ctl alice peers
+say "p2pctl -s alice/sock --json peers"
+ctl alice --json peers
+echo
+echo "demo finished: the server introduced alice and bob, who exchanged encrypted messages directly."

@@ -1,0 +1,94 @@
+# Shared helpers for the integration tests (sourced, not run).
+# Every test works in its own temporary directory, binds only loopback port 0,
+# and kills what it started on exit.
+
+: "${top_builddir:=.}"
+: "${top_srcdir:=.}"
+P2PD="$top_builddir/p2pd"
+P2P_SERVER="$top_builddir/p2p-server"
+P2PCTL="$top_builddir/p2pctl"
+T=$(mktemp -d "${TMPDIR:-/tmp}/p2ptest.XXXXXX")
+PIDS=""
+# Sanitizer builds are slower: tests scale their sizes with this.
+if [ -n "${P2P_SANITIZERS:-}" ]; then SAN=1; else SAN=0; fi
+
+cleanup() {
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+	for p in $PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- $f (last 30 lines)" >&2
+		tail -n 30 "$f" >&2
+	done
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# wait_for SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
+wait_for() {
+	_n=$(( $1 * 10 )); shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# start_server [EXTRA ARGS...]: sets SERVER_PORT.
+start_server() {
+	mkdir -p "$T/srv"
+	[ -f "$T/secret" ] || { head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/secret"; chmod 600 "$T/secret"; }
+	"$P2P_SERVER" -f -v --listen 127.0.0.1:0 --secret-file "$T/secret" \
+	    --state-dir "$T/srv" "$@" >"$T/server.log" 2>&1 &
+	SERVER_PID=$!
+	PIDS="$PIDS $SERVER_PID"
+	wait_for 10 test -s "$T/srv/port" || fail "server did not start"
+	SERVER_PORT=$(cat "$T/srv/port")
+}
+
+# mint PEER [GROUP...]: prints a token.
+mint() {
+	_peer=$1; shift
+	_args=""
+	for g in "$@"; do _args="$_args --group $g"; done
+	# shellcheck disable=SC2086
+	"$P2P_SERVER" token --secret-file "$T/secret" --peer "$_peer" $_args
+}
+
+# start_agent NAME [GROUP...]: agent NAME with socket $T/NAME/sock; sets NAME_PID.
+start_agent() {
+	_name=$1; shift
+	mkdir -p "$T/$_name"
+	mint "$_name" "$@" > "$T/$_name/token" || fail "minting a token for $_name"
+	"$P2PD" -f -v --server "127.0.0.1:$SERVER_PORT" --token-file "$T/$_name/token" \
+	    --socket "$T/$_name/sock" --state-dir "$T/$_name" >"$T/$_name.log" 2>&1 &
+	eval "${_name}_PID=$!"
+	PIDS="$PIDS $!"
+}
+
+ctl() {	# ctl NAME ARGS...: p2pctl against agent NAME
+	_name=$1; shift
+	"$P2PCTL" -s "$T/$_name/sock" "$@"
+}
+
+registered() {
+	ctl "$1" --json status 2>/dev/null | grep -q '"server_state": *"registered"'
+}
+
+wait_registered() {
+	for a in "$@"; do
+		wait_for 15 registered "$a" || fail "agent $a did not register"
+	done
+}
