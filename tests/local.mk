@@ -5,6 +5,12 @@ if SANITIZERS
 AM_TESTS_ENVIRONMENT += P2P_SANITIZERS=1; export P2P_SANITIZERS;
 endif
 
-INTEGRATION_TESTS =
+INTEGRATION_TESTS = tests/integration/basic.sh tests/integration/flood.sh \
+	tests/integration/pipe.sh tests/integration/badinput.sh tests/integration/wirecheck.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
+
+check_PROGRAMS += tests/integration/p2ptest
+tests_integration_p2ptest_SOURCES = tests/integration/p2ptest.c
+tests_integration_p2ptest_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_integration_p2ptest_LDADD = $(SODIUM_LIBS)

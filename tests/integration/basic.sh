@@ -1,0 +1,90 @@
+#!/bin/sh
+# Two agents register, connect and exchange messages through p2pctl; the
+# user-visible behaviour of status, peers, send, recv and exit codes.
+. "$top_srcdir/tests/integration/lib.sh"
+
+start_server
+start_agent alice g1
+start_agent bob g1
+wait_registered alice bob
+
+st=$(ctl alice --json status) || fail "status"
+echo "$st" | grep -q '"peer_id": *"alice"' || fail "status has no peer_id alice: $st"
+echo "$st" | grep -q '"public_addr": *"127.0.0.1:[0-9]*"' || fail "status has no public_addr: $st"
+echo "$st" | grep -q '"packets_in"' || fail "status has no counters: $st"
+ctl alice status --json >/dev/null || fail "--json after the subcommand"
+
+# Messages sent before anyone reads wait in the inbox, in order; recv takes
+# exactly N and leaves the rest.
+ctl alice send bob "first" || fail "send first"
+ctl alice send bob "second" || fail "send second"
+ctl alice send bob --service other "on another service" || fail "send other"
+ctl alice send --sync bob "third" || fail "send --sync"
+[ "$(ctl bob recv --timeout 5)" = "first" ] || fail "recv 1"
+[ "$(ctl bob recv --count 2 --timeout 5)" = "$(printf 'second\nthird')" ] || fail "recv 2"
+[ "$(ctl bob recv --service other --timeout 5)" = "on another service" ] || fail "recv other service"
+
+# Nothing left: recv times out with status 1.
+ctl bob recv --timeout 1 >/dev/null 2>&1
+[ $? -eq 1 ] || fail "recv on an empty inbox did not exit 1 on timeout"
+
+# JSON output; binary data is base64.
+ctl bob send alice "héllo" || fail "send utf-8"
+printf '\377\376\000binary' | ctl bob send alice - || fail "send stdin"
+j=$(ctl alice --json recv --count 2 --timeout 5) || fail "json recv"
+echo "$j" | head -1 | grep -q '"from": *"bob"' || fail "json recv from: $j"
+echo "$j" | head -1 | grep -q '"data": *"héllo"' || fail "json recv data: $j"
+echo "$j" | tail -1 | grep -q '"encoding": *"base64"' || fail "binary data not base64: $j"
+echo "$j" | tail -1 | grep -q '"data": *"//4AYmluYXJ5"' || fail "base64 data wrong: $j"
+
+# The session shows in peers.
+p=$(ctl alice --json peers) || fail "peers"
+echo "$p" | grep -q '"peer_id": *"bob"' || fail "peers lacks bob: $p"
+echo "$p" | grep -q '"path": *"direct"' || fail "path is not direct: $p"
+echo "$p" | grep -q '"rtt_ms"' || fail "peers lacks rtt_ms: $p"
+ctl alice ping bob -c 2 >/dev/null || fail "ping"
+
+# One reader per service.
+ctl bob recv --service held --timeout 10 >/dev/null 2>&1 &
+holder=$!
+sleep 0.5
+err=$(ctl bob recv --service held --timeout 1 2>&1)
+[ $? -eq 1 ] || fail "a second reader of a service was not refused"
+echo "$err" | grep -qi "held" || fail "refusal does not name the holder: $err"
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
+
+# Errors: unknown peer, policy, usage, agent not running.
+err=$(ctl alice connect carol --timeout 5 2>&1)
+[ $? -eq 1 ] || fail "connect to an unknown peer did not exit 1"
+echo "$err" | grep -q "carol is not registered" || fail "unknown peer message: $err"
+start_agent eve g2
+wait_registered eve
+err=$(ctl alice connect eve --timeout 5 2>&1)
+[ $? -eq 1 ] || fail "connect across groups was not refused"
+echo "$err" | grep -qi "group" || fail "policy refusal does not say why: $err"
+ctl alice frobnicate >/dev/null 2>&1
+[ $? -eq 2 ] || fail "unknown subcommand did not exit 2"
+ctl alice recv --count nope >/dev/null 2>&1
+[ $? -eq 2 ] || fail "bad --count did not exit 2"
+"$P2PCTL" -s "$T/nonexistent.sock" status >/dev/null 2>&1
+[ $? -eq 3 ] || fail "status without an agent did not exit 3"
+
+# Events: disconnect is reported to both sides.
+ctl bob --json events > "$T/events.out" 2>&1 &
+ev=$!
+sleep 0.5
+ctl alice disconnect bob || fail "disconnect"
+wait_for 5 grep -q '"event": *"peer_state"' "$T/events.out" || fail "no peer_state event: $(cat "$T/events.out")"
+grep '"peer_id": *"alice"' "$T/events.out" | grep -q closed || fail "no closed event for alice: $(cat "$T/events.out")"
+kill $ev 2>/dev/null; wait $ev 2>/dev/null
+
+# After a disconnect, send opens a new session.
+ctl alice send bob "again" || fail "send after disconnect"
+[ "$(ctl bob recv --timeout 5)" = "again" ] || fail "recv after reconnect"
+
+# Clean shutdown.
+kill -TERM "$alice_PID"; wait "$alice_PID"; r=$?
+[ $r -eq 0 ] || fail "p2pd exited $r on SIGTERM"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; r=$?
+[ $r -eq 0 ] || fail "p2p-server exited $r on SIGTERM"
+echo "basic: ok"

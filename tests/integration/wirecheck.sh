@@ -1,0 +1,31 @@
+#!/bin/sh
+# A message's bytes never appear in plaintext on the wire (loopback capture).
+. "$top_srcdir/tests/integration/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "needs root to capture on loopback"
+command -v tcpdump >/dev/null 2>&1 || skip "tcpdump is not installed (apt-get install tcpdump)"
+
+start_server
+start_agent alice g
+start_agent bob g
+wait_registered alice bob
+tcpdump -i lo -U -s 0 -w "$T/cap.pcap" udp >"$T/tcpdump.log" 2>&1 &
+TD=$!
+PIDS="$PIDS $TD"
+wait_for 5 grep -q "listening" "$T/tcpdump.log" || fail "tcpdump did not start"
+secret_msg="PLAINTEXT-CANARY-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+ctl alice send bob "$secret_msg" || fail "send"
+[ "$(ctl bob recv --timeout 5)" = "$secret_msg" ] || fail "recv"
+ctl bob send alice "$secret_msg" || fail "send back"
+[ "$(ctl alice recv --timeout 5)" = "$secret_msg" ] || fail "recv back"
+sleep 0.5
+kill -INT $TD; wait $TD 2>/dev/null
+size=$(wc -c < "$T/cap.pcap")
+[ "$size" -gt 2000 ] || fail "capture is suspiciously small ($size bytes): nothing was seen"
+if grep -a -q "$secret_msg" "$T/cap.pcap"; then
+	fail "the message appears in plaintext on the wire"
+fi
+# The canary is found when it is sent in the clear (the check can fail).
+printf '%s' "$secret_msg" > "$T/canary"
+grep -a -q "$secret_msg" "$T/canary" || fail "self-check of the search failed"
+echo "wirecheck: $size bytes captured, message not in plaintext"
