@@ -1,1 +1,43 @@
-# crypto: see daemon/core/local.mk
+# crypto: AEAD, replay window, Noise, secure channel, peer handshake.
+# Included from daemon/core/local.mk.
+noinst_LTLIBRARIES += libp2pcrypto.la
+libp2pcrypto_la_SOURCES = \
+	daemon/core/aead.c daemon/core/aead.h \
+	daemon/core/replay.c daemon/core/replay.h \
+	daemon/core/noise.c daemon/core/noise.h \
+	daemon/core/chan.c daemon/core/chan.h \
+	daemon/core/hs.c daemon/core/hs.h
+libp2pcrypto_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+libp2pcrypto_la_LIBADD = $(SODIUM_LIBS)
+libp2pcore_la_LIBADD += libp2pcrypto.la
+
+CRYPTO_TEST_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRITERION_CFLAGS)
+CRYPTO_TEST_LIBS = libp2pcrypto.la $(SODIUM_LIBS) $(CRITERION_LIBS)
+
+check_PROGRAMS += tests/unit/test_aead tests/unit/test_replay \
+	tests/unit/test_noise tests/unit/test_chan tests/unit/test_hs
+TESTS += tests/unit/test_aead tests/unit/test_replay \
+	tests/unit/test_noise tests/unit/test_chan tests/unit/test_hs
+
+tests_unit_test_aead_SOURCES = tests/unit/test_aead.c
+tests_unit_test_aead_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_aead_LDADD = $(CRYPTO_TEST_LIBS)
+
+tests_unit_test_replay_SOURCES = tests/unit/test_replay.c
+tests_unit_test_replay_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_replay_LDADD = $(CRYPTO_TEST_LIBS)
+
+tests_unit_test_noise_SOURCES = tests/unit/test_noise.c
+tests_unit_test_noise_CFLAGS = $(CRYPTO_TEST_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_noise_LDADD = $(CRYPTO_TEST_LIBS) $(JSONC_LIBS)
+
+tests_unit_test_chan_SOURCES = tests/unit/test_chan.c
+tests_unit_test_chan_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_chan_LDADD = $(CRYPTO_TEST_LIBS)
+
+tests_unit_test_hs_SOURCES = tests/unit/test_hs.c
+tests_unit_test_hs_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_hs_LDADD = $(CRYPTO_TEST_LIBS)
+
+# tests/fuzz (fuzz_chan, fuzz_hs and their corpora) ships whole: tests/local.mk.
+EXTRA_DIST += tests/unit/vectors/noise-ik-xx.json

@@ -1,0 +1,118 @@
+/*
+ * hs.h: the p2pd peer handshake (PROTOCOL.md §2.3).
+ *
+ * Noise_IK_25519_{ChaChaPoly|AESGCM}_BLAKE2b with prologue "p2pd/1"; the
+ * static keys are the X25519 forms of the agents' Ed25519 identity keys.
+ *
+ *   HS_INIT = 0x53, 1, cipher, 0, sender_index u32, Noise message 1
+ *             message 1 payload: TAI64N timestamp[12] || id_len u8 || peer id
+ *   HS_RESP = 0x54, 1, 0, 0, sender_index u32, receiver_index u32,
+ *             Noise message 2 (empty payload)
+ *
+ * Initiator: hs_initiate() builds HS_INIT; hs_finish() consumes HS_RESP and
+ * gives the session keys. Responder: hs_read_init() authenticates HS_INIT
+ * and hands back who it claims to be (struct hs_init_info) so the caller
+ * can check that the static key was introduced by the server and that the
+ * timestamp is greater than the last one accepted from that key (memcmp on
+ * the 12 bytes orders them); only then hs_respond() builds HS_RESP.
+ *
+ * A cipher that !aead_available() is refused on both sides. Every function
+ * returns 0 or -1 and fails on any malformed, truncated, tampered or
+ * out-of-turn input. After a failure the struct hs is wiped and can only be
+ * initialised again, except hs_finish: the responder's index travels in
+ * clear, so a forged HS_RESP must not abort the handshake; a failed
+ * hs_finish leaves the hs waiting for the real answer (the caller's
+ * retransmit timer bounds that). Secrets are wiped once the result is
+ * handed out; the
+ * caller wipes struct hs_result after chan_init(). now_unix_ns is the wall
+ * clock (the core reads no clocks).
+ */
+#ifndef P2P_HS_H
+#define P2P_HS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aead.h"
+#include "noise.h"
+
+#define HS_TYPE_INIT		0x53
+#define HS_TYPE_RESP		0x54
+#define HS_VERSION		1
+#define HS_PROLOGUE		"p2pd/1"
+#define HS_TAI64N_LEN		12
+#define HS_PEER_ID_MAX		64
+/* 8-byte header, e, encrypted s, encrypted payload (timestamp, id). */
+#define HS_INIT_MIN		(8 + 32 + 48 + HS_TAI64N_LEN + 1 + 1 + 16)
+#define HS_INIT_MAX		(HS_INIT_MIN - 1 + HS_PEER_ID_MAX)
+#define HS_RESP_LEN		(12 + 32 + 16)
+
+struct hs_identity {
+	uint8_t	ed_pk[32];
+	uint8_t	ed_sk[64];
+	uint8_t	x_pk[32];
+	uint8_t	x_sk[32];
+};
+
+struct hs_result {
+	enum aead_cipher	cipher;
+	uint8_t			tx[32];
+	uint8_t			rx[32];
+	uint32_t		local_index;
+	uint32_t		remote_index;
+	uint8_t			hash[64];	/* Noise handshake hash */
+};
+
+struct hs_init_info {
+	uint8_t			peer_x_pk[32];	/* initiator's X25519 static */
+	uint8_t			timestamp[HS_TAI64N_LEN];
+	char			peer_id[HS_PEER_ID_MAX + 1];
+	uint32_t		sender_index;
+	enum aead_cipher	cipher;
+};
+
+enum hs_state {
+	HS_NONE = 0,
+	HS_INIT_SENT,		/* initiator, waiting for HS_RESP */
+	HS_INIT_READ,		/* responder, may answer */
+	HS_DONE
+};
+
+struct hs {
+	struct noise_hs		noise;
+	enum hs_state		state;
+	enum aead_cipher	cipher;
+	uint32_t		local_index;
+	uint32_t		remote_index;
+};
+
+int	hs_identity_from_ed25519(struct hs_identity *, const uint8_t ed_sk[64])
+	    __attribute__((warn_unused_result));
+void	hs_identity_wipe(struct hs_identity *);
+/* X25519 form of an Ed25519 public key; -1 for an invalid key. */
+int	hs_x25519_pk(uint8_t x_pk[32], const uint8_t ed_pk[32])
+	    __attribute__((warn_unused_result));
+/* TAI64N label (PROTOCOL.md §2.3) of a wall-clock time. */
+void	hs_tai64n(uint8_t out[HS_TAI64N_LEN], uint64_t now_unix_ns);
+
+int	hs_initiate(struct hs *, const struct hs_identity *self,
+	    const uint8_t peer_ed_pk[32], enum aead_cipher, uint32_t local_index,
+	    const char *self_peer_id, uint64_t now_unix_ns, uint8_t *out,
+	    size_t cap, size_t *outlen) __attribute__((warn_unused_result));
+int	hs_finish(struct hs *, const uint8_t *pkt, size_t len,
+	    struct hs_result *) __attribute__((warn_unused_result));
+
+int	hs_read_init(struct hs *, const struct hs_identity *self,
+	    const uint8_t *pkt, size_t len, struct hs_init_info *)
+	    __attribute__((warn_unused_result));
+int	hs_respond(struct hs *, uint32_t local_index, uint8_t *out, size_t cap,
+	    size_t *outlen, struct hs_result *)
+	    __attribute__((warn_unused_result));
+
+void	hs_wipe(struct hs *);
+/* receiver_index of an HS_RESP packet (to find the hs); 0 if too short. */
+uint32_t hs_resp_receiver_index(const uint8_t *pkt, size_t len);
+/* sender_index of an HS_INIT packet; 0 if too short. */
+uint32_t hs_init_sender_index(const uint8_t *pkt, size_t len);
+
+#endif /* P2P_HS_H */

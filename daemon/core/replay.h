@@ -1,0 +1,33 @@
+/*
+ * replay.h: anti-replay window for 64-bit packet counters (RFC 6479).
+ *
+ * A ring of 64-bit words (8192 bits) of which one word is always being
+ * recycled, so the window reliably covers REPLAY_WINDOW = 8128 counters
+ * below the greatest seen, as in WireGuard. Counters older than that are
+ * rejected. Counter UINT64_MAX is never valid (Noise reserves it).
+ *
+ * The check and the update are separate on purpose: check before spending
+ * work, verify the AEAD tag, and only then update, so a forged packet never
+ * moves the window.
+ */
+#ifndef P2P_REPLAY_H
+#define P2P_REPLAY_H
+
+#include <stdint.h>
+
+#define REPLAY_BITS	8192
+#define REPLAY_WORDS	(REPLAY_BITS / 64)
+#define REPLAY_WINDOW	(REPLAY_BITS - 64)	/* 8128 */
+
+struct replay {
+	uint64_t	top;	/* greatest counter seen + 1; 0: none yet */
+	uint64_t	ring[REPLAY_WORDS];
+};
+
+void	replay_init(struct replay *);
+/* 0 if counter is fresh, -1 if replayed or too old. No state change. */
+int	replay_check(const struct replay *, uint64_t counter);
+/* Record counter as seen; only after its packet's tag verified. */
+void	replay_update(struct replay *, uint64_t counter);
+
+#endif /* P2P_REPLAY_H */
