@@ -6,7 +6,8 @@ AM_TESTS_ENVIRONMENT += P2P_SANITIZERS=1; export P2P_SANITIZERS;
 endif
 
 INTEGRATION_TESTS = tests/integration/basic.sh tests/integration/flood.sh \
-	tests/integration/pipe.sh tests/integration/badinput.sh tests/integration/wirecheck.sh
+	tests/integration/pipe.sh tests/integration/badinput.sh tests/integration/wirecheck.sh \
+	tests/integration/server_basic.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 

@@ -1,3 +1,23 @@
+# Shared by both daemons: log, conf, addr, secret.
 noinst_LTLIBRARIES += libp2pcommon.la
-libp2pcommon_la_SOURCES = daemon/common/log.c daemon/common/log.h daemon/common/conf.h
-libp2pcommon_la_CFLAGS = $(AM_CFLAGS)
+libp2pcommon_la_SOURCES = daemon/common/log.c daemon/common/log.h \
+	daemon/common/conf.c daemon/common/conf.h \
+	daemon/common/addr.c daemon/common/addr.h \
+	daemon/common/secret.c daemon/common/secret.h
+nodist_libp2pcommon_la_SOURCES = proto/server.pb-c.h
+libp2pcommon_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
+libp2pcommon_la_LIBADD = $(SODIUM_LIBS)
+
+# libp2pcommon uses token_secret_parse (core) and the generated protos.
+COMMON_TEST_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS) $(CRITERION_CFLAGS)
+COMMON_TEST_LIBS = libp2pcommon.la libp2pcore.la libp2pproto.la $(SODIUM_LIBS) \
+	$(PROTOBUFC_LIBS) $(CRITERION_LIBS)
+
+check_PROGRAMS += tests/unit/test_conf tests/unit/test_addr
+TESTS += tests/unit/test_conf tests/unit/test_addr
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
+tests_unit_test_conf_CFLAGS = $(COMMON_TEST_CFLAGS)
+tests_unit_test_conf_LDADD = $(COMMON_TEST_LIBS)
+tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
+tests_unit_test_addr_CFLAGS = $(COMMON_TEST_CFLAGS)
+tests_unit_test_addr_LDADD = $(COMMON_TEST_LIBS)

@@ -1,1 +1,35 @@
-# daemon/server rules
+# p2p-server: the rendezvous server (STUN, registration, signalling).
+sbin_PROGRAMS += p2p-server
+p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
+	daemon/server/srv_token.c \
+	daemon/server/srv_udp.c daemon/server/srv_tcp.c \
+	daemon/server/srv_reg.c daemon/server/srv_ctrl.c \
+	daemon/server/srv_signal.c \
+	daemon/server/state.h daemon/server/state_mem.c
+p2p_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) \
+	$(PROTOBUFC_CFLAGS) $(JSONC_CFLAGS)
+p2p_server_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la \
+	$(LIBEVENT_LIBS) $(SODIUM_LIBS) $(PROTOBUFC_LIBS) $(JSONC_LIBS)
+
+check_PROGRAMS += tests/unit/test_state tests/unit/test_srv_secret
+TESTS += tests/unit/test_state tests/unit/test_srv_secret
+tests_unit_test_state_SOURCES = tests/unit/test_state.c \
+	daemon/server/state_mem.c daemon/server/state.h
+tests_unit_test_state_CFLAGS = $(COMMON_TEST_CFLAGS) -I$(top_srcdir)/daemon/server
+tests_unit_test_state_LDADD = $(COMMON_TEST_LIBS)
+tests_unit_test_srv_secret_SOURCES = tests/unit/test_srv_secret.c
+tests_unit_test_srv_secret_CFLAGS = $(COMMON_TEST_CFLAGS)
+tests_unit_test_srv_secret_LDADD = $(COMMON_TEST_LIBS)
+
+# Integration test (registered by tests/local.mk) and its helper.
+check_PROGRAMS += tests/integration/udpjunk
+tests_integration_udpjunk_SOURCES = tests/integration/udpjunk.c
+
+EXTRA_DIST += tests/integration/server_basic.sh \
+	tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_conf.sources \
+	tests/fuzz/corpus/conf
+check_PROGRAMS += tests/integration/srvclient
+tests_integration_srvclient_SOURCES = tests/integration/srvclient.c
+tests_integration_srvclient_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
+tests_integration_srvclient_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)

@@ -1,0 +1,76 @@
+/* secret.c: load the token secret from a private file. See secret.h. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "secret.h"
+#include "token.h"
+
+/* Whitespace after the secret is allowed, so read a little more than the cap. */
+#define SECRET_FILE_MAX	(SECRET_MAX + 4096)
+
+int
+secret_load(const char *path, uint8_t *key, size_t *keylen, char *err,
+    size_t errlen)
+{
+	uint8_t buf[SECRET_FILE_MAX + 1];
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(err, errlen, "secret file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "secret file %s is not a regular file",
+		    path);
+		goto out;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen, "secret file %s is readable by others "
+		    "(mode %04o): chmod 600 %s", path,
+		    (unsigned)(st.st_mode & 07777), path);
+		goto out;
+	}
+	while (len < sizeof(buf)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "secret file %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > SECRET_FILE_MAX) {
+		snprintf(err, errlen, "secret file %s is too large (a secret "
+		    "is 32 to %d bytes)", path, TOKEN_SECRET_MAX);
+		goto out;
+	}
+	if (token_secret_parse(buf, len, key, keylen, err, errlen) == -1) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(err, errlen, "secret file %s: %s", path, msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	sodium_memzero(buf, sizeof(buf));
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,187 @@
+/*
+ * server.h: p2p-server's internals, shared by its files (not a library API).
+ *
+ * One struct srv holds everything: the libevent base, the UDP socket and the
+ * TCP listener on the same port number, the shared state (state.h), the
+ * node-local tables (pending registrations and sessions, by id) and the
+ * counters. Every packet, from UDP or from a TCP connection, enters through
+ * srv_packet(); every reply leaves through srv_send(), which frames it for
+ * TCP when the packet came over TCP. Time is read in one place (srv_now_us,
+ * srv_now_unix) and handed down to core code as parameters.
+ */
+#ifndef P2P_SERVER_H
+#define P2P_SERVER_H
+
+#include <sys/socket.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "chan.h"
+#include "conf.h"
+#include "secret.h"
+#include "server.pb-c.h"
+#include "state.h"
+
+#define SRV_PENDING_MAX		4096
+#define SRV_PENDING_US		(10 * 1000000ULL)
+#define SRV_PUSH_MAX		32	/* unacknowledged pushes per session */
+#define SRV_PUSH_TRIES		5
+#define SRV_PUSH_RTO_US		250000ULL
+#define SRV_PKT_MAX		2048	/* largest datagram read or sent */
+#define SRV_MAX_PEERS		100000
+#define SRV_TCP_CONNS_MAX	1024
+
+enum srv_policy {
+	SRV_POLICY_GROUPS,
+	SRV_POLICY_OPEN
+};
+
+/* Options, filled by conf_load() from server.c's table. */
+struct srv_conf {
+	char			*listen;
+	char			*secret_file;
+	char			*state_dir;
+	char			*policy;
+	long			 keepalive_s;
+	long			 expire_s;
+	int			 foreground;
+	int			 verbose;
+	int			 help;
+};
+
+/* For logs now and for /metrics later. */
+struct srv_counters {
+	uint64_t	rx_packets;
+	uint64_t	rx_bytes;
+	uint64_t	tx_packets;
+	uint64_t	stun_requests;
+	uint64_t	stun_replies;
+	uint64_t	dropped_malformed;	/* junk, bad STUN, bad packets */
+	uint64_t	dropped_version;
+	uint64_t	ctrl_auth_fail;		/* tag, replay */
+	uint64_t	unknown_reg;
+	uint64_t	hellos;
+	uint64_t	pending_full;
+	uint64_t	registrations;
+	uint64_t	reg_refused;
+	uint64_t	expired;
+	uint64_t	introductions;
+	uint64_t	push_retrans;
+	uint64_t	push_lost;
+	uint64_t	tcp_accepted;
+	uint64_t	tcp_refused;
+};
+
+struct srv_tcp;
+
+/* A REG_HELLO answered, waiting for its Register (10 s). */
+struct srv_pending {
+	uint32_t		 id;
+	uint8_t			 server_pk[32];
+	uint8_t			 server_sk[32];
+	uint8_t			 client_pk[32];
+	uint8_t			 challenge[32];
+	uint64_t		 created_us;
+	uint32_t		 reg_id;	/* set once registered */
+	struct chan		 chan;
+	struct srv_pending	*next;
+};
+
+struct srv_push {
+	uint32_t		 seq;
+	uint8_t			*pt;		/* packed ServerMsg */
+	size_t			 len;
+	int			 tries;
+	uint64_t		 next_us;
+	uint64_t		 rto_us;
+};
+
+/* Node-local side of one registration. */
+struct srv_sess {
+	uint32_t		 reg_id;
+	char			 peer_id[P2P_NAME_MAX + 1];
+	struct chan		 chan;
+	struct sockaddr_storage	 addr;		/* latest source address */
+	struct srv_tcp		*tcp;		/* NULL: UDP */
+	uint32_t		 next_push_seq;
+	struct srv_push		 push[SRV_PUSH_MAX];
+	unsigned		 npush;
+	struct event		*push_ev;
+	struct srv		*srv;
+	struct srv_sess		*next;
+};
+
+#define SRV_BUCKETS	1024
+
+struct srv {
+	struct event_base	*base;
+	struct srv_conf		 conf;
+	enum srv_policy		 policy;
+	int			 udp_fd;
+	struct evconnlistener	*listener;
+	struct event		*udp_ev;
+	struct event		*tick_ev;
+	unsigned		 ticks;		/* seconds, for periodic logs */
+	struct event		*sig_ev[2];
+	struct state		*state;
+	uint8_t			 secret[SECRET_MAX];
+	size_t			 secret_len;
+	struct sockaddr_storage	 bound;
+	struct srv_pending	*pending[SRV_BUCKETS];
+	size_t			 npending;
+	struct srv_sess		*sess[SRV_BUCKETS];
+	size_t			 nsess;
+	struct srv_tcp		*tcp_list;
+	size_t			 ntcp;
+	struct srv_counters	 cnt;
+};
+
+uint64_t	srv_now_us(void);
+uint64_t	srv_now_unix(void);
+
+/* srv_udp.c */
+int	srv_udp_bind(struct srv *, const struct sockaddr *, socklen_t);
+int	srv_udp_start(struct srv *);
+void	srv_udp_stop(struct srv *);
+/* Send pkt to `to`, over tcp when tcp is not NULL. */
+void	srv_send(struct srv *, const struct sockaddr *to, struct srv_tcp *tcp,
+	    const uint8_t *pkt, size_t len);
+
+/* srv_tcp.c */
+int	srv_tcp_listen(struct srv *, const struct sockaddr *, socklen_t);
+void	srv_tcp_stop(struct srv *);
+void	srv_tcp_set_reg(struct srv_tcp *, uint32_t reg_id);
+uint32_t srv_tcp_get_reg(struct srv_tcp *);
+/* Queue one framed packet (u16 length || packet); drops when over the cap. */
+void	srv_tcp_write(struct srv_tcp *, const uint8_t *pkt, size_t len);
+
+/* srv_reg.c: classification, REG_HELLO, Register, the id tables. */
+void	srv_packet(struct srv *, const uint8_t *pkt, size_t len,
+	    const struct sockaddr *from, struct srv_tcp *tcp);
+struct srv_sess *srv_sess_find(struct srv *, uint32_t reg_id);
+void	srv_sess_drop(struct srv *, uint32_t reg_id);
+void	srv_reg_tick(struct srv *, uint64_t now_us);
+void	srv_reg_free(struct srv *);
+
+/* srv_ctrl.c: CTRL packets of established sessions. */
+void	srv_ctrl_input(struct srv *, struct srv_sess *, const uint8_t *pkt,
+	    size_t len, const struct sockaddr *from, struct srv_tcp *tcp);
+/* Seal msg on chan and send it; -1 if it did not fit. */
+int	srv_ctrl_send(struct srv *, struct chan *, const P2p__Srv__ServerMsg *,
+	    const struct sockaddr *to, struct srv_tcp *tcp, size_t maxlen);
+void	srv_ctrl_error(struct srv *, struct chan *, uint32_t id,
+	    P2p__Srv__ErrCode code, const char *msg, const struct sockaddr *to,
+	    struct srv_tcp *tcp, size_t maxlen);
+
+/* srv_signal.c: connect, introduce, withdraw, push retransmission. */
+void	srv_connect(struct srv *, struct srv_sess *, uint32_t id,
+	    const P2p__Srv__ConnectRequest *);
+int	srv_withdraw(struct srv *, const char *a, const char *b,
+	    const char *reason);
+int	srv_push(struct srv_sess *, P2p__Srv__ServerMsg *);
+void	srv_push_ack(struct srv_sess *, uint32_t seq);
+void	srv_push_clear(struct srv_sess *);
+
+#endif /* P2P_SERVER_H */

@@ -1,0 +1,197 @@
+/*
+ * srv_ctrl.c: CTRL packets of established registrations: open (tag, replay
+ * window), unpack the ServerMsg, note ack_push, dispatch requests from a
+ * table; and the sealing of every CTRL packet the server sends.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "log.h"
+#include "server.h"
+#include "wire.h"
+
+typedef void (*srv_handler)(struct srv *, struct srv_sess *,
+    const P2p__Srv__ServerMsg *);
+
+static void
+srv_reply_empty(struct srv *s, struct srv_sess *x, uint32_t id)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+
+	m.id = id;
+	(void)srv_ctrl_send(s, &x->chan, &m, (struct sockaddr *)&x->addr,
+	    x->tcp, SRV_PKT_MAX);
+}
+
+static void
+srv_h_keepalive(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
+{
+	P2p__Srv__ServerMsg r = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__KeepaliveAck ka = P2P__SRV__KEEPALIVE_ACK__INIT;
+	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
+	uint8_t ip[16];
+
+	if (addr_to_pb((struct sockaddr *)&x->addr, &pa, ip) == 0)
+		ka.public_addr = &pa;
+	r.id = m->id;
+	r.body_case = P2P__SRV__SERVER_MSG__BODY_KEEPALIVE_ACK;
+	r.keepalive_ack = &ka;
+	(void)srv_ctrl_send(s, &x->chan, &r, (struct sockaddr *)&x->addr,
+	    x->tcp, SRV_PKT_MAX);
+}
+
+static void
+srv_h_connect(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
+{
+	srv_connect(s, x, m->id, m->connect);
+}
+
+static void
+srv_h_deregister(struct srv *s, struct srv_sess *x,
+    const P2p__Srv__ServerMsg *m)
+{
+	uint32_t reg_id = x->reg_id;
+
+	log_info("peer %s deregistered", x->peer_id);
+	srv_reply_empty(s, x, m->id);
+	(void)state_unregister(s->state, reg_id);
+	srv_sess_drop(s, reg_id);	/* x is gone */
+}
+
+/* A resent Register whose Registered was lost: answer it again. */
+static void
+srv_h_register(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
+{
+	P2p__Srv__ServerMsg r = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Registered rd = P2P__SRV__REGISTERED__INIT;
+	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
+	struct state_peer sp;
+	uint8_t ip[16];
+
+	if (state_get_reg(s->state, x->reg_id, &sp) != STATE_OK)
+		return;
+	rd.reg_id = x->reg_id;
+	if (addr_to_pb((struct sockaddr *)&x->addr, &pa, ip) == 0)
+		rd.public_addr = &pa;
+	rd.keepalive_s = (uint32_t)s->conf.keepalive_s;
+	rd.expire_s = (uint32_t)s->conf.expire_s;
+	rd.token_expires = sp.expires_at;
+	r.id = m->id;
+	r.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTERED;
+	r.registered = &rd;
+	(void)srv_ctrl_send(s, &x->chan, &r, (struct sockaddr *)&x->addr,
+	    x->tcp, SRV_PKT_MAX);
+}
+
+static const struct {
+	P2p__Srv__ServerMsg__BodyCase	 body;
+	srv_handler			 fn;
+} srv_handlers[] = {
+	{ P2P__SRV__SERVER_MSG__BODY_KEEPALIVE, srv_h_keepalive },
+	{ P2P__SRV__SERVER_MSG__BODY_CONNECT, srv_h_connect },
+	{ P2P__SRV__SERVER_MSG__BODY_DEREGISTER, srv_h_deregister },
+	{ P2P__SRV__SERVER_MSG__BODY_REGISTER, srv_h_register },
+};
+
+static void
+srv_dispatch(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
+{
+	size_t i;
+
+	if (m->ack_push != 0)
+		srv_push_ack(x, m->ack_push);
+	if (m->body_case == P2P__SRV__SERVER_MSG__BODY__NOT_SET) {
+		if (m->id != 0)	/* a request must ask for something */
+			srv_ctrl_error(s, &x->chan, m->id,
+			    P2P__SRV__ERR_CODE__ERR_MALFORMED,
+			    "request without a body",
+			    (struct sockaddr *)&x->addr, x->tcp, SRV_PKT_MAX);
+		return;
+	}
+	for (i = 0; i < sizeof(srv_handlers) / sizeof(srv_handlers[0]); i++)
+		if (srv_handlers[i].body == m->body_case) {
+			srv_handlers[i].fn(s, x, m);
+			return;
+		}
+	s->cnt.dropped_malformed++;
+	srv_ctrl_error(s, &x->chan, m->id, P2P__SRV__ERR_CODE__ERR_MALFORMED,
+	    "the server does not accept this message",
+	    (struct sockaddr *)&x->addr, x->tcp, SRV_PKT_MAX);
+}
+
+void
+srv_ctrl_input(struct srv *s, struct srv_sess *x, const uint8_t *pkt,
+    size_t len, const struct sockaddr *from, struct srv_tcp *tcp)
+{
+	P2p__Srv__ServerMsg *m;
+	uint8_t pt[SRV_PKT_MAX];
+	ssize_t n;
+
+	/* A TCP registration is only spoken for on its own connection. */
+	if (x->tcp != tcp) {
+		s->cnt.ctrl_auth_fail++;
+		return;
+	}
+	n = chan_open(&x->chan, WIRE_CTRL, pkt, len, pt, sizeof(pt), NULL);
+	if (n < 0) {
+		s->cnt.ctrl_auth_fail++;
+		return;
+	}
+	/* Authenticated: this is where the peer is now (roaming). */
+	if (tcp == NULL)
+		memcpy(&x->addr, from, addr_len(from));
+	(void)state_touch(s->state, x->reg_id, from, srv_now_us());
+	if ((m = p2p__srv__server_msg__unpack(NULL, (size_t)n, pt)) == NULL) {
+		s->cnt.dropped_malformed++;
+		srv_ctrl_error(s, &x->chan, 0, P2P__SRV__ERR_CODE__ERR_MALFORMED,
+		    "cannot decode ServerMsg", from, tcp, SRV_PKT_MAX);
+		return;
+	}
+	srv_dispatch(s, x, m);
+	p2p__srv__server_msg__free_unpacked(m, NULL);
+}
+
+int
+srv_ctrl_send(struct srv *s, struct chan *c, const P2p__Srv__ServerMsg *m,
+    const struct sockaddr *to, struct srv_tcp *tcp, size_t maxlen)
+{
+	uint8_t pt[SRV_PKT_MAX], out[SRV_PKT_MAX];
+	size_t plen = p2p__srv__server_msg__get_packed_size(m);
+	ssize_t n;
+
+	if (plen + CHAN_OVERHEAD > maxlen || plen + CHAN_OVERHEAD > sizeof(out))
+		return -1;
+	p2p__srv__server_msg__pack(m, pt);
+	if ((n = chan_seal(c, WIRE_CTRL, pt, plen, out, sizeof(out))) < 0)
+		return -1;
+	srv_send(s, to, tcp, out, (size_t)n);
+	return 0;
+}
+
+void
+srv_ctrl_error(struct srv *s, struct chan *c, uint32_t id,
+    P2p__Srv__ErrCode code, const char *msg, const struct sockaddr *to,
+    struct srv_tcp *tcp, size_t maxlen)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Error e = P2P__SRV__ERROR__INIT;
+	char buf[256];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", msg);
+	e.code = code;
+	e.message = buf;
+	m.id = id;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_ERROR;
+	m.error = &e;
+	/* Never larger than the request: shorten the message if need be. */
+	for (n = strlen(buf); srv_ctrl_send(s, c, &m, to, tcp, maxlen) == -1;
+	    n /= 2) {
+		if (n == 0)
+			return;
+		buf[n / 2] = '\0';
+	}
+}

@@ -1,0 +1,284 @@
+/*
+ * srv_signal.c: signalling (PROTOCOL.md §2.2). connect checks that the
+ * target is registered and that the policy lets the two talk, records the
+ * introduction in the state, and pushes Introduce to both agents. Pushes
+ * carry a push_seq and are sent again after 250 ms, doubling, 5 times, until
+ * the agent acknowledges them (ack_push); each session holds at most
+ * SRV_PUSH_MAX of them.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "addr.h"
+#include "log.h"
+#include "server.h"
+#include "wire.h"
+
+static void srv_push_timer(evutil_socket_t, short, void *);
+
+static void
+srv_push_arm(struct srv_sess *x)
+{
+	struct timeval tv;
+	uint64_t next = UINT64_MAX, now = srv_now_us(), d;
+	unsigned i;
+
+	for (i = 0; i < x->npush; i++)
+		if (x->push[i].next_us < next)
+			next = x->push[i].next_us;
+	if (x->push_ev == NULL)
+		return;
+	if (next == UINT64_MAX) {
+		event_del(x->push_ev);
+		return;
+	}
+	d = next > now ? next - now : 0;
+	tv.tv_sec = (time_t)(d / 1000000);
+	tv.tv_usec = (suseconds_t)(d % 1000000);
+	event_add(x->push_ev, &tv);
+}
+
+static void
+srv_push_send(struct srv_sess *x, struct srv_push *p)
+{
+	uint8_t out[SRV_PKT_MAX];
+	ssize_t n;
+
+	n = chan_seal(&x->chan, WIRE_CTRL, p->pt, p->len, out, sizeof(out));
+	if (n > 0)
+		srv_send(x->srv, (struct sockaddr *)&x->addr, x->tcp, out,
+		    (size_t)n);
+}
+
+static void
+srv_push_remove(struct srv_sess *x, unsigned i)
+{
+	free(x->push[i].pt);
+	x->push[i] = x->push[--x->npush];
+}
+
+static void
+srv_push_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv_sess *x = arg;
+	uint64_t now = srv_now_us();
+	unsigned i = 0;
+
+	while (i < x->npush) {
+		struct srv_push *p = &x->push[i];
+
+		if (p->next_us > now) {
+			i++;
+			continue;
+		}
+		if (p->tries >= SRV_PUSH_TRIES) {
+			x->srv->cnt.push_lost++;
+			log_debug("peer %s: push %u never acknowledged",
+			    x->peer_id, p->seq);
+			srv_push_remove(x, i);
+			continue;
+		}
+		p->tries++;
+		p->rto_us *= 2;
+		p->next_us = now + p->rto_us;
+		x->srv->cnt.push_retrans++;
+		srv_push_send(x, p);
+		i++;
+	}
+	srv_push_arm(x);
+}
+
+int
+srv_push(struct srv_sess *x, P2p__Srv__ServerMsg *m)
+{
+	struct srv_push *p;
+	size_t len;
+
+	if (x->push_ev == NULL && (x->push_ev = evtimer_new(x->srv->base,
+	    srv_push_timer, x)) == NULL)
+		return -1;
+	if (x->npush >= SRV_PUSH_MAX) {
+		/* The agent stopped acknowledging: the oldest goes. */
+		x->srv->cnt.push_lost++;
+		srv_push_remove(x, 0);
+	}
+	m->push_seq = x->next_push_seq++;
+	if (x->next_push_seq == 0)
+		x->next_push_seq = 1;
+	len = p2p__srv__server_msg__get_packed_size(m);
+	if (len + CHAN_OVERHEAD > SRV_PKT_MAX)
+		return -1;
+	p = &x->push[x->npush];
+	memset(p, 0, sizeof(*p));
+	if ((p->pt = malloc(len)) == NULL)
+		return -1;
+	p2p__srv__server_msg__pack(m, p->pt);
+	p->len = len;
+	p->seq = m->push_seq;
+	p->rto_us = SRV_PUSH_RTO_US;
+	p->next_us = srv_now_us() + p->rto_us;
+	x->npush++;
+	srv_push_send(x, p);
+	srv_push_arm(x);
+	return 0;
+}
+
+void
+srv_push_ack(struct srv_sess *x, uint32_t seq)
+{
+	unsigned i;
+
+	for (i = 0; i < x->npush; i++)
+		if (x->push[i].seq == seq) {
+			srv_push_remove(x, i);
+			srv_push_arm(x);
+			return;
+		}
+}
+
+void
+srv_push_clear(struct srv_sess *x)
+{
+	while (x->npush > 0)
+		srv_push_remove(x, 0);
+	if (x->push_ev != NULL) {
+		event_free(x->push_ev);
+		x->push_ev = NULL;
+	}
+}
+
+static int
+srv_share_group(const struct state_peer *a, const struct state_peer *b)
+{
+	unsigned i, j;
+
+	for (i = 0; i < a->ngroups; i++)
+		for (j = 0; j < b->ngroups; j++)
+			if (strcmp(a->groups[i], b->groups[j]) == 0)
+				return 1;
+	return 0;
+}
+
+/* Push Introduce{about} to the session of `to`, if it lives on this node. */
+static void
+srv_introduce(struct srv *s, const struct state_peer *to,
+    const struct state_peer *about, int initiator)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Introduce in = P2P__SRV__INTRODUCE__INIT;
+	P2p__Srv__Addr pub = P2P__SRV__ADDR__INIT;
+	P2p__Srv__Addr loc[STATE_MAX_LOCAL], *locp[STATE_MAX_LOCAL];
+	uint8_t ip[STATE_MAX_LOCAL + 1][16];
+	struct srv_sess *x;
+	unsigned i, n = 0;
+
+	if ((x = srv_sess_find(s, to->reg_id)) == NULL)
+		return;
+	in.peer_id = (char *)about->peer_id;
+	in.identity_key.data = (uint8_t *)about->identity_key;
+	in.identity_key.len = 32;
+	if (addr_to_pb((const struct sockaddr *)&about->public_addr, &pub,
+	    ip[STATE_MAX_LOCAL]) == 0)
+		in.public_addr = &pub;
+	for (i = 0; i < about->nlocal; i++) {
+		p2p__srv__addr__init(&loc[n]);
+		if (addr_to_pb((const struct sockaddr *)&about->local_addrs[i],
+		    &loc[n], ip[n]) == 0) {
+			locp[n] = &loc[n];
+			n++;
+		}
+	}
+	in.n_local_addrs = n;
+	in.local_addrs = locp;
+	in.aesni = about->aesni;
+	in.initiator = initiator;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_INTRODUCE;
+	m.introduce = &in;
+	if (srv_push(x, &m) == -1)
+		log_warnx("peer %s: cannot push the introduction of %s",
+		    to->peer_id, about->peer_id);
+}
+
+void
+srv_connect(struct srv *s, struct srv_sess *x, uint32_t id,
+    const P2p__Srv__ConnectRequest *req)
+{
+	struct state_peer me, peer;
+	const struct sockaddr *to = (struct sockaddr *)&x->addr;
+	char msg[200];
+	P2p__Srv__ErrCode code = P2P__SRV__ERR_CODE__ERR_NOT_REGISTERED;
+
+	if (req->peer_id == NULL || !p2p_name_valid(req->peer_id)) {
+		srv_ctrl_error(s, &x->chan, id, P2P__SRV__ERR_CODE__ERR_MALFORMED,
+		    "connect: not a valid peer id", to, x->tcp, SRV_PKT_MAX);
+		return;
+	}
+	if (state_get_reg(s->state, x->reg_id, &me) != STATE_OK)
+		return;
+	if (strcmp(req->peer_id, me.peer_id) == 0) {
+		code = P2P__SRV__ERR_CODE__ERR_POLICY;
+		snprintf(msg, sizeof(msg), "peer %s cannot connect to itself",
+		    me.peer_id);
+	} else if (state_get(s->state, req->peer_id, &peer) != STATE_OK)
+		snprintf(msg, sizeof(msg), "peer %s is not registered",
+		    req->peer_id);
+	else if (s->policy == SRV_POLICY_GROUPS &&
+	    !srv_share_group(&me, &peer)) {
+		code = P2P__SRV__ERR_CODE__ERR_POLICY;
+		snprintf(msg, sizeof(msg), "peers %s and %s share no group",
+		    me.peer_id, peer.peer_id);
+	} else if (state_intro_add(s->state, me.peer_id, peer.peer_id) !=
+	    STATE_OK) {
+		code = P2P__SRV__ERR_CODE__ERR_BUSY;
+		snprintf(msg, sizeof(msg), "too many introductions for %s or "
+		    "%s", me.peer_id, peer.peer_id);
+	} else {
+		s->cnt.introductions++;
+		log_debug("introducing %s and %s", me.peer_id, peer.peer_id);
+		srv_introduce(s, &me, &peer, 1);
+		srv_introduce(s, &peer, &me, 0);
+		{
+			P2p__Srv__ServerMsg r = P2P__SRV__SERVER_MSG__INIT;
+
+			r.id = id;
+			(void)srv_ctrl_send(s, &x->chan, &r, to, x->tcp,
+			    SRV_PKT_MAX);
+		}
+		return;
+	}
+	srv_ctrl_error(s, &x->chan, id, code, msg, to, x->tcp, SRV_PKT_MAX);
+}
+
+static void
+srv_withdraw_one(struct srv *s, const char *to_id, const char *about,
+    const char *reason)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Withdraw w = P2P__SRV__WITHDRAW__INIT;
+	struct state_peer to;
+	struct srv_sess *x;
+
+	if (state_get(s->state, to_id, &to) != STATE_OK ||
+	    (x = srv_sess_find(s, to.reg_id)) == NULL)
+		return;
+	w.peer_id = (char *)about;
+	w.reason = (char *)reason;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_WITHDRAW;
+	m.withdraw = &w;
+	(void)srv_push(x, &m);
+}
+
+int
+srv_withdraw(struct srv *s, const char *a, const char *b, const char *reason)
+{
+	if (state_intro_del(s->state, a, b) != STATE_OK)
+		return -1;
+	srv_withdraw_one(s, a, b, reason);
+	srv_withdraw_one(s, b, a, reason);
+	return 0;
+}

@@ -1,0 +1,180 @@
+/*
+ * srv_tcp.c: agents that cannot use UDP speak the same packets over TCP on
+ * the same port number, each framed as u16 length || packet (PROTOCOL.md
+ * §2.1). STUN is not spoken here. Every connection has capped buffers: a
+ * peer that sends faster than we parse is throttled by the read watermark,
+ * one that does not read its replies is dropped when its output passes
+ * TCP_OUT_MAX. A registration made over a connection ends with it.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "addr.h"
+#include "log.h"
+#include "server.h"
+
+#define TCP_IN_MAX	(64 * 1024)
+#define TCP_OUT_MAX	(256 * 1024)
+#define TCP_IDLE_S	120
+
+struct srv_tcp {
+	struct srv		*srv;
+	struct bufferevent	*bev;
+	struct sockaddr_storage	 peer;
+	uint32_t		 reg_id;
+	struct srv_tcp		*next;
+	struct srv_tcp		*prev;
+};
+
+static void
+srv_tcp_close(struct srv_tcp *c)
+{
+	struct srv *s = c->srv;
+	char a[ADDR_STRLEN];
+
+	log_debug("tcp %s closed", addr_fmt((struct sockaddr *)&c->peer, a,
+	    sizeof(a)));
+	if (c->reg_id != 0) {
+		uint32_t id = c->reg_id;
+
+		c->reg_id = 0;
+		(void)state_unregister(s->state, id);
+		srv_sess_drop(s, id);
+	}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->tcp_list = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->ntcp--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+void
+srv_tcp_set_reg(struct srv_tcp *c, uint32_t reg_id)
+{
+	c->reg_id = reg_id;
+}
+
+uint32_t
+srv_tcp_get_reg(struct srv_tcp *c)
+{
+	return c->reg_id;
+}
+
+void
+srv_tcp_write(struct srv_tcp *c, const uint8_t *pkt, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	uint8_t hdr[2];
+
+	if (len > 0xffff || evbuffer_get_length(out) + len + 2 > TCP_OUT_MAX)
+		return;	/* the peer is not reading: drop, it will retry */
+	hdr[0] = (uint8_t)(len >> 8);
+	hdr[1] = (uint8_t)len;
+	evbuffer_add(out, hdr, 2);
+	evbuffer_add(out, pkt, len);
+}
+
+static void
+srv_tcp_read(struct bufferevent *bev, void *arg)
+{
+	struct srv_tcp *c = arg;
+	struct srv *s = c->srv;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint8_t hdr[2], pkt[SRV_PKT_MAX];
+	size_t len;
+
+	while (evbuffer_copyout(in, hdr, 2) == 2) {
+		len = ((size_t)hdr[0] << 8) | hdr[1];
+		if (len == 0 || len > sizeof(pkt)) {
+			s->cnt.dropped_malformed++;
+			srv_tcp_close(c);
+			return;
+		}
+		if (evbuffer_get_length(in) < len + 2)
+			return;
+		evbuffer_drain(in, 2);
+		evbuffer_remove(in, pkt, len);
+		s->cnt.rx_packets++;
+		s->cnt.rx_bytes += len;
+		srv_packet(s, pkt, len, (struct sockaddr *)&c->peer, c);
+		/* srv_packet never closes c; only errors below do. */
+	}
+}
+
+static void
+srv_tcp_event(struct bufferevent *bev, short what, void *arg)
+{
+	srv_tcp_close(arg);
+}
+
+static void
+srv_tcp_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct srv *s = arg;
+	struct timeval idle = { TCP_IDLE_S, 0 };
+	struct srv_tcp *c;
+	int one = 1;
+
+	if (s->ntcp >= SRV_TCP_CONNS_MAX || (size_t)salen > sizeof(c->peer) ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		s->cnt.tcp_refused++;
+		evutil_closesocket(fd);
+		return;
+	}
+	c->srv = s;
+	memcpy(&c->peer, sa, (size_t)salen);
+	addr_normalize(&c->peer);
+	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	bufferevent_setcb(c->bev, srv_tcp_read, NULL, srv_tcp_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, TCP_IN_MAX);
+	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->next = s->tcp_list;
+	if (c->next != NULL)
+		c->next->prev = c;
+	s->tcp_list = c;
+	s->ntcp++;
+	s->cnt.tcp_accepted++;
+}
+
+int
+srv_tcp_listen(struct srv *s, const struct sockaddr *sa, socklen_t len)
+{
+	s->listener = evconnlistener_new_bind(s->base, srv_tcp_accept, s,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    128, sa, (int)len);
+	return s->listener != NULL ? 0 : -1;
+}
+
+void
+srv_tcp_stop(struct srv *s)
+{
+	while (s->tcp_list != NULL)
+		srv_tcp_close(s->tcp_list);
+	if (s->listener != NULL) {
+		evconnlistener_free(s->listener);
+		s->listener = NULL;
+	}
+}

@@ -1,0 +1,132 @@
+/*
+ * srv_token.c: `p2p-server token`: mint one registration token offline
+ * (PROTOCOL.md §5). Usage errors exit 2 naming the flag; a bad secret file
+ * exits 1.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "conf.h"
+#include "secret.h"
+#include "token.h"
+#include "wire.h"
+
+int	srv_token_main(int, char **);
+
+struct tok_conf {
+	char			*secret_file;
+	char			*peer;
+	long			 ttl;
+	struct conf_list	 groups;
+	int			 help;
+};
+
+#define O(f)	offsetof(struct tok_conf, f)
+static const struct conf_opt tok_opts[] = {
+	{ "secret-file", 0, CONF_STR, O(secret_file), 0, 0, "FILE",
+	    "the server's token secret" },
+	{ "peer", 0, CONF_STR, O(peer), 0, 0, "ID", "peer id of the holder" },
+	{ "ttl", 0, CONF_INT, O(ttl), 1, 10L * 366 * 86400, "S",
+	    "lifetime in seconds (default 86400)" },
+	{ "group", 0, CONF_LIST, O(groups), 0, 0, "NAME",
+	    "a group the holder belongs to (repeatable, at most 32)" },
+	{ "help", 'h', CONF_BOOL, O(help), 0, 0, NULL, "this help" },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
+};
+#undef O
+
+static int
+tok_usage_error(struct tok_conf *c, const char *msg)
+{
+	fprintf(stderr, "p2p-server token: %s\n", msg);
+	conf_free(tok_opts, c);
+	return 2;
+}
+
+static int
+tok_fill(struct tok_conf *c, struct token *t, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (c->secret_file == NULL) {
+		snprintf(err, errlen, "--secret-file is required");
+		return -1;
+	}
+	if (c->peer == NULL || !p2p_name_valid(c->peer)) {
+		snprintf(err, errlen, "--peer: '%s' is not a peer id (1-64 "
+		    "characters of A-Z a-z 0-9 . _ -)", c->peer ? c->peer : "");
+		return -1;
+	}
+	if (c->groups.n > TOKEN_MAX_GROUPS) {
+		snprintf(err, errlen, "--group: at most %d groups",
+		    TOKEN_MAX_GROUPS);
+		return -1;
+	}
+	memset(t, 0, sizeof(*t));
+	t->version = TOKEN_VERSION;
+	t->issued_at = (uint64_t)time(NULL);
+	t->expires_at = t->issued_at + (uint64_t)c->ttl;
+	snprintf(t->peer_id, sizeof(t->peer_id), "%s", c->peer);
+	for (i = 0; i < c->groups.n; i++) {
+		if (!p2p_name_valid(c->groups.v[i])) {
+			snprintf(err, errlen, "--group: '%.80s' is not a group "
+			    "name (1-64 characters of A-Z a-z 0-9 . _ -)",
+			    c->groups.v[i]);
+			return -1;
+		}
+		snprintf(t->groups[i], sizeof(t->groups[i]), "%s",
+		    c->groups.v[i]);
+	}
+	t->ngroups = (unsigned)c->groups.n;
+	return 0;
+}
+
+int
+srv_token_main(int argc, char **argv)
+{
+	struct tok_conf c;
+	struct token t;
+	uint8_t key[SECRET_MAX];
+	char err[512], out[TOKEN_MAX_LEN + 1];
+	size_t keylen;
+	int first, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.ttl = 86400;
+	if (conf_load(tok_opts, &c, argc, argv, &first, NULL, err,
+	    sizeof(err)) == -1)
+		return tok_usage_error(&c, err);
+	if (c.help) {
+		conf_usage(stdout, "p2p-server token", "--secret-file FILE "
+		    "--peer ID [--ttl S] [--group NAME]...", tok_opts);
+		conf_free(tok_opts, &c);
+		return 0;
+	}
+	if (first < argc)
+		return tok_usage_error(&c, "unexpected argument");
+	if (tok_fill(&c, &t, err, sizeof(err)) == -1)
+		return tok_usage_error(&c, err);
+	if (sodium_init() == -1 ||
+	    secret_load(c.secret_file, key, &keylen, err, sizeof(err)) == -1) {
+		fprintf(stderr, "p2p-server token: %s\n", err);
+		conf_free(tok_opts, &c);
+		return 1;
+	}
+	rc = token_mint(&t, key, keylen, out, sizeof(out));
+	sodium_memzero(key, sizeof(key));
+	conf_free(tok_opts, &c);
+	if (rc < 0) {
+		fprintf(stderr, "p2p-server token: cannot mint (token longer "
+		    "than %d characters?)\n", TOKEN_MAX_LEN);
+		return 1;
+	}
+	printf("%s\n", out);
+	return 0;
+}
