@@ -1,1 +1,30 @@
-# codec: see daemon/core/local.mk
+# codec: wire packets, STUN and tokens (see daemon/core/local.mk).
+noinst_LTLIBRARIES += libp2pcodec.la
+libp2pcodec_la_SOURCES = daemon/core/wire.c daemon/core/wire.h \
+	daemon/core/stun.c daemon/core/stun.h \
+	daemon/core/token.c daemon/core/token.h \
+	daemon/core/crc32.c daemon/core/crc32.h
+libp2pcodec_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+libp2pcore_la_LIBADD += libp2pcodec.la
+
+CODEC_TEST_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(CRITERION_CFLAGS)
+CODEC_TEST_LIBS = libp2pcodec.la $(SODIUM_LIBS) $(CRITERION_LIBS)
+
+check_PROGRAMS += tests/unit/test_wire tests/unit/test_stun \
+	tests/unit/test_token
+TESTS += tests/unit/test_wire tests/unit/test_stun tests/unit/test_token
+
+tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
+tests_unit_test_wire_CFLAGS = $(CODEC_TEST_CFLAGS)
+tests_unit_test_wire_LDADD = $(CODEC_TEST_LIBS)
+
+tests_unit_test_stun_SOURCES = tests/unit/test_stun.c
+tests_unit_test_stun_CFLAGS = $(CODEC_TEST_CFLAGS)
+tests_unit_test_stun_LDADD = $(CODEC_TEST_LIBS)
+
+tests_unit_test_token_SOURCES = tests/unit/test_token.c
+tests_unit_test_token_CFLAGS = $(CODEC_TEST_CFLAGS)
+tests_unit_test_token_LDADD = $(CODEC_TEST_LIBS)
+
+# Test data (tests/fuzz, with fuzz_{stun,token,wire}, is distributed whole by tests/local.mk).
+EXTRA_DIST += tests/unit/vectors/stun-rfc5769.txt

@@ -1,0 +1,414 @@
+/*
+ * wire.c: datagram classification and the clear headers of p2pd packets
+ * (docs/PROTOCOL.md §1, §2). See wire.h for the contract.
+ */
+#include <string.h>
+
+#include "buf.h"
+#include "stun.h"
+#include "wire.h"
+
+/* Noise IK sizes, for the minimum lengths of HS_INIT and HS_RESP. */
+#define NOISE_DH_LEN	32
+#define NOISE_TAG_LEN	16
+
+size_t
+wire_min_len(uint8_t type)
+{
+	switch (type) {
+	case WIRE_REG_HELLO:
+		return WIRE_HELLO_LEN;
+	case WIRE_REG_CHALLENGE:
+		return WIRE_CHALLENGE_LEN;
+	case WIRE_CTRL:
+		return WIRE_CTRL_HDR_LEN + WIRE_AEAD_TAG_LEN;
+	case WIRE_HS_INIT:
+		/* e, encrypted s, encrypted payload (at least its tag) */
+		return WIRE_HS_INIT_HDR_LEN + NOISE_DH_LEN +
+		    NOISE_DH_LEN + NOISE_TAG_LEN + NOISE_TAG_LEN;
+	case WIRE_HS_RESP:
+		return WIRE_HS_RESP_HDR_LEN + NOISE_DH_LEN + NOISE_TAG_LEN;
+	case WIRE_DATA:
+		return WIRE_DATA_HDR_LEN + WIRE_AEAD_TAG_LEN;
+	case WIRE_UNKNOWN_REG:
+		return WIRE_UNKNOWN_REG_LEN;
+	case WIRE_VERSION_ERROR:
+		return WIRE_VERSION_ERROR_LEN;
+	}
+	return 0;
+}
+
+const char *
+wire_type_name(uint8_t type)
+{
+	switch (type) {
+	case WIRE_REG_HELLO:
+		return "REG_HELLO";
+	case WIRE_REG_CHALLENGE:
+		return "REG_CHALLENGE";
+	case WIRE_CTRL:
+		return "CTRL";
+	case WIRE_HS_INIT:
+		return "HS_INIT";
+	case WIRE_HS_RESP:
+		return "HS_RESP";
+	case WIRE_DATA:
+		return "DATA";
+	case WIRE_UNKNOWN_REG:
+		return "UNKNOWN_REG";
+	case WIRE_VERSION_ERROR:
+		return "VERSION_ERROR";
+	}
+	return "UNKNOWN";
+}
+
+enum wire_class
+wire_classify(const uint8_t *pkt, size_t len, uint8_t *type, uint8_t *version)
+{
+	size_t	min;
+
+	if (pkt == NULL || len == 0)
+		return WIRE_CLASS_JUNK;
+	if (stun_is_stun(pkt, len))
+		return WIRE_CLASS_STUN;
+	if (pkt[0] < 0x50 || pkt[0] > 0x5f || len < 2)
+		return WIRE_CLASS_JUNK;
+	if (type != NULL)
+		*type = pkt[0];
+	if (version != NULL)
+		*version = pkt[1];
+	/*
+	 * Any version but ours is a mismatch, whatever the type (another
+	 * version may have other types and sizes), as long as the 3-byte
+	 * VERSION_ERROR answer is not larger than the packet. VERSION_ERROR
+	 * itself carries the sender's version in byte 1: never a mismatch,
+	 * so two peers cannot ping-pong errors.
+	 */
+	if (pkt[1] != WIRE_VERSION && pkt[0] != WIRE_VERSION_ERROR)
+		return len >= WIRE_VERSION_ERROR_LEN ?
+		    WIRE_CLASS_BAD_VERSION : WIRE_CLASS_JUNK;
+	if ((min = wire_min_len(pkt[0])) == 0 || len < min)
+		return WIRE_CLASS_JUNK;
+	return WIRE_CLASS_P2P;
+}
+
+int
+p2p_name_valid_len(const char *s, size_t len)
+{
+	size_t	i;
+	char	c;
+
+	if (s == NULL || len < 1 || len > P2P_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+p2p_name_valid(const char *s)
+{
+	if (s == NULL)
+		return 0;
+	return p2p_name_valid_len(s, strnlen(s, P2P_NAME_MAX + 1));
+}
+
+static void
+wire_hdr_write(struct wr *w, uint8_t type, uint8_t b2)
+{
+	wr_u8(w, type);
+	wr_u8(w, WIRE_VERSION);
+	wr_u8(w, b2);
+	wr_u8(w, 0);
+}
+
+/* Reads the 4-byte header; -1 unless type and version match. */
+static int
+wire_hdr_read(struct rd *r, uint8_t type, uint8_t *b2)
+{
+	uint8_t	t, v, x2;
+
+	t = rd_u8(r);
+	v = rd_u8(r);
+	x2 = rd_u8(r);
+	(void)rd_u8(r);
+	if (r->err || t != type || v != WIRE_VERSION)
+		return -1;
+	if (b2 != NULL)
+		*b2 = x2;
+	return 0;
+}
+
+static int
+wire_done(const struct wr *w)
+{
+	return w->err ? -1 : (int)w->off;
+}
+
+int
+wire_hello_build(uint8_t *out, size_t cap, const uint8_t eph[32])
+{
+	struct wr	 w;
+	uint8_t		*pad;
+
+	wr_init(&w, out, cap);
+	wire_hdr_write(&w, WIRE_REG_HELLO, 0);
+	wr_bytes(&w, eph, WIRE_KEY_LEN);
+	if ((pad = wr_reserve(&w, WIRE_HELLO_LEN - WIRE_HDR_LEN -
+	    WIRE_KEY_LEN)) != NULL)
+		memset(pad, 0, WIRE_HELLO_LEN - WIRE_HDR_LEN - WIRE_KEY_LEN);
+	return wire_done(&w);
+}
+
+int
+wire_hello_parse(const uint8_t *pkt, size_t len, uint8_t eph[32])
+{
+	struct rd	 r;
+	const uint8_t	*k;
+
+	/* Exactly 128: the padding is what keeps the reply smaller. */
+	if (len != WIRE_HELLO_LEN)
+		return -1;
+	rd_init(&r, pkt, len);
+	if (wire_hdr_read(&r, WIRE_REG_HELLO, NULL) == -1)
+		return -1;
+	if ((k = rd_bytes(&r, WIRE_KEY_LEN)) == NULL)
+		return -1;
+	memcpy(eph, k, WIRE_KEY_LEN);
+	return 0;
+}
+
+int
+wire_challenge_build(uint8_t *out, size_t cap, uint32_t pending_id,
+    const uint8_t server_eph[32], const uint8_t challenge[32])
+{
+	struct wr	w;
+
+	wr_init(&w, out, cap);
+	wire_hdr_write(&w, WIRE_REG_CHALLENGE, 0);
+	wr_u32(&w, pending_id);
+	wr_bytes(&w, server_eph, WIRE_KEY_LEN);
+	wr_bytes(&w, challenge, 32);
+	return wire_done(&w);
+}
+
+int
+wire_challenge_parse(const uint8_t *pkt, size_t len, uint32_t *pending_id,
+    uint8_t server_eph[32], uint8_t challenge[32])
+{
+	struct rd	 r;
+	const uint8_t	*e, *c;
+	uint32_t	 id;
+
+	if (len != WIRE_CHALLENGE_LEN)
+		return -1;
+	rd_init(&r, pkt, len);
+	if (wire_hdr_read(&r, WIRE_REG_CHALLENGE, NULL) == -1)
+		return -1;
+	id = rd_u32(&r);
+	e = rd_bytes(&r, WIRE_KEY_LEN);
+	c = rd_bytes(&r, 32);
+	if (r.err || id == 0)
+		return -1;
+	*pending_id = id;
+	memcpy(server_eph, e, WIRE_KEY_LEN);
+	memcpy(challenge, c, 32);
+	return 0;
+}
+
+int
+wire_unknown_reg_build(uint8_t *out, size_t cap, uint32_t reg_id)
+{
+	struct wr	w;
+
+	wr_init(&w, out, cap);
+	wire_hdr_write(&w, WIRE_UNKNOWN_REG, 0);
+	wr_u32(&w, reg_id);
+	return wire_done(&w);
+}
+
+int
+wire_unknown_reg_parse(const uint8_t *pkt, size_t len, uint32_t *reg_id)
+{
+	struct rd	r;
+	uint32_t	id;
+
+	if (len != WIRE_UNKNOWN_REG_LEN)
+		return -1;
+	rd_init(&r, pkt, len);
+	if (wire_hdr_read(&r, WIRE_UNKNOWN_REG, NULL) == -1)
+		return -1;
+	id = rd_u32(&r);
+	if (r.err)
+		return -1;
+	*reg_id = id;
+	return 0;
+}
+
+int
+wire_version_error_build(uint8_t *out, size_t cap, uint8_t received_version)
+{
+	struct wr	w;
+
+	wr_init(&w, out, cap);
+	wr_u8(&w, WIRE_VERSION_ERROR);
+	wr_u8(&w, WIRE_VERSION);
+	wr_u8(&w, received_version);
+	return wire_done(&w);
+}
+
+int
+wire_version_error_parse(const uint8_t *pkt, size_t len,
+    uint8_t *server_version, uint8_t *received_version)
+{
+	/* Any server version is accepted here: reporting it is the point. */
+	if (pkt == NULL || len != WIRE_VERSION_ERROR_LEN ||
+	    pkt[0] != WIRE_VERSION_ERROR)
+		return -1;
+	*server_version = pkt[1];
+	*received_version = pkt[2];
+	return 0;
+}
+
+int
+wire_ctrl_hdr_build(uint8_t *out, size_t cap, uint32_t reg_id,
+    uint64_t counter)
+{
+	struct wr	w;
+
+	wr_init(&w, out, cap);
+	wire_hdr_write(&w, WIRE_CTRL, 0);
+	wr_u32(&w, reg_id);
+	wr_u64(&w, counter);
+	return wire_done(&w);
+}
+
+int
+wire_ctrl_hdr_parse(const uint8_t *pkt, size_t len, uint32_t *reg_id,
+    uint64_t *counter)
+{
+	struct rd	r;
+	uint32_t	id;
+	uint64_t	ctr;
+
+	if (len < wire_min_len(WIRE_CTRL))
+		return -1;
+	rd_init(&r, pkt, len);
+	if (wire_hdr_read(&r, WIRE_CTRL, NULL) == -1)
+		return -1;
+	id = rd_u32(&r);
+	ctr = rd_u64(&r);
+	if (r.err)
+		return -1;
+	*reg_id = id;
+	*counter = ctr;
+	return WIRE_CTRL_HDR_LEN;
+}
+
+int
+wire_data_hdr_build(uint8_t *out, size_t cap, uint32_t receiver_index,
+    uint64_t counter)
+{
+	struct wr	w;
+
+	wr_init(&w, out, cap);
+	wire_hdr_write(&w, WIRE_DATA, 0);
+	wr_u32(&w, receiver_index);
+	wr_u64(&w, counter);
+	return wire_done(&w);
+}
+
+int
+wire_data_hdr_parse(const uint8_t *pkt, size_t len, uint32_t *receiver_index,
+    uint64_t *counter)
+{
+	struct rd	r;
+	uint32_t	idx;
+	uint64_t	ctr;
+
+	if (len < wire_min_len(WIRE_DATA))
+		return -1;
+	rd_init(&r, pkt, len);
+	if (wire_hdr_read(&r, WIRE_DATA, NULL) == -1)
+		return -1;
+	idx = rd_u32(&r);
+	ctr = rd_u64(&r);
+	if (r.err)
+		return -1;
+	*receiver_index = idx;
+	*counter = ctr;
+	return WIRE_DATA_HDR_LEN;
+}
+
+int
+wire_hs_init_hdr_build(uint8_t *out, size_t cap, uint8_t cipher,
+    uint32_t sender_index)
+{
+	struct wr	w;
+
+	wr_init(&w, out, cap);
+	wire_hdr_write(&w, WIRE_HS_INIT, cipher);
+	wr_u32(&w, sender_index);
+	return wire_done(&w);
+}
+
+int
+wire_hs_init_hdr_parse(const uint8_t *pkt, size_t len, uint8_t *cipher,
+    uint32_t *sender_index)
+{
+	struct rd	r;
+	uint8_t		c;
+	uint32_t	idx;
+
+	if (len < wire_min_len(WIRE_HS_INIT))
+		return -1;
+	rd_init(&r, pkt, len);
+	if (wire_hdr_read(&r, WIRE_HS_INIT, &c) == -1)
+		return -1;
+	idx = rd_u32(&r);
+	if (r.err)
+		return -1;
+	/* The cipher id is reported as is: the responder refuses what it cannot run. */
+	*cipher = c;
+	*sender_index = idx;
+	return WIRE_HS_INIT_HDR_LEN;
+}
+
+int
+wire_hs_resp_hdr_build(uint8_t *out, size_t cap, uint32_t sender_index,
+    uint32_t receiver_index)
+{
+	struct wr	w;
+
+	wr_init(&w, out, cap);
+	wire_hdr_write(&w, WIRE_HS_RESP, 0);
+	wr_u32(&w, sender_index);
+	wr_u32(&w, receiver_index);
+	return wire_done(&w);
+}
+
+int
+wire_hs_resp_hdr_parse(const uint8_t *pkt, size_t len,
+    uint32_t *sender_index, uint32_t *receiver_index)
+{
+	struct rd	r;
+	uint32_t	s, rc;
+
+	if (len < wire_min_len(WIRE_HS_RESP))
+		return -1;
+	rd_init(&r, pkt, len);
+	if (wire_hdr_read(&r, WIRE_HS_RESP, NULL) == -1)
+		return -1;
+	s = rd_u32(&r);
+	rc = rd_u32(&r);
+	if (r.err)
+		return -1;
+	*sender_index = s;
+	*receiver_index = rc;
+	return WIRE_HS_RESP_HDR_LEN;
+}
