@@ -1,1 +1,37 @@
-# daemon/agent rules
+# daemon/agent rules: p2pd, the agent.
+sbin_PROGRAMS += p2pd
+p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \
+	daemon/agent/ident.c daemon/agent/udp.c daemon/agent/reg.c \
+	daemon/agent/reg.h daemon/agent/reg_ctrl.c daemon/agent/reg_token.c \
+	daemon/agent/session.c \
+	daemon/agent/peer.c daemon/agent/peer.h \
+	daemon/agent/ipc.c daemon/agent/ipc.h daemon/agent/ipc_cmd.c \
+	daemon/agent/svc.c daemon/agent/svc.h daemon/agent/pipe.c \
+	daemon/agent/events.c
+p2pd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/proto $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
+p2pd_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la $(LIBEVENT_LIBS) \
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+
+check_PROGRAMS += tests/unit/test_agent_svc
+TESTS += tests/unit/test_agent_svc
+tests_unit_test_agent_svc_SOURCES = tests/unit/test_agent_svc.c \
+	daemon/agent/svc.c daemon/agent/svc.h
+tests_unit_test_agent_svc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	-I$(top_srcdir)/daemon/agent
+tests_unit_test_agent_svc_LDADD = $(CRITERION_LIBS)
+
+dist_noinst_SCRIPTS += tests/integration/agent_basic.sh
+TESTS += tests/integration/agent_basic.sh
+
+EXTRA_DIST += tests/fuzz/fuzz_agent_svc.c tests/fuzz/fuzz_agent_svc.sources \
+	tests/fuzz/corpus/agent_svc
+
+check_PROGRAMS += tests/unit/test_agent_ident
+TESTS += tests/unit/test_agent_ident
+tests_unit_test_agent_ident_SOURCES = tests/unit/test_agent_ident.c \
+	daemon/agent/ident.c
+tests_unit_test_agent_ident_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS) \
+	-I$(top_srcdir)/daemon/agent -I$(top_srcdir)/proto
+tests_unit_test_agent_ident_LDADD = libp2pcommon.la $(SODIUM_LIBS) \
+	$(CRITERION_LIBS)

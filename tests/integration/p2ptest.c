@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,6 +316,7 @@ main(int argc, char **argv)
 {
 	int r = 2;
 
+	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0)
 		return 1;
 	if (argc >= 2) {

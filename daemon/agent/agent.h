@@ -1,0 +1,155 @@
+/*
+ * agent.h: the structures p2pd's files share, and each file's entry points.
+ *
+ * One struct agent holds the whole daemon: settings, the event base, the
+ * identity key, the UDP socket, the registration with the server, the peer
+ * table, the services and the IPC server. Each .c file owns one part and
+ * exports functions prefixed with its name (udp_, reg_, peer_, session_,
+ * ipc_, svc_, pipe_, events_, ident_); the module headers are peer.h
+ * (peers, sessions, pipes), ipc.h (IPC server) and svc.h (inboxes).
+ * Everything runs on the one libevent loop; nothing here is thread-safe.
+ *
+ * Time: agent_now() is the monotonic clock in microseconds that is handed
+ * to the core (tp, chan, hs); agent_wall() the wall clock in seconds.
+ */
+#ifndef P2P_AGENT_H
+#define P2P_AGENT_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "hs.h"
+#include "svc.h"
+
+#define AGENT_ID_MAX		64
+#define AGENT_MAX_MSG		(16U * 1024 * 1024)
+#define AGENT_MAX_PEERS		1024
+#define AGENT_MAX_CLIENTS	256
+#define AGENT_CLIENT_OUTCAP	(8U * 1024 * 1024)	/* queued IPC output */
+#define AGENT_MAX_ADDRS		16
+#define AGENT_UDP_BATCH		64
+#define AGENT_UDP_MTU		1500
+
+struct agent_conf {
+	char		*server;	/* HOST:PORT */
+	char		*token_file;
+	char		*token;
+	char		*socket_path;
+	char		*state_dir;
+	long		 port;
+	int		 foreground;
+	int		 verbose;
+	size_t		 inbox_size;
+	size_t		 inbox_total;
+	long		 max_services;
+	long		 keepalive_s;
+	long		 idle_timeout_s;
+};
+
+struct agent_counters {
+	uint64_t	 packets_in;
+	uint64_t	 packets_out;
+	uint64_t	 dropped;
+	uint64_t	 retransmitted;
+	uint64_t	 bytes_in;
+	uint64_t	 bytes_out;
+};
+
+enum reg_state {
+	REG_REGISTERING,
+	REG_REGISTERED,
+	REG_UNREACHABLE,
+	REG_REJECTED,
+};
+
+struct reg;
+struct peer;
+struct ipc;
+struct ipc_client;
+struct pipe;
+
+/* HS_INIT that raced ahead of the server's Introduce (peer.c). */
+#define AGENT_HS_STASH		4
+struct agent_hs_stash {
+	uint8_t			 pkt[HS_INIT_MAX];
+	size_t			 len;
+	struct sockaddr_storage	 src;
+	uint64_t		 at;
+};
+
+struct agent {
+	struct agent_conf	 conf;
+	struct event_base	*base;
+	struct event		*sig_term, *sig_int, *sig_hup;
+	int			 stopping;
+
+	uint8_t			 id_pk[32];	/* Ed25519 */
+	uint8_t			 id_sk[64];
+	struct hs_identity	 hsid;		/* X25519 forms for Noise */
+	char			 peer_id[AGENT_ID_MAX + 1];	/* from the token */
+	char			*token;		/* current token text */
+
+	int			 udp_fd;
+	uint16_t		 udp_port;
+	struct event		*udp_ev;
+
+	struct reg		*reg;
+	TAILQ_HEAD(, peer)	 peers;
+	size_t			 npeers;
+	struct agent_hs_stash	 hs_stash[AGENT_HS_STASH];
+	size_t			 hs_stash_next;
+	struct ipc		*ipc;
+	TAILQ_HEAD(, pipe)	 pipes;
+	size_t			 npipes;
+	uint32_t		 pipe_serial;
+	struct svc_table	 svcs;
+
+	struct agent_counters	 ctr;
+	struct agent_counters	 ctr_closed;	/* of ended sessions */
+};
+
+/* p2pd.c */
+uint64_t	 agent_now(void);
+uint64_t	 agent_wall(void);
+uint64_t	 agent_wall_ns(void);
+void		 agent_stop(struct agent *);
+
+/* ident.c: load or create STATE_DIR/identity.key. */
+int		 ident_load(const char *state_dir, uint8_t pk[32],
+		    uint8_t sk[64]) __attribute__((warn_unused_result));
+
+/* udp.c: the one UDP socket; sends are batched until udp_flush(). */
+int		 udp_open(struct agent *) __attribute__((warn_unused_result));
+void		 udp_close(struct agent *);
+void		 udp_send(struct agent *, const struct sockaddr *, socklen_t,
+		    const uint8_t *, size_t);
+void		 udp_flush(struct agent *);
+
+/* reg.c: registration and the control channel with the server. */
+/* Read --token or --token-file into a->token and a->peer_id. */
+int		 reg_load_token(struct agent *)
+		    __attribute__((warn_unused_result));
+int		 reg_init(struct agent *) __attribute__((warn_unused_result));
+void		 reg_free(struct agent *);
+void		 reg_input(struct agent *, const uint8_t *, size_t,
+		    const struct sockaddr *, socklen_t);
+void		 reg_reload_token(struct agent *);
+void		 reg_shutdown(struct agent *);
+enum reg_state	 reg_state(struct agent *);
+const char	*reg_state_name(enum reg_state);
+const char	*reg_error(struct agent *);
+void		 reg_public_addr(struct agent *, char *, size_t);
+/*
+ * Ask the server to introduce us to peer_id: -1 if not registered. An
+ * Error reply goes to peer_connect_failed(); success brings an Introduce.
+ */
+int		 reg_connect(struct agent *, const char *peer_id);
+int		 reg_local_addrs(struct agent *, struct sockaddr_storage *,
+		    size_t max);
+
+#endif /* P2P_AGENT_H */

@@ -1,0 +1,502 @@
+/*
+ * ipc.c: the IPC socket, its clients and their framing (ipc.h).
+ *
+ * The socket is created under umask 0117 (so it is born 0660, no chmod
+ * race) in a directory created 0750 if missing. A socket file left by a
+ * dead agent is replaced; one that something still listens on is not.
+ * Frames: the 8-byte header is parsed first and an over-long body refused
+ * before a byte of it is buffered; a bad frame closes the client with a
+ * logged reason (a version mismatch first gets an error naming both).
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "agent.h"
+#include "ipc.h"
+#include "log.h"
+#include "peer.h"
+
+static void	ipc_client_free(struct ipc_client *);
+
+static int
+ipc_mkdir(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (strlen(path) >= sizeof(dir))
+		return -1;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		log_warn("cannot create socket directory %s", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 if path is free (or was a stale socket, now removed), else -1. */
+static int
+ipc_stale(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	int fd, rv;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("%s exists and is not a socket: not replacing it",
+		    path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	rv = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	close(fd);
+	if (rv == 0) {
+		log_warnx("another agent is listening on %s", path);
+		return -1;
+	}
+	log_info("removing stale socket %s", path);
+	return unlink(path);
+}
+
+static P2p__Ipc__Code
+ipc_hdr_code(enum ipc_hdr_status st)
+{
+	return st == IPC_HDR_BAD_VERSION ? P2P__IPC__CODE__ERR_VERSION :
+	    P2P__IPC__CODE__ERR_USAGE;
+}
+
+/* Returns 1 if a frame was handled, 0 if more bytes are needed, -1 closed. */
+static int
+ipc_read_one(struct ipc_client *c, struct evbuffer *in)
+{
+	P2p__Ipc__Frame *f;
+	enum ipc_hdr_status st;
+	uint8_t hdr[IPC_HDR_LEN], version = 0, *body;
+	uint32_t blen = 0;
+	char err[256];
+
+	if (evbuffer_copyout(in, hdr, sizeof(hdr)) < (ssize_t)sizeof(hdr))
+		return 0;
+	st = ipcmsg_hdr_parse(hdr, sizeof(hdr), &blen, &version);
+	if (st != IPC_HDR_OK) {
+		ipcmsg_hdr_strerror(st, version, blen, err, sizeof(err));
+		if (st == IPC_HDR_BAD_VERSION || st == IPC_HDR_TOO_BIG)
+			ipc_reply(c, 0, ipc_hdr_code(st), "%s", err);
+		ipc_client_close(c, err);
+		return -1;
+	}
+	if (evbuffer_get_length(in) < IPC_HDR_LEN + (size_t)blen)
+		return 0;
+	evbuffer_drain(in, IPC_HDR_LEN);
+	body = blen > 0 ? evbuffer_pullup(in, blen) : NULL;
+	f = ipcmsg_unpack(body, blen, err, sizeof(err));
+	evbuffer_drain(in, blen);
+	if (f == NULL) {
+		ipc_reply(c, 0, P2P__IPC__CODE__ERR_USAGE, "bad frame: %s",
+		    err);
+		ipc_client_close(c, err);
+		return -1;
+	}
+	if (f->kind_case != P2P__IPC__FRAME__KIND_REQUEST) {
+		ipcmsg_free(f);
+		ipc_client_close(c, "client sent a frame that is not a request");
+		return -1;
+	}
+	ipc_cmd_dispatch(c, f->request);
+	ipcmsg_free(f);
+	return 1;
+}
+
+static void
+ipc_readcb(struct bufferevent *bev, void *arg)
+{
+	struct ipc_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	/* Handlers never free c (closing is deferred to the write callback),
+	 * so it stays valid through the loop. */
+	while (!c->closing && !c->paused) {
+		if (ipc_read_one(c, in) != 1)
+			break;
+	}
+	peer_flush_all(c->a);
+	udp_flush(c->a);
+}
+
+/*
+ * Closing an AF_UNIX socket with unread input makes the peer's next read
+ * fail with ECONNRESET, which can hide the error we just sent. Discard
+ * what the client already wrote (bounded) before closing.
+ */
+static void
+ipc_drain(evutil_socket_t fd)
+{
+	uint8_t buf[4096];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+	}
+}
+
+static void
+ipc_writecb(struct bufferevent *bev, void *arg)
+{
+	struct ipc_client *c = arg;
+
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+			ipc_drain(bufferevent_getfd(bev));
+			ipc_client_free(c);
+		}
+		return;
+	}
+	ipc_cmd_pump(c);
+	peer_flush_all(c->a);
+	udp_flush(c->a);
+}
+
+static void
+ipc_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct ipc_client *c = arg;
+
+	if (what & BEV_EVENT_EOF)
+		log_debug("client pid %ld: disconnected", (long)c->pid);
+	else if (what & BEV_EVENT_ERROR)
+		log_debug("client pid %ld: %s", (long)c->pid,
+		    strerror(EVUTIL_SOCKET_ERROR()));
+	ipc_client_free(c);
+}
+
+static void
+ipc_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct agent *a = arg;
+	struct ipc *ipc = a->ipc;
+	struct ipc_client *c;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	memset(&cred, 0, sizeof(cred));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		log_warn("%s: SO_PEERCRED", __func__);
+	if (ipc->n >= AGENT_MAX_CLIENTS || a->stopping ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("refusing client pid %ld uid %ld: too many clients",
+		    (long)cred.pid, (long)cred.uid);
+		close(fd);
+		return;
+	}
+	c->a = a;
+	c->pid = cred.pid;
+	c->uid = cred.uid;
+	c->serial = ++ipc->serial;
+	c->bev = bufferevent_socket_new(a->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	bufferevent_setcb(c->bev, ipc_readcb, ipc_writecb, ipc_eventcb, c);
+	/* Never buffer more than one whole frame before parsing it. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, IPC_HDR_LEN +
+	    IPC_MAX_FRAME);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&ipc->clients, c, entry);
+	ipc->n++;
+	log_info("client connected: pid %ld uid %ld gid %ld", (long)cred.pid,
+	    (long)cred.uid, (long)cred.gid);
+}
+
+int
+ipc_open(struct agent *a)
+{
+	struct sockaddr_un sun;
+	const char *path = a->conf.socket_path;
+	struct ipc *ipc;
+	mode_t old;
+	int fd;
+
+	if ((ipc = calloc(1, sizeof(*ipc))) == NULL)
+		return -1;
+	TAILQ_INIT(&ipc->clients);
+	TAILQ_INIT(&ipc->waits);
+	ipc->fd = -1;
+	a->ipc = ipc;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
+	    sizeof(sun.sun_path)) {
+		log_warnx("socket path too long: %s", path);
+		return -1;
+	}
+	if (ipc_mkdir(path) == -1 || ipc_stale(path, &sun) == -1)
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		log_warn("%s: socket", __func__);
+		return -1;
+	}
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		log_warn("cannot bind %s", path);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	ipc->fd = fd;
+	ipc->lev = evconnlistener_new(a->base, ipc_accept, a,
+	    LEV_OPT_CLOSE_ON_FREE, 64, fd);
+	if (ipc->lev == NULL) {
+		log_warn("cannot listen on %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ipc_free(struct agent *a)
+{
+	struct ipc *ipc = a->ipc;
+	struct ipc_client *c;
+	struct ipc_wait *w;
+
+	if (ipc == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&ipc->clients)) != NULL)
+		ipc_client_free(c);
+	while ((w = TAILQ_FIRST(&ipc->waits)) != NULL)
+		ipc_wait_free(w);
+	if (ipc->lev != NULL) {
+		evconnlistener_free(ipc->lev);
+		unlink(a->conf.socket_path);
+	} else if (ipc->fd != -1)
+		close(ipc->fd);
+	free(ipc);
+	a->ipc = NULL;
+}
+
+static void
+ipc_client_free(struct ipc_client *c)
+{
+	struct ipc *ipc = c->a->ipc;
+	struct ipc_wait *w, *tw;
+
+	TAILQ_FOREACH_SAFE(w, &ipc->waits, entry, tw) {
+		if (w->c == c)
+			ipc_wait_free(w);
+	}
+	ipc_cmd_client_gone(c);
+	pipe_client_gone(c->a, c);
+	TAILQ_REMOVE(&ipc->clients, c, entry);
+	ipc->n--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+void
+ipc_client_close(struct ipc_client *c, const char *reason)
+{
+	if (c->closing)
+		return;
+	log_info("closing client pid %ld uid %ld: %s", (long)c->pid,
+	    (long)c->uid, reason);
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	/* Freed from the write callback once the output is flushed; an
+	 * event callback (EOF/error) frees it earlier if the peer is gone. */
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+void
+ipc_client_pause(struct ipc_client *c)
+{
+	c->paused = 1;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+void
+ipc_client_resume(struct ipc_client *c)
+{
+	if (!c->paused || c->closing)
+		return;
+	c->paused = 0;
+	bufferevent_enable(c->bev, EV_READ);
+	/* Frames may already be buffered: handle them now. */
+	bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+	    BEV_TRIG_DEFER_CALLBACKS);
+}
+
+size_t
+ipc_outlen(struct ipc_client *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+int
+ipc_send_frame(struct ipc_client *c, P2p__Ipc__Frame *f)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (c->closing)
+		return -1;
+	if ((buf = ipcmsg_pack(f, &len)) == NULL) {
+		log_warnx("%s: frame too big to send", __func__);
+		return -1;
+	}
+	if (bufferevent_write(c->bev, buf, len) == -1) {
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	return 0;
+}
+
+int
+ipc_send_resp(struct ipc_client *c, P2p__Ipc__Response *r)
+{
+	P2p__Ipc__Frame f = P2P__IPC__FRAME__INIT;
+
+	f.kind_case = P2P__IPC__FRAME__KIND_RESPONSE;
+	f.response = r;
+	return ipc_send_frame(c, &f);
+}
+
+static void
+ipc_vreply(struct ipc_client *c, uint32_t id, P2p__Ipc__Code code,
+    const char *fmt, va_list ap)
+{
+	P2p__Ipc__Response r = P2P__IPC__RESPONSE__INIT;
+	char msg[512];
+
+	r.id = id;
+	r.code = code;
+	if (code != P2P__IPC__CODE__OK && fmt != NULL) {
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		r.error = msg;
+	}
+	(void)ipc_send_resp(c, &r);
+}
+
+void
+ipc_reply(struct ipc_client *c, uint32_t id, P2p__Ipc__Code code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ipc_vreply(c, id, code, fmt, ap);
+	va_end(ap);
+}
+
+int
+ipc_send_event(struct ipc_client *c, P2p__Ipc__Event *ev)
+{
+	P2p__Ipc__Frame f = P2P__IPC__FRAME__INIT;
+
+	if (c->closing)
+		return -1;
+	if (c->subscribed && ev->ev_case == P2P__IPC__EVENT__EV_PEER_STATE &&
+	    ipc_outlen(c) > AGENT_CLIENT_OUTCAP) {
+		ipc_reply(c, 0, P2P__IPC__CODE__ERR_LAGGED,
+		    "event subscriber too slow: %zu bytes unread",
+		    ipc_outlen(c));
+		ipc_client_close(c, "lagged");
+		return -1;
+	}
+	f.kind_case = P2P__IPC__FRAME__KIND_EVENT;
+	f.event = ev;
+	return ipc_send_frame(c, &f);
+}
+
+static void
+ipc_wait_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct ipc_wait *w = arg;
+	struct agent *a = w->a;
+
+	if (w->kind == IPC_WAIT_PIPE_OPEN)
+		pipe_open_timeout(a, w);
+	ipc_wait_done(w, P2P__IPC__CODE__ERR_TIMEOUT, "timed out waiting "
+	    "for %s", w->kind == IPC_WAIT_PING ? "the ping reply" :
+	    w->kind == IPC_WAIT_PIPE_OPEN ? "the peer to open the pipe" :
+	    w->kind == IPC_WAIT_SYNC ? "the peer's acknowledgement" :
+	    "the session");
+	peer_flush_all(a);
+	udp_flush(a);
+}
+
+struct ipc_wait *
+ipc_wait_new(struct ipc_client *c, enum ipc_wait_kind kind, uint32_t req_id,
+    const char *peer, uint32_t timeout_ms)
+{
+	struct ipc_wait *w;
+	struct timeval tv;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->a = c->a;
+	w->c = c;
+	w->kind = kind;
+	w->req_id = req_id;
+	w->started = agent_now();
+	if (peer != NULL)
+		snprintf(w->peer, sizeof(w->peer), "%s", peer);
+	if (timeout_ms != 0 && timeout_ms != UINT32_MAX) {
+		if ((w->timer = evtimer_new(c->a->base, ipc_wait_timeout, w)) ==
+		    NULL) {
+			free(w);
+			return NULL;
+		}
+		tv.tv_sec = timeout_ms / 1000;
+		tv.tv_usec = (timeout_ms % 1000) * 1000;
+		evtimer_add(w->timer, &tv);
+	}
+	TAILQ_INSERT_TAIL(&c->a->ipc->waits, w, entry);
+	return w;
+}
+
+void
+ipc_wait_free(struct ipc_wait *w)
+{
+	TAILQ_REMOVE(&w->a->ipc->waits, w, entry);
+	if (w->timer != NULL)
+		event_free(w->timer);
+	free(w->data);
+	free(w);
+}
+
+void
+ipc_wait_done(struct ipc_wait *w, P2p__Ipc__Code code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ipc_vreply(w->c, w->req_id, code, fmt, ap);
+	va_end(ap);
+	ipc_wait_free(w);
+}

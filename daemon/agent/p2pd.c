@@ -1,0 +1,283 @@
+/*
+ * p2pd.c: the agent's main: options, startup order, signals, shutdown.
+ *
+ * Startup: options (conf.h), logging, identity key, token, then daemonize
+ * (before libevent, whose backends do not survive fork), UDP socket, IPC
+ * socket, registration. READY=1 goes to $NOTIFY_SOCKET once the IPC socket
+ * listens, so a Type=notify unit orders its clients after that.
+ * Shutdown (SIGTERM/SIGINT): CLOSE to every peer, Deregister to the server,
+ * flush the UDP batch, then free everything so LeakSanitizer stays quiet.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "agent.h"
+#include "conf.h"
+#include "ipc.h"
+#include "log.h"
+#include "peer.h"
+
+#define M (1024LL * 1024)
+
+static const struct conf_opt p2pd_opts[] = {
+	{ "server", 0, CONF_STR, offsetof(struct agent_conf, server), 0, 0,
+	    "HOST:PORT", "rendezvous server" },
+	{ "token-file", 0, CONF_STR, offsetof(struct agent_conf, token_file),
+	    0, 0, "FILE", "file holding the registration token" },
+	{ "token", 0, CONF_STR, offsetof(struct agent_conf, token), 0, 0,
+	    "TOKEN", "registration token (visible in ps: prefer --token-file)" },
+	{ "socket", 0, CONF_STR, offsetof(struct agent_conf, socket_path), 0, 0,
+	    "PATH", "IPC socket (default /run/p2pd/p2pd.sock)" },
+	{ "state-dir", 0, CONF_STR, offsetof(struct agent_conf, state_dir), 0,
+	    0, "DIR", "state directory (default /var/lib/p2pd)" },
+	{ "port", 0, CONF_INT, offsetof(struct agent_conf, port), 0, 65535,
+	    "N", "local UDP port (default 0: any)" },
+	{ "foreground", 'f', CONF_BOOL, offsetof(struct agent_conf, foreground),
+	    0, 0, NULL, "stay in the foreground, log to stderr" },
+	{ "verbose", 'v', CONF_COUNT, offsetof(struct agent_conf, verbose), 0,
+	    0, NULL, "more logging (repeat for debug)" },
+	{ "inbox-size", 0, CONF_SIZE, offsetof(struct agent_conf, inbox_size),
+	    16 * M, 1024 * 1024 * M, "SIZE", "bytes per service inbox (32M)" },
+	{ "inbox-total", 0, CONF_SIZE, offsetof(struct agent_conf, inbox_total),
+	    16 * M, 1024 * 1024 * M, "SIZE", "bytes over all inboxes (256M)" },
+	{ "max-services", 0, CONF_INT, offsetof(struct agent_conf, max_services),
+	    1, 65536, "N", "most services (64)" },
+	{ "keepalive", 0, CONF_INT, offsetof(struct agent_conf, keepalive_s), 1,
+	    3600, "S", "keepalive interval in seconds (15)" },
+	{ "idle-timeout", 0, CONF_INT, offsetof(struct agent_conf,
+	    idle_timeout_s), 2, 86400, "S", "dead-peer timeout in seconds (30)" },
+	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
+};
+
+uint64_t
+agent_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+agent_wall(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+uint64_t
+agent_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void
+p2pd_defaults(struct agent_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->inbox_size = 32 * M;
+	c->inbox_total = 256 * M;
+	c->max_services = 64;
+	c->keepalive_s = 15;
+	c->idle_timeout_s = 30;
+}
+
+static char *
+p2pd_strdup_default(char *v, const char *def)
+{
+	char *s;
+
+	if (v != NULL)
+		return v;
+	if ((s = strdup(def)) == NULL)
+		fatal("%s: strdup", __func__);
+	return s;
+}
+
+/* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void
+p2pd_notify(const char *msg)
+{
+	struct sockaddr_un sun;
+	const char *path;
+	socklen_t len;
+	size_t plen;
+	int fd;
+
+	if ((path = getenv("NOTIFY_SOCKET")) == NULL || *path == '\0')
+		return;
+	plen = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || plen >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, plen);
+	if (sun.sun_path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sun, len) ==
+	    -1)
+		log_warn("%s: %s", __func__, path);
+	close(fd);
+}
+
+void
+agent_stop(struct agent *a)
+{
+	if (a->stopping)
+		return;
+	a->stopping = 1;
+	log_info("shutting down");
+	p2pd_notify("STOPPING=1");
+	peer_close_all(a, "agent shutting down");
+	reg_shutdown(a);
+	udp_flush(a);
+	event_base_loopexit(a->base, NULL);
+}
+
+static void
+p2pd_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct agent *a = arg;
+
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: re-reading the token");
+		reg_reload_token(a);
+		return;
+	}
+	agent_stop(a);
+}
+
+static void
+p2pd_check_conf(struct agent_conf *c)
+{
+	if (c->token == NULL && c->token_file == NULL)
+		fatalx("no token: give --token-file FILE (or --token TOKEN)");
+	if (c->server == NULL)
+		fatalx("no server: give --server HOST:PORT");
+	if (c->inbox_size < AGENT_MAX_MSG)
+		fatalx("--inbox-size must be at least %u (the largest message)",
+		    AGENT_MAX_MSG);
+	if (c->inbox_total < c->inbox_size)
+		fatalx("--inbox-total must be at least --inbox-size");
+	c->socket_path = p2pd_strdup_default(c->socket_path,
+	    "/run/p2pd/p2pd.sock");
+	c->state_dir = p2pd_strdup_default(c->state_dir, "/var/lib/p2pd");
+}
+
+static void
+p2pd_usage(void)
+{
+	conf_usage(stderr, "p2pd", "[-fv] [-c FILE] [options]", p2pd_opts);
+	exit(2);
+}
+
+static void
+p2pd_setup(struct agent *a)
+{
+	svc_table_init(&a->svcs, a->conf.inbox_size, a->conf.inbox_total,
+	    (size_t)a->conf.max_services);
+	TAILQ_INIT(&a->peers);
+	TAILQ_INIT(&a->pipes);
+	a->udp_fd = -1;
+	if ((a->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if (udp_open(a) == -1)
+		exit(1);
+	if (ipc_open(a) == -1)
+		exit(1);
+	if (reg_init(a) == -1)
+		exit(1);
+	a->sig_term = evsignal_new(a->base, SIGTERM, p2pd_signal, a);
+	a->sig_int = evsignal_new(a->base, SIGINT, p2pd_signal, a);
+	a->sig_hup = evsignal_new(a->base, SIGHUP, p2pd_signal, a);
+	if (a->sig_term == NULL || a->sig_int == NULL || a->sig_hup == NULL ||
+	    evsignal_add(a->sig_term, NULL) == -1 ||
+	    evsignal_add(a->sig_int, NULL) == -1 ||
+	    evsignal_add(a->sig_hup, NULL) == -1)
+		fatalx("cannot install signal handlers");
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+p2pd_teardown(struct agent *a)
+{
+	pipe_free_all(a);
+	peer_free_all(a);
+	ipc_free(a);
+	reg_free(a);
+	udp_close(a);
+	svc_table_free(&a->svcs);
+	if (a->sig_term != NULL)
+		event_free(a->sig_term);
+	if (a->sig_int != NULL)
+		event_free(a->sig_int);
+	if (a->sig_hup != NULL)
+		event_free(a->sig_hup);
+	event_base_free(a->base);
+	sodium_memzero(a->id_sk, sizeof(a->id_sk));
+	hs_identity_wipe(&a->hsid);
+	free(a->token);
+	conf_free(p2pd_opts, &a->conf);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct agent	 a;
+	char		 err[512], *conf_path = NULL;
+	int		 first;
+
+	memset(&a, 0, sizeof(a));
+	p2pd_defaults(&a.conf);
+	log_init("p2pd", 1, 0);
+	if (conf_load(p2pd_opts, &a.conf, argc, argv, &first, &conf_path, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "p2pd: %s\n", err);
+		p2pd_usage();
+	}
+	free(conf_path);
+	if (first < argc) {
+		fprintf(stderr, "p2pd: unexpected argument '%s'\n", argv[first]);
+		p2pd_usage();
+	}
+	p2pd_check_conf(&a.conf);
+	log_init("p2pd", a.conf.foreground, a.conf.verbose);
+	if (sodium_init() == -1)
+		fatalx("sodium_init failed");
+	if (ident_load(a.conf.state_dir, a.id_pk, a.id_sk) == -1)
+		exit(1);
+	if (hs_identity_from_ed25519(&a.hsid, a.id_sk) == -1)
+		fatalx("identity key: cannot derive its X25519 form");
+	if (reg_load_token(&a) == -1)
+		exit(1);
+	if (!a.conf.foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+
+	p2pd_setup(&a);
+	log_info("p2pd %s as %s, UDP port %u, socket %s", PACKAGE_VERSION,
+	    a.peer_id, a.udp_port, a.conf.socket_path);
+	p2pd_notify("READY=1");
+	event_base_dispatch(a.base);
+	p2pd_teardown(&a);
+	return 0;
+}

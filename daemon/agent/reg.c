@@ -1,0 +1,566 @@
+/*
+ * reg.c: registration with the server and the control channel
+ * (PROTOCOL.md §2.1, §2.2).
+ *
+ * REG_HELLO -> REG_CHALLENGE -> CTRL Register -> Registered. Requests (and
+ * the HELLO) are retransmitted after 250 ms, doubling, 5 times; each
+ * retransmission is sealed again with a fresh counter, since counters are
+ * never reused. A server that never answers makes us "unreachable" and we
+ * start over with backoff 1, 2, 4 ... 30 s; one that refuses makes us
+ * "rejected" with its message kept for status. Keepalives every
+ * keepalive_s; three unanswered, or UNKNOWN_REG, and we register again.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "addr.h"
+#include "agent.h"
+#include "aead.h"
+#include "buf.h"
+#include "chan.h"
+#include "log.h"
+#include "peer.h"
+#include "reg.h"
+#include "server.pb-c.h"
+#include "token.h"
+#include "wire.h"
+
+
+/* --- sending ------------------------------------------------------------ */
+
+static void
+reg_send_raw(struct reg *r, const uint8_t *p, size_t len)
+{
+	if (r->have_srv)
+		udp_send(r->a, (struct sockaddr *)&r->srv,
+		    addr_len((struct sockaddr *)&r->srv), p, len);
+}
+
+static int
+reg_seal_send(struct reg *r, const uint8_t *msg, size_t len)
+{
+	uint8_t pkt[AGENT_UDP_MTU];
+	ssize_t n;
+
+	if (!r->chan_ok)
+		return -1;
+	n = chan_seal(&r->chan, WIRE_CTRL, msg, len, pkt, sizeof(pkt));
+	if (n < 0)
+		return -1;
+	reg_send_raw(r, pkt, (size_t)n);
+	return 0;
+}
+
+/* Pack and send one ServerMsg (no retransmission). */
+int
+reg_send_msg(struct reg *r, P2p__Srv__ServerMsg *m)
+{
+	uint8_t buf[AGENT_UDP_MTU];
+	size_t len;
+
+	len = p2p__srv__server_msg__get_packed_size(m);
+	if (len > sizeof(buf) - CHAN_OVERHEAD) {
+		log_warnx("%s: control message too big (%zu bytes)", __func__,
+		    len);
+		return -1;
+	}
+	p2p__srv__server_msg__pack(m, buf);
+	return reg_seal_send(r, buf, len);
+}
+
+void
+reg_req_free(struct reg_req *q)
+{
+	TAILQ_REMOVE(&q->r->reqs, q, entry);
+	q->r->nreqs--;
+	event_free(q->timer);
+	free(q->msg);
+	free(q);
+}
+
+static void
+reg_req_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct reg_req *q = arg;
+	struct reg *r = q->r;
+	struct agent *a = r->a;
+	struct timeval tv;
+	uint64_t us;
+
+	if (q->tries >= REG_TRIES) {
+		if (q->connect)
+			peer_connect_failed(a, q->peer,
+			    P2P__IPC__CODE__ERR_TIMEOUT,
+			    "the server did not answer the connect request");
+		if (q->id == r->register_id) {
+			reg_req_free(q);
+			r->state = REG_UNREACHABLE;
+			snprintf(r->error, sizeof(r->error),
+			    "no answer from the server");
+			reg_retry_later(r);
+		} else
+			reg_req_free(q);
+		udp_flush(a);
+		return;
+	}
+	(void)reg_seal_send(r, q->msg, q->len);
+	us = (uint64_t)REG_RTO_US << q->tries;
+	q->tries++;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	evtimer_add(q->timer, &tv);
+	udp_flush(a);
+}
+
+/* Send a request (id set here) and retransmit it until answered. */
+static int
+reg_request(struct reg *r, P2p__Srv__ServerMsg *m, const char *peer)
+{
+	struct reg_req *q;
+
+	if (r->nreqs >= REG_MAX_PENDING || (q = calloc(1, sizeof(*q))) ==
+	    NULL)
+		return -1;
+	if (++r->next_id == 0)
+		r->next_id = 1;
+	m->id = r->next_id;
+	q->r = r;
+	q->id = m->id;
+	q->len = p2p__srv__server_msg__get_packed_size(m);
+	if (q->len > AGENT_UDP_MTU - CHAN_OVERHEAD ||
+	    (q->msg = malloc(q->len)) == NULL ||
+	    (q->timer = evtimer_new(r->a->base, reg_req_timer, q)) == NULL) {
+		free(q->msg);
+		free(q);
+		return -1;
+	}
+	p2p__srv__server_msg__pack(m, q->msg);
+	if (peer != NULL) {
+		q->connect = 1;
+		snprintf(q->peer, sizeof(q->peer), "%s", peer);
+	}
+	TAILQ_INSERT_TAIL(&r->reqs, q, entry);
+	r->nreqs++;
+	reg_req_timer(-1, 0, q);
+	return 0;
+}
+
+static void
+reg_clear_reqs(struct reg *r)
+{
+	struct reg_req *q;
+
+	while ((q = TAILQ_FIRST(&r->reqs)) != NULL) {
+		if (q->connect)
+			peer_connect_failed(r->a, q->peer,
+			    P2P__IPC__CODE__ERR_FAILED,
+			    "lost the registration with the server");
+		reg_req_free(q);
+	}
+}
+
+/* --- state machine ------------------------------------------------------- */
+
+void
+reg_timer_in(struct event *ev, uint64_t us)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	evtimer_add(ev, &tv);
+}
+
+void
+reg_retry_later(struct reg *r)
+{
+	r->phase = PH_IDLE;
+	if (r->chan_ok)
+		chan_wipe(&r->chan);
+	r->chan_ok = 0;
+	evtimer_del(r->ka);
+	log_debug("registration: next try in %d s", r->backoff);
+	reg_timer_in(r->timer, (uint64_t)r->backoff * 1000000);
+	r->backoff = r->backoff * 2 > REG_BACKOFF_MAX ? REG_BACKOFF_MAX :
+	    r->backoff * 2;
+}
+
+static void
+reg_send_hello(struct reg *r)
+{
+	uint8_t pkt[WIRE_HELLO_LEN];
+
+	if (wire_hello_build(pkt, sizeof(pkt), r->eph_pk) < 0)
+		return;
+	reg_send_raw(r, pkt, sizeof(pkt));
+	reg_timer_in(r->timer, (uint64_t)REG_RTO_US << r->tries);
+	r->tries++;
+}
+
+static void
+reg_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct reg *r = arg;
+
+	if (r->phase == PH_HELLO) {
+		if (r->tries < REG_TRIES)
+			reg_send_hello(r);
+		else {
+			r->state = REG_UNREACHABLE;
+			snprintf(r->error, sizeof(r->error),
+			    "no answer from the server");
+			reg_retry_later(r);
+		}
+	} else if (r->phase == PH_IDLE)
+		reg_start(r);
+	udp_flush(r->a);
+}
+
+void
+reg_start(struct reg *r)
+{
+	if (!r->have_srv)
+		return;
+	reg_clear_reqs(r);
+	if (r->chan_ok)
+		chan_wipe(&r->chan);
+	r->chan_ok = 0;
+	r->reg_id = 0;
+	r->register_id = 0;
+	evtimer_del(r->ka);
+	if (r->state != REG_REJECTED && r->state != REG_UNREACHABLE)
+		r->state = REG_REGISTERING;
+	crypto_kx_keypair(r->eph_pk, r->eph_sk);
+	r->phase = PH_HELLO;
+	r->tries = 0;
+	reg_send_hello(r);
+}
+
+static void
+reg_keepalive_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct reg *r = arg;
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Keepalive k = P2P__SRV__KEEPALIVE__INIT;
+
+	if (r->ka_missed >= REG_KA_MISSED) {
+		log_info("server did not answer %d keepalives: registering "
+		    "again", REG_KA_MISSED);
+		r->state = REG_REGISTERING;
+		reg_start(r);
+		udp_flush(r->a);
+		return;
+	}
+	if (++r->next_id == 0)
+		r->next_id = 1;
+	m.id = r->next_id;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_KEEPALIVE;
+	m.keepalive = &k;
+	(void)reg_send_msg(r, &m);
+	r->ka_missed++;
+	reg_timer_in(r->ka, (uint64_t)r->keepalive_s * 1000000);
+	udp_flush(r->a);
+}
+
+static int
+reg_local_addr_ok(const struct sockaddr *sa, unsigned flags)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+	if (!(flags & IFF_UP) || (flags & IFF_LOOPBACK))
+		return 0;
+	if (sa->sa_family == AF_INET)
+		return 1;
+	return sa->sa_family == AF_INET6 &&
+	    !IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) &&
+	    !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
+}
+
+int
+reg_local_addrs(struct agent *a, struct sockaddr_storage *out, size_t max)
+{
+	struct ifaddrs *ifa, *i;
+	size_t n = 0;
+
+	if (getifaddrs(&ifa) == -1)
+		return 0;
+	for (i = ifa; i != NULL && n < max; i = i->ifa_next) {
+		if (i->ifa_addr == NULL ||
+		    !reg_local_addr_ok(i->ifa_addr, i->ifa_flags))
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		memcpy(&out[n], i->ifa_addr, addr_len(i->ifa_addr));
+		if (out[n].ss_family == AF_INET)
+			((struct sockaddr_in *)&out[n])->sin_port =
+			    htons(a->udp_port);
+		else
+			((struct sockaddr_in6 *)&out[n])->sin6_port =
+			    htons(a->udp_port);
+		n++;
+	}
+	freeifaddrs(ifa);
+	return (int)n;
+}
+
+static void
+reg_send_register(struct reg *r, const uint8_t server_eph[32],
+    const uint8_t challenge[32])
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Register rg = P2P__SRV__REGISTER__INIT;
+	P2p__Srv__Addr pbs[AGENT_MAX_ADDRS], *pbp[AGENT_MAX_ADDRS];
+	struct sockaddr_storage ss[AGENT_MAX_ADDRS];
+	uint8_t ipbuf[AGENT_MAX_ADDRS][16];
+	uint8_t signed_msg[sizeof(REG_SIG_LABEL) - 1 + 96], sig[64];
+	struct agent *a = r->a;
+	int i, n, k = 0;
+
+	memcpy(signed_msg, REG_SIG_LABEL, sizeof(REG_SIG_LABEL) - 1);
+	memcpy(signed_msg + 16, challenge, 32);
+	memcpy(signed_msg + 48, r->eph_pk, 32);
+	memcpy(signed_msg + 80, server_eph, 32);
+	crypto_sign_detached(sig, NULL, signed_msg, sizeof(signed_msg),
+	    a->id_sk);
+	n = reg_local_addrs(a, ss, AGENT_MAX_ADDRS);
+	for (i = 0; i < n; i++) {
+		p2p__srv__addr__init(&pbs[k]);
+		if (addr_to_pb((struct sockaddr *)&ss[i], &pbs[k],
+		    ipbuf[k]) == 0) {
+			pbp[k] = &pbs[k];
+			k++;
+		}
+	}
+	rg.wire_version = WIRE_VERSION;
+	rg.token = a->token;
+	rg.identity_key.data = a->id_pk;
+	rg.identity_key.len = 32;
+	rg.signature.data = sig;
+	rg.signature.len = sizeof(sig);
+	rg.n_local_addrs = (size_t)k;
+	rg.local_addrs = pbp;
+	rg.aesni = aead_available(AEAD_AESGCM);
+	rg.software = REG_SOFTWARE;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTER;
+	m.register_ = &rg;
+	r->phase = PH_REGISTER;
+	if (reg_request(r, &m, NULL) == -1) {
+		log_warnx("%s: cannot send Register", __func__);
+		return;
+	}
+	r->register_id = m.id;
+}
+
+static void
+reg_challenge_in(struct reg *r, const uint8_t *pkt, size_t len)
+{
+	uint8_t server_eph[32], challenge[32];
+	uint32_t pending_id;
+
+	if (r->phase != PH_HELLO || wire_challenge_parse(pkt, len,
+	    &pending_id, server_eph, challenge) == -1) {
+		r->a->ctr.dropped++;
+		return;
+	}
+	evtimer_del(r->timer);
+	if (chan_init_kx_client(&r->chan, r->eph_pk, r->eph_sk, server_eph,
+	    pending_id) == -1) {
+		r->a->ctr.dropped++;
+		reg_retry_later(r);
+		return;
+	}
+	r->chan_ok = 1;
+	reg_send_register(r, server_eph, challenge);
+}
+
+void
+reg_input(struct agent *a, const uint8_t *pkt, size_t len,
+    const struct sockaddr *src, socklen_t srclen)
+{
+	struct reg *r = a->reg;
+	uint8_t sv = 0, rv = 0;
+	uint32_t id;
+
+	if (r == NULL || !r->have_srv ||
+	    !addr_equal(src, (struct sockaddr *)&r->srv)) {
+		a->ctr.dropped++;
+		return;
+	}
+	switch (pkt[0]) {
+	case WIRE_REG_CHALLENGE:
+		reg_challenge_in(r, pkt, len);
+		break;
+	case WIRE_CTRL:
+		reg_ctrl_in(r, pkt, len);
+		break;
+	case WIRE_UNKNOWN_REG:
+		if (wire_unknown_reg_parse(pkt, len, &id) == -1 ||
+		    r->phase != PH_UP || id != r->reg_id) {
+			a->ctr.dropped++;
+			break;
+		}
+		reg_reregister(r, "server does not know our registration");
+		break;
+	case WIRE_VERSION_ERROR:
+		if (wire_version_error_parse(pkt, len, &sv, &rv) == -1) {
+			a->ctr.dropped++;
+			break;
+		}
+		log_warnx("server speaks wire version %u, this agent speaks %u",
+		    sv, WIRE_VERSION);
+		snprintf(r->error, sizeof(r->error), "server speaks wire "
+		    "version %u, this agent speaks %u", sv, WIRE_VERSION);
+		r->state = REG_REJECTED;
+		evtimer_del(r->timer);
+		r->backoff = REG_BACKOFF_MAX;
+		reg_retry_later(r);
+		break;
+	default:
+		a->ctr.dropped++;
+		break;
+	}
+}
+
+/* --- public ---------------------------------------------------------------- */
+
+int
+reg_init(struct agent *a)
+{
+	struct reg *r;
+	socklen_t len;
+	char err[256];
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	a->reg = r;
+	r->a = a;
+	r->backoff = 1;
+	r->keepalive_s = (uint32_t)a->conf.keepalive_s;
+	r->state = REG_REGISTERING;
+	TAILQ_INIT(&r->reqs);
+	r->timer = evtimer_new(a->base, reg_timer_cb, r);
+	r->ka = evtimer_new(a->base, reg_keepalive_cb, r);
+	if (r->timer == NULL || r->ka == NULL)
+		return -1;
+	if (addr_parse(a->conf.server, &r->srv, &len, 3478, err,
+	    sizeof(err)) == -1) {
+		log_warnx("--server: %s", err);
+		return -1;
+	}
+	addr_normalize(&r->srv);
+	r->have_srv = 1;
+	reg_start(r);
+	udp_flush(a);
+	return 0;
+}
+
+void
+reg_free(struct agent *a)
+{
+	struct reg *r = a->reg;
+
+	if (r == NULL)
+		return;
+	while (!TAILQ_EMPTY(&r->reqs))
+		reg_req_free(TAILQ_FIRST(&r->reqs));
+	if (r->timer != NULL)
+		event_free(r->timer);
+	if (r->ka != NULL)
+		event_free(r->ka);
+	if (r->chan_ok)
+		chan_wipe(&r->chan);
+	sodium_memzero(r->eph_sk, sizeof(r->eph_sk));
+	free(r);
+	a->reg = NULL;
+}
+
+void
+reg_shutdown(struct agent *a)
+{
+	struct reg *r = a->reg;
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Deregister d = P2P__SRV__DEREGISTER__INIT;
+
+	if (r == NULL || r->phase != PH_UP)
+		return;
+	if (++r->next_id == 0)
+		r->next_id = 1;
+	m.id = r->next_id;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_DEREGISTER;
+	m.deregister = &d;
+	(void)reg_send_msg(r, &m);
+	evtimer_del(r->ka);
+	evtimer_del(r->timer);
+	while (!TAILQ_EMPTY(&r->reqs))
+		reg_req_free(TAILQ_FIRST(&r->reqs));
+	r->phase = PH_IDLE;
+}
+
+int
+reg_connect(struct agent *a, const char *peer_id)
+{
+	struct reg *r = a->reg;
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__ConnectRequest cr = P2P__SRV__CONNECT_REQUEST__INIT;
+
+	if (r == NULL || r->phase != PH_UP)
+		return -1;
+	cr.peer_id = (char *)peer_id;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_CONNECT;
+	m.connect = &cr;
+	return reg_request(r, &m, peer_id);
+}
+
+enum reg_state
+reg_state(struct agent *a)
+{
+	return a->reg != NULL ? a->reg->state : REG_UNREACHABLE;
+}
+
+const char *
+reg_state_name(enum reg_state s)
+{
+	switch (s) {
+	case REG_REGISTERED:
+		return "registered";
+	case REG_UNREACHABLE:
+		return "unreachable";
+	case REG_REJECTED:
+		return "rejected";
+	default:
+		return "registering";
+	}
+}
+
+const char *
+reg_error(struct agent *a)
+{
+	return a->reg != NULL ? a->reg->error : "";
+}
+
+void
+reg_public_addr(struct agent *a, char *buf, size_t len)
+{
+	if (a->reg == NULL || !a->reg->have_public) {
+		if (len > 0)
+			buf[0] = '\0';
+		return;
+	}
+	addr_fmt((struct sockaddr *)&a->reg->public, buf, len);
+}

@@ -1,0 +1,194 @@
+/*
+ * reg_ctrl.c: CTRL packets from the server: replies to our requests and
+ * pushes (Introduce, Withdraw), which are acknowledged with ack_push.
+ * Everything here was authenticated by chan_open() before it is parsed.
+ */
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "addr.h"
+#include "agent.h"
+#include "log.h"
+#include "peer.h"
+#include "reg.h"
+#include "wire.h"
+
+void
+reg_reregister(struct reg *r, const char *why)
+{
+	uint64_t now = agent_now();
+
+	/* Rate-limited: a flood of UNKNOWN_REG must not make us spin. */
+	if (r->last_rereg != 0 && now - r->last_rereg < 1000000) {
+		evtimer_del(r->ka);
+		r->phase = PH_IDLE;
+		reg_timer_in(r->timer, 1000000);
+		return;
+	}
+	r->last_rereg = now;
+	log_info("registering again: %s", why);
+	r->state = REG_REGISTERING;
+	reg_start(r);
+}
+
+static void
+reg_ack_push(struct reg *r, uint32_t seq)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+
+	m.ack_push = seq;
+	(void)reg_send_msg(r, &m);
+}
+
+static P2p__Ipc__Code
+reg_ipc_code(P2p__Srv__ErrCode c)
+{
+	switch (c) {
+	case P2P__SRV__ERR_CODE__ERR_NOT_REGISTERED:
+		return P2P__IPC__CODE__ERR_NOT_REGISTERED;
+	case P2P__SRV__ERR_CODE__ERR_POLICY:
+		return P2P__IPC__CODE__ERR_POLICY;
+	case P2P__SRV__ERR_CODE__ERR_BUSY:
+		return P2P__IPC__CODE__ERR_BUSY;
+	default:
+		return P2P__IPC__CODE__ERR_FAILED;
+	}
+}
+
+static void
+reg_registered(struct reg *r, const P2p__Srv__Registered *rg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	r->reg_id = rg->reg_id;
+	r->chan.remote_index = rg->reg_id;
+	r->phase = PH_UP;
+	r->state = REG_REGISTERED;
+	r->error[0] = '\0';
+	r->backoff = 1;
+	r->ka_missed = 0;
+	if (rg->public_addr != NULL &&
+	    addr_from_pb(rg->public_addr, &ss, &len) == 0) {
+		r->public = ss;
+		r->have_public = 1;
+	}
+	if (rg->keepalive_s > 0 && rg->keepalive_s < r->keepalive_s)
+		r->keepalive_s = rg->keepalive_s;
+	reg_timer_in(r->ka, (uint64_t)r->keepalive_s * 1000000);
+	log_info("registered as %s (registration %u)", r->a->peer_id,
+	    r->reg_id);
+}
+
+static void
+reg_error_reply(struct reg *r, struct reg_req *q, const P2p__Srv__Error *e)
+{
+	const char *msg = e->message != NULL ? e->message : "";
+
+	if (q != NULL && q->connect) {
+		peer_connect_failed(r->a, q->peer, reg_ipc_code(e->code),
+		    msg);
+		return;
+	}
+	if (e->code == P2P__SRV__ERR_CODE__ERR_UNKNOWN_REG) {
+		reg_reregister(r, msg);
+		return;
+	}
+	if (q == NULL || q->id != r->register_id) {
+		log_warnx("server error: %s", msg);
+		return;
+	}
+	log_warnx("registration refused: %s", msg);
+	snprintf(r->error, sizeof(r->error), "%s", msg);
+	r->state = REG_REJECTED;
+	if (e->code == P2P__SRV__ERR_CODE__ERR_TOKEN_EXPIRED) {
+		reg_reload_token(r->a);
+		r->backoff = 1;
+	} else if (r->backoff < REG_BACKOFF_MAX)
+		r->backoff = REG_BACKOFF_MAX;
+	reg_retry_later(r);
+}
+
+static void
+reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
+{
+	struct reg_req *q = NULL;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (m->push_seq != 0)
+		reg_ack_push(r, m->push_seq);
+	if (m->id != 0) {
+		TAILQ_FOREACH(q, &r->reqs, entry) {
+			if (q->id == m->id)
+				break;
+		}
+	}
+	switch (m->body_case) {
+	case P2P__SRV__SERVER_MSG__BODY_REGISTERED:
+		if (r->phase == PH_REGISTER && q != NULL &&
+		    q->id == r->register_id)
+			reg_registered(r, m->registered);
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_ERROR:
+		reg_error_reply(r, q, m->error);
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_KEEPALIVE_ACK:
+		r->ka_missed = 0;
+		if (m->keepalive_ack->public_addr != NULL &&
+		    addr_from_pb(m->keepalive_ack->public_addr, &ss, &len) ==
+		    0) {
+			r->public = ss;
+			r->have_public = 1;
+		}
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_INTRODUCE:
+		if (m->push_seq != 0)
+			peer_introduce(r->a, m->introduce);
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_WITHDRAW:
+		if (m->push_seq != 0 && m->withdraw->peer_id != NULL)
+			peer_withdraw(r->a, m->withdraw->peer_id,
+			    m->withdraw->reason != NULL &&
+			    *m->withdraw->reason ? m->withdraw->reason :
+			    "introduction withdrawn by the server");
+		break;
+	default:
+		break;
+	}
+	/* The register request is answered by Registered or Error; any
+	 * other answered request is done once its reply arrived. */
+	if (q != NULL && r->phase != PH_IDLE && (q->id != r->register_id ||
+	    r->phase == PH_UP))
+		reg_req_free(q);
+}
+
+void
+reg_ctrl_in(struct reg *r, const uint8_t *pkt, size_t len)
+{
+	static uint8_t pt[AGENT_UDP_MTU];
+	P2p__Srv__ServerMsg *m;
+	uint64_t ctr;
+	ssize_t n;
+
+	if (!r->chan_ok) {
+		r->a->ctr.dropped++;
+		return;
+	}
+	n = chan_open(&r->chan, WIRE_CTRL, pkt, len, pt, sizeof(pt), &ctr);
+	if (n < 0) {
+		r->a->ctr.dropped++;
+		return;
+	}
+	if ((m = p2p__srv__server_msg__unpack(NULL, (size_t)n, pt)) == NULL) {
+		log_debug("%s: malformed ServerMsg", __func__);
+		r->a->ctr.dropped++;
+		return;
+	}
+	reg_msg(r, m);
+	p2p__srv__server_msg__free_unpacked(m, NULL);
+}

@@ -1,0 +1,570 @@
+/*
+ * session.c: an established session, chan + tp, driven from libevent.
+ *
+ * Driving follows tp.h: after input, a timeout or any stream call, loop
+ * tp_output() into DATA packets sealed with chan (the packet number is
+ * chan.tx_counter before sealing), then re-arm the one timer at
+ * tp_next_timeout(). tp callbacks only record or forward; the session is
+ * torn down after tp returns (p->dead), never from inside a callback.
+ *
+ * Credit (PROTOCOL.md §3.2): each incoming message stream holds a
+ * reservation in its service's inbox (svc.h) of at most the stream's
+ * initial credit; as messages arrive the reservation turns into used bytes
+ * and is topped up only as far as the inbox has room, so a full inbox
+ * stalls its own senders and nothing else.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "addr.h"
+#include "agent.h"
+#include "log.h"
+#include "peer.h"
+#include "wire.h"
+
+#define SESSION_PAYLOAD		(1200 - CHAN_OVERHEAD)
+#define SESSION_STREAM_CREDIT	(1024 * 1024)
+#define SESSION_NO_SERVICE	(TP_ERR_APP + 1)
+
+struct peer_stream *
+session_stream_find(struct peer *p, uint64_t sid)
+{
+	struct peer_stream *st;
+
+	TAILQ_FOREACH(st, &p->streams, entry) {
+		if (st->sid == sid)
+			return st;
+	}
+	return NULL;
+}
+
+struct peer_stream *
+session_stream_add(struct peer *p, uint64_t sid, int kind, int incoming,
+    const char *name)
+{
+	struct peer_stream *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return NULL;
+	st->sid = sid;
+	st->kind = kind;
+	st->incoming = incoming;
+	snprintf(st->name, sizeof(st->name), "%s", name);
+	TAILQ_INSERT_TAIL(&p->streams, st, entry);
+	return st;
+}
+
+void
+session_stream_del(struct peer *p, struct peer_stream *st)
+{
+	struct svc *s;
+
+	if (st->incoming && st->kind == TP_STREAM_MESSAGES &&
+	    (s = svc_get(&p->a->svcs, st->name, 0)) != NULL) {
+		svc_unreserve(&p->a->svcs, s, st->outstanding);
+		svc_gc(&p->a->svcs, s);
+	}
+	TAILQ_REMOVE(&p->streams, st, entry);
+	free(st);
+}
+
+struct peer_stream *
+session_msg_stream(struct peer *p, const char *service)
+{
+	struct peer_stream *st;
+	uint64_t sid;
+
+	TAILQ_FOREACH(st, &p->streams, entry) {
+		if (!st->incoming && st->kind == TP_STREAM_MESSAGES &&
+		    strcmp(st->name, service) == 0)
+			return st;
+	}
+	if (tp_stream_open(p->tp, TP_STREAM_MESSAGES, service, &sid) == -1)
+		return NULL;
+	return session_stream_add(p, sid, TP_STREAM_MESSAGES, 0, service);
+}
+
+/* Top the stream's reservation up to its window, as far as there is room. */
+static void
+session_grant(struct peer *p, struct peer_stream *st, struct svc *s)
+{
+	size_t room, want;
+
+	if (st->outstanding >= SESSION_STREAM_CREDIT)
+		return;
+	want = SESSION_STREAM_CREDIT - st->outstanding;
+	room = svc_room(&p->a->svcs, s);
+	if (want > room)
+		want = room;
+	if (want == 0 || tp_stream_grant(p->tp, st->sid, want) == -1)
+		return;
+	svc_reserve(&p->a->svcs, s, want);
+	st->outstanding += want;
+}
+
+void
+session_svc_credit(struct agent *a, struct svc *s)
+{
+	struct peer_stream *st;
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &a->peers, entry) {
+		if (p->state != PEER_UP)
+			continue;
+		TAILQ_FOREACH(st, &p->streams, entry) {
+			if (st->incoming && st->kind == TP_STREAM_MESSAGES &&
+			    strcmp(st->name, s->name) == 0)
+				session_grant(p, st, s);
+		}
+	}
+}
+
+void
+session_fail_waits(struct agent *a, const char *id, P2p__Ipc__Code code,
+    const char *fmt, ...)
+{
+	struct ipc_wait *w, *tw;
+	struct ipc_client *c;
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	TAILQ_FOREACH_SAFE(w, &a->ipc->waits, entry, tw) {
+		if (strcmp(w->peer, id) != 0 || w->kind == IPC_WAIT_PIPE_OPEN)
+			continue;
+		c = w->c;
+		ipc_wait_done(w, code, "%s: %s", id, msg);
+		ipc_client_resume(c);
+	}
+}
+
+/* --- tp callbacks ---------------------------------------------------- */
+
+static void
+session_cb_stream_open(void *arg, uint64_t sid, int kind, const char *name)
+{
+	struct peer *p = arg;
+	struct peer_stream *st;
+	struct svc *s;
+
+	if ((st = session_stream_add(p, sid, kind, 1, name)) == NULL) {
+		(void)tp_stream_stop(p->tp, sid, SESSION_NO_SERVICE);
+		return;
+	}
+	if (kind == TP_STREAM_PIPE) {
+		pipe_stream_open(p, st);
+		return;
+	}
+	if ((s = svc_get(&p->a->svcs, name, 1)) == NULL) {
+		log_warnx("%s: no room for service %s (--max-services %zu)",
+		    p->id, name, p->a->svcs.max_services);
+		(void)tp_stream_stop(p->tp, sid, SESSION_NO_SERVICE);
+		session_stream_del(p, st);
+		return;
+	}
+	/* tp gave the stream its initial credit already: account for it. */
+	svc_reserve(&p->a->svcs, s, SESSION_STREAM_CREDIT);
+	st->outstanding = SESSION_STREAM_CREDIT;
+}
+
+static void
+session_cb_message(void *arg, uint64_t sid, const uint8_t *data, size_t len)
+{
+	struct peer *p = arg;
+	struct peer_stream *st;
+	struct svc *s;
+
+	if ((st = session_stream_find(p, sid)) == NULL ||
+	    (s = svc_get(&p->a->svcs, st->name, 1)) == NULL) {
+		p->a->ctr.dropped++;
+		return;
+	}
+	svc_arrive(&p->a->svcs, s, len);
+	st->outstanding = st->outstanding > len ? st->outstanding - len : 0;
+	if (svc_push(s, p->id, data, len, len) == -1) {
+		log_warnx("%s: out of memory: message from %s lost",
+		    __func__, p->id);
+		svc_release(&p->a->svcs, s, len);
+	}
+	session_grant(p, st, s);
+	ipc_cmd_svc_ready(p->a, s);
+}
+
+static void
+session_cb_pipe_data(void *arg, uint64_t sid, const uint8_t *data,
+    size_t len, int fin)
+{
+	struct peer *p = arg;
+	struct peer_stream *st;
+
+	if ((st = session_stream_find(p, sid)) != NULL)
+		pipe_data(p, st, data, len, fin);
+}
+
+static void
+session_cb_acked(void *arg, uint64_t sid, uint64_t offset)
+{
+	struct peer *p = arg;
+	struct ipc_wait *w, *tw;
+
+	TAILQ_FOREACH_SAFE(w, &p->a->ipc->waits, entry, tw) {
+		if (w->kind == IPC_WAIT_SYNC && w->stream == sid &&
+		    w->target <= offset && strcmp(w->peer, p->id) == 0)
+			ipc_wait_done(w, P2P__IPC__CODE__OK, NULL);
+	}
+}
+
+static void
+session_cb_writable(void *arg)
+{
+	struct peer *p = arg;
+
+	session_send_pending(p);
+	pipe_writable(p);
+}
+
+static void
+session_cb_stream_done(void *arg, uint64_t sid)
+{
+	struct peer *p = arg;
+	struct peer_stream *st;
+
+	if ((st = session_stream_find(p, sid)) != NULL && st->pipe != NULL)
+		pipe_stream_done(p, st);
+}
+
+static void
+session_cb_stream_stopped(void *arg, uint64_t sid, uint64_t code)
+{
+	struct peer *p = arg;
+	struct peer_stream *st;
+
+	if ((st = session_stream_find(p, sid)) == NULL)
+		return;
+	if (st->pipe != NULL) {
+		pipe_stream_stopped(p, st, code);
+		return;
+	}
+	if (!st->incoming)
+		log_info("%s refused messages for service %s (code %llu)",
+		    p->id, st->name, (unsigned long long)code);
+	session_stream_del(p, st);
+}
+
+static void
+session_cb_echo(void *arg, uint64_t nonce)
+{
+	struct peer *p = arg;
+	P2p__Ipc__Response r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__PingResp pr = P2P__IPC__PING_RESP__INIT;
+	struct ipc_wait *w, *tw;
+
+	TAILQ_FOREACH_SAFE(w, &p->a->ipc->waits, entry, tw) {
+		if (w->kind != IPC_WAIT_PING || w->target != nonce ||
+		    strcmp(w->peer, p->id) != 0)
+			continue;
+		pr.rtt_ms = (double)(agent_now() - w->started) / 1000.0;
+		r.id = w->req_id;
+		r.result_case = P2P__IPC__RESPONSE__RESULT_PING;
+		r.ping = &pr;
+		(void)ipc_send_resp(w->c, &r);
+		ipc_wait_free(w);
+	}
+}
+
+static void
+session_cb_closed(void *arg, int remote, uint64_t code, const char *reason)
+{
+	struct peer *p = arg;
+
+	p->dead = 1;
+	if (code == TP_ERR_IDLE)
+		snprintf(p->dead_reason, sizeof(p->dead_reason),
+		    "peer not answering (idle timeout)");
+	else if (remote)
+		snprintf(p->dead_reason, sizeof(p->dead_reason),
+		    "closed by peer%s%s", reason && *reason ? ": " : "",
+		    reason ? reason : "");
+	else
+		snprintf(p->dead_reason, sizeof(p->dead_reason),
+		    "closed: %s (code %llu)", reason ? reason : "error",
+		    (unsigned long long)code);
+}
+
+/* --- lifecycle ------------------------------------------------------- */
+
+int
+session_start(struct peer *p, struct hs_result *res, int initiator,
+    const struct sockaddr *src)
+{
+	struct agent *a = p->a;
+	struct tp_cfg cfg;
+	struct tp_cb cb;
+	int rv;
+
+	rv = chan_init(&p->chan, res->cipher, res->tx, res->rx,
+	    res->remote_index);
+	sodium_memzero(res, sizeof(*res));
+	if (rv == -1)
+		return -1;
+	tp_cfg_default(&cfg);
+	cfg.max_payload = SESSION_PAYLOAD;
+	cfg.max_message = AGENT_MAX_MSG;
+	cfg.initial_stream_credit = SESSION_STREAM_CREDIT;
+	cfg.idle_timeout_us = (uint64_t)a->conf.idle_timeout_s * 1000000;
+	cfg.keepalive_us = (uint64_t)a->conf.keepalive_s * 1000000;
+	cfg.initiator = initiator;
+	memset(&cb, 0, sizeof(cb));
+	cb.arg = p;
+	cb.stream_open = session_cb_stream_open;
+	cb.message = session_cb_message;
+	cb.pipe_data = session_cb_pipe_data;
+	cb.acked = session_cb_acked;
+	cb.writable = session_cb_writable;
+	cb.stream_done = session_cb_stream_done;
+	cb.stream_stopped = session_cb_stream_stopped;
+	cb.echo = session_cb_echo;
+	cb.closed = session_cb_closed;
+	if ((p->tp = tp_new(&cfg, &cb, agent_now())) == NULL) {
+		chan_wipe(&p->chan);
+		return -1;
+	}
+	memcpy(&p->remote, src, addr_len(src));
+	p->have_remote = 1;
+	p->state = PEER_UP;
+	p->initiator = initiator;
+	p->confirmed = 0;
+	p->dead = 0;
+	log_info("session with %s established (%s, %s)", p->id,
+	    initiator ? "initiator" : "responder",
+	    aead_name(p->chan.keys.cipher));
+	if (initiator) {
+		/* Key confirmation: the responder may send once it has seen
+		 * a DATA packet from us, so send one now. */
+		tp_echo(p->tp, 0);
+		session_up(p);
+	}
+	session_drive(p);
+	return 0;
+}
+
+void
+session_up(struct peer *p)
+{
+	struct ipc_wait *w, *tw;
+	char buf[ADDR_STRLEN];
+
+	events_peer_state(p->a, p->id, "up", "direct", addr_fmt(
+	    (struct sockaddr *)&p->remote, buf, sizeof(buf)));
+	TAILQ_FOREACH_SAFE(w, &p->a->ipc->waits, entry, tw) {
+		if (w->kind == IPC_WAIT_CONNECT && strcmp(w->peer, p->id) == 0)
+			ipc_wait_done(w, P2P__IPC__CODE__OK, NULL);
+	}
+	session_send_pending(p);
+	pipe_session_up(p);
+}
+
+static void
+session_add_stats(struct agent *a, struct peer *p)
+{
+	struct tp_stats ts;
+
+	tp_get_stats(p->tp, &ts);
+	a->ctr_closed.retransmitted += ts.lost;
+}
+
+void
+session_end(struct peer *p, const char *reason)
+{
+	struct agent *a = p->a;
+	struct peer_stream *st;
+
+	if (p->state != PEER_UP)
+		return;
+	log_info("session with %s closed: %s", p->id, reason);
+	pipe_session_dead(p, reason);
+	while ((st = TAILQ_FIRST(&p->streams)) != NULL)
+		session_stream_del(p, st);
+	session_add_stats(a, p);
+	tp_free(p->tp);
+	p->tp = NULL;
+	chan_wipe(&p->chan);
+	evtimer_del(p->timer);
+	p->timer_at = 0;
+	p->state = PEER_IDLE;
+	p->local_index = 0;
+	p->dead = 0;
+	events_peer_state(a, p->id, "closed", "direct", reason);
+	session_fail_waits(a, p->id, P2P__IPC__CODE__ERR_CLOSED,
+	    "session closed: %s", reason);
+}
+
+void
+session_data(struct peer *p, const uint8_t *pkt, size_t len,
+    const struct sockaddr *src)
+{
+	static uint8_t pt[AGENT_UDP_MTU];
+	uint64_t pn;
+	ssize_t n;
+
+	n = chan_open(&p->chan, WIRE_DATA, pkt, len, pt, sizeof(pt), &pn);
+	if (n < 0) {
+		p->a->ctr.dropped++;
+		return;
+	}
+	/* Authenticated: this is where the peer is now. */
+	memcpy(&p->remote, src, addr_len(src));
+	if (tp_input(p->tp, agent_now(), pn, pt, (size_t)n) == -1)
+		p->a->ctr.dropped++;
+	if (!p->initiator && !p->confirmed) {
+		p->confirmed = 1;
+		if (!p->dead)
+			session_up(p);
+	}
+	session_drive(p);
+}
+
+void
+session_timeout(struct peer *p)
+{
+	if (p->state == PEER_HS) {
+		peer_hs_timeout(p);
+		return;
+	}
+	if (p->state != PEER_UP)
+		return;
+	tp_on_timeout(p->tp, agent_now());
+	session_drive(p);
+}
+
+static void
+session_arm(struct peer *p)
+{
+	uint64_t t, now;
+	struct timeval tv;
+
+	t = tp_next_timeout(p->tp);
+	if (t == 0 || t == UINT64_MAX) {
+		evtimer_del(p->timer);
+		p->timer_at = 0;
+		return;
+	}
+	if (p->timer_at == t && evtimer_pending(p->timer, NULL))
+		return;
+	now = agent_now();
+	t = t > now ? t - now : 0;
+	tv.tv_sec = (time_t)(t / 1000000);
+	tv.tv_usec = (suseconds_t)(t % 1000000);
+	evtimer_add(p->timer, &tv);
+	p->timer_at = tp_next_timeout(p->tp);
+}
+
+void
+session_drive(struct peer *p)
+{
+	static uint8_t pt[AGENT_UDP_MTU], pkt[AGENT_UDP_MTU];
+	uint64_t now;
+	size_t n;
+	ssize_t len;
+
+	if (p->state != PEER_UP)
+		return;
+	/* A responder stays silent until the initiator proved its keys. */
+	if (p->initiator || p->confirmed) {
+		now = agent_now();
+		while ((n = tp_output(p->tp, now, p->chan.tx_counter, pt,
+		    SESSION_PAYLOAD)) > 0) {
+			len = chan_seal(&p->chan, WIRE_DATA, pt, n, pkt,
+			    sizeof(pkt));
+			if (len < 0)
+				break;
+			udp_send(p->a, (struct sockaddr *)&p->remote,
+			    addr_len((struct sockaddr *)&p->remote), pkt,
+			    (size_t)len);
+		}
+	}
+	if (p->dead || tp_is_closed(p->tp)) {
+		if (!p->dead)
+			snprintf(p->dead_reason, sizeof(p->dead_reason),
+			    "closed");
+		session_end(p, p->dead_reason);
+		return;
+	}
+	session_arm(p);
+}
+
+void
+peer_flush_all(struct agent *a)
+{
+	struct peer *p, *tp;
+
+	TAILQ_FOREACH_SAFE(p, &a->peers, entry, tp)
+		session_drive(p);
+}
+
+void
+session_stats(struct peer *p, struct tp_stats *ts)
+{
+	memset(ts, 0, sizeof(*ts));
+	if (p->state == PEER_UP && p->tp != NULL)
+		tp_get_stats(p->tp, ts);
+}
+
+/*
+ * Queued sends of this peer go into the reliable queue in request order;
+ * the first one that does not fit (EAGAIN) stops the walk so that order
+ * holds, and cb->writable brings us back.
+ */
+void
+session_send_pending(struct peer *p)
+{
+	struct ipc_wait *w, *tw;
+	struct ipc_client *c;
+	struct peer_stream *st;
+	uint64_t end;
+
+	if (!peer_is_up(p))
+		return;
+	TAILQ_FOREACH_SAFE(w, &p->a->ipc->waits, entry, tw) {
+		if (w->kind != IPC_WAIT_SEND || strcmp(w->peer, p->id) != 0)
+			continue;
+		c = w->c;
+		if ((st = session_msg_stream(p, w->service)) == NULL) {
+			ipc_wait_done(w, P2P__IPC__CODE__ERR_FAILED,
+			    "cannot open a stream to %s: %s", p->id,
+			    strerror(errno));
+			ipc_client_resume(c);
+			continue;
+		}
+		if (tp_send_message(p->tp, st->sid, w->data, w->len, &end) ==
+		    -1) {
+			if (errno == EAGAIN)
+				break;
+			ipc_wait_done(w, errno == EMSGSIZE ?
+			    P2P__IPC__CODE__ERR_USAGE :
+			    P2P__IPC__CODE__ERR_FAILED, "send to %s: %s",
+			    p->id, strerror(errno));
+			ipc_client_resume(c);
+			continue;
+		}
+		free(w->data);
+		w->data = NULL;
+		if (w->sync) {
+			w->kind = IPC_WAIT_SYNC;
+			w->target = end;
+			w->stream = st->sid;
+		} else
+			ipc_wait_done(w, P2P__IPC__CODE__OK, NULL);
+		ipc_client_resume(c);
+	}
+}
