@@ -2,6 +2,7 @@
 # Every test works in its own temporary directory, binds only loopback port 0,
 # and kills what it started on exit.
 
+umask 077
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
 P2PD="$top_builddir/p2pd"
