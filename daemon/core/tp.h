@@ -1,0 +1,177 @@
+/*
+ * tp.h: the reliable transport of one session (PROTOCOL.md §3).
+ *
+ * A tp works on the plaintext of DATA packets; it does no crypto, reads no
+ * clock and opens no socket. The caller (the agent's session) decrypts an
+ * incoming DATA packet and hands the frames to tp_input() with the packet's
+ * counter as packet number; it asks tp_output() for the next packet to seal
+ * with chan's next tx counter, and calls tp_on_timeout() at
+ * tp_next_timeout(). Time is monotonic microseconds.
+ *
+ * Driving rule: after tp_input(), tp_on_timeout() or any tp_stream_* /
+ * tp_send_* / tp_echo / tp_close call, call tp_output() until it returns 0,
+ * then re-arm the timer from tp_next_timeout(). tp_output() returns 0 when
+ * the congestion window, flow credit or ack delay say "not now".
+ *
+ * Callbacks are called from inside tp_input() and tp_on_timeout() only;
+ * the data they are given is valid for the duration of the call.
+ * They may call tp_stream_* / tp_send_* / tp_close, but must not tp_free()
+ * (check tp_is_closed() after the call returns instead; call tp_output()
+ * once more first so that a CLOSE frame goes out).
+ *
+ * Streams (PROTOCOL.md §3.2) are unidirectional. Outgoing ones are opened
+ * with tp_stream_open(); incoming ones are announced by cb->stream_open
+ * once their header has arrived. At most TP_MAX_STREAMS streams are open
+ * per direction; a peer that opens more commits a protocol error.
+ *
+ * Flow control. Both sides start from protocol-wide initial credits
+ * (TP_PROTO_STREAM_CREDIT per stream, TP_PROTO_MAX_DATA per session); a
+ * receiver configured with more announces it at once with MAX_STREAM_DATA /
+ * MAX_DATA. Session credit is replenished automatically as tp delivers
+ * bytes to the application (so tp never buffers more than initial_max_data
+ * of undelivered data per session). Stream credit is replenished by the
+ * application with tp_stream_grant(), in payload bytes it consumed (for a
+ * message stream: the message bytes; tp credits the stream header and the
+ * length prefixes itself). So that a message larger than the stream's
+ * credit cannot deadlock, tp raises a message stream's credit to the end of
+ * the message being reassembled once its length is known (checked against
+ * max_message first); the application's next grants pay that extension
+ * back before they raise the credit, and until they have, no further
+ * extension is made (at most one message beyond the granted credit). A peer that sends past its credit, or a
+ * message longer than max_message, commits a protocol error: the session
+ * is closed with TP_ERR_FLOW / TP_ERR_PROTOCOL and cb->closed.
+ *
+ * Memory is bounded by configuration, never by numbers a peer sends: the
+ * send buffer by send_buf_max (a message larger than send_buf_max is
+ * taken whenever the buffer is below its cap, so the bound is send_buf_max
+ * + max_message), reassembly by the credit
+ * granted, the ACK ranges and the sent-packet record by fixed caps.
+ */
+#ifndef P2P_TP_H
+#define P2P_TP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TP_STREAM_MESSAGES	1
+#define TP_STREAM_PIPE		2
+
+#define TP_NAME_MAX		64	/* service / pipe names: 1..64 chars */
+#define TP_MAX_STREAMS		256	/* open streams per direction */
+#define TP_MAX_ACK_DELAY_US	25000	/* both sides ack within this */
+
+/* Initial credits every implementation assumes (PROTOCOL.md §3.2). */
+#define TP_PROTO_STREAM_CREDIT	65536ULL
+#define TP_PROTO_MAX_DATA	1048576ULL
+
+/* CLOSE codes; applications' own codes start at TP_ERR_APP. */
+#define TP_ERR_NONE		0	/* normal close */
+#define TP_ERR_PROTOCOL		1	/* malformed or impossible frames */
+#define TP_ERR_FLOW		3	/* credit exceeded */
+#define TP_ERR_IDLE		0x100	/* local only: idle timeout */
+#define TP_ERR_APP		0x1000
+
+struct tp;
+
+struct tp_cfg {
+	size_t	 max_payload;	/* plaintext bytes per packet (1168) */
+	size_t	 max_message;	/* incoming message cap (16 MiB) */
+	size_t	 send_buf_max;	/* unacked + unsent stream bytes (8 MiB) */
+	uint64_t initial_max_data;	/* session credit (32 MiB; raised
+					   to max_message + 64 KiB at least) */
+	uint64_t initial_stream_credit;	/* per new incoming stream (1 MiB) */
+	uint64_t idle_timeout_us;	/* 30 s */
+	uint64_t keepalive_us;		/* 15 s */
+	int	 initiator;		/* stream id side bit: 0 if initiator */
+};
+
+void	tp_cfg_default(struct tp_cfg *);
+
+struct tp_cb {
+	void	*arg;
+	void	(*stream_open)(void *arg, uint64_t sid, int kind,
+		    const char *name);
+	void	(*message)(void *arg, uint64_t sid, const uint8_t *data,
+		    size_t len);
+	void	(*pipe_data)(void *arg, uint64_t sid, const uint8_t *data,
+		    size_t len, int fin);
+	void	(*acked)(void *arg, uint64_t sid, uint64_t offset);
+	void	(*writable)(void *arg);
+	void	(*stream_done)(void *arg, uint64_t sid);
+	void	(*stream_stopped)(void *arg, uint64_t sid, uint64_t code);
+	void	(*echo)(void *arg, uint64_t nonce);
+	void	(*closed)(void *arg, int remote, uint64_t code,
+		    const char *reason);
+};
+
+struct tp_stats {
+	uint64_t srtt_us;
+	uint64_t rttvar_us;
+	uint64_t min_rtt_us;
+	uint64_t cwnd;
+	uint64_t bytes_in_flight;
+	uint64_t tx_bytes;	/* new stream bytes sent */
+	uint64_t rx_bytes;	/* stream bytes delivered in order */
+	uint64_t tx_packets;
+	uint64_t rx_packets;
+	uint64_t retransmits;	/* stream bytes sent again */
+	uint64_t lost;		/* packets declared lost */
+};
+
+/* The callbacks are copied; cb may be NULL members (ignored). */
+struct tp	*tp_new(const struct tp_cfg *, const struct tp_cb *,
+		    uint64_t now_us);
+void		 tp_free(struct tp *);
+
+/*
+ * pn: the packet's DATA counter; pt: its decrypted frames. 0, or -1 when
+ * the payload is malformed (then nothing of it was applied). Duplicates
+ * and packets far older than what was acknowledged are ignored.
+ */
+int		 tp_input(struct tp *, uint64_t now_us, uint64_t pn,
+		    const uint8_t *pt, size_t len)
+		    __attribute__((warn_unused_result));
+/* pn: strictly increasing; not consumed when 0 is returned. */
+size_t		 tp_output(struct tp *, uint64_t now_us, uint64_t pn,
+		    uint8_t *out, size_t cap);
+uint64_t	 tp_next_timeout(const struct tp *);
+void		 tp_on_timeout(struct tp *, uint64_t now_us);
+
+/* -1 with errno EINVAL (kind, name), EMFILE (too many streams), EPIPE. */
+int		 tp_stream_open(struct tp *, int kind, const char *name,
+		    uint64_t *sid) __attribute__((warn_unused_result));
+/* -1: EAGAIN (buffer full; cb->writable later), EMSGSIZE, EINVAL, EPIPE. */
+int		 tp_send_message(struct tp *, uint64_t sid, const uint8_t *data,
+		    size_t len, uint64_t *end_offset)
+		    __attribute__((warn_unused_result));
+/* Pipe bytes: takes what fits; -1 EAGAIN when nothing fits. */
+ssize_t		 tp_stream_write(struct tp *, uint64_t sid, const uint8_t *data,
+		    size_t len) __attribute__((warn_unused_result));
+int		 tp_stream_finish(struct tp *, uint64_t sid);
+/*
+ * The offset just past the last byte written to an outgoing stream (header
+ * included), UINT64_MAX for an unknown stream. Once finished, "the peer
+ * has every byte" is cb->acked(sid, off) with off == this value.
+ */
+uint64_t	 tp_stream_end(const struct tp *, uint64_t sid);
+int		 tp_stream_grant(struct tp *, uint64_t sid, uint64_t bytes);
+int		 tp_stream_done(struct tp *, uint64_t sid);
+int		 tp_stream_stop(struct tp *, uint64_t sid, uint64_t code);
+int		 tp_stream_reset(struct tp *, uint64_t sid, uint64_t code);
+void		 tp_echo(struct tp *, uint64_t nonce);
+void		 tp_close(struct tp *, uint64_t code, const char *reason);
+int		 tp_is_closed(const struct tp *);
+
+/*
+ * The session moved to another path (relay <-> direct): forget the RTT
+ * estimate and restart congestion control; data in flight stays tracked.
+ */
+void		 tp_path_changed(struct tp *);
+
+void		 tp_get_stats(const struct tp *, struct tp_stats *);
+size_t		 tp_send_buffered(const struct tp *);
+/* Bytes held for reassembly / undelivered, over all incoming streams. */
+size_t		 tp_recv_buffered(const struct tp *);
+
+#endif /* P2P_TP_H */

@@ -1,0 +1,230 @@
+/*
+ * tp_int.h: the state of one transport, shared by tp*.c only.
+ *
+ * tp.c          lifecycle, input dispatch, timers, close, stats
+ * tp_send.c     outgoing streams: the send API, send buffers, acks/losses
+ * tp_recv.c     incoming streams: reassembly, delivery, credit, gc
+ * tp_output.c   building packets: acks, control frames, stream data
+ * tp_recovery.c sent-packet record, ack processing, loss, RTT, PTO
+ * tp_range.c    sorted interval sets (received packets, stream ranges)
+ *
+ * Streams are freed only by tp_gc() (at the end of tp_input/tp_output),
+ * never by an API call, so a callback that calls the API cannot pull a
+ * stream out from under the code that called it.
+ */
+#ifndef P2P_TP_INT_H
+#define P2P_TP_INT_H
+
+#include "cc.h"
+#include "frame.h"
+#include "tp.h"
+
+/* Half-open intervals [lo, hi), ascending, disjoint, non-adjacent. */
+struct tp_iv {
+	uint64_t	 lo;
+	uint64_t	 hi;
+};
+
+struct tp_rs {
+	struct tp_iv	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+#define TP_RX_RANGES		64	/* received packet ranges kept */
+#define TP_ACK_RANGES		32	/* ranges sent in one ACK */
+#define TP_STREAM_RANGES	2048	/* reassembly holes per stream */
+#define TP_PKT_CHUNKS		16	/* records per sent packet */
+#define TP_MAX_SENT		16384	/* sent packets tracked */
+#define TP_ECHO_QUEUE		8
+#define TP_PTO_MAX_US		2000000	/* cap on the backed-off PTO */
+#define TP_INITIAL_RTT_US	333000	/* RFC 9002 §6.2.2 */
+#define TP_CLOSE_REPEAT		3	/* CLOSE re-sent to late packets */
+#define TP_REASON_MAX		200
+
+/* What a sent packet carried, to act on its ack or loss. */
+enum tp_chunk_kind {
+	TP_CH_STREAM, TP_CH_MSD, TP_CH_MAX_DATA, TP_CH_DONE, TP_CH_STOP,
+	TP_CH_RESET
+};
+
+struct tp_chunk {
+	uint64_t	 sid;
+	uint64_t	 off;
+	uint32_t	 len;
+	uint8_t		 kind;
+	uint8_t		 fin;
+};
+
+struct tp_sent {
+	uint64_t	 pn;
+	uint64_t	 time;
+	uint64_t	 ack_largest;	/* ACK carried, or UINT64_MAX */
+	uint32_t	 size;
+	uint8_t		 eliciting;
+	uint8_t		 done;		/* acked or declared lost */
+	uint8_t		 nchunks;
+	struct tp_chunk	 ch[TP_PKT_CHUNKS];
+};
+
+/* An outgoing stream: bytes [base, base + len) are kept until acked. */
+struct tp_ostream {
+	uint64_t	 sid;
+	int		 kind;
+	uint8_t		*buf;
+	size_t		 head;		/* buf[head] is offset base */
+	size_t		 len;
+	size_t		 cap;
+	uint64_t	 base;		/* everything below is acked */
+	uint64_t	 send_off;	/* next new byte; highest sent */
+	uint64_t	 peer_max;	/* peer's credit for this stream */
+	uint64_t	 blocked_at;	/* limit STREAM_DATA_BLOCKED told */
+	struct tp_rs	 acked;		/* acked ranges above base */
+	struct tp_rs	 retx;		/* ranges to send again */
+	uint64_t	 reset_code;
+	unsigned	 fin:1, fin_sent:1, fin_acked:1, done_rcvd:1,
+			 reset:1, reset_pending:1, reset_acked:1,
+			 notify_acked:1;
+};
+
+/* An incoming stream: bytes from base (delivered up to there) held. */
+struct tp_istream {
+	uint64_t	 sid;
+	int		 kind;		/* 0 until the header arrived */
+	uint8_t		*buf;
+	size_t		 head;		/* buf[head] is offset base */
+	size_t		 cap;
+	uint64_t	 base;
+	uint64_t	 highest;	/* highest offset received */
+	uint64_t	 fin_off;	/* UINT64_MAX until known */
+	uint64_t	 max;		/* credit granted */
+	uint64_t	 max_sent;	/* credit announced */
+	uint64_t	 debt;		/* extension the app has not granted */
+	struct tp_rs	 got;		/* received ranges at or above base */
+	uint64_t	 stop_code;
+	unsigned	 msd_urgent:1, fin_seen:1, stopped:1, stop_pending:1,
+			 stop_acked:1, done:1, done_pending:1, done_acked:1,
+			 reset_rcvd:1, counted:1, fin_done:1;
+};
+
+struct tp {
+	struct tp_cfg	 cfg;
+	struct tp_cb	 cb;
+	int		 side;		/* our stream id bit */
+
+	/* lifecycle */
+	int		 closed;	/* closing or gone: no new work */
+	int		 dead;		/* nothing more to send */
+	int		 close_pending;
+	int		 close_repeat;
+	uint64_t	 close_code;
+	char		 close_reason[TP_REASON_MAX + 1];
+	uint64_t	 last_rx;
+	uint64_t	 last_tx_eliciting;
+
+	/* receiving packets / sending acks */
+	struct tp_rs	 rx_pns;
+	uint64_t	 rx_floor;	/* pns below are ignored */
+	uint64_t	 rx_largest;
+	uint64_t	 rx_largest_time;
+	int		 rx_any;
+	int		 ack_needed;	/* pns arrived since the last ACK */
+	int		 ack_immediate;
+	unsigned	 ack_eliciting;	/* eliciting pns since the last ACK */
+	uint64_t	 ack_deadline;
+
+	/* sent packets, oldest first (a ring) */
+	struct tp_sent	*sent;
+	size_t		 sent_head;
+	size_t		 sent_n;
+	size_t		 sent_cap;
+	uint64_t	 next_pn;	/* lowest acceptable next pn */
+	uint64_t	 largest_sent;
+	int		 any_sent;
+	uint64_t	 largest_acked;
+	int		 any_acked;
+	uint64_t	 loss_time;	/* 0 = none */
+	unsigned	 pto_count;
+	uint64_t	 pto_at;	/* when the last PTO fired */
+	int		 probes;
+	int		 ping_pending;
+
+	/* RTT (RFC 9002 §5) */
+	uint64_t	 srtt;
+	uint64_t	 rttvar;
+	uint64_t	 min_rtt;
+	uint64_t	 latest_rtt;
+	int		 rtt_sampled;
+
+	struct cc	 cc;
+
+	/* streams */
+	struct tp_ostream **os;
+	size_t		 n_os;
+	size_t		 rr;		/* round-robin cursor */
+	uint64_t	 next_local;	/* next outgoing stream number */
+	struct tp_istream **is;
+	size_t		 n_is;
+	size_t		 in_count;	/* incoming streams still counted */
+	uint64_t	 peer_next;	/* next incoming stream number */
+
+	/* session flow control */
+	size_t		 send_buffered;
+	int		 want_writable;
+	uint64_t	 tx_data;	/* sum of send_off */
+	uint64_t	 peer_max_data;
+	uint64_t	 data_blocked_at;
+	uint64_t	 rx_data;	/* sum of highest */
+	uint64_t	 rx_consumed;	/* bytes freed from reassembly */
+	uint64_t	 local_max_data;
+	uint64_t	 max_data_sent;
+	int		 max_data_urgent;
+
+	/* echo */
+	uint64_t	 echo_req[TP_ECHO_QUEUE];
+	size_t		 n_echo_req;
+	uint64_t	 echo_resp[TP_ECHO_QUEUE];
+	size_t		 n_echo_resp;
+
+	struct tp_stats	 st;
+};
+
+/* tp_range.c */
+int	tp_rs_add(struct tp_rs *, uint64_t lo, uint64_t hi);
+void	tp_rs_remove(struct tp_rs *, uint64_t lo, uint64_t hi);
+void	tp_rs_remove_below(struct tp_rs *, uint64_t x);
+int	tp_rs_contains(const struct tp_rs *, uint64_t x);
+void	tp_rs_free(struct tp_rs *);
+
+/* tp.c */
+void	tp_fail(struct tp *, uint64_t code, const char *reason);
+
+/* tp_send.c, tp_recv.c */
+struct tp_ostream *tp_ostream_find(struct tp *, uint64_t sid);
+struct tp_istream *tp_istream_find(struct tp *, uint64_t sid);
+int	tp_on_stream_frame(struct tp *, const struct frame_stream *);
+void	tp_on_reset_frame(struct tp *, uint64_t sid, uint64_t code,
+	    uint64_t final_size);
+void	tp_on_stop_frame(struct tp *, uint64_t sid, uint64_t code);
+void	tp_on_done_frame(struct tp *, uint64_t sid);
+void	tp_on_msd_frame(struct tp *, uint64_t sid, uint64_t max);
+void	tp_on_stream_blocked(struct tp *, uint64_t sid);
+void	tp_ostream_acked(struct tp *, struct tp_ostream *, uint64_t off,
+	    uint64_t len, int fin);
+void	tp_ostream_lost(struct tp *, struct tp_ostream *, uint64_t off,
+	    uint64_t len, int fin);
+void	tp_consumed(struct tp *, uint64_t bytes);
+void	tp_gc(struct tp *);
+void	tp_streams_free(struct tp *);
+void	tp_os_gc(struct tp *);
+void	tp_os_free_all(struct tp *);
+
+/* tp_recovery.c */
+struct tp_sent *tp_sent_push(struct tp *);
+int	tp_on_ack(struct tp *, uint64_t now, const struct frame_ack *);
+void	tp_detect_lost(struct tp *, uint64_t now);
+uint64_t tp_pto_base(const struct tp *);
+uint64_t tp_pto_deadline(const struct tp *);
+void	tp_on_pto(struct tp *, uint64_t now);
+
+#endif /* P2P_TP_INT_H */

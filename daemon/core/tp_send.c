@@ -1,0 +1,375 @@
+/*
+ * tp_send.c: outgoing streams. Each keeps its bytes from the lowest
+ * unacknowledged offset on, so lost ranges can be sent again; the sum over
+ * streams is capped by send_buf_max.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tp_int.h"
+
+struct tp_ostream *
+tp_ostream_find(struct tp *tp, uint64_t sid)
+{
+	size_t i;
+
+	for (i = 0; i < tp->n_os; i++)
+		if (tp->os[i]->sid == sid)
+			return tp->os[i];
+	return NULL;
+}
+
+static int
+tp_name_ok(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n > TP_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+tp_os_append(struct tp *tp, struct tp_ostream *os, const uint8_t *p,
+    size_t n)
+{
+	uint8_t *nb;
+	size_t ncap;
+
+	if (os->head + os->len + n > os->cap) {
+		/* Compact only when it moves no more than was freed. */
+		if (os->head > 0 && os->head >= os->len) {
+			memmove(os->buf, os->buf + os->head, os->len);
+			os->head = 0;
+		}
+		if (os->head + os->len + n > os->cap) {
+			ncap = os->cap ? os->cap * 2 : 4096;
+			if (ncap < os->head + os->len + n)
+				ncap = os->head + os->len + n;
+			if ((nb = realloc(os->buf, ncap)) == NULL)
+				return -1;
+			os->buf = nb;
+			os->cap = ncap;
+		}
+	}
+	if (n > 0)
+		memcpy(os->buf + os->head + os->len, p, n);
+	os->len += n;
+	tp->send_buffered += n;
+	return 0;
+}
+
+int
+tp_stream_open(struct tp *tp, int kind, const char *name, uint64_t *sid)
+{
+	struct tp_ostream *os, **nv;
+	uint8_t hdr[2];
+
+	if ((kind != TP_STREAM_MESSAGES && kind != TP_STREAM_PIPE) ||
+	    name == NULL || !tp_name_ok(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (tp->closed) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (tp->n_os >= TP_MAX_STREAMS) {
+		errno = EMFILE;
+		return -1;
+	}
+	if ((nv = reallocarray(tp->os, tp->n_os + 1, sizeof(*nv))) == NULL)
+		return -1;
+	tp->os = nv;
+	if ((os = calloc(1, sizeof(*os))) == NULL)
+		return -1;
+	os->sid = (tp->next_local << 1) | (uint64_t)tp->side;
+	os->kind = kind;
+	os->peer_max = TP_PROTO_STREAM_CREDIT;
+	os->blocked_at = UINT64_MAX;
+	hdr[0] = (uint8_t)kind;
+	hdr[1] = (uint8_t)strlen(name);
+	if (tp_os_append(tp, os, hdr, 2) == -1 ||
+	    tp_os_append(tp, os, (const uint8_t *)name, hdr[1]) == -1) {
+		tp->send_buffered -= os->len;
+		free(os->buf);
+		free(os);
+		return -1;
+	}
+	tp->next_local++;
+	tp->os[tp->n_os++] = os;
+	*sid = os->sid;
+	return 0;
+}
+
+static struct tp_ostream *
+tp_os_writable(struct tp *tp, uint64_t sid, int kind)
+{
+	struct tp_ostream *os = tp_ostream_find(tp, sid);
+
+	if (os == NULL || os->kind != kind) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (tp->closed || os->fin || os->reset) {
+		errno = EPIPE;
+		return NULL;
+	}
+	return os;
+}
+
+int
+tp_send_message(struct tp *tp, uint64_t sid, const uint8_t *data, size_t len,
+    uint64_t *end_offset)
+{
+	struct tp_ostream *os;
+	uint8_t pfx[8];
+	struct wr w;
+
+	if ((os = tp_os_writable(tp, sid, TP_STREAM_MESSAGES)) == NULL)
+		return -1;
+	if (len > tp->cfg.max_message) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	wr_init(&w, pfx, sizeof(pfx));
+	wr_varint(&w, len);
+	/*
+	 * A message must fit, unless it is larger than the whole buffer:
+	 * then it is taken whenever the buffer is below its cap (so the
+	 * bound is send_buf_max + max_message).
+	 */
+	if (tp->send_buffered >= tp->cfg.send_buf_max ||
+	    (w.off + len <= tp->cfg.send_buf_max &&
+	    tp->send_buffered + w.off + len > tp->cfg.send_buf_max)) {
+		tp->want_writable = 1;
+		errno = EAGAIN;
+		return -1;
+	}
+	if (tp_os_append(tp, os, pfx, w.off) == -1)
+		return -1;
+	if (tp_os_append(tp, os, data, len) == -1) {
+		os->len -= w.off;	/* whole message or nothing */
+		tp->send_buffered -= w.off;
+		return -1;
+	}
+	if (end_offset != NULL)
+		*end_offset = os->base + os->len;
+	return 0;
+}
+
+ssize_t
+tp_stream_write(struct tp *tp, uint64_t sid, const uint8_t *data, size_t len)
+{
+	struct tp_ostream *os;
+	size_t room;
+
+	if ((os = tp_os_writable(tp, sid, TP_STREAM_PIPE)) == NULL)
+		return -1;
+	room = tp->send_buffered < tp->cfg.send_buf_max ?
+	    tp->cfg.send_buf_max - tp->send_buffered : 0;
+	if (len > 0 && room == 0) {
+		tp->want_writable = 1;
+		errno = EAGAIN;
+		return -1;
+	}
+	if (len > room) {
+		len = room;
+		tp->want_writable = 1;
+	}
+	if (tp_os_append(tp, os, data, len) == -1)
+		return -1;
+	return (ssize_t)len;
+}
+
+int
+tp_stream_finish(struct tp *tp, uint64_t sid)
+{
+	struct tp_ostream *os = tp_ostream_find(tp, sid);
+
+	if (os == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	os->fin = 1;
+	return 0;
+}
+
+uint64_t
+tp_stream_end(const struct tp *tp, uint64_t sid)
+{
+	size_t i;
+
+	for (i = 0; i < tp->n_os; i++)
+		if (tp->os[i]->sid == sid)
+			return tp->os[i]->base + tp->os[i]->len;
+	return UINT64_MAX;
+}
+
+static void
+tp_os_discard(struct tp *tp, struct tp_ostream *os)
+{
+	tp->send_buffered -= os->len;
+	os->base += os->len;
+	os->len = os->head = os->cap = 0;
+	free(os->buf);
+	os->buf = NULL;
+	tp_rs_free(&os->retx);
+	tp_rs_free(&os->acked);
+}
+
+int
+tp_stream_reset(struct tp *tp, uint64_t sid, uint64_t code)
+{
+	struct tp_ostream *os = tp_ostream_find(tp, sid);
+
+	if (os == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (os->reset)
+		return 0;
+	os->reset = os->reset_pending = 1;
+	os->reset_code = code;
+	tp_os_discard(tp, os);
+	return 0;
+}
+
+void
+tp_ostream_acked(struct tp *tp, struct tp_ostream *os, uint64_t off,
+    uint64_t len, int fin)
+{
+	uint64_t d;
+
+	if (fin && !os->fin_acked) {
+		os->fin_acked = 1;
+		os->notify_acked = 1;
+	}
+	if (len == 0 || off + len <= os->base)
+		return;
+	tp_rs_remove(&os->retx, off, off + len);
+	if (tp_rs_add(&os->acked, off, off + len) == -1)
+		return;
+	if (os->acked.v[0].lo > os->base)
+		return;
+	d = os->acked.v[0].hi - os->base;
+	os->base += d;
+	os->head += d;
+	os->len -= d;
+	tp->send_buffered -= d;
+	tp_rs_remove_below(&os->acked, os->base);
+	if (os->len == 0)
+		os->head = 0;
+	os->notify_acked = 1;
+}
+
+void
+tp_ostream_lost(struct tp *tp, struct tp_ostream *os, uint64_t off,
+    uint64_t len, int fin)
+{
+	uint64_t lo = off > os->base ? off : os->base, hi = off + len;
+	size_t i;
+
+	if (fin && !os->fin_acked)
+		os->fin_sent = 0;
+	if (lo >= hi)
+		return;
+	(void)tp_rs_add(&os->retx, lo, hi);
+	for (i = 0; i < os->acked.n; i++) {
+		if (os->acked.v[i].lo >= hi)
+			break;
+		tp_rs_remove(&os->retx, os->acked.v[i].lo, os->acked.v[i].hi);
+	}
+}
+
+/* Frames about our own streams: the id must be one we opened. */
+static struct tp_ostream *
+tp_os_peer_ref(struct tp *tp, uint64_t sid)
+{
+	if ((sid & 1) != (uint64_t)tp->side || (sid >> 1) >= tp->next_local) {
+		tp_fail(tp, TP_ERR_PROTOCOL, "frame for a stream never opened");
+		return NULL;
+	}
+	return tp_ostream_find(tp, sid);
+}
+
+void
+tp_on_msd_frame(struct tp *tp, uint64_t sid, uint64_t max)
+{
+	struct tp_ostream *os = tp_os_peer_ref(tp, sid);
+
+	if (os != NULL && max > os->peer_max)
+		os->peer_max = max;
+}
+
+void
+tp_on_stop_frame(struct tp *tp, uint64_t sid, uint64_t code)
+{
+	struct tp_ostream *os = tp_os_peer_ref(tp, sid);
+
+	if (os == NULL || os->reset)
+		return;
+	(void)tp_stream_reset(tp, sid, code);
+	if (tp->cb.stream_stopped != NULL)
+		tp->cb.stream_stopped(tp->cb.arg, sid, code);
+}
+
+void
+tp_on_done_frame(struct tp *tp, uint64_t sid)
+{
+	struct tp_ostream *os = tp_os_peer_ref(tp, sid);
+
+	if (os == NULL || os->done_rcvd)
+		return;
+	os->done_rcvd = 1;
+	if (tp->cb.stream_done != NULL)
+		tp->cb.stream_done(tp->cb.arg, sid);
+}
+
+static int
+tp_os_finished(const struct tp_ostream *os)
+{
+	return os->reset_acked || (os->fin_acked && os->done_rcvd &&
+	    os->len == 0);
+}
+
+void
+tp_os_gc(struct tp *tp)
+{
+	struct tp_ostream *os;
+	size_t i;
+
+	for (i = 0; i < tp->n_os; ) {
+		os = tp->os[i];
+		if (!tp_os_finished(os)) {
+			i++;
+			continue;
+		}
+		tp_os_discard(tp, os);
+		free(os);
+		tp->os[i] = tp->os[--tp->n_os];
+	}
+	if (tp->rr >= tp->n_os)
+		tp->rr = 0;
+}
+
+void
+tp_os_free_all(struct tp *tp)
+{
+	size_t i;
+
+	for (i = 0; i < tp->n_os; i++) {
+		tp_os_discard(tp, tp->os[i]);
+		free(tp->os[i]);
+	}
+	free(tp->os);
+	tp->os = NULL;
+	tp->n_os = 0;
+}

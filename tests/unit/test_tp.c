@@ -1,0 +1,765 @@
+/*
+ * test_tp.c: the transport of one session, driven packet by packet:
+ * delivery, duplicates, malformed input, credit violations, ack timing,
+ * loss detection, PTO, RTT, the congestion window, back-pressure, echo,
+ * stream stop/reset/done. The simulated network tests are in tests/sim.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cc.h"
+#include "frame.h"
+#include "tp.h"
+#include "tp_int.h"
+
+#define T0 1000000ULL
+
+struct end {
+	struct tp	*tp;
+	uint64_t	 pn;
+	int		 opened, messages, fins, acked_calls, writable;
+	int		 done, stopped, echoes, closed, close_remote;
+	uint64_t	 close_code, last_acked, stop_code, echo_nonce;
+	uint64_t	 sid;
+	char		 name[80];
+	uint8_t		 last[256];
+	size_t		 last_len;
+	size_t		 pipe_bytes;
+};
+
+static void
+c_open(void *a, uint64_t sid, int kind, const char *name)
+{
+	struct end *e = a;
+
+	e->opened++;
+	e->sid = sid;
+	snprintf(e->name, sizeof(e->name), "%d:%s", kind, name);
+}
+
+static void
+c_msg(void *a, uint64_t sid, const uint8_t *d, size_t len)
+{
+	struct end *e = a;
+
+	e->messages++;
+	e->last_len = len;
+	memcpy(e->last, d, len < sizeof(e->last) ? len : sizeof(e->last));
+}
+
+static void
+c_pipe(void *a, uint64_t sid, const uint8_t *d, size_t len, int fin)
+{
+	struct end *e = a;
+
+	e->pipe_bytes += len;
+	e->fins += fin;
+	cr_assert_eq(tp_stream_grant(e->tp, sid, len), 0);
+}
+
+static void
+c_acked(void *a, uint64_t sid, uint64_t off)
+{
+	struct end *e = a;
+
+	e->acked_calls++;
+	e->last_acked = off;
+}
+
+static void
+c_writable(void *a)
+{
+	((struct end *)a)->writable++;
+}
+
+static void
+c_done(void *a, uint64_t sid)
+{
+	((struct end *)a)->done++;
+}
+
+static void
+c_stopped(void *a, uint64_t sid, uint64_t code)
+{
+	struct end *e = a;
+
+	e->stopped++;
+	e->stop_code = code;
+}
+
+static void
+c_echo(void *a, uint64_t nonce)
+{
+	struct end *e = a;
+
+	e->echoes++;
+	e->echo_nonce = nonce;
+}
+
+static void
+c_closed(void *a, int remote, uint64_t code, const char *reason)
+{
+	struct end *e = a;
+
+	e->closed++;
+	e->close_remote = remote;
+	e->close_code = code;
+}
+
+static struct end A, B;
+
+static void
+mk(struct end *e, int initiator, size_t send_buf_max)
+{
+	struct tp_cfg cfg;
+	struct tp_cb cb = { e, c_open, c_msg, c_pipe, c_acked, c_writable,
+	    c_done, c_stopped, c_echo, c_closed };
+
+	memset(e, 0, sizeof(*e));
+	tp_cfg_default(&cfg);
+	cfg.initiator = initiator;
+	if (send_buf_max)
+		cfg.send_buf_max = send_buf_max;
+	cr_assert_not_null(e->tp = tp_new(&cfg, &cb, T0));
+}
+
+static void
+setup(void)
+{
+	mk(&A, 1, 0);
+	mk(&B, 0, 0);
+}
+
+static void
+teardown(void)
+{
+	tp_free(A.tp);
+	tp_free(B.tp);
+}
+
+/* Moves every packet from -> to at time now; returns how many. */
+static int
+shuttle(struct end *from, struct end *to, uint64_t now)
+{
+	uint8_t buf[1500];
+	size_t n;
+	int k = 0;
+
+	while ((n = tp_output(from->tp, now, from->pn, buf, sizeof(buf))) > 0) {
+		from->pn++;
+		cr_assert_eq(tp_input(to->tp, now, from->pn - 1, buf, n), 0);
+		k++;
+	}
+	return k;
+}
+
+/* Runs both ways, timers included, until quiet or until t_end. */
+static uint64_t
+converse(uint64_t now, uint64_t t_end)
+{
+	uint64_t t;
+
+	while (now < t_end) {
+		int k = shuttle(&A, &B, now) + shuttle(&B, &A, now);
+		if (k > 0)
+			continue;
+		t = tp_next_timeout(A.tp);
+		if (tp_next_timeout(B.tp) < t)
+			t = tp_next_timeout(B.tp);
+		if (t > t_end)
+			break;
+		now = t > now ? t : now + 1;
+		tp_on_timeout(A.tp, now);
+		tp_on_timeout(B.tp, now);
+	}
+	return now;
+}
+
+TestSuite(tp, .init = setup, .fini = teardown);
+
+Test(tp, message_delivered_and_acked)
+{
+	uint64_t sid, end;
+
+	cr_assert_eq(tp_stream_open(A.tp, TP_STREAM_MESSAGES, "chat", &sid), 0);
+	cr_assert_eq(tp_send_message(A.tp, sid, (const uint8_t *)"hello", 5,
+	    &end), 0);
+	cr_expect_eq(end, 2 + 4 + 1 + 5, "header + prefix + bytes");
+	converse(T0, T0 + 1000000);
+	cr_expect_eq(B.opened, 1);
+	cr_expect_str_eq(B.name, "1:chat");
+	cr_expect_eq(B.messages, 1);
+	cr_expect_eq(B.last_len, 5);
+	cr_expect_arr_eq(B.last, "hello", 5);
+	cr_expect_eq(A.last_acked, end, "acked up to the message end");
+	cr_expect_eq(tp_send_buffered(A.tp), 0);
+}
+
+Test(tp, stream_ids_carry_the_side)
+{
+	uint64_t a1, a2, b1;
+
+	cr_assert_eq(tp_stream_open(A.tp, 1, "x", &a1), 0);
+	cr_assert_eq(tp_stream_open(A.tp, 2, "y", &a2), 0);
+	cr_assert_eq(tp_stream_open(B.tp, 1, "x", &b1), 0);
+	cr_expect_eq(a1, 0);
+	cr_expect_eq(a2, 2);
+	cr_expect_eq(b1, 1);
+	errno = 0;
+	cr_expect_eq(tp_stream_open(A.tp, 3, "x", &a1), -1);
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_eq(tp_stream_open(A.tp, 1, "bad name", &a1), -1);
+	cr_expect_eq(tp_stream_open(A.tp, 1, "", &a1), -1);
+}
+
+Test(tp, duplicate_packet_delivers_once)
+{
+	uint8_t buf[1500];
+	uint64_t sid;
+	size_t n;
+
+	cr_assert_eq(tp_stream_open(A.tp, 1, "s", &sid), 0);
+	cr_assert_eq(tp_send_message(A.tp, sid, (const uint8_t *)"x", 1,
+	    NULL), 0);
+	n = tp_output(A.tp, T0, 0, buf, sizeof(buf));
+	cr_assert_gt(n, 0);
+	cr_assert_eq(tp_input(B.tp, T0, 0, buf, n), 0);
+	cr_assert_eq(tp_input(B.tp, T0, 0, buf, n), 0);
+	cr_expect_eq(B.messages, 1);
+}
+
+Test(tp, malformed_payload_changes_nothing)
+{
+	uint8_t buf[1500];
+	struct wr w;
+	struct tp_stats st;
+
+	/* A valid stream frame, then an unknown frame type. */
+	wr_init(&w, buf, sizeof(buf));
+	frame_write_stream(&w, 0, 0, (const uint8_t *)"\x01\x01s\x01z", 5, 0);
+	wr_varint(&w, 0x3a);
+	cr_expect_eq(tp_input(B.tp, T0, 0, buf, w.off), -1);
+	cr_expect_eq(B.opened, 0);
+	cr_expect_eq(B.messages, 0);
+	tp_get_stats(B.tp, &st);
+	cr_expect_eq(st.rx_packets, 0);
+	/* Truncated: every prefix of the good frame. */
+	wr_init(&w, buf, sizeof(buf));
+	frame_write_stream(&w, 0, 0, (const uint8_t *)"\x01\x01s\x01z", 5, 0);
+	for (size_t i = 1; i < w.off; i++)
+		cr_expect_eq(tp_input(B.tp, T0, 1, buf, i), -1);
+	cr_expect_eq(tp_input(B.tp, T0, 1, buf, w.off), 0);
+	cr_expect_eq(B.messages, 1);
+	cr_expect_eq(B.closed, 0);
+}
+
+static void
+expect_closed(struct end *e, uint64_t code)
+{
+	uint8_t buf[1500];
+	struct frame f;
+	struct rd r;
+	size_t n;
+
+	cr_expect_eq(e->closed, 1);
+	cr_expect_eq(e->close_remote, 0);
+	cr_expect_eq(e->close_code, code);
+	cr_expect(tp_is_closed(e->tp));
+	n = tp_output(e->tp, T0, 100, buf, sizeof(buf));
+	cr_assert_gt(n, 0, "a CLOSE goes out");
+	rd_init(&r, buf, n);
+	cr_assert_eq(frame_parse(&r, &f), 0);
+	cr_expect_eq(f.type, FRAME_CLOSE);
+	cr_expect_eq(f.u.close.code, code);
+}
+
+static int
+inject(struct end *e, uint64_t pn, void (*fn)(struct wr *))
+{
+	uint8_t buf[1500];
+	struct wr w;
+
+	wr_init(&w, buf, sizeof(buf));
+	fn(&w);
+	return tp_input(e->tp, T0, pn, buf, w.off);
+}
+
+static void
+f_past_credit(struct wr *w)
+{
+	frame_write_stream(w, 0, 10 * 1024 * 1024, (const uint8_t *)"x", 1, 0);
+}
+
+static void
+f_huge_offset(struct wr *w)
+{
+	frame_write_stream(w, 0, VARINT_MAX - 1, (const uint8_t *)"x", 1, 0);
+}
+
+static void
+f_own_stream(struct wr *w)
+{
+	/* B is the responder: odd ids are its own. */
+	frame_write_stream(w, 1, 0, (const uint8_t *)"x", 1, 0);
+}
+
+static void
+f_many_streams(struct wr *w)
+{
+	frame_write_stream(w, 2 * 100000, 0, (const uint8_t *)"x", 1, 0);
+}
+
+static void
+f_bad_ack(struct wr *w)
+{
+	struct frame_range r = { 0, 50 };
+
+	frame_write_ack(w, 0, &r, 1);
+}
+
+static void
+f_bad_header(struct wr *w)
+{
+	frame_write_stream(w, 0, 0, (const uint8_t *)"\x07\x01s", 3, 0);
+}
+
+static void
+f_big_message(struct wr *w)
+{
+	/* header, then a length prefix of 1 GiB (> 16 MiB max) */
+	frame_write_stream(w, 0, 0,
+	    (const uint8_t *)"\x01\x01s\xc0\x00\x00\x00\x40\x00\x00\x00", 11, 0);
+}
+
+Test(tp, credit_exceeded_closes)
+{
+	cr_expect_eq(inject(&B, 0, f_past_credit), 0);
+	expect_closed(&B, TP_ERR_FLOW);
+	cr_expect_eq(tp_recv_buffered(B.tp), 0, "nothing was buffered");
+}
+
+Test(tp, huge_offset_is_no_allocation)
+{
+	cr_expect_eq(inject(&B, 0, f_huge_offset), 0);
+	expect_closed(&B, TP_ERR_FLOW);
+}
+
+Test(tp, protocol_errors_close)
+{
+	cr_expect_eq(inject(&B, 0, f_own_stream), 0);
+	expect_closed(&B, TP_ERR_PROTOCOL);
+	teardown();
+	setup();
+	cr_expect_eq(inject(&B, 0, f_many_streams), 0);
+	expect_closed(&B, TP_ERR_PROTOCOL);
+	teardown();
+	setup();
+	cr_expect_eq(inject(&B, 0, f_bad_ack), 0);
+	expect_closed(&B, TP_ERR_PROTOCOL);
+	teardown();
+	setup();
+	cr_expect_eq(inject(&B, 0, f_bad_header), 0);
+	expect_closed(&B, TP_ERR_PROTOCOL);
+	teardown();
+	setup();
+	cr_expect_eq(inject(&B, 0, f_big_message), 0);
+	expect_closed(&B, TP_ERR_PROTOCOL);
+}
+
+Test(tp, ack_delayed_then_immediate)
+{
+	uint8_t buf[1500];
+	struct frame f;
+	struct rd r;
+	size_t n;
+
+	tp_echo(A.tp, 1);
+	n = tp_output(A.tp, T0, 0, buf, sizeof(buf));
+	cr_assert_eq(tp_input(B.tp, T0, 0, buf, n), 0);
+	/* the echo response goes at once and carries the ACK */
+	n = tp_output(B.tp, T0, 0, buf, sizeof(buf));
+	cr_assert_gt(n, 0);
+	rd_init(&r, buf, n);
+	cr_assert_eq(frame_parse(&r, &f), 0);
+	cr_expect_eq(f.type, FRAME_ACK, "the ACK rides on the response");
+
+	/* A lone PING is acknowledged only after the ack delay. */
+	tp_close(A.tp, 0, "");		/* (A is not needed below) */
+	{
+		static const uint8_t ping[] = { FRAME_PING };
+		cr_assert_eq(tp_input(B.tp, T0, 1, ping, 1), 0);
+		cr_expect_eq(tp_output(B.tp, T0, 1, buf, sizeof(buf)), 0);
+		cr_expect_leq(tp_next_timeout(B.tp), T0 + 25000);
+		cr_expect_gt(tp_output(B.tp, T0 + 25000, 1, buf, sizeof(buf)),
+		    0);
+		/* Two eliciting packets: acknowledged at once. */
+		cr_assert_eq(tp_input(B.tp, T0 + 30000, 2, ping, 1), 0);
+		cr_assert_eq(tp_input(B.tp, T0 + 30000, 3, ping, 1), 0);
+		cr_expect_gt(tp_output(B.tp, T0 + 30000, 2, buf, sizeof(buf)),
+		    0);
+	}
+}
+
+Test(tp, echo_round_trip)
+{
+	tp_echo(A.tp, 0xabcdef);
+	converse(T0, T0 + 100000);
+	cr_expect_eq(A.echoes, 1);
+	cr_expect_eq(A.echo_nonce, 0xabcdef);
+}
+
+/* Packet 0 dropped, later ones acked: 0 is declared lost and resent. */
+Test(tp, lost_packet_is_resent_in_a_new_packet)
+{
+	uint8_t buf[1500], big[6000];
+	uint64_t sid;
+	struct tp_stats st;
+	size_t n;
+	int i;
+
+	memset(big, 'q', sizeof(big));
+	cr_assert_eq(tp_stream_open(A.tp, 1, "s", &sid), 0);
+	cr_assert_eq(tp_send_message(A.tp, sid, big, sizeof(big), NULL), 0);
+	for (i = 0; (n = tp_output(A.tp, T0, A.pn, buf, sizeof(buf))) > 0;
+	    i++) {
+		if (i != 0)
+			cr_assert_eq(tp_input(B.tp, T0 + 10000, A.pn, buf, n),
+			    0);
+		A.pn++;
+	}
+	cr_assert_geq(i, 5);
+	cr_expect_eq(B.messages, 0, "a hole blocks the message");
+	shuttle(&B, &A, T0 + 20000);	/* acks 1..n: 0 is lost */
+	tp_get_stats(A.tp, &st);
+	cr_expect_eq(st.lost, 1);
+	shuttle(&A, &B, T0 + 20000);
+	cr_expect_eq(B.messages, 1, "message complete after the resend");
+	cr_expect_eq(B.last_len, sizeof(big));
+	tp_get_stats(A.tp, &st);
+	cr_expect_gt(st.retransmits, 0);
+	cr_expect(st.srtt_us >= 10000 && st.srtt_us <= 20000,
+	    "srtt %llu", (unsigned long long)st.srtt_us);
+}
+
+Test(tp, pto_probes_after_silence)
+{
+	uint8_t buf[1500];
+	uint64_t sid, t;
+	size_t n;
+
+	cr_assert_eq(tp_stream_open(A.tp, 1, "s", &sid), 0);
+	cr_assert_eq(tp_send_message(A.tp, sid, (const uint8_t *)"x", 1,
+	    NULL), 0);
+	cr_assert_gt(tp_output(A.tp, T0, 0, buf, sizeof(buf)), 0);
+	cr_expect_eq(tp_output(A.tp, T0, 1, buf, sizeof(buf)), 0);
+	t = tp_next_timeout(A.tp);
+	cr_expect(t > T0 && t < T0 + 2000000, "PTO at %llu",
+	    (unsigned long long)(t - T0));
+	tp_on_timeout(A.tp, t);
+	n = tp_output(A.tp, t, 1, buf, sizeof(buf));
+	cr_expect_gt(n, 0, "a probe is sent");
+	cr_assert_eq(tp_input(B.tp, t, 1, buf, n), 0);
+	/* The next PTO is later (backed off). */
+	cr_expect_gt(tp_next_timeout(A.tp) - t, t - T0);
+}
+
+Test(tp, initial_window_is_ten_packets)
+{
+	static uint8_t big[100000];
+	uint8_t buf[1500];
+	uint64_t sid;
+	struct tp_stats st;
+	int k = 0;
+
+	cr_assert_eq(tp_stream_open(A.tp, 2, "p", &sid), 0);
+	cr_assert_eq(tp_stream_write(A.tp, sid, big, sizeof(big)),
+	    (ssize_t)sizeof(big));
+	while (tp_output(A.tp, T0, A.pn, buf, sizeof(buf)) > 0)
+		A.pn++, k++;
+	cr_expect_eq(k, 10);
+	tp_get_stats(A.tp, &st);
+	cr_expect_leq(st.bytes_in_flight, st.cwnd);
+	cr_expect_eq(st.cwnd, 10 * 1168);
+}
+
+Test(tp, window_grows_past_64k)
+{
+	static uint8_t big[4 << 20];
+	uint64_t sid, now = T0;
+	struct tp_stats st;
+	int i;
+
+	cr_assert_eq(tp_stream_open(A.tp, 2, "p", &sid), 0);
+	for (i = 0; i < 400; i++) {
+		if (tp_stream_write(A.tp, sid, big, sizeof(big)) < 0)
+			cr_assert_eq(errno, EAGAIN);
+		now = converse(now, now + 10000) + 10000;
+	}
+	tp_get_stats(A.tp, &st);
+	cr_expect_gt(st.cwnd, 1 << 20, "cwnd %llu",
+	    (unsigned long long)st.cwnd);
+	cr_expect_eq(st.lost, 0);
+}
+
+Test(tp, send_buffer_refuses_then_writable)
+{
+	uint8_t m[4000];
+	uint64_t sid;
+	int i, rc = 0;
+
+	teardown();
+	mk(&A, 1, 10000);
+	mk(&B, 0, 0);
+	cr_assert_eq(tp_stream_open(A.tp, 1, "s", &sid), 0);
+	for (i = 0; i < 5 && rc == 0; i++)
+		rc = tp_send_message(A.tp, sid, m, sizeof(m), NULL);
+	cr_expect_eq(rc, -1);
+	cr_expect_eq(errno, EAGAIN);
+	cr_expect_leq(tp_send_buffered(A.tp), 10000);
+	converse(T0, T0 + 1000000);
+	cr_expect_eq(A.writable, 1);
+	cr_expect_eq(tp_send_buffered(A.tp), 0);
+	errno = 0;
+	cr_expect_eq(tp_send_message(A.tp, sid, m, 17 * 1024 * 1024, NULL), -1);
+	cr_expect_eq(errno, EMSGSIZE);
+}
+
+Test(tp, message_credit_holds_the_sender)
+{
+	static uint8_t m[30000];
+	uint64_t sid, now;
+	struct tp_stats st;
+	int i;
+
+	cr_assert_eq(tp_stream_open(A.tp, 1, "s", &sid), 0);
+	for (i = 0; i < 100; i++)
+		if (tp_send_message(A.tp, sid, m, sizeof(m), NULL) != 0)
+			break;
+	now = converse(T0, T0 + 5000000);
+	/* 1 MiB of credit and no grants: about 35 messages, not 100. */
+	cr_expect(B.messages >= 30 && B.messages <= 36, "%d", B.messages);
+	cr_expect_leq(tp_recv_buffered(B.tp), 1 << 20);
+	cr_expect_eq(B.closed + A.closed, 0);
+	/* Stalled by credit, yet every packet was acknowledged. */
+	tp_get_stats(A.tp, &st);
+	cr_expect_eq(st.bytes_in_flight, 0);
+	cr_expect_eq(st.lost, 0);
+	/* Granting what was consumed lets the rest through. */
+	for (i = 0; i < B.messages; i++)
+		cr_assert_eq(tp_stream_grant(B.tp, B.sid, sizeof(m)), 0);
+	converse(now, now + 5000000);
+	cr_expect_gt(B.messages, 60);
+}
+
+/* A maximum-size message passes although it exceeds the stream credit. */
+Test(tp, max_message_passes, .timeout = 60)
+{
+	size_t len = 16 * 1024 * 1024;
+	uint8_t *m = malloc(len);
+	uint64_t sid;
+
+	cr_assert_not_null(m);
+	memset(m, 0x5a, len);
+	m[len - 1] = 0xa5;
+	cr_assert_eq(tp_stream_open(A.tp, 1, "big", &sid), 0);
+	cr_assert_eq(tp_send_message(A.tp, sid, m, len, NULL), 0, "it is "
+	    "taken although larger than send_buf_max");
+	errno = 0;
+	cr_expect_eq(tp_send_message(A.tp, sid, m, 1, NULL), -1);
+	cr_expect_eq(errno, EAGAIN, "but nothing more until it drains");
+	free(m);
+	converse(T0, T0 + 60000000);
+	cr_expect_eq(B.messages, 1);
+	cr_expect_eq(B.last_len, len);
+	cr_expect_eq(B.last[0], 0x5a);
+	cr_expect_eq(B.closed, 0);
+	cr_expect_eq(tp_send_buffered(A.tp), 0);
+}
+
+Test(tp, pipe_fin_once_and_done)
+{
+	uint64_t sid;
+
+	cr_assert_eq(tp_stream_open(A.tp, 2, "pp", &sid), 0);
+	cr_assert_eq(tp_stream_write(A.tp, sid, (const uint8_t *)"abc", 3), 3);
+	cr_assert_eq(tp_stream_finish(A.tp, sid), 0);
+	cr_expect_eq(tp_stream_end(A.tp, sid), 2 + 2 + 3);
+	converse(T0, T0 + 1000000);
+	cr_expect_eq(B.pipe_bytes, 3);
+	cr_expect_eq(B.fins, 1);
+	cr_assert_eq(tp_stream_done(B.tp, B.sid), 0);
+	converse(T0 + 1000000, T0 + 2000000);
+	cr_expect_eq(A.done, 1);
+	cr_expect_eq(A.last_acked, 2 + 2 + 3);
+}
+
+Test(tp, stop_sending_resets_the_stream)
+{
+	uint64_t sid;
+
+	cr_assert_eq(tp_stream_open(A.tp, 2, "pp", &sid), 0);
+	cr_assert_eq(tp_stream_write(A.tp, sid, (const uint8_t *)"abc", 3), 3);
+	converse(T0, T0 + 1000000);
+	cr_assert_eq(tp_stream_stop(B.tp, B.sid, 42), 0);
+	converse(T0 + 1000000, T0 + 2000000);
+	cr_expect_eq(A.stopped, 1);
+	cr_expect_eq(A.stop_code, 42);
+	errno = 0;
+	cr_expect_eq(tp_stream_write(A.tp, sid, (const uint8_t *)"d", 1), -1);
+	cr_expect_eq(tp_send_buffered(A.tp), 0);
+}
+
+Test(tp, reset_reaches_receiver)
+{
+	uint64_t sid;
+
+	cr_assert_eq(tp_stream_open(A.tp, 2, "pp", &sid), 0);
+	cr_assert_eq(tp_stream_write(A.tp, sid, (const uint8_t *)"abc", 3), 3);
+	converse(T0, T0 + 1000000);
+	cr_assert_eq(tp_stream_reset(A.tp, sid, 7), 0);
+	converse(T0 + 1000000, T0 + 2000000);
+	cr_expect_eq(B.stopped, 1);
+	cr_expect_eq(B.stop_code, 7);
+}
+
+Test(tp, close_and_idle)
+{
+	tp_close(A.tp, 5, "going away");
+	cr_expect(tp_is_closed(A.tp));
+	converse(T0, T0 + 1000000);
+	cr_expect_eq(A.closed, 0, "no callback for a local close");
+	cr_expect_eq(B.closed, 1);
+	cr_expect_eq(B.close_remote, 1);
+	cr_expect_eq(B.close_code, 5);
+}
+
+Test(tp, idle_timeout_closes)
+{
+	uint64_t t;
+
+	/* Nobody answers A: keepalives go out, then the idle close. */
+	t = tp_next_timeout(A.tp);
+	while (!A.closed && t < T0 + 60000000) {
+		uint8_t buf[1500];
+		tp_on_timeout(A.tp, t);
+		while (tp_output(A.tp, t, A.pn, buf, sizeof(buf)) > 0)
+			A.pn++;
+		t = tp_next_timeout(A.tp);
+	}
+	cr_expect_eq(A.closed, 1);
+	cr_expect_eq(A.close_code, TP_ERR_IDLE);
+	cr_expect_geq(A.pn, 1, "a keepalive was sent");
+	cr_expect_eq(tp_next_timeout(A.tp), UINT64_MAX);
+}
+
+Test(tp, path_change_resets_rtt_and_window)
+{
+	static uint8_t big[1 << 20];
+	struct tp_stats st;
+	uint64_t sid, now = T0;
+	int i;
+
+	cr_assert_eq(tp_stream_open(A.tp, 2, "p", &sid), 0);
+	for (i = 0; i < 20; i++) {
+		if (tp_stream_write(A.tp, sid, big, sizeof(big)) < 0)
+			cr_assert_eq(errno, EAGAIN);
+		now = converse(now, now + 10000) + 10000;
+	}
+	tp_get_stats(A.tp, &st);
+	cr_assert_gt(st.cwnd, 10 * 1168);
+	tp_path_changed(A.tp);
+	tp_get_stats(A.tp, &st);
+	cr_expect_eq(st.cwnd, 10 * 1168);
+	cr_expect_eq(st.srtt_us, 333000);
+	cr_expect_eq(st.min_rtt_us, 0);
+	cr_assert_gt(tp_stream_write(A.tp, sid, big, 5000), 0);
+	converse(now, now + 100000);
+	tp_get_stats(A.tp, &st);
+	cr_expect_lt(st.srtt_us, 333000, "new samples from the new path");
+}
+
+Test(cc, newreno)
+{
+	struct cc c;
+
+	cc_init(&c, 1000);
+	cr_expect_eq(c.cwnd, 10000);
+	cc_on_sent(&c, 10000);
+	cr_expect(!cc_can_send(&c, 1000));
+	cc_on_acked(&c, 1000, 10);
+	cr_expect_eq(c.cwnd, 11000, "slow start adds what was acked");
+	cc_on_congestion(&c, 20, 100);
+	cr_expect_eq(c.cwnd, 5500);
+	cc_on_congestion(&c, 50, 110);
+	cr_expect_eq(c.cwnd, 5500, "one cut per recovery period");
+	cc_on_congestion(&c, 200, 300);
+	cr_expect_eq(c.cwnd, 2750);
+	cc_on_persistent_congestion(&c);
+	cr_expect_eq(c.cwnd, 2000);
+	cc_on_congestion(&c, 400, 500);
+	cr_expect_eq(c.cwnd, 2000, "never below two packets");
+}
+
+/* The interval sets behind ack ranges, reassembly and retransmission. */
+Test(tp_range, add_merge_remove)
+{
+	struct tp_rs s = { 0 };
+
+	cr_assert_eq(tp_rs_add(&s, 10, 20), 0);
+	cr_assert_eq(tp_rs_add(&s, 30, 40), 0);
+	cr_assert_eq(tp_rs_add(&s, 0, 5), 0);
+	cr_assert_eq(s.n, 3);
+	cr_expect_eq(s.v[0].lo, 0);
+	cr_expect_eq(s.v[2].hi, 40);
+	cr_assert_eq(tp_rs_add(&s, 20, 30), 0);	/* touching: merges */
+	cr_assert_eq(s.n, 2);
+	cr_expect_eq(s.v[1].lo, 10);
+	cr_expect_eq(s.v[1].hi, 40);
+	cr_assert_eq(tp_rs_add(&s, 3, 50), 0);	/* covers all */
+	cr_assert_eq(s.n, 1);
+	cr_expect_eq(s.v[0].lo, 0);
+	cr_expect_eq(s.v[0].hi, 50);
+	tp_rs_remove(&s, 10, 20);			/* split */
+	cr_assert_eq(s.n, 2);
+	cr_expect_eq(s.v[0].hi, 10);
+	cr_expect_eq(s.v[1].lo, 20);
+	cr_expect(tp_rs_contains(&s, 9));
+	cr_expect(!tp_rs_contains(&s, 10));
+	cr_expect(!tp_rs_contains(&s, 19));
+	cr_expect(tp_rs_contains(&s, 20));
+	cr_expect(!tp_rs_contains(&s, 50));
+	tp_rs_remove(&s, 5, 25);			/* trims both */
+	cr_expect_eq(s.v[0].hi, 5);
+	cr_expect_eq(s.v[1].lo, 25);
+	tp_rs_remove_below(&s, 30);
+	cr_assert_eq(s.n, 1);
+	cr_expect_eq(s.v[0].lo, 30);
+	tp_rs_remove(&s, 0, 100);
+	cr_expect_eq(s.n, 0);
+	tp_rs_free(&s);
+}
+
+Test(tp_range, many_holes_stay_sorted)
+{
+	struct tp_rs s = { 0 };
+	uint64_t x = 12345, i;
+	size_t k;
+
+	for (i = 0; i < 2000; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint64_t lo = (x >> 33) % 100000;
+		cr_assert_eq(tp_rs_add(&s, lo, lo + 1 + (x >> 60)), 0);
+		if (i % 3 == 0)
+			tp_rs_remove(&s, lo / 2, lo / 2 + 7);
+	}
+	for (k = 0; k < s.n; k++) {
+		cr_assert_lt(s.v[k].lo, s.v[k].hi);
+		if (k > 0)
+			cr_assert_gt(s.v[k].lo, s.v[k - 1].hi,
+			    "sorted, disjoint, not touching");
+	}
+	tp_rs_free(&s);
+}
