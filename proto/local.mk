@@ -11,6 +11,6 @@ proto/%.pb-c.c proto/%.pb-c.h: $(top_srcdir)/proto/%.proto
 
 noinst_LTLIBRARIES += libp2pproto.la
 nodist_libp2pproto_la_SOURCES = proto/ipc.pb-c.c proto/ipc.pb-c.h proto/server.pb-c.c proto/server.pb-c.h
-libp2pproto_la_SOURCES =
+libp2pproto_la_SOURCES = proto/ipcmsg.c proto/ipcmsg.h
 libp2pproto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pproto_la_LIBADD = $(PROTOBUFC_LIBS)

@@ -1,0 +1,62 @@
+/*
+ * ctl_events.c: p2pctl events: one line per event until p2pd goes away.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "p2pctl.h"
+
+static const struct option ctl_events_opts[] = {
+	{ "json", no_argument, NULL, 'J' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+ctl_events_print(struct ctl *ctl, const struct p2pclient_event *ev)
+{
+	struct json_object	*o;
+
+	if (ev->type != P2PCLIENT_EV_PEER_STATE)
+		return;		/* messages and pipes belong to recv / pipe */
+	if (!ctl->json) {
+		printf("peer_state %s %s %s%s%s\n", ev->peer_id, ev->state,
+		    ev->path[0] != '\0' ? ev->path : "-",
+		    ev->reason[0] != '\0' ? " " : "", ev->reason);
+		fflush(stdout);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "event",
+	    json_object_new_string("peer_state"));
+	json_object_object_add(o, "peer_id",
+	    json_object_new_string(ev->peer_id));
+	json_object_object_add(o, "state", json_object_new_string(ev->state));
+	json_object_object_add(o, "path", json_object_new_string(ev->path));
+	json_object_object_add(o, "reason", json_object_new_string(ev->reason));
+	ctl_json_print(o);
+}
+
+int
+ctl_events(struct ctl *ctl, int argc, char **argv)
+{
+	struct p2pclient_event	ev;
+	int			rc;
+
+	if (ctl_getopt(ctl, argc, argv, "+", ctl_events_opts) != -1)
+		return ctl_usage(ctl, "bad option '%s'", argv[optind - 1]);
+	if (optind != argc)
+		return ctl_usage(ctl, "unexpected argument '%s'", argv[optind]);
+	if ((rc = ctl_connect(ctl)) != CTL_OK)
+		return rc;
+	if ((rc = p2pclient_subscribe(ctl->c)) != 0)
+		return ctl_fail(ctl, rc, "events");
+	for (;;) {
+		rc = p2pclient_next_event(ctl->c, -1, &ev);
+		if (rc != 0)
+			return ctl_fail(ctl, rc, "events");
+		ctl_events_print(ctl, &ev);
+		p2pclient_event_clear(&ev);
+	}
+}

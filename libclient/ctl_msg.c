@@ -1,0 +1,173 @@
+/*
+ * ctl_msg.c: p2pctl send and recv.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "p2pctl.h"
+
+static const struct option ctl_msg_opts[] = {
+	{ "json", no_argument, NULL, 'J' },
+	{ "service", required_argument, NULL, 'S' },
+	{ "sync", no_argument, NULL, 'y' },
+	{ "count", required_argument, NULL, 'n' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* All of stdin, up to the largest message p2pd takes. */
+static int
+ctl_read_stdin(uint8_t **out, size_t *outlen)
+{
+	uint8_t	*buf = NULL, *nb;
+	size_t	 len = 0, cap = 0;
+	ssize_t	 n;
+
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 64 * 1024;
+			if (cap > P2PCLIENT_MAX_MSG + 1)
+				cap = P2PCLIENT_MAX_MSG + 1;
+			if (len == cap || (nb = realloc(buf, cap)) == NULL) {
+				free(buf);
+				errno = len == cap ? EFBIG : ENOMEM;
+				return -1;
+			}
+			buf = nb;
+		}
+		n = read(STDIN_FILENO, buf + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int
+ctl_send(struct ctl *ctl, int argc, char **argv)
+{
+	const char	*service = "default", *peer;
+	uint8_t		*data = NULL;
+	size_t		 len;
+	int		 ch, flags = 0, rc;
+
+	while ((ch = ctl_getopt(ctl, argc, argv, "", ctl_msg_opts)) != -1) {
+		switch (ch) {
+		case 'S':
+			service = optarg;
+			break;
+		case 'y':
+			flags |= P2PCLIENT_SYNC;
+			break;
+		default:
+			return ctl_usage(ctl, "bad option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return ctl_usage(ctl, argc - optind < 2 ?
+		    "PEER and MESSAGE are required" : "too many arguments");
+	peer = argv[optind];
+	if (strcmp(argv[optind + 1], "-") == 0) {
+		if (ctl_read_stdin(&data, &len) == -1) {
+			fprintf(stderr, "p2pctl: send: reading stdin: %s\n",
+			    errno == EFBIG ? "message larger than 16 MiB" :
+			    strerror(errno));
+			return CTL_FAIL;
+		}
+	} else
+		len = strlen(argv[optind + 1]);
+	if ((rc = ctl_connect(ctl)) != CTL_OK) {
+		free(data);
+		return rc;
+	}
+	rc = p2pclient_send(ctl->c, peer, service, data != NULL ? data :
+	    (uint8_t *)argv[optind + 1], len, flags);
+	free(data);
+	if (rc != 0)
+		return ctl_fail(ctl, rc, "send");
+	return CTL_OK;
+}
+
+static void
+ctl_recv_print(const struct p2pclient_event *ev, void *arg)
+{
+	struct ctl		*ctl = arg;
+	struct json_object	*o;
+
+	if (!ctl->json) {
+		fwrite(ev->data, 1, ev->len, stdout);
+		putchar('\n');
+		fflush(stdout);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "from", json_object_new_string(ev->peer_id));
+	json_object_object_add(o, "service",
+	    json_object_new_string(ev->service));
+	if (ctl_json_add_data(o, ev->data, ev->len) == -1)
+		json_object_object_add(o, "data", json_object_new_string(""));
+	if (ev->group != NULL && ev->group[0] != '\0')
+		json_object_object_add(o, "group",
+		    json_object_new_string(ev->group));
+	ctl_json_print(o);
+}
+
+int
+ctl_recv(struct ctl *ctl, int argc, char **argv)
+{
+	const char	*service = "default";
+	uint32_t	 count = 1;
+	int		 ch, tmo = -1, rc;
+
+	while ((ch = ctl_getopt(ctl, argc, argv, "", ctl_msg_opts)) != -1) {
+		switch (ch) {
+		case 'S':
+			service = optarg;
+			break;
+		case 'n':
+			if (ctl_parse_count(optarg, &count) == -1)
+				return ctl_usage(ctl, "bad --count '%s'",
+				    optarg);
+			break;
+		case 't':
+			if (ctl_parse_secs(optarg, &tmo) == -1)
+				return ctl_usage(ctl, "bad --timeout '%s'",
+				    optarg);
+			break;
+		default:
+			return ctl_usage(ctl, "bad option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return ctl_usage(ctl, "unexpected argument '%s'", argv[optind]);
+	if ((rc = ctl_connect(ctl)) != CTL_OK)
+		return rc;
+	if ((rc = p2pclient_bind(ctl->c, service)) != 0)
+		return ctl_fail(ctl, rc, "recv");
+	rc = p2pclient_recv(ctl->c, service, count, tmo, ctl_recv_print, ctl,
+	    NULL);
+	if (rc < 0)
+		return ctl_fail(ctl, rc, "recv");
+	if ((uint32_t)rc < count) {
+		fprintf(stderr, "p2pctl: recv: timed out with %d of %u "
+		    "messages\n", rc, count);
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}

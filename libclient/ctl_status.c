@@ -1,0 +1,146 @@
+/*
+ * ctl_status.c: p2pctl status and p2pctl peers.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "p2pctl.h"
+
+static const struct option ctl_status_opts[] = {
+	{ "json", no_argument, NULL, 'J' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Commands without operands or flags of their own. */
+static int
+ctl_noargs(struct ctl *ctl, int argc, char **argv)
+{
+	if (ctl_getopt(ctl, argc, argv, "+", ctl_status_opts) != -1)
+		return ctl_usage(ctl, "unknown option '%s'",
+		    argv[optind - 1]);
+	if (optind != argc)
+		return ctl_usage(ctl, "unexpected argument '%s'", argv[optind]);
+	return CTL_OK;
+}
+
+static struct json_object *
+ctl_status_json(const struct p2pclient_status *st)
+{
+	struct json_object	*o, *cnt;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "peer_id",
+	    json_object_new_string(st->peer_id));
+	json_object_object_add(o, "server_state",
+	    json_object_new_string(st->server_state));
+	json_object_object_add(o, "public_addr", st->public_addr != NULL ?
+	    json_object_new_string(st->public_addr) : NULL);
+	json_object_object_add(o, "local_port",
+	    json_object_new_int64(st->local_port));
+	if (st->server_error[0] != '\0')
+		json_object_object_add(o, "server_error",
+		    json_object_new_string(st->server_error));
+	cnt = json_object_new_object();
+	json_object_object_add(cnt, "packets_in",
+	    json_object_new_uint64(st->packets_in));
+	json_object_object_add(cnt, "packets_out",
+	    json_object_new_uint64(st->packets_out));
+	json_object_object_add(cnt, "dropped",
+	    json_object_new_uint64(st->dropped));
+	json_object_object_add(cnt, "retransmitted",
+	    json_object_new_uint64(st->retransmitted));
+	json_object_object_add(cnt, "bytes_in",
+	    json_object_new_uint64(st->bytes_in));
+	json_object_object_add(cnt, "bytes_out",
+	    json_object_new_uint64(st->bytes_out));
+	json_object_object_add(o, "counters", cnt);
+	return o;
+}
+
+int
+ctl_status(struct ctl *ctl, int argc, char **argv)
+{
+	struct p2pclient_status	*st;
+	int			 rc;
+
+	if ((rc = ctl_noargs(ctl, argc, argv)) != CTL_OK ||
+	    (rc = ctl_connect(ctl)) != CTL_OK)
+		return rc;
+	if ((rc = p2pclient_status(ctl->c, &st)) != 0)
+		return ctl_fail(ctl, rc, "status");
+	if (ctl->json)
+		ctl_json_print(ctl_status_json(st));
+	else {
+		printf("peer_id: %s\n", st->peer_id);
+		printf("server: %s\n", st->server_state);
+		if (st->server_error[0] != '\0')
+			printf("server_error: %s\n", st->server_error);
+		printf("public_addr: %s\n", st->public_addr != NULL ?
+		    st->public_addr : "-");
+		printf("local_port: %" PRIu32 "\n", st->local_port);
+		printf("packets: in %" PRIu64 " out %" PRIu64 " dropped %"
+		    PRIu64 " retransmitted %" PRIu64 "\n", st->packets_in,
+		    st->packets_out, st->dropped, st->retransmitted);
+		printf("bytes: in %" PRIu64 " out %" PRIu64 "\n", st->bytes_in,
+		    st->bytes_out);
+	}
+	p2pclient_status_free(st);
+	return CTL_OK;
+}
+
+int
+ctl_peers(struct ctl *ctl, int argc, char **argv)
+{
+	struct p2pclient_peers	*ps;
+	struct p2pclient_peer	*p;
+	struct json_object	*o, *arr, *e;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = ctl_noargs(ctl, argc, argv)) != CTL_OK ||
+	    (rc = ctl_connect(ctl)) != CTL_OK)
+		return rc;
+	if ((rc = p2pclient_peers(ctl->c, &ps)) != 0)
+		return ctl_fail(ctl, rc, "peers");
+	if (ctl->json) {
+		o = json_object_new_object();
+		arr = json_object_new_array();
+		for (i = 0; i < ps->n; i++) {
+			p = &ps->v[i];
+			e = json_object_new_object();
+			json_object_object_add(e, "peer_id",
+			    json_object_new_string(p->peer_id));
+			json_object_object_add(e, "path",
+			    json_object_new_string(p->path));
+			json_object_object_add(e, "remote_addr",
+			    json_object_new_string(p->remote_addr));
+			json_object_object_add(e, "rtt_ms",
+			    ctl_json_double(p->rtt_ms));
+			json_object_object_add(e, "tx_bytes",
+			    json_object_new_uint64(p->tx_bytes));
+			json_object_object_add(e, "rx_bytes",
+			    json_object_new_uint64(p->rx_bytes));
+			json_object_object_add(e, "state",
+			    json_object_new_string(p->state));
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(o, "peers", arr);
+		ctl_json_print(o);
+	} else {
+		printf("%-20s %-10s %-10s %-24s %9s %12s %12s\n", "PEER",
+		    "STATE", "PATH", "REMOTE", "RTT_MS", "TX_BYTES",
+		    "RX_BYTES");
+		for (i = 0; i < ps->n; i++) {
+			p = &ps->v[i];
+			printf("%-20s %-10s %-10s %-24s %9.2f %12" PRIu64
+			    " %12" PRIu64 "\n", p->peer_id, p->state, p->path,
+			    p->remote_addr[0] != '\0' ? p->remote_addr : "-",
+			    p->rtt_ms, p->tx_bytes, p->rx_bytes);
+		}
+	}
+	p2pclient_peers_free(ps);
+	return CTL_OK;
+}

@@ -1,0 +1,252 @@
+/*
+ * p2pclient.h: libp2pclient, the application side of p2pd's IPC socket.
+ *
+ * The library never owns an event loop. The application watches
+ * p2pclient_fd() for reading, and for writing while p2pclient_want_write()
+ * is true, and calls p2pclient_on_readable() / p2pclient_on_writable().
+ * Requests are queued with an id (the *_async calls); their responses and
+ * the agent's events come back through the callbacks set with
+ * p2pclient_set_callbacks(). Events without a callback are queued (capped)
+ * for p2pclient_next_event().
+ *
+ * The blocking helpers (p2pclient_status, _connect, _send, _recv, ...) drive
+ * the same state machine with poll() on the fd; they must not be called from
+ * inside a callback.
+ *
+ * Every call returns 0 (or a count / id) on success or a negative
+ * P2PCLIENT_E* code; p2pclient_errmsg() then says why, in the agent's words
+ * where the agent refused ("peer bob is not registered"). Once the
+ * connection is broken (P2PCLIENT_EIO, _EPROTO, _EVERSION, _ELAGGED) every
+ * later call returns the same error; close the handle and open a new one.
+ *
+ * Pipelining: *_async calls do not wait. At most P2PCLIENT_WINDOW requests
+ * are outstanding; beyond that they return P2PCLIENT_EAGAIN until answers
+ * arrive. Failures of async requests go to on_response, or, without that
+ * callback, are kept (the first one) and returned by p2pclient_wait() or
+ * p2pclient_flush().
+ *
+ * Strings are NUL-terminated; names (peer ids, services, pipe names) are
+ * 1-64 characters of [A-Za-z0-9._-]; a NULL or empty service means
+ * "default". Not thread-safe: use one handle per thread.
+ */
+#ifndef P2PCLIENT_H
+#define P2PCLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define P2PCLIENT_DEFAULT_SOCKET "/run/p2pd/p2pd.sock"
+#define P2PCLIENT_WINDOW	1024		/* outstanding requests */
+#define P2PCLIENT_MAX_MSG	(16 * 1024 * 1024) /* reassembled cap */
+#define P2PCLIENT_MAX_EVENTS	4096		/* queued, undelivered events */
+
+/* Error codes: -1..-10 mirror the agent's p2p.ipc.Code. */
+enum p2pclient_error {
+	P2PCLIENT_OK = 0,
+	P2PCLIENT_EFAILED = -1,		/* the agent says why */
+	P2PCLIENT_EUSAGE = -2,		/* the agent found it invalid */
+	P2PCLIENT_ENOTFOUND = -3,	/* unknown peer, service, pipe */
+	P2PCLIENT_ENOTREGISTERED = -4,	/* peer is not registered */
+	P2PCLIENT_EPOLICY = -5,		/* the server's policy forbids */
+	P2PCLIENT_ETIMEDOUT = -6,
+	P2PCLIENT_EBUSY = -7,		/* service held by another */
+	P2PCLIENT_ECLOSED = -8,		/* session or pipe closed */
+	P2PCLIENT_ELAGGED = -9,		/* too slow reading events */
+	P2PCLIENT_EVERSION = -10,	/* IPC version mismatch */
+	P2PCLIENT_ENOTRUNNING = -20,	/* nothing listens: no p2pd */
+	P2PCLIENT_EIO = -21,		/* socket error, p2pd hung up */
+	P2PCLIENT_EPROTO = -22,		/* malformed frame from p2pd */
+	P2PCLIENT_ENOMEM = -23,
+	P2PCLIENT_EINVAL = -24,		/* bad argument, e.g. a name */
+	P2PCLIENT_EAGAIN = -25,		/* window full: pump, retry */
+};
+
+/* Flags of p2pclient_send*. */
+#define P2PCLIENT_SYNC	0x01	/* answer once the peer's agent has it */
+
+struct p2pclient;
+
+struct p2pclient_status {
+	char		*peer_id;
+	/* registering | registered | unreachable | rejected */
+	char		*server_state;
+	char		*public_addr;	/* NULL when unknown */
+	char		*server_error;	/* "" when none */
+	uint32_t	 local_port;
+	uint64_t	 packets_in, packets_out, dropped, retransmitted;
+	uint64_t	 bytes_in, bytes_out;
+};
+
+struct p2pclient_peer {
+	char		*peer_id;
+	char		*path;		/* direct | relay | connecting */
+	char		*remote_addr;
+	char		*state;		/* connecting | up | closing */
+	double		 rtt_ms;
+	uint64_t	 tx_bytes, rx_bytes;
+};
+
+struct p2pclient_peers {
+	size_t			 n;
+	struct p2pclient_peer	*v;
+};
+
+enum p2pclient_event_type {
+	P2PCLIENT_EV_MESSAGE = 1,
+	P2PCLIENT_EV_PEER_STATE,
+	P2PCLIENT_EV_PIPE_DATA,
+	P2PCLIENT_EV_PIPE_CLOSED,
+};
+
+/* An event; which fields are set depends on type. */
+struct p2pclient_event {
+	enum p2pclient_event_type type;
+	char		*peer_id;	/* MESSAGE: sender; PEER_STATE */
+	char		*service;	/* MESSAGE */
+	char		*group;		/* MESSAGE: "" unless a group's */
+	char		*state;		/* PEER_STATE: connecting|up|closed */
+	char		*path;		/* PEER_STATE */
+	char		*reason;	/* PEER_STATE, PIPE_CLOSED */
+	uint32_t	 pipe_id;	/* PIPE_DATA, PIPE_CLOSED */
+	int		 eof;		/* PIPE_DATA: the peer's side ended */
+	int		 ok;		/* PIPE_CLOSED: all bytes consumed */
+	uint8_t		*data;		/* MESSAGE (reassembled), PIPE_DATA */
+	size_t		 len;
+};
+
+/* The answer to one request, as handed to on_response. */
+struct p2pclient_response {
+	uint32_t	 id;
+	int		 code;		/* 0 or P2PCLIENT_E* */
+	const char	*error;		/* "" when code is 0 */
+	uint32_t	 delivered;	/* recv */
+	double		 rtt_ms;	/* ping */
+	uint32_t	 pipe_id;	/* pipe_open */
+};
+
+struct p2pclient_callbacks {
+	void	(*on_response)(struct p2pclient *,
+		    const struct p2pclient_response *, void *arg);
+	void	(*on_message)(struct p2pclient *, const char *from,
+		    const char *service, const uint8_t *data, size_t len,
+		    const char *group, void *arg);
+	void	(*on_peer_state)(struct p2pclient *, const char *peer_id,
+		    const char *state, const char *path, const char *reason,
+		    void *arg);
+	void	(*on_pipe_data)(struct p2pclient *, uint32_t pipe_id,
+		    const uint8_t *data, size_t len, int eof, void *arg);
+	void	(*on_pipe_closed)(struct p2pclient *, uint32_t pipe_id, int ok,
+		    const char *reason, void *arg);
+};
+
+/*
+ * Connect to p2pd at path (NULL: $P2PD_SOCKET, else the default). On
+ * failure returns NULL with the reason in err; p2pclient_open_ex also
+ * stores the code (P2PCLIENT_ENOTRUNNING when nothing listens there).
+ */
+struct p2pclient *p2pclient_open(const char *path, char *err, size_t errlen);
+struct p2pclient *p2pclient_open_ex(const char *path, int *code, char *err,
+	    size_t errlen);
+void	p2pclient_close(struct p2pclient *);
+const char *p2pclient_errmsg(struct p2pclient *);
+const char *p2pclient_strerror(int code);
+
+/* Event-loop integration. */
+int	p2pclient_fd(struct p2pclient *);
+int	p2pclient_want_write(struct p2pclient *);
+int	p2pclient_on_readable(struct p2pclient *);
+int	p2pclient_on_writable(struct p2pclient *);
+void	p2pclient_set_callbacks(struct p2pclient *,
+	    const struct p2pclient_callbacks *, void *arg);
+/* 1 when a new request fits in the window and the output queue. */
+int	p2pclient_can_send(struct p2pclient *);
+/* Outstanding requests (sent or queued, not yet answered). */
+size_t	p2pclient_pending(struct p2pclient *);
+
+/* Asynchronous requests: return the request id (> 0) or P2PCLIENT_E*. */
+int64_t	p2pclient_status_async(struct p2pclient *);
+int64_t	p2pclient_peers_async(struct p2pclient *);
+int64_t	p2pclient_connect_async(struct p2pclient *, const char *peer,
+	    uint32_t timeout_ms);
+int64_t	p2pclient_disconnect_async(struct p2pclient *, const char *peer);
+/* Split into SendReq chunks of at most IPC_MAX_CHUNK bytes (more=true). */
+int64_t	p2pclient_send_async(struct p2pclient *, const char *peer,
+	    const char *service, const void *data, size_t len, int flags);
+int64_t	p2pclient_bind_async(struct p2pclient *, const char *service);
+int64_t	p2pclient_unbind_async(struct p2pclient *, const char *service);
+/* Messages come as on_message (or queued events), then the response. */
+int64_t	p2pclient_recv_async(struct p2pclient *, const char *service,
+	    uint32_t count, uint32_t wait_ms);
+int64_t	p2pclient_recv_cancel_async(struct p2pclient *, const char *service);
+int64_t	p2pclient_subscribe_async(struct p2pclient *);
+int64_t	p2pclient_ping_async(struct p2pclient *, const char *peer,
+	    uint32_t timeout_ms);
+int64_t	p2pclient_pipe_open_async(struct p2pclient *, const char *peer,
+	    const char *name, uint32_t timeout_ms);
+int64_t	p2pclient_pipe_write_async(struct p2pclient *, uint32_t pipe_id,
+	    const void *data, size_t len, int eof);
+int64_t	p2pclient_pipe_ack_async(struct p2pclient *, uint32_t pipe_id,
+	    uint64_t bytes, int done);
+int64_t	p2pclient_pipe_close_async(struct p2pclient *, uint32_t pipe_id);
+
+/*
+ * Pump the connection until request id is answered (wait) or until nothing
+ * is outstanding (flush); timeout_ms < 0 waits forever. Both return the
+ * first kept async failure (and forget it), else 0.
+ */
+int	p2pclient_wait(struct p2pclient *, uint32_t id, int timeout_ms);
+int	p2pclient_flush(struct p2pclient *, int timeout_ms);
+/* One round of poll + I/O: returns 0, P2PCLIENT_ETIMEDOUT or an error. */
+int	p2pclient_poll(struct p2pclient *, int timeout_ms);
+
+/* Blocking helpers. */
+int	p2pclient_status(struct p2pclient *, struct p2pclient_status **);
+void	p2pclient_status_free(struct p2pclient_status *);
+int	p2pclient_peers(struct p2pclient *, struct p2pclient_peers **);
+void	p2pclient_peers_free(struct p2pclient_peers *);
+int	p2pclient_connect(struct p2pclient *, const char *peer, int timeout_ms);
+int	p2pclient_disconnect(struct p2pclient *, const char *peer);
+int	p2pclient_send(struct p2pclient *, const char *peer,
+	    const char *service, const void *data, size_t len, int flags);
+int	p2pclient_bind(struct p2pclient *, const char *service);
+int	p2pclient_unbind(struct p2pclient *, const char *service);
+
+/*
+ * Take up to count messages from a bound service, oldest first, waiting up
+ * to timeout_ms (< 0: forever). Each message goes to cb if given, else into
+ * out[] (count entries; free each with p2pclient_event_clear). Returns the
+ * number received (fewer than count on timeout, after a recv_cancel) or an
+ * error.
+ */
+typedef void (*p2pclient_msg_cb)(const struct p2pclient_event *, void *arg);
+int	p2pclient_recv(struct p2pclient *, const char *service, uint32_t count,
+	    int timeout_ms, p2pclient_msg_cb cb, void *arg,
+	    struct p2pclient_event *out);
+
+int	p2pclient_subscribe(struct p2pclient *);
+/* Next queued event (any type without a callback); ETIMEDOUT if none. */
+int	p2pclient_next_event(struct p2pclient *, int timeout_ms,
+	    struct p2pclient_event *ev);
+void	p2pclient_event_clear(struct p2pclient_event *);
+
+int	p2pclient_ping(struct p2pclient *, const char *peer, int timeout_ms,
+	    double *rtt_ms);
+
+/* Pipes; data arrives as PIPE_DATA events / on_pipe_data. */
+int	p2pclient_pipe_open(struct p2pclient *, const char *peer,
+	    const char *name, int timeout_ms, uint32_t *pipe_id);
+int	p2pclient_pipe_write(struct p2pclient *, uint32_t pipe_id,
+	    const void *data, size_t len, int eof);
+int	p2pclient_pipe_ack(struct p2pclient *, uint32_t pipe_id, uint64_t bytes,
+	    int done);
+int	p2pclient_pipe_close(struct p2pclient *, uint32_t pipe_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* P2PCLIENT_H */

@@ -1,0 +1,132 @@
+/*
+ * p2pclient_info.c: status and peers, copied out of the agent's answer
+ * into plain C structs so applications never see protobuf-c types.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "p2pclient_int.h"
+
+void
+p2pclient_status_free(struct p2pclient_status *st)
+{
+	if (st == NULL)
+		return;
+	free(st->peer_id);
+	free(st->server_state);
+	free(st->public_addr);
+	free(st->server_error);
+	free(st);
+}
+
+int
+p2pclient_status(struct p2pclient *c, struct p2pclient_status **out)
+{
+	const P2p__Ipc__StatusResp	*s;
+	const P2p__Ipc__Counters	*k;
+	struct p2pclient_status		*st;
+	struct p2pc_req			*r;
+	int				 rc;
+
+	*out = NULL;
+	if ((rc = p2pc_wait_room(c)) != 0 ||
+	    (rc = p2pc_call(c, p2pclient_status_async(c), &r)) != 0)
+		return rc;
+	if (r->resp->result_case != P2P__IPC__RESPONSE__RESULT_STATUS) {
+		p2pc_req_release(c, r);
+		return p2pc_seterr(c, P2PCLIENT_EPROTO, "p2pd answered status "
+		    "without a status");
+	}
+	s = r->resp->status;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		goto nomem;
+	st->peer_id = strdup(s->peer_id);
+	st->server_state = strdup(s->server_state);
+	st->server_error = strdup(s->server_error);
+	if (s->public_addr[0] != '\0')
+		st->public_addr = strdup(s->public_addr);
+	if (st->peer_id == NULL || st->server_state == NULL ||
+	    st->server_error == NULL ||
+	    (s->public_addr[0] != '\0' && st->public_addr == NULL))
+		goto nomem;
+	st->local_port = s->local_port;
+	if ((k = s->counters) != NULL) {
+		st->packets_in = k->packets_in;
+		st->packets_out = k->packets_out;
+		st->dropped = k->dropped;
+		st->retransmitted = k->retransmitted;
+		st->bytes_in = k->bytes_in;
+		st->bytes_out = k->bytes_out;
+	}
+	p2pc_req_release(c, r);
+	*out = st;
+	return 0;
+nomem:
+	p2pclient_status_free(st);
+	p2pc_req_release(c, r);
+	return p2pc_seterr(c, P2PCLIENT_ENOMEM, "out of memory");
+}
+
+void
+p2pclient_peers_free(struct p2pclient_peers *ps)
+{
+	size_t	i;
+
+	if (ps == NULL)
+		return;
+	for (i = 0; i < ps->n; i++) {
+		free(ps->v[i].peer_id);
+		free(ps->v[i].path);
+		free(ps->v[i].remote_addr);
+		free(ps->v[i].state);
+	}
+	free(ps->v);
+	free(ps);
+}
+
+int
+p2pclient_peers(struct p2pclient *c, struct p2pclient_peers **out)
+{
+	const P2p__Ipc__PeersResp	*pr;
+	const P2p__Ipc__PeerInfo	*pi;
+	struct p2pclient_peers		*ps;
+	struct p2pclient_peer		*p;
+	struct p2pc_req			*r;
+	size_t				 i;
+	int				 rc;
+
+	*out = NULL;
+	if ((rc = p2pc_wait_room(c)) != 0 ||
+	    (rc = p2pc_call(c, p2pclient_peers_async(c), &r)) != 0)
+		return rc;
+	if (r->resp->result_case != P2P__IPC__RESPONSE__RESULT_PEERS) {
+		p2pc_req_release(c, r);
+		return p2pc_seterr(c, P2PCLIENT_EPROTO, "p2pd answered peers "
+		    "without a peer list");
+	}
+	pr = r->resp->peers;
+	if ((ps = calloc(1, sizeof(*ps))) == NULL ||
+	    (pr->n_peers > 0 && (ps->v = calloc(pr->n_peers,
+	    sizeof(*ps->v))) == NULL))
+		goto nomem;
+	for (i = 0; i < pr->n_peers; i++) {
+		pi = pr->peers[i];
+		p = &ps->v[ps->n++];
+		p->peer_id = strdup(pi->peer_id);
+		p->path = strdup(pi->path);
+		p->remote_addr = strdup(pi->remote_addr);
+		p->state = strdup(pi->state);
+		if (!p->peer_id || !p->path || !p->remote_addr || !p->state)
+			goto nomem;
+		p->rtt_ms = pi->rtt_ms;
+		p->tx_bytes = pi->tx_bytes;
+		p->rx_bytes = pi->rx_bytes;
+	}
+	p2pc_req_release(c, r);
+	*out = ps;
+	return 0;
+nomem:
+	p2pclient_peers_free(ps);
+	p2pc_req_release(c, r);
+	return p2pc_seterr(c, P2PCLIENT_ENOMEM, "out of memory");
+}

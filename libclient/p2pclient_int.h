@@ -1,0 +1,103 @@
+/*
+ * p2pclient_int.h: state shared by the files of libp2pclient (not
+ * installed). p2pclient.c owns the connection, framing and dispatch;
+ * p2pclient_req.c builds requests; p2pclient_sync.c is the blocking layer.
+ *
+ * Outstanding requests live in a ring in id order. Whoever waits on a
+ * request (a blocking helper) marks it P2PC_WAIT so its answer is kept for
+ * it instead of going to on_response.
+ */
+#ifndef P2PCLIENT_INT_H
+#define P2PCLIENT_INT_H
+
+#include <sys/queue.h>
+
+#include "ipcmsg.h"
+#include "p2pclient.h"
+
+#define P2PC_OUT_CAP	(4 * 1024 * 1024)	/* output queued: EAGAIN */
+#define P2PC_IN_CAP	(IPC_HDR_LEN + IPC_MAX_FRAME)
+#define P2PC_MAX_PARTIAL 16			/* messages being reassembled */
+
+enum p2pc_owner {
+	P2PC_ASYNC = 0,		/* answer goes to on_response / async_err */
+	P2PC_WAIT,		/* a blocking helper takes the answer */
+	P2PC_DISCARD,		/* nobody cares any more */
+};
+
+struct p2pc_req {
+	uint32_t		 id;
+	uint8_t			 done;
+	uint8_t			 owner;
+	P2p__Ipc__Response	*resp;	/* kept for P2PC_WAIT */
+	P2p__Ipc__Frame		*frame;	/* owns resp */
+};
+
+struct p2pc_ev {
+	struct p2pclient_event	 ev;
+	TAILQ_ENTRY(p2pc_ev)	 entry;
+};
+TAILQ_HEAD(p2pc_evq, p2pc_ev);
+
+struct p2pc_partial {
+	char		*from;
+	char		*service;
+	char		*group;
+	uint8_t		*data;
+	size_t		 len;
+};
+
+struct p2pclient {
+	int			 fd;
+	int			 dead;		/* sticky fatal error code */
+	char			 errmsg[512];
+	uint32_t		 next_id;
+
+	uint8_t			*obuf;
+	size_t			 olen, ooff, ocap;
+	uint8_t			*ibuf;
+	size_t			 ilen;
+
+	struct p2pc_req		 ring[P2PCLIENT_WINDOW];
+	size_t			 rhead, rcount;
+	int			 async_err;
+	char			 async_msg[512];
+
+	struct p2pclient_callbacks cb;
+	void			*cbarg;
+	struct p2pc_evq		 evq;
+	size_t			 nev;
+	struct p2pc_partial	 partial[P2PC_MAX_PARTIAL];
+
+	/* The blocking recv in progress, which takes its service's messages. */
+	const char		*recv_service;
+	p2pclient_msg_cb	 recv_cb;
+	void			*recv_arg;
+	struct p2pclient_event	*recv_out;
+	uint32_t		 recv_got, recv_max;
+};
+
+/* p2pclient.c */
+int	p2pc_seterr(struct p2pclient *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	p2pc_fatal(struct p2pclient *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	p2pc_code(P2p__Ipc__Code);
+struct p2pc_req *p2pc_req_find(struct p2pclient *, uint32_t id);
+void	p2pc_req_release(struct p2pclient *, struct p2pc_req *);
+int	p2pc_service_eq(const char *, const char *);
+
+/* p2pclient_sync.c: wait for a request's answer (kept in *out on 0). */
+int	p2pc_call(struct p2pclient *, int64_t id, struct p2pc_req **out);
+int	p2pc_wait_room(struct p2pclient *);
+
+/* p2pclient_req.c: queue a request; returns its id or P2PCLIENT_E*. */
+int64_t	p2pc_submit(struct p2pclient *, P2p__Ipc__Request *, int owner);
+int	p2pc_name_ok(const char *, int empty_ok);
+int64_t	p2pc_send_chunks(struct p2pclient *, const char *peer,
+	    const char *service, const void *data, size_t len, int flags,
+	    int owner);
+int64_t	p2pc_pipe_write_chunks(struct p2pclient *, uint32_t pipe_id,
+	    const void *data, size_t len, int eof, int owner);
+
+#endif /* P2PCLIENT_INT_H */

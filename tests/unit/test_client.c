@@ -1,0 +1,627 @@
+/*
+ * test_client.c: libp2pclient against a fake agent served by this test on
+ * a Unix socket in a temporary directory (one thread plays p2pd).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "ipcmsg.h"
+#include "p2pclient.h"
+
+#include "test_client_fake.h"
+
+/* Start the fake agent with a script; returns a connected client. */
+static struct p2pclient *
+start(agent_fn script)
+{
+	struct p2pclient	*c;
+	char			 err[256];
+
+	fake_start(script);
+	c = p2pclient_open(sockpath, err, sizeof(err));
+	cr_assert_not_null(c, "%s", err);
+	return c;
+}
+
+static void
+finish(struct p2pclient *c)
+{
+	p2pclient_close(c);
+	fake_stop();
+}
+
+
+Test(client, not_running_is_distinguishable)
+{
+	struct p2pclient	*c;
+	char			 err[256], want[256];
+	int			 code = 0;
+
+	mktempdir();
+	snprintf(sockpath, sizeof(sockpath), "%s/p2pd.sock", sockdir);
+	c = p2pclient_open_ex(sockpath, &code, err, sizeof(err));
+	cr_assert_null(c);
+	cr_assert_eq(code, P2PCLIENT_ENOTRUNNING);
+	snprintf(want, sizeof(want), "p2pd is not running (connect %s: "
+	    "No such file or directory)", sockpath);
+	cr_assert_str_eq(err, want);
+	/* $P2PD_SOCKET is the default when no path is given. */
+	setenv("P2PD_SOCKET", sockpath, 1);
+	c = p2pclient_open_ex(NULL, &code, err, sizeof(err));
+	cr_assert_null(c);
+	cr_assert_str_eq(err, want);
+	rmdir(sockdir);
+}
+
+static void
+script_status(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__StatusResp	 s = P2P__IPC__STATUS_RESP__INIT;
+	P2p__Ipc__Counters	 k = P2P__IPC__COUNTERS__INIT;
+
+	if ((q = agent_read(fd, &f)) == NULL)
+		return;
+	if (q->op_case == P2P__IPC__REQUEST__OP_STATUS) {
+		s.peer_id = "alice";
+		s.server_state = "registered";
+		s.local_port = 4242;
+		k.packets_in = 10; k.dropped = 3;
+		s.counters = &k;
+		r.id = q->id;
+		r.result_case = P2P__IPC__RESPONSE__RESULT_STATUS;
+		r.status = &s;
+		agent_respond(fd, &r);
+	}
+	ipcmsg_free(f);
+}
+
+Test(client, status_comes_back_as_plain_struct)
+{
+	struct p2pclient	*c = start(script_status);
+	struct p2pclient_status	*st;
+
+	cr_assert_eq(p2pclient_status(c, &st), 0, "%s", p2pclient_errmsg(c));
+	cr_assert_str_eq(st->peer_id, "alice");
+	cr_assert_str_eq(st->server_state, "registered");
+	cr_assert_null(st->public_addr);
+	cr_assert_eq(st->local_port, 4242);
+	cr_assert_eq(st->packets_in, 10);
+	cr_assert_eq(st->dropped, 3);
+	p2pclient_status_free(st);
+	finish(c);
+}
+
+static void
+script_refuse(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+
+	while ((q = agent_read(fd, &f)) != NULL) {
+		r.id = q->id;
+		r.code = P2P__IPC__CODE__ERR_NOT_REGISTERED;
+		r.error = "peer bob is not registered";
+		agent_respond(fd, &r);
+		ipcmsg_free(f);
+	}
+}
+
+Test(client, agent_error_is_propagated)
+{
+	struct p2pclient	*c = start(script_refuse);
+
+	cr_assert_eq(p2pclient_connect(c, "bob", 1000),
+	    P2PCLIENT_ENOTREGISTERED);
+	cr_assert_str_eq(p2pclient_errmsg(c), "peer bob is not registered");
+	/* Async failures are kept for flush when there is no callback. */
+	cr_assert_gt(p2pclient_send_async(c, "bob", NULL, "x", 1, 0), 0);
+	cr_assert_eq(p2pclient_flush(c, 2000), P2PCLIENT_ENOTREGISTERED);
+	cr_assert_str_eq(p2pclient_errmsg(c), "peer bob is not registered");
+	cr_assert_eq(p2pclient_flush(c, 2000), 0);
+	finish(c);
+}
+
+Test(client, invalid_names_refused_locally)
+{
+	struct p2pclient	*c = start(script_refuse);
+
+	cr_assert_eq(p2pclient_send_async(c, "bad peer", NULL, "x", 1, 0),
+	    P2PCLIENT_EINVAL);
+	cr_assert_not_null(strstr(p2pclient_errmsg(c), "bad peer"));
+	cr_assert_eq(p2pclient_bind(c, "a/b"), P2PCLIENT_EINVAL);
+	cr_assert_eq(p2pclient_pending(c), 0);
+	finish(c);
+}
+
+#define BIG	(500 * 1024)
+
+static uint8_t	big_got[BIG];
+static size_t	big_len;
+static int	big_frames, big_ids_same, big_more_ok;
+
+static void
+script_chunks(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	uint32_t		 first = 0;
+
+	big_ids_same = big_more_ok = 1;
+	while ((q = agent_read(fd, &f)) != NULL) {
+		if (q->op_case != P2P__IPC__REQUEST__OP_SEND) {
+			ipcmsg_free(f);
+			break;
+		}
+		if (first == 0)
+			first = q->id;
+		big_ids_same &= q->id == first;
+		memcpy(big_got + big_len, q->send->data.data,
+		    q->send->data.len);
+		big_len += q->send->data.len;
+		big_frames++;
+		if (!q->send->more) {
+			big_more_ok &= big_len == BIG;
+			agent_ok(fd, first);
+			ipcmsg_free(f);
+			break;
+		}
+		big_more_ok &= q->send->sync;
+		ipcmsg_free(f);
+	}
+}
+
+Test(client, big_message_is_chunked)
+{
+	struct p2pclient	*c = start(script_chunks);
+	static uint8_t		 data[BIG];
+	size_t			 i;
+
+	for (i = 0; i < BIG; i++)
+		data[i] = (uint8_t)(i * 7 + i / 251);
+	cr_assert_eq(p2pclient_send(c, "bob", "files", data, BIG,
+	    P2PCLIENT_SYNC), 0, "%s", p2pclient_errmsg(c));
+	finish(c);
+	cr_assert_eq(big_frames, (BIG + IPC_MAX_CHUNK - 1) / IPC_MAX_CHUNK);
+	cr_assert(big_ids_same);
+	cr_assert(big_more_ok);
+	cr_assert_eq(big_len, BIG);
+	cr_assert_eq(memcmp(big_got, data, BIG), 0);
+}
+
+static void
+script_recv(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__RecvResp	 rr = P2P__IPC__RECV_RESP__INIT;
+	static uint8_t		 msg[400 * 1024];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i % 253);
+	while ((q = agent_read(fd, &f)) != NULL) {
+		if (q->op_case == P2P__IPC__REQUEST__OP_BIND)
+			agent_ok(fd, q->id);
+		else if (q->op_case == P2P__IPC__REQUEST__OP_RECV) {
+			/* A message for another service goes to the queue. */
+			agent_message(fd, "carol", "other", (uint8_t *)"o",
+			    1, 0);
+			agent_message(fd, "bob", "chat", msg, 160 * 1024, 1);
+			agent_message(fd, "bob", "chat", msg + 160 * 1024,
+			    160 * 1024, 1);
+			agent_message(fd, "bob", "chat", msg + 320 * 1024,
+			    80 * 1024, 0);
+			agent_message(fd, "bob", "chat", (uint8_t *)"second",
+			    6, 0);
+			r.id = q->id;
+			r.result_case = P2P__IPC__RESPONSE__RESULT_RECV;
+			rr.delivered = 2;
+			r.recv = &rr;
+			agent_respond(fd, &r);
+		}
+		ipcmsg_free(f);
+	}
+}
+
+Test(client, recv_reassembles_chunks)
+{
+	struct p2pclient	*c = start(script_recv);
+	struct p2pclient_event	 out[2], ev;
+	size_t			 i;
+	int			 n;
+
+	cr_assert_eq(p2pclient_bind(c, "chat"), 0);
+	n = p2pclient_recv(c, "chat", 2, 5000, NULL, NULL, out);
+	cr_assert_eq(n, 2, "%d: %s", n, p2pclient_errmsg(c));
+	cr_assert_str_eq(out[0].peer_id, "bob");
+	cr_assert_str_eq(out[0].service, "chat");
+	cr_assert_eq(out[0].len, 400 * 1024);
+	for (i = 0; i < out[0].len; i++)
+		cr_assert_eq(out[0].data[i], (uint8_t)(i % 253), "byte %zu", i);
+	cr_assert_eq(out[1].len, 6);
+	cr_assert_eq(memcmp(out[1].data, "second", 6), 0);
+	p2pclient_event_clear(&out[0]);
+	p2pclient_event_clear(&out[1]);
+	cr_assert_eq(p2pclient_next_event(c, 0, &ev), 0);
+	cr_assert_eq(ev.type, P2PCLIENT_EV_MESSAGE);
+	cr_assert_str_eq(ev.service, "other");
+	p2pclient_event_clear(&ev);
+	cr_assert_eq(p2pclient_next_event(c, 0, &ev), P2PCLIENT_ETIMEDOUT);
+	finish(c);
+}
+
+static int	cancel_seen;
+
+static void
+script_recv_timeout(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__RecvResp	 rr = P2P__IPC__RECV_RESP__INIT;
+	uint32_t		 recv_id = 0;
+
+	while ((q = agent_read(fd, &f)) != NULL) {
+		if (q->op_case == P2P__IPC__REQUEST__OP_RECV) {
+			recv_id = q->id;
+			agent_message(fd, "bob", "default", (uint8_t *)"one",
+			    3, 0);
+		} else if (q->op_case == P2P__IPC__REQUEST__OP_RECV_CANCEL) {
+			cancel_seen = 1;
+			r.id = recv_id;
+			r.result_case = P2P__IPC__RESPONSE__RESULT_RECV;
+			rr.delivered = 1;
+			r.recv = &rr;
+			agent_respond(fd, &r);
+			agent_ok(fd, q->id);
+		}
+		ipcmsg_free(f);
+	}
+}
+
+static int	cb_count;
+
+static void
+count_cb(const struct p2pclient_event *ev, void *arg)
+{
+	cr_assert_eq(ev->len, 3);
+	cr_assert_eq(memcmp(ev->data, "one", 3), 0);
+	cb_count++;
+}
+
+Test(client, recv_timeout_cancels)
+{
+	struct p2pclient	*c = start(script_recv_timeout);
+
+	cr_assert_eq(p2pclient_recv(c, NULL, 2, 200, count_cb, NULL, NULL), 1);
+	cr_assert(cancel_seen);
+	cr_assert_eq(cb_count, 1);
+	finish(c);
+}
+
+static void
+script_bad_version(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__Frame		 fr = P2P__IPC__FRAME__INIT;
+	uint8_t			*b;
+	size_t			 len;
+
+	if (agent_read(fd, &f) == NULL)
+		return;
+	r.code = P2P__IPC__CODE__ERR_VERSION;
+	r.error = "IPC version 1 received, p2pd speaks 2";
+	fr.kind_case = P2P__IPC__FRAME__KIND_RESPONSE;
+	fr.response = &r;
+	b = ipcmsg_pack(&fr, &len);
+	b[2] = 2;
+	writen(fd, b, len);
+	free(b);
+	ipcmsg_free(f);
+}
+
+Test(client, version_mismatch_named)
+{
+	struct p2pclient	*c = start(script_bad_version);
+
+	cr_assert_eq(p2pclient_disconnect(c, "bob"), P2PCLIENT_EVERSION);
+	cr_assert_str_eq(p2pclient_errmsg(c),
+	    "p2pd speaks IPC version 2, this client speaks 1");
+	/* The connection is unusable from now on. */
+	cr_assert_eq(p2pclient_status_async(c), P2PCLIENT_EVERSION);
+	finish(c);
+}
+
+static void
+script_garbage(int fd)
+{
+	P2p__Ipc__Frame	*f;
+
+	if (agent_read(fd, &f) == NULL)
+		return;
+	writen(fd, "HTTP/1.1 400 Bad Request\r\n", 26);
+	ipcmsg_free(f);
+}
+
+Test(client, garbage_from_agent_is_an_error)
+{
+	struct p2pclient	*c = start(script_garbage);
+
+	cr_assert_eq(p2pclient_bind(c, "x"), P2PCLIENT_EPROTO);
+	cr_assert_not_null(strstr(p2pclient_errmsg(c), "magic"), "%s",
+	    p2pclient_errmsg(c));
+	finish(c);
+}
+
+static void
+script_hangup(int fd)
+{
+	P2p__Ipc__Frame	*f;
+
+	if (agent_read(fd, &f) != NULL)
+		ipcmsg_free(f);
+}
+
+Test(client, hangup_is_an_error)
+{
+	struct p2pclient	*c = start(script_hangup);
+	double			 rtt;
+
+	cr_assert_eq(p2pclient_ping(c, "bob", 1000, &rtt), P2PCLIENT_EIO);
+	cr_assert_str_eq(p2pclient_errmsg(c), "p2pd closed the connection");
+	finish(c);
+}
+
+#define FLOOD	20000
+
+static int	flood_in_order;
+static uint32_t	flood_seen;
+
+static void
+script_flood(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	uint32_t		 want = 0, n;
+
+	flood_in_order = 1;
+	while ((q = agent_read(fd, &f)) != NULL) {
+		if (q->op_case == P2P__IPC__REQUEST__OP_SEND) {
+			memcpy(&n, q->send->data.data, sizeof(n));
+			flood_in_order &= n == want++;
+			flood_seen++;
+		}
+		agent_ok(fd, q->id);
+		ipcmsg_free(f);
+	}
+}
+
+static uint32_t	responses;
+
+static void
+on_resp(struct p2pclient *c, const struct p2pclient_response *r, void *arg)
+{
+	cr_assert_eq(r->code, 0);
+	responses++;
+}
+
+Test(client, pipelined_sends_keep_order)
+{
+	struct p2pclient		*c = start(script_flood);
+	struct p2pclient_callbacks	 cb;
+	uint32_t			 i;
+	int64_t				 id;
+
+	memset(&cb, 0, sizeof(cb));
+	cb.on_response = on_resp;
+	p2pclient_set_callbacks(c, &cb, NULL);
+	for (i = 0; i < FLOOD; i++) {
+		while ((id = p2pclient_send_async(c, "bob", NULL, &i,
+		    sizeof(i), 0)) == P2PCLIENT_EAGAIN)
+			cr_assert_eq(p2pclient_poll(c, 1000), 0);
+		cr_assert_gt(id, 0);
+	}
+	cr_assert_eq(p2pclient_flush(c, 10000), 0, "%s", p2pclient_errmsg(c));
+	cr_assert_eq(responses, FLOOD);
+	cr_assert_eq(p2pclient_pending(c), 0);
+	finish(c);
+	cr_assert_eq(flood_seen, FLOOD);
+	cr_assert(flood_in_order);
+}
+
+static void
+script_events(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__PeerState	 ps = P2P__IPC__PEER_STATE__INIT;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+
+	if ((q = agent_read(fd, &f)) == NULL)
+		return;
+	agent_ok(fd, q->id);
+	ps.peer_id = "bob"; ps.state = "up"; ps.path = "direct";
+	e.ev_case = P2P__IPC__EVENT__EV_PEER_STATE;
+	e.peer_state = &ps;
+	agent_event(fd, &e);
+	r.id = q->id;
+	r.code = P2P__IPC__CODE__ERR_LAGGED;
+	r.error = "lagged: events subscriber too slow";
+	agent_respond(fd, &r);
+	ipcmsg_free(f);
+}
+
+Test(client, events_then_lagged)
+{
+	struct p2pclient	*c = start(script_events);
+	struct p2pclient_event	 ev;
+
+	cr_assert_eq(p2pclient_subscribe(c), 0);
+	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), 0);
+	cr_assert_eq(ev.type, P2PCLIENT_EV_PEER_STATE);
+	cr_assert_str_eq(ev.peer_id, "bob");
+	cr_assert_str_eq(ev.state, "up");
+	cr_assert_str_eq(ev.path, "direct");
+	p2pclient_event_clear(&ev);
+	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), P2PCLIENT_ELAGGED);
+	cr_assert_not_null(strstr(p2pclient_errmsg(c), "lagged"));
+	finish(c);
+}
+
+static void
+script_pipe(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__PipeOpenResp	 po = P2P__IPC__PIPE_OPEN_RESP__INIT;
+	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__PipeData	 pd = P2P__IPC__PIPE_DATA__INIT;
+	P2p__Ipc__PipeClosed	 pc = P2P__IPC__PIPE_CLOSED__INIT;
+
+	while ((q = agent_read(fd, &f)) != NULL) {
+		r.id = q->id;
+		r.result_case = P2P__IPC__RESPONSE__RESULT__NOT_SET;
+		if (q->op_case == P2P__IPC__REQUEST__OP_PIPE_OPEN) {
+			po.pipe_id = 77;
+			r.result_case = P2P__IPC__RESPONSE__RESULT_PIPE_OPEN;
+			r.pipe_open = &po;
+			agent_respond(fd, &r);
+			/* Data right behind the answer, in the same read. */
+			pd.pipe_id = 77;
+			pd.data.data = (uint8_t *)"abc";
+			pd.data.len = 3;
+			pd.eof = 1;
+			e.ev_case = P2P__IPC__EVENT__EV_PIPE_DATA;
+			e.pipe_data = &pd;
+			agent_event(fd, &e);
+		} else if (q->op_case == P2P__IPC__REQUEST__OP_PIPE_ACK &&
+		    q->pipe_ack->done && q->pipe_ack->bytes == 3) {
+			agent_respond(fd, &r);
+			pc.pipe_id = 77;
+			pc.ok = 1;
+			e.ev_case = P2P__IPC__EVENT__EV_PIPE_CLOSED;
+			e.pipe_closed = &pc;
+			agent_event(fd, &e);
+		} else
+			agent_respond(fd, &r);
+		ipcmsg_free(f);
+	}
+}
+
+Test(client, pipe_events_in_order)
+{
+	struct p2pclient	*c = start(script_pipe);
+	struct p2pclient_event	 ev;
+	uint32_t		 id = 0;
+
+	cr_assert_eq(p2pclient_pipe_open(c, "bob", "backup", 1000, &id), 0);
+	cr_assert_eq(id, 77);
+	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), 0);
+	cr_assert_eq(ev.type, P2PCLIENT_EV_PIPE_DATA);
+	cr_assert_eq(ev.len, 3);
+	cr_assert(ev.eof);
+	p2pclient_event_clear(&ev);
+	cr_assert_eq(p2pclient_pipe_write(c, id, "xyz", 3, 1), 0);
+	cr_assert_eq(p2pclient_pipe_ack(c, id, 3, 1), 0);
+	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), 0);
+	cr_assert_eq(ev.type, P2PCLIENT_EV_PIPE_CLOSED);
+	cr_assert(ev.ok);
+	cr_assert_eq(ev.pipe_id, 77);
+	p2pclient_event_clear(&ev);
+	finish(c);
+}
+
+static void
+script_event_storm(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__PeerState	 ps = P2P__IPC__PEER_STATE__INIT;
+	int			 i;
+
+	if ((q = agent_read(fd, &f)) == NULL)
+		return;
+	ps.peer_id = "bob"; ps.state = "up"; ps.path = "direct";
+	e.ev_case = P2P__IPC__EVENT__EV_PEER_STATE;
+	e.peer_state = &ps;
+	for (i = 0; i < P2PCLIENT_MAX_EVENTS + 10; i++)
+		agent_event(fd, &e);
+	agent_ok(fd, q->id);
+	ipcmsg_free(f);
+}
+
+Test(client, unread_events_are_capped)
+{
+	struct p2pclient	*c = start(script_event_storm);
+
+	/* Nobody takes the events: the client gives up loudly. */
+	cr_assert_eq(p2pclient_disconnect(c, "bob"), P2PCLIENT_ELAGGED);
+	cr_assert_not_null(strstr(p2pclient_errmsg(c), "events"));
+	finish(c);
+}
+
+static void
+script_huge_message(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	static uint8_t		 chunk[IPC_MAX_CHUNK];
+	size_t			 sent = 0;
+
+	if ((q = agent_read(fd, &f)) == NULL)
+		return;
+	/* More chunks than any message may have; the client stops reading. */
+	while (sent <= P2PCLIENT_MAX_MSG) {
+		agent_message(fd, "bob", "default", chunk, sizeof(chunk), 1);
+		sent += sizeof(chunk);
+	}
+	ipcmsg_free(f);
+}
+
+Test(client, oversized_message_is_refused)
+{
+	struct p2pclient	*c = start(script_huge_message);
+
+	cr_assert_eq(p2pclient_recv(c, NULL, 1, 10000, NULL, NULL, NULL),
+	    P2PCLIENT_EPROTO);
+	cr_assert_not_null(strstr(p2pclient_errmsg(c), "larger than"), "%s",
+	    p2pclient_errmsg(c));
+	finish(c);
+}
+
+static void
+script_bad_body(int fd)
+{
+	P2p__Ipc__Frame	*f;
+	uint8_t		 b[IPC_HDR_LEN + 4];
+
+	if (agent_read(fd, &f) == NULL)
+		return;
+	ipcmsg_hdr_write(b, 4);
+	memcpy(b + IPC_HDR_LEN, "\xff\xff\xff\xff", 4);
+	writen(fd, b, sizeof(b));
+	ipcmsg_free(f);
+}
+
+Test(client, malformed_body_is_an_error)
+{
+	struct p2pclient	*c = start(script_bad_body);
+
+	cr_assert_eq(p2pclient_subscribe(c), P2PCLIENT_EPROTO);
+	cr_assert_not_null(strstr(p2pclient_errmsg(c), "bad frame"), "%s",
+	    p2pclient_errmsg(c));
+	finish(c);
+}

@@ -1,0 +1,429 @@
+/*
+ * test_client_ctl.c: the p2pctl program (found through $top_builddir)
+ * against the fake agent: output formats, exit codes, stdin handling.
+ */
+#include <sys/wait.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+
+#include "test_client_fake.h"
+
+static char	out[1 << 20], err[8192];
+
+static void
+slurp(const char *path, char *buf, size_t cap)
+{
+	int	fd;
+	ssize_t	n;
+	size_t	len = 0;
+
+	buf[0] = '\0';
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return;
+	while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	close(fd);
+	unlink(path);
+}
+
+/* Run p2pctl -s sockpath ARGS with stdin from in; fill out and err. */
+static int
+ctl(const char *in, size_t inlen, const char *const *args)
+{
+	const char	*top = getenv("top_builddir");
+	char		 prog[512], fin[128], fout[128], ferr[128];
+	const char	*argv[32];
+	int		 fd, st, n = 0;
+	pid_t		 pid;
+
+	snprintf(prog, sizeof(prog), "%s/p2pctl", top != NULL ? top : ".");
+	snprintf(fin, sizeof(fin), "%s/in", sockdir);
+	snprintf(fout, sizeof(fout), "%s/out", sockdir);
+	snprintf(ferr, sizeof(ferr), "%s/err", sockdir);
+	fd = open(fin, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (in != NULL)
+		cr_assert_eq(write(fd, in, inlen), (ssize_t)inlen);
+	close(fd);
+	argv[n++] = prog;
+	argv[n++] = "-s";
+	argv[n++] = sockpath;
+	while (*args != NULL && n < 31)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	if ((pid = fork()) == 0) {
+		dup2(open(fin, O_RDONLY), 0);
+		dup2(open(fout, O_WRONLY | O_CREAT | O_TRUNC, 0600), 1);
+		dup2(open(ferr, O_WRONLY | O_CREAT | O_TRUNC, 0600), 2);
+		execv(prog, (char *const *)argv);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	waitpid(pid, &st, 0);
+	unlink(fin);
+	slurp(fout, out, sizeof(out));
+	slurp(ferr, err, sizeof(err));
+	cr_assert(WIFEXITED(st), "p2pctl died");
+	cr_assert_neq(WEXITSTATUS(st), 127, "cannot run %s", prog);
+	return WEXITSTATUS(st);
+}
+
+#define CTL(in, len, ...)						\
+	ctl(in, len, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void
+script_status(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__StatusResp	 s = P2P__IPC__STATUS_RESP__INIT;
+	P2p__Ipc__Counters	 k = P2P__IPC__COUNTERS__INIT;
+
+	if ((q = agent_read(fd, &f)) == NULL)
+		return;
+	s.peer_id = "alice";
+	s.server_state = "registering";
+	k.packets_out = 5; k.retransmitted = 2;
+	s.counters = &k;
+	r.id = q->id;
+	r.result_case = P2P__IPC__RESPONSE__RESULT_STATUS;
+	r.status = &s;
+	agent_respond(fd, &r);
+	ipcmsg_free(f);
+}
+
+Test(ctl, status_json_after_the_command)
+{
+	struct json_object	*o, *v, *cnt;
+
+	fake_start(script_status);
+	cr_assert_eq(CTL(NULL, 0, "status", "--json"), 0, "%s", err);
+	fake_stop();
+	o = json_tokener_parse(out);
+	cr_assert_not_null(o, "not JSON: %s", out);
+	cr_assert(json_object_object_get_ex(o, "peer_id", &v));
+	cr_assert_str_eq(json_object_get_string(v), "alice");
+	cr_assert(json_object_object_get_ex(o, "server_state", &v));
+	cr_assert_str_eq(json_object_get_string(v), "registering");
+	cr_assert(json_object_object_get_ex(o, "public_addr", &v));
+	cr_assert_null(v, "public_addr must be null when unknown");
+	cr_assert(json_object_object_get_ex(o, "counters", &cnt));
+	cr_assert(json_object_object_get_ex(cnt, "packets_out", &v));
+	cr_assert_eq(json_object_get_int64(v), 5);
+	cr_assert(json_object_object_get_ex(cnt, "retransmitted", &v));
+	cr_assert_eq(json_object_get_int64(v), 2);
+	cr_assert(json_object_object_get_ex(cnt, "dropped", &v));
+	json_object_put(o);
+}
+
+static void
+script_refuse(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+
+	while ((q = agent_read(fd, &f)) != NULL) {
+		r.id = q->id;
+		r.code = P2P__IPC__CODE__ERR_NOT_REGISTERED;
+		r.error = "peer bob is not registered";
+		agent_respond(fd, &r);
+		ipcmsg_free(f);
+	}
+}
+
+Test(ctl, failure_exits_1_with_the_reason)
+{
+	fake_start(script_refuse);
+	cr_assert_eq(CTL(NULL, 0, "connect", "bob", "--timeout", "2"), 1);
+	fake_stop();
+	cr_assert_not_null(strstr(err, "peer bob is not registered"), "%s",
+	    err);
+}
+
+static void
+script_none(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+
+	while ((q = agent_read(fd, &f)) != NULL) {
+		agent_ok(fd, q->id);
+		ipcmsg_free(f);
+	}
+}
+
+Test(ctl, usage_errors_exit_2)
+{
+	fake_start(script_none);
+	cr_assert_eq(CTL(NULL, 0, "recv", "--count", "x"), 2);
+	cr_assert_not_null(strstr(err, "usage: p2pctl"), "%s", err);
+	cr_assert_not_null(strstr(err, "recv [--service NAME]"), "%s", err);
+	cr_assert_eq(CTL(NULL, 0, "send", "bob"), 2);
+	cr_assert_eq(CTL(NULL, 0, "frobnicate"), 2);
+	cr_assert_eq(CTL(NULL, 0, "ping", "bob", "--bogus"), 2);
+	/* Nobody connected: let the fake agent's accept return. */
+	cr_assert_eq(CTL(NULL, 0, "disconnect", "bob"), 0, "%s", err);
+	fake_stop();
+}
+
+Test(ctl, not_running_exits_3)
+{
+	mktempdir();
+	snprintf(sockpath, sizeof(sockpath), "%s/none.sock", sockdir);
+	cr_assert_eq(CTL(NULL, 0, "status"), 3);
+	cr_assert_not_null(strstr(err, "p2pd is not running"), "%s", err);
+	rmdir(sockdir);
+}
+
+static char	sent[64];
+static size_t	sent_len;
+static int	sent_sync;
+
+static void
+script_send(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+
+	if ((q = agent_read(fd, &f)) == NULL)
+		return;
+	if (q->op_case == P2P__IPC__REQUEST__OP_SEND &&
+	    q->send->data.len < sizeof(sent)) {
+		memcpy(sent, q->send->data.data, q->send->data.len);
+		sent_len = q->send->data.len;
+		sent_sync = q->send->sync;
+	}
+	agent_ok(fd, q->id);
+	ipcmsg_free(f);
+}
+
+Test(ctl, send_reads_stdin_for_dash)
+{
+	fake_start(script_send);
+	cr_assert_eq(CTL("line one\nline two\0", 18, "send", "bob", "--sync",
+	    "-"), 0, "%s", err);
+	fake_stop();
+	cr_assert_eq(sent_len, 18);
+	cr_assert_eq(memcmp(sent, "line one\nline two\0", 18), 0);
+	cr_assert(sent_sync);
+}
+
+static int	cancelled;
+
+static void
+script_recv(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__RecvResp	 rr = P2P__IPC__RECV_RESP__INIT;
+	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__Message	 m = P2P__IPC__MESSAGE__INIT;
+	uint32_t		 rid = 0;
+
+	while ((q = agent_read(fd, &f)) != NULL) {
+		if (q->op_case == P2P__IPC__REQUEST__OP_RECV) {
+			rid = q->id;
+			agent_message(fd, "bob", "chat", (uint8_t *)"hi", 2, 0);
+			m.from = "carol"; m.service = "chat"; m.group = "team";
+			m.data.data = (uint8_t *)"\x00\xff\xfe"; m.data.len = 3;
+			e.ev_case = P2P__IPC__EVENT__EV_MESSAGE;
+			e.message = &m;
+			agent_event(fd, &e);
+		} else if (q->op_case == P2P__IPC__REQUEST__OP_RECV_CANCEL) {
+			cancelled = 1;
+			r.id = rid;
+			r.result_case = P2P__IPC__RESPONSE__RESULT_RECV;
+			rr.delivered = 2;
+			r.recv = &rr;
+			agent_respond(fd, &r);
+			agent_ok(fd, q->id);
+		} else
+			agent_ok(fd, q->id);
+		ipcmsg_free(f);
+	}
+}
+
+Test(ctl, recv_json_timeout_prints_what_it_got)
+{
+	char			*nl;
+	struct json_object	*o, *v;
+
+	fake_start(script_recv);
+	cr_assert_eq(CTL(NULL, 0, "--json", "recv", "--service", "chat",
+	    "--count", "3", "--timeout", "0.3"), 1, "%s", err);
+	fake_stop();
+	cr_assert(cancelled);
+	cr_assert_not_null(strstr(err, "2 of 3"), "%s", err);
+	nl = strchr(out, '\n');
+	cr_assert_not_null(nl, "%s", out);
+	*nl = '\0';
+	o = json_tokener_parse(out);
+	cr_assert_not_null(o, "%s", out);
+	cr_assert(json_object_object_get_ex(o, "from", &v));
+	cr_assert_str_eq(json_object_get_string(v), "bob");
+	cr_assert(json_object_object_get_ex(o, "data", &v));
+	cr_assert_str_eq(json_object_get_string(v), "hi");
+	cr_assert_not(json_object_object_get_ex(o, "encoding", &v));
+	cr_assert_not(json_object_object_get_ex(o, "group", &v));
+	json_object_put(o);
+	o = json_tokener_parse(nl + 1);
+	cr_assert_not_null(o, "%s", nl + 1);
+	cr_assert(json_object_object_get_ex(o, "data", &v));
+	cr_assert_str_eq(json_object_get_string(v), "AP/+");
+	cr_assert(json_object_object_get_ex(o, "encoding", &v));
+	cr_assert_str_eq(json_object_get_string(v), "base64");
+	cr_assert(json_object_object_get_ex(o, "group", &v));
+	cr_assert_str_eq(json_object_get_string(v), "team");
+	json_object_put(o);
+}
+
+static char	pipe_in[64];
+static size_t	pipe_in_len;
+static int	pipe_eof, pipe_done, pipe_fail;
+static uint64_t	pipe_acked;
+
+static void
+pipe_event(int fd, P2p__Ipc__Event *e, int ok)
+{
+	P2p__Ipc__PipeClosed	pc = P2P__IPC__PIPE_CLOSED__INIT;
+
+	pc.pipe_id = 5;
+	pc.ok = ok;
+	pc.reason = ok ? "" : "peer agent went away";
+	e->ev_case = P2P__IPC__EVENT__EV_PIPE_CLOSED;
+	e->pipe_closed = &pc;
+	agent_event(fd, e);
+}
+
+static void
+script_pipe(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__PipeOpenResp	 po = P2P__IPC__PIPE_OPEN_RESP__INIT;
+	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__PipeData	 pd = P2P__IPC__PIPE_DATA__INIT;
+
+	while ((q = agent_read(fd, &f)) != NULL) {
+		r.id = q->id;
+		r.result_case = P2P__IPC__RESPONSE__RESULT__NOT_SET;
+		switch (q->op_case) {
+		case P2P__IPC__REQUEST__OP_PIPE_OPEN:
+			po.pipe_id = 5;
+			r.result_case = P2P__IPC__RESPONSE__RESULT_PIPE_OPEN;
+			r.pipe_open = &po;
+			agent_respond(fd, &r);
+			pd.pipe_id = 5;
+			pd.data.data = (uint8_t *)"from the peer\n";
+			pd.data.len = 14;
+			pd.eof = !pipe_fail;
+			e.ev_case = P2P__IPC__EVENT__EV_PIPE_DATA;
+			e.pipe_data = &pd;
+			agent_event(fd, &e);
+			if (pipe_fail)
+				pipe_event(fd, &e, 0);
+			break;
+		case P2P__IPC__REQUEST__OP_PIPE_WRITE:
+			if (q->pipe_write->data.len > 0 && pipe_in_len < 32)
+				memcpy(pipe_in + pipe_in_len,
+				    q->pipe_write->data.data,
+				    q->pipe_write->data.len < 32 ?
+				    q->pipe_write->data.len : 32);
+			pipe_in_len += q->pipe_write->data.len;
+			pipe_eof |= q->pipe_write->eof;
+			agent_respond(fd, &r);
+			/* The done ack may have come first. */
+			if (pipe_done && q->pipe_write->eof)
+				pipe_event(fd, &e, 1);
+			break;
+		case P2P__IPC__REQUEST__OP_PIPE_ACK:
+			pipe_acked += q->pipe_ack->bytes;
+			pipe_done |= q->pipe_ack->done;
+			agent_respond(fd, &r);
+			if (q->pipe_ack->done && pipe_eof)
+				pipe_event(fd, &e, 1);
+			break;
+		default:
+			agent_respond(fd, &r);
+			break;
+		}
+		ipcmsg_free(f);
+	}
+}
+
+Test(ctl, pipe_both_directions_then_ok)
+{
+	fake_start(script_pipe);
+	cr_assert_eq(CTL("to the peer\n", 12, "pipe", "bob", "--name", "p"),
+	    0, "%s", err);
+	fake_stop();
+	cr_assert_str_eq(out, "from the peer\n");
+	cr_assert_eq(pipe_in_len, 12);
+	cr_assert_eq(memcmp(pipe_in, "to the peer\n", 12), 0);
+	cr_assert(pipe_eof);
+	cr_assert(pipe_done);
+	cr_assert_eq(pipe_acked, 14);
+}
+
+Test(ctl, pipe_closed_early_exits_1)
+{
+	pipe_fail = 1;
+	fake_start(script_pipe);
+	cr_assert_eq(CTL("x", 1, "pipe", "bob"), 1);
+	fake_stop();
+	cr_assert_not_null(strstr(err, "peer agent went away"), "%s", err);
+}
+
+static void
+script_events(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__PeerState	 ps = P2P__IPC__PEER_STATE__INIT;
+	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
+
+	if ((q = agent_read(fd, &f)) == NULL)
+		return;
+	agent_ok(fd, q->id);
+	ps.peer_id = "bob"; ps.state = "closed"; ps.path = "direct";
+	ps.reason = "disconnected";
+	e.ev_case = P2P__IPC__EVENT__EV_PEER_STATE;
+	e.peer_state = &ps;
+	agent_event(fd, &e);
+	r.id = q->id;
+	r.code = P2P__IPC__CODE__ERR_LAGGED;
+	r.error = "lagged: too many events queued";
+	agent_respond(fd, &r);
+	ipcmsg_free(f);
+}
+
+Test(ctl, events_json_then_lagged_exits_1)
+{
+	struct json_object	*o, *v;
+
+	fake_start(script_events);
+	cr_assert_eq(CTL(NULL, 0, "events", "--json"), 1);
+	fake_stop();
+	cr_assert_not_null(strstr(err, "lagged"), "%s", err);
+	o = json_tokener_parse(out);
+	cr_assert_not_null(o, "%s", out);
+	cr_assert(json_object_object_get_ex(o, "event", &v));
+	cr_assert_str_eq(json_object_get_string(v), "peer_state");
+	cr_assert(json_object_object_get_ex(o, "state", &v));
+	cr_assert_str_eq(json_object_get_string(v), "closed");
+	cr_assert(json_object_object_get_ex(o, "reason", &v));
+	cr_assert_str_eq(json_object_get_string(v), "disconnected");
+	json_object_put(o);
+}
