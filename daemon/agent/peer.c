@@ -276,14 +276,36 @@ peer_connect_failed(struct agent *a, const char *id, P2p__Ipc__Code code,
 	session_fail_waits(a, id, code, "%s", msg);
 }
 
+static int
+peer_addr_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	return ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+}
+
 static void
 peer_set_addrs(struct peer *p, const P2p__Srv__Introduce *in)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage pub, ss;
 	socklen_t len;
 	size_t i;
+	int have_pub;
 
 	p->naddrs = 0;
+	have_pub = in->public_addr != NULL &&
+	    addr_from_pb(in->public_addr, &pub, &len) == 0 &&
+	    addr_port((struct sockaddr *)&pub) != 0;
+	/* The server saw the peer on loopback: it runs on this host, and
+	 * loopback is the one path to use. */
+	if (have_pub && peer_addr_loopback(&pub)) {
+		p->addrs[p->naddrs++] = pub;
+		return;
+	}
 	/* Host addresses first: peers behind one NAT reach each other
 	 * there without hairpinning; then the public address. */
 	for (i = 0; i < in->n_local_addrs && p->naddrs < AGENT_MAX_ADDRS - 1;
@@ -292,10 +314,8 @@ peer_set_addrs(struct peer *p, const P2p__Srv__Introduce *in)
 		    addr_port((struct sockaddr *)&ss) != 0)
 			p->addrs[p->naddrs++] = ss;
 	}
-	if (in->public_addr != NULL &&
-	    addr_from_pb(in->public_addr, &ss, &len) == 0 &&
-	    addr_port((struct sockaddr *)&ss) != 0)
-		p->addrs[p->naddrs++] = ss;
+	if (have_pub)
+		p->addrs[p->naddrs++] = pub;
 }
 
 void

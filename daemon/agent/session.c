@@ -143,7 +143,11 @@ session_fail_waits(struct agent *a, const char *id, P2p__Ipc__Code code,
 		if (strcmp(w->peer, id) != 0 || w->kind == IPC_WAIT_PIPE_OPEN)
 			continue;
 		c = w->c;
-		ipc_wait_done(w, code, "%s: %s", id, msg);
+		/* Name the peer unless the message already does. */
+		if (strstr(msg, id) != NULL)
+			ipc_wait_done(w, code, "%s", msg);
+		else
+			ipc_wait_done(w, code, "%s: %s", id, msg);
 		ipc_client_resume(c);
 	}
 }
