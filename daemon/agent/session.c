@@ -525,22 +525,31 @@ session_stats(struct peer *p, struct tp_stats *ts)
 }
 
 /*
- * Queued sends of this peer go into the reliable queue in request order;
- * the first one that does not fit (EAGAIN) stops the walk so that order
- * holds, and cb->writable brings us back.
+ * Queued sends of this peer go into the reliable queue in request order.
+ * One that does not fit (EAGAIN: its stream or the session buffer is full)
+ * holds back the later sends to the same service, so order per service
+ * holds, while other services go on; cb->writable brings us back.
  */
+#define SESSION_BLOCKED_MAX	16
 void
 session_send_pending(struct peer *p)
 {
 	struct ipc_wait *w, *tw;
 	struct ipc_client *c;
 	struct peer_stream *st;
+	const char *blocked[SESSION_BLOCKED_MAX];
+	size_t nblocked = 0, i;
 	uint64_t end;
 
 	if (!peer_is_up(p))
 		return;
 	TAILQ_FOREACH_SAFE(w, &p->a->ipc->waits, entry, tw) {
 		if (w->kind != IPC_WAIT_SEND || strcmp(w->peer, p->id) != 0)
+			continue;
+		for (i = 0; i < nblocked; i++)
+			if (strcmp(blocked[i], w->service) == 0)
+				break;
+		if (i < nblocked)
 			continue;
 		c = w->c;
 		if ((st = session_msg_stream(p, w->service)) == NULL) {
@@ -552,8 +561,12 @@ session_send_pending(struct peer *p)
 		}
 		if (tp_send_message(p->tp, st->sid, w->data, w->len, &end) ==
 		    -1) {
-			if (errno == EAGAIN)
-				break;
+			if (errno == EAGAIN) {
+				if (nblocked == SESSION_BLOCKED_MAX)
+					break;
+				blocked[nblocked++] = w->service;
+				continue;
+			}
 			ipc_wait_done(w, errno == EMSGSIZE ?
 			    P2P__IPC__CODE__ERR_USAGE :
 			    P2P__IPC__CODE__ERR_FAILED, "send to %s: %s",

@@ -14,7 +14,8 @@ tp_cfg_default(struct tp_cfg *c)
 	memset(c, 0, sizeof(*c));
 	c->max_payload = 1168;
 	c->max_message = 16 * 1024 * 1024;
-	c->send_buf_max = 8 * 1024 * 1024;
+	c->send_buf_max = 16 * 1024 * 1024;
+	c->stream_buf_max = 4 * 1024 * 1024;
 	c->initial_max_data = 32 * 1024 * 1024;
 	c->initial_stream_credit = 1024 * 1024;
 	c->idle_timeout_us = 30000000;

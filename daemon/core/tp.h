@@ -42,9 +42,11 @@
  * is closed with TP_ERR_FLOW / TP_ERR_PROTOCOL and cb->closed.
  *
  * Memory is bounded by configuration, never by numbers a peer sends: the
- * send buffer by send_buf_max (a message larger than send_buf_max is
- * taken whenever the buffer is below its cap, so the bound is send_buf_max
- * + max_message), reassembly by the credit
+ * send buffer by send_buf_max, and each stream's share of it by
+ * stream_buf_max so that a stream stalled by the peer's credit leaves room
+ * to the others (a message larger than stream_buf_max is taken whenever
+ * its stream and the session have room, so the bound is send_buf_max +
+ * max_message), reassembly by the credit
  * granted, the ACK ranges and the sent-packet record by fixed caps.
  */
 #ifndef P2P_TP_H
@@ -77,7 +79,9 @@ struct tp;
 struct tp_cfg {
 	size_t	 max_payload;	/* plaintext bytes per packet (1168) */
 	size_t	 max_message;	/* incoming message cap (16 MiB) */
-	size_t	 send_buf_max;	/* unacked + unsent stream bytes (8 MiB) */
+	size_t	 send_buf_max;	/* unacked + unsent stream bytes (16 MiB) */
+	size_t	 stream_buf_max; /* the same, per stream (4 MiB): a stream
+				   stalled by credit leaves room to others */
 	uint64_t initial_max_data;	/* session credit (32 MiB; raised
 					   to max_message + 64 KiB at least) */
 	uint64_t initial_stream_credit;	/* per new incoming stream (1 MiB) */

@@ -213,7 +213,7 @@ tp_write_range(struct tp *tp, struct wr *w, struct tp_sent *s,
 	if (n > UINT32_MAX)
 		n = UINT32_MAX;
 	fin = os->fin && off + n == os->base + os->len;
-	frame_write_stream(w, os->sid, off,
+	frame_write_stream(w, os->sid, off, n == 0 ? NULL :
 	    os->buf + os->head + (off - os->base), (size_t)n, fin);
 	(void)tp_chunk_add(s, TP_CH_STREAM, os->sid, off, (uint32_t)n, fin);
 	if (fin)

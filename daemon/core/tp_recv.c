@@ -284,7 +284,7 @@ tp_deliver(struct tp *tp, struct tp_istream *is)
 	while (!tp->closed && !is->stopped && !is->done && !is->fin_done) {
 		avail = (is->got.n > 0 && is->got.v[0].lo <= is->base) ?
 		    is->got.v[0].hi - is->base : 0;
-		p = is->buf + is->head;
+		p = is->buf != NULL ? is->buf + is->head : NULL;
 		if (is->kind == 0)
 			rv = tp_is_header(tp, is, p, avail);
 		else if (is->kind == TP_STREAM_MESSAGES) {

@@ -1,7 +1,9 @@
 /*
  * tp_send.c: outgoing streams. Each keeps its bytes from the lowest
- * unacknowledged offset on, so lost ranges can be sent again; the sum over
- * streams is capped by send_buf_max.
+ * unacknowledged offset on, so lost ranges can be sent again. Each stream
+ * holds at most stream_buf_max and all together at most send_buf_max, so a
+ * stream stalled by its receiver's credit cannot take the buffer from the
+ * others.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +20,28 @@ tp_ostream_find(struct tp *tp, uint64_t sid)
 		if (tp->os[i]->sid == sid)
 			return tp->os[i];
 	return NULL;
+}
+
+/* The per-stream cap: stream_buf_max, never above send_buf_max. */
+static size_t
+tp_stream_cap(const struct tp *tp)
+{
+	if (tp->cfg.stream_buf_max == 0 ||
+	    tp->cfg.stream_buf_max > tp->cfg.send_buf_max)
+		return tp->cfg.send_buf_max;
+	return tp->cfg.stream_buf_max;
+}
+
+/* Bytes a stream may still take: the smaller of its room and the session's. */
+static size_t
+tp_os_room(const struct tp *tp, const struct tp_ostream *os)
+{
+	size_t cap = tp_stream_cap(tp), rs, ro;
+
+	rs = tp->send_buffered < tp->cfg.send_buf_max ?
+	    tp->cfg.send_buf_max - tp->send_buffered : 0;
+	ro = os->len < cap ? cap - os->len : 0;
+	return rs < ro ? rs : ro;
 }
 
 static int
@@ -132,6 +156,7 @@ tp_send_message(struct tp *tp, uint64_t sid, const uint8_t *data, size_t len,
 	struct tp_ostream *os;
 	uint8_t pfx[8];
 	struct wr w;
+	size_t room;
 
 	if ((os = tp_os_writable(tp, sid, TP_STREAM_MESSAGES)) == NULL)
 		return -1;
@@ -142,13 +167,13 @@ tp_send_message(struct tp *tp, uint64_t sid, const uint8_t *data, size_t len,
 	wr_init(&w, pfx, sizeof(pfx));
 	wr_varint(&w, len);
 	/*
-	 * A message must fit, unless it is larger than the whole buffer:
-	 * then it is taken whenever the buffer is below its cap (so the
+	 * A message must fit, unless it is larger than a stream's whole
+	 * buffer: then it is taken whenever there is room at all (so the
 	 * bound is send_buf_max + max_message).
 	 */
-	if (tp->send_buffered >= tp->cfg.send_buf_max ||
-	    (w.off + len <= tp->cfg.send_buf_max &&
-	    tp->send_buffered + w.off + len > tp->cfg.send_buf_max)) {
+	room = tp_os_room(tp, os);
+	if (room == 0 || (w.off + len <= tp_stream_cap(tp) &&
+	    w.off + len > room)) {
 		tp->want_writable = 1;
 		errno = EAGAIN;
 		return -1;
@@ -173,8 +198,7 @@ tp_stream_write(struct tp *tp, uint64_t sid, const uint8_t *data, size_t len)
 
 	if ((os = tp_os_writable(tp, sid, TP_STREAM_PIPE)) == NULL)
 		return -1;
-	room = tp->send_buffered < tp->cfg.send_buf_max ?
-	    tp->cfg.send_buf_max - tp->send_buffered : 0;
+	room = tp_os_room(tp, os);
 	if (len > 0 && room == 0) {
 		tp->want_writable = 1;
 		errno = EAGAIN;

@@ -63,7 +63,8 @@ for src in "$here"/fuzz_*.c; do
 		passed=$((passed + 1))
 	else
 		echo "FAIL: fuzz_$name"
-		tail -n 60 "$work/run_$name.log"
+		grep -E "runtime error|ERROR:|SUMMARY|^ +#[0-9]+ 0x|Test unit written|timeout" \
+		    "$work/run_$name.log" | head -n 50
 		for a in "$work/art_$name"/*; do
 			[ -f "$a" ] && { echo "crashing input (hex):"; od -An -tx1 "$a" | head -20; }
 		done

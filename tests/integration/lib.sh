@@ -74,7 +74,7 @@ start_agent() {
 	mkdir -p "$T/$_name"
 	mint "$_name" "$@" > "$T/$_name/token" || fail "minting a token for $_name"
 	"$P2PD" -f -v --server "127.0.0.1:$SERVER_PORT" --token-file "$T/$_name/token" \
-	    --socket "$T/$_name/sock" --state-dir "$T/$_name" >"$T/$_name.log" 2>&1 &
+	    --socket "$T/$_name/sock" --state-dir "$T/$_name" ${AGENT_ARGS:-} >"$T/$_name.log" 2>&1 &
 	eval "${_name}_PID=$!"
 	PIDS="$PIDS $!"
 }
