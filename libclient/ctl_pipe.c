@@ -197,6 +197,9 @@ ctl_pipe_loop(struct ctl *ctl, struct ctl_pipe *p)
 			rc = p2pclient_on_writable(c);
 		if (rc == 0 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
 			rc = p2pclient_on_readable(c);
+		/* What just arrived may complete the stream (an eof with
+		 * nothing left to write): acknowledge it before polling. */
+		ctl_pipe_ack(c, p);
 		if (rc == 0 && p2pclient_want_write(c))
 			rc = p2pclient_on_writable(c);
 	}

@@ -22,6 +22,17 @@ a=$(sha256sum < "$T/in"); b=$(sha256sum < "$T/out")
 [ "$a" = "$b" ] || fail "checksums differ ($(wc -c < "$T/out") of $((mb * 1048576)) bytes arrived)"
 echo "pipe: $mb MB in $(awk "BEGIN { printf \"%.2f\", $end - $start }") s, checksums equal"
 
+# A tiny stream on an existing session, the other side sending nothing:
+# both ends exit 0 (the eof arrives with no data left to write).
+ctl bob pipe alice --name tiny --timeout 10 < /dev/null > "$T/tiny.out" 2>"$T/tiny-bob.log" &
+rx=$!
+echo "a byte stream" | ctl alice pipe bob --name tiny --timeout 10 > /dev/null 2>"$T/tiny-alice.log" &
+tx=$!
+wait_for 15 sh -c "! kill -0 $tx 2>/dev/null" || fail "tiny pipe: sender did not finish"
+wait $tx || fail "tiny pipe: sender exited $?"
+wait $rx || fail "tiny pipe: receiver exited $?"
+[ "$(cat "$T/tiny.out")" = "a byte stream" ] || fail "tiny pipe: got '$(cat "$T/tiny.out")'"
+
 # The receiver dies mid-stream: the sender must fail, not finish silently.
 slow_source() {	# 1 MiB every 0.1 s for 10 s
 	i=0
