@@ -36,6 +36,8 @@ static int
 ipc_mkdir(const char *path)
 {
 	char dir[PATH_MAX], *slash;
+	mode_t old;
+	int rv;
 
 	if (strlen(path) >= sizeof(dir))
 		return -1;
@@ -43,7 +45,11 @@ ipc_mkdir(const char *path)
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+	/* Exactly 0750, whatever umask we inherited. */
+	old = umask(0027);
+	rv = mkdir(dir, 0750);
+	umask(old);
+	if (rv == -1 && errno != EEXIST) {
 		log_warn("cannot create socket directory %s", dir);
 		return -1;
 	}

@@ -82,6 +82,27 @@ kill $ev 2>/dev/null; wait $ev 2>/dev/null
 ctl alice send bob "again" || fail "send after disconnect"
 [ "$(ctl bob recv --timeout 5)" = "again" ] || fail "recv after reconnect"
 
+# The socket: 0660 in a directory p2pd creates 0750; a bad config line is
+# reported as FILE:LINE and the agent does not start.
+mkdir -p "$T/dave"
+mint dave g1 > "$T/dave/token"
+"$P2PD" -f --server "127.0.0.1:$SERVER_PORT" --token-file "$T/dave/token" \
+    --socket "$T/dave/run/p2pd.sock" --state-dir "$T/dave" >"$T/dave.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 10 test -S "$T/dave/run/p2pd.sock" || fail "dave's socket did not appear"
+[ "$(stat -c %a "$T/dave/run")" = 750 ] || fail "socket directory mode $(stat -c %a "$T/dave/run")"
+[ "$(stat -c %a "$T/dave/run/p2pd.sock")" = 660 ] || fail "socket mode $(stat -c %a "$T/dave/run/p2pd.sock")"
+printf 'server = 127.0.0.1:1\nbogus-key = 1\n' > "$T/bad.conf"
+err=$("$P2PD" -f -c "$T/bad.conf" 2>&1)
+[ $? -ne 0 ] || fail "p2pd started with an unknown config key"
+echo "$err" | grep -q "bad.conf:2:.*bogus-key" || fail "config error does not name file:line and key: $err"
+err=$("$P2PD" -f --port 70000 2>&1)
+[ $? -ne 0 ] || fail "p2pd accepted --port 70000"
+echo "$err" | grep -q -- "--port" || fail "bad flag error does not name the flag: $err"
+err=$("$P2P_SERVER" -f --policy maybe --secret-file "$T/secret" 2>&1)
+[ $? -ne 0 ] || fail "p2p-server accepted --policy maybe"
+echo "$err" | grep -q "policy" || fail "bad --policy error: $err"
+
 # Clean shutdown.
 kill -TERM "$alice_PID"; wait "$alice_PID"; r=$?
 [ $r -eq 0 ] || fail "p2pd exited $r on SIGTERM"
