@@ -15,3 +15,10 @@ check_PROGRAMS += tests/integration/p2ptest
 tests_integration_p2ptest_SOURCES = tests/integration/p2ptest.c
 tests_integration_p2ptest_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_integration_p2ptest_LDADD = $(SODIUM_LIBS)
+
+# Benchmarks print numbers; they are not part of make check.
+EXTRA_DIST += tests/bench
+bench: all $(check_PROGRAMS)
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    $(SHELL) $(top_srcdir)/tests/bench/loopback.sh
+.PHONY: bench
