@@ -17,8 +17,31 @@ tests_integration_p2ptest_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_integration_p2ptest_LDADD = $(SODIUM_LIBS)
 
 # Benchmarks print numbers; they are not part of make check.
+# The drivers are EXTRA_PROGRAMS (built by `make bench` only); ENet is linked
+# into enetbench alone, found with pkg-config at bench time, so configure
+# does not require it.
 EXTRA_DIST += tests/bench
-bench: all $(check_PROGRAMS)
+EXTRA_PROGRAMS += tests/bench/p2pbench tests/bench/rawbench
+tests_bench_p2pbench_SOURCES = tests/bench/p2pbench.c tests/bench/benchdata.h
+tests_bench_p2pbench_CPPFLAGS = $(P2PC_CPPFLAGS)
+tests_bench_p2pbench_LDADD = libp2pclient.la
+tests_bench_rawbench_SOURCES = tests/bench/rawbench.c tests/bench/benchdata.h
+tests_bench_rawbench_LDADD = -lpthread
+BENCH_PROGS = tests/bench/p2pbench$(EXEEXT) tests/bench/rawbench$(EXEEXT) \
+	tests/bench/enetbench$(EXEEXT)
+CLEANFILES += $(BENCH_PROGS)
+
+tests/bench/enetbench$(EXEEXT): $(top_srcdir)/tests/bench/enetbench.c \
+	    $(top_srcdir)/tests/bench/benchdata.h
+	@$(MKDIR_P) tests/bench
+	@$(PKG_CONFIG) --exists libenet || \
+	    { echo "make bench needs ENet: apt-get install libenet-dev" >&2; exit 1; }
+	$(AM_V_CC)$(CC) $(DEFS) $(AM_CPPFLAGS) $(CPPFLAGS) $(AM_CFLAGS) $(CFLAGS) \
+	    `$(PKG_CONFIG) --cflags libenet` -o $@ \
+	    $(top_srcdir)/tests/bench/enetbench.c $(AM_LDFLAGS) $(LDFLAGS) \
+	    `$(PKG_CONFIG) --libs libenet` -lpthread
+
+bench: all $(BENCH_PROGS)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/loopback.sh
 .PHONY: bench

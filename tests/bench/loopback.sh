@@ -1,22 +1,123 @@
 #!/bin/sh
-# Loopback figures for the foundation: message rate through libp2pclient,
-# p2pctl pipe throughput, and p2pctl ping round trips. Not part of make check.
+# The benchmarks of issue 3 on loopback, side by side in one run: p2pd (two
+# agents, applications through libp2pclient, encrypted, 1200-byte datagrams),
+# ENet in-process, raw UDP and TCP move the same messages; then p2pctl pipe,
+# round trips, and the agent's memory. Prints a table with the ratios.
+# Not part of make check.
 #
-# usage: top_builddir=BUILD top_srcdir=SRC sh tests/bench/loopback.sh [PIPE-MB]
+# usage: top_builddir=BUILD top_srcdir=SRC sh tests/bench/loopback.sh
+# environment: BENCH_MB (bulk volume, 64), BENCH_SMALL (100-byte messages,
+#   200000), BENCH_RTT (round trips, 5000), BENCH_PIPE_MB (200),
+#   BENCH_IDLE (idle sessions, 50), BENCH_REPS (runs of each transfer and
+#   round-trip test, 3; the table shows the median), BENCH_PROFILE=FILE
+#   (perf profile of both agents during an extra 1200-byte bulk run).
 . "$top_srcdir/tests/integration/lib.sh"
-mb=${1:-200}
+B="$top_builddir/tests/bench"
+mb=${BENCH_MB:-64}
+small=${BENCH_SMALL:-200000}
+rtts=${BENCH_RTT:-5000}
+pipe_mb=${BENCH_PIPE_MB:-200}
+idle=${BENCH_IDLE:-50}
+reps=${BENCH_REPS:-3}
+R="$T/results"
+: > "$R"
+
+for p in p2pbench rawbench enetbench; do
+	[ -x "$B/$p" ] || fail "$B/$p is missing: run make bench"
+done
+
+result() {	# result CONTESTANT METRIC VALUE
+	echo "RESULT $1 $2 $3" >> "$R"
+}
+
+run() {	# run CMD...: a driver; its RESULT lines are kept
+	"$@" > "$T/run.out" 2> "$T/run.err" || {
+		cat "$T/run.err" >&2
+		fail "$*"
+	}
+	grep '^RESULT' "$T/run.out" | tee -a "$R" | sed 's/^RESULT /  /'
+}
+
+ctxsw() {	# ctxsw PID...: context switches so far, summed
+	for p in "$@"; do cat "/proc/$p/status"; done |
+	    awk '/ctxt_switches:/ { n += $2 } END { print n }'
+}
+
+pkts() {	# pkts AGENT: datagrams the agent has sent
+	ctl "$1" --json status | grep -o '"packets_out": *[0-9]*' | tr -dc '0-9'
+}
+
+rss_kb() {	# rss_kb PID: resident set, KiB
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
 
 start_server
 start_agent alice g
 start_agent bob g
 wait_registered alice bob
+A="$T/alice/sock"
+Bs="$T/bob/sock"
 
-echo "== message rate: msgflood, 10000 messages each way, 1..4000 bytes"
-"$top_builddir/tests/integration/msgflood" "$T/alice/sock" "$T/bob/sock" alice bob 10000 ||
-    fail "msgflood"
+n1200=$((mb * 1048576 / 1200))
+n64k=$((mb * 16))
+for w in "1200 $n1200" "65536 $n64k" "100 $small"; do
+	# shellcheck disable=SC2086
+	set -- $w
+	echo "== $2 reliable messages of $1 bytes, $reps runs each"
+	r=0
+	while [ $r -lt "$reps" ]; do
+		run "$B/p2pbench" bulk "$A" "$Bs" bob "$1" "$2"
+		run "$B/enetbench" bulk "$1" "$2"
+		run "$B/rawbench" udp "$1" "$2"
+		run "$B/rawbench" tcp "$1" "$2"
+		r=$((r + 1))
+	done
+done
 
-echo "== p2pctl pipe, $mb MB one way"
-head -c $((mb * 1048576)) /dev/urandom > "$T/in"
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	command -v perf > /dev/null ||
+	    fail "BENCH_PROFILE needs perf (apt-get install linux-perf)"
+	# An extra 1200-byte run (not in the table: perf slows it down).
+	echo "== profile of both agents during a 1200-byte bulk run"
+	perf record -F 4999 -g -o "$T/perf.data" -p "$alice_PID,$bob_PID" \
+	    > "$T/perf.log" 2>&1 &
+	perf_pid=$!
+	sleep 1
+	cs0=$(ctxsw "$alice_PID" "$bob_PID")
+	po0=$(pkts alice); pi0=$(pkts bob)
+	"$B/p2pbench" bulk "$A" "$Bs" bob 1200 "$n1200" > "$T/prof.out" ||
+	    fail "p2pbench under perf"
+	sed 's/^RESULT /  under perf: /' "$T/prof.out"
+	cs1=$(ctxsw "$alice_PID" "$bob_PID")
+	po1=$(pkts alice); pi1=$(pkts bob)
+	kill -INT "$perf_pid"
+	wait "$perf_pid"
+	{
+		echo "# per 1200-byte message: $(awk "BEGIN { printf \"%.2f context switches (both agents), %.2f datagrams sent by the sender, %.2f by the receiver\", ($cs1 - $cs0) / $n1200, ($po1 - $po0) / $n1200, ($pi1 - $pi0) / $n1200 }")"
+		echo "# by pid"
+		perf report -i "$T/perf.data" --stdio --no-children \
+		    --sort pid -g none 2>/dev/null | grep '%'
+		echo "# by shared object"
+		perf report -i "$T/perf.data" --stdio --no-children \
+		    --sort dso -g none 2>/dev/null | grep '%' | head -12
+		echo "# by function"
+		perf report -i "$T/perf.data" --stdio --no-children \
+		    --sort dso,symbol -g none 2>/dev/null | grep '%' | head -50
+	} > "$BENCH_PROFILE"
+	echo "  written to $BENCH_PROFILE"
+fi
+
+echo "== $rtts round trips of a 64-byte message, $reps runs each"
+r=0
+while [ $r -lt "$reps" ]; do
+	run "$B/p2pbench" rtt "$A" "$Bs" alice bob "$rtts"
+	run "$B/enetbench" rtt "$rtts"
+	run "$B/rawbench" udprtt "$rtts"
+	r=$((r + 1))
+done
+
+echo "== p2pctl pipe, $pipe_mb MB one way"
+head -c $((pipe_mb * 1048576)) /dev/urandom > "$T/in"
 ctl bob pipe alice --name bench --timeout 30 < /dev/null > "$T/out" &
 rx=$!
 t0=$(date +%s.%N)
@@ -24,7 +125,68 @@ ctl alice pipe bob --name bench --timeout 30 < "$T/in" > /dev/null || fail "pipe
 wait $rx || fail "pipe receiver"
 t1=$(date +%s.%N)
 cmp -s "$T/in" "$T/out" || fail "pipe data differs"
-awk "BEGIN { d = $t1 - $t0; printf \"pipe: %d MB in %.2f s = %.1f MB/s\\n\", $mb, d, $mb / d }"
+rm -f "$T/in" "$T/out"
+v=$(awk "BEGIN { printf \"%.1f\", $pipe_mb * 1.048576 / ($t1 - $t0) }")
+echo "  p2pd pipe_MBps $v"
+result p2pd pipe_MBps "$v"
+result p2pd peak_rss_KiB "$(awk '/^VmHWM:/ { print $2 }' "/proc/$alice_PID/status")"
 
-echo "== p2pctl ping, 20 round trips"
-ctl alice ping bob -c 20 -i 0.05 | tail -2
+echo "== memory: an agent with 0, then $idle idle sessions"
+start_agent mem g
+wait_registered mem
+sleep 0.5
+rss0=$(rss_kb "$mem_PID")
+i=1
+while [ $i -le "$idle" ]; do
+	start_agent "idle$i" g
+	i=$((i + 1))
+done
+i=1
+while [ $i -le "$idle" ]; do
+	wait_registered "idle$i"
+	ctl mem connect "idle$i" --timeout 10 > /dev/null || fail "connect idle$i"
+	i=$((i + 1))
+done
+up=$(ctl mem peers | grep -c ' up')
+[ "$up" -ge "$idle" ] || fail "only $up of $idle idle sessions are up"
+sleep 0.5
+rss1=$(rss_kb "$mem_PID")
+per=$(( (rss1 - rss0) * 1024 / idle ))
+echo "  agent RSS: $rss0 KiB idle, $rss1 KiB with $idle sessions: $per bytes per session"
+result p2pd agent_rss_KiB "$rss0"
+result p2pd session_rss_B "$per"
+
+# The table: one row per figure, the contestants side by side.
+awk '
+# Several runs of a figure: the table shows their median.
+$1 == "RESULT" {
+	k = ++cnt[$2, $3]; all[$2, $3, k] = $4
+	if (!($3 in seen)) { seen[$3] = 1; order[n++] = $3 }
+}
+function median(c, m,    k, i, j, t, a) {
+	k = cnt[c, m]
+	for (i = 1; i <= k; i++) a[i] = all[c, m, i] + 0
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return a[int((k + 1) / 2)]
+}
+function cell(c, m) { return ((c, m) in cnt) ? median(c, m) : "-" }
+function ratio(a, b) { return (a == "-" || b == "-" || b == 0) ? "-" : sprintf("%.2f", a / b) }
+END {
+	printf "\nmedians of the runs (MBps: 10^6 bytes/s of message payload)\n"
+	printf "\n%-18s %10s %10s %10s %10s %10s %10s %10s\n", "figure", "p2pd",
+	    "enet", "udp", "tcp", "p2pd/enet", "p2pd/udp", "p2pd/tcp"
+	for (i = 0; i < n; i++) {
+		m = order[i]
+		p = cell("p2pd", m); e = cell("enet", m); u = cell("udp", m); t = cell("tcp", m)
+		printf "%-18s %10s %10s %10s %10s %10s %10s %10s\n", m, p, e, u, t,
+		    ratio(p, e), ratio(p, u), ratio(p, t)
+		if (m ~ /^rtt_/ && cell("p2pd-ping", m) != "-")
+			printf "%-18s %10s %10s %10s %10s %10s %10s %10s\n",
+			    m " (ping)", cell("p2pd-ping", m), "-", u, "-", "-",
+			    ratio(cell("p2pd-ping", m), u), "-"
+	}
+	if (cell("p2pd", "rtt_p50_us") != "-" && cell("udp", "rtt_p50_us") != "-")
+		printf "\nround-trip overhead over raw UDP at p50: %.1f us\n",
+		    cell("p2pd", "rtt_p50_us") - cell("udp", "rtt_p50_us")
+}' "$R"
