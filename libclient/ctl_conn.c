@@ -23,17 +23,11 @@ static int
 ctl_conn_args(struct ctl *ctl, int argc, char **argv, const char *shortopts,
     int *timeout_ms, uint32_t *count, int *interval_ms, const char **peer)
 {
-	int	ch;
+	int	ch, rc;
 
 	while ((ch = ctl_getopt(ctl, argc, argv, shortopts,
 	    ctl_conn_opts)) != -1) {
 		switch (ch) {
-		case 't':
-			if (timeout_ms == NULL ||
-			    ctl_parse_secs(optarg, timeout_ms) == -1)
-				return ctl_usage(ctl, "bad --timeout '%s'",
-				    optarg);
-			break;
 		case 'c':
 			if (ctl_parse_count(optarg, count) == -1)
 				return ctl_usage(ctl, "bad count '%s'", optarg);
@@ -44,15 +38,13 @@ ctl_conn_args(struct ctl *ctl, int argc, char **argv, const char *shortopts,
 				    optarg);
 			break;
 		default:
-			return ctl_usage(ctl, "bad option '%s'",
-			    argv[optind - 1]);
+			if ((rc = ctl_opt_other(ctl, ch, argv,
+			    timeout_ms)) != CTL_OK)
+				return rc;
+			break;
 		}
 	}
-	if (argc - optind != 1)
-		return ctl_usage(ctl, argc == optind ? "PEER is missing" :
-		    "too many arguments");
-	*peer = argv[optind];
-	return CTL_OK;
+	return ctl_one_peer(ctl, argc, argv, peer);
 }
 
 int
@@ -100,7 +92,7 @@ ctl_ping_summary(struct ctl *ctl, const char *peer, uint32_t sent,
 		return;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "peer_id", json_object_new_string(peer));
+	ctl_json_str(o, "peer_id", peer);
 	json_object_object_add(o, "sent", json_object_new_int64(sent));
 	json_object_object_add(o, "received", json_object_new_int64(got));
 	json_object_object_add(o, "loss_pct", ctl_json_double(loss));
@@ -129,13 +121,12 @@ ctl_ping_line(struct ctl *ctl, const char *peer, uint32_t seq, int rc,
 		return;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "peer_id", json_object_new_string(peer));
+	ctl_json_str(o, "peer_id", peer);
 	json_object_object_add(o, "seq", json_object_new_int64(seq));
 	if (rc == 0)
 		json_object_object_add(o, "rtt_ms", ctl_json_double(rtt));
 	else
-		json_object_object_add(o, "error",
-		    json_object_new_string(p2pclient_errmsg(ctl->c)));
+		ctl_json_str(o, "error", p2pclient_errmsg(ctl->c));
 	ctl_json_print(o);
 }
 

@@ -28,13 +28,11 @@ ctl_events_print(struct ctl *ctl, const struct p2pclient_event *ev)
 		return;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "event",
-	    json_object_new_string("peer_state"));
-	json_object_object_add(o, "peer_id",
-	    json_object_new_string(ev->peer_id));
-	json_object_object_add(o, "state", json_object_new_string(ev->state));
-	json_object_object_add(o, "path", json_object_new_string(ev->path));
-	json_object_object_add(o, "reason", json_object_new_string(ev->reason));
+	ctl_json_str(o, "event", "peer_state");
+	ctl_json_str(o, "peer_id", ev->peer_id);
+	ctl_json_str(o, "state", ev->state);
+	ctl_json_str(o, "path", ev->path);
+	ctl_json_str(o, "reason", ev->reason);
 	ctl_json_print(o);
 }
 

@@ -18,6 +18,20 @@ ctl_json_print(struct json_object *o)
 	json_object_put(o);
 }
 
+/* A string member; NULL is written as JSON null (unknown). */
+void
+ctl_json_str(struct json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, s != NULL ?
+	    json_object_new_string(s) : NULL);
+}
+
+void
+ctl_json_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
 /* Milliseconds and such: three decimals, not 26.077000000000002. */
 struct json_object *
 ctl_json_double(double v)

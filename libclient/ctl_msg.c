@@ -116,14 +116,12 @@ ctl_recv_print(const struct p2pclient_event *ev, void *arg)
 		return;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "from", json_object_new_string(ev->peer_id));
-	json_object_object_add(o, "service",
-	    json_object_new_string(ev->service));
+	ctl_json_str(o, "from", ev->peer_id);
+	ctl_json_str(o, "service", ev->service);
 	if (ctl_json_add_data(o, ev->data, ev->len) == -1)
 		json_object_object_add(o, "data", json_object_new_string(""));
 	if (ev->group != NULL && ev->group[0] != '\0')
-		json_object_object_add(o, "group",
-		    json_object_new_string(ev->group));
+		ctl_json_str(o, "group", ev->group);
 	ctl_json_print(o);
 }
 
@@ -144,14 +142,10 @@ ctl_recv(struct ctl *ctl, int argc, char **argv)
 				return ctl_usage(ctl, "bad --count '%s'",
 				    optarg);
 			break;
-		case 't':
-			if (ctl_parse_secs(optarg, &tmo) == -1)
-				return ctl_usage(ctl, "bad --timeout '%s'",
-				    optarg);
-			break;
 		default:
-			return ctl_usage(ctl, "bad option '%s'",
-			    argv[optind - 1]);
+			if ((rc = ctl_opt_other(ctl, ch, argv, &tmo)) != CTL_OK)
+				return rc;
+			break;
 		}
 	}
 	if (optind != argc)

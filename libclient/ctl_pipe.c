@@ -220,21 +220,14 @@ ctl_pipe(struct ctl *ctl, int argc, char **argv)
 		case 'N':
 			name = optarg;
 			break;
-		case 't':
-			if (ctl_parse_secs(optarg, &tmo) == -1)
-				return ctl_usage(ctl, "bad --timeout '%s'",
-				    optarg);
-			break;
 		default:
-			return ctl_usage(ctl, "bad option '%s'",
-			    argv[optind - 1]);
+			if ((rc = ctl_opt_other(ctl, ch, argv, &tmo)) != CTL_OK)
+				return rc;
+			break;
 		}
 	}
-	if (argc - optind != 1)
-		return ctl_usage(ctl, argc == optind ? "PEER is missing" :
-		    "too many arguments");
-	peer = argv[optind];
-	if ((rc = ctl_connect(ctl)) != CTL_OK)
+	if ((rc = ctl_one_peer(ctl, argc, argv, &peer)) != CTL_OK ||
+	    (rc = ctl_connect(ctl)) != CTL_OK)
 		return rc;
 	memset(&p, 0, sizeof(p));
 	memset(&cb, 0, sizeof(cb));

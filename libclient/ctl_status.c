@@ -32,30 +32,20 @@ ctl_status_json(const struct p2pclient_status *st)
 	struct json_object	*o, *cnt;
 
 	o = json_object_new_object();
-	json_object_object_add(o, "peer_id",
-	    json_object_new_string(st->peer_id));
-	json_object_object_add(o, "server_state",
-	    json_object_new_string(st->server_state));
-	json_object_object_add(o, "public_addr", st->public_addr != NULL ?
-	    json_object_new_string(st->public_addr) : NULL);
+	ctl_json_str(o, "peer_id", st->peer_id);
+	ctl_json_str(o, "server_state", st->server_state);
+	ctl_json_str(o, "public_addr", st->public_addr);
 	json_object_object_add(o, "local_port",
 	    json_object_new_int64(st->local_port));
 	if (st->server_error[0] != '\0')
-		json_object_object_add(o, "server_error",
-		    json_object_new_string(st->server_error));
+		ctl_json_str(o, "server_error", st->server_error);
 	cnt = json_object_new_object();
-	json_object_object_add(cnt, "packets_in",
-	    json_object_new_uint64(st->packets_in));
-	json_object_object_add(cnt, "packets_out",
-	    json_object_new_uint64(st->packets_out));
-	json_object_object_add(cnt, "dropped",
-	    json_object_new_uint64(st->dropped));
-	json_object_object_add(cnt, "retransmitted",
-	    json_object_new_uint64(st->retransmitted));
-	json_object_object_add(cnt, "bytes_in",
-	    json_object_new_uint64(st->bytes_in));
-	json_object_object_add(cnt, "bytes_out",
-	    json_object_new_uint64(st->bytes_out));
+	ctl_json_u64(cnt, "packets_in", st->packets_in);
+	ctl_json_u64(cnt, "packets_out", st->packets_out);
+	ctl_json_u64(cnt, "dropped", st->dropped);
+	ctl_json_u64(cnt, "retransmitted", st->retransmitted);
+	ctl_json_u64(cnt, "bytes_in", st->bytes_in);
+	ctl_json_u64(cnt, "bytes_out", st->bytes_out);
 	json_object_object_add(o, "counters", cnt);
 	return o;
 }
@@ -111,20 +101,14 @@ ctl_peers(struct ctl *ctl, int argc, char **argv)
 		for (i = 0; i < ps->n; i++) {
 			p = &ps->v[i];
 			e = json_object_new_object();
-			json_object_object_add(e, "peer_id",
-			    json_object_new_string(p->peer_id));
-			json_object_object_add(e, "path",
-			    json_object_new_string(p->path));
-			json_object_object_add(e, "remote_addr",
-			    json_object_new_string(p->remote_addr));
+			ctl_json_str(e, "peer_id", p->peer_id);
+			ctl_json_str(e, "path", p->path);
+			ctl_json_str(e, "remote_addr", p->remote_addr);
 			json_object_object_add(e, "rtt_ms",
 			    ctl_json_double(p->rtt_ms));
-			json_object_object_add(e, "tx_bytes",
-			    json_object_new_uint64(p->tx_bytes));
-			json_object_object_add(e, "rx_bytes",
-			    json_object_new_uint64(p->rx_bytes));
-			json_object_object_add(e, "state",
-			    json_object_new_string(p->state));
+			ctl_json_u64(e, "tx_bytes", p->tx_bytes);
+			ctl_json_u64(e, "rx_bytes", p->rx_bytes);
+			ctl_json_str(e, "state", p->state);
 			json_object_array_add(arr, e);
 		}
 		json_object_object_add(o, "peers", arr);

@@ -138,6 +138,31 @@ ctl_parse_count(const char *s, uint32_t *n)
 	return 0;
 }
 
+/*
+ * The options a command's own switch does not take: --timeout S (into
+ * *timeout_ms; a command without one passes NULL) and anything unknown.
+ */
+int
+ctl_opt_other(struct ctl *ctl, int ch, char **argv, int *timeout_ms)
+{
+	if (ch != 't')
+		return ctl_usage(ctl, "bad option '%s'", argv[optind - 1]);
+	if (timeout_ms == NULL || ctl_parse_secs(optarg, timeout_ms) == -1)
+		return ctl_usage(ctl, "bad --timeout '%s'", optarg);
+	return CTL_OK;
+}
+
+/* Exactly one PEER operand after the options. */
+int
+ctl_one_peer(struct ctl *ctl, int argc, char **argv, const char **peer)
+{
+	if (argc - optind != 1)
+		return ctl_usage(ctl, argc == optind ? "PEER is missing" :
+		    "too many arguments");
+	*peer = argv[optind];
+	return CTL_OK;
+}
+
 int
 main(int argc, char *argv[])
 {

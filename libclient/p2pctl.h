@@ -43,10 +43,14 @@ int	ctl_getopt(struct ctl *, int argc, char **argv, const char *shortopts,
 	    const void *longopts);
 int	ctl_parse_secs(const char *s, int *ms);
 int	ctl_parse_count(const char *s, uint32_t *n);
+int	ctl_opt_other(struct ctl *, int ch, char **argv, int *timeout_ms);
+int	ctl_one_peer(struct ctl *, int argc, char **argv, const char **peer);
 
 /* ctl_json.c */
 void	ctl_json_print(struct json_object *);
 struct json_object *ctl_json_double(double);
+void	ctl_json_str(struct json_object *, const char *key, const char *);
+void	ctl_json_u64(struct json_object *, const char *key, uint64_t);
 int	ctl_json_add_data(struct json_object *, const uint8_t *, size_t);
 int	ctl_utf8_valid(const uint8_t *, size_t);
 

@@ -1,7 +1,7 @@
 /*
  * udp.c: the agent's one UDP socket, shared by the server and all peers.
  *
- * Reads come in batches (recvmmsg) and each datagram is dispatched by its
+ * Reads come in batches (udpio.h) and each datagram is dispatched by its
  * first bytes (wire_classify): CTRL and registration packets to reg.c,
  * handshakes and DATA to peer.c, anything else is dropped and counted.
  * Sends are queued and leave in batches (sendmmsg) when the queue fills or
@@ -25,6 +25,7 @@
 #include "addr.h"
 #include "log.h"
 #include "peer.h"
+#include "udpio.h"
 #include "wire.h"
 
 struct udp_out {
@@ -80,47 +81,29 @@ udp_dispatch(struct agent *a, const uint8_t *p, size_t len,
 	}
 }
 
+/* One datagram from udpio_read(); p is NULL for one that was too large. */
+static void
+udp_datagram(void *arg, const uint8_t *p, size_t len,
+    struct sockaddr_storage *ss, socklen_t sslen)
+{
+	struct agent	*a = arg;
+
+	if (p == NULL) {
+		a->ctr.packets_in++;
+		a->ctr.dropped++;
+		return;
+	}
+	udp_dispatch(a, p, len, ss, sslen);
+}
+
 static void
 udp_read(evutil_socket_t fd, short what, void *arg)
 {
-	static uint8_t		 bufs[AGENT_UDP_BATCH][AGENT_UDP_MTU + 1];
-	struct sockaddr_storage	 ss[AGENT_UDP_BATCH];
-	struct mmsghdr		 msgs[AGENT_UDP_BATCH];
-	struct iovec		 iov[AGENT_UDP_BATCH];
-	struct agent		*a = arg;
-	int			 i, n, rounds;
+	static uint8_t	 bufs[AGENT_UDP_BATCH][AGENT_UDP_MTU + 1];
+	struct agent	*a = arg;
 
-	/* A few batches per wakeup, so one busy peer cannot starve IPC. */
-	for (rounds = 0; rounds < 8; rounds++) {
-		memset(msgs, 0, sizeof(msgs));
-		for (i = 0; i < AGENT_UDP_BATCH; i++) {
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = sizeof(bufs[i]);
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &ss[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(ss[i]);
-		}
-		n = recvmmsg(fd, msgs, AGENT_UDP_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0) {
-			if (n == -1 && errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNREFUSED)
-				log_warn("%s: recvmmsg", __func__);
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC ||
-			    msgs[i].msg_len > AGENT_UDP_MTU) {
-				a->ctr.packets_in++;
-				a->ctr.dropped++;
-				continue;
-			}
-			udp_dispatch(a, bufs[i], msgs[i].msg_len, &ss[i],
-			    msgs[i].msg_hdr.msg_namelen);
-		}
-		if (n < AGENT_UDP_BATCH)
-			break;
-	}
+	udpio_read(fd, bufs[0], sizeof(bufs[0]), AGENT_UDP_BATCH,
+	    udp_datagram, a);
 	peer_flush_all(a);
 	udp_flush(a);
 }

@@ -1,9 +1,10 @@
-# Shared by both daemons: log, conf, addr, secret.
+# Shared by both daemons: log, conf, addr, secret, udpio.
 noinst_LTLIBRARIES += libp2pcommon.la
 libp2pcommon_la_SOURCES = daemon/common/log.c daemon/common/log.h \
 	daemon/common/conf.c daemon/common/conf.h \
 	daemon/common/addr.c daemon/common/addr.h \
-	daemon/common/secret.c daemon/common/secret.h
+	daemon/common/secret.c daemon/common/secret.h \
+	daemon/common/udpio.c daemon/common/udpio.h
 nodist_libp2pcommon_la_SOURCES = proto/server.pb-c.h
 libp2pcommon_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pcommon_la_LIBADD = $(SODIUM_LIBS)
@@ -21,3 +22,9 @@ tests_unit_test_conf_LDADD = $(COMMON_TEST_LIBS)
 tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
 tests_unit_test_addr_CFLAGS = $(COMMON_TEST_CFLAGS)
 tests_unit_test_addr_LDADD = $(COMMON_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_udpio
+TESTS += tests/unit/test_udpio
+tests_unit_test_udpio_SOURCES = tests/unit/test_udpio.c
+tests_unit_test_udpio_CFLAGS = $(COMMON_TEST_CFLAGS)
+tests_unit_test_udpio_LDADD = $(COMMON_TEST_LIBS)

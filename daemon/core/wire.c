@@ -275,74 +275,69 @@ wire_version_error_parse(const uint8_t *pkt, size_t len,
 	return 0;
 }
 
-int
-wire_ctrl_hdr_build(uint8_t *out, size_t cap, uint32_t reg_id,
+/* CTRL and DATA share one clear header: type, an index u32, a counter u64. */
+static int
+wire_ctr_hdr_build(uint8_t *out, size_t cap, uint8_t type, uint32_t idx,
     uint64_t counter)
 {
 	struct wr	w;
 
 	wr_init(&w, out, cap);
-	wire_hdr_write(&w, WIRE_CTRL, 0);
-	wr_u32(&w, reg_id);
+	wire_hdr_write(&w, type, 0);
+	wr_u32(&w, idx);
 	wr_u64(&w, counter);
 	return wire_done(&w);
+}
+
+static int
+wire_ctr_hdr_parse(const uint8_t *pkt, size_t len, uint8_t type,
+    uint32_t *idx, uint64_t *counter)
+{
+	struct rd	r;
+	uint32_t	i;
+	uint64_t	ctr;
+
+	if (len < wire_min_len(type))
+		return -1;
+	rd_init(&r, pkt, len);
+	if (wire_hdr_read(&r, type, NULL) == -1)
+		return -1;
+	i = rd_u32(&r);
+	ctr = rd_u64(&r);
+	if (r.err)
+		return -1;
+	*idx = i;
+	*counter = ctr;
+	return (int)r.off;
+}
+
+int
+wire_ctrl_hdr_build(uint8_t *out, size_t cap, uint32_t reg_id,
+    uint64_t counter)
+{
+	return wire_ctr_hdr_build(out, cap, WIRE_CTRL, reg_id, counter);
 }
 
 int
 wire_ctrl_hdr_parse(const uint8_t *pkt, size_t len, uint32_t *reg_id,
     uint64_t *counter)
 {
-	struct rd	r;
-	uint32_t	id;
-	uint64_t	ctr;
-
-	if (len < wire_min_len(WIRE_CTRL))
-		return -1;
-	rd_init(&r, pkt, len);
-	if (wire_hdr_read(&r, WIRE_CTRL, NULL) == -1)
-		return -1;
-	id = rd_u32(&r);
-	ctr = rd_u64(&r);
-	if (r.err)
-		return -1;
-	*reg_id = id;
-	*counter = ctr;
-	return WIRE_CTRL_HDR_LEN;
+	return wire_ctr_hdr_parse(pkt, len, WIRE_CTRL, reg_id, counter);
 }
 
 int
 wire_data_hdr_build(uint8_t *out, size_t cap, uint32_t receiver_index,
     uint64_t counter)
 {
-	struct wr	w;
-
-	wr_init(&w, out, cap);
-	wire_hdr_write(&w, WIRE_DATA, 0);
-	wr_u32(&w, receiver_index);
-	wr_u64(&w, counter);
-	return wire_done(&w);
+	return wire_ctr_hdr_build(out, cap, WIRE_DATA, receiver_index, counter);
 }
 
 int
 wire_data_hdr_parse(const uint8_t *pkt, size_t len, uint32_t *receiver_index,
     uint64_t *counter)
 {
-	struct rd	r;
-	uint32_t	idx;
-	uint64_t	ctr;
-
-	if (len < wire_min_len(WIRE_DATA))
-		return -1;
-	rd_init(&r, pkt, len);
-	if (wire_hdr_read(&r, WIRE_DATA, NULL) == -1)
-		return -1;
-	idx = rd_u32(&r);
-	ctr = rd_u64(&r);
-	if (r.err)
-		return -1;
-	*receiver_index = idx;
-	*counter = ctr;
-	return WIRE_DATA_HDR_LEN;
+	return wire_ctr_hdr_parse(pkt, len, WIRE_DATA, receiver_index,
+	    counter);
 }
 
 int

@@ -23,6 +23,7 @@
 #include "addr.h"
 #include "log.h"
 #include "server.h"
+#include "srv_group.h"
 
 int	srv_token_main(int, char **);
 
@@ -40,6 +41,11 @@ static const struct conf_opt srv_opts[] = {
 	    "keepalive interval asked of agents (default 15)" },
 	{ "expire", 0, CONF_INT, O(expire_s), 2, 86400, "S",
 	    "drop registrations idle this long (default 60)" },
+	{ "mesh-max", 0, CONF_INT, O(mesh_max), 0, 1024, "N",
+	    "mesh groups: members get sessions automatically up to N "
+	    "(default 32)" },
+	{ "join-timeout", 0, CONF_INT, O(join_timeout_s), 1, 3600, "S",
+	    "join_complete at the latest after S seconds (default 5)" },
 	{ "foreground", 'f', CONF_BOOL, O(foreground), 0, 0, NULL,
 	    "do not daemonize; log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, O(verbose), 0, 10, NULL,
@@ -189,6 +195,9 @@ srv_setup(struct srv *s)
 	if ((s->state = state_mem_new(SRV_MAX_PEERS)) == NULL ||
 	    (s->base = event_base_new()) == NULL)
 		fatalx("out of memory");
+	if (srv_groups_start(s, s->conf.mesh_max, s->conf.join_timeout_s, err,
+	    sizeof(err)) == -1)
+		fatalx("groups: %s", err);
 	srv_bind(s);
 	if (srv_udp_start(s) == -1)
 		fatalx("cannot start the UDP reader");
@@ -208,6 +217,7 @@ srv_teardown(struct srv *s)
 	int i;
 
 	srv_log_counters(s);
+	srv_groups_stop(s);
 	srv_reg_free(s);
 	srv_tcp_stop(s);
 	srv_udp_stop(s);
@@ -231,6 +241,8 @@ srv_options(struct srv *s, int argc, char **argv)
 
 	s->conf.keepalive_s = 15;
 	s->conf.expire_s = 60;
+	s->conf.mesh_max = SRV_GROUP_MESH_MAX;
+	s->conf.join_timeout_s = SRV_GROUP_JOIN_US / 1000000;
 	if (conf_load(srv_opts, &s->conf, argc, argv, &first, NULL, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2p-server: %s\n", err);

@@ -46,6 +46,8 @@ struct srv_conf {
 	char			*policy;
 	long			 keepalive_s;
 	long			 expire_s;
+	long			 mesh_max;
+	long			 join_timeout_s;
 	int			 foreground;
 	int			 verbose;
 	int			 help;

@@ -1,16 +1,19 @@
 /*
  * srv_ctrl.c: CTRL packets of established registrations: open (tag, replay
  * window), unpack the ServerMsg, note ack_push, dispatch requests from a
- * table; and the sealing of every CTRL packet the server sends.
+ * table; and the sealing of every CTRL packet the server sends. Group
+ * requests go to srv_group.c, which applies the policy.
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
 #include "log.h"
 #include "server.h"
+#include "srv_group.h"
 #include "wire.h"
 
 typedef void (*srv_handler)(struct srv *, struct srv_sess *,
@@ -86,6 +89,169 @@ srv_h_register(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
 	    x->tcp, SRV_PKT_MAX);
 }
 
+static void
+srv_h_group(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
+{
+	struct srv_groups *g = srv_groups_get();
+	P2p__Srv__ErrCode code;
+	enum srv_group_op op;
+	struct state_peer me;
+	const char *name;
+	char msg[256];
+
+	switch (m->body_case) {
+	case P2P__SRV__SERVER_MSG__BODY_GROUP_JOIN:
+		op = SRV_GOP_JOIN;
+		name = m->group_join->group;
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_GROUP_LEAVE:
+		op = SRV_GOP_LEAVE;
+		name = m->group_leave->group;
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_GROUP_CREATE:
+		op = SRV_GOP_CREATE;
+		name = m->group_create->group;
+		break;
+	default:
+		op = SRV_GOP_DESTROY;
+		name = m->group_destroy->group;
+		break;
+	}
+	if (state_get_reg(s->state, x->reg_id, &me) != STATE_OK)
+		return;
+	if (g == NULL) {
+		srv_ctrl_error(s, &x->chan, m->id,
+		    P2P__SRV__ERR_CODE__ERR_INTERNAL, "groups are not enabled "
+		    "on this server", (struct sockaddr *)&x->addr, x->tcp,
+		    SRV_PKT_MAX);
+		return;
+	}
+	switch (srv_group_request(g, &me, op, name, srv_now_us(), msg,
+	    sizeof(msg))) {
+	case SRV_GROUP_OK:
+		srv_reply_empty(s, x, m->id);
+		return;
+	case SRV_GROUP_NOT_FOUND:
+	case SRV_GROUP_NOT_MEMBER:
+		code = P2P__SRV__ERR_CODE__ERR_NO_GROUP;
+		break;
+	case SRV_GROUP_EXISTS:
+	case SRV_GROUP_ALREADY:
+		code = P2P__SRV__ERR_CODE__ERR_EXISTS;
+		break;
+	case SRV_GROUP_DENIED:
+		code = P2P__SRV__ERR_CODE__ERR_POLICY;
+		break;
+	case SRV_GROUP_FULL:
+		code = P2P__SRV__ERR_CODE__ERR_BUSY;
+		break;
+	case SRV_GROUP_INVALID:
+	default:
+		code = P2P__SRV__ERR_CODE__ERR_MALFORMED;
+		break;
+	}
+	srv_ctrl_error(s, &x->chan, m->id, code, msg,
+	    (struct sockaddr *)&x->addr, x->tcp, SRV_PKT_MAX);
+}
+
+/* GroupList: the asker's groups, with as many members as one packet holds. */
+#define SRV_LIST_GROUPS	16
+
+struct srv_list_ctx {
+	struct srv_groups	*g;
+	P2p__Srv__ServerMsg	*m;
+	P2p__Srv__GroupListReply *r;
+	P2p__Srv__GroupInfo	 info[SRV_LIST_GROUPS];
+	P2p__Srv__GroupInfo	*infop[SRV_LIST_GROUPS];
+	char			 names[SRV_LIST_GROUPS][P2P_NAME_MAX + 1];
+	char			(*mem)[P2P_NAME_MAX + 1];
+	char			*memp[STATE_GROUP_MEMBERS];
+	size_t			 nmem;
+	P2p__Srv__GroupInfo	*cur;
+};
+
+#define SRV_LIST_ROOM	(SRV_PKT_MAX - CHAN_OVERHEAD - 32)
+
+static void
+srv_list_member(const char *peer_id, void *arg)
+{
+	struct srv_list_ctx *c = arg;
+
+	if (c->r->truncated || c->nmem >= STATE_GROUP_MEMBERS)
+		return;
+	snprintf(c->mem[c->nmem], sizeof(c->mem[0]), "%s", peer_id);
+	c->memp[c->nmem] = c->mem[c->nmem];
+	if (c->cur->n_members == 0)
+		c->cur->members = &c->memp[c->nmem];
+	c->cur->n_members++;
+	c->nmem++;
+	if (p2p__srv__server_msg__get_packed_size(c->m) > SRV_LIST_ROOM) {
+		c->cur->n_members--;
+		c->nmem--;
+		c->r->truncated = 1;
+	}
+}
+
+static void
+srv_list_group(const char *name, void *arg)
+{
+	struct srv_list_ctx *c = arg;
+	struct state_group sg;
+	size_t i = c->r->n_groups;
+
+	if (c->r->truncated || i >= SRV_LIST_GROUPS) {
+		c->r->truncated = 1;
+		return;
+	}
+	if (srv_group_show(c->g, name, &sg, NULL, NULL) != SRV_GROUP_OK)
+		return;
+	p2p__srv__group_info__init(&c->info[i]);
+	snprintf(c->names[i], sizeof(c->names[i]), "%s", name);
+	c->info[i].name = c->names[i];
+	c->info[i].mesh = sg.mesh;
+	c->info[i].member_count = (uint32_t)sg.nmembers;
+	c->infop[i] = &c->info[i];
+	c->r->groups = c->infop;
+	c->r->n_groups++;
+	if (p2p__srv__server_msg__get_packed_size(c->m) > SRV_LIST_ROOM) {
+		c->r->n_groups--;
+		c->r->truncated = 1;
+		return;
+	}
+	c->cur = &c->info[i];
+	(void)srv_group_show(c->g, name, &sg, srv_list_member, c);
+}
+
+static void
+srv_h_group_list(struct srv *s, struct srv_sess *x,
+    const P2p__Srv__ServerMsg *m)
+{
+	P2p__Srv__ServerMsg r = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__GroupListReply lr = P2P__SRV__GROUP_LIST_REPLY__INIT;
+	struct srv_list_ctx *c = NULL;
+
+	if (srv_groups_get() == NULL || (c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->mem = calloc(STATE_GROUP_MEMBERS, sizeof(*c->mem))) == NULL) {
+		free(c);
+		srv_ctrl_error(s, &x->chan, m->id,
+		    P2P__SRV__ERR_CODE__ERR_INTERNAL, "groups are not "
+		    "available", (struct sockaddr *)&x->addr, x->tcp,
+		    SRV_PKT_MAX);
+		return;
+	}
+	c->g = srv_groups_get();
+	c->m = &r;
+	c->r = &lr;
+	r.id = m->id;
+	r.body_case = P2P__SRV__SERVER_MSG__BODY_GROUP_LIST_REPLY;
+	r.group_list_reply = &lr;
+	(void)state_peer_groups(s->state, x->peer_id, srv_list_group, c);
+	(void)srv_ctrl_send(s, &x->chan, &r, (struct sockaddr *)&x->addr,
+	    x->tcp, SRV_PKT_MAX);
+	free(c->mem);
+	free(c);
+}
+
 static const struct {
 	P2p__Srv__ServerMsg__BodyCase	 body;
 	srv_handler			 fn;
@@ -94,6 +260,11 @@ static const struct {
 	{ P2P__SRV__SERVER_MSG__BODY_CONNECT, srv_h_connect },
 	{ P2P__SRV__SERVER_MSG__BODY_DEREGISTER, srv_h_deregister },
 	{ P2P__SRV__SERVER_MSG__BODY_REGISTER, srv_h_register },
+	{ P2P__SRV__SERVER_MSG__BODY_GROUP_JOIN, srv_h_group },
+	{ P2P__SRV__SERVER_MSG__BODY_GROUP_LEAVE, srv_h_group },
+	{ P2P__SRV__SERVER_MSG__BODY_GROUP_CREATE, srv_h_group },
+	{ P2P__SRV__SERVER_MSG__BODY_GROUP_DESTROY, srv_h_group },
+	{ P2P__SRV__SERVER_MSG__BODY_GROUP_LIST, srv_h_group_list },
 };
 
 static void

@@ -5,6 +5,10 @@
  * carry a push_seq and are sent again after 250 ms, doubling, 5 times, until
  * the agent acknowledges them (ack_push); each session holds at most
  * SRV_PUSH_MAX of them.
+ *
+ * It also binds the groups (srv_group.c) to the server: their events become
+ * GroupEvent pushes, their acknowledgements feed join_complete, their
+ * unsharing withdraws introductions, and one timer runs their deadlines.
  */
 #include "config.h"
 
@@ -17,9 +21,20 @@
 #include "addr.h"
 #include "log.h"
 #include "server.h"
+#include "srv_group.h"
 #include "wire.h"
 
 static void srv_push_timer(evutil_socket_t, short, void *);
+
+/* One server per process: the groups and their timer. */
+static struct srv_groups	*srv_groups;
+static struct event		*srv_groups_ev;
+
+struct srv_groups *
+srv_groups_get(void)
+{
+	return srv_groups;
+}
 
 static void
 srv_push_arm(struct srv_sess *x)
@@ -137,6 +152,10 @@ srv_push_ack(struct srv_sess *x, uint32_t seq)
 		if (x->push[i].seq == seq) {
 			srv_push_remove(x, i);
 			srv_push_arm(x);
+			if (srv_groups != NULL)
+				srv_group_acked(srv_groups, x->peer_id,
+				    (uint64_t)x->reg_id << 32 | seq,
+				    srv_now_us());
 			return;
 		}
 }
@@ -150,18 +169,6 @@ srv_push_clear(struct srv_sess *x)
 		event_free(x->push_ev);
 		x->push_ev = NULL;
 	}
-}
-
-static int
-srv_share_group(const struct state_peer *a, const struct state_peer *b)
-{
-	unsigned i, j;
-
-	for (i = 0; i < a->ngroups; i++)
-		for (j = 0; j < b->ngroups; j++)
-			if (strcmp(a->groups[i], b->groups[j]) == 0)
-				return 1;
-	return 0;
 }
 
 /* Push Introduce{about} to the session of `to`, if it lives on this node. */
@@ -228,7 +235,7 @@ srv_connect(struct srv *s, struct srv_sess *x, uint32_t id,
 		snprintf(msg, sizeof(msg), "peer %s is not registered",
 		    req->peer_id);
 	else if (s->policy == SRV_POLICY_GROUPS &&
-	    !srv_share_group(&me, &peer)) {
+	    !srv_group_may_talk(srv_groups, &me, &peer)) {
 		code = P2P__SRV__ERR_CODE__ERR_POLICY;
 		snprintf(msg, sizeof(msg), "peers %s and %s share no group",
 		    me.peer_id, peer.peer_id);
@@ -281,4 +288,141 @@ srv_withdraw(struct srv *s, const char *a, const char *b, const char *reason)
 	srv_withdraw_one(s, a, b, reason);
 	srv_withdraw_one(s, b, a, reason);
 	return 0;
+}
+
+/* Groups ---------------------------------------------------------------- */
+
+static void
+srv_groups_rearm_cb(void *arg)
+{
+	uint64_t next, now = srv_now_us(), d;
+	struct timeval tv;
+
+	(void)arg;
+	if (srv_groups == NULL || srv_groups_ev == NULL)
+		return;
+	if ((next = srv_group_next(srv_groups)) == UINT64_MAX) {
+		event_del(srv_groups_ev);
+		return;
+	}
+	d = next > now ? next - now : 0;
+	tv.tv_sec = (time_t)(d / 1000000);
+	tv.tv_usec = (suseconds_t)(d % 1000000);
+	event_add(srv_groups_ev, &tv);
+}
+
+static void
+srv_groups_timer(evutil_socket_t fd, short what, void *arg)
+{
+	srv_group_tick(srv_groups, srv_now_us());
+	srv_groups_rearm_cb(arg);
+}
+
+/* Push one GroupEvent; the missing list is cut to what one packet holds. */
+static uint64_t
+srv_groups_push(void *arg, const char *to, const struct srv_group_event *ev)
+{
+	static const P2p__Srv__GroupEventKind kind[] = {
+		[SRV_GEV_MEMBER_JOIN] = P2P__SRV__GROUP_EVENT_KIND__GEV_MEMBER_JOIN,
+		[SRV_GEV_MEMBER_LEAVE] =
+		    P2P__SRV__GROUP_EVENT_KIND__GEV_MEMBER_LEAVE,
+		[SRV_GEV_DESTROYED] =
+		    P2P__SRV__GROUP_EVENT_KIND__GEV_GROUP_DESTROYED,
+		[SRV_GEV_JOIN_COMPLETE] =
+		    P2P__SRV__GROUP_EVENT_KIND__GEV_JOIN_COMPLETE,
+	};
+	struct srv *s = arg;
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__GroupEvent ge = P2P__SRV__GROUP_EVENT__INIT;
+	struct state_peer sp;
+	struct srv_sess *x;
+	size_t room = SRV_PKT_MAX - CHAN_OVERHEAD - 64;
+
+	if (state_get(s->state, to, &sp) != STATE_OK ||
+	    (x = srv_sess_find(s, sp.reg_id)) == NULL)
+		return 0;
+	ge.kind = kind[ev->type];
+	ge.group = (char *)ev->group;
+	ge.peer_id = (char *)(ev->peer_id ? ev->peer_id : "");
+	ge.missing = (char **)ev->missing;
+	ge.missing_count = (uint32_t)ev->nmissing;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_GROUP_EVENT;
+	m.group_event = &ge;
+	for (ge.n_missing = ev->nmissing; ge.n_missing > 0 &&
+	    p2p__srv__server_msg__get_packed_size(&m) > room; ge.n_missing--)
+		;
+	if (srv_push(x, &m) == -1) {
+		log_warnx("peer %s: cannot push a group event", to);
+		return 0;
+	}
+	return (uint64_t)x->reg_id << 32 | m.push_seq;
+}
+
+static void
+srv_groups_unshare(void *arg, const char *a, const char *b,
+    const char *reason)
+{
+	if (srv_withdraw(arg, a, b, reason) == 0)
+		log_info("withdrew the introduction of %s and %s: %s", a, b,
+		    reason);
+}
+
+/* Mesh: introduce the joiner to a member, as connect would. */
+static void
+srv_groups_introduce(void *arg, const char *joiner, const char *member)
+{
+	struct srv *s = arg;
+	struct state_peer a, b;
+
+	if (state_get(s->state, joiner, &a) != STATE_OK ||
+	    state_get(s->state, member, &b) != STATE_OK ||
+	    state_intro_has(s->state, joiner, member) ||
+	    state_intro_add(s->state, joiner, member) != STATE_OK)
+		return;
+	s->cnt.introductions++;
+	log_debug("mesh: introducing %s and %s", joiner, member);
+	srv_introduce(s, &a, &b, 1);
+	srv_introduce(s, &b, &a, 0);
+}
+
+int
+srv_groups_start(struct srv *s, long mesh_max, long join_timeout_s,
+    char *err, size_t errlen)
+{
+	struct srv_group_conf c;
+	struct srv_group_io io;
+	char path[4096];
+
+	if (s->conf.state_dir != NULL) {
+		snprintf(path, sizeof(path), "%s/groups", s->conf.state_dir);
+		if (state_mem_persist(s->state, path, err, errlen) == -1)
+			return -1;
+	}
+	memset(&c, 0, sizeof(c));
+	c.mesh_max = (size_t)mesh_max;
+	c.join_timeout_us = (uint64_t)join_timeout_s * 1000000ULL;
+	c.open = s->policy == SRV_POLICY_OPEN;
+	memset(&io, 0, sizeof(io));
+	io.push = srv_groups_push;
+	io.unshare = srv_groups_unshare;
+	io.introduce = srv_groups_introduce;
+	io.rearm = srv_groups_rearm_cb;
+	io.arg = s;
+	if ((srv_groups_ev = evtimer_new(s->base, srv_groups_timer, s)) ==
+	    NULL || (srv_groups = srv_group_new(s->state, &c, &io)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void
+srv_groups_stop(struct srv *s)
+{
+	(void)s;
+	srv_group_free(srv_groups);	/* writes what is not written yet */
+	srv_groups = NULL;
+	if (srv_groups_ev != NULL)
+		event_free(srv_groups_ev);
+	srv_groups_ev = NULL;
 }

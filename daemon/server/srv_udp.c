@@ -18,6 +18,7 @@
 #include "log.h"
 #include "server.h"
 #include "stun.h"
+#include "udpio.h"
 
 #define UDP_BATCH	32
 
@@ -64,11 +65,18 @@ srv_stun(struct srv *s, const uint8_t *pkt, size_t len,
 	srv_send(s, from, NULL, out, n);
 }
 
+/* One datagram from udpio_read(); pkt is NULL for one that was too large. */
 static void
-srv_udp_datagram(struct srv *s, const uint8_t *pkt, size_t len,
-    struct sockaddr_storage *from)
+srv_udp_datagram(void *arg, const uint8_t *pkt, size_t len,
+    struct sockaddr_storage *from, socklen_t fromlen)
 {
+	struct srv *s = arg;
+
 	s->cnt.rx_packets++;
+	if (pkt == NULL) {
+		s->cnt.dropped_malformed++;
+		return;
+	}
 	s->cnt.rx_bytes += len;
 	addr_normalize(from);
 	if (stun_is_stun(pkt, len))
@@ -80,43 +88,11 @@ srv_udp_datagram(struct srv *s, const uint8_t *pkt, size_t len,
 static void
 srv_udp_read(evutil_socket_t fd, short what, void *arg)
 {
-	static uint8_t bufs[UDP_BATCH][SRV_PKT_MAX];
-	struct srv *s = arg;
-	struct mmsghdr msgs[UDP_BATCH];
-	struct sockaddr_storage from[UDP_BATCH];
-	struct iovec iov[UDP_BATCH];
-	int i, n, rounds;
+	/* The spare byte tells a datagram of SRV_PKT_MAX from a longer one. */
+	static uint8_t bufs[UDP_BATCH][SRV_PKT_MAX + 1];
 
-	/* A few batches per wakeup, then let timers and TCP run. */
-	for (rounds = 0; rounds < 8; rounds++) {
-		memset(msgs, 0, sizeof(msgs));
-		for (i = 0; i < UDP_BATCH; i++) {
-			iov[i].iov_base = bufs[i];
-			iov[i].iov_len = sizeof(bufs[i]);
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &from[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
-		}
-		n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_warn("%s: recvmmsg", __func__);
-			return;
-		}
-		for (i = 0; i < n; i++) {
-			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				s->cnt.rx_packets++;
-				s->cnt.dropped_malformed++;
-				continue;
-			}
-			srv_udp_datagram(s, bufs[i], msgs[i].msg_len,
-			    &from[i]);
-		}
-		if (n < UDP_BATCH)
-			return;
-	}
+	udpio_read(fd, bufs[0], sizeof(bufs[0]), UDP_BATCH, srv_udp_datagram,
+	    arg);
 }
 
 int

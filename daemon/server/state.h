@@ -5,7 +5,11 @@
  * What lives here is what every server node must agree on:
  *   - peers: peer id -> identity key pin, the current registration (reg_id,
  *     observed and local addresses, token groups and lifetime, transport);
- *   - introductions: unordered pairs of peer ids the server introduced.
+ *   - introductions: unordered pairs of peer ids the server introduced;
+ *   - server-managed groups: name, options, attributes, members (peer ids,
+ *     registered or not). Groups are durable: a backend keeps them across
+ *     restarts (the memory backend in a file of the state directory, see
+ *     state_file.c; Redis later), and state_sync() makes them so.
  * Node-local things (channel keys, TCP connections, retransmission queues)
  * stay in the server's own tables, keyed by reg_id.
  *
@@ -34,6 +38,11 @@
 
 #define STATE_MAX_LOCAL		8	/* local addresses kept per peer */
 #define STATE_MAX_INTROS	256	/* introductions per peer */
+#define STATE_MAX_GROUPS	65536	/* server-managed groups */
+#define STATE_GROUP_MEMBERS	1024	/* members per group */
+#define STATE_PEER_GROUPS	256	/* groups one peer belongs to */
+#define STATE_GROUP_ATTRS	16	/* attributes per group */
+#define STATE_ATTR_VALUE_MAX	256	/* bytes of an attribute value */
 
 enum state_transport {
 	STATE_UDP,
@@ -44,7 +53,9 @@ enum state_rc {
 	STATE_OK = 0,
 	STATE_NOT_FOUND = -1,
 	STATE_KEY_MISMATCH = -2,
-	STATE_FULL = -3
+	STATE_FULL = -3,
+	STATE_EXISTS = -4,
+	STATE_IO = -5		/* state_sync() could not write */
 };
 
 struct state_peer {
@@ -63,11 +74,28 @@ struct state_peer {
 	uint64_t		 last_seen_us;
 };
 
+/* A group attribute: key a name, value printable (no control bytes). */
+struct state_attr {
+	char			 key[P2P_NAME_MAX + 1];
+	char			 value[STATE_ATTR_VALUE_MAX + 1];
+};
+
+struct state_group {
+	char			 name[P2P_NAME_MAX + 1];
+	int			 mesh;
+	struct state_attr	 attrs[STATE_GROUP_ATTRS];
+	unsigned		 nattrs;
+	size_t			 nmembers;	/* filled in by group_get */
+};
+
 /* Called for each registration dropped by state_expire() / replaced. */
 typedef void (*state_drop_cb)(uint32_t reg_id, const char *peer_id,
     void *arg);
 /* Called with the other peer of each introduction. */
 typedef void (*state_intro_cb)(const char *other_id, void *arg);
+/* Called with each group name or member id; walks a copy, so it may change
+ * the state. */
+typedef void (*state_name_cb)(const char *name, void *arg);
 
 struct state;
 
@@ -93,6 +121,23 @@ struct state_ops {
 	size_t		(*intro_each)(struct state *, const char *peer_id,
 			    state_intro_cb, void *);
 	size_t		(*count)(struct state *);	/* registered peers */
+	enum state_rc	(*group_create)(struct state *,
+			    const struct state_group *);
+	enum state_rc	(*group_destroy)(struct state *, const char *name);
+	enum state_rc	(*group_get)(struct state *, const char *name,
+			    struct state_group *out);
+	size_t		(*group_each)(struct state *, state_name_cb, void *);
+	enum state_rc	(*member_add)(struct state *, const char *group,
+			    const char *peer_id);
+	enum state_rc	(*member_del)(struct state *, const char *group,
+			    const char *peer_id);
+	int		(*member_has)(struct state *, const char *group,
+			    const char *peer_id);
+	size_t		(*member_each)(struct state *, const char *group,
+			    state_name_cb, void *);
+	size_t		(*peer_groups)(struct state *, const char *peer_id,
+			    state_name_cb, void *);
+	enum state_rc	(*sync)(struct state *, char *err, size_t errlen);
 	void		(*free)(struct state *);
 };
 
@@ -102,6 +147,21 @@ struct state {
 
 /* The memory backend; max_peers caps peers (pinned or registered). */
 struct state	*state_mem_new(size_t max_peers);
+/*
+ * Keep the memory backend's groups in path (state_file.c): load it now if it
+ * exists (-1 with "path:line: why" in err if it is corrupt: nothing is
+ * loaded), and rewrite it on each state_sync() after a change.
+ */
+int		 state_mem_persist(struct state *, const char *path,
+		    char *err, size_t errlen);
+
+/* state_file.c: the groups file, written and read through the ops above. */
+int		 state_file_save(struct state *, const char *path,
+		    char *err, size_t errlen);
+int		 state_file_load(struct state *, const char *path,
+		    char *err, size_t errlen);
+/* An attribute value: at most STATE_ATTR_VALUE_MAX bytes, no control bytes. */
+int		 state_attr_value_valid(const char *);
 
 /*
  * Register p (reg_id non-zero, the rest filled in). On success *replaced
@@ -184,6 +244,75 @@ static inline size_t
 state_count(struct state *st)
 {
 	return st->ops->count(st);
+}
+
+/* STATE_EXISTS if a group of that name exists; STATE_FULL at the cap. */
+static inline enum state_rc
+state_group_create(struct state *st, const struct state_group *g)
+{
+	return st->ops->group_create(st, g);
+}
+
+/* Removes the group and its memberships. */
+static inline enum state_rc
+state_group_destroy(struct state *st, const char *name)
+{
+	return st->ops->group_destroy(st, name);
+}
+
+static inline enum state_rc
+state_group_get(struct state *st, const char *name, struct state_group *out)
+{
+	return st->ops->group_get(st, name, out);
+}
+
+/* Every group name; returns the number of groups. */
+static inline size_t
+state_group_each(struct state *st, state_name_cb cb, void *arg)
+{
+	return st->ops->group_each(st, cb, arg);
+}
+
+/* STATE_NOT_FOUND: no such group; STATE_EXISTS: already a member. */
+static inline enum state_rc
+state_member_add(struct state *st, const char *group, const char *peer_id)
+{
+	return st->ops->member_add(st, group, peer_id);
+}
+
+static inline enum state_rc
+state_member_del(struct state *st, const char *group, const char *peer_id)
+{
+	return st->ops->member_del(st, group, peer_id);
+}
+
+static inline int
+state_member_has(struct state *st, const char *group, const char *peer_id)
+{
+	return st->ops->member_has(st, group, peer_id);
+}
+
+/* Members of a group, in the order they joined. */
+static inline size_t
+state_member_each(struct state *st, const char *group, state_name_cb cb,
+    void *arg)
+{
+	return st->ops->member_each(st, group, cb, arg);
+}
+
+/* The server-managed groups a peer belongs to (not its token groups). */
+static inline size_t
+state_peer_groups(struct state *st, const char *peer_id, state_name_cb cb,
+    void *arg)
+{
+	return st->ops->peer_groups(st, peer_id, cb, arg);
+}
+
+/* Make group changes durable; STATE_IO with err filled on failure. */
+static inline enum state_rc
+state_sync(struct state *st, char *err, size_t errlen)
+{
+	return st->ops->sync(st, err, errlen);
 }
 
 static inline void

@@ -4,13 +4,18 @@
  * Peers sit in two chained hash tables, by peer id and by reg_id; the hash is
  * libsodium's keyed SipHash with a random key so that remote peers cannot
  * aim ids at one bucket. Introductions are kept on both peers as a small
- * capped array of the other's id. Nothing is persisted.
+ * capped array of the other's id. Groups sit in a third table by name, each
+ * with its members in join order; a fourth maps a peer id to its groups so
+ * that "do these two share a group" does not walk every group. Peers and
+ * introductions are not persisted; groups are, through state_file.c, when
+ * state_mem_persist() gave a path.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <sodium.h>
 
@@ -27,8 +32,30 @@ struct mem_peer {
 	struct mem_peer		*next_reg;	/* only while registered */
 };
 
+typedef char mem_name[P2P_NAME_MAX + 1];
+
+struct mem_group {
+	struct state_group	 g;		/* g.nmembers: used of members */
+	mem_name		*members;
+	size_t			 cap;
+	struct mem_group	*next;
+};
+
+/* The groups of one peer id (exists while it has at least one). */
+struct mem_member {
+	mem_name		 id;
+	mem_name		*groups;
+	unsigned		 ngroups;
+	struct mem_member	*next;
+};
+
 struct state_mem {
 	struct state		 base;
+	struct mem_group	*groups[MEM_BUCKETS];
+	size_t			 ngroups;
+	struct mem_member	*members[MEM_BUCKETS];
+	char			*path;		/* groups file, or NULL */
+	int			 dirty;
 	uint8_t			 hkey[crypto_shorthash_KEYBYTES];
 	size_t			 max_peers;
 	size_t			 npeers;	/* pinned or registered */
@@ -340,19 +367,308 @@ mem_count(struct state *st)
 	return ((struct state_mem *)st)->nregs;
 }
 
+
+static struct mem_group **
+mem_group_slot(struct state_mem *m, const char *name)
+{
+	struct mem_group **pp;
+
+	pp = &m->groups[mem_hash(m, name, strlen(name))];
+	while (*pp != NULL && strcmp((*pp)->g.name, name) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct mem_member **
+mem_member_slot(struct state_mem *m, const char *id)
+{
+	struct mem_member **pp;
+
+	pp = &m->members[mem_hash(m, id, strlen(id))];
+	while (*pp != NULL && strcmp((*pp)->id, id) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static ssize_t
+mem_group_index(const struct mem_group *mg, const char *peer_id)
+{
+	size_t i;
+
+	for (i = 0; i < mg->g.nmembers; i++)
+		if (strcmp(mg->members[i], peer_id) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static enum state_rc
+mem_group_create(struct state *st, const struct state_group *g)
+{
+	struct state_mem *m = (struct state_mem *)st;
+	struct mem_group **pp = mem_group_slot(m, g->name), *mg;
+
+	if (*pp != NULL)
+		return STATE_EXISTS;
+	if (m->ngroups >= STATE_MAX_GROUPS ||
+	    (mg = calloc(1, sizeof(*mg))) == NULL)
+		return STATE_FULL;
+	mg->g = *g;
+	mg->g.nmembers = 0;
+	if (mg->g.nattrs > STATE_GROUP_ATTRS)
+		mg->g.nattrs = STATE_GROUP_ATTRS;
+	*pp = mg;
+	m->ngroups++;
+	m->dirty = 1;
+	return STATE_OK;
+}
+
+/* Take group off the list of peer_id. */
+static void
+mem_member_forget(struct state_mem *m, const char *peer_id, const char *group)
+{
+	struct mem_member **pp = mem_member_slot(m, peer_id), *mm = *pp;
+	unsigned i;
+
+	if (mm == NULL)
+		return;
+	for (i = 0; i < mm->ngroups; i++)
+		if (strcmp(mm->groups[i], group) == 0) {
+			mm->ngroups--;
+			if (i != mm->ngroups)
+				memcpy(mm->groups[i], mm->groups[mm->ngroups],
+				    sizeof(mm->groups[i]));
+			break;
+		}
+	if (mm->ngroups == 0) {
+		*pp = mm->next;
+		free(mm->groups);
+		free(mm);
+	}
+}
+
+static enum state_rc
+mem_group_destroy(struct state *st, const char *name)
+{
+	struct state_mem *m = (struct state_mem *)st;
+	struct mem_group **pp = mem_group_slot(m, name), *mg = *pp;
+	size_t i;
+
+	if (mg == NULL)
+		return STATE_NOT_FOUND;
+	for (i = 0; i < mg->g.nmembers; i++)
+		mem_member_forget(m, mg->members[i], name);
+	*pp = mg->next;
+	free(mg->members);
+	free(mg);
+	m->ngroups--;
+	m->dirty = 1;
+	return STATE_OK;
+}
+
+static enum state_rc
+mem_group_get(struct state *st, const char *name, struct state_group *out)
+{
+	struct mem_group *mg = *mem_group_slot((struct state_mem *)st, name);
+
+	if (mg == NULL)
+		return STATE_NOT_FOUND;
+	*out = mg->g;
+	return STATE_OK;
+}
+
+/* Call cb on a copy of names: the callback may change the tables. */
+static size_t
+mem_each_copy(const mem_name *names, size_t n, state_name_cb cb, void *arg)
+{
+	mem_name *copy;
+	size_t i;
+
+	if (n == 0 || (copy = calloc(n, sizeof(*copy))) == NULL)
+		return 0;
+	memcpy(copy, names, n * sizeof(*copy));
+	for (i = 0; i < n; i++)
+		cb(copy[i], arg);
+	free(copy);
+	return n;
+}
+
+static size_t
+mem_group_each(struct state *st, state_name_cb cb, void *arg)
+{
+	struct state_mem *m = (struct state_mem *)st;
+	struct mem_group *mg;
+	mem_name *names;
+	size_t b, n = 0;
+
+	if (m->ngroups == 0 ||
+	    (names = calloc(m->ngroups, sizeof(*names))) == NULL)
+		return 0;
+	for (b = 0; b < MEM_BUCKETS; b++)
+		for (mg = m->groups[b]; mg != NULL; mg = mg->next)
+			memcpy(names[n++], mg->g.name, sizeof(names[0]));
+	n = mem_each_copy(names, n, cb, arg);
+	free(names);
+	return n;
+}
+
+static enum state_rc
+mem_member_add(struct state *st, const char *group, const char *peer_id)
+{
+	struct state_mem *m = (struct state_mem *)st;
+	struct mem_group *mg = *mem_group_slot(m, group);
+	struct mem_member **pp, *mm;
+	void *nv;
+
+	if (mg == NULL)
+		return STATE_NOT_FOUND;
+	if (mem_group_index(mg, peer_id) >= 0)
+		return STATE_EXISTS;
+	if (mg->g.nmembers >= STATE_GROUP_MEMBERS)
+		return STATE_FULL;
+	pp = mem_member_slot(m, peer_id);
+	if ((mm = *pp) == NULL) {
+		if ((mm = calloc(1, sizeof(*mm))) == NULL)
+			return STATE_FULL;
+		snprintf(mm->id, sizeof(mm->id), "%s", peer_id);
+		*pp = mm;
+	}
+	if (mm->ngroups >= STATE_PEER_GROUPS ||
+	    (nv = realloc(mm->groups, (mm->ngroups + 1) *
+	    sizeof(*mm->groups))) == NULL)
+		goto full;
+	mm->groups = nv;
+	if (mg->g.nmembers == mg->cap) {
+		size_t cap = mg->cap ? mg->cap * 2 : 4;
+
+		if ((nv = realloc(mg->members, cap * sizeof(*mg->members))) ==
+		    NULL)
+			goto full;
+		mg->members = nv;
+		mg->cap = cap;
+	}
+	snprintf(mm->groups[mm->ngroups++], sizeof(mm->groups[0]), "%s",
+	    group);
+	snprintf(mg->members[mg->g.nmembers++], sizeof(mg->members[0]), "%s",
+	    peer_id);
+	m->dirty = 1;
+	return STATE_OK;
+full:
+	if (mm->ngroups == 0) {
+		*pp = mm->next;
+		free(mm->groups);
+		free(mm);
+	}
+	return STATE_FULL;
+}
+
+static enum state_rc
+mem_member_del(struct state *st, const char *group, const char *peer_id)
+{
+	struct state_mem *m = (struct state_mem *)st;
+	struct mem_group *mg = *mem_group_slot(m, group);
+	ssize_t i;
+
+	if (mg == NULL || (i = mem_group_index(mg, peer_id)) < 0)
+		return STATE_NOT_FOUND;
+	/* Keep join order: the API shows members as they came. */
+	memmove(mg->members[i], mg->members[i + 1],
+	    (mg->g.nmembers - (size_t)i - 1) * sizeof(mg->members[0]));
+	mg->g.nmembers--;
+	mem_member_forget(m, peer_id, group);
+	m->dirty = 1;
+	return STATE_OK;
+}
+
+static int
+mem_member_has(struct state *st, const char *group, const char *peer_id)
+{
+	struct mem_group *mg = *mem_group_slot((struct state_mem *)st, group);
+
+	return mg != NULL && mem_group_index(mg, peer_id) >= 0;
+}
+
+static size_t
+mem_member_each(struct state *st, const char *group, state_name_cb cb,
+    void *arg)
+{
+	struct mem_group *mg = *mem_group_slot((struct state_mem *)st, group);
+
+	return mg == NULL ? 0 : mem_each_copy(mg->members, mg->g.nmembers, cb,
+	    arg);
+}
+
+static size_t
+mem_peer_groups(struct state *st, const char *peer_id, state_name_cb cb,
+    void *arg)
+{
+	struct mem_member *mm = *mem_member_slot((struct state_mem *)st,
+	    peer_id);
+
+	return mm == NULL ? 0 : mem_each_copy(mm->groups, mm->ngroups, cb,
+	    arg);
+}
+
+static enum state_rc
+mem_sync(struct state *st, char *err, size_t errlen)
+{
+	struct state_mem *m = (struct state_mem *)st;
+
+	if (m->path == NULL || !m->dirty)
+		return STATE_OK;
+	if (state_file_save(st, m->path, err, errlen) == -1)
+		return STATE_IO;
+	m->dirty = 0;
+	return STATE_OK;
+}
+
+int
+state_mem_persist(struct state *st, const char *path, char *err,
+    size_t errlen)
+{
+	struct state_mem *m = (struct state_mem *)st;
+
+	if (st->ops->count != mem_count) {
+		snprintf(err, errlen, "not the memory backend");
+		return -1;
+	}
+	free(m->path);
+	if ((m->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (state_file_load(st, path, err, errlen) == -1)
+		return -1;
+	m->dirty = 0;
+	return 0;
+}
+
 static void
 mem_free(struct state *st)
 {
 	struct state_mem *m = (struct state_mem *)st;
 	struct mem_peer *mp, *next;
+	struct mem_group *mg, *gnext;
+	struct mem_member *mm, *mnext;
 	size_t b;
 
-	for (b = 0; b < MEM_BUCKETS; b++)
+	for (b = 0; b < MEM_BUCKETS; b++) {
 		for (mp = m->by_id[b]; mp != NULL; mp = next) {
 			next = mp->next_id;
 			free(mp->intros);
 			free(mp);
 		}
+		for (mg = m->groups[b]; mg != NULL; mg = gnext) {
+			gnext = mg->next;
+			free(mg->members);
+			free(mg);
+		}
+		for (mm = m->members[b]; mm != NULL; mm = mnext) {
+			mnext = mm->next;
+			free(mm->groups);
+			free(mm);
+		}
+	}
+	free(m->path);
 	free(m);
 }
 
@@ -368,6 +684,16 @@ static const struct state_ops mem_ops = {
 	.intro_has = mem_intro_has,
 	.intro_each = mem_intro_each,
 	.count = mem_count,
+	.group_create = mem_group_create,
+	.group_destroy = mem_group_destroy,
+	.group_get = mem_group_get,
+	.group_each = mem_group_each,
+	.member_add = mem_member_add,
+	.member_del = mem_member_del,
+	.member_has = mem_member_has,
+	.member_each = mem_member_each,
+	.peer_groups = mem_peer_groups,
+	.sync = mem_sync,
 	.free = mem_free,
 };
 

@@ -5,6 +5,10 @@
  * present expired and forged ones.
  * usage: srvclient PORT SECRET_FILE [open]  (server on 127.0.0.1; "open"
  *        when it runs with --policy open)
+ *        srvclient PORT SECRET_FILE groups|groups-open|groups-restarted
+ *        (server-managed groups, PROTOCOL.md §7; "groups" wants a server
+ *        with --join-timeout 2; groups-restarted checks what "groups"
+ *        left after a restart)
  * Prints one line per check; exits 0 when all pass, 1 at the first failure.
  */
 #include <sys/socket.h>
@@ -37,6 +41,10 @@ struct cl {
 	uint32_t	 next_id;
 	uint32_t	 reg_id;
 	int		 noack;		/* do not acknowledge pushes */
+	uint32_t	 seen[64];	/* push_seqs seen: drop duplicates */
+	unsigned	 nseen;
+	char		 ev[2048];	/* group events, in order */
+	char		 other[2048];	/* replies, introductions, ... */
 };
 
 static struct sockaddr_in srv;
@@ -467,6 +475,430 @@ test_deregister(struct cl *c)
 	ok("deregister, then the reg_id is unknown");
 }
 
+/* Groups ---------------------------------------------------------------- */
+
+static void
+mint_groups(char *out, size_t cap, const char *peer, const char *groups)
+{
+	struct token t;
+	char list[256], *g, *save = NULL;
+
+	memset(&t, 0, sizeof(t));
+	t.version = TOKEN_VERSION;
+	t.issued_at = (uint64_t)time(NULL);
+	t.expires_at = t.issued_at + 3600;
+	snprintf(t.peer_id, sizeof(t.peer_id), "%s", peer);
+	snprintf(list, sizeof(list), "%s", groups);
+	for (g = strtok_r(list, ",", &save); g != NULL;
+	    g = strtok_r(NULL, ",", &save))
+		snprintf(t.groups[t.ngroups++], sizeof(t.groups[0]), "%s", g);
+	if (token_mint(&t, secret, secretlen, out, cap) < 0)
+		fail("cannot mint a token");
+}
+
+static void
+cl_up(struct cl *c, const char *name, int tcp, const char *groups)
+{
+	char tok[TOKEN_MAX_LEN + 1];
+
+	mint_groups(tok, sizeof(tok), name, groups);
+	cl_open(c, name, tcp, NULL);
+	expect_registered(c, tok);
+}
+
+static void
+cl_log(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+cl_log(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n = strlen(buf);
+
+	va_start(ap, fmt);
+	vsnprintf(buf + n, cap - n, fmt, ap);
+	va_end(ap);
+}
+
+/* Note one decoded message in c->ev / c->other; drops duplicate pushes. */
+static void
+cl_note(struct cl *c, P2p__Srv__ServerMsg *m)
+{
+	static const char *kind[] = { "?", "join", "leave", "destroyed",
+	    "complete" };
+	P2p__Srv__GroupEvent *ge;
+	unsigned i;
+
+	if (m->push_seq != 0) {
+		for (i = 0; i < c->nseen; i++)
+			if (c->seen[i] == m->push_seq)
+				return;
+		if (c->nseen < 64)
+			c->seen[c->nseen++] = m->push_seq;
+	}
+	switch (m->body_case) {
+	case P2P__SRV__SERVER_MSG__BODY_GROUP_EVENT:
+		ge = m->group_event;
+		if (ge->kind > 4)
+			fail("%s: group event kind %d", c->name, ge->kind);
+		cl_log(c->ev, sizeof(c->ev), "%s:%s", kind[ge->kind],
+		    ge->group);
+		if (ge->kind != P2P__SRV__GROUP_EVENT_KIND__GEV_GROUP_DESTROYED)
+			cl_log(c->ev, sizeof(c->ev), ":%s", ge->peer_id);
+		if (ge->kind == P2P__SRV__GROUP_EVENT_KIND__GEV_JOIN_COMPLETE) {
+			cl_log(c->ev, sizeof(c->ev), ":");
+			for (i = 0; i < ge->n_missing; i++)
+				cl_log(c->ev, sizeof(c->ev), "%s%s", i ? "," :
+				    "", ge->missing[i]);
+		}
+		cl_log(c->ev, sizeof(c->ev), ";");
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_INTRODUCE:
+		cl_log(c->other, sizeof(c->other), "introduce:%s;",
+		    m->introduce->peer_id);
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_WITHDRAW:
+		cl_log(c->other, sizeof(c->other), "withdraw:%s:%s;",
+		    m->withdraw->peer_id, m->withdraw->reason);
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_ERROR:
+		cl_log(c->other, sizeof(c->other), "error:%u:%d:%s;", m->id,
+		    m->error->code, m->error->message);
+		break;
+	case P2P__SRV__SERVER_MSG__BODY__NOT_SET:
+		cl_log(c->other, sizeof(c->other), "reply:%u;", m->id);
+		break;
+	default:
+		cl_log(c->other, sizeof(c->other), "body%d:%u;", m->body_case,
+		    m->id);
+		break;
+	}
+}
+
+/*
+ * Read what arrives for the clients (acknowledging pushes) until none has
+ * sent anything for quiet_ms, or until `until` appears in the events of
+ * cs[0] (when not NULL), at most max_ms.
+ */
+static void
+collect(struct cl **cs, int n, int quiet_ms, const char *until, int max_ms)
+{
+	struct pollfd pfd[8];
+	P2p__Srv__ServerMsg *m;
+	struct timespec t0, t1;
+	int i, k;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = cs[i]->fd;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if ((k = poll(pfd, (nfds_t)n, quiet_ms)) <= 0 && until == NULL)
+			return;
+		for (i = 0; k > 0 && i < n; i++)
+			if (pfd[i].revents & POLLIN) {
+				m = cl_recv_msg(cs[i]);
+				cl_note(cs[i], m);
+				p2p__srv__server_msg__free_unpacked(m, NULL);
+			}
+		if (until != NULL && strstr(cs[0]->ev, until) != NULL)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) /
+		    1000000 > max_ms)
+			return;
+	}
+}
+
+static void
+cl_clear(struct cl *c)
+{
+	c->ev[0] = c->other[0] = '\0';
+}
+
+/* Send a group request (body one of the Group* cases); returns its id. */
+static uint32_t
+cl_group(struct cl *c, P2p__Srv__ServerMsg__BodyCase body, const char *name)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__GroupJoin j = P2P__SRV__GROUP_JOIN__INIT;
+	P2p__Srv__GroupLeave l = P2P__SRV__GROUP_LEAVE__INIT;
+	P2p__Srv__GroupCreate cr = P2P__SRV__GROUP_CREATE__INIT;
+	P2p__Srv__GroupDestroy d = P2P__SRV__GROUP_DESTROY__INIT;
+	P2p__Srv__GroupList li = P2P__SRV__GROUP_LIST__INIT;
+
+	j.group = l.group = cr.group = d.group = (char *)name;
+	m.id = c->next_id++;
+	m.body_case = body;
+	switch (body) {
+	case P2P__SRV__SERVER_MSG__BODY_GROUP_JOIN:
+		m.group_join = &j;
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_GROUP_LEAVE:
+		m.group_leave = &l;
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_GROUP_CREATE:
+		m.group_create = &cr;
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_GROUP_DESTROY:
+		m.group_destroy = &d;
+		break;
+	default:
+		m.group_list = &li;
+		break;
+	}
+	cl_send_msg(c, &m);
+	return m.id;
+}
+
+#define JOIN	P2P__SRV__SERVER_MSG__BODY_GROUP_JOIN
+#define LEAVE	P2P__SRV__SERVER_MSG__BODY_GROUP_LEAVE
+#define CREATE	P2P__SRV__SERVER_MSG__BODY_GROUP_CREATE
+#define DESTROY	P2P__SRV__SERVER_MSG__BODY_GROUP_DESTROY
+
+static void
+expect_str(const char *got, const char *want, const char *who,
+    const char *what)
+{
+	if (strcmp(got, want) != 0)
+		fail("%s: %s: got '%s', expected '%s'", who, what, got, want);
+}
+
+static void
+expect_has(const char *got, const char *want, const char *who,
+    const char *what)
+{
+	if (strstr(got, want) == NULL)
+		fail("%s: %s: '%s' does not contain '%s'", who, what, got,
+		    want);
+}
+
+/* A request answered with an error whose message holds text. */
+static void
+expect_group_error(struct cl *c, P2p__Srv__ServerMsg__BodyCase body,
+    const char *name, P2p__Srv__ErrCode code, const char *text,
+    const char *what)
+{
+	char want[64];
+	uint32_t id;
+
+	cl_clear(c);
+	id = cl_group(c, body, name);
+	collect(&c, 1, 300, NULL, 3000);
+	snprintf(want, sizeof(want), "error:%u:%d:", id, code);
+	expect_has(c->other, want, c->name, what);
+	expect_has(c->other, text, c->name, what);
+	if (c->ev[0] != '\0')
+		fail("%s: %s: events '%s'", c->name, what, c->ev);
+	ok(what);
+}
+
+/* The groups of c through GroupList, as "name:m1,m2;" */
+static void
+cl_list(struct cl *c, char *out, size_t cap)
+{
+	P2p__Srv__ServerMsg *r;
+	P2p__Srv__GroupListReply *lr;
+	uint32_t id = cl_group(c, P2P__SRV__SERVER_MSG__BODY_GROUP_LIST, NULL);
+	size_t i, j;
+
+	out[0] = '\0';
+	for (;;) {
+		r = cl_recv_msg(c);
+		if (r->id == id)
+			break;
+		cl_note(c, r);
+		p2p__srv__server_msg__free_unpacked(r, NULL);
+	}
+	if (r->body_case != P2P__SRV__SERVER_MSG__BODY_GROUP_LIST_REPLY)
+		fail("%s: GroupList: body %d", c->name, r->body_case);
+	lr = r->group_list_reply;
+	for (i = 0; i < lr->n_groups; i++) {
+		cl_log(out, cap, "%s:", lr->groups[i]->name);
+		for (j = 0; j < lr->groups[i]->n_members; j++)
+			cl_log(out, cap, "%s%s", j ? "," : "",
+			    lr->groups[i]->members[j]);
+		cl_log(out, cap, ";");
+	}
+	p2p__srv__server_msg__free_unpacked(r, NULL);
+}
+
+static double
+elapsed_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void
+test_groups(void)
+{
+	struct cl alice, bob, carol, erin, *all[4], *ab[2];
+	struct timespec t0;
+	uint32_t id;
+	char buf[512], want[128];
+	double dt;
+	int i;
+
+	cl_up(&alice, "alice", 0, "lobby,team");
+	cl_up(&bob, "bob", 1, "lobby");
+	cl_up(&carol, "carol", 0, "other");
+	cl_up(&erin, "erin", 0, "lobby");
+	all[0] = &alice; all[1] = &bob; all[2] = &erin; all[3] = &carol;
+	ok("alice, bob (TCP), carol and erin register");
+
+	expect_group_error(&carol, JOIN, "lobby", P2P__SRV__ERR_CODE__ERR_POLICY,
+	    "does not grant", "policy groups: joining an ungranted group is "
+	    "refused");
+	expect_group_error(&alice, CREATE, "team",
+	    P2P__SRV__ERR_CODE__ERR_POLICY, "server's API",
+	    "policy groups: agents may not create groups");
+	expect_group_error(&alice, JOIN, "bad name!",
+	    P2P__SRV__ERR_CODE__ERR_MALFORMED, "not a valid group name",
+	    "a malformed group name is refused");
+
+	cl_clear(&alice);
+	id = cl_group(&alice, JOIN, "lobby");
+	collect(all, 1, 500, NULL, 3000);
+	expect_str(alice.ev, "join:lobby:alice;complete:lobby:alice:;",
+	    "alice", "own join");
+	snprintf(want, sizeof(want), "reply:%u;", id);
+	expect_has(alice.other, want, "alice", "join reply");
+	ok("joining a granted group that does not exist creates it; "
+	    "member_join then join_complete");
+	expect_group_error(&alice, JOIN, "lobby", P2P__SRV__ERR_CODE__ERR_EXISTS,
+	    "already a member", "joining twice is refused");
+
+	for (i = 0; i < 4; i++)
+		cl_clear(all[i]);
+	(void)cl_group(&bob, JOIN, "lobby");
+	collect(all, 2, 500, NULL, 3000);
+	expect_str(alice.ev, "join:lobby:bob;complete:lobby:bob:;", "alice",
+	    "bob's join");
+	expect_str(bob.ev, "join:lobby:bob;complete:lobby:bob:;", "bob",
+	    "bob's join");
+	expect_has(alice.other, "introduce:bob;", "alice", "mesh");
+	expect_has(bob.other, "introduce:alice;", "bob", "mesh");
+	ok("member_join and join_complete reach every member in order");
+	ok("a mesh group introduces the new member to the others");
+
+	/* erin never acknowledges: join_complete comes at the timeout. */
+	for (i = 0; i < 4; i++)
+		cl_clear(all[i]);
+	erin.noack = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	(void)cl_group(&erin, JOIN, "lobby");
+	collect(all, 3, 200, "complete:lobby:erin", 8000);
+	dt = elapsed_since(&t0);
+	collect(all, 3, 300, NULL, 2000);
+	expect_str(alice.ev, "join:lobby:erin;complete:lobby:erin:erin;",
+	    "alice", "erin's join");
+	expect_str(bob.ev, "join:lobby:erin;complete:lobby:erin:erin;", "bob",
+	    "erin's join");
+	if (dt < 1.5 || dt > 4.5)
+		fail("join_complete after %.1f s, --join-timeout is 2", dt);
+	printf("# join_complete after %.2f s naming erin\n", dt);
+	ok("join_complete after the timeout lists the member that did not "
+	    "acknowledge");
+	erin.noack = 0;
+	collect(all, 3, 300, NULL, 9000);	/* erin's retransmissions */
+
+	/* alice leaves: she and bob share no group any more. */
+	for (i = 0; i < 4; i++)
+		cl_clear(all[i]);
+	(void)cl_group(&alice, LEAVE, "lobby");
+	collect(all, 3, 500, NULL, 3000);
+	expect_str(alice.ev, "leave:lobby:alice;", "alice", "own leave");
+	expect_str(bob.ev, "leave:lobby:alice;", "bob", "alice's leave");
+	expect_str(erin.ev, "leave:lobby:alice;", "erin", "alice's leave");
+	expect_has(bob.other, "withdraw:alice:peers alice and bob no longer "
+	    "share a group (lobby);", "bob", "withdraw");
+	expect_has(alice.other, "withdraw:bob:", "alice", "withdraw");
+	ok("member_leave reaches every member, the leaver included");
+	ok("leaving the last shared group withdraws the introduction with "
+	    "the reason");
+	ab[0] = &alice;
+	ab[1] = &bob;
+	cl_clear(&alice);
+	expect_error(cl_connect(&alice, "bob", &id),
+	    P2P__SRV__ERR_CODE__ERR_POLICY, "share no group",
+	    "a token group replaced by a managed one no longer allows a "
+	    "session");
+	expect_group_error(&alice, LEAVE, "lobby",
+	    P2P__SRV__ERR_CODE__ERR_NO_GROUP, "not a member",
+	    "leaving a group one is not in is refused");
+	(void)ab;
+
+	cl_list(&bob, buf, sizeof(buf));
+	expect_str(buf, "lobby:bob,erin;", "bob", "GroupList");
+	ok("GroupList shows the asker's groups with members in join order");
+
+	/* alice joins again (the restart check expects three members). */
+	for (i = 0; i < 4; i++)
+		cl_clear(all[i]);
+	(void)cl_group(&alice, JOIN, "lobby");
+	collect(all, 3, 500, NULL, 3000);
+	expect_str(erin.ev, "join:lobby:alice;complete:lobby:alice:;", "erin",
+	    "alice's second join");
+	expect_has(alice.other, "introduce:erin;", "alice", "mesh again");
+}
+
+static void
+test_groups_open(void)
+{
+	struct cl alice, bob, carol, *all[3];
+	char buf[512];
+	int i;
+
+	cl_up(&alice, "alice", 0, "a");
+	cl_up(&bob, "bob", 0, "b");
+	cl_up(&carol, "carol", 1, "c");
+	all[0] = &bob; all[1] = &alice; all[2] = &carol;
+	(void)cl_group(&alice, CREATE, "free");
+	collect(all + 1, 1, 300, NULL, 2000);
+	expect_has(alice.other, "reply:", "alice", "create");
+	expect_group_error(&alice, CREATE, "free",
+	    P2P__SRV__ERR_CODE__ERR_EXISTS, "exists",
+	    "policy open: creating an existing group is refused");
+	(void)cl_group(&bob, JOIN, "free");
+	collect(all, 3, 500, NULL, 3000);
+	(void)cl_group(&carol, JOIN, "free");
+	collect(all, 3, 500, NULL, 3000);
+	expect_str(bob.ev, "join:free:bob;complete:free:bob:;join:free:carol;"
+	    "complete:free:carol:;", "bob", "joins");
+	ok("policy open: agents create groups and join any group");
+	for (i = 0; i < 3; i++)
+		cl_clear(all[i]);
+	(void)cl_group(&alice, DESTROY, "free");
+	collect(all, 3, 500, NULL, 3000);
+	expect_str(bob.ev, "destroyed:free;", "bob", "destroy");
+	expect_str(carol.ev, "destroyed:free;", "carol", "destroy");
+	expect_str(alice.ev, "", "alice", "destroy (not a member)");
+	ok("policy open: destroy sends group_destroyed to every member");
+	cl_list(&bob, buf, sizeof(buf));
+	expect_str(buf, "", "bob", "GroupList after destroy");
+	expect_connect_ok(&alice, &bob, "policy open: sessions without a "
+	    "shared group");
+}
+
+static void
+test_groups_restarted(void)
+{
+	struct cl bob;
+	char buf[512];
+
+	cl_up(&bob, "bob", 0, "lobby");
+	cl_list(&bob, buf, sizeof(buf));
+	expect_str(buf, "lobby:bob,erin,alice;", "bob", "GroupList");
+	ok("groups and memberships survive a server restart");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -476,9 +908,12 @@ main(int argc, char **argv)
 	uint8_t seed[32], forged[32];
 
 	int policy_open = argc == 4 && strcmp(argv[3], "open") == 0;
+	const char *groups = argc == 4 && strncmp(argv[3], "groups", 6) == 0 ?
+	    argv[3] : NULL;
 
-	if (argc != 3 && !policy_open) {
-		fprintf(stderr, "usage: srvclient PORT SECRET_FILE [open]\n");
+	if (argc != 3 && !policy_open && groups == NULL) {
+		fprintf(stderr, "usage: srvclient PORT SECRET_FILE "
+		    "[open|groups|groups-open|groups-restarted]\n");
 		return 2;
 	}
 	if (sodium_init() == -1 ||
@@ -489,6 +924,18 @@ main(int argc, char **argv)
 	srv.sin_port = htons((uint16_t)atoi(argv[1]));
 	srv.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	randombytes_buf(seed, sizeof(seed));
+	if (groups != NULL) {
+		if (strcmp(groups, "groups") == 0)
+			test_groups();
+		else if (strcmp(groups, "groups-open") == 0)
+			test_groups_open();
+		else if (strcmp(groups, "groups-restarted") == 0)
+			test_groups_restarted();
+		else
+			fail("unknown mode %s", groups);
+		printf("all %d checks passed\n", checks);
+		return 0;
+	}
 
 	mint(ta, sizeof(ta), "alice", "g1", 0, 3600, secret, secretlen);
 	mint(tb, sizeof(tb), "bob", "g1", 0, 3600, secret, secretlen);

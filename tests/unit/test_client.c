@@ -62,7 +62,6 @@ script_status(int fd)
 {
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
-	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
 	P2p__Ipc__StatusResp	 s = P2P__IPC__STATUS_RESP__INIT;
 	P2p__Ipc__Counters	 k = P2P__IPC__COUNTERS__INIT;
 
@@ -74,10 +73,7 @@ script_status(int fd)
 		s.local_port = 4242;
 		k.packets_in = 10; k.dropped = 3;
 		s.counters = &k;
-		r.id = q->id;
-		r.result_case = P2P__IPC__RESPONSE__RESULT_STATUS;
-		r.status = &s;
-		agent_respond(fd, &r);
+		agent_status(fd, q->id, &s);
 	}
 	ipcmsg_free(f);
 }
@@ -96,22 +92,6 @@ Test(client, status_comes_back_as_plain_struct)
 	cr_assert_eq(st->dropped, 3);
 	p2pclient_status_free(st);
 	finish(c);
-}
-
-static void
-script_refuse(int fd)
-{
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
-
-	while ((q = agent_read(fd, &f)) != NULL) {
-		r.id = q->id;
-		r.code = P2P__IPC__CODE__ERR_NOT_REGISTERED;
-		r.error = "peer bob is not registered";
-		agent_respond(fd, &r);
-		ipcmsg_free(f);
-	}
 }
 
 Test(client, agent_error_is_propagated)
@@ -201,8 +181,6 @@ script_recv(int fd)
 {
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
-	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
-	P2p__Ipc__RecvResp	 rr = P2P__IPC__RECV_RESP__INIT;
 	static uint8_t		 msg[400 * 1024];
 	size_t			 i;
 
@@ -222,11 +200,7 @@ script_recv(int fd)
 			    80 * 1024, 0);
 			agent_message(fd, "bob", "chat", (uint8_t *)"second",
 			    6, 0);
-			r.id = q->id;
-			r.result_case = P2P__IPC__RESPONSE__RESULT_RECV;
-			rr.delivered = 2;
-			r.recv = &rr;
-			agent_respond(fd, &r);
+			agent_recv_done(fd, q->id, 2);
 		}
 		ipcmsg_free(f);
 	}
@@ -266,8 +240,6 @@ script_recv_timeout(int fd)
 {
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
-	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
-	P2p__Ipc__RecvResp	 rr = P2P__IPC__RECV_RESP__INIT;
 	uint32_t		 recv_id = 0;
 
 	while ((q = agent_read(fd, &f)) != NULL) {
@@ -277,11 +249,7 @@ script_recv_timeout(int fd)
 			    3, 0);
 		} else if (q->op_case == P2P__IPC__REQUEST__OP_RECV_CANCEL) {
 			cancel_seen = 1;
-			r.id = recv_id;
-			r.result_case = P2P__IPC__RESPONSE__RESULT_RECV;
-			rr.delivered = 1;
-			r.recv = &rr;
-			agent_respond(fd, &r);
+			agent_recv_done(fd, recv_id, 1);
 			agent_ok(fd, q->id);
 		}
 		ipcmsg_free(f);
@@ -444,21 +412,13 @@ script_events(int fd)
 {
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
-	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
-	P2p__Ipc__PeerState	 ps = P2P__IPC__PEER_STATE__INIT;
-	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
 
 	if ((q = agent_read(fd, &f)) == NULL)
 		return;
 	agent_ok(fd, q->id);
-	ps.peer_id = "bob"; ps.state = "up"; ps.path = "direct";
-	e.ev_case = P2P__IPC__EVENT__EV_PEER_STATE;
-	e.peer_state = &ps;
-	agent_event(fd, &e);
-	r.id = q->id;
-	r.code = P2P__IPC__CODE__ERR_LAGGED;
-	r.error = "lagged: events subscriber too slow";
-	agent_respond(fd, &r);
+	agent_peer_state(fd, "bob", "up", "direct", NULL);
+	agent_error(fd, q->id, P2P__IPC__CODE__ERR_LAGGED,
+	    "lagged: events subscriber too slow");
 	ipcmsg_free(f);
 }
 
@@ -484,38 +444,18 @@ script_pipe(int fd)
 {
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
-	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
-	P2p__Ipc__PipeOpenResp	 po = P2P__IPC__PIPE_OPEN_RESP__INIT;
-	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
-	P2p__Ipc__PipeData	 pd = P2P__IPC__PIPE_DATA__INIT;
-	P2p__Ipc__PipeClosed	 pc = P2P__IPC__PIPE_CLOSED__INIT;
 
 	while ((q = agent_read(fd, &f)) != NULL) {
-		r.id = q->id;
-		r.result_case = P2P__IPC__RESPONSE__RESULT__NOT_SET;
 		if (q->op_case == P2P__IPC__REQUEST__OP_PIPE_OPEN) {
-			po.pipe_id = 77;
-			r.result_case = P2P__IPC__RESPONSE__RESULT_PIPE_OPEN;
-			r.pipe_open = &po;
-			agent_respond(fd, &r);
+			agent_pipe_opened(fd, q->id, 77);
 			/* Data right behind the answer, in the same read. */
-			pd.pipe_id = 77;
-			pd.data.data = (uint8_t *)"abc";
-			pd.data.len = 3;
-			pd.eof = 1;
-			e.ev_case = P2P__IPC__EVENT__EV_PIPE_DATA;
-			e.pipe_data = &pd;
-			agent_event(fd, &e);
+			agent_pipe_data(fd, 77, "abc", 3, 1);
 		} else if (q->op_case == P2P__IPC__REQUEST__OP_PIPE_ACK &&
 		    q->pipe_ack->done && q->pipe_ack->bytes == 3) {
-			agent_respond(fd, &r);
-			pc.pipe_id = 77;
-			pc.ok = 1;
-			e.ev_case = P2P__IPC__EVENT__EV_PIPE_CLOSED;
-			e.pipe_closed = &pc;
-			agent_event(fd, &e);
+			agent_ok(fd, q->id);
+			agent_pipe_closed(fd, 77, 1, NULL);
 		} else
-			agent_respond(fd, &r);
+			agent_ok(fd, q->id);
 		ipcmsg_free(f);
 	}
 }
@@ -548,17 +488,12 @@ script_event_storm(int fd)
 {
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
-	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
-	P2p__Ipc__PeerState	 ps = P2P__IPC__PEER_STATE__INIT;
 	int			 i;
 
 	if ((q = agent_read(fd, &f)) == NULL)
 		return;
-	ps.peer_id = "bob"; ps.state = "up"; ps.path = "direct";
-	e.ev_case = P2P__IPC__EVENT__EV_PEER_STATE;
-	e.peer_state = &ps;
 	for (i = 0; i < P2PCLIENT_MAX_EVENTS + 10; i++)
-		agent_event(fd, &e);
+		agent_peer_state(fd, "bob", "up", "direct", NULL);
 	agent_ok(fd, q->id);
 	ipcmsg_free(f);
 }

@@ -83,7 +83,6 @@ script_status(int fd)
 {
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
-	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
 	P2p__Ipc__StatusResp	 s = P2P__IPC__STATUS_RESP__INIT;
 	P2p__Ipc__Counters	 k = P2P__IPC__COUNTERS__INIT;
 
@@ -93,10 +92,7 @@ script_status(int fd)
 	s.server_state = "registering";
 	k.packets_out = 5; k.retransmitted = 2;
 	s.counters = &k;
-	r.id = q->id;
-	r.result_case = P2P__IPC__RESPONSE__RESULT_STATUS;
-	r.status = &s;
-	agent_respond(fd, &r);
+	agent_status(fd, q->id, &s);
 	ipcmsg_free(f);
 }
 
@@ -124,22 +120,6 @@ Test(ctl, status_json_after_the_command)
 	json_object_put(o);
 }
 
-static void
-script_refuse(int fd)
-{
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
-
-	while ((q = agent_read(fd, &f)) != NULL) {
-		r.id = q->id;
-		r.code = P2P__IPC__CODE__ERR_NOT_REGISTERED;
-		r.error = "peer bob is not registered";
-		agent_respond(fd, &r);
-		ipcmsg_free(f);
-	}
-}
-
 Test(ctl, failure_exits_1_with_the_reason)
 {
 	fake_start(script_refuse);
@@ -149,21 +129,9 @@ Test(ctl, failure_exits_1_with_the_reason)
 	    err);
 }
 
-static void
-script_none(int fd)
-{
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-
-	while ((q = agent_read(fd, &f)) != NULL) {
-		agent_ok(fd, q->id);
-		ipcmsg_free(f);
-	}
-}
-
 Test(ctl, usage_errors_exit_2)
 {
-	fake_start(script_none);
+	fake_start(script_ok);
 	cr_assert_eq(CTL(NULL, 0, "recv", "--count", "x"), 2);
 	cr_assert_not_null(strstr(err, "usage: p2pctl"), "%s", err);
 	cr_assert_not_null(strstr(err, "recv [--service NAME]"), "%s", err);
@@ -224,8 +192,6 @@ script_recv(int fd)
 {
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
-	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
-	P2p__Ipc__RecvResp	 rr = P2P__IPC__RECV_RESP__INIT;
 	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
 	P2p__Ipc__Message	 m = P2P__IPC__MESSAGE__INIT;
 	uint32_t		 rid = 0;
@@ -241,11 +207,7 @@ script_recv(int fd)
 			agent_event(fd, &e);
 		} else if (q->op_case == P2P__IPC__REQUEST__OP_RECV_CANCEL) {
 			cancelled = 1;
-			r.id = rid;
-			r.result_case = P2P__IPC__RESPONSE__RESULT_RECV;
-			rr.delivered = 2;
-			r.recv = &rr;
-			agent_respond(fd, &r);
+			agent_recv_done(fd, rid, 2);
 			agent_ok(fd, q->id);
 		} else
 			agent_ok(fd, q->id);
@@ -293,16 +255,9 @@ static int	pipe_eof, pipe_done, pipe_fail;
 static uint64_t	pipe_acked;
 
 static void
-pipe_event(int fd, P2p__Ipc__Event *e, int ok)
+pipe_event(int fd, int ok)
 {
-	P2p__Ipc__PipeClosed	pc = P2P__IPC__PIPE_CLOSED__INIT;
-
-	pc.pipe_id = 5;
-	pc.ok = ok;
-	pc.reason = ok ? "" : "peer agent went away";
-	e->ev_case = P2P__IPC__EVENT__EV_PIPE_CLOSED;
-	e->pipe_closed = &pc;
-	agent_event(fd, e);
+	agent_pipe_closed(fd, 5, ok, ok ? "" : "peer agent went away");
 }
 
 static void
@@ -310,29 +265,14 @@ script_pipe(int fd)
 {
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
-	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
-	P2p__Ipc__PipeOpenResp	 po = P2P__IPC__PIPE_OPEN_RESP__INIT;
-	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
-	P2p__Ipc__PipeData	 pd = P2P__IPC__PIPE_DATA__INIT;
 
 	while ((q = agent_read(fd, &f)) != NULL) {
-		r.id = q->id;
-		r.result_case = P2P__IPC__RESPONSE__RESULT__NOT_SET;
 		switch (q->op_case) {
 		case P2P__IPC__REQUEST__OP_PIPE_OPEN:
-			po.pipe_id = 5;
-			r.result_case = P2P__IPC__RESPONSE__RESULT_PIPE_OPEN;
-			r.pipe_open = &po;
-			agent_respond(fd, &r);
-			pd.pipe_id = 5;
-			pd.data.data = (uint8_t *)"from the peer\n";
-			pd.data.len = 14;
-			pd.eof = !pipe_fail;
-			e.ev_case = P2P__IPC__EVENT__EV_PIPE_DATA;
-			e.pipe_data = &pd;
-			agent_event(fd, &e);
+			agent_pipe_opened(fd, q->id, 5);
+			agent_pipe_data(fd, 5, "from the peer\n", 14, !pipe_fail);
 			if (pipe_fail)
-				pipe_event(fd, &e, 0);
+				pipe_event(fd, 0);
 			break;
 		case P2P__IPC__REQUEST__OP_PIPE_WRITE:
 			if (q->pipe_write->data.len > 0 && pipe_in_len < 32)
@@ -342,20 +282,20 @@ script_pipe(int fd)
 				    q->pipe_write->data.len : 32);
 			pipe_in_len += q->pipe_write->data.len;
 			pipe_eof |= q->pipe_write->eof;
-			agent_respond(fd, &r);
+			agent_ok(fd, q->id);
 			/* The done ack may have come first. */
 			if (pipe_done && q->pipe_write->eof)
-				pipe_event(fd, &e, 1);
+				pipe_event(fd, 1);
 			break;
 		case P2P__IPC__REQUEST__OP_PIPE_ACK:
 			pipe_acked += q->pipe_ack->bytes;
 			pipe_done |= q->pipe_ack->done;
-			agent_respond(fd, &r);
+			agent_ok(fd, q->id);
 			if (q->pipe_ack->done && pipe_eof)
-				pipe_event(fd, &e, 1);
+				pipe_event(fd, 1);
 			break;
 		default:
-			agent_respond(fd, &r);
+			agent_ok(fd, q->id);
 			break;
 		}
 		ipcmsg_free(f);
@@ -390,22 +330,13 @@ script_events(int fd)
 {
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
-	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
-	P2p__Ipc__PeerState	 ps = P2P__IPC__PEER_STATE__INIT;
-	P2p__Ipc__Response	 r = P2P__IPC__RESPONSE__INIT;
 
 	if ((q = agent_read(fd, &f)) == NULL)
 		return;
 	agent_ok(fd, q->id);
-	ps.peer_id = "bob"; ps.state = "closed"; ps.path = "direct";
-	ps.reason = "disconnected";
-	e.ev_case = P2P__IPC__EVENT__EV_PEER_STATE;
-	e.peer_state = &ps;
-	agent_event(fd, &e);
-	r.id = q->id;
-	r.code = P2P__IPC__CODE__ERR_LAGGED;
-	r.error = "lagged: too many events queued";
-	agent_respond(fd, &r);
+	agent_peer_state(fd, "bob", "closed", "direct", "disconnected");
+	agent_error(fd, q->id, P2P__IPC__CODE__ERR_LAGGED,
+	    "lagged: too many events queued");
 	ipcmsg_free(f);
 }
 

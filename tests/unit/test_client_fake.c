@@ -134,6 +134,129 @@ agent_message(int fd, const char *from, const char *svc, const uint8_t *d,
 	agent_event(fd, &e);
 }
 
+void
+agent_error(int fd, uint32_t id, P2p__Ipc__Code code, const char *msg)
+{
+	P2p__Ipc__Response	r = P2P__IPC__RESPONSE__INIT;
+
+	r.id = id;
+	r.code = code;
+	r.error = (char *)msg;
+	agent_respond(fd, &r);
+}
+
+void
+agent_status(int fd, uint32_t id, P2p__Ipc__StatusResp *s)
+{
+	P2p__Ipc__Response	r = P2P__IPC__RESPONSE__INIT;
+
+	r.id = id;
+	r.result_case = P2P__IPC__RESPONSE__RESULT_STATUS;
+	r.status = s;
+	agent_respond(fd, &r);
+}
+
+/* The final answer to a RECV request. */
+void
+agent_recv_done(int fd, uint32_t id, uint32_t delivered)
+{
+	P2p__Ipc__Response	r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__RecvResp	rr = P2P__IPC__RECV_RESP__INIT;
+
+	r.id = id;
+	r.result_case = P2P__IPC__RESPONSE__RESULT_RECV;
+	rr.delivered = delivered;
+	r.recv = &rr;
+	agent_respond(fd, &r);
+}
+
+void
+agent_peer_state(int fd, const char *peer, const char *state,
+    const char *path, const char *reason)
+{
+	P2p__Ipc__Event		e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__PeerState	ps = P2P__IPC__PEER_STATE__INIT;
+
+	ps.peer_id = (char *)peer;
+	ps.state = (char *)state;
+	ps.path = (char *)path;
+	if (reason != NULL)
+		ps.reason = (char *)reason;
+	e.ev_case = P2P__IPC__EVENT__EV_PEER_STATE;
+	e.peer_state = &ps;
+	agent_event(fd, &e);
+}
+
+void
+agent_pipe_opened(int fd, uint32_t id, uint32_t pipe_id)
+{
+	P2p__Ipc__Response	r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__PipeOpenResp	po = P2P__IPC__PIPE_OPEN_RESP__INIT;
+
+	r.id = id;
+	po.pipe_id = pipe_id;
+	r.result_case = P2P__IPC__RESPONSE__RESULT_PIPE_OPEN;
+	r.pipe_open = &po;
+	agent_respond(fd, &r);
+}
+
+void
+agent_pipe_data(int fd, uint32_t pipe_id, const char *d, size_t len, int eof)
+{
+	P2p__Ipc__Event		e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__PipeData	pd = P2P__IPC__PIPE_DATA__INIT;
+
+	pd.pipe_id = pipe_id;
+	pd.data.data = (uint8_t *)d;
+	pd.data.len = len;
+	pd.eof = eof;
+	e.ev_case = P2P__IPC__EVENT__EV_PIPE_DATA;
+	e.pipe_data = &pd;
+	agent_event(fd, &e);
+}
+
+void
+agent_pipe_closed(int fd, uint32_t pipe_id, int ok, const char *reason)
+{
+	P2p__Ipc__Event		e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__PipeClosed	pc = P2P__IPC__PIPE_CLOSED__INIT;
+
+	pc.pipe_id = pipe_id;
+	pc.ok = ok;
+	if (reason != NULL)
+		pc.reason = (char *)reason;
+	e.ev_case = P2P__IPC__EVENT__EV_PIPE_CLOSED;
+	e.pipe_closed = &pc;
+	agent_event(fd, &e);
+}
+
+/* ---- scripts shared by the tests ---- */
+
+void
+script_refuse(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+
+	while ((q = agent_read(fd, &f)) != NULL) {
+		agent_error(fd, q->id, P2P__IPC__CODE__ERR_NOT_REGISTERED,
+		    "peer bob is not registered");
+		ipcmsg_free(f);
+	}
+}
+
+void
+script_ok(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+
+	while ((q = agent_read(fd, &f)) != NULL) {
+		agent_ok(fd, q->id);
+		ipcmsg_free(f);
+	}
+}
+
 static void *
 agent_main(void *arg)
 {

@@ -3,7 +3,7 @@
  * fake_start() listens on sockpath (a new temporary directory) and runs
  * script(fd) on the first connection in a thread; fake_stop() joins it and
  * removes the socket. The agent_* calls read requests and write answers
- * and events on fd.
+ * and events on fd; the script_* functions are scripts several tests use.
  */
 #ifndef TEST_CLIENT_FAKE_H
 #define TEST_CLIENT_FAKE_H
@@ -30,5 +30,20 @@ void	agent_ok(int fd, uint32_t id);
 void	agent_event(int fd, P2p__Ipc__Event *e);
 void	agent_message(int fd, const char *from, const char *svc,
 	    const uint8_t *d, size_t len, int more);
+void	agent_error(int fd, uint32_t id, P2p__Ipc__Code code, const char *msg);
+void	agent_status(int fd, uint32_t id, P2p__Ipc__StatusResp *s);
+void	agent_recv_done(int fd, uint32_t id, uint32_t delivered);
+/* reason NULL: the field stays unset. */
+void	agent_peer_state(int fd, const char *peer, const char *state,
+	    const char *path, const char *reason);
+void	agent_pipe_opened(int fd, uint32_t id, uint32_t pipe_id);
+void	agent_pipe_data(int fd, uint32_t pipe_id, const char *d, size_t len,
+	    int eof);
+void	agent_pipe_closed(int fd, uint32_t pipe_id, int ok, const char *reason);
+
+/* Every request answered with "peer bob is not registered". */
+void	script_refuse(int fd);
+/* Every request answered with success. */
+void	script_ok(int fd);
 
 #endif /* TEST_CLIENT_FAKE_H */

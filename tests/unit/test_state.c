@@ -3,13 +3,17 @@
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "state.h"
 
 #define NOW	1700000000ULL
 
 static struct state *st;
+static char tmpdirs[16][256];	/* made by tmpfile_path, removed after */
+static int ntmpdirs;
 
 static void
 setup(void)
@@ -20,7 +24,17 @@ setup(void)
 static void
 teardown(void)
 {
+	char p[300];
+	int i;
+
 	state_free(st);
+	for (i = 0; i < ntmpdirs; i++) {
+		if (snprintf(p, sizeof(p), "%s/groups", tmpdirs[i]) <
+		    (int)sizeof(p))
+			unlink(p);
+		rmdir(tmpdirs[i]);
+	}
+	ntmpdirs = 0;
 }
 
 TestSuite(state, .init = setup, .fini = teardown);
@@ -242,4 +256,166 @@ Test(state, table_is_capped)
 	    "replacing needs no new slot");
 	cr_assert_eq(reg(mkpeer("p1", 1, 98, NOW, NOW + 9), &rep), STATE_FULL,
 	    "reg_id in use");
+}
+
+/* Groups ---------------------------------------------------------------- */
+
+static void
+collect(const char *name, void *arg)
+{
+	char *buf = arg;
+
+	strcat(buf, name);
+	strcat(buf, ",");
+}
+
+static struct state_group
+mkgroup(const char *name, int mesh)
+{
+	struct state_group g;
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.name, sizeof(g.name), "%s", name);
+	g.mesh = mesh;
+	return g;
+}
+
+Test(state, groups_members_in_join_order)
+{
+	struct state_group g = mkgroup("lobby", 1), out;
+	char buf[512] = "";
+
+	cr_assert_eq(state_group_create(st, &g), STATE_OK);
+	cr_assert_eq(state_group_create(st, &g), STATE_EXISTS);
+	cr_assert_eq(state_member_add(st, "lobby", "carol"), STATE_OK);
+	cr_assert_eq(state_member_add(st, "lobby", "alice"), STATE_OK);
+	cr_assert_eq(state_member_add(st, "lobby", "bob"), STATE_OK);
+	cr_assert_eq(state_member_add(st, "lobby", "alice"), STATE_EXISTS);
+	cr_assert_eq(state_member_add(st, "nope", "alice"), STATE_NOT_FOUND);
+	cr_assert_eq(state_member_del(st, "lobby", "alice"), STATE_OK);
+	cr_assert_eq(state_member_del(st, "lobby", "alice"), STATE_NOT_FOUND);
+	cr_assert_eq(state_member_each(st, "lobby", collect, buf), 2);
+	cr_assert_str_eq(buf, "carol,bob,");
+	cr_assert_eq(state_group_get(st, "lobby", &out), STATE_OK);
+	cr_assert_eq(out.nmembers, 2);
+	cr_assert(out.mesh);
+	cr_assert(state_member_has(st, "lobby", "bob"));
+	cr_assert_not(state_member_has(st, "lobby", "alice"));
+}
+
+Test(state, destroy_takes_memberships)
+{
+	struct state_group a = mkgroup("a", 1), b = mkgroup("b", 0);
+	char buf[512] = "";
+
+	cr_assert_eq(state_group_create(st, &a), STATE_OK);
+	cr_assert_eq(state_group_create(st, &b), STATE_OK);
+	cr_assert_eq(state_member_add(st, "a", "alice"), STATE_OK);
+	cr_assert_eq(state_member_add(st, "b", "alice"), STATE_OK);
+	cr_assert_eq(state_peer_groups(st, "alice", collect, buf), 2);
+	cr_assert_eq(state_group_destroy(st, "a"), STATE_OK);
+	cr_assert_eq(state_group_destroy(st, "a"), STATE_NOT_FOUND);
+	buf[0] = '\0';
+	cr_assert_eq(state_peer_groups(st, "alice", collect, buf), 1);
+	cr_assert_str_eq(buf, "b,");
+	buf[0] = '\0';
+	cr_assert_eq(state_group_each(st, collect, buf), 1);
+	cr_assert_str_eq(buf, "b,");
+}
+
+static char *
+tmpfile_path(char *dir, size_t n)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(dir, n, "%s/test_state.XXXXXX", t != NULL ? t : "/tmp");
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_lt(ntmpdirs, 16);
+	snprintf(tmpdirs[ntmpdirs++], sizeof(tmpdirs[0]), "%s", dir);
+	strcat(dir, "/groups");
+	return dir;
+}
+
+Test(state, groups_persist_round_trip)
+{
+	struct state *st2;
+	struct state_group g = mkgroup("raid-1", 0), out;
+	char path[256], err[512], buf[512] = "";
+
+	tmpfile_path(path, sizeof(path));
+	cr_assert_eq(state_mem_persist(st, path, err, sizeof(err)), 0, "%s",
+	    err);
+	snprintf(g.attrs[0].key, sizeof(g.attrs[0].key), "map");
+	snprintf(g.attrs[0].value, sizeof(g.attrs[0].value), "dust 2 (v3)");
+	g.nattrs = 1;
+	cr_assert_eq(state_group_create(st, &g), STATE_OK);
+	cr_assert_eq(state_member_add(st, "raid-1", "bob"), STATE_OK);
+	cr_assert_eq(state_member_add(st, "raid-1", "alice"), STATE_OK);
+	cr_assert_eq(state_sync(st, err, sizeof(err)), STATE_OK, "%s", err);
+
+	cr_assert_not_null(st2 = state_mem_new(4));
+	cr_assert_eq(state_mem_persist(st2, path, err, sizeof(err)), 0, "%s",
+	    err);
+	cr_assert_eq(state_group_get(st2, "raid-1", &out), STATE_OK);
+	cr_assert_not(out.mesh);
+	cr_assert_eq(out.nattrs, 1);
+	cr_assert_str_eq(out.attrs[0].key, "map");
+	cr_assert_str_eq(out.attrs[0].value, "dust 2 (v3)");
+	cr_assert_eq(state_member_each(st2, "raid-1", collect, buf), 2);
+	cr_assert_str_eq(buf, "bob,alice,");
+	/* A change is written only at the next sync. */
+	cr_assert_eq(state_group_destroy(st2, "raid-1"), STATE_OK);
+	cr_assert_eq(state_sync(st2, err, sizeof(err)), STATE_OK);
+	state_free(st2);
+	cr_assert_not_null(st2 = state_mem_new(4));
+	cr_assert_eq(state_mem_persist(st2, path, err, sizeof(err)), 0);
+	cr_assert_eq(state_group_get(st2, "raid-1", &out), STATE_NOT_FOUND);
+	state_free(st2);
+}
+
+static void
+expect_corrupt(const char *content, const char *want)
+{
+	struct state *st2;
+	char path[256], err[512];
+	FILE *f;
+
+	tmpfile_path(path, sizeof(path));
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs(content, f);
+	fclose(f);
+	cr_assert_not_null(st2 = state_mem_new(4));
+	cr_assert_eq(state_mem_persist(st2, path, err, sizeof(err)), -1,
+	    "accepted: %s", content);
+	cr_assert(strstr(err, want) != NULL, "error '%s', expected '%s'",
+	    err, want);
+	cr_assert(strstr(err, path) != NULL, "error '%s' does not name the "
+	    "file", err);
+	state_free(st2);
+}
+
+Test(state, corrupt_groups_file_names_its_line)
+{
+	expect_corrupt("p2p-groups 1\ngroup a mesh\nmember a bad id!\n",
+	    ":3: expected 'member GROUP PEER_ID'");
+	expect_corrupt("p2p-groups 2\n", ":1: not a groups file");
+	expect_corrupt("p2p-groups 1\ngroup a mesh\nmember b x\n",
+	    ":3: does not follow the line of its group");
+	expect_corrupt("p2p-groups 1\ngroup a mesh\ngroup a mesh\n",
+	    ":3: group defined twice");
+	expect_corrupt("p2p-groups 1\ngroup a mesh\nmember a x\nmember a x\n",
+	    ":4: member listed twice");
+	expect_corrupt("p2p-groups 1\ngroup a mesh\nmember a x", ":3: truncated");
+	expect_corrupt("", "empty file");
+	expect_corrupt("p2p-groups 1\ngroup a sometimes\n", ":2: expected");
+}
+
+Test(state, missing_groups_file_is_a_first_start)
+{
+	char path[256], err[512];
+
+	tmpfile_path(path, sizeof(path));
+	cr_assert_eq(state_mem_persist(st, path, err, sizeof(err)), 0, "%s",
+	    err);
+	cr_assert_eq(state_group_each(st, collect, err), 0);
 }
