@@ -1,5 +1,5 @@
 # Integration tests (shell, real daemons on loopback) and their helpers.
-EXTRA_DIST += tests/integration/lib.sh tests/fuzz
+EXTRA_DIST += tests/integration/lib.sh tests/integration/netns_lib.sh tests/fuzz
 
 if SANITIZERS
 AM_TESTS_ENVIRONMENT += P2P_SANITIZERS=1; export P2P_SANITIZERS;
@@ -7,7 +7,8 @@ endif
 
 INTEGRATION_TESTS = tests/integration/basic.sh tests/integration/flood.sh \
 	tests/integration/pipe.sh tests/integration/badinput.sh tests/integration/wirecheck.sh \
-	tests/integration/server_basic.sh tests/integration/restart.sh tests/integration/flowctl.sh
+	tests/integration/server_basic.sh tests/integration/restart.sh tests/integration/flowctl.sh \
+	tests/integration/netns_lossy.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
