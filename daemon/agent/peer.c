@@ -91,6 +91,10 @@ peer_by_index(struct agent *a, uint32_t idx)
 	TAILQ_FOREACH(p, &a->peers, entry) {
 		if (p->local_index == idx)
 			return p;
+		/* Rekeys (PROTOCOL.md §2.5): each key has its own index. */
+		if (p->state == PEER_UP && (chan_has_index(&p->chan, idx) ||
+		    (p->hs.state == HS_INIT_SENT && p->hs.local_index == idx)))
+			return p;
 	}
 	return NULL;
 }
@@ -387,6 +391,72 @@ peer_by_xkey(struct agent *a, const uint8_t x_pk[32])
 	return NULL;
 }
 
+/*
+ * A rekey HS_INIT (PROTOCOL.md §2.5) for the session it names: answer it
+ * and hold the new keys as next; the session and its transport go on. When
+ * both sides rekey at once, the smaller static key's initiation wins, as
+ * for new sessions. -1: drop the packet.
+ */
+static int
+peer_rekey_in(struct agent *a, struct peer *p, struct hs *hs,
+    const struct hs_init_info *info, const struct sockaddr *src)
+{
+	struct hs_result res;
+	uint8_t out[HS_RESP_LEN];
+	size_t outlen;
+	uint32_t idx;
+	int rv;
+
+	if (p->state != PEER_UP || p->dead || (!p->initiator &&
+	    !p->confirmed) || !chan_has_index(&p->chan, info->rekey_index) ||
+	    info->cipher != p->chan.keys.cipher) {
+		log_debug("rekey from %s for no session of ours refused",
+		    p->id);
+		return -1;
+	}
+	if (p->hs.state == HS_INIT_SENT && memcmp(a->hsid.x_pk, p->x_pk,
+	    32) < 0)
+		return -1;
+	idx = peer_new_index(a);
+	if (hs_respond(hs, idx, out, sizeof(out), &outlen, &res) == -1)
+		return -1;
+	rv = chan_rekey_install(&p->chan, res.cipher, res.tx, res.rx, idx,
+	    res.remote_index, 0, agent_now());
+	sodium_memzero(&res, sizeof(res));
+	if (rv == -1)
+		return -1;
+	memcpy(p->last_ts, info->timestamp, HS_TAI64N_LEN);
+	p->have_ts = 1;
+	hs_wipe(&p->hs);	/* ours lost the race, if any */
+	p->hs_next = 0;
+	udp_send(a, src, addr_len(src), out, outlen);
+	return 0;
+}
+
+/* The answer to our rekey: switch to the new keys at once. */
+static int
+peer_rekey_resp_in(struct peer *p, const uint8_t *pkt, size_t len)
+{
+	struct hs_result res;
+	int rv;
+
+	/* A failed hs_finish keeps waiting: a forged HS_RESP changes nothing. */
+	if (hs_finish(&p->hs, pkt, len, &res) == -1)
+		return -1;
+	rv = chan_rekey_install(&p->chan, res.cipher, res.tx, res.rx,
+	    res.local_index, res.remote_index, 1, agent_now());
+	sodium_memzero(&res, sizeof(res));
+	hs_wipe(&p->hs);
+	p->hs_next = 0;
+	if (rv == -1)
+		log_warnx("%s: cannot install the new keys of %s", __func__,
+		    p->id);
+	else
+		log_debug("session with %s rekeyed (%llu)", p->id,
+		    (unsigned long long)p->chan.rekeys);
+	return rv;
+}
+
 static void
 peer_hs_init_in(struct agent *a, const uint8_t *pkt, size_t len,
     const struct sockaddr *src)
@@ -412,6 +482,12 @@ peer_hs_init_in(struct agent *a, const uint8_t *pkt, size_t len,
 	    HS_TAI64N_LEN) <= 0) {
 		log_debug("replayed HS_INIT from %s refused", p->id);
 		goto drop;
+	}
+	if (info.rekey_index != 0) {
+		if (peer_rekey_in(a, p, &hs, &info, src) == -1)
+			goto drop;
+		hs_wipe(&hs);
+		return;
 	}
 	/* Crossed initiations: the smaller static key's one wins. */
 	if (p->state == PEER_HS && memcmp(a->hsid.x_pk, p->x_pk, 32) < 0)
@@ -444,8 +520,16 @@ peer_hs_resp_in(struct agent *a, const uint8_t *pkt, size_t len,
 {
 	struct hs_result res;
 	struct peer *p;
+	uint32_t idx;
 
-	p = peer_by_index(a, hs_resp_receiver_index(pkt, len));
+	idx = hs_resp_receiver_index(pkt, len);
+	p = peer_by_index(a, idx);
+	if (p != NULL && p->state == PEER_UP && p->hs.state == HS_INIT_SENT &&
+	    p->hs.local_index == idx) {
+		if (peer_rekey_resp_in(p, pkt, len) == -1)
+			a->ctr.dropped++;
+		return;
+	}
 	if (p == NULL || p->state != PEER_HS) {
 		a->ctr.dropped++;
 		return;

@@ -7,6 +7,13 @@
  * tp_next_timeout(). tp callbacks only record or forward; the session is
  * torn down after tp returns (p->dead), never from inside a callback.
  *
+ * Rekeying (PROTOCOL.md §2.5): chan says when a key is due; we then run
+ * a fresh Noise IK handshake (HS_INIT carrying the peer's index of this
+ * session) in p->hs while the session goes on under the current key,
+ * retransmitting it after 1 s, doubling up to 8 s, for as long as the
+ * session lives (tp's idle timeout ends a dead one). peer.c answers the
+ * peer's rekeys and installs the keys of ours; tp never notices.
+ *
  * Credit (PROTOCOL.md §3.2): each incoming message stream holds a
  * reservation in its service's inbox (svc.h) of at most the stream's
  * initial credit; as messages arrive the reservation turns into used bytes
@@ -33,6 +40,10 @@
 #define SESSION_PAYLOAD		(1200 - CHAN_OVERHEAD)
 #define SESSION_STREAM_CREDIT	(1024 * 1024)
 #define SESSION_NO_SERVICE	(TP_ERR_APP + 1)
+#define SESSION_REKEY_RETRY_US	1000000
+#define SESSION_REKEY_RETRY_MAX	8000000
+/* Testing knob: rekey every N ms (overlap N/2 ms) instead of 120 s. */
+#define SESSION_REKEY_TEST_ENV	"P2PD_TEST_REKEY_MS"
 
 struct peer_stream *
 session_stream_find(struct peer *p, uint64_t sid)
@@ -305,6 +316,84 @@ session_cb_closed(void *arg, int remote, uint64_t code, const char *reason)
 		    (unsigned long long)code);
 }
 
+/* --- rekeying -------------------------------------------------------- */
+
+static void
+session_rekey_cfg(struct peer *p, struct chan_rekey_cfg *cfg)
+{
+	const char *s;
+	char *end;
+	unsigned long ms;
+
+	chan_rekey_cfg_default(cfg, p->chan.keys.cipher);
+	if ((s = getenv(SESSION_REKEY_TEST_ENV)) == NULL || *s == '\0')
+		return;
+	ms = strtoul(s, &end, 10);
+	if (*end != '\0' || ms < 10 || ms > 3600000) {
+		log_warnx("%s=%s ignored (10 to 3600000 ms)",
+		    SESSION_REKEY_TEST_ENV, s);
+		return;
+	}
+	cfg->after_us = (uint64_t)ms * 1000;
+	cfg->overlap_us = cfg->after_us / 2;
+}
+
+/* Send a fresh rekey HS_INIT; each try has a new index and ephemeral. */
+static void
+session_rekey_send(struct peer *p, uint64_t now)
+{
+	struct agent *a = p->a;
+	uint8_t pkt[HS_REKEY_INIT_MAX];
+	uint64_t wait;
+	uint32_t idx;
+	size_t len;
+
+	do
+		idx = randombytes_random();
+	while (idx == 0 || peer_by_index(a, idx) != NULL);
+	wait = (uint64_t)SESSION_REKEY_RETRY_US << (p->hs_tries < 3 ?
+	    p->hs_tries : 3);
+	if (wait > SESSION_REKEY_RETRY_MAX)
+		wait = SESSION_REKEY_RETRY_MAX;
+	p->hs_tries++;
+	p->hs_next = now + wait;
+	if (hs_initiate_rekey(&p->hs, &a->hsid, p->ed_pk, p->chan.keys.cipher,
+	    idx, a->peer_id, p->chan.remote_index, agent_wall_ns(), pkt,
+	    sizeof(pkt), &len) == -1) {
+		log_warnx("%s: cannot start a rekey with %s", __func__, p->id);
+		return;
+	}
+	udp_send(a, (struct sockaddr *)&p->remote,
+	    addr_len((struct sockaddr *)&p->remote), pkt, len);
+}
+
+static void
+session_rekey(struct peer *p, uint64_t now)
+{
+	enum chan_rekey_why why;
+
+	/* Also drops the previous key once its overlap is over. */
+	why = chan_rekey_due(&p->chan, now);
+	if (!p->initiator && !p->confirmed)
+		return;
+	if (p->hs.state == HS_INIT_SENT) {
+		if (now >= p->hs_next)
+			session_rekey_send(p, now);
+		return;
+	}
+	/* hs_next also spaces out attempts that could not even start. */
+	if (why == CHAN_REKEY_NO || now < p->hs_next)
+		return;
+	if (why == CHAN_REKEY_FAILURES)
+		log_warnx("%s: %llu packets failed to decrypt under one key: "
+		    "rekeying", p->id, (unsigned long long)p->chan.key_fail);
+	else
+		log_debug("rekeying the session with %s (%s)", p->id,
+		    chan_rekey_why_name(why));
+	p->hs_tries = 0;
+	session_rekey_send(p, now);
+}
+
 /* --- lifecycle ------------------------------------------------------- */
 
 int
@@ -312,6 +401,7 @@ session_start(struct peer *p, struct hs_result *res, int initiator,
     const struct sockaddr *src)
 {
 	struct agent *a = p->a;
+	struct chan_rekey_cfg rk;
 	struct tp_cfg cfg;
 	struct tp_cb cb;
 	int rv;
@@ -321,6 +411,11 @@ session_start(struct peer *p, struct hs_result *res, int initiator,
 	sodium_memzero(res, sizeof(*res));
 	if (rv == -1)
 		return -1;
+	session_rekey_cfg(p, &rk);
+	chan_rekey_enable(&p->chan, &rk, p->local_index, initiator,
+	    agent_now());
+	hs_wipe(&p->hs);
+	p->hs_next = 0;
 	tp_cfg_default(&cfg);
 	cfg.max_payload = SESSION_PAYLOAD;
 	cfg.max_message = AGENT_MAX_MSG;
@@ -402,7 +497,11 @@ session_end(struct peer *p, const char *reason)
 	session_add_stats(a, p);
 	tp_free(p->tp);
 	p->tp = NULL;
+	if (p->chan.rekeys > 0)
+		log_info("%s: %llu rekeys in that session", p->id,
+		    (unsigned long long)p->chan.rekeys);
 	chan_wipe(&p->chan);
+	hs_wipe(&p->hs);		/* a rekey under way */
 	evtimer_del(p->timer);
 	p->timer_at = 0;
 	p->state = PEER_IDLE;
@@ -418,7 +517,7 @@ session_data(struct peer *p, const uint8_t *pkt, size_t len,
     const struct sockaddr *src)
 {
 	static uint8_t pt[AGENT_UDP_MTU];
-	uint64_t pn;
+	uint64_t pn, rekeys = p->chan.rekeys;
 	ssize_t n;
 
 	n = chan_open(&p->chan, WIRE_DATA, pkt, len, pt, sizeof(pt), &pn);
@@ -426,6 +525,9 @@ session_data(struct peer *p, const uint8_t *pkt, size_t len,
 		p->a->ctr.dropped++;
 		return;
 	}
+	if (p->chan.rekeys != rekeys)
+		log_debug("session with %s rekeyed by the peer (%llu)", p->id,
+		    (unsigned long long)p->chan.rekeys);
 	/* Authenticated: this is where the peer is now. */
 	memcpy(&p->remote, src, addr_len(src));
 	if (tp_input(p->tp, agent_now(), pn, pt, (size_t)n) == -1)
@@ -454,23 +556,33 @@ session_timeout(struct peer *p)
 static void
 session_arm(struct peer *p)
 {
-	uint64_t t, now;
+	uint64_t t, r, now;
 	struct timeval tv;
 
 	t = tp_next_timeout(p->tp);
-	if (t == 0 || t == UINT64_MAX) {
+	if (t == 0)
+		t = UINT64_MAX;
+	if (p->initiator || p->confirmed) {
+		r = chan_rekey_next(&p->chan, p->hs.state == HS_INIT_SENT);
+		if (p->hs.state == HS_INIT_SENT ? p->hs_next < r :
+		    r < p->hs_next)
+			r = p->hs_next;
+		if (r < t)
+			t = r;
+	}
+	if (t == UINT64_MAX) {
 		evtimer_del(p->timer);
 		p->timer_at = 0;
 		return;
 	}
 	if (p->timer_at == t && evtimer_pending(p->timer, NULL))
 		return;
+	p->timer_at = t;
 	now = agent_now();
 	t = t > now ? t - now : 0;
 	tv.tv_sec = (time_t)(t / 1000000);
 	tv.tv_usec = (suseconds_t)(t % 1000000);
 	evtimer_add(p->timer, &tv);
-	p->timer_at = tp_next_timeout(p->tp);
 }
 
 void
@@ -486,6 +598,7 @@ session_drive(struct peer *p)
 	/* A responder stays silent until the initiator proved its keys. */
 	if (p->initiator || p->confirmed) {
 		now = agent_now();
+		session_rekey(p, now);
 		while ((n = tp_output(p->tp, now, p->chan.tx_counter, pt,
 		    SESSION_PAYLOAD)) > 0) {
 			len = chan_seal(&p->chan, WIRE_DATA, pt, n, pkt,

@@ -41,3 +41,9 @@ tests_unit_test_hs_LDADD = $(CRYPTO_TEST_LIBS)
 
 # tests/fuzz (fuzz_chan, fuzz_hs and their corpora) ships whole: tests/local.mk.
 EXTRA_DIST += tests/unit/vectors/noise-ik-xx.json
+
+check_PROGRAMS += tests/unit/test_rekey
+TESTS += tests/unit/test_rekey
+tests_unit_test_rekey_SOURCES = tests/unit/test_rekey.c
+tests_unit_test_rekey_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_rekey_LDADD = $(CRYPTO_TEST_LIBS)

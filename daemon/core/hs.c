@@ -8,7 +8,7 @@
 #include "buf.h"
 #include "hs.h"
 
-#define HS_PAYLOAD_MAX	(HS_TAI64N_LEN + 1 + HS_PEER_ID_MAX)
+#define HS_PAYLOAD_MAX	(HS_TAI64N_LEN + 1 + HS_PEER_ID_MAX + 4)
 
 int
 hs_x25519_pk(uint8_t x_pk[32], const uint8_t ed_pk[32])
@@ -116,11 +116,11 @@ hs_complete(struct hs *hs, struct hs_result *res)
 	return 0;
 }
 
-int
-hs_initiate(struct hs *hs, const struct hs_identity *self,
+static int
+hs_initiate_common(struct hs *hs, const struct hs_identity *self,
     const uint8_t peer_ed_pk[32], enum aead_cipher cipher,
-    uint32_t local_index, const char *self_peer_id, uint64_t now_unix_ns,
-    uint8_t *out, size_t cap, size_t *outlen)
+    uint32_t local_index, const char *self_peer_id, uint32_t rekey_index,
+    uint64_t now_unix_ns, uint8_t *out, size_t cap, size_t *outlen)
 {
 	uint8_t rs[32], payload[HS_PAYLOAD_MAX];
 	size_t idlen, mlen;
@@ -140,6 +140,8 @@ hs_initiate(struct hs *hs, const struct hs_identity *self,
 	(void)wr_reserve(&pw, HS_TAI64N_LEN);
 	wr_u8(&pw, (uint8_t)idlen);
 	wr_bytes(&pw, self_peer_id, idlen);
+	if (rekey_index != 0)
+		wr_u32(&pw, rekey_index);
 
 	wr_init(&w, out, cap);
 	wr_u8(&w, HS_TYPE_INIT);
@@ -158,6 +160,28 @@ hs_initiate(struct hs *hs, const struct hs_identity *self,
 fail:
 	hs_wipe(hs);
 	return -1;
+}
+
+int
+hs_initiate(struct hs *hs, const struct hs_identity *self,
+    const uint8_t peer_ed_pk[32], enum aead_cipher cipher,
+    uint32_t local_index, const char *self_peer_id, uint64_t now_unix_ns,
+    uint8_t *out, size_t cap, size_t *outlen)
+{
+	return hs_initiate_common(hs, self, peer_ed_pk, cipher, local_index,
+	    self_peer_id, 0, now_unix_ns, out, cap, outlen);
+}
+
+int
+hs_initiate_rekey(struct hs *hs, const struct hs_identity *self,
+    const uint8_t peer_ed_pk[32], enum aead_cipher cipher,
+    uint32_t local_index, const char *self_peer_id, uint32_t rekey_index,
+    uint64_t now_unix_ns, uint8_t *out, size_t cap, size_t *outlen)
+{
+	if (rekey_index == 0)
+		return -1;
+	return hs_initiate_common(hs, self, peer_ed_pk, cipher, local_index,
+	    self_peer_id, rekey_index, now_unix_ns, out, cap, outlen);
 }
 
 int
@@ -205,8 +229,14 @@ hs_parse_payload(const uint8_t *p, size_t len, struct hs_init_info *info)
 	if (rd_copy(&r, info->timestamp, HS_TAI64N_LEN) != 0)
 		return -1;
 	idlen = rd_u8(&r);
-	if (rd_copy(&r, info->peer_id, idlen) != 0 || rd_left(&r) != 0 ||
+	if (rd_copy(&r, info->peer_id, idlen) != 0 ||
 	    !hs_peer_id_ok(info->peer_id, idlen))
+		return -1;
+	/* A rekey names the session it renews (§2.5); nothing else may follow. */
+	info->rekey_index = 0;
+	if (rd_left(&r) == 4 && (info->rekey_index = rd_u32(&r)) == 0)
+		return -1;
+	if (r.err || rd_left(&r) != 0)
 		return -1;
 	info->peer_id[idlen] = '\0';
 	return 0;
@@ -229,7 +259,7 @@ hs_read_init(struct hs *hs, const struct hs_identity *self,
 		goto fail;
 	cipher = (enum aead_cipher)rd_u8(&r);
 	if (rd_u8(&r) != 0 || (info->sender_index = rd_u32(&r)) == 0 ||
-	    r.err || len > HS_INIT_MAX || !aead_available(cipher))
+	    r.err || len > HS_REKEY_INIT_MAX || !aead_available(cipher))
 		goto fail;
 	if (hs_noise_init(hs, self, 0, cipher, NULL) != 0 ||
 	    noise_read_message(&hs->noise, r.p + r.off, rd_left(&r), payload,

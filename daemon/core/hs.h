@@ -16,6 +16,12 @@
  * timestamp is greater than the last one accepted from that key (memcmp on
  * the 12 bytes orders them); only then hs_respond() builds HS_RESP.
  *
+ * A rekey (PROTOCOL.md §2.5) is the same handshake inside a running
+ * session: hs_initiate_rekey() adds the responder's current index of that
+ * session (rekey_index u32) after the peer id in the encrypted payload, so
+ * it is authenticated like the rest; hs_read_init() reports it in
+ * info->rekey_index (0 for a handshake that starts a new session).
+ *
  * A cipher that !aead_available() is refused on both sides. Every function
  * returns 0 or -1 and fails on any malformed, truncated, tampered or
  * out-of-turn input. After a failure the struct hs is wiped and can only be
@@ -45,6 +51,7 @@
 /* 8-byte header, e, encrypted s, encrypted payload (timestamp, id). */
 #define HS_INIT_MIN		(8 + 32 + 48 + HS_TAI64N_LEN + 1 + 1 + 16)
 #define HS_INIT_MAX		(HS_INIT_MIN - 1 + HS_PEER_ID_MAX)
+#define HS_REKEY_INIT_MAX	(HS_INIT_MAX + 4)	/* + rekey_index */
 #define HS_RESP_LEN		(12 + 32 + 16)
 
 struct hs_identity {
@@ -69,6 +76,7 @@ struct hs_init_info {
 	char			peer_id[HS_PEER_ID_MAX + 1];
 	uint32_t		sender_index;
 	enum aead_cipher	cipher;
+	uint32_t		rekey_index;	/* 0: not a rekey */
 };
 
 enum hs_state {
@@ -99,6 +107,11 @@ int	hs_initiate(struct hs *, const struct hs_identity *self,
 	    const uint8_t peer_ed_pk[32], enum aead_cipher, uint32_t local_index,
 	    const char *self_peer_id, uint64_t now_unix_ns, uint8_t *out,
 	    size_t cap, size_t *outlen) __attribute__((warn_unused_result));
+int	hs_initiate_rekey(struct hs *, const struct hs_identity *self,
+	    const uint8_t peer_ed_pk[32], enum aead_cipher, uint32_t local_index,
+	    const char *self_peer_id, uint32_t rekey_index, uint64_t now_unix_ns,
+	    uint8_t *out, size_t cap, size_t *outlen)
+	    __attribute__((warn_unused_result));
 int	hs_finish(struct hs *, const uint8_t *pkt, size_t len,
 	    struct hs_result *) __attribute__((warn_unused_result));
 

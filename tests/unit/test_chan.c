@@ -233,3 +233,86 @@ Test(chan, counter_exhaustion)
 	cr_assert_gt(chan_seal(&a, DATA, NULL, 0, pkt, sizeof pkt), 0);
 	cr_assert_eq(chan_seal(&a, DATA, NULL, 0, pkt, sizeof pkt), -1);
 }
+
+/*
+ * Key sets of a rekeyed channel (PROTOCOL.md §2.5), with fixed keys: the
+ * index picks the key, the responder switches on the first packet under
+ * next, previous keys live for the overlap after the first packet under the
+ * new current key, and a channel without rekeying ignores the index.
+ */
+static const uint8_t kc[32] = { 0xc3 }, kd[32] = { 0xd4 };
+
+static ssize_t
+rk_seal(struct chan *c, uint8_t *pkt, size_t cap)
+{
+	return chan_seal(c, DATA, (const uint8_t *)"data", 4, pkt, cap);
+}
+
+Test(chan, rekey_key_sets)
+{
+	struct chan_rekey_cfg cfg;
+	struct chan a, b;
+	uint8_t old[64], pkt[64], pt[64];
+	ssize_t n, no;
+	uint64_t ctr;
+
+	chan_rekey_cfg_default(&cfg, AEAD_CHACHAPOLY);
+	cfg.overlap_us = 1000;
+	/* a's local index 10, b's 20; the new keys: 11 and 21. */
+	cr_assert_eq(chan_init(&a, AEAD_CHACHAPOLY, ka, kb, 20), 0);
+	cr_assert_eq(chan_init(&b, AEAD_CHACHAPOLY, kb, ka, 10), 0);
+	chan_rekey_enable(&a, &cfg, 10, 1, 0);
+	chan_rekey_enable(&b, &cfg, 20, 0, 0);
+	cr_assert(chan_has_index(&a, 10) && !chan_has_index(&a, 11));
+
+	no = rk_seal(&a, old, sizeof old);		/* counter 0, old key */
+	cr_assert_eq(chan_rekey_install(&b, AEAD_CHACHAPOLY, kd, kc, 21, 11, 0,
+	    5), 0);
+	cr_assert(chan_has_index(&b, 21) && chan_has_index(&b, 20));
+	n = rk_seal(&b, pkt, sizeof pkt);
+	cr_assert_eq(chan_peek_index(pkt, (size_t)n), 10, "b waits for a");
+	cr_assert_eq(chan_rekey_install(&a, AEAD_CHACHAPOLY, kc, kd, 11, 21, 1,
+	    5), 0);
+	cr_assert_eq(chan_open(&a, DATA, pkt, (size_t)n, pt, sizeof pt, &ctr),
+	    4, "previous key still opens");
+	cr_assert_eq(a.rx_old, 1);
+	n = rk_seal(&a, pkt, sizeof pkt);
+	cr_assert_eq(chan_peek_index(pkt, (size_t)n), 21);
+	cr_assert_eq(chan_open(&b, DATA, pkt, (size_t)n, pt, sizeof pt, &ctr),
+	    4);
+	cr_assert_eq(ctr, 1, "the counter ran on across keys");
+	cr_assert_eq(b.local_index, 21);
+	cr_assert_eq(b.remote_index, 11);
+	/* The packet sealed before the switch, arriving late. */
+	cr_assert_eq(chan_open(&b, DATA, old, (size_t)no, pt, sizeof pt, &ctr),
+	    4);
+	cr_assert_eq(ctr, 0);
+	/* The overlap starts at the first packet under the new key. */
+	cr_assert_eq(chan_rekey_due(&b, 100), CHAN_REKEY_NO);
+	cr_assert_eq(chan_rekey_next(&b, 0) <= 1100, 1);
+	cr_assert(chan_has_index(&b, 20));
+	(void)chan_rekey_due(&b, 1100);
+	cr_assert(!chan_has_index(&b, 20), "previous key dropped");
+	/* Unknown index under rekeying: refused before any decryption. */
+	old[7] = 99;
+	cr_assert_eq(chan_open(&b, DATA, old, (size_t)no, pt, sizeof pt, NULL),
+	    -1);
+	cr_assert_eq(b.rx_fail, 0);
+	cr_assert_eq(b.rx_malformed, 1);
+	/* Rekeying off: install refused, the index is not looked at. */
+	chan_wipe(&a);
+	cr_assert_eq(chan_init(&a, AEAD_CHACHAPOLY, ka, kb, 20), 0);
+	cr_assert_eq(chan_rekey_install(&a, AEAD_CHACHAPOLY, kc, kd, 11, 21, 1,
+	    5), -1);
+	cr_assert_eq(chan_rekey_due(&a, UINT64_MAX / 2), CHAN_REKEY_NO);
+	cr_assert_eq(chan_rekey_next(&a, 0), UINT64_MAX);
+	chan_wipe(&b);
+	cr_assert_eq(chan_init(&b, AEAD_CHACHAPOLY, kb, ka, 10), 0);
+	n = rk_seal(&a, pkt, sizeof pkt);
+	pkt[7] = 99;	/* index is AD: a changed one fails the tag */
+	cr_assert_eq(chan_open(&b, DATA, pkt, (size_t)n, pt, sizeof pt, NULL),
+	    -1);
+	cr_assert_eq(b.rx_fail, 1);
+	chan_wipe(&a);
+	chan_wipe(&b);
+}
