@@ -1,8 +1,11 @@
 /*
- * ctl_events.c: p2pctl events: one line per event until p2pd goes away.
+ * ctl_events.c: p2pctl events: one line per event until p2pd goes away:
+ * peer states and group membership (member_join, member_leave,
+ * group_destroyed, join_complete with the members that did not acknowledge).
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -14,10 +17,50 @@ static const struct option ctl_events_opts[] = {
 };
 
 static void
+ctl_events_group(struct ctl *ctl, const struct p2pclient_event *ev)
+{
+	struct json_object	*o, *a;
+	size_t			 i;
+
+	if (!ctl->json) {
+		printf("%s %s", ev->event, ev->group);
+		if (ev->peer_id[0] != '\0')
+			printf(" %s", ev->peer_id);
+		if (strcmp(ev->event, "join_complete") == 0) {
+			printf(" missing=%u", ev->missing_count);
+			for (i = 0; i < ev->nmissing; i++)
+				printf("%s%s", i ? "," : " ",
+				    ev->missing[i]);
+		}
+		printf("\n");
+		fflush(stdout);
+		return;
+	}
+	o = json_object_new_object();
+	ctl_json_str(o, "event", ev->event);
+	ctl_json_str(o, "group", ev->group);
+	if (ev->peer_id[0] != '\0')
+		ctl_json_str(o, "peer_id", ev->peer_id);
+	if (strcmp(ev->event, "join_complete") == 0) {
+		a = json_object_new_array();
+		for (i = 0; i < ev->nmissing; i++)
+			json_object_array_add(a,
+			    json_object_new_string(ev->missing[i]));
+		json_object_object_add(o, "missing", a);
+		ctl_json_u64(o, "missing_count", ev->missing_count);
+	}
+	ctl_json_print(o);
+}
+
+static void
 ctl_events_print(struct ctl *ctl, const struct p2pclient_event *ev)
 {
 	struct json_object	*o;
 
+	if (ev->type == P2PCLIENT_EV_GROUP) {
+		ctl_events_group(ctl, ev);
+		return;
+	}
 	if (ev->type != P2PCLIENT_EV_PEER_STATE)
 		return;		/* messages and pipes belong to recv / pipe */
 	if (!ctl->json) {

@@ -22,7 +22,7 @@ static const struct option ctl_msg_opts[] = {
 };
 
 /* All of stdin, up to the largest message p2pd takes. */
-static int
+int
 ctl_read_stdin(uint8_t **out, size_t *outlen)
 {
 	uint8_t	*buf = NULL, *nb;

@@ -5,7 +5,8 @@ P2PC_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proto
 lib_LTLIBRARIES += libp2pclient.la
 libp2pclient_la_CPPFLAGS = $(P2PC_CPPFLAGS)
 libp2pclient_la_SOURCES = libclient/p2pclient.c libclient/p2pclient_req.c \
-	libclient/p2pclient_sync.c libclient/p2pclient_info.c libclient/p2pclient_int.h
+	libclient/p2pclient_sync.c libclient/p2pclient_info.c libclient/p2pclient_int.h \
+	libclient/p2pclient_group.c
 libp2pclient_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pclient_la_LIBADD = libp2pproto.la $(PROTOBUFC_LIBS)
 libp2pclient_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
@@ -18,7 +19,7 @@ pkgconfig_DATA = libclient/p2pclient.pc
 bin_PROGRAMS += p2pctl
 p2pctl_SOURCES = libclient/p2pctl.c libclient/p2pctl.h libclient/ctl_status.c \
 	libclient/ctl_conn.c libclient/ctl_msg.c libclient/ctl_pipe.c \
-	libclient/ctl_events.c libclient/ctl_json.c
+	libclient/ctl_events.c libclient/ctl_json.c libclient/ctl_group.c
 p2pctl_CPPFLAGS = $(P2PC_CPPFLAGS)
 p2pctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(SODIUM_CFLAGS)
 p2pctl_LDADD = libp2pclient.la $(JSONC_LIBS) $(SODIUM_LIBS)

@@ -48,7 +48,7 @@ p2pc_code(P2p__Ipc__Code code)
 {
 	if (code <= 0)
 		return 0;
-	if (code > P2P__IPC__CODE__ERR_VERSION)
+	if (code > P2P__IPC__CODE__ERR_EXISTS)
 		return P2PCLIENT_EFAILED;
 	return -(int)code;
 }
@@ -78,6 +78,7 @@ p2pclient_strerror(int code)
 	case P2PCLIENT_ECLOSED:		return "closed";
 	case P2PCLIENT_ELAGGED:		return "lagged: events not read";
 	case P2PCLIENT_EVERSION:	return "IPC version mismatch";
+	case P2PCLIENT_EEXISTS:		return "already exists";
 	case P2PCLIENT_ENOTRUNNING:	return "p2pd is not running";
 	case P2PCLIENT_EIO:		return "connection to p2pd lost";
 	case P2PCLIENT_EPROTO:		return "malformed frame from p2pd";
@@ -189,6 +190,8 @@ p2pclient_close(struct p2pclient *c)
 void
 p2pclient_event_clear(struct p2pclient_event *ev)
 {
+	size_t	i;
+
 	if (ev == NULL)
 		return;
 	free(ev->peer_id);
@@ -198,6 +201,10 @@ p2pclient_event_clear(struct p2pclient_event *ev)
 	free(ev->path);
 	free(ev->reason);
 	free(ev->data);
+	free(ev->event);
+	for (i = 0; i < ev->nmissing; i++)
+		free(ev->missing[i]);
+	free(ev->missing);
 	memset(ev, 0, sizeof(*ev));
 }
 
@@ -477,6 +484,12 @@ p2pclient_deliver(struct p2pclient *c, struct p2pclient_event *ev)
 		    c->cbarg);
 		p2pclient_event_clear(ev);
 		return 0;
+	case P2PCLIENT_EV_GROUP:
+		if (c->cb.on_group_event == NULL)
+			break;
+		c->cb.on_group_event(c, ev, c->cbarg);
+		p2pclient_event_clear(ev);
+		return 0;
 	}
 	/* Dropping would silently lose data: fail loudly instead. */
 	if (c->nev >= P2PCLIENT_MAX_EVENTS ||
@@ -556,6 +569,31 @@ nomem:
 }
 
 static int
+p2pclient_group_event(struct p2pclient_event *ev,
+    const P2p__Ipc__GroupEvent *g)
+{
+	size_t	i;
+
+	ev->type = P2PCLIENT_EV_GROUP;
+	ev->event = p2pclient_strdup(g->event);
+	ev->group = p2pclient_strdup(g->group);
+	ev->peer_id = p2pclient_strdup(g->peer_id);
+	ev->missing_count = g->missing_count;
+	if (ev->event == NULL || ev->group == NULL || ev->peer_id == NULL)
+		return -1;
+	if (g->n_missing == 0)
+		return 0;
+	if ((ev->missing = calloc(g->n_missing, sizeof(char *))) == NULL)
+		return -1;
+	for (i = 0; i < g->n_missing; i++) {
+		if ((ev->missing[i] = p2pclient_strdup(g->missing[i])) == NULL)
+			return -1;
+		ev->nmissing++;
+	}
+	return 0;
+}
+
+static int
 p2pclient_on_event(struct p2pclient *c, const P2p__Ipc__Event *e)
 {
 	struct p2pclient_event	ev;
@@ -590,6 +628,10 @@ p2pclient_on_event(struct p2pclient *c, const P2p__Ipc__Event *e)
 		ev.ok = e->pipe_closed->ok;
 		if ((ev.reason = p2pclient_strdup(e->pipe_closed->reason)) ==
 		    NULL)
+			goto nomem;
+		break;
+	case P2P__IPC__EVENT__EV_GROUP_EVENT:
+		if (p2pclient_group_event(&ev, e->group_event) == -1)
 			goto nomem;
 		break;
 	default:

@@ -57,6 +57,7 @@ enum p2pclient_error {
 	P2PCLIENT_ECLOSED = -8,		/* session or pipe closed */
 	P2PCLIENT_ELAGGED = -9,		/* too slow reading events */
 	P2PCLIENT_EVERSION = -10,	/* IPC version mismatch */
+	P2PCLIENT_EEXISTS = -11,	/* the group exists, already a member */
 	P2PCLIENT_ENOTRUNNING = -20,	/* nothing listens: no p2pd */
 	P2PCLIENT_EIO = -21,		/* socket error, p2pd hung up */
 	P2PCLIENT_EPROTO = -22,		/* malformed frame from p2pd */
@@ -100,6 +101,7 @@ enum p2pclient_event_type {
 	P2PCLIENT_EV_PEER_STATE,
 	P2PCLIENT_EV_PIPE_DATA,
 	P2PCLIENT_EV_PIPE_CLOSED,
+	P2PCLIENT_EV_GROUP,		/* membership event of a group */
 };
 
 /* An event; which fields are set depends on type. */
@@ -116,6 +118,14 @@ struct p2pclient_event {
 	int		 ok;		/* PIPE_CLOSED: all bytes consumed */
 	uint8_t		*data;		/* MESSAGE (reassembled), PIPE_DATA */
 	size_t		 len;
+	/* GROUP: member_join | member_leave | group_destroyed |
+	 * join_complete; group and peer_id (joiner/leaver, "" if none)
+	 * are set too, and for join_complete the members that did not
+	 * acknowledge (missing_count may exceed nmissing: cut short). */
+	char		*event;
+	char		**missing;
+	size_t		 nmissing;
+	uint32_t	 missing_count;
 };
 
 /* The answer to one request, as handed to on_response. */
@@ -141,6 +151,8 @@ struct p2pclient_callbacks {
 		    const uint8_t *data, size_t len, int eof, void *arg);
 	void	(*on_pipe_closed)(struct p2pclient *, uint32_t pipe_id, int ok,
 		    const char *reason, void *arg);
+	void	(*on_group_event)(struct p2pclient *,
+		    const struct p2pclient_event *, void *arg);
 };
 
 /*
@@ -244,6 +256,57 @@ int	p2pclient_pipe_write(struct p2pclient *, uint32_t pipe_id,
 int	p2pclient_pipe_ack(struct p2pclient *, uint32_t pipe_id, uint64_t bytes,
 	    int done);
 int	p2pclient_pipe_close(struct p2pclient *, uint32_t pipe_id);
+
+/*
+ * Server-managed groups. The server decides (its policy): the agent
+ * forwards create/destroy/join/leave and answers with the server's verdict
+ * (P2PCLIENT_EPOLICY, _ENOTFOUND, _EEXISTS, ... with its message).
+ */
+enum p2pclient_group_op {
+	P2PCLIENT_GROUP_CREATE = 1,
+	P2PCLIENT_GROUP_DESTROY,
+	P2PCLIENT_GROUP_JOIN,
+	P2PCLIENT_GROUP_LEAVE,
+};
+
+struct p2pclient_group_member {
+	char		*peer_id;
+	int		 online;	/* this agent, or a session is up */
+};
+
+struct p2pclient_group {
+	char				*name;
+	int				 mesh;
+	uint32_t			 member_count;	/* may exceed n */
+	size_t				 n;
+	struct p2pclient_group_member	*members;	/* in join order */
+};
+
+struct p2pclient_groups {
+	size_t			 n;
+	struct p2pclient_group	*v;
+	int			 truncated;	/* the server left some out */
+};
+
+int64_t	p2pclient_group_async(struct p2pclient *, int op, const char *group);
+int	p2pclient_group(struct p2pclient *, int op, const char *group);
+/* This peer's groups (group NULL), or one group (ENOTFOUND if not in it). */
+int	p2pclient_groups(struct p2pclient *, const char *group,
+	    struct p2pclient_groups **);
+void	p2pclient_groups_free(struct p2pclient_groups *);
+/*
+ * Send one message to every other member of group, each over its own
+ * session (opened as needed), on service (NULL: default); the receivers'
+ * recv shows the group. Stops at the first failure; *nsent (if given)
+ * counts the members that got it.
+ */
+int	p2pclient_group_send(struct p2pclient *, const char *group,
+	    const char *service, const void *data, size_t len, int flags,
+	    size_t *nsent);
+/* The same to one member (a building block for pipelined fan-out). */
+int64_t	p2pclient_group_send_async(struct p2pclient *, const char *peer,
+	    const char *group, const char *service, const void *data,
+	    size_t len, int flags);
 
 #ifdef __cplusplus
 }

@@ -95,8 +95,8 @@ int	p2pc_wait_room(struct p2pclient *);
 int64_t	p2pc_submit(struct p2pclient *, P2p__Ipc__Request *, int owner);
 int	p2pc_name_ok(const char *, int empty_ok);
 int64_t	p2pc_send_chunks(struct p2pclient *, const char *peer,
-	    const char *service, const void *data, size_t len, int flags,
-	    int owner);
+	    const char *service, const char *group, const void *data,
+	    size_t len, int flags, int owner);
 int64_t	p2pc_pipe_write_chunks(struct p2pclient *, uint32_t pipe_id,
 	    const void *data, size_t len, int eof, int owner);
 

@@ -114,7 +114,7 @@ p2pc_submit(struct p2pclient *c, P2p__Ipc__Request *q, int owner)
 
 int64_t
 p2pc_send_chunks(struct p2pclient *c, const char *peer, const char *service,
-    const void *data, size_t len, int flags, int owner)
+    const char *group, const void *data, size_t len, int flags, int owner)
 {
 	P2p__Ipc__Request	 q = P2P__IPC__REQUEST__INIT;
 	P2p__Ipc__SendReq	 s = P2P__IPC__SEND_REQ__INIT;
@@ -124,7 +124,7 @@ p2pc_send_chunks(struct p2pclient *c, const char *peer, const char *service,
 	int			 rc;
 
 	if (p2pc_check(c, "peer id", peer, 0) || p2pc_check(c, "service",
-	    service, 1))
+	    service, 1) || p2pc_check(c, "group", group, 1))
 		return P2PCLIENT_EINVAL;
 	if (len > P2PCLIENT_MAX_MSG)
 		return p2pc_seterr(c, P2PCLIENT_EINVAL, "message of %zu bytes "
@@ -133,6 +133,7 @@ p2pc_send_chunks(struct p2pclient *c, const char *peer, const char *service,
 		return rc;
 	s.peer_id = (char *)peer;
 	s.service = (char *)(service != NULL ? service : "");
+	s.group = (char *)(group != NULL ? group : "");
 	s.sync = (flags & P2PCLIENT_SYNC) != 0;
 	q.op_case = P2P__IPC__REQUEST__OP_SEND;
 	q.send = &s;
@@ -233,7 +234,7 @@ int64_t
 p2pclient_send_async(struct p2pclient *c, const char *peer,
     const char *service, const void *data, size_t len, int flags)
 {
-	return p2pc_send_chunks(c, peer, service, data, len, flags,
+	return p2pc_send_chunks(c, peer, service, NULL, data, len, flags,
 	    P2PC_ASYNC);
 }
 

@@ -29,6 +29,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "pipe", ctl_pipe, "pipe PEER [--name NAME] [--timeout S]" },
 	{ "ping", ctl_ping, "[--json] ping PEER [-c N] [-i S] [--timeout S]" },
 	{ "events", ctl_events, "[--json] events" },
+	{ "group", ctl_group, "[--json] group create|destroy|join|leave NAME | "
+	    "list | show NAME | send NAME [--service S] [--sync] MESSAGE|-" },
 	{ NULL, NULL, NULL }
 };
 

@@ -54,6 +54,9 @@ void	ctl_json_u64(struct json_object *, const char *key, uint64_t);
 int	ctl_json_add_data(struct json_object *, const uint8_t *, size_t);
 int	ctl_utf8_valid(const uint8_t *, size_t);
 
+/* ctl_msg.c: all of stdin (-1 and errno EFBIG past 16 MiB). */
+int	ctl_read_stdin(uint8_t **, size_t *);
+
 /* Commands. */
 int	ctl_status(struct ctl *, int, char **);
 int	ctl_peers(struct ctl *, int, char **);
@@ -64,5 +67,6 @@ int	ctl_send(struct ctl *, int, char **);
 int	ctl_recv(struct ctl *, int, char **);
 int	ctl_pipe(struct ctl *, int, char **);
 int	ctl_events(struct ctl *, int, char **);
+int	ctl_group(struct ctl *, int, char **);
 
 #endif /* P2PCTL_H */

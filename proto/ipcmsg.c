@@ -175,6 +175,69 @@ ipcmsg_check_chunk(const char *what, size_t len, char *err, size_t errlen)
 #define NAME_OR_EMPTY(what, s)	ipcmsg_check_name(what, s, 1, err, errlen)
 
 static int
+ipcmsg_check_group_req(const P2p__Ipc__GroupReq *g, char *err, size_t errlen)
+{
+	switch (g->op) {
+	case P2P__IPC__GROUP_OP__GROUP_LIST:
+		return NAME_OR_EMPTY("group", g->name);
+	case P2P__IPC__GROUP_OP__GROUP_CREATE:
+	case P2P__IPC__GROUP_OP__GROUP_DESTROY:
+	case P2P__IPC__GROUP_OP__GROUP_JOIN:
+	case P2P__IPC__GROUP_OP__GROUP_LEAVE:
+	case P2P__IPC__GROUP_OP__GROUP_SHOW:
+		return NAME("group", g->name);
+	default:
+		return ipcmsg_fail(err, errlen, "unknown group operation %d",
+		    (int)g->op);
+	}
+}
+
+/* Names in a GroupResp, so clients can print them without checking. */
+static int
+ipcmsg_check_group_resp(const P2p__Ipc__GroupResp *g, char *err,
+    size_t errlen)
+{
+	size_t	i, j;
+
+	for (i = 0; i < g->n_groups; i++) {
+		if (g->groups[i] == NULL)
+			return ipcmsg_fail(err, errlen, "empty group entry");
+		if (NAME("group", g->groups[i]->name) == -1)
+			return -1;
+		for (j = 0; j < g->groups[i]->n_members; j++) {
+			if (g->groups[i]->members[j] == NULL)
+				return ipcmsg_fail(err, errlen,
+				    "empty member entry");
+			if (NAME("member peer id",
+			    g->groups[i]->members[j]->peer_id) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+ipcmsg_check_group_event(const P2p__Ipc__GroupEvent *g, char *err,
+    size_t errlen)
+{
+	size_t	i;
+
+	if (g->event == NULL || (strcmp(g->event, "member_join") != 0 &&
+	    strcmp(g->event, "member_leave") != 0 &&
+	    strcmp(g->event, "group_destroyed") != 0 &&
+	    strcmp(g->event, "join_complete") != 0))
+		return ipcmsg_fail(err, errlen, "unknown group event");
+	if (NAME("group", g->group) == -1 ||
+	    NAME_OR_EMPTY("peer id", g->peer_id) == -1)
+		return -1;
+	for (i = 0; i < g->n_missing; i++) {
+		if (NAME("missing peer id", g->missing[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
 ipcmsg_check_request(const P2p__Ipc__Request *q, char *err, size_t errlen)
 {
 	switch (q->op_case) {
@@ -190,7 +253,8 @@ ipcmsg_check_request(const P2p__Ipc__Request *q, char *err, size_t errlen)
 		return NAME("peer id", q->disconnect->peer_id);
 	case P2P__IPC__REQUEST__OP_SEND:
 		if (NAME("peer id", q->send->peer_id) == -1 ||
-		    NAME_OR_EMPTY("service", q->send->service) == -1)
+		    NAME_OR_EMPTY("service", q->send->service) == -1 ||
+		    NAME_OR_EMPTY("group", q->send->group) == -1)
 			return -1;
 		return ipcmsg_check_chunk("send", q->send->data.len, err,
 		    errlen);
@@ -211,6 +275,8 @@ ipcmsg_check_request(const P2p__Ipc__Request *q, char *err, size_t errlen)
 	case P2P__IPC__REQUEST__OP_PIPE_WRITE:
 		return ipcmsg_check_chunk("pipe write",
 		    q->pipe_write->data.len, err, errlen);
+	case P2P__IPC__REQUEST__OP_GROUP:
+		return ipcmsg_check_group_req(q->group, err, errlen);
 	default:
 		return ipcmsg_fail(err, errlen, "request %u has no operation "
 		    "(or one this side does not know)", q->id);
@@ -222,6 +288,8 @@ ipcmsg_check_response(const P2p__Ipc__Response *p, char *err, size_t errlen)
 {
 	size_t	i;
 
+	if (p->result_case == P2P__IPC__RESPONSE__RESULT_GROUP)
+		return ipcmsg_check_group_resp(p->group, err, errlen);
 	if (p->result_case != P2P__IPC__RESPONSE__RESULT_PEERS)
 		return 0;
 	for (i = 0; i < p->peers->n_peers; i++) {
@@ -251,6 +319,8 @@ ipcmsg_check_event(const P2p__Ipc__Event *e, char *err, size_t errlen)
 		    err, errlen);
 	case P2P__IPC__EVENT__EV_PIPE_CLOSED:
 		return 0;
+	case P2P__IPC__EVENT__EV_GROUP_EVENT:
+		return ipcmsg_check_group_event(e->group_event, err, errlen);
 	default:
 		return ipcmsg_fail(err, errlen, "event of unknown kind");
 	}

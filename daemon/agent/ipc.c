@@ -426,7 +426,8 @@ ipc_send_event(struct ipc_client *c, P2p__Ipc__Event *ev)
 
 	if (c->closing)
 		return -1;
-	if (c->subscribed && ev->ev_case == P2P__IPC__EVENT__EV_PEER_STATE &&
+	if (c->subscribed && (ev->ev_case == P2P__IPC__EVENT__EV_PEER_STATE ||
+	    ev->ev_case == P2P__IPC__EVENT__EV_GROUP_EVENT) &&
 	    ipc_outlen(c) > AGENT_CLIENT_OUTCAP) {
 		ipc_reply(c, 0, P2P__IPC__CODE__ERR_LAGGED,
 		    "event subscriber too slow: %zu bytes unread",

@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "agent.h"
+#include "group.h"
 #include "ipc.h"
 #include "log.h"
 #include "peer.h"
@@ -155,6 +156,39 @@ cmd_disconnect(struct ipc_client *c, P2p__Ipc__Request *req)
 	ipc_reply(c, req->id, P2P__IPC__CODE__OK, NULL);
 }
 
+/*
+ * A group message goes on the reserved stream with the group header in
+ * front (group.h), so the receiving agent knows its group and service.
+ */
+static int
+cmd_group_frame(struct ipc_client *c, uint32_t id, const P2p__Ipc__SendReq *sr)
+{
+	uint8_t hdr[GROUP_HDR_MAX], *nb;
+	size_t hl;
+
+	hl = group_hdr_write(hdr, sr->group, cmd_service(sr->service));
+	if (c->sa.len + hl > AGENT_MAX_MSG) {
+		free(c->sa.buf);
+		memset(&c->sa, 0, sizeof(c->sa));
+		ipc_reply(c, id, P2P__IPC__CODE__ERR_USAGE, "group message "
+		    "larger than %zu bytes", (size_t)AGENT_MAX_MSG - hl);
+		return -1;
+	}
+	if ((nb = malloc(c->sa.len + hl)) == NULL) {
+		free(c->sa.buf);
+		memset(&c->sa, 0, sizeof(c->sa));
+		ipc_reply(c, id, P2P__IPC__CODE__ERR_FAILED, "out of memory");
+		return -1;
+	}
+	memcpy(nb, hdr, hl);
+	if (c->sa.len > 0)
+		memcpy(nb + hl, c->sa.buf, c->sa.len);
+	free(c->sa.buf);
+	c->sa.buf = nb;
+	c->sa.len += hl;
+	return 0;
+}
+
 /* Chunks (more=true) accumulate; the last one queues the whole message. */
 static void
 cmd_send(struct ipc_client *c, P2p__Ipc__Request *req)
@@ -165,6 +199,12 @@ cmd_send(struct ipc_client *c, P2p__Ipc__Request *req)
 	uint8_t *nb;
 	size_t len;
 
+	if (strcmp(cmd_service(sr->service), GROUP_SERVICE) == 0) {
+		ipc_reply(c, req->id, P2P__IPC__CODE__ERR_USAGE,
+		    "service %s is reserved for group messages",
+		    GROUP_SERVICE);
+		return;
+	}
 	if (c->sa.active && (c->sa.id != req->id ||
 	    strcmp(c->sa.peer, sr->peer_id) != 0 ||
 	    strcmp(c->sa.service, cmd_service(sr->service)) != 0)) {
@@ -199,6 +239,9 @@ cmd_send(struct ipc_client *c, P2p__Ipc__Request *req)
 		    cmd_service(sr->service));
 		return;
 	}
+	if (sr->group != NULL && sr->group[0] != '\0' &&
+	    cmd_group_frame(c, req->id, sr) == -1)
+		return;
 	if ((w = ipc_wait_new(c, IPC_WAIT_SEND, req->id, sr->peer_id, 0)) ==
 	    NULL) {
 		ipc_reply(c, req->id, P2P__IPC__CODE__ERR_FAILED,
@@ -206,6 +249,7 @@ cmd_send(struct ipc_client *c, P2p__Ipc__Request *req)
 		return;
 	}
 	snprintf(w->service, sizeof(w->service), "%s",
+	    sr->group != NULL && sr->group[0] != '\0' ? GROUP_SERVICE :
 	    cmd_service(sr->service));
 	w->data = c->sa.buf;
 	w->len = c->sa.len;
@@ -236,6 +280,11 @@ cmd_claim(struct ipc_client *c, uint32_t id, const char *name)
 	struct ipc_client *h;
 	struct svc *s;
 
+	if (strcmp(name, GROUP_SERVICE) == 0) {
+		ipc_reply(c, id, P2P__IPC__CODE__ERR_USAGE, "service %s is "
+		    "reserved for group messages", GROUP_SERVICE);
+		return NULL;
+	}
 	if ((s = svc_get(&c->a->svcs, name, 1)) == NULL) {
 		ipc_reply(c, id, P2P__IPC__CODE__ERR_FAILED,
 		    "cannot create service %s: %zu services already "
@@ -299,7 +348,8 @@ cmd_unbind(struct ipc_client *c, P2p__Ipc__Request *req)
 
 /* Hand out one chunk of the oldest message; 1 if a message completed. */
 static int
-cmd_push_chunk(struct ipc_client *c, struct svc *s, struct svc_msg *m)
+cmd_push_chunk(struct ipc_client *c, struct svc *s, struct svc_msg *m,
+    const char *group)
 {
 	P2p__Ipc__Event ev = P2P__IPC__EVENT__INIT;
 	P2p__Ipc__Message msg = P2P__IPC__MESSAGE__INIT;
@@ -312,11 +362,65 @@ cmd_push_chunk(struct ipc_client *c, struct svc *s, struct svc_msg *m)
 	msg.data.data = m->data + m->off;
 	msg.data.len = n;
 	msg.more = m->off + n < m->len;
+	msg.group = (char *)(group != NULL ? group : "");
 	ev.ev_case = P2P__IPC__EVENT__EV_MESSAGE;
 	ev.message = &msg;
 	(void)ipc_send_event(c, &ev);
 	m->off += n;
 	return m->off == m->len;
+}
+
+/* Unlink one message of the group inbox, wherever it is in the queue. */
+static void
+cmd_group_unlink(struct agent *a, struct svc *g, struct svc_msg *m)
+{
+	TAILQ_REMOVE(&g->msgs, m, entry);
+	g->nmsgs--;
+	svc_release(&a->svcs, g, m->cost);
+	free(m);
+}
+
+/*
+ * Hand the pending recv the group messages for its service. Each goes out
+ * whole (its chunks at once) and only while the client's output is under
+ * the cap, so the output exceeds the cap by at most one message. Messages
+ * for services nobody reads stay queued and count against the group
+ * inbox, which therefore stalls group senders, never direct ones.
+ */
+static void
+cmd_group_pump(struct ipc_client *c)
+{
+	struct agent *a = c->a;
+	struct svc *g;
+	struct svc_msg *m, *tm;
+	char grp[SVC_NAME_MAX + 1], svc[SVC_NAME_MAX + 1];
+	size_t hl;
+	int freed = 0;
+
+	if ((g = svc_get(&a->svcs, GROUP_SERVICE, 0)) == NULL)
+		return;
+	TAILQ_FOREACH_SAFE(m, &g->msgs, entry, tm) {
+		if (c->rv.left == 0 || ipc_outlen(c) >= AGENT_CLIENT_OUTCAP)
+			break;
+		if (group_hdr_parse(m->data, m->len, grp, svc, &hl) == -1) {
+			log_warnx("malformed group message from %s dropped",
+			    m->from);
+			cmd_group_unlink(a, g, m);
+			freed = 1;
+			continue;
+		}
+		if (strcmp(svc, c->rv.svc->name) != 0)
+			continue;
+		m->off = hl;
+		while (!cmd_push_chunk(c, c->rv.svc, m, grp))
+			;
+		cmd_group_unlink(a, g, m);
+		c->rv.left--;
+		c->rv.delivered++;
+		freed = 1;
+	}
+	if (freed)
+		session_svc_credit(a, g);
 }
 
 void
@@ -331,7 +435,7 @@ ipc_cmd_pump(struct ipc_client *c)
 		return;
 	while (c->rv.left > 0 && (m = svc_peek(s)) != NULL &&
 	    ipc_outlen(c) < AGENT_CLIENT_OUTCAP) {
-		if (cmd_push_chunk(c, s, m)) {
+		if (cmd_push_chunk(c, s, m, NULL)) {
 			free(svc_pop(&c->a->svcs, s));
 			c->rv.left--;
 			c->rv.delivered++;
@@ -341,6 +445,8 @@ ipc_cmd_pump(struct ipc_client *c)
 	if (freed)
 		session_svc_credit(c->a, s);
 	m = svc_peek(s);
+	if (m == NULL || m->off == 0)
+		cmd_group_pump(c);
 	if (m != NULL && m->off > 0)
 		return;		/* finish the message before answering */
 	if (c->rv.left == 0 || c->rv.expired)
@@ -359,8 +465,15 @@ cmd_recv_timeout(evutil_socket_t fd, short what, void *arg)
 void
 ipc_cmd_svc_ready(struct agent *a, struct svc *s)
 {
-	struct ipc_client *c = s->holder;
+	struct ipc_client *c = s->holder, *tc;
 
+	if (strcmp(s->name, GROUP_SERVICE) == 0) {
+		TAILQ_FOREACH_SAFE(c, &a->ipc->clients, entry, tc) {
+			if (c->rv.active && !c->closing)
+				ipc_cmd_pump(c);
+		}
+		return;
+	}
 	if (c != NULL && c->rv.active && c->rv.svc == s)
 		ipc_cmd_pump(c);
 }
@@ -465,6 +578,12 @@ cmd_pipe_close(struct ipc_client *c, P2p__Ipc__Request *req)
 	pipe_close_req(c, req->id, req->pipe_close);
 }
 
+static void
+cmd_group(struct ipc_client *c, P2p__Ipc__Request *req)
+{
+	group_request(c, req->id, req->group);
+}
+
 static const struct {
 	P2p__Ipc__Request__OpCase	 op;
 	cmd_fn				 fn;
@@ -484,6 +603,7 @@ static const struct {
 	{ P2P__IPC__REQUEST__OP_PIPE_WRITE, cmd_pipe_write },
 	{ P2P__IPC__REQUEST__OP_PIPE_ACK, cmd_pipe_ack },
 	{ P2P__IPC__REQUEST__OP_PIPE_CLOSE, cmd_pipe_close },
+	{ P2P__IPC__REQUEST__OP_GROUP, cmd_group },
 };
 
 void
@@ -506,6 +626,7 @@ ipc_cmd_client_gone(struct ipc_client *c)
 {
 	struct svc *s, *ts;
 
+	group_client_gone(c->a, c);
 	if (c->rv.timer != NULL)
 		event_free(c->rv.timer);
 	memset(&c->rv, 0, sizeof(c->rv));

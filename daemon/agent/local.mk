@@ -7,7 +7,7 @@ p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \
 	daemon/agent/peer.c daemon/agent/peer.h \
 	daemon/agent/ipc.c daemon/agent/ipc.h daemon/agent/ipc_cmd.c \
 	daemon/agent/svc.c daemon/agent/svc.h daemon/agent/pipe.c \
-	daemon/agent/events.c
+	daemon/agent/events.c daemon/agent/group.c daemon/agent/group.h
 p2pd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/proto $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 p2pd_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la $(LIBEVENT_LIBS) \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
@@ -35,3 +35,6 @@ tests_unit_test_agent_ident_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	-I$(top_srcdir)/daemon/agent -I$(top_srcdir)/proto
 tests_unit_test_agent_ident_LDADD = libp2pcommon.la $(SODIUM_LIBS) \
 	$(CRITERION_LIBS)
+
+dist_noinst_SCRIPTS += tests/integration/groups.sh
+TESTS += tests/integration/groups.sh

@@ -27,6 +27,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "group.h"
 #include "conf.h"
 #include "ipc.h"
 #include "log.h"
@@ -224,6 +225,7 @@ p2pd_teardown(struct agent *a)
 	pipe_free_all(a);
 	peer_free_all(a);
 	ipc_free(a);
+	group_free(a);
 	reg_free(a);
 	udp_close(a);
 	svc_table_free(&a->svcs);

@@ -1,17 +1,20 @@
 /*
  * reg_ctrl.c: CTRL packets from the server: replies to our requests and
- * pushes (Introduce, Withdraw), which are acknowledged with ack_push.
- * Everything here was authenticated by chan_open() before it is parsed.
+ * pushes (Introduce, Withdraw, GroupEvent), which are acknowledged with
+ * ack_push. Everything here was authenticated by chan_open() before it is
+ * parsed. Group requests (group.c) are sent and retransmitted from here.
  */
 #include <sys/socket.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
 
 #include "addr.h"
 #include "agent.h"
+#include "group.h"
 #include "log.h"
 #include "peer.h"
 #include "reg.h"
@@ -82,6 +85,7 @@ reg_registered(struct reg *r, const P2p__Srv__Registered *rg)
 	reg_timer_in(r->ka, (uint64_t)r->keepalive_s * 1000000);
 	log_info("registered as %s (registration %u)", r->a->peer_id,
 	    r->reg_id);
+	group_registered(r->a);
 }
 
 static void
@@ -128,6 +132,11 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 				break;
 		}
 	}
+	if (q != NULL && q->id != r->register_id &&
+	    group_server_reply(r->a, m)) {
+		reg_req_free(q);
+		return;
+	}
 	switch (m->body_case) {
 	case P2P__SRV__SERVER_MSG__BODY_REGISTERED:
 		if (r->phase == PH_REGISTER && q != NULL &&
@@ -157,6 +166,11 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 			    *m->withdraw->reason ? m->withdraw->reason :
 			    "introduction withdrawn by the server");
 		break;
+	case P2P__SRV__SERVER_MSG__BODY_GROUP_EVENT:
+		if (m->push_seq != 0 && r->phase == PH_UP)
+			group_event_push(r->a, r->reg_id, m->push_seq,
+			    m->group_event);
+		break;
 	default:
 		break;
 	}
@@ -165,6 +179,64 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 	if (q != NULL && r->phase != PH_IDLE && (q->id != r->register_id ||
 	    r->phase == PH_UP))
 		reg_req_free(q);
+}
+
+/* Like reg.c's retransmission, but a request in vain is group.c's to answer. */
+static void
+reg_group_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct reg_req *q = arg;
+	struct agent *a = q->r->a;
+	P2p__Srv__ServerMsg *m;
+	struct timeval tv;
+	uint32_t id = q->id;
+	uint64_t us;
+
+	if (q->tries >= REG_TRIES) {
+		reg_req_free(q);
+		group_server_timeout(a, id);
+		udp_flush(a);
+		return;
+	}
+	if ((m = p2p__srv__server_msg__unpack(NULL, q->len, q->msg)) != NULL) {
+		(void)reg_send_msg(q->r, m);
+		p2p__srv__server_msg__free_unpacked(m, NULL);
+	}
+	us = (uint64_t)REG_RTO_US << q->tries;
+	q->tries++;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	evtimer_add(q->timer, &tv);
+	udp_flush(a);
+}
+
+uint32_t
+reg_group_request(struct agent *a, P2p__Srv__ServerMsg *m)
+{
+	struct reg *r = a->reg;
+	struct reg_req *q;
+
+	if (r == NULL || r->phase != PH_UP || r->nreqs >= REG_MAX_PENDING ||
+	    (q = calloc(1, sizeof(*q))) == NULL)
+		return 0;
+	if (++r->next_id == 0)
+		r->next_id = 1;
+	m->id = r->next_id;
+	q->r = r;
+	q->id = m->id;
+	q->len = p2p__srv__server_msg__get_packed_size(m);
+	if (q->len > AGENT_UDP_MTU - CHAN_OVERHEAD ||
+	    (q->msg = malloc(q->len)) == NULL ||
+	    (q->timer = evtimer_new(a->base, reg_group_timer, q)) == NULL) {
+		free(q->msg);
+		free(q);
+		return 0;
+	}
+	p2p__srv__server_msg__pack(m, q->msg);
+	TAILQ_INSERT_TAIL(&r->reqs, q, entry);
+	r->nreqs++;
+	reg_group_timer(-1, 0, q);
+	return q->id;
 }
 
 void

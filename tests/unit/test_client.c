@@ -560,3 +560,191 @@ Test(client, malformed_body_is_an_error)
 	    p2pclient_errmsg(c));
 	finish(c);
 }
+
+/* Groups: the fake agent plays a member of lobby = alice, bob, carol. */
+static int	gsend_ok;
+static char	gsend_to[64];
+
+static void
+agent_group_list(int fd, uint32_t id)
+{
+	P2p__Ipc__Response	r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__GroupResp	gr = P2P__IPC__GROUP_RESP__INIT;
+	P2p__Ipc__GroupInfo	gi = P2P__IPC__GROUP_INFO__INIT, *gis[1];
+	P2p__Ipc__GroupMember	m[3], *ms[3];
+	const char		*ids[] = { "alice", "bob", "carol" };
+	size_t			 i;
+
+	for (i = 0; i < 3; i++) {
+		p2p__ipc__group_member__init(&m[i]);
+		m[i].peer_id = (char *)ids[i];
+		m[i].online = i != 2;
+		ms[i] = &m[i];
+	}
+	gi.name = "lobby";
+	gi.mesh = 1;
+	gi.members = ms;
+	gi.n_members = 3;
+	gi.member_count = 3;
+	gis[0] = &gi;
+	gr.groups = gis;
+	gr.n_groups = 1;
+	r.id = id;
+	r.result_case = P2P__IPC__RESPONSE__RESULT_GROUP;
+	r.group = &gr;
+	agent_respond(fd, &r);
+}
+
+static void
+script_group_op(int fd, uint32_t id, const P2p__Ipc__GroupReq *g)
+{
+	switch (g->op) {
+	case P2P__IPC__GROUP_OP__GROUP_CREATE:
+		agent_error(fd, id, P2P__IPC__CODE__ERR_EXISTS,
+		    "group lobby exists");
+		break;
+	case P2P__IPC__GROUP_OP__GROUP_JOIN:
+		if (strcmp(g->name, "vip") == 0)
+			agent_error(fd, id, P2P__IPC__CODE__ERR_POLICY,
+			    "the token of peer alice does not grant vip");
+		else
+			agent_ok(fd, id);
+		break;
+	case P2P__IPC__GROUP_OP__GROUP_SHOW:
+	case P2P__IPC__GROUP_OP__GROUP_LIST:
+		agent_group_list(fd, id);
+		break;
+	default:
+		agent_ok(fd, id);
+		break;
+	}
+}
+
+static void
+script_groups(int fd)
+{
+	P2p__Ipc__StatusResp	 s = P2P__IPC__STATUS_RESP__INIT;
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+
+	while ((q = agent_read(fd, &f)) != NULL) {
+		switch (q->op_case) {
+		case P2P__IPC__REQUEST__OP_STATUS:
+			s.peer_id = "alice";
+			s.server_state = "registered";
+			agent_status(fd, q->id, &s);
+			break;
+		case P2P__IPC__REQUEST__OP_GROUP:
+			script_group_op(fd, q->id, q->group);
+			break;
+		case P2P__IPC__REQUEST__OP_SEND:
+			/* Each other member once, marked with the group. */
+			if (strcmp(q->send->group, "lobby") == 0 &&
+			    strcmp(q->send->service, "chat") == 0 &&
+			    q->send->data.len == 2 &&
+			    strcmp(q->send->peer_id, "alice") != 0) {
+				gsend_ok++;
+				strncat(gsend_to, q->send->peer_id,
+				    sizeof(gsend_to) - strlen(gsend_to) - 2);
+				strcat(gsend_to, " ");
+			}
+			agent_ok(fd, q->id);
+			break;
+		default:
+			agent_ok(fd, q->id);
+			break;
+		}
+		ipcmsg_free(f);
+	}
+}
+
+Test(client, group_requests_and_errors)
+{
+	struct p2pclient	*c = start(script_groups);
+	struct p2pclient_groups	*gs;
+
+	cr_assert_eq(p2pclient_group(c, P2PCLIENT_GROUP_JOIN, "lobby"), 0);
+	cr_assert_eq(p2pclient_group(c, P2PCLIENT_GROUP_CREATE, "lobby"),
+	    P2PCLIENT_EEXISTS);
+	cr_assert_str_eq(p2pclient_errmsg(c), "group lobby exists");
+	cr_assert_eq(p2pclient_group(c, P2PCLIENT_GROUP_JOIN, "vip"),
+	    P2PCLIENT_EPOLICY);
+	cr_assert_not_null(strstr(p2pclient_errmsg(c), "does not grant"));
+	cr_assert_eq(p2pclient_group(c, P2PCLIENT_GROUP_LEAVE, "no/group"),
+	    P2PCLIENT_EINVAL);
+	cr_assert_eq(p2pclient_group(c, 42, "lobby"), P2PCLIENT_EINVAL);
+	cr_assert_eq(p2pclient_groups(c, "lobby", &gs), 0, "%s",
+	    p2pclient_errmsg(c));
+	cr_assert_eq(gs->n, 1);
+	cr_assert_str_eq(gs->v[0].name, "lobby");
+	cr_assert(gs->v[0].mesh);
+	cr_assert_eq(gs->v[0].n, 3);
+	cr_assert_str_eq(gs->v[0].members[2].peer_id, "carol");
+	cr_assert(gs->v[0].members[0].online);
+	cr_assert(!gs->v[0].members[2].online);
+	p2pclient_groups_free(gs);
+	finish(c);
+}
+
+Test(client, group_send_reaches_every_other_member)
+{
+	struct p2pclient	*c = start(script_groups);
+	size_t			 n = 0;
+
+	gsend_ok = 0;
+	gsend_to[0] = '\0';
+	cr_assert_eq(p2pclient_group_send(c, "lobby", "chat", "hi", 2, 0,
+	    &n), 0, "%s", p2pclient_errmsg(c));
+	cr_assert_eq(n, 2);
+	finish(c);
+	cr_assert_eq(gsend_ok, 2);
+	cr_assert_str_eq(gsend_to, "bob carol ");
+}
+
+static void
+script_group_events(int fd)
+{
+	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__GroupEvent	 ge = P2P__IPC__GROUP_EVENT__INIT;
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	char			*miss[] = { "carol" };
+
+	if ((q = agent_read(fd, &f)) == NULL)
+		return;
+	agent_ok(fd, q->id);
+	e.ev_case = P2P__IPC__EVENT__EV_GROUP_EVENT;
+	e.group_event = &ge;
+	ge.event = "member_join";
+	ge.group = "lobby";
+	ge.peer_id = "bob";
+	agent_event(fd, &e);
+	ge.event = "join_complete";
+	ge.missing = miss;
+	ge.n_missing = 1;
+	ge.missing_count = 4;	/* cut short by the server */
+	agent_event(fd, &e);
+	ipcmsg_free(f);
+}
+
+Test(client, group_events_in_order)
+{
+	struct p2pclient	*c = start(script_group_events);
+	struct p2pclient_event	 ev;
+
+	cr_assert_eq(p2pclient_subscribe(c), 0);
+	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), 0);
+	cr_assert_eq(ev.type, P2PCLIENT_EV_GROUP);
+	cr_assert_str_eq(ev.event, "member_join");
+	cr_assert_str_eq(ev.group, "lobby");
+	cr_assert_str_eq(ev.peer_id, "bob");
+	cr_assert_eq(ev.nmissing, 0);
+	p2pclient_event_clear(&ev);
+	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), 0);
+	cr_assert_str_eq(ev.event, "join_complete");
+	cr_assert_eq(ev.nmissing, 1);
+	cr_assert_str_eq(ev.missing[0], "carol");
+	cr_assert_eq(ev.missing_count, 4);
+	p2pclient_event_clear(&ev);
+	finish(c);
+}

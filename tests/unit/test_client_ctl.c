@@ -358,3 +358,81 @@ Test(ctl, events_json_then_lagged_exits_1)
 	cr_assert_str_eq(json_object_get_string(v), "disconnected");
 	json_object_put(o);
 }
+
+static void
+script_group_events(int fd)
+{
+	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__GroupEvent	 ge = P2P__IPC__GROUP_EVENT__INIT;
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+	char			*miss[] = { "carol" };
+
+	if ((q = agent_read(fd, &f)) == NULL)
+		return;
+	agent_ok(fd, q->id);
+	e.ev_case = P2P__IPC__EVENT__EV_GROUP_EVENT;
+	e.group_event = &ge;
+	ge.event = "join_complete";
+	ge.group = "lobby";
+	ge.peer_id = "bob";
+	ge.missing = miss;
+	ge.n_missing = 1;
+	ge.missing_count = 1;
+	agent_event(fd, &e);
+	ipcmsg_free(f);
+	/* Then hang up: p2pctl events ends with exit 1. */
+}
+
+Test(ctl, events_json_group_event)
+{
+	struct json_object	*o, *v;
+
+	fake_start(script_group_events);
+	cr_assert_eq(CTL(NULL, 0, "--json", "events"), 1);
+	fake_stop();
+	o = json_tokener_parse(out);
+	cr_assert_not_null(o, "%s", out);
+	cr_assert(json_object_object_get_ex(o, "event", &v));
+	cr_assert_str_eq(json_object_get_string(v), "join_complete");
+	cr_assert(json_object_object_get_ex(o, "group", &v));
+	cr_assert_str_eq(json_object_get_string(v), "lobby");
+	cr_assert(json_object_object_get_ex(o, "peer_id", &v));
+	cr_assert_str_eq(json_object_get_string(v), "bob");
+	cr_assert(json_object_object_get_ex(o, "missing", &v));
+	cr_assert_eq(json_object_array_length(v), 1);
+	cr_assert_str_eq(json_object_get_string(
+	    json_object_array_get_idx(v, 0)), "carol");
+	json_object_put(o);
+}
+
+static void
+script_group_refuse(int fd)
+{
+	P2p__Ipc__Frame		*f;
+	P2p__Ipc__Request	*q;
+
+	if ((q = agent_read(fd, &f)) == NULL)
+		return;
+	if (q->op_case == P2P__IPC__REQUEST__OP_GROUP &&
+	    q->group->op == P2P__IPC__GROUP_OP__GROUP_JOIN)
+		agent_error(fd, q->id, P2P__IPC__CODE__ERR_POLICY,
+		    "group vip: the token of peer alice does not grant it");
+	else
+		agent_ok(fd, q->id);
+	ipcmsg_free(f);
+}
+
+Test(ctl, group_commands)
+{
+	fake_start(script_group_refuse);
+	/* Usage errors first: they never reach the agent. */
+	cr_assert_eq(CTL(NULL, 0, "group", "join"), 2);
+	cr_assert_not_null(strstr(err, "NAME"), "%s", err);
+	cr_assert_eq(CTL(NULL, 0, "group", "frobnicate", "x"), 2);
+	cr_assert_eq(CTL(NULL, 0, "group", "list", "extra"), 2);
+	cr_assert_eq(CTL(NULL, 0, "group", "send", "lobby"), 2);
+	cr_assert_eq(CTL(NULL, 0, "group", "join", "vip"), 1);
+	fake_stop();
+	cr_assert_not_null(strstr(err, "does not grant"), "%s", err);
+}

@@ -421,3 +421,155 @@ Test(ipcmsg_unpack, garbage_rejected)
 	}
 	cr_assert_lt(ok, 2000);
 }
+
+static P2p__Ipc__Frame *
+group_req(P2p__Ipc__GroupOp op, const char *name, char *err, size_t errlen)
+{
+	P2p__Ipc__Request	q = P2P__IPC__REQUEST__INIT;
+	P2p__Ipc__GroupReq	gr = P2P__IPC__GROUP_REQ__INIT;
+	P2p__Ipc__Frame		f;
+
+	gr.op = op;
+	gr.name = (char *)name;
+	q.id = 9;
+	q.op_case = P2P__IPC__REQUEST__OP_GROUP;
+	q.group = &gr;
+	f = req_frame(&q);
+	err[0] = '\0';
+	return roundtrip(&f, err, errlen);
+}
+
+Test(ipcmsg_group, requests_validated)
+{
+	P2p__Ipc__Frame	*g;
+	char		 err[256];
+
+	g = group_req(P2P__IPC__GROUP_OP__GROUP_JOIN, "lobby", err,
+	    sizeof(err));
+	cr_assert_not_null(g, "%s", err);
+	cr_assert_eq(g->request->group->op, P2P__IPC__GROUP_OP__GROUP_JOIN);
+	cr_assert_str_eq(g->request->group->name, "lobby");
+	ipcmsg_free(g);
+	/* list takes no name; every other operation needs one. */
+	g = group_req(P2P__IPC__GROUP_OP__GROUP_LIST, "", err, sizeof(err));
+	cr_assert_not_null(g, "%s", err);
+	ipcmsg_free(g);
+	cr_assert_null(group_req(P2P__IPC__GROUP_OP__GROUP_CREATE, "", err,
+	    sizeof(err)));
+	cr_assert_not_null(strstr(err, "group is empty"), "%s", err);
+	cr_assert_null(group_req(P2P__IPC__GROUP_OP__GROUP_SHOW, "a b", err,
+	    sizeof(err)));
+	cr_assert_not_null(strstr(err, "invalid group"), "%s", err);
+	cr_assert_null(group_req(P2P__IPC__GROUP_OP__GROUP_NONE, "lobby", err,
+	    sizeof(err)));
+	cr_assert_not_null(strstr(err, "unknown group operation"), "%s", err);
+	cr_assert_null(group_req((P2p__Ipc__GroupOp)99, "lobby", err,
+	    sizeof(err)));
+}
+
+Test(ipcmsg_group, send_group_name_validated)
+{
+	P2p__Ipc__Request	q = P2P__IPC__REQUEST__INIT;
+	P2p__Ipc__SendReq	se = P2P__IPC__SEND_REQ__INIT;
+	P2p__Ipc__Frame		f, *g;
+	char			err[256];
+
+	se.peer_id = "bob";
+	se.group = "lobby";
+	q.op_case = P2P__IPC__REQUEST__OP_SEND;
+	q.send = &se;
+	f = req_frame(&q);
+	g = roundtrip(&f, err, sizeof(err));
+	cr_assert_not_null(g, "%s", err);
+	cr_assert_str_eq(g->request->send->group, "lobby");
+	ipcmsg_free(g);
+	se.group = "lob/by";
+	cr_assert_null(roundtrip(&f, err, sizeof(err)));
+	cr_assert_not_null(strstr(err, "group"), "%s", err);
+}
+
+static P2p__Ipc__Frame *
+group_event(const char *kind, const char *group, const char *peer,
+    char **missing, size_t n, char *err, size_t errlen)
+{
+	P2p__Ipc__Frame		f = P2P__IPC__FRAME__INIT;
+	P2p__Ipc__Event		e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__GroupEvent	ge = P2P__IPC__GROUP_EVENT__INIT;
+
+	ge.event = (char *)kind;
+	ge.group = (char *)group;
+	ge.peer_id = (char *)peer;
+	ge.missing = missing;
+	ge.n_missing = n;
+	ge.missing_count = (uint32_t)n;
+	e.ev_case = P2P__IPC__EVENT__EV_GROUP_EVENT;
+	e.group_event = &ge;
+	f.kind_case = P2P__IPC__FRAME__KIND_EVENT;
+	f.event = &e;
+	err[0] = '\0';
+	return roundtrip(&f, err, errlen);
+}
+
+Test(ipcmsg_group, events_validated)
+{
+	char		*miss[] = { "carol", "dave" }, *badmiss[] = { "x y" };
+	P2p__Ipc__Frame	*g;
+	char		 err[256];
+
+	g = group_event("join_complete", "lobby", "bob", miss, 2, err,
+	    sizeof(err));
+	cr_assert_not_null(g, "%s", err);
+	cr_assert_eq(g->event->group_event->n_missing, 2);
+	cr_assert_str_eq(g->event->group_event->missing[1], "dave");
+	cr_assert_eq(g->event->group_event->missing_count, 2);
+	ipcmsg_free(g);
+	g = group_event("group_destroyed", "lobby", "", NULL, 0, err,
+	    sizeof(err));
+	cr_assert_not_null(g, "%s", err);
+	ipcmsg_free(g);
+	cr_assert_null(group_event("member_kick", "lobby", "bob", NULL, 0,
+	    err, sizeof(err)));
+	cr_assert_not_null(strstr(err, "unknown group event"), "%s", err);
+	cr_assert_null(group_event("member_join", "", "bob", NULL, 0, err,
+	    sizeof(err)));
+	cr_assert_null(group_event("member_join", "lobby", "b\nob", NULL, 0,
+	    err, sizeof(err)));
+	cr_assert_null(group_event("join_complete", "lobby", "bob", badmiss,
+	    1, err, sizeof(err)));
+	cr_assert_not_null(strstr(err, "missing"), "%s", err);
+}
+
+Test(ipcmsg_group, response_names_validated)
+{
+	P2p__Ipc__Frame		f = P2P__IPC__FRAME__INIT, *g;
+	P2p__Ipc__Response	r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__GroupResp	gr = P2P__IPC__GROUP_RESP__INIT;
+	P2p__Ipc__GroupInfo	gi = P2P__IPC__GROUP_INFO__INIT, *gis[1];
+	P2p__Ipc__GroupMember	m = P2P__IPC__GROUP_MEMBER__INIT, *ms[1];
+	char			err[256];
+
+	m.peer_id = "alice";
+	m.online = 1;
+	ms[0] = &m;
+	gi.name = "lobby";
+	gi.members = ms;
+	gi.n_members = 1;
+	gi.member_count = 1;
+	gis[0] = &gi;
+	gr.groups = gis;
+	gr.n_groups = 1;
+	r.result_case = P2P__IPC__RESPONSE__RESULT_GROUP;
+	r.group = &gr;
+	f.kind_case = P2P__IPC__FRAME__KIND_RESPONSE;
+	f.response = &r;
+	g = roundtrip(&f, err, sizeof(err));
+	cr_assert_not_null(g, "%s", err);
+	cr_assert(g->response->group->groups[0]->members[0]->online);
+	ipcmsg_free(g);
+	m.peer_id = "al ice";
+	cr_assert_null(roundtrip(&f, err, sizeof(err)));
+	cr_assert_not_null(strstr(err, "member peer id"), "%s", err);
+	m.peer_id = "alice";
+	gi.name = "";
+	cr_assert_null(roundtrip(&f, err, sizeof(err)));
+}

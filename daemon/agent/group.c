@@ -1,0 +1,605 @@
+/*
+ * group.c: server-managed groups on the agent's side (see group.h).
+ *
+ * The agent is one process with one registration, so the group state is
+ * kept here and freed at exit. Requests to the server are retransmitted by
+ * reg_ctrl.c like the registration's own (their timers are freed with the
+ * registration); the answer comes back through group_server_reply(), or
+ * group_server_timeout() when the server never answered.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "agent.h"
+#include "group.h"
+#include "ipc.h"
+#include "log.h"
+#include "peer.h"
+
+#define GROUP_DEDUP_BITS	64
+
+struct group_ent {
+	TAILQ_ENTRY(group_ent)	 entry;
+	char			 name[SVC_NAME_MAX + 1];
+	int			 mesh;
+	size_t			 n;
+	char			(*members)[AGENT_ID_MAX + 1];
+};
+TAILQ_HEAD(groupq, group_ent);
+
+struct group_rq {
+	TAILQ_ENTRY(group_rq)	 entry;
+	struct agent		*a;
+	struct ipc_client	*c;		/* NULL: a refresh */
+	uint32_t		 req_id;	/* the client's */
+	uint32_t		 srv_id;	/* ours, towards the server */
+	P2p__Ipc__GroupOp	 op;
+	char			 name[SVC_NAME_MAX + 1];
+};
+TAILQ_HEAD(group_reqq, group_rq);
+
+static struct {
+	int			 init;
+	struct groupq		 groups;
+	size_t			 ngroups;
+	struct group_reqq	 reqs;
+	size_t			 nreqs;
+	/* push_seq window of the current registration (pushes restart at 1
+	 * for each registration): highest seen and a bitmap below it. */
+	uint32_t		 reg_id;
+	uint32_t		 hi;
+	uint64_t		 seen;
+} gs;
+
+static void
+group_init(void)
+{
+	if (gs.init)
+		return;
+	gs.init = 1;
+	TAILQ_INIT(&gs.groups);
+	TAILQ_INIT(&gs.reqs);
+}
+
+static struct group_ent *
+group_find(const char *name)
+{
+	struct group_ent *g;
+
+	group_init();
+	TAILQ_FOREACH(g, &gs.groups, entry) {
+		if (strcmp(g->name, name) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+static void
+group_del(struct group_ent *g)
+{
+	TAILQ_REMOVE(&gs.groups, g, entry);
+	gs.ngroups--;
+	free(g->members);
+	free(g);
+}
+
+static struct group_ent *
+group_get(const char *name)
+{
+	struct group_ent *g;
+
+	if ((g = group_find(name)) != NULL)
+		return g;
+	if (gs.ngroups >= GROUP_MAX || (g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	snprintf(g->name, sizeof(g->name), "%s", name);
+	g->mesh = 1;
+	TAILQ_INSERT_TAIL(&gs.groups, g, entry);
+	gs.ngroups++;
+	return g;
+}
+
+static ssize_t
+group_member_idx(const struct group_ent *g, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		if (strcmp(g->members[i], id) == 0)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+static void
+group_member_add(struct group_ent *g, const char *id)
+{
+	void *nm;
+
+	if (group_member_idx(g, id) != -1 || g->n >= GROUP_MEMBERS_MAX ||
+	    strlen(id) > AGENT_ID_MAX)
+		return;
+	if ((nm = reallocarray(g->members, g->n + 1, sizeof(*g->members))) ==
+	    NULL)
+		return;
+	g->members = nm;
+	snprintf(g->members[g->n++], AGENT_ID_MAX + 1, "%s", id);
+}
+
+static void
+group_member_del(struct group_ent *g, const char *id)
+{
+	ssize_t i;
+
+	if ((i = group_member_idx(g, id)) == -1)
+		return;
+	memmove(&g->members[i], &g->members[i + 1],
+	    (g->n - (size_t)i - 1) * sizeof(*g->members));
+	g->n--;
+}
+
+static void
+group_req_free(struct group_rq *q)
+{
+	TAILQ_REMOVE(&gs.reqs, q, entry);
+	gs.nreqs--;
+	free(q);
+}
+
+void
+group_free(struct agent *a)
+{
+	if (!gs.init)
+		return;
+	while (!TAILQ_EMPTY(&gs.reqs))
+		group_req_free(TAILQ_FIRST(&gs.reqs));
+	while (!TAILQ_EMPTY(&gs.groups))
+		group_del(TAILQ_FIRST(&gs.groups));
+}
+
+static int
+group_req_send(struct group_rq *q)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__GroupJoin j = P2P__SRV__GROUP_JOIN__INIT;
+	P2p__Srv__GroupLeave l = P2P__SRV__GROUP_LEAVE__INIT;
+	P2p__Srv__GroupCreate cr = P2P__SRV__GROUP_CREATE__INIT;
+	P2p__Srv__GroupDestroy d = P2P__SRV__GROUP_DESTROY__INIT;
+	P2p__Srv__GroupList gl = P2P__SRV__GROUP_LIST__INIT;
+
+	switch (q->op) {
+	case P2P__IPC__GROUP_OP__GROUP_CREATE:
+		cr.group = q->name;
+		m.body_case = P2P__SRV__SERVER_MSG__BODY_GROUP_CREATE;
+		m.group_create = &cr;
+		break;
+	case P2P__IPC__GROUP_OP__GROUP_DESTROY:
+		d.group = q->name;
+		m.body_case = P2P__SRV__SERVER_MSG__BODY_GROUP_DESTROY;
+		m.group_destroy = &d;
+		break;
+	case P2P__IPC__GROUP_OP__GROUP_JOIN:
+		j.group = q->name;
+		m.body_case = P2P__SRV__SERVER_MSG__BODY_GROUP_JOIN;
+		m.group_join = &j;
+		break;
+	case P2P__IPC__GROUP_OP__GROUP_LEAVE:
+		l.group = q->name;
+		m.body_case = P2P__SRV__SERVER_MSG__BODY_GROUP_LEAVE;
+		m.group_leave = &l;
+		break;
+	default:	/* list, show */
+		m.body_case = P2P__SRV__SERVER_MSG__BODY_GROUP_LIST;
+		m.group_list = &gl;
+		break;
+	}
+	q->srv_id = reg_group_request(q->a, &m);
+	return q->srv_id == 0 ? -1 : 0;
+}
+
+static void
+group_reply(struct group_rq *q, P2p__Ipc__Code code, const char *msg)
+{
+	if (q->c != NULL)
+		ipc_reply(q->c, q->req_id, code, "%s", msg);
+	group_req_free(q);
+}
+
+static int
+group_req_start(struct agent *a, struct ipc_client *c, uint32_t id,
+    P2p__Ipc__GroupOp op, const char *name)
+{
+	struct group_rq *q;
+
+	group_init();
+	if (gs.nreqs >= GROUP_REQ_MAX || (q = calloc(1, sizeof(*q))) == NULL)
+		return -1;
+	q->a = a;
+	q->c = c;
+	q->req_id = id;
+	q->op = op;
+	snprintf(q->name, sizeof(q->name), "%s", name != NULL ? name : "");
+	TAILQ_INSERT_TAIL(&gs.reqs, q, entry);
+	gs.nreqs++;
+	if (group_req_send(q) == -1) {
+		group_req_free(q);
+		return -1;
+	}
+	udp_flush(a);
+	return 0;
+}
+
+void
+group_request(struct ipc_client *c, uint32_t id, const P2p__Ipc__GroupReq *r)
+{
+	if (reg_state(c->a) != REG_REGISTERED) {
+		ipc_reply(c, id, P2P__IPC__CODE__ERR_NOT_REGISTERED,
+		    "not registered with the server (%s)",
+		    reg_state_name(reg_state(c->a)));
+		return;
+	}
+	if (group_req_start(c->a, c, id, r->op, r->name) == -1)
+		ipc_reply(c, id, P2P__IPC__CODE__ERR_BUSY,
+		    "too many group requests waiting for the server");
+}
+
+static P2p__Ipc__Code
+group_ipc_code(P2p__Srv__ErrCode c)
+{
+	switch (c) {
+	case P2P__SRV__ERR_CODE__ERR_MALFORMED:
+		return P2P__IPC__CODE__ERR_USAGE;
+	case P2P__SRV__ERR_CODE__ERR_POLICY:
+		return P2P__IPC__CODE__ERR_POLICY;
+	case P2P__SRV__ERR_CODE__ERR_NO_GROUP:
+		return P2P__IPC__CODE__ERR_NOT_FOUND;
+	case P2P__SRV__ERR_CODE__ERR_EXISTS:
+		return P2P__IPC__CODE__ERR_EXISTS;
+	case P2P__SRV__ERR_CODE__ERR_BUSY:
+		return P2P__IPC__CODE__ERR_BUSY;
+	default:
+		return P2P__IPC__CODE__ERR_FAILED;
+	}
+}
+
+/* The server's list is the truth: replace what the events built. */
+static void
+group_update(const P2p__Srv__GroupListReply *lr)
+{
+	struct group_ent *g, *tg;
+	size_t i, j;
+	int found;
+
+	if (!lr->truncated) {
+		TAILQ_FOREACH_SAFE(g, &gs.groups, entry, tg) {
+			for (found = 0, i = 0; i < lr->n_groups && !found; i++)
+				found = strcmp(lr->groups[i]->name,
+				    g->name) == 0;
+			if (!found)
+				group_del(g);
+		}
+	}
+	for (i = 0; i < lr->n_groups; i++) {
+		if ((g = group_get(lr->groups[i]->name)) == NULL)
+			continue;
+		g->mesh = lr->groups[i]->mesh;
+		if (lr->groups[i]->n_members < lr->groups[i]->member_count)
+			continue;	/* cut short: keep what events gave */
+		g->n = 0;
+		for (j = 0; j < lr->groups[i]->n_members; j++)
+			group_member_add(g, lr->groups[i]->members[j]);
+	}
+}
+
+static int
+group_srv_names_ok(const P2p__Srv__GroupListReply *lr)
+{
+	size_t i, j;
+
+	for (i = 0; i < lr->n_groups; i++) {
+		if (lr->groups[i] == NULL || lr->groups[i]->name == NULL ||
+		    strlen(lr->groups[i]->name) == 0 ||
+		    strlen(lr->groups[i]->name) > SVC_NAME_MAX)
+			return 0;
+		for (j = 0; j < lr->groups[i]->n_members; j++) {
+			if (lr->groups[i]->members[j] == NULL ||
+			    strlen(lr->groups[i]->members[j]) == 0 ||
+			    strlen(lr->groups[i]->members[j]) > AGENT_ID_MAX)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* Answer list / show from the (just refreshed) table. */
+static void
+group_answer_list(struct group_rq *q, int truncated)
+{
+	P2p__Ipc__Response r = P2P__IPC__RESPONSE__INIT;
+	P2p__Ipc__GroupResp gr = P2P__IPC__GROUP_RESP__INIT;
+	P2p__Ipc__GroupInfo *infos = NULL, **iptrs = NULL;
+	P2p__Ipc__GroupMember *mems = NULL, **mptrs = NULL;
+	struct agent *a = q->a;
+	struct group_ent *g;
+	struct peer *p;
+	size_t ng = 0, nm = 0, total = 0, i;
+
+	TAILQ_FOREACH(g, &gs.groups, entry)
+		total += g->n;
+	infos = calloc(gs.ngroups + 1, sizeof(*infos));
+	iptrs = calloc(gs.ngroups + 1, sizeof(*iptrs));
+	mems = calloc(total + 1, sizeof(*mems));
+	mptrs = calloc(total + 1, sizeof(*mptrs));
+	if (infos == NULL || iptrs == NULL || mems == NULL || mptrs == NULL) {
+		group_reply(q, P2P__IPC__CODE__ERR_FAILED, "out of memory");
+		goto out;
+	}
+	TAILQ_FOREACH(g, &gs.groups, entry) {
+		if (q->name[0] != '\0' && strcmp(q->name, g->name) != 0)
+			continue;
+		p2p__ipc__group_info__init(&infos[ng]);
+		infos[ng].name = g->name;
+		infos[ng].mesh = g->mesh;
+		infos[ng].member_count = (uint32_t)g->n;
+		infos[ng].members = &mptrs[nm];
+		for (i = 0; i < g->n; i++) {
+			p2p__ipc__group_member__init(&mems[nm]);
+			mems[nm].peer_id = g->members[i];
+			p = peer_find(a, g->members[i]);
+			mems[nm].online = strcmp(g->members[i],
+			    a->peer_id) == 0 || (p != NULL && peer_is_up(p));
+			mptrs[nm] = &mems[nm];
+			nm++;
+		}
+		infos[ng].n_members = g->n;
+		iptrs[ng] = &infos[ng];
+		ng++;
+	}
+	if (q->op == P2P__IPC__GROUP_OP__GROUP_SHOW && ng == 0) {
+		group_reply(q, P2P__IPC__CODE__ERR_NOT_FOUND, truncated ?
+		    "group not in the server's (truncated) list" :
+		    "no such group, or this peer is not a member");
+		goto out;
+	}
+	gr.groups = iptrs;
+	gr.n_groups = ng;
+	gr.truncated = truncated;
+	r.id = q->req_id;
+	r.result_case = P2P__IPC__RESPONSE__RESULT_GROUP;
+	r.group = &gr;
+	if (q->c != NULL)
+		(void)ipc_send_resp(q->c, &r);
+	group_req_free(q);
+out:
+	free(infos);
+	free(iptrs);
+	free(mems);
+	free(mptrs);
+}
+
+int
+group_server_reply(struct agent *a, const P2p__Srv__ServerMsg *m)
+{
+	struct group_rq *q;
+
+	group_init();
+	TAILQ_FOREACH(q, &gs.reqs, entry) {
+		if (q->srv_id == m->id)
+			break;
+	}
+	if (q == NULL)
+		return 0;
+	if (m->body_case == P2P__SRV__SERVER_MSG__BODY_ERROR) {
+		group_reply(q, group_ipc_code(m->error->code),
+		    m->error->message != NULL && *m->error->message ?
+		    m->error->message : "the server refused the request");
+		return 1;
+	}
+	if (q->op != P2P__IPC__GROUP_OP__GROUP_LIST &&
+	    q->op != P2P__IPC__GROUP_OP__GROUP_SHOW) {
+		group_reply(q, P2P__IPC__CODE__OK, "");
+		return 1;
+	}
+	if (m->body_case != P2P__SRV__SERVER_MSG__BODY_GROUP_LIST_REPLY ||
+	    !group_srv_names_ok(m->group_list_reply)) {
+		group_reply(q, P2P__IPC__CODE__ERR_FAILED,
+		    "the server answered the group list with something else");
+		return 1;
+	}
+	group_update(m->group_list_reply);
+	if (q->c == NULL)
+		group_req_free(q);
+	else
+		group_answer_list(q, m->group_list_reply->truncated);
+	(void)a;
+	return 1;
+}
+
+/* 1 if this push_seq is new for the registration (RFC 6479 style). */
+static int
+group_push_fresh(uint32_t reg_id, uint32_t seq)
+{
+	uint32_t d;
+
+	if (reg_id != gs.reg_id) {
+		gs.reg_id = reg_id;
+		gs.hi = 0;
+		gs.seen = 0;
+	}
+	if (seq > gs.hi) {
+		d = seq - gs.hi;
+		gs.seen = d >= GROUP_DEDUP_BITS ? 0 : gs.seen << d;
+		gs.seen |= 1;
+		gs.hi = seq;
+		return 1;
+	}
+	d = gs.hi - seq;
+	if (d >= GROUP_DEDUP_BITS || (gs.seen & ((uint64_t)1 << d)))
+		return 0;
+	gs.seen |= (uint64_t)1 << d;
+	return 1;
+}
+
+static int
+group_name_ok(const char *s, int empty_ok)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	n = strlen(s);
+	return (n > 0 || empty_ok) && n <= SVC_NAME_MAX;
+}
+
+void
+group_event_push(struct agent *a, uint32_t reg_id, uint32_t seq,
+    const P2p__Srv__GroupEvent *e)
+{
+	struct group_ent *g;
+	const char *kind;
+	size_t i;
+
+	group_init();
+	if (!group_push_fresh(reg_id, seq)) {
+		/* Resent because our ack was lost: handled already. */
+		log_debug("group event push %u resent: duplicate push dropped",
+		    seq);
+		return;
+	}
+	if (!group_name_ok(e->group, 0) || !group_name_ok(e->peer_id, 1))
+		return;
+	for (i = 0; i < e->n_missing; i++)
+		if (!group_name_ok(e->missing[i], 0))
+			return;
+	switch (e->kind) {
+	case P2P__SRV__GROUP_EVENT_KIND__GEV_MEMBER_JOIN:
+		kind = "member_join";
+		if ((g = group_get(e->group)) != NULL)
+			group_member_add(g, e->peer_id);
+		break;
+	case P2P__SRV__GROUP_EVENT_KIND__GEV_MEMBER_LEAVE:
+		kind = "member_leave";
+		if ((g = group_find(e->group)) != NULL) {
+			if (strcmp(e->peer_id, a->peer_id) == 0)
+				group_del(g);
+			else
+				group_member_del(g, e->peer_id);
+		}
+		break;
+	case P2P__SRV__GROUP_EVENT_KIND__GEV_GROUP_DESTROYED:
+		kind = "group_destroyed";
+		if ((g = group_find(e->group)) != NULL)
+			group_del(g);
+		break;
+	case P2P__SRV__GROUP_EVENT_KIND__GEV_JOIN_COMPLETE:
+		kind = "join_complete";
+		break;
+	default:
+		log_debug("%s: unknown group event kind %d", __func__,
+		    (int)e->kind);
+		return;
+	}
+	log_debug("group %s: %s %s", e->group, kind, e->peer_id);
+	events_group(a, kind, e->group, e->peer_id, e->missing, e->n_missing,
+	    e->missing_count > e->n_missing ? e->missing_count :
+	    (uint32_t)e->n_missing);
+}
+
+void
+group_server_timeout(struct agent *a, uint32_t srv_id)
+{
+	struct group_rq *q;
+
+	group_init();
+	TAILQ_FOREACH(q, &gs.reqs, entry) {
+		if (q->srv_id == srv_id) {
+			group_reply(q, P2P__IPC__CODE__ERR_TIMEOUT,
+			    "the server did not answer the group request");
+			return;
+		}
+	}
+	(void)a;
+}
+
+void
+group_registered(struct agent *a)
+{
+	/* Registering again dropped the requests in flight (reg_start). */
+	group_init();
+	while (!TAILQ_EMPTY(&gs.reqs))
+		group_reply(TAILQ_FIRST(&gs.reqs), P2P__IPC__CODE__ERR_FAILED,
+		    "the agent registered again; retry the group request");
+	if (group_req_start(a, NULL, 0, P2P__IPC__GROUP_OP__GROUP_LIST,
+	    NULL) == -1)
+		log_warnx("cannot refresh the group list from the server");
+}
+
+void
+group_client_gone(struct agent *a, struct ipc_client *c)
+{
+	struct group_rq *q;
+
+	group_init();
+	TAILQ_FOREACH(q, &gs.reqs, entry) {
+		if (q->c == c)
+			q->c = NULL;
+	}
+	(void)a;
+}
+
+size_t
+group_hdr_write(uint8_t *hdr, const char *group, const char *service)
+{
+	size_t gl = strlen(group), sl = strlen(service), n = 0;
+
+	hdr[n++] = GROUP_HDR_VERSION;
+	hdr[n++] = (uint8_t)gl;
+	memcpy(hdr + n, group, gl);
+	n += gl;
+	hdr[n++] = (uint8_t)sl;
+	memcpy(hdr + n, service, sl);
+	return n + sl;
+}
+
+static int
+group_hdr_name(const uint8_t *p, size_t len, size_t *off,
+    char out[SVC_NAME_MAX + 1])
+{
+	size_t n, i;
+
+	if (*off >= len)
+		return -1;
+	n = p[(*off)++];
+	if (n == 0 || n > SVC_NAME_MAX || len - *off < n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char c = (char)p[*off + i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    c == '-'))
+			return -1;
+		out[i] = c;
+	}
+	out[n] = '\0';
+	*off += n;
+	return 0;
+}
+
+int
+group_hdr_parse(const uint8_t *p, size_t len, char group[SVC_NAME_MAX + 1],
+    char service[SVC_NAME_MAX + 1], size_t *hdrlen)
+{
+	size_t off = 1;
+
+	if (len < 1 || p[0] != GROUP_HDR_VERSION)
+		return -1;
+	if (group_hdr_name(p, len, &off, group) == -1 ||
+	    group_hdr_name(p, len, &off, service) == -1)
+		return -1;
+	*hdrlen = off;
+	return 0;
+}
