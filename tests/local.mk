@@ -8,7 +8,7 @@ endif
 INTEGRATION_TESTS = tests/integration/basic.sh tests/integration/flood.sh \
 	tests/integration/pipe.sh tests/integration/badinput.sh tests/integration/wirecheck.sh \
 	tests/integration/server_basic.sh tests/integration/restart.sh tests/integration/flowctl.sh \
-	tests/integration/netns_lossy.sh tests/integration/rekey.sh
+	tests/integration/netns_lossy.sh tests/integration/rekey.sh tests/integration/churn.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
@@ -42,7 +42,14 @@ tests/bench/enetbench$(EXEEXT): $(top_srcdir)/tests/bench/enetbench.c \
 	    $(top_srcdir)/tests/bench/enetbench.c $(AM_LDFLAGS) $(LDFLAGS) \
 	    `$(PKG_CONFIG) --libs libenet` -lpthread
 
-bench: all $(BENCH_PROGS)
+bench: all $(BENCH_PROGS) tests/integration/churn$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/loopback.sh
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    $(SHELL) $(top_srcdir)/tests/bench/churn.sh
 .PHONY: bench
+
+check_PROGRAMS += tests/integration/churn
+tests_integration_churn_SOURCES = tests/integration/churn.c
+tests_integration_churn_CPPFLAGS = $(P2PC_CPPFLAGS)
+tests_integration_churn_LDADD = libp2pclient.la
