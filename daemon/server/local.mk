@@ -6,6 +6,8 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_reg.c daemon/server/srv_ctrl.c \
 	daemon/server/srv_signal.c \
 	daemon/server/srv_group.c daemon/server/srv_group.h \
+	daemon/server/srv_http.c daemon/server/srv_http.h \
+	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \
 	daemon/server/state.h daemon/server/state_mem.c \
 	daemon/server/state_file.c
 p2p_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) \
@@ -14,9 +16,9 @@ p2p_server_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la \
 	$(LIBEVENT_LIBS) $(SODIUM_LIBS) $(PROTOBUFC_LIBS) $(JSONC_LIBS)
 
 check_PROGRAMS += tests/unit/test_state tests/unit/test_srv_secret \
-	tests/unit/test_srv_group
+	tests/unit/test_srv_group tests/unit/test_srv_http
 TESTS += tests/unit/test_state tests/unit/test_srv_secret \
-	tests/unit/test_srv_group
+	tests/unit/test_srv_group tests/unit/test_srv_http
 tests_unit_test_state_SOURCES = tests/unit/test_state.c \
 	daemon/server/state_mem.c daemon/server/state_file.c \
 	daemon/server/state.h
@@ -29,6 +31,13 @@ tests_unit_test_srv_group_SOURCES = tests/unit/test_srv_group.c \
 tests_unit_test_srv_group_CFLAGS = $(COMMON_TEST_CFLAGS) \
 	-I$(top_srcdir)/daemon/server
 tests_unit_test_srv_group_LDADD = $(COMMON_TEST_LIBS)
+tests_unit_test_srv_http_SOURCES = tests/unit/test_srv_http.c \
+	daemon/server/srv_group.c daemon/server/srv_group.h \
+	daemon/server/state_mem.c daemon/server/state_file.c \
+	daemon/server/state.h
+tests_unit_test_srv_http_CFLAGS = $(COMMON_TEST_CFLAGS) \
+	-I$(top_srcdir)/daemon/server
+tests_unit_test_srv_http_LDADD = $(COMMON_TEST_LIBS)
 tests_unit_test_srv_secret_SOURCES = tests/unit/test_srv_secret.c
 tests_unit_test_srv_secret_CFLAGS = $(COMMON_TEST_CFLAGS)
 tests_unit_test_srv_secret_LDADD = $(COMMON_TEST_LIBS)
@@ -38,8 +47,9 @@ check_PROGRAMS += tests/integration/udpjunk
 tests_integration_udpjunk_SOURCES = tests/integration/udpjunk.c
 
 # server_groups.sh is a test (SKIP when p2p-server lacks --join-timeout).
-TESTS += tests/integration/server_groups.sh
+TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
 EXTRA_DIST += tests/integration/server_basic.sh \
+	tests/integration/server_http.sh \
 	tests/integration/server_groups.sh \
 	tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_conf.sources \
 	tests/fuzz/corpus/conf

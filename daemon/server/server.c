@@ -24,6 +24,7 @@
 #include "log.h"
 #include "server.h"
 #include "srv_group.h"
+#include "srv_http.h"
 
 int	srv_token_main(int, char **);
 
@@ -46,6 +47,16 @@ static const struct conf_opt srv_opts[] = {
 	    "(default 32)" },
 	{ "join-timeout", 0, CONF_INT, O(join_timeout_s), 1, 3600, "S",
 	    "join_complete at the latest after S seconds (default 5)" },
+	{ "http", 0, CONF_STR, O(http), 0, 0, "ADDR:PORT",
+	    "HTTP API (loopback unless --http-public; port 0: the bound port "
+	    "is written to STATE_DIR/http_port)" },
+	{ "admin-key-file", 0, CONF_STR, O(admin_key_file), 0, 0, "FILE",
+	    "the HTTP API's bearer key (mode 0600; required with --http)" },
+	{ "http-public", 0, CONF_BOOL, O(http_public), 0, 0, NULL,
+	    "let --http bind a non-loopback address (no TLS: use a proxy)" },
+	{ "advertise", 0, CONF_STR, O(advertise), 0, 0, "HOST:PORT",
+	    "the server address /v1/tokens gives devices (default: the "
+	    "listen address)" },
 	{ "foreground", 'f', CONF_BOOL, O(foreground), 0, 0, NULL,
 	    "do not daemonize; log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, O(verbose), 0, 10, NULL,
@@ -199,6 +210,8 @@ srv_setup(struct srv *s)
 	    sizeof(err)) == -1)
 		fatalx("groups: %s", err);
 	srv_bind(s);
+	if (srv_http_start(s, err, sizeof(err)) == -1)
+		fatalx("http: %s", err);
 	if (srv_udp_start(s) == -1)
 		fatalx("cannot start the UDP reader");
 	s->tick_ev = event_new(s->base, -1, EV_PERSIST, srv_on_tick, s);
@@ -217,6 +230,7 @@ srv_teardown(struct srv *s)
 	int i;
 
 	srv_log_counters(s);
+	srv_http_stop(s);
 	srv_groups_stop(s);
 	srv_reg_free(s);
 	srv_tcp_stop(s);
@@ -263,6 +277,11 @@ srv_options(struct srv *s, int argc, char **argv)
 	if (s->conf.secret_file == NULL) {
 		fprintf(stderr, "p2p-server: --secret-file is required (see "
 		    "p2p-server -h)\n");
+		conf_free(srv_opts, &s->conf);
+		exit(2);
+	}
+	if (s->conf.http != NULL && s->conf.admin_key_file == NULL) {
+		fprintf(stderr, "p2p-server: --http needs --admin-key-file\n");
 		conf_free(srv_opts, &s->conf);
 		exit(2);
 	}

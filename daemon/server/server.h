@@ -48,6 +48,10 @@ struct srv_conf {
 	long			 expire_s;
 	long			 mesh_max;
 	long			 join_timeout_s;
+	char			*http;		/* HTTP API address, NULL: off */
+	char			*admin_key_file;
+	char			*advertise;	/* HOST:PORT given to devices */
+	int			 http_public;
 	int			 foreground;
 	int			 verbose;
 	int			 help;
@@ -77,6 +81,7 @@ struct srv_counters {
 };
 
 struct srv_tcp;
+struct srv_http;
 
 /* A REG_HELLO answered, waiting for its Register (10 s). */
 struct srv_pending {
@@ -138,6 +143,7 @@ struct srv {
 	struct srv_tcp		*tcp_list;
 	size_t			 ntcp;
 	struct srv_counters	 cnt;
+	struct srv_http		*http;		/* srv_http.c; NULL: off */
 };
 
 uint64_t	srv_now_us(void);

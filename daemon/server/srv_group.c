@@ -46,6 +46,11 @@ struct srv_groups {
 	struct track		*tracks;	/* oldest first */
 	size_t			 ntracks;
 	uint64_t		 sync_due_us;	/* 0: nothing to write */
+	struct {
+		srv_group_observer	 cb;
+		void			*arg;
+	}			 obs[SRV_GROUP_OBSERVERS];
+	size_t			 nobs;
 };
 
 /* A growing list of names, for collecting members through callbacks. */
@@ -117,6 +122,37 @@ srv_group_new(struct state *st, const struct srv_group_conf *conf,
 	g->conf = *conf;
 	g->io = *io;
 	return g;
+}
+
+int
+srv_group_observe(struct srv_groups *g, srv_group_observer cb, void *arg)
+{
+	if (g->nobs == SRV_GROUP_OBSERVERS)
+		return -1;
+	g->obs[g->nobs].cb = cb;
+	g->obs[g->nobs++].arg = arg;
+	return 0;
+}
+
+void
+srv_group_unobserve(struct srv_groups *g, srv_group_observer cb, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < g->nobs; i++)
+		if (g->obs[i].cb == cb && g->obs[i].arg == arg) {
+			g->obs[i] = g->obs[--g->nobs];
+			return;
+		}
+}
+
+static void
+group_notify(struct srv_groups *g, const struct srv_group_event *ev)
+{
+	size_t i;
+
+	for (i = 0; i < g->nobs; i++)
+		g->obs[i].cb(ev, g->obs[i].arg);
 }
 
 static void
@@ -198,6 +234,7 @@ track_complete(struct srv_groups *g, struct track *t)
 		    "acknowledge", t->group, t->joiner, n);
 	names_members(g, t->group, &to);
 	group_push_all(g, &to, &ev);
+	group_notify(g, &ev);
 	free(to.v);
 	free(missing);
 	track_free(t);
@@ -342,6 +379,7 @@ srv_group_destroy(struct srv_groups *g, const char *name, uint64_t now_us)
 	ev.type = SRV_GEV_DESTROYED;
 	ev.group = name;
 	group_push_all(g, &mem, &ev);
+	group_notify(g, &ev);
 	for (i = 0; i < mem.n; i++)
 		group_unshare(g, mem.v[i], name);
 	free(mem.v);
@@ -390,6 +428,7 @@ srv_group_join(struct srv_groups *g, const char *name, const char *peer_id,
 			t->ents[t->n++].cookie = c;
 		}
 	}
+	group_notify(g, &ev);
 	if (state_group_get(g->st, name, &sg) == STATE_OK && sg.mesh &&
 	    sg.nmembers <= g->conf.mesh_max)
 		for (i = 0; i < mem.n; i++)
@@ -436,6 +475,7 @@ srv_group_leave(struct srv_groups *g, const char *name, const char *peer_id,
 	ev.group = name;
 	ev.peer_id = peer_id;
 	group_push_all(g, &mem, &ev);
+	group_notify(g, &ev);
 	free(mem.v);
 	track_drop_member(g, name, peer_id);
 	group_unshare(g, peer_id, name);

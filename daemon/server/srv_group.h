@@ -66,6 +66,13 @@ struct srv_group_io {
 	void		*arg;
 };
 
+/*
+ * An observer sees each event once (not once per member), after the pushes:
+ * the HTTP API's /v1/events. At most SRV_GROUP_OBSERVERS.
+ */
+#define SRV_GROUP_OBSERVERS	4
+typedef void (*srv_group_observer)(const struct srv_group_event *, void *);
+
 struct srv_group_conf {
 	size_t		 mesh_max;	/* mesh sessions up to this size */
 	uint64_t	 join_timeout_us;
@@ -85,6 +92,10 @@ struct srv_groups;
 struct srv_groups *srv_group_new(struct state *,
 		    const struct srv_group_conf *, const struct srv_group_io *);
 void		 srv_group_free(struct srv_groups *);
+int		 srv_group_observe(struct srv_groups *, srv_group_observer,
+		    void *);
+void		 srv_group_unobserve(struct srv_groups *, srv_group_observer,
+		    void *);
 
 /* The operations of the API: no policy, events to every member. */
 enum srv_group_rc srv_group_create(struct srv_groups *, const char *name,

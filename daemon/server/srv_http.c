@@ -1,0 +1,674 @@
+/*
+ * srv_http.c: the HTTP API's listener, admin key, routing, JSON bodies and
+ * replies, and the /v1/events streams (srv_http.h, docs/HTTP.md).
+ *
+ * There is no TLS: the API binds loopback unless --http-public, and the docs
+ * tell operators to put a TLS proxy in front. The admin key is hashed once;
+ * each request's bearer value is hashed to the same length and compared with
+ * sodium_memcmp, so neither its content nor its length shows in the timing.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sodium.h>
+
+#include "addr.h"
+#include "log.h"
+#include "server.h"
+#include "srv_group.h"
+#include "srv_http.h"
+
+struct srv_http_stream {
+	struct srv_http		*h;
+	struct evhttp_request	*req;
+	struct evhttp_connection *conn;
+	struct srv_http_stream	*next;
+};
+
+struct srv_http {
+	struct srv		*srv;
+	struct evhttp		*http;
+	uint8_t			 key_hash[crypto_generichash_BYTES];
+	char			 advertise[ADDR_STRLEN];
+	struct srv_http_stream	*streams;
+	struct srv_http_stats	 st;
+	struct event		*beat_ev;
+	int			 observing;
+};
+
+#define M_GET	EVHTTP_REQ_GET
+#define M_HEAD	EVHTTP_REQ_HEAD
+#define M_POST	EVHTTP_REQ_POST
+#define M_PUT	EVHTTP_REQ_PUT
+#define M_DEL	EVHTTP_REQ_DELETE
+
+const struct srv_http_stats *
+srv_http_stats(struct srv *s)
+{
+	return &s->http->st;
+}
+
+const char *
+srv_http_advertise(struct srv *s)
+{
+	return s->http->advertise;
+}
+
+void
+srv_http_json(struct evhttp_request *req, int code, json_object *obj)
+{
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+	const char *txt;
+
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	if (obj != NULL) {
+		txt = json_object_to_json_string_ext(obj,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		evbuffer_add_printf(b, "%s\n", txt);
+		json_object_put(obj);
+	}
+	evhttp_send_reply(req, code, NULL, NULL);
+}
+
+void
+srv_http_error(struct evhttp_request *req, int code, const char *fmt, ...)
+{
+	json_object *o;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	o = json_object_new_object();
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	srv_http_json(req, code, o);
+}
+
+json_object *
+srv_http_body(struct evhttp_request *req, const char *const *known)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in), i;
+	enum json_tokener_error jerr;
+	json_tokener *tok;
+	json_object *o;
+	char *txt;
+
+	if (len > SRV_HTTP_BODY_MAX) {
+		srv_http_error(req, 413, "the body is over %d bytes",
+		    SRV_HTTP_BODY_MAX);
+		return NULL;
+	}
+	if ((txt = malloc(len + 1)) == NULL) {
+		srv_http_error(req, 503, "out of memory");
+		return NULL;
+	}
+	if (evbuffer_copyout(in, txt, len) != (ev_ssize_t)len) {
+		free(txt);
+		srv_http_error(req, 500, "cannot read the body");
+		return NULL;
+	}
+	txt[len] = '\0';
+	if (strlen(txt) != len) {
+		free(txt);
+		srv_http_error(req, 400, "the body holds a NUL byte");
+		return NULL;
+	}
+	if ((tok = json_tokener_new_ex(16)) == NULL) {
+		free(txt);
+		srv_http_error(req, 503, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, txt, (int)len);
+	jerr = json_tokener_get_error(tok);
+	i = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (o != NULL && jerr == json_tokener_success)
+		while (i < len && strchr(" \t\r\n", txt[i]) != NULL)
+			i++;
+	if (o == NULL || jerr != json_tokener_success || i != len) {
+		json_object_put(o);
+		free(txt);
+		srv_http_error(req, 400, "malformed JSON: %s",
+		    jerr == json_tokener_continue ? "unexpected end" :
+		    jerr != json_tokener_success ?
+		    json_tokener_error_desc(jerr) :
+		    o == NULL ? "no value" : "data after the value");
+		return NULL;
+	}
+	free(txt);
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		srv_http_error(req, 400, "the body must be a JSON object");
+		return NULL;
+	}
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], key) == 0)
+				break;
+		if (known[i] == NULL) {
+			srv_http_error(req, 400, "unknown field '%.64s'", key);
+			json_object_put(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* 1 if the request carries the admin key. */
+static int
+srv_http_authorized(struct srv_http *h, struct evhttp_request *req)
+{
+	uint8_t got[crypto_generichash_BYTES];
+	const char *v;
+
+	v = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
+		return 0;
+	v += 7;
+	while (*v == ' ')
+		v++;
+	crypto_generichash(got, sizeof(got), (const uint8_t *)v, strlen(v),
+	    NULL, 0);
+	return sodium_memcmp(got, h->key_hash, sizeof(got)) == 0;
+}
+
+static void
+srv_http_not_allowed(struct evhttp_request *req, const char *allow)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+	    allow);
+	srv_http_error(req, 405, "method not allowed (allowed: %s)", allow);
+}
+
+/* Streams */
+
+static void
+srv_http_stream_unlink(struct srv_http *h, struct srv_http_stream *x)
+{
+	struct srv_http_stream **xp;
+
+	for (xp = &h->streams; *xp != NULL; xp = &(*xp)->next)
+		if (*xp == x) {
+			*xp = x->next;
+			h->st.streams--;
+			break;
+		}
+	free(x);
+}
+
+/*
+ * The client went away. libevent frees the connection; a failed connection
+ * first detaches a reply still being streamed, which is then ours to end
+ * (evhttp_send_reply_end frees a request without a connection).
+ */
+static void
+srv_http_stream_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct srv_http_stream *x = arg;
+
+	(void)conn;
+	log_debug("http: an event stream closed");
+	if (evhttp_request_get_connection(x->req) == NULL)
+		evhttp_send_reply_end(x->req);
+	srv_http_stream_unlink(x->h, x);
+}
+
+static void
+srv_http_stream_drop(struct srv_http *h, struct srv_http_stream *x)
+{
+	evhttp_connection_set_closecb(x->conn, NULL, NULL);
+	evhttp_connection_free(x->conn);
+	srv_http_stream_unlink(h, x);
+}
+
+static void
+srv_http_stream_send(struct srv_http *h, const char *line)
+{
+	struct srv_http_stream *x, *next;
+	struct bufferevent *bev;
+	struct evbuffer *b;
+
+	for (x = h->streams; x != NULL; x = next) {
+		next = x->next;
+		bev = evhttp_connection_get_bufferevent(x->conn);
+		if (bev != NULL && evbuffer_get_length(bufferevent_get_output(
+		    bev)) > SRV_HTTP_STREAM_BUF) {
+			log_warnx("http: dropping an event stream %d bytes "
+			    "behind", SRV_HTTP_STREAM_BUF);
+			h->st.streams_dropped++;
+			srv_http_stream_drop(h, x);
+			continue;
+		}
+		if ((b = evbuffer_new()) == NULL)
+			continue;
+		evbuffer_add_printf(b, "%s\n", line);
+		evhttp_send_reply_chunk(x->req, b);
+		evbuffer_free(b);
+	}
+}
+
+static const char *
+srv_http_ev_name(enum srv_group_ev t)
+{
+	switch (t) {
+	case SRV_GEV_MEMBER_JOIN:
+		return "member_join";
+	case SRV_GEV_MEMBER_LEAVE:
+		return "member_leave";
+	case SRV_GEV_DESTROYED:
+		return "group_destroyed";
+	case SRV_GEV_JOIN_COMPLETE:
+		return "join_complete";
+	}
+	return "unknown";
+}
+
+static void
+srv_http_on_event(const struct srv_group_event *ev, void *arg)
+{
+	struct srv_http *h = arg;
+	json_object *o, *m;
+	size_t i;
+
+	if ((unsigned)ev->type < sizeof(h->st.events) / sizeof(h->st.events[0]))
+		h->st.events[ev->type]++;
+	if (h->streams == NULL)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "event",
+	    json_object_new_string(srv_http_ev_name(ev->type)));
+	json_object_object_add(o, "group", json_object_new_string(ev->group));
+	if (ev->peer_id != NULL)
+		json_object_object_add(o, "peer_id",
+		    json_object_new_string(ev->peer_id));
+	if (ev->type == SRV_GEV_JOIN_COMPLETE) {
+		m = json_object_new_array();
+		for (i = 0; i < ev->nmissing; i++)
+			json_object_array_add(m,
+			    json_object_new_string(ev->missing[i]));
+		json_object_object_add(o, "missing", m);
+	}
+	json_object_object_add(o, "time",
+	    json_object_new_int64((int64_t)srv_now_unix()));
+	srv_http_stream_send(h, json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/*
+ * A line on every stream now and then: evhttp would otherwise close a quiet
+ * stream at its timeout, and a write is what finds a client that vanished.
+ */
+static void
+srv_http_on_beat(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv_http *h = arg;
+	char line[64];
+
+	(void)fd;
+	(void)what;
+	snprintf(line, sizeof(line), "{\"event\":\"keepalive\",\"time\":%llu}",
+	    (unsigned long long)srv_now_unix());
+	srv_http_stream_send(h, line);
+}
+
+static void
+srv_http_events(struct srv_http *h, struct evhttp_request *req)
+{
+	struct srv_http_stream *x;
+	struct evbuffer *b;
+
+	if (h->st.streams >= SRV_HTTP_STREAMS_MAX) {
+		srv_http_error(req, 503, "too many event streams (%d)",
+		    SRV_HTTP_STREAMS_MAX);
+		return;
+	}
+	if ((x = calloc(1, sizeof(*x))) == NULL ||
+	    (b = evbuffer_new()) == NULL) {
+		free(x);
+		srv_http_error(req, 503, "out of memory");
+		return;
+	}
+	x->h = h;
+	x->req = req;
+	x->conn = evhttp_request_get_connection(req);
+	x->next = h->streams;
+	h->streams = x;
+	h->st.streams++;
+	evhttp_connection_set_closecb(x->conn, srv_http_stream_closed, x);
+	evhttp_connection_set_timeout(x->conn, SRV_HTTP_STREAM_TIMEOUT_S);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/x-ndjson");
+	evhttp_send_reply_start(req, 200, NULL);
+	/* A first line, so the client knows it is subscribed. */
+	evbuffer_add_printf(b, "{\"event\":\"subscribed\"}\n");
+	evhttp_send_reply_chunk(req, b);
+	evbuffer_free(b);
+}
+
+/* Routing */
+
+/* Split path into at most max segments; -1 if it has more. */
+static int
+srv_http_split(char *path, char **seg, int max)
+{
+	char *p, *save = NULL;
+	int n = 0;
+
+	if (path[0] != '/')
+		return -1;
+	for (p = strtok_r(path, "/", &save); p != NULL;
+	    p = strtok_r(NULL, "/", &save)) {
+		if (n == max)
+			return -1;
+		seg[n++] = p;
+	}
+	return n;
+}
+
+static void
+srv_http_route(struct srv_http *h, struct evhttp_request *req, char **seg,
+    int n)
+{
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	struct srv *s = h->srv;
+
+	if (n == 1 && strcmp(seg[0], "metrics") == 0) {
+		if (m != M_GET) {
+			srv_http_not_allowed(req, "GET");
+			return;
+		}
+		srv_http_metrics(s, req);
+		return;
+	}
+	if (n < 2 || strcmp(seg[0], "v1") != 0) {
+		srv_http_error(req, 404, "no such endpoint");
+		return;
+	}
+	if (n == 2 && strcmp(seg[1], "tokens") == 0) {
+		if (m != M_POST) {
+			srv_http_not_allowed(req, "POST");
+			return;
+		}
+		srv_http_tokens(s, req);
+		return;
+	}
+	if (n == 2 && strcmp(seg[1], "events") == 0) {
+		if (m != M_GET) {
+			srv_http_not_allowed(req, "GET");
+			return;
+		}
+		srv_http_events(h, req);
+		return;
+	}
+	if (strcmp(seg[1], "groups") == 0) {
+		if (n == 2) {
+			if (m != M_GET && m != M_POST) {
+				srv_http_not_allowed(req, "GET, POST");
+				return;
+			}
+			srv_http_groups(s, req);
+			return;
+		}
+		if (n == 3) {
+			if (m != M_GET && m != M_DEL) {
+				srv_http_not_allowed(req, "GET, DELETE");
+				return;
+			}
+			srv_http_group(s, req, seg[2]);
+			return;
+		}
+		if (n == 5 && strcmp(seg[3], "members") == 0) {
+			if (m != M_PUT && m != M_DEL) {
+				srv_http_not_allowed(req, "PUT, DELETE");
+				return;
+			}
+			srv_http_member(s, req, seg[2], seg[4]);
+			return;
+		}
+	}
+	if (strcmp(seg[1], "peers") == 0 && (n == 2 || n == 3)) {
+		if (m != M_GET) {
+			srv_http_not_allowed(req, "GET");
+			return;
+		}
+		srv_http_peers(s, req, n == 3 ? seg[2] : NULL);
+		return;
+	}
+	srv_http_error(req, 404, "no such endpoint");
+}
+
+static void
+srv_http_request(struct evhttp_request *req, void *arg)
+{
+	struct srv_http *h = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *p = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	char path[512], *seg[8];
+	int n;
+
+	h->st.requests++;
+	if (p == NULL || strlen(p) >= sizeof(path)) {
+		srv_http_error(req, 404, "no such endpoint");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s", p);
+	if (strcmp(path, "/healthz") == 0) {
+		if (evhttp_request_get_command(req) != M_GET &&
+		    evhttp_request_get_command(req) != M_HEAD) {
+			srv_http_not_allowed(req, "GET");
+			return;
+		}
+		srv_http_json(req, 200,
+		    json_tokener_parse("{\"status\":\"ok\"}"));
+		return;
+	}
+	if (!srv_http_authorized(h, req)) {
+		h->st.unauthorized++;
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer");
+		srv_http_error(req, 401, "missing or wrong admin key "
+		    "(Authorization: Bearer KEY)");
+		return;
+	}
+	if ((n = srv_http_split(path, seg, 8)) == -1) {
+		srv_http_error(req, 404, "no such endpoint");
+		return;
+	}
+	srv_http_route(h, req, seg, n);
+}
+
+/* Start and stop */
+
+static int
+srv_http_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+	return 0;
+}
+
+static int
+srv_http_write_port(struct srv *s, uint16_t port, char *err, size_t errlen)
+{
+	char path[4096], tmp[4200], buf[16];
+	int fd, n;
+
+	if (s->conf.state_dir == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/http_port", s->conf.state_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	n = snprintf(buf, sizeof(buf), "%u\n", port);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644))
+	    == -1 || write(fd, buf, (size_t)n) != n || close(fd) == -1 ||
+	    rename(tmp, path) == -1) {
+		snprintf(err, errlen, "cannot write %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+srv_http_listen(struct srv_http *h, const char *spec, char *err,
+    size_t errlen)
+{
+	struct evhttp_bound_socket *bs;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char a[ADDR_STRLEN], host[ADDR_STRLEN];
+	evutil_socket_t fd;
+	int one = 1;
+
+	if (addr_parse(spec, &ss, &len, 0, err, errlen) == -1)
+		return -1;
+	if (!srv_http_loopback((struct sockaddr *)&ss) &&
+	    !h->srv->conf.http_public) {
+		snprintf(err, errlen, "--http %s is not a loopback address: "
+		    "the API has no TLS; add --http-public to bind it anyway "
+		    "(behind a TLS proxy)", spec);
+		return -1;
+	}
+	addr_fmt((struct sockaddr *)&ss, a, sizeof(a));
+	/* evhttp wants the host without brackets. */
+	if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    host, sizeof(host));
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+		    host, sizeof(host));
+	if ((bs = evhttp_bind_socket_with_handle(h->http, host,
+	    addr_port((struct sockaddr *)&ss))) == NULL) {
+		snprintf(err, errlen, "cannot listen on %s: %s", a,
+		    strerror(errno));
+		return -1;
+	}
+	fd = evhttp_bound_socket_get_fd(bs);
+	/*
+	 * Accepted sockets inherit it (Linux): evhttp may write a reply in
+	 * two segments, and Nagle would then wait on the client's delayed ACK
+	 * (40 ms a request on a kept-alive connection).
+	 */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		log_warn("http: TCP_NODELAY");
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+		snprintf(err, errlen, "getsockname: %s", strerror(errno));
+		return -1;
+	}
+	log_info("HTTP API on %s (no TLS)", addr_fmt((struct sockaddr *)&ss,
+	    a, sizeof(a)));
+	return srv_http_write_port(h->srv, addr_port((struct sockaddr *)&ss),
+	    err, errlen);
+}
+
+int
+srv_http_start(struct srv *s, char *err, size_t errlen)
+{
+	struct srv_http *h;
+	struct timeval beat = { SRV_HTTP_BEAT_S, 0 };
+	uint8_t key[SECRET_MAX];
+	size_t keylen;
+	struct srv_groups *g;
+
+	if (s->conf.http == NULL)
+		return 0;
+	if (s->conf.admin_key_file == NULL) {
+		snprintf(err, errlen, "--http needs --admin-key-file");
+		return -1;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	h->srv = s;
+	s->http = h;
+	if (secret_load(s->conf.admin_key_file, key, &keylen, err,
+	    errlen) == -1)
+		return -1;
+	crypto_generichash(h->key_hash, sizeof(h->key_hash), key, keylen,
+	    NULL, 0);
+	sodium_memzero(key, sizeof(key));
+	if (s->conf.advertise != NULL)
+		snprintf(h->advertise, sizeof(h->advertise), "%s",
+		    s->conf.advertise);
+	else
+		addr_fmt((struct sockaddr *)&s->bound, h->advertise,
+		    sizeof(h->advertise));
+	if ((h->http = evhttp_new(s->base)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+	    EVHTTP_REQ_PATCH);
+	/* Up to 4x the cap is read and answered with a JSON 413 by
+	 * srv_http_body(); beyond that evhttp answers 413 itself. */
+	evhttp_set_max_body_size(h->http, 4 * SRV_HTTP_BODY_MAX);
+	evhttp_set_max_headers_size(h->http, SRV_HTTP_HEADERS_MAX);
+	evhttp_set_timeout(h->http, SRV_HTTP_TIMEOUT_S);
+	evhttp_set_gencb(h->http, srv_http_request, h);
+	if (srv_http_listen(h, s->conf.http, err, errlen) == -1)
+		return -1;
+	if ((h->beat_ev = event_new(s->base, -1, EV_PERSIST, srv_http_on_beat,
+	    h)) == NULL || event_add(h->beat_ev, &beat) == -1) {
+		snprintf(err, errlen, "cannot set up events");
+		return -1;
+	}
+	if ((g = srv_groups_get()) == NULL || srv_group_observe(g,
+	    srv_http_on_event, h) == -1) {
+		snprintf(err, errlen, "cannot observe group events");
+		return -1;
+	}
+	h->observing = 1;
+	return 0;
+}
+
+void
+srv_http_stop(struct srv *s)
+{
+	struct srv_http *h = s->http;
+	struct srv_groups *g;
+
+	if (h == NULL)
+		return;
+	if (h->observing && (g = srv_groups_get()) != NULL)
+		srv_group_unobserve(g, srv_http_on_event, h);
+	if (h->beat_ev != NULL)
+		event_free(h->beat_ev);
+	while (h->streams != NULL)
+		srv_http_stream_drop(h, h->streams);
+	if (h->http != NULL)
+		evhttp_free(h->http);
+	free(h);
+	s->http = NULL;
+}

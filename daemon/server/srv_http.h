@@ -1,0 +1,69 @@
+/*
+ * srv_http.h: p2p-server's HTTP API for application backends and operators
+ * (docs/HTTP.md), on libevent's evhttp with JSON through json-c.
+ *
+ * srv_http.c owns the listener, the admin key check, the routing, request
+ * bodies and replies, and the /v1/events streams; srv_http_api.c holds the
+ * handlers of /v1/tokens, /v1/groups and /v1/peers; srv_http_metrics.c
+ * /metrics. Everything runs on the server's event loop: a handler reads and
+ * changes the state directly, with srv_now_us() for the group calls.
+ */
+#ifndef P2P_SRV_HTTP_H
+#define P2P_SRV_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#define SRV_HTTP_BODY_MAX	(64 * 1024)	/* larger bodies: 413 */
+#define SRV_HTTP_HEADERS_MAX	(16 * 1024)
+#define SRV_HTTP_STREAMS_MAX	16		/* concurrent /v1/events */
+#define SRV_HTTP_STREAM_BUF	(1024 * 1024)	/* a stream this far behind
+						   is dropped */
+#define SRV_HTTP_TIMEOUT_S	30		/* idle request connections */
+#define SRV_HTTP_STREAM_TIMEOUT_S 60	/* a stream stuck this long: closed */
+#define SRV_HTTP_BEAT_S		15		/* keepalive lines on streams */
+#define SRV_HTTP_TTL_MAX	(366 * 86400L)	/* token lifetime cap */
+
+struct srv;
+struct evhttp_request;
+
+/* server.c: start after the UDP/TCP sockets (needs s->bound), stop first. */
+int	srv_http_start(struct srv *, char *err, size_t errlen);
+void	srv_http_stop(struct srv *);
+
+/* Internal to srv_http*.c. */
+struct srv_http_stats {
+	uint64_t	requests;
+	uint64_t	unauthorized;
+	uint64_t	events[5];	/* by enum srv_group_ev */
+	uint64_t	streams_dropped;
+	size_t		streams;
+};
+
+const struct srv_http_stats *srv_http_stats(struct srv *);
+/* Reply with obj (consumed) as JSON, or {"error": msg}. */
+void	srv_http_json(struct evhttp_request *, int code, json_object *);
+void	srv_http_error(struct evhttp_request *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/*
+ * The request body as a JSON object, or NULL after replying 400/413. Keys
+ * other than those in `known` (NULL-terminated) are refused with 400.
+ */
+json_object *srv_http_body(struct evhttp_request *, const char *const *known);
+/* The address devices should use (--advertise, or the bound one). */
+const char *srv_http_advertise(struct srv *);
+
+/* srv_http_api.c */
+void	srv_http_tokens(struct srv *, struct evhttp_request *);
+void	srv_http_groups(struct srv *, struct evhttp_request *);
+void	srv_http_group(struct srv *, struct evhttp_request *, const char *);
+void	srv_http_member(struct srv *, struct evhttp_request *, const char *,
+	    const char *);
+void	srv_http_peers(struct srv *, struct evhttp_request *, const char *);
+
+/* srv_http_metrics.c */
+void	srv_http_metrics(struct srv *, struct evhttp_request *);
+
+#endif /* P2P_SRV_HTTP_H */
