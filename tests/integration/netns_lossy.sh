@@ -116,6 +116,13 @@ echo "shaped: pipe at $(mbs $n "$secs") MB/s through a $rate Mbit/s ($(mbs "$sha
 rm -f "$T/out"
 
 # ---- 3. a pipe and TCP share it ----------------------------------------------
+# Only in the normal build: under ASan+UBSan the agents are CPU-bound on this
+# 2-core machine (and make check runs other tests beside this one), so the
+# pipe cannot hold its share for reasons that are not the transport's.
+if [ "$SAN" -eq 1 ]; then
+	echo "shared: not measured under sanitizers (CPU-bound agents); see the normal build"
+	exit 0
+fi
 # The TCP side uses Reno, the loss-based algorithm the pipe's NewReno is: BBR
 # (often the default) does not back off on loss, so its share against a
 # loss-based flow swings with the queue's depth: the pipe got 25-68% against
