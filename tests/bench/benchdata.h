@@ -7,6 +7,8 @@
 #ifndef BENCHDATA_H
 #define BENCHDATA_H
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,33 @@ bench_print_bulk(const char *who, size_t size, uint32_t count, double dt)
 	else
 		printf("RESULT %s bulk%zu_MBps %.1f\n", who, size,
 		    (double)size * count / dt / 1e6);
+}
+
+/* Say what failed, prefixed with the program's name, and exit 1. */
+static inline void __attribute__((format(printf, 1, 2), noreturn))
+die(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+/* A positive 32-bit count from the command line, or die naming it. */
+static inline uint32_t
+number(const char *s, const char *what)
+{
+	char		*end;
+	unsigned long	 v;
+
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v == 0 || v > UINT32_MAX)
+		die("%s must be a positive number: %s", what, s);
+	return (uint32_t)v;
 }
 
 #endif /* BENCHDATA_H */

@@ -28,31 +28,6 @@ static ENetAddress	srv_addr;
 static _Atomic int	srv_ready, rx_done;
 static double		t_end;
 
-static void __attribute__((format(printf, 1, 2), noreturn))
-die(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "enetbench: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-static uint32_t
-number(const char *s, const char *what)
-{
-	char		*end;
-	unsigned long	 v;
-
-	v = strtoul(s, &end, 10);
-	if (*end != '\0' || v == 0 || v > UINT32_MAX)
-		die("%s must be a positive number: %s", what, s);
-	return (uint32_t)v;
-}
-
 /* The receiving host: checks every message, echoes in rtt mode. */
 static void *
 server(void *arg)

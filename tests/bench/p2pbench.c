@@ -38,31 +38,6 @@ struct bulk {
 	int			 recv_out;
 };
 
-static void __attribute__((format(printf, 1, 2), noreturn))
-die(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "p2pbench: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-static uint32_t
-number(const char *s, const char *what)
-{
-	char		*end;
-	unsigned long	 v;
-
-	v = strtoul(s, &end, 10);
-	if (*end != '\0' || v == 0 || v > UINT32_MAX)
-		die("%s must be a positive number: %s", what, s);
-	return (uint32_t)v;
-}
-
 static struct p2pclient *
 open_sock(const char *path)
 {
