@@ -704,8 +704,6 @@ Test(client, group_send_reaches_every_other_member)
 static void
 script_group_events(int fd)
 {
-	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
-	P2p__Ipc__GroupEvent	 ge = P2P__IPC__GROUP_EVENT__INIT;
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
 	char			*miss[] = { "carol" };
@@ -713,17 +711,9 @@ script_group_events(int fd)
 	if ((q = agent_read(fd, &f)) == NULL)
 		return;
 	agent_ok(fd, q->id);
-	e.ev_case = P2P__IPC__EVENT__EV_GROUP_EVENT;
-	e.group_event = &ge;
-	ge.event = "member_join";
-	ge.group = "lobby";
-	ge.peer_id = "bob";
-	agent_event(fd, &e);
-	ge.event = "join_complete";
-	ge.missing = miss;
-	ge.n_missing = 1;
-	ge.missing_count = 4;	/* cut short by the server */
-	agent_event(fd, &e);
+	agent_group_event(fd, "member_join", "lobby", "bob", NULL, 0, 0);
+	/* missing_count 4: the list was cut short by the server. */
+	agent_group_event(fd, "join_complete", "lobby", "bob", miss, 1, 4);
 	ipcmsg_free(f);
 }
 

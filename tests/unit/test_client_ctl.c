@@ -362,8 +362,6 @@ Test(ctl, events_json_then_lagged_exits_1)
 static void
 script_group_events(int fd)
 {
-	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
-	P2p__Ipc__GroupEvent	 ge = P2P__IPC__GROUP_EVENT__INIT;
 	P2p__Ipc__Frame		*f;
 	P2p__Ipc__Request	*q;
 	char			*miss[] = { "carol" };
@@ -371,15 +369,7 @@ script_group_events(int fd)
 	if ((q = agent_read(fd, &f)) == NULL)
 		return;
 	agent_ok(fd, q->id);
-	e.ev_case = P2P__IPC__EVENT__EV_GROUP_EVENT;
-	e.group_event = &ge;
-	ge.event = "join_complete";
-	ge.group = "lobby";
-	ge.peer_id = "bob";
-	ge.missing = miss;
-	ge.n_missing = 1;
-	ge.missing_count = 1;
-	agent_event(fd, &e);
+	agent_group_event(fd, "join_complete", "lobby", "bob", miss, 1, 1);
 	ipcmsg_free(f);
 	/* Then hang up: p2pctl events ends with exit 1. */
 }

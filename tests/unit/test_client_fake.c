@@ -118,6 +118,24 @@ agent_event(int fd, P2p__Ipc__Event *e)
 }
 
 void
+agent_group_event(int fd, const char *event, const char *group,
+    const char *peer, char **missing, size_t nmissing, uint32_t missing_count)
+{
+	P2p__Ipc__Event		e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__GroupEvent	ge = P2P__IPC__GROUP_EVENT__INIT;
+
+	e.ev_case = P2P__IPC__EVENT__EV_GROUP_EVENT;
+	e.group_event = &ge;
+	ge.event = (char *)event;
+	ge.group = (char *)group;
+	ge.peer_id = (char *)peer;
+	ge.missing = missing;
+	ge.n_missing = nmissing;
+	ge.missing_count = missing_count;
+	agent_event(fd, &e);
+}
+
+void
 agent_message(int fd, const char *from, const char *svc, const uint8_t *d,
     size_t len, int more)
 {

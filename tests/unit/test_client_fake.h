@@ -28,6 +28,9 @@ void	agent_frame(int fd, P2p__Ipc__Frame *f);
 void	agent_respond(int fd, P2p__Ipc__Response *r);
 void	agent_ok(int fd, uint32_t id);
 void	agent_event(int fd, P2p__Ipc__Event *e);
+void	agent_group_event(int fd, const char *event, const char *group,
+	    const char *peer, char **missing, size_t nmissing,
+	    uint32_t missing_count);
 void	agent_message(int fd, const char *from, const char *svc,
 	    const uint8_t *d, size_t len, int more);
 void	agent_error(int fd, uint32_t id, P2p__Ipc__Code code, const char *msg);
