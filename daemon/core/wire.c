@@ -22,6 +22,9 @@ wire_min_len(uint8_t type)
 		return WIRE_CHALLENGE_LEN;
 	case WIRE_CTRL:
 		return WIRE_CTRL_HDR_LEN + WIRE_AEAD_TAG_LEN;
+	case WIRE_RELAY:
+		return WIRE_CTRL_HDR_LEN + WIRE_RELAY_ID_LEN +
+		    WIRE_AEAD_TAG_LEN;
 	case WIRE_HS_INIT:
 		/* e, encrypted s, encrypted payload (at least its tag) */
 		return WIRE_HS_INIT_HDR_LEN + NOISE_DH_LEN +
@@ -48,6 +51,8 @@ wire_type_name(uint8_t type)
 		return "REG_CHALLENGE";
 	case WIRE_CTRL:
 		return "CTRL";
+	case WIRE_RELAY:
+		return "RELAY";
 	case WIRE_HS_INIT:
 		return "HS_INIT";
 	case WIRE_HS_RESP:

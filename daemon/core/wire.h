@@ -33,6 +33,7 @@ enum wire_type {
 	WIRE_HS_RESP		= 0x54,
 	WIRE_DATA		= 0x55,
 	WIRE_UNKNOWN_REG	= 0x56,
+	WIRE_RELAY		= 0x57,
 	WIRE_VERSION_ERROR	= 0x5f
 };
 
@@ -49,6 +50,12 @@ enum wire_class {
 #define WIRE_UNKNOWN_REG_LEN	8
 #define WIRE_VERSION_ERROR_LEN	3
 #define WIRE_CTRL_HDR_LEN	16	/* hdr, reg_id u32, counter u64 */
+/*
+ * RELAY (PROTOCOL.md §2.6) has the CTRL header and is sealed on the
+ * registration's control channel; its plaintext is the other peer's
+ * relay id (u32) and one whole HS_INIT, HS_RESP or DATA packet.
+ */
+#define WIRE_RELAY_ID_LEN	4
 #define WIRE_DATA_HDR_LEN	16	/* hdr, receiver_index u32, counter u64 */
 #define WIRE_HS_INIT_HDR_LEN	8	/* hdr, sender_index u32 */
 #define WIRE_HS_RESP_HDR_LEN	12	/* hdr, sender_index, receiver_index */
