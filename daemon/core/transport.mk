@@ -5,15 +5,19 @@ libp2ptp_la_SOURCES = daemon/core/frame.c daemon/core/frame.h \
 	daemon/core/cc.c daemon/core/cc.h \
 	daemon/core/tp.c daemon/core/tp.h daemon/core/tp_int.h \
 	daemon/core/tp_range.c daemon/core/tp_send.c daemon/core/tp_recv.c \
-	daemon/core/tp_output.c daemon/core/tp_recovery.c
+	daemon/core/tp_output.c daemon/core/tp_recovery.c \
+	daemon/core/path.c daemon/core/path.h
 libp2ptp_la_CFLAGS = $(AM_CFLAGS)
 libp2pcore_la_LIBADD += libp2ptp.la
 
 TP_TEST_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 TP_TEST_LIBS = libp2ptp.la $(CRITERION_LIBS)
 
-check_PROGRAMS += tests/unit/test_frame tests/unit/test_tp
-TESTS += tests/unit/test_frame tests/unit/test_tp
+check_PROGRAMS += tests/unit/test_frame tests/unit/test_tp tests/unit/test_path
+TESTS += tests/unit/test_frame tests/unit/test_tp tests/unit/test_path
+tests_unit_test_path_SOURCES = tests/unit/test_path.c
+tests_unit_test_path_CFLAGS = $(TP_TEST_CFLAGS)
+tests_unit_test_path_LDADD = $(TP_TEST_LIBS)
 tests_unit_test_frame_SOURCES = tests/unit/test_frame.c
 tests_unit_test_frame_CFLAGS = $(TP_TEST_CFLAGS)
 tests_unit_test_frame_LDADD = $(TP_TEST_LIBS)

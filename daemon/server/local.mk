@@ -4,7 +4,7 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_token.c \
 	daemon/server/srv_udp.c daemon/server/srv_tcp.c \
 	daemon/server/srv_reg.c daemon/server/srv_ctrl.c \
-	daemon/server/srv_signal.c \
+	daemon/server/srv_signal.c daemon/server/srv_relay.c \
 	daemon/server/srv_group.c daemon/server/srv_group.h \
 	daemon/server/srv_http.c daemon/server/srv_http.h \
 	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \

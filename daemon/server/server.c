@@ -57,6 +57,12 @@ static const struct conf_opt srv_opts[] = {
 	{ "advertise", 0, CONF_STR, O(advertise), 0, 0, "HOST:PORT",
 	    "the server address /v1/tokens gives devices (default: the "
 	    "listen address)" },
+	{ "relay-rate", 0, CONF_SIZE, O(relay_rate), 0, 1LL << 40, "BYTES",
+	    "relay at most BYTES per second for each peer (K/M/G; default 0: "
+	    "no cap)" },
+	{ "relay-quota", 0, CONF_SIZE, O(relay_quota), 0, 1LL << 50, "BYTES",
+	    "relay at most BYTES in all for each registration (default 0: "
+	    "no quota)" },
 	{ "foreground", 'f', CONF_BOOL, O(foreground), 0, 0, NULL,
 	    "do not daemonize; log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, O(verbose), 0, 10, NULL,

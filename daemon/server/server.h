@@ -51,6 +51,8 @@ struct srv_conf {
 	char			*http;		/* HTTP API address, NULL: off */
 	char			*admin_key_file;
 	char			*advertise;	/* HOST:PORT given to devices */
+	size_t			 relay_rate;	/* bytes/s per peer, 0: no cap */
+	size_t			 relay_quota;	/* bytes per registration, 0: none */
 	int			 http_public;
 	int			 foreground;
 	int			 verbose;
@@ -78,7 +80,31 @@ struct srv_counters {
 	uint64_t	push_lost;
 	uint64_t	tcp_accepted;
 	uint64_t	tcp_refused;
+	uint64_t	relay_packets;		/* forwarded by the relay */
+	uint64_t	relay_bytes;		/* inner packet bytes forwarded */
+	uint64_t	relay_dropped_policy;	/* no introduction / unknown peer */
+	uint64_t	relay_dropped_quota;	/* rate or byte quota */
+	uint64_t	relay_auth_fail;	/* tag, replay, wrong connection */
+	uint64_t	path_reports;
 };
+
+/* Relay accounting of one registration (srv_relay.c). */
+struct srv_relay_stats {
+	uint64_t	tx_packets;	/* it sent into the relay */
+	uint64_t	tx_bytes;
+	uint64_t	rx_packets;	/* the relay delivered to it */
+	uint64_t	rx_bytes;
+	uint64_t	dropped;	/* its packets refused (policy, quota) */
+};
+
+/* The path of one of its sessions, as the agent reported it. */
+struct srv_path {
+	char		peer_id[P2P_NAME_MAX + 1];
+	uint8_t		path;		/* SRV_PATH_* */
+};
+#define SRV_PATH_RELAY	1
+#define SRV_PATH_DIRECT	2
+#define SRV_PATHS_MAX	256		/* as STATE_MAX_INTROS */
 
 struct srv_tcp;
 struct srv_http;
@@ -118,6 +144,13 @@ struct srv_sess {
 	struct event		*push_ev;
 	struct srv		*srv;
 	struct srv_sess		*next;
+	/* Relay (srv_relay.c): a token bucket in bytes, and counters. */
+	struct srv_relay_stats	 relay;
+	uint64_t		 relay_tokens;
+	uint64_t		 relay_refill_us;
+	uint64_t		 touched_us;	/* last state_touch by the relay */
+	struct srv_path		*paths;		/* PathReport, unordered */
+	size_t			 npaths, pathcap;
 };
 
 #define SRV_BUCKETS	1024
@@ -182,6 +215,15 @@ int	srv_ctrl_send(struct srv *, struct chan *, const P2p__Srv__ServerMsg *,
 void	srv_ctrl_error(struct srv *, struct chan *, uint32_t id,
 	    P2p__Srv__ErrCode code, const char *msg, const struct sockaddr *to,
 	    struct srv_tcp *tcp, size_t maxlen);
+
+/* srv_relay.c: RELAY packets (PROTOCOL.md §2.6) and path reports. */
+void	srv_relay_input(struct srv *, const uint8_t *pkt, size_t len,
+	    const struct sockaddr *from, struct srv_tcp *tcp);
+void	srv_path_report(struct srv *, struct srv_sess *,
+	    const P2p__Srv__PathReport *);
+/* The path x reported for its session with peer_id, or NULL. */
+const char *srv_path_get(const struct srv_sess *, const char *peer_id);
+void	srv_paths_free(struct srv_sess *);
 
 /* srv_signal.c: connect, introduce, withdraw, push retransmission. */
 void	srv_connect(struct srv *, struct srv_sess *, uint32_t id,

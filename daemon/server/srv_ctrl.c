@@ -252,6 +252,13 @@ srv_h_group_list(struct srv *s, struct srv_sess *x,
 	free(c);
 }
 
+static void
+srv_h_path_report(struct srv *s, struct srv_sess *x,
+    const P2p__Srv__ServerMsg *m)
+{
+	srv_path_report(s, x, m->path_report);
+}
+
 static const struct {
 	P2p__Srv__ServerMsg__BodyCase	 body;
 	srv_handler			 fn;
@@ -265,6 +272,7 @@ static const struct {
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_CREATE, srv_h_group },
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_DESTROY, srv_h_group },
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_LIST, srv_h_group_list },
+	{ P2P__SRV__SERVER_MSG__BODY_PATH_REPORT, srv_h_path_report },
 };
 
 static void

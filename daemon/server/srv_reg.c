@@ -360,6 +360,8 @@ srv_packet(struct srv *s, const uint8_t *pkt, size_t len,
 			srv_hello(s, pkt, len, from, tcp);
 		else if (type == WIRE_CTRL)
 			srv_ctrl_packet(s, pkt, len, from, tcp);
+		else if (type == WIRE_RELAY)
+			srv_relay_input(s, pkt, len, from, tcp);
 		else
 			s->cnt.dropped_malformed++;
 		break;
@@ -381,6 +383,7 @@ static void
 srv_sess_free(struct srv_sess *x)
 {
 	srv_push_clear(x);
+	srv_paths_free(x);
 	chan_wipe(&x->chan);
 	free(x);
 }

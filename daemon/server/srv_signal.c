@@ -204,6 +204,8 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	in.local_addrs = locp;
 	in.aesni = about->aesni;
 	in.initiator = initiator;
+	/* RELAY packets to that peer name its registration (§2.6). */
+	in.relay_id = about->reg_id;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_INTRODUCE;
 	m.introduce = &in;
 	if (srv_push(x, &m) == -1)

@@ -1,0 +1,422 @@
+/*
+ * path.c: candidates, checks and the choice between relay and direct
+ * (path.h).
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "path.h"
+
+#define PATH_RETRY_MAX_US	1600000ULL
+
+void
+path_cfg_default(struct path_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->pace_us = 50000;
+	c->retry_us = 100000;
+	c->cand_tries = 7;
+	c->round_backoff_us = 5000000;
+	c->round_backoff_max_us = 60000000;
+	c->quiet_us = 1000000;
+	c->keepalive_us = 15000000;
+	c->probe_us = 500000;
+	c->dead_us = 3000000;
+	c->enabled = 1;
+}
+
+void
+path_init(struct path *p, const struct path_cfg *cfg)
+{
+	memset(p, 0, sizeof(*p));
+	p->cfg = *cfg;
+	p->active = -1;
+	p->backoff_us = cfg->round_backoff_us;
+}
+
+/* Same family, address and port (IPv4 or IPv6). */
+static int
+path_addr_eq(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const struct sockaddr_in *a4, *b4;
+	const struct sockaddr_in6 *a6, *b6;
+
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)a;
+		b4 = (const struct sockaddr_in *)b;
+		return a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	}
+	if (a->sa_family == AF_INET6) {
+		a6 = (const struct sockaddr_in6 *)a;
+		b6 = (const struct sockaddr_in6 *)b;
+		return a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
+	}
+	return 0;
+}
+
+static size_t
+path_addr_len(const struct sockaddr *sa)
+{
+	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
+}
+
+static int
+path_find(const struct path *p, const struct sockaddr *sa)
+{
+	size_t i;
+
+	for (i = 0; i < p->ncands; i++)
+		if (path_addr_eq((const struct sockaddr *)&p->cands[i].addr,
+		    sa))
+			return (int)i;
+	return -1;
+}
+
+static void
+path_probe(struct path_cand *c, uint64_t now)
+{
+	c->state = PATH_CAND_PROBING;
+	c->tries = 0;
+	c->next_us = now;
+}
+
+int
+path_add(struct path *p, const struct sockaddr *sa, enum path_kind kind,
+    uint64_t now)
+{
+	struct path_cand *c;
+
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return -1;
+	if (path_find(p, sa) != -1)
+		return 0;
+	if (p->ncands == PATH_MAX_CANDS)
+		return -1;
+	c = &p->cands[p->ncands++];
+	memset(c, 0, sizeof(*c));
+	memcpy(&c->addr, sa, path_addr_len(sa));
+	c->kind = kind;
+	c->state = PATH_CAND_WAITING;
+	/* A round is running: check the newcomer in it. */
+	if (p->started && p->round_at == 0 && p->cfg.enabled)
+		path_probe(c, now);
+	return 0;
+}
+
+void
+path_start(struct path *p, uint64_t now, uint64_t delay_us)
+{
+	if (p->started)
+		return;
+	p->started = 1;
+	p->round_at = now + delay_us;
+	if (p->round_at == 0)
+		p->round_at = 1;
+}
+
+static void
+path_round(struct path *p, uint64_t now)
+{
+	size_t i;
+
+	p->round_at = 0;
+	p->rounds++;
+	for (i = 0; i < p->ncands; i++)
+		if ((int)i != p->active)
+			path_probe(&p->cands[i], now);
+}
+
+/* Record a challenge to c and return its address. */
+static void
+path_challenge(struct path *p, struct path_cand *c, uint64_t now,
+    const uint8_t nonce[PATH_NONCE_LEN], struct sockaddr_storage *to)
+{
+	unsigned k = c->nnonce++ % PATH_NONCES;
+
+	memcpy(c->nonce[k], nonce, PATH_NONCE_LEN);
+	c->nonce_at[k] = now;
+	memcpy(to, &c->addr, sizeof(*to));
+	p->pace_at = now + p->cfg.pace_us;
+	p->checks_sent++;
+}
+
+int
+path_next_check(struct path *p, uint64_t now,
+    const uint8_t nonce_in[PATH_NONCE_LEN], struct sockaddr_storage *to)
+{
+	struct path_cand *c, *best = NULL;
+	uint64_t wait;
+	size_t i;
+
+	if (!p->cfg.enabled || !p->started)
+		return 0;
+	if (p->round_at != 0 && now >= p->round_at)
+		path_round(p, now);
+	if (now < p->pace_at)
+		return 0;
+	/* Liveness of the direct path first: it carries the traffic. */
+	if (p->active >= 0 && p->silent_since != 0 && now >= p->probe_at) {
+		c = &p->cands[p->active];
+		path_challenge(p, c, now, nonce_in, to);
+		p->probe_at = now + p->cfg.probe_us;
+		return 1;
+	}
+	for (i = 0; i < p->ncands; i++) {
+		c = &p->cands[i];
+		if (c->state != PATH_CAND_PROBING || c->tries >=
+		    p->cfg.cand_tries || c->next_us > now)
+			continue;
+		if (best == NULL || c->next_us < best->next_us)
+			best = c;
+	}
+	if (best == NULL)
+		return 0;
+	best->tries++;
+	wait = p->cfg.retry_us << (best->tries - 1 < 8 ? best->tries - 1 : 8);
+	if (wait > PATH_RETRY_MAX_US)
+		wait = PATH_RETRY_MAX_US;
+	best->next_us = now + wait;
+	path_challenge(p, best, now, nonce_in, to);
+	return 1;
+}
+
+static void
+path_set_active(struct path *p, int i, uint64_t now, const char *why)
+{
+	char a[64];
+	const struct sockaddr *sa = (struct sockaddr *)&p->cands[i].addr;
+	const void *ip;
+
+	p->active = i;
+	p->last_rx = now;
+	p->silent_since = 0;
+	p->changes++;
+	p->backoff_us = p->cfg.round_backoff_us;
+	ip = sa->sa_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+	if (inet_ntop(sa->sa_family, ip, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "?");
+	snprintf(p->why, sizeof(p->why), "%s: %s%s%s:%u (%s, rtt %.2f ms)",
+	    why, sa->sa_family == AF_INET6 ? "[" : "", a,
+	    sa->sa_family == AF_INET6 ? "]" : "",
+	    ntohs(((const struct sockaddr_in *)sa)->sin_port),
+	    path_kind_name(p->cands[i].kind),
+	    (double)p->cands[i].rtt_us / 1000.0);
+}
+
+enum path_event
+path_on_response(struct path *p, const uint8_t *nonce,
+    const struct sockaddr *from, uint64_t now)
+{
+	struct path_cand *c, *v;
+	uint64_t rtt = 0, cur;
+	size_t i;
+	unsigned k;
+	int hit = -1, vi;
+
+	for (i = 0; i < p->ncands && hit == -1; i++) {
+		c = &p->cands[i];
+		for (k = 0; k < PATH_NONCES && k < c->nnonce; k++)
+			if (memcmp(c->nonce[k], nonce, PATH_NONCE_LEN) == 0) {
+				hit = (int)i;
+				rtt = now - c->nonce_at[k];
+				/* Answered: a replay of it proves nothing. */
+				memset(c->nonce[k], 0, PATH_NONCE_LEN);
+				c->nonce_at[k] = 0;
+				break;
+			}
+	}
+	if (hit == -1 || rtt == now)
+		return PATH_EV_NONE;
+	/*
+	 * The answer's source is the validated address: behind a symmetric
+	 * NAT it is another mapping than the one we sent to.
+	 */
+	if ((vi = path_find(p, from)) == -1) {
+		if (path_add(p, from, PATH_CAND_PRFLX, now) == -1)
+			return PATH_EV_NONE;
+		vi = (int)p->ncands - 1;
+	}
+	if (vi != hit && hit != p->active)
+		p->cands[hit].state = PATH_CAND_FAILED;	/* answered elsewhere */
+	v = &p->cands[vi];
+	v->state = PATH_CAND_VALID;
+	v->rtt_us = rtt;
+	if (vi == p->active) {
+		p->last_rx = now;
+		p->silent_since = 0;
+		return PATH_EV_NONE;
+	}
+	if (p->active < 0) {
+		path_set_active(p, vi, now, "direct path validated");
+		return PATH_EV_DIRECT;
+	}
+	cur = p->cands[p->active].rtt_us;
+	if (p->silent_since != 0) {
+		p->cands[p->active].state = PATH_CAND_FAILED;
+		path_set_active(p, vi, now, "direct path moved (the old one "
+		    "went quiet)");
+		return PATH_EV_DIRECT;
+	}
+	if (rtt * 4 < cur * 3 && cur - rtt >= 1000) {
+		path_set_active(p, vi, now, "faster direct path");
+		return PATH_EV_DIRECT;
+	}
+	return PATH_EV_NONE;
+}
+
+void
+path_on_packet(struct path *p, const struct sockaddr *from, uint64_t now)
+{
+	int i;
+
+	if (from == NULL)
+		return;
+	if (p->active >= 0 && path_addr_eq(from,
+	    (struct sockaddr *)&p->cands[p->active].addr)) {
+		p->last_rx = now;
+		p->silent_since = 0;
+		return;
+	}
+	if (!p->cfg.enabled || !p->started)
+		return;
+	if ((i = path_find(p, from)) == -1) {
+		if (path_add(p, from, PATH_CAND_PRFLX, now) == 0 &&
+		    (i = path_find(p, from)) != -1)
+			path_probe(&p->cands[i], now);
+		return;
+	}
+	/* A known address that failed or waits speaks: check it again. */
+	if (p->cands[i].state == PATH_CAND_FAILED ||
+	    p->cands[i].state == PATH_CAND_WAITING)
+		path_probe(&p->cands[i], now);
+}
+
+static int
+path_probing(const struct path *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->ncands; i++)
+		if (p->cands[i].state == PATH_CAND_PROBING)
+			return 1;
+	return 0;
+}
+
+enum path_event
+path_tick(struct path *p, uint64_t now, int busy)
+{
+	struct path_cand *c;
+	uint64_t quiet;
+	size_t i;
+
+	if (!p->cfg.enabled || !p->started)
+		return PATH_EV_NONE;
+	for (i = 0; i < p->ncands; i++) {
+		c = &p->cands[i];
+		if (c->state == PATH_CAND_PROBING &&
+		    c->tries >= p->cfg.cand_tries && now >= c->next_us)
+			c->state = PATH_CAND_FAILED;
+	}
+	if (p->active >= 0) {
+		quiet = busy ? p->cfg.quiet_us : p->cfg.keepalive_us;
+		if (p->silent_since == 0 && now - p->last_rx >= quiet) {
+			p->silent_since = now;
+			p->probe_at = now;
+		}
+		if (p->silent_since != 0 &&
+		    now - p->silent_since >= p->cfg.dead_us) {
+			c = &p->cands[p->active];
+			c->state = PATH_CAND_FAILED;
+			path_set_active(p, p->active, now,
+			    "direct path stopped answering");
+			p->active = -1;
+			p->silent_since = 0;
+			p->round_at = now + p->backoff_us;
+			return PATH_EV_RELAY;
+		}
+		return PATH_EV_NONE;
+	}
+	if (p->round_at == 0 && !path_probing(p)) {
+		p->round_at = now + p->backoff_us;
+		p->backoff_us *= 2;
+		if (p->backoff_us > p->cfg.round_backoff_max_us)
+			p->backoff_us = p->cfg.round_backoff_max_us;
+	}
+	return PATH_EV_NONE;
+}
+
+static void
+path_min(uint64_t *t, uint64_t v)
+{
+	if (v < *t)
+		*t = v;
+}
+
+uint64_t
+path_next_timeout(const struct path *p, int busy)
+{
+	const struct path_cand *c;
+	uint64_t t = UINT64_MAX;
+	size_t i;
+
+	if (!p->cfg.enabled || !p->started)
+		return t;
+	if (p->round_at != 0)
+		path_min(&t, p->round_at);
+	for (i = 0; i < p->ncands; i++) {
+		c = &p->cands[i];
+		if (c->state == PATH_CAND_PROBING)
+			path_min(&t, c->next_us);
+	}
+	if (p->active >= 0) {
+		if (p->silent_since == 0)
+			path_min(&t, p->last_rx + (busy ? p->cfg.quiet_us :
+			    p->cfg.keepalive_us));
+		else {
+			path_min(&t, p->probe_at);
+			path_min(&t, p->silent_since + p->cfg.dead_us);
+		}
+	}
+	/* Checks wait for the pacer. */
+	if (t != UINT64_MAX && t < p->pace_at)
+		t = p->pace_at;
+	return t;
+}
+
+const struct sockaddr *
+path_direct(const struct path *p)
+{
+	return p->active >= 0 ? (const struct sockaddr *)
+	    &p->cands[p->active].addr : NULL;
+}
+
+uint64_t
+path_direct_rtt(const struct path *p)
+{
+	return p->active >= 0 ? p->cands[p->active].rtt_us : 0;
+}
+
+const char *
+path_kind_name(enum path_kind k)
+{
+	switch (k) {
+	case PATH_CAND_HOST:
+		return "host";
+	case PATH_CAND_SRFLX:
+		return "server-reflexive";
+	case PATH_CAND_PRFLX:
+		return "peer-reflexive";
+	}
+	return "?";
+}

@@ -1,0 +1,228 @@
+/*
+ * srv_relay.c: the relay (PROTOCOL.md §2.6) and the agents' path reports.
+ *
+ * A RELAY packet is sealed on the sender's control channel, so only the
+ * registered agent can send it, from wherever it is (an authenticated
+ * packet moves the registration's address, as CTRL does). Its plaintext
+ * names the destination by relay id (the peer's reg_id, given in
+ * Introduce) and holds one p2pd peer packet, which stays end-to-end
+ * encrypted: the relay cannot read, forge or replay it. The server forwards
+ * only between two registrations whose peers it introduced (the policy's
+ * decision), never to an address a client names, and re-seals the packet on
+ * the receiver's control channel with the sender's relay id. A packet that
+ * fails any check is dropped without an answer, except UNKNOWN_REG for an
+ * unknown reg_id (8 bytes, smaller than any RELAY).
+ *
+ * Quotas per registration: --relay-rate (a token bucket of bytes per
+ * second, one second of burst) and --relay-quota (bytes in all).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "log.h"
+#include "server.h"
+#include "wire.h"
+
+#define SRV_TOUCH_US	1000000ULL	/* state_touch at most once a second */
+#define SRV_BURST_MIN	65536ULL	/* a bucket holds at least this */
+
+/* One p2pd packet that agents exchange: the only thing the relay carries. */
+static int
+srv_relay_inner_ok(const uint8_t *pkt, size_t len)
+{
+	uint8_t type = 0;
+
+	if (wire_classify(pkt, len, &type, NULL) != WIRE_CLASS_P2P)
+		return 0;
+	return type == WIRE_HS_INIT || type == WIRE_HS_RESP ||
+	    type == WIRE_DATA;
+}
+
+/* Take len bytes from x's rate and byte quotas; -1 if over either. */
+static int
+srv_relay_charge(struct srv *s, struct srv_sess *x, size_t len, uint64_t now)
+{
+	uint64_t rate = s->conf.relay_rate, burst, add;
+
+	if (s->conf.relay_quota != 0 &&
+	    x->relay.tx_bytes + len > s->conf.relay_quota)
+		return -1;
+	if (rate == 0)
+		return 0;
+	burst = rate > SRV_BURST_MIN ? rate : SRV_BURST_MIN;
+	if (x->relay_refill_us == 0) {
+		x->relay_tokens = burst;
+		x->relay_refill_us = now;
+	}
+	if (now > x->relay_refill_us) {
+		add = (now - x->relay_refill_us) * rate / 1000000;
+		if (add > 0) {
+			x->relay_tokens = x->relay_tokens + add > burst ?
+			    burst : x->relay_tokens + add;
+			x->relay_refill_us = now;
+		}
+	}
+	if (x->relay_tokens < len)
+		return -1;
+	x->relay_tokens -= len;
+	return 0;
+}
+
+static void
+srv_relay_unknown(struct srv *s, uint32_t id, size_t len,
+    const struct sockaddr *from, struct srv_tcp *tcp)
+{
+	uint8_t out[WIRE_UNKNOWN_REG_LEN];
+	int n;
+
+	s->cnt.unknown_reg++;
+	n = wire_unknown_reg_build(out, sizeof(out), id);
+	if (n > 0 && (size_t)n <= len)
+		srv_send(s, from, tcp, out, (size_t)n);
+}
+
+void
+srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
+    const struct sockaddr *from, struct srv_tcp *tcp)
+{
+	static uint8_t pt[SRV_PKT_MAX], out[SRV_PKT_MAX];
+	struct srv_sess *x, *y;
+	uint32_t id = chan_peek_index(pkt, len), dst;
+	uint64_t now;
+	ssize_t n, m;
+	size_t inner;
+	struct wr w;
+
+	if ((x = srv_sess_find(s, id)) == NULL) {
+		srv_relay_unknown(s, id, len, from, tcp);
+		return;
+	}
+	/* A TCP registration is only spoken for on its own connection. */
+	if (x->tcp != tcp) {
+		s->cnt.relay_auth_fail++;
+		return;
+	}
+	n = chan_open(&x->chan, WIRE_RELAY, pkt, len, pt, sizeof(pt), NULL);
+	if (n < 0) {
+		s->cnt.relay_auth_fail++;
+		return;
+	}
+	if (tcp == NULL)
+		memcpy(&x->addr, from, addr_len(from));
+	now = srv_now_us();
+	if (now - x->touched_us >= SRV_TOUCH_US) {
+		(void)state_touch(s->state, x->reg_id, from, now);
+		x->touched_us = now;
+	}
+	inner = (size_t)n - WIRE_RELAY_ID_LEN;
+	if ((size_t)n < WIRE_RELAY_ID_LEN ||
+	    !srv_relay_inner_ok(pt + WIRE_RELAY_ID_LEN, inner)) {
+		s->cnt.dropped_malformed++;
+		return;
+	}
+	dst = (uint32_t)pt[0] << 24 | (uint32_t)pt[1] << 16 |
+	    (uint32_t)pt[2] << 8 | pt[3];
+	if ((y = srv_sess_find(s, dst)) == NULL || y == x ||
+	    !state_intro_has(s->state, x->peer_id, y->peer_id)) {
+		s->cnt.relay_dropped_policy++;
+		x->relay.dropped++;
+		return;
+	}
+	if (srv_relay_charge(s, x, inner, now) == -1) {
+		s->cnt.relay_dropped_quota++;
+		x->relay.dropped++;
+		return;
+	}
+	/* The same plaintext, now naming the sender, on y's channel. */
+	wr_init(&w, pt, WIRE_RELAY_ID_LEN);
+	wr_u32(&w, x->reg_id);
+	m = chan_seal(&y->chan, WIRE_RELAY, pt, (size_t)n, out, sizeof(out));
+	if (m < 0) {
+		s->cnt.relay_dropped_policy++;
+		return;
+	}
+	srv_send(s, (struct sockaddr *)&y->addr, y->tcp, out, (size_t)m);
+	x->relay.tx_packets++;
+	x->relay.tx_bytes += inner;
+	y->relay.rx_packets++;
+	y->relay.rx_bytes += inner;
+	s->cnt.relay_packets++;
+	s->cnt.relay_bytes += inner;
+}
+
+/* --- path reports ------------------------------------------------------ */
+
+static struct srv_path *
+srv_path_find(const struct srv_sess *x, const char *peer_id)
+{
+	size_t i;
+
+	for (i = 0; i < x->npaths; i++)
+		if (strcmp(x->paths[i].peer_id, peer_id) == 0)
+			return &x->paths[i];
+	return NULL;
+}
+
+void
+srv_path_report(struct srv *s, struct srv_sess *x,
+    const P2p__Srv__PathReport *pr)
+{
+	struct srv_path *p, *np;
+	uint8_t path;
+	size_t cap;
+
+	if (pr->peer_id == NULL || !p2p_name_valid(pr->peer_id) ||
+	    pr->path == NULL) {
+		s->cnt.dropped_malformed++;
+		return;
+	}
+	s->cnt.path_reports++;
+	if (strcmp(pr->path, "relay") == 0)
+		path = SRV_PATH_RELAY;
+	else if (strcmp(pr->path, "direct") == 0)
+		path = SRV_PATH_DIRECT;
+	else {
+		/* "closed", or a word we do not know: forget the session. */
+		if ((p = srv_path_find(x, pr->peer_id)) != NULL)
+			*p = x->paths[--x->npaths];
+		return;
+	}
+	if ((p = srv_path_find(x, pr->peer_id)) == NULL) {
+		if (x->npaths == SRV_PATHS_MAX)
+			return;
+		if (x->npaths == x->pathcap) {
+			cap = x->pathcap ? x->pathcap * 2 : 4;
+			if ((np = reallocarray(x->paths, cap,
+			    sizeof(*np))) == NULL)
+				return;
+			x->paths = np;
+			x->pathcap = cap;
+		}
+		p = &x->paths[x->npaths++];
+		memset(p, 0, sizeof(*p));
+		memcpy(p->peer_id, pr->peer_id, strlen(pr->peer_id) + 1);
+	}
+	p->path = path;
+}
+
+const char *
+srv_path_get(const struct srv_sess *x, const char *peer_id)
+{
+	const struct srv_path *p;
+
+	if ((p = srv_path_find(x, peer_id)) == NULL)
+		return NULL;
+	return p->path == SRV_PATH_DIRECT ? "direct" : "relay";
+}
+
+void
+srv_paths_free(struct srv_sess *x)
+{
+	free(x->paths);
+	x->paths = NULL;
+	x->npaths = x->pathcap = 0;
+}
