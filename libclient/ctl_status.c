@@ -35,8 +35,13 @@ ctl_status_json(const struct p2pclient_status *st)
 	ctl_json_str(o, "peer_id", st->peer_id);
 	ctl_json_str(o, "server_state", st->server_state);
 	ctl_json_str(o, "public_addr", st->public_addr);
+	if (st->server_transport != NULL)
+		ctl_json_str(o, "server_transport", st->server_transport);
 	json_object_object_add(o, "local_port",
 	    json_object_new_int64(st->local_port));
+	ctl_json_str(o, "nat_type", st->nat_type);
+	ctl_json_str(o, "nat_mapping", st->nat_mapping);
+	ctl_json_str(o, "nat_filtering", st->nat_filtering);
 	if (st->server_error[0] != '\0')
 		ctl_json_str(o, "server_error", st->server_error);
 	cnt = json_object_new_object();
@@ -66,11 +71,15 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 	else {
 		printf("peer_id: %s\n", st->peer_id);
 		printf("server: %s\n", st->server_state);
+		if (st->server_transport != NULL)
+			printf("server_transport: %s\n", st->server_transport);
 		if (st->server_error[0] != '\0')
 			printf("server_error: %s\n", st->server_error);
 		printf("public_addr: %s\n", st->public_addr != NULL ?
 		    st->public_addr : "-");
 		printf("local_port: %" PRIu32 "\n", st->local_port);
+		printf("nat: %s (mapping %s, filtering %s)\n", st->nat_type,
+		    st->nat_mapping, st->nat_filtering);
 		printf("packets: in %" PRIu64 " out %" PRIu64 " dropped %"
 		    PRIu64 " retransmitted %" PRIu64 "\n", st->packets_in,
 		    st->packets_out, st->dropped, st->retransmitted);

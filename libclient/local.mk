@@ -19,7 +19,8 @@ pkgconfig_DATA = libclient/p2pclient.pc
 bin_PROGRAMS += p2pctl
 p2pctl_SOURCES = libclient/p2pctl.c libclient/p2pctl.h libclient/ctl_status.c \
 	libclient/ctl_conn.c libclient/ctl_msg.c libclient/ctl_pipe.c \
-	libclient/ctl_events.c libclient/ctl_json.c libclient/ctl_group.c
+	libclient/ctl_events.c libclient/ctl_json.c libclient/ctl_group.c \
+	libclient/ctl_nat.c
 p2pctl_CPPFLAGS = $(P2PC_CPPFLAGS)
 p2pctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(SODIUM_CFLAGS)
 p2pctl_LDADD = libp2pclient.la $(JSONC_LIBS) $(SODIUM_LIBS)

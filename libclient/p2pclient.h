@@ -77,9 +77,25 @@ struct p2pclient_status {
 	char		*server_state;
 	char		*public_addr;	/* NULL when unknown */
 	char		*server_error;	/* "" when none */
+	char		*server_transport;	/* udp | tcp; NULL: not said */
+	/* RFC 5780 classification (p2pctl nat); "unknown" until tested */
+	char		*nat_type;	/* open | full-cone | restricted | ... */
+	char		*nat_mapping;	/* endpoint-independent | ... */
+	char		*nat_filtering;
 	uint32_t	 local_port;
 	uint64_t	 packets_in, packets_out, dropped, retransmitted;
 	uint64_t	 bytes_in, bytes_out;
+};
+
+/* p2pclient_nat(): the agent's NAT classification (RFC 5780). */
+struct p2pclient_nat {
+	char		*nat_type;
+	char		*nat_mapping;
+	char		*nat_filtering;
+	char		*mapped_addr;	/* "" when unknown */
+	char		*other_addr;	/* "": the server has no --alt-listen */
+	char		*detail;
+	double		 tested_ago_s;	/* < 0: never tested */
 };
 
 struct p2pclient_peer {
@@ -220,6 +236,9 @@ int	p2pclient_status(struct p2pclient *, struct p2pclient_status **);
 void	p2pclient_status_free(struct p2pclient_status *);
 int	p2pclient_peers(struct p2pclient *, struct p2pclient_peers **);
 void	p2pclient_peers_free(struct p2pclient_peers *);
+/* refresh: run the tests again and wait (the agent bounds it) for them. */
+int	p2pclient_nat(struct p2pclient *, int refresh, struct p2pclient_nat **);
+void	p2pclient_nat_free(struct p2pclient_nat *);
 int	p2pclient_connect(struct p2pclient *, const char *peer, int timeout_ms);
 int	p2pclient_disconnect(struct p2pclient *, const char *peer);
 int	p2pclient_send(struct p2pclient *, const char *peer,

@@ -1,5 +1,5 @@
 /*
- * p2pclient_info.c: status and peers, copied out of the agent's answer
+ * p2pclient_info.c: status, peers and the NAT classification, copied out of the agent's answer
  * into plain C structs so applications never see protobuf-c types.
  */
 #include <stdlib.h>
@@ -16,6 +16,10 @@ p2pclient_status_free(struct p2pclient_status *st)
 	free(st->server_state);
 	free(st->public_addr);
 	free(st->server_error);
+	free(st->server_transport);
+	free(st->nat_type);
+	free(st->nat_mapping);
+	free(st->nat_filtering);
 	free(st);
 }
 
@@ -48,6 +52,18 @@ p2pclient_status(struct p2pclient *c, struct p2pclient_status **out)
 	if (st->peer_id == NULL || st->server_state == NULL ||
 	    st->server_error == NULL ||
 	    (s->public_addr[0] != '\0' && st->public_addr == NULL))
+		goto nomem;
+	if (s->server_transport[0] != '\0' && (st->server_transport =
+	    strdup(s->server_transport)) == NULL)
+		goto nomem;
+	/* an agent without NAT tests sends "": that is "unknown" too */
+	st->nat_type = strdup(s->nat_type[0] ? s->nat_type : "unknown");
+	st->nat_mapping = strdup(s->nat_mapping[0] ? s->nat_mapping :
+	    "unknown");
+	st->nat_filtering = strdup(s->nat_filtering[0] ? s->nat_filtering :
+	    "unknown");
+	if (st->nat_type == NULL || st->nat_mapping == NULL ||
+	    st->nat_filtering == NULL)
 		goto nomem;
 	st->local_port = s->local_port;
 	if ((k = s->counters) != NULL) {
@@ -127,6 +143,65 @@ p2pclient_peers(struct p2pclient *c, struct p2pclient_peers **out)
 	return 0;
 nomem:
 	p2pclient_peers_free(ps);
+	p2pc_req_release(c, r);
+	return p2pc_seterr(c, P2PCLIENT_ENOMEM, "out of memory");
+}
+
+void
+p2pclient_nat_free(struct p2pclient_nat *n)
+{
+	if (n == NULL)
+		return;
+	free(n->nat_type);
+	free(n->nat_mapping);
+	free(n->nat_filtering);
+	free(n->mapped_addr);
+	free(n->other_addr);
+	free(n->detail);
+	free(n);
+}
+
+int
+p2pclient_nat(struct p2pclient *c, int refresh, struct p2pclient_nat **out)
+{
+	P2p__Ipc__Request	 q = P2P__IPC__REQUEST__INIT;
+	P2p__Ipc__NatReq	 m = P2P__IPC__NAT_REQ__INIT;
+	const P2p__Ipc__NatResp	*s;
+	struct p2pclient_nat	*n;
+	struct p2pc_req		*r;
+	int			 rc;
+
+	*out = NULL;
+	q.op_case = P2P__IPC__REQUEST__OP_NAT;
+	q.nat = &m;
+	m.refresh = refresh != 0;
+	if ((rc = p2pc_wait_room(c)) != 0 ||
+	    (rc = p2pc_call(c, p2pc_submit(c, &q, P2PC_ASYNC), &r)) != 0)
+		return rc;
+	if (r->resp->result_case != P2P__IPC__RESPONSE__RESULT_NAT) {
+		p2pc_req_release(c, r);
+		return p2pc_seterr(c, P2PCLIENT_EPROTO, "p2pd answered nat "
+		    "without a NAT result");
+	}
+	s = r->resp->nat;
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		goto nomem;
+	n->nat_type = strdup(s->nat_type);
+	n->nat_mapping = strdup(s->nat_mapping);
+	n->nat_filtering = strdup(s->nat_filtering);
+	n->mapped_addr = strdup(s->mapped_addr);
+	n->other_addr = strdup(s->other_addr);
+	n->detail = strdup(s->detail);
+	if (n->nat_type == NULL || n->nat_mapping == NULL ||
+	    n->nat_filtering == NULL || n->mapped_addr == NULL ||
+	    n->other_addr == NULL || n->detail == NULL)
+		goto nomem;
+	n->tested_ago_s = s->tested_ago_s;
+	p2pc_req_release(c, r);
+	*out = n;
+	return 0;
+nomem:
+	p2pclient_nat_free(n);
 	p2pc_req_release(c, r);
 	return p2pc_seterr(c, P2PCLIENT_ENOMEM, "out of memory");
 }

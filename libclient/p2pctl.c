@@ -17,6 +17,7 @@
 
 #include "p2pctl.h"
 
+
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "status", ctl_status, "[--json] status" },
 	{ "peers", ctl_peers, "[--json] peers" },
@@ -29,6 +30,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "pipe", ctl_pipe, "pipe PEER [--name NAME] [--timeout S]" },
 	{ "ping", ctl_ping, "[--json] ping PEER [-c N] [-i S] [--timeout S]" },
 	{ "events", ctl_events, "[--json] events" },
+	{ "nat", ctl_nat, "[--json] nat [--refresh]" },
 	{ "group", ctl_group, "[--json] group create|destroy|join|leave NAME | "
 	    "list | show NAME | send NAME [--service S] [--sync] MESSAGE|-" },
 	{ NULL, NULL, NULL }

@@ -68,5 +68,6 @@ int	ctl_recv(struct ctl *, int, char **);
 int	ctl_pipe(struct ctl *, int, char **);
 int	ctl_events(struct ctl *, int, char **);
 int	ctl_group(struct ctl *, int, char **);
+int	ctl_nat(struct ctl *, int, char **);
 
 #endif /* P2PCTL_H */

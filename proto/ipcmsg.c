@@ -246,6 +246,7 @@ ipcmsg_check_request(const P2p__Ipc__Request *q, char *err, size_t errlen)
 	case P2P__IPC__REQUEST__OP_SUBSCRIBE:
 	case P2P__IPC__REQUEST__OP_PIPE_ACK:
 	case P2P__IPC__REQUEST__OP_PIPE_CLOSE:
+	case P2P__IPC__REQUEST__OP_NAT:
 		return 0;
 	case P2P__IPC__REQUEST__OP_CONNECT:
 		return NAME("peer id", q->connect->peer_id);

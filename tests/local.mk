@@ -8,7 +8,8 @@ endif
 INTEGRATION_TESTS = tests/integration/basic.sh tests/integration/flood.sh \
 	tests/integration/pipe.sh tests/integration/badinput.sh tests/integration/wirecheck.sh \
 	tests/integration/server_basic.sh tests/integration/restart.sh tests/integration/flowctl.sh \
-	tests/integration/netns_lossy.sh tests/integration/rekey.sh tests/integration/churn.sh
+	tests/integration/netns_lossy.sh tests/integration/rekey.sh tests/integration/churn.sh \
+	tests/integration/relay.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 

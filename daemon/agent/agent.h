@@ -34,9 +34,12 @@
 #define AGENT_MAX_ADDRS		16
 #define AGENT_UDP_BATCH		64
 #define AGENT_UDP_MTU		1500
+#define AGENT_SPRAY_MAX		1024	/* birthday sockets open at once */
 
 struct agent_conf {
 	char		*server;	/* HOST:PORT */
+	char		*server_transport;	/* auto | udp | tcp */
+	char		*server_tcp;	/* HOST:PORT, default: server */
 	char		*token_file;
 	char		*token;
 	char		*socket_path;
@@ -49,6 +52,10 @@ struct agent_conf {
 	long		 max_services;
 	long		 keepalive_s;
 	long		 idle_timeout_s;
+	int		 no_direct;	/* relay only: never punch */
+	long		 birthday_sockets;	/* symmetric side (256) */
+	long		 birthday_probes;	/* cone side (1024; 0: off) */
+	long		 birthday_rate;		/* packets per second (100) */
 };
 
 struct agent_counters {
@@ -72,6 +79,7 @@ struct peer;
 struct ipc;
 struct ipc_client;
 struct pipe;
+struct nat;
 
 /* HS_INIT that raced ahead of the server's Introduce (peer.c). */
 #define AGENT_HS_STASH		4
@@ -97,6 +105,9 @@ struct agent {
 	int			 udp_fd;
 	uint16_t		 udp_port;
 	struct event		*udp_ev;
+	unsigned		 rx_slot;	/* spray socket of the datagram
+						   being handled; 0: udp_fd */
+	unsigned		 nspray;	/* spray sockets open */
 
 	struct reg		*reg;
 	TAILQ_HEAD(, peer)	 peers;
@@ -104,6 +115,7 @@ struct agent {
 	struct agent_hs_stash	 hs_stash[AGENT_HS_STASH];
 	size_t			 hs_stash_next;
 	struct ipc		*ipc;
+	struct nat		*nat;		/* nat.c: RFC 5780 tests */
 	TAILQ_HEAD(, pipe)	 pipes;
 	size_t			 npipes;
 	uint32_t		 pipe_serial;
@@ -144,6 +156,8 @@ enum reg_state	 reg_state(struct agent *);
 const char	*reg_state_name(enum reg_state);
 const char	*reg_error(struct agent *);
 void		 reg_public_addr(struct agent *, char *, size_t);
+/* "udp" or "tcp": the leg to the server (regtcp.c is the TCP one). */
+const char	*reg_transport_name(struct agent *);
 /*
  * Ask the server to introduce us to peer_id: -1 if not registered. An
  * Error reply goes to peer_connect_failed(); success brings an Introduce.
@@ -151,5 +165,39 @@ void		 reg_public_addr(struct agent *, char *, size_t);
 int		 reg_connect(struct agent *, const char *peer_id);
 int		 reg_local_addrs(struct agent *, struct sockaddr_storage *,
 		    size_t max);
+
+/* reg_relay.c: RELAY packets through the server, path reports. */
+int		 reg_relay_ok(struct agent *);
+/* Send one peer packet to the peer with that relay id: -1 if we cannot. */
+int		 reg_relay_send(struct agent *, uint32_t relay_id,
+		    const uint8_t *, size_t);
+void		 reg_relay_in(struct reg *, const uint8_t *, size_t);
+void		 reg_path_report(struct agent *, const char *peer_id,
+		    const char *path);
+void		 reg_server_addr(struct agent *, char *, size_t);
+
+/* reg_nat.c: the server address for nat.c, and the NatReport. */
+int		 reg_nat_server(struct agent *, struct sockaddr_storage *,
+		    uint32_t *reg_id);
+int		 reg_nat_report(struct agent *, const char *type,
+		    const char *mapping, const char *filtering);
+
+/* nat.c: NAT classification (RFC 5780) on a fresh socket per run. */
+int		 nat_init(struct agent *) __attribute__((warn_unused_result));
+void		 nat_free(struct agent *);
+void		 nat_refresh(struct agent *);
+/* Answer request id of c (ipc_nat_reply) when the run ends: -1 if full. */
+int		 nat_wait(struct agent *, struct ipc_client *, uint32_t id);
+const char	*nat_type(struct agent *);	/* "unknown" until tested */
+const char	*nat_mapping(struct agent *);
+const char	*nat_filtering(struct agent *);
+const char	*nat_mapped(struct agent *);	/* "" when unknown */
+const char	*nat_other(struct agent *);	/* "" without --alt-listen */
+const char	*nat_detail(struct agent *);
+double		 nat_tested_ago(struct agent *);	/* < 0: never */
+
+/* ipc_nat.c: NatReq. */
+void		 ipc_nat(struct ipc_client *, uint32_t id, int refresh);
+void		 ipc_nat_reply(struct ipc_client *, uint32_t id);
 
 #endif /* P2P_AGENT_H */

@@ -58,7 +58,11 @@ cmd_status(struct ipc_client *c, P2p__Ipc__Request *req)
 	st.public_addr = pub;
 	st.counters = &ctr;
 	st.server_error = (char *)reg_error(a);
+	st.server_transport = (char *)reg_transport_name(a);
 	st.local_port = a->udp_port;
+	st.nat_type = (char *)nat_type(a);
+	st.nat_mapping = (char *)nat_mapping(a);
+	st.nat_filtering = (char *)nat_filtering(a);
 	r.id = req->id;
 	r.result_case = P2P__IPC__RESPONSE__RESULT_STATUS;
 	r.status = &st;
@@ -92,12 +96,13 @@ cmd_peers(struct ipc_client *c, P2p__Ipc__Request *req)
 		session_stats(p, &ts);
 		infos[n].peer_id = p->id;
 		infos[n].state = (char *)peer_state_name(p);
-		infos[n].path = peer_is_up(p) ? "direct" : "connecting";
-		addrs[n][0] = '\0';
-		if (p->have_remote && p->state == PEER_UP)
-			addr_fmt((struct sockaddr *)&p->remote, addrs[n],
-			    ADDR_STRLEN);
+		infos[n].path = peer_is_up(p) ? (char *)route_name(p) :
+		    "connecting";
+		route_remote(p, addrs[n], ADDR_STRLEN);
 		infos[n].remote_addr = addrs[n];
+		infos[n].path_detail = p->state == PEER_UP ? p->path.why : "";
+		infos[n].path_changes = p->state == PEER_UP ? p->path.changes :
+		    0;
 		infos[n].rtt_ms = (double)ts.srtt_us / 1000.0;
 		infos[n].tx_bytes = ts.tx_bytes;
 		infos[n].rx_bytes = ts.rx_bytes;
@@ -584,6 +589,12 @@ cmd_group(struct ipc_client *c, P2p__Ipc__Request *req)
 	group_request(c, req->id, req->group);
 }
 
+static void
+cmd_nat(struct ipc_client *c, P2p__Ipc__Request *req)
+{
+	ipc_nat(c, req->id, req->nat->refresh);
+}
+
 static const struct {
 	P2p__Ipc__Request__OpCase	 op;
 	cmd_fn				 fn;
@@ -604,6 +615,7 @@ static const struct {
 	{ P2P__IPC__REQUEST__OP_PIPE_ACK, cmd_pipe_ack },
 	{ P2P__IPC__REQUEST__OP_PIPE_CLOSE, cmd_pipe_close },
 	{ P2P__IPC__REQUEST__OP_GROUP, cmd_group },
+	{ P2P__IPC__REQUEST__OP_NAT, cmd_nat },
 };
 
 void

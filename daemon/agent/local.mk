@@ -3,11 +3,15 @@ sbin_PROGRAMS += p2pd
 p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \
 	daemon/agent/ident.c daemon/agent/udp.c daemon/agent/reg.c \
 	daemon/agent/reg.h daemon/agent/reg_ctrl.c daemon/agent/reg_token.c \
-	daemon/agent/session.c \
+	daemon/agent/regtcp.c \
+	daemon/agent/session.c daemon/agent/route.c daemon/agent/reg_relay.c \
+	daemon/agent/spray.c \
 	daemon/agent/peer.c daemon/agent/peer.h \
 	daemon/agent/ipc.c daemon/agent/ipc.h daemon/agent/ipc_cmd.c \
 	daemon/agent/svc.c daemon/agent/svc.h daemon/agent/pipe.c \
-	daemon/agent/events.c daemon/agent/group.c daemon/agent/group.h
+	daemon/agent/events.c daemon/agent/group.c daemon/agent/group.h \
+	daemon/agent/group_hdr.c \
+	daemon/agent/nat.c daemon/agent/reg_nat.c daemon/agent/ipc_nat.c
 p2pd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/proto $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 p2pd_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la $(LIBEVENT_LIBS) \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
@@ -38,3 +42,6 @@ tests_unit_test_agent_ident_LDADD = libp2pcommon.la $(SODIUM_LIBS) \
 
 dist_noinst_SCRIPTS += tests/integration/groups.sh
 TESTS += tests/integration/groups.sh
+
+dist_noinst_SCRIPTS += tests/integration/tcp_fallback.sh
+TESTS += tests/integration/tcp_fallback.sh

@@ -38,6 +38,11 @@
 static const struct conf_opt p2pd_opts[] = {
 	{ "server", 0, CONF_STR, offsetof(struct agent_conf, server), 0, 0,
 	    "HOST:PORT", "rendezvous server" },
+	{ "server-transport", 0, CONF_STR, offsetof(struct agent_conf,
+	    server_transport), 0, 0, "MODE",
+	    "auto (UDP, else TCP), udp or tcp: the leg to the server" },
+	{ "server-tcp", 0, CONF_STR, offsetof(struct agent_conf, server_tcp),
+	    0, 0, "HOST:PORT", "the server's TCP address (default: --server)" },
 	{ "token-file", 0, CONF_STR, offsetof(struct agent_conf, token_file),
 	    0, 0, "FILE", "file holding the registration token" },
 	{ "token", 0, CONF_STR, offsetof(struct agent_conf, token), 0, 0,
@@ -62,6 +67,18 @@ static const struct conf_opt p2pd_opts[] = {
 	    3600, "S", "keepalive interval in seconds (15)" },
 	{ "idle-timeout", 0, CONF_INT, offsetof(struct agent_conf,
 	    idle_timeout_s), 2, 86400, "S", "dead-peer timeout in seconds (30)" },
+	{ "birthday-sockets", 0, CONF_INT, offsetof(struct agent_conf,
+	    birthday_sockets), 0, 1024, "N", "behind a symmetric NAT: extra "
+	    "sockets for the birthday method (256; 0: off)" },
+	{ "birthday-probes", 0, CONF_INT, offsetof(struct agent_conf,
+	    birthday_probes), 0, 65536, "N", "against a symmetric NAT: random "
+	    "ports probed per round (1024; 0: off)" },
+	{ "birthday-rate", 0, CONF_INT, offsetof(struct agent_conf,
+	    birthday_rate), 1, 1000, "N", "birthday packets per second "
+	    "(100)" },
+	{ "no-direct", 0, CONF_BOOL, offsetof(struct agent_conf, no_direct), 0,
+	    0, NULL, "keep every session on the server relay (no hole "
+	    "punching, no direct path checks answered)" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -98,6 +115,9 @@ p2pd_defaults(struct agent_conf *c)
 	c->max_services = 64;
 	c->keepalive_s = 15;
 	c->idle_timeout_s = 30;
+	c->birthday_sockets = 256;
+	c->birthday_probes = 1024;
+	c->birthday_rate = 100;
 }
 
 static char *
@@ -208,6 +228,8 @@ p2pd_setup(struct agent *a)
 		exit(1);
 	if (reg_init(a) == -1)
 		exit(1);
+	if (nat_init(a) == -1)
+		fatalx("nat: out of memory");
 	a->sig_term = evsignal_new(a->base, SIGTERM, p2pd_signal, a);
 	a->sig_int = evsignal_new(a->base, SIGINT, p2pd_signal, a);
 	a->sig_hup = evsignal_new(a->base, SIGHUP, p2pd_signal, a);
@@ -226,6 +248,7 @@ p2pd_teardown(struct agent *a)
 	peer_free_all(a);
 	ipc_free(a);
 	group_free(a);
+	nat_free(a);
 	reg_free(a);
 	udp_close(a);
 	svc_table_free(&a->svcs);

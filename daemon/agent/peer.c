@@ -47,7 +47,9 @@ peer_stash(struct agent *a, const uint8_t *pkt, size_t len,
 	st = &a->hs_stash[a->hs_stash_next++ % AGENT_HS_STASH];
 	memcpy(st->pkt, pkt, len);
 	st->len = len;
-	memcpy(&st->src, src, addr_len(src));
+	memset(&st->src, 0, sizeof(st->src));	/* AF_UNSPEC: the relay */
+	if (src != NULL)
+		memcpy(&st->src, src, addr_len(src));
 	st->at = agent_now();
 }
 
@@ -65,6 +67,7 @@ peer_stash_replay(struct agent *a)
 		a->hs_stash[i].len = 0;
 		if (now - st.at < PEER_STASH_US)
 			peer_hs_init_in(a, st.pkt, st.len,
+			    st.src.ss_family == AF_UNSPEC ? NULL :
 			    (struct sockaddr *)&st.src);
 	}
 }
@@ -208,9 +211,13 @@ peer_hs_send(struct peer *p)
 		    p->id);
 		return;
 	}
-	for (i = 0; i < p->naddrs; i++)
-		udp_send(a, (struct sockaddr *)&p->addrs[i],
-		    addr_len((struct sockaddr *)&p->addrs[i]), pkt, len);
+	/* Relay first (§2.6): the session is usable at once; direct paths
+	 * are found once it is up. Without a relay, every address. */
+	if (p->relay_id == 0 || reg_relay_send(a, p->relay_id, pkt, len) == -1)
+		for (i = 0; i < p->naddrs; i++)
+			udp_send(a, (struct sockaddr *)&p->addrs[i],
+			    addr_len((struct sockaddr *)&p->addrs[i]), pkt,
+			    len);
 	p->hs_tries++;
 	peer_timer_in(p, 1000000ULL << (p->hs_tries - 1));
 }
@@ -218,7 +225,7 @@ peer_hs_send(struct peer *p)
 static void
 peer_hs_start(struct peer *p)
 {
-	if (p->naddrs == 0) {
+	if (p->naddrs == 0 && p->relay_id == 0) {
 		session_fail_waits(p->a, p->id, P2P__IPC__CODE__ERR_FAILED,
 		    "the server gave no address for this peer");
 		p->state = PEER_IDLE;
@@ -304,6 +311,9 @@ peer_set_addrs(struct peer *p, const P2p__Srv__Introduce *in)
 	have_pub = in->public_addr != NULL &&
 	    addr_from_pb(in->public_addr, &pub, &len) == 0 &&
 	    addr_port((struct sockaddr *)&pub) != 0;
+	p->have_pub = have_pub;
+	if (have_pub)
+		p->pub = pub;
 	/* The server saw the peer on loopback: it runs on this host, and
 	 * loopback is the one path to use. */
 	if (have_pub && peer_addr_loopback(&pub)) {
@@ -349,6 +359,9 @@ peer_introduce(struct agent *a, const P2p__Srv__Introduce *in)
 	memcpy(p->x_pk, x_pk, 32);
 	p->introduced = 1;
 	p->aesni = in->aesni;
+	p->relay_id = in->relay_id;
+	snprintf(p->nat_type, sizeof(p->nat_type), "%s",
+	    in->nat_type != NULL ? in->nat_type : "");
 	peer_set_addrs(p, in);
 	log_info("introduced to %s (%zu addresses, %s)", p->id, p->naddrs,
 	    in->initiator ? "initiator" : "responder");
@@ -429,7 +442,7 @@ peer_rekey_in(struct agent *a, struct peer *p, struct hs *hs,
 	p->have_ts = 1;
 	hs_wipe(&p->hs);	/* ours lost the race, if any */
 	p->hs_next = 0;
-	udp_send(a, src, addr_len(src), out, outlen);
+	route_reply(p, src, out, outlen);
 	return 0;
 }
 
@@ -503,7 +516,7 @@ peer_hs_init_in(struct agent *a, const uint8_t *pkt, size_t len,
 	evtimer_del(p->timer);
 	p->initiator = 0;
 	p->local_index = idx;
-	udp_send(a, src, addr_len(src), out, outlen);
+	route_reply(p, src, out, outlen);
 	if (session_start(p, &res, 0, src) == -1)
 		log_warnx("%s: cannot start the session with %s", __func__,
 		    p->id);
@@ -568,6 +581,14 @@ peer_input(struct agent *a, uint8_t type, const uint8_t *pkt, size_t len,
 		session_data(p, pkt, len, src);
 		break;
 	}
+}
+
+void
+peer_relay_input(struct agent *a, uint32_t src, uint8_t type,
+    const uint8_t *pkt, size_t len)
+{
+	(void)src;	/* the packet's own keys say whose it is */
+	peer_input(a, type, pkt, len, NULL, 0);
 }
 
 void

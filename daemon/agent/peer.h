@@ -24,6 +24,7 @@
 #include "chan.h"
 #include "hs.h"
 #include "ipc.h"
+#include "path.h"
 #include "server.pb-c.h"
 #include "tp.h"
 
@@ -35,6 +36,7 @@ enum peer_state {
 };
 
 struct pipe;
+struct spray_sock;
 
 struct peer_stream {
 	TAILQ_ENTRY(peer_stream) entry;
@@ -63,8 +65,16 @@ struct peer {
 	uint8_t			 last_ts[HS_TAI64N_LEN];
 	int			 have_ts;
 
-	struct sockaddr_storage	 remote;	/* where the session's peer is */
+	struct sockaddr_storage	 remote;	/* handshake source, when direct */
 	int			 have_remote;
+	uint32_t		 relay_id;	/* from Introduce: RELAY to it */
+	struct sockaddr_storage	 pub;		/* its server-reflexive address */
+	int			 have_pub;
+	char			 nat_type[32];	/* as it reported it, or "" */
+	struct path		 path;		/* route.c: relay / direct */
+	int			 path_reported;
+	struct spray_sock	**spray;	/* spray.c: birthday sockets */
+	unsigned		 nspray;
 
 	struct hs		 hs;
 	uint32_t		 local_index;
@@ -106,6 +116,32 @@ void		 peer_free_all(struct agent *);
 const char	*peer_state_name(const struct peer *);
 struct peer	*peer_by_index(struct agent *, uint32_t);
 void		 peer_hs_timeout(struct peer *);
+
+/* peer.c: a peer packet that came over the relay from relay id src. */
+void		 peer_relay_input(struct agent *, uint32_t src, uint8_t type,
+		    const uint8_t *, size_t);
+
+/* route.c: the session's path (relay first, then direct). */
+void		 route_init(struct peer *);
+void		 route_start(struct peer *, uint64_t delay_us);
+void		 route_send(struct peer *, const uint8_t *, size_t);
+void		 route_reply(struct peer *, const struct sockaddr *src,
+		    const uint8_t *, size_t);
+const char	*route_name(const struct peer *);
+void		 route_remote(const struct peer *, char *, size_t);
+void		 route_report(struct peer *, const char *why);
+/* A PATH_* frame (handled: 1) or a transport packet (0). */
+int		 route_frame(struct peer *, const uint8_t *, size_t,
+		    const struct sockaddr *src);
+void		 route_packet(struct peer *, const struct sockaddr *src);
+void		 route_drive(struct peer *, uint64_t now);
+uint64_t	 route_next(const struct peer *);
+
+/* spray.c: the birthday method's extra sockets (hard side). */
+int		 spray_open(struct peer *, unsigned n);
+void		 spray_close(struct peer *, unsigned keep);
+void		 spray_send(struct peer *, unsigned slot,
+		    const struct sockaddr *, const uint8_t *, size_t);
 
 /* session.c: chan + tp of an established session. */
 int		 session_start(struct peer *, struct hs_result *, int initiator,

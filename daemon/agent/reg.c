@@ -9,6 +9,13 @@
  * start over with backoff 1, 2, 4 ... 30 s; one that refuses makes us
  * "rejected" with its message kept for status. Keepalives every
  * keepalive_s; three unanswered, or UNKNOWN_REG, and we register again.
+ *
+ * The server leg is UDP or TCP (regtcp.c), chosen per registration by
+ * --server-transport: auto sends HELLO over UDP and, after REG_TCP_AFTER
+ * unanswered tries, over TCP beside it; the first REG_CHALLENGE picks the
+ * leg the registration lives on. Every later attempt starts with UDP again,
+ * since the network that blocked it may have changed. Direct paths to
+ * peers always use the UDP socket; RELAY packets take the server's leg.
  */
 #include "config.h"
 
@@ -45,10 +52,12 @@
 
 /* --- sending ------------------------------------------------------------ */
 
-static void
-reg_send_raw(struct reg *r, const uint8_t *p, size_t len)
+void
+reg_send_pkt(struct reg *r, const uint8_t *p, size_t len)
 {
-	if (r->have_srv)
+	if (r->use_tcp)
+		regtcp_send(r, p, len);
+	else if (r->have_srv)
 		udp_send(r->a, (struct sockaddr *)&r->srv,
 		    addr_len((struct sockaddr *)&r->srv), p, len);
 }
@@ -64,7 +73,7 @@ reg_seal_send(struct reg *r, const uint8_t *msg, size_t len)
 	n = chan_seal(&r->chan, WIRE_CTRL, msg, len, pkt, sizeof(pkt));
 	if (n < 0)
 		return -1;
-	reg_send_raw(r, pkt, (size_t)n);
+	reg_send_pkt(r, pkt, (size_t)n);
 	return 0;
 }
 
@@ -196,10 +205,28 @@ reg_retry_later(struct reg *r)
 		chan_wipe(&r->chan);
 	r->chan_ok = 0;
 	evtimer_del(r->ka);
+	regtcp_close(r);
 	log_debug("registration: next try in %d s", r->backoff);
 	reg_timer_in(r->timer, (uint64_t)r->backoff * 1000000);
 	r->backoff = r->backoff * 2 > REG_BACKOFF_MAX ? REG_BACKOFF_MAX :
 	    r->backoff * 2;
+}
+
+/*
+ * auto: UDP has not answered, so race a TCP connection against it, with
+ * the same HELLO. A connection that cannot even start leaves UDP alone.
+ */
+static void
+reg_try_tcp(struct reg *r)
+{
+	uint8_t pkt[WIRE_HELLO_LEN];
+
+	if (r->tcp != NULL || wire_hello_build(pkt, sizeof(pkt),
+	    r->eph_pk) < 0)
+		return;
+	log_info("no answer from the server over udp: trying tcp beside it");
+	if (regtcp_open(r) == 0)
+		regtcp_send(r, pkt, sizeof(pkt));
 }
 
 static void
@@ -209,7 +236,11 @@ reg_send_hello(struct reg *r)
 
 	if (wire_hello_build(pkt, sizeof(pkt), r->eph_pk) < 0)
 		return;
-	reg_send_raw(r, pkt, sizeof(pkt));
+	/* TCP delivers the first one; the timer still bounds the wait. */
+	if (!r->use_tcp || r->tries == 0)
+		reg_send_pkt(r, pkt, sizeof(pkt));
+	if (r->mode == REG_MODE_AUTO && r->tries >= REG_TCP_AFTER)
+		reg_try_tcp(r);
 	reg_timer_in(r->timer, (uint64_t)REG_RTO_US << r->tries);
 	r->tries++;
 }
@@ -250,7 +281,45 @@ reg_start(struct reg *r)
 	crypto_kx_keypair(r->eph_pk, r->eph_sk);
 	r->phase = PH_HELLO;
 	r->tries = 0;
+	/* A connection carries one registration: each attempt opens its own. */
+	regtcp_close(r);
+	r->use_tcp = r->mode == REG_MODE_TCP;
+	if (r->use_tcp && regtcp_open(r) == -1) {
+		r->state = REG_UNREACHABLE;
+		snprintf(r->error, sizeof(r->error), "cannot open a tcp "
+		    "connection to the server");
+		reg_retry_later(r);
+		return;
+	}
 	reg_send_hello(r);
+}
+
+/* Which leg a registration (or its attempt) is using: for status. */
+const char *
+reg_transport_name(struct agent *a)
+{
+	return a->reg != NULL && a->reg->use_tcp ? "tcp" : "udp";
+}
+
+void
+reg_tcp_lost(struct reg *r, const char *why)
+{
+	/* auto racing TCP against UDP: UDP may still answer. */
+	if (!r->use_tcp || r->phase == PH_IDLE)
+		return;
+	if (r->phase == PH_UP) {
+		log_info("registering again: the tcp connection to the server "
+		    "ended (%s)", why);
+		r->state = REG_REGISTERING;
+	} else {
+		r->state = REG_UNREACHABLE;
+		snprintf(r->error, sizeof(r->error), "tcp to the server: %s",
+		    why);
+	}
+	/* Nothing sent on that connection will be answered. */
+	reg_clear_reqs(r);
+	evtimer_del(r->timer);
+	reg_retry_later(r);
 }
 
 static void
@@ -368,7 +437,7 @@ reg_send_register(struct reg *r, const uint8_t server_eph[32],
 }
 
 static void
-reg_challenge_in(struct reg *r, const uint8_t *pkt, size_t len)
+reg_challenge_in(struct reg *r, const uint8_t *pkt, size_t len, int tcp)
 {
 	uint8_t server_eph[32], challenge[32];
 	uint32_t pending_id;
@@ -379,6 +448,13 @@ reg_challenge_in(struct reg *r, const uint8_t *pkt, size_t len)
 		return;
 	}
 	evtimer_del(r->timer);
+	/* The first leg to answer carries this registration. */
+	if (tcp != r->use_tcp)
+		log_info("the server answered over %s first: registering there",
+		    tcp ? "tcp" : "udp");
+	r->use_tcp = tcp;
+	if (!tcp)
+		regtcp_close(r);
 	if (chan_init_kx_client(&r->chan, r->eph_pk, r->eph_sk, server_eph,
 	    pending_id) == -1) {
 		r->a->ctr.dropped++;
@@ -389,25 +465,31 @@ reg_challenge_in(struct reg *r, const uint8_t *pkt, size_t len)
 	reg_send_register(r, server_eph, challenge);
 }
 
-void
-reg_input(struct agent *a, const uint8_t *pkt, size_t len,
-    const struct sockaddr *src, socklen_t srclen)
+/*
+ * A packet from the server over either leg. Once a registration has a leg,
+ * packets from the other one are not about it: a forged UDP UNKNOWN_REG
+ * cannot end a TCP registration.
+ */
+static void
+reg_packet(struct reg *r, const uint8_t *pkt, size_t len, int tcp)
 {
-	struct reg *r = a->reg;
+	struct agent *a = r->a;
 	uint8_t sv = 0, rv = 0;
 	uint32_t id;
 
-	if (r == NULL || !r->have_srv ||
-	    !addr_equal(src, (struct sockaddr *)&r->srv)) {
+	if (tcp != r->use_tcp && r->phase != PH_HELLO) {
 		a->ctr.dropped++;
 		return;
 	}
 	switch (pkt[0]) {
 	case WIRE_REG_CHALLENGE:
-		reg_challenge_in(r, pkt, len);
+		reg_challenge_in(r, pkt, len, tcp);
 		break;
 	case WIRE_CTRL:
 		reg_ctrl_in(r, pkt, len);
+		break;
+	case WIRE_RELAY:
+		reg_relay_in(r, pkt, len);
 		break;
 	case WIRE_UNKNOWN_REG:
 		if (wire_unknown_reg_parse(pkt, len, &id) == -1 ||
@@ -437,6 +519,68 @@ reg_input(struct agent *a, const uint8_t *pkt, size_t len,
 	}
 }
 
+void
+reg_input(struct agent *a, const uint8_t *pkt, size_t len,
+    const struct sockaddr *src, socklen_t srclen)
+{
+	struct reg *r = a->reg;
+
+	if (r == NULL || !r->have_srv ||
+	    !addr_equal(src, (struct sockaddr *)&r->srv)) {
+		a->ctr.dropped++;
+		return;
+	}
+	reg_packet(r, pkt, len, 0);
+}
+
+/* The checks udp.c makes on a datagram, for one that came over TCP. */
+void
+reg_tcp_input(struct reg *r, const uint8_t *pkt, size_t len)
+{
+	struct agent *a = r->a;
+	uint8_t type = 0, version = 0;
+
+	a->ctr.packets_in++;
+	a->ctr.bytes_in += len;
+	switch (wire_classify(pkt, len, &type, &version)) {
+	case WIRE_CLASS_P2P:
+		break;
+	case WIRE_CLASS_BAD_VERSION:
+		if (type == WIRE_VERSION_ERROR)
+			break;
+		/* FALLTHROUGH */
+	default:
+		a->ctr.dropped++;
+		return;
+	}
+	switch (type) {
+	case WIRE_REG_CHALLENGE:
+	case WIRE_CTRL:
+	case WIRE_RELAY:
+	case WIRE_UNKNOWN_REG:
+	case WIRE_VERSION_ERROR:
+		reg_packet(r, pkt, len, 1);
+		break;
+	default:
+		a->ctr.dropped++;
+		break;
+	}
+}
+
+static int
+reg_mode_parse(const char *s, enum reg_mode *m)
+{
+	if (s == NULL || strcmp(s, "auto") == 0)
+		*m = REG_MODE_AUTO;
+	else if (strcmp(s, "udp") == 0)
+		*m = REG_MODE_UDP;
+	else if (strcmp(s, "tcp") == 0)
+		*m = REG_MODE_TCP;
+	else
+		return -1;
+	return 0;
+}
+
 /* --- public ---------------------------------------------------------------- */
 
 int
@@ -464,6 +608,17 @@ reg_init(struct agent *a)
 		return -1;
 	}
 	addr_normalize(&r->srv);
+	if (reg_mode_parse(a->conf.server_transport, &r->mode) == -1) {
+		log_warnx("--server-transport: '%s' is not auto, udp or tcp",
+		    a->conf.server_transport);
+		return -1;
+	}
+	if (addr_parse(a->conf.server_tcp != NULL ? a->conf.server_tcp :
+	    a->conf.server, &r->srv_tcp, &len, addr_port((struct sockaddr *)
+	    &r->srv), err, sizeof(err)) == -1) {
+		log_warnx("--server-tcp: %s", err);
+		return -1;
+	}
 	r->have_srv = 1;
 	reg_start(r);
 	udp_flush(a);
@@ -483,6 +638,7 @@ reg_free(struct agent *a)
 		event_free(r->timer);
 	if (r->ka != NULL)
 		event_free(r->ka);
+	regtcp_close(r);
 	if (r->chan_ok)
 		chan_wipe(&r->chan);
 	sodium_memzero(r->eph_sk, sizeof(r->eph_sk));

@@ -1,7 +1,7 @@
 /*
- * reg.h: private to reg.c, reg_ctrl.c and reg_token.c: the registration
- * state (struct reg) and the helpers the three files share. The rest of
- * the agent uses the reg_* functions declared in agent.h.
+ * reg.h: private to the reg*.c files: the registration state (struct
+ * reg) and the helpers they share. The rest of the agent uses the reg_*
+ * functions declared in agent.h.
  */
 #ifndef P2P_AGENT_REG_H
 #define P2P_AGENT_REG_H
@@ -21,8 +21,14 @@
 #define REG_KA_MISSED		3
 #define REG_SOFTWARE		"p2pd/" PACKAGE_VERSION
 #define REG_SIG_LABEL		"p2pd-register-v1"
+/* auto: HELLOs unanswered over UDP before TCP is tried beside it. */
+#define REG_TCP_AFTER		2
 
 enum reg_phase { PH_IDLE, PH_HELLO, PH_REGISTER, PH_UP };
+/* --server-transport */
+enum reg_mode { REG_MODE_AUTO, REG_MODE_UDP, REG_MODE_TCP };
+
+struct regtcp;
 
 struct reg_req {
 	TAILQ_ENTRY(reg_req)	 entry;
@@ -38,8 +44,13 @@ struct reg_req {
 
 struct reg {
 	struct agent		*a;
-	struct sockaddr_storage	 srv;
+	struct sockaddr_storage	 srv;		/* UDP */
 	int			 have_srv;
+	struct sockaddr_storage	 srv_tcp;	/* --server-tcp */
+	enum reg_mode		 mode;
+	int			 use_tcp;	/* this registration's leg */
+	struct regtcp		*tcp;		/* NULL: no connection */
+	uint64_t		 tcp_dropped;	/* output over the cap */
 	enum reg_state		 state;
 	enum reg_phase		 phase;
 	char			 error[256];
@@ -66,9 +77,19 @@ void	reg_start(struct reg *);
 void	reg_retry_later(struct reg *);
 void	reg_timer_in(struct event *, uint64_t us);
 int	reg_send_msg(struct reg *, P2p__Srv__ServerMsg *);
+/* One packet to the server over this registration's leg (UDP or TCP). */
+void	reg_send_pkt(struct reg *, const uint8_t *, size_t);
+/* A packet that arrived over the TCP connection (regtcp.c). */
+void	reg_tcp_input(struct reg *, const uint8_t *, size_t);
+/* The TCP connection failed or closed (regtcp.c has freed it). */
+void	reg_tcp_lost(struct reg *, const char *why);
 void	reg_req_free(struct reg_req *);
 /* reg_ctrl.c */
 void	reg_ctrl_in(struct reg *, const uint8_t *, size_t);
 void	reg_reregister(struct reg *, const char *why);
+/* regtcp.c: the TCP leg, each packet framed as u16 length || packet. */
+int	regtcp_open(struct reg *);
+void	regtcp_close(struct reg *);
+void	regtcp_send(struct reg *, const uint8_t *, size_t);
 
 #endif /* P2P_AGENT_REG_H */

@@ -363,8 +363,7 @@ session_rekey_send(struct peer *p, uint64_t now)
 		log_warnx("%s: cannot start a rekey with %s", __func__, p->id);
 		return;
 	}
-	udp_send(a, (struct sockaddr *)&p->remote,
-	    addr_len((struct sockaddr *)&p->remote), pkt, len);
+	route_send(p, pkt, len);
 }
 
 static void
@@ -438,8 +437,10 @@ session_start(struct peer *p, struct hs_result *res, int initiator,
 		chan_wipe(&p->chan);
 		return -1;
 	}
-	memcpy(&p->remote, src, addr_len(src));
-	p->have_remote = 1;
+	p->have_remote = src != NULL;
+	if (src != NULL)
+		memcpy(&p->remote, src, addr_len(src));
+	route_init(p);
 	p->state = PEER_UP;
 	p->initiator = initiator;
 	p->confirmed = 0;
@@ -461,10 +462,17 @@ void
 session_up(struct peer *p)
 {
 	struct ipc_wait *w, *tw;
-	char buf[ADDR_STRLEN];
+	char buf[ADDR_STRLEN], why[ADDR_STRLEN + 32];
+	uint64_t rtt = 0;
 
-	events_peer_state(p->a, p->id, "up", "direct", addr_fmt(
-	    (struct sockaddr *)&p->remote, buf, sizeof(buf)));
+	/* Both sides start punching together: the initiator is up half a
+	 * relay round trip before the responder hears from it. */
+	if (p->initiator && p->hs_tries == 1)
+		rtt = agent_now() - p->hs_started;
+	route_start(p, rtt / 2);
+	route_remote(p, buf, sizeof(buf));
+	snprintf(why, sizeof(why), "session up via %s", buf);
+	route_report(p, why);
 	TAILQ_FOREACH_SAFE(w, &p->a->ipc->waits, entry, tw) {
 		if (w->kind == IPC_WAIT_CONNECT && strcmp(w->peer, p->id) == 0)
 			ipc_wait_done(w, P2P__IPC__CODE__OK, NULL);
@@ -487,6 +495,7 @@ session_end(struct peer *p, const char *reason)
 {
 	struct agent *a = p->a;
 	struct peer_stream *st;
+	const char *path = route_name(p);
 
 	if (p->state != PEER_UP)
 		return;
@@ -507,7 +516,11 @@ session_end(struct peer *p, const char *reason)
 	p->state = PEER_IDLE;
 	p->local_index = 0;
 	p->dead = 0;
-	events_peer_state(a, p->id, "closed", "direct", reason);
+	spray_close(p, 0);
+	events_peer_state(a, p->id, "closed", path, reason);
+	if (p->path_reported)
+		reg_path_report(a, p->id, "closed");
+	p->path_reported = 0;
 	session_fail_waits(a, p->id, P2P__IPC__CODE__ERR_CLOSED,
 	    "session closed: %s", reason);
 }
@@ -528,10 +541,13 @@ session_data(struct peer *p, const uint8_t *pkt, size_t len,
 	if (p->chan.rekeys != rekeys)
 		log_debug("session with %s rekeyed by the peer (%llu)", p->id,
 		    (unsigned long long)p->chan.rekeys);
-	/* Authenticated: this is where the peer is now. */
-	memcpy(&p->remote, src, addr_len(src));
-	if (tp_input(p->tp, agent_now(), pn, pt, (size_t)n) == -1)
-		p->a->ctr.dropped++;
+	/* Path checks are the session's, not the transport's. */
+	if (!route_frame(p, pt, (size_t)n, src)) {
+		route_packet(p, src);
+		if (tp_input(p->tp, agent_now(), pn, pt, (size_t)n) == -1)
+			p->a->ctr.dropped++;
+	}
+	/* Any packet that verified proves the initiator's keys. */
 	if (!p->initiator && !p->confirmed) {
 		p->confirmed = 1;
 		if (!p->dead)
@@ -569,6 +585,8 @@ session_arm(struct peer *p)
 			r = p->hs_next;
 		if (r < t)
 			t = r;
+		if ((r = route_next(p)) < t)
+			t = r;
 	}
 	if (t == UINT64_MAX) {
 		evtimer_del(p->timer);
@@ -605,10 +623,9 @@ session_drive(struct peer *p)
 			    sizeof(pkt));
 			if (len < 0)
 				break;
-			udp_send(p->a, (struct sockaddr *)&p->remote,
-			    addr_len((struct sockaddr *)&p->remote), pkt,
-			    (size_t)len);
+			route_send(p, pkt, (size_t)len);
 		}
+		route_drive(p, now);
 	}
 	if (p->dead || tp_is_closed(p->tp)) {
 		if (!p->dead)

@@ -66,6 +66,7 @@ udp_dispatch(struct agent *a, const uint8_t *p, size_t len,
 	switch (type) {
 	case WIRE_REG_CHALLENGE:
 	case WIRE_CTRL:
+	case WIRE_RELAY:
 	case WIRE_UNKNOWN_REG:
 	case WIRE_VERSION_ERROR:
 		reg_input(a, p, len, (struct sockaddr *)ss, sslen);

@@ -3,7 +3,8 @@ noinst_LTLIBRARIES += libp2pcodec.la
 libp2pcodec_la_SOURCES = daemon/core/wire.c daemon/core/wire.h \
 	daemon/core/stun.c daemon/core/stun.h \
 	daemon/core/token.c daemon/core/token.h \
-	daemon/core/crc32.c daemon/core/crc32.h
+	daemon/core/crc32.c daemon/core/crc32.h \
+	daemon/core/natclass.c daemon/core/natclass.h
 libp2pcodec_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 libp2pcore_la_LIBADD += libp2pcodec.la
 
@@ -21,6 +22,12 @@ tests_unit_test_wire_LDADD = $(CODEC_TEST_LIBS)
 tests_unit_test_stun_SOURCES = tests/unit/test_stun.c
 tests_unit_test_stun_CFLAGS = $(CODEC_TEST_CFLAGS)
 tests_unit_test_stun_LDADD = $(CODEC_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_natclass
+TESTS += tests/unit/test_natclass
+tests_unit_test_natclass_SOURCES = tests/unit/test_natclass.c
+tests_unit_test_natclass_CFLAGS = $(CODEC_TEST_CFLAGS)
+tests_unit_test_natclass_LDADD = $(CODEC_TEST_LIBS)
 
 tests_unit_test_token_SOURCES = tests/unit/test_token.c
 tests_unit_test_token_CFLAGS = $(CODEC_TEST_CFLAGS)

@@ -27,6 +27,9 @@ path_cfg_default(struct path_cfg *c)
 	c->probe_us = 500000;
 	c->dead_us = 3000000;
 	c->enabled = 1;
+	c->spray_sockets = 256;
+	c->spray_probes = 1024;
+	c->spray_rate = 100;
 }
 
 void
@@ -70,13 +73,13 @@ path_addr_len(const struct sockaddr *sa)
 }
 
 static int
-path_find(const struct path *p, const struct sockaddr *sa)
+path_find(const struct path *p, const struct sockaddr *sa, unsigned local)
 {
 	size_t i;
 
 	for (i = 0; i < p->ncands; i++)
-		if (path_addr_eq((const struct sockaddr *)&p->cands[i].addr,
-		    sa))
+		if (p->cands[i].local == local && path_addr_eq(
+		    (const struct sockaddr *)&p->cands[i].addr, sa))
 			return (int)i;
 	return -1;
 }
@@ -89,27 +92,65 @@ path_probe(struct path_cand *c, uint64_t now)
 	c->next_us = now;
 }
 
-int
-path_add(struct path *p, const struct sockaddr *sa, enum path_kind kind,
-    uint64_t now)
+static int
+path_add_at(struct path *p, const struct sockaddr *sa, unsigned local,
+    enum path_kind kind, uint64_t now)
 {
 	struct path_cand *c;
 
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return -1;
-	if (path_find(p, sa) != -1)
+	if (path_find(p, sa, local) != -1)
 		return 0;
 	if (p->ncands == PATH_MAX_CANDS)
 		return -1;
 	c = &p->cands[p->ncands++];
 	memset(c, 0, sizeof(*c));
 	memcpy(&c->addr, sa, path_addr_len(sa));
+	c->local = local;
 	c->kind = kind;
 	c->state = PATH_CAND_WAITING;
 	/* A round is running: check the newcomer in it. */
 	if (p->started && p->round_at == 0 && p->cfg.enabled)
 		path_probe(c, now);
 	return 0;
+}
+
+int
+path_add(struct path *p, const struct sockaddr *sa, enum path_kind kind,
+    uint64_t now)
+{
+	return path_add_at(p, sa, 0, kind, now);
+}
+
+void
+path_spray(struct path *p, enum path_spray_role role,
+    const struct sockaddr *srflx)
+{
+	if (!p->cfg.enabled || p->cfg.spray_probes == 0 ||
+	    p->cfg.spray_rate == 0 || (role == PATH_SPRAY_HARD &&
+	    p->cfg.spray_sockets == 0) || (srflx->sa_family != AF_INET &&
+	    srflx->sa_family != AF_INET6))
+		return;
+	p->spray = role;
+	memcpy(&p->spray_to, srflx, path_addr_len(srflx));
+	p->spray_sent = 0;
+	/* Hard side: two passes over the sockets, so that mappings the
+	 * first pass opened are still fresh while the easy side probes. */
+	p->spray_limit = role == PATH_SPRAY_EASY ? p->cfg.spray_probes :
+	    2 * p->cfg.spray_sockets;
+	p->spray_at = 0;
+}
+
+int
+path_spray_needs_sockets(const struct path *p, uint64_t now)
+{
+	if (p->spray != PATH_SPRAY_HARD)
+		return 0;
+	if (p->active >= 0)
+		return p->cands[p->active].local > 0;
+	return p->spray_sent < p->spray_limit ||
+	    now < p->spray_last + p->cfg.dead_us + 2000000;
 }
 
 void
@@ -133,6 +174,55 @@ path_round(struct path *p, uint64_t now)
 	for (i = 0; i < p->ncands; i++)
 		if ((int)i != p->active)
 			path_probe(&p->cands[i], now);
+	/* Each round sprays again from the start. */
+	if (p->spray != PATH_SPRAY_NONE) {
+		p->spray_sent = 0;
+		p->spray_at = now;
+	}
+}
+
+/* The next spray packet, if one is due. */
+static int
+path_spray_next(struct path *p, uint64_t now,
+    const uint8_t nonce[PATH_NONCE_LEN], struct sockaddr_storage *to,
+    unsigned *local)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)to;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)to;
+	unsigned k, port, base;
+
+	if (p->spray == PATH_SPRAY_NONE || p->active >= 0 ||
+	    p->spray_sent >= p->spray_limit || p->spray_at == 0 ||
+	    now < p->spray_at)
+		return 0;
+	memcpy(to, &p->spray_to, sizeof(*to));
+	*local = 0;
+	if (p->spray == PATH_SPRAY_HARD)
+		*local = 1 + p->spray_sent % p->cfg.spray_sockets;
+	else {
+		base = ntohs(p->spray_to.ss_family == AF_INET6 ?
+		    sin6->sin6_port : sin->sin_port);
+		/* Sequential allocators: the ports just above first. */
+		if (p->spray_sent < PATH_SPRAY_NEAR)
+			port = base + 1 + p->spray_sent;
+		else	/* the nonce is random and stays sealed */
+			port = 1024 + ((unsigned)nonce[0] << 8 | nonce[1]) %
+			    (65536 - 1024);
+		if (port > 65535)
+			port = 1024 + port % 64512;
+		if (p->spray_to.ss_family == AF_INET6)
+			sin6->sin6_port = htons((uint16_t)port);
+		else
+			sin->sin_port = htons((uint16_t)port);
+	}
+	k = p->spray_sent % PATH_SPRAY_RING;
+	memcpy(p->spray_nonce[k], nonce, PATH_NONCE_LEN);
+	p->spray_nonce_at[k] = now;
+	p->spray_sent++;
+	p->spray_last = now;
+	p->spray_at = now + 1000000 / p->cfg.spray_rate;
+	p->checks_sent++;
+	return 1;
 }
 
 /* Record a challenge to c and return its address. */
@@ -151,7 +241,8 @@ path_challenge(struct path *p, struct path_cand *c, uint64_t now,
 
 int
 path_next_check(struct path *p, uint64_t now,
-    const uint8_t nonce_in[PATH_NONCE_LEN], struct sockaddr_storage *to)
+    const uint8_t nonce_in[PATH_NONCE_LEN], struct sockaddr_storage *to,
+    unsigned *local)
 {
 	struct path_cand *c, *best = NULL;
 	uint64_t wait;
@@ -161,11 +252,14 @@ path_next_check(struct path *p, uint64_t now,
 		return 0;
 	if (p->round_at != 0 && now >= p->round_at)
 		path_round(p, now);
+	if (path_spray_next(p, now, nonce_in, to, local))
+		return 1;
 	if (now < p->pace_at)
 		return 0;
 	/* Liveness of the direct path first: it carries the traffic. */
 	if (p->active >= 0 && p->silent_since != 0 && now >= p->probe_at) {
 		c = &p->cands[p->active];
+		*local = c->local;
 		path_challenge(p, c, now, nonce_in, to);
 		p->probe_at = now + p->cfg.probe_us;
 		return 1;
@@ -185,6 +279,7 @@ path_next_check(struct path *p, uint64_t now,
 	if (wait > PATH_RETRY_MAX_US)
 		wait = PATH_RETRY_MAX_US;
 	best->next_us = now + wait;
+	*local = best->local;
 	path_challenge(p, best, now, nonce_in, to);
 	return 1;
 }
@@ -216,7 +311,7 @@ path_set_active(struct path *p, int i, uint64_t now, const char *why)
 
 enum path_event
 path_on_response(struct path *p, const uint8_t *nonce,
-    const struct sockaddr *from, uint64_t now)
+    const struct sockaddr *from, unsigned local, uint64_t now)
 {
 	struct path_cand *c, *v;
 	uint64_t rtt = 0, cur;
@@ -236,18 +331,26 @@ path_on_response(struct path *p, const uint8_t *nonce,
 				break;
 			}
 	}
+	/* A spray check: it names no candidate, its answer makes one. */
+	for (k = 0; hit == -1 && k < PATH_SPRAY_RING; k++)
+		if (p->spray_nonce_at[k] != 0 &&
+		    memcmp(p->spray_nonce[k], nonce, PATH_NONCE_LEN) == 0) {
+			rtt = now - p->spray_nonce_at[k];
+			p->spray_nonce_at[k] = 0;
+			hit = -2;
+		}
 	if (hit == -1 || rtt == now)
 		return PATH_EV_NONE;
 	/*
 	 * The answer's source is the validated address: behind a symmetric
 	 * NAT it is another mapping than the one we sent to.
 	 */
-	if ((vi = path_find(p, from)) == -1) {
-		if (path_add(p, from, PATH_CAND_PRFLX, now) == -1)
+	if ((vi = path_find(p, from, local)) == -1) {
+		if (path_add_at(p, from, local, PATH_CAND_PRFLX, now) == -1)
 			return PATH_EV_NONE;
 		vi = (int)p->ncands - 1;
 	}
-	if (vi != hit && hit != p->active)
+	if (hit >= 0 && vi != hit && hit != p->active)
 		p->cands[hit].state = PATH_CAND_FAILED;	/* answered elsewhere */
 	v = &p->cands[vi];
 	v->state = PATH_CAND_VALID;
@@ -276,23 +379,24 @@ path_on_response(struct path *p, const uint8_t *nonce,
 }
 
 void
-path_on_packet(struct path *p, const struct sockaddr *from, uint64_t now)
+path_on_packet(struct path *p, const struct sockaddr *from, unsigned local,
+    uint64_t now)
 {
 	int i;
 
 	if (from == NULL)
 		return;
-	if (p->active >= 0 && path_addr_eq(from,
-	    (struct sockaddr *)&p->cands[p->active].addr)) {
+	if (p->active >= 0 && p->cands[p->active].local == local &&
+	    path_addr_eq(from, (struct sockaddr *)&p->cands[p->active].addr)) {
 		p->last_rx = now;
 		p->silent_since = 0;
 		return;
 	}
 	if (!p->cfg.enabled || !p->started)
 		return;
-	if ((i = path_find(p, from)) == -1) {
-		if (path_add(p, from, PATH_CAND_PRFLX, now) == 0 &&
-		    (i = path_find(p, from)) != -1)
+	if ((i = path_find(p, from, local)) == -1) {
+		if (path_add_at(p, from, local, PATH_CAND_PRFLX, now) == 0 &&
+		    (i = path_find(p, from, local)) != -1)
 			path_probe(&p->cands[i], now);
 		return;
 	}
@@ -347,7 +451,8 @@ path_tick(struct path *p, uint64_t now, int busy)
 		}
 		return PATH_EV_NONE;
 	}
-	if (p->round_at == 0 && !path_probing(p)) {
+	if (p->round_at == 0 && !path_probing(p) && (p->spray ==
+	    PATH_SPRAY_NONE || p->spray_sent >= p->spray_limit)) {
 		p->round_at = now + p->backoff_us;
 		p->backoff_us *= 2;
 		if (p->backoff_us > p->cfg.round_backoff_max_us)
@@ -374,6 +479,9 @@ path_next_timeout(const struct path *p, int busy)
 		return t;
 	if (p->round_at != 0)
 		path_min(&t, p->round_at);
+	if (p->spray != PATH_SPRAY_NONE && p->active < 0 &&
+	    p->spray_sent < p->spray_limit && p->spray_at != 0)
+		path_min(&t, p->spray_at);
 	for (i = 0; i < p->ncands; i++) {
 		c = &p->cands[i];
 		if (c->state == PATH_CAND_PROBING)
@@ -388,8 +496,9 @@ path_next_timeout(const struct path *p, int busy)
 			path_min(&t, p->silent_since + p->cfg.dead_us);
 		}
 	}
-	/* Checks wait for the pacer. */
-	if (t != UINT64_MAX && t < p->pace_at)
+	/* Checks wait for the pacer (spray packets have their own). */
+	if (t != UINT64_MAX && t < p->pace_at && !(p->spray != PATH_SPRAY_NONE &&
+	    p->active < 0 && p->spray_sent < p->spray_limit && t == p->spray_at))
 		t = p->pace_at;
 	return t;
 }
@@ -399,6 +508,12 @@ path_direct(const struct path *p)
 {
 	return p->active >= 0 ? (const struct sockaddr *)
 	    &p->cands[p->active].addr : NULL;
+}
+
+unsigned
+path_direct_local(const struct path *p)
+{
+	return p->active >= 0 ? p->cands[p->active].local : 0;
 }
 
 uint64_t

@@ -19,6 +19,18 @@
  * a packet from an unknown address starts a check of it at once (a
  * peer-reflexive candidate: symmetric NATs, roaming).
  *
+ * Symmetric NATs (path_spray). A NAT that maps each destination to a new
+ * random port defeats the checks above. Against a peer whose NAT maps
+ * endpoint-independently, the birthday method works: the symmetric
+ * ("hard") side sends from many extra sockets (slots 1..spray_sockets; the
+ * caller owns them) to the peer's server-reflexive address, opening as
+ * many mappings; the "easy" side sends checks to random ports of the hard
+ * side's public address (the first ones next to its server-reflexive port,
+ * for NATs that allocate sequentially). A check that hits an open mapping
+ * is answered from that socket, and both sides validate the path as usual.
+ * Both are paced (spray_rate per second) and bounded (spray_probes checks,
+ * spray_sockets sockets); spray_probes 0 turns it off.
+ *
  * Choice. The first validated address becomes the direct path; another
  * replaces it only when its RTT is clearly lower (hysteresis: below 3/4
  * of the current one and at least 1 ms better) or when the current one has
@@ -68,12 +80,16 @@ struct path_cfg {
 	uint64_t	probe_us;		/* 500 ms between liveness checks */
 	uint64_t	dead_us;		/* 3 s without an answer */
 	int		enabled;		/* 0: relay only */
+	unsigned	spray_sockets;		/* hard side: 256 */
+	unsigned	spray_probes;		/* easy side: 1024; 0: off */
+	unsigned	spray_rate;		/* packets per second: 100 */
 };
 
 void	path_cfg_default(struct path_cfg *);
 
 struct path_cand {
 	struct sockaddr_storage	 addr;
+	unsigned		 local;		/* our socket: 0, or a spray slot */
 	enum path_kind		 kind;
 	enum path_cand_state	 state;
 	unsigned		 tries;
@@ -83,6 +99,15 @@ struct path_cand {
 	uint64_t		 nonce_at[PATH_NONCES];
 	unsigned		 nnonce;	/* ring position */
 };
+
+enum path_spray_role {
+	PATH_SPRAY_NONE,
+	PATH_SPRAY_EASY,	/* we probe random ports of the peer */
+	PATH_SPRAY_HARD,	/* we open many mappings towards the peer */
+};
+
+#define PATH_SPRAY_RING		128	/* spray checks that may be answered */
+#define PATH_SPRAY_NEAR		16	/* easy side: ports next to srflx first */
 
 enum path_event {
 	PATH_EV_NONE,
@@ -106,6 +131,14 @@ struct path {
 	unsigned		 changes;	/* path changes so far */
 	unsigned		 checks_sent;	/* challenges in all */
 	char			 why[128];	/* reason of the last event */
+
+	enum path_spray_role	 spray;
+	struct sockaddr_storage	 spray_to;	/* peer's srflx address */
+	unsigned		 spray_sent, spray_limit;
+	uint64_t		 spray_at;	/* next spray packet */
+	uint64_t		 spray_last;	/* last one sent */
+	uint8_t			 spray_nonce[PATH_SPRAY_RING][PATH_NONCE_LEN];
+	uint64_t		 spray_nonce_at[PATH_SPRAY_RING];
 };
 
 void	path_init(struct path *, const struct path_cfg *);
@@ -113,6 +146,15 @@ void	path_init(struct path *, const struct path_cfg *);
 /* Add a candidate (a duplicate address is ignored). -1 if the table is full. */
 int	path_add(struct path *, const struct sockaddr *, enum path_kind,
 	    uint64_t now);
+
+/*
+ * Use the birthday method with this role against the peer whose
+ * server-reflexive address is srflx; it starts with the next round.
+ */
+void	path_spray(struct path *, enum path_spray_role,
+	    const struct sockaddr *srflx);
+/* The hard side still needs its spray sockets (sending, or answers due). */
+int	path_spray_needs_sockets(const struct path *, uint64_t now);
 
 /* The session is usable: start punching after delay_us. */
 void	path_start(struct path *, uint64_t now, uint64_t delay_us);
@@ -124,14 +166,15 @@ void	path_start(struct path *, uint64_t now, uint64_t delay_us);
  * until it returns 0.
  */
 int	path_next_check(struct path *, uint64_t now,
-	    const uint8_t nonce_in[PATH_NONCE_LEN], struct sockaddr_storage *to);
+	    const uint8_t nonce_in[PATH_NONCE_LEN], struct sockaddr_storage *to,
+	    unsigned *local);
 
 /*
  * An authenticated PATH_RESPONSE arrived from `from`. Returns
  * PATH_EV_DIRECT when it made (or changed) the direct path.
  */
 enum path_event	path_on_response(struct path *, const uint8_t *nonce,
-	    const struct sockaddr *from, uint64_t now);
+	    const struct sockaddr *from, unsigned local, uint64_t now);
 
 /*
  * An authenticated packet arrived from `from` (NULL: over the relay). A
@@ -139,7 +182,7 @@ enum path_event	path_on_response(struct path *, const uint8_t *nonce,
  * and checks it at once.
  */
 void	path_on_packet(struct path *, const struct sockaddr *from,
-	    uint64_t now);
+	    unsigned local, uint64_t now);
 
 /* Timers: liveness of the direct path, rounds. busy: data in flight. */
 enum path_event	path_tick(struct path *, uint64_t now, int busy);
@@ -149,6 +192,8 @@ uint64_t path_next_timeout(const struct path *, int busy);
 
 /* The direct path's address, or NULL when on the relay. */
 const struct sockaddr *path_direct(const struct path *);
+/* The socket it uses: 0 (the agent's socket) or a spray slot. */
+unsigned path_direct_local(const struct path *);
 /* Its RTT as measured by the last check (0 if unknown). */
 uint64_t path_direct_rtt(const struct path *);
 

@@ -172,6 +172,13 @@ stun_attr(struct stun_msg *m, const uint8_t *pkt, size_t off, uint16_t t,
 			m->has |= STUN_HAS_ORIGIN;
 		}
 		break;
+	case STUN_ATTR_RESPONSE_PORT:
+		/* a port and two bytes of padding (RFC 5780 §7.5) */
+		if (len != 4)
+			return -1;
+		m->response_port = (uint16_t)((v[0] << 8) | v[1]);
+		m->has |= STUN_HAS_RESPONSE_PORT;
+		break;
 	case STUN_ATTR_CHANGE_REQUEST:
 		if (len != 4)
 			return -1;
@@ -421,23 +428,30 @@ stun_server_reply_opts(const uint8_t *req, size_t len,
     uint8_t *out, size_t cap)
 {
 	struct stun_msg	m;
-	uint16_t	change = STUN_ATTR_CHANGE_REQUEST;
+	uint16_t	list[STUN_MAX_UNKNOWN];
+	unsigned	n;
 
 	if (from == NULL || (from->sa_family != AF_INET &&
 	    from->sa_family != AF_INET6))
 		return 0;
 	if (stun_parse(req, len, &m) == -1 || m.type != STUN_BINDING_REQUEST)
 		return 0;
-	if (m.nunknown > 0)
-		return stun_build_binding_error(out, cap, m.txid, 420,
-		    STUN_REASON_420, m.unknown, m.nunknown);
+	memcpy(list, m.unknown, m.nunknown * sizeof(list[0]));
+	n = m.nunknown;
 	/*
-	 * RFC 5780 §6.1: without an alternate address CHANGE-REQUEST cannot
-	 * be honoured, and the answer is 420 so the client knows.
+	 * RFC 5780 §6.1: without an alternate address CHANGE-REQUEST and
+	 * RESPONSE-PORT cannot be honoured, and the answer is 420 so the
+	 * client knows.
 	 */
-	if ((m.has & STUN_HAS_CHANGE) && (opts == NULL || opts->other == NULL))
+	if (opts == NULL || opts->other == NULL) {
+		if ((m.has & STUN_HAS_CHANGE) && n < STUN_MAX_UNKNOWN)
+			list[n++] = STUN_ATTR_CHANGE_REQUEST;
+		if ((m.has & STUN_HAS_RESPONSE_PORT) && n < STUN_MAX_UNKNOWN)
+			list[n++] = STUN_ATTR_RESPONSE_PORT;
+	}
+	if (n > 0)
 		return stun_build_binding_error(out, cap, m.txid, 420,
-		    STUN_REASON_420, &change, 1);
+		    STUN_REASON_420, list, n);
 	return stun_build_binding_success(out, cap, m.txid, from, opts);
 }
 

@@ -72,6 +72,7 @@
 #define STUN_HAS_ERROR		0x0020
 #define STUN_HAS_FINGERPRINT	0x0040	/* present and verified */
 #define STUN_HAS_INTEGRITY	0x0080	/* present, not verified */
+#define STUN_HAS_RESPONSE_PORT	0x0100	/* RFC 5780 RESPONSE-PORT */
 
 struct stun_msg {
 	uint16_t		 type;
@@ -82,6 +83,7 @@ struct stun_msg {
 	struct sockaddr_storage	 other;		/* OTHER-ADDRESS */
 	struct sockaddr_storage	 origin;	/* RESPONSE-ORIGIN */
 	uint32_t		 change;	/* CHANGE-REQUEST flags */
+	uint16_t		 response_port;	/* RESPONSE-PORT, host order */
 	uint16_t		 error_code;	/* 300..699 */
 	unsigned		 nunknown;	/* kept, at most STUN_MAX_UNKNOWN */
 	int			 unknown_overflow; /* more were seen */
@@ -117,9 +119,11 @@ size_t	stun_server_reply(const uint8_t *req, size_t len,
 	    const struct sockaddr *from, uint8_t *out, size_t cap);
 
 /*
- * The same with RFC 5780 options. A request with CHANGE-REQUEST is answered
- * here as if it had none: deciding which socket sends the reply is the
- * caller's job (msg.change after stun_parse()).
+ * The same with RFC 5780 options. A request with CHANGE-REQUEST or
+ * RESPONSE-PORT is answered here as if it had none: deciding which socket
+ * sends the reply, and to which port, is the caller's job (msg.change and
+ * msg.response_port after stun_parse()). Without opts->other (no alternate
+ * address) both get 420 listing them (RFC 5780 §6.1).
  */
 size_t	stun_server_reply_opts(const uint8_t *req, size_t len,
 	    const struct sockaddr *from, const struct stun_reply_opts *opts,

@@ -3,11 +3,13 @@ sbin_PROGRAMS += p2p-server
 p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_token.c \
 	daemon/server/srv_udp.c daemon/server/srv_tcp.c \
+	daemon/server/srv_stun.c \
 	daemon/server/srv_reg.c daemon/server/srv_ctrl.c \
 	daemon/server/srv_signal.c daemon/server/srv_relay.c \
 	daemon/server/srv_group.c daemon/server/srv_group.h \
 	daemon/server/srv_http.c daemon/server/srv_http.h \
 	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \
+	daemon/server/srv_json.c daemon/server/srv_json.h \
 	daemon/server/state.h daemon/server/state_mem.c \
 	daemon/server/state_file.c
 p2p_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) \
@@ -48,6 +50,8 @@ tests_integration_udpjunk_SOURCES = tests/integration/udpjunk.c
 
 # server_groups.sh is a test (SKIP when p2p-server lacks --join-timeout).
 TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
+TESTS += tests/integration/nat_discovery.sh
+EXTRA_DIST += tests/integration/nat_discovery.sh
 EXTRA_DIST += tests/integration/server_basic.sh \
 	tests/integration/server_http.sh \
 	tests/integration/server_groups.sh \

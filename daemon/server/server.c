@@ -63,6 +63,9 @@ static const struct conf_opt srv_opts[] = {
 	{ "relay-quota", 0, CONF_SIZE, O(relay_quota), 0, 1LL << 50, "BYTES",
 	    "relay at most BYTES in all for each registration (default 0: "
 	    "no quota)" },
+	{ "alt-listen", 0, CONF_STR, O(alt_listen), 0, 0, "IP:PORT",
+	    "RFC 5780: also answer STUN from this second IP and port "
+	    "(port 0: any; --listen must then name a concrete IP)" },
 	{ "foreground", 'f', CONF_BOOL, O(foreground), 0, 0, NULL,
 	    "do not daemonize; log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, O(verbose), 0, 10, NULL,
@@ -216,9 +219,11 @@ srv_setup(struct srv *s)
 	    sizeof(err)) == -1)
 		fatalx("groups: %s", err);
 	srv_bind(s);
+	if (srv_stun_bind(s, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (srv_http_start(s, err, sizeof(err)) == -1)
 		fatalx("http: %s", err);
-	if (srv_udp_start(s) == -1)
+	if (srv_udp_start(s) == -1 || srv_stun_start(s) == -1)
 		fatalx("cannot start the UDP reader");
 	s->tick_ev = event_new(s->base, -1, EV_PERSIST, srv_on_tick, s);
 	s->sig_ev[0] = evsignal_new(s->base, SIGTERM, srv_on_signal, s);
@@ -241,6 +246,7 @@ srv_teardown(struct srv *s)
 	srv_reg_free(s);
 	srv_tcp_stop(s);
 	srv_udp_stop(s);
+	srv_stun_stop(s);
 	for (i = 0; i < 2; i++)
 		if (s->sig_ev[i] != NULL)
 			event_free(s->sig_ev[i]);

@@ -51,6 +51,7 @@ struct srv_conf {
 	char			*http;		/* HTTP API address, NULL: off */
 	char			*admin_key_file;
 	char			*advertise;	/* HOST:PORT given to devices */
+	char			*alt_listen;	/* RFC 5780 ALT-IP:ALT-PORT, NULL: off */
 	size_t			 relay_rate;	/* bytes/s per peer, 0: no cap */
 	size_t			 relay_quota;	/* bytes per registration, 0: none */
 	int			 http_public;
@@ -86,6 +87,8 @@ struct srv_counters {
 	uint64_t	relay_dropped_quota;	/* rate or byte quota */
 	uint64_t	relay_auth_fail;	/* tag, replay, wrong connection */
 	uint64_t	path_reports;
+	uint64_t	stun_alt_dropped;	/* not STUN, on an RFC 5780 socket */
+	uint64_t	nat_reports;
 };
 
 /* Relay accounting of one registration (srv_relay.c). */
@@ -151,9 +154,23 @@ struct srv_sess {
 	uint64_t		 touched_us;	/* last state_touch by the relay */
 	struct srv_path		*paths;		/* PathReport, unordered */
 	size_t			 npaths, pathcap;
+	/* NatReport (srv_ctrl.c); "" until reported means "unknown". */
+	char			 nat_type[32];
+	char			 nat_mapping[32];
+	char			 nat_filtering[32];
 };
 
 #define SRV_BUCKETS	1024
+
+/* RFC 5780 sockets (srv_stun.c): bit 0 alternate port, bit 1 alternate IP. */
+#define SRV_STUN_SOCKS	4
+struct srv_stun_sock {
+	struct srv		*srv;
+	int			 idx;
+	int			 fd;		/* [0]: unused, the main udp_fd */
+	struct event		*ev;
+	struct sockaddr_storage	 addr;		/* bound address */
+};
 
 struct srv {
 	struct event_base	*base;
@@ -177,6 +194,8 @@ struct srv {
 	size_t			 ntcp;
 	struct srv_counters	 cnt;
 	struct srv_http		*http;		/* srv_http.c; NULL: off */
+	int			 alt;		/* --alt-listen sockets are up */
+	struct srv_stun_sock	 stun[SRV_STUN_SOCKS];
 };
 
 uint64_t	srv_now_us(void);
@@ -189,6 +208,17 @@ void	srv_udp_stop(struct srv *);
 /* Send pkt to `to`, over tcp when tcp is not NULL. */
 void	srv_send(struct srv *, const struct sockaddr *to, struct srv_tcp *tcp,
 	    const uint8_t *pkt, size_t len);
+
+/*
+ * srv_stun.c: STUN answers; with --alt-listen, the three more RFC 5780
+ * sockets (bind after srv_bind(): the primary address must be known).
+ */
+int	srv_stun_bind(struct srv *, char *err, size_t errlen);
+int	srv_stun_start(struct srv *);
+void	srv_stun_stop(struct srv *);
+/* A STUN datagram that arrived on socket i (0: the main socket). */
+void	srv_stun_input(struct srv *, int i, const uint8_t *pkt, size_t len,
+	    const struct sockaddr *from);
 
 /* srv_tcp.c */
 int	srv_tcp_listen(struct srv *, const struct sockaddr *, socklen_t);

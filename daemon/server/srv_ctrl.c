@@ -259,6 +259,40 @@ srv_h_path_report(struct srv *s, struct srv_sess *x,
 	srv_path_report(s, x, m->path_report);
 }
 
+/* w if it is one of the words in list (NULL-terminated), else "unknown". */
+static const char *
+srv_nat_word(const char *w, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (w != NULL && strcmp(w, *list) == 0)
+			return *list;
+	return "unknown";
+}
+
+/* NatReport: kept for Introduce and /v1/peers; no reply is expected. */
+static void
+srv_h_nat_report(struct srv *s, struct srv_sess *x,
+    const P2p__Srv__ServerMsg *m)
+{
+	static const char *const types[] = { "open", "full-cone",
+	    "restricted", "port-restricted", "symmetric", "blocked",
+	    "unknown", NULL };
+	static const char *const behs[] = { "endpoint-independent",
+	    "address-dependent", "address-and-port-dependent", "unknown",
+	    NULL };
+	const P2p__Srv__NatReport *r = m->nat_report;
+
+	s->cnt.nat_reports++;
+	snprintf(x->nat_type, sizeof(x->nat_type), "%s",
+	    srv_nat_word(r->nat_type, types));
+	snprintf(x->nat_mapping, sizeof(x->nat_mapping), "%s",
+	    srv_nat_word(r->nat_mapping, behs));
+	snprintf(x->nat_filtering, sizeof(x->nat_filtering), "%s",
+	    srv_nat_word(r->nat_filtering, behs));
+	log_debug("%s: nat %s (mapping %s, filtering %s)", x->peer_id,
+	    x->nat_type, x->nat_mapping, x->nat_filtering);
+}
+
 static const struct {
 	P2p__Srv__ServerMsg__BodyCase	 body;
 	srv_handler			 fn;
@@ -273,6 +307,7 @@ static const struct {
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_DESTROY, srv_h_group },
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_LIST, srv_h_group_list },
 	{ P2P__SRV__SERVER_MSG__BODY_PATH_REPORT, srv_h_path_report },
+	{ P2P__SRV__SERVER_MSG__BODY_NAT_REPORT, srv_h_nat_report },
 };
 
 static void

@@ -34,6 +34,7 @@
 #include "server.h"
 #include "srv_group.h"
 #include "srv_http.h"
+#include "srv_json.h"
 
 struct srv_http_stream {
 	struct srv_http		*h;
@@ -107,11 +108,9 @@ json_object *
 srv_http_body(struct evhttp_request *req, const char *const *known)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in), i;
-	enum json_tokener_error jerr;
-	json_tokener *tok;
+	size_t len = evbuffer_get_length(in);
 	json_object *o;
-	char *txt;
+	char *txt, err[256];
 
 	if (len > SRV_HTTP_BODY_MAX) {
 		srv_http_error(req, 413, "the body is over %d bytes",
@@ -128,51 +127,10 @@ srv_http_body(struct evhttp_request *req, const char *const *known)
 		return NULL;
 	}
 	txt[len] = '\0';
-	if (strlen(txt) != len) {
-		free(txt);
-		srv_http_error(req, 400, "the body holds a NUL byte");
-		return NULL;
-	}
-	if ((tok = json_tokener_new_ex(16)) == NULL) {
-		free(txt);
-		srv_http_error(req, 503, "out of memory");
-		return NULL;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, txt, (int)len);
-	jerr = json_tokener_get_error(tok);
-	i = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (o != NULL && jerr == json_tokener_success)
-		while (i < len && strchr(" \t\r\n", txt[i]) != NULL)
-			i++;
-	if (o == NULL || jerr != json_tokener_success || i != len) {
-		json_object_put(o);
-		free(txt);
-		srv_http_error(req, 400, "malformed JSON: %s",
-		    jerr == json_tokener_continue ? "unexpected end" :
-		    jerr != json_tokener_success ?
-		    json_tokener_error_desc(jerr) :
-		    o == NULL ? "no value" : "data after the value");
-		return NULL;
-	}
+	o = srv_json_parse(txt, len, known, err, sizeof(err));
 	free(txt);
-	if (!json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		srv_http_error(req, 400, "the body must be a JSON object");
-		return NULL;
-	}
-	json_object_object_foreach(o, key, val) {
-		(void)val;
-		for (i = 0; known[i] != NULL; i++)
-			if (strcmp(known[i], key) == 0)
-				break;
-		if (known[i] == NULL) {
-			srv_http_error(req, 400, "unknown field '%.64s'", key);
-			json_object_put(o);
-			return NULL;
-		}
-	}
+	if (o == NULL)
+		srv_http_error(req, 400, "%s", err);
 	return o;
 }
 

@@ -19,6 +19,7 @@
 #include "server.h"
 #include "srv_group.h"
 #include "srv_http.h"
+#include "srv_json.h"
 #include "token.h"
 
 static int
@@ -46,60 +47,27 @@ srv_http_group_status(enum srv_group_rc rc)
 void
 srv_http_tokens(struct srv *s, struct evhttp_request *req)
 {
-	static const char *const known[] = { "peer_id", "ttl", "groups",
-	    NULL };
-	json_object *in, *v, *out;
+	struct srv_json_token jt;
+	json_object *in, *out;
 	struct token t;
-	char tok[TOKEN_MAX_LEN + 1];
-	int64_t ttl = 3600;
-	size_t i, n;
+	char tok[TOKEN_MAX_LEN + 1], err[256];
+	int64_t ttl;
+	unsigned i;
 
-	if ((in = srv_http_body(req, known)) == NULL)
+	if ((in = srv_http_body(req, srv_json_token_fields)) == NULL)
 		return;
+	if (srv_json_token(in, &jt, err, sizeof(err)) == -1) {
+		json_object_put(in);
+		srv_http_error(req, 400, "%s", err);
+		return;
+	}
 	memset(&t, 0, sizeof(t));
 	t.version = TOKEN_VERSION;
-	if (!json_object_object_get_ex(in, "peer_id", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    !p2p_name_valid(json_object_get_string(v))) {
-		json_object_put(in);
-		srv_http_error(req, 400, "peer_id: a name of 1 to 64 "
-		    "characters of [A-Za-z0-9._-] is required");
-		return;
-	}
-	snprintf(t.peer_id, sizeof(t.peer_id), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(in, "ttl", &v)) {
-		if (!json_object_is_type(v, json_type_int) ||
-		    (ttl = json_object_get_int64(v)) < 1 ||
-		    ttl > SRV_HTTP_TTL_MAX) {
-			json_object_put(in);
-			srv_http_error(req, 400, "ttl: an integer of "
-			    "seconds from 1 to %ld", SRV_HTTP_TTL_MAX);
-			return;
-		}
-	}
-	if (json_object_object_get_ex(in, "groups", &v)) {
-		if (!json_object_is_type(v, json_type_array) ||
-		    (n = json_object_array_length(v)) > TOKEN_MAX_GROUPS) {
-			json_object_put(in);
-			srv_http_error(req, 400, "groups: an array of "
-			    "at most %d names", TOKEN_MAX_GROUPS);
-			return;
-		}
-		for (i = 0; i < n; i++) {
-			json_object *g = json_object_array_get_idx(v, i);
-
-			if (!json_object_is_type(g, json_type_string) ||
-			    !p2p_name_valid(json_object_get_string(g))) {
-				json_object_put(in);
-				srv_http_error(req, 400, "groups[%zu]: "
-				    "not a name of [A-Za-z0-9._-]", i);
-				return;
-			}
-			snprintf(t.groups[i], sizeof(t.groups[i]), "%s",
-			    json_object_get_string(g));
-		}
-		t.ngroups = (unsigned)n;
-	}
+	memcpy(t.peer_id, jt.peer_id, sizeof(t.peer_id));
+	for (i = 0; i < jt.ngroups; i++)
+		memcpy(t.groups[i], jt.groups[i], sizeof(t.groups[i]));
+	t.ngroups = jt.ngroups;
+	ttl = jt.ttl;
 	json_object_put(in);
 	t.issued_at = srv_now_unix();
 	t.expires_at = t.issued_at + (uint64_t)ttl;
@@ -200,70 +168,27 @@ srv_http_list_add(const char *name, void *arg)
 static void
 srv_http_group_create(struct srv *s, struct evhttp_request *req)
 {
-	static const char *const known[] = { "name", "attributes", "mesh",
-	    NULL };
-	struct state_attr attrs[STATE_GROUP_ATTRS];
-	json_object *in, *v;
+	struct srv_json_group jg;
+	json_object *in;
 	enum srv_group_rc rc;
-	unsigned nattrs = 0;
-	char name[P2P_NAME_MAX + 1];
-	int mesh = 1;
+	char err[256];
 
-	if ((in = srv_http_body(req, known)) == NULL)
+	if ((in = srv_http_body(req, srv_json_group_fields)) == NULL)
 		return;
-	if (!json_object_object_get_ex(in, "name", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    !p2p_name_valid(json_object_get_string(v))) {
+	if (srv_json_group(in, &jg, err, sizeof(err)) == -1) {
 		json_object_put(in);
-		srv_http_error(req, 400, "name: a name of 1 to 64 "
-		    "characters of [A-Za-z0-9._-] is required");
+		srv_http_error(req, 400, "%s", err);
 		return;
-	}
-	snprintf(name, sizeof(name), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(in, "mesh", &v)) {
-		if (!json_object_is_type(v, json_type_boolean)) {
-			json_object_put(in);
-			srv_http_error(req, 400, "mesh: true or false");
-			return;
-		}
-		mesh = json_object_get_boolean(v);
-	}
-	if (json_object_object_get_ex(in, "attributes", &v)) {
-		if (!json_object_is_type(v, json_type_object) ||
-		    json_object_object_length(v) > STATE_GROUP_ATTRS) {
-			json_object_put(in);
-			srv_http_error(req, 400, "attributes: an object "
-			    "of at most %d string values", STATE_GROUP_ATTRS);
-			return;
-		}
-		json_object_object_foreach(v, key, val) {
-			if (!p2p_name_valid(key) ||
-			    !json_object_is_type(val, json_type_string) ||
-			    !state_attr_value_valid(
-			    json_object_get_string(val))) {
-				json_object_put(in);
-				srv_http_error(req, 400, "attributes: "
-				    "keys are names of [A-Za-z0-9._-], values "
-				    "strings of at most %d bytes without "
-				    "control characters", STATE_ATTR_VALUE_MAX);
-				return;
-			}
-			snprintf(attrs[nattrs].key, sizeof(attrs[0].key), "%s",
-			    key);
-			snprintf(attrs[nattrs].value, sizeof(attrs[0].value),
-			    "%s", json_object_get_string(val));
-			nattrs++;
-		}
 	}
 	json_object_put(in);
-	rc = srv_group_create(srv_groups_get(), name, attrs, nattrs, mesh,
-	    srv_now_us());
+	rc = srv_group_create(srv_groups_get(), jg.name, jg.attrs, jg.nattrs,
+	    jg.mesh, srv_now_us());
 	if (rc != SRV_GROUP_OK) {
 		srv_http_error(req, srv_http_group_status(rc),
-		    "group %s: %s", name, srv_group_strerror(rc));
+		    "group %s: %s", jg.name, srv_group_strerror(rc));
 		return;
 	}
-	srv_http_json(req, 201, srv_http_group_json(s, name, 1, NULL));
+	srv_http_json(req, 201, srv_http_group_json(s, jg.name, 1, NULL));
 }
 
 void
@@ -359,27 +284,59 @@ srv_http_name_add(const char *name, void *arg)
 	json_object_array_add(arg, json_object_new_string(name));
 }
 
+struct srv_http_sessions {
+	json_object		*arr;
+	const struct srv_sess	*x;	/* NULL: registered on another node */
+};
+
 static void
 srv_http_session_add(const char *other, void *arg)
 {
+	struct srv_http_sessions *hs = arg;
 	json_object *o = json_object_new_object();
+	const char *path = NULL;
 
 	json_object_object_add(o, "peer_id", json_object_new_string(other));
-	/* The server introduces; which path the agents use is theirs to
-	 * tell (the relay issue reports it). */
-	json_object_object_add(o, "path", json_object_new_string("unknown"));
-	json_object_array_add(arg, o);
+	/* The path this peer's agent reported (PathReport): "connecting"
+	 * until it has said. */
+	if (hs->x != NULL)
+		path = srv_path_get(hs->x, other);
+	json_object_object_add(o, "path", json_object_new_string(
+	    path != NULL ? path : "connecting"));
+	json_object_array_add(hs->arr, o);
+}
+
+static json_object *
+srv_http_relay_json(const struct srv_sess *x)
+{
+	json_object *o = json_object_new_object();
+	const struct srv_relay_stats *r = &x->relay;
+
+	json_object_object_add(o, "tx_packets",
+	    json_object_new_int64((int64_t)r->tx_packets));
+	json_object_object_add(o, "tx_bytes",
+	    json_object_new_int64((int64_t)r->tx_bytes));
+	json_object_object_add(o, "rx_packets",
+	    json_object_new_int64((int64_t)r->rx_packets));
+	json_object_object_add(o, "rx_bytes",
+	    json_object_new_int64((int64_t)r->rx_bytes));
+	json_object_object_add(o, "dropped",
+	    json_object_new_int64((int64_t)r->dropped));
+	return o;
 }
 
 static json_object *
 srv_http_peer_json(struct srv *s, const struct state_peer *p)
 {
 	json_object *o = json_object_new_object(), *a;
+	const struct srv_sess *x = srv_sess_find(s, p->reg_id);
+	struct srv_http_sessions hs;
 	char buf[ADDR_STRLEN];
 	unsigned i;
 
 	json_object_object_add(o, "peer_id",
 	    json_object_new_string(p->peer_id));
+	json_object_object_add(o, "reg_id", json_object_new_int64(p->reg_id));
 	json_object_object_add(o, "transport", json_object_new_string(
 	    p->transport == STATE_TCP ? "tcp" : "udp"));
 	json_object_object_add(o, "address", json_object_new_string(addr_fmt(
@@ -391,7 +348,7 @@ srv_http_peer_json(struct srv *s, const struct state_peer *p)
 		    sizeof(buf))));
 	json_object_object_add(o, "local_addresses", a);
 	json_object_object_add(o, "nat_type", json_object_new_string(
-	    "unknown"));
+	    x != NULL && x->nat_type[0] != '\0' ? x->nat_type : "unknown"));
 	a = json_object_new_array();
 	for (i = 0; i < p->ngroups && i < TOKEN_MAX_GROUPS; i++)
 		json_object_array_add(a, json_object_new_string(p->groups[i]));
@@ -401,9 +358,13 @@ srv_http_peer_json(struct srv *s, const struct state_peer *p)
 	json_object_object_add(o, "groups", a);
 	json_object_object_add(o, "token_expires_at",
 	    json_object_new_int64((int64_t)p->expires_at));
-	a = json_object_new_array();
-	(void)state_intro_each(s->state, p->peer_id, srv_http_session_add, a);
-	json_object_object_add(o, "sessions", a);
+	hs.arr = json_object_new_array();
+	hs.x = x;
+	(void)state_intro_each(s->state, p->peer_id, srv_http_session_add,
+	    &hs);
+	json_object_object_add(o, "sessions", hs.arr);
+	if (x != NULL)
+		json_object_object_add(o, "relay", srv_http_relay_json(x));
 	return o;
 }
 

@@ -43,6 +43,30 @@ srv_http_count_intros(struct srv *s, size_t *n)
 			    srv_http_count_name, n);
 }
 
+/* Agents' sessions by the path each agent reported for its side. */
+static void
+srv_http_paths(struct srv *s, struct evbuffer *b)
+{
+	struct srv_sess *x;
+	uint64_t relay = 0, direct = 0;
+	size_t i, j;
+
+	for (i = 0; i < SRV_BUCKETS; i++)
+		for (x = s->sess[i]; x != NULL; x = x->next)
+			for (j = 0; j < x->npaths; j++) {
+				if (x->paths[j].path == SRV_PATH_DIRECT)
+					direct++;
+				else
+					relay++;
+			}
+	evbuffer_add_printf(b, "# HELP p2p_session_paths Agents' sessions "
+	    "by the path they use (each side counts its own).\n"
+	    "# TYPE p2p_session_paths gauge\n"
+	    "p2p_session_paths{path=\"relay\"} %llu\n"
+	    "p2p_session_paths{path=\"direct\"} %llu\n",
+	    (unsigned long long)relay, (unsigned long long)direct);
+}
+
 void
 srv_http_metrics(struct srv *s, struct evhttp_request *req)
 {
@@ -61,6 +85,24 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	    "Registrations with a session on this node.", s->nsess);
 	srv_http_metric(b, "p2p_introductions", "gauge",
 	    "Pairs of peers introduced now.", intros / 2);
+	srv_http_paths(s, b);
+	srv_http_metric(b, "p2p_stun_alt_dropped_total", "counter",
+	    "Non-STUN datagrams on the --alt-listen sockets, dropped.",
+	    c->stun_alt_dropped);
+	srv_http_metric(b, "p2p_nat_reports_total", "counter",
+	    "NAT classifications reported by agents.", c->nat_reports);
+	srv_http_metric(b, "p2p_relay_packets_total", "counter",
+	    "Packets forwarded by the relay.", c->relay_packets);
+	srv_http_metric(b, "p2p_relay_bytes_total", "counter",
+	    "Bytes (peer packets) forwarded by the relay.", c->relay_bytes);
+	srv_http_metric(b, "p2p_relay_dropped_policy_total", "counter",
+	    "Relay packets to no introduced peer, dropped.",
+	    c->relay_dropped_policy);
+	srv_http_metric(b, "p2p_relay_dropped_quota_total", "counter",
+	    "Relay packets over a rate or byte quota, dropped.",
+	    c->relay_dropped_quota);
+	srv_http_metric(b, "p2p_relay_auth_failures_total", "counter",
+	    "Relay packets that failed authentication.", c->relay_auth_fail);
 	srv_http_metric(b, "p2p_groups", "gauge",
 	    "Server-managed groups.", groups);
 	srv_http_metric(b, "p2p_tcp_connections", "gauge",

@@ -221,6 +221,9 @@ srv_sess_new(struct srv *s, struct srv_pending *p, uint32_t reg_id,
 	memcpy(&x->addr, from, addr_len(from));
 	x->tcp = tcp;
 	x->next_push_seq = 1;
+	snprintf(x->nat_type, sizeof(x->nat_type), "unknown");
+	snprintf(x->nat_mapping, sizeof(x->nat_mapping), "unknown");
+	snprintf(x->nat_filtering, sizeof(x->nat_filtering), "unknown");
 	b = srv_bucket(reg_id);
 	x->next = s->sess[b];
 	s->sess[b] = x;

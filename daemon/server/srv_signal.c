@@ -181,7 +181,7 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	P2p__Srv__Addr pub = P2P__SRV__ADDR__INIT;
 	P2p__Srv__Addr loc[STATE_MAX_LOCAL], *locp[STATE_MAX_LOCAL];
 	uint8_t ip[STATE_MAX_LOCAL + 1][16];
-	struct srv_sess *x;
+	struct srv_sess *x, *ax;
 	unsigned i, n = 0;
 
 	if ((x = srv_sess_find(s, to->reg_id)) == NULL)
@@ -189,7 +189,9 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	in.peer_id = (char *)about->peer_id;
 	in.identity_key.data = (uint8_t *)about->identity_key;
 	in.identity_key.len = 32;
-	if (addr_to_pb((const struct sockaddr *)&about->public_addr, &pub,
+	/* A TCP registration's source port is no UDP candidate. */
+	if (about->transport != STATE_TCP &&
+	    addr_to_pb((const struct sockaddr *)&about->public_addr, &pub,
 	    ip[STATE_MAX_LOCAL]) == 0)
 		in.public_addr = &pub;
 	for (i = 0; i < about->nlocal; i++) {
@@ -206,6 +208,9 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	in.initiator = initiator;
 	/* RELAY packets to that peer name its registration (§2.6). */
 	in.relay_id = about->reg_id;
+	if ((ax = srv_sess_find(s, about->reg_id)) != NULL &&
+	    ax->nat_type[0] != '\0')
+		in.nat_type = ax->nat_type;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_INTRODUCE;
 	m.introduce = &in;
 	if (srv_push(x, &m) == -1)

@@ -1,6 +1,6 @@
 /*
  * srv_udp.c: the server's UDP socket: bind, batched reads with recvmmsg,
- * STUN answered here, everything else handed to srv_packet(); and srv_send(),
+ * STUN to srv_stun.c, everything else handed to srv_packet(); and srv_send(),
  * the one exit for replies (UDP, or a TCP frame).
  */
 #include "config.h"
@@ -48,23 +48,6 @@ srv_udp_bind(struct srv *s, const struct sockaddr *sa, socklen_t len)
 	return 0;
 }
 
-static void
-srv_stun(struct srv *s, const uint8_t *pkt, size_t len,
-    const struct sockaddr *from)
-{
-	uint8_t out[SRV_PKT_MAX];
-	size_t n;
-
-	s->cnt.stun_requests++;
-	n = stun_server_reply(pkt, len, from, out, sizeof(out));
-	if (n == 0) {
-		s->cnt.dropped_malformed++;
-		return;
-	}
-	s->cnt.stun_replies++;
-	srv_send(s, from, NULL, out, n);
-}
-
 /* One datagram from udpio_read(); pkt is NULL for one that was too large. */
 static void
 srv_udp_datagram(void *arg, const uint8_t *pkt, size_t len,
@@ -80,7 +63,7 @@ srv_udp_datagram(void *arg, const uint8_t *pkt, size_t len,
 	s->cnt.rx_bytes += len;
 	addr_normalize(from);
 	if (stun_is_stun(pkt, len))
-		srv_stun(s, pkt, len, (struct sockaddr *)from);
+		srv_stun_input(s, 0, pkt, len, (struct sockaddr *)from);
 	else
 		srv_packet(s, pkt, len, (struct sockaddr *)from, NULL);
 }

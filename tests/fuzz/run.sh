@@ -43,7 +43,8 @@ for src in "$here"/fuzz_*.c; do
 	if ! "$CC_FUZZ" -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -D_GNU_SOURCE \
 	    -I"$top/daemon/core" -I"$top/daemon/common" -I"$top/proto" \
-	    -I"$top/libclient" -I"$work/gen" \
+	    -I"$top/libclient" -I"$top/daemon/server" -I"$top/daemon/agent" \
+	    -I"$work/gen" \
 	    "$src" $srcs -lsodium -lprotobuf-c -ljson-c -o "$bin" \
 	    >"$work/build_$name.log" 2>&1; then
 		echo "FAIL: fuzz_$name (build)"

@@ -10,6 +10,10 @@
  *                                          mint a token, times relative to now
  *   p2ptest ipcjunk SOCKET MODE            MODE: garbage|oversize|version|truncated|badproto
  *                                          exits 0 when p2pd closed the connection
+ *   p2ptest relayjunk HOST PORT REG-ID COUNT  forged RELAY packets (§2.6) for that
+ *                                          registration, with random counters and tags;
+ *                                          prints the bytes of every reply, then
+ *                                          "replies N largest L request R" 
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -93,6 +97,56 @@ cmd_udpjunk(int argc, char **argv)
 	}
 	close(fd);
 	printf("sent %ld datagrams\n", count);
+	return 0;
+}
+
+/*
+ * Forged RELAY packets: a well-formed header naming a registration, then
+ * random bytes where the ciphertext and tag go. Every reply is counted: the
+ * relay may answer an unknown registration (UNKNOWN_REG, smaller than the
+ * request) and nothing else.
+ */
+static int
+cmd_relayjunk(int argc, char **argv)
+{
+	uint8_t pkt[200], resp[1500];
+	struct pollfd pfd;
+	unsigned long id;
+	long count, i, replies = 0;
+	size_t len, j, largest = 0;
+	ssize_t n;
+	int fd;
+
+	if (argc != 4)
+		return 2;
+	fd = udp_connect(argv[0], argv[1]);
+	id = strtoul(argv[2], NULL, 10);
+	count = atol(argv[3]);
+	randombytes_buf(&rng_state, sizeof(rng_state));
+	len = 16 + 4 + 60 + 16;		/* header, relay id, a packet, tag */
+	for (i = 0; i < count; i++) {
+		for (j = 0; j < len; j++)
+			pkt[j] = (uint8_t)rng();
+		pkt[0] = 0x57;
+		pkt[1] = 1;
+		pkt[2] = pkt[3] = 0;
+		pkt[4] = (uint8_t)(id >> 24);
+		pkt[5] = (uint8_t)(id >> 16);
+		pkt[6] = (uint8_t)(id >> 8);
+		pkt[7] = (uint8_t)id;
+		(void)send(fd, pkt, len, 0);
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	while (poll(&pfd, 1, 500) > 0) {
+		if ((n = recv(fd, resp, sizeof(resp), 0)) < 0)
+			break;
+		replies++;
+		if ((size_t)n > largest)
+			largest = (size_t)n;
+	}
+	close(fd);
+	printf("replies %ld largest %zu request %zu\n", replies, largest, len);
 	return 0;
 }
 
@@ -328,6 +382,8 @@ main(int argc, char **argv)
 			r = cmd_token(argc - 2, argv + 2);
 		else if (strcmp(argv[1], "ipcjunk") == 0)
 			r = cmd_ipcjunk(argc - 2, argv + 2);
+		else if (strcmp(argv[1], "relayjunk") == 0)
+			r = cmd_relayjunk(argc - 2, argv + 2);
 	}
 	if (r == 2)
 		fprintf(stderr, "usage: see the comment at the top of p2ptest.c\n");

@@ -308,7 +308,10 @@ expect_introduce(P2p__Srv__ServerMsg *r, const struct cl *about,
 	    r->introduce->identity_key.len != 32 ||
 	    memcmp(r->introduce->identity_key.data, about->pk, 32) != 0 ||
 	    r->introduce->initiator != initiator ||
-	    r->introduce->public_addr == NULL)
+	    /* A TCP registration's source port is no UDP candidate. */
+	    (r->introduce->public_addr == NULL) != (about->tcp != 0) ||
+	    /* RELAY packets to it name its registration. */
+	    r->introduce->relay_id == 0)
 		fail("%s: not the expected Introduce", what);
 	p2p__srv__server_msg__free_unpacked(r, NULL);
 	ok(what);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "path.h"
@@ -60,6 +61,7 @@ mk(void)
 Test(path, checks_are_paced_and_retried)
 {
 	struct path p = mk();
+	unsigned local = 0;
 	struct sockaddr_storage a = sa4("10.0.0.2", 4000),
 	    b = sa4("198.51.100.7", 5000), to;
 	uint8_t n[PATH_NONCE_LEN];
@@ -74,16 +76,16 @@ Test(path, checks_are_paced_and_retried)
 	    now), 0, "a duplicate is ignored");
 	cr_assert_eq(p.ncands, 2);
 	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to), 0, "not started");
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 0, "not started");
 	path_start(&p, now, 20 * MS);
-	cr_assert_eq(path_next_check(&p, now, n, &to), 0, "start delayed");
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 0, "start delayed");
 	now += 20 * MS;
-	cr_assert_eq(path_next_check(&p, now, n, &to), 1);
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
 	cr_assert(same(&to, &a), "host candidate first");
 	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to), 0, "paced");
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 0, "paced");
 	now += 50 * MS;
-	cr_assert_eq(path_next_check(&p, now, n, &to), 1);
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
 	cr_assert(same(&to, &b));
 	/* Over 10 s, each candidate gets exactly cand_tries checks and the
 	 * checks are never closer than the pace. */
@@ -91,7 +93,7 @@ Test(path, checks_are_paced_and_retried)
 		now += MS;
 		nonce(n);
 		(void)path_tick(&p, now, 0);
-		if (path_next_check(&p, now, n, &to)) {
+		if (path_next_check(&p, now, n, &to, &local)) {
 			if (same(&to, &a))
 				sent_a++;
 			else
@@ -109,6 +111,7 @@ Test(path, checks_are_paced_and_retried)
 Test(path, response_validates_and_replay_does_not)
 {
 	struct path p = mk();
+	unsigned local = 0;
 	struct sockaddr_storage a = sa4("203.0.113.9", 4000), to;
 	uint8_t n[PATH_NONCE_LEN], sent[PATH_NONCE_LEN];
 	uint64_t now = 5000 * MS;
@@ -117,17 +120,17 @@ Test(path, response_validates_and_replay_does_not)
 	    now), 0);
 	path_start(&p, now, 0);
 	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to), 1);
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
 	memcpy(sent, n, sizeof(sent));
 	nonce(n);
-	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, now + MS),
+	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, 0, now + MS),
 	    PATH_EV_NONE, "an unknown nonce proves nothing");
-	cr_assert_eq(path_on_response(&p, sent, (struct sockaddr *)&a,
+	cr_assert_eq(path_on_response(&p, sent, (struct sockaddr *)&a, 0,
 	    now + 30 * MS), PATH_EV_DIRECT);
 	cr_assert(same((const struct sockaddr_storage *)path_direct(&p), &a));
 	cr_assert_eq(path_direct_rtt(&p), 30 * MS);
 	cr_assert_eq(p.changes, 1);
-	cr_assert_eq(path_on_response(&p, sent, (struct sockaddr *)&a,
+	cr_assert_eq(path_on_response(&p, sent, (struct sockaddr *)&a, 0,
 	    now + 40 * MS), PATH_EV_NONE);
 	cr_assert_eq(path_direct_rtt(&p), 30 * MS, "replay changed nothing");
 }
@@ -135,6 +138,7 @@ Test(path, response_validates_and_replay_does_not)
 Test(path, symmetric_peer_answers_from_another_mapping)
 {
 	struct path p = mk();
+	unsigned local = 0;
 	struct sockaddr_storage srflx = sa4("198.51.100.7", 5000),
 	    other = sa4("198.51.100.7", 61234), to;
 	uint8_t n[PATH_NONCE_LEN];
@@ -144,8 +148,8 @@ Test(path, symmetric_peer_answers_from_another_mapping)
 	    now), 0);
 	path_start(&p, now, 0);
 	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to), 1);
-	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&other,
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
+	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&other, 0,
 	    now + 10 * MS), PATH_EV_DIRECT);
 	cr_assert(same((const struct sockaddr_storage *)path_direct(&p),
 	    &other), "the answer's source is the path");
@@ -155,6 +159,7 @@ Test(path, symmetric_peer_answers_from_another_mapping)
 Test(path, packet_from_new_address_is_checked_at_once)
 {
 	struct path p = mk();
+	unsigned local = 0;
 	struct sockaddr_storage a = sa4("10.1.0.2", 4000),
 	    roam = sa4("10.9.0.2", 4000), to;
 	uint8_t n[PATH_NONCE_LEN];
@@ -164,19 +169,19 @@ Test(path, packet_from_new_address_is_checked_at_once)
 	    0);
 	path_start(&p, now, 0);
 	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to), 1);
-	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, now + MS),
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
+	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, 0, now + MS),
 	    PATH_EV_DIRECT);
 	now += 100 * MS;
-	path_on_packet(&p, NULL, now);	/* relay: nothing to learn */
+	path_on_packet(&p, NULL, 0, now);	/* relay: nothing to learn */
 	cr_assert_eq(p.ncands, 1);
-	path_on_packet(&p, (struct sockaddr *)&roam, now);
+	path_on_packet(&p, (struct sockaddr *)&roam, 0, now);
 	cr_assert_eq(p.ncands, 2);
 	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to), 1);
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
 	cr_assert(same(&to, &roam), "the new address is challenged");
 	/* It answers, but the old path is fine and as fast: no switch. */
-	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&roam,
+	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&roam, 0,
 	    now + MS), PATH_EV_NONE);
 	cr_assert(same((const struct sockaddr_storage *)path_direct(&p), &a),
 	    "the peer moves only when the old path goes quiet");
@@ -185,6 +190,7 @@ Test(path, packet_from_new_address_is_checked_at_once)
 Test(path, faster_path_wins_with_hysteresis)
 {
 	struct path p = mk();
+	unsigned local = 0;
 	struct sockaddr_storage pub = sa4("198.51.100.7", 5000),
 	    lan = sa4("10.0.0.3", 4000), to;
 	uint8_t n1[PATH_NONCE_LEN], n2[PATH_NONCE_LEN];
@@ -196,15 +202,15 @@ Test(path, faster_path_wins_with_hysteresis)
 	    now), 0);
 	path_start(&p, now, 0);
 	nonce(n1);
-	cr_assert_eq(path_next_check(&p, now, n1, &to), 1);
+	cr_assert_eq(path_next_check(&p, now, n1, &to, &local), 1);
 	cr_assert(same(&to, &pub));
 	now += 50 * MS;
 	nonce(n2);
-	cr_assert_eq(path_next_check(&p, now, n2, &to), 1);
+	cr_assert_eq(path_next_check(&p, now, n2, &to, &local), 1);
 	cr_assert(same(&to, &lan));
-	cr_assert_eq(path_on_response(&p, n1, (struct sockaddr *)&pub,
+	cr_assert_eq(path_on_response(&p, n1, (struct sockaddr *)&pub, 0,
 	    now + 10 * MS), PATH_EV_DIRECT);	/* rtt 60 ms */
-	cr_assert_eq(path_on_response(&p, n2, (struct sockaddr *)&lan,
+	cr_assert_eq(path_on_response(&p, n2, (struct sockaddr *)&lan, 0,
 	    now + 2 * MS), PATH_EV_DIRECT);	/* rtt 2 ms */
 	cr_assert(same((const struct sockaddr_storage *)path_direct(&p), &lan));
 	cr_assert_eq(p.changes, 2);
@@ -213,6 +219,7 @@ Test(path, faster_path_wins_with_hysteresis)
 Test(path, silent_direct_path_falls_back_to_relay)
 {
 	struct path p = mk();
+	unsigned local = 0;
 	struct sockaddr_storage a = sa4("203.0.113.9", 4000), to;
 	uint8_t n[PATH_NONCE_LEN];
 	uint64_t now = MS, t0;
@@ -222,15 +229,15 @@ Test(path, silent_direct_path_falls_back_to_relay)
 	    now), 0);
 	path_start(&p, now, 0);
 	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to), 1);
-	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, now + MS),
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
+	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, 0, now + MS),
 	    PATH_EV_DIRECT);
 	/* Busy, with packets arriving: no liveness checks. */
 	for (t0 = now; now < t0 + 5000 * MS; now += 10 * MS) {
-		path_on_packet(&p, (struct sockaddr *)&a, now);
+		path_on_packet(&p, (struct sockaddr *)&a, 0, now);
 		cr_assert_eq(path_tick(&p, now, 1), PATH_EV_NONE);
 		nonce(n);
-		cr_assert_eq(path_next_check(&p, now, n, &to), 0);
+		cr_assert_eq(path_next_check(&p, now, n, &to, &local), 0);
 	}
 	/* Then silence while busy: checks every probe_us, then the relay. */
 	t0 = now - 10 * MS;	/* the last packet */
@@ -241,7 +248,7 @@ Test(path, silent_direct_path_falls_back_to_relay)
 			break;
 		cr_assert_eq(ev, PATH_EV_NONE);
 		nonce(n);
-		if (path_next_check(&p, now, n, &to))
+		if (path_next_check(&p, now, n, &to, &local))
 			probes++;
 		now += 10 * MS;
 		cr_assert_lt(now - t0, 10000 * MS, "never fell back");
@@ -255,15 +262,16 @@ Test(path, silent_direct_path_falls_back_to_relay)
 	cr_assert(strstr(p.why, "stopped answering") != NULL, "%s", p.why);
 	/* The retry comes after the backoff, and checks the address again. */
 	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to), 0);
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 0);
 	now = p.round_at;
-	cr_assert_eq(path_next_check(&p, now, n, &to), 1);
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
 	cr_assert(same(&to, &a));
 }
 
 Test(path, idle_direct_path_is_kept_alive_not_chattered)
 {
 	struct path p = mk();
+	unsigned local = 0;
 	struct sockaddr_storage a = sa4("203.0.113.9", 4000), to;
 	uint8_t n[PATH_NONCE_LEN];
 	uint64_t now = MS, t0;
@@ -273,17 +281,17 @@ Test(path, idle_direct_path_is_kept_alive_not_chattered)
 	    now), 0);
 	path_start(&p, now, 0);
 	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to), 1);
-	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, now + MS),
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
+	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, 0, now + MS),
 	    PATH_EV_DIRECT);
 	/* Idle for 60 s; every check is answered at once. */
 	for (t0 = now; now < t0 + 60000 * MS; now += 10 * MS) {
 		cr_assert_eq(path_tick(&p, now, 0), PATH_EV_NONE);
 		nonce(n);
-		if (path_next_check(&p, now, n, &to)) {
+		if (path_next_check(&p, now, n, &to, &local)) {
 			probes++;
 			cr_assert_eq(path_on_response(&p, n,
-			    (struct sockaddr *)&a, now + MS), PATH_EV_NONE);
+			    (struct sockaddr *)&a, 0, now + MS), PATH_EV_NONE);
 		}
 	}
 	cr_assert_geq(probes, 3, "keepalives hold the binding");
@@ -295,6 +303,7 @@ Test(path, disabled_sends_nothing)
 {
 	struct path_cfg cfg;
 	struct path p;
+	unsigned local = 0;
 	struct sockaddr_storage a = sa4("203.0.113.9", 4000), to;
 	uint8_t n[PATH_NONCE_LEN] = { 1 };
 
@@ -304,6 +313,219 @@ Test(path, disabled_sends_nothing)
 	cr_assert_eq(path_add(&p, (struct sockaddr *)&a, PATH_CAND_SRFLX, 1),
 	    0);
 	path_start(&p, 1, 0);
-	cr_assert_eq(path_next_check(&p, 10, n, &to), 0);
+	cr_assert_eq(path_next_check(&p, 10, n, &to, &local), 0);
 	cr_assert_eq(path_next_timeout(&p, 0), UINT64_MAX);
+}
+
+/*
+ * The birthday method through two simulated NATs: the hard side behind a
+ * symmetric NAT with random ports (a new random port per socket and
+ * destination, address-and-port-dependent filtering), the easy side behind
+ * a port-restricted cone (one mapping, filtering by the exact address it
+ * sent to). Delivery is instantaneous; time runs in 1 ms steps for 10 s.
+ */
+struct bd_map {
+	unsigned	local;		/* hard side's socket */
+	uint16_t	port;		/* public port */
+	struct sockaddr_storage dst;
+};
+
+struct bd {
+	uint64_t	rng;
+	struct bd_map	map[1024];
+	size_t		nmap;
+	struct sockaddr_storage easy_sent[4096];	/* easy's permissions */
+	size_t		neasy;
+	int		dropped_hard, dropped_easy;
+};
+
+static uint64_t
+bd_rand(struct bd *b)
+{
+	b->rng ^= b->rng << 13;
+	b->rng ^= b->rng >> 7;
+	b->rng ^= b->rng << 17;
+	return b->rng;
+}
+
+static void
+bd_nonce(struct bd *b, uint8_t n[PATH_NONCE_LEN])
+{
+	uint64_t r = bd_rand(b);
+
+	memcpy(n, &r, PATH_NONCE_LEN);
+}
+
+#define HARD_IP	"203.0.113.5"
+#define EASY_IP	"198.51.100.1"
+#define EASY_PORT 40000
+
+/* The hard NAT's public port for (socket, destination), made on demand. */
+static uint16_t
+bd_hard_port(struct bd *b, unsigned local, const struct sockaddr_storage *dst)
+{
+	size_t i;
+
+	for (i = 0; i < b->nmap; i++)
+		if (b->map[i].local == local && same(&b->map[i].dst, dst))
+			return b->map[i].port;
+	cr_assert_lt(b->nmap, 1024);
+	b->map[b->nmap].local = local;
+	b->map[b->nmap].dst = *dst;
+	b->map[b->nmap].port = (uint16_t)(1024 + bd_rand(b) % 64512);
+	return b->map[b->nmap++].port;
+}
+
+static int
+bd_easy_allows(const struct bd *b, const struct sockaddr_storage *src)
+{
+	size_t i;
+
+	for (i = 0; i < b->neasy; i++)
+		if (same(&b->easy_sent[i], src))
+			return 1;
+	return 0;
+}
+
+/* One packet: kind 0 challenge, 1 response. Returns after delivery. */
+static void
+bd_send(struct bd *b, struct path *easy, struct path *hard, int from_hard,
+    unsigned local, const struct sockaddr_storage *to, int kind,
+    const uint8_t *nonce, uint64_t now, int *easy_direct, int *hard_direct)
+{
+	struct sockaddr_storage src, easy_pub = sa4(EASY_IP, EASY_PORT);
+	size_t i;
+
+	if (from_hard) {
+		/* Only the easy side's public address exists out there. */
+		if (!same(to, &easy_pub))
+			return;
+		src = sa4(HARD_IP, bd_hard_port(b, local, to));
+		if (!bd_easy_allows(b, &src)) {
+			b->dropped_easy++;
+			return;
+		}
+		if (kind == 0) {
+			path_on_packet(easy, (struct sockaddr *)&src, 0, now);
+			bd_send(b, easy, hard, 0, 0, &src, 1, nonce, now,
+			    easy_direct, hard_direct);
+		} else if (path_on_response(easy, nonce,
+		    (struct sockaddr *)&src, 0, now) == PATH_EV_DIRECT)
+			*easy_direct = 1;
+		return;
+	}
+	/* Easy side: one mapping; remember the permission it opens. */
+	if (b->neasy < 4096 && !bd_easy_allows(b, to))
+		b->easy_sent[b->neasy++] = *to;
+	src = easy_pub;
+	for (i = 0; i < b->nmap; i++) {
+		struct sockaddr_in *t = (struct sockaddr_in *)to;
+
+		if (ntohs(t->sin_port) != b->map[i].port ||
+		    !same(&b->map[i].dst, &src))
+			continue;
+		if (kind == 0) {
+			path_on_packet(hard, (struct sockaddr *)&src,
+			    b->map[i].local, now);
+			bd_send(b, easy, hard, 1, b->map[i].local, &src, 1,
+			    nonce, now, easy_direct, hard_direct);
+		} else if (path_on_response(hard, nonce,
+		    (struct sockaddr *)&src, b->map[i].local, now) ==
+		    PATH_EV_DIRECT)
+			*hard_direct = 1;
+		return;
+	}
+	b->dropped_hard++;
+}
+
+/* One trial; returns the ms to a direct path on both sides, or 0. */
+static uint64_t
+bd_trial(uint64_t seed, unsigned *spray_max)
+{
+	static struct bd b;
+	struct path easy, hard;
+	struct path_cfg cfg;
+	struct sockaddr_storage easy_pub = sa4(EASY_IP, EASY_PORT),
+	    hard_srflx = sa4(HARD_IP, 55555), to;
+	uint8_t n[PATH_NONCE_LEN];
+	uint64_t now, start = 1000000;
+	unsigned local;
+	int ed = 0, hd = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.rng = seed * 2654435761ULL + 88172645463325252ULL;
+	path_cfg_default(&cfg);
+	path_init(&easy, &cfg);
+	path_init(&hard, &cfg);
+	cr_assert_eq(path_add(&easy, (struct sockaddr *)&hard_srflx,
+	    PATH_CAND_SRFLX, start), 0);
+	cr_assert_eq(path_add(&hard, (struct sockaddr *)&easy_pub,
+	    PATH_CAND_SRFLX, start), 0);
+	path_spray(&easy, PATH_SPRAY_EASY, (struct sockaddr *)&hard_srflx);
+	path_spray(&hard, PATH_SPRAY_HARD, (struct sockaddr *)&easy_pub);
+	path_start(&easy, start, 0);
+	path_start(&hard, start, 0);
+	for (now = start; now < start + 10000 * MS; now += MS) {
+		(void)path_tick(&easy, now, 0);
+		(void)path_tick(&hard, now, 0);
+		for (;;) {
+			bd_nonce(&b, n);
+			if (!path_next_check(&hard, now, n, &to, &local))
+				break;
+			bd_send(&b, &easy, &hard, 1, local, &to, 0, n, now,
+			    &ed, &hd);
+		}
+		for (;;) {
+			bd_nonce(&b, n);
+			if (!path_next_check(&easy, now, n, &to, &local))
+				break;
+			cr_assert_eq(local, 0);
+			bd_send(&b, &easy, &hard, 0, 0, &to, 0, n, now, &ed,
+			    &hd);
+		}
+		if (ed && hd)
+			break;
+	}
+	/* Paced: never more spray packets than the rate allows. */
+	cr_assert_leq(easy.spray_sent, 1 + (now - start) / 10000);
+	cr_assert_leq(hard.spray_sent, 1 + (now - start) / 10000);
+	if (easy.spray_sent > *spray_max)
+		*spray_max = easy.spray_sent;
+	if (!(ed && hd))
+		return 0;
+	cr_assert_gt(path_direct_local(&hard), 0, "the hard side uses a "
+	    "spray socket");
+	cr_assert_eq(path_direct_local(&easy), 0);
+	return (now - start) / MS + 1;
+}
+
+Test(path, birthday_through_symmetric_random_nat)
+{
+	unsigned ok = 0, i, trials = 100, spray_max = 0;
+	uint64_t t, total = 0;
+
+	for (i = 0; i < trials; i++) {
+		if ((t = bd_trial(i + 1, &spray_max)) != 0) {
+			ok++;
+			total += t;
+		}
+	}
+	printf("birthday: %u/%u trials direct within 10 s, mean %.0f ms, "
+	    "at most %u probes\n", ok, trials,
+	    ok ? (double)total / ok : 0.0, spray_max);
+	/* Theory (256 sockets, 100 probes/s, 1024 probes): about 97%. */
+	cr_assert_geq(ok, 90, "only %u of %u trials went direct", ok, trials);
+}
+
+Test(path, no_spray_means_no_direct_through_symmetric_nat)
+{
+	struct path_cfg cfg;
+	struct path p;
+	struct sockaddr_storage srflx = sa4(HARD_IP, 55555);
+
+	path_cfg_default(&cfg);
+	cfg.spray_probes = 0;	/* the off switch */
+	path_init(&p, &cfg);
+	path_spray(&p, PATH_SPRAY_EASY, (struct sockaddr *)&srflx);
+	cr_assert_eq(p.spray, PATH_SPRAY_NONE);
 }

@@ -511,6 +511,47 @@ Test(stun, change_request_and_rfc5780_attributes)
 	cr_assert_str_eq(fmt(&m.mapped), "192.0.2.50:6000");
 }
 
+/* RESPONSE-PORT (RFC 5780 §7.5): parsed; 420 without an alternate address. */
+Test(stun, response_port)
+{
+	uint8_t			pkt[64], out[256];
+	uint16_t		types[2] = { STUN_ATTR_CHANGE_REQUEST,
+				    STUN_ATTR_RESPONSE_PORT };
+	struct sockaddr_storage	from = sa4("192.0.2.50", 6000);
+	struct sockaddr_storage	other = sa4("192.0.2.2", 3479);
+	struct stun_reply_opts	opts = { (struct sockaddr *)&other, NULL };
+	struct stun_msg		m;
+	size_t			n, r;
+
+	n = req_with(pkt, types, 2);
+	pkt[20 + 8 + 4] = 0x9d;		/* RESPONSE-PORT 40286 */
+	pkt[20 + 8 + 5] = 0x5e;
+	pkt[20 + 4 + 3] = STUN_CHANGE_PORT;
+	cr_assert_eq(stun_parse(pkt, n, &m), 0);
+	cr_assert(m.has & STUN_HAS_RESPONSE_PORT);
+	cr_assert_eq(m.response_port, 40286);
+	cr_assert_eq(m.nunknown, 0, "RESPONSE-PORT is understood");
+
+	/* no alternate address: one 420 naming both, in request order */
+	r = stun_server_reply(pkt, n, (struct sockaddr *)&from, out,
+	    sizeof(out));
+	cr_assert_eq(stun_parse(out, r, &m), 0);
+	cr_assert_eq(m.error_code, 420);
+	cr_assert_eq(out[52] << 8 | out[53], STUN_ATTR_CHANGE_REQUEST);
+	cr_assert_eq(out[54] << 8 | out[55], STUN_ATTR_RESPONSE_PORT);
+
+	/* with one: a success; where it goes is the caller's business */
+	r = stun_server_reply_opts(pkt, n, (struct sockaddr *)&from, &opts,
+	    out, sizeof(out));
+	cr_assert_eq(stun_parse(out, r, &m), 0);
+	cr_assert_eq(m.type, STUN_BINDING_SUCCESS);
+	cr_assert_str_eq(fmt(&m.other), "192.0.2.2:3479");
+
+	/* a RESPONSE-PORT of another length is malformed */
+	pkt[20 + 8 + 3] = 2;
+	cr_assert_eq(stun_parse(pkt, n, &m), -1);
+}
+
 /* Recompute the FINGERPRINT of a message after a test edited it. */
 static void
 refingerprint(uint8_t *p, size_t len)

@@ -1,0 +1,41 @@
+/*
+ * reg_nat.c: what nat.c needs from the registration: the server's address
+ * (the primary address of its RFC 5780 tests) and the NatReport.
+ */
+#include <string.h>
+
+#include "log.h"
+#include "reg.h"
+
+/* The server address while registered, and the registration's id. */
+int
+reg_nat_server(struct agent *a, struct sockaddr_storage *ss,
+    uint32_t *reg_id)
+{
+	struct reg	*r = a->reg;
+
+	if (r == NULL || !r->have_srv || r->state != REG_REGISTERED)
+		return -1;
+	*ss = r->srv;
+	*reg_id = r->reg_id;
+	return 0;
+}
+
+/* One NatReport on the control channel; the server does not answer it. */
+int
+reg_nat_report(struct agent *a, const char *type, const char *mapping,
+    const char *filtering)
+{
+	P2p__Srv__ServerMsg	m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__NatReport	nr = P2P__SRV__NAT_REPORT__INIT;
+	struct reg		*r = a->reg;
+
+	if (r == NULL || r->state != REG_REGISTERED)
+		return -1;
+	nr.nat_type = (char *)type;
+	nr.nat_mapping = (char *)mapping;
+	nr.nat_filtering = (char *)filtering;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_NAT_REPORT;
+	m.nat_report = &nr;
+	return reg_send_msg(r, &m);
+}

@@ -1,0 +1,494 @@
+/*
+ * natclass.c: RFC 5780 NAT behaviour discovery as a state machine. See
+ * natclass.h for the order of the tests and why.
+ */
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "natclass.h"
+
+/* Same family, IP and port (IPv4 and IPv6 only; stun.c normalised both). */
+static int
+natclass_addr_eq(const struct sockaddr *a, const struct sockaddr *b,
+    int with_port)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in *b4 = (const struct sockaddr_in *)b;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)b;
+
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET)
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr &&
+		    (!with_port || a4->sin_port == b4->sin_port);
+	if (a->sa_family == AF_INET6)
+		return memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0 &&
+		    (!with_port || a6->sin6_port == b6->sin6_port);
+	return 0;
+}
+
+static uint16_t
+natclass_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)sa)->sin_port;
+	if (sa->sa_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)sa)->sin6_port;
+	return 0;
+}
+
+static void
+natclass_set_port(struct sockaddr_storage *ss, uint16_t port_be)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = port_be;
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = port_be;
+}
+
+static void
+natclass_copy(struct sockaddr_storage *dst, const struct sockaddr *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (src->sa_family == AF_INET)
+		memcpy(dst, src, sizeof(struct sockaddr_in));
+	else if (src->sa_family == AF_INET6)
+		memcpy(dst, src, sizeof(struct sockaddr_in6));
+}
+
+/* Compact "ip:port" for the detail string (no common/ dependency here). */
+static void
+natclass_fmt(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const uint8_t *b;
+
+	if (sa->sa_family == AF_INET) {
+		b = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+		snprintf(buf, len, "%u.%u.%u.%u:%u", b[0], b[1], b[2], b[3],
+		    ntohs(natclass_port(sa)));
+	} else if (sa->sa_family == AF_INET6) {
+		b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		snprintf(buf, len, "[%x:%x:%x:%x:%x:%x:%x:%x]:%u",
+		    b[0] << 8 | b[1], b[2] << 8 | b[3], b[4] << 8 | b[5],
+		    b[6] << 8 | b[7], b[8] << 8 | b[9], b[10] << 8 | b[11],
+		    b[12] << 8 | b[13], b[14] << 8 | b[15],
+		    ntohs(natclass_port(sa)));
+	} else
+		snprintf(buf, len, "?");
+}
+
+/* Append "; s" to the detail, cut at its size (a note, not data). */
+static void
+natclass_note(struct natclass *nc, const char *s)
+{
+	size_t	used = strlen(nc->detail), room, n;
+
+	room = sizeof(nc->detail) - 1 - used;
+	if (used > 0 && room >= 2) {
+		memcpy(nc->detail + used, "; ", 2);
+		used += 2;
+		room -= 2;
+	}
+	n = strlen(s);
+	if (n > room)
+		n = room;
+	memcpy(nc->detail + used, s, n);
+	nc->detail[used + n] = '\0';
+}
+
+static void
+natclass_begin(struct natclass *nc, enum natclass_test t, uint64_t now_us)
+{
+	nc->test = t;
+	nc->tries = 0;
+	nc->next_us = now_us;
+	if (t != NATCLASS_DONE)
+		nc->rnd(nc->rnd_arg, nc->txid, sizeof(nc->txid));
+}
+
+void
+natclass_start(struct natclass *nc, const struct sockaddr *server,
+    const struct sockaddr_storage *locals, size_t nlocals,
+    natclass_rand_fn rnd, void *rnd_arg, uint64_t now_us)
+{
+	size_t	i;
+
+	memset(nc, 0, sizeof(*nc));
+	natclass_copy(&nc->server, server);
+	if (nlocals > NATCLASS_LOCALS_MAX)
+		nlocals = NATCLASS_LOCALS_MAX;
+	for (i = 0; i < nlocals; i++)
+		nc->locals[i] = locals[i];
+	nc->nlocals = nlocals;
+	nc->rnd = rnd;
+	nc->rnd_arg = rnd_arg;
+	natclass_begin(nc, NATCLASS_T1, now_us);
+}
+
+/* Where the current test's request goes, and its CHANGE-REQUEST flags. */
+static void
+natclass_dest(const struct natclass *nc, struct sockaddr_storage *to,
+    uint32_t *change)
+{
+	*change = 0;
+	switch (nc->test) {
+	case NATCLASS_F2:
+		*change = STUN_CHANGE_IP | STUN_CHANGE_PORT;
+		*to = nc->server;
+		break;
+	case NATCLASS_F3:
+		*change = STUN_CHANGE_PORT;
+		*to = nc->server;
+		break;
+	case NATCLASS_M2:
+		*to = nc->other;
+		natclass_set_port(to, natclass_port((const struct sockaddr *)
+		    &nc->server));
+		break;
+	case NATCLASS_M3:
+		*to = nc->other;
+		break;
+	default:
+		*to = nc->server;
+		break;
+	}
+}
+
+/* Where the answer to the current filtering test must come from. */
+static void
+natclass_expect_from(const struct natclass *nc, struct sockaddr_storage *ss)
+{
+	if (nc->test == NATCLASS_F2) {
+		*ss = nc->other;
+		return;
+	}
+	*ss = nc->server;	/* F3: primary IP, other port */
+	natclass_set_port(ss, natclass_port((const struct sockaddr *)
+	    &nc->other));
+}
+
+/* The current test got no answer in NATCLASS_TRIES tries. */
+static void
+natclass_timeout(struct natclass *nc, uint64_t now_us)
+{
+	switch (nc->test) {
+	case NATCLASS_T1:
+		nc->blocked = 1;
+		natclass_note(nc, "no answer from the server's primary "
+		    "address: UDP blocked");
+		natclass_begin(nc, NATCLASS_DONE, now_us);
+		break;
+	case NATCLASS_F2:
+		natclass_begin(nc, NATCLASS_F3, now_us);
+		break;
+	case NATCLASS_F3:
+		nc->filtering = NATCLASS_B_APD;
+		natclass_note(nc, "filtering: no answer from another IP or "
+		    "another port");
+		natclass_begin(nc, NATCLASS_M2, now_us);
+		break;
+	case NATCLASS_M2:
+		natclass_note(nc, "mapping: no answer from the server's "
+		    "alternate address");
+		natclass_begin(nc, NATCLASS_DONE, now_us);
+		break;
+	case NATCLASS_M3:
+		natclass_note(nc, "mapping: no answer from the server's "
+		    "alternate address and port");
+		natclass_begin(nc, NATCLASS_DONE, now_us);
+		break;
+	default:
+		break;
+	}
+}
+
+int
+natclass_output(struct natclass *nc, uint64_t now_us,
+    struct natclass_out *out)
+{
+	uint32_t	change;
+
+	for (;;) {
+		if (nc->test == NATCLASS_IDLE || nc->test == NATCLASS_DONE ||
+		    now_us < nc->next_us)
+			return 0;
+		if (nc->tries >= NATCLASS_TRIES) {
+			natclass_timeout(nc, now_us);
+			continue;
+		}
+		natclass_dest(nc, &out->to, &change);
+		out->len = stun_build_binding_request_change(out->pkt,
+		    sizeof(out->pkt), nc->txid, change);
+		if (out->len == 0)
+			return 0;	/* cannot happen: the buffer fits */
+		nc->tries++;
+		nc->next_us = now_us + NATCLASS_RTO_US;
+		return 1;
+	}
+}
+
+uint64_t
+natclass_next_us(const struct natclass *nc)
+{
+	if (nc->test == NATCLASS_IDLE || nc->test == NATCLASS_DONE)
+		return 0;
+	return nc->next_us;
+}
+
+/* Test I answered: keep M1 and check the server's OTHER-ADDRESS. */
+static void
+natclass_t1(struct natclass *nc, const struct stun_msg *m, uint64_t now_us)
+{
+	const struct sockaddr	*srv = (const struct sockaddr *)&nc->server;
+	const struct sockaddr	*oth = (const struct sockaddr *)&m->other;
+	char			 a[64], b[NATCLASS_DETAIL_MAX];
+
+	nc->m1 = m->mapped;
+	nc->have_m1 = 1;
+	natclass_fmt((const struct sockaddr *)&nc->m1, a, sizeof(a));
+	snprintf(b, sizeof(b), "mapped address %s", a);
+	natclass_note(nc, b);
+	if (!(m->has & STUN_HAS_OTHER)) {
+		nc->no_alt = 1;
+		natclass_note(nc, "the server gives no OTHER-ADDRESS (it runs "
+		    "without --alt-listen): mapping and filtering cannot be "
+		    "tested");
+		natclass_begin(nc, NATCLASS_DONE, now_us);
+		return;
+	}
+	if (oth->sa_family != srv->sa_family ||
+	    natclass_addr_eq(oth, srv, 0) ||
+	    natclass_port(oth) == natclass_port(srv)) {
+		nc->no_alt = 1;
+		natclass_fmt(oth, a, sizeof(a));
+		snprintf(b, sizeof(b), "the server's OTHER-ADDRESS %s does not "
+		    "differ from its address in both IP and port", a);
+		natclass_note(nc, b);
+		natclass_begin(nc, NATCLASS_DONE, now_us);
+		return;
+	}
+	nc->other = m->other;
+	nc->have_other = 1;
+	natclass_begin(nc, NATCLASS_F2, now_us);
+}
+
+/* A filtering test answered: it must come from where we asked. */
+static void
+natclass_filter(struct natclass *nc, const struct stun_msg *m,
+    const struct sockaddr *from, uint64_t now_us)
+{
+	struct sockaddr_storage	want;
+	char			a[64], w[64], b[NATCLASS_DETAIL_MAX];
+
+	natclass_expect_from(nc, &want);
+	if (m->type != STUN_BINDING_SUCCESS) {
+		snprintf(b, sizeof(b), "filtering: the server refused "
+		    "CHANGE-REQUEST (error %u)", m->error_code);
+		natclass_note(nc, b);
+		nc->filtering = NATCLASS_B_UNKNOWN;
+	} else if (!natclass_addr_eq(from, (struct sockaddr *)&want, 1)) {
+		natclass_fmt(from, a, sizeof(a));
+		natclass_fmt((struct sockaddr *)&want, w, sizeof(w));
+		snprintf(b, sizeof(b), "filtering: the CHANGE-REQUEST answer "
+		    "came from %s, not %s", a, w);
+		natclass_note(nc, b);
+		nc->filtering = NATCLASS_B_UNKNOWN;
+	} else if (nc->test == NATCLASS_F2) {
+		nc->filtering = NATCLASS_B_EI;
+		natclass_note(nc, "filtering: answer from another IP and "
+		    "port arrived");
+	} else {
+		nc->filtering = NATCLASS_B_AD;
+		natclass_note(nc, "filtering: only an answer from the same IP "
+		    "(another port) arrived");
+	}
+	natclass_begin(nc, NATCLASS_M2, now_us);
+}
+
+static void
+natclass_map(struct natclass *nc, const struct stun_msg *m, uint64_t now_us)
+{
+	char	a[64], b[NATCLASS_DETAIL_MAX];
+
+	if (m->type != STUN_BINDING_SUCCESS) {
+		natclass_note(nc, "mapping: the alternate address answered "
+		    "with an error");
+		natclass_begin(nc, NATCLASS_DONE, now_us);
+		return;
+	}
+	natclass_fmt((const struct sockaddr *)&m->mapped, a, sizeof(a));
+	if (nc->test == NATCLASS_M2) {
+		nc->m2 = m->mapped;
+		nc->have_m2 = 1;
+		if (natclass_addr_eq((struct sockaddr *)&nc->m1,
+		    (struct sockaddr *)&nc->m2, 1)) {
+			nc->mapping = NATCLASS_B_EI;
+			natclass_note(nc, "mapping: the same from the alternate "
+			    "address");
+			natclass_begin(nc, NATCLASS_DONE, now_us);
+			return;
+		}
+		snprintf(b, sizeof(b), "mapping: %s from the alternate "
+		    "address", a);
+		natclass_note(nc, b);
+		natclass_begin(nc, NATCLASS_M3, now_us);
+		return;
+	}
+	if (natclass_addr_eq((struct sockaddr *)&nc->m2,
+	    (const struct sockaddr *)&m->mapped, 1)) {
+		nc->mapping = NATCLASS_B_AD;
+		natclass_note(nc, "mapping: the same from the alternate port");
+	} else {
+		nc->mapping = NATCLASS_B_APD;
+		snprintf(b, sizeof(b), "mapping: %s from the alternate port",
+		    a);
+		natclass_note(nc, b);
+	}
+	natclass_begin(nc, NATCLASS_DONE, now_us);
+}
+
+int
+natclass_input(struct natclass *nc, const uint8_t *pkt, size_t len,
+    const struct sockaddr *from, uint64_t now_us)
+{
+	struct stun_msg	m;
+
+	if (nc->test == NATCLASS_IDLE || nc->test == NATCLASS_DONE ||
+	    from == NULL || stun_parse(pkt, len, &m) == -1 ||
+	    memcmp(m.txid, nc->txid, STUN_TXID_LEN) != 0)
+		return 0;
+	if (m.type != STUN_BINDING_SUCCESS && m.type != STUN_BINDING_ERROR)
+		return 0;
+	if (m.type == STUN_BINDING_SUCCESS &&
+	    !(m.has & (STUN_HAS_XOR_MAPPED | STUN_HAS_MAPPED)))
+		return 0;
+	switch (nc->test) {
+	case NATCLASS_T1:
+		if (m.type != STUN_BINDING_SUCCESS) {
+			natclass_note(nc, "the server answered Binding with an "
+			    "error");
+			natclass_begin(nc, NATCLASS_DONE, now_us);
+			break;
+		}
+		natclass_t1(nc, &m, now_us);
+		break;
+	case NATCLASS_F2:
+	case NATCLASS_F3:
+		natclass_filter(nc, &m, from, now_us);
+		break;
+	case NATCLASS_M2:
+	case NATCLASS_M3:
+		natclass_map(nc, &m, now_us);
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+int
+natclass_done(const struct natclass *nc)
+{
+	return nc->test == NATCLASS_DONE;
+}
+
+int
+natclass_running(const struct natclass *nc)
+{
+	return nc->test != NATCLASS_IDLE && nc->test != NATCLASS_DONE;
+}
+
+const char *
+natclass_beh_name(enum natclass_beh b)
+{
+	switch (b) {
+	case NATCLASS_B_EI:
+		return NATCLASS_EI;
+	case NATCLASS_B_AD:
+		return NATCLASS_AD;
+	case NATCLASS_B_APD:
+		return NATCLASS_APD;
+	default:
+		return NATCLASS_UNKNOWN;
+	}
+}
+
+const char *
+natclass_mapping(const struct natclass *nc)
+{
+	return natclass_done(nc) ? natclass_beh_name(nc->mapping) :
+	    NATCLASS_UNKNOWN;
+}
+
+const char *
+natclass_filtering(const struct natclass *nc)
+{
+	return natclass_done(nc) ? natclass_beh_name(nc->filtering) :
+	    NATCLASS_UNKNOWN;
+}
+
+/* The mapped address is one of the socket's own: no NAT in between. */
+static int
+natclass_is_local(const struct natclass *nc)
+{
+	size_t	i;
+
+	for (i = 0; i < nc->nlocals; i++)
+		if (natclass_addr_eq((const struct sockaddr *)&nc->locals[i],
+		    (const struct sockaddr *)&nc->m1, 1))
+			return 1;
+	return 0;
+}
+
+const char *
+natclass_type(const struct natclass *nc)
+{
+	if (!natclass_done(nc))
+		return NATCLASS_UNKNOWN;
+	if (nc->blocked)
+		return "blocked";
+	if (!nc->have_m1 || nc->no_alt)
+		return NATCLASS_UNKNOWN;
+	if (natclass_is_local(nc) && nc->mapping == NATCLASS_B_EI)
+		return "open";
+	switch (nc->mapping) {
+	case NATCLASS_B_UNKNOWN:
+		return NATCLASS_UNKNOWN;
+	case NATCLASS_B_EI:
+		break;
+	default:
+		return "symmetric";
+	}
+	switch (nc->filtering) {
+	case NATCLASS_B_EI:
+		return "full-cone";
+	case NATCLASS_B_AD:
+		return "restricted";
+	case NATCLASS_B_APD:
+		return "port-restricted";
+	default:
+		return NATCLASS_UNKNOWN;
+	}
+}
+
+const struct sockaddr *
+natclass_mapped(const struct natclass *nc)
+{
+	return nc->have_m1 ? (const struct sockaddr *)&nc->m1 : NULL;
+}
+
+const struct sockaddr *
+natclass_other(const struct natclass *nc)
+{
+	return nc->have_other ? (const struct sockaddr *)&nc->other : NULL;
+}
+
+const char *
+natclass_detail(const struct natclass *nc)
+{
+	return nc->detail[0] != '\0' ? nc->detail :
+	    natclass_running(nc) ? "testing" : "not tested";
+}
