@@ -365,6 +365,8 @@ peer_introduce(struct agent *a, const P2p__Srv__Introduce *in)
 	peer_set_addrs(p, in);
 	log_info("introduced to %s (%zu addresses, %s)", p->id, p->naddrs,
 	    in->initiator ? "initiator" : "responder");
+	if (p->state == PEER_UP)
+		route_update(p);
 	if (in->initiator && p->state != PEER_UP && p->state != PEER_HS) {
 		p->initiator = 1;
 		peer_hs_start(p);
@@ -581,6 +583,18 @@ peer_input(struct agent *a, uint8_t type, const uint8_t *pkt, size_t len,
 		session_data(p, pkt, len, src);
 		break;
 	}
+}
+
+void
+peer_registered(struct agent *a)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &a->peers, entry)
+		if (p->state == PEER_UP && !p->dead &&
+		    reg_connect(a, p->id) == 0)
+			log_debug("asking for a fresh introduction to %s",
+			    p->id);
 }
 
 void

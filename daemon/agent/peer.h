@@ -117,6 +117,11 @@ const char	*peer_state_name(const struct peer *);
 struct peer	*peer_by_index(struct agent *, uint32_t);
 void		 peer_hs_timeout(struct peer *);
 
+/*
+ * peer.c: registered again (server restart, roaming, expiry): relay ids
+ * changed, so ask for fresh introductions to every peer with a session.
+ */
+void		 peer_registered(struct agent *);
 /* peer.c: a peer packet that came over the relay from relay id src. */
 void		 peer_relay_input(struct agent *, uint32_t src, uint8_t type,
 		    const uint8_t *, size_t);
@@ -124,6 +129,7 @@ void		 peer_relay_input(struct agent *, uint32_t src, uint8_t type,
 /* route.c: the session's path (relay first, then direct). */
 void		 route_init(struct peer *);
 void		 route_start(struct peer *, uint64_t delay_us);
+void		 route_update(struct peer *);
 void		 route_send(struct peer *, const uint8_t *, size_t);
 void		 route_reply(struct peer *, const struct sockaddr *src,
 		    const uint8_t *, size_t);

@@ -86,6 +86,7 @@ reg_registered(struct reg *r, const P2p__Srv__Registered *rg)
 	log_info("registered as %s (registration %u)", r->a->peer_id,
 	    r->reg_id);
 	group_registered(r->a);
+	peer_registered(r->a);
 }
 
 static void

@@ -92,6 +92,21 @@ route_init(struct peer *p)
 	route_strategy(p);
 }
 
+/* A fresh introduction of a peer we have a session with. */
+void
+route_update(struct peer *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->naddrs; i++)
+		(void)path_add(&p->path, (struct sockaddr *)&p->addrs[i],
+		    p->have_pub && i + 1 == p->naddrs ? PATH_CAND_SRFLX :
+		    PATH_CAND_HOST, agent_now());
+	if (p->path.spray != PATH_SPRAY_NONE && p->have_pub)
+		memcpy(&p->path.spray_to, &p->pub, sizeof(p->pub));
+	path_retry(&p->path, agent_now());
+}
+
 void
 route_start(struct peer *p, uint64_t delay_us)
 {

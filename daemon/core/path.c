@@ -154,6 +154,15 @@ path_spray_needs_sockets(const struct path *p, uint64_t now)
 }
 
 void
+path_retry(struct path *p, uint64_t now)
+{
+	if (!p->started || p->active >= 0 || !p->cfg.enabled)
+		return;
+	p->backoff_us = p->cfg.round_backoff_us;
+	p->round_at = now == 0 ? 1 : now;
+}
+
+void
 path_start(struct path *p, uint64_t now, uint64_t delay_us)
 {
 	if (p->started)

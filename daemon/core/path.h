@@ -156,6 +156,12 @@ void	path_spray(struct path *, enum path_spray_role,
 /* The hard side still needs its spray sockets (sending, or answers due). */
 int	path_spray_needs_sockets(const struct path *, uint64_t now);
 
+/*
+ * New addresses are known (a fresh introduction): without a direct path,
+ * start a round now instead of waiting out the backoff.
+ */
+void	path_retry(struct path *, uint64_t now);
+
 /* The session is usable: start punching after delay_us. */
 void	path_start(struct path *, uint64_t now, uint64_t delay_us);
 

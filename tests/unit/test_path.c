@@ -106,6 +106,13 @@ Test(path, checks_are_paced_and_retried)
 	cr_assert_eq(p.cands[1].state, PATH_CAND_FAILED);
 	cr_assert_neq(p.round_at, 0, "a new round is scheduled");
 	cr_assert_eq(path_direct(&p), NULL);
+	/* A fresh introduction does not wait for the backoff. */
+	cr_assert_gt(p.round_at, now + MS);
+	nonce(n);
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 0);
+	path_retry(&p, now);
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
+	cr_assert(same(&to, &a));
 }
 
 Test(path, response_validates_and_replay_does_not)
