@@ -6,7 +6,8 @@
 # two ordinary agents: their events show the session going up on the relay
 # and then to the direct path with the reason, and once direct the server's
 # relay counters for them stop growing while messages keep flowing.
-# Loopback port 0 only.
+# Forged RELAY packets are dropped unanswered; /v1/peers shows the NAT type
+# the agents report (issue 5). Loopback port 0 only.
 set -u
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
@@ -31,7 +32,7 @@ path_of() {	# path_of AGENT PEER
 	    sed -n "s/.*\"peer_id\":\"$2\",\"path\":\"\([a-z]*\)\".*/\1/p"
 }
 
-start_server --http 127.0.0.1:0 --admin-key-file "$T/admin"
+start_server --http 127.0.0.1:0 --admin-key-file "$T/admin" --alt-listen 127.0.0.2:0
 wait_for 10 test -s "$T/srv/http_port" || fail "no http_port file"
 URL="http://127.0.0.1:$(cat "$T/srv/http_port")"
 
@@ -125,5 +126,9 @@ after=$(relay_tx carol)
 [ "$after" = "$before" ] || fail "relayed packets grew from $before to $after on a direct session"
 wait_for 5 sh -c "curl -s -m 5 -H 'Authorization: Bearer $KEY' $URL/metrics | grep -q '^p2p_session_paths{path=\"direct\"} 2$'" ||
     fail "sessions by path: $(get /metrics | grep session_paths)"
+# The agents classified their NAT (RFC 5780, loopback: no NAT) and the
+# server shows it.
+wait_for 15 sh -c "curl -s -m 5 -H 'Authorization: Bearer $KEY' $URL/v1/peers/carol | tr -d ' ' | grep -q '\"nat_type\":\"open\"'" ||
+    fail "nat_type in /v1/peers: $(get /v1/peers/carol)"
 echo "relay: ${mb} MB pipe over the relay intact; direct session: relay counter stayed at $after"
 exit 0
