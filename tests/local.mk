@@ -54,3 +54,17 @@ check_PROGRAMS += tests/integration/churn
 tests_integration_churn_SOURCES = tests/integration/churn.c
 tests_integration_churn_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_integration_churn_LDADD = libp2pclient.la
+
+# The NAT lab (docs/NATLAB.md): natlab_emul.sh checks the namespaces' NAT
+# emulation with natprobe and a STUN client (root, normal build; else exit 77).
+# natlab.sh, the full matrix, runs by hand with `make natlab`.
+check_PROGRAMS += tests/integration/natprobe
+tests_integration_natprobe_SOURCES = tests/integration/natprobe.c
+TESTS += tests/integration/natlab_emul.sh
+EXTRA_DIST += tests/integration/natlab_emul.sh tests/integration/natlab.sh \
+	tests/integration/natlab_lib.sh
+
+natlab: all tests/integration/natprobe$(EXEEXT) tests/integration/msgflood$(EXEEXT)
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    $(SHELL) $(top_srcdir)/tests/integration/natlab.sh
+.PHONY: natlab

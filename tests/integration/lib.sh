@@ -19,7 +19,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP PIPE
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -38,11 +38,11 @@ skip() {
 
 # wait_for SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
 wait_for() {
-	_n=$(( $1 * 10 )); shift
-	while [ "$_n" -gt 0 ]; do
+	_wf_n=$(( $1 * 10 )); shift
+	while [ "$_wf_n" -gt 0 ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
-		_n=$((_n - 1))
+		_wf_n=$((_wf_n - 1))
 	done
 	return 1
 }

@@ -16,6 +16,11 @@
 #   ns_exec NS CMD...           run CMD inside NS
 #   ns_bg NS CMD...             the same in the background; sets NS_PID, killed on exit
 #   ns_pidsof NS                the pids of processes inside NS
+#   ns_bridge NS BR [ADDR...]   a bridge (one L2 segment) in NS holding ADDRs
+#   ns_plug NS IF ADDR BRNS BR PORT
+#                               a veth pair from NS (IF, ADDR) to port PORT of
+#                               bridge BR in BRNS
+#   ns_no_ipv6 NS...            IPv4 only in NS (no link-local candidates)
 
 NS_PREFIX="p2pt$$"
 NS_LIST=""
@@ -102,4 +107,30 @@ ns_bg() {
 
 ns_pidsof() {
 	ip netns pids "$(ns_full "$1")"
+}
+
+ns_bridge() {
+	_n=$(ns_full "$1"); _br=$2; shift 2
+	ip -n "$_n" link add "$_br" type bridge || fail "bridge $_br in $_n"
+	for _a in "$@"; do
+		ip -n "$_n" addr add "$_a" dev "$_br" || fail "address $_a on $_br"
+	done
+	ip -n "$_n" link set "$_br" up || fail "$_br up"
+}
+
+ns_plug() {
+	_n1=$(ns_full "$1"); _n2=$(ns_full "$4")
+	ip -n "$_n1" link add "$2" type veth peer name "$6" netns "$_n2" ||
+	    fail "veth $1:$2 - $4:$6"
+	ip -n "$_n1" addr add "$3" dev "$2" || fail "address $3 on $1:$2"
+	ip -n "$_n2" link set "$6" master "$5" || fail "$4:$6 into $5"
+	ip -n "$_n1" link set "$2" up || fail "$1:$2 up"
+	ip -n "$_n2" link set "$6" up || fail "$4:$6 up"
+}
+
+ns_no_ipv6() {
+	for _n in "$@"; do
+		ns_exec "$_n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		    net.ipv6.conf.default.disable_ipv6=1 || fail "IPv6 off in $_n"
+	done
 }

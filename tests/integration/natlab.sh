@@ -1,0 +1,320 @@
+#!/bin/sh
+# The NAT lab's matrix (docs/NATLAB.md): two agents behind every pair of NAT
+# types, plus two hosts behind one NAT, each cell in fresh namespaces with a
+# fresh server and agents. Per cell: connect; a message each way (the time
+# from connect to the first message); a msgflood burst both ways that must
+# arrive whole and in order; the path `p2pctl peers` shows, waited for up to
+# 10 s where it should be direct; "direct" confirmed by the server's relay
+# counters for the pair not growing while another burst flows, "relay" by
+# them growing; and the rate of new UDP flows each router let out (its nft
+# counter, sampled every second) within NATLAB_PROBE_RATE.
+# Then: symmetric against port-restricted NATLAB_TRIALS times (the direct
+# success rate), a host whose address changes in the middle of a pipe
+# (roaming) and a direct path cut in the middle of a pipe (fallback to the
+# relay), both compared byte for byte.
+#
+# Not in make check yet: run it with `make natlab` in a build directory, or
+#   top_builddir=BUILD top_srcdir=SRC sh SRC/tests/integration/natlab.sh
+# NATLAB_CELLS="open/open symmetric/port-restricted same-nat roaming cut"
+# runs only those cells; NATLAB_TABLE=FILE also writes the table to FILE;
+# NATLAB_LOGS=DIR keeps the daemons' logs of every failed cell there.
+# Columns: conn_ms = `p2pctl connect` until it returned; 1st_ms = from its
+# return until the first message was read on the other side (two p2pctl
+# runs included); dir_ms = from connect until `peers` said direct;
+# relay_d = relayed packets of the pair during the second burst; new/s =
+# the peak rate of new UDP flows out of either router.
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/netns_lib.sh"
+. "$top_srcdir/tests/integration/natlab_lib.sh"
+
+[ "$SAN" -eq 0 ] || skip "the NAT lab runs in the normal build only (P2P_SANITIZERS is set)"
+netns_require
+command -v curl >/dev/null 2>&1 || skip "curl is missing (the server's relay counters)"
+MSGFLOOD="$top_builddir/tests/integration/msgflood"
+[ -x "$MSGFLOOD" ] || skip "msgflood is not built (make natlab builds it)"
+
+TYPES="open full-cone restricted port-restricted symmetric udp-blocked"
+: "${NATLAB_TRIALS:=10}"
+: "${NATLAB_PROBE_RATE:=200}"	# new UDP flows per second per router, at most
+: "${NATLAB_BURST:=200}"	# msgflood messages each way
+DIRECT_WAIT=10			# seconds from connect to a direct path
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/admin"
+chmod 600 "$T/admin"
+KEY=$(cat "$T/admin")
+
+ms() { echo $(($(date +%s%N) / 1000000)); }
+nat_known() {	# nat_known NAME: the agent has classified its NAT
+	ctl "$1" --json status 2>/dev/null | grep '"nat_type"' | grep -qv unknown
+}
+
+want_cell() {	# want_cell NAME: is NAME among NATLAB_CELLS (or all)?
+	[ -z "${NATLAB_CELLS:-}" ] && return 0
+	case " $NATLAB_CELLS " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+expect_path() {	# expect_path TYPE1 TYPE2: direct or relay
+	case "$1 $2" in
+	*udp-blocked*|"symmetric symmetric") echo relay ;;
+	*) echo direct ;;
+	esac
+}
+
+path_of() {	# path_of AGENT: the path of its one session
+	ctl "$1" --json peers 2>/dev/null |
+	    sed -n 's/.*"path": *"\([a-z]*\)".*/\1/p' | head -1
+}
+
+is_path() { [ "$(path_of "$1")" = "$2" ]; }
+
+relay_packets() {	# relay_packets PEER: tx+rx relayed for PEER, or "n/a"
+	ns_exec pub curl -s -m 5 -H "Authorization: Bearer $KEY" \
+	    "http://127.0.0.1:$HTTP_PORT/v1/peers/$1" 2>/dev/null |
+	    tr -d ' \n' | sed -n 's/.*"relay":{\([^}]*\)}.*/\1/p' |
+	    awk -F, '{ for (i = 1; i <= NF; i++) {
+		split($i, kv, ":"); gsub(/"/, "", kv[1])
+		if (kv[1] == "tx_packets" || kv[1] == "rx_packets") { n += kv[2]; ok = 1 } }
+	    } END { print ok ? n : "n/a" }'
+}
+
+# A sampler per router: "ms new-flows" once a second, to find the peak rate.
+sample_start() {	# sample_start NAME
+	( while :; do
+		echo "$(ms) $(natlab_count "$1" udp_new)"
+		sleep 1
+	done ) > "$T/samples.$1" 2>/dev/null &
+	PIDS="$PIDS $!"
+}
+
+peak_rate() {	# peak_rate NAME...: the highest new-flow rate of any of them
+	for _s in "$@"; do cat "$T/samples.$_s"; echo; done | awk '
+		NF < 2 { prev = ""; next }
+		prev != "" && $1 > pt { r = ($2 - pn) * 1000 / ($1 - pt); if (r > max) max = r }
+		{ prev = 1; pt = $1; pn = $2 }
+		END { printf "%d", max }'
+}
+
+ROWS=""
+FAILED=0
+row() {	# row CELL EXPECT GOT CONNECT_MS FIRST_MS DIRECT_MS RELAY_DELTA PEAK RESULT
+	ROWS="$ROWS$(printf '%-36s %-6s %-6s %7s %7s %8s %7s %5s  %s' "$@")
+"
+}
+
+# cell NAME TYPE1 TYPE2 [same]: one cell of the matrix in a fresh lab; adds
+# a row and counts a failure, never exits.
+# With "same" both hosts sit behind one router of TYPE1.
+cell() {
+	_cn=$1; _ct1=$2; _ct2=$3; _csame=${4:-}
+	natlab_reset
+	natlab_pub
+	if [ -n "$_csame" ]; then
+		natlab_router a "$_ct1" 2
+		b=a2
+		exp=direct
+	else
+		natlab_router a "$_ct1"
+		natlab_router b "$_ct2"
+		b=b
+		exp=$(expect_path "$_ct1" "$_ct2")
+	fi
+	natlab_server --http 127.0.0.1:0 --admin-key-file "$T/admin" \
+	    --alt-listen "$NATLAB_S2:3479"
+	natlab_agent a
+	natlab_agent "$b"
+	conn="-"; first="-"; direct="-"; delta="-"; got="-"
+	cell_end() {	# cell_end RESULT REASON
+		peak=$(peak_rate a "$b")
+		row "$_cn" "$exp" "$got" "$conn" "$first" "$direct" "$delta" "$peak" "$1${2:+: $2}"
+		[ "$1" = ok ] || FAILED=$((FAILED + 1))
+		# The next cell starts from scratch: keep this one's logs if asked.
+		if [ "$1" != ok ] && [ -n "${NATLAB_LOGS:-}" ]; then
+			_d="$NATLAB_LOGS/$(echo "$_cn" | tr -c 'a-z0-9\n-' _)"
+			mkdir -p "$_d" && cp "$T"/*.log "$_d/" 2>/dev/null
+		fi
+		echo "cell $_cn: $1${2:+: $2}"
+	}
+	for _a in a "$b"; do
+		wait_for 15 registered "$_a" || { cell_end FAIL "$_a did not register"; return; }
+	done
+	# The NAT types reach the server (NatReport) before the introduction,
+	# which passes them on: they choose the method (birthday or not).
+	for _a in a "$b"; do
+		wait_for 10 nat_known "$_a" || { cell_end FAIL "$_a did not classify its NAT"; return; }
+	done
+	sample_start a; sample_start "$b"
+	t0=$(ms)
+	ctl a connect "$b" --timeout 10 >"$T/connect.out" 2>&1 ||
+	    { cell_end FAIL "connect: $(head -c 80 "$T/connect.out")"; return; }
+	tc=$(ms)
+	conn=$((tc - t0))
+	ctl a send "$b" "hello from a" >/dev/null 2>&1 || { cell_end FAIL "send a->b"; return; }
+	m=$(ctl "$b" recv --timeout 5 2>/dev/null)
+	[ "$m" = "hello from a" ] || { cell_end FAIL "first message did not arrive"; return; }
+	first=$(($(ms) - tc))	# from connect's return, send and recv included
+	ctl "$b" send a "hello from $b" >/dev/null 2>&1 || { cell_end FAIL "send $b->a"; return; }
+	[ "$(ctl a recv --timeout 5 2>/dev/null)" = "hello from $b" ] ||
+	    { cell_end FAIL "the answer did not arrive"; return; }
+	"$MSGFLOOD" "$T/a/sock" "$T/$b/sock" a "$b" "$NATLAB_BURST" >"$T/flood.out" 2>&1 ||
+	    { cell_end FAIL "burst: $(tail -1 "$T/flood.out")"; return; }
+	if [ "$exp" = direct ]; then
+		# Counted from connect, like a user would.
+		while [ $(($(ms) - t0)) -lt $((DIRECT_WAIT * 1000)) ]; do
+			is_path a direct && break
+			sleep 0.05
+		done
+		got=$(path_of a)
+		[ "$got" = direct ] || { cell_end FAIL "path ${got:-none} after ${DIRECT_WAIT}s"; return; }
+		direct=$(($(ms) - t0))
+	else
+		# Give punching its time: a relay cell must not claim direct.
+		sleep 3
+		got=$(path_of a)
+		[ "$got" = relay ] || { cell_end FAIL "path ${got:-none}, expected relay"; return; }
+	fi
+	# The label is checked against the server: a burst moves the relay
+	# counters of a relayed pair by at least its size and of a direct pair
+	# by (almost) nothing; a few in flight at the switch are tolerated.
+	r0=$(relay_packets a)
+	"$MSGFLOOD" "$T/a/sock" "$T/$b/sock" a "$b" "$NATLAB_BURST" >"$T/flood.out" 2>&1 ||
+	    { cell_end FAIL "second burst: $(tail -1 "$T/flood.out")"; return; }
+	r1=$(relay_packets a)
+	[ "$r0" != n/a ] && [ "$r1" != n/a ] ||
+	    { cell_end FAIL "no relay counters in GET /v1/peers/a: $got unconfirmed"; return; }
+	delta=$((r1 - r0))
+	if [ "$exp" = direct ]; then
+		pc=$(ctl a --json peers | grep -o '"path_changes": *[0-9]*' | tr -d '" ')
+		[ "$delta" -le 4 ] ||
+		    { cell_end FAIL "relay counters grew by $delta on a direct path ($pc)"; return; }
+	else
+		[ "$delta" -ge "$NATLAB_BURST" ] ||
+		    { cell_end FAIL "relay counters grew by $delta only, on the relay path"; return; }
+	fi
+	peak=$(peak_rate a "$b")
+	[ "$peak" -le "$NATLAB_PROBE_RATE" ] ||
+	    { cell_end FAIL "$peak new UDP flows/s, bound $NATLAB_PROBE_RATE"; return; }
+	[ -z "$(path_of "$b")" ] || [ "$(path_of "$b")" = "$got" ] ||
+	    { cell_end FAIL "$b sees path $(path_of "$b"), a sees $got"; return; }
+	cell_end ok
+}
+
+# ---- the matrix ----------------------------------------------------------------
+i=0
+for t1 in $TYPES; do
+	i=$((i + 1)); j=0
+	for t2 in $TYPES; do
+		j=$((j + 1))
+		[ "$j" -lt "$i" ] && continue
+		want_cell "$t1/$t2" || want_cell "$t2/$t1" || continue
+		cell "$t1/$t2" "$t1" "$t2"
+	done
+done
+want_cell same-nat && cell "same-nat (2 hosts, port-restricted)" port-restricted port-restricted same
+
+# ---- symmetric against port-restricted, NATLAB_TRIALS times --------------------
+if want_cell trials; then
+	ok=0; n=0; times=""
+	while [ "$n" -lt "$NATLAB_TRIALS" ]; do
+		n=$((n + 1))
+		f0=$FAILED
+		cell "symmetric/port-restricted #$n" symmetric port-restricted
+		if [ "$FAILED" -eq "$f0" ]; then ok=$((ok + 1)); times="$times $direct"; fi
+		FAILED=$f0	# single trials may fail; the rate is what counts
+	done
+	pct=$((ok * 100 / n))
+	row "symmetric/port-restricted rate" direct "$ok/$n" - - - - - \
+	    "$([ "$pct" -ge 90 ] && echo ok || echo FAIL): $pct% direct within ${DIRECT_WAIT}s (ms:${times:- none})"
+	[ "$pct" -ge 90 ] || FAILED=$((FAILED + 1))
+fi
+
+# ---- a pipe across an event --------------------------------------------------
+# pipe_across NAME EVENT: a paced pipe a -> b (8 MB over about 4 s); EVENT
+# runs 1.5 s in; the data must arrive intact. Sets PIPE_RESULT.
+pipe_across() {
+	head -c $((8 * 1024 * 1024)) /dev/urandom > "$T/in"
+	ctl b pipe a --name lab --timeout 60 < /dev/null > "$T/out" 2>"$T/pipe-b.log" &
+	rx=$!
+	( i=0; while [ $i -lt 32 ]; do
+		dd if="$T/in" bs=262144 skip=$i count=1 2>/dev/null; sleep 0.125
+		i=$((i + 1))
+	done ) | ctl a pipe b --name lab --timeout 60 > /dev/null 2>"$T/pipe-a.log" &
+	tx=$!
+	sleep 1.5
+	"$2"
+	PIPE_RESULT=ok
+	wait $tx || PIPE_RESULT="sending pipe exited $?"
+	wait $rx || PIPE_RESULT="receiving pipe exited $?"
+	cmp -s "$T/in" "$T/out" ||
+	    PIPE_RESULT="data differ ($(wc -c < "$T/out") of $(wc -c < "$T/in") bytes)"
+}
+
+setup_pair() {	# setup_pair TYPE1 TYPE2: fresh lab, agents a and b connected
+	natlab_reset
+	natlab_pub
+	natlab_router a "$1"
+	natlab_router b "$2"
+	natlab_server --http 127.0.0.1:0 --admin-key-file "$T/admin" \
+	    --alt-listen "$NATLAB_S2:3479"
+	natlab_agent a
+	natlab_agent b
+	wait_for 15 registered a && wait_for 15 registered b || return 1
+	wait_for 10 nat_known a && wait_for 10 nat_known b || return 1
+	ctl a connect b --timeout 10 >/dev/null 2>&1
+}
+
+# Roaming: a's host gets another LAN address (so its NAT mapping changes too).
+roam() {
+	_h=$(natlab_host a); _new="${_h%.*}.9"
+	ns_exec a ip addr del "$_h/24" dev eth0
+	ns_exec a ip addr add "$_new/24" dev eth0
+	ns_exec a ip route add default via "${_h%.*}.1"
+	ROAM_AT=$(ms)
+}
+if want_cell roaming; then
+	if setup_pair port-restricted port-restricted; then
+		pipe_across roaming roam
+		if [ "$PIPE_RESULT" = ok ] && ctl a send b "after roaming" >/dev/null 2>&1 &&
+		    [ "$(ctl b recv --timeout 10 2>/dev/null)" = "after roaming" ]; then
+			row "roaming (pipe, a changes address)" any "$(path_of a)" - - - - - ok
+		else
+			row "roaming (pipe, a changes address)" any "$(path_of a)" - - - - - \
+			    "FAIL: ${PIPE_RESULT#ok}"
+			FAILED=$((FAILED + 1))
+		fi
+	else
+		row "roaming (pipe, a changes address)" any - - - - - - "FAIL: no session"
+		FAILED=$((FAILED + 1))
+	fi
+fi
+
+# A direct path that dies: both directions between the WAN addresses dropped.
+cut() { natlab_cut a "$(natlab_wan b)"; CUT_AT=$(ms); }
+if want_cell cut; then
+	if setup_pair port-restricted full-cone && wait_for "$DIRECT_WAIT" is_path a direct; then
+		pipe_across cut cut
+		wait_for 10 is_path a relay
+		fell=$(($(ms) - CUT_AT))
+		if [ "$PIPE_RESULT" = ok ] && is_path a relay; then
+			row "direct path cut (pipe)" relay relay - - - - - "ok: relay ${fell} ms after the cut"
+		else
+			row "direct path cut (pipe)" relay "$(path_of a)" - - - - - \
+			    "FAIL: ${PIPE_RESULT#ok} path $(path_of a)"
+			FAILED=$((FAILED + 1))
+		fi
+	else
+		row "direct path cut (pipe)" relay - - - - - - "FAIL: no direct session to cut"
+		FAILED=$((FAILED + 1))
+	fi
+fi
+natlab_reset
+
+{
+	printf '%-36s %-6s %-6s %7s %7s %8s %7s %5s  %s\n' cell expect path \
+	    conn_ms 1st_ms dir_ms relay_d new/s result
+	printf '%s' "$ROWS"
+} > "$T/table"
+cat "$T/table"
+[ -z "${NATLAB_TABLE:-}" ] || cp "$T/table" "$NATLAB_TABLE"
+[ "$FAILED" -eq 0 ] || fail "$FAILED cell(s) failed"
+echo "natlab: every cell passed"

@@ -1,0 +1,227 @@
+# The NAT lab (docs/NATLAB.md): an "Internet" and NAT routers built from
+# network namespaces and the kernel's own NAT (nftables). Sourced after
+# lib.sh and netns_lib.sh, not run; netns_require first.
+#
+#   pub: bridge br0 = 203.0.113.0/24, the server on .1 and .2 (RFC 5780)
+#     |-- router NAMEr: wan 203.0.113.(10+N) | lan 10.N.0.1/24
+#     |       |-- host NAME  10.N.0.2 (default route via 10.N.0.1)
+#     |       `-- host NAME2 10.N.0.3 (with HOSTS=2)
+#     `-- host NAME 203.0.113.(100+N) directly on the bridge (type open)
+#
+# A router's LAN side is a bridge too, so a second host is one more port.
+# The routers know no route to anyone's LAN, so only what the NAT lets in
+# arrives; hairpinning is not set up (as on many real NATs).
+# Variables here start with _nl_: lib.sh's and netns_lib.sh's helpers use
+# _n, _name and the like, and sh has no locals.
+#
+#   natlab_pub                  the pub namespace and its bridge
+#   natlab_router NAME TYPE [HOSTS]
+#                               a client: TYPE open | full-cone | restricted |
+#                               port-restricted | symmetric | udp-blocked
+#   natlab_wan NAME             the client's public address (the router's WAN,
+#                               or the host's own address for open)
+#   natlab_host NAME            the host's own address (10.N.0.2, or public)
+#   natlab_edge NAME            the namespace with NAME's nft table natlab
+#                               (router, or the host itself for open)
+#   natlab_count NAME COUNTER   packets counted so far: udp_out (all UDP
+#                               towards pub) or udp_new (new UDP flows)
+#   natlab_cut NAME ADDR        drop everything between NAME's edge and ADDR
+#   natlab_uncut NAME           undo natlab_cut
+#   natlab_server [ARGS...]     p2p-server in pub on 203.0.113.1:3478; sets
+#                               SERVER_PORT (and HTTP_PORT with --http)
+#   natlab_agent NAME [ARGS...] p2pd in host NAME, socket $T/NAME/sock, so
+#                               lib.sh's ctl and wait_registered work
+#   natlab_reset                kill every daemon, remove every namespace
+
+NATLAB_S1=203.0.113.1
+NATLAB_S2=203.0.113.2
+NATLAB_N=0
+
+natlab_pub() {
+	ns_add pub
+	ns_no_ipv6 pub
+	ns_bridge pub br0 "$NATLAB_S1/24" "$NATLAB_S2/24"
+}
+
+# The nft table natlab of an edge. Counters come first so they see what the
+# later rules drop; restricted cone remembers (mapped port, remote address)
+# after the source NAT (priority 200 > srcnat) and lets in only those.
+natlab_rules() {	# natlab_rules TYPE WAN-IF WAN-ADDR HOST-ADDR
+	_nl_t=$1; _nl_if=$2; _nl_w=$3; _nl_h=$4
+	echo "table ip natlab {"
+	echo "	counter udp_out {}"
+	echo "	counter udp_new {}"
+	[ "$_nl_t" = restricted ] && cat <<EOF
+	set pairs {
+		type inet_service . ipv4_addr
+		flags dynamic,timeout
+		timeout 2m
+	}
+EOF
+	if [ "$_nl_t" = open ]; then
+		cat <<EOF
+	chain out {
+		type filter hook output priority 0; policy accept;
+		oifname "$_nl_if" meta l4proto udp counter name udp_out
+		oifname "$_nl_if" meta l4proto udp ct state new counter name udp_new
+	}
+	chain cut1 { type filter hook input priority -10; policy accept; }
+	chain cut2 { type filter hook output priority -10; policy accept; }
+}
+EOF
+		return
+	fi
+	cat <<EOF
+	chain cut1 { type filter hook forward priority -10; policy accept; }
+	chain cut2 { type filter hook input priority -10; policy accept; }
+	chain count {
+		type filter hook forward priority 0; policy accept;
+		oifname "$_nl_if" meta l4proto udp counter name udp_out
+		oifname "$_nl_if" meta l4proto udp ct state new counter name udp_new
+EOF
+	[ "$_nl_t" = udp-blocked ] && echo "		meta l4proto udp drop"
+	echo "	}"
+	# Unsolicited UDP to the router itself is dropped, as a home router's
+	# firewall does (OpenWrt's wan zone). Without it the kernel confirms a
+	# conntrack entry for the packet before finding no socket, and the
+	# next mapping towards that sender takes another port: two cones
+	# punching at once would each break the other's mapping
+	# (NATLAB_ROUTER_FW=0 keeps that harsher router; docs/NATLAB.md).
+	if [ "${NATLAB_ROUTER_FW:-1}" != 0 ]; then
+		echo "	chain wan_in {"
+		echo "		type filter hook input priority 0; policy accept;"
+		echo "		iifname \"$_nl_if\" meta l4proto udp ct state new drop"
+		echo "	}"
+	fi
+	echo "	chain pre {"
+	echo "		type nat hook prerouting priority dstnat; policy accept;"
+	case $_nl_t in
+	full-cone)
+		echo "		iifname \"$_nl_if\" meta l4proto udp dnat to $_nl_h" ;;
+	restricted)
+		echo "		iifname \"$_nl_if\" udp dport . ip saddr @pairs dnat to $_nl_h" ;;
+	esac
+	echo "	}"
+	echo "	chain post {"
+	echo "		type nat hook postrouting priority srcnat; policy accept;"
+	case $_nl_t in
+	port-restricted|udp-blocked)
+		echo "		oifname \"$_nl_if\" masquerade" ;;
+	symmetric)
+		echo "		oifname \"$_nl_if\" masquerade fully-random" ;;
+	full-cone|restricted)
+		echo "		oifname \"$_nl_if\" snat to $_nl_w" ;;
+	esac
+	echo "	}"
+	if [ "$_nl_t" = restricted ]; then
+		cat <<EOF
+	chain track {
+		type filter hook postrouting priority 200; policy accept;
+		oifname "$_nl_if" meta l4proto udp update @pairs { udp sport . ip daddr }
+	}
+EOF
+	fi
+	echo "}"
+}
+
+natlab_router() {	# natlab_router NAME TYPE [HOSTS]
+	_nl_name=$1; _nl_type=$2; _nl_hosts=${3:-1}
+	case $_nl_type in
+	open|full-cone|restricted|port-restricted|symmetric|udp-blocked) ;;
+	*) fail "natlab_router: unknown NAT type $_nl_type" ;;
+	esac
+	NATLAB_N=$((NATLAB_N + 1))
+	_nl_i=$NATLAB_N
+	if [ "$_nl_type" = open ]; then
+		_nl_w=203.0.113.$((100 + _nl_i))
+		ns_add "$_nl_name"
+		ns_no_ipv6 "$_nl_name"
+		ns_plug "$_nl_name" eth0 "$_nl_w/24" pub br0 "p$_nl_i"
+		# A file, not a pipe: ns_nft's fail must end the test itself.
+		natlab_rules open eth0 "$_nl_w" "$_nl_w" > "$T/nft.$_nl_name"
+		ns_nft "$_nl_name" < "$T/nft.$_nl_name"
+		eval "NL_wan_$_nl_name=$_nl_w NL_host_$_nl_name=$_nl_w"
+		eval "NL_edge_$_nl_name=$_nl_name"
+		return
+	fi
+	_nl_w=203.0.113.$((10 + _nl_i))
+	_nl_r="${_nl_name}r"
+	ns_add "$_nl_r" "$_nl_name"
+	ns_no_ipv6 "$_nl_r" "$_nl_name"
+	ns_plug "$_nl_r" wan "$_nl_w/24" pub br0 "p$_nl_i"
+	ns_bridge "$_nl_r" lan "10.$_nl_i.0.1/24"
+	ns_plug "$_nl_name" eth0 "10.$_nl_i.0.2/24" "$_nl_r" lan l1
+	ns_route "$_nl_name" default "10.$_nl_i.0.1"
+	if [ "$_nl_hosts" -ge 2 ]; then
+		ns_add "${_nl_name}2"
+		ns_no_ipv6 "${_nl_name}2"
+		ns_plug "${_nl_name}2" eth0 "10.$_nl_i.0.3/24" "$_nl_r" lan l2
+		ns_route "${_nl_name}2" default "10.$_nl_i.0.1"
+		eval "NL_wan_${_nl_name}2=$_nl_w NL_host_${_nl_name}2=10.$_nl_i.0.3"
+		eval "NL_edge_${_nl_name}2=$_nl_r"
+	fi
+	ns_forward "$_nl_r"
+	natlab_rules "$_nl_type" wan "$_nl_w" "10.$_nl_i.0.2" > "$T/nft.$_nl_r"
+	ns_nft "$_nl_r" < "$T/nft.$_nl_r"
+	eval "NL_wan_$_nl_name=$_nl_w NL_host_$_nl_name=10.$_nl_i.0.2"
+	eval "NL_edge_$_nl_name=$_nl_r"
+}
+
+natlab_wan() { eval "echo \"\$NL_wan_$1\""; }
+natlab_host() { eval "echo \"\$NL_host_$1\""; }
+natlab_edge() { eval "echo \"\$NL_edge_$1\""; }
+
+natlab_count() {	# natlab_count NAME COUNTER
+	ns_exec "$(natlab_edge "$1")" nft list counter ip natlab "$2" 2>/dev/null |
+	    awk '{ for (i = 1; i < NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
+}
+
+natlab_cut() {		# natlab_cut NAME ADDR
+	_nl_e=$(natlab_edge "$1")
+	for _nl_c in cut1 cut2; do
+		ns_exec "$_nl_e" nft add rule ip natlab "$_nl_c" ip daddr "$2" drop &&
+		ns_exec "$_nl_e" nft add rule ip natlab "$_nl_c" ip saddr "$2" drop ||
+		    fail "cutting $1 from $2"
+	done
+}
+
+natlab_uncut() {
+	_nl_e=$(natlab_edge "$1")
+	ns_exec "$_nl_e" nft flush chain ip natlab cut1 &&
+	ns_exec "$_nl_e" nft flush chain ip natlab cut2 || fail "uncutting $1"
+}
+
+natlab_server() {
+	mkdir -p "$T/srv"
+	rm -f "$T/srv/port" "$T/srv/http_port"
+	[ -f "$T/secret" ] || { head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/secret"; chmod 600 "$T/secret"; }
+	ns_bg pub "$P2P_SERVER" -f -v --listen "$NATLAB_S1:3478" \
+	    --secret-file "$T/secret" --state-dir "$T/srv" "$@" >"$T/server.log" 2>&1
+	SERVER_PID=$NS_PID
+	wait_for 10 test -s "$T/srv/port" || fail "server did not start"
+	SERVER_PORT=$(cat "$T/srv/port")
+	case " $* " in
+	*" --http "*)
+		wait_for 10 test -s "$T/srv/http_port" || fail "server HTTP did not start"
+		HTTP_PORT=$(cat "$T/srv/http_port") ;;
+	esac
+}
+
+natlab_agent() {	# natlab_agent NAME [ARGS...]
+	_nl_a=$1; shift
+	rm -rf "${T:?}/$_nl_a"
+	mkdir -p "$T/$_nl_a"
+	mint "$_nl_a" g > "$T/$_nl_a/token" || fail "minting a token for $_nl_a"
+	ns_bg "$_nl_a" "$P2PD" -f -v --server "$NATLAB_S1:$SERVER_PORT" \
+	    --token-file "$T/$_nl_a/token" --socket "$T/$_nl_a/sock" \
+	    --state-dir "$T/$_nl_a" "$@" >"$T/$_nl_a.log" 2>&1
+	eval "${_nl_a}_PID=$NS_PID"
+}
+
+natlab_reset() {
+	for _nl_p in $PIDS; do kill -TERM "$_nl_p" 2>/dev/null; done
+	for _nl_p in $PIDS; do wait "$_nl_p" 2>/dev/null; done
+	PIDS=""
+	netns_teardown
+	NATLAB_N=0
+}
