@@ -118,15 +118,22 @@ void
 route_send(struct peer *p, const uint8_t *pkt, size_t len)
 {
 	struct agent *a = p->a;
-	const struct sockaddr *d;
+	const struct sockaddr *d = NULL;
 
-	if (p->state == PEER_UP && (d = path_direct(&p->path)) != NULL) {
+	if (p->state == PEER_UP)
+		d = path_direct(&p->path);
+	/* A suspect direct path: the relay carries the traffic while the
+	 * path is checked (the checks themselves go direct). */
+	if (d != NULL && (path_send_to(&p->path) != NULL || p->relay_id == 0 ||
+	    reg_relay_send(a, p->relay_id, pkt, len) == -1)) {
 		if (path_direct_local(&p->path) > 0)
 			spray_send(p, path_direct_local(&p->path), d, pkt, len);
 		else
 			udp_send(a, d, addr_len(d), pkt, len);
 		return;
 	}
+	if (d != NULL)
+		return;		/* relayed above */
 	if (p->relay_id != 0 && reg_relay_send(a, p->relay_id, pkt, len) == 0)
 		return;
 	if (p->have_remote)

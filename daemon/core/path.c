@@ -393,8 +393,19 @@ path_on_packet(struct path *p, const struct sockaddr *from, unsigned local,
 {
 	int i;
 
-	if (from == NULL)
+	if (from == NULL) {
+		/* The peer sends over the relay while we use a direct path
+		 * that has been quiet: it may have lost it; suspect it. */
+		if (p->active >= 0) {
+			p->relay_rx = now;
+			if (p->silent_since == 0 &&
+			    now - p->last_rx >= p->cfg.quiet_us) {
+				p->silent_since = now;
+				p->probe_at = now;
+			}
+		}
 		return;
+	}
 	if (p->active >= 0 && p->cands[p->active].local == local &&
 	    path_addr_eq(from, (struct sockaddr *)&p->cands[p->active].addr)) {
 		p->last_rx = now;
@@ -442,7 +453,9 @@ path_tick(struct path *p, uint64_t now, int busy)
 			c->state = PATH_CAND_FAILED;
 	}
 	if (p->active >= 0) {
-		quiet = busy ? p->cfg.quiet_us : p->cfg.keepalive_us;
+		quiet = busy || (p->relay_rx != 0 &&
+		    now - p->relay_rx < p->cfg.quiet_us) ? p->cfg.quiet_us :
+		    p->cfg.keepalive_us;
 		if (p->silent_since == 0 && now - p->last_rx >= quiet) {
 			p->silent_since = now;
 			p->probe_at = now;
@@ -517,6 +530,13 @@ path_direct(const struct path *p)
 {
 	return p->active >= 0 ? (const struct sockaddr *)
 	    &p->cands[p->active].addr : NULL;
+}
+
+const struct sockaddr *
+path_send_to(const struct path *p)
+{
+	return p->active >= 0 && p->silent_since == 0 ?
+	    (const struct sockaddr *)&p->cands[p->active].addr : NULL;
 }
 
 unsigned

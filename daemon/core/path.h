@@ -35,10 +35,12 @@
  * replaces it only when its RTT is clearly lower (hysteresis: below 3/4
  * of the current one and at least 1 ms better) or when the current one has
  * gone quiet. The direct path is live while packets arrive from it; when
- * nothing has arrived for quiet_us (busy: data in flight) or keepalive_us
- * (idle), challenges are sent every probe_us, and if none is answered
- * within dead_us the path is dropped: traffic goes back to the relay and
- * punching starts again after the backoff.
+ * nothing has arrived for quiet_us (busy: data in flight, or the peer
+ * sending over the relay) or keepalive_us (idle), the path is suspect:
+ * traffic goes over the relay at once while challenges are sent every
+ * probe_us; an answer makes it live again, and if none comes within
+ * dead_us the path is dropped and punching starts again after the
+ * backoff.
  */
 #ifndef P2P_PATH_H
 #define P2P_PATH_H
@@ -126,7 +128,8 @@ struct path {
 	uint64_t		 pace_at;	/* no check before this */
 	uint64_t		 last_rx;	/* last packet on the direct path */
 	uint64_t		 probe_at;	/* next liveness challenge */
-	uint64_t		 silent_since;	/* first unanswered liveness check */
+	uint64_t		 silent_since;	/* suspect since (0: live) */
+	uint64_t		 relay_rx;	/* last packet over the relay */
 	unsigned		 rounds;
 	unsigned		 changes;	/* path changes so far */
 	unsigned		 checks_sent;	/* challenges in all */
@@ -198,6 +201,8 @@ uint64_t path_next_timeout(const struct path *, int busy);
 
 /* The direct path's address, or NULL when on the relay. */
 const struct sockaddr *path_direct(const struct path *);
+/* Where to send: the direct path unless it is suspect; NULL: the relay. */
+const struct sockaddr *path_send_to(const struct path *);
 /* The socket it uses: 0 (the agent's socket) or a spray slot. */
 unsigned path_direct_local(const struct path *);
 /* Its RTT as measured by the last check (0 if unknown). */

@@ -254,6 +254,12 @@ Test(path, silent_direct_path_falls_back_to_relay)
 		if (ev == PATH_EV_RELAY)
 			break;
 		cr_assert_eq(ev, PATH_EV_NONE);
+		/* Suspect: still the direct path, but traffic takes the relay. */
+		if (p.silent_since != 0) {
+			cr_assert_neq(path_direct(&p), NULL);
+			cr_assert_eq(path_send_to(&p), NULL);
+		} else
+			cr_assert_neq(path_send_to(&p), NULL);
 		nonce(n);
 		if (path_next_check(&p, now, n, &to, &local))
 			probes++;
@@ -273,6 +279,42 @@ Test(path, silent_direct_path_falls_back_to_relay)
 	now = p.round_at;
 	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
 	cr_assert(same(&to, &a));
+}
+
+Test(path, peer_on_the_relay_makes_a_quiet_path_suspect)
+{
+	unsigned local = 0;
+	struct sockaddr_storage a = sa4("203.0.113.9", 4000), to;
+	uint8_t n[PATH_NONCE_LEN];
+	struct path p = mk();
+	uint64_t now = MS;
+
+	cr_assert_eq(path_add(&p, (struct sockaddr *)&a, PATH_CAND_SRFLX,
+	    now), 0);
+	path_start(&p, now, 0);
+	nonce(n);
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
+	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, 0,
+	    now + MS), PATH_EV_DIRECT);
+	/* Idle, the receiving side: half a second later a packet comes over
+	 * the relay; the direct path is not suspect yet (it spoke recently). */
+	now += 500 * MS;
+	path_on_packet(&p, NULL, 0, now);
+	cr_assert_eq(path_tick(&p, now, 0), PATH_EV_NONE);
+	cr_assert_neq(path_send_to(&p), NULL);
+	/* 1.2 s of direct silence and the peer still on the relay: suspect,
+	 * long before the 15 s an idle path waits. */
+	now += 700 * MS;
+	path_on_packet(&p, NULL, 0, now);
+	cr_assert_eq(path_send_to(&p), NULL, "our acks must take the relay");
+	nonce(n);
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1,
+	    "and the direct path is checked at once");
+	cr_assert(same(&to, &a));
+	/* It answers: live again. */
+	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, 0,
+	    now + MS), PATH_EV_NONE);
+	cr_assert_neq(path_send_to(&p), NULL);
 }
 
 Test(path, idle_direct_path_is_kept_alive_not_chattered)
