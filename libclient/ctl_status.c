@@ -118,6 +118,8 @@ ctl_peers(struct ctl *ctl, int argc, char **argv)
 			ctl_json_u64(e, "tx_bytes", p->tx_bytes);
 			ctl_json_u64(e, "rx_bytes", p->rx_bytes);
 			ctl_json_str(e, "state", p->state);
+			ctl_json_str(e, "path_detail", p->path_detail);
+			ctl_json_u64(e, "path_changes", p->path_changes);
 			json_object_array_add(arr, e);
 		}
 		json_object_object_add(o, "peers", arr);
@@ -132,6 +134,8 @@ ctl_peers(struct ctl *ctl, int argc, char **argv)
 			    " %12" PRIu64 "\n", p->peer_id, p->state, p->path,
 			    p->remote_addr[0] != '\0' ? p->remote_addr : "-",
 			    p->rtt_ms, p->tx_bytes, p->rx_bytes);
+			if (p->path_detail[0] != '\0')
+				printf("%-20s %s\n", "", p->path_detail);
 		}
 	}
 	p2pclient_peers_free(ps);

@@ -68,6 +68,18 @@ enum p2pclient_error {
 
 /* Flags of p2pclient_send*. */
 #define P2PCLIENT_SYNC	0x01	/* answer once the peer's agent has it */
+/*
+ * Delivery mode and channel (PROTOCOL.md §3.4), or-ed into the flags:
+ * reliable-ordered on channel 0 when neither is given. Ordered messages
+ * keep their order per (service, channel); SYNC waits for nothing in the
+ * unreliable modes.
+ */
+#define P2PCLIENT_RELIABLE	0x00	/* reliable, in order per channel */
+#define P2PCLIENT_UNORDERED	0x02	/* reliable, as soon as complete */
+#define P2PCLIENT_SEQUENCED	0x04	/* unreliable, late ones dropped */
+#define P2PCLIENT_UNRELIABLE	0x06
+#define P2PCLIENT_MODE(flags)	(((flags) >> 1) & 3)	/* 0..3 */
+#define P2PCLIENT_CHANNEL(ch)	(((int)(ch) & 0xff) << 8)	/* 0..255 */
 
 struct p2pclient;
 
@@ -105,6 +117,8 @@ struct p2pclient_peer {
 	char		*state;		/* connecting | up | closing */
 	double		 rtt_ms;
 	uint64_t	 tx_bytes, rx_bytes;
+	char		*path_detail;	/* why this path, or "" */
+	unsigned	 path_changes;
 };
 
 struct p2pclient_peers {
@@ -134,6 +148,8 @@ struct p2pclient_event {
 	int		 ok;		/* PIPE_CLOSED: all bytes consumed */
 	uint8_t		*data;		/* MESSAGE (reassembled), PIPE_DATA */
 	size_t		 len;
+	uint32_t	 channel;	/* MESSAGE: as sent */
+	uint32_t	 mode;		/* MESSAGE: P2PCLIENT_MODE() as sent */
 	/* GROUP: member_join | member_leave | group_destroyed |
 	 * join_complete; group and peer_id (joiner/leaver, "" if none)
 	 * are set too, and for join_complete the members that did not

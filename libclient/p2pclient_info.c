@@ -95,6 +95,7 @@ p2pclient_peers_free(struct p2pclient_peers *ps)
 		free(ps->v[i].path);
 		free(ps->v[i].remote_addr);
 		free(ps->v[i].state);
+		free(ps->v[i].path_detail);
 	}
 	free(ps->v);
 	free(ps);
@@ -132,8 +133,11 @@ p2pclient_peers(struct p2pclient *c, struct p2pclient_peers **out)
 		p->path = strdup(pi->path);
 		p->remote_addr = strdup(pi->remote_addr);
 		p->state = strdup(pi->state);
-		if (!p->peer_id || !p->path || !p->remote_addr || !p->state)
+		p->path_detail = strdup(pi->path_detail);
+		if (!p->peer_id || !p->path || !p->remote_addr || !p->state ||
+		    !p->path_detail)
 			goto nomem;
+		p->path_changes = pi->path_changes;
 		p->rtt_ms = pi->rtt_ms;
 		p->tx_bytes = pi->tx_bytes;
 		p->rx_bytes = pi->rx_bytes;

@@ -9,7 +9,8 @@ INTEGRATION_TESTS = tests/integration/basic.sh tests/integration/flood.sh \
 	tests/integration/pipe.sh tests/integration/badinput.sh tests/integration/wirecheck.sh \
 	tests/integration/server_basic.sh tests/integration/restart.sh tests/integration/flowctl.sh \
 	tests/integration/netns_lossy.sh tests/integration/rekey.sh tests/integration/churn.sh \
-	tests/integration/relay.sh
+	tests/integration/relay.sh tests/integration/relay_quota.sh
+INTEGRATION_TESTS += tests/integration/modes.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
@@ -56,11 +57,12 @@ tests_integration_churn_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_integration_churn_LDADD = libp2pclient.la
 
 # The NAT lab (docs/NATLAB.md): natlab_emul.sh checks the namespaces' NAT
-# emulation with natprobe and a STUN client (root, normal build; else exit 77).
-# natlab.sh, the full matrix, runs by hand with `make natlab`.
+# emulation with natprobe and a STUN client; natlab.sh runs the matrix of NAT
+# types (root, normal build; else exit 77). `make natlab` runs the matrix
+# alone; NATLAB_CELLS picks cells.
 check_PROGRAMS += tests/integration/natprobe
 tests_integration_natprobe_SOURCES = tests/integration/natprobe.c
-TESTS += tests/integration/natlab_emul.sh
+TESTS += tests/integration/natlab_emul.sh tests/integration/natlab.sh
 EXTRA_DIST += tests/integration/natlab_emul.sh tests/integration/natlab.sh \
 	tests/integration/natlab_lib.sh
 

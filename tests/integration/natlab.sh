@@ -13,7 +13,7 @@
 # (roaming) and a direct path cut in the middle of a pipe (fallback to the
 # relay), both compared byte for byte.
 #
-# Not in make check yet: run it with `make natlab` in a build directory, or
+# In make check (root, normal build; else exit 77); alone with `make natlab`, or
 #   top_builddir=BUILD top_srcdir=SRC sh SRC/tests/integration/natlab.sh
 # NATLAB_CELLS="open/open symmetric/port-restricted same-nat roaming cut"
 # runs only those cells; NATLAB_TABLE=FILE also writes the table to FILE;
@@ -35,7 +35,9 @@ MSGFLOOD="$top_builddir/tests/integration/msgflood"
 
 TYPES="open full-cone restricted port-restricted symmetric udp-blocked"
 : "${NATLAB_TRIALS:=10}"
-: "${NATLAB_PROBE_RATE:=200}"	# new UDP flows per second per router, at most
+: "${NATLAB_PROBE_RATE:=125}"	# new UDP flows per second per router, at most:
+				# the agents' --birthday-rate (100/s) plus checks
+				# paced at 50 ms (20/s), plus slack
 : "${NATLAB_BURST:=200}"	# msgflood messages each way
 DIRECT_WAIT=10			# seconds from connect to a direct path
 
@@ -45,7 +47,9 @@ KEY=$(cat "$T/admin")
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
 nat_known() {	# nat_known NAME: the agent has classified its NAT
-	ctl "$1" --json status 2>/dev/null | grep '"nat_type"' | grep -qv unknown
+	_nk=$(ctl "$1" --json status 2>/dev/null | tr -d ' \n' |
+	    sed -n 's/.*"nat_type":"\([a-z-]*\)".*/\1/p')
+	[ -n "$_nk" ] && [ "$_nk" != unknown ]
 }
 
 want_cell() {	# want_cell NAME: is NAME among NATLAB_CELLS (or all)?
@@ -172,6 +176,11 @@ cell() {
 		sleep 3
 		got=$(path_of a)
 		[ "$got" = relay ] || { cell_end FAIL "path ${got:-none}, expected relay"; return; }
+		# Both symmetric: status says why the relay carries it.
+		if [ "$_ct1 $_ct2" = "symmetric symmetric" ]; then
+			ctl a --json peers | grep -q 'both sides behind symmetric NATs' ||
+			    { cell_end FAIL "no path_detail for symmetric/symmetric: $(ctl a --json peers)"; return; }
+		fi
 	fi
 	# The label is checked against the server: a burst moves the relay
 	# counters of a relayed pair by at least its size and of a direct pair
