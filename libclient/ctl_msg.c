@@ -18,8 +18,45 @@ static const struct option ctl_msg_opts[] = {
 	{ "sync", no_argument, NULL, 'y' },
 	{ "count", required_argument, NULL, 'n' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "mode", required_argument, NULL, 'M' },
+	{ "channel", required_argument, NULL, 'C' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* Delivery modes by name, indexed by P2PCLIENT_MODE(). */
+static const char *ctl_modes[] = { "reliable", "unordered", "sequenced",
+    "unreliable" };
+
+static const char *
+ctl_mode_name(uint32_t mode)
+{
+	return mode < 4 ? ctl_modes[mode] : "unknown";
+}
+
+/* --mode NAME and --channel N into send flags. */
+static int
+ctl_send_opt(int ch, const char *arg, int *flags)
+{
+	unsigned long	 v;
+	char		*end;
+	int		 i;
+
+	if (ch == 'M') {
+		for (i = 0; i < 4; i++)
+			if (strcmp(arg, ctl_modes[i]) == 0) {
+				*flags = (*flags & ~0x06) | (i << 1);
+				return 0;
+			}
+		return -1;
+	}
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || *arg == '-' ||
+	    v > 255)
+		return -1;
+	*flags = (*flags & ~0xff00) | P2PCLIENT_CHANNEL(v);
+	return 0;
+}
 
 /* All of stdin, up to the largest message p2pd takes. */
 int
@@ -73,6 +110,14 @@ ctl_send(struct ctl *ctl, int argc, char **argv)
 		case 'y':
 			flags |= P2PCLIENT_SYNC;
 			break;
+		case 'M':
+		case 'C':
+			if (ctl_send_opt(ch, optarg, &flags) == -1)
+				return ctl_usage(ctl, "bad --%s '%s' (modes: "
+				    "reliable unordered sequenced unreliable; "
+				    "channels 0..255)", ch == 'M' ? "mode" :
+				    "channel", optarg);
+			break;
 		default:
 			return ctl_usage(ctl, "bad option '%s'",
 			    argv[optind - 1]);
@@ -122,6 +167,10 @@ ctl_recv_print(const struct p2pclient_event *ev, void *arg)
 		json_object_object_add(o, "data", json_object_new_string(""));
 	if (ev->group != NULL && ev->group[0] != '\0')
 		ctl_json_str(o, "group", ev->group);
+	json_object_object_add(o, "channel",
+	    json_object_new_int64((int64_t)ev->channel));
+	json_object_object_add(o, "mode",
+	    json_object_new_string(ctl_mode_name(ev->mode)));
 	ctl_json_print(o);
 }
 

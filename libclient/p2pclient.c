@@ -561,6 +561,8 @@ p2pclient_on_message(struct p2pclient *c, const P2p__Ipc__Message *m)
 	ev.group = p->group;
 	ev.data = p->data;
 	ev.len = p->len;
+	ev.channel = m->channel;
+	ev.mode = m->mode;
 	memset(p, 0, sizeof(*p));	/* the event owns the pieces now */
 	return p2pclient_deliver(c, &ev);
 nomem:

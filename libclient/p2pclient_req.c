@@ -135,6 +135,8 @@ p2pc_send_chunks(struct p2pclient *c, const char *peer, const char *service,
 	s.service = (char *)(service != NULL ? service : "");
 	s.group = (char *)(group != NULL ? group : "");
 	s.sync = (flags & P2PCLIENT_SYNC) != 0;
+	s.mode = (uint32_t)P2PCLIENT_MODE(flags);
+	s.channel = (uint32_t)(flags >> 8) & 0xff;
 	q.op_case = P2P__IPC__REQUEST__OP_SEND;
 	q.send = &s;
 	/* Every chunk carries the first chunk's id; only it is answered. */

@@ -24,7 +24,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "connect", ctl_connect_cmd, "connect PEER [--timeout S]" },
 	{ "disconnect", ctl_disconnect, "disconnect PEER" },
 	{ "send", ctl_send,
-	    "send PEER [--service NAME] [--sync] MESSAGE|-" },
+	    "send PEER [--service NAME] [--sync] [--mode reliable|unordered|"
+	    "sequenced|unreliable] [--channel N] MESSAGE|-" },
 	{ "recv", ctl_recv,
 	    "[--json] recv [--service NAME] [--count N] [--timeout S]" },
 	{ "pipe", ctl_pipe, "pipe PEER [--name NAME] [--timeout S]" },

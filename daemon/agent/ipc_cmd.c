@@ -210,6 +210,12 @@ cmd_send(struct ipc_client *c, P2p__Ipc__Request *req)
 		    GROUP_SERVICE);
 		return;
 	}
+	if (sr->mode > TP_MODE_UNRELIABLE || sr->channel >= TP_CHANNELS) {
+		ipc_reply(c, req->id, P2P__IPC__CODE__ERR_USAGE,
+		    "mode %u / channel %u: modes are 0..3, channels 0..%d",
+		    sr->mode, sr->channel, TP_CHANNELS - 1);
+		return;
+	}
 	if (c->sa.active && (c->sa.id != req->id ||
 	    strcmp(c->sa.peer, sr->peer_id) != 0 ||
 	    strcmp(c->sa.service, cmd_service(sr->service)) != 0)) {
@@ -259,6 +265,9 @@ cmd_send(struct ipc_client *c, P2p__Ipc__Request *req)
 	w->data = c->sa.buf;
 	w->len = c->sa.len;
 	w->sync = sr->sync;
+	/* Until it is sent, a send's target holds its mode and channel. */
+	if (sr->group == NULL || sr->group[0] == '\0')
+		w->target = SESSION_SEND_TAG(sr->mode, sr->channel);
 	memset(&c->sa, 0, sizeof(c->sa));
 	p = peer_find(c->a, sr->peer_id);
 	if (p == NULL || !peer_is_up(p)) {
@@ -368,6 +377,8 @@ cmd_push_chunk(struct ipc_client *c, struct svc *s, struct svc_msg *m,
 	msg.data.len = n;
 	msg.more = m->off + n < m->len;
 	msg.group = (char *)(group != NULL ? group : "");
+	msg.mode = group != NULL ? 0 : m->mode;
+	msg.channel = group != NULL ? 0 : m->channel;
 	ev.ev_case = P2P__IPC__EVENT__EV_MESSAGE;
 	ev.message = &msg;
 	(void)ipc_send_event(c, &ev);

@@ -33,6 +33,7 @@
 
 #include "addr.h"
 #include "agent.h"
+#include "group.h"
 #include "log.h"
 #include "peer.h"
 #include "wire.h"
@@ -44,6 +45,8 @@
 #define SESSION_REKEY_RETRY_MAX	8000000
 /* Testing knob: rekey every N ms (overlap N/2 ms) instead of 120 s. */
 #define SESSION_REKEY_TEST_ENV	"P2PD_TEST_REKEY_MS"
+/* peer_stream kind of an unordered message's stream held open (below). */
+#define SESSION_HELD		(-1)
 
 struct peer_stream *
 session_stream_find(struct peer *p, uint64_t sid)
@@ -124,16 +127,22 @@ session_grant(struct peer *p, struct peer_stream *st, struct svc *s)
 void
 session_svc_credit(struct agent *a, struct svc *s)
 {
-	struct peer_stream *st;
+	struct peer_stream *st, *tst;
 	struct peer *p;
 
 	TAILQ_FOREACH(p, &a->peers, entry) {
 		if (p->state != PEER_UP)
 			continue;
-		TAILQ_FOREACH(st, &p->streams, entry) {
+		TAILQ_FOREACH_SAFE(st, &p->streams, entry, tst) {
 			if (st->incoming && st->kind == TP_STREAM_MESSAGES &&
 			    strcmp(st->name, s->name) == 0)
 				session_grant(p, st, s);
+			/* The inbox has room again: let the sender go on. */
+			if (st->kind == SESSION_HELD && svc_room(&a->svcs, s) >
+			    0 && strcmp(st->name, s->name) == 0) {
+				(void)tp_stream_done(p->tp, st->sid);
+				session_stream_del(p, st);
+			}
 		}
 	}
 }
@@ -192,26 +201,62 @@ session_cb_stream_open(void *arg, uint64_t sid, int kind, const char *name)
 	st->outstanding = SESSION_STREAM_CREDIT;
 }
 
+/* Queue a message in its inbox, labelled with its mode and channel. */
 static void
-session_cb_message(void *arg, uint64_t sid, const uint8_t *data, size_t len)
+session_inbox_push(struct peer *p, struct svc *s, const struct tp_msg_info *mi,
+    const uint8_t *data, size_t len)
 {
-	struct peer *p = arg;
-	struct peer_stream *st;
-	struct svc *s;
+	struct svc_msg *m;
 
-	if ((st = session_stream_find(p, sid)) == NULL ||
-	    (s = svc_get(&p->a->svcs, st->name, 1)) == NULL) {
-		p->a->ctr.dropped++;
-		return;
-	}
-	svc_arrive(&p->a->svcs, s, len);
-	st->outstanding = st->outstanding > len ? st->outstanding - len : 0;
 	if (svc_push(s, p->id, data, len, len) == -1) {
 		log_warnx("%s: out of memory: message from %s lost",
 		    __func__, p->id);
 		svc_release(&p->a->svcs, s, len);
+		return;
 	}
-	session_grant(p, st, s);
+	m = TAILQ_LAST(&s->msgs, svc_msgq);
+	m->mode = (uint8_t)mi->mode;
+	m->channel = (uint8_t)mi->channel;
+}
+
+/*
+ * Ordered messages arrive on streams that hold inbox credit. The others
+ * do not: an unreliable one is dropped when its inbox is full; a
+ * reliable-unordered one is taken whole, and when it filled the inbox its
+ * stream is held open until the inbox has room (session_svc_credit), so
+ * a sender, capped at TP_MAX_UNORDERED messages in flight, has to wait.
+ */
+static void
+session_cb_message(void *arg, const struct tp_msg_info *mi,
+    const uint8_t *data, size_t len)
+{
+	struct peer *p = arg;
+	struct peer_stream *st = NULL;
+	struct svc *s;
+
+	if (mi->mode == TP_MODE_RELIABLE) {
+		if ((st = session_stream_find(p, mi->sid)) == NULL ||
+		    (s = svc_get(&p->a->svcs, st->name, 1)) == NULL) {
+			p->a->ctr.dropped++;
+			return;
+		}
+	} else if (strcmp(mi->service, GROUP_SERVICE) == 0 ||
+	    (s = svc_get(&p->a->svcs, mi->service, 1)) == NULL ||
+	    (mi->mode != TP_MODE_UNORDERED &&
+	    svc_room(&p->a->svcs, s) < len)) {
+		p->a->ctr.dropped++;
+		return;
+	}
+	svc_arrive(&p->a->svcs, s, len);
+	if (st != NULL)
+		st->outstanding = st->outstanding > len ?
+		    st->outstanding - len : 0;
+	session_inbox_push(p, s, mi, data, len);
+	if (mi->mode == TP_MODE_UNORDERED && svc_room(&p->a->svcs, s) == 0 &&
+	    session_stream_add(p, mi->sid, SESSION_HELD, 1, s->name) != NULL)
+		(void)tp_stream_hold(p->tp, mi->sid);
+	if (st != NULL)
+		session_grant(p, st, s);
 	ipc_cmd_svc_ready(p->a, s);
 }
 
@@ -425,7 +470,7 @@ session_start(struct peer *p, struct hs_result *res, int initiator,
 	memset(&cb, 0, sizeof(cb));
 	cb.arg = p;
 	cb.stream_open = session_cb_stream_open;
-	cb.message = session_cb_message;
+	cb.message_ex = session_cb_message;
 	cb.pipe_data = session_cb_pipe_data;
 	cb.acked = session_cb_acked;
 	cb.writable = session_cb_writable;
@@ -661,15 +706,44 @@ session_stats(struct peer *p, struct tp_stats *ts)
  * holds, while other services go on; cb->writable brings us back.
  */
 #define SESSION_BLOCKED_MAX	16
+
+/*
+ * One queued send into tp: mode 0 on channel 0 on the service's stream
+ * as ever, the others by tp_send_message_ex. -1 with errno as tp says,
+ * -2 when no stream could be opened. *sid is UINT64_MAX for an
+ * unreliable message (nothing will be acknowledged).
+ */
+static int
+session_send_one(struct peer *p, struct ipc_wait *w, uint64_t *sid,
+    uint64_t *end)
+{
+	struct peer_stream *st;
+	int mode = (int)(w->target >> 8);
+	unsigned ch = (unsigned)(w->target & 0xff);
+
+	*sid = UINT64_MAX;
+	if (mode == TP_MODE_RELIABLE && ch == 0) {
+		if ((st = session_msg_stream(p, w->service)) == NULL)
+			return -2;
+		*sid = st->sid;
+		return tp_send_message(p->tp, st->sid, w->data, w->len, end);
+	}
+	if (mode == TP_MODE_SEQUENCED || mode == TP_MODE_UNRELIABLE)
+		return tp_send_message_ex(p->tp, w->service, ch, mode, w->data,
+		    w->len, NULL, NULL);
+	return tp_send_message_ex(p->tp, w->service, ch, mode, w->data, w->len,
+	    sid, end);
+}
+
 void
 session_send_pending(struct peer *p)
 {
 	struct ipc_wait *w, *tw;
 	struct ipc_client *c;
-	struct peer_stream *st;
 	const char *blocked[SESSION_BLOCKED_MAX];
 	size_t nblocked = 0, i;
-	uint64_t end;
+	uint64_t end, sid;
+	int rv;
 
 	if (!peer_is_up(p))
 		return;
@@ -682,15 +756,14 @@ session_send_pending(struct peer *p)
 		if (i < nblocked)
 			continue;
 		c = w->c;
-		if ((st = session_msg_stream(p, w->service)) == NULL) {
-			ipc_wait_done(w, P2P__IPC__CODE__ERR_FAILED,
-			    "cannot open a stream to %s: %s", p->id,
-			    strerror(errno));
-			ipc_client_resume(c);
-			continue;
-		}
-		if (tp_send_message(p->tp, st->sid, w->data, w->len, &end) ==
-		    -1) {
+		if ((rv = session_send_one(p, w, &sid, &end)) < 0) {
+			if (rv == -2) {
+				ipc_wait_done(w, P2P__IPC__CODE__ERR_FAILED,
+				    "cannot open a stream to %s: %s", p->id,
+				    strerror(errno));
+				ipc_client_resume(c);
+				continue;
+			}
 			if (errno == EAGAIN) {
 				if (nblocked == SESSION_BLOCKED_MAX)
 					break;
@@ -706,10 +779,11 @@ session_send_pending(struct peer *p)
 		}
 		free(w->data);
 		w->data = NULL;
-		if (w->sync) {
+		/* Unreliable messages have no acknowledgement to wait for. */
+		if (w->sync && sid != UINT64_MAX) {
 			w->kind = IPC_WAIT_SYNC;
 			w->target = end;
-			w->stream = st->sid;
+			w->stream = sid;
 		} else
 			ipc_wait_done(w, P2P__IPC__CODE__OK, NULL);
 		ipc_client_resume(c);

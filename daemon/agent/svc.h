@@ -44,6 +44,8 @@ struct svc_msg {
 	size_t			 cost;		/* stream bytes charged */
 	size_t			 len;
 	size_t			 off;		/* bytes already handed out (chunks) */
+	uint8_t			 mode;		/* TP_MODE_*, set by the session */
+	uint8_t			 channel;
 	uint8_t			 data[];
 };
 TAILQ_HEAD(svc_msgq, svc_msg);

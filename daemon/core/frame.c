@@ -57,6 +57,20 @@ frame_parse_stream(struct rd *r, uint64_t type, struct frame_stream *s)
 }
 
 static int
+frame_parse_dgram(struct rd *r, struct frame_dgram *d)
+{
+	d->msg_id = rd_varint(r);
+	d->total = rd_varint(r);
+	d->offset = rd_varint(r);
+	d->len = rd_varint(r);
+	if (r->err || d->len > rd_left(r) || d->offset > d->total ||
+	    d->len > d->total - d->offset)
+		return -1;
+	d->data = rd_bytes(r, (size_t)d->len);
+	return r->err ? -1 : 0;
+}
+
+static int
 frame_parse_close(struct rd *r, struct frame *f)
 {
 	uint64_t len;
@@ -116,6 +130,8 @@ frame_parse(struct rd *r, struct frame *f)
 	case FRAME_ECHO_RESP:
 		f->u.nonce = rd_u64(r);
 		break;
+	case FRAME_DATAGRAM:
+		return frame_parse_dgram(r, &f->u.dgram);
 	default:
 		return -1;
 	}
@@ -271,6 +287,26 @@ frame_write_echo(struct wr *w, int resp, uint64_t nonce)
 	wr_u64(w, nonce);
 }
 
+size_t
+frame_dgram_overhead(uint64_t msg_id, uint64_t total, uint64_t offset,
+    size_t len)
+{
+	return 1 + varint_len(msg_id) + varint_len(total) +
+	    varint_len(offset) + varint_len(len);
+}
+
+void
+frame_write_dgram(struct wr *w, uint64_t msg_id, uint64_t total,
+    uint64_t offset, const uint8_t *data, size_t len)
+{
+	wr_varint(w, FRAME_DATAGRAM);
+	wr_varint(w, msg_id);
+	wr_varint(w, total);
+	wr_varint(w, offset);
+	wr_varint(w, len);
+	wr_bytes(w, data, len);
+}
+
 void
 frame_write(struct wr *w, const struct frame *f)
 {
@@ -318,6 +354,11 @@ frame_write(struct wr *w, const struct frame *f)
 	case FRAME_ECHO_REQ:
 	case FRAME_ECHO_RESP:
 		frame_write_echo(w, f->type == FRAME_ECHO_RESP, f->u.nonce);
+		break;
+	case FRAME_DATAGRAM:
+		frame_write_dgram(w, f->u.dgram.msg_id, f->u.dgram.total,
+		    f->u.dgram.offset, f->u.dgram.data,
+		    (size_t)f->u.dgram.len);
 		break;
 	default:
 		w->err = 1;

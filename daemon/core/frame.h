@@ -9,6 +9,8 @@
  * Parsed frames point into the reader's buffer (STREAM data, CLOSE reason):
  * they are valid as long as that buffer is.
  *
+ * A DATAGRAM frame must lie inside its message: offset + len <= total.
+ *
  * ACK frames are decoded into absolute, descending, disjoint ranges of
  * packet numbers. At most FRAME_ACK_MAX_RANGES ranges are kept; further
  * ranges are still read and checked but dropped (acknowledging less than
@@ -40,7 +42,8 @@ enum frame_type {
 	FRAME_STREAM_DATA_BLOCKED = 0x15,
 	FRAME_CLOSE = 0x1c,
 	FRAME_ECHO_REQ = 0x1e,
-	FRAME_ECHO_RESP = 0x1f
+	FRAME_ECHO_RESP = 0x1f,
+	FRAME_DATAGRAM = 0x20		/* one fragment of an unreliable message */
 };
 
 #define FRAME_STREAM_FIN	0x01
@@ -70,11 +73,21 @@ struct frame_stream {
 	const uint8_t	*data;
 };
 
+/* Bytes [offset, offset + len) of datagram msg_id, total bytes long. */
+struct frame_dgram {
+	uint64_t	 msg_id;
+	uint64_t	 total;
+	uint64_t	 offset;
+	uint64_t	 len;
+	const uint8_t	*data;
+};
+
 struct frame {
 	enum frame_type	 type;	/* STREAM frames all have type FRAME_STREAM */
 	union {
 		struct frame_ack	 ack;
 		struct frame_stream	 stream;
+		struct frame_dgram	 dgram;
 		struct {
 			uint64_t	 sid;
 			uint64_t	 code;
@@ -132,5 +145,10 @@ void	frame_write_stream_data_blocked(struct wr *, uint64_t sid,
 void	frame_write_close(struct wr *, uint64_t code, const char *reason,
 	    size_t reason_len);
 void	frame_write_echo(struct wr *, int resp, uint64_t nonce);
+/* A DATAGRAM frame; frame_dgram_overhead sizes its header. */
+void	frame_write_dgram(struct wr *, uint64_t msg_id, uint64_t total,
+	    uint64_t offset, const uint8_t *data, size_t len);
+size_t	frame_dgram_overhead(uint64_t msg_id, uint64_t total,
+	    uint64_t offset, size_t len);
 
 #endif /* P2P_FRAME_H */

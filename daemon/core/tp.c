@@ -21,6 +21,10 @@ tp_cfg_default(struct tp_cfg *c)
 	c->idle_timeout_us = 30000000;
 	c->keepalive_us = 15000000;
 	c->initiator = 1;
+	c->dgram_tx_max = 16 * 1024 * 1024;
+	c->dgram_tx_msgs = 4096;
+	c->dgram_rx_max = c->max_message + 65536;
+	c->dgram_rx_msgs = 32;
 }
 
 struct tp *
@@ -43,6 +47,15 @@ tp_new(const struct tp_cfg *cfg, const struct tp_cb *cb, uint64_t now)
 	/* A whole message must fit in the session window (see tp.h). */
 	if (tp->cfg.initial_max_data < tp->cfg.max_message + 65536)
 		tp->cfg.initial_max_data = tp->cfg.max_message + 65536;
+	/* Room for one whole unreliable message at least. */
+	if (tp->cfg.dgram_tx_msgs == 0)
+		tp->cfg.dgram_tx_msgs = 1;
+	if (tp->cfg.dgram_rx_msgs == 0)
+		tp->cfg.dgram_rx_msgs = 1;
+	if (tp->cfg.dgram_tx_max < tp->cfg.max_message + 3 + TP_NAME_MAX)
+		tp->cfg.dgram_tx_max = tp->cfg.max_message + 3 + TP_NAME_MAX;
+	if (tp->cfg.dgram_rx_max < tp->cfg.max_message + 3 + TP_NAME_MAX)
+		tp->cfg.dgram_rx_max = tp->cfg.max_message + 3 + TP_NAME_MAX;
 	if (tp->cfg.idle_timeout_us == 0)
 		tp->cfg.idle_timeout_us = 30000000;
 	if (cb != NULL)
@@ -67,6 +80,7 @@ tp_free(struct tp *tp)
 	if (tp == NULL)
 		return;
 	tp_streams_free(tp);
+	tp_dg_free(tp);
 	tp_rs_free(&tp->rx_pns);
 	free(tp->sent);
 	free(tp);
@@ -196,6 +210,9 @@ tp_apply(struct tp *tp, uint64_t now, const struct frame *f)
 		if (tp->cb.echo != NULL)
 			tp->cb.echo(tp->cb.arg, f->u.nonce);
 		break;
+	case FRAME_DATAGRAM:
+		tp_on_dgram_frame(tp, &f->u.dgram);
+		break;
 	}
 }
 
@@ -273,7 +290,11 @@ tp_input(struct tp *tp, uint64_t now, uint64_t pn, const uint8_t *pt,
 			break;		/* cannot happen: checked above */
 		tp_apply(tp, now, &f);
 	}
-	/* A reset stream frees buffer space without any ack. */
+	/*
+	 * A reset stream frees buffer space without any ack; finished
+	 * streams go first, so the application finds their slots free.
+	 */
+	tp_gc(tp);
 	if (tp->want_writable && !tp->closed &&
 	    tp->send_buffered < tp->cfg.send_buf_max) {
 		tp->want_writable = 0;

@@ -59,6 +59,21 @@
 #define TP_STREAM_MESSAGES	1
 #define TP_STREAM_PIPE		2
 
+/*
+ * Delivery modes, chosen per message (PROTOCOL.md §3.4). Ordered
+ * messages travel on one stream per (service, channel), so a loss on one
+ * channel never holds back another; an unordered message gets a short
+ * stream of its own; sequenced and unreliable messages are DATAGRAM
+ * fragments, never sent again.
+ */
+#define TP_MODE_RELIABLE	0	/* reliable, in order per channel */
+#define TP_MODE_UNORDERED	1	/* reliable, delivered when complete */
+#define TP_MODE_SEQUENCED	2	/* unreliable, late ones dropped */
+#define TP_MODE_UNRELIABLE	3	/* unreliable */
+#define TP_CHANNELS		256	/* channels 0..255 per service */
+/* Unordered messages in flight at once (streams per direction). */
+#define TP_MAX_UNORDERED	(TP_MAX_STREAMS / 2)
+
 #define TP_NAME_MAX		64	/* service / pipe names: 1..64 chars */
 #define TP_MAX_STREAMS		256	/* open streams per direction */
 #define TP_MAX_ACK_DELAY_US	25000	/* both sides ack within this */
@@ -88,6 +103,21 @@ struct tp_cfg {
 	uint64_t idle_timeout_us;	/* 30 s */
 	uint64_t keepalive_us;		/* 15 s */
 	int	 initiator;		/* stream id side bit: 0 if initiator */
+	size_t	 dgram_tx_max;	/* queued unreliable bytes (16 MiB); the
+				   oldest are dropped beyond it */
+	size_t	 dgram_tx_msgs;	/* queued unreliable messages (4096) */
+	size_t	 dgram_rx_max;	/* reassembly bytes (max_message + 64 KiB) */
+	size_t	 dgram_rx_msgs;	/* partial messages held (32) */
+};
+
+/* What message_ex is told about a message. */
+struct tp_msg_info {
+	const char	*service;
+	unsigned	 channel;
+	int		 mode;		/* TP_MODE_* */
+	uint64_t	 sid;		/* reliable modes: the stream (grant
+					   on an ordered one, hold an unordered
+					   one); UINT64_MAX for datagrams */
 };
 
 void	tp_cfg_default(struct tp_cfg *);
@@ -107,6 +137,16 @@ struct tp_cb {
 	void	(*echo)(void *arg, uint64_t nonce);
 	void	(*closed)(void *arg, int remote, uint64_t code,
 		    const char *reason);
+	/*
+	 * When set, every message goes here instead of to message(). Only
+	 * TP_MODE_RELIABLE messages need tp_stream_grant(); tp credits
+	 * unordered streams itself and retires each once its message is
+	 * delivered, unless the callback calls tp_stream_hold(sid): then
+	 * the stream stays open (and the peer, whose unordered messages in
+	 * flight are capped, waits) until tp_stream_done(sid).
+	 */
+	void	(*message_ex)(void *arg, const struct tp_msg_info *,
+		    const uint8_t *data, size_t len);
 };
 
 struct tp_stats {
@@ -121,6 +161,10 @@ struct tp_stats {
 	uint64_t rx_packets;
 	uint64_t retransmits;	/* stream bytes sent again */
 	uint64_t lost;		/* packets declared lost */
+	uint64_t dgram_tx;	/* unreliable messages sent whole */
+	uint64_t dgram_tx_dropped; /* dropped from a full send queue */
+	uint64_t dgram_rx;	/* unreliable messages delivered */
+	uint64_t dgram_rx_dropped; /* incomplete, late or malformed */
 };
 
 /* The callbacks are copied; cb may be NULL members (ignored). */
@@ -154,6 +198,19 @@ ssize_t		 tp_stream_write(struct tp *, uint64_t sid, const uint8_t *data,
 		    size_t len) __attribute__((warn_unused_result));
 int		 tp_stream_finish(struct tp *, uint64_t sid);
 /*
+ * A message to service on channel (< TP_CHANNELS) in mode TP_MODE_*.
+ * Reliable modes: -1 EAGAIN as tp_send_message (also when
+ * TP_MAX_UNORDERED unordered messages are in flight), and *sid /
+ * *end_offset (may be NULL) name where it went, for cb->acked.
+ * Unreliable modes always queue (dropping the oldest queued ones beyond
+ * dgram_tx_max / dgram_tx_msgs); EMSGSIZE above max_message or
+ * dgram_tx_max.
+ */
+int		 tp_send_message_ex(struct tp *, const char *service,
+		    unsigned channel, int mode, const uint8_t *data,
+		    size_t len, uint64_t *sid, uint64_t *end_offset)
+		    __attribute__((warn_unused_result));
+/*
  * The offset just past the last byte written to an outgoing stream (header
  * included), UINT64_MAX for an unknown stream. Once finished, "the peer
  * has every byte" is cb->acked(sid, off) with off == this value.
@@ -162,6 +219,8 @@ uint64_t	 tp_stream_end(const struct tp *, uint64_t sid);
 int		 tp_stream_grant(struct tp *, uint64_t sid, uint64_t bytes);
 int		 tp_stream_done(struct tp *, uint64_t sid);
 int		 tp_stream_stop(struct tp *, uint64_t sid, uint64_t code);
+/* From cb->message_ex of an unordered message: keep its stream open. */
+int		 tp_stream_hold(struct tp *, uint64_t sid);
 int		 tp_stream_reset(struct tp *, uint64_t sid, uint64_t code);
 void		 tp_echo(struct tp *, uint64_t nonce);
 void		 tp_close(struct tp *, uint64_t code, const char *reason);
@@ -177,5 +236,8 @@ void		 tp_get_stats(const struct tp *, struct tp_stats *);
 size_t		 tp_send_buffered(const struct tp *);
 /* Bytes held for reassembly / undelivered, over all incoming streams. */
 size_t		 tp_recv_buffered(const struct tp *);
+/* Unreliable bytes queued to send / held for reassembly. */
+size_t		 tp_dgram_tx_buffered(const struct tp *);
+size_t		 tp_dgram_rx_buffered(const struct tp *);
 
 #endif /* P2P_TP_H */

@@ -7,6 +7,7 @@
  * tp_output.c   building packets: acks, control frames, stream data
  * tp_recovery.c sent-packet record, ack processing, loss, RTT, PTO
  * tp_range.c    sorted interval sets (received packets, stream ranges)
+ * tp_dgram.c    unreliable messages: send queue, fragments, reassembly
  *
  * Streams are freed only by tp_gc() (at the end of tp_input/tp_output),
  * never by an API call, so a callback that calls the API cannot pull a
@@ -41,6 +42,12 @@ struct tp_rs {
 #define TP_INITIAL_RTT_US	333000	/* RFC 9002 §6.2.2 */
 #define TP_CLOSE_REPEAT		3	/* CLOSE re-sent to late packets */
 #define TP_REASON_MAX		200
+#define TP_DG_DONE_RANGES	64	/* finished datagram id ranges kept */
+#define TP_DG_SEQ_KEYS		64	/* (service, channel) sequence slots */
+
+/* Wire kinds of stream headers beyond TP_STREAM_MESSAGES / _PIPE. */
+#define TP_KIND_CHANNEL		3	/* ordered messages on a channel */
+#define TP_KIND_UNORDERED	4	/* one unordered message */
 
 /* What a sent packet carried, to act on its ack or loss. */
 enum tp_chunk_kind {
@@ -82,6 +89,9 @@ struct tp_ostream {
 	struct tp_rs	 acked;		/* acked ranges above base */
 	struct tp_rs	 retx;		/* ranges to send again */
 	uint64_t	 reset_code;
+	char		 name[TP_NAME_MAX + 1];
+	unsigned	 channel;
+	int		 mode;		/* TP_MODE_RELIABLE or _UNORDERED */
 	unsigned	 fin:1, fin_sent:1, fin_acked:1, done_rcvd:1,
 			 reset:1, reset_pending:1, reset_acked:1,
 			 notify_acked:1;
@@ -102,9 +112,37 @@ struct tp_istream {
 	uint64_t	 debt;		/* extension the app has not granted */
 	struct tp_rs	 got;		/* received ranges at or above base */
 	uint64_t	 stop_code;
+	char		 name[TP_NAME_MAX + 1];
+	unsigned	 channel;
+	int		 mode;		/* TP_MODE_RELIABLE or _UNORDERED */
 	unsigned	 msd_urgent:1, fin_seen:1, stopped:1, stop_pending:1,
 			 stop_acked:1, done:1, done_pending:1, done_acked:1,
-			 reset_rcvd:1, counted:1, fin_done:1;
+			 reset_rcvd:1, counted:1, fin_done:1, hold:1;
+};
+
+/* An unreliable message queued to send: body bytes [off, len) unsent. */
+struct tp_dgq {
+	uint64_t	 id;
+	uint8_t		*buf;
+	size_t		 len;
+	size_t		 off;
+};
+
+/* An unreliable message being reassembled. */
+struct tp_dgp {
+	uint64_t	 id;
+	uint8_t		*buf;
+	size_t		 total;
+	size_t		 have;
+	struct tp_rs	 got;
+};
+
+/* The newest sequenced message delivered for a (service, channel). */
+struct tp_dgseq {
+	char		 name[TP_NAME_MAX + 1];
+	unsigned	 channel;
+	uint64_t	 last;
+	uint64_t	 used;		/* for LRU eviction */
 };
 
 struct tp {
@@ -186,6 +224,23 @@ struct tp {
 	uint64_t	 echo_resp[TP_ECHO_QUEUE];
 	size_t		 n_echo_resp;
 
+	/* unreliable messages */
+	struct tp_dgq	*dgq;		/* ring of cfg.dgram_tx_msgs */
+	size_t		 dgq_head;
+	size_t		 dgq_n;
+	size_t		 dgq_bytes;
+	uint64_t	 dg_next_id;
+	struct tp_dgp	*dgp;		/* cfg.dgram_rx_msgs slots */
+	size_t		 dgp_n;
+	size_t		 dgp_bytes;
+	struct tp_rs	 dg_done;	/* ids delivered or given up */
+	uint64_t	 dg_floor;	/* ids below are ignored */
+	struct tp_dgseq	 dg_seq[TP_DG_SEQ_KEYS];
+	size_t		 dg_nseq;
+	uint64_t	 dg_seq_floor;	/* last of evicted slots */
+	uint64_t	 dg_tick;
+	size_t		 n_unordered;	/* our unordered streams open */
+
 	struct tp_stats	 st;
 };
 
@@ -198,6 +253,19 @@ void	tp_rs_free(struct tp_rs *);
 
 /* tp.c */
 void	tp_fail(struct tp *, uint64_t code, const char *reason);
+
+/* tp_recv.c */
+int	tp_name_valid(const uint8_t *, size_t);
+void	tp_deliver_msg(struct tp *, const char *name, unsigned channel,
+	    int mode, uint64_t sid, const uint8_t *data, size_t len);
+
+/* tp_dgram.c */
+int	tp_dg_send(struct tp *, const char *name, unsigned channel, int mode,
+	    const uint8_t *data, size_t len);
+int	tp_dg_ready(const struct tp *);
+void	tp_dg_write(struct tp *, struct wr *, struct tp_sent *);
+void	tp_on_dgram_frame(struct tp *, const struct frame_dgram *);
+void	tp_dg_free(struct tp *);
 
 /* tp_send.c, tp_recv.c */
 struct tp_ostream *tp_ostream_find(struct tp *, uint64_t sid);

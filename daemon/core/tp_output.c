@@ -1,7 +1,9 @@
 /*
  * tp_output.c: building the next packet. Order inside a packet: ACK,
- * control frames (credit, stream control, echo), then stream data from the
- * streams in round-robin order, retransmissions before new bytes.
+ * control frames (credit, stream control, echo), then data: the streams
+ * and the datagram queue take turns (round robin by packet) at filling
+ * it, so no channel, service or the unreliable traffic starves another;
+ * within a stream, retransmissions go before new bytes.
  * Acks and control frames are not held back by the congestion window;
  * stream data is, except for probes after a PTO.
  */
@@ -79,6 +81,8 @@ tp_has_work(const struct tp *tp)
 			return 1;
 	}
 	cwnd_ok = cc_can_send(&tp->cc, tp->cfg.max_payload);
+	if (cwnd_ok && tp_dg_ready(tp))
+		return 1;
 	for (i = 0; i < tp->n_os; i++) {
 		if (tp->os[i]->reset_pending)
 			return 1;
@@ -288,18 +292,31 @@ tp_write_stream(struct tp *tp, struct wr *w, struct tp_sent *s,
 	}
 }
 
+/*
+ * Slots 0..n_os-1 are the streams, slot n_os the datagram queue. The turn
+ * passes to the slot after the one that opened this packet, so every
+ * slot with data gets one packet in n, however many slots are idle.
+ */
 static void
 tp_write_data(struct tp *tp, struct wr *w, struct tp_sent *s)
 {
-	size_t k, n = tp->n_os;
+	size_t k, n = tp->n_os + 1, i, first = SIZE_MAX, mark;
 
-	if (n == 0)
-		return;
 	if (!tp->probes && !cc_can_send(&tp->cc, tp->cfg.max_payload))
 		return;
-	for (k = 0; k < n && wr_left(w) > 0; k++)
-		tp_write_stream(tp, w, s, tp->os[(tp->rr + k) % n]);
-	tp->rr = (tp->rr + 1) % n;
+	if (tp->rr >= n)
+		tp->rr = 0;
+	for (k = 0; k < n && wr_left(w) > 0; k++) {
+		i = (tp->rr + k) % n;
+		mark = w->off;
+		if (i == tp->n_os)
+			tp_dg_write(tp, w, s);
+		else
+			tp_write_stream(tp, w, s, tp->os[i]);
+		if (first == SIZE_MAX && w->off > mark)
+			first = i;
+	}
+	tp->rr = first == SIZE_MAX ? (tp->rr + 1) % n : (first + 1) % n;
 }
 
 static size_t

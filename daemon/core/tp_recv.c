@@ -169,7 +169,7 @@ tp_is_consume(struct tp *tp, struct tp_istream *is, uint64_t n,
 	is->max += credit_back;
 }
 
-static int
+int
 tp_name_valid(const uint8_t *p, size_t n)
 {
 	size_t i;
@@ -188,29 +188,37 @@ static int
 tp_is_header(struct tp *tp, struct tp_istream *is, const uint8_t *p,
     uint64_t avail)
 {
-	char name[TP_NAME_MAX + 1];
-	size_t nl;
+	size_t nl, hl;
+	int ext;
 
 	if (avail < 2)
 		return 0;
 	nl = p[1];
-	if ((p[0] != TP_STREAM_MESSAGES && p[0] != TP_STREAM_PIPE) ||
+	if (p[0] < TP_STREAM_MESSAGES || p[0] > TP_KIND_UNORDERED ||
 	    nl == 0 || nl > TP_NAME_MAX) {
 		tp_fail(tp, TP_ERR_PROTOCOL, "bad stream header");
 		return -1;
 	}
-	if (avail < 2 + nl)
+	/* Channel and unordered streams name their channel last. */
+	ext = p[0] == TP_KIND_CHANNEL || p[0] == TP_KIND_UNORDERED;
+	hl = 2 + nl + (ext ? 1 : 0);
+	if (avail < hl)
 		return 0;
 	if (!tp_name_valid(p + 2, nl)) {
 		tp_fail(tp, TP_ERR_PROTOCOL, "bad stream name");
 		return -1;
 	}
-	memcpy(name, p + 2, nl);
-	name[nl] = '\0';
-	is->kind = p[0];
-	tp_is_consume(tp, is, 2 + nl, 2 + nl);
-	if (tp->cb.stream_open != NULL)
-		tp->cb.stream_open(tp->cb.arg, is->sid, is->kind, name);
+	memcpy(is->name, p + 2, nl);
+	is->name[nl] = '\0';
+	is->kind = p[0] == TP_STREAM_PIPE ? TP_STREAM_PIPE :
+	    TP_STREAM_MESSAGES;
+	is->channel = ext ? p[2 + nl] : 0;
+	is->mode = p[0] == TP_KIND_UNORDERED ? TP_MODE_UNORDERED :
+	    TP_MODE_RELIABLE;
+	tp_is_consume(tp, is, hl, hl);
+	/* An unordered message's stream is tp's own business. */
+	if (is->mode == TP_MODE_RELIABLE && tp->cb.stream_open != NULL)
+		tp->cb.stream_open(tp->cb.arg, is->sid, is->kind, is->name);
 	return 1;
 }
 
@@ -253,10 +261,32 @@ tp_is_message(struct tp *tp, struct tp_istream *is, const uint8_t *p,
 	}
 	if (avail < vl + mlen)
 		return 0;
-	if (tp->cb.message != NULL)
-		tp->cb.message(tp->cb.arg, is->sid, p + vl, (size_t)mlen);
+	tp_deliver_msg(tp, is->name, is->channel, is->mode, is->sid, p + vl,
+	    (size_t)mlen);
 	tp_is_consume(tp, is, vl + mlen, vl);
+	if (is->mode == TP_MODE_UNORDERED) {
+		/* One message per stream: done, the slot comes back. */
+		if (!is->hold)
+			(void)tp_stream_done(tp, is->sid);
+		return 0;
+	}
 	return 1;
+}
+
+void
+tp_deliver_msg(struct tp *tp, const char *name, unsigned channel, int mode,
+    uint64_t sid, const uint8_t *data, size_t len)
+{
+	struct tp_msg_info mi;
+
+	if (tp->cb.message_ex != NULL) {
+		mi.service = name;
+		mi.channel = channel;
+		mi.mode = mode;
+		mi.sid = sid;
+		tp->cb.message_ex(tp->cb.arg, &mi, data, len);
+	} else if (mode == TP_MODE_RELIABLE && tp->cb.message != NULL)
+		tp->cb.message(tp->cb.arg, sid, data, len);
 }
 
 static void
@@ -403,6 +433,17 @@ tp_stream_done(struct tp *tp, uint64_t sid)
 	is->done = is->done_pending = 1;
 	tp_is_uncount(tp, is);
 	tp_is_discard(tp, is);
+	return 0;
+}
+
+int
+tp_stream_hold(struct tp *tp, uint64_t sid)
+{
+	struct tp_istream *is;
+
+	if ((is = tp_is_api(tp, sid)) == NULL)
+		return -1;
+	is->hold = 1;
 	return 0;
 }
 

@@ -90,17 +90,23 @@ tp_os_append(struct tp *tp, struct tp_ostream *os, const uint8_t *p,
 	return 0;
 }
 
-int
-tp_stream_open(struct tp *tp, int kind, const char *name, uint64_t *sid)
+/*
+ * The header says what the stream is (PROTOCOL.md §3.2): kind, name and,
+ * for a channel other than 0 or an unordered message, the channel.
+ */
+static int
+tp_os_new(struct tp *tp, int kind, const char *name, unsigned channel,
+    int mode, uint64_t *sid)
 {
 	struct tp_ostream *os, **nv;
-	uint8_t hdr[2];
+	uint8_t hdr[3];
+	size_t nl = strlen(name);
+	int wire = kind;
 
-	if ((kind != TP_STREAM_MESSAGES && kind != TP_STREAM_PIPE) ||
-	    name == NULL || !tp_name_ok(name)) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (kind == TP_STREAM_MESSAGES && mode == TP_MODE_UNORDERED)
+		wire = TP_KIND_UNORDERED;
+	else if (kind == TP_STREAM_MESSAGES && channel != 0)
+		wire = TP_KIND_CHANNEL;
 	if (tp->closed) {
 		errno = EPIPE;
 		return -1;
@@ -118,10 +124,15 @@ tp_stream_open(struct tp *tp, int kind, const char *name, uint64_t *sid)
 	os->kind = kind;
 	os->peer_max = TP_PROTO_STREAM_CREDIT;
 	os->blocked_at = UINT64_MAX;
-	hdr[0] = (uint8_t)kind;
-	hdr[1] = (uint8_t)strlen(name);
+	memcpy(os->name, name, nl + 1);
+	os->channel = channel;
+	os->mode = mode;
+	hdr[0] = (uint8_t)wire;
+	hdr[1] = (uint8_t)nl;
+	hdr[2] = (uint8_t)channel;
 	if (tp_os_append(tp, os, hdr, 2) == -1 ||
-	    tp_os_append(tp, os, (const uint8_t *)name, hdr[1]) == -1) {
+	    tp_os_append(tp, os, (const uint8_t *)name, nl) == -1 ||
+	    (wire != kind && tp_os_append(tp, os, hdr + 2, 1) == -1)) {
 		tp->send_buffered -= os->len;
 		free(os->buf);
 		free(os);
@@ -129,8 +140,21 @@ tp_stream_open(struct tp *tp, int kind, const char *name, uint64_t *sid)
 	}
 	tp->next_local++;
 	tp->os[tp->n_os++] = os;
+	if (mode == TP_MODE_UNORDERED)
+		tp->n_unordered++;
 	*sid = os->sid;
 	return 0;
+}
+
+int
+tp_stream_open(struct tp *tp, int kind, const char *name, uint64_t *sid)
+{
+	if ((kind != TP_STREAM_MESSAGES && kind != TP_STREAM_PIPE) ||
+	    name == NULL || !tp_name_ok(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return tp_os_new(tp, kind, name, 0, TP_MODE_RELIABLE, sid);
 }
 
 static struct tp_ostream *
@@ -187,6 +211,90 @@ tp_send_message(struct tp *tp, uint64_t sid, const uint8_t *data, size_t len,
 	}
 	if (end_offset != NULL)
 		*end_offset = os->base + os->len;
+	return 0;
+}
+
+/* The open ordered stream of (service, channel), if any. */
+static struct tp_ostream *
+tp_os_channel(struct tp *tp, const char *name, unsigned channel)
+{
+	struct tp_ostream *os;
+	size_t i;
+
+	for (i = 0; i < tp->n_os; i++) {
+		os = tp->os[i];
+		if (os->kind == TP_STREAM_MESSAGES &&
+		    os->mode == TP_MODE_RELIABLE && os->channel == channel &&
+		    !os->fin && !os->reset && strcmp(os->name, name) == 0)
+			return os;
+	}
+	return NULL;
+}
+
+int
+tp_send_message_ex(struct tp *tp, const char *service, unsigned channel,
+    int mode, const uint8_t *data, size_t len, uint64_t *sidp,
+    uint64_t *end_offset)
+{
+	struct tp_ostream *os;
+	uint64_t sid;
+
+	if (service == NULL || !tp_name_ok(service) ||
+	    channel >= TP_CHANNELS || mode < TP_MODE_RELIABLE ||
+	    mode > TP_MODE_UNRELIABLE) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (tp->closed) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (mode == TP_MODE_SEQUENCED || mode == TP_MODE_UNRELIABLE)
+		return tp_dg_send(tp, service, channel, mode, data, len);
+	if (len > tp->cfg.max_message) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (mode == TP_MODE_RELIABLE &&
+	    (os = tp_os_channel(tp, service, channel)) != NULL)
+		sid = os->sid;
+	else {
+		/*
+		 * Keep stream slots for ordered channels, and open no
+		 * unordered stream the message would not fit in: wait.
+		 */
+		if (mode == TP_MODE_UNORDERED &&
+		    (tp->n_unordered >= TP_MAX_UNORDERED ||
+		    tp->send_buffered >= tp->cfg.send_buf_max ||
+		    (len + 80 <= tp_stream_cap(tp) && tp->send_buffered +
+		    len + 80 > tp->cfg.send_buf_max))) {
+			tp->want_writable = 1;
+			errno = EAGAIN;
+			return -1;
+		}
+		if (tp_os_new(tp, TP_STREAM_MESSAGES, service, channel, mode,
+		    &sid) == -1) {
+			if (errno == EMFILE && mode == TP_MODE_UNORDERED) {
+				tp->want_writable = 1;
+				errno = EAGAIN;
+			}
+			return -1;
+		}
+	}
+	if (tp_send_message(tp, sid, data, len, end_offset) == -1) {
+		/* An unordered stream nobody will use: give it back. */
+		if (mode == TP_MODE_UNORDERED) {
+			int e = errno;
+
+			(void)tp_stream_reset(tp, sid, TP_ERR_NONE);
+			errno = e;
+		}
+		return -1;
+	}
+	if (mode == TP_MODE_UNORDERED)
+		(void)tp_stream_finish(tp, sid);
+	if (sidp != NULL)
+		*sidp = sid;
 	return 0;
 }
 
@@ -376,11 +484,13 @@ tp_os_gc(struct tp *tp)
 			i++;
 			continue;
 		}
+		if (os->mode == TP_MODE_UNORDERED)
+			tp->n_unordered--;
 		tp_os_discard(tp, os);
 		free(os);
 		tp->os[i] = tp->os[--tp->n_os];
 	}
-	if (tp->rr >= tp->n_os)
+	if (tp->rr > tp->n_os)	/* slot n_os is the datagram queue */
 		tp->rr = 0;
 }
 

@@ -6,6 +6,7 @@ libp2ptp_la_SOURCES = daemon/core/frame.c daemon/core/frame.h \
 	daemon/core/tp.c daemon/core/tp.h daemon/core/tp_int.h \
 	daemon/core/tp_range.c daemon/core/tp_send.c daemon/core/tp_recv.c \
 	daemon/core/tp_output.c daemon/core/tp_recovery.c \
+	daemon/core/tp_dgram.c \
 	daemon/core/path.c daemon/core/path.h
 libp2ptp_la_CFLAGS = $(AM_CFLAGS)
 libp2pcore_la_LIBADD += libp2ptp.la
@@ -31,6 +32,18 @@ tests_sim_test_sim_SOURCES = tests/sim/test_sim.c tests/sim/sim.c \
 	tests/sim/sim.h
 tests_sim_test_sim_CFLAGS = $(TP_TEST_CFLAGS)
 tests_sim_test_sim_LDADD = $(TP_TEST_LIBS)
+check_PROGRAMS += tests/sim/test_sim_modes
+TESTS += tests/sim/test_sim_modes
+tests_sim_test_sim_modes_SOURCES = tests/sim/test_sim_modes.c tests/sim/sim.c \
+	tests/sim/sim.h
+tests_sim_test_sim_modes_CFLAGS = $(TP_TEST_CFLAGS)
+tests_sim_test_sim_modes_LDADD = $(TP_TEST_LIBS)
+check_PROGRAMS += tests/sim/test_sim_flows
+TESTS += tests/sim/test_sim_flows
+tests_sim_test_sim_flows_SOURCES = tests/sim/test_sim_flows.c tests/sim/sim.c \
+	tests/sim/sim.h
+tests_sim_test_sim_flows_CFLAGS = $(TP_TEST_CFLAGS) $(SODIUM_CFLAGS)
+tests_sim_test_sim_flows_LDADD = $(TP_TEST_LIBS) libp2pcrypto.la $(SODIUM_LIBS)
 tests_sim_sim_goodput_SOURCES = tests/sim/sim_goodput.c tests/sim/sim.c \
 	tests/sim/sim.h
 tests_sim_sim_goodput_CFLAGS = $(AM_CFLAGS)

@@ -2,7 +2,8 @@
  * fuzz_tp.c: one tp fed arbitrary payloads as tp_input, with tp_output,
  * timers and the stream API in between. The input is a sequence of
  * records: op u8 | len u8 | len bytes. Ops: input a payload, advance the
- * clock, output, open / send / grant / stop / done / close.
+ * clock, output, open / send (in every delivery mode) / grant / stop /
+ * done / close. Small datagram bounds make reassembly evict often.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +18,15 @@ static void
 f_message(void *arg, uint64_t sid, const uint8_t *d, size_t len)
 {
 	(void)tp_stream_grant(*(struct tp **)arg, sid, len);
+}
+
+static void
+f_message_ex(void *arg, const struct tp_msg_info *mi, const uint8_t *d,
+    size_t len)
+{
+	(void)d;
+	if (mi->mode == TP_MODE_RELIABLE)
+		(void)tp_stream_grant(*(struct tp **)arg, mi->sid, len);
 }
 
 static void
@@ -43,6 +53,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cb.pipe_data = f_pipe;
 	tp_cfg_default(&cfg);
 	cfg.initiator = size > 0 ? data[0] & 1 : 1;
+	if (size > 0 && (data[0] & 2)) {
+		cb.message_ex = f_message_ex;
+		cfg.max_message = 65536;
+		cfg.dgram_rx_msgs = 3;
+		cfg.dgram_tx_msgs = 4;
+	}
 	cb.arg = &tp;
 	if ((tp = tp_new(&cfg, &cb, now)) == NULL)
 		return 0;
@@ -66,7 +82,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				tp_on_timeout(tp, now);
 			break;
 		case 4:
-			(void)tp_send_message(tp, sid, data + off, len, NULL);
+			if (op < 0x80)
+				(void)tp_send_message(tp, sid, data + off, len,
+				    NULL);
+			else
+				(void)tp_send_message_ex(tp, "fz", (op >> 3) & 3,
+				    (op >> 5) & 3, data + off, len, NULL, NULL);
 			break;
 		case 5:
 			(void)tp_stream_grant(tp, (uint64_t)len, 1000);

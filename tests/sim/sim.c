@@ -7,6 +7,7 @@
 #include "sim.h"
 
 #define SIM_MTU 1500
+#define SIM_PT_MAX 2048
 
 struct sim_pkt {
 	uint64_t	 at;
@@ -36,10 +37,14 @@ sim_uniform(uint64_t *s)
 void
 sim_init(struct sim *s, uint64_t seed)
 {
+	int i;
+
 	memset(s, 0, sizeof(*s));
 	s->rng = seed;
 	s->now = 1000000;
 	s->app_wake = UINT64_MAX;
+	for (i = 0; i < SIM_MAX_ENDS; i++)
+		s->queue[i] = i;
 }
 
 void
@@ -128,7 +133,7 @@ sim_schedule(struct sim *s, int from, uint64_t at, uint64_t pn,
 		k.at += l->delay_us / 2 + 1000 + sim_rand(&s->rng) % 20000;
 	k.seq = s->seq++;
 	k.pn = pn;
-	k.to = !from;
+	k.to = from ^ 1;
 	k.len = len;
 	if ((k.data = malloc(len)) == NULL)
 		abort();
@@ -140,7 +145,7 @@ static void
 sim_send(struct sim *s, int from, uint64_t pn, const uint8_t *p, size_t len)
 {
 	const struct sim_link *l = &s->link[from];
-	uint64_t depart = s->now, queued, tx;
+	uint64_t depart = s->now, queued, tx, *busy;
 
 	s->sent[from]++;
 	if (sim_partitioned(s, s->now) ||
@@ -149,18 +154,18 @@ sim_send(struct sim *s, int from, uint64_t pn, const uint8_t *p, size_t len)
 		return;
 	}
 	if (l->bw_bps) {
-		if (s->busy_until[from] > s->now) {
-			queued = (s->busy_until[from] - s->now) * l->bw_bps /
-			    8000000;
+		busy = &s->busy_until[s->queue[from]];
+		if (*busy > s->now) {
+			queued = (*busy - s->now) * l->bw_bps / 8000000;
 			if (queued + len > l->queue_bytes) {
 				s->dropped[from]++;
 				return;
 			}
-			depart = s->busy_until[from];
+			depart = *busy;
 		}
 		tx = (uint64_t)len * 8000000 / l->bw_bps;
 		depart += tx;
-		s->busy_until[from] = depart;
+		*busy = depart;
 	}
 	sim_schedule(s, from, depart, pn, p, len);
 	if (l->dup > 0 && sim_uniform(&s->rng) < l->dup)
@@ -170,14 +175,23 @@ sim_send(struct sim *s, int from, uint64_t pn, const uint8_t *p, size_t len)
 void
 sim_flush(struct sim *s, int side)
 {
-	uint8_t buf[SIM_MTU];
-	size_t n;
+	uint8_t buf[SIM_MTU], wire[SIM_PT_MAX];
+	uint64_t pn;
+	size_t n, m;
 
 	if (s->tp[side] == NULL)
 		return;
-	while ((n = tp_output(s->tp[side], s->now, s->pn[side], buf,
-	    sizeof(buf))) > 0) {
-		sim_send(s, side, s->pn[side], buf, n);
+	for (;;) {
+		pn = s->next_pn != NULL ? s->next_pn(s, side) : s->pn[side];
+		if ((n = tp_output(s->tp[side], s->now, pn, buf,
+		    sizeof(buf))) == 0)
+			break;
+		if (s->seal != NULL) {
+			if ((m = s->seal(s, side, buf, n, wire,
+			    sizeof(wire))) > 0)
+				sim_send(s, side, pn, wire, m);
+		} else
+			sim_send(s, side, pn, buf, n);
 		s->pn[side]++;
 	}
 }
@@ -190,7 +204,7 @@ sim_next_event(const struct sim *s)
 
 	if (s->heap_n > 0 && s->heap[0].at < t)
 		t = s->heap[0].at;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < SIM_MAX_ENDS; i++) {
 		if (s->tp[i] != NULL && (x = tp_next_timeout(s->tp[i])) < t)
 			t = x;
 	}
@@ -200,8 +214,10 @@ sim_next_event(const struct sim *s)
 int
 sim_step(struct sim *s, uint64_t until)
 {
+	uint8_t pt[SIM_PT_MAX];
 	struct sim_pkt k;
-	uint64_t t;
+	uint64_t t, pn;
+	long n;
 	int i;
 
 	t = sim_next_event(s);
@@ -213,12 +229,17 @@ sim_step(struct sim *s, uint64_t until)
 	s->now = t > s->now ? t : s->now + 1;
 	while (s->heap_n > 0 && s->heap[0].at <= s->now) {
 		sim_heap_pop(s, &k);
-		if (s->tp[k.to] != NULL && tp_input(s->tp[k.to], s->now, k.pn,
-		    k.data, k.len) == -1)
+		if (s->tp[k.to] != NULL && s->open != NULL) {
+			n = s->open(s, k.to, k.data, k.len, pt, sizeof(pt), &pn);
+			if (n >= 0 && tp_input(s->tp[k.to], s->now, pn, pt,
+			    (size_t)n) == -1)
+				s->malformed++;
+		} else if (s->tp[k.to] != NULL && tp_input(s->tp[k.to], s->now,
+		    k.pn, k.data, k.len) == -1)
 			s->malformed++;
 		free(k.data);
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < SIM_MAX_ENDS; i++) {
 		if (s->tp[i] != NULL && tp_next_timeout(s->tp[i]) <= s->now)
 			tp_on_timeout(s->tp[i], s->now);
 	}
@@ -226,7 +247,7 @@ sim_step(struct sim *s, uint64_t until)
 		s->app_wake = UINT64_MAX;
 		s->app(s, s->app_arg);
 	}
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < SIM_MAX_ENDS; i++)
 		sim_flush(s, i);
 	return 1;
 }

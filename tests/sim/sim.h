@@ -6,7 +6,11 @@
  * flight. Each direction has loss, duplication, reordering, delay with
  * jitter, an optional bandwidth limit with a finite (tail-drop) queue, and
  * both directions share partitions (time windows where everything is
- * dropped). The driver moves the clock to the next event (a packet
+ * dropped). Up to SIM_MAX_ENDS endpoints talk in pairs (i with i ^ 1);
+ * endpoints whose queue[] is the same share one bandwidth-limited queue
+ * (a bottleneck two flows compete for). Optional seal/open hooks wrap
+ * packets, e.g. in chan, so the secure channel runs in the loop too.
+ * The driver moves the clock to the next event (a packet
  * arrival, a tp timer or an application wake-up), feeds tp_input /
  * tp_on_timeout, lets the application act, and flushes tp_output.
  */
@@ -32,14 +36,16 @@ struct sim_link {
 };
 
 #define SIM_MAX_PARTITIONS 4
+#define SIM_MAX_ENDS	4
 
 struct sim_pkt;
 
 struct sim {
 	uint64_t	 rng;
 	uint64_t	 now;
-	struct sim_link	 link[2];	/* link[i]: packets sent by side i */
-	uint64_t	 busy_until[2];
+	struct sim_link	 link[SIM_MAX_ENDS]; /* link[i]: sent by side i */
+	int		 queue[SIM_MAX_ENDS];	/* bottleneck of side i */
+	uint64_t	 busy_until[SIM_MAX_ENDS];
 	uint64_t	 part_start[SIM_MAX_PARTITIONS];
 	uint64_t	 part_end[SIM_MAX_PARTITIONS];
 	int		 n_part;
@@ -47,14 +53,25 @@ struct sim {
 	size_t		 heap_n;
 	size_t		 heap_cap;
 	uint64_t	 seq;
-	struct tp	*tp[2];
-	uint64_t	 pn[2];
+	struct tp	*tp[SIM_MAX_ENDS];
+	uint64_t	 pn[SIM_MAX_ENDS];
 	uint64_t	 app_wake;	/* next application wake-up */
 	void		(*app)(struct sim *, void *arg);
 	void		*app_arg;
-	uint64_t	 sent[2];
-	uint64_t	 dropped[2];
+	uint64_t	 sent[SIM_MAX_ENDS];
+	uint64_t	 dropped[SIM_MAX_ENDS];
 	uint64_t	 malformed;
+	/*
+	 * seal: packet number and wire bytes of tp's plaintext (returns
+	 * the length, 0 to drop); open: plaintext and packet number of a
+	 * wire packet (the length, or -1 to drop). Both NULL: pn = count.
+	 */
+	size_t		(*seal)(struct sim *, int side, const uint8_t *pt,
+			    size_t len, uint8_t *out, size_t cap);
+	uint64_t	(*next_pn)(struct sim *, int side);
+	long		(*open)(struct sim *, int side, const uint8_t *pkt,
+			    size_t len, uint8_t *pt, size_t cap, uint64_t *pn);
+	void		*hook_arg;
 };
 
 void	sim_init(struct sim *, uint64_t seed);

@@ -116,7 +116,7 @@ mk(struct end *e, int initiator, size_t send_buf_max)
 {
 	struct tp_cfg cfg;
 	struct tp_cb cb = { e, c_open, c_msg, c_pipe, c_acked, c_writable,
-	    c_done, c_stopped, c_echo, c_closed };
+	    c_done, c_stopped, c_echo, c_closed, NULL };
 
 	memset(e, 0, sizeof(*e));
 	tp_cfg_default(&cfg);
