@@ -66,7 +66,13 @@ TESTS += tests/integration/natlab_emul.sh tests/integration/natlab.sh
 EXTRA_DIST += tests/integration/natlab_emul.sh tests/integration/natlab.sh \
 	tests/integration/natlab_lib.sh
 
-natlab: all tests/integration/natprobe$(EXEEXT) tests/integration/msgflood$(EXEEXT)
+check_PROGRAMS += tests/integration/firstmsg
+tests_integration_firstmsg_SOURCES = tests/integration/firstmsg.c
+tests_integration_firstmsg_CPPFLAGS = $(P2PC_CPPFLAGS)
+tests_integration_firstmsg_LDADD = libp2pclient.la
+
+natlab: all tests/integration/natprobe$(EXEEXT) tests/integration/msgflood$(EXEEXT) \
+	    tests/integration/firstmsg$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/integration/natlab.sh
 .PHONY: natlab

@@ -191,6 +191,27 @@ route_report(struct peer *p, const char *why)
 	p->path_reported = 1;
 }
 
+/* Log when the direct path turns suspect or live again (was: before). */
+static void
+route_suspect(struct peer *p, int was)
+{
+	int now = p->path.active >= 0 && p->path.silent_since != 0;
+
+	if (now == was)
+		return;
+	if (now)
+		log_info("session with %s: direct path quiet; the relay carries "
+		    "the traffic while it is checked", p->id);
+	else if (p->path.active >= 0)
+		log_info("session with %s: direct path answers again", p->id);
+}
+
+static int
+route_is_suspect(const struct peer *p)
+{
+	return p->path.active >= 0 && p->path.silent_since != 0;
+}
+
 static void
 route_event(struct peer *p, enum path_event ev)
 {
@@ -226,6 +247,8 @@ int
 route_frame(struct peer *p, const uint8_t *pt, size_t n,
     const struct sockaddr *src)
 {
+	int was;
+
 	if (n != PATH_FRAME_LEN || (pt[0] != PATH_FRAME_CHALLENGE &&
 	    pt[0] != PATH_FRAME_RESPONSE))
 		return 0;
@@ -247,15 +270,20 @@ route_frame(struct peer *p, const uint8_t *pt, size_t n,
 		path_on_packet(&p->path, src, p->a->rx_slot, agent_now());
 		return 1;
 	}
+	was = route_is_suspect(p);
 	route_event(p, path_on_response(&p->path, pt + 1, src,
 	    p->a->rx_slot, agent_now()));
+	route_suspect(p, was);
 	return 1;
 }
 
 void
 route_packet(struct peer *p, const struct sockaddr *src)
 {
+	int was = route_is_suspect(p);
+
 	path_on_packet(&p->path, src, p->a->rx_slot, agent_now());
+	route_suspect(p, was);
 }
 
 static int
@@ -275,8 +303,10 @@ route_drive(struct peer *p, uint64_t now)
 	struct sockaddr_storage to;
 	uint8_t nonce[PATH_NONCE_LEN];
 	unsigned local;
+	int was = route_is_suspect(p);
 
 	route_event(p, path_tick(&p->path, now, route_busy(p)));
+	route_suspect(p, was);
 	for (;;) {
 		randombytes_buf(nonce, sizeof(nonce));
 		if (!path_next_check(&p->path, now, nonce, &to, &local))

@@ -586,17 +586,21 @@ session_data(struct peer *p, const uint8_t *pkt, size_t len,
 	if (p->chan.rekeys != rekeys)
 		log_debug("session with %s rekeyed by the peer (%llu)", p->id,
 		    (unsigned long long)p->chan.rekeys);
+	/*
+	 * Any packet that verified proves the initiator's keys. Confirm
+	 * first: a path check that outran the relay must find punching
+	 * started, or the address it came from would be forgotten.
+	 */
+	if (!p->initiator && !p->confirmed) {
+		p->confirmed = 1;
+		if (!p->dead)
+			session_up(p);
+	}
 	/* Path checks are the session's, not the transport's. */
 	if (!route_frame(p, pt, (size_t)n, src)) {
 		route_packet(p, src);
 		if (tp_input(p->tp, agent_now(), pn, pt, (size_t)n) == -1)
 			p->a->ctr.dropped++;
-	}
-	/* Any packet that verified proves the initiator's keys. */
-	if (!p->initiator && !p->confirmed) {
-		p->confirmed = 1;
-		if (!p->dead)
-			session_up(p);
 	}
 	session_drive(p);
 }

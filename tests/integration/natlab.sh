@@ -18,9 +18,11 @@
 # NATLAB_CELLS="open/open symmetric/port-restricted same-nat roaming cut"
 # runs only those cells; NATLAB_TABLE=FILE also writes the table to FILE;
 # NATLAB_LOGS=DIR keeps the daemons' logs of every failed cell there.
-# Columns: conn_ms = `p2pctl connect` until it returned; 1st_ms = from its
-# return until the first message was read on the other side (two p2pctl
-# runs included); dir_ms = from connect until `peers` said direct;
+# Columns: conn_ms = connect until it returned; 1st/rtt = from its return
+# until the first message was read on the other side, and the round trip of
+# the session's path just after (a ping: the relay at that moment), both in
+# ms and through libp2pclient (firstmsg); dir_ms = from connect until
+# `peers` said direct;
 # relay_d = relayed packets of the pair during the second burst; new/s =
 # the peak rate of new UDP flows out of either router.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -31,6 +33,8 @@
 netns_require
 command -v curl >/dev/null 2>&1 || skip "curl is missing (the server's relay counters)"
 MSGFLOOD="$top_builddir/tests/integration/msgflood"
+FIRSTMSG="$top_builddir/tests/integration/firstmsg"
+[ -x "$FIRSTMSG" ] || skip "firstmsg is not built (make natlab builds it)"
 [ -x "$MSGFLOOD" ] || skip "msgflood is not built (make natlab builds it)"
 
 TYPES="open full-cone restricted port-restricted symmetric udp-blocked"
@@ -102,7 +106,7 @@ peak_rate() {	# peak_rate NAME...: the highest new-flow rate of any of them
 ROWS=""
 FAILED=0
 row() {	# row CELL EXPECT GOT CONNECT_MS FIRST_MS DIRECT_MS RELAY_DELTA PEAK RESULT
-	ROWS="$ROWS$(printf '%-36s %-6s %-6s %7s %7s %8s %7s %5s  %s' "$@")
+	ROWS="$ROWS$(printf '%-36s %-6s %-6s %7s %11s %8s %7s %5s  %s' "$@")
 "
 }
 
@@ -149,14 +153,12 @@ cell() {
 	done
 	sample_start a; sample_start "$b"
 	t0=$(ms)
-	ctl a connect "$b" --timeout 10 >"$T/connect.out" 2>&1 ||
-	    { cell_end FAIL "connect: $(head -c 80 "$T/connect.out")"; return; }
-	tc=$(ms)
-	conn=$((tc - t0))
-	ctl a send "$b" "hello from a" >/dev/null 2>&1 || { cell_end FAIL "send a->b"; return; }
-	m=$(ctl "$b" recv --timeout 5 2>/dev/null)
-	[ "$m" = "hello from a" ] || { cell_end FAIL "first message did not arrive"; return; }
-	first=$(($(ms) - tc))	# from connect's return, send and recv included
+	"$FIRSTMSG" "$T/a/sock" "$T/$b/sock" "$b" >"$T/first.out" 2>&1 ||
+	    { cell_end FAIL "connect, first message: $(head -c 80 "$T/first.out")"; return; }
+	# connect_ms C first_ms F rtt_ms R path P
+	read -r _ conn _ _f _ _r _ _ < "$T/first.out"
+	conn=${conn%.*}
+	first="$_f/$_r"
 	ctl "$b" send a "hello from $b" >/dev/null 2>&1 || { cell_end FAIL "send $b->a"; return; }
 	[ "$(ctl a recv --timeout 5 2>/dev/null)" = "hello from $b" ] ||
 	    { cell_end FAIL "the answer did not arrive"; return; }
@@ -165,7 +167,8 @@ cell() {
 	if [ "$exp" = direct ]; then
 		# Counted from connect, like a user would.
 		while [ $(($(ms) - t0)) -lt $((DIRECT_WAIT * 1000)) ]; do
-			is_path a direct && break
+			# Both sides: each decides for its own sending.
+			is_path a direct && is_path "$b" direct && break
 			sleep 0.05
 		done
 		got=$(path_of a)
@@ -319,8 +322,8 @@ fi
 natlab_reset
 
 {
-	printf '%-36s %-6s %-6s %7s %7s %8s %7s %5s  %s\n' cell expect path \
-	    conn_ms 1st_ms dir_ms relay_d new/s result
+	printf '%-36s %-6s %-6s %7s %11s %8s %7s %5s  %s\n' cell expect path \
+	    conn_ms 1st/rtt dir_ms relay_d new/s result
 	printf '%s' "$ROWS"
 } > "$T/table"
 cat "$T/table"

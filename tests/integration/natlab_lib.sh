@@ -31,7 +31,27 @@
 #                               SERVER_PORT (and HTTP_PORT with --http)
 #   natlab_agent NAME [ARGS...] p2pd in host NAME, socket $T/NAME/sock, so
 #                               lib.sh's ctl and wait_registered work
+#                               ($NATLAB_AGENT_ARGS too, e.g. -vv)
 #   natlab_reset                kill every daemon, remove every namespace
+
+# One-way delay each way between a client's edge and pub (netem on both ends
+# of its link): a relayed or direct round trip between two clients is then
+# 4 x NATLAB_DELAY_MS, as across a real Internet. 0: none.
+: "${NATLAB_DELAY_MS:=10}"
+
+# natlab_delay NS-A IF-A NS-B IF-B: the delay on both ends of a link. A
+# kernel without netem (sch_netem) gets none, and the run says so once.
+natlab_delay() {
+	[ "$NATLAB_DELAY_MS" -gt 0 ] || return 0
+	if ! ip netns exec "$(ns_full "$1")" tc qdisc add dev "$2" root netem \
+	    delay "${NATLAB_DELAY_MS}ms" limit 10000 2>/dev/null; then
+		echo "natlab: this kernel has no netem: links without delay"
+		NATLAB_DELAY_MS=0
+		return 0
+	fi
+	ip netns exec "$(ns_full "$3")" tc qdisc add dev "$4" root netem \
+	    delay "${NATLAB_DELAY_MS}ms" limit 10000 || fail "netem on $3:$4"
+}
 
 NATLAB_S1=203.0.113.1
 NATLAB_S2=203.0.113.2
@@ -137,6 +157,7 @@ natlab_router() {	# natlab_router NAME TYPE [HOSTS]
 		ns_add "$_nl_name"
 		ns_no_ipv6 "$_nl_name"
 		ns_plug "$_nl_name" eth0 "$_nl_w/24" pub br0 "p$_nl_i"
+		natlab_delay "$_nl_name" eth0 pub "p$_nl_i"
 		# A file, not a pipe: ns_nft's fail must end the test itself.
 		natlab_rules open eth0 "$_nl_w" "$_nl_w" > "$T/nft.$_nl_name"
 		ns_nft "$_nl_name" < "$T/nft.$_nl_name"
@@ -149,6 +170,7 @@ natlab_router() {	# natlab_router NAME TYPE [HOSTS]
 	ns_add "$_nl_r" "$_nl_name"
 	ns_no_ipv6 "$_nl_r" "$_nl_name"
 	ns_plug "$_nl_r" wan "$_nl_w/24" pub br0 "p$_nl_i"
+	natlab_delay "$_nl_r" wan pub "p$_nl_i"
 	ns_bridge "$_nl_r" lan "10.$_nl_i.0.1/24"
 	ns_plug "$_nl_name" eth0 "10.$_nl_i.0.2/24" "$_nl_r" lan l1
 	ns_route "$_nl_name" default "10.$_nl_i.0.1"
@@ -214,7 +236,7 @@ natlab_agent() {	# natlab_agent NAME [ARGS...]
 	mint "$_nl_a" g > "$T/$_nl_a/token" || fail "minting a token for $_nl_a"
 	ns_bg "$_nl_a" "$P2PD" -f -v --server "$NATLAB_S1:$SERVER_PORT" \
 	    --token-file "$T/$_nl_a/token" --socket "$T/$_nl_a/sock" \
-	    --state-dir "$T/$_nl_a" "$@" >"$T/$_nl_a.log" 2>&1
+	    --state-dir "$T/$_nl_a" ${NATLAB_AGENT_ARGS:-} "$@" >"$T/$_nl_a.log" 2>&1
 	eval "${_nl_a}_PID=$NS_PID"
 }
 
