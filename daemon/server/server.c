@@ -57,6 +57,9 @@ static const struct conf_opt srv_opts[] = {
 	{ "advertise", 0, CONF_STR, O(advertise), 0, 0, "HOST:PORT",
 	    "the server address /v1/tokens gives devices (default: the "
 	    "listen address)" },
+	{ "tcp-listen", 0, CONF_STR, O(tcp_listen), 0, 0, "ADDR:PORT",
+	    "also accept agents over TCP here, e.g. port 443 where only that "
+	    "gets out (port 0: the bound port goes to STATE_DIR/tcp_port)" },
 	{ "relay-rate", 0, CONF_SIZE, O(relay_rate), 0, 1LL << 40, "BYTES",
 	    "relay at most BYTES per second for each peer (K/M/G; default 0: "
 	    "no cap)" },
@@ -118,22 +121,30 @@ srv_notify_ready(void)
 	close(fd);
 }
 
-static void
-srv_write_port(struct srv *s)
+/*
+ * STATE_DIR/NAME holding a port number (port, http_port, alt_port,
+ * tcp_port), written atomically, for tests and scripts that bind port 0.
+ */
+int
+srv_write_port_file(struct srv *s, const char *name, uint16_t port,
+    char *err, size_t errlen)
 {
 	char path[4096], tmp[4200], buf[16];
 	int fd, n;
 
 	if (s->conf.state_dir == NULL)
-		return;
-	snprintf(path, sizeof(path), "%s/port", s->conf.state_dir);
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", s->conf.state_dir, name);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	n = snprintf(buf, sizeof(buf), "%u\n",
-	    addr_port((struct sockaddr *)&s->bound));
+	n = snprintf(buf, sizeof(buf), "%u\n", port);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644))
 	    == -1 || write(fd, buf, (size_t)n) != n || close(fd) == -1 ||
-	    rename(tmp, path) == -1)
-		fatal("cannot write %s", path);
+	    rename(tmp, path) == -1) {
+		snprintf(err, errlen, "cannot write %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* UDP and TCP on one port number: with port 0, TCP follows UDP's choice. */
@@ -163,6 +174,30 @@ srv_bind(struct srv *s)
 		fatalx("no port free for both UDP and TCP");
 	log_info("listening on %s (udp, tcp)", addr_fmt((struct sockaddr *)
 	    &s->bound, a, sizeof(a)));
+}
+
+/* --tcp-listen: agents behind firewalls that let only, say, 443 out. */
+static void
+srv_bind_tcp_extra(struct srv *s)
+{
+	struct sockaddr_storage ss, bound;
+	socklen_t len;
+	char err[256], a[ADDR_STRLEN];
+
+	if (s->conf.tcp_listen == NULL)
+		return;
+	if (addr_parse(s->conf.tcp_listen, &ss, &len, 443, err,
+	    sizeof(err)) == -1)
+		fatalx("--tcp-listen: %s", err);
+	if (srv_tcp_listen_extra(s, (struct sockaddr *)&ss, len, &bound) == -1)
+		fatal("listen tcp %s", addr_fmt((struct sockaddr *)&ss, a,
+		    sizeof(a)));
+	addr_normalize(&bound);
+	log_info("listening on %s (tcp)", addr_fmt((struct sockaddr *)&bound,
+	    a, sizeof(a)));
+	if (srv_write_port_file(s, "tcp_port", addr_port((struct sockaddr *)
+	    &bound), err, sizeof(err)) == -1)
+		fatalx("%s", err);
 }
 
 static void
@@ -219,6 +254,7 @@ srv_setup(struct srv *s)
 	    sizeof(err)) == -1)
 		fatalx("groups: %s", err);
 	srv_bind(s);
+	srv_bind_tcp_extra(s);
 	if (srv_stun_bind(s, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (srv_http_start(s, err, sizeof(err)) == -1)
@@ -313,6 +349,7 @@ int
 main(int argc, char **argv)
 {
 	struct srv *s;
+	char err[256];
 
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
 		return srv_token_main(argc - 1, argv + 1);
@@ -327,7 +364,10 @@ main(int argc, char **argv)
 	srv_options(s, argc, argv);
 	log_init("p2p-server", 1, s->conf.verbose);
 	srv_setup(s);
-	srv_write_port(s);
+	/* Last: tests take STATE_DIR/port as "the server is ready". */
+	if (srv_write_port_file(s, "port", addr_port((struct sockaddr *)
+	    &s->bound), err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (!s->conf.foreground) {
 		log_init("p2p-server", 0, s->conf.verbose);
 		if (daemon(0, 0) == -1)

@@ -51,6 +51,7 @@ struct srv_conf {
 	char			*http;		/* HTTP API address, NULL: off */
 	char			*admin_key_file;
 	char			*advertise;	/* HOST:PORT given to devices */
+	char			*tcp_listen;	/* a second TCP port, or NULL */
 	char			*alt_listen;	/* RFC 5780 ALT-IP:ALT-PORT, NULL: off */
 	size_t			 relay_rate;	/* bytes/s per peer, 0: no cap */
 	size_t			 relay_quota;	/* bytes per registration, 0: none */
@@ -178,6 +179,7 @@ struct srv {
 	enum srv_policy		 policy;
 	int			 udp_fd;
 	struct evconnlistener	*listener;
+	struct evconnlistener	*listener2;	/* --tcp-listen */
 	struct event		*udp_ev;
 	struct event		*tick_ev;
 	unsigned		 ticks;		/* seconds, for periodic logs */
@@ -199,6 +201,8 @@ struct srv {
 };
 
 uint64_t	srv_now_us(void);
+int		srv_write_port_file(struct srv *, const char *name,
+		    uint16_t port, char *err, size_t errlen);
 uint64_t	srv_now_unix(void);
 
 /* srv_udp.c */
@@ -222,6 +226,8 @@ void	srv_stun_input(struct srv *, int i, const uint8_t *pkt, size_t len,
 
 /* srv_tcp.c */
 int	srv_tcp_listen(struct srv *, const struct sockaddr *, socklen_t);
+int	srv_tcp_listen_extra(struct srv *, const struct sockaddr *, socklen_t,
+	    struct sockaddr_storage *bound);
 void	srv_tcp_stop(struct srv *);
 void	srv_tcp_set_reg(struct srv_tcp *, uint32_t reg_id);
 uint32_t srv_tcp_get_reg(struct srv_tcp *);

@@ -475,27 +475,6 @@ srv_http_loopback(const struct sockaddr *sa)
 }
 
 static int
-srv_http_write_port(struct srv *s, uint16_t port, char *err, size_t errlen)
-{
-	char path[4096], tmp[4200], buf[16];
-	int fd, n;
-
-	if (s->conf.state_dir == NULL)
-		return 0;
-	snprintf(path, sizeof(path), "%s/http_port", s->conf.state_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	n = snprintf(buf, sizeof(buf), "%u\n", port);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644))
-	    == -1 || write(fd, buf, (size_t)n) != n || close(fd) == -1 ||
-	    rename(tmp, path) == -1) {
-		snprintf(err, errlen, "cannot write %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static int
 srv_http_listen(struct srv_http *h, const char *spec, char *err,
     size_t errlen)
 {
@@ -544,8 +523,8 @@ srv_http_listen(struct srv_http *h, const char *spec, char *err,
 	}
 	log_info("HTTP API on %s (no TLS)", addr_fmt((struct sockaddr *)&ss,
 	    a, sizeof(a)));
-	return srv_http_write_port(h->srv, addr_port((struct sockaddr *)&ss),
-	    err, errlen);
+	return srv_write_port_file(h->srv, "http_port",
+	    addr_port((struct sockaddr *)&ss), err, errlen);
 }
 
 int

@@ -142,29 +142,6 @@ fail:
 	return -1;
 }
 
-/* STATE_DIR/alt_port, like STATE_DIR/port, for tests and scripts. */
-static int
-srv_stun_write_port(struct srv *s, char *err, size_t errlen)
-{
-	char	path[4096], tmp[4200], buf[16];
-	int	fd, n;
-
-	if (s->conf.state_dir == NULL)
-		return 0;
-	snprintf(path, sizeof(path), "%s/alt_port", s->conf.state_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	n = snprintf(buf, sizeof(buf), "%u\n",
-	    addr_port((struct sockaddr *)&s->stun[3].addr));
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644))
-	    == -1 || write(fd, buf, (size_t)n) != n || close(fd) == -1 ||
-	    rename(tmp, path) == -1) {
-		snprintf(err, errlen, "cannot write %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int
 srv_stun_bind(struct srv *s, char *err, size_t errlen)
 {
@@ -216,7 +193,8 @@ srv_stun_bind(struct srv *s, char *err, size_t errlen)
 		return -1;
 	}
 	if (srv_stun_bind_alt(s, &alt, err, errlen) == -1 ||
-	    srv_stun_write_port(s, err, errlen) == -1) {
+	    srv_write_port_file(s, "alt_port", addr_port((struct sockaddr *)
+	    &s->stun[3].addr), err, errlen) == -1) {
 		srv_stun_close(s);
 		return -1;
 	}

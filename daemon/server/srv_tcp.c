@@ -168,6 +168,24 @@ srv_tcp_listen(struct srv *s, const struct sockaddr *sa, socklen_t len)
 	return s->listener != NULL ? 0 : -1;
 }
 
+/* A second TCP listener (--tcp-listen, e.g. port 443): the same protocol. */
+int
+srv_tcp_listen_extra(struct srv *s, const struct sockaddr *sa, socklen_t len,
+    struct sockaddr_storage *bound)
+{
+	socklen_t blen = sizeof(*bound);
+
+	s->listener2 = evconnlistener_new_bind(s->base, srv_tcp_accept, s,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    128, sa, (int)len);
+	if (s->listener2 == NULL)
+		return -1;
+	if (getsockname(evconnlistener_get_fd(s->listener2),
+	    (struct sockaddr *)bound, &blen) == -1)
+		return -1;
+	return 0;
+}
+
 void
 srv_tcp_stop(struct srv *s)
 {
@@ -176,5 +194,9 @@ srv_tcp_stop(struct srv *s)
 	if (s->listener != NULL) {
 		evconnlistener_free(s->listener);
 		s->listener = NULL;
+	}
+	if (s->listener2 != NULL) {
+		evconnlistener_free(s->listener2);
+		s->listener2 = NULL;
 	}
 }

@@ -3,7 +3,9 @@
 #
 # 1. Loopback: alice is told --server-transport tcp, bob udp. Status says
 #    which; alice connects to bob and messages flow both ways (the peers
-#    still talk over UDP). The server restarts: alice's connection ends,
+#    still talk over UDP). carol reaches the server's second TCP port
+#    (p2p-server --tcp-listen, p2pd --server-tcp). The server restarts:
+#    alice's connection ends,
 #    status says why, and she registers again over TCP by herself.
 # 2. Network namespaces (root only; skipped otherwise): nftables in alice's
 #    namespace drops UDP to the server's port. With the default
@@ -26,7 +28,10 @@ exchange() {	# exchange A B TAG: a message each way between A and B
 }
 
 # ---- 1. loopback --------------------------------------------------------------
-start_server
+start_server --tcp-listen 127.0.0.1:0
+wait_for 10 test -s "$T/srv/tcp_port" || fail "no STATE_DIR/tcp_port"
+TCP_PORT=$(cat "$T/srv/tcp_port")
+[ "$TCP_PORT" != "$SERVER_PORT" ] || fail "--tcp-listen port 0 got the main port"
 AGENT_ARGS="--keepalive 1 --server-transport tcp" start_agent alice g
 AGENT_ARGS="--keepalive 1 --server-transport udp" start_agent bob g
 wait_registered alice bob
@@ -40,6 +45,16 @@ ctl alice status | grep -q '^server_transport: tcp$' ||
 ctl alice connect bob --timeout 10 >/dev/null || fail "alice cannot connect to bob"
 exchange alice bob loopback
 echo "loopback: alice registered over tcp, bob over udp, messages both ways"
+
+AGENT_ARGS="--server-transport tcp --server-tcp 127.0.0.1:$TCP_PORT" start_agent carol g
+wait_registered carol
+[ "$(transport carol)" = tcp ] || fail "carol's transport: '$(transport carol)'"
+grep -q 'peer carol registered from .*tcp)' "$T/server.log" ||
+    fail "the server did not see carol register over its second tcp port"
+ctl carol connect bob --timeout 10 >/dev/null || fail "carol cannot connect to bob"
+exchange carol bob second-port
+kill "$carol_PID"; wait "$carol_PID" 2>/dev/null
+echo "second tcp port: carol registered on 127.0.0.1:$TCP_PORT, messages both ways"
 
 # The server goes: the connection closes, and that ends the registration.
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID"
