@@ -538,33 +538,14 @@ void
 reg_tcp_input(struct reg *r, const uint8_t *pkt, size_t len)
 {
 	struct agent *a = r->a;
-	uint8_t type = 0, version = 0;
+	uint8_t type = 0;
 
 	a->ctr.packets_in++;
 	a->ctr.bytes_in += len;
-	switch (wire_classify(pkt, len, &type, &version)) {
-	case WIRE_CLASS_P2P:
-		break;
-	case WIRE_CLASS_BAD_VERSION:
-		if (type == WIRE_VERSION_ERROR)
-			break;
-		/* FALLTHROUGH */
-	default:
-		a->ctr.dropped++;
-		return;
-	}
-	switch (type) {
-	case WIRE_REG_CHALLENGE:
-	case WIRE_CTRL:
-	case WIRE_RELAY:
-	case WIRE_UNKNOWN_REG:
-	case WIRE_VERSION_ERROR:
+	if (wire_agent_dest(pkt, len, &type) == WIRE_DEST_SERVER)
 		reg_packet(r, pkt, len, 1);
-		break;
-	default:
+	else
 		a->ctr.dropped++;
-		break;
-	}
 }
 
 static int

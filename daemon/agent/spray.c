@@ -58,8 +58,8 @@ spray_read(evutil_socket_t fd, short what, void *arg)
 		a->ctr.packets_in++;
 		a->ctr.bytes_in += (uint64_t)n;
 		addr_normalize(&src);
-		if ((size_t)n > AGENT_UDP_MTU || wire_classify(buf, (size_t)n,
-		    &type, NULL) != WIRE_CLASS_P2P || type != WIRE_DATA) {
+		if ((size_t)n > AGENT_UDP_MTU || wire_agent_dest(buf, (size_t)n,
+		    &type) != WIRE_DEST_PEER || type != WIRE_DATA) {
 			a->ctr.dropped++;
 			continue;
 		}

@@ -43,37 +43,17 @@ static void
 udp_dispatch(struct agent *a, const uint8_t *p, size_t len,
     struct sockaddr_storage *ss, socklen_t sslen)
 {
-	uint8_t type = 0, version = 0;
+	uint8_t type = 0;
 
 	addr_normalize(ss);
 	sslen = addr_len((struct sockaddr *)ss);
 	a->ctr.packets_in++;
 	a->ctr.bytes_in += len;
-	switch (wire_classify(p, len, &type, &version)) {
-	case WIRE_CLASS_P2P:
-		break;
-	case WIRE_CLASS_BAD_VERSION:
-		if (type == WIRE_VERSION_ERROR) {
-			reg_input(a, p, len, (struct sockaddr *)ss, sslen);
-			return;
-		}
-		a->ctr.dropped++;
-		return;
-	default:
-		a->ctr.dropped++;
-		return;
-	}
-	switch (type) {
-	case WIRE_REG_CHALLENGE:
-	case WIRE_CTRL:
-	case WIRE_RELAY:
-	case WIRE_UNKNOWN_REG:
-	case WIRE_VERSION_ERROR:
+	switch (wire_agent_dest(p, len, &type)) {
+	case WIRE_DEST_SERVER:
 		reg_input(a, p, len, (struct sockaddr *)ss, sslen);
 		break;
-	case WIRE_HS_INIT:
-	case WIRE_HS_RESP:
-	case WIRE_DATA:
+	case WIRE_DEST_PEER:
 		peer_input(a, type, p, len, (struct sockaddr *)ss, sslen);
 		break;
 	default:

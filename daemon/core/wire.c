@@ -67,6 +67,37 @@ wire_type_name(uint8_t type)
 	return "UNKNOWN";
 }
 
+enum wire_dest
+wire_agent_dest(const uint8_t *pkt, size_t len, uint8_t *type)
+{
+	uint8_t t = 0;
+
+	switch (wire_classify(pkt, len, &t, NULL)) {
+	case WIRE_CLASS_P2P:
+		break;
+	case WIRE_CLASS_BAD_VERSION:
+		*type = t;
+		return t == WIRE_VERSION_ERROR ? WIRE_DEST_SERVER :
+		    WIRE_DEST_NONE;
+	default:
+		return WIRE_DEST_NONE;
+	}
+	*type = t;
+	switch (t) {
+	case WIRE_REG_CHALLENGE:
+	case WIRE_CTRL:
+	case WIRE_RELAY:
+	case WIRE_UNKNOWN_REG:
+	case WIRE_VERSION_ERROR:
+		return WIRE_DEST_SERVER;
+	case WIRE_HS_INIT:
+	case WIRE_HS_RESP:
+	case WIRE_DATA:
+		return WIRE_DEST_PEER;
+	}
+	return WIRE_DEST_NONE;
+}
+
 enum wire_class
 wire_classify(const uint8_t *pkt, size_t len, uint8_t *type, uint8_t *version)
 {

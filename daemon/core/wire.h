@@ -78,6 +78,19 @@ enum wire_class	wire_classify(const uint8_t *pkt, size_t len, uint8_t *type,
 /* The smallest valid length of a packet of that type, 0 if unknown. */
 size_t		wire_min_len(uint8_t type);
 
+/*
+ * What an agent accepts a datagram as, from its first bytes: one of the
+ * server's packets (REG_CHALLENGE, CTRL, RELAY, UNKNOWN_REG, and
+ * VERSION_ERROR, which is classified BAD_VERSION), a peer's (HS_INIT,
+ * HS_RESP, DATA), or nothing (junk, bad version, a type agents never get).
+ */
+enum wire_dest {
+	WIRE_DEST_NONE,
+	WIRE_DEST_SERVER,
+	WIRE_DEST_PEER
+};
+enum wire_dest	wire_agent_dest(const uint8_t *pkt, size_t len, uint8_t *type);
+
 /* "REG_HELLO", ..., or "UNKNOWN" for logs. */
 const char	*wire_type_name(uint8_t type);
 

@@ -238,6 +238,8 @@ void	srv_tcp_write(struct srv_tcp *, const uint8_t *pkt, size_t len);
 void	srv_packet(struct srv *, const uint8_t *pkt, size_t len,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
 struct srv_sess *srv_sess_find(struct srv *, uint32_t reg_id);
+void	srv_unknown_reg(struct srv *, uint32_t id, size_t len,
+	    const struct sockaddr *from, struct srv_tcp *tcp);
 void	srv_sess_drop(struct srv *, uint32_t reg_id);
 void	srv_reg_tick(struct srv *, uint64_t now_us);
 void	srv_reg_free(struct srv *);

@@ -332,22 +332,30 @@ static void
 srv_ctrl_packet(struct srv *s, const uint8_t *pkt, size_t len,
     const struct sockaddr *from, struct srv_tcp *tcp)
 {
-	uint8_t out[WIRE_UNKNOWN_REG_LEN];
 	struct srv_pending *p;
 	struct srv_sess *x;
 	uint32_t id = chan_peek_index(pkt, len);
-	int n;
 
 	if ((x = srv_sess_find(s, id)) != NULL)
 		srv_ctrl_input(s, x, pkt, len, from, tcp);
 	else if ((p = srv_pending_find(s, id)) != NULL)
 		srv_pending_ctrl(s, p, pkt, len, from, tcp);
-	else {
-		s->cnt.unknown_reg++;
-		n = wire_unknown_reg_build(out, sizeof(out), id);
-		if (n > 0 && (size_t)n <= len)
-			srv_send(s, from, tcp, out, (size_t)n);
-	}
+	else
+		srv_unknown_reg(s, id, len, from, tcp);
+}
+
+/* UNKNOWN_REG for a packet of len bytes naming id: never larger than it. */
+void
+srv_unknown_reg(struct srv *s, uint32_t id, size_t len,
+    const struct sockaddr *from, struct srv_tcp *tcp)
+{
+	uint8_t out[WIRE_UNKNOWN_REG_LEN];
+	int n;
+
+	s->cnt.unknown_reg++;
+	n = wire_unknown_reg_build(out, sizeof(out), id);
+	if (n > 0 && (size_t)n <= len)
+		srv_send(s, from, tcp, out, (size_t)n);
 }
 
 void

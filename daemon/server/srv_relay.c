@@ -72,19 +72,6 @@ srv_relay_charge(struct srv *s, struct srv_sess *x, size_t len, uint64_t now)
 	return 0;
 }
 
-static void
-srv_relay_unknown(struct srv *s, uint32_t id, size_t len,
-    const struct sockaddr *from, struct srv_tcp *tcp)
-{
-	uint8_t out[WIRE_UNKNOWN_REG_LEN];
-	int n;
-
-	s->cnt.unknown_reg++;
-	n = wire_unknown_reg_build(out, sizeof(out), id);
-	if (n > 0 && (size_t)n <= len)
-		srv_send(s, from, tcp, out, (size_t)n);
-}
-
 void
 srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
     const struct sockaddr *from, struct srv_tcp *tcp)
@@ -98,7 +85,7 @@ srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
 	struct wr w;
 
 	if ((x = srv_sess_find(s, id)) == NULL) {
-		srv_relay_unknown(s, id, len, from, tcp);
+		srv_unknown_reg(s, id, len, from, tcp);
 		return;
 	}
 	/* A TCP registration is only spoken for on its own connection. */

@@ -251,3 +251,31 @@ Test(wire, names)
 	cr_assert_str_eq(wire_type_name(WIRE_DATA), "DATA");
 	cr_assert_str_eq(wire_type_name(0x00), "UNKNOWN");
 }
+
+Test(wire, agent_dest)
+{
+	uint8_t pkt[200], type = 0;
+
+	memset(pkt, 0, sizeof(pkt));
+	pkt[1] = WIRE_VERSION;
+	pkt[0] = WIRE_CTRL;
+	cr_assert_eq(wire_agent_dest(pkt, 32, &type), WIRE_DEST_SERVER);
+	cr_assert_eq(type, WIRE_CTRL);
+	pkt[0] = WIRE_RELAY;
+	cr_assert_eq(wire_agent_dest(pkt, 36, &type), WIRE_DEST_SERVER);
+	cr_assert_eq(wire_agent_dest(pkt, 35, &type), WIRE_DEST_NONE,
+	    "a RELAY shorter than header, relay id and tag");
+	pkt[0] = WIRE_DATA;
+	cr_assert_eq(wire_agent_dest(pkt, 32, &type), WIRE_DEST_PEER);
+	pkt[0] = WIRE_REG_HELLO;	/* agents never get one */
+	cr_assert_eq(wire_agent_dest(pkt, WIRE_HELLO_LEN, &type),
+	    WIRE_DEST_NONE);
+	pkt[0] = WIRE_DATA;
+	pkt[1] = 2;			/* another version */
+	cr_assert_eq(wire_agent_dest(pkt, 32, &type), WIRE_DEST_NONE);
+	pkt[0] = WIRE_VERSION_ERROR;	/* the server tells us its version */
+	cr_assert_eq(wire_agent_dest(pkt, WIRE_VERSION_ERROR_LEN, &type),
+	    WIRE_DEST_SERVER);
+	pkt[0] = 0x17;
+	cr_assert_eq(wire_agent_dest(pkt, 32, &type), WIRE_DEST_NONE);
+}
