@@ -34,7 +34,7 @@
 #define AGENT_MAX_ADDRS		16
 #define AGENT_UDP_BATCH		64
 #define AGENT_UDP_MTU		1500
-#define AGENT_SPRAY_MAX		1024	/* birthday sockets open at once */
+#define AGENT_SPRAY_MAX		2048	/* birthday sockets open at once */
 /* A queued send's mode and channel, in its ipc_wait's target until sent. */
 #define SESSION_SEND_TAG(mode, ch)	((uint64_t)(mode) << 8 | (uint64_t)(ch))
 

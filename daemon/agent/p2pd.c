@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -69,7 +70,7 @@ static const struct conf_opt p2pd_opts[] = {
 	    idle_timeout_s), 2, 86400, "S", "dead-peer timeout in seconds (30)" },
 	{ "birthday-sockets", 0, CONF_INT, offsetof(struct agent_conf,
 	    birthday_sockets), 0, 1024, "N", "behind a symmetric NAT: extra "
-	    "sockets for the birthday method (256; 0: off)" },
+	    "sockets for the birthday method (512; 0: off)" },
 	{ "birthday-probes", 0, CONF_INT, offsetof(struct agent_conf,
 	    birthday_probes), 0, 65536, "N", "against a symmetric NAT: random "
 	    "ports probed per round (1024; 0: off)" },
@@ -81,6 +82,31 @@ static const struct conf_opt p2pd_opts[] = {
 	    "punching, no direct path checks answered)" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
 };
+
+/*
+ * The birthday method opens hundreds of sockets at once: take the hard
+ * limit on descriptors (as systemd's LimitNOFILE sets it), and size the
+ * spray sockets to leave room for everything else.
+ */
+static void
+p2pd_raise_nofile(struct agent *a)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)a->conf.birthday_sockets * 2 + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < need && a->conf.birthday_sockets > 0) {
+		a->conf.birthday_sockets = rl.rlim_cur > 512 ?
+		    (long)(rl.rlim_cur - 256) / 2 : 0;
+		log_info("descriptor limit %llu: at most %ld birthday sockets",
+		    (unsigned long long)rl.rlim_cur, a->conf.birthday_sockets);
+	}
+}
 
 uint64_t
 agent_now(void)
@@ -115,7 +141,7 @@ p2pd_defaults(struct agent_conf *c)
 	c->max_services = 64;
 	c->keepalive_s = 15;
 	c->idle_timeout_s = 30;
-	c->birthday_sockets = 256;
+	c->birthday_sockets = 512;
 	c->birthday_probes = 1024;
 	c->birthday_rate = 100;
 }
@@ -289,6 +315,7 @@ main(int argc, char **argv)
 	log_init("p2pd", a.conf.foreground, a.conf.verbose);
 	if (sodium_init() == -1)
 		fatalx("sodium_init failed");
+	p2pd_raise_nofile(&a);
 	if (ident_load(a.conf.state_dir, a.id_pk, a.id_sk) == -1)
 		exit(1);
 	if (hs_identity_from_ed25519(&a.hsid, a.id_sk) == -1)

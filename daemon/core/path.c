@@ -27,7 +27,7 @@ path_cfg_default(struct path_cfg *c)
 	c->probe_us = 500000;
 	c->dead_us = 3000000;
 	c->enabled = 1;
-	c->spray_sockets = 256;
+	c->spray_sockets = 512;
 	c->spray_probes = 1024;
 	c->spray_rate = 100;
 }

@@ -82,7 +82,7 @@ struct path_cfg {
 	uint64_t	probe_us;		/* 500 ms between liveness checks */
 	uint64_t	dead_us;		/* 3 s without an answer */
 	int		enabled;		/* 0: relay only */
-	unsigned	spray_sockets;		/* hard side: 256 */
+	unsigned	spray_sockets;		/* hard side: 512 */
 	unsigned	spray_probes;		/* easy side: 1024; 0: off */
 	unsigned	spray_rate;		/* packets per second: 100 */
 };

@@ -381,7 +381,7 @@ struct bd_map {
 
 struct bd {
 	uint64_t	rng;
-	struct bd_map	map[1024];
+	struct bd_map	map[2048];
 	size_t		nmap;
 	struct sockaddr_storage easy_sent[4096];	/* easy's permissions */
 	size_t		neasy;
@@ -418,7 +418,7 @@ bd_hard_port(struct bd *b, unsigned local, const struct sockaddr_storage *dst)
 	for (i = 0; i < b->nmap; i++)
 		if (b->map[i].local == local && same(&b->map[i].dst, dst))
 			return b->map[i].port;
-	cr_assert_lt(b->nmap, 1024);
+	cr_assert_lt(b->nmap, 2048);
 	b->map[b->nmap].local = local;
 	b->map[b->nmap].dst = *dst;
 	b->map[b->nmap].port = (uint16_t)(1024 + bd_rand(b) % 64512);
@@ -562,8 +562,9 @@ Test(path, birthday_through_symmetric_random_nat)
 	printf("birthday: %u/%u trials direct within 10 s, mean %.0f ms, "
 	    "at most %u probes\n", ok, trials,
 	    ok ? (double)total / ok : 0.0, spray_max);
-	/* Theory (256 sockets, 100 probes/s, 1024 probes): about 97%. */
-	cr_assert_geq(ok, 90, "only %u of %u trials went direct", ok, trials);
+	/* Theory (512 sockets opened at 100/s, probes at 100/s): 99.7%
+	 * within 10 s (97% with 256 sockets). The run is seeded: exact. */
+	cr_assert_geq(ok, 97, "only %u of %u trials went direct", ok, trials);
 }
 
 Test(path, no_spray_means_no_direct_through_symmetric_nat)
