@@ -360,6 +360,7 @@ peer_introduce(struct agent *a, const P2p__Srv__Introduce *in)
 	p->introduced = 1;
 	p->aesni = in->aesni;
 	p->relay_id = in->relay_id;
+	p->peer_tcp = in->tcp;
 	snprintf(p->nat_type, sizeof(p->nat_type), "%s",
 	    in->nat_type != NULL ? in->nat_type : "");
 	peer_set_addrs(p, in);

@@ -71,6 +71,7 @@ struct peer {
 	struct sockaddr_storage	 pub;		/* its server-reflexive address */
 	int			 have_pub;
 	char			 nat_type[32];	/* as it reported it, or "" */
+	int			 peer_tcp;	/* it reaches the server over TCP */
 	struct path		 path;		/* route.c: relay / direct */
 	int			 path_reported;
 	struct spray_sock	**spray;	/* spray.c: birthday sockets */

@@ -29,6 +29,8 @@
 #include "peer.h"
 #include "wire.h"
 
+static void	route_lossless(struct peer *);
+
 static int
 route_symmetric(const char *t)
 {
@@ -105,6 +107,7 @@ route_update(struct peer *p)
 	if (p->path.spray != PATH_SPRAY_NONE && p->have_pub)
 		memcpy(&p->path.spray_to, &p->pub, sizeof(p->pub));
 	path_retry(&p->path, agent_now());
+	route_lossless(p);	/* either leg may have changed */
 }
 
 void
@@ -180,12 +183,28 @@ route_remote(const struct peer *p, char *buf, size_t len)
 		addr_fmt((struct sockaddr *)&p->remote, buf, len);
 }
 
+/*
+ * On the relay with both agents on TCP, nothing is lost or reordered:
+ * the transport must not resend inside TCP (tp_set_lossless).
+ */
+static void
+route_lossless(struct peer *p)
+{
+	int on = p->tp != NULL && path_send_to(&p->path) == NULL &&
+	    p->relay_id != 0 && p->peer_tcp &&
+	    strcmp(reg_transport_name(p->a), "tcp") == 0;
+
+	if (p->tp != NULL)
+		tp_set_lossless(p->tp, on);
+}
+
 /* Tell the application and the server where the session's traffic goes. */
 void
 route_report(struct peer *p, const char *why)
 {
 	const char *name = route_name(p);
 
+	route_lossless(p);
 	events_peer_state(p->a, p->id, "up", name, why);
 	reg_path_report(p->a, p->id, name);
 	p->path_reported = 1;

@@ -378,6 +378,12 @@ tp_path_changed(struct tp *tp)
 }
 
 void
+tp_set_lossless(struct tp *tp, int on)
+{
+	tp->lossless = on != 0;
+}
+
+void
 tp_get_stats(const struct tp *tp, struct tp_stats *st)
 {
 	*st = tp->st;

@@ -232,6 +232,16 @@ int		 tp_is_closed(const struct tp *);
  */
 void		 tp_path_changed(struct tp *);
 
+/*
+ * The path is lossless and in order (the relay with both agents on TCP):
+ * no packet is declared lost by the time threshold, however late its ack
+ * (TCP's queues), so nothing is resent inside TCP; a gap in the acks (the
+ * relay dropped at a full connection buffer) still is a loss, and the probe
+ * timeout is at least TP_LOSSLESS_PTO_US.
+ */
+#define TP_LOSSLESS_PTO_US	1000000
+void		 tp_set_lossless(struct tp *, int);
+
 void		 tp_get_stats(const struct tp *, struct tp_stats *);
 size_t		 tp_send_buffered(const struct tp *);
 /* Bytes held for reassembly / undelivered, over all incoming streams. */

@@ -193,6 +193,7 @@ struct tp {
 	uint64_t	 min_rtt;
 	uint64_t	 latest_rtt;
 	int		 rtt_sampled;
+	int		 lossless;	/* tp_set_lossless(): TCP end to end */
 
 	struct cc	 cc;
 

@@ -255,7 +255,10 @@ tp_detect_lost(struct tp *tp, uint64_t now)
 			break;
 		if (s->done)
 			continue;
-		if (s->time + delay <= now || tp->largest_acked >= s->pn + 3) {
+		/* Lossless: a late ack is TCP's queue, not a loss; only a
+		 * gap (the relay dropped at a full buffer) is one. */
+		if ((!tp->lossless && s->time + delay <= now) ||
+		    tp->largest_acked >= s->pn + 3) {
 			s->done = 1;
 			lost = 1;
 			if (s->eliciting && s->time < first_lost)
@@ -270,7 +273,7 @@ tp_detect_lost(struct tp *tp, uint64_t now)
 			continue;
 		}
 		t = s->time + delay;
-		if (tp->loss_time == 0 || t < tp->loss_time)
+		if (!tp->lossless && (tp->loss_time == 0 || t < tp->loss_time))
 			tp->loss_time = t;
 	}
 	if (lost) {
@@ -290,8 +293,10 @@ uint64_t
 tp_pto_base(const struct tp *tp)
 {
 	uint64_t var = 4 * tp->rttvar > 1000 ? 4 * tp->rttvar : 1000;
+	uint64_t pto = tp->srtt + var + TP_MAX_ACK_DELAY_US;
 
-	return tp->srtt + var + TP_MAX_ACK_DELAY_US;
+	return tp->lossless && pto < TP_LOSSLESS_PTO_US ? TP_LOSSLESS_PTO_US :
+	    pto;
 }
 
 uint64_t

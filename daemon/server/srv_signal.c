@@ -208,6 +208,7 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	in.initiator = initiator;
 	/* RELAY packets to that peer name its registration (§2.6). */
 	in.relay_id = about->reg_id;
+	in.tcp = about->transport == STATE_TCP;
 	if ((ax = srv_sess_find(s, about->reg_id)) != NULL &&
 	    ax->nat_type[0] != '\0')
 		in.nat_type = ax->nat_type;

@@ -56,6 +56,28 @@ exchange carol bob second-port
 kill "$carol_PID"; wait "$carol_PID" 2>/dev/null
 echo "second tcp port: carol registered on 127.0.0.1:$TCP_PORT, messages both ways"
 
+# Both on TCP and kept on the relay: the path is lossless and in order, so
+# the transport resends nothing inside TCP, and the data arrives intact.
+AGENT_ARGS="--server-transport tcp --no-direct" start_agent dave g
+AGENT_ARGS="--server-transport tcp --no-direct" start_agent erin g
+wait_registered dave erin
+ctl dave connect erin --timeout 10 >/dev/null || fail "dave cannot connect to erin"
+mb=8
+[ "$SAN" -eq 1 ] && mb=2
+head -c $((mb * 1048576)) /dev/urandom > "$T/tcp.in"
+ctl erin pipe dave --name t --timeout 60 < /dev/null > "$T/tcp.out" 2>/dev/null &
+rx=$!
+ctl dave pipe erin --name t --timeout 60 < "$T/tcp.in" > /dev/null 2>&1 ||
+    fail "pipe over the tcp relay: sender exited $?"
+wait $rx || fail "pipe over the tcp relay: receiver exited $?"
+cmp -s "$T/tcp.in" "$T/tcp.out" || fail "pipe over the tcp relay: data differs"
+for a in dave erin; do
+	r=$(ctl "$a" --json status | tr -d ' \n' | sed -n 's/.*"retransmitted":\([0-9]*\).*/\1/p')
+	[ "$r" = 0 ] || fail "$a resent $r packets inside TCP"
+done
+kill "$dave_PID" "$erin_PID"; wait "$dave_PID" "$erin_PID" 2>/dev/null
+echo "tcp relay: $mb MiB between two tcp agents, intact, nothing resent"
+
 # The server goes: the connection closes, and that ends the registration.
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID"
 wait_for 10 sh -c "! '$P2PCTL' -s '$T/alice/sock' --json status | grep -q '\"registered\"'" ||
