@@ -304,10 +304,19 @@ fi
 cut() { natlab_cut a "$(natlab_wan b)"; CUT_AT=$(ms); }
 if want_cell cut; then
 	if setup_pair port-restricted full-cone && wait_for "$DIRECT_WAIT" is_path a direct; then
+		# The application hears of the change, with the reason.
+		ctl a --json events > "$T/cut.ev" 2>&1 &
+		EVPID=$!
+		PIDS="$PIDS $EVPID"
 		pipe_across cut cut
 		wait_for 10 is_path a relay
 		fell=$(($(ms) - CUT_AT))
-		if [ "$PIPE_RESULT" = ok ] && is_path a relay; then
+		kill "$EVPID" 2>/dev/null
+		if ! grep '"path": *"relay"' "$T/cut.ev" | grep -q 'stopped answering'; then
+			row "direct path cut (pipe)" relay "$(path_of a)" - - - - - \
+			    "FAIL: no path event with the reason: $(tail -c 200 "$T/cut.ev")"
+			FAILED=$((FAILED + 1))
+		elif [ "$PIPE_RESULT" = ok ] && is_path a relay; then
 			row "direct path cut (pipe)" relay relay - - - - - "ok: relay ${fell} ms after the cut"
 		else
 			row "direct path cut (pipe)" relay "$(path_of a)" - - - - - \
