@@ -7,6 +7,13 @@
  * Sends are queued and leave in batches (sendmmsg) when the queue fills or
  * when the current event has been handled (udp_flush).
  *
+ * The kernel's cost is per datagram (one skb, one route lookup each), so
+ * runs of equal-sized datagrams to one peer leave as one UDP GSO send and
+ * the receiving socket takes them as one GRO buffer (udpio.h). Both are on
+ * unless the environment has P2PD_NO_GSO=1. A kernel or socket that refuses
+ * GSO (EINVAL, EIO) turns it off for good; a segment over a path's MTU
+ * (EMSGSIZE) sends the rest of that batch one by one.
+ *
  * The socket is IPv6 dual-stack where the host allows it, so one socket
  * reaches IPv4 and IPv6 peers; addresses are normalised (addr.h) on the way
  * in and IPv4 destinations mapped on the way out.
@@ -14,8 +21,10 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,6 +47,18 @@ struct udp_out {
 static struct udp_out	 udp_q[AGENT_UDP_BATCH];
 static size_t		 udp_nq;
 static int		 udp_family;
+static int		 udp_gso;	/* send runs with UDP_SEGMENT */
+static int		 udp_gro;	/* the socket has UDP_GRO */
+
+/* With GRO each slot takes up to 64 KiB, so fewer of them. */
+#define UDP_GRO_BATCH	16
+
+#ifndef SOL_UDP
+#define SOL_UDP		IPPROTO_UDP
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT	103	/* Linux 4.18; older kernels refuse it */
+#endif
 
 static void
 udp_dispatch(struct agent *a, const uint8_t *p, size_t len,
@@ -81,10 +102,15 @@ static void
 udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	static uint8_t	 bufs[AGENT_UDP_BATCH][AGENT_UDP_MTU + 1];
+	static uint8_t	 grobufs[UDP_GRO_BATCH][UDPIO_GRO_SLOT];
 	struct agent	*a = arg;
 
-	udpio_read(fd, bufs[0], sizeof(bufs[0]), AGENT_UDP_BATCH,
-	    udp_datagram, a);
+	if (udp_gro)
+		udpio_read_gro(fd, grobufs[0], sizeof(grobufs[0]),
+		    AGENT_UDP_MTU, UDP_GRO_BATCH, udp_datagram, a);
+	else
+		udpio_read(fd, bufs[0], sizeof(bufs[0]), AGENT_UDP_BATCH,
+		    udp_datagram, a);
 	peer_flush_all(a);
 	udp_flush(a);
 }
@@ -122,6 +148,15 @@ udp_bind(int family, uint16_t port)
 	return fd;
 }
 
+/* P2PD_NO_GSO=1: plain datagrams both ways, for tests and comparisons. */
+static int
+udp_no_gso(void)
+{
+	const char *e = getenv("P2PD_NO_GSO");
+
+	return e != NULL && *e != '\0' && strcmp(e, "0") != 0;
+}
+
 int
 udp_open(struct agent *a)
 {
@@ -143,6 +178,13 @@ udp_open(struct agent *a)
 		return -1;
 	}
 	a->udp_port = addr_port((struct sockaddr *)&ss);
+	udp_gso = udp_gro = 0;
+	if (!udp_no_gso()) {
+		udp_gso = 1;
+		udp_gro = udpio_gro_enable(a->udp_fd) == 0;
+	}
+	log_debug("UDP GSO %s, GRO %s", udp_gso ? "on" : "off",
+	    udp_gro ? "on" : "off");
 	a->udp_ev = event_new(a->base, a->udp_fd, EV_READ | EV_PERSIST,
 	    udp_read, a);
 	if (a->udp_ev == NULL || event_add(a->udp_ev, NULL) == -1) {
@@ -207,29 +249,97 @@ udp_send(struct agent *a, const struct sockaddr *sa, socklen_t salen,
 	a->ctr.bytes_out += len;
 }
 
+/*
+ * The messages for queued datagrams first.. on: one per GSO run, or one per
+ * datagram without GSO. firsts[m] is message m's first datagram.
+ */
+static size_t
+udp_build(size_t first, int gso, struct mmsghdr *msgs, struct iovec *iov,
+    uint8_t (*ctl)[CMSG_SPACE(sizeof(uint16_t))], size_t *firsts)
+{
+	struct udpio_dgram	 dg[AGENT_UDP_BATCH];
+	struct msghdr		*mh;
+	struct cmsghdr		*c;
+	uint16_t		 seg;
+	size_t			 i, k, m = 0;
+
+	for (i = first; i < udp_nq; i++) {
+		iov[i].iov_base = udp_q[i].buf;
+		iov[i].iov_len = udp_q[i].len;
+		dg[i].sa = (struct sockaddr *)&udp_q[i].ss;
+		dg[i].salen = udp_q[i].sslen;
+		dg[i].len = udp_q[i].len;
+	}
+	for (i = first; i < udp_nq; i += k, m++) {
+		k = gso ? udpio_gso_group(&dg[i], udp_nq - i) : 1;
+		mh = &msgs[m].msg_hdr;
+		memset(&msgs[m], 0, sizeof(msgs[m]));
+		mh->msg_iov = &iov[i];
+		mh->msg_iovlen = k;
+		mh->msg_name = &udp_q[i].ss;
+		mh->msg_namelen = udp_q[i].sslen;
+		firsts[m] = i;
+		if (k == 1)
+			continue;
+		mh->msg_control = ctl[m];
+		mh->msg_controllen = sizeof(ctl[m]);
+		c = CMSG_FIRSTHDR(mh);
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(seg));
+		seg = (uint16_t)udp_q[i].len;
+		memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	}
+	return m;
+}
+
 void
 udp_flush(struct agent *a)
 {
-	struct mmsghdr msgs[AGENT_UDP_BATCH];
-	struct iovec iov[AGENT_UDP_BATCH];
-	size_t i, done = 0;
-	int n;
+	static uint8_t	 ctl[AGENT_UDP_BATCH]
+			    [CMSG_SPACE(sizeof(uint16_t))]
+			    __attribute__((aligned(8)));
+	static int	 mtu_logged;
+	struct mmsghdr	 msgs[AGENT_UDP_BATCH];
+	struct iovec	 iov[AGENT_UDP_BATCH];
+	size_t		 firsts[AGENT_UDP_BATCH];
+	size_t		 nm, done;
+	int		 n;
 
-	memset(msgs, 0, sizeof(msgs));
-	for (i = 0; i < udp_nq; i++) {
-		iov[i].iov_base = udp_q[i].buf;
-		iov[i].iov_len = udp_q[i].len;
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		msgs[i].msg_hdr.msg_name = &udp_q[i].ss;
-		msgs[i].msg_hdr.msg_namelen = udp_q[i].sslen;
-	}
-	while (done < udp_nq && a->udp_fd != -1) {
-		n = sendmmsg(a->udp_fd, msgs + done, (unsigned)(udp_nq - done),
-		    0);
+	nm = udp_build(0, udp_gso, msgs, iov, ctl, firsts);
+	done = 0;
+	while (done < nm && a->udp_fd != -1) {
+		n = sendmmsg(a->udp_fd, msgs + done, (unsigned)(nm - done), 0);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
+			if (msgs[done].msg_hdr.msg_iovlen > 1 &&
+			    (errno == EINVAL || errno == EIO)) {
+				/* Refused GSO (no checksum offload, an
+				 * IPsec route, an old kernel): resend the
+				 * rest one by one, and from now on. */
+				log_warnx("UDP GSO refused (%s): sending "
+				    "datagrams one by one", strerror(errno));
+				udp_gso = 0;
+				nm = udp_build(firsts[done], 0, msgs, iov, ctl,
+				    firsts);
+				done = 0;
+				continue;
+			}
+			if (msgs[done].msg_hdr.msg_iovlen > 1 &&
+			    errno == EMSGSIZE) {
+				/* A segment is over this path's MTU, where
+				 * a plain datagram may still be fragmented:
+				 * the rest of this flush goes one by one,
+				 * GSO stays on for other paths. */
+				if (!mtu_logged++)
+					log_info("UDP GSO segments over a "
+					    "path MTU: sent one by one");
+				nm = udp_build(firsts[done], 0, msgs, iov, ctl,
+				    firsts);
+				done = 0;
+				continue;
+			}
 			/* One bad destination must not block the rest; the
 			 * transport retransmits what was lost here. */
 			log_debug("%s: sendmmsg: %s", __func__,

@@ -1,8 +1,14 @@
 /*
- * udpio.h: the batched UDP read loop both daemons run on their socket.
+ * udpio.h: the batched UDP I/O both daemons run on their socket.
  * udpio_read() drains a non-blocking socket with recvmmsg, a few batches per
  * wakeup so that one busy sender cannot starve the rest of the event loop,
- * and hands each datagram to a callback.
+ * and hands each datagram to a callback. With UDP GRO on the socket
+ * (udpio_gro_enable) one buffer may hold a run of datagrams of one size from
+ * one sender; udpio_read_gro() splits it again before the callback.
+ *
+ * On the way out, udpio_gso_group() decides which queued datagrams can leave
+ * as one UDP GSO send (UDP_SEGMENT): the kernel builds one large buffer and
+ * cuts it into datagrams at the end, instead of one skb per datagram.
  */
 #ifndef P2P_UDPIO_H
 #define P2P_UDPIO_H
@@ -14,6 +20,24 @@
 
 /* The most datagrams one recvmmsg call asks for. */
 #define UDPIO_BATCH_MAX	64
+
+/* A GRO buffer: the kernel coalesces at most 64 KiB. */
+#define UDPIO_GRO_SLOT	65536
+
+/*
+ * The limits of one GSO send: the kernel takes at most 64 segments
+ * (UDP_MAX_SEGMENTS on older kernels) and an IP packet's 64 KiB less the
+ * IPv6 and UDP headers.
+ */
+#define UDPIO_GSO_SEGS	64
+#define UDPIO_GSO_BYTES	65000
+
+/*
+ * The largest segment grouped: the kernel refuses GSO (EINVAL) when one
+ * segment and its headers exceed the path MTU, where a plain datagram would
+ * be fragmented. 1500 less the IPv6 and UDP headers.
+ */
+#define UDPIO_GSO_SEGMAX	1452
 
 /*
  * One datagram from a peer. p is NULL (and len 0) when the datagram was
@@ -31,5 +55,40 @@ typedef void (*udpio_fn)(void *arg, const uint8_t *p, size_t len,
  */
 void	udpio_read(int fd, uint8_t *bufs, size_t slot, int batch, udpio_fn fn,
 	    void *arg);
+
+/*
+ * The same for a socket that may have UDP GRO on: slots should then be
+ * UDPIO_GRO_SLOT bytes. A buffer that came with a segment size is split
+ * into datagrams; each datagram of more than max bytes counts as too large.
+ */
+void	udpio_read_gro(int fd, uint8_t *bufs, size_t slot, size_t max,
+	    int batch, udpio_fn fn, void *arg);
+
+/*
+ * The length of the datagram at offset off of a received buffer of len
+ * bytes that the kernel reported with segment size seg (0: no GRO, the
+ * buffer is one datagram). 0 when off is at or past the end; a zero-length
+ * datagram at offset 0 also gives 0, so callers test off == 0 for it.
+ */
+size_t	udpio_gro_seg(size_t len, size_t seg, size_t off);
+
+/* Turn on UDP GRO for fd; -1 when the kernel does not have it. */
+int	udpio_gro_enable(int fd);
+
+/* One queued datagram as udpio_gso_group() sees it. */
+struct udpio_dgram {
+	const struct sockaddr	*sa;
+	socklen_t		 salen;
+	size_t			 len;
+};
+
+/*
+ * How many of the n datagrams at q (n >= 1) leave as one GSO send: q[0]
+ * and those after it to the same address with q[0]'s length; one shorter
+ * (non-empty) datagram may end the run. Bounded by UDPIO_GSO_SEGS and
+ * UDPIO_GSO_BYTES; datagrams longer than UDPIO_GSO_SEGMAX are not grouped.
+ * 1 means a plain datagram.
+ */
+size_t	udpio_gso_group(const struct udpio_dgram *q, size_t n);
 
 #endif /* P2P_UDPIO_H */

@@ -10,7 +10,9 @@
 #   200000), BENCH_RTT (round trips, 5000), BENCH_PIPE_MB (200),
 #   BENCH_IDLE (idle sessions, 50), BENCH_REPS (runs of each transfer and
 #   round-trip test, 3; the table shows the median), BENCH_PROFILE=FILE
-#   (perf profile of both agents during an extra 1200-byte bulk run).
+#   (perf profile of both agents during an extra 1200-byte bulk run),
+#   BENCH_NOGSO (1: also run p2pd with P2PD_NO_GSO=1, the column "nogso",
+#   between a second pair of agents in the same run; 0: not).
 . "$top_srcdir/tests/integration/lib.sh"
 B="$top_builddir/tests/bench"
 mb=${BENCH_MB:-64}
@@ -19,6 +21,7 @@ rtts=${BENCH_RTT:-5000}
 pipe_mb=${BENCH_PIPE_MB:-200}
 idle=${BENCH_IDLE:-50}
 reps=${BENCH_REPS:-3}
+nogso=${BENCH_NOGSO:-1}
 R="$T/results"
 : > "$R"
 
@@ -36,6 +39,15 @@ run() {	# run CMD...: a driver; its RESULT lines are kept
 		fail "$*"
 	}
 	grep '^RESULT' "$T/run.out" | tee -a "$R" | sed 's/^RESULT /  /'
+}
+
+run_nogso() {	# run_nogso CMD...: a p2pbench run, filed as p2pd-nogso
+	"$@" > "$T/run.out" 2> "$T/run.err" || {
+		cat "$T/run.err" >&2
+		fail "$*"
+	}
+	grep '^RESULT' "$T/run.out" | sed 's/^RESULT p2pd/RESULT p2pd-nogso/' |
+	    tee -a "$R" | sed 's/^RESULT /  /'
 }
 
 ctxsw() {	# ctxsw PID...: context switches so far, summed
@@ -57,6 +69,19 @@ start_agent bob g
 wait_registered alice bob
 A="$T/alice/sock"
 Bs="$T/bob/sock"
+if [ "$nogso" = 1 ]; then
+	# The same agents with plain datagrams (sendmmsg, no GSO or GRO).
+	export P2PD_NO_GSO=1
+	start_agent carol g
+	start_agent dave g
+	unset P2PD_NO_GSO
+	wait_registered carol dave
+	grep -q "GSO off, GRO off" "$T/carol.log" ||
+	    fail "carol does not say that GSO is off"
+	C="$T/carol/sock"
+	D="$T/dave/sock"
+fi
+grep "GSO" "$T/alice.log" | sed 's/^<[0-9]>/  alice: /'
 
 n1200=$((mb * 1048576 / 1200))
 n64k=$((mb * 16))
@@ -67,6 +92,8 @@ for w in "1200 $n1200" "65536 $n64k" "100 $small"; do
 	r=0
 	while [ $r -lt "$reps" ]; do
 		run "$B/p2pbench" bulk "$A" "$Bs" bob "$1" "$2"
+		[ "$nogso" = 1 ] &&
+		    run_nogso "$B/p2pbench" bulk "$C" "$D" dave "$1" "$2"
 		run "$B/enetbench" bulk "$1" "$2"
 		run "$B/rawbench" udp "$1" "$2"
 		run "$B/rawbench" tcp "$1" "$2"
@@ -111,24 +138,33 @@ echo "== $rtts round trips of a 64-byte message, $reps runs each"
 r=0
 while [ $r -lt "$reps" ]; do
 	run "$B/p2pbench" rtt "$A" "$Bs" alice bob "$rtts"
+	[ "$nogso" = 1 ] &&
+	    run_nogso "$B/p2pbench" rtt "$C" "$D" carol dave "$rtts"
 	run "$B/enetbench" rtt "$rtts"
 	run "$B/rawbench" udprtt "$rtts"
 	r=$((r + 1))
 done
 
+pipe() {	# pipe CONTESTANT FROM TO: one p2pctl pipe of $T/in
+	ctl "$3" pipe "$2" --name bench --timeout 30 < /dev/null > "$T/out" &
+	rx=$!
+	t0=$(date +%s.%N)
+	ctl "$2" pipe "$3" --name bench --timeout 30 < "$T/in" > /dev/null ||
+	    fail "pipe $2 -> $3"
+	wait $rx || fail "pipe receiver $3"
+	t1=$(date +%s.%N)
+	cmp -s "$T/in" "$T/out" || fail "pipe data differs ($2 -> $3)"
+	rm -f "$T/out"
+	v=$(awk "BEGIN { printf \"%.1f\", $pipe_mb * 1.048576 / ($t1 - $t0) }")
+	echo "  $1 pipe_MBps $v"
+	result "$1" pipe_MBps "$v"
+}
+
 echo "== p2pctl pipe, $pipe_mb MB one way"
 head -c $((pipe_mb * 1048576)) /dev/urandom > "$T/in"
-ctl bob pipe alice --name bench --timeout 30 < /dev/null > "$T/out" &
-rx=$!
-t0=$(date +%s.%N)
-ctl alice pipe bob --name bench --timeout 30 < "$T/in" > /dev/null || fail "pipe"
-wait $rx || fail "pipe receiver"
-t1=$(date +%s.%N)
-cmp -s "$T/in" "$T/out" || fail "pipe data differs"
-rm -f "$T/in" "$T/out"
-v=$(awk "BEGIN { printf \"%.1f\", $pipe_mb * 1.048576 / ($t1 - $t0) }")
-echo "  p2pd pipe_MBps $v"
-result p2pd pipe_MBps "$v"
+pipe p2pd alice bob
+[ "$nogso" = 1 ] && pipe p2pd-nogso carol dave
+rm -f "$T/in"
 result p2pd peak_rss_KiB "$(awk '/^VmHWM:/ { print $2 }' "/proc/$alice_PID/status")"
 
 echo "== memory: an agent with 0, then $idle idle sessions"
@@ -174,17 +210,22 @@ function cell(c, m) { return ((c, m) in cnt) ? median(c, m) : "-" }
 function ratio(a, b) { return (a == "-" || b == "-" || b == 0) ? "-" : sprintf("%.2f", a / b) }
 END {
 	printf "\nmedians of the runs (MBps: 10^6 bytes/s of message payload)\n"
-	printf "\n%-18s %10s %10s %10s %10s %10s %10s %10s\n", "figure", "p2pd",
-	    "enet", "udp", "tcp", "p2pd/enet", "p2pd/udp", "p2pd/tcp"
+	printf "\n%-18s %10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n",
+	    "figure", "p2pd", "nogso", "enet", "udp", "tcp", "p2pd/nogso",
+	    "nogso/enet", "p2pd/enet", "p2pd/udp", "p2pd/tcp"
 	for (i = 0; i < n; i++) {
 		m = order[i]
-		p = cell("p2pd", m); e = cell("enet", m); u = cell("udp", m); t = cell("tcp", m)
-		printf "%-18s %10s %10s %10s %10s %10s %10s %10s\n", m, p, e, u, t,
-		    ratio(p, e), ratio(p, u), ratio(p, t)
-		if (m ~ /^rtt_/ && cell("p2pd-ping", m) != "-")
-			printf "%-18s %10s %10s %10s %10s %10s %10s %10s\n",
-			    m " (ping)", cell("p2pd-ping", m), "-", u, "-", "-",
-			    ratio(cell("p2pd-ping", m), u), "-"
+		p = cell("p2pd", m); g = cell("p2pd-nogso", m)
+		e = cell("enet", m); u = cell("udp", m); t = cell("tcp", m)
+		printf "%-18s %10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n",
+		    m, p, g, e, u, t, ratio(p, g), ratio(g, e), ratio(p, e),
+		    ratio(p, u), ratio(p, t)
+		if (m ~ /^rtt_/ && cell("p2pd-ping", m) != "-") {
+			p = cell("p2pd-ping", m); g = cell("p2pd-nogso-ping", m)
+			printf "%-18s %10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n",
+			    m " (ping)", p, g, "-", u, "-", ratio(p, g), "-",
+			    "-", ratio(p, u), "-"
+		}
 	}
 	if (cell("p2pd", "rtt_p50_us") != "-" && cell("udp", "rtt_p50_us") != "-")
 		printf "\nround-trip overhead over raw UDP at p50: %.1f us\n",

@@ -32,7 +32,7 @@ ns_full() {	# the system-wide name of namespace $1
 # Tools are installed by package name when missing (contrib/deps.sh lists them).
 netns_require() {
 	[ "$(id -u)" -eq 0 ] || skip "network namespaces need root"
-	for _t in ip:iproute2 nft:nftables tc:iproute2; do
+	for _t in ip:iproute2 nft:nftables tc:iproute2 ethtool:ethtool; do
 		command -v "${_t%%:*}" >/dev/null 2>&1 && continue
 		command -v apt-get >/dev/null 2>&1 &&
 		    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -77,6 +77,10 @@ ns_link() {
 	ip -n "$_n2" addr add "$6" dev "$5" || fail "address $6 on $4:$5"
 	ip -n "$_n1" link set "$2" up || fail "$1:$2 up"
 	ip -n "$_n2" link set "$5" up || fail "$4:$5 up"
+	# Segment UDP GSO sends at the veth, so a router drops datagrams one
+	# by one (as on a real link), not whole 64 KiB runs of them.
+	ip netns exec "$_n1" ethtool -K "$2" tx-udp-segmentation off >/dev/null 2>&1
+	ip netns exec "$_n2" ethtool -K "$5" tx-udp-segmentation off >/dev/null 2>&1
 }
 
 ns_route() {
