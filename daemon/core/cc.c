@@ -36,7 +36,8 @@ cc_on_acked(struct cc *c, size_t bytes, uint64_t time_sent)
 	    (c->cwnd < c->ssthresh && 2 * c->bytes_in_flight >= c->cwnd);
 
 	cc_on_removed(c, bytes);
-	if (c->in_recovery && time_sent <= c->recovery_start)
+	/* Sent before the recovery began: no growth (RFC 9002 B.5). */
+	if (c->recovery_start != 0 && time_sent <= c->recovery_start)
 		return;
 	c->in_recovery = 0;
 	if (!limited)
@@ -57,7 +58,12 @@ cc_on_congestion(struct cc *c, uint64_t time_sent, uint64_t now)
 {
 	uint64_t min = (uint64_t)CC_MIN_PACKETS * c->mss;
 
-	if (c->in_recovery && time_sent <= c->recovery_start)
+	/*
+	 * One cut per recovery period, by send time alone (RFC 9002 B.6):
+	 * acks of packets sent after it began end in_recovery, yet a loss
+	 * of an older packet found by those very acks is not a new event.
+	 */
+	if (c->recovery_start != 0 && time_sent <= c->recovery_start)
 		return;
 	c->in_recovery = 1;
 	c->recovery_start = now;
@@ -73,6 +79,7 @@ cc_on_persistent_congestion(struct cc *c)
 {
 	c->cwnd = (uint64_t)CC_MIN_PACKETS * c->mss;
 	c->in_recovery = 0;
+	c->recovery_start = 0;
 	c->ca_acked = 0;
 }
 
@@ -80,4 +87,16 @@ int
 cc_can_send(const struct cc *c, size_t bytes)
 {
 	return c->bytes_in_flight + bytes <= c->cwnd;
+}
+
+uint64_t
+cc_pacing_rate(const struct cc *c, uint64_t srtt_us)
+{
+	uint64_t gain = c->cwnd < c->ssthresh ? CC_PACE_GAIN_SS_PCT :
+	    CC_PACE_GAIN_PCT;
+
+	if (srtt_us == 0)
+		return 0;
+	/* cwnd stays far below 2^40 bytes: no overflow. */
+	return c->cwnd * gain * 10000 / srtt_us + 1;
 }

@@ -18,6 +18,8 @@
 
 #define CC_INITIAL_PACKETS	10
 #define CC_MIN_PACKETS		2
+#define CC_PACE_GAIN_SS_PCT	200
+#define CC_PACE_GAIN_PCT	125
 
 struct cc {
 	size_t		 mss;
@@ -40,5 +42,12 @@ void	cc_on_congestion(struct cc *, uint64_t time_sent, uint64_t now);
 /* RFC 9002 §7.6: collapse to the minimum window. */
 void	cc_on_persistent_congestion(struct cc *);
 int	cc_can_send(const struct cc *, size_t bytes);
+/*
+ * The pacing rate in bytes per second for a smoothed RTT (RFC 9002
+ * §7.7): cwnd / srtt times CC_PACE_GAIN_SS_PCT percent in slow start,
+ * CC_PACE_GAIN_PCT percent after, so pacing never is what limits a
+ * window that the acks could clock out. 0 for srtt 0 (unknown).
+ */
+uint64_t cc_pacing_rate(const struct cc *, uint64_t srtt_us);
 
 #endif /* P2P_CC_H */

@@ -71,6 +71,7 @@ tp_new(const struct tp_cfg *cfg, const struct tp_cb *cb, uint64_t now)
 	tp->max_data_sent = TP_PROTO_MAX_DATA;
 	tp->max_data_urgent = tp->local_max_data > tp->max_data_sent;
 	cc_init(&tp->cc, tp->cfg.max_payload);
+	pacer_init(&tp->pacer, tp->cfg.max_payload);
 	return tp;
 }
 
@@ -328,6 +329,9 @@ tp_next_timeout(const struct tp *tp)
 		if (x < t)
 			t = x;
 	}
+	/* Data held back by the pacer goes when its credit is there. */
+	if ((x = pacer_next(&tp->pacer)) < t)
+		t = x;
 	return t;
 }
 
@@ -359,6 +363,7 @@ tp_on_timeout(struct tp *tp, uint64_t now)
 	    tp->last_rx : tp->last_tx_eliciting;
 	if (tp->cfg.keepalive_us != 0 && now >= x + tp->cfg.keepalive_us)
 		tp->ping_pending = 1;
+	pacer_wake(&tp->pacer, now);
 	tp_gc(tp);
 }
 

@@ -18,6 +18,7 @@
 
 #include "cc.h"
 #include "frame.h"
+#include "pacer.h"
 #include "tp.h"
 
 /* Half-open intervals [lo, hi), ascending, disjoint, non-adjacent. */
@@ -196,6 +197,8 @@ struct tp {
 	int		 lossless;	/* tp_set_lossless(): TCP end to end */
 
 	struct cc	 cc;
+	struct pacer	 pacer;		/* spreads cwnd over the RTT */
+	int		 pace_off;	/* tests: the unpaced baseline */
 
 	/* streams */
 	struct tp_ostream **os;

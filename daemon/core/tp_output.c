@@ -6,6 +6,11 @@
  * within a stream, retransmissions go before new bytes.
  * Acks and control frames are not held back by the congestion window;
  * stream data is, except for probes after a PTO.
+ *
+ * Stream data and unreliable messages, retransmissions included, are
+ * also paced (pacer.h, RFC 9002 §7.7): when the pacer has no credit,
+ * tp_output() sends only what is not paced (acks, control frames) and
+ * tp_next_timeout() says when the credit will be there.
  */
 #include <string.h>
 
@@ -64,11 +69,51 @@ tp_data_ready(const struct tp *tp, const struct tp_ostream *os)
 	return os->fin && !os->fin_sent && os->send_off == end;
 }
 
+/* Is stream data or an unreliable message waiting to go? */
 static int
-tp_has_work(const struct tp *tp)
+tp_data_waiting(const struct tp *tp)
 {
 	size_t i;
-	int cwnd_ok;
+
+	if (tp_dg_ready(tp))
+		return 1;
+	for (i = 0; i < tp->n_os; i++)
+		if (tp_data_ready(tp, tp->os[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * May data go in this packet? The window must have room, and the pacer
+ * credit (probes after a PTO skip both). The pacer remembers a sender it
+ * holds back, for tp_next_timeout().
+ */
+static int
+tp_data_allowed(struct tp *tp, uint64_t now)
+{
+	uint64_t rate;
+
+	/* Over TCP end to end (lossless), TCP's own queue does the pacing. */
+	rate = tp->rtt_sampled && !tp->pace_off && !tp->lossless ?
+	    cc_pacing_rate(&tp->cc, tp->srtt) : 0;
+	pacer_update(&tp->pacer, now, rate);
+	if (tp->probes)
+		return 1;
+	if (!cc_can_send(&tp->cc, tp->cfg.max_payload)) {
+		pacer_idle(&tp->pacer);	/* the acks will wake us */
+		return 0;
+	}
+	if (pacer_can_send(&tp->pacer))
+		return 1;
+	if (!tp_data_waiting(tp))
+		pacer_idle(&tp->pacer);
+	return 0;
+}
+
+static int
+tp_has_work(const struct tp *tp, int data_ok)
+{
+	size_t i;
 
 	if (tp->n_echo_req || tp->n_echo_resp || tp->ping_pending ||
 	    tp->probes || tp->max_data_urgent ||
@@ -80,13 +125,12 @@ tp_has_work(const struct tp *tp)
 		if (tp_msd_due(tp, is) || is->done_pending || is->stop_pending)
 			return 1;
 	}
-	cwnd_ok = cc_can_send(&tp->cc, tp->cfg.max_payload);
-	if (cwnd_ok && tp_dg_ready(tp))
+	if (data_ok && tp_dg_ready(tp))
 		return 1;
 	for (i = 0; i < tp->n_os; i++) {
 		if (tp->os[i]->reset_pending)
 			return 1;
-		if (cwnd_ok && tp_data_ready(tp, tp->os[i]))
+		if (data_ok && tp_data_ready(tp, tp->os[i]))
 			return 1;
 	}
 	return 0;
@@ -297,13 +341,13 @@ tp_write_stream(struct tp *tp, struct wr *w, struct tp_sent *s,
  * passes to the slot after the one that opened this packet, so every
  * slot with data gets one packet in n, however many slots are idle.
  */
-static void
-tp_write_data(struct tp *tp, struct wr *w, struct tp_sent *s)
+static int
+tp_write_data(struct tp *tp, struct wr *w, struct tp_sent *s, int data_ok)
 {
 	size_t k, n = tp->n_os + 1, i, first = SIZE_MAX, mark;
 
-	if (!tp->probes && !cc_can_send(&tp->cc, tp->cfg.max_payload))
-		return;
+	if (!data_ok)
+		return 0;
 	if (tp->rr >= n)
 		tp->rr = 0;
 	for (k = 0; k < n && wr_left(w) > 0; k++) {
@@ -317,6 +361,7 @@ tp_write_data(struct tp *tp, struct wr *w, struct tp_sent *s)
 			first = i;
 	}
 	tp->rr = first == SIZE_MAX ? (tp->rr + 1) % n : (first + 1) % n;
+	return first != SIZE_MAX;
 }
 
 static size_t
@@ -343,7 +388,7 @@ tp_output(struct tp *tp, uint64_t now, uint64_t pn, uint8_t *out, size_t cap)
 	struct tp_sent *s;
 	struct wr w;
 	size_t len;
-	int ack_due;
+	int ack_due, data_ok, paced = 0;
 
 	if (tp->dead || (tp->any_sent && pn <= tp->largest_sent))
 		return 0;
@@ -359,7 +404,8 @@ tp_output(struct tp *tp, uint64_t now, uint64_t pn, uint8_t *out, size_t cap)
 	tp_gc(tp);
 	ack_due = tp->ack_needed && (tp->ack_immediate ||
 	    (tp->ack_eliciting > 0 && now >= tp->ack_deadline));
-	if (!ack_due && !tp_has_work(tp))
+	data_ok = tp_data_allowed(tp, now);
+	if (!ack_due && !tp_has_work(tp, data_ok))
 		return 0;
 	if ((s = tp_sent_push(tp)) != NULL)
 		s->pn = pn;
@@ -367,7 +413,7 @@ tp_output(struct tp *tp, uint64_t now, uint64_t pn, uint8_t *out, size_t cap)
 		tp_write_ack(tp, now, &w, s);
 	if (s != NULL) {
 		tp_write_ctl(tp, &w, s);
-		tp_write_data(tp, &w, s);
+		paced = tp_write_data(tp, &w, s, data_ok);
 		if ((tp->ping_pending || tp->probes) && !s->eliciting &&
 		    wr_left(&w) > 0) {
 			frame_write_ping(&w);
@@ -384,6 +430,9 @@ tp_output(struct tp *tp, uint64_t now, uint64_t pn, uint8_t *out, size_t cap)
 		s->time = now;
 		s->size = (uint32_t)w.off;
 		cc_on_sent(&tp->cc, w.off);
+		/* Packets of acks and control frames only are not paced. */
+		if (paced)
+			pacer_on_sent(&tp->pacer, w.off);
 		tp->last_tx_eliciting = now;
 		if (tp->probes > 0)
 			tp->probes--;

@@ -3,6 +3,7 @@
 noinst_LTLIBRARIES += libp2ptp.la
 libp2ptp_la_SOURCES = daemon/core/frame.c daemon/core/frame.h \
 	daemon/core/cc.c daemon/core/cc.h \
+	daemon/core/pacer.c daemon/core/pacer.h \
 	daemon/core/tp.c daemon/core/tp.h daemon/core/tp_int.h \
 	daemon/core/tp_range.c daemon/core/tp_send.c daemon/core/tp_recv.c \
 	daemon/core/tp_output.c daemon/core/tp_recovery.c \
@@ -44,6 +45,12 @@ tests_sim_test_sim_flows_SOURCES = tests/sim/test_sim_flows.c tests/sim/sim.c \
 	tests/sim/sim.h
 tests_sim_test_sim_flows_CFLAGS = $(TP_TEST_CFLAGS) $(SODIUM_CFLAGS)
 tests_sim_test_sim_flows_LDADD = $(TP_TEST_LIBS) libp2pcrypto.la $(SODIUM_LIBS)
+check_PROGRAMS += tests/sim/test_sim_pacing
+TESTS += tests/sim/test_sim_pacing
+tests_sim_test_sim_pacing_SOURCES = tests/sim/test_sim_pacing.c tests/sim/sim.c \
+	tests/sim/sim.h
+tests_sim_test_sim_pacing_CFLAGS = $(TP_TEST_CFLAGS)
+tests_sim_test_sim_pacing_LDADD = $(TP_TEST_LIBS)
 tests_sim_sim_goodput_SOURCES = tests/sim/sim_goodput.c tests/sim/sim.c \
 	tests/sim/sim.h
 tests_sim_sim_goodput_CFLAGS = $(AM_CFLAGS)

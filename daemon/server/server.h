@@ -88,6 +88,7 @@ struct srv_counters {
 	uint64_t	relay_dropped_quota;	/* rate or byte quota */
 	uint64_t	relay_auth_fail;	/* tag, replay, wrong connection */
 	uint64_t	path_reports;
+	uint64_t	tcp_out_dropped;	/* a connection's output was full */
 	uint64_t	stun_alt_dropped;	/* not STUN, on an RFC 5780 socket */
 	uint64_t	nat_reports;
 };

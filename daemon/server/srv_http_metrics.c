@@ -91,6 +91,9 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	    c->stun_alt_dropped);
 	srv_http_metric(b, "p2p_nat_reports_total", "counter",
 	    "NAT classifications reported by agents.", c->nat_reports);
+	srv_http_metric(b, "p2p_tcp_out_dropped_total", "counter",
+	    "Packets dropped because a TCP connection's output buffer was "
+	    "full.", c->tcp_out_dropped);
 	srv_http_metric(b, "p2p_relay_packets_total", "counter",
 	    "Packets forwarded by the relay.", c->relay_packets);
 	srv_http_metric(b, "p2p_relay_bytes_total", "counter",

@@ -81,8 +81,10 @@ srv_tcp_write(struct srv_tcp *c, const uint8_t *pkt, size_t len)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	uint8_t hdr[2];
 
-	if (len > 0xffff || evbuffer_get_length(out) + len + 2 > TCP_OUT_MAX)
+	if (len > 0xffff || evbuffer_get_length(out) + len + 2 > TCP_OUT_MAX) {
+		c->srv->cnt.tcp_out_dropped++;
 		return;	/* the peer is not reading: drop, it will retry */
+	}
 	hdr[0] = (uint8_t)(len >> 8);
 	hdr[1] = (uint8_t)len;
 	evbuffer_add(out, hdr, 2);

@@ -763,3 +763,162 @@ Test(tp_range, many_holes_stay_sorted)
 	}
 	tp_rs_free(&s);
 }
+
+/* The pacer alone (RFC 9002 §7.7): credit, burst, granularity, time. */
+Test(pacer, burst_then_rate)
+{
+	struct pacer p;
+	int i;
+
+	pacer_init(&p, 1000);
+	pacer_update(&p, T0, 0);
+	for (i = 0; i < 100; i++) {
+		cr_assert(pacer_can_send(&p), "no rate: nothing is paced");
+		pacer_on_sent(&p, 1000);
+	}
+	cr_expect_eq(pacer_next(&p), UINT64_MAX);
+
+	/* 1000 bytes per ms: a burst of 10 packets, then one a ms. */
+	pacer_update(&p, T0 + 1, 1000000);
+	for (i = 0; i < 10; i++) {
+		cr_assert(pacer_can_send(&p), "packet %d of the burst", i);
+		pacer_on_sent(&p, 1000);
+	}
+	cr_expect(!pacer_can_send(&p), "the 11th packet waits");
+	cr_expect_eq(pacer_next(&p), T0 + 1 + 1000);
+	pacer_update(&p, T0 + 500, 1000000);
+	cr_expect(!pacer_can_send(&p));
+	pacer_update(&p, T0 + 1001, 1000000);
+	cr_expect(pacer_can_send(&p));
+	pacer_on_sent(&p, 1000);
+	cr_expect(!pacer_can_send(&p));
+
+	/* A timer 30 ms late: the whole wait counts, beyond the burst. */
+	pacer_wake(&p, T0 + 31001);
+	pacer_update(&p, T0 + 31001, 1000000);
+	for (i = 0; i < 30; i++) {
+		cr_assert(pacer_can_send(&p), "late packet %d", i);
+		pacer_on_sent(&p, 1000);
+	}
+	cr_expect(!pacer_can_send(&p));
+
+	/* Idle time saves one burst only. */
+	pacer_idle(&p);
+	pacer_update(&p, T0 + 2000000, 1000000);
+	for (i = 0; i < 10; i++) {
+		cr_assert(pacer_can_send(&p));
+		pacer_on_sent(&p, 1000);
+	}
+	cr_expect(!pacer_can_send(&p), "idle credit is capped");
+}
+
+Test(pacer, fast_rates_wait_a_granule)
+{
+	struct pacer p;
+	uint64_t now = T0;
+
+	int i;
+
+	/* 100 MB/s: a packet each 12 us would be a timer per packet. */
+	pacer_init(&p, 1200);
+	pacer_update(&p, now, 100000000);
+	for (i = 0; i < 1000 && pacer_can_send(&p); i++)
+		pacer_on_sent(&p, 1200);
+	cr_expect_lt(i, 1000);
+	cr_expect_geq(pacer_next(&p), now + PACER_GRANULARITY_US - 2);
+	now = pacer_next(&p);
+	pacer_wake(&p, now);
+	pacer_update(&p, now, 100000000);
+	cr_expect(pacer_can_send(&p));
+	cr_expect_eq(pacer_next(&p), UINT64_MAX, "the wait is over");
+
+	/* From 1 Gbit/s up, timers cannot keep up: nothing is paced. */
+	pacer_update(&p, now, PACER_RATE_UNPACED);
+	for (i = 0; i < 1000; i++) {
+		cr_assert(pacer_can_send(&p));
+		pacer_on_sent(&p, 1200);
+	}
+}
+
+Test(cc, pacing_rate)
+{
+	struct cc c;
+
+	cc_init(&c, 1000);
+	cr_expect_eq(cc_pacing_rate(&c, 0), 0, "no RTT: no rate");
+	/* Slow start: 2 x 10000 bytes / 10 ms. */
+	cr_expect_eq(cc_pacing_rate(&c, 10000), 2000000 + 1);
+	cc_on_congestion(&c, 1, 2);
+	/* Then 1.25 x 5000 bytes / 10 ms. */
+	cr_expect_eq(cc_pacing_rate(&c, 10000), 625000 + 1);
+}
+
+/*
+ * The transport paces data once it has an RTT: a window the acks opened
+ * is not sent at once, tp_next_timeout() says when the rest may go, and
+ * acks still go out unpaced meanwhile.
+ */
+Test(tp, data_is_paced_acks_are_not)
+{
+	static uint8_t big[1 << 20];
+	uint8_t buf[1500], m[3000];
+	uint64_t sid, bsid, now = T0, t, next, rate, t1, paced;
+	struct tp_stats st, st2;
+	size_t n;
+	int k = 0, i;
+
+	cr_assert_eq(tp_stream_open(A.tp, TP_STREAM_PIPE, "p", &sid), 0);
+	cr_assert_eq(tp_stream_write(A.tp, sid, big, sizeof(big)),
+	    (ssize_t)sizeof(big));
+	/* The first flight: 10 packets, no RTT yet, so unpaced. */
+	cr_expect_eq(shuttle(&A, &B, now), 10);
+	/* 20 ms later B's ack arrives: srtt 20 ms, a larger window. */
+	now += 20000;
+	tp_on_timeout(B.tp, now);
+	(void)shuttle(&B, &A, now);
+	tp_get_stats(A.tp, &st);
+	cr_assert_eq(st.srtt_us, 20000);
+	cr_assert_eq(st.bytes_in_flight, 0);
+	cr_assert_geq(st.cwnd, 14 * 1168);
+	rate = cc_pacing_rate(&A.tp->cc, st.srtt_us);
+	/* 2 x cwnd / 20 ms: a burst of 10, then one every ~600 us. */
+	while (tp_output(A.tp, now, A.pn, buf, sizeof(buf)) > 0)
+		A.pn++, k++;
+	cr_expect_eq(k, 10, "sent %d packets at once", k);
+	next = tp_next_timeout(A.tp);
+	cr_expect_gt(next, now);
+	cr_expect_leq(next, now + 2 * 1168 * 1000000ULL / rate,
+	    "next send in %llu us", (unsigned long long)(next - now));
+
+	/* B's data arrives meanwhile: A acks it at once, with no data. */
+	cr_assert_eq(tp_stream_open(B.tp, TP_STREAM_MESSAGES, "m", &bsid), 0);
+	memset(m, 'x', sizeof(m));
+	cr_assert_eq(tp_send_message(B.tp, bsid, m, sizeof(m), NULL), 0);
+	(void)shuttle(&B, &A, now);
+	tp_get_stats(A.tp, &st);
+	n = tp_output(A.tp, now, A.pn, buf, sizeof(buf));
+	cr_expect_gt(n, 0, "the ack is not paced");
+	A.pn++;
+	tp_get_stats(A.tp, &st2);
+	cr_expect_eq(st2.tx_bytes, st.tx_bytes, "no stream data with it");
+
+	/* When the timer fires, data goes again, at the rate, to cwnd. */
+	t1 = now;
+	paced = 0;
+	for (i = 0; i < 100 && cc_can_send(&A.tp->cc, 1168); i++) {
+		t = tp_next_timeout(A.tp);
+		cr_assert_lt(t, now + 2000);
+		now = t;
+		tp_on_timeout(A.tp, now);
+		cr_expect_gt(tp_output(A.tp, now, A.pn, buf, sizeof(buf)), 0);
+		A.pn++, paced++;
+		while (tp_output(A.tp, now, A.pn, buf, sizeof(buf)) > 0)
+			A.pn++, paced++;
+	}
+	tp_get_stats(A.tp, &st2);
+	cr_expect_geq(paced, 3);
+	cr_expect_geq(now - t1, (paced - 1) * 1168 * 1000000ULL / rate,
+	    "%llu packets in %llu us", (unsigned long long)paced,
+	    (unsigned long long)(now - t1));
+	cr_expect_leq(st2.bytes_in_flight, st2.cwnd);
+}
