@@ -922,3 +922,61 @@ Test(tp, data_is_paced_acks_are_not)
 	    (unsigned long long)(now - t1));
 	cr_expect_leq(st2.bytes_in_flight, st2.cwnd);
 }
+
+/*
+ * A lossless path (the relay with both agents on TCP): a probe timeout
+ * waits at least TP_LOSSLESS_PTO_US however small the RTT, so TCP's queues
+ * do not make the transport resend; a gap in the acks is still a loss.
+ */
+Test(tp, lossless_path_waits_for_tcp_but_sees_gaps)
+{
+	uint8_t buf[1500], big[6000];
+	struct tp_stats st;
+	uint64_t sid, t;
+	size_t n;
+	int i;
+
+	uint64_t now;
+
+	/* An RTT sample of 2 ms first. */
+	cr_assert_eq(tp_stream_open(A.tp, 1, "s", &sid), 0);
+	cr_assert_eq(tp_send_message(A.tp, sid, (const uint8_t *)"x", 1,
+	    NULL), 0);
+	n = tp_output(A.tp, T0, A.pn, buf, sizeof(buf));
+	cr_assert_gt(n, 0);
+	cr_assert_eq(tp_input(B.tp, T0 + 1000, A.pn++, buf, n), 0);
+	tp_on_timeout(B.tp, T0 + 1000 + TP_MAX_ACK_DELAY_US);
+	shuttle(&B, &A, T0 + 2000 + TP_MAX_ACK_DELAY_US);
+	now = T0 + 100000;
+	cr_assert_eq(tp_send_message(A.tp, sid, (const uint8_t *)"y", 1,
+	    NULL), 0);
+	cr_assert_gt(tp_output(A.tp, now, A.pn++, buf, sizeof(buf)), 0);
+	t = tp_next_timeout(A.tp);
+	cr_assert_lt(t - now, TP_LOSSLESS_PTO_US / 4,
+	    "a normal path probes soon (%llu us)", (unsigned long long)(t - now));
+	tp_set_lossless(A.tp, 1);
+	t = tp_next_timeout(A.tp);
+	cr_assert_geq(t - now, TP_LOSSLESS_PTO_US, "PTO %llu us",
+	    (unsigned long long)(t - now));
+	tp_on_timeout(A.tp, now + TP_LOSSLESS_PTO_US / 2);
+	cr_expect_eq(tp_output(A.tp, now + TP_LOSSLESS_PTO_US / 2, A.pn, buf,
+	    sizeof(buf)), 0, "nothing resent before the lossless PTO");
+
+	/* A gap: the first of several packets never arrives (the relay
+	 * dropped it at a full buffer). */
+	memset(big, 'q', sizeof(big));
+	cr_assert_eq(tp_send_message(A.tp, sid, big, sizeof(big), NULL), 0);
+	now += 600000;
+	for (i = 0; (n = tp_output(A.tp, now, A.pn, buf, sizeof(buf))) > 0;
+	    i++) {
+		if (i != 0)
+			cr_assert_eq(tp_input(B.tp, now, A.pn, buf, n), 0);
+		A.pn++;
+	}
+	cr_assert_geq(i, 5);
+	shuttle(&B, &A, now + 10000);
+	tp_get_stats(A.tp, &st);
+	/* "y" and the first of the burst never reached B: two gaps. */
+	cr_expect_eq(st.lost, 2, "the dropped packets are losses (%llu)",
+	    (unsigned long long)st.lost);
+}
