@@ -174,6 +174,8 @@ int		 reg_relay_ok(struct agent *);
 int		 reg_relay_send(struct agent *, uint32_t relay_id,
 		    const uint8_t *, size_t);
 void		 reg_relay_in(struct reg *, const uint8_t *, size_t);
+/* The relay's TCP leg is backed up: sessions on the relay wait. */
+int		 reg_relay_busy(struct agent *);
 void		 reg_path_report(struct agent *, const char *peer_id,
 		    const char *path);
 void		 reg_server_addr(struct agent *, char *, size_t);

@@ -131,6 +131,8 @@ void		 peer_relay_input(struct agent *, uint32_t src, uint8_t type,
 void		 route_init(struct peer *);
 void		 route_start(struct peer *, uint64_t delay_us);
 void		 route_update(struct peer *);
+/* Hold output back: the relay's TCP leg is full (regtcp drains it). */
+int		 route_blocked(const struct peer *);
 void		 route_send(struct peer *, const uint8_t *, size_t);
 void		 route_reply(struct peer *, const struct sockaddr *src,
 		    const uint8_t *, size_t);

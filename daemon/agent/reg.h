@@ -91,5 +91,7 @@ void	reg_reregister(struct reg *, const char *why);
 int	regtcp_open(struct reg *);
 void	regtcp_close(struct reg *);
 void	regtcp_send(struct reg *, const uint8_t *, size_t);
+/* The output is backed up: sessions on the relay should wait. */
+int	regtcp_busy(struct reg *);
 
 #endif /* P2P_AGENT_REG_H */

@@ -58,6 +58,14 @@ reg_relay_send(struct agent *a, uint32_t relay_id, const uint8_t *pkt,
 	return 0;
 }
 
+int
+reg_relay_busy(struct agent *a)
+{
+	struct reg *r = a->reg;
+
+	return r != NULL && r->use_tcp && regtcp_busy(r);
+}
+
 void
 reg_relay_in(struct reg *r, const uint8_t *pkt, size_t len)
 {

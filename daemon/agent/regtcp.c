@@ -30,11 +30,13 @@
 #include "addr.h"
 #include "agent.h"
 #include "log.h"
+#include "peer.h"
 #include "reg.h"
 
 #define REGTCP_FRAME_MAX	2048		/* longest packet accepted */
 #define REGTCP_IN_MAX		(64 * 1024)
 #define REGTCP_OUT_MAX		(1024 * 1024)
+#define REGTCP_BUSY		(256 * 1024)	/* sessions wait above this */
 #define REGTCP_STALL_S		10		/* connect or write stalled */
 
 struct regtcp {
@@ -118,6 +120,29 @@ regtcp_read(struct bufferevent *bev, void *arg)
 	udp_flush(a);
 }
 
+/*
+ * The output drained below the low watermark: sessions held back by
+ * regtcp_busy() may send again. Holding them back (instead of letting the
+ * output overflow and drop) is the relay's flow control over TCP.
+ */
+static void
+regtcp_written(struct bufferevent *bev, void *arg)
+{
+	struct regtcp *t = arg;
+	struct agent *a = t->r->a;
+
+	(void)bev;
+	peer_flush_all(a);
+	udp_flush(a);
+}
+
+int
+regtcp_busy(struct reg *r)
+{
+	return r->tcp != NULL && evbuffer_get_length(bufferevent_get_output(
+	    r->tcp->bev)) > REGTCP_BUSY;
+}
+
 static void
 regtcp_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -173,8 +198,9 @@ regtcp_open(struct reg *r)
 		free(t);
 		return -1;
 	}
-	bufferevent_setcb(t->bev, regtcp_read, NULL, regtcp_event, t);
+	bufferevent_setcb(t->bev, regtcp_read, regtcp_written, regtcp_event, t);
 	bufferevent_setwatermark(t->bev, EV_READ, 0, REGTCP_IN_MAX);
+	bufferevent_setwatermark(t->bev, EV_WRITE, REGTCP_BUSY / 2, 0);
 	/* A write timeout also bounds the connect. */
 	bufferevent_set_timeouts(t->bev, NULL, &stall);
 	if (bufferevent_socket_connect(t->bev, sa, (int)addr_len(sa)) == -1) {

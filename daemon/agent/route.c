@@ -157,6 +157,14 @@ route_reply(struct peer *p, const struct sockaddr *src, const uint8_t *pkt,
 		p->a->ctr.dropped++;
 }
 
+/* The session's traffic would take the relay, whose TCP leg is backed up. */
+int
+route_blocked(const struct peer *p)
+{
+	return path_send_to(&p->path) == NULL && p->relay_id != 0 &&
+	    reg_relay_busy(p->a);
+}
+
 const char *
 route_name(const struct peer *p)
 {

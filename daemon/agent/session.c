@@ -666,8 +666,8 @@ session_drive(struct peer *p)
 	if (p->initiator || p->confirmed) {
 		now = agent_now();
 		session_rekey(p, now);
-		while ((n = tp_output(p->tp, now, p->chan.tx_counter, pt,
-		    SESSION_PAYLOAD)) > 0) {
+		while (!route_blocked(p) && (n = tp_output(p->tp, now,
+		    p->chan.tx_counter, pt, SESSION_PAYLOAD)) > 0) {
 			len = chan_seal(&p->chan, WIRE_DATA, pt, n, pkt,
 			    sizeof(pkt));
 			if (len < 0)
