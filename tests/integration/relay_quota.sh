@@ -24,6 +24,25 @@ relay_field() {	# relay_field PEER FIELD
 	    sed -n "s/.*\"relay\":{[^}]*\"$2\":\([0-9]*\).*/\1/p"
 }
 
+# --- bad values are refused, naming the flag --------------------------------
+badflag() {	# badflag NAME WORD PROGRAM ARGS...: exits non-zero naming NAME
+	_n=$1; _w=$2; shift 2
+	"$@" >"$T/bad.out" 2>&1 && fail "$_n $_w was accepted"
+	grep -q -- "$_n" "$T/bad.out" || fail "$_n $_w: the error does not name it: $(cat "$T/bad.out")"
+}
+mkdir -p "$T/bad"
+head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/secret"; chmod 600 "$T/secret"
+SRV="$P2P_SERVER -f --secret-file $T/secret --state-dir $T/bad --listen 127.0.0.1:0"
+badflag --relay-rate lots $SRV --relay-rate lots
+badflag --relay-quota -5 $SRV --relay-quota -5
+badflag --tcp-listen nonsense $SRV --tcp-listen nonsense
+mint bad g > "$T/bad/token"
+AG="$P2PD -f --server 127.0.0.1:1 --token-file $T/bad/token --state-dir $T/bad --socket $T/bad/sock"
+badflag --birthday-rate 0 $AG --birthday-rate 0
+badflag --birthday-sockets 99999 $AG --birthday-sockets 99999
+badflag --server-transport carrier-pigeon $AG --server-transport carrier-pigeon
+badflag --server-tcp nonsense:port $AG --server-transport tcp --server-tcp nonsense:port
+
 # --- rate ------------------------------------------------------------------
 start_server --http 127.0.0.1:0 --admin-key-file "$T/admin" --relay-rate 400K
 wait_for 10 test -s "$T/srv/http_port" || fail "no http_port file"
