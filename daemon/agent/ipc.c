@@ -8,6 +8,7 @@
  * before a byte of it is buffered; a bad frame closes the client with a
  * logged reason (a version mismatch first gets an error naming both).
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -131,11 +132,31 @@ ipc_read_one(struct ipc_client *c, struct evbuffer *in)
 	return 1;
 }
 
+/* Set c->more, counted in ipc->corked. */
+static void
+ipc_set_more(struct ipc_client *c, int more)
+{
+	if (c->more == more)
+		return;
+	c->more = more;
+	if (more)
+		c->a->ipc->corked++;
+	else
+		c->a->ipc->corked--;
+}
+
+int
+ipc_corked(const struct agent *a)
+{
+	return a->ipc != NULL && a->ipc->corked > 0;
+}
+
 static void
 ipc_readcb(struct bufferevent *bev, void *arg)
 {
 	struct ipc_client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
+	int waiting = 0;
 
 	/* Handlers never free c (closing is deferred to the write callback),
 	 * so it stays valid through the loop. */
@@ -143,6 +164,16 @@ ipc_readcb(struct bufferevent *bev, void *arg)
 		if (ipc_read_one(c, in) != 1)
 			break;
 	}
+	/*
+	 * More input already waiting (a client streaming sends) will be
+	 * read on the next turn of the loop: until then the sessions hold
+	 * packets that new data would fill (tp_set_cork), and send only
+	 * full ones. Nothing waits when the client has paused or gone.
+	 */
+	if (!c->closing && !c->paused && ioctl(bufferevent_getfd(bev),
+	    FIONREAD, &waiting) == -1)
+		waiting = 0;
+	ipc_set_more(c, !c->closing && !c->paused && waiting > 0);
 	peer_flush_all(c->a);
 	udp_flush(c->a);
 }
@@ -310,6 +341,9 @@ ipc_client_free(struct ipc_client *c)
 	struct ipc *ipc = c->a->ipc;
 	struct ipc_wait *w, *tw;
 
+	/* A session corked for c sends at its next drive, or by its timer
+	 * (TP_CORK_US) at the latest. */
+	ipc_set_more(c, 0);
 	TAILQ_FOREACH_SAFE(w, &ipc->waits, entry, tw) {
 		if (w->c == c)
 			ipc_wait_free(w);
@@ -330,6 +364,7 @@ ipc_client_close(struct ipc_client *c, const char *reason)
 	log_info("closing client pid %ld uid %ld: %s", (long)c->pid,
 	    (long)c->uid, reason);
 	c->closing = 1;
+	ipc_set_more(c, 0);
 	bufferevent_disable(c->bev, EV_READ);
 	/* Freed from the write callback once the output is flushed; an
 	 * event callback (EOF/error) frees it earlier if the peer is gone. */
@@ -341,6 +376,7 @@ void
 ipc_client_pause(struct ipc_client *c)
 {
 	c->paused = 1;
+	ipc_set_more(c, 0);
 	bufferevent_disable(c->bev, EV_READ);
 }
 

@@ -63,6 +63,7 @@ struct ipc_client {
 	int			 subscribed;
 	int			 closing;	/* flushing, then freed */
 	int			 paused;	/* reading stopped: back-pressure */
+	int			 more;		/* input waiting: corks sessions */
 
 	/* A message being assembled from SendReq chunks (more=true). */
 	struct {
@@ -93,6 +94,7 @@ struct ipc {
 	size_t			 n;
 	uint64_t		 serial;
 	struct ipc_waitq	 waits;
+	size_t			 corked;	/* clients with c->more */
 };
 
 /* ipc.c */
@@ -107,6 +109,8 @@ void	ipc_reply(struct ipc_client *, uint32_t id, P2p__Ipc__Code code,
 /* An event; a subscriber whose output is over the cap is dropped. */
 int	ipc_send_event(struct ipc_client *, P2p__Ipc__Event *);
 size_t	ipc_outlen(struct ipc_client *);
+/* Has some client more input waiting (sessions hold short packets)? */
+int	ipc_corked(const struct agent *);
 /* Flush what is queued, then close (reason logged). */
 void	ipc_client_close(struct ipc_client *, const char *reason);
 /* Stop / resume reading requests from this client (back-pressure). */

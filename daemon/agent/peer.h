@@ -68,6 +68,8 @@ struct peer {
 	struct sockaddr_storage	 remote;	/* handshake source, when direct */
 	int			 have_remote;
 	uint32_t		 relay_id;	/* from Introduce: RELAY to it */
+	uint8_t			 check_nonce[PATH_NONCE_LEN]; /* next check's */
+	int			 check_nonce_fresh;
 	struct sockaddr_storage	 pub;		/* its server-reflexive address */
 	int			 have_pub;
 	char			 nat_type[32];	/* as it reported it, or "" */

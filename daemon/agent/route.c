@@ -316,12 +316,7 @@ route_packet(struct peer *p, const struct sockaddr *src)
 static int
 route_busy(const struct peer *p)
 {
-	struct tp_stats ts;
-
-	if (p->tp == NULL)
-		return 0;
-	tp_get_stats(p->tp, &ts);
-	return ts.bytes_in_flight > 0;
+	return p->tp != NULL && tp_bytes_in_flight(p->tp) > 0;
 }
 
 void
@@ -335,9 +330,17 @@ route_drive(struct peer *p, uint64_t now)
 	route_event(p, path_tick(&p->path, now, route_busy(p)));
 	route_suspect(p, was);
 	for (;;) {
-		randombytes_buf(nonce, sizeof(nonce));
-		if (!path_next_check(&p->path, now, nonce, &to, &local))
+		/* A fresh nonce only when the last one went out: most drives
+		 * send no check, and getrandom() per packet costs. */
+		if (!p->check_nonce_fresh) {
+			randombytes_buf(p->check_nonce, sizeof(p->check_nonce));
+			p->check_nonce_fresh = 1;
+		}
+		if (!path_next_check(&p->path, now, p->check_nonce, &to,
+		    &local))
 			break;
+		memcpy(nonce, p->check_nonce, sizeof(nonce));
+		p->check_nonce_fresh = 0;
 		/* The hard side's sockets open with its first spray packet. */
 		if (local > 0 && p->spray == NULL &&
 		    spray_open(p, p->path.cfg.spray_sockets) == -1) {

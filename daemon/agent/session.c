@@ -43,6 +43,7 @@
 #define SESSION_NO_SERVICE	(TP_ERR_APP + 1)
 #define SESSION_REKEY_RETRY_US	1000000
 #define SESSION_REKEY_RETRY_MAX	8000000
+#define SESSION_ACK_BATCH	16	/* packets, within one read batch */
 /* Testing knob: rekey every N ms (overlap N/2 ms) instead of 120 s. */
 #define SESSION_REKEY_TEST_ENV	"P2PD_TEST_REKEY_MS"
 /* peer_stream kind of an unordered message's stream held open (below). */
@@ -602,7 +603,14 @@ session_data(struct peer *p, const uint8_t *pkt, size_t len,
 		if (tp_input(p->tp, agent_now(), pn, pt, (size_t)n) == -1)
 			p->a->ctr.dropped++;
 	}
-	session_drive(p);
+	/*
+	 * Every caller drives all peers once its batch of datagrams is
+	 * read (peer_flush_all): one ACK then covers the batch, and the
+	 * window freed by the acks in it fills whole GSO batches. A long
+	 * batch still gets an ACK every SESSION_ACK_BATCH packets.
+	 */
+	if (tp_ack_backlog(p->tp) >= SESSION_ACK_BATCH)
+		session_drive(p);
 }
 
 void
@@ -666,6 +674,7 @@ session_drive(struct peer *p)
 	if (p->initiator || p->confirmed) {
 		now = agent_now();
 		session_rekey(p, now);
+		tp_set_cork(p->tp, ipc_corked(p->a));
 		while (!route_blocked(p) && (n = tp_output(p->tp, now,
 		    p->chan.tx_counter, pt, SESSION_PAYLOAD)) > 0) {
 			len = chan_seal(&p->chan, WIRE_DATA, pt, n, pkt,

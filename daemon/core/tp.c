@@ -121,6 +121,18 @@ tp_fail(struct tp *tp, uint64_t code, const char *reason)
 		tp->cb.closed(tp->cb.arg, 0, code, tp->close_reason);
 }
 
+unsigned
+tp_ack_backlog(const struct tp *tp)
+{
+	return tp->ack_needed ? tp->ack_eliciting : 0;
+}
+
+uint64_t
+tp_bytes_in_flight(const struct tp *tp)
+{
+	return tp->cc.bytes_in_flight;
+}
+
 int
 tp_is_closed(const struct tp *tp)
 {
@@ -332,6 +344,9 @@ tp_next_timeout(const struct tp *tp)
 	/* Data held back by the pacer goes when its credit is there. */
 	if ((x = pacer_next(&tp->pacer)) < t)
 		t = x;
+	/* A short packet held by the cork goes when the hold is over. */
+	if (tp->cork && tp->cork_at != 0 && tp->cork_at + TP_CORK_US < t)
+		t = tp->cork_at + TP_CORK_US;
 	return t;
 }
 
@@ -386,6 +401,14 @@ void
 tp_set_lossless(struct tp *tp, int on)
 {
 	tp->lossless = on != 0;
+}
+
+void
+tp_set_cork(struct tp *tp, int on)
+{
+	tp->cork = on != 0;
+	if (!tp->cork)
+		tp->cork_at = 0;
 }
 
 void

@@ -242,7 +242,22 @@ void		 tp_path_changed(struct tp *);
 #define TP_LOSSLESS_PTO_US	1000000
 void		 tp_set_lossless(struct tp *, int);
 
+/*
+ * The caller knows that more data is about to be queued (its input has
+ * more waiting): while corked, new data that would not fill a packet is
+ * held, so that it goes out with what follows instead of in a short
+ * packet of its own. Retransmissions, a FIN and probes are never held,
+ * and nothing is held longer than TP_CORK_US (tp_next_timeout() says
+ * when): a corked session that gets nothing more still sends.
+ */
+#define TP_CORK_US		200
+void		 tp_set_cork(struct tp *, int);
+
 void		 tp_get_stats(const struct tp *, struct tp_stats *);
+/* Ack-eliciting packets received since the last ACK went out. */
+unsigned	 tp_ack_backlog(const struct tp *);
+/* What tp_get_stats() says in bytes_in_flight, without the copy. */
+uint64_t	 tp_bytes_in_flight(const struct tp *);
 size_t		 tp_send_buffered(const struct tp *);
 /* Bytes held for reassembly / undelivered, over all incoming streams. */
 size_t		 tp_recv_buffered(const struct tp *);

@@ -42,6 +42,7 @@ struct tp_rs {
 #define TP_PTO_MAX_US		2000000	/* cap on the backed-off PTO */
 #define TP_INITIAL_RTT_US	333000	/* RFC 9002 §6.2.2 */
 #define TP_CLOSE_REPEAT		3	/* CLOSE re-sent to late packets */
+#define TP_CORK_SLACK		32	/* bytes of frame headers: "full enough" */
 #define TP_REASON_MAX		200
 #define TP_DG_DONE_RANGES	64	/* finished datagram id ranges kept */
 #define TP_DG_SEQ_KEYS		64	/* (service, channel) sequence slots */
@@ -199,6 +200,8 @@ struct tp {
 	struct cc	 cc;
 	struct pacer	 pacer;		/* spreads cwnd over the RTT */
 	int		 pace_off;	/* tests: the unpaced baseline */
+	int		 cork;		/* tp_set_cork(): more data is coming */
+	uint64_t	 cork_at;	/* holding a short packet since; 0 = not */
 
 	/* streams */
 	struct tp_ostream **os;

@@ -110,6 +110,48 @@ tp_data_allowed(struct tp *tp, uint64_t now)
 	return 0;
 }
 
+/*
+ * Corked (tp_set_cork): is the data waiting too little for a packet, and
+ * only new data, nothing that must go now?
+ */
+static int
+tp_data_short(const struct tp *tp)
+{
+	const struct tp_ostream *os;
+	uint64_t n = tp->dgq_bytes, end, limit, credit;
+	size_t i;
+
+	if (tp->probes)
+		return 0;
+	credit = tp->peer_max_data - tp->tx_data;
+	for (i = 0; i < tp->n_os; i++) {
+		os = tp->os[i];
+		if (os->reset)
+			continue;
+		if (os->retx.n > 0 || (os->fin && !os->fin_sent))
+			return 0;
+		end = os->base + os->len;
+		limit = end < os->peer_max ? end : os->peer_max;
+		if (limit > os->send_off)
+			n += limit - os->send_off < credit ?
+			    limit - os->send_off : credit;
+		if (n >= tp->cfg.max_payload)
+			return 0;
+	}
+	return n + TP_CORK_SLACK < tp->cfg.max_payload;
+}
+
+/* Hold short data while corked, for TP_CORK_US at most. */
+static int
+tp_corked(struct tp *tp, uint64_t now)
+{
+	if (!tp->cork || !tp_data_short(tp))
+		return 0;
+	if (tp->cork_at == 0)
+		tp->cork_at = now;
+	return now < tp->cork_at + TP_CORK_US;
+}
+
 static int
 tp_has_work(const struct tp *tp, int data_ok)
 {
@@ -404,7 +446,7 @@ tp_output(struct tp *tp, uint64_t now, uint64_t pn, uint8_t *out, size_t cap)
 	tp_gc(tp);
 	ack_due = tp->ack_needed && (tp->ack_immediate ||
 	    (tp->ack_eliciting > 0 && now >= tp->ack_deadline));
-	data_ok = tp_data_allowed(tp, now);
+	data_ok = tp_data_allowed(tp, now) && !tp_corked(tp, now);
 	if (!ack_due && !tp_has_work(tp, data_ok))
 		return 0;
 	if ((s = tp_sent_push(tp)) != NULL)
@@ -414,6 +456,8 @@ tp_output(struct tp *tp, uint64_t now, uint64_t pn, uint8_t *out, size_t cap)
 	if (s != NULL) {
 		tp_write_ctl(tp, &w, s);
 		paced = tp_write_data(tp, &w, s, data_ok);
+		if (paced)
+			tp->cork_at = 0;
 		if ((tp->ping_pending || tp->probes) && !s->eliciting &&
 		    wr_left(&w) > 0) {
 			frame_write_ping(&w);

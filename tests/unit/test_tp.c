@@ -980,3 +980,74 @@ Test(tp, lossless_path_waits_for_tcp_but_sees_gaps)
 	cr_expect_eq(st.lost, 2, "the dropped packets are losses (%llu)",
 	    (unsigned long long)st.lost);
 }
+
+/*
+ * Corked (more data is about to be queued), the sender holds what would
+ * not fill a packet, for TP_CORK_US at most; full packets and a FIN go at
+ * once, and uncorking sends what was held.
+ */
+Test(tp, cork_holds_short_packets_only)
+{
+	uint8_t buf[1500], m[100];
+	struct tp_stats st;
+	uint64_t sid, pid, now = T0, tx0;
+	size_t n, max = A.tp->cfg.max_payload;
+	int i;
+
+	memset(m, 'c', sizeof(m));
+	cr_assert_eq(tp_stream_open(A.tp, TP_STREAM_MESSAGES, "m", &sid), 0);
+	(void)shuttle(&A, &B, now);	/* the opening control frames */
+	tp_get_stats(A.tp, &st);
+	tx0 = st.tx_packets;
+	tp_set_cork(A.tp, 1);
+	cr_assert_eq(tp_send_message(A.tp, sid, m, sizeof(m), NULL), 0);
+	cr_expect_eq(tp_output(A.tp, now, A.pn, buf, sizeof(buf)), 0,
+	    "a short packet is held while corked");
+	cr_expect_leq(tp_next_timeout(A.tp), now + TP_CORK_US,
+	    "the hold has a deadline");
+
+	/* 15 messages in all: one full packet goes, the rest waits. */
+	for (i = 0; i < 14; i++)
+		cr_assert_eq(tp_send_message(A.tp, sid, m, sizeof(m), NULL), 0);
+	now += 10;
+	n = tp_output(A.tp, now, A.pn, buf, sizeof(buf));
+	cr_expect_geq(n, max - 32, "a full packet goes (%zu bytes)", n);
+	cr_assert_eq(tp_input(B.tp, now, A.pn++, buf, n), 0);
+	cr_expect_eq(tp_output(A.tp, now, A.pn, buf, sizeof(buf)), 0,
+	    "the short rest is held");
+	cr_expect_lt(B.messages, 15);
+
+	/* The hold runs out: the rest goes although still corked. */
+	now = tp_next_timeout(A.tp);
+	cr_expect_leq(now, T0 + 10 + TP_CORK_US);
+	tp_on_timeout(A.tp, now);
+	n = tp_output(A.tp, now, A.pn, buf, sizeof(buf));
+	cr_expect_gt(n, 0, "the held data goes at the deadline");
+	cr_expect_lt(n, max - 32);
+	cr_assert_eq(tp_input(B.tp, now, A.pn++, buf, n), 0);
+	cr_expect_eq(B.messages, 15, "all 15 messages arrived");
+
+	/* Uncorking sends at once. */
+	cr_assert_eq(tp_send_message(A.tp, sid, m, sizeof(m), NULL), 0);
+	cr_expect_eq(tp_output(A.tp, now, A.pn, buf, sizeof(buf)), 0);
+	tp_set_cork(A.tp, 0);
+	n = tp_output(A.tp, now, A.pn, buf, sizeof(buf));
+	cr_assert_gt(n, 0, "uncorked: sent");
+	cr_assert_eq(tp_input(B.tp, now, A.pn++, buf, n), 0);
+	cr_expect_eq(B.messages, 16);
+
+	/* A FIN is never held. */
+	tp_set_cork(A.tp, 1);
+	cr_assert_eq(tp_stream_open(A.tp, TP_STREAM_PIPE, "p", &pid), 0);
+	cr_assert_eq(tp_stream_write(A.tp, pid, m, 10), 10);
+	cr_expect_eq(tp_output(A.tp, now, A.pn, buf, sizeof(buf)), 0);
+	cr_assert_eq(tp_stream_finish(A.tp, pid), 0);
+	n = tp_output(A.tp, now, A.pn, buf, sizeof(buf));
+	cr_expect_gt(n, 0, "the FIN goes at once");
+	cr_assert_eq(tp_input(B.tp, now, A.pn++, buf, n), 0);
+	cr_expect_eq(B.pipe_bytes, 10);
+	cr_expect_eq(B.fins, 1);
+	tp_get_stats(A.tp, &st);
+	cr_expect_eq(st.tx_packets, tx0 + 4, "4 packets for 17 writes, not %llu",
+	    (unsigned long long)(st.tx_packets - tx0));
+}
