@@ -100,18 +100,27 @@ ipcmsg_pack(const P2p__Ipc__Frame *f, size_t *len)
 	uint8_t	*out;
 	size_t	 blen;
 
-	blen = p2p__ipc__frame__get_packed_size(f);
+	blen = ipcmsg_packed_size(f);
 	if (blen > IPC_MAX_FRAME)
 		return NULL;
 	if ((out = malloc(IPC_HDR_LEN + blen)) == NULL)
 		return NULL;
-	ipcmsg_hdr_write(out, (uint32_t)blen);
-	if (p2p__ipc__frame__pack(f, out + IPC_HDR_LEN) != blen) {
-		free(out);
-		return NULL;
-	}
+	ipcmsg_pack_into(f, out, blen);
 	*len = IPC_HDR_LEN + blen;
 	return out;
+}
+
+size_t
+ipcmsg_packed_size(const P2p__Ipc__Frame *f)
+{
+	return p2p__ipc__frame__get_packed_size(f);
+}
+
+void
+ipcmsg_pack_into(const P2p__Ipc__Frame *f, uint8_t *out, size_t blen)
+{
+	ipcmsg_hdr_write(out, (uint32_t)blen);
+	(void)p2p__ipc__frame__pack(f, out + IPC_HDR_LEN);
 }
 
 /* Validation: each check returns 0, or -1 with a reason in err. */

@@ -36,6 +36,9 @@ const char *ipcmsg_hdr_strerror(enum ipc_hdr_status st, uint8_t version,
 
 /* Header + packed frame in one malloc'ed buffer; NULL if too big. */
 uint8_t	*ipcmsg_pack(const P2p__Ipc__Frame *f, size_t *len);
+/* The body's size, and packing into IPC_HDR_LEN + that many bytes. */
+size_t	 ipcmsg_packed_size(const P2p__Ipc__Frame *f);
+void	 ipcmsg_pack_into(const P2p__Ipc__Frame *f, uint8_t *out, size_t blen);
 
 /*
  * Unpack and validate a body: every oneof must be set (NOT_SET is rejected),

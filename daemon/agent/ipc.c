@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -22,7 +23,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -31,7 +31,12 @@
 #include "log.h"
 #include "peer.h"
 
+/* Bytes per read of a client's socket, and reads per callback. */
+#define IPC_READ_CHUNK		65536
+#define IPC_READS_PER_CB	4
+
 static void	ipc_client_free(struct ipc_client *);
+static void	ipc_queue_flush(struct ipc_client *);
 
 static int
 ipc_mkdir(const char *path)
@@ -92,8 +97,9 @@ ipc_hdr_code(enum ipc_hdr_status st)
 
 /* Returns 1 if a frame was handled, 0 if more bytes are needed, -1 closed. */
 static int
-ipc_read_one(struct ipc_client *c, struct evbuffer *in)
+ipc_read_one(struct ipc_client *c)
 {
+	struct evbuffer *in = c->in;
 	P2p__Ipc__Frame *f;
 	enum ipc_hdr_status st;
 	uint8_t hdr[IPC_HDR_LEN], version = 0, *body;
@@ -151,17 +157,74 @@ ipc_corked(const struct agent *a)
 	return a->ipc != NULL && a->ipc->corked > 0;
 }
 
+/*
+ * One read of up to IPC_READ_CHUNK bytes into c->in, straight into its
+ * free space; what read(2) returns.
+ */
+static ssize_t
+ipc_fill(struct ipc_client *c)
+{
+	struct evbuffer_iovec v[2];
+	struct iovec iov[2];
+	ssize_t n, left;
+	int i, nv, used = 0;
+
+	if ((nv = evbuffer_reserve_space(c->in, IPC_READ_CHUNK, v, 2)) <= 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	if ((n = readv(c->fd, iov, nv)) <= 0)
+		return n;
+	for (left = n, i = 0; i < nv && left > 0; i++, used++) {
+		if ((size_t)left < v[i].iov_len)
+			v[i].iov_len = (size_t)left;
+		left -= (ssize_t)v[i].iov_len;
+	}
+	if (evbuffer_commit_space(c->in, v, used) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * Requests: what is buffered first (a resumed client), then up to
+ * IPC_READS_PER_CB reads, each parsed before the next. The sessions are
+ * driven once at the end, so the messages of all these requests share
+ * packets.
+ */
 static void
-ipc_readcb(struct bufferevent *bev, void *arg)
+ipc_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ipc_client *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	int waiting = 0;
+	struct agent *a = c->a;
+	ssize_t n = IPC_READ_CHUNK;
+	int i, more = 0;
 
-	/* Handlers never free c (closing is deferred to the write callback),
-	 * so it stays valid through the loop. */
-	while (!c->closing && !c->paused) {
-		if (ipc_read_one(c, in) != 1)
+	(void)what;
+	for (i = 0;; i++) {
+		/* Handlers never free c (closing is deferred to the flush),
+		 * so it stays valid through the loop. */
+		while (!c->closing && !c->paused && ipc_read_one(c) == 1)
+			;
+		if (c->closing || c->paused || n < IPC_READ_CHUNK ||
+		    i == IPC_READS_PER_CB)
+			break;
+		if ((n = ipc_fill(c)) == -1 && errno == EINTR)
+			n = IPC_READ_CHUNK;
+		else if (n == 0 || (n == -1 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK)) {
+			log_debug("client pid %ld: %s", (long)c->pid, n == 0 ?
+			    "disconnected" : strerror(errno));
+			ipc_client_free(c);
+			peer_flush_all(a);
+			udp_flush(a);
+			return;
+		} else if (n == -1)
 			break;
 	}
 	/*
@@ -170,12 +233,15 @@ ipc_readcb(struct bufferevent *bev, void *arg)
 	 * packets that new data would fill (tp_set_cork), and send only
 	 * full ones. Nothing waits when the client has paused or gone.
 	 */
-	if (!c->closing && !c->paused && ioctl(bufferevent_getfd(bev),
-	    FIONREAD, &waiting) == -1)
-		waiting = 0;
-	ipc_set_more(c, !c->closing && !c->paused && waiting > 0);
-	peer_flush_all(c->a);
-	udp_flush(c->a);
+	if (c->closing || c->paused || n == -1)
+		more = 0;
+	else if (n == IPC_READ_CHUNK)
+		more = 1;	/* stopped at IPC_READS_PER_CB */
+	else if (ioctl(fd, FIONREAD, &more) == -1)
+		more = 0;
+	ipc_set_more(c, more > 0);
+	peer_flush_all(a);
+	udp_flush(a);
 }
 
 /*
@@ -195,34 +261,86 @@ ipc_drain(evutil_socket_t fd)
 	}
 }
 
-static void
-ipc_writecb(struct bufferevent *bev, void *arg)
+/*
+ * Write what is queued for c, directly; the write event is armed only
+ * while the socket is full. An emptied output lets held deliveries go on
+ * (ipc_cmd_pump), or ends a closing client. -1 when c was freed.
+ */
+static int
+ipc_write(struct ipc_client *c)
 {
-	struct ipc_client *c = arg;
+	struct agent *a = c->a;
+	int n;
 
-	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
-			ipc_drain(bufferevent_getfd(bev));
-			ipc_client_free(c);
+	while (evbuffer_get_length(c->out) > 0) {
+		if ((n = evbuffer_write(c->out, c->fd)) > 0)
+			continue;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!c->wev_armed && event_add(c->wev, NULL) == 0)
+				c->wev_armed = 1;
+			return 0;
 		}
-		return;
+		log_debug("client pid %ld: %s", (long)c->pid, n == 0 ?
+		    "write returned 0" : strerror(errno));
+		ipc_client_free(c);
+		return -1;
+	}
+	if (c->wev_armed) {
+		event_del(c->wev);
+		c->wev_armed = 0;
+	}
+	if (c->closing) {
+		ipc_drain(c->fd);
+		ipc_client_free(c);
+		return -1;
 	}
 	ipc_cmd_pump(c);
-	peer_flush_all(c->a);
-	udp_flush(c->a);
+	peer_flush_all(a);
+	udp_flush(a);
+	return 0;
+}
+
+/* The socket has room again. */
+static void
+ipc_writecb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)ipc_write(arg);
+}
+
+/*
+ * Output is written once per pass of the event loop: the first frame
+ * queued for a client puts it on flushq and activates flush_ev, which
+ * runs after the callbacks that were ready with it.
+ */
+static void
+ipc_queue_flush(struct ipc_client *c)
+{
+	struct ipc *ipc = c->a->ipc;
+
+	if (c->flush_queued || c->wev_armed)
+		return;	/* the write event will do it */
+	c->flush_queued = 1;
+	TAILQ_INSERT_TAIL(&ipc->flushq, c, flush_entry);
+	event_active(ipc->flush_ev, EV_WRITE, 0);
 }
 
 static void
-ipc_eventcb(struct bufferevent *bev, short what, void *arg)
+ipc_flushcb(evutil_socket_t fd, short what, void *arg)
 {
-	struct ipc_client *c = arg;
+	struct ipc *ipc = arg;
+	struct ipc_client *c;
 
-	if (what & BEV_EVENT_EOF)
-		log_debug("client pid %ld: disconnected", (long)c->pid);
-	else if (what & BEV_EVENT_ERROR)
-		log_debug("client pid %ld: %s", (long)c->pid,
-		    strerror(EVUTIL_SOCKET_ERROR()));
-	ipc_client_free(c);
+	(void)fd;
+	(void)what;
+	while ((c = TAILQ_FIRST(&ipc->flushq)) != NULL) {
+		TAILQ_REMOVE(&ipc->flushq, c, flush_entry);
+		c->flush_queued = 0;
+		(void)ipc_write(c);
+	}
 }
 
 static void
@@ -249,17 +367,30 @@ ipc_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	c->pid = cred.pid;
 	c->uid = cred.uid;
 	c->serial = ++ipc->serial;
-	c->bev = bufferevent_socket_new(a->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	c->fd = fd;
+	/* Input holds at most one partial frame and a read's worth more:
+	 * every complete frame is handled before the next read. */
+	if (evutil_make_socket_nonblocking(fd) == -1 ||
+	    (c->in = evbuffer_new()) == NULL ||
+	    (c->out = evbuffer_new()) == NULL ||
+	    (c->rev = event_new(a->base, fd, EV_READ | EV_PERSIST,
+	    ipc_readcb, c)) == NULL ||
+	    (c->wev = event_new(a->base, fd, EV_WRITE | EV_PERSIST,
+	    ipc_writecb, c)) == NULL || event_add(c->rev, NULL) == -1) {
+		log_warnx("refusing client pid %ld: out of memory",
+		    (long)cred.pid);
+		if (c->rev != NULL)
+			event_free(c->rev);
+		if (c->wev != NULL)
+			event_free(c->wev);
+		if (c->in != NULL)
+			evbuffer_free(c->in);
+		if (c->out != NULL)
+			evbuffer_free(c->out);
 		close(fd);
 		free(c);
 		return;
 	}
-	bufferevent_setcb(c->bev, ipc_readcb, ipc_writecb, ipc_eventcb, c);
-	/* Never buffer more than one whole frame before parsing it. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, IPC_HDR_LEN +
-	    IPC_MAX_FRAME);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&ipc->clients, c, entry);
 	ipc->n++;
 	log_info("client connected: pid %ld uid %ld gid %ld", (long)cred.pid,
@@ -279,8 +410,12 @@ ipc_open(struct agent *a)
 		return -1;
 	TAILQ_INIT(&ipc->clients);
 	TAILQ_INIT(&ipc->waits);
+	TAILQ_INIT(&ipc->flushq);
 	ipc->fd = -1;
 	a->ipc = ipc;
+	if ((ipc->flush_ev = event_new(a->base, -1, 0, ipc_flushcb, ipc)) ==
+	    NULL)
+		return -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path) >=
@@ -331,6 +466,8 @@ ipc_free(struct agent *a)
 		unlink(a->conf.socket_path);
 	} else if (ipc->fd != -1)
 		close(ipc->fd);
+	if (ipc->flush_ev != NULL)
+		event_free(ipc->flush_ev);
 	free(ipc);
 	a->ipc = NULL;
 }
@@ -351,8 +488,14 @@ ipc_client_free(struct ipc_client *c)
 	ipc_cmd_client_gone(c);
 	pipe_client_gone(c->a, c);
 	TAILQ_REMOVE(&ipc->clients, c, entry);
+	if (c->flush_queued)
+		TAILQ_REMOVE(&ipc->flushq, c, flush_entry);
 	ipc->n--;
-	bufferevent_free(c->bev);
+	event_free(c->rev);
+	event_free(c->wev);
+	evbuffer_free(c->in);
+	evbuffer_free(c->out);
+	close(c->fd);
 	free(c);
 }
 
@@ -365,11 +508,10 @@ ipc_client_close(struct ipc_client *c, const char *reason)
 	    (long)c->uid, reason);
 	c->closing = 1;
 	ipc_set_more(c, 0);
-	bufferevent_disable(c->bev, EV_READ);
-	/* Freed from the write callback once the output is flushed; an
-	 * event callback (EOF/error) frees it earlier if the peer is gone. */
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
+	event_del(c->rev);
+	/* Freed by the flush once the output is written (or the write
+	 * fails: the client is gone), never from inside a handler. */
+	ipc_queue_flush(c);
 }
 
 void
@@ -377,7 +519,7 @@ ipc_client_pause(struct ipc_client *c)
 {
 	c->paused = 1;
 	ipc_set_more(c, 0);
-	bufferevent_disable(c->bev, EV_READ);
+	event_del(c->rev);
 }
 
 void
@@ -386,35 +528,37 @@ ipc_client_resume(struct ipc_client *c)
 	if (!c->paused || c->closing)
 		return;
 	c->paused = 0;
-	bufferevent_enable(c->bev, EV_READ);
-	/* Frames may already be buffered: handle them now. */
-	bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
-	    BEV_TRIG_DEFER_CALLBACKS);
+	event_add(c->rev, NULL);
+	/* Frames may already be buffered: handle them on this pass. */
+	event_active(c->rev, EV_READ, 0);
 }
 
 size_t
 ipc_outlen(struct ipc_client *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	return evbuffer_get_length(c->out);
 }
 
 int
 ipc_send_frame(struct ipc_client *c, P2p__Ipc__Frame *f)
 {
-	uint8_t *buf;
-	size_t len;
+	struct evbuffer_iovec v;
+	size_t blen;
 
 	if (c->closing)
 		return -1;
-	if ((buf = ipcmsg_pack(f, &len)) == NULL) {
+	if ((blen = ipcmsg_packed_size(f)) > IPC_MAX_FRAME) {
 		log_warnx("%s: frame too big to send", __func__);
 		return -1;
 	}
-	if (bufferevent_write(c->bev, buf, len) == -1) {
-		free(buf);
+	/* Packed straight into the output, no copy. */
+	if (evbuffer_reserve_space(c->out, IPC_HDR_LEN + blen, &v, 1) != 1)
 		return -1;
-	}
-	free(buf);
+	ipcmsg_pack_into(f, v.iov_base, blen);
+	v.iov_len = IPC_HDR_LEN + blen;
+	if (evbuffer_commit_space(c->out, &v, 1) == -1)
+		return -1;
+	ipc_queue_flush(c);
 	return 0;
 }
 

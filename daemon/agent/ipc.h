@@ -11,7 +11,13 @@
  *
  * Output to a client is capped (AGENT_CLIENT_OUTCAP): event subscribers past
  * the cap are dropped with ERR_LAGGED; producers that can wait (recv,
- * pipes) stop pushing until the client drains, through ipc_client_pump().
+ * pipes) stop pushing until the client drains, through ipc_cmd_pump().
+ *
+ * Socket I/O is done here with plain events: reads of up to 64 KiB, whose
+ * frames are all handled before the sessions are driven; output written
+ * once per pass of the event loop (ipc->flush_ev), with a write event
+ * only while the socket is full. A client with more input waiting after
+ * its read callback corks the sessions (ipc_corked(), tp_set_cork()).
  */
 #ifndef P2P_AGENT_IPC_H
 #define P2P_AGENT_IPC_H
@@ -23,7 +29,7 @@
 #include "agent.h"
 #include "ipcmsg.h"
 
-struct bufferevent;
+struct evbuffer;
 struct evconnlistener;
 
 enum ipc_wait_kind {
@@ -55,8 +61,15 @@ TAILQ_HEAD(ipc_waitq, ipc_wait);
 
 struct ipc_client {
 	TAILQ_ENTRY(ipc_client)	 entry;
+	TAILQ_ENTRY(ipc_client)	 flush_entry;	/* in ipc->flushq */
 	struct agent		*a;
-	struct bufferevent	*bev;
+	int			 fd;
+	struct event		*rev;		/* reading: not when paused */
+	struct event		*wev;		/* only while the socket is full */
+	struct evbuffer		*in;
+	struct evbuffer		*out;
+	int			 flush_queued;
+	int			 wev_armed;
 	uint64_t		 serial;
 	pid_t			 pid;
 	uid_t			 uid;
@@ -95,6 +108,8 @@ struct ipc {
 	uint64_t		 serial;
 	struct ipc_waitq	 waits;
 	size_t			 corked;	/* clients with c->more */
+	struct event		*flush_ev;	/* writes the clients in flushq */
+	TAILQ_HEAD(, ipc_client) flushq;
 };
 
 /* ipc.c */
