@@ -76,3 +76,11 @@ natlab: all tests/integration/natprobe$(EXEEXT) tests/integration/msgflood$(EXEE
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/integration/natlab.sh
 .PHONY: natlab
+
+# The agent's IPC socket under clients that trickle, burst and cut frames.
+check_PROGRAMS += tests/integration/ipcpoke
+tests_integration_ipcpoke_SOURCES = tests/integration/ipcpoke.c
+tests_integration_ipcpoke_CPPFLAGS = $(P2PC_CPPFLAGS) $(PROTOBUFC_CFLAGS)
+tests_integration_ipcpoke_LDADD = libp2pproto.la $(PROTOBUFC_LIBS)
+TESTS += tests/integration/ipcedge.sh
+EXTRA_DIST += tests/integration/ipcedge.sh

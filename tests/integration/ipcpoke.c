@@ -1,0 +1,203 @@
+/*
+ * ipcpoke: talks raw IPC frames to an agent, the way no well-behaved
+ * client does, to check the agent's socket reader and writer.
+ *
+ *	ipcpoke SOCKET trickle	one StatusReq, a byte at a time, 2 ms apart
+ *	ipcpoke SOCKET burst N	N StatusReqs in one write, then reads all N
+ *				answers (more than a socket buffer holds, so
+ *				the agent's output fills and must wait)
+ *	ipcpoke SOCKET cut	a frame header and half its body, then close
+ *
+ * Exits 0 when every answer came, in order, with its id and a status.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.pb-c.h"
+#include "ipcmsg.h"
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "ipcpoke: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static void
+on_alarm(int sig)
+{
+	static const char msg[] = "ipcpoke: no answer within 60 s\n";
+	ssize_t n;
+
+	(void)sig;
+	n = write(2, msg, sizeof(msg) - 1);
+	(void)n;
+	_exit(1);
+}
+
+static int
+dial(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		die("socket path too long");
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		die("connect %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* A StatusReq frame with this id; *len gets its size. */
+static uint8_t *
+status_frame(uint32_t id, size_t *len)
+{
+	P2p__Ipc__Frame f = P2P__IPC__FRAME__INIT;
+	P2p__Ipc__Request q = P2P__IPC__REQUEST__INIT;
+	P2p__Ipc__StatusReq st = P2P__IPC__STATUS_REQ__INIT;
+	uint8_t *buf;
+
+	q.id = id;
+	q.op_case = P2P__IPC__REQUEST__OP_STATUS;
+	q.status = &st;
+	f.kind_case = P2P__IPC__FRAME__KIND_REQUEST;
+	f.request = &q;
+	if ((buf = ipcmsg_pack(&f, len)) == NULL)
+		die("cannot pack a frame");
+	return buf;
+}
+
+static void
+write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("write: %s", strerror(errno));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+read_all(int fd, uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = read(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("read: %s", strerror(errno));
+		}
+		if (n == 0)
+			die("the agent closed the connection");
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Read one frame: it must answer request id with a status. */
+static void
+expect_status(int fd, uint32_t id)
+{
+	static uint8_t body[IPC_MAX_FRAME];
+	uint8_t hdr[IPC_HDR_LEN], ver;
+	P2p__Ipc__Frame *f;
+	uint32_t blen;
+	char err[256];
+
+	read_all(fd, hdr, sizeof(hdr));
+	if (ipcmsg_hdr_parse(hdr, sizeof(hdr), &blen, &ver) != IPC_HDR_OK)
+		die("answer %u: bad frame header", id);
+	read_all(fd, body, blen);
+	if ((f = ipcmsg_unpack(body, blen, err, sizeof(err))) == NULL)
+		die("answer %u: %s", id, err);
+	if (f->kind_case != P2P__IPC__FRAME__KIND_RESPONSE)
+		die("answer %u: not a response", id);
+	if (f->response->id != id)
+		die("expected the answer to %u, got %u", id, f->response->id);
+	if (f->response->code != P2P__IPC__CODE__OK ||
+	    f->response->result_case != P2P__IPC__RESPONSE__RESULT_STATUS)
+		die("answer %u: code %d, %s", id, f->response->code,
+		    f->response->error);
+	ipcmsg_free(f);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct timespec ms2 = { 0, 2000000 };
+	uint8_t *buf, *all;
+	size_t len, i, n;
+	int fd;
+
+	if (argc < 3)
+		die("usage: ipcpoke SOCKET trickle|burst N|cut");
+	/* An answer that never comes fails the test instead of hanging it. */
+	signal(SIGALRM, on_alarm);
+	alarm(60);
+	fd = dial(argv[1]);
+	if (strcmp(argv[2], "trickle") == 0) {
+		buf = status_frame(7, &len);
+		for (i = 0; i < len; i++) {
+			write_all(fd, buf + i, 1);
+			nanosleep(&ms2, NULL);
+		}
+		free(buf);
+		expect_status(fd, 7);
+		printf("trickle: the answer to a %zu-byte request sent a byte "
+		    "at a time came\n", len);
+	} else if (strcmp(argv[2], "burst") == 0 && argc == 4) {
+		n = strtoul(argv[3], NULL, 10);
+		if (n == 0 || n > 1000000)
+			die("burst: N must be 1..1000000");
+		buf = status_frame(1, &len);
+		free(buf);
+		if ((all = malloc(n * len)) == NULL)
+			die("out of memory");
+		for (i = 0; i < n; i++) {
+			/* Every id packs to the same size below 2^7. */
+			buf = status_frame((uint32_t)(i % 100 + 1), &len);
+			memcpy(all + i * len, buf, len);
+			free(buf);
+		}
+		write_all(fd, all, n * len);
+		free(all);
+		for (i = 0; i < n; i++)
+			expect_status(fd, (uint32_t)(i % 100 + 1));
+		printf("burst: %zu requests in one write, %zu answers in "
+		    "order\n", n, n);
+	} else if (strcmp(argv[2], "cut") == 0) {
+		buf = status_frame(9, &len);
+		write_all(fd, buf, IPC_HDR_LEN + (len - IPC_HDR_LEN) / 2);
+		free(buf);
+		printf("cut: sent half a frame, closing\n");
+	} else
+		die("unknown mode %s", argv[2]);
+	close(fd);
+	return 0;
+}
