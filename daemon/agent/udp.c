@@ -4,8 +4,8 @@
  * Reads come in batches (udpio.h) and each datagram is dispatched by its
  * first bytes (wire_classify): CTRL and registration packets to reg.c,
  * handshakes and DATA to peer.c, anything else is dropped and counted.
- * Sends are queued and leave in batches (sendmmsg) when the queue fills or
- * when the current event has been handled (udp_flush).
+ * Sends are queued (udpio_outq) and leave in batches (sendmmsg) when the
+ * queue fills or when the current event has been handled (udp_flush).
  *
  * The kernel's cost is per datagram (one skb, one route lookup each), so
  * runs of equal-sized datagrams to one peer leave as one UDP GSO send and
@@ -21,7 +21,6 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
-#include <netinet/udp.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -37,28 +36,12 @@
 #include "udpio.h"
 #include "wire.h"
 
-struct udp_out {
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	size_t			 len;
-	uint8_t			 buf[AGENT_UDP_MTU];
-};
-
-static struct udp_out	 udp_q[AGENT_UDP_BATCH];
-static size_t		 udp_nq;
+static struct udpio_outq	 udp_oq;	/* sends wait here for udp_flush */
 static int		 udp_family;
-static int		 udp_gso;	/* send runs with UDP_SEGMENT */
 static int		 udp_gro;	/* the socket has UDP_GRO */
 
 /* With GRO each slot takes up to 64 KiB, so fewer of them. */
 #define UDP_GRO_BATCH	16
-
-#ifndef SOL_UDP
-#define SOL_UDP		IPPROTO_UDP
-#endif
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT	103	/* Linux 4.18; older kernels refuse it */
-#endif
 
 static void
 udp_dispatch(struct agent *a, const uint8_t *p, size_t len,
@@ -178,12 +161,11 @@ udp_open(struct agent *a)
 		return -1;
 	}
 	a->udp_port = addr_port((struct sockaddr *)&ss);
-	udp_gso = udp_gro = 0;
-	if (!udp_no_gso()) {
-		udp_gso = 1;
+	udp_gro = 0;
+	if (!udp_no_gso())
 		udp_gro = udpio_gro_enable(a->udp_fd) == 0;
-	}
-	log_debug("UDP GSO %s, GRO %s", udp_gso ? "on" : "off",
+	udpio_outq_init(&udp_oq, a->udp_fd, udp_family, !udp_no_gso());
+	log_debug("UDP GSO %s, GRO %s", udp_oq.gso ? "on" : "off",
 	    udp_gro ? "on" : "off");
 	a->udp_ev = event_new(a->base, a->udp_fd, EV_READ | EV_PERSIST,
 	    udp_read, a);
@@ -203,151 +185,23 @@ udp_close(struct agent *a)
 	if (a->udp_fd != -1)
 		close(a->udp_fd);
 	a->udp_fd = -1;
-	udp_nq = 0;
-}
-
-/* An IPv4 destination on a dual-stack socket goes as ::ffff:a.b.c.d. */
-static void
-udp_map(struct udp_out *o, const struct sockaddr *sa, socklen_t salen)
-{
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&o->ss;
-
-	if (udp_family == AF_INET6 && sa->sa_family == AF_INET) {
-		memset(s6, 0, sizeof(*s6));
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = s4->sin_port;
-		s6->sin6_addr.s6_addr[10] = 0xff;
-		s6->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&s6->sin6_addr.s6_addr[12], &s4->sin_addr, 4);
-		o->sslen = sizeof(*s6);
-		return;
-	}
-	if ((size_t)salen > sizeof(o->ss))
-		salen = sizeof(o->ss);
-	memcpy(&o->ss, sa, salen);
-	o->sslen = salen;
+	udpio_outq_init(&udp_oq, -1, udp_family, 0);
 }
 
 void
 udp_send(struct agent *a, const struct sockaddr *sa, socklen_t salen,
     const uint8_t *p, size_t len)
 {
-	struct udp_out *o;
-
-	if (a->udp_fd == -1 || len > AGENT_UDP_MTU)
+	if (a->udp_fd == -1 || len > AGENT_UDP_MTU ||
+	    udpio_outq_add(&udp_oq, sa, salen, p, len) == -1)
 		return;
-	if (udp_family == AF_INET && sa->sa_family != AF_INET)
-		return;		/* no IPv6 here */
-	if (udp_nq == AGENT_UDP_BATCH)
-		udp_flush(a);
-	o = &udp_q[udp_nq++];
-	udp_map(o, sa, salen);
-	memcpy(o->buf, p, len);
-	o->len = len;
 	a->ctr.packets_out++;
 	a->ctr.bytes_out += len;
-}
-
-/*
- * The messages for queued datagrams first.. on: one per GSO run, or one per
- * datagram without GSO. firsts[m] is message m's first datagram.
- */
-static size_t
-udp_build(size_t first, int gso, struct mmsghdr *msgs, struct iovec *iov,
-    uint8_t (*ctl)[CMSG_SPACE(sizeof(uint16_t))], size_t *firsts)
-{
-	struct udpio_dgram	 dg[AGENT_UDP_BATCH];
-	struct msghdr		*mh;
-	struct cmsghdr		*c;
-	uint16_t		 seg;
-	size_t			 i, k, m = 0;
-
-	for (i = first; i < udp_nq; i++) {
-		iov[i].iov_base = udp_q[i].buf;
-		iov[i].iov_len = udp_q[i].len;
-		dg[i].sa = (struct sockaddr *)&udp_q[i].ss;
-		dg[i].salen = udp_q[i].sslen;
-		dg[i].len = udp_q[i].len;
-	}
-	for (i = first; i < udp_nq; i += k, m++) {
-		k = gso ? udpio_gso_group(&dg[i], udp_nq - i) : 1;
-		mh = &msgs[m].msg_hdr;
-		memset(&msgs[m], 0, sizeof(msgs[m]));
-		mh->msg_iov = &iov[i];
-		mh->msg_iovlen = k;
-		mh->msg_name = &udp_q[i].ss;
-		mh->msg_namelen = udp_q[i].sslen;
-		firsts[m] = i;
-		if (k == 1)
-			continue;
-		mh->msg_control = ctl[m];
-		mh->msg_controllen = sizeof(ctl[m]);
-		c = CMSG_FIRSTHDR(mh);
-		c->cmsg_level = SOL_UDP;
-		c->cmsg_type = UDP_SEGMENT;
-		c->cmsg_len = CMSG_LEN(sizeof(seg));
-		seg = (uint16_t)udp_q[i].len;
-		memcpy(CMSG_DATA(c), &seg, sizeof(seg));
-	}
-	return m;
 }
 
 void
 udp_flush(struct agent *a)
 {
-	static uint8_t	 ctl[AGENT_UDP_BATCH]
-			    [CMSG_SPACE(sizeof(uint16_t))]
-			    __attribute__((aligned(8)));
-	static int	 mtu_logged;
-	struct mmsghdr	 msgs[AGENT_UDP_BATCH];
-	struct iovec	 iov[AGENT_UDP_BATCH];
-	size_t		 firsts[AGENT_UDP_BATCH];
-	size_t		 nm, done;
-	int		 n;
-
-	nm = udp_build(0, udp_gso, msgs, iov, ctl, firsts);
-	done = 0;
-	while (done < nm && a->udp_fd != -1) {
-		n = sendmmsg(a->udp_fd, msgs + done, (unsigned)(nm - done), 0);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (msgs[done].msg_hdr.msg_iovlen > 1 &&
-			    (errno == EINVAL || errno == EIO)) {
-				/* Refused GSO (no checksum offload, an
-				 * IPsec route, an old kernel): resend the
-				 * rest one by one, and from now on. */
-				log_warnx("UDP GSO refused (%s): sending "
-				    "datagrams one by one", strerror(errno));
-				udp_gso = 0;
-				nm = udp_build(firsts[done], 0, msgs, iov, ctl,
-				    firsts);
-				done = 0;
-				continue;
-			}
-			if (msgs[done].msg_hdr.msg_iovlen > 1 &&
-			    errno == EMSGSIZE) {
-				/* A segment is over this path's MTU, where
-				 * a plain datagram may still be fragmented:
-				 * the rest of this flush goes one by one,
-				 * GSO stays on for other paths. */
-				if (!mtu_logged++)
-					log_info("UDP GSO segments over a "
-					    "path MTU: sent one by one");
-				nm = udp_build(firsts[done], 0, msgs, iov, ctl,
-				    firsts);
-				done = 0;
-				continue;
-			}
-			/* One bad destination must not block the rest; the
-			 * transport retransmits what was lost here. */
-			log_debug("%s: sendmmsg: %s", __func__,
-			    strerror(errno));
-			done++;
-			continue;
-		}
-		done += (size_t)n;
-	}
-	udp_nq = 0;
+	(void)a;
+	udpio_outq_flush(&udp_oq);
 }

@@ -4,7 +4,8 @@ libp2pcommon_la_SOURCES = daemon/common/log.c daemon/common/log.h \
 	daemon/common/conf.c daemon/common/conf.h \
 	daemon/common/addr.c daemon/common/addr.h \
 	daemon/common/secret.c daemon/common/secret.h \
-	daemon/common/udpio.c daemon/common/udpio.h
+	daemon/common/udpio.c daemon/common/udpio.h \
+	daemon/common/udpio_out.c
 nodist_libp2pcommon_la_SOURCES = proto/server.pb-c.h
 libp2pcommon_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pcommon_la_LIBADD = $(SODIUM_LIBS)

@@ -91,4 +91,37 @@ struct udpio_dgram {
  */
 size_t	udpio_gso_group(const struct udpio_dgram *q, size_t n);
 
+/*
+ * udpio_out.c: the send queue. Datagrams are copied in and leave together
+ * with sendmmsg when the queue is full or udpio_outq_flush() is called;
+ * with gso on, runs that udpio_gso_group() accepts leave as one send. A
+ * kernel or socket that refuses GSO (EINVAL, EIO) turns it off for good; a
+ * segment over a path's MTU (EMSGSIZE) sends the rest of that flush one by
+ * one. On an AF_INET6 socket, IPv4 destinations go as ::ffff:a.b.c.d; an
+ * AF_INET socket drops IPv6 destinations.
+ */
+#define UDPIO_OUT_MAX	2048	/* the largest datagram queued */
+
+struct udpio_out {
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	size_t			 len;
+	uint8_t			 buf[UDPIO_OUT_MAX];
+};
+
+struct udpio_outq {
+	int			 fd;
+	int			 family;	/* the socket's */
+	int			 gso;
+	int			 mtu_logged;
+	size_t			 n;
+	struct udpio_out	 q[UDPIO_BATCH_MAX];
+};
+
+void	udpio_outq_init(struct udpio_outq *, int fd, int family, int gso);
+/* Queue a copy; -1 (nothing queued) when too long or unreachable. */
+int	udpio_outq_add(struct udpio_outq *, const struct sockaddr *,
+	    socklen_t, const uint8_t *, size_t);
+void	udpio_outq_flush(struct udpio_outq *);
+
 #endif /* P2P_UDPIO_H */

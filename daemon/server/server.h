@@ -112,6 +112,7 @@ struct srv_path {
 #define SRV_PATHS_MAX	256		/* as STATE_MAX_INTROS */
 
 struct srv_tcp;
+struct udpio_outq;
 struct srv_http;
 
 /* A REG_HELLO answered, waiting for its Register (10 s). */
@@ -182,6 +183,8 @@ struct srv {
 	struct evconnlistener	*listener;
 	struct evconnlistener	*listener2;	/* --tcp-listen */
 	struct event		*udp_ev;
+	struct udpio_outq	*udp_outq;	/* replies leave in batches */
+	struct event		*udp_flush_ev;	/* after this pass's callbacks */
 	struct event		*tick_ev;
 	unsigned		 ticks;		/* seconds, for periodic logs */
 	struct event		*sig_ev[2];

@@ -2,6 +2,12 @@
  * srv_udp.c: the server's UDP socket: bind, batched reads with recvmmsg,
  * STUN to srv_stun.c, everything else handed to srv_packet(); and srv_send(),
  * the one exit for replies (UDP, or a TCP frame).
+ *
+ * UDP replies and relayed packets are queued (udpio_outq) and leave with
+ * sendmmsg, runs to one agent as one GSO send (unless P2PD_NO_GSO=1): at
+ * the end of a read batch, or from udp_flush_ev, which the first queued
+ * datagram activates so that it runs after the other callbacks of this
+ * pass of the event loop (timers, TCP input).
  */
 #include "config.h"
 
@@ -9,6 +15,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -74,16 +81,44 @@ srv_udp_read(evutil_socket_t fd, short what, void *arg)
 	/* The spare byte tells a datagram of SRV_PKT_MAX from a longer one. */
 	static uint8_t bufs[UDP_BATCH][SRV_PKT_MAX + 1];
 
+	struct srv *s = arg;
+
 	udpio_read(fd, bufs[0], sizeof(bufs[0]), UDP_BATCH, srv_udp_datagram,
-	    arg);
+	    s);
+	udpio_outq_flush(s->udp_outq);
+}
+
+static void
+srv_udp_flushcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *s = arg;
+
+	(void)fd;
+	(void)what;
+	udpio_outq_flush(s->udp_outq);
+}
+
+/* P2PD_NO_GSO=1: plain datagrams, for tests and comparisons. */
+static int
+srv_udp_no_gso(void)
+{
+	const char *e = getenv("P2PD_NO_GSO");
+
+	return e != NULL && *e != '\0' && strcmp(e, "0") != 0;
 }
 
 int
 srv_udp_start(struct srv *s)
 {
+	if ((s->udp_outq = calloc(1, sizeof(*s->udp_outq))) == NULL)
+		return -1;
+	udpio_outq_init(s->udp_outq, s->udp_fd, s->bound.ss_family,
+	    !srv_udp_no_gso());
+	s->udp_flush_ev = event_new(s->base, -1, 0, srv_udp_flushcb, s);
 	s->udp_ev = event_new(s->base, s->udp_fd, EV_READ | EV_PERSIST,
 	    srv_udp_read, s);
-	if (s->udp_ev == NULL || event_add(s->udp_ev, NULL) == -1)
+	if (s->udp_flush_ev == NULL || s->udp_ev == NULL ||
+	    event_add(s->udp_ev, NULL) == -1)
 		return -1;
 	return 0;
 }
@@ -91,6 +126,15 @@ srv_udp_start(struct srv *s)
 void
 srv_udp_stop(struct srv *s)
 {
+	if (s->udp_outq != NULL) {
+		udpio_outq_flush(s->udp_outq);
+		free(s->udp_outq);
+		s->udp_outq = NULL;
+	}
+	if (s->udp_flush_ev != NULL) {
+		event_free(s->udp_flush_ev);
+		s->udp_flush_ev = NULL;
+	}
 	if (s->udp_ev != NULL) {
 		event_free(s->udp_ev);
 		s->udp_ev = NULL;
@@ -106,9 +150,6 @@ srv_send(struct srv *s, const struct sockaddr *to, struct srv_tcp *tcp,
     const uint8_t *pkt, size_t len)
 {
 	char a[ADDR_STRLEN];
-	struct sockaddr_in6 v6;
-	const struct sockaddr *dst = to;
-	socklen_t dlen = addr_len(to);
 
 	s->cnt.tx_packets++;
 	if (tcp != NULL) {
@@ -116,19 +157,12 @@ srv_send(struct srv *s, const struct sockaddr *to, struct srv_tcp *tcp,
 		return;
 	}
 	/* An IPv6 socket reaches IPv4 peers through mapped addresses. */
-	if (to->sa_family == AF_INET && s->bound.ss_family == AF_INET6) {
-		memset(&v6, 0, sizeof(v6));
-		v6.sin6_family = AF_INET6;
-		v6.sin6_port = ((const struct sockaddr_in *)to)->sin_port;
-		v6.sin6_addr.s6_addr[10] = 0xff;
-		v6.sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&v6.sin6_addr.s6_addr[12],
-		    &((const struct sockaddr_in *)to)->sin_addr, 4);
-		dst = (struct sockaddr *)&v6;
-		dlen = sizeof(v6);
+	if (s->udp_outq == NULL || udpio_outq_add(s->udp_outq, to,
+	    addr_len(to), pkt, len) == -1) {
+		log_debug("%s: cannot send %zu bytes to %s", __func__, len,
+		    addr_fmt(to, a, sizeof(a)));
+		return;
 	}
-	if (sendto(s->udp_fd, pkt, len, 0, dst, dlen) == -1 &&
-	    errno != EAGAIN && errno != EWOULDBLOCK)
-		log_debug("%s: sendto %s: %s", __func__,
-		    addr_fmt(to, a, sizeof(a)), strerror(errno));
+	if (s->udp_outq->n == 1)
+		event_active(s->udp_flush_ev, EV_WRITE, 0);
 }

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -291,4 +292,74 @@ Test(udpio, gso_send_plain_receive)
 	check_split(30, 1000, 1, 1500);
 	close(rx);
 	close(tx);
+}
+
+/*
+ * The send queue: datagrams leave in the order queued, the first 64 when
+ * the queue fills, the rest at the flush, with GSO runs or without; what
+ * it cannot send is refused at once and queues nothing.
+ */
+static void
+outq_run(int gso)
+{
+	static uint8_t		 bufs[64][1501];
+	struct udpio_outq	*oq;
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 s6;
+	socklen_t		 len = sizeof(sin);
+	uint8_t			 pkt[UDPIO_OUT_MAX + 1];
+	size_t			 i, n;
+	int			 rx, tx, tries;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert((rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0)) != -1);
+	cr_assert((tx = socket(AF_INET, SOCK_DGRAM, 0)) != -1);
+	cr_assert(bind(rx, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	cr_assert(getsockname(rx, (struct sockaddr *)&sin, &len) == 0);
+	cr_assert_not_null(oq = calloc(1, sizeof(*oq)));
+	udpio_outq_init(oq, tx, AF_INET, gso);
+
+	/* 70 of 1200 bytes (GSO runs), then 30 of other sizes. */
+	for (i = 0; i < 100; i++) {
+		n = i < 70 ? 1200 : 100 + i;
+		memset(pkt, (int)i, n);
+		cr_assert_eq(udpio_outq_add(oq, (struct sockaddr *)&sin,
+		    sizeof(sin), pkt, n), 0);
+	}
+	cr_assert_eq(oq->n, 100 - 64, "the full queue left by itself");
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_family = AF_INET6;
+	cr_assert_eq(udpio_outq_add(oq, (struct sockaddr *)&s6, sizeof(s6),
+	    pkt, 10), -1, "an IPv6 address on an IPv4 socket");
+	cr_assert_eq(udpio_outq_add(oq, (struct sockaddr *)&sin, sizeof(sin),
+	    pkt, sizeof(pkt)), -1, "over UDPIO_OUT_MAX");
+	cr_assert_eq(oq->n, 36, "refused datagrams queue nothing");
+	udpio_outq_flush(oq);
+	cr_assert_eq(oq->n, 0);
+
+	ngot = 0;
+	for (tries = 0; ngot < 100 && tries < 50; tries++)
+		udpio_read(rx, bufs[0], sizeof(bufs[0]), 64, record, NULL);
+	cr_assert_eq(ngot, 100, "received %d of 100", ngot);
+	for (i = 0; i < 100; i++) {
+		cr_assert_eq(got_len[i], i < 70 ? 1200 : 100 + i,
+		    "datagram %zu: %zu bytes", i, got_len[i]);
+		cr_assert_eq(got_first[i], (uint8_t)i, "datagram %zu out of "
+		    "order", i);
+	}
+	free(oq);
+	close(rx);
+	close(tx);
+}
+
+Test(udpio, outq_sends_in_order_with_gso)
+{
+	outq_run(1);
+}
+
+Test(udpio, outq_sends_in_order_without_gso)
+{
+	outq_run(0);
 }
