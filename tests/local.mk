@@ -77,6 +77,19 @@ natlab: all tests/integration/natprobe$(EXEEXT) tests/integration/msgflood$(EXEE
 	    $(SHELL) $(top_srcdir)/tests/integration/natlab.sh
 .PHONY: natlab
 
+# The harness the seeded workloads over the simulated network share.
+tests_sim_test_sim_SOURCES += tests/sim/simrun.c tests/sim/simrun.h
+tests_sim_test_sim_modes_SOURCES += tests/sim/simrun.c tests/sim/simrun.h
+
+# The fake agent's script shapes the client and p2pctl tests share.
+tests_unit_test_client_SOURCES += tests/unit/test_client_script.c \
+	tests/unit/test_client_script.h
+tests_unit_test_client_ctl_SOURCES += tests/unit/test_client_script.c \
+	tests/unit/test_client_script.h
+
+# What the libp2pclient drivers share (p2pbench, msgflood, firstmsg).
+tests_bench_p2pbench_SOURCES += tests/bench/benchclient.h
+
 # The agent's IPC socket under clients that trickle, burst and cut frames.
 check_PROGRAMS += tests/integration/ipcpoke
 tests_integration_ipcpoke_SOURCES = tests/integration/ipcpoke.c

@@ -110,8 +110,6 @@ reg_req_timer(evutil_socket_t fd, short what, void *arg)
 	struct reg_req *q = arg;
 	struct reg *r = q->r;
 	struct agent *a = r->a;
-	struct timeval tv;
-	uint64_t us;
 
 	if (q->tries >= REG_TRIES) {
 		if (q->connect)
@@ -130,35 +128,49 @@ reg_req_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	(void)reg_seal_send(r, q->msg, q->len);
-	us = (uint64_t)REG_RTO_US << q->tries;
-	q->tries++;
-	tv.tv_sec = (time_t)(us / 1000000);
-	tv.tv_usec = (suseconds_t)(us % 1000000);
-	evtimer_add(q->timer, &tv);
-	udp_flush(a);
+	reg_req_rearm(q);
 }
 
-/* Send a request (id set here) and retransmit it until answered. */
-static int
-reg_request(struct reg *r, P2p__Srv__ServerMsg *m, const char *peer)
+/*
+ * The next try of q after this one: the timeout doubles with each. Flushes
+ * what the try sent.
+ */
+void
+reg_req_rearm(struct reg_req *q)
+{
+	reg_timer_in(q->timer, (uint64_t)REG_RTO_US << q->tries);
+	q->tries++;
+	udp_flush(q->r->a);
+}
+
+/*
+ * Queues a request for m (its id set here; peer set for a connect) and
+ * sends it at once through fire, its timer's callback, which retransmits
+ * it until answered. The request's id, or 0 when too many are pending, m
+ * does not fit a packet or memory is short.
+ */
+uint32_t
+reg_req_start(struct reg *r, P2p__Srv__ServerMsg *m, const char *peer,
+    event_callback_fn fire)
 {
 	struct reg_req *q;
+	uint32_t id;
 
 	if (r->nreqs >= REG_MAX_PENDING || (q = calloc(1, sizeof(*q))) ==
 	    NULL)
-		return -1;
+		return 0;
 	if (++r->next_id == 0)
 		r->next_id = 1;
-	m->id = r->next_id;
+	m->id = id = r->next_id;
 	q->r = r;
-	q->id = m->id;
+	q->id = id;
 	q->len = p2p__srv__server_msg__get_packed_size(m);
 	if (q->len > AGENT_UDP_MTU - CHAN_OVERHEAD ||
 	    (q->msg = malloc(q->len)) == NULL ||
-	    (q->timer = evtimer_new(r->a->base, reg_req_timer, q)) == NULL) {
+	    (q->timer = evtimer_new(r->a->base, fire, q)) == NULL) {
 		free(q->msg);
 		free(q);
-		return -1;
+		return 0;
 	}
 	p2p__srv__server_msg__pack(m, q->msg);
 	if (peer != NULL) {
@@ -167,8 +179,15 @@ reg_request(struct reg *r, P2p__Srv__ServerMsg *m, const char *peer)
 	}
 	TAILQ_INSERT_TAIL(&r->reqs, q, entry);
 	r->nreqs++;
-	reg_req_timer(-1, 0, q);
-	return 0;
+	fire(-1, 0, q);
+	return id;
+}
+
+/* Send a request (id set here) and retransmit it until answered. */
+static int
+reg_request(struct reg *r, P2p__Srv__ServerMsg *m, const char *peer)
+{
+	return reg_req_start(r, m, peer, reg_req_timer) == 0 ? -1 : 0;
 }
 
 static void

@@ -84,6 +84,10 @@ void	reg_tcp_input(struct reg *, const uint8_t *, size_t);
 /* The TCP connection failed or closed (regtcp.c has freed it). */
 void	reg_tcp_lost(struct reg *, const char *why);
 void	reg_req_free(struct reg_req *);
+/* Requests to the server, resent by their timer until answered (reg.c). */
+uint32_t reg_req_start(struct reg *, P2p__Srv__ServerMsg *, const char *peer,
+	    event_callback_fn fire);
+void	reg_req_rearm(struct reg_req *);
 /* reg_ctrl.c */
 void	reg_ctrl_in(struct reg *, const uint8_t *, size_t);
 void	reg_reregister(struct reg *, const char *why);

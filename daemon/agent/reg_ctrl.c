@@ -189,9 +189,7 @@ reg_group_timer(evutil_socket_t fd, short what, void *arg)
 	struct reg_req *q = arg;
 	struct agent *a = q->r->a;
 	P2p__Srv__ServerMsg *m;
-	struct timeval tv;
 	uint32_t id = q->id;
-	uint64_t us;
 
 	if (q->tries >= REG_TRIES) {
 		reg_req_free(q);
@@ -203,41 +201,17 @@ reg_group_timer(evutil_socket_t fd, short what, void *arg)
 		(void)reg_send_msg(q->r, m);
 		p2p__srv__server_msg__free_unpacked(m, NULL);
 	}
-	us = (uint64_t)REG_RTO_US << q->tries;
-	q->tries++;
-	tv.tv_sec = (time_t)(us / 1000000);
-	tv.tv_usec = (suseconds_t)(us % 1000000);
-	evtimer_add(q->timer, &tv);
-	udp_flush(a);
+	reg_req_rearm(q);
 }
 
 uint32_t
 reg_group_request(struct agent *a, P2p__Srv__ServerMsg *m)
 {
 	struct reg *r = a->reg;
-	struct reg_req *q;
 
-	if (r == NULL || r->phase != PH_UP || r->nreqs >= REG_MAX_PENDING ||
-	    (q = calloc(1, sizeof(*q))) == NULL)
+	if (r == NULL || r->phase != PH_UP)
 		return 0;
-	if (++r->next_id == 0)
-		r->next_id = 1;
-	m->id = r->next_id;
-	q->r = r;
-	q->id = m->id;
-	q->len = p2p__srv__server_msg__get_packed_size(m);
-	if (q->len > AGENT_UDP_MTU - CHAN_OVERHEAD ||
-	    (q->msg = malloc(q->len)) == NULL ||
-	    (q->timer = evtimer_new(a->base, reg_group_timer, q)) == NULL) {
-		free(q->msg);
-		free(q);
-		return 0;
-	}
-	p2p__srv__server_msg__pack(m, q->msg);
-	TAILQ_INSERT_TAIL(&r->reqs, q, entry);
-	r->nreqs++;
-	reg_group_timer(-1, 0, q);
-	return q->id;
+	return reg_req_start(r, m, NULL, reg_group_timer);
 }
 
 void

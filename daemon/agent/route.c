@@ -72,12 +72,26 @@ route_strategy(struct peer *p)
 		    "symmetric" : "cone");
 }
 
+/*
+ * The peer's introduced addresses as candidates: its interfaces, and last
+ * its public address when the server saw one. Known ones are ignored.
+ */
+static void
+route_candidates(struct peer *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->naddrs; i++)
+		(void)path_add(&p->path, (struct sockaddr *)&p->addrs[i],
+		    p->have_pub && i + 1 == p->naddrs ? PATH_CAND_SRFLX :
+		    PATH_CAND_HOST, agent_now());
+}
+
 void
 route_init(struct peer *p)
 {
 	struct agent_conf *conf = &p->a->conf;
 	struct path_cfg cfg;
-	size_t i;
 
 	path_cfg_default(&cfg);
 	cfg.enabled = !conf->no_direct;
@@ -86,10 +100,7 @@ route_init(struct peer *p)
 	cfg.spray_probes = (unsigned)conf->birthday_probes;
 	cfg.spray_rate = (unsigned)conf->birthday_rate;
 	path_init(&p->path, &cfg);
-	for (i = 0; i < p->naddrs; i++)
-		(void)path_add(&p->path, (struct sockaddr *)&p->addrs[i],
-		    p->have_pub && i + 1 == p->naddrs ? PATH_CAND_SRFLX :
-		    PATH_CAND_HOST, agent_now());
+	route_candidates(p);
 	p->path_reported = 0;
 	route_strategy(p);
 }
@@ -98,12 +109,7 @@ route_init(struct peer *p)
 void
 route_update(struct peer *p)
 {
-	size_t i;
-
-	for (i = 0; i < p->naddrs; i++)
-		(void)path_add(&p->path, (struct sockaddr *)&p->addrs[i],
-		    p->have_pub && i + 1 == p->naddrs ? PATH_CAND_SRFLX :
-		    PATH_CAND_HOST, agent_now());
+	route_candidates(p);
 	if (p->path.spray != PATH_SPRAY_NONE && p->have_pub)
 		memcpy(&p->path.spray_to, &p->pub, sizeof(p->pub));
 	path_retry(&p->path, agent_now());

@@ -32,17 +32,18 @@ chan_init(struct chan *c, enum aead_cipher cipher, const uint8_t tx_key[32],
 	return chan_set_keys(c, cipher, tx_key, rx_key);
 }
 
-int
-chan_init_kx_client(struct chan *c, const uint8_t client_pk[32],
-    const uint8_t client_sk[32], const uint8_t server_pk[32],
+/* The keys of one side of crypto_kx (kx: its client or server function). */
+static int
+chan_init_kx(struct chan *c, int (*kx)(unsigned char *, unsigned char *,
+    const unsigned char *, const unsigned char *, const unsigned char *),
+    const uint8_t pk[32], const uint8_t sk[32], const uint8_t peer_pk[32],
     uint32_t remote_index)
 {
 	uint8_t rx[crypto_kx_SESSIONKEYBYTES], tx[crypto_kx_SESSIONKEYBYTES];
 	int rc = -1;
 
 	memset(c, 0, sizeof *c);
-	if (sodium_init() >= 0 && crypto_kx_client_session_keys(rx, tx,
-	    client_pk, client_sk, server_pk) == 0)
+	if (sodium_init() >= 0 && kx(rx, tx, pk, sk, peer_pk) == 0)
 		rc = chan_init(c, AEAD_CHACHAPOLY, tx, rx, remote_index);
 	sodium_memzero(rx, sizeof rx);
 	sodium_memzero(tx, sizeof tx);
@@ -50,20 +51,21 @@ chan_init_kx_client(struct chan *c, const uint8_t client_pk[32],
 }
 
 int
+chan_init_kx_client(struct chan *c, const uint8_t client_pk[32],
+    const uint8_t client_sk[32], const uint8_t server_pk[32],
+    uint32_t remote_index)
+{
+	return chan_init_kx(c, crypto_kx_client_session_keys, client_pk,
+	    client_sk, server_pk, remote_index);
+}
+
+int
 chan_init_kx_server(struct chan *c, const uint8_t server_pk[32],
     const uint8_t server_sk[32], const uint8_t client_pk[32],
     uint32_t remote_index)
 {
-	uint8_t rx[crypto_kx_SESSIONKEYBYTES], tx[crypto_kx_SESSIONKEYBYTES];
-	int rc = -1;
-
-	memset(c, 0, sizeof *c);
-	if (sodium_init() >= 0 && crypto_kx_server_session_keys(rx, tx,
-	    server_pk, server_sk, client_pk) == 0)
-		rc = chan_init(c, AEAD_CHACHAPOLY, tx, rx, remote_index);
-	sodium_memzero(rx, sizeof rx);
-	sodium_memzero(tx, sizeof tx);
-	return rc;
+	return chan_init_kx(c, crypto_kx_server_session_keys, server_pk,
+	    server_sk, client_pk, remote_index);
 }
 
 void

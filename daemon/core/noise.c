@@ -424,6 +424,30 @@ noise_hs_done(const struct noise_hs *hs)
 	return !hs->failed && pat != NULL && hs->msg_index == pat->nmsgs;
 }
 
+/* The tokens that writing and reading a message process alike. */
+static int
+noise_mix_token(struct noise_hs *hs, enum tok t)
+{
+	if (t != T_PSK)
+		return noise_mix_dh(hs, t);
+	if (!hs->has_psk)
+		return -1;
+	return noise_mix_key_and_hash(hs, hs->psk, NOISE_PSKLEN);
+}
+
+/* The tokens of the message due: at most MAXTOKS, or up to T_END. */
+static size_t
+noise_msg_tokens(const struct noise_hs *hs, const struct pattern *pat,
+    const enum tok **toks)
+{
+	size_t n = 0;
+
+	*toks = pat->msgs[hs->msg_index];
+	while (n < MAXTOKS && (*toks)[n] != T_END)
+		n++;
+	return n;
+}
+
 int
 noise_hs_my_turn(const struct noise_hs *hs)
 {
@@ -455,12 +479,8 @@ noise_write_token(struct noise_hs *hs, const struct pattern *pat, enum tok t,
 		if (q == NULL)
 			return -1;
 		return noise_encrypt_and_hash(hs, hs->s_pk, NOISE_DHLEN, q);
-	case T_PSK:
-		if (!hs->has_psk)
-			return -1;
-		return noise_mix_key_and_hash(hs, hs->psk, NOISE_PSKLEN);
 	default:
-		return noise_mix_dh(hs, t);
+		return noise_mix_token(hs, t);
 	}
 }
 
@@ -472,15 +492,16 @@ noise_write_message(struct noise_hs *hs, const uint8_t *payload, size_t plen,
 	const enum tok *t;
 	struct wr w;
 	uint8_t *q;
+	size_t i, n;
 
 	if (!noise_hs_my_turn(hs) || (payload == NULL && plen > 0))
 		return noise_fail(hs);
 	if (cap > NOISE_MAX_MSG)
 		cap = NOISE_MAX_MSG;
 	wr_init(&w, out, cap);
-	for (t = pat->msgs[hs->msg_index]; t < pat->msgs[hs->msg_index] +
-	    MAXTOKS && *t != T_END; t++)
-		if (noise_write_token(hs, pat, *t, &w) != 0)
+	n = noise_msg_tokens(hs, pat, &t);
+	for (i = 0; i < n; i++)
+		if (noise_write_token(hs, pat, t[i], &w) != 0)
 			return noise_fail(hs);
 	q = wr_reserve(&w, plen + (hs->has_k ? AEAD_TAG_LEN : 0));
 	if (q == NULL || noise_encrypt_and_hash(hs, payload, plen, q) != 0)
@@ -514,12 +535,8 @@ noise_read_token(struct noise_hs *hs, const struct pattern *pat, enum tok t,
 			return -1;
 		hs->has_rs = 1;
 		return 0;
-	case T_PSK:
-		if (!hs->has_psk)
-			return -1;
-		return noise_mix_key_and_hash(hs, hs->psk, NOISE_PSKLEN);
 	default:
-		return noise_mix_dh(hs, t);
+		return noise_mix_token(hs, t);
 	}
 }
 
@@ -529,16 +546,16 @@ noise_read_message(struct noise_hs *hs, const uint8_t *msg, size_t len,
 {
 	const struct pattern *pat = noise_pattern_get(hs->pattern);
 	const enum tok *t;
-	size_t ctlen, ptlen;
+	size_t ctlen, ptlen, i, n;
 	struct rd r;
 
 	if (hs->failed || noise_hs_done(hs) || noise_hs_my_turn(hs) ||
 	    len > NOISE_MAX_MSG)
 		return noise_fail(hs);
 	rd_init(&r, msg, len);
-	for (t = pat->msgs[hs->msg_index]; t < pat->msgs[hs->msg_index] +
-	    MAXTOKS && *t != T_END; t++)
-		if (noise_read_token(hs, pat, *t, &r) != 0)
+	n = noise_msg_tokens(hs, pat, &t);
+	for (i = 0; i < n; i++)
+		if (noise_read_token(hs, pat, t[i], &r) != 0)
 			return noise_fail(hs);
 	ctlen = rd_left(&r);
 	if (r.err || (hs->has_k && ctlen < AEAD_TAG_LEN))

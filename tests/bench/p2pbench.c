@@ -15,13 +15,10 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include "p2pclient.h"
-#include "benchdata.h"
+#include "benchclient.h"
 
 #define SVC_BULK	"bench"
 #define SVC_PING	"bping"
@@ -37,17 +34,6 @@ struct bulk {
 	uint32_t		 count, sent, acked, got;
 	int			 recv_out;
 };
-
-static struct p2pclient *
-open_sock(const char *path)
-{
-	struct p2pclient	*c;
-	char			 err[256];
-
-	if ((c = p2pclient_open(path, err, sizeof(err))) == NULL)
-		die("%s: %s", path, err);
-	return c;
-}
 
 static void
 bulk_response(struct p2pclient *c, const struct p2pclient_response *r,
@@ -104,19 +90,6 @@ bulk_pump(struct bulk *b, uint8_t *buf)
 }
 
 static void
-io(struct p2pclient *c, short revents)
-{
-	int	rc = 0;
-
-	if (revents & POLLOUT)
-		rc = p2pclient_on_writable(c);
-	if (rc == 0 && (revents & (POLLIN | POLLHUP | POLLERR)))
-		rc = p2pclient_on_readable(c);
-	if (rc != 0)
-		die("%s", p2pclient_errmsg(c));
-}
-
-static void
 bulk(char **argv)
 {
 	struct p2pclient_callbacks	 cb;
@@ -128,8 +101,8 @@ bulk(char **argv)
 	int				 i;
 
 	memset(&b, 0, sizeof(b));
-	b.tx = open_sock(argv[0]);
-	b.rx = open_sock(argv[1]);
+	b.tx = bench_open(argv[0]);
+	b.rx = bench_open(argv[1]);
 	b.to = argv[2];
 	b.size = number(argv[3], "SIZE");
 	b.count = number(argv[4], "COUNT");
@@ -160,9 +133,9 @@ bulk(char **argv)
 		if (poll(pfd, 2, 1000) == -1 && errno != EINTR)
 			die("poll: %s", strerror(errno));
 		if (pfd[0].revents)
-			io(b.tx, pfd[0].revents);
+			bench_io(b.tx, pfd[0].revents);
 		if (pfd[1].revents)
-			io(b.rx, pfd[1].revents);
+			bench_io(b.rx, pfd[1].revents);
 		if ((uint64_t)b.got + b.acked != last) {
 			last = (uint64_t)b.got + b.acked;
 			stalled = bench_now();
@@ -221,8 +194,8 @@ rtt(char **argv)
 
 	if ((v = calloc(count, sizeof(*v))) == NULL)
 		die("out of memory");
-	a = open_sock(argv[0]);
-	b = open_sock(argv[1]);
+	a = bench_open(argv[0]);
+	b = bench_open(argv[1]);
 	if (p2pclient_bind(a, SVC_PONG) != 0 || p2pclient_bind(b, SVC_PING))
 		die("bind: %s / %s", p2pclient_errmsg(a), p2pclient_errmsg(b));
 	if (p2pclient_connect(a, peer_b, 30000) != 0)

@@ -11,36 +11,19 @@
  * where F is from connect's return to B holding the message, and exits 0;
  * or says what failed and exits 1.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "p2pclient.h"
+#include "../bench/benchclient.h"
 
 #define SERVICE	"firstmsg"
 
-static void __attribute__((format(printf, 1, 2), noreturn))
-die(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "firstmsg: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
+/* The clock in milliseconds. */
 static double
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return bench_now() * 1e3;
 }
 
 int
@@ -49,17 +32,15 @@ main(int argc, char **argv)
 	struct p2pclient *a, *b;
 	struct p2pclient_peers *ps;
 	struct p2pclient_event ev;
-	char err[256], path[32] = "?";
+	char path[32] = "?";
 	double t0, t1, t2, rtt;
 	size_t i;
 	int rc;
 
 	if (argc != 4)
 		die("usage: firstmsg SOCK_A SOCK_B PEER_B");
-	if ((a = p2pclient_open(argv[1], err, sizeof(err))) == NULL)
-		die("%s: %s", argv[1], err);
-	if ((b = p2pclient_open(argv[2], err, sizeof(err))) == NULL)
-		die("%s: %s", argv[2], err);
+	a = bench_open(argv[1]);
+	b = bench_open(argv[2]);
 	if ((rc = p2pclient_bind(b, SERVICE)) != 0)
 		die("bind: %s", p2pclient_errmsg(b));
 	t0 = now_ms();

@@ -93,3 +93,35 @@ wait_registered() {
 		wait_for 15 registered "$a" || fail "agent $a did not register"
 	done
 }
+
+# start_http_server [EXTRA ARGS...]: start_server with its HTTP API on
+# loopback port 0 and an admin key made on first use ($T/admin, in KEY);
+# sets URL. A restart waits for the new ports.
+start_http_server() {
+	if [ ! -f "$T/admin" ]; then
+		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/admin"
+		chmod 600 "$T/admin"
+	fi
+	KEY=$(cat "$T/admin")
+	rm -f "$T/srv/port" "$T/srv/http_port"
+	start_server --http 127.0.0.1:0 --admin-key-file "$T/admin" "$@"
+	wait_for 10 test -s "$T/srv/http_port" || fail "no http_port file"
+	URL="http://127.0.0.1:$(cat "$T/srv/http_port")"
+}
+
+http_get() {	# http_get PATH: the body, asked with the admin key
+	curl -s -m 10 -H "Authorization: Bearer $KEY" "$URL$1"
+}
+
+http_metric() {	# http_metric NAME: its value now
+	http_get /metrics | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# relay_pair A B GROUP: agents A and B in GROUP with --no-direct,
+# registered, and a session from A to B on the server relay.
+relay_pair() {
+	AGENT_ARGS=--no-direct start_agent "$1" "$3"
+	AGENT_ARGS=--no-direct start_agent "$2" "$3"
+	wait_registered "$1" "$2"
+	ctl "$1" connect "$2" --timeout 10 || fail "connect $1 -> $2 over the relay"
+}

@@ -8,14 +8,11 @@
  * rate and exits 0, or says what went wrong and exits 1.
  */
 #include <errno.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "p2pclient.h"
+#include "../bench/benchclient.h"
 
 #define SERVICE		"msgflood"
 #define MAXLEN		4000
@@ -32,28 +29,6 @@ struct dir {
 };
 
 static uint32_t	count;
-
-static void __attribute__((format(printf, 1, 2), noreturn))
-die(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "msgflood: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-static double
-now_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static size_t
 msg_len(uint32_t seq)
@@ -117,11 +92,8 @@ static struct p2pclient *
 open_sock(const char *path, struct dir *d)
 {
 	struct p2pclient_callbacks	 cb;
-	struct p2pclient		*c;
-	char				 err[256];
+	struct p2pclient		*c = bench_open(path);
 
-	if ((c = p2pclient_open(path, err, sizeof(err))) == NULL)
-		die("%s", err);
 	memset(&cb, 0, sizeof(cb));
 	cb.on_response = on_response;
 	cb.on_message = on_message;
@@ -156,25 +128,12 @@ pump_dir(struct dir *d)
 }
 
 static void
-io(struct p2pclient *c, short revents)
-{
-	int	rc = 0;
-
-	if (revents & POLLOUT)
-		rc = p2pclient_on_writable(c);
-	if (rc == 0 && (revents & (POLLIN | POLLHUP | POLLERR)))
-		rc = p2pclient_on_readable(c);
-	if (rc != 0)
-		die("%s", p2pclient_errmsg(c));
-}
-
-static void
 run(struct dir *ab, struct dir *ba)
 {
 	struct p2pclient	*cs[4] = { ab->tx, ab->rx, ba->tx, ba->rx };
 	struct pollfd		 pfd[4];
 	uint64_t		 progress, last = 0;
-	double			 stalled = now_s();
+	double			 stalled = bench_now();
 	int			 i;
 
 	while (ab->got < count || ba->got < count || ab->acked < count ||
@@ -191,12 +150,12 @@ run(struct dir *ab, struct dir *ba)
 			die("poll: %s", strerror(errno));
 		for (i = 0; i < 4; i++)
 			if (pfd[i].revents)
-				io(cs[i], pfd[i].revents);
+				bench_io(cs[i], pfd[i].revents);
 		progress = (uint64_t)ab->got + ba->got + ab->acked + ba->acked;
 		if (progress != last) {
 			last = progress;
-			stalled = now_s();
-		} else if (now_s() - stalled > STALL_MS / 1000.0)
+			stalled = bench_now();
+		} else if (bench_now() - stalled > STALL_MS / 1000.0)
 			die("stalled: A->B sent %u acked %u received %u; "
 			    "B->A sent %u acked %u received %u", ab->sent,
 			    ab->acked, ab->got, ba->sent, ba->acked, ba->got);
@@ -207,14 +166,11 @@ int
 main(int argc, char *argv[])
 {
 	struct dir	ab, ba;
-	char		*end;
 	double		t0, dt;
 
 	if (argc != 6)
 		die("usage: msgflood SOCK_A SOCK_B PEER_A PEER_B COUNT");
-	count = (uint32_t)strtoul(argv[5], &end, 10);
-	if (*end != '\0' || count == 0)
-		die("COUNT must be a positive number");
+	count = number(argv[5], "COUNT");
 	memset(&ab, 0, sizeof(ab));
 	memset(&ba, 0, sizeof(ba));
 	ab.name = "A->B";
@@ -231,9 +187,9 @@ main(int argc, char *argv[])
 		die("bind on A: %s", p2pclient_errmsg(ba.rx));
 	if (p2pclient_connect(ab.tx, ab.to, 30000) != 0)
 		die("connect A->B: %s", p2pclient_errmsg(ab.tx));
-	t0 = now_s();
+	t0 = bench_now();
 	run(&ab, &ba);
-	dt = now_s() - t0;
+	dt = bench_now() - t0;
 	printf("msgflood: %u+%u messages in %.2f s (%.0f msg/s)\n", count,
 	    count, dt, 2.0 * count / (dt > 0 ? dt : 1e-9));
 	p2pclient_close(ab.tx);

@@ -13,18 +13,9 @@ set -u
 
 command -v curl >/dev/null 2>&1 || skip "curl is not installed (contrib/deps.sh)"
 
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/admin"
-chmod 600 "$T/admin"
-KEY=$(cat "$T/admin")
-get() {	# get PATH: the body
-	curl -s -m 10 -H "Authorization: Bearer $KEY" "$URL$1"
-}
-metric() {	# metric NAME: its value now
-	get /metrics | awk -v n="$1" '$1 == n { print $2 }'
-}
 # relay_tx PEER: packets PEER sent into the relay so far
 relay_tx() {
-	get "/v1/peers/$1" | tr -d ' \n' |
+	http_get "/v1/peers/$1" | tr -d ' \n' |
 	    sed -n 's/.*"relay":{"tx_packets":\([0-9]*\).*/\1/p'
 }
 path_of() {	# path_of AGENT PEER
@@ -32,15 +23,10 @@ path_of() {	# path_of AGENT PEER
 	    sed -n "s/.*\"peer_id\":\"$2\",\"path\":\"\([a-z]*\)\".*/\1/p"
 }
 
-start_server --http 127.0.0.1:0 --admin-key-file "$T/admin" --alt-listen 127.0.0.2:0
-wait_for 10 test -s "$T/srv/http_port" || fail "no http_port file"
-URL="http://127.0.0.1:$(cat "$T/srv/http_port")"
+start_http_server --alt-listen 127.0.0.2:0
 
 # --- relay only ------------------------------------------------------------
-AGENT_ARGS=--no-direct start_agent alice g1
-AGENT_ARGS=--no-direct start_agent bob g1
-wait_registered alice bob
-ctl alice connect bob --timeout 10 || fail "connect over the relay"
+relay_pair alice bob g1
 ctl alice send bob "over the relay" || fail "send alice -> bob"
 [ "$(ctl bob recv --timeout 5)" = "over the relay" ] || fail "bob did not get it"
 ctl bob send alice "and back" || fail "send bob -> alice"
@@ -62,28 +48,28 @@ cmp -s "$T/in" "$T/out" || fail "relayed pipe: data differs ($(wc -c < "$T/out")
 
 tx=$(relay_tx alice)
 [ -n "$tx" ] && [ "$tx" -gt $((mb * 1024 * 1024 / 1300)) ] ||
-    fail "alice's relayed packets ($tx) do not cover the pipe: $(get /v1/peers/alice)"
-get /v1/peers/alice | tr -d ' \n' | grep -q '"sessions":\[{"peer_id":"bob","path":"relay"}\]' ||
-    fail "/v1/peers does not show the relayed session: $(get /v1/peers/alice)"
-[ "$(metric p2p_relay_packets_total)" -gt "$tx" ] || fail "p2p_relay_packets_total"
-[ "$(metric p2p_relay_bytes_total)" -gt $((mb * 1024 * 1024)) ] || fail "p2p_relay_bytes_total"
-get /metrics | grep -q '^p2p_session_paths{path="relay"} 2$' ||
-    fail "sessions by path: $(get /metrics | grep session_paths)"
-[ "$(metric p2p_relay_dropped_policy_total)" = 0 ] || fail "relay dropped packets"
+    fail "alice's relayed packets ($tx) do not cover the pipe: $(http_get /v1/peers/alice)"
+http_get /v1/peers/alice | tr -d ' \n' | grep -q '"sessions":\[{"peer_id":"bob","path":"relay"}\]' ||
+    fail "/v1/peers does not show the relayed session: $(http_get /v1/peers/alice)"
+[ "$(http_metric p2p_relay_packets_total)" -gt "$tx" ] || fail "p2p_relay_packets_total"
+[ "$(http_metric p2p_relay_bytes_total)" -gt $((mb * 1024 * 1024)) ] || fail "p2p_relay_bytes_total"
+http_get /metrics | grep -q '^p2p_session_paths{path="relay"} 2$' ||
+    fail "sessions by path: $(http_get /metrics | grep session_paths)"
+[ "$(http_metric p2p_relay_dropped_policy_total)" = 0 ] || fail "relay dropped packets"
 
 # Forged RELAY packets with alice's registration id from another address:
 # every one fails authentication, none is answered or forwarded, and
 # alice's session still works (her address did not move to the forger).
 TOOL="$top_builddir/tests/integration/p2ptest"
-reg=$(get /v1/peers/alice | tr -d ' \n' | sed -n 's/.*"reg_id":\([0-9]*\).*/\1/p')
+reg=$(http_get /v1/peers/alice | tr -d ' \n' | sed -n 's/.*"reg_id":\([0-9]*\).*/\1/p')
 [ -n "$reg" ] || fail "no reg_id in /v1/peers/alice"
-auth0=$(metric p2p_relay_auth_failures_total)
-pk0=$(metric p2p_relay_packets_total)
+auth0=$(http_metric p2p_relay_auth_failures_total)
+pk0=$(http_metric p2p_relay_packets_total)
 out=$("$TOOL" relayjunk 127.0.0.1 "$SERVER_PORT" "$reg" 500) || fail "p2ptest relayjunk"
 case "$out" in "replies 0 "*) ;; *) fail "forged RELAY packets were answered: $out" ;; esac
-[ "$(metric p2p_relay_auth_failures_total)" -eq $((auth0 + 500)) ] ||
-    fail "auth failures: $auth0 -> $(metric p2p_relay_auth_failures_total), expected +500"
-[ "$(metric p2p_relay_packets_total)" = "$pk0" ] || fail "forged packets were relayed"
+[ "$(http_metric p2p_relay_auth_failures_total)" -eq $((auth0 + 500)) ] ||
+    fail "auth failures: $auth0 -> $(http_metric p2p_relay_auth_failures_total), expected +500"
+[ "$(http_metric p2p_relay_packets_total)" = "$pk0" ] || fail "forged packets were relayed"
 # An unknown registration gets UNKNOWN_REG, never larger than the request.
 out=$("$TOOL" relayjunk 127.0.0.1 "$SERVER_PORT" 7 3) || fail "p2ptest relayjunk unknown"
 echo "$out" | awk '$1 == "replies" && $2 >= 1 && $4 <= $6 { ok = 1 } END { exit !ok }' ||
@@ -125,10 +111,10 @@ done
 after=$(relay_tx carol)
 [ "$after" = "$before" ] || fail "relayed packets grew from $before to $after on a direct session"
 wait_for 5 sh -c "curl -s -m 5 -H 'Authorization: Bearer $KEY' $URL/metrics | grep -q '^p2p_session_paths{path=\"direct\"} 2$'" ||
-    fail "sessions by path: $(get /metrics | grep session_paths)"
+    fail "sessions by path: $(http_get /metrics | grep session_paths)"
 # The agents classified their NAT (RFC 5780, loopback: no NAT) and the
 # server shows it.
 wait_for 15 sh -c "curl -s -m 5 -H 'Authorization: Bearer $KEY' $URL/v1/peers/carol | tr -d ' ' | grep -q '\"nat_type\":\"open\"'" ||
-    fail "nat_type in /v1/peers: $(get /v1/peers/carol)"
+    fail "nat_type in /v1/peers: $(http_get /v1/peers/carol)"
 echo "relay: ${mb} MB pipe over the relay intact; direct session: relay counter stayed at $after"
 exit 0

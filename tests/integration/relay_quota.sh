@@ -10,17 +10,8 @@ set -u
 
 command -v curl >/dev/null 2>&1 || skip "curl is not installed (contrib/deps.sh)"
 
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/admin"
-chmod 600 "$T/admin"
-KEY=$(cat "$T/admin")
-get() {
-	curl -s -m 10 -H "Authorization: Bearer $KEY" "$URL$1"
-}
-metric() {
-	get /metrics | awk -v n="$1" '$1 == n { print $2 }'
-}
 relay_field() {	# relay_field PEER FIELD
-	get "/v1/peers/$1" | tr -d ' \n' |
+	http_get "/v1/peers/$1" | tr -d ' \n' |
 	    sed -n "s/.*\"relay\":{[^}]*\"$2\":\([0-9]*\).*/\1/p"
 }
 
@@ -44,13 +35,8 @@ badflag --server-transport carrier-pigeon $AG --server-transport carrier-pigeon
 badflag --server-tcp nonsense:port $AG --server-transport tcp --server-tcp nonsense:port
 
 # --- rate ------------------------------------------------------------------
-start_server --http 127.0.0.1:0 --admin-key-file "$T/admin" --relay-rate 400K
-wait_for 10 test -s "$T/srv/http_port" || fail "no http_port file"
-URL="http://127.0.0.1:$(cat "$T/srv/http_port")"
-AGENT_ARGS=--no-direct start_agent alice g
-AGENT_ARGS=--no-direct start_agent bob g
-wait_registered alice bob
-ctl alice connect bob --timeout 10 || fail "connect"
+start_http_server --relay-rate 400K
+relay_pair alice bob g
 
 kb=2048
 head -c $((kb * 1024)) /dev/urandom > "$T/in"
@@ -66,21 +52,15 @@ secs=$(awk "BEGIN { printf \"%.2f\", $end - $start }")
 # 2 MiB at 400 KiB/s with a one-second bucket: at least 4 s.
 awk "BEGIN { exit !($secs >= 4.0) }" ||
     fail "2 MiB crossed a 400 KiB/s relay in $secs s"
-[ "$(metric p2p_relay_dropped_quota_total)" -gt 0 ] ||
-    fail "the rate limit dropped nothing: $(get /metrics | grep relay)"
+[ "$(http_metric p2p_relay_dropped_quota_total)" -gt 0 ] ||
+    fail "the rate limit dropped nothing: $(http_get /metrics | grep relay)"
 echo "rate: 2 MiB over a 400 KiB/s relay in $secs s, intact"
 kill "$alice_PID" "$bob_PID" "$SERVER_PID"
 wait "$alice_PID" "$bob_PID" "$SERVER_PID" 2>/dev/null
 
 # --- quota -----------------------------------------------------------------
-rm -f "$T/srv/port" "$T/srv/http_port"	# start_server waits for new ones
-start_server --http 127.0.0.1:0 --admin-key-file "$T/admin" --relay-quota 300K
-wait_for 10 test -s "$T/srv/http_port" || fail "no http_port file"
-URL="http://127.0.0.1:$(cat "$T/srv/http_port")"
-AGENT_ARGS=--no-direct start_agent carol g
-AGENT_ARGS=--no-direct start_agent dave g
-wait_registered carol dave
-ctl carol connect dave --timeout 10 || fail "connect"
+start_http_server --relay-quota 300K
+relay_pair carol dave g
 ctl carol send dave "under the quota" || fail "send under the quota"
 [ "$(ctl dave recv --timeout 5)" = "under the quota" ] || fail "recv under the quota"
 
@@ -94,8 +74,8 @@ tx=$(relay_field carol tx_bytes)
 dropped=$(relay_field carol dropped)
 [ -n "$tx" ] && [ "$tx" -le $((300 * 1024)) ] || fail "carol relayed $tx bytes, over the 300K quota"
 [ "$tx" -gt $((200 * 1024)) ] || fail "carol relayed only $tx bytes before the quota"
-[ -n "$dropped" ] && [ "$dropped" -gt 0 ] || fail "no drops counted for carol: $(get /v1/peers/carol)"
-[ "$(metric p2p_relay_dropped_quota_total)" -ge "$dropped" ] || fail "p2p_relay_dropped_quota_total"
+[ -n "$dropped" ] && [ "$dropped" -gt 0 ] || fail "no drops counted for carol: $(http_get /v1/peers/carol)"
+[ "$(http_metric p2p_relay_dropped_quota_total)" -ge "$dropped" ] || fail "p2p_relay_dropped_quota_total"
 [ "$(wc -c < "$T/big.out")" -lt 1048576 ] || fail "1 MiB crossed a 300K quota"
 # dave's own quota is untouched: his packets still cross.
 [ "$(relay_field dave dropped)" = 0 ] || fail "dave was charged for carol's traffic"

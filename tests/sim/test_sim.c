@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "simrun.h"
 #include "tp.h"
 
 #define WL_STREAMS	4
@@ -44,51 +45,28 @@ struct wl_grant {
 	uint64_t	 bytes;
 };
 
-struct wl;
-
-struct wl_end {
-	struct wl	*wl;
-	int		 side;
-};
-
 struct wl {
-	uint64_t	 seed;
-	struct sim	 sim;
-	struct tp_cfg	 cfg;
-	struct wl_end	 end[2];
+	struct simrun	 r;
 	struct wl_stream st[WL_STREAMS];
 	int		 slow_grant;
 	struct wl_grant	 grants[2][256];
 	size_t		 n_grants[2];
-	int		 closed[2];
-	int		 close_remote[2];
-	uint64_t	 close_code[2];
-	char		 err[256];
-	size_t		 max_send, max_recv;
 };
 
-static void
-wl_fail(struct wl *w, const char *what)
-{
-	if (w->err[0] == '\0')
-		snprintf(w->err, sizeof(w->err), "%s", what);
-}
+/* The first failure of the run (see simrun_fail). */
+#define wl_fail(w, ...) simrun_fail(&(w)->r, __VA_ARGS__)
 
 static uint8_t
 wl_msg_byte(const struct wl *w, int k, size_t seq, size_t i)
 {
-	uint64_t x = w->seed * 0x100000001b3ULL ^ ((uint64_t)k << 48) ^
-	    ((uint64_t)seq << 32) ^ i;
-
-	x ^= x >> 29;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	return (uint8_t)(x >> 40);
+	return simrun_mix(w->r.seed * 0x100000001b3ULL ^ ((uint64_t)k << 48) ^
+	    ((uint64_t)seq << 32) ^ i);
 }
 
 static uint8_t
 wl_pipe_byte(const struct wl *w, size_t off)
 {
-	return (uint8_t)(((off * 0x9E3779B1u) >> 11) ^ w->seed);
+	return (uint8_t)(((off * 0x9E3779B1u) >> 11) ^ w->r.seed);
 }
 
 static struct wl_stream *
@@ -111,15 +89,15 @@ wl_grant(struct wl *w, int side, uint64_t sid, uint64_t bytes)
 		w->grants[side][w->n_grants[side]++].bytes = bytes;
 		return;
 	}
-	if (tp_stream_grant(w->sim.tp[side], sid, bytes) == -1)
+	if (tp_stream_grant(w->r.sim.tp[side], sid, bytes) == -1)
 		wl_fail(w, "grant failed");
 }
 
 static void
 cb_open(void *arg, uint64_t sid, int kind, const char *name)
 {
-	struct wl_end *e = arg;
-	struct wl *w = e->wl;
+	struct simrun_end *e = arg;
+	struct wl *w = e->run->owner;
 	int k;
 
 	for (k = 0; k < WL_STREAMS; k++) {
@@ -141,8 +119,8 @@ cb_open(void *arg, uint64_t sid, int kind, const char *name)
 static void
 cb_message(void *arg, uint64_t sid, const uint8_t *data, size_t len)
 {
-	struct wl_end *e = arg;
-	struct wl *w = e->wl;
+	struct simrun_end *e = arg;
+	struct wl *w = e->run->owner;
 	struct wl_stream *s = wl_by_rx(w, e->side, sid);
 	size_t i;
 	int k;
@@ -172,8 +150,8 @@ cb_message(void *arg, uint64_t sid, const uint8_t *data, size_t len)
 static void
 cb_pipe(void *arg, uint64_t sid, const uint8_t *data, size_t len, int fin)
 {
-	struct wl_end *e = arg;
-	struct wl *w = e->wl;
+	struct simrun_end *e = arg;
+	struct wl *w = e->run->owner;
 	struct wl_stream *s = wl_by_rx(w, e->side, sid);
 	size_t i;
 
@@ -191,36 +169,18 @@ cb_pipe(void *arg, uint64_t sid, const uint8_t *data, size_t len, int fin)
 		s->fin_rcvd = 1;
 		if (s->pipe_recv != s->pipe_len)
 			wl_fail(w, "pipe ended short");
-		(void)tp_stream_done(w->sim.tp[e->side], sid);
+		(void)tp_stream_done(w->r.sim.tp[e->side], sid);
 	}
 	if (len > 0)
 		wl_grant(w, e->side, sid, len);
 }
 
 static void
-cb_writable(void *arg)
-{
-	struct wl_end *e = arg;
-
-	e->wl->sim.app_wake = e->wl->sim.now;
-}
-
-static void
-cb_closed(void *arg, int remote, uint64_t code, const char *reason)
-{
-	struct wl_end *e = arg;
-
-	e->wl->closed[e->side] = 1;
-	e->wl->close_remote[e->side] = remote;
-	e->wl->close_code[e->side] = code;
-}
-
-static void
 wl_push(struct wl *w, struct wl_stream *s)
 {
-	struct tp *tp = w->sim.tp[s->from];
+	struct tp *tp = w->r.sim.tp[s->from];
 	uint8_t buf[16384], *m;
-	size_t len, i, n, sb;
+	size_t len, i, n, sb, max = w->r.cfg.send_buf_max;
 	ssize_t r;
 
 	if (!s->opened) {
@@ -233,8 +193,7 @@ wl_push(struct wl *w, struct wl_stream *s)
 	while (s->kind == TP_STREAM_MESSAGES && s->next_send < s->nmsg) {
 		len = s->sizes[s->next_send];
 		sb = tp_send_buffered(tp);
-		if (sb >= w->cfg.send_buf_max || (len + 8 <= w->cfg.send_buf_max
-		    && sb + len + 8 > w->cfg.send_buf_max))
+		if (sb >= max || (len + 8 <= max && sb + len + 8 > max))
 			return;		/* would be refused: skip the work */
 		if ((m = malloc(len + 1)) == NULL)
 			abort();
@@ -252,10 +211,10 @@ wl_push(struct wl *w, struct wl_stream *s)
 	while (s->kind == TP_STREAM_PIPE && s->pipe_sent < s->pipe_len) {
 		n = s->pipe_len - s->pipe_sent;
 		sb = tp_send_buffered(tp);
-		if (sb >= w->cfg.send_buf_max)
+		if (sb >= max)
 			return;
-		if (n > w->cfg.send_buf_max - sb)
-			n = w->cfg.send_buf_max - sb;
+		if (n > max - sb)
+			n = max - sb;
 		if (n > sizeof(buf))
 			n = sizeof(buf);
 		for (i = 0; i < n; i++)
@@ -278,11 +237,11 @@ static void
 wl_app(struct sim *sim, void *arg)
 {
 	struct wl *w = arg;
-	size_t i, sb;
+	size_t i;
 	int k, side;
 
 	for (k = 0; k < WL_STREAMS; k++)
-		if (w->st[k].name != NULL && !w->closed[w->st[k].from])
+		if (w->st[k].name != NULL && !w->r.closed[w->st[k].from])
 			wl_push(w, &w->st[k]);
 	for (side = 0; side < 2; side++) {
 		/* A slow application frees its inbox every 40 ms. */
@@ -293,19 +252,15 @@ wl_app(struct sim *sim, void *arg)
 				    w->grants[side][i].bytes);
 			w->n_grants[side] = 0;
 		}
-		sb = tp_send_buffered(sim->tp[side]);
-		if (sb > w->max_send)
-			w->max_send = sb;
-		sb = tp_recv_buffered(sim->tp[side]);
-		if (sb > w->max_recv)
-			w->max_recv = sb;
 	}
+	simrun_watch(&w->r);
 	sim->app_wake = sim->now + WL_TICK_US;
 }
 
 static int
-wl_complete(const struct wl *w)
+wl_complete(const void *arg)
 {
+	const struct wl *w = arg;
 	int k;
 
 	for (k = 0; k < WL_STREAMS; k++) {
@@ -317,8 +272,8 @@ wl_complete(const struct wl *w)
 		if (s->kind == TP_STREAM_PIPE && !s->fin_rcvd)
 			return 0;
 	}
-	return tp_send_buffered(w->sim.tp[0]) == 0 &&
-	    tp_send_buffered(w->sim.tp[1]) == 0;
+	return tp_send_buffered(w->r.sim.tp[0]) == 0 &&
+	    tp_send_buffered(w->r.sim.tp[1]) == 0;
 }
 
 static size_t
@@ -353,7 +308,7 @@ wl_plan(struct wl *w, uint64_t *rng)
 			s->sizes[i] = wl_size(rng);
 		s->pipe_len = s->nmsg ? 0 : 20000 + sim_rand(rng) % 300000;
 	}
-	if (w->seed % 7 == 0) {		/* the extremes */
+	if (w->r.seed % 7 == 0) {		/* the extremes */
 		w->st[0].sizes[0] = WL_BIG;
 		w->st[0].sizes[1] = 1;
 		w->st[2].sizes[0] = 0;
@@ -361,236 +316,153 @@ wl_plan(struct wl *w, uint64_t *rng)
 }
 
 static void
-wl_scenario(struct wl *w, uint64_t *rng)
-{
-	static const double loss[8] = { 0, .01, .02, .05, .1, .2, .3, .05 };
-	struct sim_link l;
-	int i;
-
-	memset(&l, 0, sizeof(l));
-	l.loss = loss[w->seed % 8];
-	l.dup = (w->seed / 8) % 3 == 0 ? 0.05 : 0;
-	l.reorder = (w->seed / 8) % 4 == 1 ? 0.1 : 0;
-	l.delay_us = 1000 + sim_rand(rng) % 40000;
-	l.jitter_us = sim_rand(rng) % 2 ? sim_rand(rng) % 5000 : 0;
-	if ((w->seed / 16) % 2 == 0) {
-		l.bw_bps = 5000000 + sim_rand(rng) % 50000000;
-		l.queue_bytes = 20000 + sim_rand(rng) % 100000;
-	}
-	for (i = 0; i < 2; i++)
-		w->sim.link[i] = l;
-	w->slow_grant = w->seed % 5 == 0;
-	if (w->seed % 10 == 3)
-		sim_partition(&w->sim, 1500000, 1500000 + 1000000 +
-		    sim_rand(rng) % 8000000);
-}
-
-static void
 wl_init(struct wl *w, uint64_t seed)
 {
-	struct tp_cb cb;
+	static const struct tp_cb cb = { .stream_open = cb_open,
+	    .message = cb_message, .pipe_data = cb_pipe };
 	uint64_t rng = seed ^ 0x5eed;
-	int i;
 
 	memset(w, 0, sizeof(*w));
-	w->seed = seed;
-	sim_init(&w->sim, seed);
-	tp_cfg_default(&w->cfg);
-	w->cfg.max_message = 256 * 1024;
-	w->cfg.send_buf_max = 128 * 1024;
-	w->cfg.initial_max_data = 1024 * 1024;
-	w->cfg.initial_stream_credit = 96 * 1024;
+	simrun_init(&w->r, seed, w);
+	w->r.cfg.send_buf_max = 128 * 1024;
 	wl_plan(w, &rng);
-	wl_scenario(w, &rng);
-	for (i = 0; i < 2; i++) {
-		memset(&cb, 0, sizeof(cb));
-		w->end[i].wl = w;
-		w->end[i].side = i;
-		cb.arg = &w->end[i];
-		cb.stream_open = cb_open;
-		cb.message = cb_message;
-		cb.pipe_data = cb_pipe;
-		cb.writable = cb_writable;
-		cb.closed = cb_closed;
-		w->cfg.initiator = i == 0;
-		w->sim.tp[i] = tp_new(&w->cfg, &cb, w->sim.now);
-	}
-	w->sim.app = wl_app;
-	w->sim.app_arg = w;
-	w->sim.app_wake = w->sim.now;
-}
-
-static void
-wl_free(struct wl *w)
-{
-	tp_free(w->sim.tp[0]);
-	tp_free(w->sim.tp[1]);
-	sim_free(&w->sim);
+	simrun_link(&w->r, &rng);
+	w->slow_grant = seed % 5 == 0;
+	simrun_start(&w->r, &cb, wl_app);
 }
 
 /* Runs the workload until complete, failed, closed or out of time. */
 static void
 wl_run(struct wl *w, uint64_t limit_us)
 {
-	uint64_t end = w->sim.now + limit_us;
+	simrun_run(&w->r, limit_us, wl_complete);
+	simrun_check(&w->r, WL_BIG);
+}
 
-	while (w->err[0] == '\0' && !wl_complete(w) &&
-	    !w->closed[0] && !w->closed[1]) {
-		if (!sim_step(&w->sim, end)) {
-			wl_fail(w, "did not complete in time");
-			break;
-		}
-	}
-	if (w->closed[0] || w->closed[1])
-		wl_fail(w, "session closed");
-	if (w->max_send > w->cfg.send_buf_max + WL_BIG + 16)
-		wl_fail(w, "send buffer over its bound");
-	if (w->max_recv > w->cfg.initial_max_data)
-		wl_fail(w, "reassembly over the session credit");
+static struct wl *
+wl_new(uint64_t seed)
+{
+	struct wl *w = calloc(1, sizeof(*w));
+
+	cr_assert_not_null(w);
+	wl_init(w, seed);
+	return w;
+}
+
+static void
+wl_delete(struct wl *w)
+{
+	simrun_free(&w->r);
+	free(w);
+}
+
+/* The workload of a seed on a link with this loss and no partition. */
+static struct wl *
+wl_new_loss(uint64_t seed, double loss)
+{
+	struct wl *w = wl_new(seed);
+
+	w->r.sim.link[0].loss = w->r.sim.link[1].loss = loss;
+	w->r.sim.n_part = 0;
+	return w;
 }
 
 static int
 run_seed(uint64_t seed, int verbose)
 {
-	struct wl *w = calloc(1, sizeof(*w));
-	struct tp_stats st;
+	struct wl *w = wl_new(seed);
+	struct tp_stats st[2];
 	int ok;
 
-	cr_assert_not_null(w);
-	wl_init(w, seed);
 	wl_run(w, 600000000);
-	ok = w->err[0] == '\0';
-	if (!ok || verbose) {
-		tp_get_stats(w->sim.tp[0], &st);
-		struct tp_stats sb;
-
-		tp_get_stats(w->sim.tp[1], &sb);
-		cr_log_info("seed %llu: %s (t=%.1fs loss %.2f bw %llu "
-		    "delivered %llu B, sent %llu pkts retx %llu B lost %llu "
-		    "srtt %llu us)",
-		    (unsigned long long)seed, ok ? "ok" : w->err,
-		    (double)(w->sim.now - 1000000) / 1e6, w->sim.link[0].loss,
-		    (unsigned long long)w->sim.link[0].bw_bps,
-		    (unsigned long long)sb.rx_bytes,
-		    (unsigned long long)st.tx_packets,
-		    (unsigned long long)st.retransmits,
-		    (unsigned long long)st.lost,
-		    (unsigned long long)st.srtt_us);
-	}
-	if (!ok)
-		fprintf(stderr, "test_sim: seed %llu failed: %s "
-		    "(replay: SIM_SEED=%llu)\n", (unsigned long long)seed,
-		    w->err, (unsigned long long)seed);
-	wl_free(w);
-	free(w);
+	tp_get_stats(w->r.sim.tp[0], &st[0]);
+	tp_get_stats(w->r.sim.tp[1], &st[1]);
+	ok = simrun_report(&w->r, "test_sim", verbose, " bw %llu delivered "
+	    "%llu B, sent %llu pkts retx %llu B lost %llu srtt %llu us",
+	    (unsigned long long)w->r.sim.link[0].bw_bps,
+	    (unsigned long long)st[1].rx_bytes,
+	    (unsigned long long)st[0].tx_packets,
+	    (unsigned long long)st[0].retransmits,
+	    (unsigned long long)st[0].lost,
+	    (unsigned long long)st[0].srtt_us);
+	wl_delete(w);
 	return ok;
 }
 
 Test(sim, seeds, .timeout = 300)
 {
-	const char *env = getenv("SIM_SEED");
-	uint64_t seed, first = 1, last = 200;
-	int failed = 0;
-
-	if (env != NULL && *env != '\0')
-		first = last = strtoull(env, NULL, 10);
-	else if ((env = getenv("SIM_SEEDS")) != NULL && *env != '\0') {
-		last = strtoull(env, NULL, 10);	/* a longer soak */
-		env = NULL;
-	}
-	for (seed = first; seed <= last; seed++)
-		if (!run_seed(seed, env != NULL))
-			failed++;
-	cr_assert_eq(failed, 0, "%d of %llu seeds failed (see stderr)",
-	    failed, (unsigned long long)(last - first + 1));
+	simrun_seeds(200, run_seed);
 }
 
 /* A partition shorter than the idle timeout: the transfer resumes. */
 Test(sim, short_partition_recovers)
 {
-	struct wl *w = calloc(1, sizeof(*w));
+	struct wl *w;
 	uint64_t seed;
 
-	cr_assert_not_null(w);
 	for (seed = 1000; seed < 1010; seed++) {
-		wl_init(w, seed);
-		w->sim.link[0].loss = w->sim.link[1].loss = 0.01;
-		w->sim.n_part = 0;
-		sim_partition(&w->sim, w->sim.now + 300000,
-		    w->sim.now + 300000 + 20000000);	/* 20 s < 30 s */
+		w = wl_new_loss(seed, 0.01);
+		sim_partition(&w->r.sim, w->r.sim.now + 300000,
+		    w->r.sim.now + 300000 + 20000000);	/* 20 s < 30 s */
 		wl_run(w, 300000000);
-		cr_expect(w->err[0] == '\0', "seed %llu: %s",
-		    (unsigned long long)seed, w->err);
-		wl_free(w);
+		cr_expect(w->r.err[0] == '\0', "seed %llu: %s",
+		    (unsigned long long)seed, w->r.err);
+		wl_delete(w);
 	}
-	free(w);
 }
 
 /* A partition longer than the idle timeout closes both sides. */
 Test(sim, long_partition_closes)
 {
-	struct wl *w = calloc(1, sizeof(*w));
+	struct wl *w = wl_new_loss(77, 0);
 	uint64_t start;
 
-	cr_assert_not_null(w);
-	wl_init(w, 77);
-	w->sim.link[0].loss = w->sim.link[1].loss = 0;
-	w->sim.n_part = 0;
-	start = w->sim.now + 200000;
-	sim_partition(&w->sim, start, start + 60000000);
-	while (!(w->closed[0] && w->closed[1]) &&
-	    sim_step(&w->sim, start + 60000000))
+	start = w->r.sim.now + 200000;
+	sim_partition(&w->r.sim, start, start + 60000000);
+	while (!(w->r.closed[0] && w->r.closed[1]) &&
+	    sim_step(&w->r.sim, start + 60000000))
 		;
-	cr_assert(w->closed[0] && w->closed[1], "sides not closed");
-	cr_expect_eq(w->close_remote[0], 0);
-	cr_expect_eq(w->close_code[0], TP_ERR_IDLE);
-	cr_expect_eq(w->close_code[1], TP_ERR_IDLE);
-	cr_expect(w->sim.now >= start + 29000000 &&
-	    w->sim.now <= start + 32000000, "closed at %llu us",
-	    (unsigned long long)(w->sim.now - start));
-	wl_free(w);
-	free(w);
+	cr_assert(w->r.closed[0] && w->r.closed[1], "sides not closed");
+	cr_expect_eq(w->r.close_remote[0], 0);
+	cr_expect_eq(w->r.close_code[0], TP_ERR_IDLE);
+	cr_expect_eq(w->r.close_code[1], TP_ERR_IDLE);
+	cr_expect(w->r.sim.now >= start + 29000000 &&
+	    w->r.sim.now <= start + 32000000, "closed at %llu us",
+	    (unsigned long long)(w->r.sim.now - start));
+	wl_delete(w);
 }
 
 /* Idle but alive: keepalives hold the session open past the timeout. */
 Test(sim, keepalive_holds_idle_session)
 {
-	struct wl *w = calloc(1, sizeof(*w));
+	struct wl *w = wl_new_loss(5, 0);
 	uint64_t end;
 
-	cr_assert_not_null(w);
-	wl_init(w, 5);
-	w->sim.link[0].loss = w->sim.link[1].loss = 0;
-	w->sim.app = NULL;
-	end = w->sim.now + 100000000;
-	while (sim_step(&w->sim, end))
+	w->r.sim.app = NULL;
+	end = w->r.sim.now + 100000000;
+	while (sim_step(&w->r.sim, end))
 		;
-	cr_assert(!w->closed[0] && !w->closed[1]);
-	cr_assert(w->sim.sent[0] >= 4, "keepalives sent: %llu",
-	    (unsigned long long)w->sim.sent[0]);
-	wl_free(w);
-	free(w);
+	cr_assert(!w->r.closed[0] && !w->r.closed[1]);
+	cr_assert(w->r.sim.sent[0] >= 4, "keepalives sent: %llu",
+	    (unsigned long long)w->r.sim.sent[0]);
+	wl_delete(w);
 }
 
 /* CLOSE reaches the peer with its code and reason. */
 Test(sim, close_reaches_peer)
 {
-	struct wl *w = calloc(1, sizeof(*w));
+	struct wl *w = wl_new_loss(9, 0);
 	int i;
 
-	cr_assert_not_null(w);
-	wl_init(w, 9);
-	w->sim.link[0].loss = w->sim.link[1].loss = 0;
 	for (i = 0; i < 50; i++)
-		(void)sim_step(&w->sim, UINT64_MAX);
-	tp_close(w->sim.tp[0], TP_ERR_APP + 7, "bye");
-	cr_assert(tp_is_closed(w->sim.tp[0]));
-	while (!w->closed[1] && sim_step(&w->sim, w->sim.now + 5000000))
+		(void)sim_step(&w->r.sim, UINT64_MAX);
+	tp_close(w->r.sim.tp[0], TP_ERR_APP + 7, "bye");
+	cr_assert(tp_is_closed(w->r.sim.tp[0]));
+	while (!w->r.closed[1] && sim_step(&w->r.sim, w->r.sim.now + 5000000))
 		;
-	cr_assert(w->closed[1]);
-	cr_expect_eq(w->close_remote[1], 1);
-	cr_expect_eq(w->close_code[1], TP_ERR_APP + 7);
-	cr_expect_eq(w->closed[0], 0, "local close calls no callback");
-	wl_free(w);
-	free(w);
+	cr_assert(w->r.closed[1]);
+	cr_expect_eq(w->r.close_remote[1], 1);
+	cr_expect_eq(w->r.close_code[1], TP_ERR_APP + 7);
+	cr_expect_eq(w->r.closed[0], 0, "local close calls no callback");
+	wl_delete(w);
 }

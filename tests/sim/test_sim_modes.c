@@ -14,12 +14,12 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim.h"
+#include "simrun.h"
 #include "tp.h"
 
 #define MW_CHANNELS	16	/* ordered channels of service 0 */
@@ -47,56 +47,28 @@ struct mw_key {
 	uint8_t		 got[MW_MSGS];	/* unordered, unreliable: seen */
 };
 
-struct mw;
-
-struct mw_end {
-	struct mw	*mw;
-	int		 side;
-};
-
 struct mw {
-	uint64_t	 seed;
-	struct sim	 sim;
-	struct tp_cfg	 cfg;
-	struct mw_end	 end[2];
+	struct simrun	 r;
 	struct mw_msg	 plan[2][MW_MSGS];
 	size_t		 next_send[2];
 	uint8_t		*pending[2];	/* next_send's bytes, built once */
 	/* [receiving side][mode][svc][channel] */
 	struct mw_key	 key[2][4][MW_SVCS][MW_CHANNELS];
 	uint64_t	 rx_dg[2], tx_dg[2];
-	int		 closed[2];
 	int		 clean;		/* no loss, reordering or queue */
-	char		 err[256];
-	size_t		 max_send, max_recv, max_dgtx, max_dgrx;
+	size_t		 max_dgtx, max_dgrx;
 };
 
-static void
-mw_fail(struct mw *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-mw_fail(struct mw *w, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (w->err[0] != '\0')
-		return;
-	va_start(ap, fmt);
-	vsnprintf(w->err, sizeof(w->err), fmt, ap);
-	va_end(ap);
-}
+/* The first failure of the run (see simrun_fail). */
+#define mw_fail(w, ...) simrun_fail(&(w)->r, __VA_ARGS__)
 
 static uint8_t
 mw_byte(const struct mw *w, int from, const struct mw_msg *m, size_t i)
 {
-	uint64_t x = w->seed * 0x100000001b3ULL ^ ((uint64_t)from << 60) ^
-	    ((uint64_t)m->mode << 56) ^ ((uint64_t)m->svc << 52) ^
-	    ((uint64_t)m->channel << 44) ^ ((uint64_t)m->seq << 24) ^ i;
-
-	x ^= x >> 29;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	return (uint8_t)(x >> 40);
+	return simrun_mix(w->r.seed * 0x100000001b3ULL ^
+	    ((uint64_t)from << 60) ^ ((uint64_t)m->mode << 56) ^
+	    ((uint64_t)m->svc << 52) ^ ((uint64_t)m->channel << 44) ^
+	    ((uint64_t)m->seq << 24) ^ i);
 }
 
 static void
@@ -119,8 +91,8 @@ static void
 cb_message_ex(void *arg, const struct tp_msg_info *mi, const uint8_t *data,
     size_t len)
 {
-	struct mw_end *e = arg;
-	struct mw *w = e->mw;
+	struct simrun_end *e = arg;
+	struct mw *w = e->run->owner;
 	struct mw_msg m;
 	struct mw_key *k;
 	size_t i;
@@ -163,7 +135,7 @@ cb_message_ex(void *arg, const struct tp_msg_info *mi, const uint8_t *data,
 			    e->side, mw_names[m.svc], m.channel, m.seq,
 			    k->next);
 		k->next++;
-		if (tp_stream_grant(w->sim.tp[e->side], mi->sid, len) == -1)
+		if (tp_stream_grant(w->r.sim.tp[e->side], mi->sid, len) == -1)
 			mw_fail(w, "grant failed");
 		break;
 	case TP_MODE_SEQUENCED:
@@ -184,30 +156,11 @@ cb_message_ex(void *arg, const struct tp_msg_info *mi, const uint8_t *data,
 	}
 }
 
-static void
-cb_writable(void *arg)
-{
-	struct mw_end *e = arg;
-
-	e->mw->sim.app_wake = e->mw->sim.now;
-}
-
-static void
-cb_closed(void *arg, int remote, uint64_t code, const char *reason)
-{
-	struct mw_end *e = arg;
-
-	(void)remote;
-	(void)code;
-	(void)reason;
-	e->mw->closed[e->side] = 1;
-}
-
 /* Queue this side's messages in plan order; reliable ones wait on EAGAIN. */
 static void
 mw_push(struct mw *w, int side)
 {
-	struct tp *tp = w->sim.tp[side];
+	struct tp *tp = w->r.sim.tp[side];
 	struct mw_msg *m;
 	uint8_t *b;
 	size_t i, dg = 0;
@@ -255,30 +208,28 @@ mw_app(struct sim *sim, void *arg)
 	int side;
 
 	for (side = 0; side < 2; side++) {
-		if (!w->closed[side])
+		if (!w->r.closed[side])
 			mw_push(w, side);
-		if ((x = tp_send_buffered(sim->tp[side])) > w->max_send)
-			w->max_send = x;
-		if ((x = tp_recv_buffered(sim->tp[side])) > w->max_recv)
-			w->max_recv = x;
 		if ((x = tp_dgram_tx_buffered(sim->tp[side])) > w->max_dgtx)
 			w->max_dgtx = x;
 		if ((x = tp_dgram_rx_buffered(sim->tp[side])) > w->max_dgrx)
 			w->max_dgrx = x;
 	}
+	simrun_watch(&w->r);
 	sim->app_wake = sim->now + MW_TICK_US;
 }
 
 static int
-mw_complete(const struct mw *w)
+mw_complete(const void *arg)
 {
+	const struct mw *w = arg;
 	const struct mw_key *k;
 	int side, s, c, i;
 
 	for (side = 0; side < 2; side++) {
 		if (w->next_send[side] < MW_MSGS ||
-		    tp_send_buffered(w->sim.tp[side]) != 0 ||
-		    tp_dgram_tx_buffered(w->sim.tp[side]) != 0)
+		    tp_send_buffered(w->r.sim.tp[side]) != 0 ||
+		    tp_dgram_tx_buffered(w->r.sim.tp[side]) != 0)
 			return 0;
 		for (s = 0; s < MW_SVCS; s++)
 			for (c = 0; c < MW_CHANNELS; c++) {
@@ -355,106 +306,53 @@ mw_plan(struct mw *w, uint64_t *rng)
 }
 
 static void
-mw_scenario(struct mw *w, uint64_t *rng)
-{
-	static const double loss[8] = { 0, .01, .02, .05, .1, .2, .3, .05 };
-	struct sim_link l;
-	int i;
-
-	memset(&l, 0, sizeof(l));
-	l.loss = loss[w->seed % 8];
-	l.dup = (w->seed / 8) % 3 == 0 ? 0.05 : 0;
-	l.reorder = (w->seed / 8) % 4 == 1 ? 0.1 : 0;
-	l.delay_us = 1000 + sim_rand(rng) % 40000;
-	l.jitter_us = sim_rand(rng) % 2 ? sim_rand(rng) % 5000 : 0;
-	if ((w->seed / 16) % 2 == 0) {
-		l.bw_bps = 5000000 + sim_rand(rng) % 50000000;
-		l.queue_bytes = 20000 + sim_rand(rng) % 100000;
-	}
-	for (i = 0; i < 2; i++)
-		w->sim.link[i] = l;
-	if (w->seed % 10 == 3)
-		sim_partition(&w->sim, 1500000, 1500000 + 1000000 +
-		    sim_rand(rng) % 8000000);
-	w->clean = l.loss == 0 && l.reorder == 0 && l.jitter_us == 0 &&
-	    l.bw_bps == 0 && w->sim.n_part == 0;
-}
-
-static void
 mw_init(struct mw *w, uint64_t seed)
 {
+	static const struct tp_cb cb = { .message_ex = cb_message_ex };
 	uint64_t rng = seed ^ 0x30de5;
-	struct tp_cb cb;
+	const struct sim_link *l = &w->r.sim.link[0];
 	int i, m, s, c;
 
 	memset(w, 0, sizeof(*w));
-	w->seed = seed;
-	sim_init(&w->sim, seed);
-	tp_cfg_default(&w->cfg);
-	w->cfg.max_message = 256 * 1024;
-	w->cfg.send_buf_max = 256 * 1024;
-	w->cfg.stream_buf_max = 64 * 1024;
-	w->cfg.initial_max_data = 1024 * 1024;
-	w->cfg.initial_stream_credit = 96 * 1024;
-	w->cfg.dgram_tx_max = 300 * 1024;
-	w->cfg.dgram_tx_msgs = 64;
-	w->cfg.dgram_rx_max = 400 * 1024;
-	w->cfg.dgram_rx_msgs = 8;
+	simrun_init(&w->r, seed, w);
+	w->r.cfg.send_buf_max = 256 * 1024;
+	w->r.cfg.stream_buf_max = 64 * 1024;
+	w->r.cfg.dgram_tx_max = 300 * 1024;
+	w->r.cfg.dgram_tx_msgs = 64;
+	w->r.cfg.dgram_rx_max = 400 * 1024;
+	w->r.cfg.dgram_rx_msgs = 8;
 	for (i = 0; i < 2; i++)
 		for (m = 0; m < 4; m++)
 			for (s = 0; s < MW_SVCS; s++)
 				for (c = 0; c < MW_CHANNELS; c++)
 					w->key[i][m][s][c].last = -1;
 	mw_plan(w, &rng);
-	mw_scenario(w, &rng);
-	for (i = 0; i < 2; i++) {
-		memset(&cb, 0, sizeof(cb));
-		w->end[i].mw = w;
-		w->end[i].side = i;
-		cb.arg = &w->end[i];
-		cb.message_ex = cb_message_ex;
-		cb.writable = cb_writable;
-		cb.closed = cb_closed;
-		w->cfg.initiator = i == 0;
-		w->sim.tp[i] = tp_new(&w->cfg, &cb, w->sim.now);
-		cr_assert_not_null(w->sim.tp[i]);
-	}
-	w->sim.app = mw_app;
-	w->sim.app_arg = w;
-	w->sim.app_wake = w->sim.now;
+	simrun_link(&w->r, &rng);
+	w->clean = l->loss == 0 && l->reorder == 0 && l->jitter_us == 0 &&
+	    l->bw_bps == 0 && w->r.sim.n_part == 0;
+	simrun_start(&w->r, &cb, mw_app);
 }
 
 static void
 mw_run(struct mw *w, uint64_t limit_us)
 {
-	uint64_t end = w->sim.now + limit_us;
+	uint64_t end;
 	struct tp_stats st;
 	int side;
 
-	while (w->err[0] == '\0' && !mw_complete(w) &&
-	    !w->closed[0] && !w->closed[1]) {
-		if (!sim_step(&w->sim, end)) {
-			mw_fail(w, "did not complete in time");
-			break;
-		}
-	}
+	simrun_run(&w->r, limit_us, mw_complete);
 	/* Let the last unreliable fragments land. */
-	end = w->sim.now + 1000000;
-	while (w->err[0] == '\0' && sim_step(&w->sim, end))
+	end = w->r.sim.now + 1000000;
+	while (w->r.err[0] == '\0' && sim_step(&w->r.sim, end))
 		;
-	if (w->closed[0] || w->closed[1])
-		mw_fail(w, "session closed");
-	if (w->max_send > w->cfg.send_buf_max + w->cfg.max_message + 16)
-		mw_fail(w, "send buffer over its bound (%zu)", w->max_send);
-	if (w->max_recv > w->cfg.initial_max_data)
-		mw_fail(w, "reassembly over the session credit");
-	if (w->max_dgtx > w->cfg.dgram_tx_max)
+	simrun_check(&w->r, w->r.cfg.max_message);
+	if (w->max_dgtx > w->r.cfg.dgram_tx_max)
 		mw_fail(w, "datagram queue over its bound (%zu)", w->max_dgtx);
-	if (w->max_dgrx > w->cfg.dgram_rx_max)
+	if (w->max_dgrx > w->r.cfg.dgram_rx_max)
 		mw_fail(w, "datagram reassembly over its bound (%zu)",
 		    w->max_dgrx);
-	for (side = 0; side < 2 && w->err[0] == '\0'; side++) {
-		tp_get_stats(w->sim.tp[side], &st);
+	for (side = 0; side < 2 && w->r.err[0] == '\0'; side++) {
+		tp_get_stats(w->r.sim.tp[side], &st);
 		if (w->clean &&
 		    w->rx_dg[!side] + st.dgram_tx_dropped != w->tx_dg[side])
 			mw_fail(w, "clean link: %llu of %llu unreliable "
@@ -475,32 +373,21 @@ mw_seed(uint64_t seed, int verbose)
 	cr_assert_not_null(w);
 	mw_init(w, seed);
 	mw_run(w, 600000000);
-	ok = w->err[0] == '\0';
-	if (!ok || verbose) {
-		tp_get_stats(w->sim.tp[0], &a);
-		tp_get_stats(w->sim.tp[1], &b);
-		cr_log_info("seed %llu: %s (t=%.1fs loss %.2f; unreliable "
-		    "0->1 %llu/%llu, 1->0 %llu/%llu; dropped by the sender "
-		    "%llu, %llu, by the receiver %llu, %llu; lost %llu pkts)",
-		    (unsigned long long)seed, ok ? "ok" : w->err,
-		    (double)(w->sim.now - 1000000) / 1e6, w->sim.link[0].loss,
-		    (unsigned long long)w->rx_dg[1],
-		    (unsigned long long)w->tx_dg[0],
-		    (unsigned long long)w->rx_dg[0],
-		    (unsigned long long)w->tx_dg[1],
-		    (unsigned long long)a.dgram_tx_dropped,
-		    (unsigned long long)b.dgram_tx_dropped,
-		    (unsigned long long)b.dgram_rx_dropped,
-		    (unsigned long long)a.dgram_rx_dropped,
-		    (unsigned long long)(a.lost + b.lost));
-	}
-	if (!ok)
-		fprintf(stderr, "test_sim_modes: seed %llu failed: %s "
-		    "(replay: SIM_SEED=%llu)\n", (unsigned long long)seed,
-		    w->err, (unsigned long long)seed);
-	tp_free(w->sim.tp[0]);
-	tp_free(w->sim.tp[1]);
-	sim_free(&w->sim);
+	tp_get_stats(w->r.sim.tp[0], &a);
+	tp_get_stats(w->r.sim.tp[1], &b);
+	ok = simrun_report(&w->r, "test_sim_modes", verbose, "; unreliable "
+	    "0->1 %llu/%llu, 1->0 %llu/%llu; dropped by the sender "
+	    "%llu, %llu, by the receiver %llu, %llu; lost %llu pkts",
+	    (unsigned long long)w->rx_dg[1],
+	    (unsigned long long)w->tx_dg[0],
+	    (unsigned long long)w->rx_dg[0],
+	    (unsigned long long)w->tx_dg[1],
+	    (unsigned long long)a.dgram_tx_dropped,
+	    (unsigned long long)b.dgram_tx_dropped,
+	    (unsigned long long)b.dgram_rx_dropped,
+	    (unsigned long long)a.dgram_rx_dropped,
+	    (unsigned long long)(a.lost + b.lost));
+	simrun_free(&w->r);
 	free(w->pending[0]);
 	free(w->pending[1]);
 	free(w);
@@ -509,21 +396,7 @@ mw_seed(uint64_t seed, int verbose)
 
 Test(sim_modes, seeds, .timeout = 300)
 {
-	const char *env = getenv("SIM_SEED");
-	uint64_t seed, first = 1, last = 400;
-	int failed = 0;
-
-	if (env != NULL && *env != '\0')
-		first = last = strtoull(env, NULL, 10);
-	else if ((env = getenv("SIM_SEEDS")) != NULL && *env != '\0') {
-		last = strtoull(env, NULL, 10);
-		env = NULL;
-	}
-	for (seed = first; seed <= last; seed++)
-		if (!mw_seed(seed, env != NULL))
-			failed++;
-	cr_assert_eq(failed, 0, "%d of %llu seeds failed (see stderr)",
-	    failed, (unsigned long long)(last - first + 1));
+	simrun_seeds(400, mw_seed);
 }
 
 /* --- head-of-line blocking and starvation ------------------------------ */
@@ -632,7 +505,6 @@ Test(sim_modes, unreliable_flood_does_not_starve_reliable)
 	struct tp_cfg cfg;
 	struct tp_cb cb;
 	double rel, unrel;
-	int i;
 
 	cr_assert_not_null(s);
 	sim_init(&s->sim, 42);
@@ -640,13 +512,10 @@ Test(sim_modes, unreliable_flood_does_not_starve_reliable)
 	s->sim.link[0].bw_bps = 10000000;
 	s->sim.link[0].queue_bytes = 50000;
 	tp_cfg_default(&cfg);
-	for (i = 0; i < 2; i++) {
-		memset(&cb, 0, sizeof(cb));
-		cb.arg = s;
-		cb.message_ex = starve_msg;
-		cfg.initiator = i == 0;
-		s->sim.tp[i] = tp_new(&cfg, &cb, s->sim.now);
-	}
+	memset(&cb, 0, sizeof(cb));
+	cb.arg = s;
+	cb.message_ex = starve_msg;
+	simrun_pair(&s->sim, &cfg, &cb);
 	s->sim.app = starve_app;
 	s->sim.app_wake = s->sim.now;
 	while (sim_step(&s->sim, 1000000 + 10000000))
@@ -658,9 +527,7 @@ Test(sim_modes, unreliable_flood_does_not_starve_reliable)
 	fflush(stdout);
 	cr_expect(rel >= 3.0, "reliable starved: %.2f Mbit/s", rel);
 	cr_expect(unrel >= 3.0, "unreliable starved: %.2f Mbit/s", unrel);
-	tp_free(s->sim.tp[0]);
-	tp_free(s->sim.tp[1]);
-	sim_free(&s->sim);
+	simrun_pair_free(&s->sim);
 	free(s);
 }
 
@@ -718,13 +585,10 @@ Test(sim_modes, held_unordered_streams_stop_the_sender)
 	sim_init(&h->sim, 7);
 	h->sim.link[0].delay_us = h->sim.link[1].delay_us = 5000;
 	tp_cfg_default(&cfg);
-	for (i = 0; i < 2; i++) {
-		memset(&cb, 0, sizeof(cb));
-		cb.arg = h;
-		cb.message_ex = hold_msg;
-		cfg.initiator = i == 0;
-		h->sim.tp[i] = tp_new(&cfg, &cb, h->sim.now);
-	}
+	memset(&cb, 0, sizeof(cb));
+	cb.arg = h;
+	cb.message_ex = hold_msg;
+	simrun_pair(&h->sim, &cfg, &cb);
 	h->holding = 1;
 	h->sim.app = hold_app;
 	h->sim.app_arg = h;
@@ -740,8 +604,6 @@ Test(sim_modes, held_unordered_streams_stop_the_sender)
 		;
 	cr_expect_eq(h->got, HOLD_MSGS, "%zu of %d delivered after release",
 	    h->got, HOLD_MSGS);
-	tp_free(h->sim.tp[0]);
-	tp_free(h->sim.tp[1]);
-	sim_free(&h->sim);
+	simrun_pair_free(&h->sim);
 	free(h);
 }

@@ -13,6 +13,7 @@
 #include "p2pclient.h"
 
 #include "test_client_fake.h"
+#include "test_client_script.h"
 
 /* Start the fake agent with a script; returns a connected client. */
 static struct p2pclient *
@@ -24,6 +25,18 @@ start(agent_fn script)
 	fake_start(script);
 	c = p2pclient_open(sockpath, err, sizeof(err));
 	cr_assert_not_null(c, "%s", err);
+	return c;
+}
+
+/* A client subscribed to events whose first one, in *ev, is of type. */
+static struct p2pclient *
+start_events(agent_fn script, struct p2pclient_event *ev, int type)
+{
+	struct p2pclient	*c = start(script);
+
+	cr_assert_eq(p2pclient_subscribe(c), 0);
+	cr_assert_eq(p2pclient_next_event(c, 5000, ev), 0);
+	cr_assert_eq(ev->type, type);
 	return c;
 }
 
@@ -57,16 +70,13 @@ Test(client, not_running_is_distinguishable)
 	rmdir(sockdir);
 }
 
-static void
-script_status(int fd)
+/* A status request gets one; any other request no answer at all. */
+static int
+status_answer(int fd, const P2p__Ipc__Request *q)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
 	P2p__Ipc__StatusResp	 s = P2P__IPC__STATUS_RESP__INIT;
 	P2p__Ipc__Counters	 k = P2P__IPC__COUNTERS__INIT;
 
-	if ((q = agent_read(fd, &f)) == NULL)
-		return;
 	if (q->op_case == P2P__IPC__REQUEST__OP_STATUS) {
 		s.peer_id = "alice";
 		s.server_state = "registered";
@@ -75,12 +85,12 @@ script_status(int fd)
 		s.counters = &k;
 		agent_status(fd, q->id, &s);
 	}
-	ipcmsg_free(f);
+	return 1;
 }
 
 Test(client, status_comes_back_as_plain_struct)
 {
-	struct p2pclient	*c = start(script_status);
+	struct p2pclient	*c = start(agent_one(status_answer));
 	struct p2pclient_status	*st;
 
 	cr_assert_eq(p2pclient_status(c, &st), 0, "%s", p2pclient_errmsg(c));
@@ -176,39 +186,34 @@ Test(client, big_message_is_chunked)
 	cr_assert_eq(memcmp(big_got, data, BIG), 0);
 }
 
-static void
-script_recv(int fd)
+/* BIND succeeds, RECV gets two messages; the rest no answer. */
+static int
+recv_answer(int fd, const P2p__Ipc__Request *q)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-	static uint8_t		 msg[400 * 1024];
-	size_t			 i;
+	static uint8_t	msg[400 * 1024];
+	size_t		i;
 
-	for (i = 0; i < sizeof(msg); i++)
-		msg[i] = (uint8_t)(i % 253);
-	while ((q = agent_read(fd, &f)) != NULL) {
-		if (q->op_case == P2P__IPC__REQUEST__OP_BIND)
-			agent_ok(fd, q->id);
-		else if (q->op_case == P2P__IPC__REQUEST__OP_RECV) {
-			/* A message for another service goes to the queue. */
-			agent_message(fd, "carol", "other", (uint8_t *)"o",
-			    1, 0);
-			agent_message(fd, "bob", "chat", msg, 160 * 1024, 1);
-			agent_message(fd, "bob", "chat", msg + 160 * 1024,
-			    160 * 1024, 1);
-			agent_message(fd, "bob", "chat", msg + 320 * 1024,
-			    80 * 1024, 0);
-			agent_message(fd, "bob", "chat", (uint8_t *)"second",
-			    6, 0);
-			agent_recv_done(fd, q->id, 2);
-		}
-		ipcmsg_free(f);
+	if (q->op_case == P2P__IPC__REQUEST__OP_BIND)
+		return 0;
+	if (q->op_case == P2P__IPC__REQUEST__OP_RECV) {
+		for (i = 0; i < sizeof(msg); i++)
+			msg[i] = (uint8_t)(i % 253);
+		/* A message for another service goes to the queue. */
+		agent_message(fd, "carol", "other", (uint8_t *)"o", 1, 0);
+		agent_message(fd, "bob", "chat", msg, 160 * 1024, 1);
+		agent_message(fd, "bob", "chat", msg + 160 * 1024,
+		    160 * 1024, 1);
+		agent_message(fd, "bob", "chat", msg + 320 * 1024,
+		    80 * 1024, 0);
+		agent_message(fd, "bob", "chat", (uint8_t *)"second", 6, 0);
+		agent_recv_done(fd, q->id, 2);
 	}
+	return 1;
 }
 
 Test(client, recv_reassembles_chunks)
 {
-	struct p2pclient	*c = start(script_recv);
+	struct p2pclient	*c = start(agent_all(recv_answer));
 	struct p2pclient_event	 out[2], ev;
 	size_t			 i;
 	int			 n;
@@ -234,26 +239,21 @@ Test(client, recv_reassembles_chunks)
 }
 
 static int	cancel_seen;
+static uint32_t	recv_id;
 
-static void
-script_recv_timeout(int fd)
+/* RECV gets one message and waits for the cancel; the rest no answer. */
+static int
+recv_timeout_answer(int fd, const P2p__Ipc__Request *q)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-	uint32_t		 recv_id = 0;
-
-	while ((q = agent_read(fd, &f)) != NULL) {
-		if (q->op_case == P2P__IPC__REQUEST__OP_RECV) {
-			recv_id = q->id;
-			agent_message(fd, "bob", "default", (uint8_t *)"one",
-			    3, 0);
-		} else if (q->op_case == P2P__IPC__REQUEST__OP_RECV_CANCEL) {
-			cancel_seen = 1;
-			agent_recv_done(fd, recv_id, 1);
-			agent_ok(fd, q->id);
-		}
-		ipcmsg_free(f);
+	if (q->op_case == P2P__IPC__REQUEST__OP_RECV) {
+		recv_id = q->id;
+		agent_message(fd, "bob", "default", (uint8_t *)"one", 3, 0);
+	} else if (q->op_case == P2P__IPC__REQUEST__OP_RECV_CANCEL) {
+		cancel_seen = 1;
+		agent_recv_done(fd, recv_id, 1);
+		agent_ok(fd, q->id);
 	}
+	return 1;
 }
 
 static int	cb_count;
@@ -268,7 +268,7 @@ count_cb(const struct p2pclient_event *ev, void *arg)
 
 Test(client, recv_timeout_cancels)
 {
-	struct p2pclient	*c = start(script_recv_timeout);
+	struct p2pclient	*c = start(agent_all(recv_timeout_answer));
 
 	cr_assert_eq(p2pclient_recv(c, NULL, 2, 200, count_cb, NULL, NULL), 1);
 	cr_assert(cancel_seen);
@@ -352,26 +352,23 @@ Test(client, hangup_is_an_error)
 
 #define FLOOD	20000
 
-static int	flood_in_order;
+static int	flood_in_order = 1;	/* each test runs in its own process */
 static uint32_t	flood_seen;
 
-static void
-script_flood(int fd)
-{
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-	uint32_t		 want = 0, n;
+static uint32_t	flood_want;
 
-	flood_in_order = 1;
-	while ((q = agent_read(fd, &f)) != NULL) {
-		if (q->op_case == P2P__IPC__REQUEST__OP_SEND) {
-			memcpy(&n, q->send->data.data, sizeof(n));
-			flood_in_order &= n == want++;
-			flood_seen++;
-		}
-		agent_ok(fd, q->id);
-		ipcmsg_free(f);
+static int
+flood_count(int fd, const P2p__Ipc__Request *q)
+{
+	uint32_t	n;
+
+	(void)fd;
+	if (q->op_case == P2P__IPC__REQUEST__OP_SEND) {
+		memcpy(&n, q->send->data.data, sizeof(n));
+		flood_in_order &= n == flood_want++;
+		flood_seen++;
 	}
+	return 0;
 }
 
 static uint32_t	responses;
@@ -385,7 +382,7 @@ on_resp(struct p2pclient *c, const struct p2pclient_response *r, void *arg)
 
 Test(client, pipelined_sends_keep_order)
 {
-	struct p2pclient		*c = start(script_flood);
+	struct p2pclient		*c = start(agent_all(flood_count));
 	struct p2pclient_callbacks	 cb;
 	uint32_t			 i;
 	int64_t				 id;
@@ -410,26 +407,21 @@ Test(client, pipelined_sends_keep_order)
 static void
 script_events(int fd)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
+	uint32_t	id;
 
-	if ((q = agent_read(fd, &f)) == NULL)
+	if (agent_ack_first(fd, &id) == -1)
 		return;
-	agent_ok(fd, q->id);
 	agent_peer_state(fd, "bob", "up", "direct", NULL);
-	agent_error(fd, q->id, P2P__IPC__CODE__ERR_LAGGED,
+	agent_error(fd, id, P2P__IPC__CODE__ERR_LAGGED,
 	    "lagged: events subscriber too slow");
-	ipcmsg_free(f);
 }
 
 Test(client, events_then_lagged)
 {
-	struct p2pclient	*c = start(script_events);
 	struct p2pclient_event	 ev;
+	struct p2pclient	*c = start_events(script_events, &ev,
+				    P2PCLIENT_EV_PEER_STATE);
 
-	cr_assert_eq(p2pclient_subscribe(c), 0);
-	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), 0);
-	cr_assert_eq(ev.type, P2PCLIENT_EV_PEER_STATE);
 	cr_assert_str_eq(ev.peer_id, "bob");
 	cr_assert_str_eq(ev.state, "up");
 	cr_assert_str_eq(ev.path, "direct");
@@ -439,30 +431,27 @@ Test(client, events_then_lagged)
 	finish(c);
 }
 
-static void
-script_pipe(int fd)
+static int
+pipe_answer(int fd, const P2p__Ipc__Request *q)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-
-	while ((q = agent_read(fd, &f)) != NULL) {
-		if (q->op_case == P2P__IPC__REQUEST__OP_PIPE_OPEN) {
-			agent_pipe_opened(fd, q->id, 77);
-			/* Data right behind the answer, in the same read. */
-			agent_pipe_data(fd, 77, "abc", 3, 1);
-		} else if (q->op_case == P2P__IPC__REQUEST__OP_PIPE_ACK &&
-		    q->pipe_ack->done && q->pipe_ack->bytes == 3) {
-			agent_ok(fd, q->id);
-			agent_pipe_closed(fd, 77, 1, NULL);
-		} else
-			agent_ok(fd, q->id);
-		ipcmsg_free(f);
+	if (q->op_case == P2P__IPC__REQUEST__OP_PIPE_OPEN) {
+		agent_pipe_opened(fd, q->id, 77);
+		/* Data right behind the answer, in the same read. */
+		agent_pipe_data(fd, 77, "abc", 3, 1);
+		return 1;
 	}
+	if (q->op_case == P2P__IPC__REQUEST__OP_PIPE_ACK &&
+	    q->pipe_ack->done && q->pipe_ack->bytes == 3) {
+		agent_ok(fd, q->id);
+		agent_pipe_closed(fd, 77, 1, NULL);
+		return 1;
+	}
+	return 0;
 }
 
 Test(client, pipe_events_in_order)
 {
-	struct p2pclient	*c = start(script_pipe);
+	struct p2pclient	*c = start(agent_all(pipe_answer));
 	struct p2pclient_event	 ev;
 	uint32_t		 id = 0;
 
@@ -483,24 +472,21 @@ Test(client, pipe_events_in_order)
 	finish(c);
 }
 
-static void
-script_event_storm(int fd)
+/* More events than the client keeps, then the answer. */
+static int
+event_storm(int fd, const P2p__Ipc__Request *q)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-	int			 i;
+	int	i;
 
-	if ((q = agent_read(fd, &f)) == NULL)
-		return;
+	(void)q;
 	for (i = 0; i < P2PCLIENT_MAX_EVENTS + 10; i++)
 		agent_peer_state(fd, "bob", "up", "direct", NULL);
-	agent_ok(fd, q->id);
-	ipcmsg_free(f);
+	return 0;
 }
 
 Test(client, unread_events_are_capped)
 {
-	struct p2pclient	*c = start(script_event_storm);
+	struct p2pclient	*c = start(agent_one(event_storm));
 
 	/* Nobody takes the events: the client gives up loudly. */
 	cr_assert_eq(p2pclient_disconnect(c, "bob"), P2PCLIENT_ELAGGED);
@@ -508,27 +494,24 @@ Test(client, unread_events_are_capped)
 	finish(c);
 }
 
-static void
-script_huge_message(int fd)
+/* More chunks than any message may have; the client stops reading. */
+static int
+huge_message(int fd, const P2p__Ipc__Request *q)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-	static uint8_t		 chunk[IPC_MAX_CHUNK];
-	size_t			 sent = 0;
+	static uint8_t	chunk[IPC_MAX_CHUNK];
+	size_t		sent = 0;
 
-	if ((q = agent_read(fd, &f)) == NULL)
-		return;
-	/* More chunks than any message may have; the client stops reading. */
+	(void)q;
 	while (sent <= P2PCLIENT_MAX_MSG) {
 		agent_message(fd, "bob", "default", chunk, sizeof(chunk), 1);
 		sent += sizeof(chunk);
 	}
-	ipcmsg_free(f);
+	return 1;
 }
 
 Test(client, oversized_message_is_refused)
 {
-	struct p2pclient	*c = start(script_huge_message);
+	struct p2pclient	*c = start(agent_one(huge_message));
 
 	cr_assert_eq(p2pclient_recv(c, NULL, 1, 10000, NULL, NULL, NULL),
 	    P2PCLIENT_EPROTO);
@@ -620,47 +603,40 @@ script_group_op(int fd, uint32_t id, const P2p__Ipc__GroupReq *g)
 	}
 }
 
-static void
-script_groups(int fd)
+static int
+groups_answer(int fd, const P2p__Ipc__Request *q)
 {
 	P2p__Ipc__StatusResp	 s = P2P__IPC__STATUS_RESP__INIT;
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
 
-	while ((q = agent_read(fd, &f)) != NULL) {
-		switch (q->op_case) {
-		case P2P__IPC__REQUEST__OP_STATUS:
-			s.peer_id = "alice";
-			s.server_state = "registered";
-			agent_status(fd, q->id, &s);
-			break;
-		case P2P__IPC__REQUEST__OP_GROUP:
-			script_group_op(fd, q->id, q->group);
-			break;
-		case P2P__IPC__REQUEST__OP_SEND:
-			/* Each other member once, marked with the group. */
-			if (strcmp(q->send->group, "lobby") == 0 &&
-			    strcmp(q->send->service, "chat") == 0 &&
-			    q->send->data.len == 2 &&
-			    strcmp(q->send->peer_id, "alice") != 0) {
-				gsend_ok++;
-				strncat(gsend_to, q->send->peer_id,
-				    sizeof(gsend_to) - strlen(gsend_to) - 2);
-				strcat(gsend_to, " ");
-			}
-			agent_ok(fd, q->id);
-			break;
-		default:
-			agent_ok(fd, q->id);
-			break;
+	switch (q->op_case) {
+	case P2P__IPC__REQUEST__OP_STATUS:
+		s.peer_id = "alice";
+		s.server_state = "registered";
+		agent_status(fd, q->id, &s);
+		return 1;
+	case P2P__IPC__REQUEST__OP_GROUP:
+		script_group_op(fd, q->id, q->group);
+		return 1;
+	case P2P__IPC__REQUEST__OP_SEND:
+		/* Each other member once, marked with the group. */
+		if (strcmp(q->send->group, "lobby") == 0 &&
+		    strcmp(q->send->service, "chat") == 0 &&
+		    q->send->data.len == 2 &&
+		    strcmp(q->send->peer_id, "alice") != 0) {
+			gsend_ok++;
+			strncat(gsend_to, q->send->peer_id,
+			    sizeof(gsend_to) - strlen(gsend_to) - 2);
+			strcat(gsend_to, " ");
 		}
-		ipcmsg_free(f);
+		return 0;
+	default:
+		return 0;
 	}
 }
 
 Test(client, group_requests_and_errors)
 {
-	struct p2pclient	*c = start(script_groups);
+	struct p2pclient	*c = start(agent_all(groups_answer));
 	struct p2pclient_groups	*gs;
 
 	cr_assert_eq(p2pclient_group(c, P2PCLIENT_GROUP_JOIN, "lobby"), 0);
@@ -688,7 +664,7 @@ Test(client, group_requests_and_errors)
 
 Test(client, group_send_reaches_every_other_member)
 {
-	struct p2pclient	*c = start(script_groups);
+	struct p2pclient	*c = start(agent_all(groups_answer));
 	size_t			 n = 0;
 
 	gsend_ok = 0;
@@ -704,27 +680,22 @@ Test(client, group_send_reaches_every_other_member)
 static void
 script_group_events(int fd)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-	char			*miss[] = { "carol" };
+	char		*miss[] = { "carol" };
+	uint32_t	 id;
 
-	if ((q = agent_read(fd, &f)) == NULL)
+	if (agent_ack_first(fd, &id) == -1)
 		return;
-	agent_ok(fd, q->id);
 	agent_group_event(fd, "member_join", "lobby", "bob", NULL, 0, 0);
 	/* missing_count 4: the list was cut short by the server. */
 	agent_group_event(fd, "join_complete", "lobby", "bob", miss, 1, 4);
-	ipcmsg_free(f);
 }
 
 Test(client, group_events_in_order)
 {
-	struct p2pclient	*c = start(script_group_events);
 	struct p2pclient_event	 ev;
+	struct p2pclient	*c = start_events(script_group_events, &ev,
+				    P2PCLIENT_EV_GROUP);
 
-	cr_assert_eq(p2pclient_subscribe(c), 0);
-	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), 0);
-	cr_assert_eq(ev.type, P2PCLIENT_EV_GROUP);
 	cr_assert_str_eq(ev.event, "member_join");
 	cr_assert_str_eq(ev.group, "lobby");
 	cr_assert_str_eq(ev.peer_id, "bob");

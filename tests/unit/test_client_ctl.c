@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "test_client_fake.h"
+#include "test_client_script.h"
 
 static char	out[1 << 20], err[8192];
 
@@ -78,37 +79,41 @@ ctl(const char *in, size_t inlen, const char *const *args)
 #define CTL(in, len, ...)						\
 	ctl(in, len, (const char *const[]){ __VA_ARGS__, NULL })
 
+/* o has key, a string equal to want. */
 static void
-script_status(int fd)
+json_expect_str(struct json_object *o, const char *key, const char *want)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
+	struct json_object	*v;
+
+	cr_assert(json_object_object_get_ex(o, key, &v), "no %s", key);
+	cr_assert_str_eq(json_object_get_string(v), want);
+}
+
+static int
+status_answer(int fd, const P2p__Ipc__Request *q)
+{
 	P2p__Ipc__StatusResp	 s = P2P__IPC__STATUS_RESP__INIT;
 	P2p__Ipc__Counters	 k = P2P__IPC__COUNTERS__INIT;
 
-	if ((q = agent_read(fd, &f)) == NULL)
-		return;
 	s.peer_id = "alice";
 	s.server_state = "registering";
 	k.packets_out = 5; k.retransmitted = 2;
 	s.counters = &k;
 	agent_status(fd, q->id, &s);
-	ipcmsg_free(f);
+	return 1;
 }
 
 Test(ctl, status_json_after_the_command)
 {
 	struct json_object	*o, *v, *cnt;
 
-	fake_start(script_status);
+	fake_start(agent_one(status_answer));
 	cr_assert_eq(CTL(NULL, 0, "status", "--json"), 0, "%s", err);
 	fake_stop();
 	o = json_tokener_parse(out);
 	cr_assert_not_null(o, "not JSON: %s", out);
-	cr_assert(json_object_object_get_ex(o, "peer_id", &v));
-	cr_assert_str_eq(json_object_get_string(v), "alice");
-	cr_assert(json_object_object_get_ex(o, "server_state", &v));
-	cr_assert_str_eq(json_object_get_string(v), "registering");
+	json_expect_str(o, "peer_id", "alice");
+	json_expect_str(o, "server_state", "registering");
 	cr_assert(json_object_object_get_ex(o, "public_addr", &v));
 	cr_assert_null(v, "public_addr must be null when unknown");
 	cr_assert(json_object_object_get_ex(o, "counters", &cnt));
@@ -156,27 +161,22 @@ static char	sent[64];
 static size_t	sent_len;
 static int	sent_sync;
 
-static void
-script_send(int fd)
+static int
+send_keep(int fd, const P2p__Ipc__Request *q)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-
-	if ((q = agent_read(fd, &f)) == NULL)
-		return;
+	(void)fd;
 	if (q->op_case == P2P__IPC__REQUEST__OP_SEND &&
 	    q->send->data.len < sizeof(sent)) {
 		memcpy(sent, q->send->data.data, q->send->data.len);
 		sent_len = q->send->data.len;
 		sent_sync = q->send->sync;
 	}
-	agent_ok(fd, q->id);
-	ipcmsg_free(f);
+	return 0;
 }
 
 Test(ctl, send_reads_stdin_for_dash)
 {
-	fake_start(script_send);
+	fake_start(agent_one(send_keep));
 	cr_assert_eq(CTL("line one\nline two\0", 18, "send", "bob", "--sync",
 	    "-"), 0, "%s", err);
 	fake_stop();
@@ -186,33 +186,31 @@ Test(ctl, send_reads_stdin_for_dash)
 }
 
 static int	cancelled;
+static uint32_t	recv_id;
 
-static void
-script_recv(int fd)
+static int
+recv_answer(int fd, const P2p__Ipc__Request *q)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
 	P2p__Ipc__Event		 e = P2P__IPC__EVENT__INIT;
 	P2p__Ipc__Message	 m = P2P__IPC__MESSAGE__INIT;
-	uint32_t		 rid = 0;
 
-	while ((q = agent_read(fd, &f)) != NULL) {
-		if (q->op_case == P2P__IPC__REQUEST__OP_RECV) {
-			rid = q->id;
-			agent_message(fd, "bob", "chat", (uint8_t *)"hi", 2, 0);
-			m.from = "carol"; m.service = "chat"; m.group = "team";
-			m.data.data = (uint8_t *)"\x00\xff\xfe"; m.data.len = 3;
-			e.ev_case = P2P__IPC__EVENT__EV_MESSAGE;
-			e.message = &m;
-			agent_event(fd, &e);
-		} else if (q->op_case == P2P__IPC__REQUEST__OP_RECV_CANCEL) {
-			cancelled = 1;
-			agent_recv_done(fd, rid, 2);
-			agent_ok(fd, q->id);
-		} else
-			agent_ok(fd, q->id);
-		ipcmsg_free(f);
+	if (q->op_case == P2P__IPC__REQUEST__OP_RECV) {
+		recv_id = q->id;
+		agent_message(fd, "bob", "chat", (uint8_t *)"hi", 2, 0);
+		m.from = "carol"; m.service = "chat"; m.group = "team";
+		m.data.data = (uint8_t *)"\x00\xff\xfe"; m.data.len = 3;
+		e.ev_case = P2P__IPC__EVENT__EV_MESSAGE;
+		e.message = &m;
+		agent_event(fd, &e);
+		return 1;
 	}
+	if (q->op_case == P2P__IPC__REQUEST__OP_RECV_CANCEL) {
+		cancelled = 1;
+		agent_recv_done(fd, recv_id, 2);
+		agent_ok(fd, q->id);
+		return 1;
+	}
+	return 0;
 }
 
 Test(ctl, recv_json_timeout_prints_what_it_got)
@@ -220,7 +218,7 @@ Test(ctl, recv_json_timeout_prints_what_it_got)
 	char			*nl;
 	struct json_object	*o, *v;
 
-	fake_start(script_recv);
+	fake_start(agent_all(recv_answer));
 	cr_assert_eq(CTL(NULL, 0, "--json", "recv", "--service", "chat",
 	    "--count", "3", "--timeout", "0.3"), 1, "%s", err);
 	fake_stop();
@@ -231,21 +229,16 @@ Test(ctl, recv_json_timeout_prints_what_it_got)
 	*nl = '\0';
 	o = json_tokener_parse(out);
 	cr_assert_not_null(o, "%s", out);
-	cr_assert(json_object_object_get_ex(o, "from", &v));
-	cr_assert_str_eq(json_object_get_string(v), "bob");
-	cr_assert(json_object_object_get_ex(o, "data", &v));
-	cr_assert_str_eq(json_object_get_string(v), "hi");
+	json_expect_str(o, "from", "bob");
+	json_expect_str(o, "data", "hi");
 	cr_assert_not(json_object_object_get_ex(o, "encoding", &v));
 	cr_assert_not(json_object_object_get_ex(o, "group", &v));
 	json_object_put(o);
 	o = json_tokener_parse(nl + 1);
 	cr_assert_not_null(o, "%s", nl + 1);
-	cr_assert(json_object_object_get_ex(o, "data", &v));
-	cr_assert_str_eq(json_object_get_string(v), "AP/+");
-	cr_assert(json_object_object_get_ex(o, "encoding", &v));
-	cr_assert_str_eq(json_object_get_string(v), "base64");
-	cr_assert(json_object_object_get_ex(o, "group", &v));
-	cr_assert_str_eq(json_object_get_string(v), "team");
+	json_expect_str(o, "data", "AP/+");
+	json_expect_str(o, "encoding", "base64");
+	json_expect_str(o, "group", "team");
 	json_object_put(o);
 }
 
@@ -260,51 +253,43 @@ pipe_event(int fd, int ok)
 	agent_pipe_closed(fd, 5, ok, ok ? "" : "peer agent went away");
 }
 
-static void
-script_pipe(int fd)
+static int
+pipe_answer(int fd, const P2p__Ipc__Request *q)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-
-	while ((q = agent_read(fd, &f)) != NULL) {
-		switch (q->op_case) {
-		case P2P__IPC__REQUEST__OP_PIPE_OPEN:
-			agent_pipe_opened(fd, q->id, 5);
-			agent_pipe_data(fd, 5, "from the peer\n", 14, !pipe_fail);
-			if (pipe_fail)
-				pipe_event(fd, 0);
-			break;
-		case P2P__IPC__REQUEST__OP_PIPE_WRITE:
-			if (q->pipe_write->data.len > 0 && pipe_in_len < 32)
-				memcpy(pipe_in + pipe_in_len,
-				    q->pipe_write->data.data,
-				    q->pipe_write->data.len < 32 ?
-				    q->pipe_write->data.len : 32);
-			pipe_in_len += q->pipe_write->data.len;
-			pipe_eof |= q->pipe_write->eof;
-			agent_ok(fd, q->id);
-			/* The done ack may have come first. */
-			if (pipe_done && q->pipe_write->eof)
-				pipe_event(fd, 1);
-			break;
-		case P2P__IPC__REQUEST__OP_PIPE_ACK:
-			pipe_acked += q->pipe_ack->bytes;
-			pipe_done |= q->pipe_ack->done;
-			agent_ok(fd, q->id);
-			if (q->pipe_ack->done && pipe_eof)
-				pipe_event(fd, 1);
-			break;
-		default:
-			agent_ok(fd, q->id);
-			break;
-		}
-		ipcmsg_free(f);
+	switch (q->op_case) {
+	case P2P__IPC__REQUEST__OP_PIPE_OPEN:
+		agent_pipe_opened(fd, q->id, 5);
+		agent_pipe_data(fd, 5, "from the peer\n", 14, !pipe_fail);
+		if (pipe_fail)
+			pipe_event(fd, 0);
+		return 1;
+	case P2P__IPC__REQUEST__OP_PIPE_WRITE:
+		if (q->pipe_write->data.len > 0 && pipe_in_len < 32)
+			memcpy(pipe_in + pipe_in_len, q->pipe_write->data.data,
+			    q->pipe_write->data.len < 32 ?
+			    q->pipe_write->data.len : 32);
+		pipe_in_len += q->pipe_write->data.len;
+		pipe_eof |= q->pipe_write->eof;
+		agent_ok(fd, q->id);
+		/* The done ack may have come first. */
+		if (pipe_done && q->pipe_write->eof)
+			pipe_event(fd, 1);
+		return 1;
+	case P2P__IPC__REQUEST__OP_PIPE_ACK:
+		pipe_acked += q->pipe_ack->bytes;
+		pipe_done |= q->pipe_ack->done;
+		agent_ok(fd, q->id);
+		if (q->pipe_ack->done && pipe_eof)
+			pipe_event(fd, 1);
+		return 1;
+	default:
+		return 0;
 	}
 }
 
 Test(ctl, pipe_both_directions_then_ok)
 {
-	fake_start(script_pipe);
+	fake_start(agent_all(pipe_answer));
 	cr_assert_eq(CTL("to the peer\n", 12, "pipe", "bob", "--name", "p"),
 	    0, "%s", err);
 	fake_stop();
@@ -319,7 +304,7 @@ Test(ctl, pipe_both_directions_then_ok)
 Test(ctl, pipe_closed_early_exits_1)
 {
 	pipe_fail = 1;
-	fake_start(script_pipe);
+	fake_start(agent_all(pipe_answer));
 	cr_assert_eq(CTL("x", 1, "pipe", "bob"), 1);
 	fake_stop();
 	cr_assert_not_null(strstr(err, "peer agent went away"), "%s", err);
@@ -328,21 +313,18 @@ Test(ctl, pipe_closed_early_exits_1)
 static void
 script_events(int fd)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
+	uint32_t	id;
 
-	if ((q = agent_read(fd, &f)) == NULL)
+	if (agent_ack_first(fd, &id) == -1)
 		return;
-	agent_ok(fd, q->id);
 	agent_peer_state(fd, "bob", "closed", "direct", "disconnected");
-	agent_error(fd, q->id, P2P__IPC__CODE__ERR_LAGGED,
+	agent_error(fd, id, P2P__IPC__CODE__ERR_LAGGED,
 	    "lagged: too many events queued");
-	ipcmsg_free(f);
 }
 
 Test(ctl, events_json_then_lagged_exits_1)
 {
-	struct json_object	*o, *v;
+	struct json_object	*o;
 
 	fake_start(script_events);
 	cr_assert_eq(CTL(NULL, 0, "events", "--json"), 1);
@@ -350,27 +332,21 @@ Test(ctl, events_json_then_lagged_exits_1)
 	cr_assert_not_null(strstr(err, "lagged"), "%s", err);
 	o = json_tokener_parse(out);
 	cr_assert_not_null(o, "%s", out);
-	cr_assert(json_object_object_get_ex(o, "event", &v));
-	cr_assert_str_eq(json_object_get_string(v), "peer_state");
-	cr_assert(json_object_object_get_ex(o, "state", &v));
-	cr_assert_str_eq(json_object_get_string(v), "closed");
-	cr_assert(json_object_object_get_ex(o, "reason", &v));
-	cr_assert_str_eq(json_object_get_string(v), "disconnected");
+	json_expect_str(o, "event", "peer_state");
+	json_expect_str(o, "state", "closed");
+	json_expect_str(o, "reason", "disconnected");
 	json_object_put(o);
 }
 
 static void
 script_group_events(int fd)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-	char			*miss[] = { "carol" };
+	char		*miss[] = { "carol" };
+	uint32_t	 id;
 
-	if ((q = agent_read(fd, &f)) == NULL)
+	if (agent_ack_first(fd, &id) == -1)
 		return;
-	agent_ok(fd, q->id);
 	agent_group_event(fd, "join_complete", "lobby", "bob", miss, 1, 1);
-	ipcmsg_free(f);
 	/* Then hang up: p2pctl events ends with exit 1. */
 }
 
@@ -383,12 +359,9 @@ Test(ctl, events_json_group_event)
 	fake_stop();
 	o = json_tokener_parse(out);
 	cr_assert_not_null(o, "%s", out);
-	cr_assert(json_object_object_get_ex(o, "event", &v));
-	cr_assert_str_eq(json_object_get_string(v), "join_complete");
-	cr_assert(json_object_object_get_ex(o, "group", &v));
-	cr_assert_str_eq(json_object_get_string(v), "lobby");
-	cr_assert(json_object_object_get_ex(o, "peer_id", &v));
-	cr_assert_str_eq(json_object_get_string(v), "bob");
+	json_expect_str(o, "event", "join_complete");
+	json_expect_str(o, "group", "lobby");
+	json_expect_str(o, "peer_id", "bob");
 	cr_assert(json_object_object_get_ex(o, "missing", &v));
 	cr_assert_eq(json_object_array_length(v), 1);
 	cr_assert_str_eq(json_object_get_string(
@@ -396,26 +369,20 @@ Test(ctl, events_json_group_event)
 	json_object_put(o);
 }
 
-static void
-script_group_refuse(int fd)
+static int
+group_refuse(int fd, const P2p__Ipc__Request *q)
 {
-	P2p__Ipc__Frame		*f;
-	P2p__Ipc__Request	*q;
-
-	if ((q = agent_read(fd, &f)) == NULL)
-		return;
-	if (q->op_case == P2P__IPC__REQUEST__OP_GROUP &&
-	    q->group->op == P2P__IPC__GROUP_OP__GROUP_JOIN)
-		agent_error(fd, q->id, P2P__IPC__CODE__ERR_POLICY,
-		    "group vip: the token of peer alice does not grant it");
-	else
-		agent_ok(fd, q->id);
-	ipcmsg_free(f);
+	if (q->op_case != P2P__IPC__REQUEST__OP_GROUP ||
+	    q->group->op != P2P__IPC__GROUP_OP__GROUP_JOIN)
+		return 0;
+	agent_error(fd, q->id, P2P__IPC__CODE__ERR_POLICY,
+	    "group vip: the token of peer alice does not grant it");
+	return 1;
 }
 
 Test(ctl, group_commands)
 {
-	fake_start(script_group_refuse);
+	fake_start(agent_one(group_refuse));
 	/* Usage errors first: they never reach the agent. */
 	cr_assert_eq(CTL(NULL, 0, "group", "join"), 2);
 	cr_assert_not_null(strstr(err, "NAME"), "%s", err);

@@ -58,6 +58,33 @@ mk(void)
 	return p;
 }
 
+/* A path with one candidate, a of kind, its first check out at now. */
+static void
+mk_checked(struct path *p, const struct sockaddr_storage *a,
+    enum path_kind kind, uint64_t now, uint8_t n[PATH_NONCE_LEN])
+{
+	struct sockaddr_storage to;
+	unsigned local = 0;
+
+	*p = mk();
+	cr_assert_eq(path_add(p, (const struct sockaddr *)a, kind, now), 0);
+	path_start(p, now, 0);
+	nonce(n);
+	cr_assert_eq(path_next_check(p, now, n, &to, &local), 1);
+}
+
+/* The same, proved direct by an answer 1 ms later. */
+static void
+mk_direct(struct path *p, const struct sockaddr_storage *a,
+    enum path_kind kind, uint64_t now)
+{
+	uint8_t n[PATH_NONCE_LEN];
+
+	mk_checked(p, a, kind, now, n);
+	cr_assert_eq(path_on_response(p, n, (const struct sockaddr *)a, 0,
+	    now + MS), PATH_EV_DIRECT);
+}
+
 Test(path, checks_are_paced_and_retried)
 {
 	struct path p = mk();
@@ -117,18 +144,12 @@ Test(path, checks_are_paced_and_retried)
 
 Test(path, response_validates_and_replay_does_not)
 {
-	struct path p = mk();
-	unsigned local = 0;
-	struct sockaddr_storage a = sa4("203.0.113.9", 4000), to;
+	struct path p;
+	struct sockaddr_storage a = sa4("203.0.113.9", 4000);
 	uint8_t n[PATH_NONCE_LEN], sent[PATH_NONCE_LEN];
 	uint64_t now = 5000 * MS;
 
-	cr_assert_eq(path_add(&p, (struct sockaddr *)&a, PATH_CAND_SRFLX,
-	    now), 0);
-	path_start(&p, now, 0);
-	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
-	memcpy(sent, n, sizeof(sent));
+	mk_checked(&p, &a, PATH_CAND_SRFLX, now, sent);
 	nonce(n);
 	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, 0, now + MS),
 	    PATH_EV_NONE, "an unknown nonce proves nothing");
@@ -144,18 +165,13 @@ Test(path, response_validates_and_replay_does_not)
 
 Test(path, symmetric_peer_answers_from_another_mapping)
 {
-	struct path p = mk();
-	unsigned local = 0;
+	struct path p;
 	struct sockaddr_storage srflx = sa4("198.51.100.7", 5000),
-	    other = sa4("198.51.100.7", 61234), to;
+	    other = sa4("198.51.100.7", 61234);
 	uint8_t n[PATH_NONCE_LEN];
 	uint64_t now = MS;
 
-	cr_assert_eq(path_add(&p, (struct sockaddr *)&srflx, PATH_CAND_SRFLX,
-	    now), 0);
-	path_start(&p, now, 0);
-	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
+	mk_checked(&p, &srflx, PATH_CAND_SRFLX, now, n);
 	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&other, 0,
 	    now + 10 * MS), PATH_EV_DIRECT);
 	cr_assert(same((const struct sockaddr_storage *)path_direct(&p),
@@ -165,20 +181,14 @@ Test(path, symmetric_peer_answers_from_another_mapping)
 
 Test(path, packet_from_new_address_is_checked_at_once)
 {
-	struct path p = mk();
+	struct path p;
 	unsigned local = 0;
 	struct sockaddr_storage a = sa4("10.1.0.2", 4000),
 	    roam = sa4("10.9.0.2", 4000), to;
 	uint8_t n[PATH_NONCE_LEN];
 	uint64_t now = MS;
 
-	cr_assert_eq(path_add(&p, (struct sockaddr *)&a, PATH_CAND_HOST, now),
-	    0);
-	path_start(&p, now, 0);
-	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
-	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, 0, now + MS),
-	    PATH_EV_DIRECT);
+	mk_direct(&p, &a, PATH_CAND_HOST, now);
 	now += 100 * MS;
 	path_on_packet(&p, NULL, 0, now);	/* relay: nothing to learn */
 	cr_assert_eq(p.ncands, 1);
@@ -225,20 +235,14 @@ Test(path, faster_path_wins_with_hysteresis)
 
 Test(path, silent_direct_path_falls_back_to_relay)
 {
-	struct path p = mk();
+	struct path p;
 	unsigned local = 0;
 	struct sockaddr_storage a = sa4("203.0.113.9", 4000), to;
 	uint8_t n[PATH_NONCE_LEN];
 	uint64_t now = MS, t0;
 	int probes = 0;
 
-	cr_assert_eq(path_add(&p, (struct sockaddr *)&a, PATH_CAND_SRFLX,
-	    now), 0);
-	path_start(&p, now, 0);
-	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
-	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, 0, now + MS),
-	    PATH_EV_DIRECT);
+	mk_direct(&p, &a, PATH_CAND_SRFLX, now);
 	/* Busy, with packets arriving: no liveness checks. */
 	for (t0 = now; now < t0 + 5000 * MS; now += 10 * MS) {
 		path_on_packet(&p, (struct sockaddr *)&a, 0, now);
@@ -286,16 +290,10 @@ Test(path, peer_on_the_relay_makes_a_quiet_path_suspect)
 	unsigned local = 0;
 	struct sockaddr_storage a = sa4("203.0.113.9", 4000), to;
 	uint8_t n[PATH_NONCE_LEN];
-	struct path p = mk();
+	struct path p;
 	uint64_t now = MS;
 
-	cr_assert_eq(path_add(&p, (struct sockaddr *)&a, PATH_CAND_SRFLX,
-	    now), 0);
-	path_start(&p, now, 0);
-	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
-	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, 0,
-	    now + MS), PATH_EV_DIRECT);
+	mk_direct(&p, &a, PATH_CAND_SRFLX, now);
 	/* Idle, the receiving side: half a second later a packet comes over
 	 * the relay; the direct path is not suspect yet (it spoke recently). */
 	now += 500 * MS;
@@ -319,20 +317,14 @@ Test(path, peer_on_the_relay_makes_a_quiet_path_suspect)
 
 Test(path, idle_direct_path_is_kept_alive_not_chattered)
 {
-	struct path p = mk();
+	struct path p;
 	unsigned local = 0;
 	struct sockaddr_storage a = sa4("203.0.113.9", 4000), to;
 	uint8_t n[PATH_NONCE_LEN];
 	uint64_t now = MS, t0;
 	int probes = 0;
 
-	cr_assert_eq(path_add(&p, (struct sockaddr *)&a, PATH_CAND_SRFLX,
-	    now), 0);
-	path_start(&p, now, 0);
-	nonce(n);
-	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
-	cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&a, 0, now + MS),
-	    PATH_EV_DIRECT);
+	mk_direct(&p, &a, PATH_CAND_SRFLX, now);
 	/* Idle for 60 s; every check is answered at once. */
 	for (t0 = now; now < t0 + 60000 * MS; now += 10 * MS) {
 		cr_assert_eq(path_tick(&p, now, 0), PATH_EV_NONE);
