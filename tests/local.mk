@@ -81,6 +81,26 @@ natlab: all tests/integration/natprobe$(EXEEXT) tests/integration/msgflood$(EXEE
 tests_sim_test_sim_SOURCES += tests/sim/simrun.c tests/sim/simrun.h
 tests_sim_test_sim_modes_SOURCES += tests/sim/simrun.c tests/sim/simrun.h
 
+# Congestion control: the controllers' arithmetic, and the sims of
+# slow start on a finite queue and of CUBIC next to NewReno.
+check_PROGRAMS += tests/unit/test_cc
+TESTS += tests/unit/test_cc
+tests_unit_test_cc_SOURCES = tests/unit/test_cc.c
+tests_unit_test_cc_CFLAGS = $(TP_TEST_CFLAGS)
+tests_unit_test_cc_LDADD = $(TP_TEST_LIBS)
+check_PROGRAMS += tests/sim/test_sim_hystart
+TESTS += tests/sim/test_sim_hystart
+tests_sim_test_sim_hystart_SOURCES = tests/sim/test_sim_hystart.c \
+	tests/sim/sim.c tests/sim/sim.h
+tests_sim_test_sim_hystart_CFLAGS = $(TP_TEST_CFLAGS)
+tests_sim_test_sim_hystart_LDADD = $(TP_TEST_LIBS)
+check_PROGRAMS += tests/sim/test_sim_cubic
+TESTS += tests/sim/test_sim_cubic
+tests_sim_test_sim_cubic_SOURCES = tests/sim/test_sim_cubic.c \
+	tests/sim/sim.c tests/sim/sim.h
+tests_sim_test_sim_cubic_CFLAGS = $(TP_TEST_CFLAGS)
+tests_sim_test_sim_cubic_LDADD = $(TP_TEST_LIBS)
+
 # The fake agent's script shapes the client and p2pctl tests share.
 tests_unit_test_client_SOURCES += tests/unit/test_client_script.c \
 	tests/unit/test_client_script.h

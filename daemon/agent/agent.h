@@ -58,6 +58,8 @@ struct agent_conf {
 	long		 birthday_sockets;	/* symmetric side (256) */
 	long		 birthday_probes;	/* cone side (1024; 0: off) */
 	long		 birthday_rate;		/* packets per second (100) */
+	char		*congestion;	/* --congestion: newreno | cubic */
+	int		 cc_algo;	/* its CC_* (cc.h), for tp_cfg */
 };
 
 struct agent_counters {

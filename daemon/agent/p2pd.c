@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "cc.h"
 #include "group.h"
 #include "conf.h"
 #include "ipc.h"
@@ -80,6 +81,8 @@ static const struct conf_opt p2pd_opts[] = {
 	{ "no-direct", 0, CONF_BOOL, offsetof(struct agent_conf, no_direct), 0,
 	    0, NULL, "keep every session on the server relay (no hole "
 	    "punching, no direct path checks answered)" },
+	{ "congestion", 0, CONF_STR, offsetof(struct agent_conf, congestion),
+	    0, 0, "NAME", "congestion control: cubic (default) or newreno" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -226,6 +229,11 @@ p2pd_check_conf(struct agent_conf *c)
 		    AGENT_MAX_MSG);
 	if (c->inbox_total < c->inbox_size)
 		fatalx("--inbox-total must be at least --inbox-size");
+	c->cc_algo = c->congestion == NULL ? CC_DEFAULT :
+	    cc_parse(c->congestion);
+	if (c->cc_algo == -1)
+		fatalx("--congestion must be cubic or newreno, not '%s'",
+		    c->congestion);
 	c->socket_path = p2pd_strdup_default(c->socket_path,
 	    "/run/p2pd/p2pd.sock");
 	c->state_dir = p2pd_strdup_default(c->state_dir, "/var/lib/p2pd");

@@ -467,6 +467,7 @@ session_start(struct peer *p, struct hs_result *res, int initiator,
 	cfg.initial_stream_credit = SESSION_STREAM_CREDIT;
 	cfg.idle_timeout_us = (uint64_t)a->conf.idle_timeout_s * 1000000;
 	cfg.keepalive_us = (uint64_t)a->conf.keepalive_s * 1000000;
+	cfg.congestion = a->conf.cc_algo;
 	cfg.initiator = initiator;
 	memset(&cb, 0, sizeof(cb));
 	cb.arg = p;

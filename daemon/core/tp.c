@@ -70,7 +70,7 @@ tp_new(const struct tp_cfg *cfg, const struct tp_cb *cb, uint64_t now)
 	tp->local_max_data = tp->cfg.initial_max_data;
 	tp->max_data_sent = TP_PROTO_MAX_DATA;
 	tp->max_data_urgent = tp->local_max_data > tp->max_data_sent;
-	cc_init(&tp->cc, tp->cfg.max_payload);
+	cc_init(&tp->cc, tp->cfg.max_payload, tp->cfg.congestion);
 	pacer_init(&tp->pacer, tp->cfg.max_payload);
 	return tp;
 }
@@ -393,7 +393,7 @@ tp_path_changed(struct tp *tp)
 	tp->latest_rtt = 0;
 	tp->rtt_sampled = 0;
 	tp->pto_count = 0;
-	cc_init(&tp->cc, tp->cfg.max_payload);
+	cc_init(&tp->cc, tp->cfg.max_payload, tp->cfg.congestion);
 	tp->cc.bytes_in_flight = inflight;	/* still owed acks or losses */
 }
 

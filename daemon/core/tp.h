@@ -108,6 +108,7 @@ struct tp_cfg {
 	size_t	 dgram_tx_msgs;	/* queued unreliable messages (4096) */
 	size_t	 dgram_rx_max;	/* reassembly bytes (max_message + 64 KiB) */
 	size_t	 dgram_rx_msgs;	/* partial messages held (32) */
+	int	 congestion;	/* CC_NEWRENO, CC_CUBIC (cc.h); 0: default */
 };
 
 /* What message_ex is told about a message. */

@@ -473,7 +473,7 @@ tp_output(struct tp *tp, uint64_t now, uint64_t pn, uint8_t *out, size_t cap)
 	if (s != NULL && s->eliciting) {
 		s->time = now;
 		s->size = (uint32_t)w.off;
-		cc_on_sent(&tp->cc, w.off);
+		cc_on_sent(&tp->cc, w.off, pn);
 		/* Packets of acks and control frames only are not paced. */
 		if (paced)
 			pacer_on_sent(&tp->pacer, w.off);

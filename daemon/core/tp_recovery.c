@@ -129,13 +129,13 @@ tp_chunk_lost(struct tp *tp, const struct tp_chunk *c)
 }
 
 static void
-tp_packet_acked(struct tp *tp, struct tp_sent *s)
+tp_packet_acked(struct tp *tp, struct tp_sent *s, uint64_t now)
 {
 	size_t i;
 
 	s->done = 1;
 	if (s->eliciting)
-		cc_on_acked(&tp->cc, s->size, s->time);
+		cc_on_acked(&tp->cc, s->size, s->pn, s->time, now);
 	for (i = 0; i < s->nchunks; i++)
 		tp_chunk_acked(tp, &s->ch[i]);
 	/*
@@ -219,14 +219,16 @@ tp_on_ack(struct tp *tp, uint64_t now, const struct frame_ack *a)
 			}
 			eliciting |= s->eliciting;
 			newly = 1;
-			tp_packet_acked(tp, s);
+			tp_packet_acked(tp, s, now);
 		}
 	}
 	if (!tp->any_acked || a->largest > tp->largest_acked)
 		tp->largest_acked = a->largest;
 	tp->any_acked = 1;
-	if (got_largest && eliciting && now >= largest_time)
+	if (got_largest && eliciting && now >= largest_time) {
 		tp_rtt_sample(tp, now - largest_time, a->ack_delay_us);
+		cc_on_rtt(&tp->cc, now - largest_time, tp->srtt);
+	}
 	if (newly)
 		tp->pto_count = 0;
 	tp_detect_lost(tp, now);

@@ -123,7 +123,8 @@ if [ "$SAN" -eq 1 ]; then
 	echo "shared: not measured under sanitizers (CPU-bound agents); see the normal build"
 	exit 0
 fi
-# The TCP side uses Reno, the loss-based algorithm the pipe's NewReno is: BBR
+# The TCP side uses Reno, loss-based like the pipe's controller (CUBIC by
+# default, NewReno with --congestion newreno): BBR
 # (often the default) does not back off on loss, so its share against a
 # loss-based flow swings with the queue's depth: the pipe got 25-68% against
 # it in runs here. Reno is in every kernel; the sysctl is per namespace.

@@ -1,7 +1,8 @@
 /*
  * sim_goodput.c: prints the goodput of one pipe stream over a simulated
  * 100 Mbit/s link with 40 ms RTT at 0%, 1% and 5% random loss (both
- * directions). Informational: built by make check, not run by it.
+ * directions), for each congestion controller. Informational: built by
+ * make check, not run by it (test_sim_cubic asserts on the same runs).
  *
  * usage: sim_goodput [SECONDS]   (virtual seconds per run, default 20)
  */
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cc.h"
 #include "sim.h"
 #include "tp.h"
 
@@ -40,7 +42,7 @@ gp_app(struct sim *s, void *arg)
 }
 
 static void
-gp_run(double loss, uint64_t secs)
+gp_run(int algo, double loss, uint64_t secs)
 {
 	struct gp *g = calloc(1, sizeof(*g));
 	struct tp_cfg cfg;
@@ -63,6 +65,7 @@ gp_run(double loss, uint64_t secs)
 	cb.pipe_data = gp_pipe;
 	tp_cfg_default(&cfg);
 	cfg.initial_stream_credit = 16 << 20;
+	cfg.congestion = algo;
 	for (i = 0; i < 2; i++) {
 		cfg.initiator = i == 0;
 		g->sim.tp[i] = tp_new(&cfg, &cb, g->sim.now);
@@ -77,8 +80,9 @@ gp_run(double loss, uint64_t secs)
 	while (sim_step(&g->sim, end))
 		;
 	tp_get_stats(g->sim.tp[0], &st);
-	printf("loss %4.1f%%: goodput %7.2f Mbit/s  (srtt %llu ms, cwnd %llu B, "
-	    "lost %llu pkts, retransmitted %llu B)\n", loss * 100,
+	printf("%-7s loss %4.1f%%: goodput %7.2f Mbit/s  (srtt %llu ms, "
+	    "cwnd %llu B, lost %llu pkts, retransmitted %llu B)\n",
+	    cc_name(algo), loss * 100,
 	    (double)g->received * 8 / (double)(end - start),
 	    (unsigned long long)st.srtt_us / 1000,
 	    (unsigned long long)st.cwnd, (unsigned long long)st.lost,
@@ -94,10 +98,14 @@ main(int argc, char **argv)
 {
 	uint64_t secs = argc > 1 ? strtoull(argv[1], NULL, 10) : 20;
 
+	int algo;
+
 	printf("pipe goodput, 100 Mbit/s, 40 ms RTT, 1168-byte payloads, "
-	    "NewReno, %llu s\n", (unsigned long long)secs);
-	gp_run(0, secs);
-	gp_run(0.01, secs);
-	gp_run(0.05, secs);
+	    "%llu s\n", (unsigned long long)secs);
+	for (algo = CC_NEWRENO; algo <= CC_CUBIC; algo++) {
+		gp_run(algo, 0, secs);
+		gp_run(algo, 0.01, secs);
+		gp_run(algo, 0.05, secs);
+	}
 	return 0;
 }

@@ -14,10 +14,12 @@
  * and more than unpaced on the small queue (where NewReno's sawtooth,
  * halving a window of BDP + 50 packets, cannot fill the link: about 80%
  * at best, 70% asserted). Both runs' figures are printed, total losses
- * too: NewReno's slow start still overshoots by up to a window once it
- * does reach the BDP (only a delay signal, HyStart, would avoid that),
- * so a paced run that gets there can lose more packets in that one
- * round trip than an unpaced one that stopped early.
+ * too: slow start still overshoots by up to a window once it does reach
+ * the BDP, so a paced run that gets there can lose more packets in that
+ * one round trip than an unpaced one that stopped early. HyStart++'s
+ * delay signal cannot prevent it on this queue: 50 packets are 4.7 ms,
+ * below its 5 ms threshold at 40 ms; test_sim_hystart shows it on deeper
+ * queues. The controller is the default one (cc.h).
  *
  * Each run is a function of its seed (the link has a little jitter);
  * SIM_SEED=N replays one seed.

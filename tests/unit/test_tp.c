@@ -681,28 +681,6 @@ Test(tp, path_change_resets_rtt_and_window)
 	cr_expect_lt(st.srtt_us, 333000, "new samples from the new path");
 }
 
-Test(cc, newreno)
-{
-	struct cc c;
-
-	cc_init(&c, 1000);
-	cr_expect_eq(c.cwnd, 10000);
-	cc_on_sent(&c, 10000);
-	cr_expect(!cc_can_send(&c, 1000));
-	cc_on_acked(&c, 1000, 10);
-	cr_expect_eq(c.cwnd, 11000, "slow start adds what was acked");
-	cc_on_congestion(&c, 20, 100);
-	cr_expect_eq(c.cwnd, 5500);
-	cc_on_congestion(&c, 50, 110);
-	cr_expect_eq(c.cwnd, 5500, "one cut per recovery period");
-	cc_on_congestion(&c, 200, 300);
-	cr_expect_eq(c.cwnd, 2750);
-	cc_on_persistent_congestion(&c);
-	cr_expect_eq(c.cwnd, 2000);
-	cc_on_congestion(&c, 400, 500);
-	cr_expect_eq(c.cwnd, 2000, "never below two packets");
-}
-
 /* The interval sets behind ack ranges, reassembly and retransmission. */
 Test(tp_range, add_merge_remove)
 {
@@ -838,19 +816,6 @@ Test(pacer, fast_rates_wait_a_granule)
 		cr_assert(pacer_can_send(&p));
 		pacer_on_sent(&p, 1200);
 	}
-}
-
-Test(cc, pacing_rate)
-{
-	struct cc c;
-
-	cc_init(&c, 1000);
-	cr_expect_eq(cc_pacing_rate(&c, 0), 0, "no RTT: no rate");
-	/* Slow start: 2 x 10000 bytes / 10 ms. */
-	cr_expect_eq(cc_pacing_rate(&c, 10000), 2000000 + 1);
-	cc_on_congestion(&c, 1, 2);
-	/* Then 1.25 x 5000 bytes / 10 ms. */
-	cr_expect_eq(cc_pacing_rate(&c, 10000), 625000 + 1);
 }
 
 /*
