@@ -6,6 +6,8 @@
  * Global flags come before the command; --json is also accepted after it
  * (each command's option table includes it).
  */
+#include "config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -188,6 +190,9 @@ main(int argc, char *argv[])
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			ctl_help(stdout);
+			return CTL_OK;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("p2pctl %s\n", PACKAGE_VERSION);
 			return CTL_OK;
 		} else
 			return ctl_usage(&ctl, "unknown option '%s'", argv[i]);

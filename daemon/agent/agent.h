@@ -48,6 +48,8 @@ struct agent_conf {
 	char		*state_dir;
 	long		 port;
 	int		 foreground;
+	int		 help;
+	int		 version;
 	int		 verbose;
 	size_t		 inbox_size;
 	size_t		 inbox_total;

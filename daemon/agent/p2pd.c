@@ -59,6 +59,10 @@ static const struct conf_opt p2pd_opts[] = {
 	    0, 0, NULL, "stay in the foreground, log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, offsetof(struct agent_conf, verbose), 0,
 	    0, NULL, "more logging (repeat for debug)" },
+	{ "help", 'h', CONF_BOOL, offsetof(struct agent_conf, help), 0, 0,
+	    NULL, "this help" },
+	{ "version", 0, CONF_BOOL, offsetof(struct agent_conf, version), 0, 0,
+	    NULL, "print the version and exit" },
 	{ "inbox-size", 0, CONF_SIZE, offsetof(struct agent_conf, inbox_size),
 	    16 * M, 1024 * 1024 * M, "SIZE", "bytes per service inbox (32M)" },
 	{ "inbox-total", 0, CONF_SIZE, offsetof(struct agent_conf, inbox_total),
@@ -242,7 +246,7 @@ p2pd_check_conf(struct agent_conf *c)
 static void
 p2pd_usage(void)
 {
-	conf_usage(stderr, "p2pd", "[-fv] [-c FILE] [options]", p2pd_opts);
+	conf_usage(stderr, "p2pd", "[-fhv] [-c FILE] [options]", p2pd_opts);
 	exit(2);
 }
 
@@ -315,6 +319,15 @@ main(int argc, char **argv)
 		p2pd_usage();
 	}
 	free(conf_path);
+	if (a.conf.help) {
+		conf_usage(stdout, "p2pd", "[-fhv] [-c FILE] [options]",
+		    p2pd_opts);
+		exit(0);
+	}
+	if (a.conf.version) {
+		printf("p2pd %s\n", PACKAGE_VERSION);
+		exit(0);
+	}
 	if (first < argc) {
 		fprintf(stderr, "p2pd: unexpected argument '%s'\n", argv[first]);
 		p2pd_usage();

@@ -74,6 +74,8 @@ static const struct conf_opt srv_opts[] = {
 	{ "verbose", 'v', CONF_COUNT, O(verbose), 0, 10, NULL,
 	    "more logging (counters at -v)" },
 	{ "help", 'h', CONF_BOOL, O(help), 0, 0, NULL, "this help" },
+	{ "version", 0, CONF_BOOL, O(version), 0, 0, NULL,
+	    "print the version and exit" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
 };
 #undef O
@@ -313,6 +315,11 @@ srv_options(struct srv *s, int argc, char **argv)
 	}
 	if (s->conf.help) {
 		conf_usage(stdout, "p2p-server", SRV_SYNOPSIS, srv_opts);
+		conf_free(srv_opts, &s->conf);
+		exit(0);
+	}
+	if (s->conf.version) {
+		printf("p2p-server %s\n", PACKAGE_VERSION);
 		conf_free(srv_opts, &s->conf);
 		exit(0);
 	}

@@ -59,6 +59,7 @@ struct srv_conf {
 	int			 foreground;
 	int			 verbose;
 	int			 help;
+	int			 version;
 };
 
 /* For logs now and for /metrics later. */

@@ -68,6 +68,17 @@ ctl alice recv --count nope >/dev/null 2>&1
 [ $? -eq 2 ] || fail "bad --count did not exit 2"
 "$P2PCTL" -s "$T/nonexistent.sock" status >/dev/null 2>&1
 [ $? -eq 3 ] || fail "status without an agent did not exit 3"
+# --help and --version: on stdout, exit 0, for all three programs.
+for prog in "$P2PD" "$P2PCTL" "$top_builddir/p2p-server"; do
+	name=$(basename "$prog")
+	"$prog" --help > "$T/help.out" 2>&1 || fail "$name --help did not exit 0"
+	grep -q "^usage: $name" "$T/help.out" || fail "$name --help: $(head -3 "$T/help.out")"
+	v=$("$prog" --version) || fail "$name --version did not exit 0"
+	case $v in "$name "[0-9]*) ;; *) fail "$name --version said '$v'";; esac
+done
+"$P2PD" --bogus > /dev/null 2> "$T/bogus.err"
+[ $? -eq 2 ] && grep -q -- "--bogus" "$T/bogus.err" ||
+    fail "p2pd --bogus did not exit 2 naming the flag: $(cat "$T/bogus.err")"
 
 # Events: disconnect is reported to both sides.
 ctl bob --json events > "$T/events.out" 2>&1 &
