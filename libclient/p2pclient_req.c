@@ -13,20 +13,8 @@
 int
 p2pc_name_ok(const char *s, int empty_ok)
 {
-	size_t	i;
-
-	if (s == NULL || *s == '\0')
-		return empty_ok;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= 64)
-			return 0;
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	}
-	return 1;
+	/* The agent checks with the same function (ipcmsg.c). */
+	return s == NULL ? empty_ok : ipcmsg_name_ok(s, empty_ok);
 }
 
 static int

@@ -138,7 +138,7 @@ ipcmsg_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static int
+int
 ipcmsg_name_ok(const char *s, int empty_ok)
 {
 	size_t	i;

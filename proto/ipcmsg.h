@@ -36,6 +36,11 @@ const char *ipcmsg_hdr_strerror(enum ipc_hdr_status st, uint8_t version,
 
 /* Header + packed frame in one malloc'ed buffer; NULL if too big. */
 uint8_t	*ipcmsg_pack(const P2p__Ipc__Frame *f, size_t *len);
+/*
+ * A peer, service or group name: 1-64 of A-Z a-z 0-9 . _ - (or empty when
+ * empty_ok). NULL is never valid.
+ */
+int	 ipcmsg_name_ok(const char *s, int empty_ok);
 /* The body's size, and packing into IPC_HDR_LEN + that many bytes. */
 size_t	 ipcmsg_packed_size(const P2p__Ipc__Frame *f);
 void	 ipcmsg_pack_into(const P2p__Ipc__Frame *f, uint8_t *out, size_t blen);
