@@ -99,7 +99,7 @@ ctl_group_send(struct ctl *ctl, const char *group, const char *service,
 		if (ctl_read_stdin(&data, &len) == -1) {
 			fprintf(stderr, "p2pctl: group send: reading stdin: "
 			    "%s\n", errno == EFBIG ? "message larger than "
-			    "16 MiB" : strerror(errno));
+			    "256 MiB" : strerror(errno));
 			return CTL_FAIL;
 		}
 	} else

@@ -130,7 +130,7 @@ ctl_send(struct ctl *ctl, int argc, char **argv)
 	if (strcmp(argv[optind + 1], "-") == 0) {
 		if (ctl_read_stdin(&data, &len) == -1) {
 			fprintf(stderr, "p2pctl: send: reading stdin: %s\n",
-			    errno == EFBIG ? "message larger than 16 MiB" :
+			    errno == EFBIG ? "message larger than 256 MiB" :
 			    strerror(errno));
 			return CTL_FAIL;
 		}

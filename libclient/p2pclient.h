@@ -41,7 +41,9 @@ extern "C" {
 
 #define P2PCLIENT_DEFAULT_SOCKET "/run/p2pd/p2pd.sock"
 #define P2PCLIENT_WINDOW	1024		/* outstanding requests */
-#define P2PCLIENT_MAX_MSG	(16 * 1024 * 1024) /* reassembled cap */
+/* The largest message this library sends or reassembles; the agent's own
+ * limit (p2pd --max-message, 16 MiB by default) may be lower. */
+#define P2PCLIENT_MAX_MSG	(256 * 1024 * 1024)
 #define P2PCLIENT_MAX_EVENTS	4096		/* queued, undelivered events */
 
 /* Error codes: -1..-10 mirror the agent's p2p.ipc.Code. */

@@ -54,7 +54,7 @@ void	ctl_json_u64(struct json_object *, const char *key, uint64_t);
 int	ctl_json_add_data(struct json_object *, const uint8_t *, size_t);
 int	ctl_utf8_valid(const uint8_t *, size_t);
 
-/* ctl_msg.c: all of stdin (-1 and errno EFBIG past 16 MiB). */
+/* ctl_msg.c: all of stdin (-1 and errno EFBIG past P2PCLIENT_MAX_MSG). */
 int	ctl_read_stdin(uint8_t **, size_t *);
 
 /* Commands. */

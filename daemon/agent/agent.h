@@ -27,7 +27,8 @@
 #include "svc.h"
 
 #define AGENT_ID_MAX		64
-#define AGENT_MAX_MSG		(16U * 1024 * 1024)
+#define AGENT_MAX_MSG		(16U * 1024 * 1024)	/* --max-message default */
+#define AGENT_MAX_MSG_LIMIT	(256U * 1024 * 1024)	/* its largest value */
 #define AGENT_MAX_PEERS		1024
 #define AGENT_MAX_CLIENTS	256
 #define AGENT_CLIENT_OUTCAP	(8U * 1024 * 1024)	/* queued IPC output */
@@ -52,6 +53,7 @@ struct agent_conf {
 	int		 version;
 	int		 verbose;
 	size_t		 inbox_size;
+	size_t		 max_message;	/* --max-message */
 	size_t		 inbox_total;
 	long		 max_services;
 	long		 keepalive_s;

@@ -172,11 +172,11 @@ cmd_group_frame(struct ipc_client *c, uint32_t id, const P2p__Ipc__SendReq *sr)
 	size_t hl;
 
 	hl = group_hdr_write(hdr, sr->group, cmd_service(sr->service));
-	if (c->sa.len + hl > AGENT_MAX_MSG) {
+	if (c->sa.len + hl > c->a->conf.max_message) {
 		free(c->sa.buf);
 		memset(&c->sa, 0, sizeof(c->sa));
 		ipc_reply(c, id, P2P__IPC__CODE__ERR_USAGE, "group message "
-		    "larger than %zu bytes", (size_t)AGENT_MAX_MSG - hl);
+		    "larger than %zu bytes", c->a->conf.max_message - hl);
 		return -1;
 	}
 	if ((nb = malloc(c->sa.len + hl)) == NULL) {
@@ -226,11 +226,12 @@ cmd_send(struct ipc_client *c, P2p__Ipc__Request *req)
 		return;
 	}
 	len = c->sa.len + sr->data.len;
-	if (len > AGENT_MAX_MSG) {
+	if (len > c->a->conf.max_message) {
 		free(c->sa.buf);
 		memset(&c->sa, 0, sizeof(c->sa));
 		ipc_reply(c, req->id, P2P__IPC__CODE__ERR_USAGE,
-		    "message larger than %u bytes", AGENT_MAX_MSG);
+		    "message larger than %zu bytes (--max-message)",
+		    c->a->conf.max_message);
 		return;
 	}
 	if ((nb = realloc(c->sa.buf, len ? len : 1)) == NULL) {

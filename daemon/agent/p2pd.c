@@ -65,6 +65,10 @@ static const struct conf_opt p2pd_opts[] = {
 	    NULL, "print the version and exit" },
 	{ "inbox-size", 0, CONF_SIZE, offsetof(struct agent_conf, inbox_size),
 	    16 * M, 1024 * 1024 * M, "SIZE", "bytes per service inbox (32M)" },
+	{ "max-message", 0, CONF_SIZE, offsetof(struct agent_conf, max_message),
+	    AGENT_MAX_MSG, AGENT_MAX_MSG_LIMIT, "SIZE",
+	    "largest message, sent or taken (16M; up to 256M: a session uses "
+	    "the smaller of both ends')" },
 	{ "inbox-total", 0, CONF_SIZE, offsetof(struct agent_conf, inbox_total),
 	    16 * M, 1024 * 1024 * M, "SIZE", "bytes over all inboxes (256M)" },
 	{ "max-services", 0, CONF_INT, offsetof(struct agent_conf, max_services),
@@ -144,6 +148,7 @@ p2pd_defaults(struct agent_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->inbox_size = 32 * M;
+	c->max_message = AGENT_MAX_MSG;
 	c->inbox_total = 256 * M;
 	c->max_services = 64;
 	c->keepalive_s = 15;
@@ -228,9 +233,9 @@ p2pd_check_conf(struct agent_conf *c)
 		fatalx("no token: give --token-file FILE (or --token TOKEN)");
 	if (c->server == NULL)
 		fatalx("no server: give --server HOST:PORT");
-	if (c->inbox_size < AGENT_MAX_MSG)
-		fatalx("--inbox-size must be at least %u (the largest message)",
-		    AGENT_MAX_MSG);
+	if (c->inbox_size < c->max_message)
+		fatalx("--inbox-size must be at least --max-message (%zu)",
+		    c->max_message);
 	if (c->inbox_total < c->inbox_size)
 		fatalx("--inbox-total must be at least --inbox-size");
 	c->cc_algo = c->congestion == NULL ? CC_DEFAULT :

@@ -463,7 +463,7 @@ session_start(struct peer *p, struct hs_result *res, int initiator,
 	p->hs_next = 0;
 	tp_cfg_default(&cfg);
 	cfg.max_payload = SESSION_PAYLOAD;
-	cfg.max_message = AGENT_MAX_MSG;
+	cfg.max_message = a->conf.max_message;
 	cfg.initial_stream_credit = SESSION_STREAM_CREDIT;
 	cfg.idle_timeout_us = (uint64_t)a->conf.idle_timeout_s * 1000000;
 	cfg.keepalive_us = (uint64_t)a->conf.keepalive_s * 1000000;
@@ -784,10 +784,15 @@ session_send_pending(struct peer *p)
 				blocked[nblocked++] = w->service;
 				continue;
 			}
-			ipc_wait_done(w, errno == EMSGSIZE ?
-			    P2P__IPC__CODE__ERR_USAGE :
-			    P2P__IPC__CODE__ERR_FAILED, "send to %s: %s",
-			    p->id, strerror(errno));
+			if (errno == EMSGSIZE)
+				ipc_wait_done(w, P2P__IPC__CODE__ERR_USAGE,
+				    "send to %s: %zu bytes is over the largest "
+				    "message this session takes (%zu: the "
+				    "smaller --max-message of both ends)",
+				    p->id, w->len, tp_max_send_message(p->tp));
+			else
+				ipc_wait_done(w, P2P__IPC__CODE__ERR_FAILED,
+				    "send to %s: %s", p->id, strerror(errno));
 			ipc_client_resume(c);
 			continue;
 		}

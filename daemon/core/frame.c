@@ -117,6 +117,7 @@ frame_parse(struct rd *r, struct frame *f)
 		break;
 	case FRAME_MAX_DATA:
 	case FRAME_DATA_BLOCKED:
+	case FRAME_MAX_MESSAGE:
 		f->u.max = rd_varint(r);
 		break;
 	case FRAME_MAX_STREAM_DATA:
@@ -248,6 +249,13 @@ frame_write_max_data(struct wr *w, uint64_t max)
 }
 
 void
+frame_write_max_message(struct wr *w, uint64_t max)
+{
+	wr_varint(w, FRAME_MAX_MESSAGE);
+	wr_varint(w, max);
+}
+
+void
 frame_write_max_stream_data(struct wr *w, uint64_t sid, uint64_t max)
 {
 	wr_varint(w, FRAME_MAX_STREAM_DATA);
@@ -337,6 +345,9 @@ frame_write(struct wr *w, const struct frame *f)
 		break;
 	case FRAME_MAX_DATA:
 		frame_write_max_data(w, f->u.max);
+		break;
+	case FRAME_MAX_MESSAGE:
+		frame_write_max_message(w, f->u.max);
 		break;
 	case FRAME_DATA_BLOCKED:
 		frame_write_data_blocked(w, f->u.max);

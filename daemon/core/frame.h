@@ -38,6 +38,7 @@ enum frame_type {
 	FRAME_STREAM = 0x08,		/* 0x08..0x0f; flags below */
 	FRAME_MAX_DATA = 0x10,
 	FRAME_MAX_STREAM_DATA = 0x11,
+	FRAME_MAX_MESSAGE = 0x12,	/* the largest message the sender takes */
 	FRAME_DATA_BLOCKED = 0x14,
 	FRAME_STREAM_DATA_BLOCKED = 0x15,
 	FRAME_CLOSE = 0x1c,
@@ -98,7 +99,8 @@ struct frame {
 			uint64_t	 code;
 		} stop;				/* STOP_SENDING */
 		uint64_t		 sid;	/* STREAM_DONE */
-		uint64_t		 max;	/* MAX_DATA, DATA_BLOCKED */
+		uint64_t		 max;	/* MAX_DATA, DATA_BLOCKED,
+					   MAX_MESSAGE */
 		struct {
 			uint64_t	 sid;
 			uint64_t	 max;
@@ -138,6 +140,7 @@ void	frame_write_reset_stream(struct wr *, uint64_t sid, uint64_t code,
 void	frame_write_stop_sending(struct wr *, uint64_t sid, uint64_t code);
 void	frame_write_stream_done(struct wr *, uint64_t sid);
 void	frame_write_max_data(struct wr *, uint64_t max);
+void	frame_write_max_message(struct wr *, uint64_t max);
 void	frame_write_max_stream_data(struct wr *, uint64_t sid, uint64_t max);
 void	frame_write_data_blocked(struct wr *, uint64_t limit);
 void	frame_write_stream_data_blocked(struct wr *, uint64_t sid,

@@ -67,6 +67,8 @@ tp_new(const struct tp_cfg *cfg, const struct tp_cb *cb, uint64_t now)
 	tp->rttvar = TP_INITIAL_RTT_US / 2;
 	tp->min_rtt = UINT64_MAX;
 	tp->peer_max_data = TP_PROTO_MAX_DATA;
+	tp->peer_max_message = TP_PROTO_MAX_MESSAGE;
+	tp->max_msg_pending = 1;
 	tp->local_max_data = tp->cfg.initial_max_data;
 	tp->max_data_sent = TP_PROTO_MAX_DATA;
 	tp->max_data_urgent = tp->local_max_data > tp->max_data_sent;
@@ -119,6 +121,28 @@ tp_fail(struct tp *tp, uint64_t code, const char *reason)
 	tp->close_pending = 1;
 	if (tp->cb.closed != NULL)
 		tp->cb.closed(tp->cb.arg, 0, code, tp->close_reason);
+}
+
+/*
+ * A message over what may be sent now: EMSGSIZE, or EAGAIN (and a
+ * cb->writable later) while the peer's MAX_MESSAGE may still raise it.
+ */
+int
+tp_too_large(struct tp *tp, size_t len)
+{
+	if (!tp->peer_max_known && len <= tp->cfg.max_message) {
+		tp->want_writable = 1;
+		errno = EAGAIN;
+	} else
+		errno = EMSGSIZE;
+	return -1;
+}
+
+size_t
+tp_max_send_message(const struct tp *tp)
+{
+	return tp->peer_max_message < tp->cfg.max_message ?
+	    (size_t)tp->peer_max_message : tp->cfg.max_message;
 }
 
 unsigned
@@ -206,6 +230,11 @@ tp_apply(struct tp *tp, uint64_t now, const struct frame *f)
 	case FRAME_MAX_DATA:
 		if (f->u.max > tp->peer_max_data)
 			tp->peer_max_data = f->u.max;
+		break;
+	case FRAME_MAX_MESSAGE:
+		/* Sends that waited for it go on (cb->writable, below). */
+		tp->peer_max_message = f->u.max;
+		tp->peer_max_known = 1;
 		break;
 	case FRAME_MAX_STREAM_DATA:
 		tp_on_msd_frame(tp, f->u.msd.sid, f->u.msd.max);

@@ -81,6 +81,14 @@
 /* Initial credits every implementation assumes (PROTOCOL.md §3.2). */
 #define TP_PROTO_STREAM_CREDIT	65536ULL
 #define TP_PROTO_MAX_DATA	1048576ULL
+/*
+ * Each side announces its max_message (MAX_MESSAGE) in its first packets.
+ * Until the peer's arrives, a sender assumes this much: a larger message
+ * (up to its own max_message) waits (EAGAIN, then cb->writable when the
+ * announcement comes). A max_message below it is safe only if both ends
+ * agree out of band: a peer may send up to this before it hears.
+ */
+#define TP_PROTO_MAX_MESSAGE	16777216ULL
 
 /* CLOSE codes; applications' own codes start at TP_ERR_APP. */
 #define TP_ERR_NONE		0	/* normal close */
@@ -93,7 +101,8 @@ struct tp;
 
 struct tp_cfg {
 	size_t	 max_payload;	/* plaintext bytes per packet (1168) */
-	size_t	 max_message;	/* incoming message cap (16 MiB) */
+	size_t	 max_message;	/* incoming message cap (16 MiB); also the
+				   largest sent, with the peer's own cap */
 	size_t	 send_buf_max;	/* unacked + unsent stream bytes (16 MiB) */
 	size_t	 stream_buf_max; /* the same, per stream (4 MiB): a stream
 				   stalled by credit leaves room to others */
@@ -259,6 +268,8 @@ void		 tp_get_stats(const struct tp *, struct tp_stats *);
 unsigned	 tp_ack_backlog(const struct tp *);
 /* What tp_get_stats() says in bytes_in_flight, without the copy. */
 uint64_t	 tp_bytes_in_flight(const struct tp *);
+/* The largest message that may be sent now: ours and the peer's cap. */
+size_t		 tp_max_send_message(const struct tp *);
 size_t		 tp_send_buffered(const struct tp *);
 /* Bytes held for reassembly / undelivered, over all incoming streams. */
 size_t		 tp_recv_buffered(const struct tp *);

@@ -39,7 +39,7 @@ tp_dg_send(struct tp *tp, const char *name, unsigned channel, int mode,
 	struct tp_dgq *q;
 	uint8_t *b;
 
-	if (len > tp->cfg.max_message || total > tp->cfg.dgram_tx_max) {
+	if (len > tp_max_send_message(tp) || total > tp->cfg.dgram_tx_max) {
 		errno = EMSGSIZE;
 		return -1;
 	}

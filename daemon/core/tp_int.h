@@ -54,7 +54,7 @@ struct tp_rs {
 /* What a sent packet carried, to act on its ack or loss. */
 enum tp_chunk_kind {
 	TP_CH_STREAM, TP_CH_MSD, TP_CH_MAX_DATA, TP_CH_DONE, TP_CH_STOP,
-	TP_CH_RESET
+	TP_CH_RESET, TP_CH_MAX_MSG
 };
 
 struct tp_chunk {
@@ -218,6 +218,9 @@ struct tp {
 	int		 want_writable;
 	uint64_t	 tx_data;	/* sum of send_off */
 	uint64_t	 peer_max_data;
+	uint64_t	 peer_max_message;	/* MAX_MESSAGE, else the default */
+	int		 max_msg_pending;	/* ours to announce (again) */
+	int		 peer_max_known;	/* its MAX_MESSAGE arrived */
 	uint64_t	 data_blocked_at;
 	uint64_t	 rx_data;	/* sum of highest */
 	uint64_t	 rx_consumed;	/* bytes freed from reassembly */
@@ -290,6 +293,7 @@ void	tp_ostream_lost(struct tp *, struct tp_ostream *, uint64_t off,
 	    uint64_t len, int fin);
 void	tp_consumed(struct tp *, uint64_t bytes);
 void	tp_gc(struct tp *);
+int	tp_too_large(struct tp *, size_t len);
 void	tp_streams_free(struct tp *);
 void	tp_os_gc(struct tp *);
 void	tp_os_free_all(struct tp *);

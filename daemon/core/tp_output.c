@@ -158,7 +158,7 @@ tp_has_work(const struct tp *tp, int data_ok)
 	size_t i;
 
 	if (tp->n_echo_req || tp->n_echo_resp || tp->ping_pending ||
-	    tp->probes || tp->max_data_urgent ||
+	    tp->probes || tp->max_data_urgent || tp->max_msg_pending ||
 	    tp->local_max_data - tp->max_data_sent >=
 	    tp->cfg.initial_max_data / 2)
 		return 1;
@@ -257,6 +257,15 @@ tp_write_ctl(struct tp *tp, struct wr *w, struct tp_sent *s)
 	while (tp->n_echo_req > 0 && wr_left(w) >= 9) {
 		frame_write_echo(w, 0, tp->echo_req[--tp->n_echo_req]);
 		s->eliciting = 1;
+	}
+	if (tp->max_msg_pending) {
+		mark = w->off;
+		frame_write_max_message(w, tp->cfg.max_message);
+		if (tp_fits(w, mark) &&
+		    tp_chunk_add(s, TP_CH_MAX_MSG, 0, 0, 0, 0) == 0)
+			tp->max_msg_pending = 0;
+		else
+			w->off = mark;
 	}
 	if (tp->max_data_urgent || tp->local_max_data > tp->max_data_sent) {
 		mark = w->off;

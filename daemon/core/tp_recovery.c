@@ -115,6 +115,9 @@ tp_chunk_lost(struct tp *tp, const struct tp_chunk *c)
 	case TP_CH_MAX_DATA:
 		tp->max_data_urgent = 1;
 		break;
+	case TP_CH_MAX_MSG:
+		tp->max_msg_pending = 1;
+		break;
 	case TP_CH_DONE:
 		if ((is = tp_istream_find(tp, c->sid)) != NULL &&
 		    !is->done_acked)

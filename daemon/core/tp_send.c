@@ -184,10 +184,8 @@ tp_send_message(struct tp *tp, uint64_t sid, const uint8_t *data, size_t len,
 
 	if ((os = tp_os_writable(tp, sid, TP_STREAM_MESSAGES)) == NULL)
 		return -1;
-	if (len > tp->cfg.max_message) {
-		errno = EMSGSIZE;
-		return -1;
-	}
+	if (len > tp_max_send_message(tp))
+		return tp_too_large(tp, len);
 	wr_init(&w, pfx, sizeof(pfx));
 	wr_varint(&w, len);
 	/*
@@ -251,10 +249,8 @@ tp_send_message_ex(struct tp *tp, const char *service, unsigned channel,
 	}
 	if (mode == TP_MODE_SEQUENCED || mode == TP_MODE_UNRELIABLE)
 		return tp_dg_send(tp, service, channel, mode, data, len);
-	if (len > tp->cfg.max_message) {
-		errno = EMSGSIZE;
-		return -1;
-	}
+	if (len > tp_max_send_message(tp))
+		return tp_too_large(tp, len);
 	if (mode == TP_MODE_RELIABLE &&
 	    (os = tp_os_channel(tp, service, channel)) != NULL)
 		sid = os->sid;

@@ -40,6 +40,8 @@ sample_frames(struct frame *f)
 	f[n++].u.stream.fin = 1;
 	f[n].type = FRAME_MAX_DATA;
 	f[n++].u.max = VARINT_MAX;
+	f[n].type = FRAME_MAX_MESSAGE;
+	f[n++].u.max = 64 << 20;
 	f[n].type = FRAME_MAX_STREAM_DATA;
 	f[n].u.msd.sid = 2;
 	f[n++].u.msd.max = 65536;
@@ -173,7 +175,7 @@ Test(frame, writer_refuses_small_buffers)
 
 Test(frame, unknown_types_rejected)
 {
-	static const uint8_t types[][2] = { { 0x03 }, { 0x04 }, { 0x12 },
+	static const uint8_t types[][2] = { { 0x03 }, { 0x04 }, { 0x13 },
 	    { 0x1d }, { 0x20 }, { 0x3f }, { 0x40, 0x30 } };
 	struct frame f;
 	struct rd r;

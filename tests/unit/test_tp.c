@@ -1016,3 +1016,75 @@ Test(tp, cork_holds_short_packets_only)
 	cr_expect_eq(st.tx_packets, tx0 + 4, "4 packets for 17 writes, not %llu",
 	    (unsigned long long)(st.tx_packets - tx0));
 }
+
+/*
+ * MAX_MESSAGE: a cap other than the default is announced, resent when its
+ * packet is lost, and the peer sends nothing larger; until it hears, a
+ * sender assumes TP_PROTO_MAX_MESSAGE.
+ */
+static void
+mk_cap(struct end *e, int initiator, size_t max_message)
+{
+	struct tp_cfg cfg;
+	struct tp_cb cb = { e, c_open, c_msg, c_pipe, c_acked, c_writable,
+	    c_done, c_stopped, c_echo, c_closed, NULL };
+
+	memset(e, 0, sizeof(*e));
+	tp_cfg_default(&cfg);
+	cfg.initiator = initiator;
+	cfg.max_message = max_message;
+	cr_assert_not_null(e->tp = tp_new(&cfg, &cb, T0));
+}
+
+Test(tp, max_message_is_announced_and_kept)
+{
+	static uint8_t big[20 << 20];
+	uint8_t buf[1500];
+	uint64_t sid, bsid;
+	size_t n;
+
+	tp_free(A.tp);
+	tp_free(B.tp);
+	mk_cap(&A, 1, 32 << 20);
+	mk_cap(&B, 0, 32 << 20);
+	cr_assert_eq(tp_stream_open(A.tp, TP_STREAM_MESSAGES, "m", &sid), 0);
+	cr_expect_eq(tp_max_send_message(A.tp), TP_PROTO_MAX_MESSAGE,
+	    "the default until the peer says");
+	cr_expect_eq(tp_send_message(A.tp, sid, big, sizeof(big), NULL), -1);
+	cr_expect_eq(errno, EAGAIN, "20 MiB waits for B's announcement");
+	cr_expect_eq(tp_send_message(A.tp, sid, big, (64 << 20) / 2 + 1,
+	    NULL), -1);
+	cr_expect_eq(errno, EMSGSIZE, "over A's own cap: never");
+
+	/* A's first packet (with its MAX_MESSAGE) is lost: resent. */
+	n = tp_output(A.tp, T0, A.pn++, buf, sizeof(buf));
+	cr_assert_gt(n, 0);
+	(void)converse(T0, T0 + 5000000);
+	cr_expect_eq(tp_max_send_message(B.tp), 32 << 20,
+	    "B heard A's 32 MiB after the loss");
+	cr_expect_eq(tp_max_send_message(A.tp), 32 << 20);
+	cr_expect_geq(A.writable, 1, "A was told it may send again");
+	cr_assert_eq(tp_send_message(A.tp, sid, big, sizeof(big), NULL), 0,
+	    "20 MiB goes once both take 32 MiB");
+	(void)converse(T0 + 5000000, T0 + 60000000);
+	cr_expect_eq(B.messages, 1);
+	cr_expect_eq(B.last_len, sizeof(big));
+	cr_expect_eq(B.closed, 0);
+
+	/* A peer with a smaller cap: B never sends it more. */
+	tp_free(A.tp);
+	tp_free(B.tp);
+	mk_cap(&A, 1, 1 << 20);
+	mk_cap(&B, 0, TP_PROTO_MAX_MESSAGE);
+	cr_assert_eq(tp_stream_open(A.tp, TP_STREAM_MESSAGES, "m", &sid), 0);
+	(void)converse(T0, T0 + 1000000);
+	cr_assert_eq(tp_stream_open(B.tp, TP_STREAM_MESSAGES, "n", &bsid), 0);
+	cr_expect_eq(tp_max_send_message(B.tp), 1 << 20);
+	cr_expect_eq(tp_send_message(B.tp, bsid, big, 2 << 20, NULL), -1,
+	    "over the peer's cap: refused, the session lives");
+	cr_expect_eq(errno, EMSGSIZE);
+	cr_assert_eq(tp_send_message(B.tp, bsid, big, 1 << 20, NULL), 0);
+	(void)converse(T0 + 1000000, T0 + 30000000);
+	cr_expect_eq(A.messages, 1);
+	cr_expect_eq(A.closed, 0);
+}
