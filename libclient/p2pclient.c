@@ -517,7 +517,7 @@ p2pclient_on_message(struct p2pclient *c, const P2p__Ipc__Message *m)
 	struct p2pc_partial	*p = NULL, *slot = NULL;
 	struct p2pclient_event	 ev;
 	uint8_t			*nd;
-	size_t			 i;
+	size_t			 i, ncap;
 
 	for (i = 0; i < P2PC_MAX_PARTIAL; i++) {
 		if (c->partial[i].from == NULL) {
@@ -545,11 +545,20 @@ p2pclient_on_message(struct p2pclient *c, const P2p__Ipc__Message *m)
 		return p2pc_fatal(c, P2PCLIENT_EPROTO, "message from %s is "
 		    "larger than %d bytes", m->from, P2PCLIENT_MAX_MSG);
 	}
-	if (m->data.len > 0) {
-		if ((nd = realloc(p->data, p->len + m->data.len)) == NULL)
+	if (m->data.len > p->cap - p->len) {
+		/* Doubling: a message of n chunks costs O(size), not O(n size). */
+		ncap = p->cap > 0 ? p->cap : 65536;
+		while (ncap - p->len < m->data.len)
+			ncap *= 2;
+		if (ncap > P2PCLIENT_MAX_MSG)
+			ncap = P2PCLIENT_MAX_MSG;
+		if ((nd = realloc(p->data, ncap > 0 ? ncap : 1)) == NULL)
 			goto nomem;
-		memcpy(nd + p->len, m->data.data, m->data.len);
 		p->data = nd;
+		p->cap = ncap;
+	}
+	if (m->data.len > 0) {
+		memcpy(p->data + p->len, m->data.data, m->data.len);
 		p->len += m->data.len;
 	}
 	if (m->more)

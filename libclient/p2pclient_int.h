@@ -45,6 +45,7 @@ struct p2pc_partial {
 	char		*group;
 	uint8_t		*data;
 	size_t		 len;
+	size_t		 cap;		/* of data: grows by doubling */
 };
 
 struct p2pclient {

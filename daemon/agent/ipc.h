@@ -86,6 +86,7 @@ struct ipc_client {
 		char		 service[SVC_NAME_MAX + 1];
 		uint8_t		*buf;
 		size_t		 len;
+		size_t		 cap;	/* of buf: doubles for chunks */
 	}			 sa;
 
 	/* The pending RecvReq, if any. */

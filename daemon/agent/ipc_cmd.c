@@ -191,6 +191,7 @@ cmd_group_frame(struct ipc_client *c, uint32_t id, const P2p__Ipc__SendReq *sr)
 	free(c->sa.buf);
 	c->sa.buf = nb;
 	c->sa.len += hl;
+	c->sa.cap = c->sa.len;
 	return 0;
 }
 
@@ -202,7 +203,7 @@ cmd_send(struct ipc_client *c, P2p__Ipc__Request *req)
 	struct ipc_wait *w;
 	struct peer *p;
 	uint8_t *nb;
-	size_t len;
+	size_t len, cap;
 
 	if (strcmp(cmd_service(sr->service), GROUP_SERVICE) == 0) {
 		ipc_reply(c, req->id, P2P__IPC__CODE__ERR_USAGE,
@@ -234,14 +235,21 @@ cmd_send(struct ipc_client *c, P2p__Ipc__Request *req)
 		    c->a->conf.max_message);
 		return;
 	}
-	if ((nb = realloc(c->sa.buf, len ? len : 1)) == NULL) {
-		ipc_reply(c, req->id, P2P__IPC__CODE__ERR_FAILED,
-		    "out of memory");
-		return;
+	if (len > c->sa.cap || c->sa.buf == NULL) {
+		/* Doubling: a message of n chunks costs O(size). */
+		cap = c->sa.cap * 2 > len ? c->sa.cap * 2 : len;
+		if (cap > c->a->conf.max_message)
+			cap = c->a->conf.max_message;
+		if ((nb = realloc(c->sa.buf, cap ? cap : 1)) == NULL) {
+			ipc_reply(c, req->id, P2P__IPC__CODE__ERR_FAILED,
+			    "out of memory");
+			return;
+		}
+		c->sa.buf = nb;
+		c->sa.cap = cap;
 	}
 	if (sr->data.len > 0)
-		memcpy(nb + c->sa.len, sr->data.data, sr->data.len);
-	c->sa.buf = nb;
+		memcpy(c->sa.buf + c->sa.len, sr->data.data, sr->data.len);
 	c->sa.len = len;
 	if (sr->more) {
 		c->sa.active = 1;

@@ -261,10 +261,14 @@ p2pd_setup(struct agent *a)
 	svc_table_init(&a->svcs, a->conf.inbox_size, a->conf.inbox_total,
 	    (size_t)a->conf.max_services);
 	TAILQ_INIT(&a->peers);
+	TAILQ_INIT(&a->drive_q);
 	TAILQ_INIT(&a->pipes);
 	a->udp_fd = -1;
 	if ((a->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	if ((a->drive_ev = event_new(a->base, -1, 0, session_drive_queued,
+	    a)) == NULL)
+		fatalx("event_new failed");
 	if (udp_open(a) == -1)
 		exit(1);
 	if (ipc_open(a) == -1)
@@ -301,6 +305,8 @@ p2pd_teardown(struct agent *a)
 		event_free(a->sig_int);
 	if (a->sig_hup != NULL)
 		event_free(a->sig_hup);
+	if (a->drive_ev != NULL)
+		event_free(a->drive_ev);
 	event_base_free(a->base);
 	sodium_memzero(a->id_sk, sizeof(a->id_sk));
 	hs_identity_wipe(&a->hsid);

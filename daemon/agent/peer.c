@@ -155,6 +155,8 @@ peer_free(struct peer *p)
 		session_end(p, "agent shutting down");
 	hs_wipe(&p->hs);
 	event_free(p->timer);
+	if (p->drive_queued)
+		TAILQ_REMOVE(&a->drive_q, p, drive_entry);
 	TAILQ_REMOVE(&a->peers, p, entry);
 	a->npeers--;
 	free(p);

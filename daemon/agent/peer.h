@@ -51,6 +51,8 @@ TAILQ_HEAD(peer_streamq, peer_stream);
 
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
+	TAILQ_ENTRY(peer)	 drive_entry;	/* in a->drive_q */
+	int			 drive_queued;
 	struct agent		*a;
 	char			 id[AGENT_ID_MAX + 1];
 	enum peer_state		 state;
@@ -167,6 +169,8 @@ void		 session_timeout(struct peer *);
 /* Send output of every session with something to send; re-arm timers. */
 void		 peer_flush_all(struct agent *);
 void		 session_drive(struct peer *);
+/* a->drive_ev: drive the peers that session_data() fed. */
+void		 session_drive_queued(evutil_socket_t, short, void *);
 /* Try queued sends (IPC_WAIT_SEND) of this peer, in order. */
 void		 session_send_pending(struct peer *);
 /* The application read from svc: grant its senders credit again. */

@@ -117,6 +117,8 @@ regtcp_read(struct bufferevent *bev, void *arg)
 	t->in_cb = 0;
 	if (t->dead)
 		regtcp_free(t);
+	/* Sessions fed by these frames answer once, for the whole read. */
+	peer_flush_all(a);
 	udp_flush(a);
 }
 

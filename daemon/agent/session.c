@@ -605,13 +605,32 @@ session_data(struct peer *p, const uint8_t *pkt, size_t len,
 			p->a->ctr.dropped++;
 	}
 	/*
-	 * Every caller drives all peers once its batch of datagrams is
-	 * read (peer_flush_all): one ACK then covers the batch, and the
-	 * window freed by the acks in it fills whole GSO batches. A long
-	 * batch still gets an ACK every SESSION_ACK_BATCH packets.
+	 * Driven once the batch of datagrams this came in is read (the
+	 * readers call peer_flush_all; a->drive_ev catches any that does
+	 * not): one ACK then covers the batch, and the window freed by the
+	 * acks in it fills whole GSO batches. A long batch still gets an
+	 * ACK every SESSION_ACK_BATCH packets.
 	 */
 	if (tp_ack_backlog(p->tp) >= SESSION_ACK_BATCH)
 		session_drive(p);
+	else if (!p->drive_queued) {
+		p->drive_queued = 1;
+		TAILQ_INSERT_TAIL(&p->a->drive_q, p, drive_entry);
+		event_active(p->a->drive_ev, EV_WRITE, 0);
+	}
+}
+
+void
+session_drive_queued(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *a = arg;
+	struct peer *p;
+
+	(void)fd;
+	(void)what;
+	while ((p = TAILQ_FIRST(&a->drive_q)) != NULL)
+		session_drive(p);	/* takes p off the queue */
+	udp_flush(a);
 }
 
 void
@@ -669,6 +688,10 @@ session_drive(struct peer *p)
 	size_t n;
 	ssize_t len;
 
+	if (p->drive_queued) {
+		TAILQ_REMOVE(&p->a->drive_q, p, drive_entry);
+		p->drive_queued = 0;
+	}
 	if (p->state != PEER_UP)
 		return;
 	/* A responder stays silent until the initiator proved its keys. */
