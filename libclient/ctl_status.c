@@ -120,6 +120,12 @@ ctl_peers(struct ctl *ctl, int argc, char **argv)
 			ctl_json_str(e, "state", p->state);
 			ctl_json_str(e, "path_detail", p->path_detail);
 			ctl_json_u64(e, "path_changes", p->path_changes);
+			ctl_json_str(e, "congestion", p->congestion);
+			ctl_json_u64(e, "cwnd_bytes", p->cwnd_bytes);
+			ctl_json_u64(e, "lost_packets", p->lost_packets);
+			ctl_json_u64(e, "retransmitted_bytes",
+			    p->retransmitted_bytes);
+			ctl_json_u64(e, "max_message", p->max_message);
 			json_object_array_add(arr, e);
 		}
 		json_object_object_add(o, "peers", arr);

@@ -121,6 +121,12 @@ struct p2pclient_peer {
 	uint64_t	 tx_bytes, rx_bytes;
 	char		*path_detail;	/* why this path, or "" */
 	unsigned	 path_changes;
+	/* The session's transport; "" / 0 while connecting. */
+	char		*congestion;	/* cubic | newreno */
+	uint64_t	 cwnd_bytes;
+	uint64_t	 lost_packets;
+	uint64_t	 retransmitted_bytes;
+	uint64_t	 max_message;	/* largest message it carries now */
 };
 
 struct p2pclient_peers {

@@ -96,6 +96,7 @@ p2pclient_peers_free(struct p2pclient_peers *ps)
 		free(ps->v[i].remote_addr);
 		free(ps->v[i].state);
 		free(ps->v[i].path_detail);
+		free(ps->v[i].congestion);
 	}
 	free(ps->v);
 	free(ps);
@@ -134,9 +135,14 @@ p2pclient_peers(struct p2pclient *c, struct p2pclient_peers **out)
 		p->remote_addr = strdup(pi->remote_addr);
 		p->state = strdup(pi->state);
 		p->path_detail = strdup(pi->path_detail);
+		p->congestion = strdup(pi->congestion);
 		if (!p->peer_id || !p->path || !p->remote_addr || !p->state ||
-		    !p->path_detail)
+		    !p->path_detail || !p->congestion)
 			goto nomem;
+		p->cwnd_bytes = pi->cwnd_bytes;
+		p->lost_packets = pi->lost_packets;
+		p->retransmitted_bytes = pi->retransmitted_bytes;
+		p->max_message = pi->max_message;
 		p->path_changes = pi->path_changes;
 		p->rtt_ms = pi->rtt_ms;
 		p->tx_bytes = pi->tx_bytes;

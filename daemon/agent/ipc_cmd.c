@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "agent.h"
+#include "cc.h"
 #include "group.h"
 #include "ipc.h"
 #include "log.h"
@@ -106,6 +107,13 @@ cmd_peers(struct ipc_client *c, P2p__Ipc__Request *req)
 		infos[n].rtt_ms = (double)ts.srtt_us / 1000.0;
 		infos[n].tx_bytes = ts.tx_bytes;
 		infos[n].rx_bytes = ts.rx_bytes;
+		if (peer_is_up(p)) {
+			infos[n].congestion = (char *)cc_name(ts.congestion);
+			infos[n].cwnd_bytes = ts.cwnd;
+			infos[n].lost_packets = ts.lost;
+			infos[n].retransmitted_bytes = ts.retransmits;
+			infos[n].max_message = tp_max_send_message(p->tp);
+		}
 		ptrs[n] = &infos[n];
 		n++;
 	}

@@ -448,6 +448,7 @@ tp_get_stats(const struct tp *tp, struct tp_stats *st)
 	st->rttvar_us = tp->rttvar;
 	st->min_rtt_us = tp->min_rtt == UINT64_MAX ? 0 : tp->min_rtt;
 	st->cwnd = tp->cc.cwnd;
+	st->congestion = tp->cc.algo;
 	st->bytes_in_flight = tp->cc.bytes_in_flight;
 }
 

@@ -175,6 +175,7 @@ struct tp_stats {
 	uint64_t dgram_tx_dropped; /* dropped from a full send queue */
 	uint64_t dgram_rx;	/* unreliable messages delivered */
 	uint64_t dgram_rx_dropped; /* incomplete, late or malformed */
+	int	 congestion;	/* CC_CUBIC, CC_NEWRENO */
 };
 
 /* The callbacks are copied; cb may be NULL members (ignored). */

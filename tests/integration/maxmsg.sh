@@ -2,7 +2,8 @@
 # --max-message: two agents that both take 32 MiB exchange a 20 MiB
 # message intact; to an agent at the default 16 MiB the same send is
 # refused with a clear error and the session goes on; a value below the
-# default is refused at startup, naming the flag.
+# default is refused at startup, naming the flag. `p2pctl --json peers`
+# shows each session's limit and transport (congestion control, window).
 . "$top_srcdir/tests/integration/lib.sh"
 
 "$P2PD" -f --server 127.0.0.1:9 --token x --socket "$T/x.sock" \
@@ -14,7 +15,7 @@ grep -q -- "--max-message" "$T/small.err" ||
 start_server
 AGENT_ARGS="--max-message 32M --inbox-size 64M" start_agent alice g
 AGENT_ARGS="--max-message 32M --inbox-size 64M" start_agent bob g
-start_agent carol g
+AGENT_ARGS="--congestion newreno" start_agent carol g
 wait_registered alice bob carol
 
 head -c 20971520 /dev/urandom > "$T/big"
@@ -33,3 +34,23 @@ ctl alice send carol --service small "still here" || fail "the session to carol 
 [ "$(ctl carol recv --service small --timeout 10)" = "still here" ] ||
     fail "carol did not get the small message"
 echo "ok: over carol's 16 MiB refused ($err), the session goes on"
+
+# What peers says of each session.
+ctl alice --json peers > "$T/alice.json" || fail "alice's peers"
+ctl carol --json peers > "$T/carol.json" || fail "carol's peers"
+field() {	# field FILE PEER KEY: KEY of PEER's entry
+	tr '{' '\n' < "$1" | grep "\"peer_id\":\"$2\"" |
+	    grep -o "\"$3\":\"*[^,\"}]*" | sed 's/.*:"*//'
+}
+[ "$(field "$T/alice.json" bob max_message)" = 33554432 ] ||
+    fail "alice-bob max_message: $(cat "$T/alice.json")"
+[ "$(field "$T/alice.json" carol max_message)" = 16777216 ] ||
+    fail "alice-carol max_message: $(cat "$T/alice.json")"
+[ "$(field "$T/alice.json" bob congestion)" = cubic ] ||
+    fail "alice's congestion control: $(cat "$T/alice.json")"
+[ "$(field "$T/carol.json" alice congestion)" = newreno ] ||
+    fail "carol's congestion control (--congestion newreno): $(cat "$T/carol.json")"
+[ "$(field "$T/alice.json" bob cwnd_bytes)" -gt 0 ] ||
+    fail "no congestion window: $(cat "$T/alice.json")"
+echo "ok: peers shows the limits (32 MiB, 16 MiB) and cubic / newreno"
+
