@@ -151,6 +151,13 @@ ipc_set_more(struct ipc_client *c, int more)
 		c->a->ipc->corked--;
 }
 
+/* A client that does not read its answers is not read either. */
+static int
+ipc_out_full(const struct ipc_client *c)
+{
+	return evbuffer_get_length(c->out) > AGENT_CLIENT_OUTCAP;
+}
+
 int
 ipc_corked(const struct agent *a)
 {
@@ -209,10 +216,11 @@ ipc_readcb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0;; i++) {
 		/* Handlers never free c (closing is deferred to the flush),
 		 * so it stays valid through the loop. */
-		while (!c->closing && !c->paused && ipc_read_one(c) == 1)
+		while (!c->closing && !c->paused && !ipc_out_full(c) &&
+		    ipc_read_one(c) == 1)
 			;
-		if (c->closing || c->paused || n < IPC_READ_CHUNK ||
-		    i == IPC_READS_PER_CB)
+		if (c->closing || c->paused || ipc_out_full(c) ||
+		    n < IPC_READ_CHUNK || i == IPC_READS_PER_CB)
 			break;
 		if ((n = ipc_fill(c)) == -1 && errno == EINTR)
 			n = IPC_READ_CHUNK;
@@ -233,11 +241,13 @@ ipc_readcb(evutil_socket_t fd, short what, void *arg)
 	 * packets that new data would fill (tp_set_cork), and send only
 	 * full ones. Nothing waits when the client has paused or gone.
 	 */
-	if (c->closing || c->paused || n == -1)
-		more = 0;
-	else if (n == IPC_READ_CHUNK)
-		more = 1;	/* stopped at IPC_READS_PER_CB */
-	else if (ioctl(fd, FIONREAD, &more) == -1)
+	if (!c->closing && !c->paused && ipc_out_full(c) && !c->out_held) {
+		/* Resumed by ipc_write once the output is written. */
+		c->out_held = 1;
+		event_del(c->rev);
+	}
+	if (c->closing || c->paused || c->out_held || n == -1 ||
+	    ioctl(fd, FIONREAD, &more) == -1)
 		more = 0;
 	ipc_set_more(c, more > 0);
 	peer_flush_all(a);
@@ -295,6 +305,13 @@ ipc_write(struct ipc_client *c)
 		ipc_drain(c->fd);
 		ipc_client_free(c);
 		return -1;
+	}
+	if (c->out_held) {
+		c->out_held = 0;
+		if (!c->paused) {
+			event_add(c->rev, NULL);
+			event_active(c->rev, EV_READ, 0);
+		}
 	}
 	ipc_cmd_pump(c);
 	peer_flush_all(a);
@@ -528,6 +545,8 @@ ipc_client_resume(struct ipc_client *c)
 	if (!c->paused || c->closing)
 		return;
 	c->paused = 0;
+	if (c->out_held)
+		return;		/* ipc_write resumes it */
 	event_add(c->rev, NULL);
 	/* Frames may already be buffered: handle them on this pass. */
 	event_active(c->rev, EV_READ, 0);

@@ -17,7 +17,9 @@
  * frames are all handled before the sessions are driven; output written
  * once per pass of the event loop (ipc->flush_ev), with a write event
  * only while the socket is full. A client with more input waiting after
- * its read callback corks the sessions (ipc_corked(), tp_set_cork()).
+ * its read callback corks the sessions (ipc_corked(), tp_set_cork()). A
+ * client whose unread output is over AGENT_CLIENT_OUTCAP is not read until
+ * it has taken it (out_held).
  */
 #ifndef P2P_AGENT_IPC_H
 #define P2P_AGENT_IPC_H
@@ -77,6 +79,8 @@ struct ipc_client {
 	int			 closing;	/* flushing, then freed */
 	int			 paused;	/* reading stopped: back-pressure */
 	int			 more;		/* input waiting: corks sessions */
+	int			 out_held;	/* reading stopped: output over
+						   AGENT_CLIENT_OUTCAP */
 
 	/* A message being assembled from SendReq chunks (more=true). */
 	struct {

@@ -107,19 +107,26 @@ session_msg_stream(struct peer *p, const char *service)
 	return session_stream_add(p, sid, TP_STREAM_MESSAGES, 0, service);
 }
 
-/* Top the stream's reservation up to its window, as far as there is room. */
+/*
+ * Top the stream's reservation up to its window, as far as there is room.
+ * A message larger than the credit was let in whole by tp (its debt): a
+ * grant pays that back first, without a reservation (the message is in the
+ * inbox already), or the peer would wait for credit that never comes.
+ * Without room nothing is granted and the debt stays: tp then lets no
+ * further message in beyond the credit, which is the back-pressure.
+ */
 static void
 session_grant(struct peer *p, struct peer_stream *st, struct svc *s)
 {
+	uint64_t debt = tp_stream_debt(p->tp, st->sid);
 	size_t room, want;
 
-	if (st->outstanding >= SESSION_STREAM_CREDIT)
-		return;
-	want = SESSION_STREAM_CREDIT - st->outstanding;
+	want = st->outstanding < SESSION_STREAM_CREDIT ?
+	    SESSION_STREAM_CREDIT - st->outstanding : 0;
 	room = svc_room(&p->a->svcs, s);
 	if (want > room)
 		want = room;
-	if (want == 0 || tp_stream_grant(p->tp, st->sid, want) == -1)
+	if (want == 0 || tp_stream_grant(p->tp, st->sid, debt + want) == -1)
 		return;
 	svc_reserve(&p->a->svcs, s, want);
 	st->outstanding += want;

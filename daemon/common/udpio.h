@@ -114,6 +114,8 @@ struct udpio_outq {
 	int			 family;	/* the socket's */
 	int			 gso;
 	int			 mtu_logged;
+	uint64_t		 dropped;	/* datagrams the kernel had no
+						   room for (EAGAIN, ENOBUFS) */
 	size_t			 n;
 	struct udpio_out	 q[UDPIO_BATCH_MAX];
 };

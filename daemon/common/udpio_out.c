@@ -30,6 +30,7 @@ udpio_outq_init(struct udpio_outq *q, int fd, int family, int gso)
 	q->family = family;
 	q->gso = gso;
 	q->mtu_logged = 0;
+	q->dropped = 0;
 	q->n = 0;
 }
 
@@ -167,6 +168,17 @@ udpio_outq_flush(struct udpio_outq *q)
 			    ctl, firsts);
 			done = 0;
 			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == ENOBUFS) {
+			/* The socket buffer is full: the rest would fail the
+			 * same way. Counted; the transport resends. */
+			for (; done < nm; done++)
+				q->dropped += msgs[done].msg_hdr.msg_iovlen;
+			log_debug("%s: send buffer full: %llu datagrams "
+			    "dropped so far", __func__,
+			    (unsigned long long)q->dropped);
+			break;
 		}
 		/* One bad destination must not block the rest; what was
 		 * lost here is the transport's to resend. */

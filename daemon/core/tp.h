@@ -228,6 +228,9 @@ int		 tp_send_message_ex(struct tp *, const char *service,
  */
 uint64_t	 tp_stream_end(const struct tp *, uint64_t sid);
 int		 tp_stream_grant(struct tp *, uint64_t sid, uint64_t bytes);
+/* What the stream's last message took beyond its credit, and grants pay
+ * back before they raise the credit (see above); 0 for an unknown sid. */
+uint64_t	 tp_stream_debt(const struct tp *, uint64_t sid);
 int		 tp_stream_done(struct tp *, uint64_t sid);
 int		 tp_stream_stop(struct tp *, uint64_t sid, uint64_t code);
 /* From cb->message_ex of an unordered message: keep its stream open. */

@@ -39,7 +39,9 @@ tp_dg_send(struct tp *tp, const char *name, unsigned channel, int mode,
 	struct tp_dgq *q;
 	uint8_t *b;
 
-	if (len > tp_max_send_message(tp) || total > tp->cfg.dgram_tx_max) {
+	if (len > tp_max_send_message(tp))
+		return tp_too_large(tp, len);	/* may wait for MAX_MESSAGE */
+	if (total > tp->cfg.dgram_tx_max) {
 		errno = EMSGSIZE;
 		return -1;
 	}

@@ -138,18 +138,24 @@ tp_data_short(const struct tp *tp)
 		if (n >= tp->cfg.max_payload)
 			return 0;
 	}
-	return n + TP_CORK_SLACK < tp->cfg.max_payload;
+	/* Nothing waiting is nothing to hold (and no timer to set). */
+	return n > 0 && n + TP_CORK_SLACK < tp->cfg.max_payload;
 }
 
 /* Hold short data while corked, for TP_CORK_US at most. */
 static int
 tp_corked(struct tp *tp, uint64_t now)
 {
-	if (!tp->cork || !tp_data_short(tp))
+	if (!tp->cork || !tp_data_short(tp)) {
+		tp->cork_at = 0;
 		return 0;
+	}
 	if (tp->cork_at == 0)
 		tp->cork_at = now;
-	return now < tp->cork_at + TP_CORK_US;
+	if (now < tp->cork_at + TP_CORK_US)
+		return 1;
+	tp->cork_at = 0;	/* the hold is over: what waits goes now */
+	return 0;
 }
 
 static int

@@ -421,6 +421,14 @@ tp_stream_grant(struct tp *tp, uint64_t sid, uint64_t bytes)
 	return 0;
 }
 
+uint64_t
+tp_stream_debt(const struct tp *tp, uint64_t sid)
+{
+	const struct tp_istream *is = tp_istream_find((struct tp *)tp, sid);
+
+	return is != NULL ? is->debt : 0;
+}
+
 int
 tp_stream_done(struct tp *tp, uint64_t sid)
 {

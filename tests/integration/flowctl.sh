@@ -38,3 +38,22 @@ while IFS= read -r line; do
 	n=$((n + 1))
 done < "$T/bulk.json"
 echo "flowctl: 24 MiB through a 16 MiB inbox with back-pressure, other service unaffected"
+
+# Messages larger than a stream's 1 MiB credit, one after another, each
+# from its own p2pctl: the receiver's grants pay back what each took beyond
+# the credit, or the next one would wait for credit forever.
+head -c 4000000 /dev/urandom > "$T/big"
+bigsum=$(sha256sum < "$T/big")
+ctl bob --json recv --service big4 --count 3 --timeout 30 > "$T/big.json" &
+rcv=$!
+for i in 1 2 3; do
+	# (a regression would block this send for good: time it out)
+	timeout 30 "$P2PCTL" -s "$T/alice/sock" send bob --service big4 - \
+	    < "$T/big" || fail "4 MB send $i did not complete"
+done
+wait $rcv || fail "3 messages of 4 MB, one after another: got $(wc -l < "$T/big.json")"
+while IFS= read -r line; do
+	got=$(printf '%s\n' "$line" | sed -n 's/.*"data": *"\([^"]*\)".*/\1/p' | base64 -d | sha256sum)
+	[ "$got" = "$bigsum" ] || fail "a 4 MB message arrived corrupted"
+done < "$T/big.json"
+echo "flowctl: 3 messages of 4 MB past a 1 MiB stream credit, one after another"

@@ -7,6 +7,8 @@
  *				answers (more than a socket buffer holds, so
  *				the agent's output fills and must wait)
  *	ipcpoke SOCKET cut	a frame header and half its body, then close
+ *	ipcpoke SOCKET flood S	StatusReqs for S seconds, never reading an
+ *				answer (the agent must stop reading, not grow)
  *
  * Exits 0 when every answer came, in order, with its id and a status.
  */
@@ -156,7 +158,7 @@ main(int argc, char **argv)
 	int fd;
 
 	if (argc < 3)
-		die("usage: ipcpoke SOCKET trickle|burst N|cut");
+		die("usage: ipcpoke SOCKET trickle|burst N|cut|flood S");
 	/* An answer that never comes fails the test instead of hanging it. */
 	signal(SIGALRM, on_alarm);
 	alarm(60);
@@ -191,6 +193,25 @@ main(int argc, char **argv)
 			expect_status(fd, (uint32_t)(i % 100 + 1));
 		printf("burst: %zu requests in one write, %zu answers in "
 		    "order\n", n, n);
+	} else if (strcmp(argv[2], "flood") == 0 && argc == 4) {
+		time_t end = time(NULL) + atoi(argv[3]);
+		size_t sent = 0;
+		ssize_t w;
+
+		buf = status_frame(5, &len);
+		while (time(NULL) < end) {
+			w = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (w == (ssize_t)len)
+				sent++;
+			else if (w == -1 && (errno == EAGAIN ||
+			    errno == EWOULDBLOCK))
+				nanosleep(&ms2, NULL);	/* the agent stopped */
+			else
+				die("flood: send: %s", w == -1 ?
+				    strerror(errno) : "short write");
+		}
+		free(buf);
+		printf("flood: %zu requests written, no answer read\n", sent);
 	} else if (strcmp(argv[2], "cut") == 0) {
 		buf = status_frame(9, &len);
 		write_all(fd, buf, IPC_HDR_LEN + (len - IPC_HDR_LEN) / 2);

@@ -1088,3 +1088,28 @@ Test(tp, max_message_is_announced_and_kept)
 	cr_expect_eq(A.messages, 1);
 	cr_expect_eq(A.closed, 0);
 }
+
+/* Corked with nothing to send: no hold, and no timer in the past. */
+Test(tp, cork_with_nothing_waiting_sets_no_timer)
+{
+	uint8_t buf[1500], m[100];
+	uint64_t sid, now = T0;
+
+	memset(m, 'i', sizeof(m));
+	cr_assert_eq(tp_stream_open(A.tp, TP_STREAM_MESSAGES, "m", &sid), 0);
+	now = converse(now, now + 1000000);
+	tp_set_cork(A.tp, 1);
+	cr_expect_eq(tp_output(A.tp, now, A.pn, buf, sizeof(buf)), 0);
+	cr_expect_gt(tp_next_timeout(A.tp), now + TP_CORK_US,
+	    "an idle corked session waits for its normal timers");
+	now += 300;
+	cr_expect_eq(tp_output(A.tp, now, A.pn, buf, sizeof(buf)), 0);
+	cr_expect_gt(tp_next_timeout(A.tp), now, "no deadline in the past");
+	/* A held short packet goes at its deadline, then no timer is left. */
+	cr_assert_eq(tp_send_message(A.tp, sid, m, sizeof(m), NULL), 0);
+	cr_expect_eq(tp_output(A.tp, now, A.pn, buf, sizeof(buf)), 0);
+	now += TP_CORK_US;
+	cr_expect_gt(tp_output(A.tp, now, A.pn++, buf, sizeof(buf)), 0);
+	cr_expect_eq(tp_output(A.tp, now, A.pn, buf, sizeof(buf)), 0);
+	cr_expect_gt(tp_next_timeout(A.tp), now + TP_CORK_US);
+}
