@@ -111,8 +111,9 @@ c_closed(void *a, int remote, uint64_t code, const char *reason)
 
 static struct end A, B;
 
+/* An end with the default configuration, or with one of its caps set. */
 static void
-mk(struct end *e, int initiator, size_t send_buf_max)
+mk_cfg(struct end *e, int initiator, size_t send_buf_max, size_t max_message)
 {
 	struct tp_cfg cfg;
 	struct tp_cb cb = { e, c_open, c_msg, c_pipe, c_acked, c_writable,
@@ -123,7 +124,15 @@ mk(struct end *e, int initiator, size_t send_buf_max)
 	cfg.initiator = initiator;
 	if (send_buf_max)
 		cfg.send_buf_max = send_buf_max;
+	if (max_message)
+		cfg.max_message = max_message;
 	cr_assert_not_null(e->tp = tp_new(&cfg, &cb, T0));
+}
+
+static void
+mk(struct end *e, int initiator, size_t send_buf_max)
+{
+	mk_cfg(e, initiator, send_buf_max, 0);
 }
 
 static void
@@ -1018,24 +1027,10 @@ Test(tp, cork_holds_short_packets_only)
 }
 
 /*
- * MAX_MESSAGE: a cap other than the default is announced, resent when its
+ * MAX_MESSAGE: each side announces its cap, resent when its
  * packet is lost, and the peer sends nothing larger; until it hears, a
  * sender assumes TP_PROTO_MAX_MESSAGE.
  */
-static void
-mk_cap(struct end *e, int initiator, size_t max_message)
-{
-	struct tp_cfg cfg;
-	struct tp_cb cb = { e, c_open, c_msg, c_pipe, c_acked, c_writable,
-	    c_done, c_stopped, c_echo, c_closed, NULL };
-
-	memset(e, 0, sizeof(*e));
-	tp_cfg_default(&cfg);
-	cfg.initiator = initiator;
-	cfg.max_message = max_message;
-	cr_assert_not_null(e->tp = tp_new(&cfg, &cb, T0));
-}
-
 Test(tp, max_message_is_announced_and_kept)
 {
 	static uint8_t big[20 << 20];
@@ -1045,8 +1040,8 @@ Test(tp, max_message_is_announced_and_kept)
 
 	tp_free(A.tp);
 	tp_free(B.tp);
-	mk_cap(&A, 1, 32 << 20);
-	mk_cap(&B, 0, 32 << 20);
+	mk_cfg(&A, 1, 0, 32 << 20);
+	mk_cfg(&B, 0, 0, 32 << 20);
 	cr_assert_eq(tp_stream_open(A.tp, TP_STREAM_MESSAGES, "m", &sid), 0);
 	cr_expect_eq(tp_max_send_message(A.tp), TP_PROTO_MAX_MESSAGE,
 	    "the default until the peer says");
@@ -1074,8 +1069,8 @@ Test(tp, max_message_is_announced_and_kept)
 	/* A peer with a smaller cap: B never sends it more. */
 	tp_free(A.tp);
 	tp_free(B.tp);
-	mk_cap(&A, 1, 1 << 20);
-	mk_cap(&B, 0, TP_PROTO_MAX_MESSAGE);
+	mk_cfg(&A, 1, 0, 1 << 20);
+	mk_cfg(&B, 0, 0, TP_PROTO_MAX_MESSAGE);
 	cr_assert_eq(tp_stream_open(A.tp, TP_STREAM_MESSAGES, "m", &sid), 0);
 	(void)converse(T0, T0 + 1000000);
 	cr_assert_eq(tp_stream_open(B.tp, TP_STREAM_MESSAGES, "n", &bsid), 0);
