@@ -11,6 +11,14 @@
     fail "p2pd took --max-message 8M"
 grep -q -- "--max-message" "$T/small.err" ||
     fail "the error does not name the flag: $(cat "$T/small.err")"
+for bad in "--max-message lots" "--congestion bbr"; do
+	# shellcheck disable=SC2086 # flag and value, split on purpose
+	"$P2PD" -f --server 127.0.0.1:9 --token x --socket "$T/x.sock" \
+	    --state-dir "$T" $bad > /dev/null 2> "$T/bad.err" &&
+	    fail "p2pd took $bad"
+	grep -q -- "${bad%% *}" "$T/bad.err" ||
+	    fail "$bad: the error does not name the flag: $(cat "$T/bad.err")"
+done
 
 start_server
 AGENT_ARGS="--max-message 32M --inbox-size 64M" start_agent alice g
