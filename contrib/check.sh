@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The test command: installs what is missing, builds from scratch twice
 # (ASan+UBSan, then a normal build), runs every test in both, fuzzes every
 # parser briefly, checks that `make distcheck` works, and ends with one line

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The p2pd demo: installs missing build dependencies, builds, starts a
 # rendezvous server and two agents (alice and bob) on loopback in a temporary
 # directory, connects them, exchanges messages both ways, shows the session

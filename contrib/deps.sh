@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install the Debian packages p2pd needs to build, test and run its demo,
 # but only those that are missing. Run as root (or with sudo available).
 set -eu

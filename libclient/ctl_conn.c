@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl_conn.c: p2pctl connect, disconnect and ping.
  */

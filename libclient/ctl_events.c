@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl_events.c: p2pctl events: one line per event until p2pd goes away:
  * peer states and group membership (member_join, member_leave,

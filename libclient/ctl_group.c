@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl_group.c: p2pctl group: membership of server-managed groups, the
  * group list, and group messages.

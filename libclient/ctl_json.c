@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl_json.c: JSON output helpers of p2pctl (json-c), one object per line.
  */

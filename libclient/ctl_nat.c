@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl_nat.c: p2pctl nat [--refresh] [--json]: the agent's NAT classification
  * (RFC 5780 tests against the server's two addresses). The JSON keys are

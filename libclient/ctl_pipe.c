@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl_pipe.c: p2pctl pipe: stdin to the peer, the peer to stdout.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl_status.c: p2pctl status and p2pctl peers.
  */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # libclient: libp2pclient (the application side of the IPC socket) and p2pctl.
 # ipcmsg.h lives in the source tree's proto/, next to the generated headers.
 P2PC_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/proto

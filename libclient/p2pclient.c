@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2pclient.c: the connection to p2pd: open/close, non-blocking I/O,
  * framing, and dispatch of responses and events (see p2pclient.h).

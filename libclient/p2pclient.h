@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2pclient.h: libp2pclient, the application side of p2pd's IPC socket.
  *

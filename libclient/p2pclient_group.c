@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2pclient_group.c: server-managed groups: membership requests, the group
  * list, and group messages (one send per other member, each marked with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2pclient_info.c: status, peers and the NAT classification, copied out of the agent's answer
  * into plain C structs so applications never see protobuf-c types.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2pclient_int.h: state shared by the files of libp2pclient (not
  * installed). p2pclient.c owns the connection, framing and dispatch;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2pclient_req.c: building and queueing requests (the *_async calls).
  *

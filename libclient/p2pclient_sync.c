@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2pclient_sync.c: the blocking helpers. Each queues its request through
  * the async layer, claims the answer (P2PC_WAIT) and polls the socket

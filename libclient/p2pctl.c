@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2pctl.c: the command-line client of p2pd, built on libp2pclient.
  *

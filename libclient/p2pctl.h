@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2pctl.h: shared pieces of the p2pctl command-line tool. p2pctl.c holds
  * main and the command table; each ctl_*.c implements one command group

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipcmsg.c: IPC frame header codec and validating pack/unpack of
  * p2p.ipc.Frame (see ipcmsg.h and docs/PROTOCOL.md, "IPC").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipcmsg.h: IPC framing shared by p2pd and libp2pclient.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Protocol buffers: generated at build time into $(builddir)/proto.
 PROTO_FILES = proto/ipc.proto proto/server.proto
 PROTO_GEN = proto/ipc.pb-c.c proto/ipc.pb-c.h proto/server.pb-c.c proto/server.pb-c.h

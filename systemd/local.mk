@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # systemd units, with the configured paths substituted at build time.
 systemdunitdir = $(prefix)/lib/systemd/system
 systemdunit_DATA = systemd/p2pd.service systemd/p2p-server.service

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Integration tests (shell, real daemons on loopback) and their helpers.
 EXTRA_DIST += tests/integration/lib.sh tests/integration/netns_lib.sh tests/fuzz
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * agent.h: the structures p2pd's files share, and each file's entry points.
  *

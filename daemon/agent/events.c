@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * events.c: events for subscribers (SubscribeReq): peer states and group
  * membership.

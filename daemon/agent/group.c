@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * group.c: server-managed groups on the agent's side (see group.h).
  *

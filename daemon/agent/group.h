@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * group.h: the agent's side of server-managed groups (PROTOCOL.md §7).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * group_hdr.c: the header of a group message (group.h, PROTOCOL.md §7):
  * `1 | glen u8 | group | slen u8 | service`. The parser takes untrusted

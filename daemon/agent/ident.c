@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ident.c: the agent's long-term Ed25519 identity key.
  *

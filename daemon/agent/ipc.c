@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipc.c: the IPC socket, its clients and their framing (ipc.h).
  *

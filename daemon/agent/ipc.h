@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipc.h: the agent's IPC server (PROTOCOL.md §4, proto/ipc.proto).
  *

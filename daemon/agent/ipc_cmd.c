@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipc_cmd.c: the IPC request handlers, one table entry per oneof case.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipc_nat.c: the NatReq request (`p2pctl nat [--refresh]`): the agent's NAT
  * classification from nat.c. With refresh the tests run again and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # daemon/agent rules: p2pd, the agent.
 sbin_PROGRAMS += p2pd
 p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * nat.c: the agent's NAT classification (RFC 5780), shown by `p2pctl nat`
  * and `p2pctl status`, and reported to the server (NatReport).

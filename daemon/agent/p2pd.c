@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2pd.c: the agent's main: options, startup order, signals, shutdown.
  *

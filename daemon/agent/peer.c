@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * peer.c: the peer table, introductions and the handshake (peer.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * peer.h: the agent's peer table and sessions, and the pipes on them.
  *

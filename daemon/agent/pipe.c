@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pipe.c: byte pipes between two clients of two agents (ipc.proto Pipe*).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * reg.c: registration with the server and the control channel
  * (PROTOCOL.md §2.1, §2.2).

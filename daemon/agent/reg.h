@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * reg.h: private to the reg*.c files: the registration state (struct
  * reg) and the helpers they share. The rest of the agent uses the reg_*

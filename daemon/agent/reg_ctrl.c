@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * reg_ctrl.c: CTRL packets from the server: replies to our requests and
  * pushes (Introduce, Withdraw, GroupEvent), which are acknowledged with

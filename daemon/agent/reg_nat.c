@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * reg_nat.c: what nat.c needs from the registration: the server's address
  * (the primary address of its RFC 5780 tests) and the NatReport.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * reg_relay.c: RELAY packets through the server (PROTOCOL.md §2.6), and
  * path reports.

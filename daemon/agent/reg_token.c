@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * reg_token.c: the registration token, from --token or --token-file.
  *

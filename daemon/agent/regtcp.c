@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * regtcp.c: the agent's TCP leg to the server, for networks that block UDP
  * to it (PROTOCOL.md §2.1): each packet travels as u16 length || packet.

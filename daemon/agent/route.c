@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * route.c: which way a session's packets go (PROTOCOL.md §2.6, §2.7).
  *

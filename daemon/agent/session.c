@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * session.c: an established session, chan + tp, driven from libevent.
  *

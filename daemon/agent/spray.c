@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * spray.c: the extra sockets of the birthday method (path.h, "Symmetric
  * NATs"), on the side behind a symmetric NAT.

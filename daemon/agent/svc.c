@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * svc.c: services, inboxes and the byte accounting behind credit (svc.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * svc.h: services and their inboxes, with the byte accounting behind the
  * agent's credit flow control (PROTOCOL.md §3.2).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * udp.c: the agent's one UDP socket, shared by the server and all peers.
  *

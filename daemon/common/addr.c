@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* addr.c: parse, format, normalise and compare socket addresses. See addr.h. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * addr.h: socket addresses for both daemons: parse "1.2.3.4:5", "[::1]:5" and
  * "host:port", format as "ip:port" / "[v6]:port", normalise IPv4-mapped IPv6

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conf.h: one table drives both command-line flags and `key = value` config
  * files, for every program.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared by both daemons: log, conf, addr, secret, udpio.
 noinst_LTLIBRARIES += libp2pcommon.la
 libp2pcommon_la_SOURCES = daemon/common/log.c daemon/common/log.h \

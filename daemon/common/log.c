@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* log.c: stderr (with journald level prefixes) or syslog. See log.h. */
 #include "config.h"
 

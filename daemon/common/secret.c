@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* secret.c: load the token secret from a private file. See secret.h. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * secret.h: read the server's token secret from a file (PROTOCOL.md §5).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * udpio.c: batched UDP I/O (recvmmsg, GRO splitting, GSO grouping) shared
  * by p2pd and p2p-server.

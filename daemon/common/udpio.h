@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * udpio.h: the batched UDP I/O both daemons run on their socket.
  * udpio_read() drains a non-blocking socket with recvmmsg, a few batches per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * udpio_out.c: the send queue of a UDP socket (udpio.h): copies in,
  * sendmmsg out, runs of equal-sized datagrams to one address as one UDP

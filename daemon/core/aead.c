@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * aead.c: ChaCha20-Poly1305 (IETF) and AES-256-GCM with Noise nonces.
  */

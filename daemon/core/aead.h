@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * aead.h: AEAD keys with Noise nonces, over libsodium.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * buf.h: bounds-checked readers and writers for wire formats.
  *

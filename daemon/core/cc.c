@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cc.c: NewReno and CUBIC with HyStart++ (see cc.h).
  */

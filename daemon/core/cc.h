@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cc.h: congestion control in bytes: NewReno (RFC 9002 §7, appendix B)
  * or CUBIC (RFC 9438), both starting with HyStart++ (RFC 9406).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chan.c: sealing and opening CTRL / DATA packets (PROTOCOL.md §2.1, §2.4),
  * and the key sets of a rekeyed DATA channel (§2.5).

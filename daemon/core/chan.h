@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * chan.h: a secure channel, for CTRL packets (agent <-> server,
  * PROTOCOL.md §2.1) and DATA packets (agent <-> agent, §2.4).

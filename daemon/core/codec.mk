@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # codec: wire packets, STUN and tokens (see daemon/core/local.mk).
 noinst_LTLIBRARIES += libp2pcodec.la
 libp2pcodec_la_SOURCES = daemon/core/wire.c daemon/core/wire.h \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* crc32.c: CRC-32 for STUN FINGERPRINT (see crc32.h). */
 #include "crc32.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * crc32.h: CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as STUN's
  * FINGERPRINT needs (RFC 8489 §14.7). libsodium has none; this one is a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # crypto: AEAD, replay window, Noise, secure channel, peer handshake.
 # Included from daemon/core/local.mk.
 noinst_LTLIBRARIES += libp2pcrypto.la

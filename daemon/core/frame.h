@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * frame.h: the transport frames carried inside DATA packets (PROTOCOL.md
  * §3.1), encoded as in RFC 9000 §19.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hs.c: the p2pd peer handshake, HS_INIT / HS_RESP (PROTOCOL.md §2.3).
  */

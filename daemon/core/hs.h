@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hs.h: the p2pd peer handshake (PROTOCOL.md §2.3).
  *

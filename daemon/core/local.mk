@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The protocol core: no sockets, no clocks. Linked into both daemons and the tests.
 noinst_LTLIBRARIES += libp2pcore.la
 libp2pcore_la_SOURCES = daemon/core/buf.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * natclass.c: RFC 5780 NAT behaviour discovery as a state machine. See
  * natclass.h for the order of the tests and why.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * natclass.h: NAT behaviour discovery (RFC 5780 §4.3, §4.4) as a pure state
  * machine: no sockets, no clock, no global state.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * noise.c: Noise HandshakeState for IK, XX, IKpsk2 and XXpsk3
  * (Noise specification revision 34, §5 and §9), on libsodium.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * noise.h: a Noise HandshakeState (Noise specification revision 34).
  *

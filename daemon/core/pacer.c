@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pacer.c: the token bucket that paces packets (see pacer.h).
  */

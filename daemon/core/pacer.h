@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pacer.h: spreads a congestion window over the round trip (RFC 9002
  * §7.7) so a window is not sent back to back into a bottleneck queue.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * path.c: candidates, checks and the choice between relay and direct
  * (path.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * path.h: the paths of one session: the relay, always there, and the
  * direct path that hole punching finds (PROTOCOL.md §2.7).

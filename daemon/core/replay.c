@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * replay.c: RFC 6479 replay window, laid out as WireGuard's.
  *

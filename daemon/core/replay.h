@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * replay.h: anti-replay window for 64-bit packet counters (RFC 6479).
  *

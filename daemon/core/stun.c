@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stun.c: the STUN codec (RFC 8489, RFC 5780 attributes). See stun.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stun.h: the STUN codec (RFC 8489 subset, RFC 5780 attributes; see
  * docs/PROTOCOL.md §6).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token.c: registration tokens, minted and verified (docs/PROTOCOL.md §5).
  * See token.h for the format and the order of the checks.

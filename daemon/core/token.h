@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * token.h: registration tokens (docs/PROTOCOL.md §5).
  *

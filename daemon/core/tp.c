@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tp.c: lifecycle, packet input, timers and close of a transport (see
  * tp.h; the other tp_*.c files hold streams, output and recovery).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tp.h: the reliable transport of one session (PROTOCOL.md §3).
  *

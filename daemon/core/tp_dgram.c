@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tp_dgram.c: unreliable and unreliable-sequenced messages (PROTOCOL.md
  * §3.4). A message becomes a body `flags u8 || channel u8 || name_len u8

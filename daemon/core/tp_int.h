@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tp_int.h: the state of one transport, shared by tp*.c only.
  *

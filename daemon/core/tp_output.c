@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tp_output.c: building the next packet. Order inside a packet: ACK,
  * control frames (credit, stream control, echo), then data: the streams

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tp_range.c: sorted sets of half-open intervals. Callers bound their
  * size (tp_rs_add never refuses for size; it fails only on ENOMEM).

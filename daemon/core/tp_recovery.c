@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tp_recovery.c: the record of sent packets, acknowledgement processing,
  * loss detection, RTT estimation and probe timeouts (RFC 9002 §5-6).

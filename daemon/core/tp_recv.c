@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tp_recv.c: incoming streams. Bytes are reassembled in a buffer that
  * starts at the first undelivered offset and never reaches past the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tp_send.c: outgoing streams. Each keeps its bytes from the lowest
  * unacknowledged offset on, so lost ranges can be sent again. Each stream

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # transport: frames, reliable streams, loss recovery, congestion control.
 # Included from daemon/core/local.mk.
 noinst_LTLIBRARIES += libp2ptp.la

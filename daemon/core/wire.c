@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * wire.c: datagram classification and the clear headers of p2pd packets
  * (docs/PROTOCOL.md §1, §2). See wire.h for the contract.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * wire.h: demultiplexing of the shared UDP port and the clear headers of the
  * p2pd packets (docs/PROTOCOL.md §1 and §2).

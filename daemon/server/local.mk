@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # p2p-server: the rendezvous server (STUN, registration, signalling).
 sbin_PROGRAMS += p2p-server
 p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * server.c: p2p-server's main: options, sockets, signals, the event loop,
  * systemd readiness, and the `token` subcommand hand-off.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * server.h: p2p-server's internals, shared by its files (not a library API).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_ctrl.c: CTRL packets of established registrations: open (tag, replay
  * window), unpack the ServerMsg, note ack_push, dispatch requests from a

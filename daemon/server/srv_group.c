@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_group.c: server-managed groups (srv_group.h, PROTOCOL.md §7).
  *

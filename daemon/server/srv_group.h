@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_group.h: server-managed groups (PROTOCOL.md §7): the operations the
  * HTTP API and the agents' CTRL requests call, the policy, membership events

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_http.c: the HTTP API's listener, admin key, routing, JSON bodies and
  * replies, and the /v1/events streams (srv_http.h, docs/HTTP.md).

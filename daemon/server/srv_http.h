@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_http.h: p2p-server's HTTP API for application backends and operators
  * (docs/HTTP.md), on libevent's evhttp with JSON through json-c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_http_api.c: the handlers of /v1/tokens, /v1/groups and /v1/peers
  * (docs/HTTP.md). Bodies come checked for size, syntax and unknown fields

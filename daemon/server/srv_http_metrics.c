@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_http_metrics.c: GET /metrics in the Prometheus text format (0.0.4),
  * from struct srv_counters, the state and the HTTP API's own counters.

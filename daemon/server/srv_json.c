@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_json.c: the HTTP API's request bodies, parsed and checked
  * (srv_json.h). Only json-c and the name and value rules: no HTTP.

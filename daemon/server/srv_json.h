@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_json.h: decoding the HTTP API's request bodies (docs/HTTP.md), with
  * no HTTP around it, so that it can be fuzzed on its own.

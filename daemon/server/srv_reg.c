@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_reg.c: what arrives on the server's port, and registration.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_relay.c: the relay (PROTOCOL.md §2.6) and the agents' path reports.
  *

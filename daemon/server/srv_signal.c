@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_signal.c: signalling (PROTOCOL.md §2.2). connect checks that the
  * target is registered and that the policy lets the two talk, records the

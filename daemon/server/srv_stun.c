@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_stun.c: STUN Binding answers, and RFC 5780 behaviour discovery with
  * --alt-listen ALT-IP:ALT-PORT.

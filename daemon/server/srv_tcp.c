@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_tcp.c: agents that cannot use UDP speak the same packets over TCP on
  * the same port number, each framed as u16 length || packet (PROTOCOL.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_token.c: `p2p-server token`: mint one registration token offline
  * (PROTOCOL.md §5). Usage errors exit 2 naming the flag; a bad secret file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srv_udp.c: the server's UDP socket: bind, batched reads with recvmmsg,
  * STUN to srv_stun.c, everything else handed to srv_packet(); and srv_send(),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * state.h: the server's shared state behind one small interface, so that a
  * later backend (Redis, for several server nodes) can replace the memory one.

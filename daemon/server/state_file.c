@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * state_file.c: the groups file of the state directory, written and read
  * through the state interface (so any backend could use it to export or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * state_mem.c: the in-memory state backend (state.h).
  *

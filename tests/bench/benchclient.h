@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * benchclient.h: what the programs that drive agents through libp2pclient
  * share (p2pbench, and msgflood and firstmsg of the integration tests):

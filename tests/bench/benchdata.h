@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * benchdata.h: what every contestant of the benchmarks moves, so that the
  * figures compare the same work: message seq of LEN bytes carries its

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Group churn benchmark: AGENTS agent processes (default 50) on loopback
 # toggle memberships of GROUPS groups (default 20) OPS times (default 3000).
 # Prints operations per second, the latency from request to event, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * enetbench: the ENet contestant (Debian's libenet-dev), in one process over
  * loopback: a receiving host and a sending host, each on its own thread,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The benchmarks of issue 3 on loopback, side by side in one run: p2pd (two
 # agents, applications through libp2pclient, encrypted, 1200-byte datagrams),
 # ENet in-process, raw UDP and TCP move the same messages; then p2pctl pipe,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2pbench: the p2pd contestant of the benchmarks, through libp2pclient only.
  *

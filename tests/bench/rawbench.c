@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rawbench: the kernel's own loopback, as the floor the others are held to.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_agent_svc.c: the agent's inbox accounting (daemon/agent/svc.h)
  * driven by an operation sequence read from the input, as remote peers and

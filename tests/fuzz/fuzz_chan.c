@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_chan.c: chan_open on arbitrary bytes, and on validly sealed packets
  * with fuzzer-chosen mutations (so the fuzzer gets past the tag check too:

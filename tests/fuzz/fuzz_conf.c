@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_conf.c: config lines and command lines (conf.h) from untrusted bytes.
  * The input is split at NUL bytes: the first part is fed line by line to

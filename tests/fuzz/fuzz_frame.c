@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_frame.c: frame_parse over arbitrary bytes, as tp_input sees a
  * decrypted DATA payload. Every frame that parses must write back and

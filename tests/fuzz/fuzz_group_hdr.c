@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_group_hdr: the header of group messages (group_hdr.c) from any
  * bytes. What parses must be two valid names whose re-encoding is the

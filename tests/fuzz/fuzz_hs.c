@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_hs.c: hs_read_init and hs_finish on arbitrary bytes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_http_json: the HTTP API's request bodies (srv_json.c): any bytes as
  * a POST /v1/tokens and a POST /v1/groups body. Whatever is accepted must

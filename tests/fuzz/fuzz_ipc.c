@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_ipc.c: IPC frames from an untrusted peer: header parse, then the
  * validating unpack of the body, the way p2pd and libp2pclient read them.

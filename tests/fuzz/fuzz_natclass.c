@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_natclass.c: the RFC 5780 classifier fed arbitrary datagrams from
  * the server's four addresses, with time moving in between. Every request

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_stun.c: stun_parse() and stun_server_reply() on arbitrary bytes.
  * The reply must fit the buffer it was given and, when there is one, parse.

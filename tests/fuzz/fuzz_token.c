@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_token.c: token_verify() on arbitrary text, and the secret parser on
  * arbitrary file contents.

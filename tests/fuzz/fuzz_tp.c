@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_tp.c: one tp fed arbitrary payloads as tp_input, with tp_output,
  * timers and the stream API in between. The input is a sequence of

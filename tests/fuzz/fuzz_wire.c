@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_wire.c: wire_classify() and every wire_*_parse() on arbitrary bytes.
  * A packet classified as P2P must be long enough for its type, and one

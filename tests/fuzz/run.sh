@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Build every libFuzzer target in tests/fuzz/ with clang and run each for a
 # while on a copy of its seed corpus. A crash, leak or sanitizer report fails.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # agent_basic.sh: smoke test of p2pd with a real p2p-server on loopback.
 #
 # A server and two agents (alice, bob) in a temporary directory, no fixed

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Bad input: junk datagrams to the server and an agent, garbage on the IPC
 # socket, bad tokens. Each is refused or dropped and counted, with a clear
 # error, and the daemons keep serving everyone else.

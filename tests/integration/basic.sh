@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Two agents register, connect and exchange messages through p2pctl; the
 # user-visible behaviour of status, peers, send, recv and exit codes.
 . "$top_srcdir/tests/integration/lib.sh"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * churn: group membership churn through libp2pclient, for the churn
  * benchmark and its small leak-checked run in make check.

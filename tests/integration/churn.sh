@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Group churn, small: 8 agents toggle memberships of 6 groups 300 times;
 # every operation succeeds and its event arrives; then every daemon exits 0
 # on SIGTERM (under ASan that includes LeakSanitizer's check at exit).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * firstmsg: SOCK_A SOCK_B PEER_B
  *

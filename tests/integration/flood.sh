@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 10,000 messages each way through libp2pclient: every one arrives exactly
 # once, in order, intact.
 . "$top_srcdir/tests/integration/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Flow control: a service whose inbox is full stalls its sender only; other
 # services keep flowing, and nothing that was accepted is lost.
 . "$top_srcdir/tests/integration/lib.sh"

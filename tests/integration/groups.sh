@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # groups.sh: server-managed groups end to end through real agents and p2pctl
 # (issue 5): membership events in order at every member, join_complete after
 # the last acknowledgement and after the timeout with a stopped member, mesh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The agent's IPC socket with clients that are not well behaved: a request
 # a byte at a time, thousands of requests in one write whose answers fill
 # the socket (the agent's output must wait for room, not drop or spin), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipcpoke: talks raw IPC frames to an agent, the way no well-behaved
  * client does, to check the agent's socket reader and writer.

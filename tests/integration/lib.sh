@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared helpers for the integration tests (sourced, not run).
 # Every test works in its own temporary directory, binds only loopback port 0,
 # and kills what it started on exit.

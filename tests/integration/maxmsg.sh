@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # --max-message: two agents that both take 32 MiB exchange a 20 MiB
 # message intact; to an agent at the default 16 MiB the same send is
 # refused with a clear error and the session goes on; a value below the

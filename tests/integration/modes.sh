@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Delivery modes through p2pd: 16 ordered channels each keep their order, and
 # unordered, sequenced and unreliable messages arrive (loopback loses nothing)
 # labelled with the mode and channel they were sent with.

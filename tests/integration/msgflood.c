@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * msgflood: SOCK_A SOCK_B PEER_A PEER_B COUNT
  *

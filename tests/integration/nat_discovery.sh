@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # nat_discovery.sh: RFC 5780 NAT behaviour discovery on loopback.
 #   - p2p-server --alt-listen 127.0.0.2:0 answers STUN on all four
 #     address/port combinations, with OTHER-ADDRESS and RESPONSE-ORIGIN;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The NAT lab's matrix (docs/NATLAB.md): two agents behind every pair of NAT
 # types, plus two hosts behind one NAT, each cell in fresh namespaces with a
 # fresh server and agents. Per cell: connect; a message each way (the time

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The NAT lab checks its own emulation before anything is measured on it
 # (docs/NATLAB.md). One client of every type behind its router, all at once:
 #

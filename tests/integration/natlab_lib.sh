@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The NAT lab (docs/NATLAB.md): an "Internet" and NAT routers built from
 # network namespaces and the kernel's own NAT (nftables). Sourced after
 # lib.sh and netns_lib.sh, not run; netns_require first.

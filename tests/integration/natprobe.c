@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * natprobe: check the NAT lab's emulation with RFC 5780 logic, without any
  * p2pd code, so that a bug in p2pd's STUN cannot hide a bug in the lab.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Helpers for tests that build a small network out of Linux network
 # namespaces (sourced after lib.sh, not run). Needs root, iproute2 and
 # nftables. Everything made here carries this test's pid in its name, so

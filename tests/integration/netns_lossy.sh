@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The transport on a real (if virtual) network: agents alice and bob in two
 # network namespaces joined by a router namespace that also runs the server.
 #

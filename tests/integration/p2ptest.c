@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * p2ptest: a test tool for the integration scripts. It speaks the formats of
  * docs/PROTOCOL.md from its own code where that cross-checks the daemons (a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # p2pctl pipe moves a 50 MB file intact (5 MB under sanitizers); when the
 # receiving side dies mid-stream, the sender exits 1.
 . "$top_srcdir/tests/integration/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Rekeying under traffic (PROTOCOL.md §2.5): with the testing knob
 # P2PD_TEST_REKEY_MS the agents rekey every 250 ms instead of every 120 s;
 # a pipe stream paced over about 3 s crosses many rekeys in one session and

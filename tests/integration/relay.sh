@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # relay.sh: sessions start on the server relay and move to a direct path
 # (issue 4). With --no-direct on both agents the session stays on the relay:
 # messages and a pipe cross it intact, the server counts the relayed packets

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # relay_quota.sh: the relay's per-peer limits (issue 4). With --relay-rate
 # a relayed 2 MB pipe takes at least as long as the rate allows and arrives
 # intact (the transport backs off and resends what the bucket dropped);

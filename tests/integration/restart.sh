@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The server restarts: agents register again by themselves and new sessions
 # work, and a session that lives on the relay survives it (the agents ask
 # for fresh introductions, which carry the new relay ids). SIGHUP makes an

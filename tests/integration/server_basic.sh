@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # server_basic.sh: p2p-server on loopback: STUN, registration and signalling
 # (srvclient), junk datagrams, the token subcommand, clean SIGTERM exit.
 # Binds port 0 on 127.0.0.1 only; finds the binaries through $top_builddir.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # server_groups.sh: server-managed groups (PROTOCOL.md §7) on a real
 # p2p-server driven by srvclient: joins under both policies, a refused join
 # of an ungranted group, membership events in order at every member,

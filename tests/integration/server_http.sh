@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # server_http.sh: p2p-server's HTTP API (docs/HTTP.md) end to end with curl:
 # the admin key (missing, wrong), /healthz, a token minted over HTTP that a
 # real agent registers with, groups (create, duplicate, list, show, members,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * srvclient: drives a running p2p-server through registration and
  * signalling over UDP and TCP and checks every answer (PROTOCOL.md §2.1,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The agent reaches the server over TCP when it must (PROTOCOL.md §2.1).
 #
 # 1. Loopback: alice is told --server-transport tcp, bob udp. Status says

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * udpjunk: send random, truncated and near-valid datagrams to a UDP port
  * (and junk frames over TCP) to check that a server survives them.

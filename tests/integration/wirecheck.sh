@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A message's bytes never appear in plaintext on the wire (loopback capture).
 . "$top_srcdir/tests/integration/lib.sh"
 

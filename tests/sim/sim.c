@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sim.c: the simulated network and its event loop (see sim.h).
  */

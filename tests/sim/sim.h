@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sim.h: a deterministic simulated network for driving two tp instances.
  *

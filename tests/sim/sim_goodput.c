@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sim_goodput.c: prints the goodput of one pipe stream over a simulated
  * 100 Mbit/s link with 40 ms RTT at 0%, 1% and 5% random loss (both

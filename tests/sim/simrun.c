@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * simrun.c: the harness of the seeded workload tests (see simrun.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * simrun.h: the harness the seeded workload tests over sim.h share.
  *

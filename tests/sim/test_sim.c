@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_sim.c: two tp instances over the simulated network (sim.h) with
  * real workloads: several message streams each way with sizes from 1 B to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_sim_cubic.c: CUBIC (RFC 9438) beside NewReno on the simulated
  * network.

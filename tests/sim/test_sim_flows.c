@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_sim_flows.c: whole sessions on the simulated network (sim.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_sim_hystart.c: HyStart++ (RFC 9406) on the simulated network.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_sim_modes.c: the four delivery modes over the simulated network
  * (sim.h). Each seed sends, both ways, reliable-ordered messages on 16

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_sim_pacing.c: pacing (RFC 9002 §7.7) on the simulated network.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_addr.c: address parsing, formatting, normalising, protobuf form. */
 #include <criterion/criterion.h>
 

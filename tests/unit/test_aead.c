@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_aead.c: the AEAD wrapper: nonce layout, round trips, tamper, and
  * agreement with libsodium's own calls for the Noise nonce.

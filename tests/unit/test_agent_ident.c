@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_agent_ident.c: the agent's identity key file (daemon/agent/ident.c).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_agent_svc.c: inbox accounting of the agent's services (svc.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_cc.c: the congestion controllers' arithmetic against numbers
  * worked out by hand: NewReno's cuts, CUBIC's K, W_cubic, its cut to 0.7,

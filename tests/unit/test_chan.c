@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_chan.c: the secure channel: CTRL/DATA packets sealed by one end and
  * opened by the other, tampering, replay, reordering, kx key agreement.

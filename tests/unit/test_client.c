@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_client.c: libp2pclient against a fake agent served by this test on
  * a Unix socket in a temporary directory (one thread plays p2pd).

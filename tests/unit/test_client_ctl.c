@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_client_ctl.c: the p2pctl program (found through $top_builddir)
  * against the fake agent: output formats, exit codes, stdin handling.

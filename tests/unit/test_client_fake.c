@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_client_fake.c: a fake p2pd for the client tests. One thread
  * accepts one connection on a Unix socket in a fresh temporary directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_client_fake.h: a fake p2pd for the libp2pclient and p2pctl tests.
  * fake_start() listens on sockpath (a new temporary directory) and runs

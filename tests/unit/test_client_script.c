@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_client_script.c: script shapes for the fake agent (see
  * test_client_script.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_client_script.h: the shapes of fake agent scripts (see
  * test_client_fake.h) that the libp2pclient and p2pctl tests share: ack the

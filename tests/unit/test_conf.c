@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_conf.c: flags and config files from one table (conf.h). */
 #include <criterion/criterion.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_frame.c: the transport frame codec (PROTOCOL.md §3.1).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_hs.c: the p2pd peer handshake end to end, then DATA through chan.
  */

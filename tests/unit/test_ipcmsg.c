@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_ipcmsg.c: IPC frame header and validating pack/unpack (proto/ipcmsg).
  */

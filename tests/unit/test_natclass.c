@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_natclass.c: the RFC 5780 classifier against simulated NATs.
  *

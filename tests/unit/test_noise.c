@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_noise.c: the Noise handshake against the cacophony test vectors
  * (tests/unit/vectors/noise-ik-xx.json), plus failure cases.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_path: the path selector (daemon/core/path.c) with simulated time:
  * pacing of checks, validation by response, peer-reflexive addresses,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_rekey.c: rekeying a running session (PROTOCOL.md §2.5) with the real
  * handshake (hs) and channels (chan): traffic in flight both ways across the

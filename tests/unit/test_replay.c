@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_replay.c: RFC 6479 window edge cases.
  */

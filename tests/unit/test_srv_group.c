@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_srv_group.c: server-managed groups (srv_group.h) over the memory
  * state, with a recording fake for pushes, withdrawals and introductions.

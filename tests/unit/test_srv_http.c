@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_srv_http.c: the group-event observer hook the HTTP API's /v1/events
  * stands on (srv_group_observe): each event once, whatever the member

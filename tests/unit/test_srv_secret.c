@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_srv_secret.c: secret files (secret.h, PROTOCOL.md §5). */
 #include <criterion/criterion.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* test_state.c: the server state interface, memory backend (state.h). */
 #include <criterion/criterion.h>
 

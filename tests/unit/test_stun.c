@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_stun.c: the STUN codec against RFC 5769's vectors, our own
  * request/response round trips, and malformed input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_token.c: registration tokens (docs/PROTOCOL.md §5): round trip,
  * forgery, versions, validity window, names, sizes, secret files, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_tp.c: the transport of one session, driven packet by packet:
  * delivery, duplicates, malformed input, credit violations, ack timing,

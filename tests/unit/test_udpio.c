@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_udpio.c: udpio_read over a loopback UDP socket: datagrams up to the
  * limit are delivered whole, larger ones are reported without data, and one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_wire.c: datagram classification and the p2pd packet headers
  * (docs/PROTOCOL.md §1, §2).
