@@ -118,3 +118,8 @@ tests_integration_ipcpoke_CPPFLAGS = $(P2PC_CPPFLAGS) $(PROTOBUFC_CFLAGS)
 tests_integration_ipcpoke_LDADD = libp2pproto.la $(PROTOBUFC_LIBS)
 TESTS += tests/integration/ipcedge.sh
 EXTRA_DIST += tests/integration/ipcedge.sh
+
+# The agent's shape on its object files: circles of files, long files,
+# file-static state (contrib/symgraph.py; needs Debian's python3).
+TESTS += tests/lint/symgraph.sh
+EXTRA_DIST += tests/lint/symgraph.sh

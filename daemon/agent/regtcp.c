@@ -203,6 +203,8 @@ regtcp_open(struct reg *r)
 	}
 	bufferevent_setcb(t->bev, regtcp_read, regtcp_written, regtcp_event, t);
 	bufferevent_setwatermark(t->bev, EV_READ, 0, REGTCP_IN_MAX);
+	/* libevent 2.1 reads 4 KiB per callback unless told otherwise. */
+	(void)bufferevent_set_max_single_read(t->bev, REGTCP_IN_MAX);
 	bufferevent_setwatermark(t->bev, EV_WRITE, REGTCP_BUSY / 2, 0);
 	/* A write timeout also bounds the connect. */
 	bufferevent_set_timeouts(t->bev, NULL, &stall);

@@ -132,15 +132,6 @@ udp_bind(int family, uint16_t port)
 	return fd;
 }
 
-/* P2PD_NO_GSO=1: plain datagrams both ways, for tests and comparisons. */
-static int
-udp_no_gso(void)
-{
-	const char *e = getenv("P2PD_NO_GSO");
-
-	return e != NULL && *e != '\0' && strcmp(e, "0") != 0;
-}
-
 int
 udp_open(struct agent *a)
 {
@@ -162,10 +153,8 @@ udp_open(struct agent *a)
 		return -1;
 	}
 	a->udp_port = addr_port((struct sockaddr *)&ss);
-	udp_gro = 0;
-	if (!udp_no_gso())
-		udp_gro = udpio_gro_enable(a->udp_fd) == 0;
-	udpio_outq_init(&udp_oq, a->udp_fd, udp_family, !udp_no_gso());
+	udp_gro = udpio_gro_enable(a->udp_fd) == 0;
+	udpio_outq_init(&udp_oq, a->udp_fd, udp_family, 1);
 	log_debug("UDP GSO %s, GRO %s", udp_oq.gso ? "on" : "off",
 	    udp_gro ? "on" : "off");
 	a->udp_ev = event_new(a->base, a->udp_fd, EV_READ | EV_PERSIST,

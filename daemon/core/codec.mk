@@ -5,7 +5,8 @@ libp2pcodec_la_SOURCES = daemon/core/wire.c daemon/core/wire.h \
 	daemon/core/stun.c daemon/core/stun.h \
 	daemon/core/token.c daemon/core/token.h \
 	daemon/core/crc32.c daemon/core/crc32.h \
-	daemon/core/natclass.c daemon/core/natclass.h
+	daemon/core/natclass.c daemon/core/natclass.h \
+	daemon/core/addr_fmt.c daemon/core/addr_fmt.h
 libp2pcodec_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 libp2pcore_la_LIBADD += libp2pcodec.la
 
