@@ -114,6 +114,8 @@ def check_dir(args, d, prefix):
     defs, uses, state = {}, {}, {}
     for o in objs:
         src = os.path.basename(o)[len(prefix) + 1:-2] + ".c"
+        if not os.path.exists(os.path.join(args.src, d, src)):
+            continue    # left over from a source that is gone
         dset, uset, st = nm_symbols(o)
         for s in dset:
             defs[s] = src

@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +26,13 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "agent.h"
+#include "engine.h"
 #include "ipc.h"
 #include "log.h"
-#include "peer.h"
 
 /* Bytes per read of a client's socket, and reads per callback. */
 #define IPC_READ_CHUNK		65536
 #define IPC_READS_PER_CB	4
-
-static void	ipc_client_free(struct ipc_client *);
-static void	ipc_queue_flush(struct ipc_client *);
 
 static int
 ipc_mkdir(const char *path)
@@ -134,22 +129,19 @@ ipc_read_one(struct ipc_client *c)
 		ipc_client_close(c, "client sent a frame that is not a request");
 		return -1;
 	}
-	ipc_cmd_dispatch(c, f->request);
+	c->ipc->hooks->request(c, f->request);
 	ipcmsg_free(f);
 	return 1;
 }
 
-/* Set c->more, counted in ipc->corked. */
+/* Set c->more, which corks the engine's sessions while any client has it. */
 static void
 ipc_set_more(struct ipc_client *c, int more)
 {
 	if (c->more == more)
 		return;
 	c->more = more;
-	if (more)
-		c->a->ipc->corked++;
-	else
-		c->a->ipc->corked--;
+	engine_cork(c->a, more ? 1 : -1);
 }
 
 /* A client that does not read its answers is not read either. */
@@ -157,12 +149,6 @@ static int
 ipc_out_full(const struct ipc_client *c)
 {
 	return evbuffer_get_length(c->out) > AGENT_CLIENT_OUTCAP;
-}
-
-int
-ipc_corked(const struct agent *a)
-{
-	return a->ipc != NULL && a->ipc->corked > 0;
 }
 
 /*
@@ -201,15 +187,14 @@ ipc_fill(struct ipc_client *c)
 
 /*
  * Requests: what is buffered first (a resumed client), then up to
- * IPC_READS_PER_CB reads, each parsed before the next. The sessions are
- * driven once at the end, so the messages of all these requests share
- * packets.
+ * IPC_READS_PER_CB reads, each parsed before the next. The sessions the
+ * requests fed are driven once this pass of the loop is over, so the
+ * messages of all these requests share packets.
  */
 static void
 ipc_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ipc_client *c = arg;
-	struct agent *a = c->a;
 	ssize_t n = IPC_READ_CHUNK;
 	int i, more = 0;
 
@@ -230,8 +215,6 @@ ipc_readcb(evutil_socket_t fd, short what, void *arg)
 			log_debug("client pid %ld: %s", (long)c->pid, n == 0 ?
 			    "disconnected" : strerror(errno));
 			ipc_client_free(c);
-			peer_flush_all(a);
-			udp_flush(a);
 			return;
 		} else if (n == -1)
 			break;
@@ -251,137 +234,32 @@ ipc_readcb(evutil_socket_t fd, short what, void *arg)
 	    ioctl(fd, FIONREAD, &more) == -1)
 		more = 0;
 	ipc_set_more(c, more > 0);
-	peer_flush_all(a);
-	udp_flush(a);
-}
-
-/*
- * Closing an AF_UNIX socket with unread input makes the peer's next read
- * fail with ECONNRESET, which can hide the error we just sent. Discard
- * what the client already wrote (bounded) before closing.
- */
-static void
-ipc_drain(evutil_socket_t fd)
-{
-	uint8_t buf[4096];
-	int i;
-
-	for (i = 0; i < 64; i++) {
-		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
-			break;
-	}
-}
-
-/*
- * Write what is queued for c, directly; the write event is armed only
- * while the socket is full. An emptied output lets held deliveries go on
- * (ipc_cmd_pump), or ends a closing client. -1 when c was freed.
- */
-static int
-ipc_write(struct ipc_client *c)
-{
-	struct agent *a = c->a;
-	int n;
-
-	while (evbuffer_get_length(c->out) > 0) {
-		if ((n = evbuffer_write(c->out, c->fd)) > 0)
-			continue;
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!c->wev_armed && event_add(c->wev, NULL) == 0)
-				c->wev_armed = 1;
-			return 0;
-		}
-		log_debug("client pid %ld: %s", (long)c->pid, n == 0 ?
-		    "write returned 0" : strerror(errno));
-		ipc_client_free(c);
-		return -1;
-	}
-	if (c->wev_armed) {
-		event_del(c->wev);
-		c->wev_armed = 0;
-	}
-	if (c->closing) {
-		ipc_drain(c->fd);
-		ipc_client_free(c);
-		return -1;
-	}
-	if (c->out_held) {
-		c->out_held = 0;
-		if (!c->paused) {
-			event_add(c->rev, NULL);
-			event_active(c->rev, EV_READ, 0);
-		}
-	}
-	ipc_cmd_pump(c);
-	peer_flush_all(a);
-	udp_flush(a);
-	return 0;
-}
-
-/* The socket has room again. */
-static void
-ipc_writecb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)ipc_write(arg);
-}
-
-/*
- * Output is written once per pass of the event loop: the first frame
- * queued for a client puts it on flushq and activates flush_ev, which
- * runs after the callbacks that were ready with it.
- */
-static void
-ipc_queue_flush(struct ipc_client *c)
-{
-	struct ipc *ipc = c->a->ipc;
-
-	if (c->flush_queued || c->wev_armed)
-		return;	/* the write event will do it */
-	c->flush_queued = 1;
-	TAILQ_INSERT_TAIL(&ipc->flushq, c, flush_entry);
-	event_active(ipc->flush_ev, EV_WRITE, 0);
-}
-
-static void
-ipc_flushcb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ipc *ipc = arg;
-	struct ipc_client *c;
-
-	(void)fd;
-	(void)what;
-	while ((c = TAILQ_FIRST(&ipc->flushq)) != NULL) {
-		TAILQ_REMOVE(&ipc->flushq, c, flush_entry);
-		c->flush_queued = 0;
-		(void)ipc_write(c);
-	}
 }
 
 static void
 ipc_accept(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct agent *a = arg;
-	struct ipc *ipc = a->ipc;
+	struct ipc *ipc = arg;
 	struct ipc_client *c;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
+	(void)lev;
+	(void)sa;
+	(void)salen;
 	memset(&cred, 0, sizeof(cred));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		log_warn("%s: SO_PEERCRED", __func__);
-	if (ipc->n >= AGENT_MAX_CLIENTS || a->stopping ||
+	if (ipc->n >= AGENT_MAX_CLIENTS || ipc->a->stopping ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		log_warnx("refusing client pid %ld uid %ld: too many clients",
 		    (long)cred.pid, (long)cred.uid);
 		close(fd);
 		return;
 	}
-	c->a = a;
+	c->a = ipc->a;
+	c->ipc = ipc;
 	c->pid = cred.pid;
 	c->uid = cred.uid;
 	c->serial = ++ipc->serial;
@@ -391,9 +269,9 @@ ipc_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	if (evutil_make_socket_nonblocking(fd) == -1 ||
 	    (c->in = evbuffer_new()) == NULL ||
 	    (c->out = evbuffer_new()) == NULL ||
-	    (c->rev = event_new(a->base, fd, EV_READ | EV_PERSIST,
+	    (c->rev = event_new(ipc->a->base, fd, EV_READ | EV_PERSIST,
 	    ipc_readcb, c)) == NULL ||
-	    (c->wev = event_new(a->base, fd, EV_WRITE | EV_PERSIST,
+	    (c->wev = event_new(ipc->a->base, fd, EV_WRITE | EV_PERSIST,
 	    ipc_writecb, c)) == NULL || event_add(c->rev, NULL) == -1) {
 		log_warnx("refusing client pid %ld: out of memory",
 		    (long)cred.pid);
@@ -416,7 +294,7 @@ ipc_accept(struct evconnlistener *lev, evutil_socket_t fd,
 }
 
 int
-ipc_open(struct agent *a)
+ipc_open(struct agent *a, struct ipc **ipcp, const struct ipc_hooks *hooks)
 {
 	struct sockaddr_un sun;
 	const char *path = a->conf.socket_path;
@@ -427,10 +305,11 @@ ipc_open(struct agent *a)
 	if ((ipc = calloc(1, sizeof(*ipc))) == NULL)
 		return -1;
 	TAILQ_INIT(&ipc->clients);
-	TAILQ_INIT(&ipc->waits);
 	TAILQ_INIT(&ipc->flushq);
 	ipc->fd = -1;
-	a->ipc = ipc;
+	ipc->a = a;
+	ipc->hooks = hooks;
+	*ipcp = ipc;
 	if ((ipc->flush_ev = event_new(a->base, -1, 0, ipc_flushcb, ipc)) ==
 	    NULL)
 		return -1;
@@ -457,7 +336,7 @@ ipc_open(struct agent *a)
 	}
 	umask(old);
 	ipc->fd = fd;
-	ipc->lev = evconnlistener_new(a->base, ipc_accept, a,
+	ipc->lev = evconnlistener_new(a->base, ipc_accept, ipc,
 	    LEV_OPT_CLOSE_ON_FREE, 64, fd);
 	if (ipc->lev == NULL) {
 		log_warn("cannot listen on %s", path);
@@ -467,18 +346,14 @@ ipc_open(struct agent *a)
 }
 
 void
-ipc_free(struct agent *a)
+ipc_free(struct agent *a, struct ipc *ipc)
 {
-	struct ipc *ipc = a->ipc;
 	struct ipc_client *c;
-	struct ipc_wait *w;
 
 	if (ipc == NULL)
 		return;
 	while ((c = TAILQ_FIRST(&ipc->clients)) != NULL)
 		ipc_client_free(c);
-	while ((w = TAILQ_FIRST(&ipc->waits)) != NULL)
-		ipc_wait_free(w);
 	if (ipc->lev != NULL) {
 		evconnlistener_free(ipc->lev);
 		unlink(a->conf.socket_path);
@@ -487,24 +362,17 @@ ipc_free(struct agent *a)
 	if (ipc->flush_ev != NULL)
 		event_free(ipc->flush_ev);
 	free(ipc);
-	a->ipc = NULL;
 }
 
-static void
+void
 ipc_client_free(struct ipc_client *c)
 {
-	struct ipc *ipc = c->a->ipc;
-	struct ipc_wait *w, *tw;
+	struct ipc *ipc = c->ipc;
 
 	/* A session corked for c sends at its next drive, or by its timer
 	 * (TP_CORK_US) at the latest. */
 	ipc_set_more(c, 0);
-	TAILQ_FOREACH_SAFE(w, &ipc->waits, entry, tw) {
-		if (w->c == c)
-			ipc_wait_free(w);
-	}
-	ipc_cmd_client_gone(c);
-	pipe_client_gone(c->a, c);
+	ipc->hooks->gone(c);
 	TAILQ_REMOVE(&ipc->clients, c, entry);
 	if (c->flush_queued)
 		TAILQ_REMOVE(&ipc->flushq, c, flush_entry);
@@ -551,159 +419,4 @@ ipc_client_resume(struct ipc_client *c)
 	event_add(c->rev, NULL);
 	/* Frames may already be buffered: handle them on this pass. */
 	event_active(c->rev, EV_READ, 0);
-}
-
-size_t
-ipc_outlen(struct ipc_client *c)
-{
-	return evbuffer_get_length(c->out);
-}
-
-int
-ipc_send_frame(struct ipc_client *c, P2p__Ipc__Frame *f)
-{
-	struct evbuffer_iovec v;
-	size_t blen;
-
-	if (c->closing)
-		return -1;
-	if ((blen = ipcmsg_packed_size(f)) > IPC_MAX_FRAME) {
-		log_warnx("%s: frame too big to send", __func__);
-		return -1;
-	}
-	/* Packed straight into the output, no copy. */
-	if (evbuffer_reserve_space(c->out, IPC_HDR_LEN + blen, &v, 1) != 1)
-		return -1;
-	ipcmsg_pack_into(f, v.iov_base, blen);
-	v.iov_len = IPC_HDR_LEN + blen;
-	if (evbuffer_commit_space(c->out, &v, 1) == -1)
-		return -1;
-	ipc_queue_flush(c);
-	return 0;
-}
-
-int
-ipc_send_resp(struct ipc_client *c, P2p__Ipc__Response *r)
-{
-	P2p__Ipc__Frame f = P2P__IPC__FRAME__INIT;
-
-	f.kind_case = P2P__IPC__FRAME__KIND_RESPONSE;
-	f.response = r;
-	return ipc_send_frame(c, &f);
-}
-
-static void
-ipc_vreply(struct ipc_client *c, uint32_t id, P2p__Ipc__Code code,
-    const char *fmt, va_list ap)
-{
-	P2p__Ipc__Response r = P2P__IPC__RESPONSE__INIT;
-	char msg[512];
-
-	r.id = id;
-	r.code = code;
-	if (code != P2P__IPC__CODE__OK && fmt != NULL) {
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		r.error = msg;
-	}
-	(void)ipc_send_resp(c, &r);
-}
-
-void
-ipc_reply(struct ipc_client *c, uint32_t id, P2p__Ipc__Code code,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ipc_vreply(c, id, code, fmt, ap);
-	va_end(ap);
-}
-
-int
-ipc_send_event(struct ipc_client *c, P2p__Ipc__Event *ev)
-{
-	P2p__Ipc__Frame f = P2P__IPC__FRAME__INIT;
-
-	if (c->closing)
-		return -1;
-	if (c->subscribed && (ev->ev_case == P2P__IPC__EVENT__EV_PEER_STATE ||
-	    ev->ev_case == P2P__IPC__EVENT__EV_GROUP_EVENT) &&
-	    ipc_outlen(c) > AGENT_CLIENT_OUTCAP) {
-		ipc_reply(c, 0, P2P__IPC__CODE__ERR_LAGGED,
-		    "event subscriber too slow: %zu bytes unread",
-		    ipc_outlen(c));
-		ipc_client_close(c, "lagged");
-		return -1;
-	}
-	f.kind_case = P2P__IPC__FRAME__KIND_EVENT;
-	f.event = ev;
-	return ipc_send_frame(c, &f);
-}
-
-static void
-ipc_wait_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct ipc_wait *w = arg;
-	struct agent *a = w->a;
-
-	if (w->kind == IPC_WAIT_PIPE_OPEN)
-		pipe_open_timeout(a, w);
-	ipc_wait_done(w, P2P__IPC__CODE__ERR_TIMEOUT, "timed out waiting "
-	    "for %s", w->kind == IPC_WAIT_PING ? "the ping reply" :
-	    w->kind == IPC_WAIT_PIPE_OPEN ? "the peer to open the pipe" :
-	    w->kind == IPC_WAIT_SYNC ? "the peer's acknowledgement" :
-	    "the session");
-	peer_flush_all(a);
-	udp_flush(a);
-}
-
-struct ipc_wait *
-ipc_wait_new(struct ipc_client *c, enum ipc_wait_kind kind, uint32_t req_id,
-    const char *peer, uint32_t timeout_ms)
-{
-	struct ipc_wait *w;
-	struct timeval tv;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return NULL;
-	w->a = c->a;
-	w->c = c;
-	w->kind = kind;
-	w->req_id = req_id;
-	w->started = agent_now();
-	if (peer != NULL)
-		snprintf(w->peer, sizeof(w->peer), "%s", peer);
-	if (timeout_ms != 0 && timeout_ms != UINT32_MAX) {
-		if ((w->timer = evtimer_new(c->a->base, ipc_wait_timeout, w)) ==
-		    NULL) {
-			free(w);
-			return NULL;
-		}
-		tv.tv_sec = timeout_ms / 1000;
-		tv.tv_usec = (timeout_ms % 1000) * 1000;
-		evtimer_add(w->timer, &tv);
-	}
-	TAILQ_INSERT_TAIL(&c->a->ipc->waits, w, entry);
-	return w;
-}
-
-void
-ipc_wait_free(struct ipc_wait *w)
-{
-	TAILQ_REMOVE(&w->a->ipc->waits, w, entry);
-	if (w->timer != NULL)
-		event_free(w->timer);
-	free(w->data);
-	free(w);
-}
-
-void
-ipc_wait_done(struct ipc_wait *w, P2p__Ipc__Code code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ipc_vreply(w->c, w->req_id, code, fmt, ap);
-	va_end(ap);
-	ipc_wait_free(w);
 }

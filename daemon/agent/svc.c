@@ -62,6 +62,7 @@ svc_get(struct svc_table *t, const char *name, int create)
 		return NULL;
 	memcpy(s->name, name, len + 1);
 	TAILQ_INIT(&s->msgs);
+	TAILQ_INIT(&s->links);
 	TAILQ_INSERT_TAIL(&t->list, s, entry);
 	t->n++;
 	return s;
@@ -71,11 +72,23 @@ void
 svc_gc(struct svc_table *t, struct svc *s)
 {
 	if (s->holder != NULL || s->nmsgs > 0 || s->used > 0 ||
-	    s->reserved > 0)
+	    s->reserved > 0 || !TAILQ_EMPTY(&s->links))
 		return;
 	TAILQ_REMOVE(&t->list, s, entry);
 	t->n--;
 	svc_free(s);
+}
+
+void
+svc_link(struct svc *s, struct svc_link *l)
+{
+	TAILQ_INSERT_TAIL(&s->links, l, entry);
+}
+
+void
+svc_unlink(struct svc *s, struct svc_link *l)
+{
+	TAILQ_REMOVE(&s->links, l, entry);
 }
 
 size_t

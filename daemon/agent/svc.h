@@ -51,6 +51,16 @@ struct svc_msg {
 };
 TAILQ_HEAD(svc_msgq, svc_msg);
 
+/*
+ * What holds credit in an inbox (a session's incoming stream) embeds a
+ * link, listed in the inbox, so that the inbox finds its senders when it
+ * has room again without a search. A service with links is not removed.
+ */
+struct svc_link {
+	TAILQ_ENTRY(svc_link)	 entry;
+};
+TAILQ_HEAD(svc_linkq, svc_link);
+
 struct svc {
 	TAILQ_ENTRY(svc)	 entry;
 	char			 name[SVC_NAME_MAX + 1];
@@ -59,6 +69,7 @@ struct svc {
 	size_t			 used;
 	size_t			 reserved;
 	void			*holder;	/* client that bound it, or NULL */
+	struct svc_linkq	 links;
 };
 
 struct svc_table {
@@ -75,8 +86,10 @@ void		 svc_table_init(struct svc_table *, size_t inbox_size,
 void		 svc_table_free(struct svc_table *);
 /* Find a service; with create, make it if the caps allow (NULL if not). */
 struct svc	*svc_get(struct svc_table *, const char *name, int create);
-/* Remove a service that is empty, unbound and has nothing reserved. */
+/* Remove a service that is empty, unbound, unlinked, with nothing reserved. */
 void		 svc_gc(struct svc_table *, struct svc *);
+void		 svc_link(struct svc *, struct svc_link *);
+void		 svc_unlink(struct svc *, struct svc_link *);
 
 /* Credit that may still be granted to senders of this service. */
 size_t		 svc_room(const struct svc_table *, const struct svc *);
