@@ -327,6 +327,13 @@ ipcmsg_check_event(const P2p__Ipc__Event *e, char *err, size_t errlen)
 P2p__Ipc__Frame *
 ipcmsg_unpack(const uint8_t *body, size_t len, char *err, size_t errlen)
 {
+	return ipcmsg_unpack_with(body, len, NULL, err, errlen);
+}
+
+P2p__Ipc__Frame *
+ipcmsg_unpack_with(const uint8_t *body, size_t len, ProtobufCAllocator *al,
+    char *err, size_t errlen)
+{
 	P2p__Ipc__Frame	*f;
 	int		 rc;
 
@@ -335,7 +342,7 @@ ipcmsg_unpack(const uint8_t *body, size_t len, char *err, size_t errlen)
 		    "than the maximum of %d", len, IPC_MAX_FRAME);
 		return NULL;
 	}
-	f = p2p__ipc__frame__unpack(NULL, len, body);
+	f = p2p__ipc__frame__unpack(al, len, body);
 	if (f == NULL) {
 		errf(err, errlen, "malformed IPC frame (%zu bytes)",
 		    len);
@@ -357,7 +364,7 @@ ipcmsg_unpack(const uint8_t *body, size_t len, char *err, size_t errlen)
 		break;
 	}
 	if (rc == -1) {
-		ipcmsg_free(f);
+		ipcmsg_free_with(f, al);
 		return NULL;
 	}
 	return f;
@@ -366,6 +373,12 @@ ipcmsg_unpack(const uint8_t *body, size_t len, char *err, size_t errlen)
 void
 ipcmsg_free(P2p__Ipc__Frame *f)
 {
+	ipcmsg_free_with(f, NULL);
+}
+
+void
+ipcmsg_free_with(P2p__Ipc__Frame *f, ProtobufCAllocator *al)
+{
 	if (f != NULL)
-		p2p__ipc__frame__free_unpacked(f, NULL);
+		p2p__ipc__frame__free_unpacked(f, al);
 }

@@ -123,3 +123,14 @@ EXTRA_DIST += tests/integration/ipcedge.sh
 # file-static state (contrib/symgraph.py; needs Debian's python3).
 TESTS += tests/lint/symgraph.sh
 EXTRA_DIST += tests/lint/symgraph.sh
+
+# No allocation per message in a steady state: malloccount.so counts the
+# agents' allocations (built without sanitizers: ASan has its own
+# allocator, and the test skips there).
+check_LTLIBRARIES = tests/bench/malloccount.la
+tests_bench_malloccount_la_SOURCES = tests/bench/malloccount.c
+tests_bench_malloccount_la_CFLAGS = $(WARN_CFLAGS)
+tests_bench_malloccount_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere
+TESTS += tests/integration/allocs.sh
+EXTRA_DIST += tests/integration/allocs.sh

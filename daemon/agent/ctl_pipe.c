@@ -206,7 +206,8 @@ ctl_pipe_deliver(struct pipe *pp)
 		pd.eof = pp->in_fin && n == pp->rxlen;
 		if (ipc_send_event(pp->c, &ev) == -1)
 			return;
-		memmove(pp->rx, pp->rx + n, pp->rxlen - n);
+		if (pp->rxlen > n)
+			memmove(pp->rx, pp->rx + n, pp->rxlen - n);
 		pp->rxlen -= n;
 		if (pd.eof)
 			pp->in_eof_sent = 1;

@@ -65,8 +65,8 @@ ctl_recv_finish(struct ipc_client *c)
 	r.result_case = P2P__IPC__RESPONSE__RESULT_RECV;
 	r.recv = &rr;
 	(void)ipc_send_resp(c, &r);
-	if (c->rv.timer != NULL)
-		event_free(c->rv.timer);
+	if (c->rv_timer != NULL)
+		evtimer_del(c->rv_timer);
 	memset(&c->rv, 0, sizeof(c->rv));
 }
 
@@ -122,7 +122,7 @@ ctl_recv_unlink(struct agent *a, struct svc *g, struct svc_msg *m)
 	TAILQ_REMOVE(&g->msgs, m, entry);
 	g->nmsgs--;
 	svc_release(&a->svcs, g, m->cost);
-	free(m);
+	svc_msg_free(&a->svcs, m);
 }
 
 /*
@@ -180,7 +180,7 @@ ctl_recv_pump(struct ipc_client *c)
 	while (c->rv.left > 0 && (m = svc_peek(s)) != NULL &&
 	    ipc_outlen(c) < AGENT_CLIENT_OUTCAP) {
 		if (ctl_recv_chunk(c, s, m, NULL)) {
-			free(svc_pop(&c->a->svcs, s));
+			svc_msg_free(&c->a->svcs, svc_pop(&c->a->svcs, s));
 			c->rv.left--;
 			c->rv.delivered++;
 			freed = 1;
@@ -243,9 +243,11 @@ ctl_recv(struct ipc_client *c, P2p__Ipc__Request *req)
 	c->rv.left = rq->count ? rq->count : 1;
 	c->rv.expired = rq->wait_ms == 0;
 	if (rq->wait_ms != 0 && rq->wait_ms != UINT32_MAX) {
-		c->rv.timer = evtimer_new(c->a->base, ctl_recv_timeout, c);
-		if (c->rv.timer != NULL)
-			agent_timer_in(c->rv.timer,
+		if (c->rv_timer == NULL)
+			c->rv_timer = evtimer_new(c->a->base, ctl_recv_timeout,
+			    c);
+		if (c->rv_timer != NULL)
+			agent_timer_in(c->rv_timer,
 			    (uint64_t)rq->wait_ms * 1000);
 	}
 	ctl_recv_pump(c);
@@ -266,8 +268,9 @@ ctl_recv_gone(struct ipc_client *c)
 {
 	struct svc *s, *ts;
 
-	if (c->rv.timer != NULL)
-		event_free(c->rv.timer);
+	if (c->rv_timer != NULL)
+		event_free(c->rv_timer);
+	c->rv_timer = NULL;
 	memset(&c->rv, 0, sizeof(c->rv));
 	TAILQ_FOREACH_SAFE(s, &c->a->svcs.list, entry, ts) {
 		if (s->holder == c) {

@@ -12,7 +12,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -22,7 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -33,6 +31,67 @@
 /* Bytes per read of a client's socket, and reads per callback. */
 #define IPC_READ_CHUNK		65536
 #define IPC_READS_PER_CB	4
+#define IPC_ARENA_MIN		65536
+
+/* --- the arena requests are unpacked into (ipc.h) ------------------------ */
+
+static void *
+ipc_arena_alloc(void *arg, size_t n)
+{
+	struct ipc *ipc = arg;
+	struct ipc_blk *b = ipc->arena, *nb;
+	size_t need = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
+	    sizeof(max_align_t), cap;
+
+	if (b != NULL && b->cap - b->used >= need) {
+		b->used += need;
+		return (uint8_t *)b->data + b->used - need;
+	}
+	cap = b != NULL && b->cap * 2 > need ? b->cap * 2 : need;
+	if (cap < IPC_ARENA_MIN)
+		cap = IPC_ARENA_MIN;
+	if ((nb = malloc(sizeof(*nb) + cap)) == NULL)
+		return NULL;
+	nb->cap = cap;
+	nb->used = need;
+	nb->next = b;
+	ipc->arena = nb;
+	return nb->data;
+}
+
+static void
+ipc_arena_free(void *arg, void *p)
+{
+	(void)arg;	/* all of it goes at once (ipc_arena_reset) */
+	(void)p;
+}
+
+/* Empty the arena; a frame that took several blocks makes one of all. */
+static void
+ipc_arena_reset(struct ipc *ipc)
+{
+	struct ipc_blk *b = ipc->arena, *nb;
+	size_t total = 0;
+
+	if (b == NULL)
+		return;
+	if (b->next == NULL) {
+		b->used = 0;
+		return;
+	}
+	while (b != NULL) {
+		total += b->cap;
+		nb = b->next;
+		free(b);
+		b = nb;
+	}
+	if ((b = malloc(sizeof(*b) + total)) != NULL) {
+		b->cap = total;
+		b->used = 0;
+		b->next = NULL;
+	}
+	ipc->arena = b;
+}
 
 static int
 ipc_mkdir(const char *path)
@@ -95,16 +154,16 @@ ipc_hdr_code(enum ipc_hdr_status st)
 static int
 ipc_read_one(struct ipc_client *c)
 {
-	struct evbuffer *in = c->in;
+	struct ipc_buf *in = &c->in;
 	P2p__Ipc__Frame *f;
 	enum ipc_hdr_status st;
-	uint8_t hdr[IPC_HDR_LEN], version = 0, *body;
+	uint8_t version = 0, *body;
 	uint32_t blen = 0;
 	char err[256];
 
-	if (evbuffer_copyout(in, hdr, sizeof(hdr)) < (ssize_t)sizeof(hdr))
+	if (in->len < IPC_HDR_LEN)
 		return 0;
-	st = ipcmsg_hdr_parse(hdr, sizeof(hdr), &blen, &version);
+	st = ipcmsg_hdr_parse(in->b + in->off, IPC_HDR_LEN, &blen, &version);
 	if (st != IPC_HDR_OK) {
 		ipcmsg_hdr_strerror(st, version, blen, err, sizeof(err));
 		if (st == IPC_HDR_BAD_VERSION || st == IPC_HDR_TOO_BIG)
@@ -112,25 +171,25 @@ ipc_read_one(struct ipc_client *c)
 		ipc_client_close(c, err);
 		return -1;
 	}
-	if (evbuffer_get_length(in) < IPC_HDR_LEN + (size_t)blen)
+	if (in->len < IPC_HDR_LEN + (size_t)blen)
 		return 0;
-	evbuffer_drain(in, IPC_HDR_LEN);
-	body = blen > 0 ? evbuffer_pullup(in, blen) : NULL;
-	f = ipcmsg_unpack(body, blen, err, sizeof(err));
-	evbuffer_drain(in, blen);
+	body = in->b + in->off + IPC_HDR_LEN;
+	f = ipcmsg_unpack_with(body, blen, &c->ipc->alloc, err, sizeof(err));
+	ipc_buf_consume(in, IPC_HDR_LEN + (size_t)blen);
 	if (f == NULL) {
+		ipc_arena_reset(c->ipc);
 		ipc_reply(c, 0, P2P__IPC__CODE__ERR_USAGE, "bad frame: %s",
 		    err);
 		ipc_client_close(c, err);
 		return -1;
 	}
 	if (f->kind_case != P2P__IPC__FRAME__KIND_REQUEST) {
-		ipcmsg_free(f);
+		ipc_arena_reset(c->ipc);
 		ipc_client_close(c, "client sent a frame that is not a request");
 		return -1;
 	}
 	c->ipc->hooks->request(c, f->request);
-	ipcmsg_free(f);
+	ipc_arena_reset(c->ipc);
 	return 1;
 }
 
@@ -148,7 +207,7 @@ ipc_set_more(struct ipc_client *c, int more)
 static int
 ipc_out_full(const struct ipc_client *c)
 {
-	return evbuffer_get_length(c->out) > AGENT_CLIENT_OUTCAP;
+	return c->out.len > AGENT_CLIENT_OUTCAP;
 }
 
 /*
@@ -158,30 +217,15 @@ ipc_out_full(const struct ipc_client *c)
 static ssize_t
 ipc_fill(struct ipc_client *c)
 {
-	struct evbuffer_iovec v[2];
-	struct iovec iov[2];
-	ssize_t n, left;
-	int i, nv, used = 0;
+	uint8_t *p;
+	ssize_t n;
 
-	if ((nv = evbuffer_reserve_space(c->in, IPC_READ_CHUNK, v, 2)) <= 0) {
+	if ((p = ipc_buf_reserve(&c->in, IPC_READ_CHUNK)) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
-	for (i = 0; i < nv; i++) {
-		iov[i].iov_base = v[i].iov_base;
-		iov[i].iov_len = v[i].iov_len;
-	}
-	if ((n = readv(c->fd, iov, nv)) <= 0)
-		return n;
-	for (left = n, i = 0; i < nv && left > 0; i++, used++) {
-		if ((size_t)left < v[i].iov_len)
-			v[i].iov_len = (size_t)left;
-		left -= (ssize_t)v[i].iov_len;
-	}
-	if (evbuffer_commit_space(c->in, v, used) == -1) {
-		errno = ENOMEM;
-		return -1;
-	}
+	if ((n = read(c->fd, p, IPC_READ_CHUNK)) > 0)
+		c->in.len += (size_t)n;
 	return n;
 }
 
@@ -267,8 +311,6 @@ ipc_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	/* Input holds at most one partial frame and a read's worth more:
 	 * every complete frame is handled before the next read. */
 	if (evutil_make_socket_nonblocking(fd) == -1 ||
-	    (c->in = evbuffer_new()) == NULL ||
-	    (c->out = evbuffer_new()) == NULL ||
 	    (c->rev = event_new(ipc->a->base, fd, EV_READ | EV_PERSIST,
 	    ipc_readcb, c)) == NULL ||
 	    (c->wev = event_new(ipc->a->base, fd, EV_WRITE | EV_PERSIST,
@@ -279,10 +321,6 @@ ipc_accept(struct evconnlistener *lev, evutil_socket_t fd,
 			event_free(c->rev);
 		if (c->wev != NULL)
 			event_free(c->wev);
-		if (c->in != NULL)
-			evbuffer_free(c->in);
-		if (c->out != NULL)
-			evbuffer_free(c->out);
 		close(fd);
 		free(c);
 		return;
@@ -309,6 +347,9 @@ ipc_open(struct agent *a, struct ipc **ipcp, const struct ipc_hooks *hooks)
 	ipc->fd = -1;
 	ipc->a = a;
 	ipc->hooks = hooks;
+	ipc->alloc.alloc = ipc_arena_alloc;
+	ipc->alloc.free = ipc_arena_free;
+	ipc->alloc.allocator_data = ipc;
 	*ipcp = ipc;
 	if ((ipc->flush_ev = event_new(a->base, -1, 0, ipc_flushcb, ipc)) ==
 	    NULL)
@@ -361,6 +402,8 @@ ipc_free(struct agent *a, struct ipc *ipc)
 		close(ipc->fd);
 	if (ipc->flush_ev != NULL)
 		event_free(ipc->flush_ev);
+	ipc_arena_reset(ipc);
+	free(ipc->arena);
 	free(ipc);
 }
 
@@ -379,8 +422,8 @@ ipc_client_free(struct ipc_client *c)
 	ipc->n--;
 	event_free(c->rev);
 	event_free(c->wev);
-	evbuffer_free(c->in);
-	evbuffer_free(c->out);
+	ipc_buf_free(&c->in);
+	ipc_buf_free(&c->out);
 	close(c->fd);
 	free(c);
 }

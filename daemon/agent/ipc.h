@@ -24,13 +24,21 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "agent.h"
 #include "ipcmsg.h"
 
-struct evbuffer;
 struct evconnlistener;
+
+/* Bytes [off, off + len) of b are in use (ipc_buf.c). */
+struct ipc_buf {
+	uint8_t			*b;
+	size_t			 off;
+	size_t			 len;
+	size_t			 cap;
+};
 
 struct ipc_client {
 	TAILQ_ENTRY(ipc_client)	 entry;
@@ -40,8 +48,8 @@ struct ipc_client {
 	int			 fd;
 	struct event		*rev;		/* reading: not when paused */
 	struct event		*wev;		/* only while the socket is full */
-	struct evbuffer		*in;
-	struct evbuffer		*out;
+	struct ipc_buf		 in;
+	struct ipc_buf		 out;
 	int			 flush_queued;
 	int			 wev_armed;
 	uint64_t		 serial;
@@ -73,8 +81,8 @@ struct ipc_client {
 		uint32_t	 left;
 		uint32_t	 delivered;
 		int		 expired;	/* wait_ms passed (or was 0) */
-		struct event	*timer;
 	}			 rv;
+	struct event		*rv_timer;	/* its wait_ms, kept for reuse */
 };
 
 /* What ipc.c reports up to the control side (ctl.c). */
@@ -87,8 +95,22 @@ struct ipc_hooks {
 	void	(*gone)(struct ipc_client *);
 };
 
+/*
+ * Requests are unpacked into an arena that is reset after each one, so a
+ * steady stream of requests allocates nothing (protobuf-c would make
+ * several allocations per frame). It grows to the largest frame seen.
+ */
+struct ipc_blk {
+	struct ipc_blk		*next;
+	size_t			 cap;
+	size_t			 used;
+	max_align_t		 data[];
+};
+
 struct ipc {
 	struct agent		*a;
+	ProtobufCAllocator	 alloc;		/* over the arena below */
+	struct ipc_blk		*arena;
 	int			 fd;
 	struct evconnlistener	*lev;
 	const struct ipc_hooks	*hooks;
@@ -109,6 +131,11 @@ void	ipc_client_close(struct ipc_client *, const char *reason);
 void	ipc_client_pause(struct ipc_client *);
 void	ipc_client_resume(struct ipc_client *);
 void	ipc_client_free(struct ipc_client *);
+
+/* ipc_buf.c: room for n more bytes at the end (NULL: no memory). */
+uint8_t	*ipc_buf_reserve(struct ipc_buf *, size_t n);
+void	ipc_buf_consume(struct ipc_buf *, size_t n);
+void	ipc_buf_free(struct ipc_buf *);
 
 /* ipc_out.c */
 /* Queue a frame; -1 (and nothing queued) if the client is closing. */

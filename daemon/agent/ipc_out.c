@@ -13,8 +13,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "ipc.h"
@@ -45,11 +45,13 @@ ipc_drain(evutil_socket_t fd)
 int
 ipc_write(struct ipc_client *c)
 {
-	int n;
+	ssize_t n;
 
-	while (evbuffer_get_length(c->out) > 0) {
-		if ((n = evbuffer_write(c->out, c->fd)) > 0)
+	while (c->out.len > 0) {
+		if ((n = write(c->fd, c->out.b + c->out.off, c->out.len)) > 0) {
+			ipc_buf_consume(&c->out, (size_t)n);
 			continue;
+		}
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -121,13 +123,13 @@ ipc_flushcb(evutil_socket_t fd, short what, void *arg)
 size_t
 ipc_outlen(struct ipc_client *c)
 {
-	return evbuffer_get_length(c->out);
+	return c->out.len;
 }
 
 int
 ipc_send_frame(struct ipc_client *c, P2p__Ipc__Frame *f)
 {
-	struct evbuffer_iovec v;
+	uint8_t *p;
 	size_t blen;
 
 	if (c->closing)
@@ -137,12 +139,10 @@ ipc_send_frame(struct ipc_client *c, P2p__Ipc__Frame *f)
 		return -1;
 	}
 	/* Packed straight into the output, no copy. */
-	if (evbuffer_reserve_space(c->out, IPC_HDR_LEN + blen, &v, 1) != 1)
+	if ((p = ipc_buf_reserve(&c->out, IPC_HDR_LEN + blen)) == NULL)
 		return -1;
-	ipcmsg_pack_into(f, v.iov_base, blen);
-	v.iov_len = IPC_HDR_LEN + blen;
-	if (evbuffer_commit_space(c->out, &v, 1) == -1)
-		return -1;
+	ipcmsg_pack_into(f, p, blen);
+	c->out.len += IPC_HDR_LEN + blen;
 	ipc_queue_flush(c);
 	return 0;
 }

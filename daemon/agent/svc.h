@@ -43,6 +43,7 @@ struct svc_msg {
 	TAILQ_ENTRY(svc_msg)	 entry;
 	char			 from[SVC_NAME_MAX + 1];
 	size_t			 cost;		/* stream bytes charged */
+	size_t			 cap;		/* of data, kept for reuse */
 	size_t			 len;
 	size_t			 off;		/* bytes already handed out (chunks) */
 	uint8_t			 mode;		/* TP_MODE_*, set by the session */
@@ -70,7 +71,19 @@ struct svc {
 	size_t			 reserved;
 	void			*holder;	/* client that bound it, or NULL */
 	struct svc_linkq	 links;
+	struct svc_table	*t;		/* its table */
 };
+
+/*
+ * Messages are allocated in size classes (64 bytes of data doubling up to
+ * 128 KiB); those read out are kept per class, up to an inbox's size in
+ * all, and hold the next ones of their class or of up to two classes
+ * below, so a steady flow of messages through the inboxes allocates
+ * nothing (the bytes kept are bytes a full inbox had taken anyway).
+ * Larger messages are allocated to size.
+ */
+#define SVC_CLASSES	12
+#define SVC_CLASS_MIN	64
 
 struct svc_table {
 	TAILQ_HEAD(, svc)	 list;
@@ -79,6 +92,8 @@ struct svc_table {
 	size_t			 inbox_size;
 	size_t			 total;
 	size_t			 total_used;	/* used + reserved of all */
+	struct svc_msgq		 spare[SVC_CLASSES];
+	size_t			 spare_bytes;	/* at most inbox_size */
 };
 
 void		 svc_table_init(struct svc_table *, size_t inbox_size,
@@ -109,7 +124,11 @@ int		 svc_push(struct svc *, const char *from, const uint8_t *data,
 		    size_t len, size_t cost)
 		    __attribute__((warn_unused_result));
 struct svc_msg	*svc_peek(struct svc *);
-/* Unlink the oldest message and release its cost; the caller frees it. */
+/*
+ * Unlink the oldest message and release its cost; the caller frees it
+ * (svc_msg_free keeps it for reuse).
+ */
 struct svc_msg	*svc_pop(struct svc_table *, struct svc *);
+void		 svc_msg_free(struct svc_table *, struct svc_msg *);
 
 #endif /* P2P_AGENT_SVC_H */
