@@ -29,7 +29,8 @@
 #include "log.h"
 
 /* Bytes per read of a client's socket, and reads per callback. */
-#define IPC_READ_CHUNK		65536
+#define IPC_READ_CHUNK		65536	/* the most; a client starts at */
+#define IPC_READ_FIRST		4096	/* this and doubles while it fills */
 #define IPC_READS_PER_CB	4
 #define IPC_ARENA_MIN		65536
 
@@ -211,8 +212,10 @@ ipc_out_full(const struct ipc_client *c)
 }
 
 /*
- * One read of up to IPC_READ_CHUNK bytes into c->in, straight into its
- * free space; what read(2) returns.
+ * One read of up to c->rdsz bytes into c->in, straight into its free
+ * space; what read(2) returns. A read that fills it doubles the next one,
+ * up to IPC_READ_CHUNK: a client that streams requests gets 64 KiB reads,
+ * one that asks for its status keeps a small buffer.
  */
 static ssize_t
 ipc_fill(struct ipc_client *c)
@@ -220,12 +223,15 @@ ipc_fill(struct ipc_client *c)
 	uint8_t *p;
 	ssize_t n;
 
-	if ((p = ipc_buf_reserve(&c->in, IPC_READ_CHUNK)) == NULL) {
+	if ((p = ipc_buf_reserve(&c->in, c->rdsz)) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
-	if ((n = read(c->fd, p, IPC_READ_CHUNK)) > 0)
+	if ((n = read(c->fd, p, c->rdsz)) > 0) {
 		c->in.len += (size_t)n;
+		if ((size_t)n == c->rdsz && c->rdsz < IPC_READ_CHUNK)
+			c->rdsz *= 2;
+	}
 	return n;
 }
 
@@ -239,7 +245,9 @@ static void
 ipc_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ipc_client *c = arg;
-	ssize_t n = IPC_READ_CHUNK;
+	ssize_t n = 1;
+	size_t want = 1;	/* the last read's size: one that fell short
+				   of it emptied the socket */
 	int i, more = 0;
 
 	(void)what;
@@ -250,10 +258,11 @@ ipc_readcb(evutil_socket_t fd, short what, void *arg)
 		    ipc_read_one(c) == 1)
 			;
 		if (c->closing || c->paused || ipc_out_full(c) ||
-		    n < IPC_READ_CHUNK || i == IPC_READS_PER_CB)
+		    (size_t)n < want || i == IPC_READS_PER_CB)
 			break;
+		want = c->rdsz;
 		if ((n = ipc_fill(c)) == -1 && errno == EINTR)
-			n = IPC_READ_CHUNK;
+			n = (ssize_t)want;
 		else if (n == 0 || (n == -1 && errno != EAGAIN &&
 		    errno != EWOULDBLOCK)) {
 			log_debug("client pid %ld: %s", (long)c->pid, n == 0 ?
@@ -308,6 +317,7 @@ ipc_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	c->uid = cred.uid;
 	c->serial = ++ipc->serial;
 	c->fd = fd;
+	c->rdsz = IPC_READ_FIRST;
 	/* Input holds at most one partial frame and a read's worth more:
 	 * every complete frame is handled before the next read. */
 	if (evutil_make_socket_nonblocking(fd) == -1 ||

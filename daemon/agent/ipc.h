@@ -50,6 +50,7 @@ struct ipc_client {
 	struct event		*wev;		/* only while the socket is full */
 	struct ipc_buf		 in;
 	struct ipc_buf		 out;
+	size_t			 rdsz;		/* bytes per read, grows */
 	int			 flush_queued;
 	int			 wev_armed;
 	uint64_t		 serial;

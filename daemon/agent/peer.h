@@ -17,11 +17,22 @@
 
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <stdint.h>
 
 #include "agent.h"
 #include "hs.h"
 #include "server.pb-c.h"
+
+/*
+ * An IPv4 or IPv6 address as the directory keeps it: a peer has up to
+ * AGENT_MAX_ADDRS of them, and a sockaddr_storage is 128 bytes.
+ */
+union peer_addr {
+	struct sockaddr		 sa;
+	struct sockaddr_in	 in;
+	struct sockaddr_in6	 in6;
+};
 
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;		/* in order of creation */
@@ -33,9 +44,9 @@ struct peer {
 	int			 aesni;
 	uint8_t			 ed_pk[32];
 	uint8_t			 x_pk[32];
-	struct sockaddr_storage	 addrs[AGENT_MAX_ADDRS];
+	union peer_addr		 addrs[AGENT_MAX_ADDRS];
 	size_t			 naddrs;
-	struct sockaddr_storage	 pub;		/* its server-reflexive address */
+	union peer_addr		 pub;		/* its server-reflexive address */
 	int			 have_pub;
 	uint32_t		 relay_id;	/* from Introduce: RELAY to it */
 	char			 nat_type[32];	/* as it reported it, or "" */

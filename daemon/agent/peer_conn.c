@@ -70,6 +70,14 @@ peer_addr_loopback(const struct sockaddr_storage *ss)
 	    IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
 }
 
+/* Keep an address (IPv4 or IPv6: what addr_from_pb makes) compactly. */
+static void
+peer_addr_set(union peer_addr *pa, const struct sockaddr_storage *ss)
+{
+	memset(pa, 0, sizeof(*pa));
+	memcpy(pa, ss, addr_len((const struct sockaddr *)ss));
+}
+
 static void
 peer_set_addrs(struct peer *p, const P2p__Srv__Introduce *in)
 {
@@ -84,11 +92,11 @@ peer_set_addrs(struct peer *p, const P2p__Srv__Introduce *in)
 	    addr_port((struct sockaddr *)&pub) != 0;
 	p->have_pub = have_pub;
 	if (have_pub)
-		p->pub = pub;
+		peer_addr_set(&p->pub, &pub);
 	/* The server saw the peer on loopback: it runs on this host, and
 	 * loopback is the one path to use. */
 	if (have_pub && peer_addr_loopback(&pub)) {
-		p->addrs[p->naddrs++] = pub;
+		peer_addr_set(&p->addrs[p->naddrs++], &pub);
 		return;
 	}
 	/* Host addresses first: peers behind one NAT reach each other
@@ -97,10 +105,10 @@ peer_set_addrs(struct peer *p, const P2p__Srv__Introduce *in)
 	    i++) {
 		if (addr_from_pb(in->local_addrs[i], &ss, &len) == 0 &&
 		    addr_port((struct sockaddr *)&ss) != 0)
-			p->addrs[p->naddrs++] = ss;
+			peer_addr_set(&p->addrs[p->naddrs++], &ss);
 	}
 	if (have_pub)
-		p->addrs[p->naddrs++] = pub;
+		peer_addr_set(&p->addrs[p->naddrs++], &pub);
 }
 
 void

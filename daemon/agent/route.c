@@ -116,7 +116,8 @@ route_update(struct session *s)
 {
 	route_candidates(s);
 	if (s->rt.path.spray != PATH_SPRAY_NONE && s->p->have_pub)
-		memcpy(&s->rt.path.spray_to, &s->p->pub, sizeof(s->p->pub));
+		memcpy(&s->rt.path.spray_to, &s->p->pub,
+		    addr_len(&s->p->pub.sa));
 	path_retry(&s->rt.path, agent_now());
 	route_lossless(s);	/* either leg may have changed */
 }

@@ -25,7 +25,8 @@ struct route {
 	int			 check_nonce_fresh;
 	struct spray_sock	**spray;	/* spray.c: birthday sockets */
 	unsigned		 nspray;
-	struct sockaddr_storage	 remote;	/* handshake source, when direct */
+	struct sockaddr_in6	 remote;	/* handshake source, when direct
+						   (IPv4 or IPv6) */
 	int			 have_remote;
 };
 

@@ -136,7 +136,7 @@ session_start(struct session *s, struct hs_result *res, int initiator,
 	session_rekey_cfg(s, &rk);
 	chan_rekey_enable(&s->chan, &rk, s->local_index, initiator,
 	    agent_now());
-	hs_wipe(&s->hs);
+	session_hs_drop(s);
 	s->hs_next = 0;
 	tp_cfg_default(&cfg);
 	cfg.max_payload = SESSION_PAYLOAD;
@@ -186,7 +186,7 @@ session_free(struct session *s)
 	if (s->blocked)
 		TAILQ_REMOVE(&a->blocked_q, s, blocked_entry);
 	session_index_drop_all(s);
-	hs_wipe(&s->hs);
+	session_hs_drop(s);
 	event_free(s->timer);
 	s->p->s = NULL;
 	free(s);
@@ -298,8 +298,8 @@ session_arm(struct session *s)
 	if (t == 0)
 		t = UINT64_MAX;
 	if (s->initiator || s->confirmed) {
-		r = chan_rekey_next(&s->chan, s->hs.state == HS_INIT_SENT);
-		if (s->hs.state == HS_INIT_SENT ? s->hs_next < r :
+		r = chan_rekey_next(&s->chan, session_hs_sent(s));
+		if (session_hs_sent(s) ? s->hs_next < r :
 		    r < s->hs_next)
 			r = s->hs_next;
 		if (r < t)

@@ -110,7 +110,8 @@ struct session {
 	int			 dead;		/* tp closed: tear down */
 	char			 dead_reason[128];
 
-	struct hs		 hs;		/* handshake, or a rekey's */
+	struct hs		*hs;		/* a handshake or rekey under
+						   way (session_hs_fresh) */
 	uint32_t		 local_index;
 	int			 hs_tries;
 	uint64_t		 hs_next;	/* agent_now() of the next try */
@@ -177,7 +178,16 @@ void		 session_unblock(struct agent *);
 void		 session_timer_in(struct session *, uint64_t us);
 void		 session_stats(const struct session *, struct tp_stats *);
 
+/* Our HS_INIT (of the session or of a rekey) waits for its answer. */
+static inline int
+session_hs_sent(const struct session *s)
+{
+	return s->hs != NULL && s->hs->state == HS_INIT_SENT;
+}
+
 /* session_hs.c */
+/* Forget the handshake state (wiped): an idle session holds none. */
+void		 session_hs_drop(struct session *);
 /* Start the handshake as initiator (the peer was introduced). */
 void		 session_hs_start(struct session *);
 void		 session_hs_timeout(struct session *);

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -51,7 +52,7 @@ session_index_live(const struct session *s, uint32_t idx)
 	if (idx == s->local_index)
 		return 1;
 	return s->state == SESS_UP && (chan_has_index(&s->chan, idx) ||
-	    (s->hs.state == HS_INIT_SENT && s->hs.local_index == idx));
+	    (session_hs_sent(s) && s->hs->local_index == idx));
 }
 
 struct session *
@@ -102,6 +103,31 @@ session_index_drop_all(struct session *s)
 	s->local_index = 0;
 }
 
+/* --- handshake state ---------------------------------------------------- */
+
+/* A clean handshake state for a new HS_INIT; NULL without memory. */
+static struct hs *
+session_hs_fresh(struct session *s)
+{
+	if (s->hs == NULL)
+		s->hs = calloc(1, sizeof(*s->hs));
+	else {
+		hs_wipe(s->hs);
+		memset(s->hs, 0, sizeof(*s->hs));
+	}
+	return s->hs;
+}
+
+void
+session_hs_drop(struct session *s)
+{
+	if (s->hs == NULL)
+		return;
+	hs_wipe(s->hs);
+	free(s->hs);
+	s->hs = NULL;
+}
+
 /* --- the initiator ----------------------------------------------------- */
 
 /* Send a fresh HS_INIT to every address the server gave us. */
@@ -116,10 +142,9 @@ session_hs_send(struct session *s)
 
 	if (p->aesni && aead_available(AEAD_AESGCM))
 		cipher = AEAD_AESGCM;
-	hs_wipe(&s->hs);
-	memset(&s->hs, 0, sizeof(s->hs));
-	if (hs_initiate(&s->hs, &a->hsid, p->ed_pk, cipher, s->local_index,
-	    a->peer_id, agent_wall_ns(), pkt, sizeof(pkt), &len) == -1) {
+	if (session_hs_fresh(s) == NULL || hs_initiate(s->hs, &a->hsid,
+	    p->ed_pk, cipher, s->local_index, a->peer_id, agent_wall_ns(), pkt,
+	    sizeof(pkt), &len) == -1) {
 		log_warnx("%s: cannot start a handshake with %s", __func__,
 		    p->id);
 		return;
@@ -244,8 +269,7 @@ session_rekey_in(struct session *s, struct hs *hs,
 		    s->p->id);
 		return -1;
 	}
-	if (s->hs.state == HS_INIT_SENT && memcmp(a->hsid.x_pk, s->p->x_pk,
-	    32) < 0)
+	if (session_hs_sent(s) && memcmp(a->hsid.x_pk, s->p->x_pk, 32) < 0)
 		return -1;
 	if ((idx = session_index_new(s)) == 0 ||
 	    hs_respond(hs, idx, out, sizeof(out), &outlen, &res) == -1)
@@ -257,7 +281,7 @@ session_rekey_in(struct session *s, struct hs *hs,
 		return -1;
 	memcpy(s->p->last_ts, info->timestamp, HS_TAI64N_LEN);
 	s->p->have_ts = 1;
-	hs_wipe(&s->hs);	/* ours lost the race, if any */
+	session_hs_drop(s);	/* ours lost the race, if any */
 	s->hs_next = 0;
 	route_reply(s, src, out, outlen);
 	return 0;
@@ -311,7 +335,7 @@ session_hs_init_in(struct agent *a, const uint8_t *pkt, size_t len,
 		goto drop;
 	memcpy(p->last_ts, info.timestamp, HS_TAI64N_LEN);
 	p->have_ts = 1;
-	hs_wipe(&s->hs);
+	session_hs_drop(s);
 	s->initiator = 0;
 	s->local_index = idx;
 	route_reply(s, src, out, outlen);
@@ -331,12 +355,12 @@ session_rekey_resp_in(struct session *s, const uint8_t *pkt, size_t len)
 	int rv;
 
 	/* A failed hs_finish keeps waiting: a forged HS_RESP changes nothing. */
-	if (hs_finish(&s->hs, pkt, len, &res) == -1)
+	if (hs_finish(s->hs, pkt, len, &res) == -1)
 		return -1;
 	rv = chan_rekey_install(&s->chan, res.cipher, res.tx, res.rx,
 	    res.local_index, res.remote_index, 1, agent_now());
 	sodium_memzero(&res, sizeof(res));
-	hs_wipe(&s->hs);
+	session_hs_drop(s);
 	s->hs_next = 0;
 	if (rv == -1)
 		log_warnx("%s: cannot install the new keys of %s", __func__,
@@ -357,17 +381,17 @@ session_hs_resp_in(struct agent *a, const uint8_t *pkt, size_t len,
 
 	idx = hs_resp_receiver_index(pkt, len);
 	s = session_by_index(a, idx);
-	if (s != NULL && s->state == SESS_UP && s->hs.state == HS_INIT_SENT &&
-	    s->hs.local_index == idx) {
+	if (s != NULL && s->state == SESS_UP && session_hs_sent(s) &&
+	    s->hs->local_index == idx) {
 		if (session_rekey_resp_in(s, pkt, len) == -1)
 			a->ctr.dropped++;
 		return;
 	}
-	if (s == NULL || s->state != SESS_HS) {
+	if (s == NULL || s->state != SESS_HS || s->hs == NULL) {
 		a->ctr.dropped++;
 		return;
 	}
-	if (hs_finish(&s->hs, pkt, len, &res) == -1) {
+	if (hs_finish(s->hs, pkt, len, &res) == -1) {
 		/* hs_finish wiped the hs: a forged or stale HS_RESP must not
 		 * end our attempt, so start a fresh one on the next tick. */
 		a->ctr.dropped++;
@@ -394,8 +418,8 @@ session_rekey_send(struct session *s, uint64_t now)
 		wait = SESSION_REKEY_RETRY_MAX;
 	s->hs_tries++;
 	s->hs_next = now + wait;
-	if ((idx = session_index_new(s)) == 0 ||
-	    hs_initiate_rekey(&s->hs, &a->hsid, s->p->ed_pk,
+	if ((idx = session_index_new(s)) == 0 || session_hs_fresh(s) == NULL ||
+	    hs_initiate_rekey(s->hs, &a->hsid, s->p->ed_pk,
 	    s->chan.keys.cipher, idx, a->peer_id, s->chan.remote_index,
 	    agent_wall_ns(), pkt, sizeof(pkt), &len) == -1) {
 		log_warnx("%s: cannot start a rekey with %s", __func__,
@@ -414,7 +438,7 @@ session_rekey(struct session *s, uint64_t now)
 	why = chan_rekey_due(&s->chan, now);
 	if (!s->initiator && !s->confirmed)
 		return;
-	if (s->hs.state == HS_INIT_SENT) {
+	if (session_hs_sent(s)) {
 		if (now >= s->hs_next)
 			session_rekey_send(s, now);
 		return;
