@@ -45,11 +45,14 @@ tests/bench/enetbench$(EXEEXT): $(top_srcdir)/tests/bench/enetbench.c \
 	    $(top_srcdir)/tests/bench/enetbench.c $(AM_LDFLAGS) $(LDFLAGS) \
 	    `$(PKG_CONFIG) --libs libenet` -lpthread
 
-bench: all $(BENCH_PROGS) tests/integration/churn$(EXEEXT)
+bench: all $(BENCH_PROGS) tests/integration/churn$(EXEEXT) \
+	    tests/bench/malloccount.la
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/loopback.sh
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/churn.sh
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    $(SHELL) $(top_srcdir)/tests/bench/sessions.sh
 .PHONY: bench
 
 check_PROGRAMS += tests/integration/churn
