@@ -4,8 +4,9 @@
  *
  * Startup: options (conf.h), logging, identity key, token, then daemonize
  * (before libevent, whose backends do not survive fork), UDP socket, IPC
- * socket, registration. READY=1 goes to $NOTIFY_SOCKET once the IPC socket
- * listens, so a Type=notify unit orders its clients after that.
+ * socket, registration. READY=1 goes to systemd (notify.h) once the IPC
+ * socket listens, so a Type=notify unit orders its clients after that; the
+ * event loop pets the watchdog.
  * Shutdown (SIGTERM/SIGINT): CLOSE to every peer, Deregister to the server,
  * flush the UDP batch, then free everything so LeakSanitizer stays quiet.
  */
@@ -14,7 +15,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "ipc.h"
 #include "log.h"
+#include "notify.h"
 #include "peer.h"
 
 #define M (1024LL * 1024)
@@ -171,35 +172,6 @@ p2pd_strdup_default(char *v, const char *def)
 	return s;
 }
 
-/* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
-static void
-p2pd_notify(const char *msg)
-{
-	struct sockaddr_un sun;
-	const char *path;
-	socklen_t len;
-	size_t plen;
-	int fd;
-
-	if ((path = getenv("NOTIFY_SOCKET")) == NULL || *path == '\0')
-		return;
-	plen = strlen(path);
-	if ((path[0] != '/' && path[0] != '@') || plen >= sizeof(sun.sun_path))
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, plen);
-	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
-	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sun, len) ==
-	    -1)
-		log_warn("%s: %s", __func__, path);
-	close(fd);
-}
-
 void
 agent_stop(struct agent *a)
 {
@@ -207,7 +179,7 @@ agent_stop(struct agent *a)
 		return;
 	a->stopping = 1;
 	log_info("shutting down");
-	p2pd_notify("STOPPING=1");
+	notify_stopping(a->notify);
 	peer_close_all(a, "agent shutting down");
 	reg_shutdown(a);
 	udp_flush(a);
@@ -268,7 +240,7 @@ p2pd_setup(struct agent *a)
 	if ((a->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if ((a->drive_ev = event_new(a->base, -1, 0, session_drive_queued,
-	    a)) == NULL)
+	    a)) == NULL || (a->notify = notify_new(a->base)) == NULL)
 		fatalx("event_new failed");
 	if (udp_open(a) == -1)
 		exit(1);
@@ -308,6 +280,7 @@ p2pd_teardown(struct agent *a)
 		event_free(a->sig_hup);
 	if (a->drive_ev != NULL)
 		event_free(a->drive_ev);
+	notify_free(a->notify);
 	event_base_free(a->base);
 	sodium_memzero(a->id_sk, sizeof(a->id_sk));
 	hs_identity_wipe(&a->hsid);
@@ -361,7 +334,7 @@ main(int argc, char **argv)
 	p2pd_setup(&a);
 	log_info("p2pd %s as %s, UDP port %u, socket %s", PACKAGE_VERSION,
 	    a.peer_id, a.udp_port, a.conf.socket_path);
-	p2pd_notify("READY=1");
+	notify_ready(a.notify);
 	event_base_dispatch(a.base);
 	p2pd_teardown(&a);
 	return 0;

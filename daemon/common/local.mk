@@ -11,6 +11,13 @@ nodist_libp2pcommon_la_SOURCES = proto/server.pb-c.h
 libp2pcommon_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pcommon_la_LIBADD = $(SODIUM_LIBS)
 
+# sd_notify and the systemd watchdog (libevent, optional libsystemd): both
+# daemons, kept out of libp2pcommon so the common tests need neither.
+noinst_LTLIBRARIES += libp2pnotify.la
+libp2pnotify_la_SOURCES = daemon/common/notify.c daemon/common/notify.h
+libp2pnotify_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SYSTEMD_CFLAGS)
+libp2pnotify_la_LIBADD = $(SYSTEMD_LIBS)
+
 # libp2pcommon uses token_secret_parse (core) and the generated protos.
 COMMON_TEST_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS) $(CRITERION_CFLAGS)
 COMMON_TEST_LIBS = libp2pcommon.la libp2pcore.la libp2pproto.la $(SODIUM_LIBS) \

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * server.c: p2p-server's main: options, sockets, signals, the event loop,
- * systemd readiness, and the `token` subcommand hand-off.
+ * systemd readiness (notify.h), and the `token` subcommand hand-off.
  */
 #include "config.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +22,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "srv_group.h"
 #include "srv_http.h"
@@ -97,31 +97,6 @@ uint64_t
 srv_now_unix(void)
 {
 	return (uint64_t)time(NULL);
-}
-
-/* Type=notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
-static void
-srv_notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd;
-
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-	    strlen(path) >= sizeof(sun.sun_path))
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0';	/* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
-	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sun, len) == -1)
-		log_warn("%s: %s", __func__, path);
-	close(fd);
 }
 
 /*
@@ -209,6 +184,7 @@ srv_on_signal(evutil_socket_t sig, short what, void *arg)
 	struct srv *s = arg;
 
 	log_info("signal %d: shutting down", (int)sig);
+	notify_stopping(s->notify);
 	event_base_loopbreak(s->base);
 }
 
@@ -265,6 +241,8 @@ srv_setup(struct srv *s)
 	if (srv_udp_start(s) == -1 || srv_stun_start(s) == -1)
 		fatalx("cannot start the UDP reader");
 	s->tick_ev = event_new(s->base, -1, EV_PERSIST, srv_on_tick, s);
+	if ((s->notify = notify_new(s->base)) == NULL)
+		fatalx("out of memory");
 	s->sig_ev[0] = evsignal_new(s->base, SIGTERM, srv_on_signal, s);
 	s->sig_ev[1] = evsignal_new(s->base, SIGINT, srv_on_signal, s);
 	if (s->tick_ev == NULL || s->sig_ev[0] == NULL || s->sig_ev[1] == NULL ||
@@ -291,6 +269,7 @@ srv_teardown(struct srv *s)
 			event_free(s->sig_ev[i]);
 	if (s->tick_ev != NULL)
 		event_free(s->tick_ev);
+	notify_free(s->notify);
 	if (s->base != NULL)
 		event_base_free(s->base);
 	state_free(s->state);
@@ -383,7 +362,7 @@ main(int argc, char **argv)
 		if (event_reinit(s->base) == -1)
 			fatalx("event_reinit");
 	}
-	srv_notify_ready();
+	notify_ready(s->notify);
 	event_base_dispatch(s->base);
 	srv_teardown(s);
 	free(s);

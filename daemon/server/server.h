@@ -188,6 +188,7 @@ struct srv {
 	struct udpio_outq	*udp_outq;	/* replies leave in batches */
 	struct event		*udp_flush_ev;	/* after this pass's callbacks */
 	struct event		*tick_ev;
+	struct notify		*notify;	/* systemd: ready, watchdog */
 	unsigned		 ticks;		/* seconds, for periodic logs */
 	struct event		*sig_ev[2];
 	struct state		*state;
