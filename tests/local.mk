@@ -14,7 +14,8 @@ INTEGRATION_TESTS = tests/integration/basic.sh tests/integration/flood.sh \
 INTEGRATION_TESTS += tests/integration/modes.sh tests/integration/maxmsg.sh
 
 # systemd's notify protocol against a socket the test listens on.
-INTEGRATION_TESTS += tests/integration/notify.sh tests/integration/units.sh
+INTEGRATION_TESTS += tests/integration/notify.sh tests/integration/units.sh \
+	tests/integration/reload.sh
 check_PROGRAMS += tests/integration/notifysock
 tests_integration_notifysock_SOURCES = tests/integration/notifysock.c
 TESTS += $(INTEGRATION_TESTS)

@@ -52,6 +52,7 @@ struct agent_conf {
 	int		 foreground;
 	int		 help;
 	int		 version;
+	int		 check_config;	/* --check-config: validate, exit */
 	int		 verbose;
 	size_t		 inbox_size;
 	size_t		 max_message;	/* --max-message */

@@ -65,6 +65,9 @@ static const struct conf_opt p2pd_opts[] = {
 	    NULL, "this help" },
 	{ "version", 0, CONF_BOOL, offsetof(struct agent_conf, version), 0, 0,
 	    NULL, "print the version and exit" },
+	{ "check-config", 0, CONF_BOOL, offsetof(struct agent_conf,
+	    check_config), 0, 0, NULL, "check the options, the -c file and "
+	    "the token, then exit 0 (valid) or 1" },
 	{ "inbox-size", 0, CONF_SIZE, offsetof(struct agent_conf, inbox_size),
 	    16 * M, 1024 * 1024 * M, "SIZE", "bytes per service inbox (32M)" },
 	{ "max-message", 0, CONF_SIZE, offsetof(struct agent_conf, max_message),
@@ -221,6 +224,18 @@ p2pd_check_conf(struct agent_conf *c)
 	c->state_dir = p2pd_strdup_default(c->state_dir, "/var/lib/p2pd");
 }
 
+/* --check-config among the flags, before they could be parsed. */
+static int
+p2pd_checking(int argc, char **argv)
+{
+	int	i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--check-config") == 0)
+			return 1;
+	return 0;
+}
+
 static void
 p2pd_usage(void)
 {
@@ -301,6 +316,8 @@ main(int argc, char **argv)
 	if (conf_load(p2pd_opts, &a.conf, argc, argv, &first, &conf_path, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2pd: %s\n", err);
+		if (p2pd_checking(argc, argv))
+			exit(1);
 		p2pd_usage();
 	}
 	free(conf_path);
@@ -315,9 +332,20 @@ main(int argc, char **argv)
 	}
 	if (first < argc) {
 		fprintf(stderr, "p2pd: unexpected argument '%s'\n", argv[first]);
+		if (a.conf.check_config)
+			exit(1);
 		p2pd_usage();
 	}
-	p2pd_check_conf(&a.conf);
+	p2pd_check_conf(&a.conf);	/* exits 1 on an error */
+	if (a.conf.check_config) {
+		if (reg_load_token(&a) == -1)
+			exit(1);
+		printf("p2pd: the configuration is valid (peer %s)\n",
+		    a.peer_id);
+		free(a.token);
+		conf_free(p2pd_opts, &a.conf);
+		exit(0);
+	}
 	log_init("p2pd", a.conf.foreground, a.conf.verbose);
 	if (sodium_init() == -1)
 		fatalx("sodium_init failed");

@@ -2,7 +2,7 @@
 # Shared by both daemons: log, conf, addr, secret, udpio.
 noinst_LTLIBRARIES += libp2pcommon.la
 libp2pcommon_la_SOURCES = daemon/common/log.c daemon/common/log.h \
-	daemon/common/conf.c daemon/common/conf.h \
+	daemon/common/conf.c daemon/common/conf.h daemon/common/conf_diff.c \
 	daemon/common/addr.c daemon/common/addr.h \
 	daemon/common/secret.c daemon/common/secret.h \
 	daemon/common/udpio.c daemon/common/udpio.h \
