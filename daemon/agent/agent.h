@@ -59,6 +59,7 @@ struct agent_conf {
 	int		 foreground;
 	int		 help;
 	int		 version;
+	int		 check_config;	/* --check-config: validate, exit */
 	int		 verbose;
 	size_t		 inbox_size;
 	size_t		 max_message;	/* --max-message */
@@ -188,6 +189,7 @@ struct agent {
 	TAILQ_HEAD(, session)	 drive_q;	/* fed, to drive this pass */
 	struct event		*drive_ev;	/* drives drive_q */
 	TAILQ_HEAD(, session)	 blocked_q;	/* waiting for the TCP leg */
+	struct notify		*notify;	/* systemd: ready, watchdog */
 	struct agent_hs_stash	 hs_stash[AGENT_HS_STASH];
 	size_t			 hs_stash_next;
 	unsigned		 corked;	/* clients with input waiting */
