@@ -57,7 +57,8 @@ install-data-local: $(P2P_CONFS) systemd/p2pd.tmpfiles.conf
 installcheck-local:
 	@if command -v systemd-analyze >/dev/null 2>&1; then \
 	    echo "systemd-analyze verify $(systemdunitdir)/{p2pd,p2p-server}.service"; \
-	    systemd-analyze verify --man=no '$(DESTDIR)$(systemdunitdir)/p2pd.service' \
+	    MANPATH='$(DESTDIR)$(mandir)' systemd-analyze verify \
+	        '$(DESTDIR)$(systemdunitdir)/p2pd.service' \
 	        '$(DESTDIR)$(systemdunitdir)/p2p-server.service' || exit 1; \
 	else \
 	    echo "installcheck: systemd-analyze not found: the units were not verified"; \
