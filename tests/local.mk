@@ -51,9 +51,10 @@ tests/bench/enetbench$(EXEEXT): $(top_srcdir)/tests/bench/enetbench.c \
 	    $(top_srcdir)/tests/bench/enetbench.c $(AM_LDFLAGS) $(LDFLAGS) \
 	    `$(PKG_CONFIG) --libs libenet` -lpthread
 
-bench: all $(BENCH_PROGS) tests/integration/churn$(EXEEXT)
+bench: all $(BENCH_PROGS) tests/integration/churn$(EXEEXT) tests/sim/sim_prio$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/loopback.sh
+	tests/sim/sim_prio$(EXEEXT) 30
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/churn.sh
 .PHONY: bench
