@@ -5,8 +5,8 @@
  * allocate the Content-Length it announces and read a body as long as it
  * sends one), so they run here, in the agent's program run again
  * (portmap_upnp.c starts it), under limits: CPU time, address space (not
- * under AddressSanitizer, which reserves terabytes), no files, a wall
- * clock alarm. It answers with one line on stdout (core/upnpmsg.h), which
+ * under AddressSanitizer, which reserves terabytes: portmap_upnp.c caps
+ * its allocations instead), a wall clock alarm. It answers with one line on stdout (core/upnpmsg.h), which
  * the agent parses as untrusted.
  *
  *   PROG --portmap-helper probe
@@ -58,8 +58,7 @@ helper_limits(void)
 	alarm(HELPER_WALL_S);
 	rl.rlim_cur = rl.rlim_max = HELPER_CPU_S;
 	(void)setrlimit(RLIMIT_CPU, &rl);
-	rl.rlim_cur = rl.rlim_max = 0;
-	(void)setrlimit(RLIMIT_FSIZE, &rl);
+	/* No RLIMIT_FSIZE: stderr, shared with the agent, may be a file. */
 #ifndef HELPER_ASAN
 	rl.rlim_cur = rl.rlim_max = HELPER_AS_BYTES;
 	(void)setrlimit(RLIMIT_AS, &rl);

@@ -34,6 +34,34 @@
 
 extern char	**environ;
 
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * Under AddressSanitizer the helper runs without its address-space limit
+ * (ASan reserves terabytes of it), so ASan's own cap on one allocation
+ * stands in: a router announcing a 2 GB body gets a failed allocation, not
+ * gigabytes of memory. The helper's environment is ours with ASAN_OPTIONS
+ * extended.
+ */
+#define UPNP_ASAN_CAP	"max_allocation_size_mb=64:allocator_may_return_null=1"
+#define UPNP_ENV_MAX	256
+
+static char **
+upnp_env(char *opt, size_t optlen, char **env, size_t envmax)
+{
+	const char	*old = getenv("ASAN_OPTIONS");
+	size_t		 i, n = 0;
+
+	snprintf(opt, optlen, "ASAN_OPTIONS=%s%s" UPNP_ASAN_CAP,
+	    old != NULL ? old : "", old != NULL && *old != '\0' ? ":" : "");
+	env[n++] = opt;
+	for (i = 0; environ[i] != NULL && n < envmax - 1; i++)
+		if (strncmp(environ[i], "ASAN_OPTIONS=", 13) != 0)
+			env[n++] = environ[i];
+	env[n] = NULL;
+	return env;
+}
+#endif
+
 enum upnp_op {
 	UP_NONE,
 	UP_PROBE,
@@ -141,7 +169,16 @@ upnp_spawn(struct portmap_upnp *u, enum upnp_op op, uint64_t deadline_us,
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
 	    O_RDONLY, 0);
 	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+#if defined(__SANITIZE_ADDRESS__)
+	{
+		char	 opt[1024], *env[UPNP_ENV_MAX];
+
+		rc = posix_spawn(&u->pid, u->pm->helper, &fa, NULL, argv,
+		    upnp_env(opt, sizeof(opt), env, UPNP_ENV_MAX));
+	}
+#else
 	rc = posix_spawn(&u->pid, u->pm->helper, &fa, NULL, argv, environ);
+#endif
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
 	if (rc != 0) {

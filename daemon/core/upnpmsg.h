@@ -17,9 +17,10 @@
  * Fields are space-separated KEY=VALUE words in that order; IPs are dotted
  * quads; URL is http://, printable ASCII without quotes or backslashes, at
  * most UPNPMSG_URL_MAX - 1 bytes; TYPE is a UPnP service type
- * ([A-Za-z0-9:._-]); the text after fail is kept, printable only. A line is
- * at most UPNPMSG_LINE_MAX bytes with its newline. upnpmsg_fmt_* build the
- * same lines (the helper uses them), so what one writes the other reads.
+ * ([A-Za-z0-9:._-]); the text after fail is kept, printable only. A line,
+ * newline included, is shorter than UPNPMSG_LINE_MAX bytes. upnpmsg_fmt_*
+ * build the same lines (the helper uses them): what one writes the other
+ * reads.
  */
 #ifndef P2P_UPNPMSG_H
 #define P2P_UPNPMSG_H
