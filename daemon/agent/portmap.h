@@ -49,7 +49,7 @@ enum portmap_proto {
 			 (1 << PORTMAP_UPNP))
 
 #define PORTMAP_LIFETIME_S	7200	/* asked for by default */
-#define PORTMAP_STOP_US		(3ULL * 1000000)
+#define PORTMAP_STOP_US		(5ULL * 1000000)
 #define PORTMAP_HELPER_ARG	"--portmap-helper"
 
 struct portmap_conf {
