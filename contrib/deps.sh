@@ -7,7 +7,7 @@ PKGS="gcc make autoconf automake libtool pkg-config
 libevent-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler libjson-c-dev
 libcriterion-dev clang libclang-rt-14-dev libenet-dev libminiupnpc-dev
 iproute2 nftables coturn curl procps tcpdump ethtool miniupnpd-nftables
-abigail-tools"
+abigail-tools libsystemd-dev systemd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

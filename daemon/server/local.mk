@@ -12,10 +12,11 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \
 	daemon/server/srv_json.c daemon/server/srv_json.h \
 	daemon/server/state.h daemon/server/state_mem.c \
-	daemon/server/state_file.c
+	daemon/server/state_file.c daemon/server/srv_reload.c \
+	daemon/server/srv_health.c daemon/server/srv_health.h
 p2p_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) \
 	$(PROTOBUFC_CFLAGS) $(JSONC_CFLAGS)
-p2p_server_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la \
+p2p_server_LDADD = libp2pcore.la libp2pcommon.la libp2pnotify.la libp2pproto.la \
 	$(LIBEVENT_LIBS) $(SODIUM_LIBS) $(PROTOBUFC_LIBS) $(JSONC_LIBS)
 
 check_PROGRAMS += tests/unit/test_state tests/unit/test_srv_secret \

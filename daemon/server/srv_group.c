@@ -665,3 +665,10 @@ srv_group_next(struct srv_groups *g)
 			next = t->deadline_us;
 	return next;
 }
+
+void
+srv_group_set_open(struct srv_groups *g, int open)
+{
+	if (g != NULL)
+		g->conf.open = open;
+}

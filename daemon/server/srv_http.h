@@ -33,6 +33,8 @@ struct evhttp_request;
 /* server.c: start after the UDP/TCP sockets (needs s->bound), stop first. */
 int	srv_http_start(struct srv *, char *err, size_t errlen);
 void	srv_http_stop(struct srv *);
+/* A new admin key (a reload): 1 if it differs from the one in use. */
+int	srv_http_set_key(struct srv *, const uint8_t *key, size_t len);
 
 /* Internal to srv_http*.c. */
 struct srv_http_stats {

@@ -144,6 +144,14 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	    "TCP connections accepted.", c->tcp_accepted);
 	srv_http_metric(b, "p2p_tcp_refused_total", "counter",
 	    "TCP connections refused (cap).", c->tcp_refused);
+	srv_http_metric(b, "p2p_registrations_previous_secret_total",
+	    "counter", "Registrations whose token verified only with the "
+	    "previous secret (rotation).", c->reg_previous_secret);
+	srv_http_metric(b, "p2p_reloads_total", "counter",
+	    "Reloads (SIGHUP) applied.", s->reload.reloads);
+	srv_http_metric(b, "p2p_reloads_refused_total", "counter",
+	    "Reloads refused for an error (the configuration stayed).",
+	    s->reload.refused);
 	evbuffer_add_printf(b, "# HELP p2p_group_events_total Group events "
 	    "emitted.\n# TYPE p2p_group_events_total counter\n");
 	for (i = 1; i < sizeof(ev) / sizeof(ev[0]); i++)
