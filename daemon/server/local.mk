@@ -1,5 +1,11 @@
 # SPDX-License-Identifier: ISC
 # p2p-server: the rendezvous server (STUN, registration, signalling).
+SRV_STATE_SOURCES = daemon/server/state.h daemon/server/state_mem.h \
+	daemon/server/state_mem.c daemon/server/state_mem_group.c \
+	daemon/server/state_file.c
+SRV_GROUP_SOURCES = daemon/server/srv_group.c daemon/server/srv_group.h \
+	daemon/server/srv_group_int.h daemon/server/srv_group_track.c \
+	daemon/server/srv_group_sync.c
 sbin_PROGRAMS += p2p-server
 p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_token.c \
@@ -7,12 +13,11 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_stun.c \
 	daemon/server/srv_reg.c daemon/server/srv_ctrl.c \
 	daemon/server/srv_signal.c daemon/server/srv_relay.c \
-	daemon/server/srv_group.c daemon/server/srv_group.h \
+	$(SRV_GROUP_SOURCES) \
 	daemon/server/srv_http.c daemon/server/srv_http.h \
 	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \
 	daemon/server/srv_json.c daemon/server/srv_json.h \
-	daemon/server/state.h daemon/server/state_mem.c \
-	daemon/server/state_file.c
+	$(SRV_STATE_SOURCES)
 p2p_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) \
 	$(PROTOBUFC_CFLAGS) $(JSONC_CFLAGS)
 p2p_server_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la \
@@ -23,21 +28,16 @@ check_PROGRAMS += tests/unit/test_state tests/unit/test_srv_secret \
 TESTS += tests/unit/test_state tests/unit/test_srv_secret \
 	tests/unit/test_srv_group tests/unit/test_srv_http
 tests_unit_test_state_SOURCES = tests/unit/test_state.c \
-	daemon/server/state_mem.c daemon/server/state_file.c \
-	daemon/server/state.h
+	$(SRV_STATE_SOURCES)
 tests_unit_test_state_CFLAGS = $(COMMON_TEST_CFLAGS) -I$(top_srcdir)/daemon/server
 tests_unit_test_state_LDADD = $(COMMON_TEST_LIBS)
 tests_unit_test_srv_group_SOURCES = tests/unit/test_srv_group.c \
-	daemon/server/srv_group.c daemon/server/srv_group.h \
-	daemon/server/state_mem.c daemon/server/state_file.c \
-	daemon/server/state.h
+	$(SRV_GROUP_SOURCES) $(SRV_STATE_SOURCES)
 tests_unit_test_srv_group_CFLAGS = $(COMMON_TEST_CFLAGS) \
 	-I$(top_srcdir)/daemon/server
 tests_unit_test_srv_group_LDADD = $(COMMON_TEST_LIBS)
 tests_unit_test_srv_http_SOURCES = tests/unit/test_srv_http.c \
-	daemon/server/srv_group.c daemon/server/srv_group.h \
-	daemon/server/state_mem.c daemon/server/state_file.c \
-	daemon/server/state.h
+	$(SRV_GROUP_SOURCES) $(SRV_STATE_SOURCES)
 tests_unit_test_srv_http_CFLAGS = $(COMMON_TEST_CFLAGS) \
 	-I$(top_srcdir)/daemon/server
 tests_unit_test_srv_http_LDADD = $(COMMON_TEST_LIBS)

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "chan.h"
+#include "ctlchan.h"
 #include "conf.h"
 #include "secret.h"
 #include "server.pb-c.h"
@@ -126,7 +127,11 @@ struct srv_pending {
 	uint8_t			 challenge[32];
 	uint64_t		 created_us;
 	uint32_t		 reg_id;	/* set once registered */
-	struct chan		 chan;
+	int			 busy;		/* its Register is being written */
+	int			 tcp_gone;	/* its connection closed */
+	struct srv_tcp		*tcp;		/* of the Register */
+	struct sockaddr_storage	 from;		/* of the Register */
+	struct ctlchan		 chan;
 	struct srv_pending	*next;
 };
 
@@ -143,12 +148,12 @@ struct srv_push {
 struct srv_sess {
 	uint32_t		 reg_id;
 	char			 peer_id[P2P_NAME_MAX + 1];
-	struct chan		 chan;
+	struct ctlchan		 chan;
 	struct sockaddr_storage	 addr;		/* latest source address */
 	struct srv_tcp		*tcp;		/* NULL: UDP */
 	uint32_t		 next_push_seq;
-	struct srv_push		 push[SRV_PUSH_MAX];
-	unsigned		 npush;
+	struct srv_push		*push;		/* unacknowledged, NULL if none */
+	unsigned		 npush, pushcap;
 	struct event		*push_ev;
 	struct srv		*srv;
 	struct srv_sess		*next;
@@ -159,10 +164,10 @@ struct srv_sess {
 	uint64_t		 touched_us;	/* last state_touch by the relay */
 	struct srv_path		*paths;		/* PathReport, unordered */
 	size_t			 npaths, pathcap;
-	/* NatReport (srv_ctrl.c); "" until reported means "unknown". */
-	char			 nat_type[32];
-	char			 nat_mapping[32];
-	char			 nat_filtering[32];
+	/* NatReport (srv_ctrl.c): static words, "unknown" until reported. */
+	const char		*nat_type;
+	const char		*nat_mapping;
+	const char		*nat_filtering;
 };
 
 #define SRV_BUCKETS	1024
@@ -249,14 +254,15 @@ void	srv_unknown_reg(struct srv *, uint32_t id, size_t len,
 void	srv_sess_drop(struct srv *, uint32_t reg_id);
 void	srv_reg_tick(struct srv *, uint64_t now_us);
 void	srv_reg_free(struct srv *);
+void	srv_reg_tcp_closed(struct srv *, struct srv_tcp *);
 
 /* srv_ctrl.c: CTRL packets of established sessions. */
 void	srv_ctrl_input(struct srv *, struct srv_sess *, const uint8_t *pkt,
 	    size_t len, const struct sockaddr *from, struct srv_tcp *tcp);
 /* Seal msg on chan and send it; -1 if it did not fit. */
-int	srv_ctrl_send(struct srv *, struct chan *, const P2p__Srv__ServerMsg *,
+int	srv_ctrl_send(struct srv *, struct ctlchan *, const P2p__Srv__ServerMsg *,
 	    const struct sockaddr *to, struct srv_tcp *tcp, size_t maxlen);
-void	srv_ctrl_error(struct srv *, struct chan *, uint32_t id,
+void	srv_ctrl_error(struct srv *, struct ctlchan *, uint32_t id,
 	    P2p__Srv__ErrCode code, const char *msg, const struct sockaddr *to,
 	    struct srv_tcp *tcp, size_t maxlen);
 

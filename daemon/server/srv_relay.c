@@ -94,7 +94,7 @@ srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
 		s->cnt.relay_auth_fail++;
 		return;
 	}
-	n = chan_open(&x->chan, WIRE_RELAY, pkt, len, pt, sizeof(pt), NULL);
+	n = ctlchan_open(&x->chan, WIRE_RELAY, pkt, len, pt, sizeof(pt));
 	if (n < 0) {
 		s->cnt.relay_auth_fail++;
 		return;
@@ -128,7 +128,7 @@ srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
 	/* The same plaintext, now naming the sender, on y's channel. */
 	wr_init(&w, pt, WIRE_RELAY_ID_LEN);
 	wr_u32(&w, x->reg_id);
-	m = chan_seal(&y->chan, WIRE_RELAY, pt, (size_t)n, out, sizeof(out));
+	m = ctlchan_seal(&y->chan, WIRE_RELAY, pt, (size_t)n, out, sizeof(out));
 	if (m < 0) {
 		s->cnt.relay_dropped_policy++;
 		return;
