@@ -49,3 +49,9 @@ TESTS += tests/unit/test_rekey
 tests_unit_test_rekey_SOURCES = tests/unit/test_rekey.c
 tests_unit_test_rekey_CFLAGS = $(CRYPTO_TEST_CFLAGS)
 tests_unit_test_rekey_LDADD = $(CRYPTO_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_ctlchan
+TESTS += tests/unit/test_ctlchan
+tests_unit_test_ctlchan_SOURCES = tests/unit/test_ctlchan.c
+tests_unit_test_ctlchan_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_ctlchan_LDADD = $(CRYPTO_TEST_LIBS)

@@ -2,6 +2,7 @@
 # p2p-server: the rendezvous server (STUN, registration, signalling).
 SRV_STATE_SOURCES = daemon/server/state.h daemon/server/state_mem.h \
 	daemon/server/state_mem.c daemon/server/state_mem_group.c \
+	daemon/server/state_mem_intro.c \
 	daemon/server/state_file.c
 SRV_GROUP_SOURCES = daemon/server/srv_group.c daemon/server/srv_group.h \
 	daemon/server/srv_group_int.h daemon/server/srv_group_track.c \
@@ -51,7 +52,8 @@ tests_integration_udpjunk_SOURCES = tests/integration/udpjunk.c
 
 # server_groups.sh is a test (SKIP when p2p-server lacks --join-timeout).
 TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
-TESTS += tests/integration/nat_discovery.sh
+TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh
+EXTRA_DIST += tests/integration/server_mem.sh
 EXTRA_DIST += tests/integration/nat_discovery.sh
 EXTRA_DIST += tests/integration/server_basic.sh \
 	tests/integration/server_http.sh \
@@ -62,4 +64,12 @@ check_PROGRAMS += tests/integration/srvclient
 tests_integration_srvclient_SOURCES = tests/integration/srvclient.c
 tests_integration_srvclient_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_integration_srvclient_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+
+# The load generator (tests/bench/loadgen.c): simulated peers registering
+# over UDP; server_mem.sh uses it, and so do the cluster benchmarks.
+check_PROGRAMS += tests/bench/loadgen
+tests_bench_loadgen_SOURCES = tests/bench/loadgen.c
+tests_bench_loadgen_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
+tests_bench_loadgen_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)

@@ -67,6 +67,9 @@ static const struct conf_opt srv_opts[] = {
 	{ "relay-quota", 0, CONF_SIZE, O(relay_quota), 0, 1LL << 50, "BYTES",
 	    "relay at most BYTES in all for each registration (default 0: "
 	    "no quota)" },
+	{ "max-token-ttl", 0, CONF_INT, O(max_token_ttl), 60, SRV_TTL_MAX,
+	    "S", "refuse tokens that live longer than S seconds, so no pin "
+	    "outlives that (default 31622400: 366 days)" },
 	{ "alt-listen", 0, CONF_STR, O(alt_listen), 0, 0, "IP:PORT",
 	    "RFC 5780: also answer STUN from this second IP and port "
 	    "(port 0: any; --listen must then name a concrete IP)" },
@@ -308,6 +311,7 @@ srv_options(struct srv *s, int argc, char **argv)
 	s->conf.expire_s = 60;
 	s->conf.mesh_max = SRV_GROUP_MESH_MAX;
 	s->conf.join_timeout_s = SRV_GROUP_JOIN_US / 1000000;
+	s->conf.max_token_ttl = SRV_TTL_MAX;
 	if (conf_load(srv_opts, &s->conf, argc, argv, &first, NULL, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2p-server: %s\n", err);

@@ -34,6 +34,7 @@
 #define SRV_PKT_MAX		2048	/* largest datagram read or sent */
 #define SRV_MAX_PEERS		100000
 #define SRV_TCP_CONNS_MAX	1024
+#define SRV_TTL_MAX		31622400L	/* 366 days: tokens, pins */
 
 enum srv_policy {
 	SRV_POLICY_GROUPS,
@@ -57,6 +58,7 @@ struct srv_conf {
 	char			*alt_listen;	/* RFC 5780 ALT-IP:ALT-PORT, NULL: off */
 	size_t			 relay_rate;	/* bytes/s per peer, 0: no cap */
 	size_t			 relay_quota;	/* bytes per registration, 0: none */
+	long			 max_token_ttl;	/* s; longer tokens refused */
 	int			 http_public;
 	int			 foreground;
 	int			 verbose;

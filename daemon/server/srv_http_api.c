@@ -135,6 +135,11 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 	t.ngroups = jt.ngroups;
 	ttl = jt.ttl;
 	json_object_put(in);
+	if (ttl > s->conf.max_token_ttl) {
+		srv_http_error(req, 400, "ttl: at most %ld (this server's "
+		    "--max-token-ttl)", s->conf.max_token_ttl);
+		return;
+	}
 	t.issued_at = srv_now_unix();
 	t.expires_at = t.issued_at + (uint64_t)ttl;
 	if (token_mint(&t, s->secret, s->secret_len, tok, sizeof(tok)) < 0) {

@@ -161,6 +161,15 @@ srv_reg_validate(struct srv *s, const struct srv_pending *p,
 		*code = P2P__SRV__ERR_CODE__ERR_TOKEN_INVALID;
 		return -1;
 	}
+	if (t.expires_at > t.issued_at &&
+	    t.expires_at - t.issued_at > (uint64_t)s->conf.max_token_ttl) {
+		*code = P2P__SRV__ERR_CODE__ERR_TOKEN_INVALID;
+		snprintf(msg, msglen, "token of peer %s lives %llu s, longer "
+		    "than this server's --max-token-ttl %ld", t.peer_id,
+		    (unsigned long long)(t.expires_at - t.issued_at),
+		    s->conf.max_token_ttl);
+		return -1;
+	}
 	if (srv_reg_check_sig(p, r) != 0) {
 		*code = P2P__SRV__ERR_CODE__ERR_BAD_SIGNATURE;
 		snprintf(msg, msglen, "registration signature of peer %s does "
@@ -248,8 +257,8 @@ srv_refuse(struct srv *s, struct srv_pending *p, uint32_t id,
 	char a[ADDR_STRLEN];
 
 	s->cnt.reg_refused++;
-	log_info("registration from %s refused: %s", addr_fmt((struct sockaddr *)
-	    &p->from, a, sizeof(a)), msg);
+	log_info("registration from %s refused: %s",
+	    addr_fmt((struct sockaddr *)&p->from, a, sizeof(a)), msg);
 	srv_ctrl_error(s, &p->chan, id, code, msg, (struct sockaddr *)&p->from,
 	    p->tcp, reqlen);
 }
@@ -277,8 +286,8 @@ srv_registered(const struct state_result *r, void *arg)
 	if (r->rc == STATE_KEY_MISMATCH) {
 		snprintf(msg, sizeof(msg), "peer %s is registered with another "
 		    "identity key", op->peer_id);
-		srv_refuse(s, p, op->msg_id, P2P__SRV__ERR_CODE__ERR_KEY_MISMATCH,
-		    msg, op->reqlen);
+		srv_refuse(s, p, op->msg_id,
+		    P2P__SRV__ERR_CODE__ERR_KEY_MISMATCH, msg, op->reqlen);
 		goto out;
 	} else if (r->rc == STATE_UNAVAILABLE) {
 		srv_refuse(s, p, op->msg_id, P2P__SRV__ERR_CODE__ERR_BUSY,

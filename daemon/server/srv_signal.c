@@ -248,7 +248,7 @@ struct srv_intro_op {
 	struct srv	*srv;
 	char		 a[P2P_NAME_MAX + 1];	/* the initiator */
 	char		 b[P2P_NAME_MAX + 1];
-	uint32_t	 req_reg;	/* connect: the asker's reg_id, else 0 */
+	uint32_t	 req_reg;	/* connect: the asker's reg_id */
 	uint32_t	 msg_id;
 };
 
@@ -331,7 +331,8 @@ srv_connect(struct srv *s, struct srv_sess *x, uint32_t id,
 	P2p__Srv__ErrCode code = P2P__SRV__ERR_CODE__ERR_NOT_REGISTERED;
 
 	if (req->peer_id == NULL || !p2p_name_valid(req->peer_id)) {
-		srv_ctrl_error(s, &x->chan, id, P2P__SRV__ERR_CODE__ERR_MALFORMED,
+		srv_ctrl_error(s, &x->chan, id,
+		    P2P__SRV__ERR_CODE__ERR_MALFORMED,
 		    "connect: not a valid peer id", to, x->tcp, SRV_PKT_MAX);
 		return;
 	}

@@ -6,12 +6,13 @@
  * Peers sit in two chained hash tables, by peer id and by reg_id; the hash is
  * libsodium's keyed SipHash with a random key so that remote peers cannot
  * aim ids at one bucket. A peer is stored compactly (state_mem.h) and copied
- * out as a struct state_peer. Introductions are kept on both peers as a
- * small capped array of the other's id. When a registration ends its entry
- * becomes a pin: it drops what only a registration needs and joins the pin
- * list (oldest first), which has its own budget, so pins never take the
- * place of a registration. Peers and introductions are not persisted; groups
- * are, through state_file.c, when state_mem_persist() gave a path.
+ * out as a struct state_peer. Introductions (state_mem_intro.c) are kept on
+ * both peers as a small capped array of the other's id. When a registration
+ * ends its entry becomes a pin: it drops what only a registration needs and
+ * joins the pin list (oldest first), which has its own budget, so pins never
+ * take the place of a registration. Peers and introductions are not
+ * persisted; groups are, through state_file.c, when state_mem_persist() gave
+ * a path.
  */
 #include "config.h"
 
@@ -54,7 +55,7 @@ state_keep_result(const struct state_result *r, void *arg)
 	*(struct state_result *)arg = *r;
 }
 
-static struct mem_peer **
+struct mem_peer **
 mem_id_slot(struct state_mem *m, const char *id)
 {
 	struct mem_peer **pp;
@@ -82,7 +83,7 @@ mem_find_reg(struct state_mem *m, uint32_t reg_id)
 	return reg_id == 0 ? NULL : *mem_reg_slot(m, reg_id);
 }
 
-static struct mem_peer *
+struct mem_peer *
 mem_find_registered(struct state_mem *m, const char *id)
 {
 	struct mem_peer *mp = *mem_id_slot(m, id);
@@ -179,49 +180,6 @@ mem_peer_out(const struct mem_peer *mp, struct state_peer *out)
 	out->aesni = mp->aesni;
 	out->transport = (enum state_transport)mp->transport;
 	out->last_seen_us = mp->last_seen_us;
-}
-
-static int
-mem_intro_index(struct mem_peer *mp, const char *other)
-{
-	unsigned i;
-
-	for (i = 0; i < mp->nintros; i++)
-		if (strcmp(mp->intros[i], other) == 0)
-			return (int)i;
-	return -1;
-}
-
-static void
-mem_intro_remove_one(struct mem_peer *mp, const char *other)
-{
-	int i = mem_intro_index(mp, other);
-
-	if (i < 0)
-		return;
-	mp->nintros--;
-	if ((unsigned)i != mp->nintros)
-		memcpy(mp->intros[i], mp->intros[mp->nintros],
-		    sizeof(mp->intros[i]));
-	if (mp->nintros == 0) {
-		free(mp->intros);
-		mp->intros = NULL;
-	}
-}
-
-/* Drop every introduction of mp, on both sides. */
-static void
-mem_intro_clear(struct state_mem *m, struct mem_peer *mp)
-{
-	struct mem_peer *o;
-	unsigned i;
-
-	for (i = 0; i < mp->nintros; i++)
-		if ((o = *mem_id_slot(m, mp->intros[i])) != NULL)
-			mem_intro_remove_one(o, mp->peer_id);
-	free(mp->intros);
-	mp->intros = NULL;
-	mp->nintros = 0;
 }
 
 static void
@@ -325,7 +283,7 @@ mem_reg_now(struct state_mem *m, const struct state_peer *p,
 		*replaced = mp->reg_id;
 		mem_unlink_reg(m, mp);		/* now a pin */
 		if (mem_peer_fill(mp, p) == -1)
-			return STATE_FULL;	/* out of memory: it stays one */
+			return STATE_FULL;	/* no memory: still a pin */
 		mem_pin_unlink(m, mp);
 	} else {
 		if (m->nregs >= m->max_peers ||
@@ -444,81 +402,6 @@ mem_expire(struct state *st, uint64_t now_us, uint64_t idle_us,
 	}
 	mem_pins_trim(m);
 	return n;
-}
-
-static enum state_rc
-mem_intro_add_now(struct state_mem *m, const char *a, const char *b)
-{
-	struct mem_peer *pa, *pb, *side[2];
-	const char *other[2] = { b, a };
-	void *nv;
-	int i;
-
-	if ((pa = mem_find_registered(m, a)) == NULL ||
-	    (pb = mem_find_registered(m, b)) == NULL || pa == pb)
-		return STATE_NOT_FOUND;
-	if (mem_intro_index(pa, b) >= 0)
-		return STATE_OK;
-	if (pa->nintros >= STATE_MAX_INTROS || pb->nintros >= STATE_MAX_INTROS)
-		return STATE_FULL;
-	side[0] = pa;
-	side[1] = pb;
-	for (i = 0; i < 2; i++) {
-		nv = reallocarray(side[i]->intros, side[i]->nintros + 1,
-		    sizeof(*side[i]->intros));
-		if (nv == NULL) {
-			if (i == 1)
-				mem_intro_remove_one(pa, b);
-			return STATE_FULL;
-		}
-		side[i]->intros = nv;
-		snprintf(side[i]->intros[side[i]->nintros++],
-		    sizeof(side[i]->intros[0]), "%s", other[i]);
-	}
-	return STATE_OK;
-}
-
-static void
-mem_intro_add(struct state *st, const char *a, const char *b,
-    state_done_cb cb, void *arg)
-{
-	mem_done(cb, arg, mem_intro_add_now((struct state_mem *)st, a, b), 0);
-}
-
-static void
-mem_intro_del(struct state *st, const char *a, const char *b,
-    state_done_cb cb, void *arg)
-{
-	struct state_mem *m = (struct state_mem *)st;
-	struct mem_peer *pa = *mem_id_slot(m, a), *pb = *mem_id_slot(m, b);
-
-	if (pa == NULL || pb == NULL || mem_intro_index(pa, b) < 0) {
-		mem_done(cb, arg, STATE_NOT_FOUND, 0);
-		return;
-	}
-	mem_intro_remove_one(pa, b);
-	mem_intro_remove_one(pb, a);
-	mem_done(cb, arg, STATE_OK, 0);
-}
-
-static int
-mem_intro_has(struct state *st, const char *a, const char *b)
-{
-	struct mem_peer *pa = *mem_id_slot((struct state_mem *)st, a);
-
-	return pa != NULL && mem_intro_index(pa, b) >= 0;
-}
-
-static size_t
-mem_intro_each(struct state *st, const char *peer_id, state_intro_cb cb,
-    void *arg)
-{
-	struct mem_peer *mp = *mem_id_slot((struct state_mem *)st, peer_id);
-
-	if (mp == NULL || mp->nintros == 0)
-		return 0;
-	/* The callback may change the introductions: walk a copy. */
-	return mem_each_copy(mp->intros, mp->nintros, cb, arg);
 }
 
 static size_t

@@ -54,7 +54,7 @@ struct mem_peer {
 };
 
 struct mem_group {
-	struct state_group	 g;		/* g.nmembers: used of members */
+	struct state_group	 g;	/* g.nmembers: used of members */
 	mem_name		*members;
 	size_t			 cap;
 	struct mem_group	*next;
@@ -92,6 +92,18 @@ size_t	mem_each_copy(const mem_name *, size_t, state_name_cb, void *);
 /* Answer a write at once. */
 void	mem_done(state_done_cb, void *, enum state_rc, uint32_t replaced);
 void	mem_group_free_all(struct state_mem *);
+
+struct mem_peer **mem_id_slot(struct state_mem *, const char *id);
+struct mem_peer *mem_find_registered(struct state_mem *, const char *id);
+
+/* state_mem_intro.c: introductions. */
+void	mem_intro_clear(struct state_mem *, struct mem_peer *);
+void	mem_intro_add(struct state *, const char *, const char *,
+	    state_done_cb, void *);
+void	mem_intro_del(struct state *, const char *, const char *,
+	    state_done_cb, void *);
+int	mem_intro_has(struct state *, const char *, const char *);
+size_t	mem_intro_each(struct state *, const char *, state_intro_cb, void *);
 
 /* state_mem_group.c: the group operations of the ops table. */
 void	mem_group_create(struct state *, const struct state_group *,
