@@ -5,6 +5,7 @@
 set -eu
 PKGS="gcc make autoconf automake libtool pkg-config
 libevent-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler libjson-c-dev
+libhiredis-dev redis-server
 libcriterion-dev clang libclang-rt-14-dev libenet-dev
 iproute2 nftables coturn curl procps tcpdump ethtool"
 missing=""

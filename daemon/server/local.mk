@@ -1,8 +1,16 @@
 # SPDX-License-Identifier: ISC
 # p2p-server: the rendezvous server (STUN, registration, signalling).
+SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
+	daemon/server/cluster_url.c daemon/server/cluster_url.h \
+	daemon/server/cluster_redis.c daemon/server/cluster_redis.h \
+	daemon/server/cluster_ev.c daemon/server/cluster_ev.h \
+	daemon/server/cluster_lua.c daemon/server/cluster_lua.h \
+	daemon/server/state_redis.c daemon/server/state_redis.h \
+	daemon/server/state_redis_int.h daemon/server/state_redis_sync.c \
+	daemon/server/srv_cluster.c
 SRV_STATE_SOURCES = daemon/server/state.h daemon/server/state_mem.h \
 	daemon/server/state_mem.c daemon/server/state_mem_group.c \
-	daemon/server/state_mem_intro.c \
+	daemon/server/state_mem_intro.c daemon/server/state_mem_view.c \
 	daemon/server/state_file.c
 SRV_GROUP_SOURCES = daemon/server/srv_group.c daemon/server/srv_group.h \
 	daemon/server/srv_group_int.h daemon/server/srv_group_track.c \
@@ -18,11 +26,12 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_http.c daemon/server/srv_http.h \
 	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \
 	daemon/server/srv_json.c daemon/server/srv_json.h \
-	$(SRV_STATE_SOURCES)
+	$(SRV_STATE_SOURCES) $(SRV_CLUSTER_SOURCES)
 p2p_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) \
-	$(PROTOBUFC_CFLAGS) $(JSONC_CFLAGS)
+	$(PROTOBUFC_CFLAGS) $(JSONC_CFLAGS) $(HIREDIS_CFLAGS)
 p2p_server_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la \
-	$(LIBEVENT_LIBS) $(SODIUM_LIBS) $(PROTOBUFC_LIBS) $(JSONC_LIBS)
+	$(LIBEVENT_LIBS) $(SODIUM_LIBS) $(PROTOBUFC_LIBS) $(JSONC_LIBS) \
+	$(HIREDIS_LIBS)
 
 check_PROGRAMS += tests/unit/test_state tests/unit/test_srv_secret \
 	tests/unit/test_srv_group tests/unit/test_srv_http
@@ -73,3 +82,11 @@ tests_bench_loadgen_SOURCES = tests/bench/loadgen.c
 tests_bench_loadgen_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_bench_loadgen_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+
+check_PROGRAMS += tests/unit/test_cluster_url
+TESTS += tests/unit/test_cluster_url
+tests_unit_test_cluster_url_SOURCES = tests/unit/test_cluster_url.c \
+	daemon/server/cluster_url.c daemon/server/cluster_url.h
+tests_unit_test_cluster_url_CFLAGS = $(COMMON_TEST_CFLAGS) \
+	-I$(top_srcdir)/daemon/server
+tests_unit_test_cluster_url_LDADD = $(COMMON_TEST_LIBS)

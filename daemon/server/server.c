@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "addr.h"
+#include "cluster.h"
 #include "log.h"
 #include "server.h"
 #include "srv_group.h"
@@ -73,6 +74,17 @@ static const struct conf_opt srv_opts[] = {
 	{ "alt-listen", 0, CONF_STR, O(alt_listen), 0, 0, "IP:PORT",
 	    "RFC 5780: also answer STUN from this second IP and port "
 	    "(port 0: any; --listen must then name a concrete IP)" },
+	{ "cluster", 0, CONF_STR, O(cluster), 0, 0, "URL",
+	    "run as a node of a cluster sharing its state in Redis: "
+	    "redis://[USER@]HOST:PORT[/DB] or unix:///PATH (docs/CLUSTER.md)" },
+	{ "node-id", 0, CONF_STR, O(node_id), 0, 0, "ID",
+	    "this node's name in the cluster (1-64 of [A-Za-z0-9._-])" },
+	{ "cluster-key-file", 0, CONF_STR, O(cluster_key_file), 0, 0, "FILE",
+	    "the key of node-to-node traffic (32+ bytes, mode 0600, the same "
+	    "on every node)" },
+	{ "cluster-password-file", 0, CONF_STR, O(cluster_password_file), 0,
+	    0, "FILE", "the Redis password (mode 0600; never on the command "
+	    "line)" },
 	{ "foreground", 'f', CONF_BOOL, O(foreground), 0, 0, NULL,
 	    "do not daemonize; log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, O(verbose), 0, 10, NULL,
@@ -253,14 +265,20 @@ srv_setup(struct srv *s)
 	if (secret_load(s->conf.secret_file, s->secret, &s->secret_len, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
-	if ((s->state = state_mem_new(SRV_MAX_PEERS)) == NULL ||
-	    (s->base = event_base_new()) == NULL)
+	if ((s->base = event_base_new()) == NULL)
+		fatalx("out of memory");
+	srv_bind(s);
+	srv_bind_tcp_extra(s);
+	if (s->cluster != NULL) {
+		/* The node list names the bound address: bind first. */
+		if (cluster_start(s, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		s->state = s->cluster->st;
+	} else if ((s->state = state_mem_new(SRV_MAX_PEERS)) == NULL)
 		fatalx("out of memory");
 	if (srv_groups_start(s, s->conf.mesh_max, s->conf.join_timeout_s, err,
 	    sizeof(err)) == -1)
 		fatalx("groups: %s", err);
-	srv_bind(s);
-	srv_bind_tcp_extra(s);
 	if (srv_stun_bind(s, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (srv_http_start(s, err, sizeof(err)) == -1)
@@ -283,6 +301,7 @@ srv_teardown(struct srv *s)
 	int i;
 
 	srv_log_counters(s);
+	cluster_stop(s);
 	srv_http_stop(s);
 	srv_groups_stop(s);
 	srv_reg_free(s);
@@ -297,8 +316,29 @@ srv_teardown(struct srv *s)
 	if (s->base != NULL)
 		event_base_free(s->base);
 	state_free(s->state);
+	if (s->cluster != NULL) {
+		sodium_memzero(s->cluster, sizeof(*s->cluster));
+		free(s->cluster);
+	}
 	sodium_memzero(s->secret, sizeof(s->secret));
 	conf_free(srv_opts, &s->conf);
+}
+
+/* Whether flag (--name or --name=...) is among the arguments. */
+static int
+srv_flag_given(int argc, char **argv, const char *flag)
+{
+	size_t n = strlen(flag);
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strncmp(argv[i], flag, n) == 0 &&
+		    (argv[i][n] == '\0' || argv[i][n] == '='))
+			return 1;
+	}
+	return 0;
 }
 
 static void
@@ -342,6 +382,12 @@ srv_options(struct srv *s, int argc, char **argv)
 	}
 	if (s->conf.http != NULL && s->conf.admin_key_file == NULL) {
 		fprintf(stderr, "p2p-server: --http needs --admin-key-file\n");
+		conf_free(srv_opts, &s->conf);
+		exit(2);
+	}
+	if (cluster_check_conf(s, srv_flag_given(argc, argv, "--cluster"),
+	    err, sizeof(err)) == -1) {
+		fprintf(stderr, "p2p-server: %s\n", err);
 		conf_free(srv_opts, &s->conf);
 		exit(2);
 	}

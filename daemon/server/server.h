@@ -59,6 +59,10 @@ struct srv_conf {
 	size_t			 relay_rate;	/* bytes/s per peer, 0: no cap */
 	size_t			 relay_quota;	/* bytes per registration, 0: none */
 	long			 max_token_ttl;	/* s; longer tokens refused */
+	char			*cluster;	/* Redis URL (cluster.h) */
+	char			*node_id;
+	char			*cluster_key_file;
+	char			*cluster_password_file;
 	int			 http_public;
 	int			 foreground;
 	int			 verbose;
@@ -119,6 +123,7 @@ struct srv_path {
 struct srv_tcp;
 struct udpio_outq;
 struct srv_http;
+struct cluster;
 
 /* A REG_HELLO answered, waiting for its Register (10 s). */
 struct srv_pending {
@@ -210,6 +215,7 @@ struct srv {
 	struct srv_counters	 cnt;
 	struct srv_http		*http;		/* srv_http.c; NULL: off */
 	int			 alt;		/* --alt-listen sockets are up */
+	struct cluster		*cluster;	/* --cluster; NULL: one node */
 	struct srv_stun_sock	 stun[SRV_STUN_SOCKS];
 };
 
@@ -281,6 +287,9 @@ void	srv_paths_free(struct srv_sess *);
 void	srv_connect(struct srv *, struct srv_sess *, uint32_t id,
 	    const P2p__Srv__ConnectRequest *);
 int	srv_withdraw(struct srv *, const char *a, const char *b,
+	    const char *reason);
+void	srv_introduce_pair(struct srv *, const char *a, const char *b);
+void	srv_withdraw_push(struct srv *, const char *a, const char *b,
 	    const char *reason);
 int	srv_push(struct srv_sess *, P2p__Srv__ServerMsg *);
 void	srv_push_ack(struct srv_sess *, uint32_t seq);

@@ -161,6 +161,14 @@ enum srv_group_rc srv_group_request(struct srv_groups *,
 int		 srv_group_may_talk(struct srv_groups *,
 		    const struct state_peer *a, const struct state_peer *b);
 
+/*
+ * Another node of the cluster changed a group (a join, a leave, or a
+ * destroy, seen before the group is gone): push the event to this node's
+ * agents among the members and show it to the observers.
+ */
+void		 srv_group_remote(struct srv_groups *, enum srv_group_ev,
+		    const char *group, const char *peer_id);
+
 /* The agent of peer_id acknowledged the push of that cookie. */
 void		 srv_group_acked(struct srv_groups *, const char *peer_id,
 		    uint64_t cookie, uint64_t now_us);

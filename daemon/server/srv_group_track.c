@@ -301,3 +301,26 @@ srv_group_next(struct srv_groups *g)
 			next = t->deadline_us;
 	return next;
 }
+
+void
+srv_group_remote(struct srv_groups *g, enum srv_group_ev type,
+    const char *group, const char *peer_id)
+{
+	struct srv_group_event ev;
+	struct names to;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.group = group;
+	ev.peer_id = peer_id;
+	names_members(g, group, &to);
+	if (type == SRV_GEV_MEMBER_LEAVE && peer_id != NULL)
+		names_add(peer_id, &to);	/* the leaver learns it too */
+	group_push_all(g, &to, &ev);	/* reaches this node's agents */
+	group_notify(g, &ev);
+	if (type == SRV_GEV_MEMBER_LEAVE && peer_id != NULL)
+		track_drop_member(g, group, peer_id);
+	else if (type == SRV_GEV_DESTROYED)
+		track_drop_group(g, group);
+	free(to.v);
+}

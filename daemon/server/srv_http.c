@@ -441,8 +441,7 @@ srv_http_request(struct evhttp_request *req, void *arg)
 			srv_http_not_allowed(req, "GET");
 			return;
 		}
-		srv_http_json(req, 200,
-		    json_tokener_parse("{\"status\":\"ok\"}"));
+		srv_http_healthz(h->srv, req);
 		return;
 	}
 	if (!srv_http_authorized(h, req)) {

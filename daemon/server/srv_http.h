@@ -66,5 +66,6 @@ void	srv_http_peers(struct srv *, struct evhttp_request *, const char *);
 
 /* srv_http_metrics.c */
 void	srv_http_metrics(struct srv *, struct evhttp_request *);
+void	srv_http_healthz(struct srv *, struct evhttp_request *);
 
 #endif /* P2P_SRV_HTTP_H */

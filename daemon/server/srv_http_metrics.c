@@ -162,3 +162,24 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	    "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, NULL, NULL);
 }
+
+/*
+ * /healthz: {"status":"ok"|"degraded","checks":{...}}, 503 while not
+ * ready. The check here is the state: on a cluster, Redis.
+ */
+void
+srv_http_healthz(struct srv *s, struct evhttp_request *req)
+{
+	json_object *o = json_object_new_object(), *checks;
+	char why[300];
+	int ok;
+
+	checks = json_object_new_object();
+	ok = state_health(s->state, why, sizeof(why)) == 0;
+	json_object_object_add(checks, "state", json_object_new_string(
+	    ok ? "ok" : why));
+	json_object_object_add(o, "status", json_object_new_string(
+	    ok ? "ok" : "degraded"));
+	json_object_object_add(o, "checks", checks);
+	srv_http_json(req, ok ? 200 : 503, o);
+}

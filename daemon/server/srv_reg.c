@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "addr.h"
+#include "cluster.h"
 #include "log.h"
 #include "server.h"
 #include "token.h"
@@ -58,9 +59,11 @@ srv_fresh_id(struct srv *s)
 {
 	uint32_t id;
 
-	do
+	do {
 		id = randombytes_random();
-	while (id == 0 || srv_pending_find(s, id) != NULL ||
+		if (s->cluster != NULL)	/* the node's slot in the top byte */
+			id = cluster_reg_id(s->cluster, id);
+	} while (id == 0 || srv_pending_find(s, id) != NULL ||
 	    srv_sess_find(s, id) != NULL);
 	return id;
 }

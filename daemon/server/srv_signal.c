@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "cluster.h"
 #include "log.h"
 #include "server.h"
 #include "srv_group.h"
@@ -376,6 +377,28 @@ srv_withdraw_one(struct srv *s, const char *to_id, const char *about,
 	(void)srv_push(x, &m);
 }
 
+/* Another node introduced a and b: push to those registered here. */
+void
+srv_introduce_pair(struct srv *s, const char *a, const char *b)
+{
+	struct state_peer pa, pb;
+
+	if (state_get(s->state, a, &pa) != STATE_OK ||
+	    state_get(s->state, b, &pb) != STATE_OK)
+		return;
+	srv_introduce(s, &pa, &pb, 1);
+	srv_introduce(s, &pb, &pa, 0);
+}
+
+/* Another node withdrew it: tell those registered here. */
+void
+srv_withdraw_push(struct srv *s, const char *a, const char *b,
+    const char *reason)
+{
+	srv_withdraw_one(s, a, b, reason);
+	srv_withdraw_one(s, b, a, reason);
+}
+
 int
 srv_withdraw(struct srv *s, const char *a, const char *b, const char *reason)
 {
@@ -488,7 +511,11 @@ srv_groups_start(struct srv *s, long mesh_max, long join_timeout_s,
 
 	if (s->conf.state_dir != NULL) {
 		snprintf(path, sizeof(path), "%s/groups", s->conf.state_dir);
-		if (state_mem_persist(s->state, path, err, errlen) == -1)
+		if (s->cluster != NULL) {
+			if (cluster_import(s, path, err, errlen) == -1)
+				return -1;
+		} else if (state_mem_persist(s->state, path, err, errlen) ==
+		    -1)
 			return -1;
 	}
 	memset(&c, 0, sizeof(c));

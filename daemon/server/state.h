@@ -62,6 +62,7 @@
 #define STATE_PEER_GROUPS	256	/* groups one peer belongs to */
 #define STATE_GROUP_ATTRS	16	/* attributes per group */
 #define STATE_ATTR_VALUE_MAX	256	/* bytes of an attribute value */
+#define STATE_NODES		256	/* cluster node slots (0: one node) */
 
 enum state_transport {
 	STATE_UDP,
@@ -89,6 +90,7 @@ struct state_peer {
 	char			 peer_id[P2P_NAME_MAX + 1];
 	uint8_t			 identity_key[32];
 	uint32_t		 reg_id;	/* 0: pinned, not registered */
+	uint16_t		 node;		/* its node's slot; 0: one node */
 	struct sockaddr_storage	 public_addr;
 	struct sockaddr_storage	 local_addrs[STATE_MAX_LOCAL];
 	unsigned		 nlocal;
@@ -187,6 +189,25 @@ struct state	*state_mem_new(size_t max_peers);
 void		 state_mem_set_max_pins(struct state *, size_t max_pins);
 /* Pins held now (for tests and metrics). */
 size_t		 state_mem_pins(struct state *);
+/*
+ * A memory state as a cluster node's view (state_mem_view.c, for
+ * state_redis.c): put a registration Redis accepted (replacing whatever held
+ * its peer id or reg_id; *replaced and *replaced_node say what it replaced),
+ * drop one if it still has that reg_id (1 if it did), turn every
+ * registration of a node into pins (a dead node), walk, count and expire the
+ * registrations of one node. -1: out of memory.
+ */
+int		 state_mem_put(struct state *, const struct state_peer *,
+		    uint32_t *replaced, uint16_t *replaced_node);
+int		 state_mem_drop(struct state *, const char *peer_id,
+		    uint32_t reg_id);
+size_t		 state_mem_reap(struct state *, uint16_t node,
+		    void (*)(const struct state_peer *, void *), void *);
+size_t		 state_mem_each_node(struct state *, uint16_t node,
+		    void (*)(const struct state_peer *, void *), void *);
+size_t		 state_mem_count_node(struct state *, uint16_t node);
+size_t		 state_mem_expire_node(struct state *, uint16_t node,
+		    uint64_t now_us, uint64_t idle_us, state_drop_cb, void *);
 /* The answer of a write, for a backend that answers at once. */
 void		 state_keep_result(const struct state_result *, void *arg);
 /*

@@ -66,7 +66,7 @@ mem_id_slot(struct state_mem *m, const char *id)
 	return pp;
 }
 
-static struct mem_peer **
+struct mem_peer **
 mem_reg_slot(struct state_mem *m, uint32_t reg_id)
 {
 	struct mem_peer **pp;
@@ -77,7 +77,7 @@ mem_reg_slot(struct state_mem *m, uint32_t reg_id)
 	return pp;
 }
 
-static struct mem_peer *
+struct mem_peer *
 mem_find_reg(struct state_mem *m, uint32_t reg_id)
 {
 	return reg_id == 0 ? NULL : *mem_reg_slot(m, reg_id);
@@ -110,7 +110,7 @@ mem_sa_get(struct sockaddr_storage *ss, const union mem_sa *s)
 }
 
 /* The registration's data of p into mp (key and times included). */
-static int
+int
 mem_peer_fill(struct mem_peer *mp, const struct state_peer *p)
 {
 	union mem_sa *local = NULL;
@@ -149,6 +149,7 @@ mem_peer_fill(struct mem_peer *mp, const struct state_peer *p)
 	mp->aesni = p->aesni != 0;
 	mp->transport = (uint8_t)p->transport;
 	mp->reg_id = p->reg_id;
+	mp->node = (uint8_t)(p->node < STATE_NODES ? p->node : 0);
 	mp->issued_at = p->issued_at;
 	mp->expires_at = p->expires_at;
 	mp->last_seen_us = p->last_seen_us;
@@ -156,7 +157,7 @@ mem_peer_fill(struct mem_peer *mp, const struct state_peer *p)
 	return 0;
 }
 
-static void
+void
 mem_peer_out(const struct mem_peer *mp, struct state_peer *out)
 {
 	const char *g = mp->groups;
@@ -166,6 +167,7 @@ mem_peer_out(const struct mem_peer *mp, struct state_peer *out)
 	memcpy(out->peer_id, mp->peer_id, sizeof(out->peer_id));
 	memcpy(out->identity_key, mp->identity_key, 32);
 	out->reg_id = mp->reg_id;
+	out->node = mp->node;
 	mem_sa_get(&out->public_addr, &mp->public_addr);
 	for (i = 0; i < mp->nlocal; i++)
 		mem_sa_get(&out->local_addrs[i], &mp->local[i]);
@@ -182,7 +184,7 @@ mem_peer_out(const struct mem_peer *mp, struct state_peer *out)
 	out->last_seen_us = mp->last_seen_us;
 }
 
-static void
+void
 mem_pin_unlink(struct state_mem *m, struct mem_peer *mp)
 {
 	if (mp->pin_prev != NULL)
@@ -197,7 +199,7 @@ mem_pin_unlink(struct state_mem *m, struct mem_peer *mp)
 	m->npins--;
 }
 
-static void
+void
 mem_peer_free(struct mem_peer *mp)
 {
 	free(mp->local);
@@ -219,14 +221,14 @@ mem_pin_drop(struct state_mem *m, struct mem_peer *mp)
 }
 
 /* Past the pins' budget the oldest go (never while walking by_id). */
-static void
+void
 mem_pins_trim(struct state_mem *m)
 {
 	while (m->npins > m->max_pins && m->pin_head != NULL)
 		mem_pin_drop(m, m->pin_head);
 }
 
-static void
+void
 mem_pin_append(struct state_mem *m, struct mem_peer *mp)
 {
 	mp->pin_prev = m->pin_tail;
@@ -240,7 +242,7 @@ mem_pin_append(struct state_mem *m, struct mem_peer *mp)
 }
 
 /* The registration of mp ends: mp becomes a pin (the newest). */
-static void
+void
 mem_unlink_reg(struct state_mem *m, struct mem_peer *mp)
 {
 	struct mem_peer **pp;
@@ -253,6 +255,7 @@ mem_unlink_reg(struct state_mem *m, struct mem_peer *mp)
 	mp->next_reg = NULL;
 	mp->reg_id = 0;
 	m->nregs--;
+	m->nregs_node[mp->node]--;
 	mem_intro_clear(m, mp);
 	free(mp->local);
 	free(mp->groups);
@@ -299,6 +302,7 @@ mem_reg_now(struct state_mem *m, const struct state_peer *p,
 	mp->next_reg = NULL;
 	*pp = mp;
 	m->nregs++;
+	m->nregs_node[mp->node]++;
 	return STATE_OK;
 }
 

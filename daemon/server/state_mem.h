@@ -38,6 +38,7 @@ struct mem_peer {
 	uint8_t			 transport;	/* enum state_transport */
 	uint8_t			 nlocal;
 	uint8_t			 ngroups;
+	uint8_t			 node;		/* cluster slot, 0: one node */
 	uint32_t		 reg_id;	/* 0: a pin */
 	uint64_t		 issued_at;
 	uint64_t		 expires_at;
@@ -79,6 +80,7 @@ struct state_mem {
 	size_t			 max_peers;	/* registered */
 	size_t			 max_pins;
 	size_t			 nregs;
+	size_t			 nregs_node[STATE_NODES];
 	size_t			 npins;
 	struct mem_peer		*pin_head;	/* oldest pin first */
 	struct mem_peer		*pin_tail;
@@ -94,6 +96,15 @@ void	mem_done(state_done_cb, void *, enum state_rc, uint32_t replaced);
 void	mem_group_free_all(struct state_mem *);
 
 struct mem_peer **mem_id_slot(struct state_mem *, const char *id);
+struct mem_peer **mem_reg_slot(struct state_mem *, uint32_t reg_id);
+struct mem_peer *mem_find_reg(struct state_mem *, uint32_t reg_id);
+void	mem_unlink_reg(struct state_mem *, struct mem_peer *);
+int	mem_peer_fill(struct mem_peer *, const struct state_peer *);
+void	mem_peer_out(const struct mem_peer *, struct state_peer *);
+void	mem_pin_append(struct state_mem *, struct mem_peer *);
+void	mem_pin_unlink(struct state_mem *, struct mem_peer *);
+void	mem_pins_trim(struct state_mem *);
+void	mem_peer_free(struct mem_peer *);
 struct mem_peer *mem_find_registered(struct state_mem *, const char *id);
 
 /* state_mem_intro.c: introductions. */

@@ -499,5 +499,11 @@ main(int argc, char **argv)
 	}
 	printf("keepalives=%llu\nkeepalive_acks=%llu\n",
 	    (unsigned long long)g.keepalives, (unsigned long long)g.acks);
+	for (j = 0; j < g.nsocks; j++)
+		close(g.socks[j].fd);
+	sodium_memzero(g.peers, (size_t)g.n * sizeof(*g.peers));
+	free(g.peers);
+	free(g.socks);
+	free(g.byreg);
 	return g.refused > 0 ? 1 : 0;
 }
