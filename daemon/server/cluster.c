@@ -126,6 +126,10 @@ cl_keep_reply(const struct redisReply *reply, void *arg)
 		snprintf(w->str, sizeof(w->str), "%.200s", reply->str);
 		return;
 	}
+	if (reply->type == REDIS_REPLY_STRING) {
+		snprintf(w->str, sizeof(w->str), "%.200s", reply->str);
+		return;
+	}
 	if (reply->type != REDIS_REPLY_ARRAY)
 		return;
 	w->n = reply->elements;

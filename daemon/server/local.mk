@@ -61,8 +61,10 @@ tests_integration_udpjunk_SOURCES = tests/integration/udpjunk.c
 
 # server_groups.sh is a test (SKIP when p2p-server lacks --join-timeout).
 TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
-TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh
-EXTRA_DIST += tests/integration/server_mem.sh
+TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
+	tests/integration/cluster.sh
+EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
+	tests/integration/cluster_lib.sh
 EXTRA_DIST += tests/integration/nat_discovery.sh
 EXTRA_DIST += tests/integration/server_basic.sh \
 	tests/integration/server_http.sh \
@@ -90,3 +92,11 @@ tests_unit_test_cluster_url_SOURCES = tests/unit/test_cluster_url.c \
 tests_unit_test_cluster_url_CFLAGS = $(COMMON_TEST_CFLAGS) \
 	-I$(top_srcdir)/daemon/server
 tests_unit_test_cluster_url_LDADD = $(COMMON_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_cluster_ev
+TESTS += tests/unit/test_cluster_ev
+tests_unit_test_cluster_ev_SOURCES = tests/unit/test_cluster_ev.c \
+	daemon/server/cluster_ev.c daemon/server/cluster_ev.h
+tests_unit_test_cluster_ev_CFLAGS = $(COMMON_TEST_CFLAGS) \
+	-I$(top_srcdir)/daemon/server
+tests_unit_test_cluster_ev_LDADD = $(COMMON_TEST_LIBS)
