@@ -38,6 +38,8 @@ wire_min_len(uint8_t type)
 		return WIRE_UNKNOWN_REG_LEN;
 	case WIRE_VERSION_ERROR:
 		return WIRE_VERSION_ERROR_LEN;
+	case WIRE_NODE:
+		return WIRE_NODE_MIN_LEN;
 	}
 	return 0;
 }

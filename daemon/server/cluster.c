@@ -22,6 +22,7 @@
 #include "cluster_lua.h"
 #include "cluster_redis.h"
 #include "log.h"
+#include "nodemsg.h"
 #include "server.h"
 #include "state_redis.h"
 
@@ -222,16 +223,39 @@ cl_bound(struct srv *s, char *udp, size_t len)
 		addr_fmt((struct sockaddr *)&s->bound, udp, len);
 }
 
+/*
+ * Where other nodes send node-to-node packets: the bound address when it
+ * names one (not a wildcard), else the advertised one.
+ */
+static void
+cl_node_addr(struct srv *s, char *out, size_t len)
+{
+	struct sockaddr_storage ss = s->bound;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+	int wild;
+
+	addr_normalize(&ss);
+	wild = (ss.ss_family == AF_INET && sin->sin_addr.s_addr == 0) ||
+	    (ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr));
+	if (wild && s->conf.advertise != NULL)
+		snprintf(out, len, "%s", s->conf.advertise);
+	else
+		addr_fmt((struct sockaddr *)&ss, out, len);
+}
+
 /* Claim the node id: 0, or -1 with err naming --node-id. */
 static int
 cl_claim(struct cluster *cl, char *err, size_t errlen)
 {
 	struct cl_wait w;
-	char now[24], udp[64], holder[256];
-	const char *args[7];
+	char now[24], udp[64], node[64], holder[256];
+	const char *args[8];
 	int force = 0;
 
 	cl_bound(cl->srv, udp, sizeof(udp));
+	cl_node_addr(cl->srv, node, sizeof(node));
 	for (;;) {
 		snprintf(now, sizeof(now), "%llu",
 		    (unsigned long long)cl_now_ms());
@@ -242,7 +266,8 @@ cl_claim(struct cluster *cl, char *err, size_t errlen)
 		args[4] = udp;
 		args[5] = force ? "1" : "0";
 		args[6] = "0";
-		if (cl_eval_wait(cl, cluster_lua_node_start, 7, args, &w) ==
+		args[7] = node;
+		if (cl_eval_wait(cl, cluster_lua_node_start, 8, args, &w) ==
 		    -1 || w.n < 2) {
 			snprintf(err, errlen, "--cluster: redis did not accept "
 			    "the node: %s", w.str[0] ? w.str :
@@ -374,9 +399,16 @@ static void
 cl_heartbeat(struct cluster *cl)
 {
 	char epoch[24], beat[24], now[24], peers[24], udp[64], ttl[16];
-	const char *argv[13];
+	char node[64], relay[24];
+	const char *argv[14];
 
 	cl_bound(cl->srv, udp, sizeof(udp));
+	cl_node_addr(cl->srv, node, sizeof(node));
+	/* Relayed bytes per second since the last beat (ties: least loaded). */
+	snprintf(relay, sizeof(relay), "%llu", (unsigned long long)
+	    ((cl->srv->cnt.relay_bytes - cl->relay_bytes_beat) /
+	    CLUSTER_BEAT_S));
+	cl->relay_bytes_beat = cl->srv->cnt.relay_bytes;
 	snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)cl->epoch);
 	snprintf(beat, sizeof(beat), "%llu", (unsigned long long)++cl->beat);
 	snprintf(now, sizeof(now), "%llu", (unsigned long long)cl_now_ms());
@@ -391,11 +423,12 @@ cl_heartbeat(struct cluster *cl)
 	argv[6] = beat;
 	argv[7] = now;
 	argv[8] = peers;
-	argv[9] = "0";
+	argv[9] = relay;
 	argv[10] = udp;
 	argv[11] = udp;
 	argv[12] = ttl;
-	(void)clr_command(cl->link, cl_beat_reply, cl, 13, argv, NULL);
+	argv[13] = node;
+	(void)clr_command(cl->link, cl_beat_reply, cl, 14, argv, NULL);
 }
 
 /* Redis lost everything: claim our slot again (the reg_ids name it). */
@@ -424,10 +457,11 @@ cl_rejoin_reply(const struct redisReply *reply, void *arg)
 static void
 cl_rejoin(struct cluster *cl)
 {
-	char now[24], udp[64], slot[8];
-	const char *argv[10];
+	char now[24], udp[64], slot[8], node[64];
+	const char *argv[11];
 
 	cl_bound(cl->srv, udp, sizeof(udp));
+	cl_node_addr(cl->srv, node, sizeof(node));
 	snprintf(now, sizeof(now), "%llu", (unsigned long long)cl_now_ms());
 	snprintf(slot, sizeof(slot), "%u", cl->slot);
 	argv[0] = "EVAL";
@@ -440,7 +474,8 @@ cl_rejoin(struct cluster *cl)
 	argv[7] = udp;
 	argv[8] = "1";
 	argv[9] = slot;
-	(void)clr_command(cl->link, cl_rejoin_reply, cl, 10, argv, NULL);
+	argv[10] = node;
+	(void)clr_command(cl->link, cl_rejoin_reply, cl, 11, argv, NULL);
 }
 
 static void
@@ -468,13 +503,14 @@ cl_nodes_reply(const struct redisReply *reply, void *arg)
 	int slot;
 
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements % 9 != 0)
+	    reply->elements % 10 != 0)
 		return;
 	for (i = 0; i < reply->elements; i++)
 		if (reply->element[i]->type != REDIS_REPLY_STRING)
 			return;
 	memset(cl->nodes, 0, sizeof(cl->nodes));
-	for (i = 0; i < reply->elements; i += 9) {
+	memset(cl->node_addr_ok, 0, sizeof(cl->node_addr_ok));
+	for (i = 0; i < reply->elements; i += 10) {
 		const struct redisReply *const *e = (const struct redisReply
 		    *const *)reply->element + i;
 
@@ -498,6 +534,9 @@ cl_nodes_reply(const struct redisReply *reply, void *arg)
 			else
 				n->epoch = v;
 		}
+		snprintf(n->node, sizeof(n->node), "%s", e[9]->str);
+		cl->node_addr_ok[slot] = n->alive && cluster_ev_addr(n->node,
+		    strlen(n->node), &cl->node_addr[slot]) == 0;
 		if (!n->alive && slot != cl->slot)
 			cl_reap(cl, (uint16_t)slot);
 	}
@@ -593,6 +632,13 @@ cluster_start(struct srv *s, char *err, size_t errlen)
 	}
 	if (cl_claim(cl, err, errlen) == -1)
 		return -1;
+	if ((cl->nm = calloc(1, sizeof(*cl->nm))) == NULL ||
+	    nodemsg_init(cl->nm, cl->key, cl->keylen, (uint8_t)cl->slot,
+	    (uint32_t)cl->epoch) == -1) {
+		snprintf(err, errlen, "--cluster-key-file: cannot derive the "
+		    "node keys");
+		return -1;
+	}
 	/* What an earlier run of this node left in Redis is dead. */
 	snprintf(sl, sizeof(sl), "%u", cl->slot);
 	args[0] = sl;
@@ -634,6 +680,11 @@ cluster_stop(struct srv *s)
 		state_redis_close(cl->st);
 	clr_free(cl->link);
 	cl->link = NULL;
+	if (cl->nm != NULL) {
+		nodemsg_wipe(cl->nm);
+		free(cl->nm);
+		cl->nm = NULL;
+	}
 }
 
 /* Count the answers of the import's writes. */

@@ -19,6 +19,7 @@
 #ifndef P2P_CLUSTER_H
 #define P2P_CLUSTER_H
 
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,12 +36,14 @@
 
 struct srv;
 struct clr;
+struct nodemsg;
 
 struct cluster_node {
 	char		 id[P2P_NAME_MAX + 1];	/* "": no node in the slot */
 	int		 alive;
 	char		 udp[64];
 	char		 tcp[64];
+	char		 node[64];		/* node-to-node address */
 	uint64_t	 peers;
 	uint64_t	 relay_bps;
 	uint64_t	 hb_ms;			/* its last heartbeat, unix ms */
@@ -64,6 +67,12 @@ struct cluster {
 	int			 starting;	/* node_start sent again */
 	struct cluster_node	 nodes[STATE_NODES];
 	uint64_t		 nodes_ms;	/* when nodes[] was read */
+	/* Node to node (srv_node.c): keys, windows, addresses. */
+	struct nodemsg		*nm;
+	struct sockaddr_storage	 node_addr[STATE_NODES];
+	int			 node_addr_ok[STATE_NODES];
+	uint64_t		 relay_out_bytes;
+	uint64_t		 relay_bytes_beat;	/* at the last beat */
 };
 
 /*

@@ -200,7 +200,7 @@ const char cluster_lua_reap[] =
 	"return {n, publish({'X', slot})}\n";
 
 /*
- * ARGV: id nonce now_ms udp tcp force prefer_slot. The node's epoch (bumped)
+ * ARGV: id nonce now_ms udp tcp force prefer_slot node. The node's epoch (bumped)
  * and slot, or {-1, holder} while the id's alive key exists (unless force),
  * or {-2, 0} when every slot is taken.
  */
@@ -228,13 +228,13 @@ const char cluster_lua_node_start[] =
 	"redis.call('HSET', 'p2p:nodes', slot, id)\n"
 	"redis.call('HSET', 'p2p:node:' .. id, 'slot', slot, 'epoch', epoch,\n"
 	"    'udp', ARGV[4], 'tcp', ARGV[5], 'peers', 0, 'relay', 0,\n"
-	"    'hb', ARGV[3])\n"
+	"    'hb', ARGV[3], 'node', ARGV[8])\n"
 	"redis.call('SET', 'p2p:alive:' .. id, epoch .. ':' .. ARGV[2] ..\n"
 	"    ':0', 'PX', 10000)\n"
 	"return {epoch, tonumber(slot)}\n";
 
 /*
- * ARGV: id epoch nonce beat now_ms peers relay_bps udp tcp ttl_ms.
+ * ARGV: id epoch nonce beat now_ms peers relay_bps udp tcp ttl_ms node.
  * {0} done; {1} done, but the alive key had expired (the node may have been
  * reaped: publish its registrations again); {-1, holder} when another
  * process holds the id now; {-2} when the node is unknown (Redis lost it:
@@ -256,12 +256,12 @@ const char cluster_lua_heartbeat[] =
 	"    ':' .. ARGV[4], 'PX', tonumber(ARGV[10]))\n"
 	"redis.call('HSET', 'p2p:node:' .. id, 'epoch', ARGV[2], 'hb',\n"
 	"    ARGV[5], 'peers', ARGV[6], 'relay', ARGV[7], 'udp', ARGV[8],\n"
-	"    'tcp', ARGV[9])\n"
+	"    'tcp', ARGV[9], 'node', ARGV[11])\n"
 	"return {rc, 0}\n";
 
 /*
- * The nodes: {slot, id, alive-or-'', udp, tcp, peers, relay, hb, epoch}
- * flattened, one group of 9 per known node.
+ * The nodes: {slot, id, alive-or-'', udp, tcp, peers, relay, hb, epoch,
+ * node} flattened, one group of 10 per known node.
  */
 const char cluster_lua_nodes[] =
 	"local out = {}\n"
@@ -270,11 +270,11 @@ const char cluster_lua_nodes[] =
 	"  local slot, id = all[i], all[i + 1]\n"
 	"  local a = redis.call('GET', 'p2p:alive:' .. id) or ''\n"
 	"  local h = redis.call('HMGET', 'p2p:node:' .. id, 'udp', 'tcp',\n"
-	"      'peers', 'relay', 'hb', 'epoch')\n"
+	"      'peers', 'relay', 'hb', 'epoch', 'node')\n"
 	"  out[#out + 1] = slot\n"
 	"  out[#out + 1] = id\n"
 	"  out[#out + 1] = a\n"
-	"  for j = 1, 6 do out[#out + 1] = h[j] or '' end\n"
+	"  for j = 1, 7 do out[#out + 1] = h[j] or '' end\n"
 	"end\n"
 	"return out\n";
 

@@ -100,6 +100,7 @@ struct srv_counters {
 	uint64_t	tcp_out_dropped;	/* a connection's output was full */
 	uint64_t	stun_alt_dropped;	/* not STUN, on an RFC 5780 socket */
 	uint64_t	nat_reports;
+	uint64_t	node_dropped;		/* NODE packets refused */
 };
 
 /* Relay accounting of one registration (srv_relay.c). */
@@ -279,6 +280,17 @@ void	srv_relay_input(struct srv *, const uint8_t *pkt, size_t len,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
 void	srv_path_report(struct srv *, struct srv_sess *,
 	    const P2p__Srv__PathReport *);
+int	srv_relay_deliver(struct srv *, struct srv_sess *y, uint32_t src,
+	    uint8_t *pt, size_t n);
+int	srv_relay_charge_for(struct srv *, struct srv_sess *, size_t,
+	    uint64_t now);
+int	srv_relay_inner_ok(const uint8_t *pkt, size_t len);
+
+/* srv_node.c: node-to-node packets of a cluster (nodemsg.h). */
+void	srv_node_input(struct srv *, const uint8_t *pkt, size_t len,
+	    const struct sockaddr *from, struct srv_tcp *tcp);
+void	srv_node_relay_out(struct srv *, struct srv_sess *x, uint32_t dst,
+	    const uint8_t *pkt, size_t len, uint64_t now);
 /* The path x reported for its session with peer_id, or NULL. */
 const char *srv_path_get(const struct srv_sess *, const char *peer_id);
 void	srv_paths_free(struct srv_sess *);

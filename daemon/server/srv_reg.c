@@ -19,6 +19,7 @@
 #include "addr.h"
 #include "cluster.h"
 #include "log.h"
+#include "nodemsg.h"
 #include "server.h"
 #include "token.h"
 #include "wire.h"
@@ -462,6 +463,8 @@ srv_packet(struct srv *s, const uint8_t *pkt, size_t len,
 			srv_ctrl_packet(s, pkt, len, from, tcp);
 		else if (type == WIRE_RELAY)
 			srv_relay_input(s, pkt, len, from, tcp);
+		else if (type == WIRE_NODE)
+			srv_node_input(s, pkt, len, from, tcp);
 		else
 			s->cnt.dropped_malformed++;
 		break;
