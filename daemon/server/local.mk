@@ -7,7 +7,8 @@ SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
 	daemon/server/cluster_lua.c daemon/server/cluster_lua.h \
 	daemon/server/state_redis.c daemon/server/state_redis.h \
 	daemon/server/state_redis_int.h daemon/server/state_redis_sync.c \
-	daemon/server/srv_cluster.c daemon/server/srv_node.c
+	daemon/server/srv_cluster.c daemon/server/srv_node.c \
+	daemon/server/srv_http_cluster.c
 SRV_STATE_SOURCES = daemon/server/state.h daemon/server/state_mem.h \
 	daemon/server/state_mem.c daemon/server/state_mem_group.c \
 	daemon/server/state_mem_intro.c daemon/server/state_mem_view.c \

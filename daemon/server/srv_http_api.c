@@ -116,7 +116,7 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 	struct srv_json_token jt;
 	json_object *in, *out;
 	struct token t;
-	char tok[TOKEN_MAX_LEN + 1], err[256];
+	char tok[TOKEN_MAX_LEN + 1], err[256], udp[64], tcp[64];
 	int64_t ttl;
 	unsigned i;
 
@@ -147,12 +147,12 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 		    "a token (%d characters)", TOKEN_MAX_LEN);
 		return;
 	}
+	srv_http_least_loaded(s, udp, sizeof(udp), tcp, sizeof(tcp));
 	out = json_object_new_object();
 	json_object_object_add(out, "token", json_object_new_string(tok));
-	json_object_object_add(out, "udp",
-	    json_object_new_string(srv_http_advertise(s)));
-	json_object_object_add(out, "tcp",
-	    json_object_new_string(srv_http_advertise(s)));
+	json_object_object_add(out, "udp", json_object_new_string(udp));
+	json_object_object_add(out, "tcp", json_object_new_string(tcp));
+	json_object_object_add(out, "nodes", srv_http_nodes_array(s));
 	json_object_object_add(out, "expires_at",
 	    json_object_new_int64((int64_t)t.expires_at));
 	srv_http_json(req, 200, out);
@@ -439,7 +439,7 @@ srv_http_relay_json(const struct srv_sess *x)
 	return o;
 }
 
-static json_object *
+json_object *
 srv_http_peer_json(struct srv *s, const struct state_peer *p)
 {
 	json_object *o = json_object_new_object(), *a;
@@ -451,6 +451,9 @@ srv_http_peer_json(struct srv *s, const struct state_peer *p)
 	json_object_object_add(o, "peer_id",
 	    json_object_new_string(p->peer_id));
 	json_object_object_add(o, "reg_id", json_object_new_int64(p->reg_id));
+	if (srv_http_node_name(s, p->node) != NULL)
+		json_object_object_add(o, "node", json_object_new_string(
+		    srv_http_node_name(s, p->node)));
 	json_object_object_add(o, "transport", json_object_new_string(
 	    p->transport == STATE_TCP ? "tcp" : "udp"));
 	json_object_object_add(o, "address", json_object_new_string(addr_fmt(
@@ -487,9 +490,6 @@ srv_http_peers_read(struct srv *s, struct evhttp_request *req, const char *id,
     const char *unused)
 {
 	struct state_peer p;
-	struct srv_sess *x;
-	json_object *arr, *o;
-	size_t i;
 
 	(void)unused;
 	if (id != NULL) {
@@ -501,16 +501,7 @@ srv_http_peers_read(struct srv *s, struct evhttp_request *req, const char *id,
 		srv_http_json(req, 200, srv_http_peer_json(s, &p));
 		return;
 	}
-	/* The registrations of this node, from its session table. */
-	arr = json_object_new_array();
-	for (i = 0; i < SRV_BUCKETS; i++)
-		for (x = s->sess[i]; x != NULL; x = x->next)
-			if (state_get_reg(s->state, x->reg_id, &p) == STATE_OK)
-				json_object_array_add(arr,
-				    srv_http_peer_json(s, &p));
-	o = json_object_new_object();
-	json_object_object_add(o, "peers", arr);
-	srv_http_json(req, 200, o);
+	srv_http_peer_list(s, req);	/* the cluster's, in pages */
 }
 
 void

@@ -206,6 +206,9 @@ size_t		 state_mem_reap(struct state *, uint16_t node,
 size_t		 state_mem_each_node(struct state *, uint16_t node,
 		    void (*)(const struct state_peer *, void *), void *);
 size_t		 state_mem_count_node(struct state *, uint16_t node);
+/* Every registered peer (cb must not change the state). */
+size_t		 state_mem_each_registered(struct state *,
+		    void (*)(const struct state_peer *, void *), void *);
 size_t		 state_mem_expire_node(struct state *, uint16_t node,
 		    uint64_t now_us, uint64_t idle_us, state_drop_cb, void *);
 /* The answer of a write, for a backend that answers at once. */

@@ -149,3 +149,25 @@ state_mem_expire_node(struct state *st, uint16_t node, uint64_t now_us,
 	mem_pins_trim(m);
 	return n;
 }
+
+size_t
+state_mem_each_registered(struct state *st,
+    void (*cb)(const struct state_peer *, void *), void *arg)
+{
+	struct state_mem *m = view(st);
+	struct mem_peer *mp;
+	struct state_peer *p;
+	size_t b, n = 0;
+
+	if ((p = malloc(sizeof(*p))) == NULL)
+		return 0;
+	for (b = 0; b < MEM_BUCKETS; b++)
+		for (mp = m->by_id[b]; mp != NULL; mp = mp->next_id)
+			if (mp->reg_id != 0) {
+				mem_peer_out(mp, p);
+				cb(p, arg);
+				n++;
+			}
+	free(p);
+	return n;
+}

@@ -638,3 +638,9 @@ state_redis_nat(struct state *st, const char *peer_id, uint32_t reg_id,
 	argv[2] = nat;
 	(void)rs_eval(rs(st), cluster_lua_nat, 3, argv, NULL, NULL, NULL);
 }
+
+struct state *
+state_redis_view(struct state *st)
+{
+	return st->ops == &rs_ops ? rs(st)->view : st;
+}

@@ -76,6 +76,8 @@ void		 state_redis_close(struct state *);
 /* A NAT report of a local registration, for the other nodes' views. */
 void		 state_redis_nat(struct state *, const char *peer_id,
 		    uint32_t reg_id, const char *nat);
+/* The memory view of a Redis state (st itself for another backend). */
+struct state	*state_redis_view(struct state *);
 /* Redis's event number that this node's view has reached. */
 uint64_t	 state_redis_applied(const struct state *);
 

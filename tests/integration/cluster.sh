@@ -89,6 +89,46 @@ for n in a b c; do
 done
 echo "ok - 30 peers registered over three nodes, each seen from every node ($(date +%T))"
 
+# /v1/nodes, the peer list of the cluster in pages, tokens naming the
+# least-loaded node.
+wait_for 5 sh -c "curl -s -H 'Authorization: Bearer $KEY' $b_URL/v1/nodes | grep -q '\"id\":\"c\"'" || fail "/v1/nodes lacks c"
+api b GET /v1/nodes
+for n in a b c; do body_has "\"id\":\"$n\"" "/v1/nodes on b"; done
+body_has '"relay_bytes_per_s"' "/v1/nodes fields"
+body_has '"last_heartbeat"' "/v1/nodes fields"
+api c GET "/v1/peers?limit=7"
+expect 200 "a page of peers"
+[ "$(grep -o '"peer_id":"p[0-9]*","reg_id"' "$T/body" | wc -l)" -eq 7 ] || fail "page of 7: $(cat "$T/body")"
+body_has '"next":"p14"' "the next page starts after p14 (p0 p1 p10 ... p14)"
+body_has '"node":"' "peers name their node"
+api c GET "/v1/peers?limit=100&after=p9"
+expect 200 "the last page"
+[ "$(grep -o '"peer_id":"p[0-9]*","reg_id"' "$T/body" | wc -l)" -eq 0 ] || fail "after p9: $(cat "$T/body")"
+api a GET "/v1/peers?limit=1000"
+[ "$(grep -o '"peer_id":"p[0-9]*","reg_id"' "$T/body" | wc -l)" -eq 30 ] || fail "all 30 from a: $(cat "$T/body")"
+api a GET "/v1/peers?limit=0"
+expect 400 "limit=0"
+api a GET "/v1/peers?limit=x"
+expect 400 "limit=x"
+api a GET "/v1/peers?after=bad%20id"
+expect 400 "after=bad id"
+api a GET "/v1/peers?colour=red"
+expect 400 "an unknown parameter"
+api a POST /v1/tokens -d '{"peer_id":"newcomer"}'
+expect 200 "token"
+body_has '"nodes":[' "the token's node list"
+for n in a b c; do body_has "\"id\":\"$n\"" "token node list"; done
+# More peers on a and b: the least-loaded node is c.
+"$LOADGEN" --server "127.0.0.1:$a_PORT" --server "127.0.0.1:$b_PORT" \
+    --secret-file "$T/secret" --peers 6 --prefix extra --hold 60 >"$T/lg2.out" 2>&1 &
+PIDS="$PIDS $!"
+token_to_c() {
+	api a POST /v1/tokens -d '{"peer_id":"newcomer"}'
+	grep -q "\"udp\":\"127.0.0.1:$c_PORT\"" "$T/body"
+}
+wait_for 12 token_to_c || fail "the token does not point at c, the least loaded: $(cat "$T/body")"
+echo "ok - /v1/nodes lists the three nodes; /v1/peers pages through the cluster's peers with their node; bad pages get 400; /v1/tokens names the nodes and points at the least loaded (c)"
+
 # An HTTP change through one node is seen through another right after.
 i=0
 while [ $i -lt 20 ]; do
