@@ -51,17 +51,26 @@ nodemsg_wipe(struct nodemsg *n)
 }
 
 static void
-nodemsg_hdr(uint8_t *out, uint8_t slot, uint32_t epoch, uint64_t ctr)
+nodemsg_put(uint8_t *p, uint64_t v, int n)
 {
-	struct wr w;
+	int i;
 
-	wr_init(&w, out, NODEMSG_HDR_LEN);
-	wr_u8(&w, NODEMSG_TYPE);
-	wr_u8(&w, 1);
-	wr_u8(&w, slot);
-	wr_u8(&w, 0);
-	wr_u32(&w, epoch);
-	wr_u64(&w, ctr);
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static void
+nodemsg_hdr(uint8_t out[NODEMSG_HDR_LEN], uint8_t slot, uint32_t epoch,
+    uint64_t ctr)
+{
+	out[0] = NODEMSG_TYPE;
+	out[1] = 1;
+	out[2] = slot;
+	out[3] = 0;
+	nodemsg_put(out + 4, epoch, 4);
+	nodemsg_put(out + 8, ctr, 8);
 }
 
 ssize_t
@@ -69,7 +78,6 @@ nodemsg_seal(struct nodemsg *n, uint64_t now_ms, uint8_t kind,
     const uint8_t *body, size_t len, uint8_t *out, size_t cap)
 {
 	uint8_t *pt;
-	struct wr w;
 
 	if (n->epoch == 0 || cap < NODEMSG_OVERHEAD ||
 	    len > cap - NODEMSG_OVERHEAD || n->tx_counter == UINT64_MAX - 1)
@@ -79,9 +87,8 @@ nodemsg_seal(struct nodemsg *n, uint64_t now_ms, uint8_t kind,
 	/* The plaintext is built in place and sealed in place. */
 	if (len > 0)
 		memmove(pt + NODEMSG_PT_HDR, body, len);
-	wr_init(&w, pt, NODEMSG_PT_HDR);
-	wr_u64(&w, now_ms);
-	wr_u8(&w, kind);
+	nodemsg_put(pt, now_ms, 8);
+	pt[8] = kind;
 	if (aead_chacha_seal(n->tx_key, n->tx_counter, out, NODEMSG_HDR_LEN,
 	    pt, NODEMSG_PT_HDR + len, pt) != 0)
 		return -1;

@@ -66,6 +66,8 @@ wire_type_name(uint8_t type)
 		return "UNKNOWN_REG";
 	case WIRE_VERSION_ERROR:
 		return "VERSION_ERROR";
+	case WIRE_NODE:
+		return "NODE";
 	}
 	return "UNKNOWN";
 }

@@ -400,7 +400,7 @@ cl_heartbeat(struct cluster *cl)
 {
 	char epoch[24], beat[24], now[24], peers[24], udp[64], ttl[16];
 	char node[64], relay[24];
-	const char *argv[14];
+	const char *argv[15];
 
 	cl_bound(cl->srv, udp, sizeof(udp));
 	cl_node_addr(cl->srv, node, sizeof(node));
@@ -428,7 +428,8 @@ cl_heartbeat(struct cluster *cl)
 	argv[11] = udp;
 	argv[12] = ttl;
 	argv[13] = node;
-	(void)clr_command(cl->link, cl_beat_reply, cl, 14, argv, NULL);
+	argv[14] = cl->srv->draining ? "1" : "0";
+	(void)clr_command(cl->link, cl_beat_reply, cl, 15, argv, NULL);
 }
 
 /* Redis lost everything: claim our slot again (the reg_ids name it). */
@@ -503,14 +504,14 @@ cl_nodes_reply(const struct redisReply *reply, void *arg)
 	int slot;
 
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements % 10 != 0)
+	    reply->elements % 11 != 0)
 		return;
 	for (i = 0; i < reply->elements; i++)
 		if (reply->element[i]->type != REDIS_REPLY_STRING)
 			return;
 	memset(cl->nodes, 0, sizeof(cl->nodes));
 	memset(cl->node_addr_ok, 0, sizeof(cl->node_addr_ok));
-	for (i = 0; i < reply->elements; i += 10) {
+	for (i = 0; i < reply->elements; i += 11) {
 		const struct redisReply *const *e = (const struct redisReply
 		    *const *)reply->element + i;
 
@@ -535,6 +536,7 @@ cl_nodes_reply(const struct redisReply *reply, void *arg)
 				n->epoch = v;
 		}
 		snprintf(n->node, sizeof(n->node), "%s", e[9]->str);
+		n->draining = strcmp(e[10]->str, "1") == 0;
 		cl->node_addr_ok[slot] = n->alive && cluster_ev_addr(n->node,
 		    strlen(n->node), &cl->node_addr[slot]) == 0;
 		if (!n->alive && slot != cl->slot)
@@ -666,6 +668,33 @@ cluster_start(struct srv *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* A clean stop: retract our registrations and our alive key now. */
+static void
+cl_leave(struct cluster *cl)
+{
+	static struct cl_wait w1, w2;	/* answered after we return? */
+	const char *argv[4];
+	char sl[8], key[128];
+
+	if (cl->link == NULL || !clr_is_up(cl->link) || cl->slot == 0)
+		return;
+	memset(&w1, 0, sizeof(w1));
+	memset(&w2, 0, sizeof(w2));
+	snprintf(sl, sizeof(sl), "%u", cl->slot);
+	snprintf(key, sizeof(key), "p2p:alive:%s", cl->node_id);
+	argv[0] = "EVAL";
+	argv[1] = cluster_lua_reap;
+	argv[2] = "0";
+	argv[3] = sl;
+	if (clr_command(cl->link, cl_keep_reply, &w1, 4, argv, NULL) == -1)
+		return;
+	argv[0] = "DEL";
+	argv[1] = key;
+	if (clr_command(cl->link, cl_keep_reply, &w2, 2, argv, NULL) == -1)
+		return;
+	(void)cl_run_until(cl->srv, &w2.done, 1000000ULL);
+}
+
 void
 cluster_stop(struct srv *s)
 {
@@ -676,6 +705,7 @@ cluster_stop(struct srv *s)
 	if (cl->tick_ev != NULL)
 		event_free(cl->tick_ev);
 	cl->tick_ev = NULL;
+	cl_leave(cl);
 	if (cl->st != NULL)
 		state_redis_close(cl->st);
 	clr_free(cl->link);

@@ -48,6 +48,7 @@ struct cluster_node {
 	uint64_t	 relay_bps;
 	uint64_t	 hb_ms;			/* its last heartbeat, unix ms */
 	uint64_t	 epoch;
+	int		 draining;		/* shutting down */
 };
 
 struct cluster {

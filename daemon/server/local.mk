@@ -8,7 +8,7 @@ SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
 	daemon/server/state_redis.c daemon/server/state_redis.h \
 	daemon/server/state_redis_int.h daemon/server/state_redis_sync.c \
 	daemon/server/srv_cluster.c daemon/server/srv_node.c \
-	daemon/server/srv_http_cluster.c
+	daemon/server/srv_http_cluster.c daemon/server/srv_drain.c
 SRV_STATE_SOURCES = daemon/server/state.h daemon/server/state_mem.h \
 	daemon/server/state_mem.c daemon/server/state_mem_group.c \
 	daemon/server/state_mem_intro.c daemon/server/state_mem_view.c \
@@ -63,9 +63,10 @@ tests_integration_udpjunk_SOURCES = tests/integration/udpjunk.c
 # server_groups.sh is a test (SKIP when p2p-server lacks --join-timeout).
 TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
 TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
-	tests/integration/cluster.sh tests/integration/cluster_relay.sh
+	tests/integration/cluster.sh tests/integration/cluster_relay.sh \
+	tests/integration/cluster_drain.sh
 EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
-	tests/integration/cluster_relay.sh \
+	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
 	tests/integration/cluster_lib.sh
 EXTRA_DIST += tests/integration/nat_discovery.sh
 EXTRA_DIST += tests/integration/server_basic.sh \

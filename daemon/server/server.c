@@ -85,6 +85,9 @@ static const struct conf_opt srv_opts[] = {
 	{ "cluster-password-file", 0, CONF_STR, O(cluster_password_file), 0,
 	    0, "FILE", "the Redis password (mode 0600; never on the command "
 	    "line)" },
+	{ "drain-timeout", 0, CONF_INT, O(drain_timeout_s), 0, 3600, "S",
+	    "cluster: on SIGTERM tell agents to move to another node and "
+	    "wait at most S seconds for them (default 10; 0: stop at once)" },
 	{ "foreground", 'f', CONF_BOOL, O(foreground), 0, 0, NULL,
 	    "do not daemonize; log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, O(verbose), 0, 10, NULL,
@@ -224,6 +227,8 @@ srv_on_signal(evutil_socket_t sig, short what, void *arg)
 	struct srv *s = arg;
 
 	log_info("signal %d: shutting down", (int)sig);
+	if (sig == SIGTERM && srv_drain_start(s) == 0)
+		return;		/* the drain stops the loop */
 	event_base_loopbreak(s->base);
 }
 
@@ -301,6 +306,7 @@ srv_teardown(struct srv *s)
 	int i;
 
 	srv_log_counters(s);
+	srv_drain_stop(s);
 	cluster_stop(s);
 	srv_http_stop(s);
 	srv_groups_stop(s);
@@ -352,6 +358,7 @@ srv_options(struct srv *s, int argc, char **argv)
 	s->conf.mesh_max = SRV_GROUP_MESH_MAX;
 	s->conf.join_timeout_s = SRV_GROUP_JOIN_US / 1000000;
 	s->conf.max_token_ttl = SRV_TTL_MAX;
+	s->conf.drain_timeout_s = 10;
 	if (conf_load(srv_opts, &s->conf, argc, argv, &first, NULL, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2p-server: %s\n", err);

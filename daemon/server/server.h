@@ -59,6 +59,7 @@ struct srv_conf {
 	size_t			 relay_rate;	/* bytes/s per peer, 0: no cap */
 	size_t			 relay_quota;	/* bytes per registration, 0: none */
 	long			 max_token_ttl;	/* s; longer tokens refused */
+	long			 drain_timeout_s;	/* SIGTERM on a cluster node */
 	char			*cluster;	/* Redis URL (cluster.h) */
 	char			*node_id;
 	char			*cluster_key_file;
@@ -217,6 +218,9 @@ struct srv {
 	struct srv_http		*http;		/* srv_http.c; NULL: off */
 	int			 alt;		/* --alt-listen sockets are up */
 	struct cluster		*cluster;	/* --cluster; NULL: one node */
+	int			 draining;	/* srv_drain.c */
+	uint64_t		 drain_until_us;
+	struct event		*drain_ev;
 	struct srv_stun_sock	 stun[SRV_STUN_SOCKS];
 };
 
@@ -285,6 +289,10 @@ int	srv_relay_deliver(struct srv *, struct srv_sess *y, uint32_t src,
 int	srv_relay_charge_for(struct srv *, struct srv_sess *, size_t,
 	    uint64_t now);
 int	srv_relay_inner_ok(const uint8_t *pkt, size_t len);
+
+/* srv_drain.c: SIGTERM on a cluster node; 0 if a drain started. */
+int	srv_drain_start(struct srv *);
+void	srv_drain_stop(struct srv *);
 
 /* srv_node.c: node-to-node packets of a cluster (nodemsg.h). */
 void	srv_node_input(struct srv *, const uint8_t *pkt, size_t len,

@@ -68,7 +68,8 @@ srv_http_each_node(struct srv *s, void (*cb)(const struct cluster_node *,
 	if (s->cluster != NULL)
 		for (i = 1; i < STATE_NODES; i++)
 			if (s->cluster->nodes[i].id[0] != '\0' &&
-			    s->cluster->nodes[i].alive) {
+			    s->cluster->nodes[i].alive &&
+			    !s->cluster->nodes[i].draining) {
 				cb(&s->cluster->nodes[i], arg);
 				n++;
 			}

@@ -344,6 +344,12 @@ srv_register(struct srv *s, struct srv_pending *p, uint32_t id,
 		srv_refuse(s, p, id, code, msg, reqlen);
 		return;
 	}
+	if (s->draining) {
+		srv_refuse(s, p, id, P2P__SRV__ERR_CODE__ERR_BUSY, "this node "
+		    "is draining (shutting down): register with another",
+		    reqlen);
+		return;
+	}
 	if ((op = calloc(1, sizeof(*op))) == NULL)
 		return;		/* the agent sends it again */
 	op->srv = s;

@@ -79,8 +79,9 @@ struct lg {
 	uint32_t		*byreg;		/* reg_id hash -> peer + 1 */
 	size_t			 byreg_cap;
 	uint64_t		 t0_us;
-	uint64_t		 keepalives, acks;
+	uint64_t		 keepalives, acks, moves;
 	char			 reason[256];
+	char			 move_to[200];	/* the first Move's node */
 };
 
 static uint64_t
@@ -281,6 +282,13 @@ on_ctrl_registered(struct lg *g, struct lg_sock *k, long i,
 		return;
 	if (m->body_case == P2P__SRV__SERVER_MSG__BODY_KEEPALIVE_ACK)
 		g->acks++;
+	if (m->body_case == P2P__SRV__SERVER_MSG__BODY_MOVE &&
+	    m->push_seq != 0) {
+		if (g->moves++ == 0 && m->move->node_id != NULL &&
+		    m->move->udp != NULL)
+			snprintf(g->move_to, sizeof(g->move_to), "%.64s %.64s",
+			    m->move->node_id, m->move->udp);
+	}
 	if (m->push_seq != 0) {
 		ack.ack_push = m->push_seq;
 		send_msg(g, k, p, &ack);
@@ -499,6 +507,9 @@ main(int argc, char **argv)
 	}
 	printf("keepalives=%llu\nkeepalive_acks=%llu\n",
 	    (unsigned long long)g.keepalives, (unsigned long long)g.acks);
+	if (g.moves > 0)
+		printf("moves=%llu\nmove_to=%s\n",
+		    (unsigned long long)g.moves, g.move_to);
 	for (j = 0; j < g.nsocks; j++)
 		close(g.socks[j].fd);
 	sodium_memzero(g.peers, (size_t)g.n * sizeof(*g.peers));
