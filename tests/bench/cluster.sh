@@ -21,7 +21,7 @@ peers=${1:-100000}
 per=$((peers / 3))
 
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-evals() { rcli info commandstats | sed -n 's/^cmdstat_evalsha\{0,1\}:calls=\([0-9]*\),.*/\1/p' | paste -sd+ | bc; }
+evals() { rcli info commandstats | sed -n 's/^cmdstat_eval\(sha\)\{0,1\}:calls=\([0-9]*\),.*/\2/p' | paste -sd+ | bc; }
 calls() { rcli info commandstats | sed -n 's/^cmdstat_\([a-z|]*\):calls=\([0-9]*\),.*/\2/p' | paste -sd+ | bc; }
 
 command -v bc >/dev/null 2>&1 || skip "bc is not installed"
@@ -64,8 +64,8 @@ SERVER_PORT=$b_PORT AGENT_ARGS=--no-direct start_agent x2 bench
 wait_registered s1 s2 x1 x2
 n=${RELAY_COUNT:-100000}
 for i in 1 2 3; do
-	"$BENCH" bulk "$T/s1/sock" "$T/s2/sock" s2 1200 "$n" >"$T/same$i" || fail "same-node run $i"
-	"$BENCH" bulk "$T/x1/sock" "$T/x2/sock" x2 1200 "$n" >"$T/cross$i" || fail "cross-node run $i"
+	"$BENCH" bulk "$T/s1/sock" "$T/s2/sock" s2 1200 "$n" >"$T/same$i" || fail "same-node run $i: $(cat "$T/same$i")"
+	"$BENCH" bulk "$T/x1/sock" "$T/x2/sock" x2 1200 "$n" >"$T/cross$i" || fail "cross-node run $i: $(cat "$T/cross$i")"
 done
 med() { sed -n 's/^RESULT p2pd bulk1200_MBps //p' "$T/$1"1 "$T/$1"2 "$T/$1"3 | sort -n | sed -n 2p; }
 same=$(med same)
