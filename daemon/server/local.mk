@@ -106,7 +106,6 @@ tests_unit_test_cluster_ev_LDADD = $(COMMON_TEST_LIBS)
 
 # Cluster benchmarks (tests/bench/cluster.sh, docs/PERFORMANCE.md): a Redis
 # and three nodes on loopback; not part of make check.
-EXTRA_DIST += tests/bench/cluster.sh
 bench-cluster: all tests/bench/loadgen$(EXEEXT) tests/bench/p2pbench$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/cluster.sh $(PEERS)
