@@ -8,7 +8,7 @@ libevent-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler libjson-c-dev
 libhiredis-dev redis-server
 libcriterion-dev clang libclang-rt-14-dev libenet-dev
 iproute2 nftables coturn curl procps tcpdump ethtool
-abigail-tools"
+abigail-tools libsystemd-dev systemd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -12,6 +12,12 @@ INTEGRATION_TESTS = tests/integration/basic.sh tests/integration/flood.sh \
 	tests/integration/netns_lossy.sh tests/integration/rekey.sh tests/integration/churn.sh \
 	tests/integration/relay.sh tests/integration/relay_quota.sh
 INTEGRATION_TESTS += tests/integration/modes.sh tests/integration/maxmsg.sh
+
+# systemd's notify protocol against a socket the test listens on.
+INTEGRATION_TESTS += tests/integration/notify.sh tests/integration/units.sh \
+	tests/integration/reload.sh
+check_PROGRAMS += tests/integration/notifysock
+tests_integration_notifysock_SOURCES = tests/integration/notifysock.c
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 

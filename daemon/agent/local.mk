@@ -14,7 +14,7 @@ p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \
 	daemon/agent/group_hdr.c \
 	daemon/agent/nat.c daemon/agent/reg_nat.c daemon/agent/ipc_nat.c
 p2pd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/proto $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
-p2pd_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la $(LIBEVENT_LIBS) \
+p2pd_LDADD = libp2pcore.la libp2pcommon.la libp2pnotify.la libp2pproto.la $(LIBEVENT_LIBS) \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
 
 check_PROGRAMS += tests/unit/test_agent_svc

@@ -27,10 +27,12 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_http.c daemon/server/srv_http.h \
 	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \
 	daemon/server/srv_json.c daemon/server/srv_json.h \
-	$(SRV_STATE_SOURCES) $(SRV_CLUSTER_SOURCES)
+	$(SRV_STATE_SOURCES) $(SRV_CLUSTER_SOURCES) \
+	daemon/server/srv_reload.c \
+	daemon/server/srv_health.c daemon/server/srv_health.h
 p2p_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) \
 	$(PROTOBUFC_CFLAGS) $(JSONC_CFLAGS) $(HIREDIS_CFLAGS)
-p2p_server_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la \
+p2p_server_LDADD = libp2pcore.la libp2pcommon.la libp2pnotify.la libp2pproto.la \
 	$(LIBEVENT_LIBS) $(SODIUM_LIBS) $(PROTOBUFC_LIBS) $(JSONC_LIBS) \
 	$(HIREDIS_LIBS)
 

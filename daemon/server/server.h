@@ -25,6 +25,7 @@
 #include "secret.h"
 #include "server.pb-c.h"
 #include "state.h"
+#include "token.h"
 
 #define SRV_PENDING_MAX		4096
 #define SRV_PENDING_US		(10 * 1000000ULL)
@@ -64,6 +65,10 @@ struct srv_conf {
 	char			*node_id;
 	char			*cluster_key_file;
 	char			*cluster_password_file;
+	char			*previous_secret_file;	/* rotation, NULL: none */
+	long			 previous_secret_window_s;
+	char			*log_level;	/* error|warning|info|debug */
+	int			 check_config;
 	int			 http_public;
 	int			 foreground;
 	int			 verbose;
@@ -102,6 +107,7 @@ struct srv_counters {
 	uint64_t	stun_alt_dropped;	/* not STUN, on an RFC 5780 socket */
 	uint64_t	nat_reports;
 	uint64_t	node_dropped;		/* NODE packets refused */
+	uint64_t	reg_previous_secret;	/* tokens of the previous secret */
 };
 
 /* Relay accounting of one registration (srv_relay.c). */
@@ -126,6 +132,13 @@ struct srv_tcp;
 struct udpio_outq;
 struct srv_http;
 struct cluster;
+
+/* Reloads (srv_reload.c), for logs, /healthz and /metrics. */
+struct srv_reload_info {
+	uint64_t	reloads;	/* applied */
+	uint64_t	refused;	/* left the old configuration */
+	char		error[512];	/* why the last one was refused, or "" */
+};
 
 /* A REG_HELLO answered, waiting for its Register (10 s). */
 struct srv_pending {
@@ -202,11 +215,22 @@ struct srv {
 	struct udpio_outq	*udp_outq;	/* replies leave in batches */
 	struct event		*udp_flush_ev;	/* after this pass's callbacks */
 	struct event		*tick_ev;
+	struct notify		*notify;	/* systemd: ready, watchdog */
 	unsigned		 ticks;		/* seconds, for periodic logs */
-	struct event		*sig_ev[2];
+	uint64_t		 tick_prev_us;	/* when the last tick fired */
+	uint64_t		 loop_lag_us;	/* how late it was */
+	struct event		*sig_ev[3];		/* TERM, INT, HUP */
 	struct state		*state;
 	uint8_t			 secret[SECRET_MAX];
 	size_t			 secret_len;
+	/* The previous token secret, accepted until prev_until_unix. */
+	uint8_t			 prev_secret[SECRET_MAX];
+	size_t			 prev_secret_len;	/* 0: none */
+	uint64_t		 prev_loaded_unix;
+	uint64_t		 prev_until_unix;
+	int			 argc;		/* kept for reloads */
+	char			**argv;
+	struct srv_reload_info	 reload;
 	struct sockaddr_storage	 bound;
 	struct srv_pending	*pending[SRV_BUCKETS];
 	size_t			 npending;
@@ -228,6 +252,23 @@ uint64_t	srv_now_us(void);
 int		srv_write_port_file(struct srv *, const char *name,
 		    uint16_t port, char *err, size_t errlen);
 uint64_t	srv_now_unix(void);
+
+/* server.c: the option table (the -c file's keys too). */
+extern const struct conf_opt srv_opts[];
+
+/*
+ * srv_reload.c: the options checked as a whole, the secret files they name,
+ * SIGHUP (srv_reload) and --check-config; tokens verified against the
+ * current secret and, inside its window, the previous one.
+ */
+void	srv_conf_defaults(struct srv_conf *);
+int	srv_conf_check(const struct srv_conf *, enum srv_policy *,
+	    int *verbosity, char *err, size_t errlen);
+int	srv_keys_load(struct srv *, char *err, size_t errlen);
+void	srv_reload(struct srv *);
+int	srv_check_config(int argc, char **argv);
+enum token_err srv_token_verify(struct srv *, const char *tok, uint64_t now_unix,
+	    struct token *, char *msg, size_t msglen);
 
 /* srv_udp.c */
 int	srv_udp_bind(struct srv *, const struct sockaddr *, socklen_t);

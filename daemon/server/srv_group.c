@@ -528,3 +528,10 @@ srv_group_may_talk(struct srv_groups *g, const struct state_peer *a,
 	(void)state_peer_groups(g->st, a->peer_id, share_check, &c);
 	return c.found;
 }
+
+void
+srv_group_set_open(struct srv_groups *g, int open)
+{
+	if (g != NULL)
+		g->conf.open = open;
+}

@@ -169,6 +169,9 @@ int		 srv_group_may_talk(struct srv_groups *,
 void		 srv_group_remote(struct srv_groups *, enum srv_group_ev,
 		    const char *group, const char *peer_id);
 
+/* --policy open (1) or groups (0), as a reload changes it. */
+void		 srv_group_set_open(struct srv_groups *, int open);
+
 /* The agent of peer_id acknowledged the push of that cookie. */
 void		 srv_group_acked(struct srv_groups *, const char *peer_id,
 		    uint64_t cookie, uint64_t now_us);

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "server.h"
 #include "srv_group.h"
+#include "srv_health.h"
 #include "srv_http.h"
 #include "srv_json.h"
 
@@ -435,7 +436,8 @@ srv_http_request(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *p = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	char path[512], *seg[8];
-	int n;
+	json_object *o;
+	int n, code;
 
 	h->st.requests++;
 	if (p == NULL || strlen(p) >= sizeof(path)) {
@@ -449,7 +451,8 @@ srv_http_request(struct evhttp_request *req, void *arg)
 			srv_http_not_allowed(req, "GET");
 			return;
 		}
-		srv_http_healthz(h->srv, req);
+		o = srv_health(h->srv, &code);
+		srv_http_json(req, code, o);
 		return;
 	}
 	if (!srv_http_authorized(h, req)) {
@@ -536,6 +539,20 @@ srv_http_listen(struct srv_http *h, const char *spec, char *err,
 }
 
 int
+srv_http_set_key(struct srv *s, const uint8_t *key, size_t len)
+{
+	uint8_t	hash[crypto_generichash_BYTES];
+	int	changed;
+
+	if (s->http == NULL)
+		return 0;
+	crypto_generichash(hash, sizeof(hash), key, len, NULL, 0);
+	changed = sodium_memcmp(hash, s->http->key_hash, sizeof(hash)) != 0;
+	memcpy(s->http->key_hash, hash, sizeof(hash));
+	return changed;
+}
+
+int
 srv_http_start(struct srv *s, char *err, size_t errlen)
 {
 	struct srv_http *h;
@@ -559,8 +576,7 @@ srv_http_start(struct srv *s, char *err, size_t errlen)
 	if (secret_load(s->conf.admin_key_file, key, &keylen, err,
 	    errlen) == -1)
 		return -1;
-	crypto_generichash(h->key_hash, sizeof(h->key_hash), key, keylen,
-	    NULL, 0);
+	(void)srv_http_set_key(s, key, keylen);
 	sodium_memzero(key, sizeof(key));
 	if (s->conf.advertise != NULL)
 		snprintf(h->advertise, sizeof(h->advertise), "%s",

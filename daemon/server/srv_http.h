@@ -33,6 +33,8 @@ struct evhttp_request;
 /* server.c: start after the UDP/TCP sockets (needs s->bound), stop first. */
 int	srv_http_start(struct srv *, char *err, size_t errlen);
 void	srv_http_stop(struct srv *);
+/* A new admin key (a reload): 1 if it differs from the one in use. */
+int	srv_http_set_key(struct srv *, const uint8_t *key, size_t len);
 
 /* Internal to srv_http*.c. */
 struct srv_http_stats {
@@ -78,6 +80,5 @@ void	srv_http_peer_list(struct srv *, struct evhttp_request *);
 
 /* srv_http_metrics.c */
 void	srv_http_metrics(struct srv *, struct evhttp_request *);
-void	srv_http_healthz(struct srv *, struct evhttp_request *);
 
 #endif /* P2P_SRV_HTTP_H */

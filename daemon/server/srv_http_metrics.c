@@ -161,6 +161,14 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	    "TCP connections accepted.", c->tcp_accepted);
 	srv_http_metric(b, "p2p_tcp_refused_total", "counter",
 	    "TCP connections refused (cap).", c->tcp_refused);
+	srv_http_metric(b, "p2p_registrations_previous_secret_total",
+	    "counter", "Registrations whose token verified only with the "
+	    "previous secret (rotation).", c->reg_previous_secret);
+	srv_http_metric(b, "p2p_reloads_total", "counter",
+	    "Reloads (SIGHUP) applied.", s->reload.reloads);
+	srv_http_metric(b, "p2p_reloads_refused_total", "counter",
+	    "Reloads refused for an error (the configuration stayed).",
+	    s->reload.refused);
 	evbuffer_add_printf(b, "# HELP p2p_group_events_total Group events "
 	    "emitted.\n# TYPE p2p_group_events_total counter\n");
 	for (i = 1; i < sizeof(ev) / sizeof(ev[0]); i++)
@@ -178,25 +186,4 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, NULL, NULL);
-}
-
-/*
- * /healthz: {"status":"ok"|"degraded","checks":{...}}, 503 while not
- * ready. The check here is the state: on a cluster, Redis.
- */
-void
-srv_http_healthz(struct srv *s, struct evhttp_request *req)
-{
-	json_object *o = json_object_new_object(), *checks;
-	char why[300];
-	int ok;
-
-	checks = json_object_new_object();
-	ok = state_health(s->state, why, sizeof(why)) == 0;
-	json_object_object_add(checks, "state", json_object_new_string(
-	    ok ? "ok" : why));
-	json_object_object_add(o, "status", json_object_new_string(
-	    ok ? "ok" : "degraded"));
-	json_object_object_add(o, "checks", checks);
-	srv_http_json(req, ok ? 200 : 503, o);
 }

@@ -154,8 +154,8 @@ srv_reg_validate(struct srv *s, const struct srv_pending *p,
 		    "signature 64");
 		return -1;
 	}
-	switch (token_verify(r->token, s->secret, s->secret_len,
-	    srv_now_unix(), &t, msg, msglen)) {
+	switch (srv_token_verify(s, r->token, srv_now_unix(), &t, msg,
+	    msglen)) {
 	case TOKEN_OK:
 		break;
 	case TOKEN_EXPIRED:
