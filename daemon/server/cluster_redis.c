@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +163,20 @@ clr_on_disconnect(const redisAsyncContext *ac, int status)
 	    status == REDIS_OK ? "" : ac->errstr);
 }
 
+/* Loopback TCP can connect a socket to itself when Redis is down. */
+static int
+clr_self_connected(const redisAsyncContext *ac)
+{
+	struct sockaddr_storage a, b;
+	socklen_t la = sizeof(a), lb = sizeof(b);
+
+	if (ac->c.fd < 0 || getsockname(ac->c.fd, (struct sockaddr *)&a,
+	    &la) == -1 || getpeername(ac->c.fd, (struct sockaddr *)&b,
+	    &lb) == -1)
+		return 0;
+	return la == lb && memcmp(&a, &b, la) == 0;
+}
+
 static void
 clr_on_connect(const redisAsyncContext *ac, int status)
 {
@@ -170,6 +186,13 @@ clr_on_connect(const redisAsyncContext *ac, int status)
 	if (l == NULL)
 		return;
 	which = clr_which(l, ac);
+	if (status == REDIS_OK && clr_self_connected(ac)) {
+		/* A TCP self-connect to our own ephemeral port. */
+		clr_down(l, "redis %s: connected to itself (nothing listens "
+		    "there)", cluster_url_fmt(&l->url, (char [300]){ 0 },
+		    300));
+		return;
+	}
 	if (status != REDIS_OK) {
 		/* hiredis frees the context after this callback. */
 		l->ac[which] = NULL;

@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: ISC
 # p2p-server: the rendezvous server (STUN, registration, signalling).
 SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
+	daemon/server/cluster_node.c daemon/server/cluster_int.h \
 	daemon/server/cluster_url.c daemon/server/cluster_url.h \
 	daemon/server/cluster_redis.c daemon/server/cluster_redis.h \
 	daemon/server/cluster_ev.c daemon/server/cluster_ev.h \
 	daemon/server/cluster_lua.c daemon/server/cluster_lua.h \
 	daemon/server/state_redis.c daemon/server/state_redis.h \
 	daemon/server/state_redis_int.h daemon/server/state_redis_sync.c \
+	daemon/server/state_redis_group.c \
 	daemon/server/srv_cluster.c daemon/server/srv_node.c \
 	daemon/server/srv_http_cluster.c daemon/server/srv_drain.c
 SRV_STATE_SOURCES = daemon/server/state.h daemon/server/state_mem.h \

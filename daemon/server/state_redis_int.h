@@ -60,6 +60,31 @@ void	rs_apply(struct state_redis *, struct state *v,
 	    const struct cluster_ev *, int notify);
 void	rs_buf_free(struct state_redis *);
 
+static inline struct state_redis *
+rs(struct state *st)
+{
+	return (struct state_redis *)st;
+}
+
+/* state_redis.c: a script; its answer comes to cb (at once if it cannot). */
+int	rs_eval(struct state_redis *, const char *script, int argc,
+	    const char **argv, const size_t *lens, state_done_cb, void *);
+
+/* state_redis_group.c: the group operations of the ops table. */
+void	rs_group_create(struct state *, const struct state_group *,
+	    state_done_cb, void *);
+void	rs_group_destroy(struct state *, const char *, state_done_cb, void *);
+enum state_rc rs_group_get(struct state *, const char *,
+	    struct state_group *);
+size_t	rs_group_each(struct state *, state_name_cb, void *);
+void	rs_member_add(struct state *, const char *, const char *,
+	    state_done_cb, void *);
+void	rs_member_del(struct state *, const char *, const char *,
+	    state_done_cb, void *);
+int	rs_member_has(struct state *, const char *, const char *);
+size_t	rs_member_each(struct state *, const char *, state_name_cb, void *);
+size_t	rs_peer_groups(struct state *, const char *, state_name_cb, void *);
+
 /* state_redis.c: a registration script (republish: put back a held one). */
 int	rs_send_register(struct state_redis *, const struct state_peer *,
 	    uint64_t now_unix, int republish, state_done_cb, void *);

@@ -30,7 +30,10 @@ start_redis() {
 	while :; do
 		if [ -z "${REDIS_PORT:-}" ] || { [ $_tries -gt 0 ] &&
 		    [ -z "${REDIS_KEEP_PORT:-}" ]; }; then
-			REDIS_PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 ))
+			# Below Linux's ephemeral range (32768-60999): a node
+			# reconnecting while Redis is down must not get the
+			# port as its own source port.
+			REDIS_PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 ))
 		fi
 		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$T/redis" \
 		    --save '' --appendonly no --daemonize no \
