@@ -221,7 +221,8 @@ srv_http_peer_list(struct srv *s, struct evhttp_request *req)
 	pg.after = after[0] ? after : NULL;
 	(void)state_mem_each_registered(srv_state_view(s), srv_http_page_add,
 	    &pg);
-	qsort(pg.ids, pg.n, sizeof(pg.ids[0]), srv_http_page_cmp);
+	if (pg.n > 0)
+		qsort(pg.ids, pg.n, sizeof(pg.ids[0]), srv_http_page_cmp);
 	arr = json_object_new_array();
 	for (i = 0; i < pg.n && i < (size_t)limit; i++)
 		if (state_get(s->state, pg.ids[i], &p) == STATE_OK)
