@@ -18,6 +18,7 @@ libclang-rt-14-dev
 libcriterion-dev
 libenet-dev
 libevent-dev
+libhiredis-dev
 libjson-c-dev
 libminiupnpc-dev
 libprotobuf-c-dev
@@ -35,6 +36,7 @@ pkg-config
 procps
 protobuf-c-compiler
 python3
+redis-server
 systemd
 tcpdump
 zsh
