@@ -54,7 +54,8 @@ echo "  lintian: $(grep -c '^E:' "$T/lintian.log") errors, $(grep -c '^W:' "$T/l
 
 echo "== dpkg -i"
 installed=1
-dpkg -i "$T"/*.deb >"$T/dpkg.log" 2>&1 || { cat "$T/dpkg.log"; fail "dpkg -i"; }
+debs=$(for p in $PKGS; do ls "$T"/${p}_*.deb; done)
+dpkg -i $debs >"$T/dpkg.log" 2>&1 || { cat "$T/dpkg.log"; fail "dpkg -i"; }
 sed 's/^/  /' "$T/dpkg.log"
 dpkg -l $PKGS | grep '^ii' | sed 's/^/  /'
 getent passwd p2pd >/dev/null || fail "the package made no user p2pd"
