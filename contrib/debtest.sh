@@ -10,7 +10,7 @@
 # would not replace an installation it did not make).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-PKGS="p2pd p2p-server libp2pclient1 libp2pclient-dev"
+PKGS="p2pd p2p-server libp2pclient1 libp2pclient-dev python3-p2pclient"
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }
@@ -59,6 +59,8 @@ dpkg -i $debs >"$T/dpkg.log" 2>&1 || { cat "$T/dpkg.log"; fail "dpkg -i"; }
 sed 's/^/  /' "$T/dpkg.log"
 dpkg -l $PKGS | grep '^ii' | sed 's/^/  /'
 getent passwd p2pd >/dev/null || fail "the package made no user p2pd"
+/usr/bin/python3 -c 'import p2pclient; print("  python3: import p2pclient from", p2pclient.__file__)' ||
+    fail "python3-p2pclient does not import"
 [ -s /etc/p2pd/server.secret ] && [ "$(stat -c %a /etc/p2pd/server.secret)" = 600 ] ||
     fail "no /etc/p2pd/server.secret of mode 0600"
 
