@@ -129,3 +129,12 @@ tests_integration_ipcpoke_CPPFLAGS = $(P2PC_CPPFLAGS) $(PROTOBUFC_CFLAGS)
 tests_integration_ipcpoke_LDADD = libp2pproto.la $(PROTOBUFC_LIBS)
 TESTS += tests/integration/ipcedge.sh
 EXTRA_DIST += tests/integration/ipcedge.sh
+
+# make distcheck-unit (contrib/check.sh): the release tarball's build runs the
+# unit tests and the checks of the ABI and the manual pages; the integration
+# tests already ran in the two builds of the tree.
+DISTCHECK_TESTS = $(filter tests/unit/%,$(TESTS)) tests/abi/abicheck.sh \
+	tests/man/manlint.sh tests/man/manflags.sh
+distcheck-unit:
+	$(MAKE) $(AM_MAKEFLAGS) distcheck TESTS='$(DISTCHECK_TESTS)'
+.PHONY: distcheck-unit
