@@ -3,7 +3,6 @@
 # Type=notify with a watchdog when built with libsystemd), sysusers.d and
 # tmpfiles.d files, and the example configurations installed where the units
 # look (only when none is there: make install never replaces an operator's).
-systemdunitdir = $(prefix)/lib/systemd/system
 systemdunit_DATA = systemd/p2pd.service systemd/p2p-server.service
 sysusersdir = $(prefix)/lib/sysusers.d
 tmpfilesdir = $(prefix)/lib/tmpfiles.d
@@ -57,7 +56,8 @@ install-data-local: $(P2P_CONFS) systemd/p2pd.tmpfiles.conf
 installcheck-local:
 	@if command -v systemd-analyze >/dev/null 2>&1; then \
 	    echo "systemd-analyze verify $(systemdunitdir)/{p2pd,p2p-server}.service"; \
-	    systemd-analyze verify --man=no '$(DESTDIR)$(systemdunitdir)/p2pd.service' \
+	    MANPATH='$(DESTDIR)$(mandir)' systemd-analyze verify \
+	        '$(DESTDIR)$(systemdunitdir)/p2pd.service' \
 	        '$(DESTDIR)$(systemdunitdir)/p2p-server.service' || exit 1; \
 	else \
 	    echo "installcheck: systemd-analyze not found: the units were not verified"; \

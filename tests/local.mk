@@ -30,7 +30,9 @@ tests_integration_p2ptest_LDADD = $(SODIUM_LIBS)
 # The drivers are EXTRA_PROGRAMS (built by `make bench` only); ENet is linked
 # into enetbench alone, found with pkg-config at bench time, so configure
 # does not require it.
-EXTRA_DIST += tests/bench
+EXTRA_DIST += tests/bench/benchclient.h tests/bench/benchdata.h \
+	tests/bench/churn.sh tests/bench/cluster.sh tests/bench/enetbench.c \
+	tests/bench/loopback.sh
 EXTRA_PROGRAMS += tests/bench/p2pbench tests/bench/rawbench
 tests_bench_p2pbench_SOURCES = tests/bench/p2pbench.c tests/bench/benchdata.h
 tests_bench_p2pbench_CPPFLAGS = $(P2PC_CPPFLAGS)
@@ -52,9 +54,10 @@ tests/bench/enetbench$(EXEEXT): $(top_srcdir)/tests/bench/enetbench.c \
 	    `$(PKG_CONFIG) --libs libenet` -lpthread
 
 bench: all $(BENCH_PROGS) tests/integration/churn$(EXEEXT) \
-	    tests/bench/malloccount.la
+	    tests/sim/sim_prio$(EXEEXT) tests/bench/malloccount.la
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/loopback.sh
+	tests/sim/sim_prio$(EXEEXT) 30
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/churn.sh
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
@@ -68,13 +71,15 @@ tests_integration_churn_LDADD = libp2pclient.la
 
 # The NAT lab (docs/NATLAB.md): natlab_emul.sh checks the namespaces' NAT
 # emulation with natprobe and a STUN client; natlab.sh runs the matrix of NAT
-# types (root, normal build; else exit 77). `make natlab` runs the matrix
-# alone; NATLAB_CELLS picks cells.
+# types (root, normal build; else exit 77) behind ISP routers with home
+# routers' firewalls. `make natlab` runs every variant of the lab
+# (natlab_variants.sh: bare Linux gateways, the adjacent topology, connects
+# right after registration); NATLAB_CELLS picks cells.
 check_PROGRAMS += tests/integration/natprobe
 tests_integration_natprobe_SOURCES = tests/integration/natprobe.c
 TESTS += tests/integration/natlab_emul.sh tests/integration/natlab.sh
 EXTRA_DIST += tests/integration/natlab_emul.sh tests/integration/natlab.sh \
-	tests/integration/natlab_lib.sh
+	tests/integration/natlab_lib.sh tests/integration/natlab_variants.sh
 
 check_PROGRAMS += tests/integration/firstmsg
 tests_integration_firstmsg_SOURCES = tests/integration/firstmsg.c
@@ -84,7 +89,7 @@ tests_integration_firstmsg_LDADD = libp2pclient.la
 natlab: all tests/integration/natprobe$(EXEEXT) tests/integration/msgflood$(EXEEXT) \
 	    tests/integration/firstmsg$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
-	    $(SHELL) $(top_srcdir)/tests/integration/natlab.sh
+	    $(SHELL) $(top_srcdir)/tests/integration/natlab_variants.sh
 .PHONY: natlab
 
 # The harness the seeded workloads over the simulated network share.
@@ -143,3 +148,12 @@ tests_bench_malloccount_la_LDFLAGS = -module -avoid-version -shared \
 	-rpath /nowhere
 TESTS += tests/integration/allocs.sh
 EXTRA_DIST += tests/integration/allocs.sh
+
+# make distcheck-unit (contrib/check.sh): the release tarball's build runs the
+# unit tests and the checks of the ABI and the manual pages; the integration
+# tests already ran in the two builds of the tree.
+DISTCHECK_TESTS = $(filter tests/unit/%,$(TESTS)) tests/abi/abicheck.sh \
+	tests/man/manlint.sh tests/man/manflags.sh
+distcheck-unit:
+	$(MAKE) $(AM_MAKEFLAGS) distcheck TESTS='$(DISTCHECK_TESTS)'
+.PHONY: distcheck-unit

@@ -7,6 +7,8 @@ libp2pcrypto_la_SOURCES = \
 	daemon/core/replay.c daemon/core/replay.h \
 	daemon/core/noise.c daemon/core/noise.h \
 	daemon/core/chan.c daemon/core/chan.h \
+	daemon/core/ctlchan.c daemon/core/ctlchan.h \
+	daemon/core/nodemsg.c daemon/core/nodemsg.h \
 	daemon/core/hs.c daemon/core/hs.h
 libp2pcrypto_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 libp2pcrypto_la_LIBADD = $(SODIUM_LIBS)
@@ -48,3 +50,15 @@ TESTS += tests/unit/test_rekey
 tests_unit_test_rekey_SOURCES = tests/unit/test_rekey.c
 tests_unit_test_rekey_CFLAGS = $(CRYPTO_TEST_CFLAGS)
 tests_unit_test_rekey_LDADD = $(CRYPTO_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_ctlchan
+TESTS += tests/unit/test_ctlchan
+tests_unit_test_ctlchan_SOURCES = tests/unit/test_ctlchan.c
+tests_unit_test_ctlchan_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_ctlchan_LDADD = $(CRYPTO_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_nodemsg
+TESTS += tests/unit/test_nodemsg
+tests_unit_test_nodemsg_SOURCES = tests/unit/test_nodemsg.c
+tests_unit_test_nodemsg_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_nodemsg_LDADD = $(CRYPTO_TEST_LIBS)

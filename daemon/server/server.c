@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "addr.h"
+#include "cluster.h"
 #include "log.h"
 #include "notify.h"
 #include "server.h"
@@ -73,9 +74,26 @@ const struct conf_opt srv_opts[] = {
 	{ "relay-quota", 0, CONF_SIZE, O(relay_quota), 0, 1LL << 50, "BYTES",
 	    "relay at most BYTES in all for each registration (default 0: "
 	    "no quota)" },
+	{ "max-token-ttl", 0, CONF_INT, O(max_token_ttl), 60, SRV_TTL_MAX,
+	    "S", "refuse tokens that live longer than S seconds, so no pin "
+	    "outlives that (default 31622400: 366 days)" },
 	{ "alt-listen", 0, CONF_STR, O(alt_listen), 0, 0, "IP:PORT",
 	    "RFC 5780: also answer STUN from this second IP and port "
 	    "(port 0: any; --listen must then name a concrete IP)" },
+	{ "cluster", 0, CONF_STR, O(cluster), 0, 0, "URL",
+	    "run as a node of a cluster sharing its state in Redis: "
+	    "redis://[USER@]HOST:PORT[/DB] or unix:///PATH (docs/CLUSTER.md)" },
+	{ "node-id", 0, CONF_STR, O(node_id), 0, 0, "ID",
+	    "this node's name in the cluster (1-64 of [A-Za-z0-9._-])" },
+	{ "cluster-key-file", 0, CONF_STR, O(cluster_key_file), 0, 0, "FILE",
+	    "the key of node-to-node traffic (32+ bytes, mode 0600, the same "
+	    "on every node)" },
+	{ "cluster-password-file", 0, CONF_STR, O(cluster_password_file), 0,
+	    0, "FILE", "the Redis password (mode 0600; never on the command "
+	    "line)" },
+	{ "drain-timeout", 0, CONF_INT, O(drain_timeout_s), 0, 3600, "S",
+	    "cluster: on SIGTERM tell agents to move to another node and "
+	    "wait at most S seconds for them (default 10; 0: stop at once)" },
 	{ "foreground", 'f', CONF_BOOL, O(foreground), 0, 0, NULL,
 	    "do not daemonize; log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, O(verbose), 0, 10, NULL,
@@ -200,6 +218,8 @@ srv_on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("signal %d: shutting down", (int)sig);
 	notify_stopping(s->notify);
+	if (sig == SIGTERM && srv_drain_start(s) == 0)
+		return;		/* the drain stops the loop */
 	event_base_loopbreak(s->base);
 }
 
@@ -245,14 +265,20 @@ srv_setup(struct srv *s)
 
 	if (srv_keys_load(s, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if ((s->state = state_mem_new(SRV_MAX_PEERS)) == NULL ||
-	    (s->base = event_base_new()) == NULL)
+	if ((s->base = event_base_new()) == NULL)
+		fatalx("out of memory");
+	srv_bind(s);
+	srv_bind_tcp_extra(s);
+	if (s->cluster != NULL) {
+		/* The node list names the bound address: bind first. */
+		if (cluster_start(s, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		s->state = s->cluster->st;
+	} else if ((s->state = state_mem_new(SRV_MAX_PEERS)) == NULL)
 		fatalx("out of memory");
 	if (srv_groups_start(s, s->conf.mesh_max, s->conf.join_timeout_s, err,
 	    sizeof(err)) == -1)
 		fatalx("groups: %s", err);
-	srv_bind(s);
-	srv_bind_tcp_extra(s);
 	if (srv_stun_bind(s, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (srv_http_start(s, err, sizeof(err)) == -1)
@@ -280,6 +306,8 @@ srv_teardown(struct srv *s)
 	int i;
 
 	srv_log_counters(s);
+	srv_drain_stop(s);
+	cluster_stop(s);
 	srv_http_stop(s);
 	srv_groups_stop(s);
 	srv_reg_free(s);
@@ -295,9 +323,30 @@ srv_teardown(struct srv *s)
 	if (s->base != NULL)
 		event_base_free(s->base);
 	state_free(s->state);
+	if (s->cluster != NULL) {
+		sodium_memzero(s->cluster, sizeof(*s->cluster));
+		free(s->cluster);
+	}
 	sodium_memzero(s->secret, sizeof(s->secret));
 	sodium_memzero(s->prev_secret, sizeof(s->prev_secret));
 	conf_free(srv_opts, &s->conf);
+}
+
+/* Whether flag (--name or --name=...) is among the arguments. */
+static int
+srv_flag_given(int argc, char **argv, const char *flag)
+{
+	size_t n = strlen(flag);
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strncmp(argv[i], flag, n) == 0 &&
+		    (argv[i][n] == '\0' || argv[i][n] == '='))
+			return 1;
+	}
+	return 0;
 }
 
 /* Usage errors exit 2, naming the option. Returns the log verbosity. */
@@ -330,7 +379,8 @@ srv_options(struct srv *s, int argc, char **argv)
 		exit(2);
 	}
 	if (srv_conf_check(&s->conf, &s->policy, &verbosity, err,
-	    sizeof(err)) == -1) {
+	    sizeof(err)) == -1 || cluster_check_conf(s,
+	    srv_flag_given(argc, argv, "--cluster"), err, sizeof(err)) == -1) {
 		fprintf(stderr, "p2p-server: %s\n", err);
 		conf_free(srv_opts, &s->conf);
 		exit(2);

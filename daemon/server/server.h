@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "chan.h"
+#include "ctlchan.h"
 #include "conf.h"
 #include "secret.h"
 #include "server.pb-c.h"
@@ -34,6 +35,7 @@
 #define SRV_PKT_MAX		2048	/* largest datagram read or sent */
 #define SRV_MAX_PEERS		100000
 #define SRV_TCP_CONNS_MAX	1024
+#define SRV_TTL_MAX		31622400L	/* 366 days: tokens, pins */
 
 enum srv_policy {
 	SRV_POLICY_GROUPS,
@@ -57,6 +59,12 @@ struct srv_conf {
 	char			*alt_listen;	/* RFC 5780 ALT-IP:ALT-PORT, NULL: off */
 	size_t			 relay_rate;	/* bytes/s per peer, 0: no cap */
 	size_t			 relay_quota;	/* bytes per registration, 0: none */
+	long			 max_token_ttl;	/* s; longer tokens refused */
+	long			 drain_timeout_s;	/* SIGTERM on a cluster node */
+	char			*cluster;	/* Redis URL (cluster.h) */
+	char			*node_id;
+	char			*cluster_key_file;
+	char			*cluster_password_file;
 	char			*previous_secret_file;	/* rotation, NULL: none */
 	long			 previous_secret_window_s;
 	char			*log_level;	/* error|warning|info|debug */
@@ -98,6 +106,7 @@ struct srv_counters {
 	uint64_t	tcp_out_dropped;	/* a connection's output was full */
 	uint64_t	stun_alt_dropped;	/* not STUN, on an RFC 5780 socket */
 	uint64_t	nat_reports;
+	uint64_t	node_dropped;		/* NODE packets refused */
 	uint64_t	reg_previous_secret;	/* tokens of the previous secret */
 };
 
@@ -122,6 +131,7 @@ struct srv_path {
 struct srv_tcp;
 struct udpio_outq;
 struct srv_http;
+struct cluster;
 
 /* Reloads (srv_reload.c), for logs, /healthz and /metrics. */
 struct srv_reload_info {
@@ -139,7 +149,11 @@ struct srv_pending {
 	uint8_t			 challenge[32];
 	uint64_t		 created_us;
 	uint32_t		 reg_id;	/* set once registered */
-	struct chan		 chan;
+	int			 busy;		/* its Register is being written */
+	int			 tcp_gone;	/* its connection closed */
+	struct srv_tcp		*tcp;		/* of the Register */
+	struct sockaddr_storage	 from;		/* of the Register */
+	struct ctlchan		 chan;
 	struct srv_pending	*next;
 };
 
@@ -156,12 +170,12 @@ struct srv_push {
 struct srv_sess {
 	uint32_t		 reg_id;
 	char			 peer_id[P2P_NAME_MAX + 1];
-	struct chan		 chan;
+	struct ctlchan		 chan;
 	struct sockaddr_storage	 addr;		/* latest source address */
 	struct srv_tcp		*tcp;		/* NULL: UDP */
 	uint32_t		 next_push_seq;
-	struct srv_push		 push[SRV_PUSH_MAX];
-	unsigned		 npush;
+	struct srv_push		*push;		/* unacknowledged, NULL if none */
+	unsigned		 npush, pushcap;
 	struct event		*push_ev;
 	struct srv		*srv;
 	struct srv_sess		*next;
@@ -172,10 +186,10 @@ struct srv_sess {
 	uint64_t		 touched_us;	/* last state_touch by the relay */
 	struct srv_path		*paths;		/* PathReport, unordered */
 	size_t			 npaths, pathcap;
-	/* NatReport (srv_ctrl.c); "" until reported means "unknown". */
-	char			 nat_type[32];
-	char			 nat_mapping[32];
-	char			 nat_filtering[32];
+	/* NatReport (srv_ctrl.c): static words, "unknown" until reported. */
+	const char		*nat_type;
+	const char		*nat_mapping;
+	const char		*nat_filtering;
 };
 
 #define SRV_BUCKETS	1024
@@ -227,6 +241,10 @@ struct srv {
 	struct srv_counters	 cnt;
 	struct srv_http		*http;		/* srv_http.c; NULL: off */
 	int			 alt;		/* --alt-listen sockets are up */
+	struct cluster		*cluster;	/* --cluster; NULL: one node */
+	int			 draining;	/* srv_drain.c */
+	uint64_t		 drain_until_us;
+	struct event		*drain_ev;
 	struct srv_stun_sock	 stun[SRV_STUN_SOCKS];
 };
 
@@ -290,14 +308,15 @@ void	srv_unknown_reg(struct srv *, uint32_t id, size_t len,
 void	srv_sess_drop(struct srv *, uint32_t reg_id);
 void	srv_reg_tick(struct srv *, uint64_t now_us);
 void	srv_reg_free(struct srv *);
+void	srv_reg_tcp_closed(struct srv *, struct srv_tcp *);
 
 /* srv_ctrl.c: CTRL packets of established sessions. */
 void	srv_ctrl_input(struct srv *, struct srv_sess *, const uint8_t *pkt,
 	    size_t len, const struct sockaddr *from, struct srv_tcp *tcp);
 /* Seal msg on chan and send it; -1 if it did not fit. */
-int	srv_ctrl_send(struct srv *, struct chan *, const P2p__Srv__ServerMsg *,
+int	srv_ctrl_send(struct srv *, struct ctlchan *, const P2p__Srv__ServerMsg *,
 	    const struct sockaddr *to, struct srv_tcp *tcp, size_t maxlen);
-void	srv_ctrl_error(struct srv *, struct chan *, uint32_t id,
+void	srv_ctrl_error(struct srv *, struct ctlchan *, uint32_t id,
 	    P2p__Srv__ErrCode code, const char *msg, const struct sockaddr *to,
 	    struct srv_tcp *tcp, size_t maxlen);
 
@@ -306,6 +325,21 @@ void	srv_relay_input(struct srv *, const uint8_t *pkt, size_t len,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
 void	srv_path_report(struct srv *, struct srv_sess *,
 	    const P2p__Srv__PathReport *);
+int	srv_relay_deliver(struct srv *, struct srv_sess *y, uint32_t src,
+	    uint8_t *pt, size_t n);
+int	srv_relay_charge_for(struct srv *, struct srv_sess *, size_t,
+	    uint64_t now);
+int	srv_relay_inner_ok(const uint8_t *pkt, size_t len);
+
+/* srv_drain.c: SIGTERM on a cluster node; 0 if a drain started. */
+int	srv_drain_start(struct srv *);
+void	srv_drain_stop(struct srv *);
+
+/* srv_node.c: node-to-node packets of a cluster (nodemsg.h). */
+void	srv_node_input(struct srv *, const uint8_t *pkt, size_t len,
+	    const struct sockaddr *from, struct srv_tcp *tcp);
+void	srv_node_relay_out(struct srv *, struct srv_sess *x, uint32_t dst,
+	    const uint8_t *pkt, size_t len, uint64_t now);
 /* The path x reported for its session with peer_id, or NULL. */
 const char *srv_path_get(const struct srv_sess *, const char *peer_id);
 void	srv_paths_free(struct srv_sess *);
@@ -314,6 +348,9 @@ void	srv_paths_free(struct srv_sess *);
 void	srv_connect(struct srv *, struct srv_sess *, uint32_t id,
 	    const P2p__Srv__ConnectRequest *);
 int	srv_withdraw(struct srv *, const char *a, const char *b,
+	    const char *reason);
+void	srv_introduce_pair(struct srv *, const char *a, const char *b);
+void	srv_withdraw_push(struct srv *, const char *a, const char *b,
 	    const char *reason);
 int	srv_push(struct srv_sess *, P2p__Srv__ServerMsg *);
 void	srv_push_ack(struct srv_sess *, uint32_t seq);

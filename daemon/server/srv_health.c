@@ -95,6 +95,17 @@ srv_health_secret(struct srv *s, char *d, size_t dlen)
 	return 0;
 }
 
+/* The shared state: on a cluster, Redis (docs/CLUSTER.md). */
+static int
+srv_health_state(struct srv *s, char *d, size_t dlen)
+{
+	if (state_health(s->state, d, dlen) == -1)
+		return -1;
+	snprintf(d, dlen, "%s", s->cluster != NULL ? "redis: in sync" :
+	    "in memory");
+	return 0;
+}
+
 static const struct srv_health_check {
 	const char	*name;
 	int		 ready;		/* failing: 503, not ready */
@@ -106,6 +117,7 @@ static const struct srv_health_check {
 	{ "event_loop", 0, srv_health_loop },
 	{ "config", 0, srv_health_config },
 	{ "token_secret", 0, srv_health_secret },
+	{ "state", 1, srv_health_state },
 };
 
 json_object *

@@ -376,6 +376,14 @@ srv_http_route(struct srv_http *h, struct evhttp_request *req, char **seg,
 		srv_http_tokens(s, req);
 		return;
 	}
+	if (n == 2 && strcmp(seg[1], "nodes") == 0) {
+		if (m != M_GET) {
+			srv_http_not_allowed(req, "GET");
+			return;
+		}
+		srv_http_nodes(s, req);
+		return;
+	}
 	if (n == 2 && strcmp(seg[1], "events") == 0) {
 		if (m != M_GET) {
 			srv_http_not_allowed(req, "GET");

@@ -66,6 +66,18 @@ void	srv_http_member(struct srv *, struct evhttp_request *, const char *,
 	    const char *);
 void	srv_http_peers(struct srv *, struct evhttp_request *, const char *);
 
+/* A registered peer as /v1/peers shows it. */
+struct state_peer;
+json_object *srv_http_peer_json(struct srv *, const struct state_peer *);
+
+/* srv_http_cluster.c */
+void	srv_http_nodes(struct srv *, struct evhttp_request *);
+json_object *srv_http_nodes_array(struct srv *);
+void	srv_http_least_loaded(struct srv *, char *udp, size_t, char *tcp,
+	    size_t);
+const char *srv_http_node_name(struct srv *, uint16_t slot);
+void	srv_http_peer_list(struct srv *, struct evhttp_request *);
+
 /* srv_http_metrics.c */
 void	srv_http_metrics(struct srv *, struct evhttp_request *);
 

@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "cluster.h"
 #include "server.h"
 #include "srv_group.h"
 #include "srv_http.h"
@@ -92,6 +93,22 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	    c->stun_alt_dropped);
 	srv_http_metric(b, "p2p_nat_reports_total", "counter",
 	    "NAT classifications reported by agents.", c->nat_reports);
+	srv_http_metric(b, "p2p_node_dropped_total", "counter",
+	    "Node-to-node packets refused (forged, replayed, out of time).",
+	    c->node_dropped);
+	if (s->cluster != NULL) {
+		char why[300];
+
+		srv_http_metric(b, "p2p_cluster_nodes", "gauge",
+		    "Live nodes of the cluster.",
+		    cluster_live_nodes(s->cluster));
+		srv_http_metric(b, "p2p_cluster_redis_up", "gauge",
+		    "1 while the cluster state (Redis) is usable.",
+		    cluster_health(s, why, sizeof(why)) == 0);
+		srv_http_metric(b, "p2p_cluster_redis_commands_total",
+		    "counter", "Commands this node sent to Redis.",
+		    cluster_commands(s->cluster));
+	}
 	srv_http_metric(b, "p2p_tcp_out_dropped_total", "counter",
 	    "Packets dropped because a TCP connection's output buffer was "
 	    "full.", c->tcp_out_dropped);

@@ -17,7 +17,9 @@
 #include <sodium.h>
 
 #include "addr.h"
+#include "cluster.h"
 #include "log.h"
+#include "nodemsg.h"
 #include "server.h"
 #include "token.h"
 #include "wire.h"
@@ -58,9 +60,11 @@ srv_fresh_id(struct srv *s)
 {
 	uint32_t id;
 
-	do
+	do {
 		id = randombytes_random();
-	while (id == 0 || srv_pending_find(s, id) != NULL ||
+		if (s->cluster != NULL)	/* the node's slot in the top byte */
+			id = cluster_reg_id(s->cluster, id);
+	} while (id == 0 || srv_pending_find(s, id) != NULL ||
 	    srv_sess_find(s, id) != NULL);
 	return id;
 }
@@ -68,7 +72,7 @@ srv_fresh_id(struct srv *s)
 static void
 srv_pending_free(struct srv_pending *p)
 {
-	chan_wipe(&p->chan);
+	ctlchan_wipe(&p->chan);
 	sodium_memzero(p, sizeof(*p));
 	free(p);
 }
@@ -97,7 +101,7 @@ srv_hello(struct srv *s, const uint8_t *pkt, size_t len,
 	memcpy(p->client_pk, client_pk, 32);
 	crypto_kx_keypair(p->server_pk, p->server_sk);
 	randombytes_buf(p->challenge, sizeof(p->challenge));
-	if (chan_init_kx_server(&p->chan, p->server_pk, p->server_sk,
+	if (ctlchan_init_kx_server(&p->chan, p->server_pk, p->server_sk,
 	    p->client_pk, p->id) == -1) {
 		srv_pending_free(p);	/* a bad client key */
 		s->cnt.dropped_malformed++;
@@ -161,6 +165,15 @@ srv_reg_validate(struct srv *s, const struct srv_pending *p,
 		*code = P2P__SRV__ERR_CODE__ERR_TOKEN_INVALID;
 		return -1;
 	}
+	if (t.expires_at > t.issued_at &&
+	    t.expires_at - t.issued_at > (uint64_t)s->conf.max_token_ttl) {
+		*code = P2P__SRV__ERR_CODE__ERR_TOKEN_INVALID;
+		snprintf(msg, msglen, "token of peer %s lives %llu s, longer "
+		    "than this server's --max-token-ttl %ld", t.peer_id,
+		    (unsigned long long)(t.expires_at - t.issued_at),
+		    s->conf.max_token_ttl);
+		return -1;
+	}
 	if (srv_reg_check_sig(p, r) != 0) {
 		*code = P2P__SRV__ERR_CODE__ERR_BAD_SIGNATURE;
 		snprintf(msg, msglen, "registration signature of peer %s does "
@@ -222,14 +235,96 @@ srv_sess_new(struct srv *s, struct srv_pending *p, uint32_t reg_id,
 	memcpy(&x->addr, from, addr_len(from));
 	x->tcp = tcp;
 	x->next_push_seq = 1;
-	snprintf(x->nat_type, sizeof(x->nat_type), "unknown");
-	snprintf(x->nat_mapping, sizeof(x->nat_mapping), "unknown");
-	snprintf(x->nat_filtering, sizeof(x->nat_filtering), "unknown");
+	x->nat_type = x->nat_mapping = x->nat_filtering = "unknown";
 	b = srv_bucket(reg_id);
 	x->next = s->sess[b];
 	s->sess[b] = x;
 	s->nsess++;
 	return x;
+}
+
+/* A Register whose state write is under way (struct srv_pending.busy). */
+struct srv_reg_op {
+	struct srv		*srv;
+	uint32_t		 pending_id;
+	uint32_t		 msg_id;
+	uint32_t		 reg_id;
+	size_t			 reqlen;
+	char			 peer_id[P2P_NAME_MAX + 1];
+	uint64_t		 expires_at;
+};
+
+static void
+srv_refuse(struct srv *s, struct srv_pending *p, uint32_t id,
+    P2p__Srv__ErrCode code, const char *msg, size_t reqlen)
+{
+	char a[ADDR_STRLEN];
+
+	s->cnt.reg_refused++;
+	log_info("registration from %s refused: %s",
+	    addr_fmt((struct sockaddr *)&p->from, a, sizeof(a)), msg);
+	srv_ctrl_error(s, &p->chan, id, code, msg, (struct sockaddr *)&p->from,
+	    p->tcp, reqlen);
+}
+
+/* The state has the registration (or refused it). */
+static void
+srv_registered(const struct state_result *r, void *arg)
+{
+	struct srv_reg_op *op = arg;
+	struct srv *s = op->srv;
+	struct srv_pending *p = srv_pending_find(s, op->pending_id);
+	struct srv_sess *x;
+	char msg[256], a[ADDR_STRLEN];
+	uint32_t replaced;
+
+	if (p == NULL || p->tcp_gone) {
+		/* Expired or its connection closed while Redis answered. */
+		if (r->rc == STATE_OK)
+			state_unregister_cb(s->state, op->reg_id, NULL, NULL);
+		if (r->rc == STATE_OK && r->replaced != 0)
+			srv_sess_drop(s, r->replaced);
+		goto out;
+	}
+	p->busy = 0;
+	if (r->rc == STATE_KEY_MISMATCH) {
+		snprintf(msg, sizeof(msg), "peer %s is registered with another "
+		    "identity key", op->peer_id);
+		srv_refuse(s, p, op->msg_id,
+		    P2P__SRV__ERR_CODE__ERR_KEY_MISMATCH, msg, op->reqlen);
+		goto out;
+	} else if (r->rc == STATE_UNAVAILABLE) {
+		srv_refuse(s, p, op->msg_id, P2P__SRV__ERR_CODE__ERR_BUSY,
+		    "cluster state unavailable", op->reqlen);
+		goto out;
+	} else if (r->rc != STATE_OK) {
+		srv_refuse(s, p, op->msg_id, P2P__SRV__ERR_CODE__ERR_BUSY,
+		    "server is full", op->reqlen);
+		goto out;
+	}
+	if ((replaced = r->replaced) != 0)
+		srv_sess_drop(s, replaced);
+	/* One registration per TCP connection: a new one ends the old. */
+	if (p->tcp != NULL && (replaced = srv_tcp_get_reg(p->tcp)) != 0) {
+		state_unregister_cb(s->state, replaced, NULL, NULL);
+		srv_sess_drop(s, replaced);
+	}
+	if ((x = srv_sess_new(s, p, op->reg_id, op->peer_id,
+	    (struct sockaddr *)&p->from, p->tcp)) == NULL) {
+		state_unregister_cb(s->state, op->reg_id, NULL, NULL);
+		goto out;
+	}
+	if (p->tcp != NULL)
+		srv_tcp_set_reg(p->tcp, op->reg_id);
+	p->reg_id = op->reg_id;
+	s->cnt.registrations++;
+	log_info("peer %s registered from %s (reg %08x, %s%s)", op->peer_id,
+	    addr_fmt((struct sockaddr *)&p->from, a, sizeof(a)), op->reg_id,
+	    p->tcp ? "tcp" : "udp",
+	    r->replaced ? ", replacing the previous registration" : "");
+	srv_registered_reply(s, x, op->msg_id, op->expires_at);
+out:
+	free(op);
 }
 
 static void
@@ -238,55 +333,53 @@ srv_register(struct srv *s, struct srv_pending *p, uint32_t id,
     struct srv_tcp *tcp, size_t reqlen)
 {
 	struct state_peer sp;
-	struct srv_sess *x;
+	struct srv_reg_op *op;
 	P2p__Srv__ErrCode code;
-	char msg[256], a[ADDR_STRLEN];
-	uint32_t reg_id, replaced;
-	enum state_rc rc;
+	char msg[256];
 
-	if (srv_reg_validate(s, p, r, &sp, &code, msg, sizeof(msg)) == -1)
-		goto refuse;
-	reg_id = srv_fresh_id(s);
-	sp.reg_id = reg_id;
+	memset(&p->from, 0, sizeof(p->from));
+	memcpy(&p->from, from, addr_len(from));
+	p->tcp = tcp;
+	if (srv_reg_validate(s, p, r, &sp, &code, msg, sizeof(msg)) == -1) {
+		srv_refuse(s, p, id, code, msg, reqlen);
+		return;
+	}
+	if (s->draining) {
+		srv_refuse(s, p, id, P2P__SRV__ERR_CODE__ERR_BUSY, "this node "
+		    "is draining (shutting down): register with another",
+		    reqlen);
+		return;
+	}
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		return;		/* the agent sends it again */
+	op->srv = s;
+	op->pending_id = p->id;
+	op->msg_id = id;
+	op->reg_id = srv_fresh_id(s);
+	op->reqlen = reqlen;
+	snprintf(op->peer_id, sizeof(op->peer_id), "%s", sp.peer_id);
+	op->expires_at = sp.expires_at;
+	sp.reg_id = op->reg_id;
 	memcpy(&sp.public_addr, from, addr_len(from));
 	sp.transport = tcp != NULL ? STATE_TCP : STATE_UDP;
 	sp.last_seen_us = srv_now_us();
-	rc = state_register(s->state, &sp, srv_now_unix(), &replaced);
-	if (rc == STATE_KEY_MISMATCH) {
-		code = P2P__SRV__ERR_CODE__ERR_KEY_MISMATCH;
-		snprintf(msg, sizeof(msg), "peer %s is registered with another "
-		    "identity key", sp.peer_id);
-		goto refuse;
-	} else if (rc != STATE_OK) {
-		code = P2P__SRV__ERR_CODE__ERR_BUSY;
-		snprintf(msg, sizeof(msg), "server is full");
-		goto refuse;
-	}
-	if (replaced != 0)
-		srv_sess_drop(s, replaced);
-	/* One registration per TCP connection: a new one ends the old. */
-	if (tcp != NULL && (replaced = srv_tcp_get_reg(tcp)) != 0) {
-		(void)state_unregister(s->state, replaced);
-		srv_sess_drop(s, replaced);
-	}
-	if ((x = srv_sess_new(s, p, reg_id, sp.peer_id, from, tcp)) == NULL) {
-		(void)state_unregister(s->state, reg_id);
-		return;
-	}
-	if (tcp != NULL)
-		srv_tcp_set_reg(tcp, reg_id);
-	p->reg_id = reg_id;
-	s->cnt.registrations++;
-	log_info("peer %s registered from %s (reg %08x, %s%s)", sp.peer_id,
-	    addr_fmt(from, a, sizeof(a)), reg_id, tcp ? "tcp" : "udp",
-	    replaced ? ", replacing the previous registration" : "");
-	srv_registered_reply(s, x, id, sp.expires_at);
-	return;
-refuse:
-	s->cnt.reg_refused++;
-	log_info("registration from %s refused: %s", addr_fmt(from, a,
-	    sizeof(a)), msg);
-	srv_ctrl_error(s, &p->chan, id, code, msg, from, tcp, reqlen);
+	p->busy = 1;
+	state_register_cb(s->state, &sp, srv_now_unix(), srv_registered, op);
+}
+
+/* A TCP connection closed: its pending registrations cannot answer. */
+void
+srv_reg_tcp_closed(struct srv *s, struct srv_tcp *tcp)
+{
+	struct srv_pending *p;
+	size_t b;
+
+	for (b = 0; b < SRV_BUCKETS; b++)
+		for (p = s->pending[b]; p != NULL; p = p->next)
+			if (p->tcp == tcp) {
+				p->tcp = NULL;
+				p->tcp_gone = 1;
+			}
 }
 
 /* A CTRL packet whose reg_id is a pending id: the Register (or a resend). */
@@ -299,6 +392,8 @@ srv_pending_ctrl(struct srv *s, struct srv_pending *p, const uint8_t *pkt,
 	uint8_t pt[SRV_PKT_MAX];
 	ssize_t n;
 
+	if (p->busy)
+		return;		/* the state has not answered the first one */
 	if (p->reg_id != 0) {
 		/*
 		 * The Registered reply was lost: the session answers. Once the
@@ -311,7 +406,7 @@ srv_pending_ctrl(struct srv *s, struct srv_pending *p, const uint8_t *pkt,
 			s->cnt.unknown_reg++;
 		return;
 	}
-	n = chan_open(&p->chan, WIRE_CTRL, pkt, len, pt, sizeof(pt), NULL);
+	n = ctlchan_open(&p->chan, WIRE_CTRL, pkt, len, pt, sizeof(pt));
 	if (n < 0) {
 		s->cnt.ctrl_auth_fail++;
 		return;
@@ -374,6 +469,8 @@ srv_packet(struct srv *s, const uint8_t *pkt, size_t len,
 			srv_ctrl_packet(s, pkt, len, from, tcp);
 		else if (type == WIRE_RELAY)
 			srv_relay_input(s, pkt, len, from, tcp);
+		else if (type == WIRE_NODE)
+			srv_node_input(s, pkt, len, from, tcp);
 		else
 			s->cnt.dropped_malformed++;
 		break;
@@ -396,7 +493,7 @@ srv_sess_free(struct srv_sess *x)
 {
 	srv_push_clear(x);
 	srv_paths_free(x);
-	chan_wipe(&x->chan);
+	ctlchan_wipe(&x->chan);
 	free(x);
 }
 

@@ -59,6 +59,8 @@ static const struct srv_reload_key {
 	{ "relay-rate", NULL, "at once, for every registration" },
 	{ "relay-quota", NULL, "at once, for every registration" },
 	{ "keepalive", NULL, "told to agents as they register" },
+	{ "max-token-ttl", NULL, "for the next registrations" },
+	{ "drain-timeout", NULL, NULL },
 	{ "expire", NULL, NULL },
 	{ "verbose", srv_reload_log_level, NULL },
 	{ "log-level", srv_reload_log_level, NULL },
@@ -79,6 +81,8 @@ srv_conf_defaults(struct srv_conf *c)
 	c->mesh_max = SRV_GROUP_MESH_MAX;
 	c->join_timeout_s = SRV_GROUP_JOIN_US / 1000000;
 	c->previous_secret_window_s = SRV_PREV_WINDOW_S;
+	c->max_token_ttl = SRV_TTL_MAX;
+	c->drain_timeout_s = 10;
 }
 
 static int

@@ -4,8 +4,8 @@
 # directory with systemd's own units and nothing of ours: sysusers.d makes
 # the p2pd user, tmpfiles.d its directories with their modes and owners, and
 # `systemd-analyze verify` passes on both units with the binaries at their
-# ExecStart paths (and fails on a unit whose binary is missing, so the check
-# can fail).
+# ExecStart paths and the pages of Documentation= (and fails on a unit whose
+# binary is missing, so the check can fail).
 . "$top_srcdir/tests/integration/lib.sh"
 
 for t in systemd-analyze systemd-sysusers systemd-tmpfiles; do
@@ -42,11 +42,21 @@ sbindir=$(sed -n 's|^ExecStart=\(.*\)/p2pd .*|\1|p' "$top_builddir/systemd/p2pd.
 mkdir -p "$R$sbindir" "$R/etc/systemd/system"
 for u in $units; do cp "$top_builddir/systemd/$u" "$R/etc/systemd/system/"; done
 cp "$P2PD" "$P2P_SERVER" "$R$sbindir/"
-if ! systemd-analyze verify --man=no --root="$R" /etc/systemd/system/p2pd.service \
+# Documentation=man:... is checked against our pages, laid out as installed.
+man=--man=no
+if command -v man >/dev/null 2>&1; then
+	for p in "$top_srcdir"/man/*.[1358]; do
+		mkdir -p "$T/man/man${p##*.}"
+		cp "$p" "$T/man/man${p##*.}/"
+	done
+	MANPATH="$T/man"; export MANPATH
+	man=--man=yes
+fi
+if ! systemd-analyze verify $man --root="$R" /etc/systemd/system/p2pd.service \
     /etc/systemd/system/p2p-server.service >"$T/verify.log" 2>&1; then
 	fail "systemd-analyze verify: $(cat "$T/verify.log")"
 fi
-echo "systemd-analyze verify: $units: clean$(test -s "$T/verify.log" && echo ":" && cat "$T/verify.log")"
+echo "systemd-analyze verify $man: $units: clean$(test -s "$T/verify.log" && echo ":" && cat "$T/verify.log")"
 
 rm "$R$sbindir/p2pd"
 systemd-analyze verify --man=no --root="$R" /etc/systemd/system/p2pd.service \
