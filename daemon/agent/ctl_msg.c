@@ -82,7 +82,13 @@ ctl_msg_group(struct ipc_client *c, uint32_t id, const P2p__Ipc__SendReq *sr,
 	return 0;
 }
 
-/* The request may be sent at all: service, mode, channel, chunking. */
+/* SendReq.priority (0 normal, 1 high, 2 low) as the transport's class. */
+static const int ctl_msg_prio[] = {
+	TP_PRIO_NORMAL, TP_PRIO_HIGH, TP_PRIO_LOW
+};
+
+/* The request may be sent at all: service, mode, channel, priority,
+ * chunking. */
 static int
 ctl_msg_check(struct ipc_client *c, uint32_t id, const P2p__Ipc__SendReq *sr)
 {
@@ -96,6 +102,12 @@ ctl_msg_check(struct ipc_client *c, uint32_t id, const P2p__Ipc__SendReq *sr)
 		ipc_reply(c, id, P2P__IPC__CODE__ERR_USAGE,
 		    "mode %u / channel %u: modes are 0..3, channels 0..%d",
 		    sr->mode, sr->channel, TP_CHANNELS - 1);
+		return -1;
+	}
+	if (sr->priority >= sizeof(ctl_msg_prio) / sizeof(ctl_msg_prio[0])) {
+		ipc_reply(c, id, P2P__IPC__CODE__ERR_USAGE,
+		    "priority %u: priorities are 0 (normal), 1 (high) and "
+		    "2 (low)", sr->priority);
 		return -1;
 	}
 	if (c->sa.active && (c->sa.id != id ||
@@ -161,6 +173,7 @@ ctl_send(struct ipc_client *c, P2p__Ipc__Request *req)
 		m.mode = sr->mode;
 		m.channel = sr->channel;
 	}
+	m.prio = (unsigned)ctl_msg_prio[sr->priority];
 	m.sync = sr->sync;
 	ctl_msg_reset(c);
 	/* The engine copies what it has to keep: the buffer is free again. */

@@ -81,7 +81,7 @@ struct engine_msg {
 	size_t		 len;
 	unsigned	 mode;		/* TP_MODE_* */
 	unsigned	 channel;	/* < TP_CHANNELS */
-	unsigned	 prio;		/* reserved: 0 */
+	unsigned	 prio;		/* TP_PRIO_* (0 is high: set it) */
 	int		 sync;		/* done when acknowledged */
 };
 

@@ -86,7 +86,7 @@ struct sess_op {
 	/* SOP_SEND */
 	uint8_t			 mode;		/* TP_MODE_* */
 	uint8_t			 channel;
-	uint8_t			 prio;		/* reserved: 0 */
+	uint8_t			 prio;		/* TP_PRIO_* */
 	uint8_t			 sync;
 	char			 service[SVC_NAME_MAX + 1];
 	uint8_t			*data;

@@ -122,30 +122,26 @@ session_op_donef(struct sess_op *op, int code, const char *fmt, ...)
 }
 
 /*
- * One message into tp: mode 0 on channel 0 on the service's stream as
- * ever, the others by tp_send_message_ex. -1 with errno as tp says, -2
- * when no stream could be opened. *sid is UINT64_MAX for an unreliable
- * message (nothing will be acknowledged).
+ * One message into tp, in priority class prio (TP_PRIO_*): mode 0 on
+ * channel 0 on the service's stream as ever (opened here, so its credit
+ * is counted; tp finds it by service and channel), the others on the
+ * streams and queues tp keeps per (service, channel). -1 with errno as tp
+ * says, -2 when no stream could be opened. *sid is UINT64_MAX for an
+ * unreliable message (nothing will be acknowledged).
  */
 static int
-session_send_one(struct session *s, const char *service, unsigned mode,
-    unsigned ch, const uint8_t *data, size_t len, uint64_t *sid,
-    uint64_t *end)
+session_send_one(struct session *s, const struct engine_msg *m,
+    uint64_t *sid, uint64_t *end)
 {
-	struct sess_stream *st;
-
 	*sid = UINT64_MAX;
-	if (mode == TP_MODE_RELIABLE && ch == 0) {
-		if ((st = session_msg_stream(s, service)) == NULL)
-			return -2;
-		*sid = st->sid;
-		return tp_send_message(s->tp, st->sid, data, len, end);
-	}
-	if (mode == TP_MODE_SEQUENCED || mode == TP_MODE_UNRELIABLE)
-		return tp_send_message_ex(s->tp, service, ch, (int)mode, data,
-		    len, NULL, NULL);
-	return tp_send_message_ex(s->tp, service, ch, (int)mode, data, len,
-	    sid, end);
+	if (m->mode == TP_MODE_RELIABLE && m->channel == 0 &&
+	    session_msg_stream(s, m->service) == NULL)
+		return -2;
+	if (m->mode == TP_MODE_SEQUENCED || m->mode == TP_MODE_UNRELIABLE)
+		return tp_send_message_prio(s->tp, m->service, m->channel,
+		    (int)m->mode, (int)m->prio, m->data, m->len, NULL, NULL);
+	return tp_send_message_prio(s->tp, m->service, m->channel,
+	    (int)m->mode, (int)m->prio, m->data, m->len, sid, end);
 }
 
 /*
@@ -217,8 +213,7 @@ session_queue_send(struct session *s, const struct engine_msg *m,
 
 	if (session_is_up(s) && TAILQ_EMPTY(&s->sendq)) {
 		tried = 1;
-		rv = session_send_one(s, m->service, m->mode, m->channel,
-		    m->data, m->len, &sid, &end);
+		rv = session_send_one(s, m, &sid, &end);
 		err = errno;
 		if (rv >= 0 && (!m->sync || sid == UINT64_MAX)) {
 			a->cb->done(a->cb_arg, owner, req, 0, NULL);
@@ -263,6 +258,7 @@ void
 session_send_pending(struct session *s)
 {
 	struct sess_op *op, *top;
+	struct engine_msg m;
 	const char *blocked[SESSION_BLOCKED_MAX];
 	size_t nblocked = 0, i;
 	uint64_t end, sid;
@@ -276,8 +272,14 @@ session_send_pending(struct session *s)
 				break;
 		if (i < nblocked)
 			continue;
-		rv = session_send_one(s, op->service, op->mode, op->channel,
-		    op->data, op->len, &sid, &end);
+		m.service = op->service;
+		m.data = op->data;
+		m.len = op->len;
+		m.mode = op->mode;
+		m.channel = op->channel;
+		m.prio = op->prio;
+		m.sync = op->sync;
+		rv = session_send_one(s, &m, &sid, &end);
 		if (rv >= 0) {
 			session_sent(s, op, sid, end);
 			continue;
