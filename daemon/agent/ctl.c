@@ -70,6 +70,7 @@ ctl_gone(struct ipc_client *c)
 	ctl_recv_gone(c);
 	ctl_msg_gone(c);
 	ctl_pipe_gone(c);
+	ctl_peers_gone(c);
 }
 
 static const struct ipc_hooks ctl_ipc_hooks = {

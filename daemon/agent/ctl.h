@@ -71,6 +71,7 @@ void	ctl_free(struct agent *);
 /* ctl_status.c */
 void	ctl_status(struct ipc_client *, P2p__Ipc__Request *);
 void	ctl_peers(struct ipc_client *, P2p__Ipc__Request *);
+void	ctl_peers_gone(struct ipc_client *);
 
 /* ctl_conn.c */
 void	ctl_connect(struct ipc_client *, P2p__Ipc__Request *);

@@ -277,6 +277,7 @@ engine_peers(struct agent *a, void (*fn)(void *, const struct engine_peer *),
 		session_stats(s, &e.ts);
 		if (e.up)
 			e.max_message = tp_max_send_message(s->tp);
+		e.queued = session_queued_bytes(s);
 		fn(arg, &e);
 	}
 }

@@ -96,6 +96,7 @@ struct engine_peer {
 	int		 up;
 	struct tp_stats	 ts;		/* zero unless the session is up */
 	size_t		 max_message;
+	size_t		 queued;	/* accepted, not yet acknowledged */
 };
 
 struct engine_status {

@@ -84,6 +84,9 @@ struct ipc_client {
 		int		 expired;	/* wait_ms passed (or was 0) */
 	}			 rv;
 	struct event		*rv_timer;	/* its wait_ms, kept for reuse */
+
+	/* ctl_status.c: PeerStats pushes (PeersReq.watch_ms), if asked. */
+	struct event		*pw_timer;
 };
 
 /* What ipc.c reports up to the control side (ctl.c). */

@@ -228,6 +228,9 @@ void		 session_queue_send(struct session *, const struct engine_msg *,
 		    void *owner, uint32_t req);
 /* Has owner sends in the session's queue? */
 int		 session_queued(const struct session *, void *owner);
+/* Bytes accepted from applications and not yet acknowledged by the peer:
+ * the send queue's, and tp's reliable and unreliable ones. */
+size_t		 session_queued_bytes(const struct session *);
 /* Move queued sends into the transport, in order per service. */
 void		 session_send_pending(struct session *);
 int		 session_wait(struct session *, enum sess_op_kind, void *owner,

@@ -201,6 +201,19 @@ session_queued(const struct session *s, void *owner)
 	return 0;
 }
 
+size_t
+session_queued_bytes(const struct session *s)
+{
+	const struct sess_op *op;
+	size_t n = 0;
+
+	TAILQ_FOREACH(op, &s->sendq, entry)
+		n += op->len;
+	if (s->tp != NULL)
+		n += tp_send_buffered(s->tp) + tp_dgram_tx_buffered(s->tp);
+	return n;
+}
+
 void
 session_queue_send(struct session *s, const struct engine_msg *m,
     void *owner, uint32_t req)
