@@ -30,7 +30,9 @@ tests_integration_p2ptest_LDADD = $(SODIUM_LIBS)
 # The drivers are EXTRA_PROGRAMS (built by `make bench` only); ENet is linked
 # into enetbench alone, found with pkg-config at bench time, so configure
 # does not require it.
-EXTRA_DIST += tests/bench
+EXTRA_DIST += tests/bench/benchclient.h tests/bench/benchdata.h \
+	tests/bench/churn.sh tests/bench/cluster.sh tests/bench/enetbench.c \
+	tests/bench/loopback.sh
 EXTRA_PROGRAMS += tests/bench/p2pbench tests/bench/rawbench
 tests_bench_p2pbench_SOURCES = tests/bench/p2pbench.c tests/bench/benchdata.h
 tests_bench_p2pbench_CPPFLAGS = $(P2PC_CPPFLAGS)
