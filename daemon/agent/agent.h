@@ -73,6 +73,10 @@ struct agent_conf {
 	long		 birthday_rate;		/* packets per second (100) */
 	char		*congestion;	/* --congestion: newreno | cubic */
 	int		 cc_algo;	/* its CC_* (cc.h), for tp_cfg */
+	char		*log_level;	/* error | warning | info | debug */
+	int		 verbosity;	/* log.h's, from log_level and -v */
+	int		 argc;		/* the command line, for reloads */
+	char		**argv;
 };
 
 /* The agent's counters; stats.c names them (status, metrics). */

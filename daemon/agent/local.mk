@@ -88,3 +88,8 @@ EXTRA_DIST += tests/integration/portmap.sh tests/integration/portmap_hostile.sh 
 	tests/fuzz/fuzz_pcp.c tests/fuzz/fuzz_pcp.sources tests/fuzz/corpus/pcp \
 	tests/fuzz/fuzz_upnpmsg.c tests/fuzz/fuzz_upnpmsg.sources \
 	tests/fuzz/corpus/upnpmsg
+
+# SIGHUP: the options read again, what can change applied (p2pd_reload.c).
+p2pd_SOURCES += daemon/agent/p2pd.h daemon/agent/p2pd_reload.c
+dist_noinst_SCRIPTS += tests/integration/agent_reload.sh
+TESTS += tests/integration/agent_reload.sh

@@ -7,6 +7,7 @@
  * socket, registration. READY=1 goes to systemd (notify.h) once the IPC
  * socket listens, so a Type=notify unit orders its clients after that; the
  * event loop pets the watchdog.
+ * SIGHUP reloads the configuration (p2pd_reload.c).
  * Shutdown (SIGTERM/SIGINT): CLOSE to every peer, Deregister to the server,
  * flush the UDP batch, then free everything so LeakSanitizer stays quiet.
  */
@@ -18,6 +19,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,13 +35,14 @@
 #include "ctl.h"
 #include "log.h"
 #include "notify.h"
+#include "p2pd.h"
 #include "peer.h"
 #include "reg.h"
 #include "session.h"
 
 #define M (1024LL * 1024)
 
-static const struct conf_opt p2pd_opts[] = {
+const struct conf_opt p2pd_opts[] = {
 	{ "server", 0, CONF_STR, offsetof(struct agent_conf, server), 0, 0,
 	    "HOST:PORT", "rendezvous server" },
 	{ "server-transport", 0, CONF_STR, offsetof(struct agent_conf,
@@ -61,6 +64,9 @@ static const struct conf_opt p2pd_opts[] = {
 	    0, 0, NULL, "stay in the foreground, log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, offsetof(struct agent_conf, verbose), 0,
 	    0, NULL, "more logging (repeat for debug)" },
+	{ "log-level", 0, CONF_STR, offsetof(struct agent_conf, log_level), 0,
+	    0, "LEVEL", "error, warning, info (default) or debug; each -v "
+	    "one more" },
 	{ "help", 'h', CONF_BOOL, offsetof(struct agent_conf, help), 0, 0,
 	    NULL, "this help" },
 	{ "version", 0, CONF_BOOL, offsetof(struct agent_conf, version), 0, 0,
@@ -124,7 +130,7 @@ p2pd_raise_nofile(struct agent *a)
 	}
 }
 
-static void
+void
 p2pd_defaults(struct agent_conf *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -171,33 +177,54 @@ p2pd_signal(evutil_socket_t sig, short what, void *arg)
 	struct agent *a = arg;
 
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: re-reading the token");
-		reg_reload_token(a);
+		p2pd_reload(a);
 		return;
 	}
 	p2pd_stop(a);
 }
 
-static void
-p2pd_check_conf(struct agent_conf *c)
+static int
+p2pd_conf_err(char *err, size_t errlen, const char *fmt, ...)
 {
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+p2pd_check_conf(struct agent_conf *c, char *err, size_t errlen)
+{
+	int	level = 0;
+
 	if (c->token == NULL && c->token_file == NULL)
-		fatalx("no token: give --token-file FILE (or --token TOKEN)");
+		return p2pd_conf_err(err, errlen, "no token: give --token-file "
+		    "FILE (or --token TOKEN)");
 	if (c->server == NULL)
-		fatalx("no server: give --server HOST:PORT");
+		return p2pd_conf_err(err, errlen, "no server: give --server "
+		    "HOST:PORT");
 	if (c->inbox_size < c->max_message)
-		fatalx("--inbox-size must be at least --max-message (%zu)",
-		    c->max_message);
+		return p2pd_conf_err(err, errlen, "--inbox-size must be at "
+		    "least --max-message (%zu)", c->max_message);
 	if (c->inbox_total < c->inbox_size)
-		fatalx("--inbox-total must be at least --inbox-size");
+		return p2pd_conf_err(err, errlen, "--inbox-total must be at "
+		    "least --inbox-size");
 	c->cc_algo = c->congestion == NULL ? CC_DEFAULT :
 	    cc_parse(c->congestion);
 	if (c->cc_algo == -1)
-		fatalx("--congestion must be cubic or newreno, not '%s'",
-		    c->congestion);
+		return p2pd_conf_err(err, errlen, "--congestion must be cubic "
+		    "or newreno, not '%s'", c->congestion);
+	if (c->log_level != NULL &&
+	    (level = log_level_parse(c->log_level)) == LOG_LEVEL_BAD)
+		return p2pd_conf_err(err, errlen, "--log-level: '%s' is not "
+		    "error, warning, info or debug", c->log_level);
+	c->verbosity = level + c->verbose;
 	c->socket_path = p2pd_strdup_default(c->socket_path,
 	    "/run/p2pd/p2pd.sock");
 	c->state_dir = p2pd_strdup_default(c->state_dir, "/var/lib/p2pd");
+	return 0;
 }
 
 /* --check-config among the flags, before they could be parsed. */
@@ -336,7 +363,10 @@ main(int argc, char **argv)
 			exit(1);
 		p2pd_usage();
 	}
-	p2pd_check_conf(&a.conf);	/* exits 1 on an error */
+	if (p2pd_check_conf(&a.conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "p2pd: %s\n", err);
+		exit(1);
+	}
 	if (a.conf.check_config) {
 		if (reg_load_token(&a) == -1)
 			exit(1);
@@ -346,7 +376,9 @@ main(int argc, char **argv)
 		conf_free(p2pd_opts, &a.conf);
 		exit(0);
 	}
-	log_init("p2pd", a.conf.foreground, a.conf.verbose);
+	a.conf.argc = argc;
+	a.conf.argv = argv;
+	log_init("p2pd", a.conf.foreground, a.conf.verbosity);
 	if (sodium_init() == -1)
 		fatalx("sodium_init failed");
 	p2pd_raise_nofile(&a);
