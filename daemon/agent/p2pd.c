@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -32,13 +31,14 @@
 
 #include "agent.h"
 #include "cc.h"
-#include "group.h"
 #include "conf.h"
-#include "ipc.h"
+#include "ctl.h"
 #include "log.h"
 #include "notify.h"
 #include "p2pd.h"
 #include "peer.h"
+#include "reg.h"
+#include "session.h"
 
 #define M (1024LL * 1024)
 
@@ -130,30 +130,6 @@ p2pd_raise_nofile(struct agent *a)
 	}
 }
 
-uint64_t
-agent_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-uint64_t
-agent_wall(void)
-{
-	return (uint64_t)time(NULL);
-}
-
-uint64_t
-agent_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 void
 p2pd_defaults(struct agent_conf *c)
 {
@@ -181,8 +157,8 @@ p2pd_strdup_default(char *v, const char *def)
 	return s;
 }
 
-void
-agent_stop(struct agent *a)
+static void
+p2pd_stop(struct agent *a)
 {
 	if (a->stopping)
 		return;
@@ -204,7 +180,7 @@ p2pd_signal(evutil_socket_t sig, short what, void *arg)
 		p2pd_reload(a);
 		return;
 	}
-	agent_stop(a);
+	p2pd_stop(a);
 }
 
 static int
@@ -270,15 +246,38 @@ p2pd_usage(void)
 	exit(2);
 }
 
+/*
+ * Inside the engine, what comes up from the socket and the server link:
+ * the one place that knows both ends of each of these calls.
+ */
+static void
+p2pd_hooks(struct agent *a)
+{
+	a->hooks.datagram = input_datagram;
+	a->hooks.relay_in = reg_relay_in;
+	a->hooks.relayed = input_relayed;
+	a->hooks.tcp_input = reg_tcp_input;
+	a->hooks.tcp_lost = reg_tcp_lost;
+	a->hooks.tcp_drained = session_unblock;
+	a->hooks.introduce = peer_introduce;
+	a->hooks.withdraw = peer_withdraw;
+	a->hooks.connect_failed = peer_connect_failed;
+	a->hooks.registered = peer_registered;
+}
+
 static void
 p2pd_setup(struct agent *a)
 {
 	svc_table_init(&a->svcs, a->conf.inbox_size, a->conf.inbox_total,
 	    (size_t)a->conf.max_services);
-	TAILQ_INIT(&a->peers);
 	TAILQ_INIT(&a->drive_q);
-	TAILQ_INIT(&a->pipes);
+	TAILQ_INIT(&a->blocked_q);
+	TAILQ_INIT(&a->op_free);
 	a->udp_fd = -1;
+	p2pd_hooks(a);
+	if ((a->buf = calloc(1, sizeof(*a->buf))) == NULL ||
+	    peer_tab_init(a) == -1)
+		fatalx("out of memory");
 	if ((a->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if ((a->drive_ev = event_new(a->base, -1, 0, session_drive_queued,
@@ -286,7 +285,7 @@ p2pd_setup(struct agent *a)
 		fatalx("event_new failed");
 	if (udp_open(a) == -1)
 		exit(1);
-	if (ipc_open(a) == -1)
+	if (ctl_open(a) == -1)
 		exit(1);
 	if (reg_init(a) == -1)
 		exit(1);
@@ -306,10 +305,8 @@ p2pd_setup(struct agent *a)
 static void
 p2pd_teardown(struct agent *a)
 {
-	pipe_free_all(a);
 	peer_free_all(a);
-	ipc_free(a);
-	group_free(a);
+	ctl_free(a);
 	nat_free(a);
 	reg_free(a);
 	udp_close(a);
@@ -322,6 +319,9 @@ p2pd_teardown(struct agent *a)
 		event_free(a->sig_hup);
 	if (a->drive_ev != NULL)
 		event_free(a->drive_ev);
+	session_op_pool_free(a);
+	pindex_free(a);
+	free(a->buf);
 	notify_free(a->notify);
 	event_base_free(a->base);
 	sodium_memzero(a->id_sk, sizeof(a->id_sk));
