@@ -85,6 +85,18 @@ int	rs_member_has(struct state *, const char *, const char *);
 size_t	rs_member_each(struct state *, const char *, state_name_cb, void *);
 size_t	rs_peer_groups(struct state *, const char *, state_name_cb, void *);
 
+/* state_redis_match.c */
+void	rs_match_add(struct state *, const struct state_ticket *,
+	    const char *, uint64_t, uint64_t, state_match_cb, void *);
+void	rs_match_del(struct state *, const char *, uint64_t,
+	    enum state_ticket_end, state_match_cb, void *);
+enum state_rc rs_match_get(struct state *, const char *,
+	    struct state_ticket *);
+size_t	rs_match_each(struct state *, state_ticket_cb, void *);
+size_t	rs_match_pools(struct state *, state_pool_cb, void *);
+void	rs_match_hooks(struct state *, const struct state_match_hooks *);
+size_t	rs_groups_expired(struct state *, uint64_t, state_name_cb, void *);
+
 /* state_redis.c: a registration script (republish: put back a held one). */
 int	rs_send_register(struct state_redis *, const struct state_peer *,
 	    uint64_t now_unix, int republish, state_done_cb, void *);
