@@ -71,7 +71,8 @@ tests_integration_udpjunk_SOURCES = tests/integration/udpjunk.c
 TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
 TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
 	tests/integration/cluster.sh tests/integration/cluster_relay.sh \
-	tests/integration/cluster_drain.sh
+	tests/integration/cluster_drain.sh tests/integration/match.sh
+EXTRA_DIST += tests/integration/match.sh
 EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
 	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
 	tests/integration/cluster_lib.sh

@@ -94,7 +94,7 @@ const struct conf_opt srv_opts[] = {
 	{ "drain-timeout", 0, CONF_INT, O(drain_timeout_s), 0, 3600, "S",
 	    "cluster: on SIGTERM tell agents to move to another node and "
 	    "wait at most S seconds for them (default 10; 0: stop at once)" },
-	{ "match-lifetime", 0, CONF_INT, O(match_lifetime_s), 60, 86400 * 7,
+	{ "match-lifetime", 0, CONF_INT, O(match_lifetime_s), 10, 86400 * 7,
 	    "S", "destroy a match group S seconds after it formed, if its "
 	    "members have not all left before (default 3600)" },
 	{ "foreground", 'f', CONF_BOOL, O(foreground), 0, 0, NULL,
