@@ -9,8 +9,11 @@
 # finds exactly the match groups having those attributes; tickets that are
 # cancelled (DELETE) or whose client goes away end and leave nothing
 # behind; match groups go when their last member leaves and at
-# --match-lifetime; bad tickets get 400 naming what is wrong. Loopback
-# port 0 only.
+# --match-lifetime; bad tickets get 400 naming what is wrong. Then agents'
+# tickets (srvclient speaking the agent protocol): bad requests, a match
+# with member events and introductions, GroupSearch within the policy, a
+# timeout, a cancel, a ticket that outlives its agent registering again,
+# and one that ends after its device is gone. Loopback port 0 only.
 set -u
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
@@ -277,4 +280,17 @@ api GET /v1/groups
 body_has '"name":"lobby"' "the group made by hand"
 grep -q '"name":"m-' "$T/body" && fail "match groups left: $(cat "$T/body")"
 echo "ok - match groups end at --match-lifetime; others stay"
+
+# Agents' tickets (PROTOCOL.md §7.1), driven by srvclient over UDP and TCP.
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null
+rm -f "$T/srv/port"
+start_server --join-timeout 2
+"$top_builddir/tests/integration/srvclient" "$SERVER_PORT" "$T/secret" match ||
+    fail "srvclient match"
+grep -q "match: ticket of erin ended: gone" "$T/server.log" ||
+    fail "erin's ticket did not end as gone"
+if grep -q "ERROR: \(Leak\|Address\)Sanitizer\|runtime error" "$T/server.log"; then
+	fail "sanitizer report"
+fi
 exit 0
