@@ -6,6 +6,7 @@ SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
 	daemon/server/cluster_redis.c daemon/server/cluster_redis.h \
 	daemon/server/cluster_ev.c daemon/server/cluster_ev.h \
 	daemon/server/cluster_lua.c daemon/server/cluster_lua.h \
+	daemon/server/cluster_lua_match.c \
 	daemon/server/state_redis.c daemon/server/state_redis.h \
 	daemon/server/state_redis_int.h daemon/server/state_redis_sync.c \
 	daemon/server/state_redis_group.c daemon/server/state_redis_match.c \
@@ -30,6 +31,7 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \
 	daemon/server/srv_http_match.c \
 	daemon/server/srv_match.c daemon/server/srv_match.h \
+	daemon/server/srv_match_int.h daemon/server/srv_match_tick.c \
 	daemon/server/srv_match_ctrl.c daemon/server/srv_match_srv.c \
 	daemon/server/srv_json.c daemon/server/srv_json.h \
 	$(SRV_STATE_SOURCES) $(SRV_CLUSTER_SOURCES) \
@@ -71,8 +73,10 @@ tests_integration_udpjunk_SOURCES = tests/integration/udpjunk.c
 TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
 TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
 	tests/integration/cluster.sh tests/integration/cluster_relay.sh \
-	tests/integration/cluster_drain.sh tests/integration/match.sh
-EXTRA_DIST += tests/integration/match.sh
+	tests/integration/cluster_drain.sh tests/integration/match.sh \
+	tests/integration/match_cluster.sh
+EXTRA_DIST += tests/integration/match.sh tests/integration/match_cluster.sh \
+	tests/integration/match_lib.sh
 EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
 	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
 	tests/integration/cluster_lib.sh

@@ -21,53 +21,7 @@
 #include <sodium.h>
 
 #include "log.h"
-#include "srv_match.h"
-
-#define MT_BUCKETS	1024
-
-/* A ticket this node holds. */
-struct mt_ent {
-	char			 peer[P2P_NAME_MAX + 1];
-	uint64_t		 id;
-	enum state_ticket_kind	 kind;
-	uint64_t		 deadline_ms;
-	void			*waiter;	/* API: its HTTP request */
-	uint64_t		 away_ms;	/* agent registered nowhere since */
-	unsigned		 adding:1;	/* the add is under way */
-	unsigned		 ending:1;	/* a del is under way */
-	unsigned		 matched:1;
-	unsigned		 abandoned:1;	/* its HTTP client went away */
-	struct state_ticket	*deferred;	/* what happened while adding */
-	enum srv_match_outcome	 outcome;	/* ... and how it ended */
-	struct mt_ent		*next;
-};
-
-struct srv_match {
-	struct state		*st;
-	struct srv_match_conf	 conf;
-	struct srv_match_io	 io;
-	struct mt_ent		*tab[MT_BUCKETS];
-	size_t			 n;
-	uint8_t			 hkey[crypto_shorthash_KEYBYTES];
-	uint64_t		 now_ms;	/* of the last tick or add */
-	uint64_t		 next_sweep_ms;
-	struct srv_match_stats	 stats;
-};
-
-/* A state write under way for the entry (peer, id). */
-struct mt_op {
-	struct srv_match	*m;
-	char			 peer[P2P_NAME_MAX + 1];
-	uint64_t		 id;
-	int			 own;		/* the add made the entry */
-	enum state_ticket_end	 why;
-	struct state_ticket	 t;		/* the ticket as accepted */
-	srv_match_done		 done;
-	void			*arg;
-};
-
-static void	mt_end(struct srv_match *, struct mt_ent *,
-		    enum state_ticket_end);
+#include "srv_match_int.h"
 
 const char *
 srv_match_strerror(enum srv_match_rc rc)
@@ -118,7 +72,7 @@ mt_bucket(struct srv_match *m, const char *peer)
 	return (size_t)(v % MT_BUCKETS);
 }
 
-static struct mt_ent *
+struct mt_ent *
 mt_get(struct srv_match *m, const char *peer, uint64_t id)
 {
 	struct mt_ent *e;
@@ -141,7 +95,7 @@ mt_waiting_other(struct srv_match *m, const char *peer, uint64_t id)
 	return NULL;
 }
 
-static struct mt_ent *
+struct mt_ent *
 mt_new(struct srv_match *m, const struct state_ticket *t, void *waiter)
 {
 	struct mt_ent *e;
@@ -162,7 +116,7 @@ mt_new(struct srv_match *m, const struct state_ticket *t, void *waiter)
 	return e;
 }
 
-static void
+void
 mt_free(struct srv_match *m, struct mt_ent *e)
 {
 	struct mt_ent **pp;
@@ -194,7 +148,7 @@ mt_outcome(enum state_ticket_end why)
 }
 
 /* Tell whoever waits here for t: the HTTP request, or the agent. */
-static void
+void
 mt_tell(struct srv_match *m, struct mt_ent *e, const struct state_ticket *t,
     enum srv_match_outcome o)
 {
@@ -521,7 +475,7 @@ mt_end_done(const struct state_match_result *r, void *arg)
 }
 
 /* End a ticket in the state (the hooks answer). */
-static void
+void
 mt_del(struct srv_match *m, const char *peer, uint64_t id,
     enum state_ticket_end why, srv_match_done done, void *arg)
 {
@@ -541,7 +495,7 @@ mt_del(struct srv_match *m, const char *peer, uint64_t id,
 	state_match_del_cb(m->st, peer, id, why, mt_end_done, op);
 }
 
-static void
+void
 mt_end(struct srv_match *m, struct mt_ent *e, enum state_ticket_end why)
 {
 	e->ending = 1;
@@ -557,137 +511,4 @@ srv_match_cancel(struct srv_match *m, const char *peer_id, uint64_t id,
 		return;
 	}
 	mt_del(m, peer_id, id, STATE_END_CANCELLED, done, arg);
-}
-
-void
-srv_match_abandon(struct srv_match *m, void *waiter)
-{
-	struct mt_ent *e;
-	size_t b;
-
-	for (b = 0; b < MT_BUCKETS; b++)
-		for (e = m->tab[b]; e != NULL; e = e->next)
-			if (e->waiter == waiter) {
-				e->waiter = NULL;
-				e->abandoned = 1;
-				if (!e->adding && !e->ending)
-					mt_end(m, e, STATE_END_GONE);
-				return;
-			}
-}
-
-/* Keys of the entries, since ending one may free others. */
-struct mt_key {
-	char		 peer[P2P_NAME_MAX + 1];
-	uint64_t	 id;
-};
-
-static struct mt_key *
-mt_keys(struct srv_match *m, size_t *n)
-{
-	struct mt_key *k;
-	struct mt_ent *e;
-	size_t b;
-
-	*n = 0;
-	if (m->n == 0 || (k = calloc(m->n, sizeof(*k))) == NULL)
-		return NULL;
-	for (b = 0; b < MT_BUCKETS; b++)
-		for (e = m->tab[b]; e != NULL && *n < m->n; e = e->next) {
-			memcpy(k[*n].peer, e->peer, sizeof(k[0].peer));
-			k[(*n)++].id = e->id;
-		}
-	return k;
-}
-
-/* Tickets of this node it does not know (a restart), or stopped holders'. */
-static void
-mt_sweep_one(const struct state_ticket *t, void *arg)
-{
-	struct srv_match *m = arg;
-	struct mt_ent *e;
-
-	if (t->node == m->conf.node) {
-		if (mt_get(m, t->peer_id, t->id) != NULL)
-			return;
-		if (t->kind == STATE_TICKET_AGENT &&
-		    (e = mt_new(m, t, NULL)) != NULL)
-			return;		/* adopted: its agent may ask again */
-		mt_del(m, t->peer_id, t->id, STATE_END_GONE, NULL, NULL);
-	} else if (m->io.holder_alive != NULL &&
-	    !m->io.holder_alive(m->io.arg, t->node))
-		mt_del(m, t->peer_id, t->id, t->group[0] != '\0' ?
-		    STATE_END_DONE : STATE_END_GONE, NULL, NULL);
-	else if (m->now_ms >= t->deadline_ms + SRV_MATCH_ORPHAN_MS)
-		mt_del(m, t->peer_id, t->id, t->group[0] != '\0' ?
-		    STATE_END_DONE : STATE_END_TIMEOUT, NULL, NULL);
-}
-
-/* Entries whose ticket the state lost; agents registered nowhere. */
-static void
-mt_sweep_local(struct srv_match *m, uint64_t now_ms)
-{
-	struct state_ticket t;
-	struct state_peer p;
-	struct mt_key *k;
-	struct mt_ent *e;
-	size_t i, n;
-
-	if ((k = mt_keys(m, &n)) == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		if ((e = mt_get(m, k[i].peer, k[i].id)) == NULL ||
-		    e->adding || e->ending)
-			continue;
-		if (state_match_get(m->st, e->peer, &t) != STATE_OK ||
-		    t.id != e->id) {
-			t.id = e->id;
-			t.kind = e->kind;
-			t.group[0] = '\0';
-			snprintf(t.peer_id, sizeof(t.peer_id), "%s", e->peer);
-			if (!e->matched)
-				mt_tell(m, e, &t, SRV_MATCH_LOST);
-			log_info("match: the ticket of %s is no longer in the "
-			    "state", e->peer);
-			mt_free(m, e);
-			continue;
-		}
-		if (e->kind != STATE_TICKET_AGENT || e->matched)
-			continue;
-		if (state_get(m->st, e->peer, &p) == STATE_OK)
-			e->away_ms = 0;
-		else if (e->away_ms == 0)
-			e->away_ms = now_ms;
-		else if (now_ms - e->away_ms >= m->conf.grace_ms) {
-			log_info("match: the agent of %s is gone: its ticket "
-			    "ends", e->peer);
-			mt_end(m, e, STATE_END_GONE);
-		}
-	}
-	free(k);
-}
-
-void
-srv_match_tick(struct srv_match *m, uint64_t now_ms)
-{
-	struct mt_key *k;
-	struct mt_ent *e;
-	size_t i, n;
-
-	m->now_ms = now_ms;
-	if ((k = mt_keys(m, &n)) != NULL) {
-		for (i = 0; i < n; i++) {
-			if ((e = mt_get(m, k[i].peer, k[i].id)) == NULL ||
-			    e->adding || e->ending || now_ms < e->deadline_ms)
-				continue;
-			mt_end(m, e, e->matched ? STATE_END_DONE :
-			    STATE_END_TIMEOUT);
-		}
-		free(k);
-	}
-	if (now_ms < m->next_sweep_ms)
-		return;
-	m->next_sweep_ms = now_ms + SRV_MATCH_SWEEP_MS;
-	mt_sweep_local(m, now_ms);
-	(void)state_match_each(m->st, mt_sweep_one, m);
 }

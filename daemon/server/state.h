@@ -340,6 +340,9 @@ int		 state_mem_ticket_drop(struct state *, const char *peer_id,
 int		 state_mem_ticket_matched(struct state *, const char *peer_id,
 		    uint64_t id, const char *group, uint64_t keep_until_ms,
 		    struct state_ticket *old);
+/* A cluster node's view: a group's lifetime (GL); 0 or -1 (no group). */
+int		 state_mem_group_expires(struct state *, const char *name,
+		    uint64_t expires_at);
 /* "cancelled", "timeout", ... and back (-1: not one). */
 const char	*state_ticket_end_word(enum state_ticket_end);
 int		 state_ticket_end_parse(const char *, enum state_ticket_end *);

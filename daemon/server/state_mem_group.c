@@ -271,6 +271,23 @@ mem_member_ngroups(struct state_mem *m, const char *id)
 	return mm == NULL ? 0 : mm->ngroups;
 }
 
+int
+state_mem_group_expires(struct state *st, const char *name, uint64_t exp)
+{
+	struct state_mem *m = (struct state_mem *)st;
+	struct mem_group *mg = *mem_group_slot(m, name);
+
+	if (mg == NULL)
+		return -1;
+	if (mg->g.expires_at == 0 && exp != 0)
+		m->ngroups_exp++;
+	else if (mg->g.expires_at != 0 && exp == 0)
+		m->ngroups_exp--;
+	mg->g.expires_at = exp;
+	m->dirty = 1;
+	return 0;
+}
+
 size_t
 mem_groups_expired(struct state *st, uint64_t now_unix, state_name_cb cb,
     void *arg)

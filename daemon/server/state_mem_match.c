@@ -122,8 +122,9 @@ mt_out(const struct mem_ticket *t, struct state_ticket *out)
 	out->kind = (enum state_ticket_kind)t->kind;
 	out->size = t->pool->size;
 	out->nattrs = t->pool->nattrs;
-	memcpy(out->attrs, t->pool->attrs, t->pool->nattrs *
-	    sizeof(out->attrs[0]));
+	if (t->pool->nattrs > 0)	/* attrs is NULL without */
+		memcpy(out->attrs, t->pool->attrs, t->pool->nattrs *
+		    sizeof(out->attrs[0]));
 }
 
 /* Take *pp (a ticket) out of every table and free it. */

@@ -102,6 +102,9 @@ rs_reply(const struct redisReply *reply, void *arg)
 	case -4:
 		res.rc = STATE_EXISTS;
 		break;
+	case -5:
+		res.rc = STATE_CONFLICT;
+		break;
 	default:
 		break;
 	}
