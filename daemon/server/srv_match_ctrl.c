@@ -376,8 +376,12 @@ srv_h_group_search(struct srv *s, struct srv_sess *x,
 		snprintf(want[i].value, sizeof(want[i].value), "%s", a->value);
 	}
 	if (state_get_reg(s->state, x->reg_id, &me) != STATE_OK ||
-	    srv_groups_get() == NULL)
+	    srv_groups_get() == NULL) {
+		srv_ctrl_error(s, &x->chan, m->id, P2P__SRV__ERR_CODE__ERR_BUSY,
+		    "group search: not available now",
+		    (struct sockaddr *)&x->addr, x->tcp, SRV_PKT_MAX);
 		return;
+	}
 	memset(&c, 0, sizeof(c));
 	c.s = s;
 	c.m = &r;
@@ -386,6 +390,9 @@ srv_h_group_search(struct srv *s, struct srv_sess *x,
 	if ((c.gi = calloc(c.cap, sizeof(*c.gi))) == NULL ||
 	    (c.gp = calloc(c.cap, sizeof(*c.gp))) == NULL) {
 		free(c.gi);
+		srv_ctrl_error(s, &x->chan, m->id, P2P__SRV__ERR_CODE__ERR_BUSY,
+		    "group search: out of memory", (struct sockaddr *)&x->addr,
+		    x->tcp, SRV_PKT_MAX);
 		return;
 	}
 	r.id = m->id;
