@@ -44,7 +44,6 @@
 #include "buf.h"
 #include "chan.h"
 #include "log.h"
-#include "peer.h"
 #include "reg.h"
 #include "server.pb-c.h"
 #include "token.h"
@@ -114,7 +113,7 @@ reg_req_timer(evutil_socket_t fd, short what, void *arg)
 
 	if (q->tries >= REG_TRIES) {
 		if (q->connect)
-			peer_connect_failed(a, q->peer,
+			a->hooks.connect_failed(a, q->peer,
 			    P2P__IPC__CODE__ERR_TIMEOUT,
 			    "the server did not answer the connect request");
 		if (q->id == r->register_id) {
@@ -125,23 +124,18 @@ reg_req_timer(evutil_socket_t fd, short what, void *arg)
 			reg_retry_later(r);
 		} else
 			reg_req_free(q);
-		udp_flush(a);
 		return;
 	}
 	(void)reg_seal_send(r, q->msg, q->len);
 	reg_req_rearm(q);
 }
 
-/*
- * The next try of q after this one: the timeout doubles with each. Flushes
- * what the try sent.
- */
+/* The next try of q after this one: the timeout doubles with each. */
 void
 reg_req_rearm(struct reg_req *q)
 {
 	reg_timer_in(q->timer, (uint64_t)REG_RTO_US << q->tries);
 	q->tries++;
-	udp_flush(q->r->a);
 }
 
 /*
@@ -198,7 +192,7 @@ reg_clear_reqs(struct reg *r)
 
 	while ((q = TAILQ_FIRST(&r->reqs)) != NULL) {
 		if (q->connect)
-			peer_connect_failed(r->a, q->peer,
+			r->a->hooks.connect_failed(r->a, q->peer,
 			    P2P__IPC__CODE__ERR_FAILED,
 			    "lost the registration with the server");
 		reg_req_free(q);
@@ -281,7 +275,6 @@ reg_timer_cb(evutil_socket_t fd, short what, void *arg)
 		}
 	} else if (r->phase == PH_IDLE)
 		reg_start(r);
-	udp_flush(r->a);
 }
 
 void
@@ -354,7 +347,6 @@ reg_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 		    "again", REG_KA_MISSED);
 		r->state = REG_REGISTERING;
 		reg_start(r);
-		udp_flush(r->a);
 		return;
 	}
 	if (++r->next_id == 0)
@@ -365,7 +357,6 @@ reg_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	(void)reg_send_msg(r, &m);
 	r->ka_missed++;
 	reg_timer_in(r->ka, (uint64_t)r->keepalive_s * 1000000);
-	udp_flush(r->a);
 }
 
 static int
@@ -509,7 +500,7 @@ reg_packet(struct reg *r, const uint8_t *pkt, size_t len, int tcp)
 		reg_ctrl_in(r, pkt, len);
 		break;
 	case WIRE_RELAY:
-		reg_relay_in(r, pkt, len);
+		r->a->hooks.relay_in(r, pkt, len);
 		break;
 	case WIRE_UNKNOWN_REG:
 		if (wire_unknown_reg_parse(pkt, len, &id) == -1 ||
@@ -622,7 +613,6 @@ reg_init(struct agent *a)
 	}
 	r->have_srv = 1;
 	reg_start(r);
-	udp_flush(a);
 	return 0;
 }
 
