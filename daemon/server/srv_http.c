@@ -617,7 +617,7 @@ srv_http_start(struct srv *s, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up events");
 		return -1;
 	}
-	if ((g = srv_groups_get()) == NULL || srv_group_observe(g,
+	if ((g = s->groups) == NULL || srv_group_observe(g,
 	    srv_http_on_event, h) == -1) {
 		snprintf(err, errlen, "cannot observe group events");
 		return -1;
@@ -634,7 +634,7 @@ srv_http_stop(struct srv *s)
 
 	if (h == NULL)
 		return;
-	if (h->observing && (g = srv_groups_get()) != NULL)
+	if (h->observing && (g = s->groups) != NULL)
 		srv_group_unobserve(g, srv_http_on_event, h);
 	if (h->beat_ev != NULL)
 		event_free(h->beat_ev);

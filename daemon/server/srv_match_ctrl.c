@@ -376,7 +376,7 @@ srv_h_group_search(struct srv *s, struct srv_sess *x,
 		snprintf(want[i].value, sizeof(want[i].value), "%s", a->value);
 	}
 	if (state_get_reg(s->state, x->reg_id, &me) != STATE_OK ||
-	    srv_groups_get() == NULL) {
+	    s->groups == NULL) {
 		srv_ctrl_error(s, &x->chan, m->id, P2P__SRV__ERR_CODE__ERR_BUSY,
 		    "group search: not available now",
 		    (struct sockaddr *)&x->addr, x->tcp, SRV_PKT_MAX);
@@ -398,7 +398,7 @@ srv_h_group_search(struct srv *s, struct srv_sess *x,
 	r.id = m->id;
 	r.body_case = P2P__SRV__SERVER_MSG__BODY_GROUP_SEARCH_REPLY;
 	r.group_search_reply = &sr;
-	(void)srv_group_search(srv_groups_get(), &me, want,
+	(void)srv_group_search(s->groups, &me, want,
 	    (unsigned)gs->n_attributes, srv_search_one, &c);
 	(void)srv_ctrl_send(s, &x->chan, &r, (struct sockaddr *)&x->addr,
 	    x->tcp, SRV_PKT_MAX);

@@ -37,9 +37,9 @@ srv_match_io_push(void *arg, const struct state_ticket *t,
 static void
 srv_match_io_formed(void *arg, const char *group)
 {
-	struct srv_groups *g = srv_groups_get();
+	struct srv *s = arg;
+	struct srv_groups *g = s->groups;
 
-	(void)arg;
 	if (g != NULL)
 		srv_group_formed(g, group, srv_now_us());
 }
@@ -61,7 +61,7 @@ static void
 srv_match_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct srv *s = arg;
-	struct srv_groups *g = srv_groups_get();
+	struct srv_groups *g = s->groups;
 	uint64_t now_ms = srv_now_unix_ms();
 
 	(void)fd;
