@@ -4,6 +4,7 @@ noinst_LTLIBRARIES += libp2pcodec.la
 libp2pcodec_la_SOURCES = daemon/core/wire.c daemon/core/wire.h \
 	daemon/core/stun.c daemon/core/stun.h \
 	daemon/core/token.c daemon/core/token.h \
+	daemon/core/match.c daemon/core/match.h \
 	daemon/core/crc32.c daemon/core/crc32.h \
 	daemon/core/natclass.c daemon/core/natclass.h \
 	daemon/core/addr_fmt.c daemon/core/addr_fmt.h \
@@ -32,6 +33,12 @@ TESTS += tests/unit/test_natclass
 tests_unit_test_natclass_SOURCES = tests/unit/test_natclass.c
 tests_unit_test_natclass_CFLAGS = $(CODEC_TEST_CFLAGS)
 tests_unit_test_natclass_LDADD = $(CODEC_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_match
+TESTS += tests/unit/test_match
+tests_unit_test_match_SOURCES = tests/unit/test_match.c
+tests_unit_test_match_CFLAGS = $(CODEC_TEST_CFLAGS)
+tests_unit_test_match_LDADD = $(CODEC_TEST_LIBS)
 
 tests_unit_test_token_SOURCES = tests/unit/test_token.c
 tests_unit_test_token_CFLAGS = $(CODEC_TEST_CFLAGS)

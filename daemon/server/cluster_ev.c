@@ -22,6 +22,8 @@ static const struct {
 	{ "R", 12, 12 }, { "U", 2, 2 }, { "I", 3, 3 }, { "W", 4, 4 },
 	{ "GC", 3, 3 + 2 * STATE_GROUP_ATTRS }, { "GD", 2, 2 },
 	{ "MA", 3, 3 }, { "MD", 3, 3 }, { "X", 1, 1 }, { "N", 3, 3 },
+	{ "TA", 6, 6 + 2 * MATCH_ATTRS_MAX }, { "TG", 4, 4 },
+	{ "TM", 4, 2 + 2 * MATCH_SIZE_MAX }, { "TD", 3, 3 }, { "GL", 2, 2 },
 };
 
 static int
@@ -264,4 +266,34 @@ cluster_ev_peer(const struct cluster_ev *ev, struct state_peer *p,
 	p->transport = tr ? STATE_TCP : STATE_UDP;
 	snprintf(nat, natlen, "%s", ev->f[11]);
 	return 0;
+}
+
+int
+cluster_ev_ticket(const struct cluster_ev *ev, struct state_ticket *t)
+{
+	const char *peer = cluster_ev_name(ev, 0);
+	uint64_t id, size, node, kind, dl;
+	char err[128];
+	unsigned i;
+
+	memset(t, 0, sizeof(*t));
+	if (strcmp(ev->type, "TA") != 0 || peer == NULL || cluster_ev_num(ev, 1, UINT64_MAX - 1, &id) == -1 ||
+	    id == 0 || cluster_ev_num(ev, 2, MATCH_SIZE_MAX, &size) == -1 ||
+	    size < MATCH_SIZE_MIN ||
+	    cluster_ev_num(ev, 3, STATE_NODES - 1, &node) == -1 ||
+	    cluster_ev_num(ev, 4, 1, &kind) == -1 ||
+	    cluster_ev_num(ev, 5, UINT64_MAX - 1, &dl) == -1 ||
+	    (ev->nf - 6) % 2 != 0)
+		return -1;
+	snprintf(t->peer_id, sizeof(t->peer_id), "%s", peer);
+	t->id = id;
+	t->size = (unsigned)size;
+	t->node = (uint16_t)node;
+	t->kind = kind ? STATE_TICKET_AGENT : STATE_TICKET_API;
+	t->deadline_ms = dl;
+	for (i = 6; i + 1 < ev->nf && t->nattrs < MATCH_ATTRS_MAX; i += 2)
+		if (match_attr_set(&t->attrs[t->nattrs++], ev->f[i],
+		    ev->f[i + 1], strlen(ev->f[i + 1]), err, sizeof(err)) == -1)
+			return -1;
+	return match_attrs_check(t->attrs, t->nattrs, err, sizeof(err));
 }

@@ -17,6 +17,11 @@
  *   MD group peer origin                        a member left
  *   X  node                                     a dead node's registrations
  *   N  peer reg nat                             a NAT report
+ *   TA peer id size node kind dl [key value]... a matchmaking ticket waits
+ *   TG peer id group dl                         ... had matched (a reload)
+ *   TM group keep [peer id]...                  a match: its tickets
+ *   TD peer id why                              a ticket ended
+ *   GL name exp                                 a group's lifetime
  *
  * key is 64 hex digits; pub an "ip:port" or "[ip6]:port" ("" for none);
  * loc such addresses and grp names, comma-separated; origin the slot of the
@@ -31,7 +36,7 @@
 #include "state.h"
 
 #define CLUSTER_EV_MAX		8192	/* bytes of one message */
-#define CLUSTER_EV_FIELDS	48
+#define CLUSTER_EV_FIELDS	72	/* TM: 2 + 2 x MATCH_SIZE_MAX */
 
 struct cluster_ev {
 	uint64_t	 seq;
@@ -47,6 +52,9 @@ int	cluster_ev_parse(const char *data, size_t len, struct cluster_ev *,
 /* An R event as a registration (last_seen_us left 0). */
 int	cluster_ev_peer(const struct cluster_ev *, struct state_peer *,
 	    char *nat, size_t natlen, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
+/* A TA event as a matchmaking ticket (attributes checked and sorted). */
+int	cluster_ev_ticket(const struct cluster_ev *, struct state_ticket *)
 	    __attribute__((warn_unused_result));
 /* Field i as a number in [0, max]; -1 if it is not one. */
 int	cluster_ev_num(const struct cluster_ev *, unsigned i, uint64_t max,

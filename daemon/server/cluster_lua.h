@@ -17,5 +17,8 @@ extern const char cluster_lua_node_start[];
 extern const char cluster_lua_heartbeat[];
 extern const char cluster_lua_nodes[];
 extern const char cluster_lua_dump[];
+/* cluster_lua_match.c */
+extern const char cluster_lua_match_add[];
+extern const char cluster_lua_match_del[];
 
 #endif /* P2P_CLUSTER_LUA_H */

@@ -6,18 +6,19 @@ SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
 	daemon/server/cluster_redis.c daemon/server/cluster_redis.h \
 	daemon/server/cluster_ev.c daemon/server/cluster_ev.h \
 	daemon/server/cluster_lua.c daemon/server/cluster_lua.h \
+	daemon/server/cluster_lua_match.c \
 	daemon/server/state_redis.c daemon/server/state_redis.h \
 	daemon/server/state_redis_int.h daemon/server/state_redis_sync.c \
-	daemon/server/state_redis_group.c \
+	daemon/server/state_redis_group.c daemon/server/state_redis_match.c \
 	daemon/server/srv_cluster.c daemon/server/srv_node.c \
 	daemon/server/srv_http_cluster.c daemon/server/srv_drain.c
 SRV_STATE_SOURCES = daemon/server/state.h daemon/server/state_mem.h \
 	daemon/server/state_mem.c daemon/server/state_mem_group.c \
 	daemon/server/state_mem_intro.c daemon/server/state_mem_view.c \
-	daemon/server/state_file.c
+	daemon/server/state_mem_match.c daemon/server/state_file.c
 SRV_GROUP_SOURCES = daemon/server/srv_group.c daemon/server/srv_group.h \
 	daemon/server/srv_group_int.h daemon/server/srv_group_track.c \
-	daemon/server/srv_group_sync.c
+	daemon/server/srv_group_sync.c daemon/server/srv_group_match.c
 sbin_PROGRAMS += p2p-server
 p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_token.c \
@@ -28,6 +29,10 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	$(SRV_GROUP_SOURCES) \
 	daemon/server/srv_http.c daemon/server/srv_http.h \
 	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \
+	daemon/server/srv_http_match.c \
+	daemon/server/srv_match.c daemon/server/srv_match.h \
+	daemon/server/srv_match_int.h daemon/server/srv_match_tick.c \
+	daemon/server/srv_match_ctrl.c daemon/server/srv_match_srv.c \
 	daemon/server/srv_json.c daemon/server/srv_json.h \
 	$(SRV_STATE_SOURCES) $(SRV_CLUSTER_SOURCES) \
 	daemon/server/srv_reload.c \
@@ -43,7 +48,7 @@ check_PROGRAMS += tests/unit/test_state tests/unit/test_srv_secret \
 TESTS += tests/unit/test_state tests/unit/test_srv_secret \
 	tests/unit/test_srv_group tests/unit/test_srv_http
 tests_unit_test_state_SOURCES = tests/unit/test_state.c \
-	$(SRV_STATE_SOURCES)
+	tests/unit/test_state_match.c $(SRV_STATE_SOURCES)
 tests_unit_test_state_CFLAGS = $(COMMON_TEST_CFLAGS) -I$(top_srcdir)/daemon/server
 tests_unit_test_state_LDADD = $(COMMON_TEST_LIBS)
 tests_unit_test_srv_group_SOURCES = tests/unit/test_srv_group.c \
@@ -68,7 +73,10 @@ tests_integration_udpjunk_SOURCES = tests/integration/udpjunk.c
 TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
 TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
 	tests/integration/cluster.sh tests/integration/cluster_relay.sh \
-	tests/integration/cluster_drain.sh
+	tests/integration/cluster_drain.sh tests/integration/match.sh \
+	tests/integration/match_cluster.sh
+EXTRA_DIST += tests/integration/match.sh tests/integration/match_cluster.sh \
+	tests/integration/match_lib.sh
 EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
 	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
 	tests/integration/cluster_lib.sh

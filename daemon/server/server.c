@@ -94,6 +94,9 @@ const struct conf_opt srv_opts[] = {
 	{ "drain-timeout", 0, CONF_INT, O(drain_timeout_s), 0, 3600, "S",
 	    "cluster: on SIGTERM tell agents to move to another node and "
 	    "wait at most S seconds for them (default 10; 0: stop at once)" },
+	{ "match-lifetime", 0, CONF_INT, O(match_lifetime_s), 10, 86400 * 7,
+	    "S", "destroy a match group S seconds after it formed, if its "
+	    "members have not all left before (default 3600)" },
 	{ "foreground", 'f', CONF_BOOL, O(foreground), 0, 0, NULL,
 	    "do not daemonize; log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, O(verbose), 0, 10, NULL,
@@ -279,6 +282,8 @@ srv_setup(struct srv *s)
 	if (srv_groups_start(s, s->conf.mesh_max, s->conf.join_timeout_s, err,
 	    sizeof(err)) == -1)
 		fatalx("groups: %s", err);
+	if (srv_match_start(s, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (srv_stun_bind(s, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (srv_http_start(s, err, sizeof(err)) == -1)
@@ -307,6 +312,7 @@ srv_teardown(struct srv *s)
 
 	srv_log_counters(s);
 	srv_drain_stop(s);
+	srv_match_stop(s);
 	cluster_stop(s);
 	srv_http_stop(s);
 	srv_groups_stop(s);

@@ -22,8 +22,10 @@
 #include "chan.h"
 #include "ctlchan.h"
 #include "conf.h"
+#include "match.h"
 #include "secret.h"
 #include "server.pb-c.h"
+#include "srv_match.h"
 #include "state.h"
 #include "token.h"
 
@@ -61,6 +63,7 @@ struct srv_conf {
 	size_t			 relay_quota;	/* bytes per registration, 0: none */
 	long			 max_token_ttl;	/* s; longer tokens refused */
 	long			 drain_timeout_s;	/* SIGTERM on a cluster node */
+	long			 match_lifetime_s;	/* of match groups */
 	char			*cluster;	/* Redis URL (cluster.h) */
 	char			*node_id;
 	char			*cluster_key_file;
@@ -191,6 +194,9 @@ struct srv_sess {
 	const char		*nat_type;
 	const char		*nat_mapping;
 	const char		*nat_filtering;
+	/* Its token's attributes (matchmaking), or NULL. */
+	struct match_attr	*attrs;
+	unsigned		 nattrs;
 };
 
 #define SRV_BUCKETS	1024
@@ -245,6 +251,9 @@ struct srv {
 	struct event		*groups_ev;	/* their next deadline */
 	int			 alt;		/* --alt-listen sockets are up */
 	struct cluster		*cluster;	/* --cluster; NULL: one node */
+	struct srv_match	*match;		/* srv_match_srv.c */
+	struct event		*match_ev;
+	uint64_t		 match_expire_s;	/* last lifetime sweep */
 	int			 draining;	/* srv_drain.c */
 	uint64_t		 drain_until_us;
 	struct event		*drain_ev;
@@ -252,6 +261,7 @@ struct srv {
 };
 
 uint64_t	srv_now_us(void);
+uint64_t	srv_now_unix_ms(void);
 int		srv_write_port_file(struct srv *, const char *name,
 		    uint16_t port, char *err, size_t errlen);
 uint64_t	srv_now_unix(void);
@@ -346,6 +356,27 @@ void	srv_node_relay_out(struct srv *, struct srv_sess *x, uint32_t dst,
 /* The path x reported for its session with peer_id, or NULL. */
 const char *srv_path_get(const struct srv_sess *, const char *peer_id);
 void	srv_paths_free(struct srv_sess *);
+
+/*
+ * srv_match_ctrl.c: matchmaking requests of agents and their pushes; a
+ * GroupInfo with the group's attributes (for every reply showing groups).
+ */
+struct srv_ginfo {
+	P2p__Srv__GroupInfo	 info;
+	P2p__Srv__Attr		 attr[STATE_GROUP_ATTRS];
+	P2p__Srv__Attr		*attrp[STATE_GROUP_ATTRS];
+	char			 name[P2P_NAME_MAX + 1];
+	struct state_group	 g;
+};
+void	srv_ginfo_fill(struct srv_ginfo *, const struct state_group *);
+void	srv_h_match_request(struct srv *, struct srv_sess *,
+	    const P2p__Srv__ServerMsg *);
+void	srv_h_match_cancel(struct srv *, struct srv_sess *,
+	    const P2p__Srv__ServerMsg *);
+void	srv_h_group_search(struct srv *, struct srv_sess *,
+	    const P2p__Srv__ServerMsg *);
+void	srv_match_push(struct srv *, const struct state_ticket *,
+	    enum srv_match_outcome);
 
 /* srv_signal.c: connect, introduce, withdraw, push retransmission. */
 void	srv_connect(struct srv *, struct srv_sess *, uint32_t id,

@@ -187,9 +187,8 @@ struct srv_list_ctx {
 	struct srv_groups	*g;
 	P2p__Srv__ServerMsg	*m;
 	P2p__Srv__GroupListReply *r;
-	P2p__Srv__GroupInfo	 info[SRV_LIST_GROUPS];
+	struct srv_ginfo	 gi[SRV_LIST_GROUPS];
 	P2p__Srv__GroupInfo	*infop[SRV_LIST_GROUPS];
-	char			 names[SRV_LIST_GROUPS][P2P_NAME_MAX + 1];
 	char			(*mem)[P2P_NAME_MAX + 1];
 	char			*memp[STATE_GROUP_MEMBERS];
 	size_t			 nmem;
@@ -231,12 +230,8 @@ srv_list_group(const char *name, void *arg)
 	}
 	if (srv_group_show(c->g, name, &sg, NULL, NULL) != SRV_GROUP_OK)
 		return;
-	p2p__srv__group_info__init(&c->info[i]);
-	snprintf(c->names[i], sizeof(c->names[i]), "%s", name);
-	c->info[i].name = c->names[i];
-	c->info[i].mesh = sg.mesh;
-	c->info[i].member_count = (uint32_t)sg.nmembers;
-	c->infop[i] = &c->info[i];
+	srv_ginfo_fill(&c->gi[i], &sg);	/* with its attributes */
+	c->infop[i] = &c->gi[i].info;
 	c->r->groups = c->infop;
 	c->r->n_groups++;
 	if (p2p__srv__server_msg__get_packed_size(c->m) > SRV_LIST_ROOM) {
@@ -244,7 +239,7 @@ srv_list_group(const char *name, void *arg)
 		c->r->truncated = 1;
 		return;
 	}
-	c->cur = &c->info[i];
+	c->cur = &c->gi[i].info;
 	(void)srv_group_show(c->g, name, &sg, srv_list_member, c);
 }
 
@@ -331,6 +326,9 @@ static const struct {
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_LIST, srv_h_group_list },
 	{ P2P__SRV__SERVER_MSG__BODY_PATH_REPORT, srv_h_path_report },
 	{ P2P__SRV__SERVER_MSG__BODY_NAT_REPORT, srv_h_nat_report },
+	{ P2P__SRV__SERVER_MSG__BODY_MATCH_REQUEST, srv_h_match_request },
+	{ P2P__SRV__SERVER_MSG__BODY_MATCH_CANCEL, srv_h_match_cancel },
+	{ P2P__SRV__SERVER_MSG__BODY_GROUP_SEARCH, srv_h_group_search },
 };
 
 static void

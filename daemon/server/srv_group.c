@@ -324,6 +324,7 @@ gop_left(const struct state_result *r, void *arg)
 	group_notify(o->g, &ev);
 	track_drop_member(o->g, o->name, o->peer);
 	group_unshare(o->g, o->peer, o->name);
+	group_left_empty(o->g, o->name, o->now_us);
 	gop_finish(o, SRV_GROUP_OK);
 }
 
@@ -435,6 +436,7 @@ srv_group_request_cb(struct srv_groups *g, const struct state_peer *me,
     enum srv_group_op op, const char *name, uint64_t now_us,
     srv_group_req_done done, void *arg)
 {
+	struct state_group sg;
 	char msg[256];
 	struct gop *o;
 
@@ -449,7 +451,9 @@ srv_group_request_cb(struct srv_groups *g, const struct state_peer *me,
 		done(SRV_GROUP_DENIED, msg, arg);
 		return;
 	}
-	if (!g->conf.open && !token_grants(me, name)) {
+	/* A match group's members may leave it; their tokens never name it. */
+	if (!g->conf.open && !token_grants(me, name) && !(op == SRV_GOP_LEAVE &&
+	    state_group_get(g->st, name, &sg) == STATE_OK && sg.expires_at)) {
 		snprintf(msg, sizeof(msg), "group %s: the token of peer %s "
 		    "does not grant it", name, me->peer_id);
 		done(SRV_GROUP_DENIED, msg, arg);

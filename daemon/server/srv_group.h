@@ -169,6 +169,25 @@ int		 srv_group_may_talk(struct srv_groups *,
 void		 srv_group_remote(struct srv_groups *, enum srv_group_ev,
 		    const char *group, const char *peer_id);
 
+/*
+ * srv_group_match.c. A match group the state made with all its members
+ * (state_match_add): their member_join events (as if each had joined in
+ * turn), trackers for join_complete, and the mesh introductions.
+ */
+void		 srv_group_formed(struct srv_groups *, const char *group,
+		    uint64_t now_us);
+/* Destroy the groups whose lifetime ended; returns how many. */
+size_t		 srv_group_expire(struct srv_groups *, uint64_t now_unix,
+		    uint64_t now_us);
+/*
+ * The groups having every attribute of want (key and value equal), among
+ * those me may see: all for the API (me NULL) and under policy open; the
+ * groups it is a member of and those its token grants under policy groups.
+ */
+size_t		 srv_group_search(struct srv_groups *,
+		    const struct state_peer *me, const struct state_attr *want,
+		    unsigned nwant, state_name_cb, void *);
+
 /* --policy open (1) or groups (0), as a reload changes it. */
 void		 srv_group_set_open(struct srv_groups *, int open);
 

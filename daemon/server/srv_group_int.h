@@ -63,5 +63,8 @@ void	track_drop_group(struct srv_groups *, const char *group);
 void	track_drop_member(struct srv_groups *, const char *group,
 	    const char *peer);
 void	track_free_all(struct srv_groups *);
+/* srv_group_match.c: a match group whose last member left goes. */
+void	group_left_empty(struct srv_groups *, const char *group,
+	    uint64_t now_us);
 
 #endif /* P2P_SRV_GROUP_INT_H */

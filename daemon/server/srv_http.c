@@ -418,6 +418,18 @@ srv_http_route(struct srv_http *h, struct evhttp_request *req, char **seg,
 			return;
 		}
 	}
+	if (strcmp(seg[1], "match") == 0 && (n == 2 || n == 3)) {
+		if (n == 2 && m != M_GET && m != M_POST) {
+			srv_http_not_allowed(req, "GET, POST");
+			return;
+		}
+		if (n == 3 && m != M_GET && m != M_DEL) {
+			srv_http_not_allowed(req, "GET, DELETE");
+			return;
+		}
+		srv_http_match(s, req, n == 3 ? seg[2] : NULL);
+		return;
+	}
 	if (strcmp(seg[1], "peers") == 0 && (n == 2 || n == 3)) {
 		if (m != M_GET) {
 			srv_http_not_allowed(req, "GET");

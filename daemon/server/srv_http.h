@@ -17,6 +17,9 @@
 
 #include <json-c/json.h>
 
+#include "srv_group.h"
+#include "srv_match.h"
+
 #define SRV_HTTP_BODY_MAX	(64 * 1024)	/* larger bodies: 413 */
 #define SRV_HTTP_HEADERS_MAX	(16 * 1024)
 #define SRV_HTTP_STREAMS_MAX	16		/* concurrent /v1/events */
@@ -59,6 +62,13 @@ json_object *srv_http_body(struct evhttp_request *, const char *const *known);
 const char *srv_http_advertise(struct srv *);
 
 /* srv_http_api.c */
+/* A read waiting for the state barrier (name, peer: from the path). */
+typedef void (*srv_http_read_fn)(struct srv *, struct evhttp_request *,
+    const char *name, const char *peer);
+void	srv_http_read(struct srv *, struct evhttp_request *, srv_http_read_fn,
+	    const char *name, const char *peer);
+json_object *srv_http_group_json(struct srv *, const char *name, int members,
+	    enum srv_group_rc *);
 void	srv_http_tokens(struct srv *, struct evhttp_request *);
 void	srv_http_groups(struct srv *, struct evhttp_request *);
 void	srv_http_group(struct srv *, struct evhttp_request *, const char *);
@@ -77,6 +87,11 @@ void	srv_http_least_loaded(struct srv *, char *udp, size_t, char *tcp,
 	    size_t);
 const char *srv_http_node_name(struct srv *, uint16_t slot);
 void	srv_http_peer_list(struct srv *, struct evhttp_request *);
+
+/* srv_http_match.c: POST /v1/match, GET and DELETE /v1/match[/PEER]. */
+void	srv_http_match(struct srv *, struct evhttp_request *, const char *);
+void	srv_http_match_answer(struct srv *, void *waiter,
+	    const struct state_ticket *, enum srv_match_outcome);
 
 /* srv_http_metrics.c */
 void	srv_http_metrics(struct srv *, struct evhttp_request *);

@@ -52,10 +52,6 @@ srv_http_group_status(enum srv_group_rc rc)
 	return 500;
 }
 
-/* A request waiting for the state: a change's answer or a read's barrier. */
-typedef void (*srv_http_read_fn)(struct srv *, struct evhttp_request *,
-    const char *name, const char *peer);
-
 struct srv_http_op {
 	struct srv		*srv;
 	struct evhttp_request	*req;
@@ -98,7 +94,7 @@ srv_http_barrier_done(const struct state_result *r, void *arg)
 }
 
 /* Run fn once the view holds every change acknowledged before now. */
-static void
+void
 srv_http_read(struct srv *s, struct evhttp_request *req, srv_http_read_fn fn,
     const char *name, const char *peer)
 {
@@ -188,8 +184,11 @@ srv_http_member_add(const char *peer, void *arg)
 	json_object_array_add(m->arr, o);
 }
 
-/* The group name: {name, attributes, mesh, member_count[, members]}. */
-static json_object *
+/*
+ * The group name: {name, attributes, mesh, member_count[, expires_at]
+ * [, members]}.
+ */
+json_object *
 srv_http_group_json(struct srv *s, const char *name, int members,
     enum srv_group_rc *rcp)
 {
@@ -214,6 +213,9 @@ srv_http_group_json(struct srv *s, const char *name, int members,
 	json_object_object_add(o, "mesh", json_object_new_boolean(sg.mesh));
 	json_object_object_add(o, "member_count",
 	    json_object_new_int64((int64_t)sg.nmembers));
+	if (sg.expires_at != 0)	/* a match group's */
+		json_object_object_add(o, "expires_at",
+		    json_object_new_int64((int64_t)sg.expires_at));
 	if (members)
 		json_object_object_add(o, "members", m.arr);
 	else
@@ -276,14 +278,26 @@ static void
 srv_http_groups_read(struct srv *s, struct evhttp_request *req,
     const char *name, const char *peer)
 {
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	struct state_attr want[STATE_GROUP_ATTRS];
+	const char *q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	struct srv_http_list l;
 	json_object *o;
+	unsigned n = 0;
+	char err[256];
 
 	(void)name;
 	(void)peer;
+	/* ?KEY=VALUE&...: the groups having all those attributes. */
+	if (q != NULL && srv_json_query_attrs(q, want, &n, err,
+	    sizeof(err)) == -1) {
+		srv_http_error(req, 400, "%s", err);
+		return;
+	}
 	l.s = s;
 	l.arr = json_object_new_array();
-	(void)srv_group_list(s->groups, srv_http_list_add, &l);
+	(void)srv_group_search(s->groups, NULL, want, n, srv_http_list_add,
+	    &l);
 	o = json_object_new_object();
 	json_object_object_add(o, "groups", l.arr);
 	srv_http_json(req, 200, o);

@@ -189,3 +189,164 @@ srv_json_group(json_object *in, struct srv_json_group *g, char *err,
 	}
 	return 0;
 }
+
+const char *const srv_json_match_fields[] = { "peer_id", "attributes", "size",
+    "timeout", NULL };
+
+/* An integer field: 0, 1 when absent, -1 when not an integer. */
+static int
+srv_json_int(json_object *in, const char *name, long long *out)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(in, name, &v))
+		return 1;
+	if (!json_object_is_type(v, json_type_int))
+		return -1;
+	*out = (long long)json_object_get_int64(v);
+	return 0;
+}
+
+int
+srv_json_match(json_object *in, struct srv_json_match *q, char *err,
+    size_t errlen)
+{
+	json_object *v;
+	const char *s;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	q->timeout_s = MATCH_TIMEOUT_DEFAULT;
+	if (!json_object_object_get_ex(in, "peer_id", &v) ||
+	    srv_json_name(v, q->peer_id) == -1) {
+		srv_json_err(err, errlen, "peer_id: a name of 1 to 64 "
+		    "characters of [A-Za-z0-9._-] is required");
+		return -1;
+	}
+	if ((rc = srv_json_int(in, "size", &q->size)) != 0) {
+		srv_json_err(err, errlen, "size: an integer from %d to %d is "
+		    "required", MATCH_SIZE_MIN, MATCH_SIZE_MAX);
+		return -1;
+	}
+	if (match_size_check(q->size, err, errlen) == -1)
+		return -1;
+	if ((rc = srv_json_int(in, "timeout", &q->timeout_s)) == -1 ||
+	    match_timeout_check(q->timeout_s, err, errlen) == -1) {
+		if (rc == -1)
+			srv_json_err(err, errlen, "timeout: an integer of "
+			    "seconds from 1 to %d", MATCH_TIMEOUT_MAX);
+		return -1;
+	}
+	if (!json_object_object_get_ex(in, "attributes", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_object)) {
+		srv_json_err(err, errlen, "attributes: an object of string "
+		    "values");
+		return -1;
+	}
+	if (json_object_object_length(v) > MATCH_ATTRS_MAX) {
+		srv_json_err(err, errlen, "attributes: too many (%d; at most "
+		    "%d)", json_object_object_length(v), MATCH_ATTRS_MAX);
+		return -1;
+	}
+	json_object_object_foreach(v, key, val) {
+		if (!json_object_is_type(val, json_type_string) ||
+		    (s = json_object_get_string(val)) == NULL) {
+			srv_json_err(err, errlen, "attributes: %.64s: not a "
+			    "string", key);
+			return -1;
+		}
+		if (match_attr_set(&q->attrs[q->nattrs], key, s,
+		    (size_t)json_object_get_string_len(val), err,
+		    errlen) == -1)
+			return -1;
+		q->nattrs++;
+	}
+	return match_attrs_check(q->attrs, q->nattrs, err, errlen);
+}
+
+static int
+srv_json_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode [s, e) into out (cap bytes with the NUL); -1 if bad. */
+static int
+srv_json_unescape(const char *s, const char *e, char *out, size_t cap)
+{
+	size_t n = 0;
+	int hi, lo;
+
+	for (; s < e; s++) {
+		if (n + 1 >= cap)
+			return -1;
+		if (*s == '+')
+			out[n++] = ' ';
+		else if (*s != '%')
+			out[n++] = *s;
+		else {
+			if (e - s < 3 || (hi = srv_json_hex(s[1])) < 0 ||
+			    (lo = srv_json_hex(s[2])) < 0)
+				return -1;
+			out[n++] = (char)(hi << 4 | lo);
+			s += 2;
+		}
+	}
+	out[n] = '\0';
+	return memchr(out, '\0', n) == NULL ? 0 : -1;
+}
+
+int
+srv_json_query_attrs(const char *query, struct state_attr *out, unsigned *n,
+    char *err, size_t errlen)
+{
+	const char *p = query, *amp, *eq;
+	unsigned i;
+
+	*n = 0;
+	while (p != NULL && *p != '\0') {
+		if ((amp = strchr(p, '&')) == NULL)
+			amp = p + strlen(p);
+		if (amp == p) {
+			p = amp + 1;
+			continue;
+		}
+		if ((eq = memchr(p, '=', (size_t)(amp - p))) == NULL) {
+			srv_json_err(err, errlen, "'%.*s': expected KEY=VALUE",
+			    (int)(amp - p > 64 ? 64 : amp - p), p);
+			return -1;
+		}
+		if (*n == STATE_GROUP_ATTRS) {
+			srv_json_err(err, errlen, "at most %d attributes",
+			    STATE_GROUP_ATTRS);
+			return -1;
+		}
+		if (srv_json_unescape(p, eq, out[*n].key,
+		    sizeof(out[*n].key)) == -1 || !p2p_name_valid(out[*n].key) ||
+		    srv_json_unescape(eq + 1, amp, out[*n].value,
+		    sizeof(out[*n].value)) == -1 ||
+		    !state_attr_value_valid(out[*n].value)) {
+			srv_json_err(err, errlen, "'%.*s': keys are names of "
+			    "[A-Za-z0-9._-], values at most %d bytes without "
+			    "control characters", (int)(amp - p > 64 ? 64 :
+			    amp - p), p, STATE_ATTR_VALUE_MAX);
+			return -1;
+		}
+		for (i = 0; i < *n; i++)
+			if (strcmp(out[i].key, out[*n].key) == 0) {
+				srv_json_err(err, errlen, "%s is given twice",
+				    out[i].key);
+				return -1;
+			}
+		(*n)++;
+		p = *amp == '&' ? amp + 1 : amp;
+	}
+	return 0;
+}

@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "match.h"
 #include "state.h"
 #include "token.h"
 
@@ -45,5 +46,24 @@ struct srv_json_group {
 extern const char *const srv_json_group_fields[];
 int	srv_json_group(json_object *, struct srv_json_group *, char *err,
 	    size_t errlen);
+
+/* POST /v1/match: peer_id, attributes, size, timeout (default 60). */
+struct srv_json_match {
+	char		 peer_id[P2P_NAME_MAX + 1];
+	struct match_attr attrs[MATCH_ATTRS_MAX];
+	unsigned	 nattrs;
+	long long	 size;
+	long long	 timeout_s;
+};
+extern const char *const srv_json_match_fields[];
+int	srv_json_match(json_object *, struct srv_json_match *, char *err,
+	    size_t errlen);
+/*
+ * Attributes of a group search (GET /v1/groups?KEY=VALUE&...): a query
+ * string, at most STATE_GROUP_ATTRS pairs of a name and a value of
+ * state_attr_value_valid, each key once. 0, or -1 with err.
+ */
+int	srv_json_query_attrs(const char *query, struct state_attr *out,
+	    unsigned *n, char *err, size_t errlen);
 
 #endif /* P2P_SRV_JSON_H */

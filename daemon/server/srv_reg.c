@@ -494,6 +494,7 @@ srv_sess_free(struct srv_sess *x)
 	srv_push_clear(x);
 	srv_paths_free(x);
 	ctlchan_wipe(&x->chan);
+	free(x->attrs);
 	free(x);
 }
 

@@ -40,6 +40,7 @@ struct srv_keys {
 
 static void srv_reload_policy(struct srv *, enum srv_policy);
 static void srv_reload_log_level(struct srv *, enum srv_policy);
+static void srv_reload_match(struct srv *, enum srv_policy);
 
 /*
  * The options a reload applies; the others need a restart. apply (may be
@@ -61,6 +62,7 @@ static const struct srv_reload_key {
 	{ "keepalive", NULL, "told to agents as they register" },
 	{ "max-token-ttl", NULL, "for the next registrations" },
 	{ "drain-timeout", NULL, NULL },
+	{ "match-lifetime", srv_reload_match, "for the next matches" },
 	{ "expire", NULL, NULL },
 	{ "verbose", srv_reload_log_level, NULL },
 	{ "log-level", srv_reload_log_level, NULL },
@@ -83,6 +85,16 @@ srv_conf_defaults(struct srv_conf *c)
 	c->previous_secret_window_s = SRV_PREV_WINDOW_S;
 	c->max_token_ttl = SRV_TTL_MAX;
 	c->drain_timeout_s = 10;
+	c->match_lifetime_s = SRV_MATCH_LIFETIME_S;
+}
+
+static void
+srv_reload_match(struct srv *s, enum srv_policy p)
+{
+	(void)p;
+	if (s->match != NULL)
+		srv_match_set_lifetime(s->match,
+		    (uint64_t)s->conf.match_lifetime_s);
 }
 
 static int

@@ -13,6 +13,11 @@
  *     restarts (the memory backend in a file of the state directory, see
  *     state_file.c; Redis through its own persistence), and state_sync()
  *     makes them so.
+ *   - matchmaking tickets (state_mem_match.c, state_redis_match.c): a
+ *     device's request for a match of a size with attributes, waiting in
+ *     the pool of compatible tickets until the pool holds `size` of them;
+ *     the write that completes a pool makes the match group and its
+ *     members in the same step (atomic across nodes on Redis).
  * Node-local things (channel keys, TCP connections, retransmission queues)
  * stay in the server's own tables, keyed by reg_id.
  *
@@ -52,6 +57,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "match.h"
 #include "token.h"
 #include "wire.h"
 
@@ -63,6 +69,8 @@
 #define STATE_GROUP_ATTRS	16	/* attributes per group */
 #define STATE_ATTR_VALUE_MAX	256	/* bytes of an attribute value */
 #define STATE_NODES		256	/* cluster node slots (0: one node) */
+#define STATE_MATCH_TICKETS	100000	/* tickets held at once */
+#define STATE_MATCH_KEEP_MS	15000	/* a matched agent ticket is kept */
 
 enum state_transport {
 	STATE_UDP,
@@ -76,7 +84,8 @@ enum state_rc {
 	STATE_FULL = -3,
 	STATE_EXISTS = -4,
 	STATE_IO = -5,		/* state_sync() could not write */
-	STATE_UNAVAILABLE = -6	/* cluster state unavailable (Redis down) */
+	STATE_UNAVAILABLE = -6,	/* cluster state unavailable (Redis down) */
+	STATE_CONFLICT = -7	/* the device holds another waiting ticket */
 };
 
 /* The answer to a write; replaced: for state_register, see there. */
@@ -115,6 +124,75 @@ struct state_group {
 	struct state_attr	 attrs[STATE_GROUP_ATTRS];
 	unsigned		 nattrs;
 	size_t			 nmembers;	/* filled in by group_get */
+	uint64_t		 expires_at;	/* unix s: a match group's end;
+						   0: none */
+};
+
+/*
+ * A matchmaking ticket. id is chosen by the requester (non-zero): the same
+ * request sent again (an agent that registered again) names the same
+ * ticket. Attributes are checked and sorted (match.h). node is the slot of
+ * the node that holds it (answers its timeout, watches its agent); kind
+ * says who waits for the answer. Once matched, group names the match
+ * group; an agent's matched ticket is kept until deadline_ms (at least
+ * STATE_MATCH_KEEP_MS after the match) so that an agent that registered
+ * again meanwhile still learns its group, an API ticket is dropped at once.
+ */
+enum state_ticket_kind {
+	STATE_TICKET_API,		/* POST /v1/match: an HTTP request */
+	STATE_TICKET_AGENT		/* the device's agent (MatchRequest) */
+};
+
+enum state_ticket_end {
+	STATE_END_CANCELLED,
+	STATE_END_TIMEOUT,
+	STATE_END_GONE,			/* its agent or HTTP client went away */
+	STATE_END_REPLACED,		/* a new ticket of its device */
+	STATE_END_DONE			/* a matched ticket's record expired */
+};
+
+struct state_ticket {
+	char			 peer_id[P2P_NAME_MAX + 1];
+	uint64_t		 id;
+	unsigned		 size;
+	struct match_attr	 attrs[MATCH_ATTRS_MAX];
+	unsigned		 nattrs;
+	uint16_t		 node;
+	enum state_ticket_kind	 kind;
+	uint64_t		 deadline_ms;	/* unix ms */
+	char			 group[P2P_NAME_MAX + 1];  /* "" while waiting */
+};
+
+/*
+ * The answer to a ticket write. match_add: rc OK (matched says whether this
+ * ticket completed its pool, then group names the new group), EXISTS (the
+ * device holds this very ticket: matched and group say how it stands),
+ * CONFLICT (it holds another one, waiting), FULL (tickets or groups at
+ * their cap, or the device in STATE_PEER_GROUPS groups). match_del: rc OK
+ * or NOT_FOUND; matched and group say whether the ticket had matched.
+ */
+struct state_match_result {
+	enum state_rc		 rc;
+	int			 matched;
+	char			 group[P2P_NAME_MAX + 1];
+};
+typedef void (*state_match_cb)(const struct state_match_result *, void *);
+typedef void (*state_ticket_cb)(const struct state_ticket *, void *);
+/* A pool: its attributes and size (from its oldest ticket), waiting. */
+typedef void (*state_pool_cb)(const struct state_ticket *, size_t waiting,
+    void *);
+
+/*
+ * What changes tickets anywhere in the cluster, told to every node once the
+ * change is in its view: a match formed (its tickets as they were, in the
+ * group's order) and a ticket ended (cancelled, timed out, gone, ...).
+ */
+struct state_match_hooks {
+	void	(*matched)(const char *group, const struct state_ticket *,
+		    size_t n, void *arg);
+	void	(*ended)(const struct state_ticket *, enum state_ticket_end,
+		    void *arg);
+	void	*arg;
 };
 
 /* Called for each registration dropped by state_expire() / replaced. */
@@ -168,6 +246,22 @@ struct state_ops {
 			    state_name_cb, void *);
 	size_t		(*peer_groups)(struct state *, const char *peer_id,
 			    state_name_cb, void *);
+	size_t		(*groups_expired)(struct state *, uint64_t now_unix,
+			    state_name_cb, void *);
+	void		(*match_add)(struct state *,
+			    const struct state_ticket *, const char *group,
+			    uint64_t group_expires, uint64_t now_ms,
+			    state_match_cb, void *);
+	void		(*match_del)(struct state *, const char *peer_id,
+			    uint64_t id, enum state_ticket_end,
+			    state_match_cb, void *);
+	enum state_rc	(*match_get)(struct state *, const char *peer_id,
+			    struct state_ticket *out);
+	size_t		(*match_each)(struct state *, state_ticket_cb,
+			    void *);
+	size_t		(*match_pools)(struct state *, state_pool_cb, void *);
+	void		(*match_hooks)(struct state *,
+			    const struct state_match_hooks *);
 	void		(*barrier)(struct state *, state_done_cb, void *);
 	/* 0 while usable; -1 with why filled when not (Redis down). */
 	int		(*health)(struct state *, char *why, size_t len);
@@ -232,6 +326,26 @@ int		 state_file_load(struct state *, const char *path,
 		    char *err, size_t errlen);
 /* An attribute value: at most STATE_ATTR_VALUE_MAX bytes, no control bytes. */
 int		 state_attr_value_valid(const char *);
+/*
+ * Tickets in a memory state as a cluster node's view (state_mem_match.c,
+ * for state_redis.c): put one as Redis holds it (replacing the device's
+ * other), drop one (if it has that id; *old gets it, for the hooks), mark
+ * one matched into group, kept until keep_until_ms (an API ticket is
+ * dropped). 0, or -1 when the view has no such ticket (or no memory).
+ */
+int		 state_mem_ticket_put(struct state *,
+		    const struct state_ticket *);
+int		 state_mem_ticket_drop(struct state *, const char *peer_id,
+		    uint64_t id, struct state_ticket *old);
+int		 state_mem_ticket_matched(struct state *, const char *peer_id,
+		    uint64_t id, const char *group, uint64_t keep_until_ms,
+		    struct state_ticket *old);
+/* A cluster node's view: a group's lifetime (GL); 0 or -1 (no group). */
+int		 state_mem_group_expires(struct state *, const char *name,
+		    uint64_t expires_at);
+/* "cancelled", "timeout", ... and back (-1: not one). */
+const char	*state_ticket_end_word(enum state_ticket_end);
+int		 state_ticket_end_parse(const char *, enum state_ticket_end *);
 
 /*
  * Register p (reg_id non-zero, the rest filled in). On success *replaced
@@ -465,6 +579,65 @@ state_peer_groups(struct state *st, const char *peer_id, state_name_cb cb,
     void *arg)
 {
 	return st->ops->peer_groups(st, peer_id, cb, arg);
+}
+
+/* The groups whose lifetime (expires_at) ended by now_unix. */
+static inline size_t
+state_groups_expired(struct state *st, uint64_t now_unix, state_name_cb cb,
+    void *arg)
+{
+	return st->ops->groups_expired(st, now_unix, cb, arg);
+}
+
+/*
+ * A ticket (state_ticket above; peer_id, id, size, attrs, node, kind and
+ * deadline_ms filled in). When it completes its pool, the match group is
+ * made in the same step: named group (a fresh name), mesh, the tickets'
+ * attributes, expiring at group_expires (unix s), with the pool's oldest
+ * `size` devices as members in the order they asked. now_ms (unix) sets
+ * how long matched tickets are kept.
+ */
+static inline void
+state_match_add_cb(struct state *st, const struct state_ticket *t,
+    const char *group, uint64_t group_expires, uint64_t now_ms,
+    state_match_cb cb, void *arg)
+{
+	st->ops->match_add(st, t, group, group_expires, now_ms, cb, arg);
+}
+
+/* End the ticket of peer_id (id 0: whichever it holds), for why. */
+static inline void
+state_match_del_cb(struct state *st, const char *peer_id, uint64_t id,
+    enum state_ticket_end why, state_match_cb cb, void *arg)
+{
+	st->ops->match_del(st, peer_id, id, why, cb, arg);
+}
+
+static inline enum state_rc
+state_match_get(struct state *st, const char *peer_id,
+    struct state_ticket *out)
+{
+	return st->ops->match_get(st, peer_id, out);
+}
+
+/* Every ticket, waiting or matched (walks copies). */
+static inline size_t
+state_match_each(struct state *st, state_ticket_cb cb, void *arg)
+{
+	return st->ops->match_each(st, cb, arg);
+}
+
+/* Every pool with waiting tickets. */
+static inline size_t
+state_match_pools(struct state *st, state_pool_cb cb, void *arg)
+{
+	return st->ops->match_pools(st, cb, arg);
+}
+
+static inline void
+state_match_hooks(struct state *st, const struct state_match_hooks *h)
+{
+	st->ops->match_hooks(st, h);
 }
 
 /*

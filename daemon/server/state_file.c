@@ -8,11 +8,12 @@
  * what changed:
  *
  *	p2p-groups 1
- *	group NAME mesh|nomesh
+ *	group NAME mesh|nomesh [expires UNIX]
  *	attr NAME KEY VALUE		(VALUE: the rest of the line)
  *	member NAME PEER_ID
  *
- * attr and member lines follow the group line they name. It is written to a
+ * attr and member lines follow the group line they name; "expires" ends a
+ * match group's lifetime (Unix seconds). It is written to a
  * temporary file, synced and renamed over the old one, so a crash leaves the
  * old file or the new one, never half of one. Loading checks every line; the
  * first bad one is reported as "path:line: why" and the caller refuses to
@@ -69,7 +70,11 @@ save_group(const char *name, void *arg)
 
 	if (state_group_get(c->st, name, &g) != STATE_OK)
 		return;
-	fprintf(c->f, "group %s %s\n", g.name, g.mesh ? "mesh" : "nomesh");
+	fprintf(c->f, "group %s %s", g.name, g.mesh ? "mesh" : "nomesh");
+	if (g.expires_at != 0)
+		fprintf(c->f, " expires %llu",
+		    (unsigned long long)g.expires_at);
+	fprintf(c->f, "\n");
 	for (i = 0; i < g.nattrs; i++)
 		fprintf(c->f, "attr %s %s %s\n", g.name, g.attrs[i].key,
 		    g.attrs[i].value);
@@ -149,12 +154,30 @@ file_word(char **p)
 	return w;
 }
 
+/* "expires UNIX" (the rest of a group line); 0 or -1. */
+static int
+file_expires(char **p, uint64_t *out)
+{
+	char *w = file_word(p), *n = file_word(p), *end;
+	unsigned long long v;
+
+	if (w == NULL || strcmp(w, "expires") != 0 || n == NULL ||
+	    **p != '\0' || *n < '1' || *n > '9' || strlen(n) > 19)
+		return -1;
+	v = strtoull(n, &end, 10);
+	if (*end != '\0')
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
 /* One line (without its newline); NULL or the reason it is bad. */
 static const char *
 file_line(struct state *st, char *line, char *last_group)
 {
 	struct state_group g;
 	char *p = line, *kw, *name, *a, *rest;
+	uint64_t exp = 0;
 	enum state_rc rc;
 
 	kw = file_word(&p);
@@ -163,10 +186,13 @@ file_line(struct state *st, char *line, char *last_group)
 		return "expected 'group|attr|member NAME ...'";
 	if (strcmp(kw, "group") == 0) {
 		a = file_word(&p);
-		if (a == NULL || *p != '\0' || (strcmp(a, "mesh") != 0 &&
-		    strcmp(a, "nomesh") != 0))
-			return "expected 'group NAME mesh|nomesh'";
+		if (a == NULL || (strcmp(a, "mesh") != 0 &&
+		    strcmp(a, "nomesh") != 0) || (*p != '\0' &&
+		    file_expires(&p, &exp) == -1))
+			return "expected 'group NAME mesh|nomesh "
+			    "[expires UNIX]'";
 		memset(&g, 0, sizeof(g));
+		g.expires_at = exp;
 		snprintf(g.name, sizeof(g.name), "%s", name);
 		g.mesh = strcmp(a, "mesh") == 0;
 		if ((rc = state_group_create(st, &g)) == STATE_EXISTS)

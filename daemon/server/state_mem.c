@@ -450,6 +450,7 @@ mem_free(struct state *st)
 			mem_peer_free(mp);
 		}
 	mem_group_free_all(m);
+	mem_match_free_all(m);
 	free(m->path);
 	free(m);
 }
@@ -475,6 +476,13 @@ static const struct state_ops mem_ops = {
 	.member_has = mem_member_has,
 	.member_each = mem_member_each,
 	.peer_groups = mem_peer_groups,
+	.groups_expired = mem_groups_expired,
+	.match_add = mem_match_add,
+	.match_del = mem_match_del,
+	.match_get = mem_match_get,
+	.match_each = mem_match_each,
+	.match_pools = mem_match_pools,
+	.match_hooks = mem_match_hooks,
 	.barrier = mem_barrier,
 	.health = mem_health,
 	.sync = mem_sync,

@@ -61,6 +61,30 @@ struct mem_group {
 	struct mem_group	*next;
 };
 
+/* A pool of compatible tickets (state_mem_match.c). */
+struct mem_pool {
+	char			 id[MATCH_POOL_HEX + 1];
+	unsigned		 size;
+	unsigned		 nattrs;
+	struct match_attr	*attrs;
+	size_t			 waiting;
+	size_t			 refs;		/* its tickets, waiting or not */
+	struct mem_ticket	*head, *tail;	/* waiting, oldest first */
+	struct mem_pool		*next;
+};
+
+struct mem_ticket {
+	mem_name		 peer;
+	mem_name		 group;		/* "" while waiting */
+	uint64_t		 id;
+	uint64_t		 deadline_ms;
+	uint16_t		 node;
+	uint8_t			 kind;
+	struct mem_pool		*pool;
+	struct mem_ticket	*qprev, *qnext;	/* in its pool, while waiting */
+	struct mem_ticket	*next;		/* by peer */
+};
+
 /* The groups of one peer id (exists while it has at least one). */
 struct mem_member {
 	mem_name		 id;
@@ -73,6 +97,11 @@ struct state_mem {
 	struct state		 base;
 	struct mem_group	*groups[MEM_BUCKETS];
 	size_t			 ngroups;
+	size_t			 ngroups_exp;	/* with a lifetime */
+	struct mem_ticket	*tickets[MEM_BUCKETS];
+	struct mem_pool		*pools[MEM_BUCKETS];
+	size_t			 ntickets;
+	struct state_match_hooks mhooks;
 	struct mem_member	*members[MEM_BUCKETS];
 	char			*path;		/* groups file, or NULL */
 	int			 dirty;
@@ -130,5 +159,20 @@ void	mem_member_del(struct state *, const char *, const char *,
 int	mem_member_has(struct state *, const char *, const char *);
 size_t	mem_member_each(struct state *, const char *, state_name_cb, void *);
 size_t	mem_peer_groups(struct state *, const char *, state_name_cb, void *);
+size_t	mem_groups_expired(struct state *, uint64_t, state_name_cb, void *);
+/* How many groups peer id is a member of. */
+unsigned mem_member_ngroups(struct state_mem *, const char *id);
+
+/* state_mem_match.c: matchmaking tickets. */
+void	mem_match_add(struct state *, const struct state_ticket *,
+	    const char *, uint64_t, uint64_t, state_match_cb, void *);
+void	mem_match_del(struct state *, const char *, uint64_t,
+	    enum state_ticket_end, state_match_cb, void *);
+enum state_rc mem_match_get(struct state *, const char *,
+	    struct state_ticket *);
+size_t	mem_match_each(struct state *, state_ticket_cb, void *);
+size_t	mem_match_pools(struct state *, state_pool_cb, void *);
+void	mem_match_hooks(struct state *, const struct state_match_hooks *);
+void	mem_match_free_all(struct state_mem *);
 
 #endif /* P2P_STATE_MEM_H */

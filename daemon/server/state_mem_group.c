@@ -73,6 +73,8 @@ mem_group_create_now(struct state_mem *m, const struct state_group *g)
 		mg->g.nattrs = STATE_GROUP_ATTRS;
 	*pp = mg;
 	m->ngroups++;
+	if (mg->g.expires_at != 0)
+		m->ngroups_exp++;
 	m->dirty = 1;
 	return STATE_OK;
 }
@@ -112,6 +114,8 @@ mem_group_destroy_now(struct state_mem *m, const char *name)
 	for (i = 0; i < mg->g.nmembers; i++)
 		mem_member_forget(m, mg->members[i], name);
 	*pp = mg->next;
+	if (mg->g.expires_at != 0)
+		m->ngroups_exp--;
 	free(mg->members);
 	free(mg);
 	m->ngroups--;
@@ -257,6 +261,55 @@ mem_peer_groups(struct state *st, const char *peer_id, state_name_cb cb,
 
 	return mm == NULL ? 0 : mem_each_copy(mm->groups, mm->ngroups, cb,
 	    arg);
+}
+
+unsigned
+mem_member_ngroups(struct state_mem *m, const char *id)
+{
+	struct mem_member *mm = *mem_member_slot(m, id);
+
+	return mm == NULL ? 0 : mm->ngroups;
+}
+
+int
+state_mem_group_expires(struct state *st, const char *name, uint64_t exp)
+{
+	struct state_mem *m = (struct state_mem *)st;
+	struct mem_group *mg = *mem_group_slot(m, name);
+
+	if (mg == NULL)
+		return -1;
+	if (mg->g.expires_at == 0 && exp != 0)
+		m->ngroups_exp++;
+	else if (mg->g.expires_at != 0 && exp == 0)
+		m->ngroups_exp--;
+	mg->g.expires_at = exp;
+	m->dirty = 1;
+	return 0;
+}
+
+size_t
+mem_groups_expired(struct state *st, uint64_t now_unix, state_name_cb cb,
+    void *arg)
+{
+	struct state_mem *m = (struct state_mem *)st;
+	struct mem_group *mg;
+	mem_name *names;
+	size_t b, n = 0;
+
+	if (m->ngroups_exp == 0 ||
+	    (names = calloc(m->ngroups_exp, sizeof(*names))) == NULL)
+		return 0;
+	for (b = 0; b < MEM_BUCKETS; b++)
+		for (mg = m->groups[b]; mg != NULL && n < m->ngroups_exp;
+		    mg = mg->next)
+			if (mg->g.expires_at != 0 &&
+			    mg->g.expires_at <= now_unix)
+				memcpy(names[n++], mg->g.name,
+				    sizeof(names[0]));
+	n = n > 0 ? mem_each_copy(names, n, cb, arg) : 0;
+	free(names);
+	return n;
 }
 
 void

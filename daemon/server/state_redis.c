@@ -102,6 +102,9 @@ rs_reply(const struct redisReply *reply, void *arg)
 	case -4:
 		res.rc = STATE_EXISTS;
 		break;
+	case -5:
+		res.rc = STATE_CONFLICT;
+		break;
 	default:
 		break;
 	}
@@ -467,6 +470,13 @@ static const struct state_ops rs_ops = {
 	.member_has = rs_member_has,
 	.member_each = rs_member_each,
 	.peer_groups = rs_peer_groups,
+	.groups_expired = rs_groups_expired,
+	.match_add = rs_match_add,
+	.match_del = rs_match_del,
+	.match_get = rs_match_get,
+	.match_each = rs_match_each,
+	.match_pools = rs_match_pools,
+	.match_hooks = rs_match_hooks,
 	.barrier = rs_barrier,
 	.health = rs_health,
 	.sync = rs_sync,

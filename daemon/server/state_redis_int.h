@@ -44,6 +44,7 @@ struct state_redis {
 	int			 load_kind;
 	struct rs_buf		*buf_head, *buf_tail;
 	size_t			 nbuf;
+	struct state_match_hooks mhooks;	/* state_redis_match.c */
 	struct rs_wait		*wait_head, *wait_tail;
 	size_t			 nwait;
 	char			 why[256];
@@ -84,6 +85,21 @@ void	rs_member_del(struct state *, const char *, const char *,
 int	rs_member_has(struct state *, const char *, const char *);
 size_t	rs_member_each(struct state *, const char *, state_name_cb, void *);
 size_t	rs_peer_groups(struct state *, const char *, state_name_cb, void *);
+
+/* state_redis_match.c */
+void	rs_match_add(struct state *, const struct state_ticket *,
+	    const char *, uint64_t, uint64_t, state_match_cb, void *);
+void	rs_match_del(struct state *, const char *, uint64_t,
+	    enum state_ticket_end, state_match_cb, void *);
+enum state_rc rs_match_get(struct state *, const char *,
+	    struct state_ticket *);
+size_t	rs_match_each(struct state *, state_ticket_cb, void *);
+size_t	rs_match_pools(struct state *, state_pool_cb, void *);
+void	rs_match_hooks(struct state *, const struct state_match_hooks *);
+size_t	rs_groups_expired(struct state *, uint64_t, state_name_cb, void *);
+/* TA, TG, TM, TD and GL events into view v. */
+void	rs_apply_match(struct state_redis *, struct state *v,
+	    const struct cluster_ev *, int notify);
 
 /* state_redis.c: a registration script (republish: put back a held one). */
 int	rs_send_register(struct state_redis *, const struct state_peer *,

@@ -20,8 +20,9 @@
 #include "log.h"
 #include "state_redis_int.h"
 
-enum { LOAD_GROUP, LOAD_PEER, LOAD_INTRO, LOAD_DONE };
-static const char *const rs_load_kinds[] = { "group", "peer", "intro" };
+enum { LOAD_GROUP, LOAD_PEER, LOAD_INTRO, LOAD_TICKET, LOAD_DONE };
+static const char *const rs_load_kinds[] = { "group", "peer", "intro",
+    "ticket" };
 
 void
 rs_wait_add(struct state_redis *r, uint64_t seq, state_done_cb cb, void *arg,
@@ -244,7 +245,9 @@ rs_apply(struct state_redis *r, struct state *v, const struct cluster_ev *ev,
 			    notify ? rs_reaped : NULL, r);
 	} else if (strcmp(t, "N") == 0) {
 		/* NAT words ride in R; later reports are for Introduce. */
-	} else
+	} else if (t[0] == 'T' || strcmp(t, "GL") == 0)
+		rs_apply_match(r, v, ev, notify);
+	else
 		rs_apply_group(r, v, ev, notify);
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * fuzz_cluster_ev.c: the cluster's change events as they come from Redis
- * (cluster_ev.h), parsed and decoded as a node does, then applied to a
- * memory view through the same state calls a node makes.
+ * (cluster_ev.h), parsed and decoded as a node does (registrations and
+ * matchmaking tickets), then applied to a memory view through the same
+ * state calls a node makes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static struct state *v;
 	struct cluster_ev *ev;
 	struct state_peer p;
+	struct state_ticket t, old;
 	uint32_t rep;
 	uint16_t rnode;
 	uint64_t n;
@@ -44,6 +46,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				abort();
 			(void)state_mem_put(v, &p, &rep, &rnode);
 			(void)state_mem_drop(v, p.peer_id, p.reg_id);
+		}
+		if (cluster_ev_ticket(ev, &t) == 0) {
+			if (!p2p_name_valid(t.peer_id) || t.id == 0 ||
+			    t.size < MATCH_SIZE_MIN || t.size > MATCH_SIZE_MAX ||
+			    t.nattrs > MATCH_ATTRS_MAX)
+				abort();
+			if (state_mem_ticket_put(v, &t) == -1)
+				abort();
+			(void)state_mem_ticket_matched(v, t.peer_id, t.id,
+			    "m-1", 1, &old);
+			(void)state_mem_ticket_drop(v, t.peer_id, t.id, &old);
 		}
 	}
 	free(ev);

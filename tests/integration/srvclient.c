@@ -10,6 +10,8 @@
  *        (server-managed groups, PROTOCOL.md §7; "groups" wants a server
  *        with --join-timeout 2; groups-restarted checks what "groups"
  *        left after a restart)
+ *        srvclient PORT SECRET_FILE match  (matchmaking by agents,
+ *        PROTOCOL.md §7.1; policy groups)
  * Prints one line per check; exits 0 when all pass, 1 at the first failure.
  */
 #include <sys/socket.h>
@@ -46,6 +48,7 @@ struct cl {
 	unsigned	 nseen;
 	char		 ev[2048];	/* group events, in order */
 	char		 other[2048];	/* replies, introductions, ... */
+	char		 group[P2P_NAME_MAX + 1];	/* a match's */
 };
 
 static struct sockaddr_in srv;
@@ -525,6 +528,8 @@ cl_log(char *buf, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void	cl_note_match(struct cl *, const P2p__Srv__ServerMsg *);
+
 /* Note one decoded message in c->ev / c->other; drops duplicate pushes. */
 static void
 cl_note(struct cl *c, P2p__Srv__ServerMsg *m)
@@ -572,6 +577,11 @@ cl_note(struct cl *c, P2p__Srv__ServerMsg *m)
 		break;
 	case P2P__SRV__SERVER_MSG__BODY__NOT_SET:
 		cl_log(c->other, sizeof(c->other), "reply:%u;", m->id);
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_MATCH_TICKET:
+	case P2P__SRV__SERVER_MSG__BODY_MATCH_RESULT:
+	case P2P__SRV__SERVER_MSG__BODY_GROUP_SEARCH_REPLY:
+		cl_note_match(c, m);
 		break;
 	default:
 		cl_log(c->other, sizeof(c->other), "body%d:%u;", m->body_case,
@@ -903,6 +913,346 @@ test_groups_restarted(void)
 	ok("groups and memberships survive a server restart");
 }
 
+/* Matchmaking ----------------------------------------------------------- */
+
+static void
+cl_note_attrs(struct cl *c, P2p__Srv__Attr **a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cl_log(c->other, sizeof(c->other), "%s%s=%s", i ? "," : "",
+		    a[i]->key, a[i]->value);
+}
+
+/* "ticket:ID:ATTRS;", "result:TICKET:OUTCOME:GROUP:ATTRS:MEMBERS;", ... */
+static void
+cl_note_match(struct cl *c, const P2p__Srv__ServerMsg *m)
+{
+	const P2p__Srv__GroupInfo *g;
+	size_t i, j;
+
+	switch (m->body_case) {
+	case P2P__SRV__SERVER_MSG__BODY_MATCH_TICKET:
+		cl_log(c->other, sizeof(c->other), "ticket:%llu:",
+		    (unsigned long long)m->match_ticket->ticket);
+		cl_note_attrs(c, m->match_ticket->attributes,
+		    m->match_ticket->n_attributes);
+		cl_log(c->other, sizeof(c->other), ";");
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_MATCH_RESULT:
+		cl_log(c->other, sizeof(c->other), "result:%llu:%d:",
+		    (unsigned long long)m->match_result->ticket,
+		    m->match_result->outcome);
+		if ((g = m->match_result->group) != NULL) {
+			snprintf(c->group, sizeof(c->group), "%s", g->name);
+			cl_log(c->other, sizeof(c->other), "group:");
+			cl_note_attrs(c, g->attributes, g->n_attributes);
+			cl_log(c->other, sizeof(c->other), ":");
+			for (i = 0; i < g->n_members; i++)
+				cl_log(c->other, sizeof(c->other), "%s%s",
+				    i ? "," : "", g->members[i]);
+			if (g->expires_at == 0)
+				cl_log(c->other, sizeof(c->other), ":noexp");
+		}
+		cl_log(c->other, sizeof(c->other), ";");
+		break;
+	default:
+		cl_log(c->other, sizeof(c->other), "search:%u:", m->id);
+		for (i = 0; i < m->group_search_reply->n_groups; i++) {
+			g = m->group_search_reply->groups[i];
+			cl_log(c->other, sizeof(c->other), "%s%s=",
+			    i ? "|" : "", strncmp(g->name, "m-", 2) == 0 ?
+			    "m-" : g->name);
+			for (j = 0; j < g->n_attributes; j++)
+				cl_log(c->other, sizeof(c->other), "%s%s=%s",
+				    j ? "," : "", g->attributes[j]->key,
+				    g->attributes[j]->value);
+		}
+		cl_log(c->other, sizeof(c->other), ";");
+		break;
+	}
+}
+
+/* Send a MatchRequest: attrs "k=v,k=v" (or ""); returns its id. */
+static uint32_t
+cl_match(struct cl *c, uint64_t ticket, const char *attrs, uint32_t size,
+    uint32_t timeout_s)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__MatchRequest mr = P2P__SRV__MATCH_REQUEST__INIT;
+	P2p__Srv__Attr a[10], *ap[10];
+	char buf[512], *kv, *save = NULL, *eq;
+	size_t n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", attrs);
+	for (kv = strtok_r(buf, ",", &save); kv != NULL && n < 10;
+	    kv = strtok_r(NULL, ",", &save)) {
+		p2p__srv__attr__init(&a[n]);
+		if ((eq = strchr(kv, '=')) != NULL)
+			*eq++ = '\0';
+		a[n].key = kv;
+		a[n].value = eq != NULL ? eq : (char *)"";
+		ap[n] = &a[n];
+		n++;
+	}
+	mr.ticket = ticket;
+	mr.attributes = ap;
+	mr.n_attributes = n;
+	mr.size = size;
+	mr.timeout_s = timeout_s;
+	m.id = c->next_id++;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_MATCH_REQUEST;
+	m.match_request = &mr;
+	cl_send_msg(c, &m);
+	return m.id;
+}
+
+static uint32_t
+cl_match_cancel(struct cl *c, uint64_t ticket)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__MatchCancel mc = P2P__SRV__MATCH_CANCEL__INIT;
+
+	mc.ticket = ticket;
+	m.id = c->next_id++;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_MATCH_CANCEL;
+	m.match_cancel = &mc;
+	cl_send_msg(c, &m);
+	return m.id;
+}
+
+static uint32_t
+cl_search(struct cl *c, const char *key, const char *value)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__GroupSearch gs = P2P__SRV__GROUP_SEARCH__INIT;
+	P2p__Srv__Attr a = P2P__SRV__ATTR__INIT, *ap = &a;
+
+	a.key = (char *)key;
+	a.value = (char *)value;
+	gs.attributes = &ap;
+	gs.n_attributes = 1;
+	m.id = c->next_id++;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_GROUP_SEARCH;
+	m.group_search = &gs;
+	cl_send_msg(c, &m);
+	return m.id;
+}
+
+/* Collect for c until text is in c->other, at most max_ms. */
+static void
+collect_other(struct cl *c, const char *text, int max_ms)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (strstr(c->other, text) == NULL &&
+	    elapsed_since(&t0) * 1000 < max_ms)
+		collect(&c, 1, 100, NULL, 200);
+}
+
+/* A MatchRequest refused with code and text. */
+static void
+expect_match_error(struct cl *c, uint64_t ticket, const char *attrs,
+    uint32_t size, P2p__Srv__ErrCode code, const char *text,
+    const char *what)
+{
+	char want[64];
+	uint32_t id;
+
+	cl_clear(c);
+	id = cl_match(c, ticket, attrs, size, 10);
+	collect(&c, 1, 300, NULL, 3000);
+	snprintf(want, sizeof(want), "error:%u:%d:", id, code);
+	expect_has(c->other, want, c->name, what);
+	expect_has(c->other, text, c->name, what);
+	ok(what);
+}
+
+static void
+test_match(void)
+{
+	struct cl alice, bob, carol, dave, carol2, erin, frank, *all[4];
+	uint8_t seed[32];
+	char tok[TOKEN_MAX_LEN + 1], want[256];
+	struct timespec t0;
+	uint32_t id;
+	double dt;
+	int i;
+
+	cl_up(&alice, "alice", 0, "lobby");
+	cl_up(&bob, "bob", 1, "lobby");
+	randombytes_buf(seed, sizeof(seed));
+	mint_groups(tok, sizeof(tok), "carol", "other");
+	cl_open(&carol, "carol", 0, seed);
+	expect_registered(&carol, tok);
+	all[0] = &alice; all[1] = &bob; all[2] = &carol;
+	ok("alice, bob (TCP) and carol register");
+
+	expect_match_error(&alice, 0, "map=dunes", 2,
+	    P2P__SRV__ERR_CODE__ERR_MALFORMED, "must not be 0",
+	    "a ticket id 0 is refused");
+	expect_match_error(&alice, 1, "map=dunes", 1,
+	    P2P__SRV__ERR_CODE__ERR_MALFORMED, "size 1",
+	    "a match of size 1 is refused");
+	expect_match_error(&alice, 1, "map=dunes", 100000,
+	    P2P__SRV__ERR_CODE__ERR_MALFORMED, "size 100000",
+	    "a huge size is refused");
+	expect_match_error(&alice, 1, "m ap=dunes", 2,
+	    P2P__SRV__ERR_CODE__ERR_MALFORMED, "m ap",
+	    "a malformed attribute key is refused");
+	expect_match_error(&alice, 1, "map=", 2,
+	    P2P__SRV__ERR_CODE__ERR_MALFORMED, "attribute map",
+	    "an empty value is refused");
+	expect_match_error(&alice, 1, "map=a,map=b", 2,
+	    P2P__SRV__ERR_CODE__ERR_MALFORMED, "twice",
+	    "a key given twice is refused");
+	expect_match_error(&alice, 1, "a=1,b=1,c=1,d=1,e=1,f=1,g=1,h=1,i=1",
+	    2, P2P__SRV__ERR_CODE__ERR_MALFORMED, "too many",
+	    "too many attributes are refused");
+
+	/* alice and bob: the same attributes in another order. */
+	cl_clear(&alice);
+	id = cl_match(&alice, 11, "mode=duel,map=dunes", 2, 20);
+	collect(all, 1, 300, NULL, 3000);
+	snprintf(want, sizeof(want), "ticket:11:map=dunes,mode=duel;");
+	expect_str(alice.other, want, "alice", "MatchTicket");
+	ok("a ticket is answered with its attributes sorted");
+	expect_match_error(&alice, 12, "map=mesa", 2,
+	    P2P__SRV__ERR_CODE__ERR_EXISTS, "already holds",
+	    "a device holds one waiting ticket");
+	for (i = 0; i < 3; i++)
+		cl_clear(all[i]);
+	(void)cl_match(&bob, 21, "map=dunes,mode=duel", 2, 20);
+	collect(all, 2, 200, "complete:m-", 5000);
+	collect(all, 2, 500, NULL, 3000);
+	expect_has(bob.other, "ticket:21:", "bob", "MatchTicket");
+	expect_has(alice.other, "result:11:1:group:map=dunes,mode=duel:"
+	    "alice,bob;", "alice", "MatchResult");
+	expect_has(bob.other, "result:21:1:group:map=dunes,mode=duel:"
+	    "alice,bob;", "bob", "MatchResult");
+	if (strcmp(alice.group, bob.group) != 0 ||
+	    strncmp(alice.group, "m-", 2) != 0)
+		fail("alice in %s, bob in %s", alice.group, bob.group);
+	ok("two compatible tickets make one match group carrying their "
+	    "attributes, members in the order they asked");
+	snprintf(want, sizeof(want), "join:%s:alice;", bob.group);
+	expect_has(alice.ev, want, "alice", "member_join");
+	snprintf(want, sizeof(want), "join:%s:bob;", bob.group);
+	expect_has(alice.ev, want, "alice", "member_join");
+	expect_has(bob.ev, want, "bob", "member_join");
+	snprintf(want, sizeof(want), "complete:%s:bob:", bob.group);
+	expect_has(bob.ev, want, "bob", "join_complete");
+	expect_has(alice.other, "introduce:bob;", "alice", "mesh");
+	expect_has(bob.other, "introduce:alice;", "bob", "mesh");
+	ok("its members get member_join, join_complete and introductions");
+	if (carol.ev[0] != '\0' || carol.other[0] != '\0')
+		fail("carol heard '%s' '%s'", carol.ev, carol.other);
+	expect_connect_ok(&bob, &alice, "policy groups: match members may "
+	    "talk");
+
+	cl_clear(&bob);
+	id = cl_search(&bob, "map", "dunes");
+	collect(all + 1, 1, 300, NULL, 3000);
+	snprintf(want, sizeof(want), "search:%u:m-=map=dunes,mode=duel;", id);
+	expect_str(bob.other, want, "bob", "GroupSearch");
+	cl_clear(&carol);
+	id = cl_search(&carol, "map", "dunes");
+	collect(all + 2, 1, 300, NULL, 3000);
+	snprintf(want, sizeof(want), "search:%u:;", id);
+	expect_str(carol.other, want, "carol", "GroupSearch");
+	ok("GroupSearch finds the match group for a member, not for others "
+	    "under policy groups");
+
+	/* A timeout; a cancel; a second cancel. */
+	cl_clear(&carol);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	(void)cl_match(&carol, 31, "map=mesa", 2, 1);
+	collect_other(&carol, "result:31:", 4000);
+	dt = elapsed_since(&t0);
+	expect_has(carol.other, "result:31:2:;", "carol", "timeout");
+	if (dt > 3.5)
+		fail("the timeout of 1 s came after %.1f s", dt);
+	printf("# a 1 s ticket timed out after %.2f s\n", dt);
+	ok("an unmatched ticket is told of its timeout");
+	cl_clear(&carol);
+	(void)cl_match(&carol, 32, "map=mesa", 3, 30);
+	id = cl_match_cancel(&carol, 32);
+	collect_other(&carol, "result:32:", 3000);
+	snprintf(want, sizeof(want), "reply:%u;", id);
+	expect_has(carol.other, want, "carol", "cancel reply");
+	expect_has(carol.other, "result:32:3:;", "carol", "cancelled");
+	cl_clear(&carol);
+	id = cl_match_cancel(&carol, 32);
+	collect(all + 2, 1, 300, NULL, 3000);
+	snprintf(want, sizeof(want), "error:%u:%d:", id,
+	    P2P__SRV__ERR_CODE__ERR_NO_TICKET);
+	expect_has(carol.other, want, "carol", "second cancel");
+	ok("a cancelled ticket is told so; a second cancel is ERR_NO_TICKET");
+
+	/* The match group goes with its last member. */
+	for (i = 0; i < 2; i++)
+		cl_clear(all[i]);
+	(void)cl_group(&alice, LEAVE, alice.group);
+	collect(all, 2, 400, NULL, 3000);
+	snprintf(want, sizeof(want), "leave:%s:alice;", alice.group);
+	expect_has(bob.ev, want, "bob", "alice leaves the match group");
+	(void)cl_group(&bob, LEAVE, bob.group);
+	collect(all, 2, 400, NULL, 3000);
+	cl_clear(&bob);
+	id = cl_search(&bob, "map", "dunes");
+	collect(all + 1, 1, 300, NULL, 3000);
+	snprintf(want, sizeof(want), "search:%u:;", id);
+	expect_str(bob.other, want, "bob", "GroupSearch after the leaves");
+	ok("members may leave a match group; it goes with the last one");
+
+	/* A ticket outlives its agent registering again. */
+	cl_clear(&carol);
+	(void)cl_match(&carol, 41, "map=canyon", 2, 30);
+	collect(all + 2, 1, 300, NULL, 3000);
+	expect_has(carol.other, "ticket:41:", "carol", "ticket 41");
+	cl_open(&carol2, "carol", 0, seed);
+	expect_registered(&carol2, tok);
+	cl_clear(&carol2);
+	(void)cl_match(&carol2, 41, "map=canyon", 2, 30);
+	all[3] = &carol2;
+	collect(all + 3, 1, 300, NULL, 3000);
+	expect_has(carol2.other, "ticket:41:", "carol", "ticket 41 again");
+	cl_up(&dave, "dave", 0, "other");
+	cl_clear(&dave);
+	(void)cl_match(&dave, 51, "map=canyon", 2, 30);
+	all[0] = &dave;
+	all[1] = &carol2;
+	collect(all, 2, 200, "complete:m-", 5000);
+	collect(all, 2, 400, NULL, 3000);
+	collect_other(&carol2, "result:41:", 3000);
+	expect_has(carol2.other, "result:41:1:group:map=canyon:carol,dave;",
+	    "carol", "matched after registering again");
+	expect_has(dave.other, "result:51:1:group:map=canyon:carol,dave;",
+	    "dave", "matched");
+	ok("a ticket survives its agent registering again and is matched "
+	    "there");
+
+	/* A device gone mid-ticket: its ticket ends after the grace. */
+	cl_up(&erin, "erin", 0, "other");
+	cl_clear(&erin);
+	(void)cl_match(&erin, 61, "map=tundra", 2, 60);
+	all[0] = &erin;
+	collect(all, 1, 300, NULL, 3000);
+	expect_has(erin.other, "ticket:61:", "erin", "ticket 61");
+	test_deregister(&erin);
+	printf("# erin deregistered; waiting out the 15 s grace\n");
+	sleep(26);	/* noticed within a 5 s sweep, ended 15 s later */
+	cl_up(&frank, "frank", 0, "other");
+	cl_clear(&frank);
+	(void)cl_match(&frank, 71, "map=tundra", 2, 1);
+	collect_other(&frank, "result:71:", 4000);
+	expect_has(frank.other, "result:71:2:;", "frank",
+	    "no match with a device that is gone");
+	ok("the ticket of a device gone mid-ticket ends after the grace");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -912,12 +1262,12 @@ main(int argc, char **argv)
 	uint8_t seed[32], forged[32];
 
 	int policy_open = argc == 4 && strcmp(argv[3], "open") == 0;
-	const char *groups = argc == 4 && strncmp(argv[3], "groups", 6) == 0 ?
-	    argv[3] : NULL;
+	const char *groups = argc == 4 && (strncmp(argv[3], "groups", 6) == 0 ||
+	    strcmp(argv[3], "match") == 0) ? argv[3] : NULL;
 
 	if (argc != 3 && !policy_open && groups == NULL) {
 		fprintf(stderr, "usage: srvclient PORT SECRET_FILE "
-		    "[open|groups|groups-open|groups-restarted]\n");
+		    "[open|groups|groups-open|groups-restarted|match]\n");
 		return 2;
 	}
 	if (sodium_init() == -1 ||
@@ -935,6 +1285,8 @@ main(int argc, char **argv)
 			test_groups_open();
 		else if (strcmp(groups, "groups-restarted") == 0)
 			test_groups_restarted();
+		else if (strcmp(groups, "match") == 0)
+			test_match();
 		else
 			fail("unknown mode %s", groups);
 		printf("all %d checks passed\n", checks);
