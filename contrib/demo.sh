@@ -41,10 +41,13 @@ PIDS="$PIDS $!"
 i=0; while [ ! -s "$T/srv/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 port=$(cat "$T/srv/port")
 echo "server listening on 127.0.0.1:$port (udp and tcp)"
+say "p2p-server key --state-dir srv    # the server's public key; tokens carry it"
+"$b/p2p-server" key --state-dir "$T/srv"
 
 for n in alice bob; do
-	say "p2p-server token --secret-file secret --peer $n --group demo"
-	"$b/p2p-server" token --secret-file "$T/secret" --peer $n --group demo > "$T/$n/token"
+	say "p2p-server token --secret-file secret --peer $n --group demo --state-dir srv"
+	"$b/p2p-server" token --secret-file "$T/secret" --peer $n --group demo \
+	    --state-dir "$T/srv" > "$T/$n/token"
 	cut -c1-60 "$T/$n/token" | sed 's/$/.../'
 	say "p2pd -f --server 127.0.0.1:$port --token-file $n/token --socket $n/sock --state-dir $n"
 	"$b/p2pd" -f --server "127.0.0.1:$port" --token-file "$T/$n/token" \

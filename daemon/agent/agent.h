@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "conf.h"
 #include "hs.h"
 #include "svc.h"
 
@@ -46,6 +47,8 @@ struct agent_conf {
 	char		*server_tcp;	/* HOST:PORT, default: server */
 	char		*token_file;
 	char		*token;
+	struct conf_list server_keys;	/* --server-key, base64 */
+	int		 allow_unauth;	/* --allow-unauthenticated-server */
 	char		*socket_path;
 	char		*state_dir;
 	long		 port;

@@ -4,6 +4,7 @@ sbin_PROGRAMS += p2pd
 p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \
 	daemon/agent/ident.c daemon/agent/udp.c daemon/agent/reg.c \
 	daemon/agent/reg.h daemon/agent/reg_ctrl.c daemon/agent/reg_token.c \
+	daemon/agent/reg_req.c daemon/agent/reg_hs.c daemon/agent/reg_check.c \
 	daemon/agent/regtcp.c \
 	daemon/agent/session.c daemon/agent/route.c daemon/agent/reg_relay.c \
 	daemon/agent/spray.c \

@@ -3,7 +3,9 @@
  * reg_ctrl.c: CTRL packets from the server: replies to our requests and
  * pushes (Introduce, Withdraw, GroupEvent), which are acknowledged with
  * ack_push. Everything here was authenticated by chan_open() before it is
- * parsed. Group requests (group.c) are sent and retransmitted from here.
+ * parsed: the channel's keys come from the handshake in which the server
+ * proved its key (reg_hs.c), so no one else can introduce a peer. Group
+ * requests (group.c) are sent and retransmitted from here.
  */
 #include <sys/socket.h>
 
@@ -63,7 +65,7 @@ reg_ipc_code(P2p__Srv__ErrCode c)
 	}
 }
 
-static void
+void
 reg_registered(struct reg *r, const P2p__Srv__Registered *rg)
 {
 	struct sockaddr_storage ss;
@@ -90,6 +92,22 @@ reg_registered(struct reg *r, const P2p__Srv__Registered *rg)
 	peer_registered(r->a);
 }
 
+void
+reg_refused(struct reg *r, const P2p__Srv__Error *e)
+{
+	const char *msg = e->message != NULL ? e->message : "";
+
+	log_warnx("registration refused: %s", msg);
+	snprintf(r->error, sizeof(r->error), "%s", msg);
+	r->state = REG_REJECTED;
+	if (e->code == P2P__SRV__ERR_CODE__ERR_TOKEN_EXPIRED) {
+		reg_reload_token(r->a);
+		r->backoff = 1;
+	} else if (r->backoff < REG_BACKOFF_MAX)
+		r->backoff = REG_BACKOFF_MAX;
+	reg_retry_later(r);
+}
+
 static void
 reg_error_reply(struct reg *r, struct reg_req *q, const P2p__Srv__Error *e)
 {
@@ -100,23 +118,12 @@ reg_error_reply(struct reg *r, struct reg_req *q, const P2p__Srv__Error *e)
 		    msg);
 		return;
 	}
+	/* Authenticated by the channel: the registration is gone. */
 	if (e->code == P2P__SRV__ERR_CODE__ERR_UNKNOWN_REG) {
 		reg_reregister(r, msg);
 		return;
 	}
-	if (q == NULL || q->id != r->register_id) {
-		log_warnx("server error: %s", msg);
-		return;
-	}
-	log_warnx("registration refused: %s", msg);
-	snprintf(r->error, sizeof(r->error), "%s", msg);
-	r->state = REG_REJECTED;
-	if (e->code == P2P__SRV__ERR_CODE__ERR_TOKEN_EXPIRED) {
-		reg_reload_token(r->a);
-		r->backoff = 1;
-	} else if (r->backoff < REG_BACKOFF_MAX)
-		r->backoff = REG_BACKOFF_MAX;
-	reg_retry_later(r);
+	log_warnx("server error: %s", msg);
 }
 
 static void
@@ -134,17 +141,11 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 				break;
 		}
 	}
-	if (q != NULL && q->id != r->register_id &&
-	    group_server_reply(r->a, m)) {
+	if (q != NULL && group_server_reply(r->a, m)) {
 		reg_req_free(q);
 		return;
 	}
 	switch (m->body_case) {
-	case P2P__SRV__SERVER_MSG__BODY_REGISTERED:
-		if (r->phase == PH_REGISTER && q != NULL &&
-		    q->id == r->register_id)
-			reg_registered(r, m->registered);
-		break;
 	case P2P__SRV__SERVER_MSG__BODY_ERROR:
 		reg_error_reply(r, q, m->error);
 		break;
@@ -176,10 +177,8 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 	default:
 		break;
 	}
-	/* The register request is answered by Registered or Error; any
-	 * other answered request is done once its reply arrived. */
-	if (q != NULL && r->phase != PH_IDLE && (q->id != r->register_id ||
-	    r->phase == PH_UP))
+	/* An answered request is done (unless the answer ended them all). */
+	if (q != NULL && r->phase == PH_UP)
 		reg_req_free(q);
 }
 
@@ -232,6 +231,7 @@ reg_ctrl_in(struct reg *r, const uint8_t *pkt, size_t len)
 		r->a->ctr.dropped++;
 		return;
 	}
+	r->auth_rx++;	/* the server is there (reg_check) */
 	if ((m = p2p__srv__server_msg__unpack(NULL, (size_t)n, pt)) == NULL) {
 		log_debug("%s: malformed ServerMsg", __func__);
 		r->a->ctr.dropped++;

@@ -81,6 +81,8 @@ reg_relay_in(struct reg *r, const uint8_t *pkt, size_t len)
 		return;
 	}
 	n = chan_open(&r->chan, WIRE_RELAY, pkt, len, pt, sizeof(pt), NULL);
+	if (n >= 0)
+		r->auth_rx++;	/* the server is there (reg_check) */
 	if (n < (ssize_t)WIRE_RELAY_ID_LEN) {
 		r->a->ctr.dropped++;
 		return;

@@ -2,9 +2,12 @@
 /*
  * reg_token.c: the registration token, from --token or --token-file.
  *
- * The agent cannot verify a token (it has no secret) but reads the peer id
- * from its body (PROTOCOL.md §5) to know and show who it is. A token file
- * must not be readable by others: the token is a credential.
+ * The agent cannot verify a token (it has no secret) but reads its body
+ * (PROTOCOL.md §5): the peer id, to know and show who it is, and, in a
+ * version 2 token, the server keys to trust (PROTOCOL.md §2.1), beside
+ * those given with --server-key. Without any key the agent refuses to
+ * start unless --allow-unauthenticated-server says otherwise. A token
+ * file must not be readable by others: the token is a credential.
  */
 #include <sys/stat.h>
 
@@ -22,34 +25,71 @@
 #include "buf.h"
 #include "log.h"
 #include "reg.h"
+#include "reghs.h"
 #include "token.h"
 #include "wire.h"
 
-/* The peer id inside a token's body, without checking the MAC. */
-static int
-reg_token_peer_id(const char *tok, char *id, size_t idlen)
+/* The keys of --server-key (checked at start: reg_load_token). */
+static unsigned
+reg_conf_keys(struct agent *a, uint8_t keys[][32], unsigned max)
 {
-	uint8_t bin[TOKEN_MAX_LEN];
-	const uint8_t *p;
-	size_t binlen, n;
-	struct rd rd;
+	unsigned n = 0;
+	size_t i;
 
-	if (strncmp(tok, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) != 0)
+	for (i = 0; i < a->conf.server_keys.n && n < max; i++)
+		if (reghs_key_from_b64(a->conf.server_keys.v[i], keys[n]) == 0)
+			n++;
+	return n;
+}
+
+int
+reg_keys(struct agent *a, uint8_t keys[][32], unsigned max)
+{
+	struct token t;
+	char err[128];
+	unsigned n, i, j;
+
+	n = reg_conf_keys(a, keys, max);
+	if (a->token == NULL || token_peek(a->token, &t, err,
+	    sizeof(err)) != TOKEN_OK)
+		return (int)n;
+	for (i = 0; i < t.nkeys && n < max; i++) {
+		for (j = 0; j < n; j++)
+			if (memcmp(keys[j], t.keys[i], 32) == 0)
+				break;
+		if (j == n)
+			memcpy(keys[n++], t.keys[i], 32);
+	}
+	return (int)n;
+}
+
+/* --server-key values, and a key to trust from somewhere. */
+static int
+reg_check_keys(struct agent *a, const struct token *t)
+{
+	uint8_t k[32];
+	size_t i;
+
+	for (i = 0; i < a->conf.server_keys.n; i++)
+		if (reghs_key_from_b64(a->conf.server_keys.v[i], k) != 0) {
+			log_warnx("--server-key: '%.60s' is not a server key "
+			    "(44 characters of base64, as p2p-server key "
+			    "prints it)", a->conf.server_keys.v[i]);
+			return -1;
+		}
+	if (a->conf.server_keys.n > 0 || t->nkeys > 0)
+		return 0;
+	if (!a->conf.allow_unauth) {
+		log_warnx("no server key to trust: the token (version %u) "
+		    "carries none and no --server-key is given. Give "
+		    "--server-key KEY (p2p-server key prints it), use a token "
+		    "that carries it, or --allow-unauthenticated-server to "
+		    "register with any server that answers", t->version);
 		return -1;
-	tok += strlen(TOKEN_PREFIX);
-	if (sodium_base642bin(bin, sizeof(bin), tok, strlen(tok), NULL,
-	    &binlen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-		return -1;
-	rd_init(&rd, bin, binlen);
-	(void)rd_u8(&rd);	/* version */
-	(void)rd_u64(&rd);	/* issued_at */
-	(void)rd_u64(&rd);	/* expires_at */
-	n = rd_u8(&rd);
-	if ((p = rd_bytes(&rd, n)) == NULL || n >= idlen ||
-	    !p2p_name_valid_len((const char *)p, n))
-		return -1;
-	memcpy(id, p, n);
-	id[n] = '\0';
+	}
+	log_warnx("WARNING: --allow-unauthenticated-server and no server key: "
+	    "whoever answers at the server's address can read this agent's "
+	    "token, introduce any peer as anyone, and read its sessions");
 	return 0;
 }
 
@@ -90,7 +130,8 @@ reg_token_read(const char *path)
 int
 reg_load_token(struct agent *a)
 {
-	char id[AGENT_ID_MAX + 1], *tok;
+	struct token t;
+	char err[256], *tok;
 
 	if (a->conf.token_file != NULL)
 		tok = reg_token_read(a->conf.token_file);
@@ -98,18 +139,22 @@ reg_load_token(struct agent *a)
 		tok = strdup(a->conf.token);
 	if (tok == NULL)
 		return -1;
-	if (strlen(tok) > TOKEN_MAX_LEN ||
-	    reg_token_peer_id(tok, id, sizeof(id)) == -1) {
-		log_warnx("%s: not a p2pd token (p2pt.…)", a->conf.token_file ?
-		    a->conf.token_file : "--token");
+	if (token_peek(tok, &t, err, sizeof(err)) != TOKEN_OK) {
+		log_warnx("%s: not a p2pd token: %s", a->conf.token_file ?
+		    a->conf.token_file : "--token", err);
 		free(tok);
 		return -1;
 	}
-	if (a->peer_id[0] != '\0' && strcmp(a->peer_id, id) != 0)
-		log_warnx("new token is for peer %s, was %s", id, a->peer_id);
+	if (reg_check_keys(a, &t) == -1) {
+		free(tok);
+		return -1;
+	}
+	if (a->peer_id[0] != '\0' && strcmp(a->peer_id, t.peer_id) != 0)
+		log_warnx("new token is for peer %s, was %s", t.peer_id,
+		    a->peer_id);
 	free(a->token);
 	a->token = tok;
-	snprintf(a->peer_id, sizeof(a->peer_id), "%s", id);
+	snprintf(a->peer_id, sizeof(a->peer_id), "%s", t.peer_id);
 	return 0;
 }
 

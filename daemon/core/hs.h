@@ -2,12 +2,12 @@
 /*
  * hs.h: the p2pd peer handshake (PROTOCOL.md §2.3).
  *
- * Noise_IK_25519_{ChaChaPoly|AESGCM}_BLAKE2b with prologue "p2pd/1"; the
+ * Noise_IK_25519_{ChaChaPoly|AESGCM}_BLAKE2b with prologue "p2pd/2"; the
  * static keys are the X25519 forms of the agents' Ed25519 identity keys.
  *
- *   HS_INIT = 0x53, 1, cipher, 0, sender_index u32, Noise message 1
+ *   HS_INIT = 0x53, 2, cipher, 0, sender_index u32, Noise message 1
  *             message 1 payload: TAI64N timestamp[12] || id_len u8 || peer id
- *   HS_RESP = 0x54, 1, 0, 0, sender_index u32, receiver_index u32,
+ *   HS_RESP = 0x54, 2, 0, 0, sender_index u32, receiver_index u32,
  *             Noise message 2 (empty payload)
  *
  * Initiator: hs_initiate() builds HS_INIT; hs_finish() consumes HS_RESP and
@@ -45,8 +45,8 @@
 
 #define HS_TYPE_INIT		0x53
 #define HS_TYPE_RESP		0x54
-#define HS_VERSION		1
-#define HS_PROLOGUE		"p2pd/1"
+#define HS_VERSION		2	/* WIRE_VERSION */
+#define HS_PROLOGUE		"p2pd/2"	/* the wire version is bound */
 #define HS_TAI64N_LEN		12
 #define HS_PEER_ID_MAX		64
 /* 8-byte header, e, encrypted s, encrypted payload (timestamp, id). */

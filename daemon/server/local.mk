@@ -6,6 +6,9 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_udp.c daemon/server/srv_tcp.c \
 	daemon/server/srv_stun.c \
 	daemon/server/srv_reg.c daemon/server/srv_ctrl.c \
+	daemon/server/srv_sess.c daemon/server/srv_recent.c \
+	daemon/server/srv_ident.c daemon/server/srv_ident.h \
+	daemon/server/srv_key.c daemon/server/srv_key.h \
 	daemon/server/srv_signal.c daemon/server/srv_relay.c \
 	daemon/server/srv_group.c daemon/server/srv_group.h \
 	daemon/server/srv_http.c daemon/server/srv_http.h \
@@ -63,3 +66,14 @@ tests_integration_srvclient_SOURCES = tests/integration/srvclient.c
 tests_integration_srvclient_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_integration_srvclient_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+
+# The server's identity (PROTOCOL.md §2.1): an attacker of the registration
+# (a fake server, a man in the middle, forged packets) and the test that
+# runs it on loopback and on a namespace path.
+check_PROGRAMS += tests/integration/regmitm
+tests_integration_regmitm_SOURCES = tests/integration/regmitm.c
+tests_integration_regmitm_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
+tests_integration_regmitm_LDADD = libp2pcore.la libp2pproto.la \
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+TESTS += tests/integration/regauth.sh
+EXTRA_DIST += tests/integration/regauth.sh tests/unit/vectors/reghs.py

@@ -28,6 +28,7 @@
 #include "srv_http.h"
 
 int	srv_token_main(int, char **);
+int	srv_key_main(int, char **);
 
 #define O(f)	offsetof(struct srv_conf, f)
 static const struct conf_opt srv_opts[] = {
@@ -37,6 +38,11 @@ static const struct conf_opt srv_opts[] = {
 	    "token secret (mode 0600)" },
 	{ "state-dir", 0, CONF_STR, O(state_dir), 0, 0, "DIR",
 	    "state directory (the bound port is written to DIR/port)" },
+	{ "key-file", 0, CONF_STR, O(key_file), 0, 0, "FILE",
+	    "the server's private key, made on first start (default "
+	    "STATE_DIR/server.key; nodes of a cluster share one)" },
+	{ "next-key-file", 0, CONF_STR, O(next_key_file), 0, 0, "FILE",
+	    "rotation: the next key, accepted beside the current one" },
 	{ "policy", 0, CONF_STR, O(policy), 0, 0, "open|groups",
 	    "who may connect to whom (default groups)" },
 	{ "keepalive", 0, CONF_INT, O(keepalive_s), 1, 3600, "S",
@@ -82,7 +88,8 @@ static const struct conf_opt srv_opts[] = {
 #undef O
 
 #define SRV_SYNOPSIS "[-fhv] [-c FILE] [--listen ADDR:PORT] " \
-	"--secret-file FILE [options]\n       p2p-server token --help"
+	"--secret-file FILE [options]\n       p2p-server token --help\n" \
+	"       p2p-server key --help"
 
 uint64_t
 srv_now_us(void)
@@ -241,6 +248,38 @@ srv_on_tick(evutil_socket_t fd, short what, void *arg)
 		srv_log_counters(s);
 }
 
+/*
+ * The server's key pair: --key-file, else STATE_DIR/server.key, made on
+ * first start; without either a key for this run only.
+ */
+static void
+srv_load_ident(struct srv *s)
+{
+	char path[4096], err[512], b64[REGHS_KEY_B64_LEN + 1];
+	const char *file = s->conf.key_file;
+
+	if (file == NULL && s->conf.state_dir != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", s->conf.state_dir,
+		    SRV_IDENT_FILE);
+		file = path;
+	}
+	if (srv_ident_load(&s->ident, file, s->conf.next_key_file, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	reghs_key_to_b64(s->ident.pk[0], b64);
+	if (s->ident.ephemeral)
+		log_warnx("no --key-file or --state-dir: the server key %s "
+		    "lasts this run only, and agents that pin it will refuse "
+		    "the server after a restart", b64);
+	else
+		log_info("server key %s (%s)", b64, file);
+	if (s->ident.nkeys > 1) {
+		reghs_key_to_b64(s->ident.pk[1], b64);
+		log_info("next server key %s (%s)", b64,
+		    s->conf.next_key_file);
+	}
+}
+
 static void
 srv_setup(struct srv *s)
 {
@@ -250,6 +289,7 @@ srv_setup(struct srv *s)
 	if (secret_load(s->conf.secret_file, s->secret, &s->secret_len, err,
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
+	srv_load_ident(s);
 	if ((s->state = state_mem_new(SRV_MAX_PEERS)) == NULL ||
 	    (s->base = event_base_new()) == NULL)
 		fatalx("out of memory");
@@ -295,6 +335,7 @@ srv_teardown(struct srv *s)
 		event_base_free(s->base);
 	state_free(s->state);
 	sodium_memzero(s->secret, sizeof(s->secret));
+	srv_ident_wipe(&s->ident);
 	conf_free(srv_opts, &s->conf);
 }
 
@@ -361,6 +402,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
 		return srv_token_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "key") == 0)
+		return srv_key_main(argc - 1, argv + 1);
 	if (sodium_init() == -1) {
 		fprintf(stderr, "p2p-server: libsodium failed to start\n");
 		return 1;

@@ -13,6 +13,7 @@
 #ifndef P2P_SERVER_H
 #define P2P_SERVER_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,10 +24,16 @@
 #include "conf.h"
 #include "secret.h"
 #include "server.pb-c.h"
+#include "srv_ident.h"
 #include "state.h"
 
-#define SRV_PENDING_MAX		4096
-#define SRV_PENDING_US		(10 * 1000000ULL)
+/*
+ * REG_INITs answered lately, by the agent's ephemeral key: a replay (or a
+ * resend after a lost REG_ACCEPT) is answered from the registration and
+ * never registers again. Kept as long as a cookie lives.
+ */
+#define SRV_RECENT_MAX		65536
+#define SRV_RECENT_US		((2 * REGHS_BUCKET_S + 1) * 1000000ULL)
 #define SRV_PUSH_MAX		32	/* unacknowledged pushes per session */
 #define SRV_PUSH_TRIES		5
 #define SRV_PUSH_RTO_US		250000ULL
@@ -44,6 +51,8 @@ struct srv_conf {
 	char			*listen;
 	char			*secret_file;
 	char			*state_dir;
+	char			*key_file;	/* default STATE_DIR/server.key */
+	char			*next_key_file;	/* rotation: the next key */
 	char			*policy;
 	long			 keepalive_s;
 	long			 expire_s;
@@ -75,7 +84,10 @@ struct srv_counters {
 	uint64_t	ctrl_auth_fail;		/* tag, replay */
 	uint64_t	unknown_reg;
 	uint64_t	hellos;
-	uint64_t	pending_full;
+	uint64_t	reg_inits;		/* REG_INIT received */
+	uint64_t	cookie_fail;		/* stale or forged cookie */
+	uint64_t	init_auth_fail;		/* no such key, does not open */
+	uint64_t	init_replayed;		/* answered from the registration */
 	uint64_t	registrations;
 	uint64_t	reg_refused;
 	uint64_t	expired;
@@ -117,18 +129,15 @@ struct srv_tcp;
 struct udpio_outq;
 struct srv_http;
 
-/* A REG_HELLO answered, waiting for its Register (10 s). */
-struct srv_pending {
-	uint32_t		 id;
-	uint8_t			 server_pk[32];
-	uint8_t			 server_sk[32];
-	uint8_t			 client_pk[32];
-	uint8_t			 challenge[32];
+/* An answered REG_INIT (srv_recent.c). */
+struct srv_recent {
+	uint8_t			 e_pk[32];
+	uint32_t		 reg_id;
 	uint64_t		 created_us;
-	uint32_t		 reg_id;	/* set once registered */
-	struct chan		 chan;
-	struct srv_pending	*next;
+	struct srv_recent	*next;		/* hash chain */
+	TAILQ_ENTRY(srv_recent)	 age;
 };
+TAILQ_HEAD(srv_recent_q, srv_recent);
 
 struct srv_push {
 	uint32_t		 seq;
@@ -146,6 +155,8 @@ struct srv_sess {
 	struct chan		 chan;
 	struct sockaddr_storage	 addr;		/* latest source address */
 	struct srv_tcp		*tcp;		/* NULL: UDP */
+	uint8_t			*accept;	/* REG_ACCEPT, until it was used */
+	size_t			 accept_len;
 	uint32_t		 next_push_seq;
 	struct srv_push		 push[SRV_PUSH_MAX];
 	unsigned		 npush;
@@ -193,9 +204,11 @@ struct srv {
 	struct state		*state;
 	uint8_t			 secret[SECRET_MAX];
 	size_t			 secret_len;
+	struct srv_ident	 ident;		/* the server's key pair(s) */
 	struct sockaddr_storage	 bound;
-	struct srv_pending	*pending[SRV_BUCKETS];
-	size_t			 npending;
+	struct srv_recent	*recent[SRV_BUCKETS];
+	struct srv_recent_q	 recent_q;	/* oldest first */
+	size_t			 nrecent;
 	struct srv_sess		*sess[SRV_BUCKETS];
 	size_t			 nsess;
 	struct srv_tcp		*tcp_list;
@@ -240,15 +253,31 @@ uint32_t srv_tcp_get_reg(struct srv_tcp *);
 /* Queue one framed packet (u16 length || packet); drops when over the cap. */
 void	srv_tcp_write(struct srv_tcp *, const uint8_t *pkt, size_t len);
 
-/* srv_reg.c: classification, REG_HELLO, Register, the id tables. */
+/* srv_reg.c: classification, REG_HELLO, REG_INIT (registration). */
 void	srv_packet(struct srv *, const uint8_t *pkt, size_t len,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
-struct srv_sess *srv_sess_find(struct srv *, uint32_t reg_id);
 void	srv_unknown_reg(struct srv *, uint32_t id, size_t len,
+	    const struct sockaddr *from, struct srv_tcp *tcp);
+
+/* srv_sess.c: the node-local sessions of registrations, by reg_id. */
+struct srv_sess *srv_sess_find(struct srv *, uint32_t reg_id);
+size_t	srv_bucket(uint32_t id);
+/* A random id in use by no registration (0 is never an id). */
+uint32_t srv_fresh_id(struct srv *);
+/* A session on the channel keys of a finished handshake; NULL: no memory. */
+struct srv_sess *srv_sess_new(struct srv *, uint32_t reg_id,
+	    const char *peer_id, const struct reghs_keys *,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
 void	srv_sess_drop(struct srv *, uint32_t reg_id);
 void	srv_reg_tick(struct srv *, uint64_t now_us);
 void	srv_reg_free(struct srv *);
+
+/* srv_recent.c: the REG_INITs answered lately (SRV_RECENT_US). */
+struct srv_recent *srv_recent_find(struct srv *, const uint8_t e_pk[32]);
+void	srv_recent_add(struct srv *, const uint8_t e_pk[32], uint32_t reg_id,
+	    uint64_t now_us);
+void	srv_recent_expire(struct srv *, uint64_t now_us);
+void	srv_recent_free(struct srv *);
 
 /* srv_ctrl.c: CTRL packets of established sessions. */
 void	srv_ctrl_input(struct srv *, struct srv_sess *, const uint8_t *pkt,

@@ -65,31 +65,6 @@ srv_h_deregister(struct srv *s, struct srv_sess *x,
 	srv_sess_drop(s, reg_id);	/* x is gone */
 }
 
-/* A resent Register whose Registered was lost: answer it again. */
-static void
-srv_h_register(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
-{
-	P2p__Srv__ServerMsg r = P2P__SRV__SERVER_MSG__INIT;
-	P2p__Srv__Registered rd = P2P__SRV__REGISTERED__INIT;
-	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
-	struct state_peer sp;
-	uint8_t ip[16];
-
-	if (state_get_reg(s->state, x->reg_id, &sp) != STATE_OK)
-		return;
-	rd.reg_id = x->reg_id;
-	if (addr_to_pb((struct sockaddr *)&x->addr, &pa, ip) == 0)
-		rd.public_addr = &pa;
-	rd.keepalive_s = (uint32_t)s->conf.keepalive_s;
-	rd.expire_s = (uint32_t)s->conf.expire_s;
-	rd.token_expires = sp.expires_at;
-	r.id = m->id;
-	r.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTERED;
-	r.registered = &rd;
-	(void)srv_ctrl_send(s, &x->chan, &r, (struct sockaddr *)&x->addr,
-	    x->tcp, SRV_PKT_MAX);
-}
-
 static void
 srv_h_group(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
 {
@@ -301,7 +276,6 @@ static const struct {
 	{ P2P__SRV__SERVER_MSG__BODY_KEEPALIVE, srv_h_keepalive },
 	{ P2P__SRV__SERVER_MSG__BODY_CONNECT, srv_h_connect },
 	{ P2P__SRV__SERVER_MSG__BODY_DEREGISTER, srv_h_deregister },
-	{ P2P__SRV__SERVER_MSG__BODY_REGISTER, srv_h_register },
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_JOIN, srv_h_group },
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_LEAVE, srv_h_group },
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_CREATE, srv_h_group },
@@ -354,6 +328,12 @@ srv_ctrl_input(struct srv *s, struct srv_sess *x, const uint8_t *pkt,
 	if (n < 0) {
 		s->cnt.ctrl_auth_fail++;
 		return;
+	}
+	/* The agent has the channel's keys: no REG_ACCEPT to resend. */
+	if (x->accept != NULL) {
+		free(x->accept);
+		x->accept = NULL;
+		x->accept_len = 0;
 	}
 	/* Authenticated: this is where the peer is now (roaming). */
 	if (tcp == NULL)

@@ -21,6 +21,7 @@
 #include "srv_group.h"
 #include "srv_http.h"
 #include "srv_json.h"
+#include "reghs.h"
 #include "token.h"
 
 static int
@@ -49,9 +50,9 @@ void
 srv_http_tokens(struct srv *s, struct evhttp_request *req)
 {
 	struct srv_json_token jt;
-	json_object *in, *out;
+	json_object *in, *out, *keys;
 	struct token t;
-	char tok[TOKEN_MAX_LEN + 1], err[256];
+	char tok[TOKEN_MAX_LEN + 1], err[256], b64[REGHS_KEY_B64_LEN + 1];
 	int64_t ttl;
 	unsigned i;
 
@@ -68,6 +69,10 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 	for (i = 0; i < jt.ngroups; i++)
 		memcpy(t.groups[i], jt.groups[i], sizeof(t.groups[i]));
 	t.ngroups = jt.ngroups;
+	/* The device learns whom to trust from its token (§2.1). */
+	for (i = 0; i < s->ident.nkeys && i < TOKEN_MAX_KEYS; i++)
+		memcpy(t.keys[i], s->ident.pk[i], sizeof(t.keys[i]));
+	t.nkeys = i;
 	ttl = jt.ttl;
 	json_object_put(in);
 	t.issued_at = srv_now_unix();
@@ -85,6 +90,12 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 	    json_object_new_string(srv_http_advertise(s)));
 	json_object_object_add(out, "expires_at",
 	    json_object_new_int64((int64_t)t.expires_at));
+	keys = json_object_new_array();
+	for (i = 0; i < t.nkeys; i++) {
+		reghs_key_to_b64(t.keys[i], b64);
+		json_object_array_add(keys, json_object_new_string(b64));
+	}
+	json_object_object_add(out, "server_keys", keys);
 	srv_http_json(req, 200, out);
 }
 

@@ -1,12 +1,22 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * srv_reg.c: what arrives on the server's port, and registration.
+ * srv_reg.c: what arrives on the server's port, and registration
+ * (PROTOCOL.md §2.1).
  *
- * srv_packet() classifies with wire_classify(): REG_HELLO makes a pending
- * entry (capped, 10 s, random id) and a REG_CHALLENGE; CTRL goes to the
- * session of its reg_id, or, carrying a pending id, is the Register; a bad
- * version gets VERSION_ERROR; the rest is dropped and counted. Replies to
- * packets not yet authenticated are never larger than the request.
+ * srv_packet() classifies with wire_classify(). REG_HELLO is answered
+ * with a REG_CHALLENGE made from the packet alone: a cookie (a MAC over
+ * the source address and the agent's ephemeral key, srv_ident.c) and the
+ * server's public keys; nothing is kept and no Diffie-Hellman is done, so
+ * a flood of spoofed hellos costs no memory. REG_INIT is worked on only
+ * with a good cookie: then one X25519 opens it (the Noise NK handshake,
+ * reghs.h), the Register inside is checked (token, identity signature,
+ * pin) and REG_ACCEPT answers with Registered or Error, sealed so that
+ * only that agent can read it and only this server could write it. A
+ * replayed or resent REG_INIT is answered from the registration it made
+ * (srv_recent.c), never registered twice. CTRL goes to the session of its
+ * reg_id; a bad version gets VERSION_ERROR; the rest is dropped and
+ * counted. Replies to packets not yet authenticated are never larger than
+ * the request.
  */
 #include "config.h"
 
@@ -18,121 +28,47 @@
 
 #include "addr.h"
 #include "log.h"
+#include "reghs.h"
 #include "server.h"
 #include "token.h"
 #include "wire.h"
 
-#define REG_SIG_CONTEXT	"p2pd-register-v1"
-
-static size_t
-srv_bucket(uint32_t id)
-{
-	return (size_t)(id * 2654435761U) % SRV_BUCKETS;
-}
-
-static struct srv_pending *
-srv_pending_find(struct srv *s, uint32_t id)
-{
-	struct srv_pending *p;
-
-	for (p = s->pending[srv_bucket(id)]; p != NULL; p = p->next)
-		if (p->id == id)
-			return p;
-	return NULL;
-}
-
-struct srv_sess *
-srv_sess_find(struct srv *s, uint32_t reg_id)
-{
-	struct srv_sess *x;
-
-	for (x = s->sess[srv_bucket(reg_id)]; x != NULL; x = x->next)
-		if (x->reg_id == reg_id)
-			return x;
-	return NULL;
-}
-
-/* A random id in use by neither table (0 is never an id). */
-static uint32_t
-srv_fresh_id(struct srv *s)
-{
-	uint32_t id;
-
-	do
-		id = randombytes_random();
-	while (id == 0 || srv_pending_find(s, id) != NULL ||
-	    srv_sess_find(s, id) != NULL);
-	return id;
-}
-
+/* The REG_CHALLENGE for e_pk at from, if it is not larger than maxlen. */
 static void
-srv_pending_free(struct srv_pending *p)
+srv_challenge(struct srv *s, const uint8_t e_pk[32],
+    const struct sockaddr *from, struct srv_tcp *tcp, size_t maxlen)
 {
-	chan_wipe(&p->chan);
-	sodium_memzero(p, sizeof(*p));
-	free(p);
+	uint8_t cookie[REGHS_COOKIE_LEN], out[WIRE_CHALLENGE_MAX];
+	int n;
+
+	srv_ident_cookie(&s->ident, srv_now_us(), from, e_pk, cookie);
+	n = wire_challenge_build(out, sizeof(out), cookie,
+	    (const uint8_t *)s->ident.pk, s->ident.nkeys);
+	if (n > 0 && (size_t)n <= maxlen)
+		srv_send(s, from, tcp, out, (size_t)n);
 }
 
 static void
 srv_hello(struct srv *s, const uint8_t *pkt, size_t len,
     const struct sockaddr *from, struct srv_tcp *tcp)
 {
-	struct srv_pending *p;
-	uint8_t client_pk[32], out[WIRE_CHALLENGE_LEN];
-	size_t b;
-	int n;
+	uint8_t e_pk[32];
 
 	s->cnt.hellos++;
-	if (wire_hello_parse(pkt, len, client_pk) == -1) {
+	if (wire_hello_parse(pkt, len, e_pk) == -1) {
 		s->cnt.dropped_malformed++;
 		return;
 	}
-	if (s->npending >= SRV_PENDING_MAX ||
-	    (p = calloc(1, sizeof(*p))) == NULL) {
-		s->cnt.pending_full++;
-		return;
-	}
-	p->id = srv_fresh_id(s);
-	p->created_us = srv_now_us();
-	memcpy(p->client_pk, client_pk, 32);
-	crypto_kx_keypair(p->server_pk, p->server_sk);
-	randombytes_buf(p->challenge, sizeof(p->challenge));
-	if (chan_init_kx_server(&p->chan, p->server_pk, p->server_sk,
-	    p->client_pk, p->id) == -1) {
-		srv_pending_free(p);	/* a bad client key */
-		s->cnt.dropped_malformed++;
-		return;
-	}
-	b = srv_bucket(p->id);
-	p->next = s->pending[b];
-	s->pending[b] = p;
-	s->npending++;
-	n = wire_challenge_build(out, sizeof(out), p->id, p->server_pk,
-	    p->challenge);
-	if (n > 0 && (size_t)n <= len)
-		srv_send(s, from, tcp, out, (size_t)n);
-}
-
-static int
-srv_reg_check_sig(const struct srv_pending *p, const P2p__Srv__Register *r)
-{
-	uint8_t m[sizeof(REG_SIG_CONTEXT) - 1 + 96];
-	size_t off = sizeof(REG_SIG_CONTEXT) - 1;
-
-	memcpy(m, REG_SIG_CONTEXT, off);
-	memcpy(m + off, p->challenge, 32);
-	memcpy(m + off + 32, p->client_pk, 32);
-	memcpy(m + off + 64, p->server_pk, 32);
-	return crypto_sign_verify_detached(r->signature.data, m, sizeof(m),
-	    r->identity_key.data);
+	srv_challenge(s, e_pk, from, tcp, len);
 }
 
 /* Validate the Register; fill sp. On failure *code and msg say why. */
 static int
-srv_reg_validate(struct srv *s, const struct srv_pending *p,
-    const P2p__Srv__Register *r, struct state_peer *sp,
-    P2p__Srv__ErrCode *code, char *msg, size_t msglen)
+srv_reg_validate(struct srv *s, const uint8_t server_pk[32],
+    const uint8_t e_pk[32], const P2p__Srv__Register *r,
+    struct state_peer *sp, P2p__Srv__ErrCode *code, char *msg, size_t msglen)
 {
+	uint8_t sm[REGHS_SIG_MSG_LEN];
 	struct token t;
 	socklen_t sl;
 	size_t i;
@@ -161,7 +97,9 @@ srv_reg_validate(struct srv *s, const struct srv_pending *p,
 		*code = P2P__SRV__ERR_CODE__ERR_TOKEN_INVALID;
 		return -1;
 	}
-	if (srv_reg_check_sig(p, r) != 0) {
+	reghs_sig_msg(server_pk, e_pk, sm);
+	if (crypto_sign_verify_detached(r->signature.data, sm, sizeof(sm),
+	    r->identity_key.data) != 0) {
 		*code = P2P__SRV__ERR_CODE__ERR_BAD_SIGNATURE;
 		snprintf(msg, msglen, "registration signature of peer %s does "
 		    "not verify with its identity key", t.peer_id);
@@ -182,86 +120,124 @@ srv_reg_validate(struct srv *s, const struct srv_pending *p,
 	return 0;
 }
 
+/*
+ * Seal m as the REG_ACCEPT of hs into out (at most maxlen bytes); the
+ * channel's keys go to k. Its length, or -1 (then hs is wiped).
+ */
+static int
+srv_accept_build(struct reghs *hs, const P2p__Srv__ServerMsg *m, uint8_t *out,
+    size_t maxlen, struct reghs_keys *k)
+{
+	uint8_t pt[SRV_PKT_MAX];
+	size_t plen = p2p__srv__server_msg__get_packed_size(m);
+
+	if (plen > sizeof(pt) || plen + WIRE_REG_ACCEPT_HDR_LEN +
+	    REGHS_MSG_OVERHEAD > maxlen) {
+		reghs_wipe(hs);
+		return -1;
+	}
+	p2p__srv__server_msg__pack(m, pt);
+	return reghs_accept_write(hs, NULL, pt, plen, out, maxlen, k);
+}
+
+/* An authenticated refusal, never larger than the REG_INIT (maxlen). */
 static void
-srv_registered_reply(struct srv *s, struct srv_sess *x, uint32_t id,
-    uint64_t token_expires)
+srv_init_refuse(struct srv *s, struct reghs *hs, uint32_t id,
+    P2p__Srv__ErrCode code, const char *msg, const struct sockaddr *from,
+    struct srv_tcp *tcp, size_t maxlen)
 {
 	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
-	P2p__Srv__Registered r = P2P__SRV__REGISTERED__INIT;
-	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
-	uint8_t ip[16];
+	P2p__Srv__Error e = P2P__SRV__ERROR__INIT;
+	uint8_t out[SRV_PKT_MAX];
+	struct reghs_keys k;
+	char buf[256], a[ADDR_STRLEN];
+	size_t len, room;
+	int n;
 
-	r.reg_id = x->reg_id;
-	if (addr_to_pb((struct sockaddr *)&x->addr, &pa, ip) == 0)
-		r.public_addr = &pa;
-	r.keepalive_s = (uint32_t)s->conf.keepalive_s;
-	r.expire_s = (uint32_t)s->conf.expire_s;
-	r.token_expires = token_expires;
+	s->cnt.reg_refused++;
+	log_info("registration from %s refused: %s", addr_fmt(from, a,
+	    sizeof(a)), msg);
+	snprintf(buf, sizeof(buf), "%s", msg);
+	e.code = code;
+	e.message = buf;
 	m.id = id;
-	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTERED;
-	m.registered = &r;
-	(void)srv_ctrl_send(s, &x->chan, &m, (struct sockaddr *)&x->addr,
-	    x->tcp, SRV_PKT_MAX);
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_ERROR;
+	m.error = &e;
+	room = maxlen < sizeof(out) ? maxlen : sizeof(out);
+	/* Shorten the message until the reply fits. */
+	for (len = strlen(buf); p2p__srv__server_msg__get_packed_size(&m) +
+	    WIRE_REG_ACCEPT_HDR_LEN + REGHS_MSG_OVERHEAD > room; len /= 2) {
+		if (len == 0) {
+			reghs_wipe(hs);
+			return;
+		}
+		buf[len / 2] = '\0';
+	}
+	if ((n = srv_accept_build(hs, &m, out, room, &k)) > 0)
+		srv_send(s, from, tcp, out, (size_t)n);
+	sodium_memzero(&k, sizeof(k));
 }
 
-/* Make the node-local session; takes the channel state of p. */
-static struct srv_sess *
-srv_sess_new(struct srv *s, struct srv_pending *p, uint32_t reg_id,
-    const char *peer_id, const struct sockaddr *from, struct srv_tcp *tcp)
+/*
+ * Register the peer of a validated Register (sp): the state, the session
+ * on the handshake's keys, the REG_ACCEPT (kept until the agent uses the
+ * channel, for resends). 0; -1 with code and msg for the refusal; -2
+ * when the answer could not be made (hs is then spent).
+ */
+static int
+srv_register(struct srv *s, struct reghs *hs, uint32_t id,
+    struct state_peer *sp, const struct sockaddr *from, struct srv_tcp *tcp,
+    size_t maxlen, P2p__Srv__ErrCode *code, char *msg, size_t msglen)
 {
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Registered rd = P2P__SRV__REGISTERED__INIT;
+	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
+	uint8_t ip[16], out[SRV_PKT_MAX];
+	struct reghs_keys k;
 	struct srv_sess *x;
-	size_t b;
-
-	if ((x = calloc(1, sizeof(*x))) == NULL)
-		return NULL;
-	x->srv = s;
-	x->reg_id = reg_id;
-	snprintf(x->peer_id, sizeof(x->peer_id), "%s", peer_id);
-	x->chan = p->chan;	/* same keys, counters and replay window */
-	x->chan.remote_index = reg_id;
-	memcpy(&x->addr, from, addr_len(from));
-	x->tcp = tcp;
-	x->next_push_seq = 1;
-	snprintf(x->nat_type, sizeof(x->nat_type), "unknown");
-	snprintf(x->nat_mapping, sizeof(x->nat_mapping), "unknown");
-	snprintf(x->nat_filtering, sizeof(x->nat_filtering), "unknown");
-	b = srv_bucket(reg_id);
-	x->next = s->sess[b];
-	s->sess[b] = x;
-	s->nsess++;
-	return x;
-}
-
-static void
-srv_register(struct srv *s, struct srv_pending *p, uint32_t id,
-    const P2p__Srv__Register *r, const struct sockaddr *from,
-    struct srv_tcp *tcp, size_t reqlen)
-{
-	struct state_peer sp;
-	struct srv_sess *x;
-	P2p__Srv__ErrCode code;
-	char msg[256], a[ADDR_STRLEN];
 	uint32_t reg_id, replaced;
 	enum state_rc rc;
+	char a[ADDR_STRLEN];
+	int n;
 
-	if (srv_reg_validate(s, p, r, &sp, &code, msg, sizeof(msg)) == -1)
-		goto refuse;
 	reg_id = srv_fresh_id(s);
-	sp.reg_id = reg_id;
-	memcpy(&sp.public_addr, from, addr_len(from));
-	sp.transport = tcp != NULL ? STATE_TCP : STATE_UDP;
-	sp.last_seen_us = srv_now_us();
-	rc = state_register(s->state, &sp, srv_now_unix(), &replaced);
+	sp->reg_id = reg_id;
+	memcpy(&sp->public_addr, from, addr_len(from));
+	sp->transport = tcp != NULL ? STATE_TCP : STATE_UDP;
+	sp->last_seen_us = srv_now_us();
+	rc = state_register(s->state, sp, srv_now_unix(), &replaced);
 	if (rc == STATE_KEY_MISMATCH) {
-		code = P2P__SRV__ERR_CODE__ERR_KEY_MISMATCH;
-		snprintf(msg, sizeof(msg), "peer %s is registered with another "
-		    "identity key", sp.peer_id);
-		goto refuse;
+		*code = P2P__SRV__ERR_CODE__ERR_KEY_MISMATCH;
+		snprintf(msg, msglen, "peer %s is registered with another "
+		    "identity key", sp->peer_id);
+		return -1;
 	} else if (rc != STATE_OK) {
-		code = P2P__SRV__ERR_CODE__ERR_BUSY;
-		snprintf(msg, sizeof(msg), "server is full");
-		goto refuse;
+		*code = P2P__SRV__ERR_CODE__ERR_BUSY;
+		snprintf(msg, msglen, "server is full");
+		return -1;
 	}
+	rd.reg_id = reg_id;
+	if (addr_to_pb(from, &pa, ip) == 0)
+		rd.public_addr = &pa;
+	rd.keepalive_s = (uint32_t)s->conf.keepalive_s;
+	rd.expire_s = (uint32_t)s->conf.expire_s;
+	rd.token_expires = sp->expires_at;
+	m.id = id;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTERED;
+	m.registered = &rd;
+	/* From here on hs is spent: a failure cannot be answered (-2). */
+	n = srv_accept_build(hs, &m, out, maxlen < sizeof(out) ? maxlen :
+	    sizeof(out), &k);
+	x = n < 0 ? NULL : srv_sess_new(s, reg_id, sp->peer_id, &k, from, tcp);
+	sodium_memzero(&k, sizeof(k));
+	if (x == NULL || (x->accept = malloc((size_t)n)) == NULL) {
+		if (x != NULL)
+			srv_sess_drop(s, reg_id);
+		(void)state_unregister(s->state, reg_id);
+		return -2;
+	}
+	memcpy(x->accept, out, (size_t)n);
+	x->accept_len = (size_t)n;
 	if (replaced != 0)
 		srv_sess_drop(s, replaced);
 	/* One registration per TCP connection: a new one ends the old. */
@@ -269,62 +245,83 @@ srv_register(struct srv *s, struct srv_pending *p, uint32_t id,
 		(void)state_unregister(s->state, replaced);
 		srv_sess_drop(s, replaced);
 	}
-	if ((x = srv_sess_new(s, p, reg_id, sp.peer_id, from, tcp)) == NULL) {
-		(void)state_unregister(s->state, reg_id);
-		return;
-	}
 	if (tcp != NULL)
 		srv_tcp_set_reg(tcp, reg_id);
-	p->reg_id = reg_id;
+	srv_recent_add(s, hs->e_pk, reg_id, srv_now_us());
 	s->cnt.registrations++;
-	log_info("peer %s registered from %s (reg %08x, %s%s)", sp.peer_id,
+	log_info("peer %s registered from %s (reg %08x, %s%s)", sp->peer_id,
 	    addr_fmt(from, a, sizeof(a)), reg_id, tcp ? "tcp" : "udp",
 	    replaced ? ", replacing the previous registration" : "");
-	srv_registered_reply(s, x, id, sp.expires_at);
-	return;
-refuse:
-	s->cnt.reg_refused++;
-	log_info("registration from %s refused: %s", addr_fmt(from, a,
-	    sizeof(a)), msg);
-	srv_ctrl_error(s, &p->chan, id, code, msg, from, tcp, reqlen);
+	srv_send(s, from, tcp, x->accept, x->accept_len);
+	return 0;
 }
 
-/* A CTRL packet whose reg_id is a pending id: the Register (or a resend). */
+/* A REG_INIT answered before: the same REG_ACCEPT again, or nothing. */
 static void
-srv_pending_ctrl(struct srv *s, struct srv_pending *p, const uint8_t *pkt,
-    size_t len, const struct sockaddr *from, struct srv_tcp *tcp)
+srv_init_again(struct srv *s, const struct srv_recent *r,
+    const struct sockaddr *from, struct srv_tcp *tcp, size_t len)
 {
-	P2p__Srv__ServerMsg *m;
 	struct srv_sess *x;
-	uint8_t pt[SRV_PKT_MAX];
-	ssize_t n;
 
-	if (p->reg_id != 0) {
-		/*
-		 * The Registered reply was lost: the session answers. Once the
-		 * session is gone the pending keys are dead: the session sealed
-		 * with them, so sealing here again would reuse nonces.
-		 */
-		if ((x = srv_sess_find(s, p->reg_id)) != NULL)
-			srv_ctrl_input(s, x, pkt, len, from, tcp);
-		else
-			s->cnt.unknown_reg++;
+	s->cnt.init_replayed++;
+	if ((x = srv_sess_find(s, r->reg_id)) != NULL && x->accept != NULL &&
+	    x->accept_len <= len)
+		srv_send(s, from, tcp, x->accept, x->accept_len);
+}
+
+static void
+srv_init(struct srv *s, const uint8_t *pkt, size_t len,
+    const struct sockaddr *from, struct srv_tcp *tcp)
+{
+	uint8_t kid[REGHS_KEY_ID_LEN], cookie[REGHS_COOKIE_LEN], e_pk[32];
+	uint8_t pt[SRV_PKT_MAX];
+	const uint8_t *sk, *pk = NULL;
+	const struct srv_recent *r;
+	P2p__Srv__ServerMsg *m;
+	P2p__Srv__ErrCode code;
+	struct state_peer sp;
+	struct reghs hs;
+	char msg[256];
+	size_t plen;
+	int rc = 0;
+
+	s->cnt.reg_inits++;
+	if (reghs_init_peek(pkt, len, kid, cookie, e_pk) == -1) {
+		s->cnt.dropped_malformed++;
 		return;
 	}
-	n = chan_open(&p->chan, WIRE_CTRL, pkt, len, pt, sizeof(pt), NULL);
-	if (n < 0) {
-		s->cnt.ctrl_auth_fail++;
+	/* A stale cookie (or a forged one) gets a fresh one, nothing else. */
+	if (!srv_ident_cookie_ok(&s->ident, srv_now_us(), from, e_pk,
+	    cookie)) {
+		s->cnt.cookie_fail++;
+		srv_challenge(s, e_pk, from, tcp, len);
 		return;
 	}
-	m = p2p__srv__server_msg__unpack(NULL, (size_t)n, pt);
+	if ((r = srv_recent_find(s, e_pk)) != NULL) {
+		srv_init_again(s, r, from, tcp, len);
+		return;
+	}
+	if ((sk = srv_ident_sk(&s->ident, kid, &pk)) == NULL ||
+	    reghs_init_read(&hs, sk, pkt, len, pt, sizeof(pt), &plen) == -1) {
+		s->cnt.init_auth_fail++;
+		return;
+	}
+	m = p2p__srv__server_msg__unpack(NULL, plen, pt);
+	sodium_memzero(pt, sizeof(pt));
 	if (m == NULL || m->body_case != P2P__SRV__SERVER_MSG__BODY_REGISTER ||
 	    m->register_ == NULL) {
 		s->cnt.dropped_malformed++;
-		srv_ctrl_error(s, &p->chan, m ? m->id : 0,
-		    P2P__SRV__ERR_CODE__ERR_MALFORMED,
-		    "the first message must be a Register", from, tcp, len);
-	} else
-		srv_register(s, p, m->id, m->register_, from, tcp, len);
+		srv_init_refuse(s, &hs, m ? m->id : 0,
+		    P2P__SRV__ERR_CODE__ERR_MALFORMED, "a REG_INIT must carry "
+		    "a Register", from, tcp, len);
+	} else if (srv_reg_validate(s, pk, e_pk, m->register_, &sp, &code,
+	    msg, sizeof(msg)) == -1 || (rc = srv_register(s, &hs, m->id, &sp,
+	    from, tcp, len, &code, msg, sizeof(msg))) == -1)
+		srv_init_refuse(s, &hs, m->id, code, msg, from, tcp, len);
+	else if (rc == -2)
+		log_warnx("%s: no room to answer the registration of %s",
+		    __func__, sp.peer_id);
+	reghs_wipe(&hs);
 	if (m != NULL)
 		p2p__srv__server_msg__free_unpacked(m, NULL);
 }
@@ -333,14 +330,11 @@ static void
 srv_ctrl_packet(struct srv *s, const uint8_t *pkt, size_t len,
     const struct sockaddr *from, struct srv_tcp *tcp)
 {
-	struct srv_pending *p;
 	struct srv_sess *x;
 	uint32_t id = chan_peek_index(pkt, len);
 
 	if ((x = srv_sess_find(s, id)) != NULL)
 		srv_ctrl_input(s, x, pkt, len, from, tcp);
-	else if ((p = srv_pending_find(s, id)) != NULL)
-		srv_pending_ctrl(s, p, pkt, len, from, tcp);
 	else
 		srv_unknown_reg(s, id, len, from, tcp);
 }
@@ -370,6 +364,8 @@ srv_packet(struct srv *s, const uint8_t *pkt, size_t len,
 	case WIRE_CLASS_P2P:
 		if (type == WIRE_REG_HELLO)
 			srv_hello(s, pkt, len, from, tcp);
+		else if (type == WIRE_REG_INIT)
+			srv_init(s, pkt, len, from, tcp);
 		else if (type == WIRE_CTRL)
 			srv_ctrl_packet(s, pkt, len, from, tcp);
 		else if (type == WIRE_RELAY)
@@ -389,84 +385,4 @@ srv_packet(struct srv *s, const uint8_t *pkt, size_t len,
 		s->cnt.dropped_malformed++;
 		break;
 	}
-}
-
-static void
-srv_sess_free(struct srv_sess *x)
-{
-	srv_push_clear(x);
-	srv_paths_free(x);
-	chan_wipe(&x->chan);
-	free(x);
-}
-
-void
-srv_sess_drop(struct srv *s, uint32_t reg_id)
-{
-	struct srv_sess **xp, *x;
-
-	for (xp = &s->sess[srv_bucket(reg_id)]; (x = *xp) != NULL;
-	    xp = &x->next)
-		if (x->reg_id == reg_id) {
-			*xp = x->next;
-			s->nsess--;
-			if (x->tcp != NULL && srv_tcp_get_reg(x->tcp) == reg_id)
-				srv_tcp_set_reg(x->tcp, 0);
-			srv_sess_free(x);
-			return;
-		}
-}
-
-static void
-srv_on_expired(uint32_t reg_id, const char *peer_id, void *arg)
-{
-	struct srv *s = arg;
-
-	s->cnt.expired++;
-	log_info("peer %s: registration expired", peer_id);
-	srv_sess_drop(s, reg_id);
-}
-
-void
-srv_reg_tick(struct srv *s, uint64_t now_us)
-{
-	struct srv_pending **pp, *p;
-	size_t b;
-
-	for (b = 0; b < SRV_BUCKETS; b++) {
-		pp = &s->pending[b];
-		while ((p = *pp) != NULL) {
-			if (now_us - p->created_us >= SRV_PENDING_US) {
-				*pp = p->next;
-				s->npending--;
-				srv_pending_free(p);
-			} else
-				pp = &p->next;
-		}
-	}
-	(void)state_expire(s->state, now_us,
-	    (uint64_t)s->conf.expire_s * 1000000ULL, srv_now_unix(),
-	    srv_on_expired, s);
-}
-
-void
-srv_reg_free(struct srv *s)
-{
-	struct srv_pending *p;
-	struct srv_sess *x;
-	size_t b;
-
-	for (b = 0; b < SRV_BUCKETS; b++) {
-		while ((p = s->pending[b]) != NULL) {
-			s->pending[b] = p->next;
-			srv_pending_free(p);
-		}
-		while ((x = s->sess[b]) != NULL) {
-			s->sess[b] = x->next;
-			if (x->tcp != NULL)
-				srv_tcp_set_reg(x->tcp, 0);
-			srv_sess_free(x);
-		}
-	}
-	s->npending = s->nsess = 0;
 }

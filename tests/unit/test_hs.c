@@ -42,7 +42,7 @@ init_pkt(struct peer *a, struct peer *b, enum aead_cipher c, uint64_t now,
 	    "alice", now, pkt, cap, &len), 0);
 	cr_assert_eq(len, HS_INIT_MIN - 1 + 5);
 	cr_assert_eq(pkt[0], HS_TYPE_INIT);
-	cr_assert_eq(pkt[1], 1);
+	cr_assert_eq(pkt[1], HS_VERSION);
 	cr_assert_eq(pkt[2], c);
 	cr_assert_eq(hs_init_sender_index(pkt, len), 1001);
 	return len;
@@ -246,9 +246,9 @@ Test(hs, version_two_and_bad_header_refused)
 	mkpeer(&a);
 	mkpeer(&b);
 	l1 = init_pkt(&a, &b, AEAD_CHACHAPOLY, NOW, p1, sizeof p1);
-	p1[1] = 2;
-	cr_assert_eq(hs_read_init(&b.hs, &b.id, p1, l1, &info), -1);
 	p1[1] = 1;
+	cr_assert_eq(hs_read_init(&b.hs, &b.id, p1, l1, &info), -1);
+	p1[1] = HS_VERSION;
 	p1[2] = 3;	/* unknown cipher */
 	cr_assert_eq(hs_read_init(&b.hs, &b.id, p1, l1, &info), -1);
 	p1[2] = 1;
@@ -257,9 +257,9 @@ Test(hs, version_two_and_bad_header_refused)
 	p1[0] = HS_TYPE_INIT;
 	cr_assert_eq(hs_read_init(&b.hs, &b.id, p1, l1, &info), 0);
 	cr_assert_eq(hs_respond(&b.hs, 2002, p2, sizeof p2, &l2, &b.res), 0);
-	p2[1] = 2;
-	cr_assert_eq(hs_finish(&a.hs, p2, l2, &a.res), -1);
 	p2[1] = 1;
+	cr_assert_eq(hs_finish(&a.hs, p2, l2, &a.res), -1);
+	p2[1] = HS_VERSION;
 	p2[11] ^= 1;	/* receiver_index not ours */
 	cr_assert_eq(hs_finish(&a.hs, p2, l2, &a.res), -1);
 	p2[11] ^= 1;
