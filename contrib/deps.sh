@@ -6,7 +6,8 @@ set -eu
 PKGS="gcc make autoconf automake libtool pkg-config
 libevent-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler libjson-c-dev
 libcriterion-dev clang libclang-rt-14-dev libenet-dev
-iproute2 nftables coturn curl procps tcpdump ethtool"
+iproute2 nftables coturn curl procps tcpdump ethtool
+abigail-tools"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

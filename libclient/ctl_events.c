@@ -83,8 +83,8 @@ ctl_events_print(struct ctl *ctl, const struct p2pclient_event *ev)
 int
 ctl_events(struct ctl *ctl, int argc, char **argv)
 {
-	struct p2pclient_event	ev;
-	int			rc;
+	struct p2pclient_event	*ev;
+	int			 rc;
 
 	if (ctl_getopt(ctl, argc, argv, "+", ctl_events_opts) != -1)
 		return ctl_usage(ctl, "bad option '%s'", argv[optind - 1]);
@@ -98,7 +98,7 @@ ctl_events(struct ctl *ctl, int argc, char **argv)
 		rc = p2pclient_next_event(ctl->c, -1, &ev);
 		if (rc != 0)
 			return ctl_fail(ctl, rc, "events");
-		ctl_events_print(ctl, &ev);
-		p2pclient_event_clear(&ev);
+		ctl_events_print(ctl, ev);
+		p2pclient_event_free(ev);
 	}
 }

@@ -44,7 +44,7 @@ ctl_group_print(struct ctl *ctl, const struct p2pclient_groups *gs, int show)
 
 	if (!ctl->json) {
 		for (i = 0; i < gs->n; i++) {
-			g = &gs->v[i];
+			g = gs->v[i];
 			if (!show) {
 				printf("%s %s %u members\n", g->name,
 				    g->mesh ? "mesh" : "nomesh",
@@ -52,8 +52,8 @@ ctl_group_print(struct ctl *ctl, const struct p2pclient_groups *gs, int show)
 				continue;
 			}
 			for (j = 0; j < g->n; j++)
-				printf("%s %s\n", g->members[j].peer_id,
-				    g->members[j].online ? "online" :
+				printf("%s %s\n", g->members[j]->peer_id,
+				    g->members[j]->online ? "online" :
 				    "offline");
 		}
 		if (gs->truncated)
@@ -63,7 +63,7 @@ ctl_group_print(struct ctl *ctl, const struct p2pclient_groups *gs, int show)
 	}
 	arr = json_object_new_array();
 	for (i = 0; i < gs->n; i++) {
-		g = &gs->v[i];
+		g = gs->v[i];
 		o = json_object_new_object();
 		ctl_json_str(o, "name", g->name);
 		json_object_object_add(o, "mesh",
@@ -72,9 +72,9 @@ ctl_group_print(struct ctl *ctl, const struct p2pclient_groups *gs, int show)
 		ma = json_object_new_array();
 		for (j = 0; j < g->n; j++) {
 			m = json_object_new_object();
-			ctl_json_str(m, "peer_id", g->members[j].peer_id);
+			ctl_json_str(m, "peer_id", g->members[j]->peer_id);
 			json_object_object_add(m, "online",
-			    json_object_new_boolean(g->members[j].online));
+			    json_object_new_boolean(g->members[j]->online));
 			json_object_array_add(ma, m);
 		}
 		json_object_object_add(o, "members", ma);

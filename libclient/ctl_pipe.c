@@ -232,11 +232,12 @@ ctl_pipe(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	memset(&p, 0, sizeof(p));
 	memset(&cb, 0, sizeof(cb));
+	cb.size = sizeof(cb);
 	cb.on_response = ctl_pipe_on_response;
 	cb.on_pipe_data = ctl_pipe_on_data;
 	cb.on_pipe_closed = ctl_pipe_on_closed;
-	p2pclient_set_callbacks(ctl->c, &cb, &p);
-	if ((rc = p2pclient_pipe_open(ctl->c, peer, name, tmo, &p.id)) != 0)
+	if ((rc = p2pclient_set_callbacks(ctl->c, &cb, &p)) != 0 ||
+	    (rc = p2pclient_pipe_open(ctl->c, peer, name, tmo, &p.id)) != 0)
 		return ctl_fail(ctl, rc, "pipe");
 	p.id_known = 1;
 	rc = ctl_pipe_loop(ctl, &p);

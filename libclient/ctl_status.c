@@ -109,7 +109,7 @@ ctl_peers(struct ctl *ctl, int argc, char **argv)
 		o = json_object_new_object();
 		arr = json_object_new_array();
 		for (i = 0; i < ps->n; i++) {
-			p = &ps->v[i];
+			p = ps->v[i];
 			e = json_object_new_object();
 			ctl_json_str(e, "peer_id", p->peer_id);
 			ctl_json_str(e, "path", p->path);
@@ -136,7 +136,7 @@ ctl_peers(struct ctl *ctl, int argc, char **argv)
 		    "STATE", "PATH", "REMOTE", "RTT_MS", "TX_BYTES",
 		    "RX_BYTES");
 		for (i = 0; i < ps->n; i++) {
-			p = &ps->v[i];
+			p = ps->v[i];
 			printf("%-20s %-10s %-10s %-24s %9.2f %12" PRIu64
 			    " %12" PRIu64 "\n", p->peer_id, p->state, p->path,
 			    p->remote_addr[0] != '\0' ? p->remote_addr : "-",

@@ -10,8 +10,18 @@ libp2pclient_la_SOURCES = libclient/p2pclient.c libclient/p2pclient_req.c \
 	libclient/p2pclient_group.c
 libp2pclient_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pclient_la_LIBADD = libp2pproto.la $(PROTOBUFC_LIBS)
-libp2pclient_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
-	-export-symbols-regex '^p2pclient_'
+# The ABI (docs/ABI.md): libtool version from configure, one version node
+# per minor release in the map, the baseline dump in libclient/abi/.
+libp2pclient_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(P2PCLIENT_LT_VERSION) \
+	-Wl,--version-script=$(top_srcdir)/libclient/libp2pclient.map
+EXTRA_libp2pclient_la_DEPENDENCIES = $(top_srcdir)/libclient/libp2pclient.map
+EXTRA_DIST += libclient/libp2pclient.map libclient/abi tests/abi/abilib.sh \
+	tests/abi/abidump.sh tests/abi/abicheck.sh
+TESTS += tests/abi/abicheck.sh
+abi-dump: libp2pclient.la
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    $(SHELL) $(top_srcdir)/tests/abi/abidump.sh
+.PHONY: abi-dump
 include_HEADERS += libclient/p2pclient.h
 
 pkgconfigdir = $(libdir)/pkgconfig
@@ -28,8 +38,9 @@ p2pctl_LDADD = libp2pclient.la $(JSONC_LIBS) $(SODIUM_LIBS)
 
 # Tests of this folder: IPC framing and the client against a fake agent.
 check_PROGRAMS += tests/unit/test_ipcmsg tests/unit/test_client \
-	tests/unit/test_client_ctl
-TESTS += tests/unit/test_ipcmsg tests/unit/test_client tests/unit/test_client_ctl
+	tests/unit/test_client_ctl tests/unit/test_client_abi
+TESTS += tests/unit/test_ipcmsg tests/unit/test_client tests/unit/test_client_ctl \
+	tests/unit/test_client_abi
 tests_unit_test_ipcmsg_SOURCES = tests/unit/test_ipcmsg.c
 tests_unit_test_ipcmsg_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_ipcmsg_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
@@ -39,6 +50,14 @@ tests_unit_test_client_SOURCES = tests/unit/test_client.c \
 tests_unit_test_client_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_client_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_unit_test_client_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
+	$(PROTOBUFC_LIBS) -lpthread
+
+tests_unit_test_client_abi_SOURCES = tests/unit/test_client_abi.c \
+	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_script.c tests/unit/test_client_script.h
+tests_unit_test_client_abi_CPPFLAGS = $(P2PC_CPPFLAGS)
+tests_unit_test_client_abi_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
+tests_unit_test_client_abi_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
 	$(PROTOBUFC_LIBS) -lpthread
 
 # p2pctl itself against the fake agent (needs p2pctl built: EXTRA_DEPENDENCIES).

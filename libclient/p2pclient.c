@@ -91,6 +91,12 @@ p2pclient_strerror(int code)
 }
 
 const char *
+p2pclient_version(void)
+{
+	return P2PCLIENT_VERSION_STRING;
+}
+
+const char *
 p2pclient_errmsg(struct p2pclient *c)
 {
 	return c->errmsg;
@@ -176,8 +182,7 @@ p2pclient_close(struct p2pclient *c)
 	close(c->fd);
 	while ((e = TAILQ_FIRST(&c->evq)) != NULL) {
 		TAILQ_REMOVE(&c->evq, e, entry);
-		p2pclient_event_clear(&e->ev);
-		free(e);
+		p2pclient_event_free(&e->ev);
 	}
 	for (i = 0; i < P2PC_MAX_PARTIAL; i++)
 		p2pclient_partial_clear(&c->partial[i]);
@@ -188,13 +193,12 @@ p2pclient_close(struct p2pclient *c)
 	free(c);
 }
 
-void
+/* Free what an event points to and zero it (it stays usable). */
+static void
 p2pclient_event_clear(struct p2pclient_event *ev)
 {
 	size_t	i;
 
-	if (ev == NULL)
-		return;
 	free(ev->peer_id);
 	free(ev->service);
 	free(ev->group);
@@ -207,6 +211,29 @@ p2pclient_event_clear(struct p2pclient_event *ev)
 		free(ev->missing[i]);
 	free(ev->missing);
 	memset(ev, 0, sizeof(*ev));
+	ev->size = sizeof(*ev);
+}
+
+/* Events handed out are the ev of a struct p2pc_ev (its first member). */
+void
+p2pclient_event_free(struct p2pclient_event *ev)
+{
+	if (ev == NULL)
+		return;
+	p2pclient_event_clear(ev);
+	free((struct p2pc_ev *)(void *)ev);
+}
+
+/* Move a stack event into one the application may keep. */
+static struct p2pclient_event *
+p2pclient_event_keep(struct p2pclient_event *ev)
+{
+	struct p2pc_ev	*e;
+
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return NULL;
+	e->ev = *ev;
+	return &e->ev;
 }
 
 int
@@ -221,15 +248,36 @@ p2pclient_want_write(struct p2pclient *c)
 	return !c->dead && c->olen > c->ooff;
 }
 
-void
+int
 p2pclient_set_callbacks(struct p2pclient *c,
     const struct p2pclient_callbacks *cb, void *arg)
 {
-	if (cb != NULL)
-		c->cb = *cb;
-	else
+	const unsigned char	*extra;
+	size_t			 i;
+
+	if (cb == NULL) {
 		memset(&c->cb, 0, sizeof(c->cb));
+		c->cbarg = arg;
+		return 0;
+	}
+	if (cb->size < P2PC_CB_SIZE_MIN)
+		return p2pc_seterr(c, P2PCLIENT_EINVAL, "struct "
+		    "p2pclient_callbacks.size is %zu: set it to "
+		    "sizeof(struct p2pclient_callbacks)", cb->size);
+	/* A newer application's callbacks are fine if it set none of them. */
+	extra = (const unsigned char *)cb;
+	for (i = sizeof(c->cb); i < cb->size; i++)
+		if (extra[i] != 0)
+			return p2pc_seterr(c, P2PCLIENT_EINVAL, "the "
+			    "application sets callbacks that libp2pclient %s "
+			    "does not have (built against a newer version)",
+			    P2PCLIENT_VERSION_STRING);
+	memset(&c->cb, 0, sizeof(c->cb));
+	memcpy(&c->cb, cb, cb->size < sizeof(c->cb) ? cb->size :
+	    sizeof(c->cb));
+	c->cb.size = sizeof(c->cb);
 	c->cbarg = arg;
+	return 0;
 }
 
 int
@@ -414,6 +462,7 @@ p2pclient_on_response(struct p2pclient *c, P2p__Ipc__Frame *f)
 	}
 	if (r->owner == P2PC_ASYNC) {
 		memset(&res, 0, sizeof(res));
+		res.size = sizeof(res);
 		res.id = p->id;
 		res.code = code;
 		res.error = p->error;
@@ -441,16 +490,21 @@ p2pclient_on_response(struct p2pclient *c, P2p__Ipc__Frame *f)
 static int
 p2pclient_deliver(struct p2pclient *c, struct p2pclient_event *ev)
 {
-	struct p2pc_ev	*e;
+	struct p2pclient_event	*kept;
 
 	if (ev->type == P2PCLIENT_EV_MESSAGE && c->recv_service != NULL &&
 	    p2pc_service_eq(c->recv_service, ev->service) &&
 	    c->recv_got < c->recv_max) {
-		c->recv_got++;
 		if (c->recv_out != NULL) {
-			c->recv_out[c->recv_got - 1] = *ev;
+			if ((kept = p2pclient_event_keep(ev)) == NULL) {
+				p2pclient_event_clear(ev);
+				return p2pc_fatal(c, P2PCLIENT_ENOMEM,
+				    "out of memory");
+			}
+			c->recv_out[c->recv_got++] = kept;
 			return 0;
 		}
+		c->recv_got++;
 		if (c->recv_cb != NULL)
 			c->recv_cb(ev, c->recv_arg);
 		p2pclient_event_clear(ev);
@@ -494,13 +548,12 @@ p2pclient_deliver(struct p2pclient *c, struct p2pclient_event *ev)
 	}
 	/* Dropping would silently lose data: fail loudly instead. */
 	if (c->nev >= P2PCLIENT_MAX_EVENTS ||
-	    (e = malloc(sizeof(*e))) == NULL) {
+	    (kept = p2pclient_event_keep(ev)) == NULL) {
 		p2pclient_event_clear(ev);
 		return p2pc_fatal(c, P2PCLIENT_ELAGGED, "more than %d events "
 		    "not taken by the application", P2PCLIENT_MAX_EVENTS);
 	}
-	e->ev = *ev;
-	TAILQ_INSERT_TAIL(&c->evq, e, entry);
+	TAILQ_INSERT_TAIL(&c->evq, (struct p2pc_ev *)(void *)kept, entry);
 	c->nev++;
 	return 0;
 }
@@ -565,6 +618,7 @@ p2pclient_on_message(struct p2pclient *c, const P2p__Ipc__Message *m)
 	if (m->more)
 		return 0;
 	memset(&ev, 0, sizeof(ev));
+	ev.size = sizeof(ev);
 	ev.type = P2PCLIENT_EV_MESSAGE;
 	ev.peer_id = p->from;
 	ev.service = p->service;
@@ -611,6 +665,7 @@ p2pclient_on_event(struct p2pclient *c, const P2p__Ipc__Event *e)
 	struct p2pclient_event	ev;
 
 	memset(&ev, 0, sizeof(ev));
+	ev.size = sizeof(ev);
 	switch (e->ev_case) {
 	case P2P__IPC__EVENT__EV_MESSAGE:
 		return p2pclient_on_message(c, e->message);

@@ -29,6 +29,14 @@
  * Strings are NUL-terminated; names (peer ids, services, pipe names) are
  * 1-64 characters of [A-Za-z0-9._-]; a NULL or empty service means
  * "default". Not thread-safe: use one handle per thread.
+ *
+ * ABI (docs/ABI.md): every struct the library fills starts with `size`, the
+ * sizeof of that struct in the library that filled it, and grows only at
+ * its end; P2PCLIENT_HAS() says whether a field is there. The library
+ * allocates all of them (arrays are arrays of pointers), so an application
+ * built against an older header reads a newer library's structs safely.
+ * The one struct the application fills, p2pclient_callbacks, also starts
+ * with size (set it to sizeof(struct p2pclient_callbacks)).
  */
 #ifndef P2PCLIENT_H
 #define P2PCLIENT_H
@@ -39,6 +47,27 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/*
+ * The version of this header. p2pclient_version() gives the library's at
+ * run time. MAJOR changes with the soname (an incompatible change), MINOR
+ * when functions, fields or callbacks are added, PATCH for fixes.
+ */
+#define P2PCLIENT_VERSION_MAJOR		1
+#define P2PCLIENT_VERSION_MINOR		0
+#define P2PCLIENT_VERSION_PATCH		0
+#define P2PCLIENT_VERSION_STRING	"1.0.0"
+
+/* "MAJOR.MINOR.PATCH" of the library in use. */
+const char *p2pclient_version(void);
+
+/*
+ * 1 when the struct at ptr (of the given type, as filled by the library at
+ * run time) has field, e.g. P2PCLIENT_HAS(struct p2pclient_peer, p, cipher).
+ * Fields a library does not have read as absent, never as garbage.
+ */
+#define P2PCLIENT_HAS(type, ptr, field) \
+	((ptr)->size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 #define P2PCLIENT_DEFAULT_SOCKET "/run/p2pd/p2pd.sock"
 #define P2PCLIENT_WINDOW	1024		/* outstanding requests */
@@ -87,6 +116,7 @@ enum p2pclient_error {
 struct p2pclient;
 
 struct p2pclient_status {
+	size_t		 size;		/* sizeof in the library (ABI) */
 	char		*peer_id;
 	/* registering | registered | unreachable | rejected */
 	char		*server_state;
@@ -104,6 +134,7 @@ struct p2pclient_status {
 
 /* p2pclient_nat(): the agent's NAT classification (RFC 5780). */
 struct p2pclient_nat {
+	size_t		 size;
 	char		*nat_type;
 	char		*nat_mapping;
 	char		*nat_filtering;
@@ -114,6 +145,7 @@ struct p2pclient_nat {
 };
 
 struct p2pclient_peer {
+	size_t		 size;
 	char		*peer_id;
 	char		*path;		/* direct | relay | connecting */
 	char		*remote_addr;
@@ -131,8 +163,9 @@ struct p2pclient_peer {
 };
 
 struct p2pclient_peers {
+	size_t			 size;
 	size_t			 n;
-	struct p2pclient_peer	*v;
+	struct p2pclient_peer	**v;		/* n pointers */
 };
 
 enum p2pclient_event_type {
@@ -143,8 +176,12 @@ enum p2pclient_event_type {
 	P2PCLIENT_EV_GROUP,		/* membership event of a group */
 };
 
-/* An event; which fields are set depends on type. */
+/*
+ * An event; which fields are set depends on type. Types may be added:
+ * ignore the ones you do not know.
+ */
 struct p2pclient_event {
+	size_t		 size;
 	enum p2pclient_event_type type;
 	char		*peer_id;	/* MESSAGE: sender; PEER_STATE */
 	char		*service;	/* MESSAGE */
@@ -171,6 +208,7 @@ struct p2pclient_event {
 
 /* The answer to one request, as handed to on_response. */
 struct p2pclient_response {
+	size_t		 size;
 	uint32_t	 id;
 	int		 code;		/* 0 or P2PCLIENT_E* */
 	const char	*error;		/* "" when code is 0 */
@@ -179,7 +217,13 @@ struct p2pclient_response {
 	uint32_t	 pipe_id;	/* pipe_open */
 };
 
+/*
+ * Set size to sizeof(struct p2pclient_callbacks) and the callbacks wanted,
+ * e.g. struct p2pclient_callbacks cb = { sizeof(cb) }; cb.on_message = f.
+ * Callbacks are added at the end (docs/ABI.md).
+ */
 struct p2pclient_callbacks {
+	size_t	size;
 	void	(*on_response)(struct p2pclient *,
 		    const struct p2pclient_response *, void *arg);
 	void	(*on_message)(struct p2pclient *, const char *from,
@@ -213,7 +257,11 @@ int	p2pclient_fd(struct p2pclient *);
 int	p2pclient_want_write(struct p2pclient *);
 int	p2pclient_on_readable(struct p2pclient *);
 int	p2pclient_on_writable(struct p2pclient *);
-void	p2pclient_set_callbacks(struct p2pclient *,
+/*
+ * NULL clears them. P2PCLIENT_EINVAL when cb->size is not one this library
+ * knows, or names callbacks newer than it (then nothing changes).
+ */
+int	p2pclient_set_callbacks(struct p2pclient *,
 	    const struct p2pclient_callbacks *, void *arg);
 /* 1 when a new request fits in the window and the output queue. */
 int	p2pclient_can_send(struct p2pclient *);
@@ -274,20 +322,23 @@ int	p2pclient_unbind(struct p2pclient *, const char *service);
 /*
  * Take up to count messages from a bound service, oldest first, waiting up
  * to timeout_ms (< 0: forever). Each message goes to cb if given, else into
- * out[] (count entries; free each with p2pclient_event_clear). Returns the
+ * out[] (count pointers; free each with p2pclient_event_free). Returns the
  * number received (fewer than count on timeout, after a recv_cancel) or an
  * error.
  */
 typedef void (*p2pclient_msg_cb)(const struct p2pclient_event *, void *arg);
 int	p2pclient_recv(struct p2pclient *, const char *service, uint32_t count,
 	    int timeout_ms, p2pclient_msg_cb cb, void *arg,
-	    struct p2pclient_event *out);
+	    struct p2pclient_event **out);
 
 int	p2pclient_subscribe(struct p2pclient *);
-/* Next queued event (any type without a callback); ETIMEDOUT if none. */
+/*
+ * Next queued event (any type without a callback) in *ev, to be freed with
+ * p2pclient_event_free; ETIMEDOUT if none came.
+ */
 int	p2pclient_next_event(struct p2pclient *, int timeout_ms,
-	    struct p2pclient_event *ev);
-void	p2pclient_event_clear(struct p2pclient_event *);
+	    struct p2pclient_event **ev);
+void	p2pclient_event_free(struct p2pclient_event *);
 
 int	p2pclient_ping(struct p2pclient *, const char *peer, int timeout_ms,
 	    double *rtt_ms);
@@ -314,22 +365,25 @@ enum p2pclient_group_op {
 };
 
 struct p2pclient_group_member {
+	size_t		 size;
 	char		*peer_id;
 	int		 online;	/* this agent, or a session is up */
 };
 
 struct p2pclient_group {
-	char				*name;
-	int				 mesh;
-	uint32_t			 member_count;	/* may exceed n */
-	size_t				 n;
-	struct p2pclient_group_member	*members;	/* in join order */
+	size_t				  size;
+	char				 *name;
+	int				  mesh;
+	uint32_t			  member_count;	/* may exceed n */
+	size_t				  n;
+	struct p2pclient_group_member	**members;	/* in join order */
 };
 
 struct p2pclient_groups {
-	size_t			 n;
-	struct p2pclient_group	*v;
-	int			 truncated;	/* the server left some out */
+	size_t			  size;
+	size_t			  n;
+	struct p2pclient_group	**v;
+	int			  truncated;	/* the server left some out */
 };
 
 int64_t	p2pclient_group_async(struct p2pclient *, int op, const char *group);

@@ -70,10 +70,13 @@ p2pclient_groups_free(struct p2pclient_groups *gs)
 	if (gs == NULL)
 		return;
 	for (i = 0; i < gs->n; i++) {
-		for (j = 0; j < gs->v[i].n; j++)
-			free(gs->v[i].members[j].peer_id);
-		free(gs->v[i].members);
-		free(gs->v[i].name);
+		for (j = 0; j < gs->v[i]->n; j++) {
+			free(gs->v[i]->members[j]->peer_id);
+			free(gs->v[i]->members[j]);
+		}
+		free(gs->v[i]->members);
+		free(gs->v[i]->name);
+		free(gs->v[i]);
 	}
 	free(gs->v);
 	free(gs);
@@ -82,8 +85,10 @@ p2pclient_groups_free(struct p2pclient_groups *gs)
 static int
 p2pc_group_copy(struct p2pclient_group *g, const P2p__Ipc__GroupInfo *gi)
 {
-	size_t	j;
+	struct p2pclient_group_member	*m;
+	size_t				 j;
 
+	g->size = sizeof(*g);
 	if ((g->name = strdup(gi->name)) == NULL)
 		return -1;
 	g->mesh = gi->mesh;
@@ -93,11 +98,13 @@ p2pc_group_copy(struct p2pclient_group *g, const P2p__Ipc__GroupInfo *gi)
 	if ((g->members = calloc(gi->n_members, sizeof(*g->members))) == NULL)
 		return -1;
 	for (j = 0; j < gi->n_members; j++) {
-		if ((g->members[j].peer_id = strdup(gi->members[j]->peer_id)) ==
-		    NULL)
+		if ((m = calloc(1, sizeof(*m))) == NULL)
 			return -1;
-		g->members[j].online = gi->members[j]->online;
-		g->n++;
+		g->members[g->n++] = m;
+		m->size = sizeof(*m);
+		if ((m->peer_id = strdup(gi->members[j]->peer_id)) == NULL)
+			return -1;
+		m->online = gi->members[j]->online;
 	}
 	return 0;
 }
@@ -130,9 +137,12 @@ p2pclient_groups(struct p2pclient *c, const char *group,
 	    (gr->n_groups > 0 && (gs->v = calloc(gr->n_groups,
 	    sizeof(*gs->v))) == NULL))
 		goto nomem;
+	gs->size = sizeof(*gs);
 	gs->truncated = gr->truncated;
 	for (i = 0; i < gr->n_groups; i++) {
-		if (p2pc_group_copy(&gs->v[gs->n++], gr->groups[i]) == -1)
+		if ((gs->v[gs->n] = calloc(1, sizeof(**gs->v))) == NULL)
+			goto nomem;
+		if (p2pc_group_copy(gs->v[gs->n++], gr->groups[i]) == -1)
 			goto nomem;
 	}
 	p2pc_req_release(c, r);
@@ -171,17 +181,17 @@ p2pclient_group_send(struct p2pclient *c, const char *group,
 	if ((rc = p2pclient_status(c, &st)) != 0 ||
 	    (rc = p2pclient_groups(c, group, &gs)) != 0)
 		goto out;
-	if (gs->n != 1 || gs->v[0].n < gs->v[0].member_count) {
+	if (gs->n != 1 || gs->v[0]->n < gs->v[0]->member_count) {
 		rc = p2pc_seterr(c, P2PCLIENT_EFAILED, "the member list of "
 		    "group %s is incomplete", group);
 		goto out;
 	}
-	for (i = 0; i < gs->v[0].n; i++) {
-		if (strcmp(gs->v[0].members[i].peer_id, st->peer_id) == 0)
+	for (i = 0; i < gs->v[0]->n; i++) {
+		if (strcmp(gs->v[0]->members[i]->peer_id, st->peer_id) == 0)
 			continue;
 		if ((rc = p2pc_wait_room(c)) != 0 ||
 		    (rc = p2pc_call(c, p2pclient_group_send_async(c,
-		    gs->v[0].members[i].peer_id, group, service, data, len,
+		    gs->v[0]->members[i]->peer_id, group, service, data, len,
 		    flags), &r)) != 0)
 			goto out;
 		p2pc_req_release(c, r);

@@ -45,6 +45,7 @@ p2pclient_status(struct p2pclient *c, struct p2pclient_status **out)
 	s = r->resp->status;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		goto nomem;
+	st->size = sizeof(*st);
 	st->peer_id = strdup(s->peer_id);
 	st->server_state = strdup(s->server_state);
 	st->server_error = strdup(s->server_error);
@@ -92,12 +93,13 @@ p2pclient_peers_free(struct p2pclient_peers *ps)
 	if (ps == NULL)
 		return;
 	for (i = 0; i < ps->n; i++) {
-		free(ps->v[i].peer_id);
-		free(ps->v[i].path);
-		free(ps->v[i].remote_addr);
-		free(ps->v[i].state);
-		free(ps->v[i].path_detail);
-		free(ps->v[i].congestion);
+		free(ps->v[i]->peer_id);
+		free(ps->v[i]->path);
+		free(ps->v[i]->remote_addr);
+		free(ps->v[i]->state);
+		free(ps->v[i]->path_detail);
+		free(ps->v[i]->congestion);
+		free(ps->v[i]);
 	}
 	free(ps->v);
 	free(ps);
@@ -128,9 +130,13 @@ p2pclient_peers(struct p2pclient *c, struct p2pclient_peers **out)
 	    (pr->n_peers > 0 && (ps->v = calloc(pr->n_peers,
 	    sizeof(*ps->v))) == NULL))
 		goto nomem;
+	ps->size = sizeof(*ps);
 	for (i = 0; i < pr->n_peers; i++) {
 		pi = pr->peers[i];
-		p = &ps->v[ps->n++];
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			goto nomem;
+		ps->v[ps->n++] = p;
+		p->size = sizeof(*p);
 		p->peer_id = strdup(pi->peer_id);
 		p->path = strdup(pi->path);
 		p->remote_addr = strdup(pi->remote_addr);
@@ -197,6 +203,7 @@ p2pclient_nat(struct p2pclient *c, int refresh, struct p2pclient_nat **out)
 	s = r->resp->nat;
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		goto nomem;
+	n->size = sizeof(*n);
 	n->nat_type = strdup(s->nat_type);
 	n->nat_mapping = strdup(s->nat_mapping);
 	n->nat_filtering = strdup(s->nat_filtering);

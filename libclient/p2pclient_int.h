@@ -34,10 +34,15 @@ struct p2pc_req {
 	P2p__Ipc__Frame		*frame;	/* owns resp */
 };
 
+/* An event handed to the application: ev first (p2pclient_event_free). */
 struct p2pc_ev {
 	struct p2pclient_event	 ev;
 	TAILQ_ENTRY(p2pc_ev)	 entry;
 };
+
+/* The callbacks of libp2pclient 1.0: the smallest size accepted. */
+#define P2PC_CB_SIZE_MIN	(offsetof(struct p2pclient_callbacks, \
+	on_group_event) + sizeof(void (*)(void)))
 TAILQ_HEAD(p2pc_evq, p2pc_ev);
 
 struct p2pc_partial {
@@ -75,7 +80,7 @@ struct p2pclient {
 	const char		*recv_service;
 	p2pclient_msg_cb	 recv_cb;
 	void			*recv_arg;
-	struct p2pclient_event	*recv_out;
+	struct p2pclient_event	**recv_out;
 	uint32_t		 recv_got, recv_max;
 };
 

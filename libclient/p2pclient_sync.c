@@ -325,7 +325,7 @@ p2pclient_pipe_open(struct p2pclient *c, const char *peer, const char *name,
 int
 p2pclient_recv(struct p2pclient *c, const char *service, uint32_t count,
     int timeout_ms, p2pclient_msg_cb cb, void *arg,
-    struct p2pclient_event *out)
+    struct p2pclient_event **out)
 {
 	int64_t	id;
 	int	rc;
@@ -362,19 +362,22 @@ p2pclient_recv(struct p2pclient *c, const char *service, uint32_t count,
 	if (rc == 0 || rc == P2PCLIENT_ETIMEDOUT)
 		return (int)c->recv_got;
 	if (out != NULL)
-		for (i = 0; i < c->recv_got; i++)
-			p2pclient_event_clear(&out[i]);
+		for (i = 0; i < c->recv_got; i++) {
+			p2pclient_event_free(out[i]);
+			out[i] = NULL;
+		}
 	return rc;
 }
 
 int
 p2pclient_next_event(struct p2pclient *c, int timeout_ms,
-    struct p2pclient_event *ev)
+    struct p2pclient_event **ev)
 {
 	struct p2pc_ev	*e;
 	int64_t		 deadline = p2pc_deadline(timeout_ms);
 	int		 rc;
 
+	*ev = NULL;
 	while ((e = TAILQ_FIRST(&c->evq)) == NULL) {
 		rc = p2pclient_poll(c, p2pc_left(deadline));
 		/* Events that came before a fatal error still count. */
@@ -387,7 +390,6 @@ p2pclient_next_event(struct p2pclient *c, int timeout_ms,
 	}
 	TAILQ_REMOVE(&c->evq, e, entry);
 	c->nev--;
-	*ev = e->ev;
-	free(e);
+	*ev = &e->ev;
 	return 0;
 }

@@ -112,10 +112,12 @@ bulk(char **argv)
 	if ((buf = malloc(b.size)) == NULL)
 		die("out of memory");
 	memset(&cb, 0, sizeof(cb));
+	cb.size = sizeof(cb);
 	cb.on_response = bulk_response;
 	cb.on_message = bulk_message;
-	p2pclient_set_callbacks(b.tx, &cb, &b);
-	p2pclient_set_callbacks(b.rx, &cb, &b);
+	if (p2pclient_set_callbacks(b.tx, &cb, &b) != 0 ||
+	    p2pclient_set_callbacks(b.rx, &cb, &b) != 0)
+		die("set_callbacks: %s", p2pclient_errmsg(b.tx));
 	if (p2pclient_bind(b.rx, SVC_BULK) != 0)
 		die("bind: %s", p2pclient_errmsg(b.rx));
 	if (p2pclient_connect(b.tx, b.to, 30000) != 0)
@@ -157,16 +159,16 @@ bulk(char **argv)
 static void
 rtt_recv(struct p2pclient *c, const char *svc, uint32_t seq)
 {
-	struct p2pclient_event	ev;
-	int			n;
+	struct p2pclient_event	*ev;
+	int			 n;
 
 	n = p2pclient_recv(c, svc, 1, 10000, NULL, NULL, &ev);
 	if (n != 1)
 		die("recv on %s: %s", svc, n == 0 ? "timed out" :
 		    p2pclient_errmsg(c));
-	if (ev.len != BENCH_RTT_LEN || bench_seq(ev.data, ev.len) != seq)
+	if (ev->len != BENCH_RTT_LEN || bench_seq(ev->data, ev->len) != seq)
 		die("ping-pong %u: wrong message", seq);
-	p2pclient_event_clear(&ev);
+	p2pclient_event_free(ev);
 }
 
 static void

@@ -57,7 +57,7 @@ static int
 wait_own(struct p2pclient *c, const char *self, const char *ev,
     const char *group)
 {
-	struct p2pclient_event e;
+	struct p2pclient_event *e;
 	double deadline = now_ms() + 10000;
 	int found = 0, r;
 
@@ -66,10 +66,10 @@ wait_own(struct p2pclient *c, const char *self, const char *ev,
 			continue;
 		if (r < 0)
 			return r;
-		found = e.type == P2PCLIENT_EV_GROUP && e.event != NULL &&
-		    strcmp(e.event, ev) == 0 && strcmp(e.group, group) == 0 &&
-		    strcmp(e.peer_id, self) == 0;
-		p2pclient_event_clear(&e);
+		found = e->type == P2PCLIENT_EV_GROUP && e->event != NULL &&
+		    strcmp(e->event, ev) == 0 && strcmp(e->group, group) == 0 &&
+		    strcmp(e->peer_id, self) == 0;
+		p2pclient_event_free(e);
 	}
 	return found ? 0 : P2PCLIENT_ETIMEDOUT;
 }
@@ -77,11 +77,11 @@ wait_own(struct p2pclient *c, const char *self, const char *ev,
 static void
 drain(struct p2pclient *c, unsigned long *nev)
 {
-	struct p2pclient_event e;
+	struct p2pclient_event *e;
 
 	while (p2pclient_next_event(c, 0, &e) == 0) {
 		(*nev)++;
-		p2pclient_event_clear(&e);
+		p2pclient_event_free(e);
 	}
 }
 

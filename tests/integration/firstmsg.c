@@ -32,7 +32,7 @@ main(int argc, char **argv)
 {
 	struct p2pclient *a, *b;
 	struct p2pclient_peers *ps;
-	struct p2pclient_event ev;
+	struct p2pclient_event *ev;
 	char path[32] = "?";
 	double t0, t1, t2, rtt;
 	size_t i;
@@ -50,19 +50,18 @@ main(int argc, char **argv)
 	t1 = now_ms();
 	if ((rc = p2pclient_send(a, argv[3], SERVICE, "first", 5, 0)) != 0)
 		die("send: %s", p2pclient_errmsg(a));
-	memset(&ev, 0, sizeof(ev));
 	if (p2pclient_recv(b, SERVICE, 1, 5000, NULL, NULL, &ev) != 1)
 		die("the first message did not arrive within 5 s");
 	t2 = now_ms();
-	if (ev.len != 5 || memcmp(ev.data, "first", 5) != 0)
+	if (ev->len != 5 || memcmp(ev->data, "first", 5) != 0)
 		die("the first message arrived damaged");
-	p2pclient_event_clear(&ev);
+	p2pclient_event_free(ev);
 	if (p2pclient_ping(a, argv[3], 5000, &rtt) != 0)
 		die("ping: %s", p2pclient_errmsg(a));
 	if (p2pclient_peers(a, &ps) == 0) {
 		for (i = 0; i < ps->n; i++)
-			if (strcmp(ps->v[i].peer_id, argv[3]) == 0)
-				snprintf(path, sizeof(path), "%s", ps->v[i].path);
+			if (strcmp(ps->v[i]->peer_id, argv[3]) == 0)
+				snprintf(path, sizeof(path), "%s", ps->v[i]->path);
 		p2pclient_peers_free(ps);
 	}
 	printf("connect_ms %.1f first_ms %.2f rtt_ms %.2f path %s\n", t1 - t0,

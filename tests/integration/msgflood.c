@@ -96,9 +96,11 @@ open_sock(const char *path, struct dir *d)
 	struct p2pclient		*c = bench_open(path);
 
 	memset(&cb, 0, sizeof(cb));
+	cb.size = sizeof(cb);
 	cb.on_response = on_response;
 	cb.on_message = on_message;
-	p2pclient_set_callbacks(c, &cb, d);
+	if (p2pclient_set_callbacks(c, &cb, d) != 0)
+		die("set_callbacks: %s", p2pclient_errmsg(c));
 	return c;
 }
 

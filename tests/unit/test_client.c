@@ -31,13 +31,13 @@ start(agent_fn script)
 
 /* A client subscribed to events whose first one, in *ev, is of type. */
 static struct p2pclient *
-start_events(agent_fn script, struct p2pclient_event *ev, int type)
+start_events(agent_fn script, struct p2pclient_event **ev, int type)
 {
 	struct p2pclient	*c = start(script);
 
 	cr_assert_eq(p2pclient_subscribe(c), 0);
 	cr_assert_eq(p2pclient_next_event(c, 5000, ev), 0);
-	cr_assert_eq(ev->type, type);
+	cr_assert_eq((*ev)->type, type);
 	return c;
 }
 
@@ -215,26 +215,26 @@ recv_answer(int fd, const P2p__Ipc__Request *q)
 Test(client, recv_reassembles_chunks)
 {
 	struct p2pclient	*c = start(agent_all(recv_answer));
-	struct p2pclient_event	 out[2], ev;
+	struct p2pclient_event	*out[2], *ev;
 	size_t			 i;
 	int			 n;
 
 	cr_assert_eq(p2pclient_bind(c, "chat"), 0);
 	n = p2pclient_recv(c, "chat", 2, 5000, NULL, NULL, out);
 	cr_assert_eq(n, 2, "%d: %s", n, p2pclient_errmsg(c));
-	cr_assert_str_eq(out[0].peer_id, "bob");
-	cr_assert_str_eq(out[0].service, "chat");
-	cr_assert_eq(out[0].len, 400 * 1024);
-	for (i = 0; i < out[0].len; i++)
-		cr_assert_eq(out[0].data[i], (uint8_t)(i % 253), "byte %zu", i);
-	cr_assert_eq(out[1].len, 6);
-	cr_assert_eq(memcmp(out[1].data, "second", 6), 0);
-	p2pclient_event_clear(&out[0]);
-	p2pclient_event_clear(&out[1]);
+	cr_assert_str_eq(out[0]->peer_id, "bob");
+	cr_assert_str_eq(out[0]->service, "chat");
+	cr_assert_eq(out[0]->len, 400 * 1024);
+	for (i = 0; i < out[0]->len; i++)
+		cr_assert_eq(out[0]->data[i], (uint8_t)(i % 253), "byte %zu", i);
+	cr_assert_eq(out[1]->len, 6);
+	cr_assert_eq(memcmp(out[1]->data, "second", 6), 0);
+	p2pclient_event_free(out[0]);
+	p2pclient_event_free(out[1]);
 	cr_assert_eq(p2pclient_next_event(c, 0, &ev), 0);
-	cr_assert_eq(ev.type, P2PCLIENT_EV_MESSAGE);
-	cr_assert_str_eq(ev.service, "other");
-	p2pclient_event_clear(&ev);
+	cr_assert_eq(ev->type, P2PCLIENT_EV_MESSAGE);
+	cr_assert_str_eq(ev->service, "other");
+	p2pclient_event_free(ev);
 	cr_assert_eq(p2pclient_next_event(c, 0, &ev), P2PCLIENT_ETIMEDOUT);
 	finish(c);
 }
@@ -389,8 +389,9 @@ Test(client, pipelined_sends_keep_order)
 	int64_t				 id;
 
 	memset(&cb, 0, sizeof(cb));
+	cb.size = sizeof(cb);
 	cb.on_response = on_resp;
-	p2pclient_set_callbacks(c, &cb, NULL);
+	cr_assert_eq(p2pclient_set_callbacks(c, &cb, NULL), 0);
 	for (i = 0; i < FLOOD; i++) {
 		while ((id = p2pclient_send_async(c, "bob", NULL, &i,
 		    sizeof(i), 0)) == P2PCLIENT_EAGAIN)
@@ -419,14 +420,14 @@ script_events(int fd)
 
 Test(client, events_then_lagged)
 {
-	struct p2pclient_event	 ev;
+	struct p2pclient_event	*ev;
 	struct p2pclient	*c = start_events(script_events, &ev,
 				    P2PCLIENT_EV_PEER_STATE);
 
-	cr_assert_str_eq(ev.peer_id, "bob");
-	cr_assert_str_eq(ev.state, "up");
-	cr_assert_str_eq(ev.path, "direct");
-	p2pclient_event_clear(&ev);
+	cr_assert_str_eq(ev->peer_id, "bob");
+	cr_assert_str_eq(ev->state, "up");
+	cr_assert_str_eq(ev->path, "direct");
+	p2pclient_event_free(ev);
 	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), P2PCLIENT_ELAGGED);
 	cr_assert_not_null(strstr(p2pclient_errmsg(c), "lagged"));
 	finish(c);
@@ -453,23 +454,23 @@ pipe_answer(int fd, const P2p__Ipc__Request *q)
 Test(client, pipe_events_in_order)
 {
 	struct p2pclient	*c = start(agent_all(pipe_answer));
-	struct p2pclient_event	 ev;
+	struct p2pclient_event	*ev;
 	uint32_t		 id = 0;
 
 	cr_assert_eq(p2pclient_pipe_open(c, "bob", "backup", 1000, &id), 0);
 	cr_assert_eq(id, 77);
 	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), 0);
-	cr_assert_eq(ev.type, P2PCLIENT_EV_PIPE_DATA);
-	cr_assert_eq(ev.len, 3);
-	cr_assert(ev.eof);
-	p2pclient_event_clear(&ev);
+	cr_assert_eq(ev->type, P2PCLIENT_EV_PIPE_DATA);
+	cr_assert_eq(ev->len, 3);
+	cr_assert(ev->eof);
+	p2pclient_event_free(ev);
 	cr_assert_eq(p2pclient_pipe_write(c, id, "xyz", 3, 1), 0);
 	cr_assert_eq(p2pclient_pipe_ack(c, id, 3, 1), 0);
 	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), 0);
-	cr_assert_eq(ev.type, P2PCLIENT_EV_PIPE_CLOSED);
-	cr_assert(ev.ok);
-	cr_assert_eq(ev.pipe_id, 77);
-	p2pclient_event_clear(&ev);
+	cr_assert_eq(ev->type, P2PCLIENT_EV_PIPE_CLOSED);
+	cr_assert(ev->ok);
+	cr_assert_eq(ev->pipe_id, 77);
+	p2pclient_event_free(ev);
 	finish(c);
 }
 
@@ -653,12 +654,12 @@ Test(client, group_requests_and_errors)
 	cr_assert_eq(p2pclient_groups(c, "lobby", &gs), 0, "%s",
 	    p2pclient_errmsg(c));
 	cr_assert_eq(gs->n, 1);
-	cr_assert_str_eq(gs->v[0].name, "lobby");
-	cr_assert(gs->v[0].mesh);
-	cr_assert_eq(gs->v[0].n, 3);
-	cr_assert_str_eq(gs->v[0].members[2].peer_id, "carol");
-	cr_assert(gs->v[0].members[0].online);
-	cr_assert(!gs->v[0].members[2].online);
+	cr_assert_str_eq(gs->v[0]->name, "lobby");
+	cr_assert(gs->v[0]->mesh);
+	cr_assert_eq(gs->v[0]->n, 3);
+	cr_assert_str_eq(gs->v[0]->members[2]->peer_id, "carol");
+	cr_assert(gs->v[0]->members[0]->online);
+	cr_assert(!gs->v[0]->members[2]->online);
 	p2pclient_groups_free(gs);
 	finish(c);
 }
@@ -693,20 +694,20 @@ script_group_events(int fd)
 
 Test(client, group_events_in_order)
 {
-	struct p2pclient_event	 ev;
+	struct p2pclient_event	*ev;
 	struct p2pclient	*c = start_events(script_group_events, &ev,
 				    P2PCLIENT_EV_GROUP);
 
-	cr_assert_str_eq(ev.event, "member_join");
-	cr_assert_str_eq(ev.group, "lobby");
-	cr_assert_str_eq(ev.peer_id, "bob");
-	cr_assert_eq(ev.nmissing, 0);
-	p2pclient_event_clear(&ev);
+	cr_assert_str_eq(ev->event, "member_join");
+	cr_assert_str_eq(ev->group, "lobby");
+	cr_assert_str_eq(ev->peer_id, "bob");
+	cr_assert_eq(ev->nmissing, 0);
+	p2pclient_event_free(ev);
 	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), 0);
-	cr_assert_str_eq(ev.event, "join_complete");
-	cr_assert_eq(ev.nmissing, 1);
-	cr_assert_str_eq(ev.missing[0], "carol");
-	cr_assert_eq(ev.missing_count, 4);
-	p2pclient_event_clear(&ev);
+	cr_assert_str_eq(ev->event, "join_complete");
+	cr_assert_eq(ev->nmissing, 1);
+	cr_assert_str_eq(ev->missing[0], "carol");
+	cr_assert_eq(ev->missing_count, 4);
+	p2pclient_event_free(ev);
 	finish(c);
 }
