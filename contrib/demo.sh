@@ -17,6 +17,7 @@ if [ ! -x "$b/p2pd" ]; then
 	(cd "$b" && "$top/configure" -q && make -j"$(nproc)" >/dev/null)
 fi
 
+umask 077	# tokens and secrets are credentials: p2pd refuses a token others can read
 T=$(mktemp -d)
 PIDS=""
 cleanup() {

@@ -126,6 +126,21 @@ reg_error_reply(struct reg *r, struct reg_req *q, const P2p__Srv__Error *e)
 	log_warnx("server error: %s", msg);
 }
 
+/* The server checks that we receive where we now send from (roaming). */
+static void
+reg_path_challenge(struct reg *r, const P2p__Srv__PathChallenge *pc)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__PathResponse pr = P2P__SRV__PATH_RESPONSE__INIT;
+
+	if (pc->nonce.len == 0 || pc->nonce.len > 64)
+		return;
+	pr.nonce = pc->nonce;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_PATH_RESPONSE;
+	m.path_response = &pr;
+	(void)reg_send_msg(r, &m);
+}
+
 static void
 reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 {
@@ -168,6 +183,9 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 			    m->withdraw->reason != NULL &&
 			    *m->withdraw->reason ? m->withdraw->reason :
 			    "introduction withdrawn by the server");
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_PATH_CHALLENGE:
+		reg_path_challenge(r, m->path_challenge);
 		break;
 	case P2P__SRV__SERVER_MSG__BODY_GROUP_EVENT:
 		if (m->push_seq != 0 && r->phase == PH_UP)

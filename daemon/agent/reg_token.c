@@ -7,7 +7,8 @@
  * version 2 token, the server keys to trust (PROTOCOL.md §2.1), beside
  * those given with --server-key. Without any key the agent refuses to
  * start unless --allow-unauthenticated-server says otherwise. A token
- * file must not be readable by others: the token is a credential.
+ * file that others can read is refused: the token is a credential (its
+ * group may read it, as a unit's credentials are given).
  */
 #include <sys/stat.h>
 
@@ -106,9 +107,14 @@ reg_token_read(const char *path)
 		log_warn("token file %s", path);
 		return NULL;
 	}
-	if (fstat(fd, &st) == 0 && (st.st_mode & 007) != 0)
-		log_warnx("token file %s is readable by others: chmod o-rwx "
-		    "it", path);
+	/* As the server refuses its secrets: the token may have leaked. */
+	if (fstat(fd, &st) == -1 || (st.st_mode & 007) != 0) {
+		log_warnx("token file %s is accessible by others (mode %03o): "
+		    "refusing it; chmod o-rwx it (and mint a new token if it "
+		    "may have leaked)", path, (unsigned)(st.st_mode & 0777));
+		close(fd);
+		return NULL;
+	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0) {

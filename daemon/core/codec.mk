@@ -5,7 +5,8 @@ libp2pcodec_la_SOURCES = daemon/core/wire.c daemon/core/wire.h \
 	daemon/core/stun.c daemon/core/stun.h \
 	daemon/core/token.c daemon/core/token.h \
 	daemon/core/crc32.c daemon/core/crc32.h \
-	daemon/core/natclass.c daemon/core/natclass.h
+	daemon/core/natclass.c daemon/core/natclass.h \
+	daemon/core/candfilter.c daemon/core/candfilter.h
 libp2pcodec_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 libp2pcore_la_LIBADD += libp2pcodec.la
 
@@ -36,3 +37,10 @@ tests_unit_test_token_LDADD = $(CODEC_TEST_LIBS)
 
 # Test data (tests/fuzz, with fuzz_{stun,token,wire}, is distributed whole by tests/local.mk).
 EXTRA_DIST += tests/unit/vectors/stun-rfc5769.txt
+
+# Where probes may go (issue 15, finding 4).
+check_PROGRAMS += tests/unit/test_candfilter
+TESTS += tests/unit/test_candfilter
+tests_unit_test_candfilter_SOURCES = tests/unit/test_candfilter.c
+tests_unit_test_candfilter_CFLAGS = $(CODEC_TEST_CFLAGS)
+tests_unit_test_candfilter_LDADD = $(CODEC_TEST_LIBS)

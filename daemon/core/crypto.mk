@@ -7,7 +7,7 @@ libp2pcrypto_la_SOURCES = \
 	daemon/core/replay.c daemon/core/replay.h \
 	daemon/core/noise.c daemon/core/noise.h \
 	daemon/core/chan.c daemon/core/chan.h \
-	daemon/core/hs.c daemon/core/hs.h \
+	daemon/core/hs.c daemon/core/hs.h daemon/core/hs_mac.c \
 	daemon/core/reghs.c daemon/core/reghs.h
 libp2pcrypto_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 libp2pcrypto_la_LIBADD = $(SODIUM_LIBS)

@@ -32,9 +32,12 @@ wire_min_len(uint8_t type)
 		return WIRE_CTRL_HDR_LEN + WIRE_RELAY_ID_LEN +
 		    WIRE_AEAD_TAG_LEN;
 	case WIRE_HS_INIT:
-		/* e, encrypted s, encrypted payload (at least its tag) */
+		/* e, encrypted s, encrypted payload (at least its tag), macs */
 		return WIRE_HS_INIT_HDR_LEN + NOISE_DH_LEN +
-		    NOISE_DH_LEN + NOISE_TAG_LEN + NOISE_TAG_LEN;
+		    NOISE_DH_LEN + NOISE_TAG_LEN + NOISE_TAG_LEN +
+		    2 * WIRE_MAC_LEN;
+	case WIRE_COOKIE_REPLY:
+		return WIRE_COOKIE_REPLY_LEN;
 	case WIRE_HS_RESP:
 		return WIRE_HS_RESP_HDR_LEN + NOISE_DH_LEN + NOISE_TAG_LEN;
 	case WIRE_DATA:
@@ -71,6 +74,8 @@ wire_type_name(uint8_t type)
 		return "DATA";
 	case WIRE_UNKNOWN_REG:
 		return "UNKNOWN_REG";
+	case WIRE_COOKIE_REPLY:
+		return "COOKIE_REPLY";
 	case WIRE_VERSION_ERROR:
 		return "VERSION_ERROR";
 	}

@@ -41,6 +41,7 @@ enum wire_type {
 	WIRE_RELAY		= 0x57,
 	WIRE_REG_INIT		= 0x58,
 	WIRE_REG_ACCEPT		= 0x59,
+	WIRE_COOKIE_REPLY	= 0x5a,	/* agent -> agent, under load */
 	WIRE_VERSION_ERROR	= 0x5f
 };
 
@@ -83,6 +84,8 @@ enum wire_class {
 #define WIRE_HS_INIT_HDR_LEN	8	/* hdr, sender_index u32 */
 #define WIRE_HS_RESP_HDR_LEN	12	/* hdr, sender_index, receiver_index */
 #define WIRE_AEAD_TAG_LEN	16
+#define WIRE_MAC_LEN		16	/* mac1, mac2 at the end of HS_INIT */
+#define WIRE_COOKIE_REPLY_LEN	64
 #define WIRE_KEY_LEN		32
 
 /* Cipher ids carried in b2 of HS_INIT. */

@@ -71,8 +71,11 @@ static const struct conf_opt srv_opts[] = {
 	    "relay at most BYTES per second for each peer (K/M/G; default 0: "
 	    "no cap)" },
 	{ "relay-quota", 0, CONF_SIZE, O(relay_quota), 0, 1LL << 50, "BYTES",
-	    "relay at most BYTES in all for each registration (default 0: "
-	    "no quota)" },
+	    "relay at most BYTES in all for each peer, over its "
+	    "registrations while its token lives (default 0: no quota)" },
+	{ "max-token-ttl", 0, CONF_INT, O(max_token_ttl), 60,
+	    10L * 366 * 86400, "S", "refuse tokens that live longer than S "
+	    "seconds (default 31622400: 366 days)" },
 	{ "alt-listen", 0, CONF_STR, O(alt_listen), 0, 0, "IP:PORT",
 	    "RFC 5780: also answer STUN from this second IP and port "
 	    "(port 0: any; --listen must then name a concrete IP)" },
@@ -291,7 +294,8 @@ srv_setup(struct srv *s)
 		fatalx("%s", err);
 	srv_load_ident(s);
 	if ((s->state = state_mem_new(SRV_MAX_PEERS)) == NULL ||
-	    (s->base = event_base_new()) == NULL)
+	    (s->base = event_base_new()) == NULL ||
+	    srv_ratelim_init(&s->stun_rl) == -1)
 		fatalx("out of memory");
 	if (srv_groups_start(s, s->conf.mesh_max, s->conf.join_timeout_s, err,
 	    sizeof(err)) == -1)
@@ -336,6 +340,7 @@ srv_teardown(struct srv *s)
 	state_free(s->state);
 	sodium_memzero(s->secret, sizeof(s->secret));
 	srv_ident_wipe(&s->ident);
+	srv_ratelim_free(&s->stun_rl);
 	conf_free(srv_opts, &s->conf);
 }
 
@@ -349,6 +354,7 @@ srv_options(struct srv *s, int argc, char **argv)
 	s->conf.expire_s = 60;
 	s->conf.mesh_max = SRV_GROUP_MESH_MAX;
 	s->conf.join_timeout_s = SRV_GROUP_JOIN_US / 1000000;
+	s->conf.max_token_ttl = SRV_TOKEN_TTL_MAX;
 	if (conf_load(srv_opts, &s->conf, argc, argv, &first, NULL, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2p-server: %s\n", err);

@@ -22,9 +22,11 @@
 
 #include "chan.h"
 #include "conf.h"
+#include "log.h"
 #include "secret.h"
 #include "server.pb-c.h"
 #include "srv_ident.h"
+#include "srv_ratelim.h"
 #include "state.h"
 
 /*
@@ -40,6 +42,7 @@
 #define SRV_PKT_MAX		2048	/* largest datagram read or sent */
 #define SRV_MAX_PEERS		100000
 #define SRV_TCP_CONNS_MAX	1024
+#define SRV_TOKEN_TTL_MAX	(366L * 86400)	/* --max-token-ttl default */
 
 enum srv_policy {
 	SRV_POLICY_GROUPS,
@@ -64,7 +67,8 @@ struct srv_conf {
 	char			*tcp_listen;	/* a second TCP port, or NULL */
 	char			*alt_listen;	/* RFC 5780 ALT-IP:ALT-PORT, NULL: off */
 	size_t			 relay_rate;	/* bytes/s per peer, 0: no cap */
-	size_t			 relay_quota;	/* bytes per registration, 0: none */
+	size_t			 relay_quota;	/* bytes per peer, 0: none */
+	long			 max_token_ttl;	/* seconds a token may live */
 	int			 http_public;
 	int			 foreground;
 	int			 verbose;
@@ -79,6 +83,7 @@ struct srv_counters {
 	uint64_t	tx_packets;
 	uint64_t	stun_requests;
 	uint64_t	stun_replies;
+	uint64_t	stun_limited;		/* over a source's rate cap */
 	uint64_t	dropped_malformed;	/* junk, bad STUN, bad packets */
 	uint64_t	dropped_version;
 	uint64_t	ctrl_auth_fail;		/* tag, replay */
@@ -96,6 +101,7 @@ struct srv_counters {
 	uint64_t	push_lost;
 	uint64_t	tcp_accepted;
 	uint64_t	tcp_refused;
+	uint64_t	tcp_accept_errors;
 	uint64_t	relay_packets;		/* forwarded by the relay */
 	uint64_t	relay_bytes;		/* inner packet bytes forwarded */
 	uint64_t	relay_dropped_policy;	/* no introduction / unknown peer */
@@ -105,6 +111,9 @@ struct srv_counters {
 	uint64_t	tcp_out_dropped;	/* a connection's output was full */
 	uint64_t	stun_alt_dropped;	/* not STUN, on an RFC 5780 socket */
 	uint64_t	nat_reports;
+	uint64_t	roam_challenges;	/* sent to new addresses */
+	uint64_t	roam_limited;		/* not sent: over 3x */
+	uint64_t	roam_moves;		/* validated and moved */
 };
 
 /* Relay accounting of one registration (srv_relay.c). */
@@ -126,6 +135,7 @@ struct srv_path {
 #define SRV_PATHS_MAX	256		/* as STATE_MAX_INTROS */
 
 struct srv_tcp;
+struct srv_quota;
 struct udpio_outq;
 struct srv_http;
 
@@ -153,8 +163,15 @@ struct srv_sess {
 	uint32_t		 reg_id;
 	char			 peer_id[P2P_NAME_MAX + 1];
 	struct chan		 chan;
-	struct sockaddr_storage	 addr;		/* latest source address */
+	struct sockaddr_storage	 addr;		/* validated source address */
 	struct srv_tcp		*tcp;		/* NULL: UDP */
+	/* A new source address, until it answers a challenge (srv_roam.c). */
+	struct sockaddr_storage	 cand;
+	int			 cand_set;
+	uint8_t			 cand_nonce[16];
+	uint64_t		 cand_rx, cand_tx;	/* bytes from it / to it */
+	uint64_t		 cand_sent_us;		/* its last challenge */
+	struct sockaddr_storage	 from;		/* of the packet being handled */
 	uint8_t			*accept;	/* REG_ACCEPT, until it was used */
 	size_t			 accept_len;
 	uint32_t		 next_push_seq;
@@ -168,6 +185,8 @@ struct srv_sess {
 	uint64_t		 relay_tokens;
 	uint64_t		 relay_refill_us;
 	uint64_t		 touched_us;	/* last state_touch by the relay */
+	uint64_t		 relay_used;	/* toward --relay-quota */
+	uint64_t		 token_expires;	/* unix seconds */
 	struct srv_path		*paths;		/* PathReport, unordered */
 	size_t			 npaths, pathcap;
 	/* NatReport (srv_ctrl.c); "" until reported means "unknown". */
@@ -206,6 +225,8 @@ struct srv {
 	size_t			 secret_len;
 	struct srv_ident	 ident;		/* the server's key pair(s) */
 	struct sockaddr_storage	 bound;
+	struct srv_quota	*quota[SRV_BUCKETS];	/* srv_quota.c */
+	size_t			 nquota;
 	struct srv_recent	*recent[SRV_BUCKETS];
 	struct srv_recent_q	 recent_q;	/* oldest first */
 	size_t			 nrecent;
@@ -213,9 +234,12 @@ struct srv {
 	size_t			 nsess;
 	struct srv_tcp		*tcp_list;
 	size_t			 ntcp;
+	struct event		*tcp_resume_ev;	/* after an accept error */
+	struct log_rl		 tcp_accept_rl;
 	struct srv_counters	 cnt;
 	struct srv_http		*http;		/* srv_http.c; NULL: off */
 	int			 alt;		/* --alt-listen sockets are up */
+	struct srv_ratelim	 stun_rl;	/* answers per source */
 	struct srv_stun_sock	 stun[SRV_STUN_SOCKS];
 };
 
@@ -269,8 +293,29 @@ struct srv_sess *srv_sess_new(struct srv *, uint32_t reg_id,
 	    const char *peer_id, const struct reghs_keys *,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
 void	srv_sess_drop(struct srv *, uint32_t reg_id);
+/* x replaces the registration old (same peer): it takes its relay usage. */
+void	srv_sess_replace(struct srv *, struct srv_sess *x, uint32_t old);
 void	srv_reg_tick(struct srv *, uint64_t now_us);
 void	srv_reg_free(struct srv *);
+
+/*
+ * srv_roam.c: an authenticated packet of len bytes from `from` (UDP): the
+ * session's address, or a candidate that gets a challenge (never more than
+ * SRV_ROAM_AMP times what came from it); a PathResponse from it moves the
+ * registration there.
+ */
+#define SRV_ROAM_AMP		3
+#define SRV_ROAM_RTO_US		250000ULL
+void	srv_roam_seen(struct srv *, struct srv_sess *, const struct sockaddr *,
+	    size_t len);
+void	srv_roam_response(struct srv *, struct srv_sess *,
+	    const P2p__Srv__PathResponse *);
+
+/* srv_quota.c: relay quota usage kept per peer across registrations. */
+void	srv_quota_restore(struct srv *, struct srv_sess *);
+void	srv_quota_save(struct srv *, const struct srv_sess *);
+void	srv_quota_expire(struct srv *, uint64_t now_unix);
+void	srv_quota_free(struct srv *);
 
 /* srv_recent.c: the REG_INITs answered lately (SRV_RECENT_US). */
 struct srv_recent *srv_recent_find(struct srv *, const uint8_t e_pk[32]);

@@ -269,6 +269,13 @@ srv_h_nat_report(struct srv *s, struct srv_sess *x,
 	    x->nat_type, x->nat_mapping, x->nat_filtering);
 }
 
+static void
+srv_h_path_response(struct srv *s, struct srv_sess *x,
+    const P2p__Srv__ServerMsg *m)
+{
+	srv_roam_response(s, x, m->path_response);
+}
+
 static const struct {
 	P2p__Srv__ServerMsg__BodyCase	 body;
 	srv_handler			 fn;
@@ -283,6 +290,7 @@ static const struct {
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_LIST, srv_h_group_list },
 	{ P2P__SRV__SERVER_MSG__BODY_PATH_REPORT, srv_h_path_report },
 	{ P2P__SRV__SERVER_MSG__BODY_NAT_REPORT, srv_h_nat_report },
+	{ P2P__SRV__SERVER_MSG__BODY_PATH_RESPONSE, srv_h_path_response },
 };
 
 static void
@@ -335,14 +343,15 @@ srv_ctrl_input(struct srv *s, struct srv_sess *x, const uint8_t *pkt,
 		x->accept = NULL;
 		x->accept_len = 0;
 	}
-	/* Authenticated: this is where the peer is now (roaming). */
-	if (tcp == NULL)
-		memcpy(&x->addr, from, addr_len(from));
-	(void)state_touch(s->state, x->reg_id, from, srv_now_us());
+	/* Authenticated; a new address must prove itself (srv_roam.c). */
+	srv_roam_seen(s, x, from, len);
+	(void)state_touch(s->state, x->reg_id, (struct sockaddr *)&x->addr,
+	    srv_now_us());
 	if ((m = p2p__srv__server_msg__unpack(NULL, (size_t)n, pt)) == NULL) {
 		s->cnt.dropped_malformed++;
 		srv_ctrl_error(s, &x->chan, 0, P2P__SRV__ERR_CODE__ERR_MALFORMED,
-		    "cannot decode ServerMsg", from, tcp, SRV_PKT_MAX);
+		    "cannot decode ServerMsg", (struct sockaddr *)&x->addr, tcp,
+		    SRV_PKT_MAX);
 		return;
 	}
 	srv_dispatch(s, x, m);

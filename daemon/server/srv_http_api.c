@@ -69,6 +69,13 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 	for (i = 0; i < jt.ngroups; i++)
 		memcpy(t.groups[i], jt.groups[i], sizeof(t.groups[i]));
 	t.ngroups = jt.ngroups;
+	if (jt.ttl > s->conf.max_token_ttl) {
+		json_object_put(in);
+		srv_http_error(req, 400, "ttl: %lld s is longer than this "
+		    "server's --max-token-ttl %ld s", (long long)jt.ttl,
+		    s->conf.max_token_ttl);
+		return;
+	}
 	/* The device learns whom to trust from its token (§2.1). */
 	for (i = 0; i < s->ident.nkeys && i < TOKEN_MAX_KEYS; i++)
 		memcpy(t.keys[i], s->ident.pk[i], sizeof(t.keys[i]));

@@ -27,6 +27,7 @@
 #include <sodium.h>
 
 #include "addr.h"
+#include "candfilter.h"
 #include "log.h"
 #include "reghs.h"
 #include "server.h"
@@ -97,6 +98,14 @@ srv_reg_validate(struct srv *s, const uint8_t server_pk[32],
 		*code = P2P__SRV__ERR_CODE__ERR_TOKEN_INVALID;
 		return -1;
 	}
+	/* A token that lives for years is a credential for years (§5). */
+	if (t.expires_at - t.issued_at > (uint64_t)s->conf.max_token_ttl) {
+		*code = P2P__SRV__ERR_CODE__ERR_TOKEN_INVALID;
+		snprintf(msg, msglen, "token lifetime %llu s is longer than "
+		    "this server's --max-token-ttl %ld s", (unsigned long long)
+		    (t.expires_at - t.issued_at), s->conf.max_token_ttl);
+		return -1;
+	}
 	reghs_sig_msg(server_pk, e_pk, sm);
 	if (crypto_sign_verify_detached(r->signature.data, sm, sizeof(sm),
 	    r->identity_key.data) != 0) {
@@ -108,8 +117,16 @@ srv_reg_validate(struct srv *s, const uint8_t server_pk[32],
 	memset(sp, 0, sizeof(*sp));
 	memcpy(sp->peer_id, t.peer_id, sizeof(sp->peer_id));
 	memcpy(sp->identity_key, r->identity_key.data, 32);
+	/*
+	 * Host candidates are the agent's claim: only addresses a peer may
+	 * probe are passed on, never loopback, link-local, multicast and
+	 * the like (candfilter.h).
+	 */
 	for (i = 0; i < r->n_local_addrs && sp->nlocal < STATE_MAX_LOCAL; i++)
-		if (addr_from_pb(r->local_addrs[i],
+		if (r->local_addrs[i] != NULL &&
+		    cand_host_ok(r->local_addrs[i]->ip.data,
+		    r->local_addrs[i]->ip.len) &&
+		    addr_from_pb(r->local_addrs[i],
 		    &sp->local_addrs[sp->nlocal], &sl) == 0)
 			sp->nlocal++;
 	memcpy(sp->groups, t.groups, sizeof(sp->groups));
@@ -238,12 +255,14 @@ srv_register(struct srv *s, struct reghs *hs, uint32_t id,
 	}
 	memcpy(x->accept, out, (size_t)n);
 	x->accept_len = (size_t)n;
+	x->token_expires = sp->expires_at;
+	srv_quota_restore(s, x);
 	if (replaced != 0)
-		srv_sess_drop(s, replaced);
+		srv_sess_replace(s, x, replaced);
 	/* One registration per TCP connection: a new one ends the old. */
 	if (tcp != NULL && (replaced = srv_tcp_get_reg(tcp)) != 0) {
 		(void)state_unregister(s->state, replaced);
-		srv_sess_drop(s, replaced);
+		srv_sess_replace(s, x, replaced);
 	}
 	if (tcp != NULL)
 		srv_tcp_set_reg(tcp, reg_id);

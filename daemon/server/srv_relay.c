@@ -4,7 +4,8 @@
  *
  * A RELAY packet is sealed on the sender's control channel, so only the
  * registered agent can send it, from wherever it is (an authenticated
- * packet moves the registration's address, as CTRL does). Its plaintext
+ * packet from a new address makes the server check that address, as CTRL
+ * does: srv_roam.c; what is relayed goes to validated addresses only). Its plaintext
  * names the destination by relay id (the peer's reg_id, given in
  * Introduce) and holds one p2pd peer packet, which stays end-to-end
  * encrypted: the relay cannot read, forge or replay it. The server forwards
@@ -14,8 +15,9 @@
  * fails any check is dropped without an answer, except UNKNOWN_REG for an
  * unknown reg_id (8 bytes, smaller than any RELAY).
  *
- * Quotas per registration: --relay-rate (a token bucket of bytes per
- * second, one second of burst) and --relay-quota (bytes in all).
+ * Quotas: --relay-rate (a token bucket of bytes per second, one second of
+ * burst) and --relay-quota (bytes in all, per peer while its token lives,
+ * across its registrations: srv_quota.c).
  */
 #include "config.h"
 
@@ -50,7 +52,7 @@ srv_relay_charge(struct srv *s, struct srv_sess *x, size_t len, uint64_t now)
 	uint64_t rate = s->conf.relay_rate, burst, add;
 
 	if (s->conf.relay_quota != 0 &&
-	    x->relay.tx_bytes + len > s->conf.relay_quota)
+	    x->relay_used + len > s->conf.relay_quota)
 		return -1;
 	if (rate == 0)
 		return 0;
@@ -99,11 +101,12 @@ srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
 		s->cnt.relay_auth_fail++;
 		return;
 	}
-	if (tcp == NULL)
-		memcpy(&x->addr, from, addr_len(from));
+	/* Authenticated; a new address must prove itself (srv_roam.c). */
+	srv_roam_seen(s, x, from, len);
 	now = srv_now_us();
 	if (now - x->touched_us >= SRV_TOUCH_US) {
-		(void)state_touch(s->state, x->reg_id, from, now);
+		(void)state_touch(s->state, x->reg_id,
+		    (struct sockaddr *)&x->addr, now);
 		x->touched_us = now;
 	}
 	inner = (size_t)n - WIRE_RELAY_ID_LEN;
@@ -136,6 +139,7 @@ srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
 	srv_send(s, (struct sockaddr *)&y->addr, y->tcp, out, (size_t)m);
 	x->relay.tx_packets++;
 	x->relay.tx_bytes += inner;
+	x->relay_used += inner;
 	y->relay.rx_packets++;
 	y->relay.rx_bytes += inner;
 	s->cnt.relay_packets++;

@@ -97,9 +97,29 @@ srv_sess_drop(struct srv *s, uint32_t reg_id)
 			s->nsess--;
 			if (x->tcp != NULL && srv_tcp_get_reg(x->tcp) == reg_id)
 				srv_tcp_set_reg(x->tcp, 0);
+			srv_quota_save(s, x);
 			srv_sess_free(x);
 			return;
 		}
+}
+
+/*
+ * x replaces the registration old of the same peer: it takes over what
+ * belongs to the peer, not to a registration (the relay's quota and rate
+ * bucket), then old is dropped.
+ */
+void
+srv_sess_replace(struct srv *s, struct srv_sess *x, uint32_t old)
+{
+	struct srv_sess *o = srv_sess_find(s, old);
+
+	if (o != NULL && o != x && strcmp(o->peer_id, x->peer_id) == 0) {
+		x->relay_used += o->relay_used;
+		o->relay_used = 0;
+		x->relay_tokens = o->relay_tokens;
+		x->relay_refill_us = o->relay_refill_us;
+	}
+	srv_sess_drop(s, old);
 }
 
 static void
@@ -116,6 +136,7 @@ void
 srv_reg_tick(struct srv *s, uint64_t now_us)
 {
 	srv_recent_expire(s, now_us);
+	srv_quota_expire(s, srv_now_unix());
 	(void)state_expire(s->state, now_us,
 	    (uint64_t)s->conf.expire_s * 1000000ULL, srv_now_unix(),
 	    srv_on_expired, s);
@@ -128,6 +149,7 @@ srv_reg_free(struct srv *s)
 	size_t b;
 
 	srv_recent_free(s);
+	srv_quota_free(s);
 	for (b = 0; b < SRV_BUCKETS; b++) {
 		while ((x = s->sess[b]) != NULL) {
 			s->sess[b] = x->next;

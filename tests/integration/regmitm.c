@@ -28,8 +28,6 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
-#include <netinet/ip.h>
-#include <netinet/udp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -43,6 +41,7 @@
 #include <sodium.h>
 
 #include "chan.h"
+#include "rawudp.h"
 #include "reghs.h"
 #include "server.pb-c.h"
 #include "wire.h"
@@ -71,21 +70,6 @@ on_usr1(int sig)
 	to_forward = 1;
 }
 
-static int
-parse_addr(const char *s, struct sockaddr_in *sin)
-{
-	char host[64];
-	const char *c = strrchr(s, ':');
-
-	if (c == NULL || (size_t)(c - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, (size_t)(c - s));
-	host[c - s] = '\0';
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons((uint16_t)atoi(c + 1));
-	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
-}
 
 static void
 stats(const char *path)
@@ -223,7 +207,7 @@ cmd_proxy(int argc, char **argv)
 	FILE *f;
 	int lfd, i, np;
 
-	if (argc != 5 || parse_addr(argv[1], &up) == -1)
+	if (argc != 5 || rawudp_parse(argv[1], &up) == -1)
 		return 2;
 	mode = argv[2];
 	statsf = argv[4];
@@ -326,22 +310,6 @@ cmd_proxy(int argc, char **argv)
 	}
 }
 
-static uint16_t
-csum(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint32_t s = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		s += (uint32_t)(b[n - 1] << 8);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return htons((uint16_t)~s);
-}
-
 /* A CTRL for reg_id with an Introduce of "mallory", on a key of our own. */
 static size_t
 forged_introduce(uint32_t reg_id, uint8_t *out, size_t cap)
@@ -376,15 +344,12 @@ static int
 cmd_spoof(int argc, char **argv)
 {
 	struct sockaddr_in src, dst;
-	uint8_t pkt[1500], body[1400];
-	struct iphdr *ip = (struct iphdr *)pkt;
-	struct udphdr *udp = (struct udphdr *)(pkt + sizeof(*ip));
+	uint8_t body[1400];
 	uint32_t reg_id = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : 0;
-	size_t blen = 0;
-	int fd, one = 1, n;
+	int fd, n;
 
-	if (argc < 3 || parse_addr(argv[0], &src) == -1 ||
-	    parse_addr(argv[1], &dst) == -1)
+	if (argc < 3 || rawudp_parse(argv[0], &src) == -1 ||
+	    rawudp_parse(argv[1], &dst) == -1)
 		return 2;
 	if (strcmp(argv[2], "unknown-reg") == 0)
 		n = wire_unknown_reg_build(body, sizeof(body), reg_id);
@@ -398,33 +363,16 @@ cmd_spoof(int argc, char **argv)
 		return 1;
 	if (strcmp(argv[2], "version-error") == 0)
 		body[1] = 7;	/* "the server speaks version 7" */
-	blen = (size_t)n;
-	memset(pkt, 0, sizeof(*ip) + sizeof(*udp));
-	ip->ihl = 5;
-	ip->version = 4;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->saddr = src.sin_addr.s_addr;
-	ip->daddr = dst.sin_addr.s_addr;
-	ip->tot_len = htons((uint16_t)(sizeof(*ip) + sizeof(*udp) + blen));
-	ip->check = csum(ip, sizeof(*ip));
-	udp->source = src.sin_port;
-	udp->dest = dst.sin_port;
-	udp->len = htons((uint16_t)(sizeof(*udp) + blen));
-	udp->check = 0;		/* optional over IPv4 */
-	memcpy(pkt + sizeof(*ip) + sizeof(*udp), body, blen);
-	if ((fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW)) == -1 ||
-	    setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) == -1) {
+	if ((fd = rawudp_open()) == -1) {
 		perror("regmitm: raw socket (root?)");
 		return 77;
 	}
-	if (sendto(fd, pkt, sizeof(*ip) + sizeof(*udp) + blen, 0,
-	    (struct sockaddr *)&dst, sizeof(dst)) == -1) {
+	if (rawudp_send(fd, &src, &dst, body, (size_t)n) == -1) {
 		perror("regmitm: sendto");
 		return 1;
 	}
 	close(fd);
-	printf("sent %s (%zu bytes) as %s\n", argv[2], blen, argv[0]);
+	printf("sent %s (%d bytes) as %s\n", argv[2], n, argv[0]);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 
 #include "addr.h"
 #include "chan.h"
+#include "regclient.h"
 #include "reghs.h"
 #include "secret.h"
 #include "server.pb-c.h"
@@ -94,51 +95,15 @@ cl_open(struct cl *c, const char *name, int tcp, const uint8_t *seed)
 static void
 cl_send(struct cl *c, const uint8_t *p, size_t n)
 {
-	uint8_t b[4096];
-
-	if (c->tcp) {
-		b[0] = (uint8_t)(n >> 8);
-		b[1] = (uint8_t)n;
-		memcpy(b + 2, p, n);
-		p = b;
-		n += 2;
-	}
-	if (write(c->fd, p, n) != (ssize_t)n)
+	if (rc_send(c->fd, c->tcp, p, n) == -1)
 		fail("%s: send", c->name);
-}
-
-static int
-readn(int fd, uint8_t *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		if ((r = read(fd, p, n)) <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
 }
 
 /* One packet within 2 s, or -1. */
 static ssize_t
 cl_recv(struct cl *c, uint8_t *p, size_t cap)
 {
-	struct pollfd pfd = { c->fd, POLLIN, 0 };
-	uint8_t h[2];
-	size_t n;
-
-	if (poll(&pfd, 1, 2000) != 1)
-		return -1;
-	if (!c->tcp)
-		return read(c->fd, p, cap);
-	if (readn(c->fd, h, 2) == -1)
-		return -1;
-	n = ((size_t)h[0] << 8) | h[1];
-	if (n > cap || readn(c->fd, p, n) == -1)
-		return -1;
-	return (ssize_t)n;
+	return rc_recv(c->fd, c->tcp, p, cap, 2000);
 }
 
 static void
@@ -199,101 +164,44 @@ mint(char *out, size_t cap, const char *peer, const char *group,
 		fail("cannot mint a token");
 }
 
-/* One registration handshake (PROTOCOL.md §2.1), step by step. */
-struct cl_hs {
-	uint8_t		 epk[32], esk[32], cookie[16];
-	uint8_t		 keys[WIRE_CHALLENGE_KEYS][32];
-	unsigned	 nkeys;
-	uint8_t		 init[2048];
-	size_t		 init_len;
-	uint8_t		 accept[2048];
-	size_t		 accept_len;
-	struct reghs	 hs;
-};
+/* The steps of a registration (regclient.h), failing the run on error. */
+#define cl_hs rc_hs
 
-/* HELLO and its CHALLENGE: a cookie and the server's keys, never larger. */
 static void
 cl_hello(struct cl *c, struct cl_hs *h)
 {
-	uint8_t b[256];
-	ssize_t n;
-	int k;
-
-	memset(h, 0, sizeof(*h));
-	crypto_box_keypair(h->epk, h->esk);
-	if ((k = wire_hello_build(b, sizeof(b), h->epk)) < 0)
-		fail("hello");
-	cl_send(c, b, (size_t)k);
-	if ((n = cl_recv(c, b, sizeof(b))) < 0 ||
-	    wire_challenge_parse(b, (size_t)n, h->cookie, h->keys,
-	    &h->nkeys) == -1)
+	if (rc_hello(c->fd, c->tcp, h) == -1)
 		fail("%s: no REG_CHALLENGE", c->name);
-	if (n > k || h->nkeys == 0)
-		fail("%s: REG_CHALLENGE of %zd bytes with %u keys for a HELLO "
-		    "of %d", c->name, n, h->nkeys, k);
+	if (h->challenge_len > h->hello_len || h->nkeys == 0)
+		fail("%s: REG_CHALLENGE of %zu bytes with %u keys for a HELLO "
+		    "of %zu", c->name, h->challenge_len, h->nkeys,
+		    h->hello_len);
 }
 
-/* The REG_INIT of a Register (badsig: a corrupt signature), to keys[0]. */
 static void
 cl_init_build(struct cl *c, struct cl_hs *h, const char *token, int badsig)
 {
-	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
-	P2p__Srv__Register reg = P2P__SRV__REGISTER__INIT;
-	uint8_t sm[REGHS_SIG_MSG_LEN], sig[64], pt[2048];
-	size_t len;
-	int n;
-
-	reghs_sig_msg(h->keys[0], h->epk, sm);
-	crypto_sign_detached(sig, NULL, sm, sizeof(sm), c->sk);
-	if (badsig)
-		sig[3] ^= 1;
-	reg.wire_version = WIRE_VERSION;
-	reg.token = (char *)token;
-	reg.identity_key.data = c->pk;
-	reg.identity_key.len = 32;
-	reg.signature.data = sig;
-	reg.signature.len = 64;
-	m.id = c->next_id++;
-	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTER;
-	m.register_ = &reg;
-	len = p2p__srv__server_msg__get_packed_size(&m);
-	p2p__srv__server_msg__pack(&m, pt);
-	if (reghs_client_start(&h->hs, h->keys[0], h->esk) != 0 ||
-	    (n = reghs_init_write(&h->hs, h->cookie, pt, len, h->init,
-	    sizeof(h->init))) < 0)
+	if (rc_init_build(h, token, c->pk, c->sk, c->next_id++, badsig) == -1)
 		fail("%s: cannot build REG_INIT", c->name);
-	h->init_len = (size_t)n;
 }
 
-/* The REG_ACCEPT: opened with the server key; Registered sets the channel. */
 static P2p__Srv__ServerMsg *
 cl_accept(struct cl *c, struct cl_hs *h)
 {
 	P2p__Srv__ServerMsg *r;
-	struct reghs_keys k;
-	uint8_t pt[2048];
-	size_t plen;
+	uint8_t b[2048];
 	ssize_t n;
 
-	if ((n = cl_recv(c, h->accept, sizeof(h->accept))) < 0 ||
-	    h->accept[0] != WIRE_REG_ACCEPT)
+	if ((n = cl_recv(c, b, sizeof(b))) < 0 || b[0] != WIRE_REG_ACCEPT)
 		fail("%s: no REG_ACCEPT", c->name);
 	if ((size_t)n > h->init_len)
 		fail("%s: REG_ACCEPT of %zd bytes for a REG_INIT of %zu",
 		    c->name, n, h->init_len);
-	h->accept_len = (size_t)n;
-	if (reghs_accept_read(&h->hs, h->accept, (size_t)n, pt, sizeof(pt),
-	    &plen, &k) != 0)
+	if ((r = rc_accept_open(h, b, (size_t)n, &c->ch)) == NULL)
 		fail("%s: REG_ACCEPT does not open with the server key",
 		    c->name);
-	if ((r = p2p__srv__server_msg__unpack(NULL, plen, pt)) == NULL)
-		fail("%s: bad ServerMsg in REG_ACCEPT", c->name);
-	if (r->body_case == P2P__SRV__SERVER_MSG__BODY_REGISTERED) {
+	if (r->body_case == P2P__SRV__SERVER_MSG__BODY_REGISTERED)
 		c->reg_id = r->registered->reg_id;
-		if (chan_init(&c->ch, AEAD_CHACHAPOLY, k.tx, k.rx,
-		    c->reg_id) != 0)
-			fail("chan_init");
-	}
 	return r;
 }
 
