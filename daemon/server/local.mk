@@ -105,3 +105,11 @@ attack: all tests/attack/p2pattack$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/attack/attack.sh
 .PHONY: attack
+
+check_PROGRAMS += tests/unit/test_srv_http_head
+TESTS += tests/unit/test_srv_http_head
+tests_unit_test_srv_http_head_SOURCES = tests/unit/test_srv_http_head.c \
+	daemon/server/srv_http_head.c
+tests_unit_test_srv_http_head_CFLAGS = $(COMMON_TEST_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/daemon/server
+tests_unit_test_srv_http_head_LDADD = $(COMMON_TEST_LIBS)

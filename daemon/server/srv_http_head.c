@@ -45,7 +45,8 @@ srv_http_head_parse(const char *p, size_t len, struct srv_http_head *h)
 	    (sp = memchr(p, ' ', (size_t)(eol - p))) == NULL || sp == p)
 		return -1;
 	for (v = ++sp; v < eol && *v != ' ' && *v != '?'; v++)
-		;
+		if ((unsigned char)*v < 0x21 || (unsigned char)*v > 0x7e)
+			return -1;	/* a target is visible ASCII */
 	if (v == sp || (size_t)(v - sp) >= sizeof(h->path))
 		return -1;
 	memcpy(h->path, sp, (size_t)(v - sp));
