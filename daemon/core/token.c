@@ -238,24 +238,17 @@ token_decode(const char *s, uint8_t *bin, size_t cap, char *err,
 	return (int)binlen;
 }
 
-enum token_err
-token_verify(const char *s, const uint8_t *key, size_t keylen,
-    uint64_t now_unix, struct token *out, char *err, size_t errlen)
+/*
+ * Decode s into bin and check its size and version: the body's length
+ * (without the MAC) in *len. who names the reader in the version error.
+ */
+static enum token_err
+token_open(const char *s, uint8_t *bin, size_t cap, size_t *len,
+    const char *who, char *err, size_t errlen)
 {
-	/* The decoder may write a little past the largest valid body. */
-	uint8_t		bin[TOKEN_MAX_LEN], mac[TOKEN_MAC_LEN];
-	struct token	t;
-	enum token_err	e;
-	char		dummy[1];
-	size_t		len;
-	int		n;
+	int n;
 
-	if (err == NULL || errlen == 0) {
-		err = dummy;
-		errlen = sizeof(dummy);
-	}
-	err[0] = '\0';
-	if ((n = token_decode(s, bin, sizeof(bin), err, errlen)) == -1)
+	if ((n = token_decode(s, bin, cap, err, errlen)) == -1)
 		return TOKEN_MALFORMED;
 	if ((size_t)n < TOKEN_BODY_MIN + TOKEN_MAC_LEN) {
 		snprintf(err, errlen, "token is too short (%d bytes)", n);
@@ -267,11 +260,33 @@ token_verify(const char *s, const uint8_t *key, size_t keylen,
 	 */
 	if (bin[0] < TOKEN_VERSION_MIN || bin[0] > TOKEN_VERSION) {
 		snprintf(err, errlen, "token version %u is not supported "
-		    "(this server understands versions %d to %d)", bin[0],
+		    "(this %s understands versions %d to %d)", bin[0], who,
 		    TOKEN_VERSION_MIN, TOKEN_VERSION);
 		return TOKEN_BAD_VERSION;
 	}
-	len = (size_t)n - TOKEN_MAC_LEN;
+	*len = (size_t)n - TOKEN_MAC_LEN;
+	return TOKEN_OK;
+}
+
+enum token_err
+token_verify(const char *s, const uint8_t *key, size_t keylen,
+    uint64_t now_unix, struct token *out, char *err, size_t errlen)
+{
+	/* The decoder may write a little past the largest valid body. */
+	uint8_t		bin[TOKEN_MAX_LEN], mac[TOKEN_MAC_LEN];
+	struct token	t;
+	enum token_err	e;
+	char		dummy[1];
+	size_t		len;
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	if ((e = token_open(s, bin, sizeof(bin), &len, "server", err,
+	    errlen)) != TOKEN_OK)
+		return e;
 	if (key == NULL) {
 		snprintf(err, errlen, "no token secret");
 		return TOKEN_BAD_MAC;
@@ -295,28 +310,19 @@ enum token_err
 token_peek(const char *s, struct token *out, char *err, size_t errlen)
 {
 	uint8_t		bin[TOKEN_MAX_LEN];
+	enum token_err	e;
 	char		dummy[1];
-	int		n;
+	size_t		len;
 
 	if (err == NULL || errlen == 0) {
 		err = dummy;
 		errlen = sizeof(dummy);
 	}
 	err[0] = '\0';
-	if ((n = token_decode(s, bin, sizeof(bin), err, errlen)) == -1)
-		return TOKEN_MALFORMED;
-	if ((size_t)n < TOKEN_BODY_MIN + TOKEN_MAC_LEN) {
-		snprintf(err, errlen, "token is too short (%d bytes)", n);
-		return TOKEN_MALFORMED;
-	}
-	if (bin[0] < TOKEN_VERSION_MIN || bin[0] > TOKEN_VERSION) {
-		snprintf(err, errlen, "token version %u is not supported "
-		    "(this agent understands versions %d to %d)", bin[0],
-		    TOKEN_VERSION_MIN, TOKEN_VERSION);
-		return TOKEN_BAD_VERSION;
-	}
-	return token_body_parse(bin, (size_t)n - TOKEN_MAC_LEN, out, err,
-	    errlen);
+	if ((e = token_open(s, bin, sizeof(bin), &len, "agent", err,
+	    errlen)) != TOKEN_OK)
+		return e;
+	return token_body_parse(bin, len, out, err, errlen);
 }
 
 int
