@@ -105,6 +105,41 @@ echo "at 200 descriptors with 400 connections from 20 addresses: the server used
     "$((ll1 - ll0)) bytes in 5 s"
 grep -m1 "cannot accept\|not accepting" "$T/lim.log" || true
 
+echo "== finding 5: HS_INIT floods at an agent"
+# An 8 MiB pipe carol -> dave (a direct path), alone and while dave's port
+# gets 20,000 forged HS_INITs a second (mac1 makes each cost a hash, not a
+# Diffie-Hellman). Interleaved: quiet, flooded, quiet, flooded.
+pipe_secs() {	# pipe_secs NAME: seconds for 8 MiB carol -> dave
+	head -c 8388608 /dev/urandom > "$T/in"
+	ctl dave pipe carol --name "$1" --timeout 120 < /dev/null > "$T/out" 2>/dev/null &
+	rx=$!
+	s0=$(date +%s.%N)
+	ctl carol pipe dave --name "$1" --timeout 120 < "$T/in" > /dev/null 2>&1
+	wait $rx
+	s1=$(date +%s.%N)
+	cmp -s "$T/in" "$T/out" || echo "(the pipe $1 differs)" >&2
+	awk "BEGIN { printf \"%.2f\", $s1 - $s0 }"
+}
+flooded_secs() {	# flooded_secs NAME
+	"$ATK" hsflood "127.0.0.1:$dport" 20000 60 > "$T/hsflood.out" &
+	hf=$!
+	sleep 1
+	pipe_secs "$1"
+	kill $hf 2>/dev/null; wait $hf 2>/dev/null
+}
+AGENT_ARGS= start_agent carol g
+AGENT_ARGS= start_agent dave g
+wait_registered carol dave
+ctl carol connect dave --timeout 10 >/dev/null
+sleep 3	# the direct path
+dport=$(ctl dave --json status | sed -n 's/.*"local_port": *\([0-9]*\).*/\1/p')
+q0=$(pipe_secs quiet0); f0=$(flooded_secs flooded0)
+q1=$(pipe_secs quiet1); f1=$(flooded_secs flooded1)
+echo "finding 5: 8 MiB in $q0 s and $q1 s alone, $f0 s and $f1 s under 20,000" \
+    "forged HS_INITs a second at the receiver; dave dropped" \
+    "$(ctl dave --json status | sed -n 's/.*"dropped": *\([0-9]*\).*/\1/p')" \
+    "packets; path $(ctl carol --json peers | grep -o '"path": *"[a-z]*"' | head -1)"
+
 echo "== finding 8: STUN"
 "$ATK" stunflood "$S" 2000 1
 "$ATK" stunflood "$S" 20 200

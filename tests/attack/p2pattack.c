@@ -17,6 +17,9 @@
  *       N registrations of distinct peers, WINDOW at once: per second
  *   p2pattack helloflood HOST:PORT RATE SECONDS
  *       REG_HELLOs from random forged 127/8 sources at RATE a second (root)
+ *   p2pattack hsflood HOST:PORT RATE SECONDS
+ *       HS_INIT-shaped garbage (the right type, version and sizes, random
+ *       keys, indices and MACs) at an agent's UDP port, RATE a second
  *   p2pattack stunflood HOST:PORT N HOSTS
  *       N Binding requests from each of HOSTS addresses 127.0.5.x: replies
  *   p2pattack httphold HOST:PORT N
@@ -479,6 +482,39 @@ cmd_helloflood(int argc, char **argv)
 }
 
 static int
+cmd_hsflood(int argc, char **argv)
+{
+	uint8_t pkt[256];
+	double rate, secs, t0, t;
+	long sent = 0, due;
+	size_t len;
+	int fd;
+
+	if (argc != 2 || (fd = udp_to_server(NULL)) == -1)
+		return 2;
+	rate = atof(argv[0]);
+	secs = atof(argv[1]);
+	t0 = now_s();
+	while ((t = now_s() - t0) < secs) {
+		due = (long)(t * rate);
+		while (sent < due) {
+			len = 136 + randombytes_uniform(70);
+			randombytes_buf(pkt, len);
+			pkt[0] = 0x53;
+			pkt[1] = WIRE_VERSION;
+			pkt[2] = 1;	/* ChaChaPoly */
+			pkt[3] = 0;
+			(void)send(fd, pkt, len, 0);
+			sent++;
+		}
+		usleep(1000);
+	}
+	printf("hsflood: %ld forged HS_INITs in %.1f s (%.0f/s)\n", sent, secs,
+	    (double)sent / secs);
+	return 0;
+}
+
+static int
 cmd_stunflood(int argc, char **argv)
 {
 	uint8_t b[64];
@@ -649,7 +685,8 @@ main(int argc, char **argv)
 {
 	if (argc < 3 || sodium_init() < 0 || rawudp_parse(argv[2], &srv) == -1) {
 		fprintf(stderr, "usage: p2pattack amp|spoofamp|regrate|"
-		    "helloflood|stunflood|httphold|httppipe HOST:PORT ...\n");
+		    "helloflood|hsflood|stunflood|httphold|httppipe "
+		    "HOST:PORT ...\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "amp") == 0)
@@ -662,6 +699,8 @@ main(int argc, char **argv)
 		return cmd_helloflood(argc - 3, argv + 3);
 	if (strcmp(argv[1], "stunflood") == 0)
 		return cmd_stunflood(argc - 3, argv + 3);
+	if (strcmp(argv[1], "hsflood") == 0)
+		return cmd_hsflood(argc - 3, argv + 3);
 	if (strcmp(argv[1], "httphold") == 0)
 		return cmd_httphold(argc - 3, argv + 3);
 	if (strcmp(argv[1], "httppipe") == 0)
