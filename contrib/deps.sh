@@ -3,11 +3,44 @@
 # Install the Debian packages p2pd needs to build, test and run its demo,
 # but only those that are missing. Run as root (or with sudo available).
 set -eu
-PKGS="gcc make autoconf automake libtool pkg-config
-libevent-dev libsodium-dev libprotobuf-c-dev protobuf-c-compiler libjson-c-dev
-libcriterion-dev clang libclang-rt-14-dev libenet-dev
-iproute2 nftables coturn curl procps tcpdump ethtool
-abigail-tools"
+# One package per line, sorted: branches that add packages then rarely collide.
+PKGS="
+abigail-tools
+autoconf
+automake
+clang
+coturn
+curl
+ethtool
+gcc
+iproute2
+libclang-rt-14-dev
+libcriterion-dev
+libenet-dev
+libevent-dev
+libhiredis-dev
+libjson-c-dev
+libminiupnpc-dev
+libprotobuf-c-dev
+libsodium-dev
+libsystemd-dev
+libtool
+make
+man-db
+mandoc
+miniupnpd-nftables
+mono-mcs
+mono-runtime
+nftables
+pkg-config
+procps
+protobuf-c-compiler
+python3
+redis-server
+systemd
+tcpdump
+zsh
+"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -7,7 +7,7 @@ lib_LTLIBRARIES += libp2pclient.la
 libp2pclient_la_CPPFLAGS = $(P2PC_CPPFLAGS)
 libp2pclient_la_SOURCES = libclient/p2pclient.c libclient/p2pclient_req.c \
 	libclient/p2pclient_sync.c libclient/p2pclient_info.c libclient/p2pclient_int.h \
-	libclient/p2pclient_group.c
+	libclient/p2pclient_group.c libclient/p2pclient_stats.c
 libp2pclient_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pclient_la_LIBADD = libp2pproto.la $(PROTOBUFC_LIBS)
 # The ABI (docs/ABI.md): libtool version from configure, one version node
@@ -58,6 +58,17 @@ tests_unit_test_client_abi_SOURCES = tests/unit/test_client_abi.c \
 tests_unit_test_client_abi_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_client_abi_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_unit_test_client_abi_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
+	$(PROTOBUFC_LIBS) -lpthread
+
+# What 1.1 adds for games: on_message_ex, priorities, pushed session figures.
+check_PROGRAMS += tests/unit/test_client_game
+TESTS += tests/unit/test_client_game
+tests_unit_test_client_game_SOURCES = tests/unit/test_client_game.c \
+	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_script.c tests/unit/test_client_script.h
+tests_unit_test_client_game_CPPFLAGS = $(P2PC_CPPFLAGS)
+tests_unit_test_client_game_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
+tests_unit_test_client_game_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
 	$(PROTOBUFC_LIBS) -lpthread
 
 # p2pctl itself against the fake agent (needs p2pctl built: EXTRA_DEPENDENCIES).

@@ -188,6 +188,7 @@ p2pclient_close(struct p2pclient *c)
 		p2pclient_partial_clear(&c->partial[i]);
 	for (i = 0; i < P2PCLIENT_WINDOW; i++)
 		ipcmsg_free(c->ring[i].frame);
+	p2pc_stats_free(c);
 	free(c->obuf);
 	free(c->ibuf);
 	free(c);
@@ -387,7 +388,9 @@ p2pclient_parse(struct p2pclient *c)
 		if (f == NULL)
 			return p2pc_fatal(c, P2PCLIENT_EPROTO, "bad frame "
 			    "from p2pd: %s", msg);
+		c->in_cb++;	/* what it calls back must not read the fd */
 		rc = p2pclient_dispatch(c, f);
+		c->in_cb--;
 	}
 	if (off > 0) {
 		memmove(c->ibuf, c->ibuf + off, c->ilen - off);
@@ -512,10 +515,13 @@ p2pclient_deliver(struct p2pclient *c, struct p2pclient_event *ev)
 	}
 	switch (ev->type) {
 	case P2PCLIENT_EV_MESSAGE:
-		if (c->cb.on_message == NULL)
+		if (c->cb.on_message_ex != NULL)
+			c->cb.on_message_ex(c, ev, c->cbarg);
+		else if (c->cb.on_message != NULL)
+			c->cb.on_message(c, ev->peer_id, ev->service, ev->data,
+			    ev->len, ev->group, c->cbarg);
+		else
 			break;
-		c->cb.on_message(c, ev->peer_id, ev->service, ev->data,
-		    ev->len, ev->group, c->cbarg);
 		p2pclient_event_clear(ev);
 		return 0;
 	case P2PCLIENT_EV_PEER_STATE:
@@ -701,6 +707,8 @@ p2pclient_on_event(struct p2pclient *c, const P2p__Ipc__Event *e)
 		if (p2pclient_group_event(&ev, e->group_event) == -1)
 			goto nomem;
 		break;
+	case P2P__IPC__EVENT__EV_PEER_STATS:
+		return p2pc_stats_push(c, e->peer_stats);
 	default:
 		return 0;	/* ipcmsg_unpack refuses these */
 	}

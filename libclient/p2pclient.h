@@ -54,9 +54,9 @@ extern "C" {
  * when functions, fields or callbacks are added, PATCH for fixes.
  */
 #define P2PCLIENT_VERSION_MAJOR		1
-#define P2PCLIENT_VERSION_MINOR		0
+#define P2PCLIENT_VERSION_MINOR		1
 #define P2PCLIENT_VERSION_PATCH		0
-#define P2PCLIENT_VERSION_STRING	"1.0.0"
+#define P2PCLIENT_VERSION_STRING	"1.1.0"
 
 /* "MAJOR.MINOR.PATCH" of the library in use. */
 const char *p2pclient_version(void);
@@ -112,6 +112,20 @@ enum p2pclient_error {
 #define P2PCLIENT_UNRELIABLE	0x06
 #define P2PCLIENT_MODE(flags)	(((flags) >> 1) & 3)	/* 0..3 */
 #define P2PCLIENT_CHANNEL(ch)	(((int)(ch) & 0xff) << 8)	/* 0..255 */
+/*
+ * Priority (since 1.1), or-ed into the flags: normal when not given. On
+ * one session, packets go to the classes by weight (high 16, normal 4,
+ * low 1: a class with data never gets less than that share), so a small
+ * high-priority message overtakes a bulk transfer of normal or low
+ * priority instead of waiting behind it (PROTOCOL.md §3.4). An ordered
+ * message takes its (service, channel) along: what was queued before it
+ * on that channel goes first. Agents older than 1.1 ignore it.
+ */
+#define P2PCLIENT_PRIO_NORMAL	0x00000
+#define P2PCLIENT_PRIO_HIGH	0x10000
+#define P2PCLIENT_PRIO_LOW	0x20000
+#define P2PCLIENT_PRIORITY(flags)	(((flags) >> 16) & 3)	/* 0 normal,
+							   1 high, 2 low */
 
 struct p2pclient;
 
@@ -160,6 +174,17 @@ struct p2pclient_peer {
 	uint64_t	 lost_packets;
 	uint64_t	 retransmitted_bytes;
 	uint64_t	 max_message;	/* largest message it carries now */
+	/* since 1.1 */
+	double		 rttvar_ms;	/* RTT variation (RFC 6298) */
+	double		 min_rtt_ms;	/* smallest RTT on this path */
+	uint64_t	 tx_packets;	/* sent: lost_packets / tx_packets is
+					   the loss rate */
+	uint64_t	 queued_bytes;	/* taken from applications, not yet
+					   acknowledged by the peer */
+	uint64_t	 in_flight_bytes; /* sent, not yet acknowledged */
+	double		 age_ms;	/* how old these figures are: 0 when
+					   asked for, the time since the
+					   agent's push when watched */
 };
 
 struct p2pclient_peers {
@@ -238,6 +263,19 @@ struct p2pclient_callbacks {
 		    const char *reason, void *arg);
 	void	(*on_group_event)(struct p2pclient *,
 		    const struct p2pclient_event *, void *arg);
+	/*
+	 * since 1.1: a message with everything known about it (channel,
+	 * mode, group, ...: a P2PCLIENT_EV_MESSAGE event, valid during the
+	 * call). Preferred to on_message when both are set.
+	 */
+	void	(*on_message_ex)(struct p2pclient *,
+		    const struct p2pclient_event *, void *arg);
+	/*
+	 * since 1.1: the figures of every session, each time the agent
+	 * pushes them (p2pclient_watch_peers); valid during the call.
+	 */
+	void	(*on_peers)(struct p2pclient *, const struct p2pclient_peers *,
+		    void *arg);
 };
 
 /*
@@ -309,6 +347,24 @@ int	p2pclient_status(struct p2pclient *, struct p2pclient_status **);
 void	p2pclient_status_free(struct p2pclient_status *);
 int	p2pclient_peers(struct p2pclient *, struct p2pclient_peers **);
 void	p2pclient_peers_free(struct p2pclient_peers *);
+/*
+ * since 1.1. Ask the agent to push every session's figures every
+ * interval_ms (at least 50; 0 stops): they go to on_peers and are kept, so
+ * that p2pclient_peer_stats() answers without a round trip. Returns 1 when
+ * the agent will push, 0 when it cannot (an older agent: peer_stats then
+ * asks each time), or an error.
+ */
+int	p2pclient_watch_peers(struct p2pclient *, uint32_t interval_ms);
+/*
+ * since 1.1. One peer's session figures (RTT, loss, queued bytes, ...) in
+ * *out, freed with p2pclient_peer_free: while watched, the agent's latest
+ * push (the connection is read first, without waiting; age_ms says how old
+ * they are), else one peers request. P2PCLIENT_ENOTFOUND: no session with
+ * that peer.
+ */
+int	p2pclient_peer_stats(struct p2pclient *, const char *peer,
+	    struct p2pclient_peer **out);
+void	p2pclient_peer_free(struct p2pclient_peer *);
 /* refresh: run the tests again and wait (the agent bounds it) for them. */
 int	p2pclient_nat(struct p2pclient *, int refresh, struct p2pclient_nat **);
 void	p2pclient_nat_free(struct p2pclient_nat *);

@@ -86,35 +86,98 @@ nomem:
 }
 
 void
+p2pclient_peer_free(struct p2pclient_peer *p)
+{
+	if (p == NULL)
+		return;
+	free(p->peer_id);
+	free(p->path);
+	free(p->remote_addr);
+	free(p->state);
+	free(p->path_detail);
+	free(p->congestion);
+	free(p);
+}
+
+void
 p2pclient_peers_free(struct p2pclient_peers *ps)
 {
 	size_t	i;
 
 	if (ps == NULL)
 		return;
-	for (i = 0; i < ps->n; i++) {
-		free(ps->v[i]->peer_id);
-		free(ps->v[i]->path);
-		free(ps->v[i]->remote_addr);
-		free(ps->v[i]->state);
-		free(ps->v[i]->path_detail);
-		free(ps->v[i]->congestion);
-		free(ps->v[i]);
-	}
+	for (i = 0; i < ps->n; i++)
+		p2pclient_peer_free(ps->v[i]);
 	free(ps->v);
 	free(ps);
+}
+
+static struct p2pclient_peer *
+p2pc_peer_from(const P2p__Ipc__PeerInfo *pi)
+{
+	struct p2pclient_peer	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->size = sizeof(*p);
+	p->peer_id = strdup(pi->peer_id);
+	p->path = strdup(pi->path);
+	p->remote_addr = strdup(pi->remote_addr);
+	p->state = strdup(pi->state);
+	p->path_detail = strdup(pi->path_detail);
+	p->congestion = strdup(pi->congestion);
+	if (!p->peer_id || !p->path || !p->remote_addr || !p->state ||
+	    !p->path_detail || !p->congestion) {
+		p2pclient_peer_free(p);
+		return NULL;
+	}
+	p->cwnd_bytes = pi->cwnd_bytes;
+	p->lost_packets = pi->lost_packets;
+	p->retransmitted_bytes = pi->retransmitted_bytes;
+	p->max_message = pi->max_message;
+	p->path_changes = pi->path_changes;
+	p->rtt_ms = pi->rtt_ms;
+	p->tx_bytes = pi->tx_bytes;
+	p->rx_bytes = pi->rx_bytes;
+	p->rttvar_ms = pi->rttvar_ms;
+	p->min_rtt_ms = pi->min_rtt_ms;
+	p->tx_packets = pi->tx_packets;
+	p->queued_bytes = pi->queued_bytes;
+	p->in_flight_bytes = pi->in_flight_bytes;
+	return p;
+}
+
+/* The agent's peer list as plain C structs (NULL: out of memory). */
+int
+p2pc_peers_from(const P2p__Ipc__PeersResp *pr, struct p2pclient_peers **out)
+{
+	struct p2pclient_peers	*ps;
+	size_t			 i;
+
+	*out = NULL;
+	if ((ps = calloc(1, sizeof(*ps))) == NULL)
+		return -1;
+	ps->size = sizeof(*ps);
+	if (pr->n_peers > 0 && (ps->v = calloc(pr->n_peers,
+	    sizeof(*ps->v))) == NULL)
+		goto nomem;
+	for (i = 0; i < pr->n_peers; i++) {
+		if ((ps->v[ps->n] = p2pc_peer_from(pr->peers[i])) == NULL)
+			goto nomem;
+		ps->n++;
+	}
+	*out = ps;
+	return 0;
+nomem:
+	p2pclient_peers_free(ps);
+	return -1;
 }
 
 int
 p2pclient_peers(struct p2pclient *c, struct p2pclient_peers **out)
 {
-	const P2p__Ipc__PeersResp	*pr;
-	const P2p__Ipc__PeerInfo	*pi;
-	struct p2pclient_peers		*ps;
-	struct p2pclient_peer		*p;
-	struct p2pc_req			*r;
-	size_t				 i;
-	int				 rc;
+	struct p2pc_req	*r;
+	int		 rc;
 
 	*out = NULL;
 	if ((rc = p2pc_wait_room(c)) != 0 ||
@@ -125,43 +188,11 @@ p2pclient_peers(struct p2pclient *c, struct p2pclient_peers **out)
 		return p2pc_seterr(c, P2PCLIENT_EPROTO, "p2pd answered peers "
 		    "without a peer list");
 	}
-	pr = r->resp->peers;
-	if ((ps = calloc(1, sizeof(*ps))) == NULL ||
-	    (pr->n_peers > 0 && (ps->v = calloc(pr->n_peers,
-	    sizeof(*ps->v))) == NULL))
-		goto nomem;
-	ps->size = sizeof(*ps);
-	for (i = 0; i < pr->n_peers; i++) {
-		pi = pr->peers[i];
-		if ((p = calloc(1, sizeof(*p))) == NULL)
-			goto nomem;
-		ps->v[ps->n++] = p;
-		p->size = sizeof(*p);
-		p->peer_id = strdup(pi->peer_id);
-		p->path = strdup(pi->path);
-		p->remote_addr = strdup(pi->remote_addr);
-		p->state = strdup(pi->state);
-		p->path_detail = strdup(pi->path_detail);
-		p->congestion = strdup(pi->congestion);
-		if (!p->peer_id || !p->path || !p->remote_addr || !p->state ||
-		    !p->path_detail || !p->congestion)
-			goto nomem;
-		p->cwnd_bytes = pi->cwnd_bytes;
-		p->lost_packets = pi->lost_packets;
-		p->retransmitted_bytes = pi->retransmitted_bytes;
-		p->max_message = pi->max_message;
-		p->path_changes = pi->path_changes;
-		p->rtt_ms = pi->rtt_ms;
-		p->tx_bytes = pi->tx_bytes;
-		p->rx_bytes = pi->rx_bytes;
-	}
+	rc = p2pc_peers_from(r->resp->peers, out);
 	p2pc_req_release(c, r);
-	*out = ps;
+	if (rc == -1)
+		return p2pc_seterr(c, P2PCLIENT_ENOMEM, "out of memory");
 	return 0;
-nomem:
-	p2pclient_peers_free(ps);
-	p2pc_req_release(c, r);
-	return p2pc_seterr(c, P2PCLIENT_ENOMEM, "out of memory");
 }
 
 void

@@ -82,6 +82,13 @@ struct p2pclient {
 	void			*recv_arg;
 	struct p2pclient_event	**recv_out;
 	uint32_t		 recv_got, recv_max;
+
+	/* p2pclient_watch_peers: the agent's latest push of the figures. */
+	struct p2pclient_peers	*stats;
+	uint64_t		 stats_at_us;	/* monotonic, when it came */
+	uint32_t		 watch_ms;
+	int			 watching;	/* the agent said it pushes */
+	int			 in_cb;		/* inside a callback */
 };
 
 /* p2pclient.c */
@@ -93,6 +100,15 @@ int	p2pc_code(P2p__Ipc__Code);
 struct p2pc_req *p2pc_req_find(struct p2pclient *, uint32_t id);
 void	p2pc_req_release(struct p2pclient *, struct p2pc_req *);
 int	p2pc_service_eq(const char *, const char *);
+
+/* p2pclient_info.c: the agent's peer list as the application sees it. */
+int	p2pc_peers_from(const P2p__Ipc__PeersResp *,
+	    struct p2pclient_peers **out);
+
+/* p2pclient_stats.c */
+int	p2pc_stats_push(struct p2pclient *, const P2p__Ipc__PeersResp *);
+void	p2pc_stats_free(struct p2pclient *);
+uint64_t p2pc_now_us(void);
 
 /* p2pclient_sync.c: wait for a request's answer (kept in *out on 0). */
 int	p2pc_call(struct p2pclient *, int64_t id, struct p2pc_req **out);

@@ -118,6 +118,9 @@ p2pc_send_chunks(struct p2pclient *c, const char *peer, const char *service,
 	if (len > P2PCLIENT_MAX_MSG)
 		return p2pc_seterr(c, P2PCLIENT_EINVAL, "message of %zu bytes "
 		    "is larger than %d", len, P2PCLIENT_MAX_MSG);
+	if (P2PCLIENT_PRIORITY(flags) > 2 || (flags & ~0x3ffff) != 0)
+		return p2pc_seterr(c, P2PCLIENT_EINVAL, "send flags 0x%x: "
+		    "unknown bits or priority", (unsigned)flags);
 	if ((rc = p2pc_room(c, 1)) != 0)
 		return rc;
 	s.peer_id = (char *)peer;
@@ -126,6 +129,7 @@ p2pc_send_chunks(struct p2pclient *c, const char *peer, const char *service,
 	s.sync = (flags & P2PCLIENT_SYNC) != 0;
 	s.mode = (uint32_t)P2PCLIENT_MODE(flags);
 	s.channel = (uint32_t)(flags >> 8) & 0xff;
+	s.priority = (uint32_t)P2PCLIENT_PRIORITY(flags);
 	q.op_case = P2P__IPC__REQUEST__OP_SEND;
 	q.send = &s;
 	/* Every chunk carries the first chunk's id; only it is answered. */

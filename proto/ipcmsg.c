@@ -294,22 +294,29 @@ ipcmsg_check_request(const P2p__Ipc__Request *q, char *err, size_t errlen)
 	}
 }
 
+/* A peer list: the answer to peers, and the PeerStats pushes. */
 static int
-ipcmsg_check_response(const P2p__Ipc__Response *p, char *err, size_t errlen)
+ipcmsg_check_peers(const P2p__Ipc__PeersResp *pr, char *err, size_t errlen)
 {
 	size_t	i;
 
+	for (i = 0; i < pr->n_peers; i++) {
+		if (pr->peers[i] == NULL)
+			return ipcmsg_fail(err, errlen, "empty peer entry");
+		if (NAME("peer id", pr->peers[i]->peer_id) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+ipcmsg_check_response(const P2p__Ipc__Response *p, char *err, size_t errlen)
+{
 	if (p->result_case == P2P__IPC__RESPONSE__RESULT_GROUP)
 		return ipcmsg_check_group_resp(p->group, err, errlen);
 	if (p->result_case != P2P__IPC__RESPONSE__RESULT_PEERS)
 		return 0;
-	for (i = 0; i < p->peers->n_peers; i++) {
-		if (p->peers->peers[i] == NULL)
-			return ipcmsg_fail(err, errlen, "empty peer entry");
-		if (NAME("peer id", p->peers->peers[i]->peer_id) == -1)
-			return -1;
-	}
-	return 0;
+	return ipcmsg_check_peers(p->peers, err, errlen);
 }
 
 static int
@@ -332,6 +339,8 @@ ipcmsg_check_event(const P2p__Ipc__Event *e, char *err, size_t errlen)
 		return 0;
 	case P2P__IPC__EVENT__EV_GROUP_EVENT:
 		return ipcmsg_check_group_event(e->group_event, err, errlen);
+	case P2P__IPC__EVENT__EV_PEER_STATS:
+		return ipcmsg_check_peers(e->peer_stats, err, errlen);
 	default:
 		return ipcmsg_fail(err, errlen, "event of unknown kind");
 	}

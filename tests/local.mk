@@ -12,6 +12,12 @@ INTEGRATION_TESTS = tests/integration/basic.sh tests/integration/flood.sh \
 	tests/integration/netns_lossy.sh tests/integration/rekey.sh tests/integration/churn.sh \
 	tests/integration/relay.sh tests/integration/relay_quota.sh
 INTEGRATION_TESTS += tests/integration/modes.sh tests/integration/maxmsg.sh
+
+# systemd's notify protocol against a socket the test listens on.
+INTEGRATION_TESTS += tests/integration/notify.sh tests/integration/units.sh \
+	tests/integration/reload.sh
+check_PROGRAMS += tests/integration/notifysock
+tests_integration_notifysock_SOURCES = tests/integration/notifysock.c
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
 
@@ -45,9 +51,10 @@ tests/bench/enetbench$(EXEEXT): $(top_srcdir)/tests/bench/enetbench.c \
 	    $(top_srcdir)/tests/bench/enetbench.c $(AM_LDFLAGS) $(LDFLAGS) \
 	    `$(PKG_CONFIG) --libs libenet` -lpthread
 
-bench: all $(BENCH_PROGS) tests/integration/churn$(EXEEXT)
+bench: all $(BENCH_PROGS) tests/integration/churn$(EXEEXT) tests/sim/sim_prio$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/loopback.sh
+	tests/sim/sim_prio$(EXEEXT) 30
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/churn.sh
 .PHONY: bench
@@ -59,13 +66,15 @@ tests_integration_churn_LDADD = libp2pclient.la
 
 # The NAT lab (docs/NATLAB.md): natlab_emul.sh checks the namespaces' NAT
 # emulation with natprobe and a STUN client; natlab.sh runs the matrix of NAT
-# types (root, normal build; else exit 77). `make natlab` runs the matrix
-# alone; NATLAB_CELLS picks cells.
+# types (root, normal build; else exit 77) behind ISP routers with home
+# routers' firewalls. `make natlab` runs every variant of the lab
+# (natlab_variants.sh: bare Linux gateways, the adjacent topology, connects
+# right after registration); NATLAB_CELLS picks cells.
 check_PROGRAMS += tests/integration/natprobe
 tests_integration_natprobe_SOURCES = tests/integration/natprobe.c
 TESTS += tests/integration/natlab_emul.sh tests/integration/natlab.sh
 EXTRA_DIST += tests/integration/natlab_emul.sh tests/integration/natlab.sh \
-	tests/integration/natlab_lib.sh
+	tests/integration/natlab_lib.sh tests/integration/natlab_variants.sh
 
 check_PROGRAMS += tests/integration/firstmsg
 tests_integration_firstmsg_SOURCES = tests/integration/firstmsg.c
@@ -75,7 +84,7 @@ tests_integration_firstmsg_LDADD = libp2pclient.la
 natlab: all tests/integration/natprobe$(EXEEXT) tests/integration/msgflood$(EXEEXT) \
 	    tests/integration/firstmsg$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
-	    $(SHELL) $(top_srcdir)/tests/integration/natlab.sh
+	    $(SHELL) $(top_srcdir)/tests/integration/natlab_variants.sh
 .PHONY: natlab
 
 # The harness the seeded workloads over the simulated network share.

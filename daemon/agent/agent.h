@@ -55,6 +55,7 @@ struct agent_conf {
 	int		 foreground;
 	int		 help;
 	int		 version;
+	int		 check_config;	/* --check-config: validate, exit */
 	int		 verbose;
 	size_t		 inbox_size;
 	size_t		 max_message;	/* --max-message */
@@ -126,6 +127,7 @@ struct agent {
 	size_t			 npeers;
 	TAILQ_HEAD(, peer)	 drive_q;	/* fed, to drive this pass */
 	struct event		*drive_ev;	/* drives drive_q */
+	struct notify		*notify;	/* systemd: ready, watchdog */
 	struct agent_hs_stash	 hs_stash[AGENT_HS_STASH];
 	size_t			 hs_stash_next;
 	struct ipc		*ipc;

@@ -15,7 +15,7 @@ p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \
 	daemon/agent/group_hdr.c \
 	daemon/agent/nat.c daemon/agent/reg_nat.c daemon/agent/ipc_nat.c
 p2pd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/proto $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
-p2pd_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la $(LIBEVENT_LIBS) \
+p2pd_LDADD = libp2pcore.la libp2pcommon.la libp2pnotify.la libp2pproto.la $(LIBEVENT_LIBS) \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
 
 check_PROGRAMS += tests/unit/test_agent_svc
@@ -47,3 +47,22 @@ TESTS += tests/integration/groups.sh
 
 dist_noinst_SCRIPTS += tests/integration/tcp_fallback.sh
 TESTS += tests/integration/tcp_fallback.sh
+
+# Port mapping (PCP, NAT-PMP, UPnP IGD through a helper process): built and
+# tested on its own with the driver pmdriver until the agent takes it up.
+PORTMAP_SOURCES = daemon/agent/portmap.c daemon/agent/portmap.h \
+	daemon/agent/portmap_int.h daemon/agent/portmap_pcp.c \
+	daemon/agent/portmap_upnp.c daemon/agent/portmap_helper.c
+check_PROGRAMS += tests/integration/pmdriver tests/integration/fakegw
+tests_integration_pmdriver_SOURCES = tests/integration/pmdriver.c \
+	$(PORTMAP_SOURCES)
+tests_integration_pmdriver_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(SODIUM_CFLAGS) $(MINIUPNPC_CFLAGS) -I$(top_srcdir)/daemon/agent
+tests_integration_pmdriver_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
+	$(LIBEVENT_LIBS) $(SODIUM_LIBS) $(PROTOBUFC_LIBS) $(MINIUPNPC_LIBS)
+tests_integration_fakegw_SOURCES = tests/integration/fakegw.c
+TESTS += tests/integration/portmap.sh tests/integration/portmap_hostile.sh
+EXTRA_DIST += tests/integration/portmap.sh tests/integration/portmap_hostile.sh \
+	tests/fuzz/fuzz_pcp.c tests/fuzz/fuzz_pcp.sources tests/fuzz/corpus/pcp \
+	tests/fuzz/fuzz_upnpmsg.c tests/fuzz/fuzz_upnpmsg.sources \
+	tests/fuzz/corpus/upnpmsg

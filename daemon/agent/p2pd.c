@@ -4,8 +4,9 @@
  *
  * Startup: options (conf.h), logging, identity key, token, then daemonize
  * (before libevent, whose backends do not survive fork), UDP socket, IPC
- * socket, registration. READY=1 goes to $NOTIFY_SOCKET once the IPC socket
- * listens, so a Type=notify unit orders its clients after that.
+ * socket, registration. READY=1 goes to systemd (notify.h) once the IPC
+ * socket listens, so a Type=notify unit orders its clients after that; the
+ * event loop pets the watchdog.
  * Shutdown (SIGTERM/SIGINT): CLOSE to every peer, Deregister to the server,
  * flush the UDP batch, then free everything so LeakSanitizer stays quiet.
  */
@@ -14,7 +15,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "ipc.h"
 #include "log.h"
+#include "notify.h"
 #include "peer.h"
 
 #define M (1024LL * 1024)
@@ -70,6 +71,9 @@ static const struct conf_opt p2pd_opts[] = {
 	    NULL, "this help" },
 	{ "version", 0, CONF_BOOL, offsetof(struct agent_conf, version), 0, 0,
 	    NULL, "print the version and exit" },
+	{ "check-config", 0, CONF_BOOL, offsetof(struct agent_conf,
+	    check_config), 0, 0, NULL, "check the options, the -c file and "
+	    "the token, then exit 0 (valid) or 1" },
 	{ "inbox-size", 0, CONF_SIZE, offsetof(struct agent_conf, inbox_size),
 	    16 * M, 1024 * 1024 * M, "SIZE", "bytes per service inbox (32M)" },
 	{ "max-message", 0, CONF_SIZE, offsetof(struct agent_conf, max_message),
@@ -177,35 +181,6 @@ p2pd_strdup_default(char *v, const char *def)
 	return s;
 }
 
-/* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
-static void
-p2pd_notify(const char *msg)
-{
-	struct sockaddr_un sun;
-	const char *path;
-	socklen_t len;
-	size_t plen;
-	int fd;
-
-	if ((path = getenv("NOTIFY_SOCKET")) == NULL || *path == '\0')
-		return;
-	plen = strlen(path);
-	if ((path[0] != '/' && path[0] != '@') || plen >= sizeof(sun.sun_path))
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, plen);
-	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
-	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sun, len) ==
-	    -1)
-		log_warn("%s: %s", __func__, path);
-	close(fd);
-}
-
 void
 agent_stop(struct agent *a)
 {
@@ -213,7 +188,7 @@ agent_stop(struct agent *a)
 		return;
 	a->stopping = 1;
 	log_info("shutting down");
-	p2pd_notify("STOPPING=1");
+	notify_stopping(a->notify);
 	peer_close_all(a, "agent shutting down");
 	reg_shutdown(a);
 	udp_flush(a);
@@ -255,6 +230,18 @@ p2pd_check_conf(struct agent_conf *c)
 	c->state_dir = p2pd_strdup_default(c->state_dir, "/var/lib/p2pd");
 }
 
+/* --check-config among the flags, before they could be parsed. */
+static int
+p2pd_checking(int argc, char **argv)
+{
+	int	i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--check-config") == 0)
+			return 1;
+	return 0;
+}
+
 static void
 p2pd_usage(void)
 {
@@ -274,7 +261,7 @@ p2pd_setup(struct agent *a)
 	if ((a->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if ((a->drive_ev = event_new(a->base, -1, 0, session_drive_queued,
-	    a)) == NULL)
+	    a)) == NULL || (a->notify = notify_new(a->base)) == NULL)
 		fatalx("event_new failed");
 	if (udp_open(a) == -1)
 		exit(1);
@@ -314,6 +301,7 @@ p2pd_teardown(struct agent *a)
 		event_free(a->sig_hup);
 	if (a->drive_ev != NULL)
 		event_free(a->drive_ev);
+	notify_free(a->notify);
 	event_base_free(a->base);
 	sodium_memzero(a->id_sk, sizeof(a->id_sk));
 	hs_identity_wipe(&a->hsid);
@@ -334,6 +322,8 @@ main(int argc, char **argv)
 	if (conf_load(p2pd_opts, &a.conf, argc, argv, &first, &conf_path, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2pd: %s\n", err);
+		if (p2pd_checking(argc, argv))
+			exit(1);
 		p2pd_usage();
 	}
 	free(conf_path);
@@ -348,9 +338,20 @@ main(int argc, char **argv)
 	}
 	if (first < argc) {
 		fprintf(stderr, "p2pd: unexpected argument '%s'\n", argv[first]);
+		if (a.conf.check_config)
+			exit(1);
 		p2pd_usage();
 	}
-	p2pd_check_conf(&a.conf);
+	p2pd_check_conf(&a.conf);	/* exits 1 on an error */
+	if (a.conf.check_config) {
+		if (reg_load_token(&a) == -1)
+			exit(1);
+		printf("p2pd: the configuration is valid (peer %s)\n",
+		    a.peer_id);
+		free(a.token);
+		conf_free(p2pd_opts, &a.conf);
+		exit(0);
+	}
 	log_init("p2pd", a.conf.foreground, a.conf.verbose);
 	if (sodium_init() == -1)
 		fatalx("sodium_init failed");
@@ -367,7 +368,7 @@ main(int argc, char **argv)
 	p2pd_setup(&a);
 	log_info("p2pd %s as %s, UDP port %u, socket %s", PACKAGE_VERSION,
 	    a.peer_id, a.udp_port, a.conf.socket_path);
-	p2pd_notify("READY=1");
+	notify_ready(a.notify);
 	event_base_dispatch(a.base);
 	p2pd_teardown(&a);
 	return 0;

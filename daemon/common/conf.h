@@ -54,4 +54,15 @@ void	conf_usage(FILE *fp, const char *prog, const char *synopsis,
 	    const struct conf_opt *opts);
 void	conf_free(const struct conf_opt *opts, void *settings);
 
+/*
+ * For reloads, which compare two settings structs filled from one table:
+ * whether o's field holds the same value in a and b; the value as text for
+ * a log line ("(none)" for an unset string); and an exchange of o's field
+ * between a and b (ownership of strings and lists moves with it).
+ */
+int	conf_same(const struct conf_opt *o, const void *a, const void *b);
+void	conf_format(const struct conf_opt *o, const void *settings, char *buf,
+	    size_t len);
+void	conf_swap(const struct conf_opt *o, void *a, void *b);
+
 #endif /* P2P_CONF_H */

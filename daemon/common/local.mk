@@ -2,7 +2,7 @@
 # Shared by both daemons: log, conf, addr, secret, udpio.
 noinst_LTLIBRARIES += libp2pcommon.la
 libp2pcommon_la_SOURCES = daemon/common/log.c daemon/common/log.h \
-	daemon/common/conf.c daemon/common/conf.h \
+	daemon/common/conf.c daemon/common/conf.h daemon/common/conf_diff.c \
 	daemon/common/addr.c daemon/common/addr.h \
 	daemon/common/secret.c daemon/common/secret.h \
 	daemon/common/udpio.c daemon/common/udpio.h \
@@ -10,6 +10,13 @@ libp2pcommon_la_SOURCES = daemon/common/log.c daemon/common/log.h \
 nodist_libp2pcommon_la_SOURCES = proto/server.pb-c.h
 libp2pcommon_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pcommon_la_LIBADD = $(SODIUM_LIBS)
+
+# sd_notify and the systemd watchdog (libevent, optional libsystemd): both
+# daemons, kept out of libp2pcommon so the common tests need neither.
+noinst_LTLIBRARIES += libp2pnotify.la
+libp2pnotify_la_SOURCES = daemon/common/notify.c daemon/common/notify.h
+libp2pnotify_la_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SYSTEMD_CFLAGS)
+libp2pnotify_la_LIBADD = $(SYSTEMD_LIBS)
 
 # libp2pcommon uses token_secret_parse (core) and the generated protos.
 COMMON_TEST_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS) $(CRITERION_CFLAGS)

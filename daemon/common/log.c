@@ -37,6 +37,30 @@ log_getverbose(void)
 	return log_verbose;
 }
 
+static const char *const log_levels[] = { "error", "warning", "info",
+    "debug" };
+
+int
+log_level_parse(const char *s)
+{
+	int	i;
+
+	for (i = 0; i < 4; i++)
+		if (s != NULL && strcmp(s, log_levels[i]) == 0)
+			return i - 2;
+	return LOG_LEVEL_BAD;
+}
+
+const char *
+log_level_name(int verbosity)
+{
+	if (verbosity < -2)
+		verbosity = -2;
+	if (verbosity > 1)
+		verbosity = 1;
+	return log_levels[verbosity + 2];
+}
+
 static void
 vlog(int pri, const char *fmt, va_list ap, int with_errno)
 {
@@ -63,8 +87,19 @@ vlog(int pri, const char *fmt, va_list ap, int with_errno)
 	va_end(ap);				\
 } while (0)
 
-void log_warn(const char *fmt, ...) { LOG_BODY(LOG_WARNING, 1); }
-void log_warnx(const char *fmt, ...) { LOG_BODY(LOG_WARNING, 0); }
+void
+log_warn(const char *fmt, ...)
+{
+	if (log_verbose >= -1)
+		LOG_BODY(LOG_WARNING, 1);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	if (log_verbose >= -1)
+		LOG_BODY(LOG_WARNING, 0);
+}
 
 void
 log_info(const char *fmt, ...)

@@ -7,6 +7,9 @@
  * keeps the levels; otherwise to syslog. log_warn() appends strerror(errno).
  * Messages name what and where: start them with __func__ where the place
  * matters. fatal()/fatalx() log and exit(1).
+ *
+ * Levels: error (fatal messages only), warning, info (the default), debug;
+ * as a verbosity, -2, -1, 0 and 1 (each -v adds one).
  */
 #ifndef P2P_LOG_H
 #define P2P_LOG_H
@@ -29,6 +32,11 @@ int	log_ratelimit(struct log_rl *, uint64_t now_us, uint64_t *suppressed);
 void	log_init(const char *prog, int foreground, int verbosity);
 void	log_setverbose(int verbosity);
 int	log_getverbose(void);
+/* "error" | "warning" | "info" | "debug" to a verbosity, -100 if unknown. */
+int	log_level_parse(const char *);
+/* The level a verbosity shows: "error" ... "debug". */
+const char *log_level_name(int verbosity);
+#define LOG_LEVEL_BAD	(-100)
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

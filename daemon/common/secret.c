@@ -18,11 +18,11 @@
 /* Whitespace after the secret is allowed, so read a little more than the cap. */
 #define SECRET_FILE_MAX	(SECRET_MAX + 4096)
 
-int
-secret_load(const char *path, uint8_t *key, size_t *keylen, char *err,
-    size_t errlen)
+/* The private file's bytes into buf (at most SECRET_FILE_MAX). */
+static int
+secret_read(const char *path, uint8_t *buf, size_t cap, size_t *lenp,
+    char *err, size_t errlen)
 {
-	uint8_t buf[SECRET_FILE_MAX + 1];
 	struct stat st;
 	size_t len = 0;
 	ssize_t n;
@@ -44,8 +44,8 @@ secret_load(const char *path, uint8_t *key, size_t *keylen, char *err,
 		    (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
-	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
+	while (len < cap) {
+		n = read(fd, buf + len, cap - len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -57,6 +57,23 @@ secret_load(const char *path, uint8_t *key, size_t *keylen, char *err,
 			break;
 		len += (size_t)n;
 	}
+	*lenp = len;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+int
+secret_load(const char *path, uint8_t *key, size_t *keylen, char *err,
+    size_t errlen)
+{
+	uint8_t buf[SECRET_FILE_MAX + 1];
+	size_t len = 0;
+	int rc = -1;
+
+	if (secret_read(path, buf, sizeof(buf), &len, err, errlen) == -1)
+		goto out;
 	if (len > SECRET_FILE_MAX) {
 		snprintf(err, errlen, "secret file %s is too large (a secret "
 		    "is 32 to %d bytes)", path, TOKEN_SECRET_MAX);
@@ -72,6 +89,37 @@ secret_load(const char *path, uint8_t *key, size_t *keylen, char *err,
 	rc = 0;
 out:
 	sodium_memzero(buf, sizeof(buf));
-	close(fd);
+	return rc;
+}
+
+int
+secret_load_text(const char *path, char *out, size_t outlen, char *err,
+    size_t errlen)
+{
+	uint8_t buf[SECRET_FILE_MAX + 1];
+	size_t len = 0, i;
+	int rc = -1;
+
+	if (secret_read(path, buf, sizeof(buf), &len, err, errlen) == -1)
+		goto out;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
+	    buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		len--;
+	if (len == 0 || len >= outlen) {
+		snprintf(err, errlen, "secret file %s: must hold 1 to %zu "
+		    "bytes", path, outlen - 1);
+		goto out;
+	}
+	for (i = 0; i < len; i++)
+		if (buf[i] < 0x20 || buf[i] == 0x7f) {
+			snprintf(err, errlen, "secret file %s: a control "
+			    "character in the secret", path);
+			goto out;
+		}
+	memcpy(out, buf, len);
+	out[len] = '\0';
+	rc = 0;
+out:
+	sodium_memzero(buf, sizeof(buf));
 	return rc;
 }

@@ -18,5 +18,12 @@
 
 int	secret_load(const char *path, uint8_t *key, size_t *keylen, char *err,
 	    size_t errlen) __attribute__((warn_unused_result));
+/*
+ * The same checks of the file, for a printable secret of any length (a
+ * Redis password): trailing whitespace removed, 1 to outlen - 1 bytes, NUL
+ * terminated.
+ */
+int	secret_load_text(const char *path, char *out, size_t outlen,
+	    char *err, size_t errlen) __attribute__((warn_unused_result));
 
 #endif /* P2P_SECRET_H */

@@ -84,9 +84,37 @@ aead_seal(const struct aead_key *k, uint64_t counter, const uint8_t *ad,
 		rc = crypto_aead_aes256gcm_encrypt_afternm(ct, &clen, pt, ptlen,
 		    ad, adlen, NULL, nonce, &k->u.aes);
 	else
-		rc = crypto_aead_chacha20poly1305_ietf_encrypt(ct, &clen, pt,
-		    ptlen, ad, adlen, NULL, nonce, k->u.chacha);
+		return aead_chacha_seal(k->u.chacha, counter, ad, adlen, pt,
+		    ptlen, ct);
 	return rc == 0 ? 0 : -1;
+}
+
+int
+aead_chacha_seal(const uint8_t key[AEAD_KEY_LEN], uint64_t counter,
+    const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t ptlen,
+    uint8_t *ct)
+{
+	uint8_t nonce[AEAD_NONCE_LEN];
+	unsigned long long clen;
+
+	aead_nonce(AEAD_CHACHAPOLY, counter, nonce);
+	return crypto_aead_chacha20poly1305_ietf_encrypt(ct, &clen, pt, ptlen,
+	    ad, adlen, NULL, nonce, key) == 0 ? 0 : -1;
+}
+
+int
+aead_chacha_open(const uint8_t key[AEAD_KEY_LEN], uint64_t counter,
+    const uint8_t *ad, size_t adlen, const uint8_t *ct, size_t ctlen,
+    uint8_t *pt)
+{
+	uint8_t nonce[AEAD_NONCE_LEN];
+	unsigned long long plen;
+
+	if (ctlen < AEAD_TAG_LEN)
+		return -1;
+	aead_nonce(AEAD_CHACHAPOLY, counter, nonce);
+	return crypto_aead_chacha20poly1305_ietf_decrypt(pt, &plen, NULL, ct,
+	    ctlen, ad, adlen, nonce, key) == 0 ? 0 : -1;
 }
 
 int
@@ -104,7 +132,7 @@ aead_open(const struct aead_key *k, uint64_t counter, const uint8_t *ad,
 		rc = crypto_aead_aes256gcm_decrypt_afternm(pt, &plen, NULL, ct,
 		    ctlen, ad, adlen, nonce, &k->u.aes);
 	else
-		rc = crypto_aead_chacha20poly1305_ietf_decrypt(pt, &plen, NULL,
-		    ct, ctlen, ad, adlen, nonce, k->u.chacha);
+		return aead_chacha_open(k->u.chacha, counter, ad, adlen, ct,
+		    ctlen, pt);
 	return rc == 0 ? 0 : -1;
 }

@@ -63,5 +63,15 @@ int	aead_seal(const struct aead_key *, uint64_t counter, const uint8_t *ad,
 int	aead_open(const struct aead_key *, uint64_t counter, const uint8_t *ad,
 	    size_t adlen, const uint8_t *ct, size_t ctlen, uint8_t *pt)
 	    __attribute__((warn_unused_result));
+/*
+ * ChaCha20-Poly1305 with a raw 32-byte key, for channels that never use
+ * AES-GCM and must stay small (struct aead_key holds an expanded AES state).
+ */
+int	aead_chacha_seal(const uint8_t key[AEAD_KEY_LEN], uint64_t counter,
+	    const uint8_t *ad, size_t adlen, const uint8_t *pt, size_t ptlen,
+	    uint8_t *ct) __attribute__((warn_unused_result));
+int	aead_chacha_open(const uint8_t key[AEAD_KEY_LEN], uint64_t counter,
+	    const uint8_t *ad, size_t adlen, const uint8_t *ct, size_t ctlen,
+	    uint8_t *pt) __attribute__((warn_unused_result));
 
 #endif /* P2P_AEAD_H */

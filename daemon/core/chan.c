@@ -260,34 +260,58 @@ chan_rekey_why_name(enum chan_rekey_why why)
 	}
 }
 
-ssize_t
-chan_seal(struct chan *c, uint8_t type, const uint8_t *pt, size_t ptlen,
-    uint8_t *out, size_t cap)
+int
+chan_hdr_build(uint8_t *out, size_t cap, uint8_t type, uint32_t index,
+    uint64_t counter)
 {
 	struct wr w;
-	uint8_t *ct;
 
-	if (!c->keys.tx.set || c->tx_counter >= CHAN_MAX_COUNTER ||
-	    (c->rekey_on && c->tx_counter - c->key_tx_start >=
-	    c->rekey_cfg.max_packets) ||
-	    ptlen > SSIZE_MAX - CHAN_OVERHEAD || (pt == NULL && ptlen > 0))
-		return -1;
 	wr_init(&w, out, cap);
 	wr_u8(&w, type);
 	wr_u8(&w, CHAN_VERSION);
 	wr_u8(&w, 0);
 	wr_u8(&w, 0);
-	wr_u32(&w, c->remote_index);
-	wr_u64(&w, c->tx_counter);
-	ct = wr_reserve(&w, ptlen + AEAD_TAG_LEN);
-	if (w.err || ct == NULL)
+	wr_u32(&w, index);
+	wr_u64(&w, counter);
+	return w.err ? -1 : 0;
+}
+
+int
+chan_hdr_parse(const uint8_t *pkt, size_t len, uint8_t type, uint32_t *index,
+    uint64_t *counter)
+{
+	struct rd r;
+
+	rd_init(&r, pkt, len);
+	if (rd_u8(&r) != type || rd_u8(&r) != CHAN_VERSION || rd_u8(&r) != 0 ||
+	    rd_u8(&r) != 0)
+		return -1;
+	*index = rd_u32(&r);
+	*counter = rd_u64(&r);
+	if (r.err || rd_left(&r) < AEAD_TAG_LEN)
+		return -1;
+	return 0;
+}
+
+ssize_t
+chan_seal(struct chan *c, uint8_t type, const uint8_t *pt, size_t ptlen,
+    uint8_t *out, size_t cap)
+{
+	if (!c->keys.tx.set || c->tx_counter >= CHAN_MAX_COUNTER ||
+	    (c->rekey_on && c->tx_counter - c->key_tx_start >=
+	    c->rekey_cfg.max_packets) ||
+	    ptlen > SSIZE_MAX - CHAN_OVERHEAD || (pt == NULL && ptlen > 0) ||
+	    cap < CHAN_OVERHEAD || ptlen > cap - CHAN_OVERHEAD)
+		return -1;
+	if (chan_hdr_build(out, cap, type, c->remote_index, c->tx_counter) ==
+	    -1)
 		return -1;
 	if (aead_seal(&c->keys.tx, c->tx_counter, out, CHAN_HDR_LEN, pt, ptlen,
-	    ct) != 0)
+	    out + CHAN_HDR_LEN) != 0)
 		return -1;
 	c->tx_counter++;
 	c->tx_packets++;
-	return (ssize_t)w.off;
+	return (ssize_t)(CHAN_OVERHEAD + ptlen);
 }
 
 ssize_t
@@ -296,18 +320,12 @@ chan_open(struct chan *c, uint8_t type, const uint8_t *pkt, size_t len,
 {
 	const struct aead_key *key = &c->keys.rx;
 	enum { CUR, PREV, NEXT } which = CUR;
-	struct rd r;
 	uint64_t ctr;
 	uint32_t idx;
 	size_t ptlen;
 
-	rd_init(&r, pkt, len);
-	if (rd_u8(&r) != type || rd_u8(&r) != CHAN_VERSION || rd_u8(&r) != 0 ||
-	    rd_u8(&r) != 0)
-		goto malformed;
-	idx = rd_u32(&r);
-	ctr = rd_u64(&r);
-	if (r.err || rd_left(&r) < AEAD_TAG_LEN || !c->keys.rx.set)
+	if (chan_hdr_parse(pkt, len, type, &idx, &ctr) == -1 ||
+	    !c->keys.rx.set)
 		goto malformed;
 	/* The index names the key (§2.5): one trial decryption at most. */
 	if (c->rekey_on && idx != c->local_index) {
@@ -320,15 +338,15 @@ chan_open(struct chan *c, uint8_t type, const uint8_t *pkt, size_t len,
 		} else
 			goto malformed;
 	}
-	ptlen = rd_left(&r) - AEAD_TAG_LEN;
+	ptlen = len - CHAN_OVERHEAD;
 	if (ptlen > cap || ptlen > SSIZE_MAX)
 		goto malformed;
 	/*
 	 * Tag first, then the window (PROTOCOL.md §2.4): a forged packet is
 	 * counted as such and never touches the window.
 	 */
-	if (aead_open(key, ctr, pkt, CHAN_HDR_LEN, r.p + r.off,
-	    rd_left(&r), pt) != 0) {
+	if (aead_open(key, ctr, pkt, CHAN_HDR_LEN, pkt + CHAN_HDR_LEN,
+	    len - CHAN_HDR_LEN, pt) != 0) {
 		c->rx_fail++;
 		if (which == CUR)
 			c->key_fail++;

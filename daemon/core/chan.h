@@ -179,6 +179,17 @@ uint64_t chan_rekey_next(const struct chan *, int handshaking);
 int	chan_has_index(const struct chan *, uint32_t idx);
 const char *chan_rekey_why_name(enum chan_rekey_why);
 
+/*
+ * The 16-byte clear header (type, version, 0, 0, index, counter): build it
+ * into out, or check it (type, version, zero bytes, room for a tag) and read
+ * index and counter. -1 if it does not fit / is malformed.
+ */
+int	chan_hdr_build(uint8_t *out, size_t cap, uint8_t type, uint32_t index,
+	    uint64_t counter) __attribute__((warn_unused_result));
+int	chan_hdr_parse(const uint8_t *pkt, size_t len, uint8_t type,
+	    uint32_t *index, uint64_t *counter)
+	    __attribute__((warn_unused_result));
+
 /* Index field (bytes 4..7) of a CTRL/DATA packet; 0 if shorter than that. */
 uint32_t chan_peek_index(const uint8_t *pkt, size_t len);
 

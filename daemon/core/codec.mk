@@ -6,7 +6,9 @@ libp2pcodec_la_SOURCES = daemon/core/wire.c daemon/core/wire.h \
 	daemon/core/token.c daemon/core/token.h \
 	daemon/core/crc32.c daemon/core/crc32.h \
 	daemon/core/natclass.c daemon/core/natclass.h \
-	daemon/core/candfilter.c daemon/core/candfilter.h
+	daemon/core/candfilter.c daemon/core/candfilter.h \
+	daemon/core/pcp.c daemon/core/pcp.h \
+	daemon/core/upnpmsg.c daemon/core/upnpmsg.h
 libp2pcodec_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 libp2pcore_la_LIBADD += libp2pcodec.la
 
@@ -44,3 +46,12 @@ TESTS += tests/unit/test_candfilter
 tests_unit_test_candfilter_SOURCES = tests/unit/test_candfilter.c
 tests_unit_test_candfilter_CFLAGS = $(CODEC_TEST_CFLAGS)
 tests_unit_test_candfilter_LDADD = $(CODEC_TEST_LIBS)
+# Port mapping: the NAT-PMP/PCP messages and the UPnP helper's lines.
+check_PROGRAMS += tests/unit/test_pcp tests/unit/test_upnpmsg
+TESTS += tests/unit/test_pcp tests/unit/test_upnpmsg
+tests_unit_test_pcp_SOURCES = tests/unit/test_pcp.c
+tests_unit_test_pcp_CFLAGS = $(CODEC_TEST_CFLAGS)
+tests_unit_test_pcp_LDADD = $(CODEC_TEST_LIBS)
+tests_unit_test_upnpmsg_SOURCES = tests/unit/test_upnpmsg.c
+tests_unit_test_upnpmsg_CFLAGS = $(CODEC_TEST_CFLAGS)
+tests_unit_test_upnpmsg_LDADD = $(CODEC_TEST_LIBS)

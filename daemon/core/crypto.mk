@@ -8,7 +8,9 @@ libp2pcrypto_la_SOURCES = \
 	daemon/core/noise.c daemon/core/noise.h \
 	daemon/core/chan.c daemon/core/chan.h \
 	daemon/core/hs.c daemon/core/hs.h daemon/core/hs_mac.c \
-	daemon/core/reghs.c daemon/core/reghs.h
+	daemon/core/reghs.c daemon/core/reghs.h \
+	daemon/core/ctlchan.c daemon/core/ctlchan.h \
+	daemon/core/nodemsg.c daemon/core/nodemsg.h
 libp2pcrypto_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 libp2pcrypto_la_LIBADD = $(SODIUM_LIBS)
 libp2pcore_la_LIBADD += libp2pcrypto.la
@@ -56,3 +58,14 @@ TESTS += tests/unit/test_reghs
 tests_unit_test_reghs_SOURCES = tests/unit/test_reghs.c
 tests_unit_test_reghs_CFLAGS = $(CRYPTO_TEST_CFLAGS)
 tests_unit_test_reghs_LDADD = libp2pcore.la $(SODIUM_LIBS) $(CRITERION_LIBS)
+check_PROGRAMS += tests/unit/test_ctlchan
+TESTS += tests/unit/test_ctlchan
+tests_unit_test_ctlchan_SOURCES = tests/unit/test_ctlchan.c
+tests_unit_test_ctlchan_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_ctlchan_LDADD = $(CRYPTO_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_nodemsg
+TESTS += tests/unit/test_nodemsg
+tests_unit_test_nodemsg_SOURCES = tests/unit/test_nodemsg.c
+tests_unit_test_nodemsg_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_nodemsg_LDADD = $(CRYPTO_TEST_LIBS)

@@ -53,7 +53,7 @@
 
 #define HS_TYPE_INIT		0x53
 #define HS_TYPE_RESP		0x54
-#define HS_TYPE_COOKIE		0x5a	/* COOKIE_REPLY */
+#define HS_TYPE_COOKIE		0x5b	/* COOKIE_REPLY (WIRE_COOKIE_REPLY) */
 #define HS_VERSION		2	/* WIRE_VERSION */
 #define HS_PROLOGUE		"p2pd/2"	/* the wire version is bound */
 #define HS_TAI64N_LEN		12

@@ -427,6 +427,13 @@ path_on_packet(struct path *p, const struct sockaddr *from, unsigned local,
 		path_probe(&p->cands[i], now);
 }
 
+/* Since when the direct path's silence counts (path_tick). */
+static uint64_t
+path_heard(const struct path *p, int busy)
+{
+	return busy && p->busy_since > p->last_rx ? p->busy_since : p->last_rx;
+}
+
 static int
 path_probing(const struct path *p)
 {
@@ -453,11 +460,18 @@ path_tick(struct path *p, uint64_t now, int busy)
 		    c->tries >= p->cfg.cand_tries && now >= c->next_us)
 			c->state = PATH_CAND_FAILED;
 	}
+	/* Silence counts from the later of the last packet and the start of
+	 * the data: after an idle minute, the first send must not find the
+	 * path quiet before the peer could have answered it. */
+	if (!busy)
+		p->busy_since = 0;
+	else if (p->busy_since == 0)
+		p->busy_since = now;
 	if (p->active >= 0) {
 		quiet = busy || (p->relay_rx != 0 &&
 		    now - p->relay_rx < p->cfg.quiet_us) ? p->cfg.quiet_us :
 		    p->cfg.keepalive_us;
-		if (p->silent_since == 0 && now - p->last_rx >= quiet) {
+		if (p->silent_since == 0 && now - path_heard(p, busy) >= quiet) {
 			p->silent_since = now;
 			p->probe_at = now;
 		}
@@ -512,8 +526,8 @@ path_next_timeout(const struct path *p, int busy)
 	}
 	if (p->active >= 0) {
 		if (p->silent_since == 0)
-			path_min(&t, p->last_rx + (busy ? p->cfg.quiet_us :
-			    p->cfg.keepalive_us));
+			path_min(&t, path_heard(p, busy) + (busy ?
+			    p->cfg.quiet_us : p->cfg.keepalive_us));
 		else {
 			path_min(&t, p->probe_at);
 			path_min(&t, p->silent_since + p->cfg.dead_us);

@@ -36,8 +36,9 @@
  * replaces it only when its RTT is clearly lower (hysteresis: below 3/4
  * of the current one and at least 1 ms better) or when the current one has
  * gone quiet. The direct path is live while packets arrive from it; when
- * nothing has arrived for quiet_us (busy: data in flight, or the peer
- * sending over the relay) or keepalive_us (idle), the path is suspect:
+ * nothing has arrived for quiet_us (busy: data in flight, counted from
+ * when the data started if the path was idle before, or the peer sending
+ * over the relay) or keepalive_us (idle), the path is suspect:
  * traffic goes over the relay at once while challenges are sent every
  * probe_us; an answer makes it live again, and if none comes within
  * dead_us the path is dropped and punching starts again after the
@@ -130,6 +131,7 @@ struct path {
 	uint64_t		 last_rx;	/* last packet on the direct path */
 	uint64_t		 probe_at;	/* next liveness challenge */
 	uint64_t		 silent_since;	/* suspect since (0: live) */
+	uint64_t		 busy_since;	/* data in flight since (0: idle) */
 	uint64_t		 relay_rx;	/* last packet over the relay */
 	unsigned		 rounds;
 	unsigned		 changes;	/* path changes so far */

@@ -16,39 +16,53 @@ replay_init(struct replay *r)
 }
 
 int
-replay_check(const struct replay *r, uint64_t counter)
+replay_check_ring(uint64_t top, const uint64_t *ring, unsigned words,
+    uint64_t counter)
 {
 	uint64_t c, word;
 
 	if (counter == UINT64_MAX)
 		return -1;
 	c = counter + 1;
-	if (c > r->top)
+	if (c > top)
 		return 0;
-	if (r->top - c >= REPLAY_WINDOW)
+	if (top - c >= ((uint64_t)words - 1) * 64)
 		return -1;
-	word = r->ring[(c >> 6) % REPLAY_WORDS];
+	word = ring[(c >> 6) & (words - 1)];
 	return (word & ((uint64_t)1 << (c & 63))) ? -1 : 0;
+}
+
+void
+replay_update_ring(uint64_t *top, uint64_t *ring, unsigned words,
+    uint64_t counter)
+{
+	uint64_t c, idx, cur, i, n;
+
+	if (replay_check_ring(*top, ring, words, counter) != 0)
+		return;
+	c = counter + 1;
+	idx = c >> 6;
+	if (c > *top) {
+		/* Clear the words the window slides over, at most all. */
+		cur = *top >> 6;
+		n = idx - cur;
+		if (n > words)
+			n = words;
+		for (i = 1; i <= n; i++)
+			ring[(cur + i) & (words - 1)] = 0;
+		*top = c;
+	}
+	ring[idx & (words - 1)] |= (uint64_t)1 << (c & 63);
+}
+
+int
+replay_check(const struct replay *r, uint64_t counter)
+{
+	return replay_check_ring(r->top, r->ring, REPLAY_WORDS, counter);
 }
 
 void
 replay_update(struct replay *r, uint64_t counter)
 {
-	uint64_t c, idx, cur, i, n;
-
-	if (replay_check(r, counter) != 0)
-		return;
-	c = counter + 1;
-	idx = c >> 6;
-	if (c > r->top) {
-		/* Clear the words the window slides over, at most all. */
-		cur = r->top >> 6;
-		n = idx - cur;
-		if (n > REPLAY_WORDS)
-			n = REPLAY_WORDS;
-		for (i = 1; i <= n; i++)
-			r->ring[(cur + i) % REPLAY_WORDS] = 0;
-		r->top = c;
-	}
-	r->ring[idx % REPLAY_WORDS] |= (uint64_t)1 << (c & 63);
+	replay_update_ring(&r->top, r->ring, REPLAY_WORDS, counter);
 }

@@ -10,6 +10,11 @@
  * The check and the update are separate on purpose: check before spending
  * work, verify the AEAD tag, and only then update, so a forged packet never
  * moves the window.
+ *
+ * replay_check_ring / replay_update_ring work on a ring of any power-of-two
+ * number of words, for channels that need a smaller window than a data
+ * session (the server's control channels, ctlchan.h): the window is then
+ * (words - 1) * 64 counters.
  */
 #ifndef P2P_REPLAY_H
 #define P2P_REPLAY_H
@@ -30,5 +35,9 @@ void	replay_init(struct replay *);
 int	replay_check(const struct replay *, uint64_t counter);
 /* Record counter as seen; only after its packet's tag verified. */
 void	replay_update(struct replay *, uint64_t counter);
+int	replay_check_ring(uint64_t top, const uint64_t *ring, unsigned words,
+	    uint64_t counter);
+void	replay_update_ring(uint64_t *top, uint64_t *ring, unsigned words,
+	    uint64_t counter);
 
 #endif /* P2P_REPLAY_H */

@@ -425,6 +425,7 @@ tp_path_changed(struct tp *tp)
 	tp->pto_count = 0;
 	cc_init(&tp->cc, tp->cfg.max_payload, tp->cfg.congestion);
 	tp->cc.bytes_in_flight = inflight;	/* still owed acks or losses */
+	tp_prio_path_changed(tp);
 }
 
 void

@@ -72,6 +72,24 @@
 #define TP_MODE_SEQUENCED	2	/* unreliable, late ones dropped */
 #define TP_MODE_UNRELIABLE	3	/* unreliable */
 #define TP_CHANNELS		256	/* channels 0..255 per service */
+
+/*
+ * Priority classes, chosen per message (tp_send_message_prio). Packets go
+ * to the classes that have data by weight (TP_PRIO_WEIGHTS: high 16,
+ * normal 4, low 1), so a class never gets less than its share and a
+ * small high-priority message overtakes a bulk transfer; within a class
+ * the streams and the unreliable queue take turns as before. While a
+ * class has sent within TP_PRIO_HOLD_US, the less urgent classes keep
+ * the path's queue short: they send only while the bytes in flight stay
+ * under 5/4 of the delivery rate times the minimum RTT (tp_prio.c), and
+ * high-priority data may go TP_PRIO_HEADROOM packets past a full window.
+ */
+#define TP_PRIO_HIGH		0
+#define TP_PRIO_NORMAL		1
+#define TP_PRIO_LOW		2
+#define TP_PRIOS		3
+#define TP_PRIO_HOLD_US		1000000
+#define TP_PRIO_HEADROOM	2	/* packets of high past the window */
 /* Unordered messages in flight at once (streams per direction). */
 #define TP_MAX_UNORDERED	(TP_MAX_STREAMS / 2)
 
@@ -220,6 +238,17 @@ int		 tp_stream_finish(struct tp *, uint64_t sid);
  */
 int		 tp_send_message_ex(struct tp *, const char *service,
 		    unsigned channel, int mode, const uint8_t *data,
+		    size_t len, uint64_t *sid, uint64_t *end_offset)
+		    __attribute__((warn_unused_result));
+/*
+ * The same in priority class prio (TP_PRIO_*; EINVAL beyond). An ordered
+ * message lifts its (service, channel) stream to its class until the
+ * message is sent: what was queued before it on that channel goes first.
+ * A sequenced message drops the unsent sequenced messages of its
+ * (service, channel) queued in other classes (they would arrive late).
+ */
+int		 tp_send_message_prio(struct tp *, const char *service,
+		    unsigned channel, int mode, int prio, const uint8_t *data,
 		    size_t len, uint64_t *sid, uint64_t *end_offset)
 		    __attribute__((warn_unused_result));
 /*

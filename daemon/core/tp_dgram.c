@@ -20,21 +20,69 @@
 
 /* --- sending ----------------------------------------------------------- */
 
+/* Forget the message at the head of class c's ring. */
 static void
-tp_dgq_pop(struct tp *tp)
+tp_dgq_pop(struct tp *tp, int c)
 {
-	struct tp_dgq *q = &tp->dgq[tp->dgq_head];
+	struct tp_dgq *q = &tp->dgq[c][tp->dgq_head[c]];
 
-	tp->dgq_bytes -= q->len;
-	free(q->buf);
-	q->buf = NULL;
-	tp->dgq_head = (tp->dgq_head + 1) % tp->cfg.dgram_tx_msgs;
-	tp->dgq_n--;
+	if (q->buf != NULL) {
+		tp->dgq_bytes -= q->len;
+		free(q->buf);
+		q->buf = NULL;
+	}
+	tp->dgq_head[c] = (tp->dgq_head[c] + 1) % tp->cfg.dgram_tx_msgs;
+	tp->dgq_n[c]--;
+	tp->dgq_total--;
+}
+
+/* Drop the oldest queued message of the least urgent class that has one. */
+static void
+tp_dgq_drop_oldest(struct tp *tp)
+{
+	int c;
+
+	for (c = TP_PRIOS - 1; c >= 0; c--) {
+		if (tp->dgq_n[c] == 0)
+			continue;
+		if (tp->dgq[c][tp->dgq_head[c]].buf != NULL)
+			tp->st.dgram_tx_dropped++; /* sent partly or not at all */
+		tp_dgq_pop(tp, c);
+		return;
+	}
+}
+
+/*
+ * A sequenced message of (name, channel) goes in class prio: the unsent
+ * ones of that pair in other classes would arrive after it, late.
+ */
+static void
+tp_dgq_supersede(struct tp *tp, const uint8_t *hdr, size_t hl, int prio)
+{
+	struct tp_dgq *q;
+	size_t i;
+	int c;
+
+	for (c = 0; c < TP_PRIOS; c++) {
+		if (c == prio)
+			continue;
+		for (i = 0; i < tp->dgq_n[c]; i++) {
+			q = &tp->dgq[c][(tp->dgq_head[c] + i) %
+			    tp->cfg.dgram_tx_msgs];
+			if (q->buf == NULL || q->off > 0 || q->len < hl ||
+			    memcmp(q->buf, hdr, hl) != 0)
+				continue;
+			tp->st.dgram_tx_dropped++;
+			tp->dgq_bytes -= q->len;
+			free(q->buf);
+			q->buf = NULL;
+		}
+	}
 }
 
 int
 tp_dg_send(struct tp *tp, const char *name, unsigned channel, int mode,
-    const uint8_t *data, size_t len)
+    int prio, const uint8_t *data, size_t len)
 {
 	size_t nl = strlen(name), total = TP_DG_HDR + nl + len;
 	struct tp_dgq *q;
@@ -46,8 +94,8 @@ tp_dg_send(struct tp *tp, const char *name, unsigned channel, int mode,
 		errno = EMSGSIZE;
 		return -1;
 	}
-	if (tp->dgq == NULL && (tp->dgq = calloc(tp->cfg.dgram_tx_msgs,
-	    sizeof(*tp->dgq))) == NULL)
+	if (tp->dgq[prio] == NULL && (tp->dgq[prio] =
+	    calloc(tp->cfg.dgram_tx_msgs, sizeof(*tp->dgq[prio]))) == NULL)
 		return -1;
 	if ((b = malloc(total)) == NULL)
 		return -1;
@@ -57,37 +105,46 @@ tp_dg_send(struct tp *tp, const char *name, unsigned channel, int mode,
 	memcpy(b + TP_DG_HDR, name, nl);
 	if (len > 0)
 		memcpy(b + TP_DG_HDR + nl, data, len);
+	if (mode == TP_MODE_SEQUENCED && tp->dgq_total > tp->dgq_n[prio])
+		tp_dgq_supersede(tp, b, TP_DG_HDR + nl, prio);
 	/* Late unreliable data is worth less than new: drop the oldest. */
-	while (tp->dgq_n > 0 && (tp->dgq_n >= tp->cfg.dgram_tx_msgs ||
-	    tp->dgq_bytes + total > tp->cfg.dgram_tx_max)) {
-		tp->st.dgram_tx_dropped++;	/* sent partly or not at all */
-		tp_dgq_pop(tp);
-	}
-	q = &tp->dgq[(tp->dgq_head + tp->dgq_n) % tp->cfg.dgram_tx_msgs];
-	q->id = tp->dg_next_id++;
+	while (tp->dgq_total > 0 && (tp->dgq_n[prio] >= tp->cfg.dgram_tx_msgs ||
+	    tp->dgq_total >= tp->cfg.dgram_tx_msgs ||
+	    tp->dgq_bytes + total > tp->cfg.dgram_tx_max))
+		tp_dgq_drop_oldest(tp);
+	q = &tp->dgq[prio][(tp->dgq_head[prio] + tp->dgq_n[prio]) %
+	    tp->cfg.dgram_tx_msgs];
 	q->buf = b;
 	q->len = total;
 	q->off = 0;
-	tp->dgq_n++;
+	tp->dgq_n[prio]++;
+	tp->dgq_total++;
 	tp->dgq_bytes += total;
+	tp->prio_fresh |= 1u << prio;
 	return 0;
 }
 
 int
-tp_dg_ready(const struct tp *tp)
+tp_dg_ready(const struct tp *tp, int prio)
 {
-	return tp->dgq_n > 0;
+	return tp->dgq_n[prio] > 0;
 }
 
-/* Fragments of the queued messages, as many as fit. */
+/* Fragments of class prio's queued messages, as many as fit. */
 void
-tp_dg_write(struct tp *tp, struct wr *w, struct tp_sent *s)
+tp_dg_write(struct tp *tp, struct wr *w, struct tp_sent *s, int prio)
 {
 	struct tp_dgq *q;
 	size_t left, hdr, n;
 
-	while (tp->dgq_n > 0) {
-		q = &tp->dgq[tp->dgq_head];
+	while (tp->dgq_n[prio] > 0) {
+		q = &tp->dgq[prio][tp->dgq_head[prio]];
+		if (q->buf == NULL) {		/* superseded */
+			tp_dgq_pop(tp, prio);
+			continue;
+		}
+		if (q->off == 0)
+			q->id = tp->dg_next_id;
 		left = wr_left(w);
 		hdr = frame_dgram_overhead(q->id, q->len, q->off, left);
 		if (left <= hdr)
@@ -98,12 +155,14 @@ tp_dg_write(struct tp *tp, struct wr *w, struct tp_sent *s)
 		/* A tiny tail fragment wastes a frame header: wait. */
 		if (n < q->len - q->off && n < 64 && q->off > 0)
 			return;
+		if (q->off == 0)
+			tp->dg_next_id++;	/* the id is taken now */
 		frame_write_dgram(w, q->id, q->len, q->off, q->buf + q->off, n);
 		s->eliciting = 1;	/* counted in flight, cut by loss */
 		q->off += n;
 		if (q->off == q->len) {
 			tp->st.dgram_tx++;
-			tp_dgq_pop(tp);
+			tp_dgq_pop(tp, prio);
 		}
 	}
 }
@@ -306,10 +365,14 @@ tp_on_dgram_frame(struct tp *tp, const struct frame_dgram *f)
 void
 tp_dg_free(struct tp *tp)
 {
-	while (tp->dgq_n > 0)
-		tp_dgq_pop(tp);
-	free(tp->dgq);
-	tp->dgq = NULL;
+	int c;
+
+	for (c = 0; c < TP_PRIOS; c++) {
+		while (tp->dgq_n[c] > 0)
+			tp_dgq_pop(tp, c);
+		free(tp->dgq[c]);
+		tp->dgq[c] = NULL;
+	}
 	while (tp->dgp_n > 0)
 		tp_dgp_drop(tp, 0);
 	free(tp->dgp);

@@ -95,6 +95,10 @@ struct tp_ostream {
 	char		 name[TP_NAME_MAX + 1];
 	unsigned	 channel;
 	int		 mode;		/* TP_MODE_RELIABLE or _UNORDERED */
+	int		 prio;		/* class of its last message */
+	uint64_t	 prio_end[TP_PRIOS]; /* end of the last message of
+					   each class: up to there the
+					   stream is in that class */
 	unsigned	 fin:1, fin_sent:1, fin_acked:1, done_rcvd:1,
 			 reset:1, reset_pending:1, reset_acked:1,
 			 notify_acked:1;
@@ -123,7 +127,11 @@ struct tp_istream {
 			 reset_rcvd:1, counted:1, fin_done:1, hold:1;
 };
 
-/* An unreliable message queued to send: body bytes [off, len) unsent. */
+/*
+ * An unreliable message queued to send: body bytes [off, len) unsent. Its
+ * id is drawn when its first fragment goes (ids follow the wire order);
+ * buf NULL: dropped while queued (a newer sequenced one replaced it).
+ */
 struct tp_dgq {
 	uint64_t	 id;
 	uint8_t		*buf;
@@ -207,7 +215,7 @@ struct tp {
 	/* streams */
 	struct tp_ostream **os;
 	size_t		 n_os;
-	size_t		 rr;		/* round-robin cursor */
+	size_t		 rr[TP_PRIOS];	/* round-robin cursor of each class */
 	uint64_t	 next_local;	/* next outgoing stream number */
 	struct tp_istream **is;
 	size_t		 n_is;
@@ -235,10 +243,21 @@ struct tp {
 	uint64_t	 echo_resp[TP_ECHO_QUEUE];
 	size_t		 n_echo_resp;
 
-	/* unreliable messages */
-	struct tp_dgq	*dgq;		/* ring of cfg.dgram_tx_msgs */
-	size_t		 dgq_head;
-	size_t		 dgq_n;
+	/* priorities (tp_prio.c) */
+	uint64_t	 prio_pass[TP_PRIOS];	/* stride scheduling */
+	uint64_t	 prio_vt;		/* pass of the last chosen */
+	uint64_t	 prio_seen[TP_PRIOS];	/* last time it sent */
+	unsigned	 prio_fresh;		/* classes queued since */
+	uint64_t	 dr_start;		/* delivery rate sample */
+	uint64_t	 dr_bytes;
+	uint64_t	 dr_max;		/* bytes/s, windowed max */
+	uint64_t	 dr_max_at;
+
+	/* unreliable messages: a ring of cfg.dgram_tx_msgs per class */
+	struct tp_dgq	*dgq[TP_PRIOS];
+	size_t		 dgq_head[TP_PRIOS];
+	size_t		 dgq_n[TP_PRIOS];
+	size_t		 dgq_total;	/* messages in all classes */
 	size_t		 dgq_bytes;
 	uint64_t	 dg_next_id;
 	struct tp_dgp	*dgp;		/* cfg.dgram_rx_msgs slots */
@@ -272,9 +291,9 @@ void	tp_deliver_msg(struct tp *, const char *name, unsigned channel,
 
 /* tp_dgram.c */
 int	tp_dg_send(struct tp *, const char *name, unsigned channel, int mode,
-	    const uint8_t *data, size_t len);
-int	tp_dg_ready(const struct tp *);
-void	tp_dg_write(struct tp *, struct wr *, struct tp_sent *);
+	    int prio, const uint8_t *data, size_t len);
+int	tp_dg_ready(const struct tp *, int prio);
+void	tp_dg_write(struct tp *, struct wr *, struct tp_sent *, int prio);
 void	tp_on_dgram_frame(struct tp *, const struct frame_dgram *);
 void	tp_dg_free(struct tp *);
 
@@ -298,6 +317,16 @@ int	tp_too_large(struct tp *, size_t len);
 void	tp_streams_free(struct tp *);
 void	tp_os_gc(struct tp *);
 void	tp_os_free_all(struct tp *);
+
+/* tp_prio.c */
+int	tp_os_class(const struct tp_ostream *);
+void	tp_prio_mark(struct tp *, struct tp_ostream *, int prio);
+void	tp_prio_stamp(struct tp *, uint64_t now);
+int	tp_prio_held(const struct tp *, int prio, uint64_t now);
+int	tp_prio_pick(struct tp *, unsigned ready);
+void	tp_prio_charge(struct tp *, int prio);
+void	tp_prio_on_acked(struct tp *, uint64_t bytes, uint64_t now);
+void	tp_prio_path_changed(struct tp *);
 
 /* tp_recovery.c */
 struct tp_sent *tp_sent_push(struct tp *);

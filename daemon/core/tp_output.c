@@ -76,7 +76,7 @@ tp_data_waiting(const struct tp *tp)
 {
 	size_t i;
 
-	if (tp_dg_ready(tp))
+	if (tp->dgq_total > 0)
 		return 1;
 	for (i = 0; i < tp->n_os; i++)
 		if (tp_data_ready(tp, tp->os[i]))
@@ -84,10 +84,30 @@ tp_data_waiting(const struct tp *tp)
 	return 0;
 }
 
+/* The classes with data to send now (bit c for class c). */
+static unsigned
+tp_classes_ready(const struct tp *tp)
+{
+	unsigned ready = 0;
+	size_t i;
+	int c;
+
+	for (c = 0; c < TP_PRIOS; c++)
+		if (tp_dg_ready(tp, c))
+			ready |= 1u << c;
+	for (i = 0; i < tp->n_os; i++)
+		if (tp_data_ready(tp, tp->os[i]))
+			ready |= 1u << tp_os_class(tp->os[i]);
+	return ready;
+}
+
 /*
  * May data go in this packet? The window must have room, and the pacer
  * credit (probes after a PTO skip both). The pacer remembers a sender it
- * holds back, for tp_next_timeout().
+ * holds back, for tp_next_timeout(). 2: high-priority data only, which
+ * may go TP_PRIO_HEADROOM packets past a full window, so that it does not
+ * wait for the acks of a bulk transfer's window (nor of a window cut by a
+ * loss).
  */
 static int
 tp_data_allowed(struct tp *tp, uint64_t now)
@@ -102,6 +122,10 @@ tp_data_allowed(struct tp *tp, uint64_t now)
 		return 1;
 	if (!cc_can_send(&tp->cc, tp->cfg.max_payload)) {
 		pacer_idle(&tp->pacer);	/* the acks will wake us */
+		if (tp->cc.bytes_in_flight + tp->cfg.max_payload <=
+		    tp->cc.cwnd + TP_PRIO_HEADROOM * tp->cfg.max_payload &&
+		    (tp_classes_ready(tp) & (1u << TP_PRIO_HIGH)))
+			return 2;
 		return 0;
 	}
 	if (pacer_can_send(&tp->pacer))
@@ -174,7 +198,7 @@ tp_has_work(const struct tp *tp, int data_ok)
 		if (tp_msd_due(tp, is) || is->done_pending || is->stop_pending)
 			return 1;
 	}
-	if (data_ok && tp_dg_ready(tp))
+	if (data_ok && tp->dgq_total > 0)
 		return 1;
 	for (i = 0; i < tp->n_os; i++) {
 		if (tp->os[i]->reset_pending)
@@ -395,31 +419,67 @@ tp_write_stream(struct tp *tp, struct wr *w, struct tp_sent *s,
 }
 
 /*
- * Slots 0..n_os-1 are the streams, slot n_os the datagram queue. The turn
- * passes to the slot after the one that opened this packet, so every
- * slot with data gets one packet in n, however many slots are idle.
+ * Class c's slots fill the packet in turn from its cursor: slots
+ * 0..n_os-1 are the streams (those of the class), slot n_os its datagram
+ * queue. Returns the first slot that wrote, SIZE_MAX if none did.
  */
-static int
-tp_write_data(struct tp *tp, struct wr *w, struct tp_sent *s, int data_ok)
+static size_t
+tp_write_class(struct tp *tp, struct wr *w, struct tp_sent *s, int c)
 {
 	size_t k, n = tp->n_os + 1, i, first = SIZE_MAX, mark;
 
-	if (!data_ok)
-		return 0;
-	if (tp->rr >= n)
-		tp->rr = 0;
+	if (tp->rr[c] >= n)
+		tp->rr[c] = 0;
 	for (k = 0; k < n && wr_left(w) > 0; k++) {
-		i = (tp->rr + k) % n;
+		i = (tp->rr[c] + k) % n;
 		mark = w->off;
 		if (i == tp->n_os)
-			tp_dg_write(tp, w, s);
-		else
+			tp_dg_write(tp, w, s, c);
+		else if (tp_os_class(tp->os[i]) == c)
 			tp_write_stream(tp, w, s, tp->os[i]);
 		if (first == SIZE_MAX && w->off > mark)
 			first = i;
 	}
-	tp->rr = first == SIZE_MAX ? (tp->rr + 1) % n : (first + 1) % n;
-	return first != SIZE_MAX;
+	return first;
+}
+
+/*
+ * The class chosen by weight (tp_prio_pick) opens the packet; within it
+ * the turn passes to the slot after the one that opened its last packet,
+ * so every slot of a class with data gets one packet in n, however many
+ * are idle. The room it leaves goes to the other classes with data, the
+ * most urgent first. A class held back to keep the path's queue short
+ * (tp_prio_held) fills nothing, and when it is its turn nothing goes.
+ */
+static int
+tp_write_data(struct tp *tp, struct wr *w, struct tp_sent *s, uint64_t now,
+    int data_ok)
+{
+	size_t n = tp->n_os + 1, first;
+	unsigned ready, held = 0;
+	int c, open, wrote;
+
+	if (!data_ok)
+		return 0;
+	ready = tp_classes_ready(tp);
+	if (data_ok == 2)
+		ready &= 1u << TP_PRIO_HIGH;
+	for (c = 1; c < TP_PRIOS; c++)
+		if ((ready & (1u << c)) && tp_prio_held(tp, c, now))
+			held |= 1u << c;
+	if ((open = tp_prio_pick(tp, ready)) == -1 ||
+	    (held & (1u << open)))
+		return 0;
+	tp_prio_charge(tp, open);
+	ready &= ~held;
+	first = tp_write_class(tp, w, s, open);
+	tp->rr[open] = first == SIZE_MAX ? (tp->rr[open] + 1) % n :
+	    (first + 1) % n;
+	wrote = first != SIZE_MAX;
+	for (c = 0; c < TP_PRIOS && wr_left(w) > 0; c++)
+		if (c != open && (ready & (1u << c)))
+			wrote |= tp_write_class(tp, w, s, c) != SIZE_MAX;
+	return wrote;
 }
 
 static size_t
@@ -460,6 +520,7 @@ tp_output(struct tp *tp, uint64_t now, uint64_t pn, uint8_t *out, size_t cap)
 		return len;
 	}
 	tp_gc(tp);
+	tp_prio_stamp(tp, now);
 	ack_due = tp->ack_needed && (tp->ack_immediate ||
 	    (tp->ack_eliciting > 0 && now >= tp->ack_deadline));
 	data_ok = tp_data_allowed(tp, now) && !tp_corked(tp, now);
@@ -471,7 +532,7 @@ tp_output(struct tp *tp, uint64_t now, uint64_t pn, uint8_t *out, size_t cap)
 		tp_write_ack(tp, now, &w, s);
 	if (s != NULL) {
 		tp_write_ctl(tp, &w, s);
-		paced = tp_write_data(tp, &w, s, data_ok);
+		paced = tp_write_data(tp, &w, s, now, data_ok);
 		if (paced)
 			tp->cork_at = 0;
 		if ((tp->ping_pending || tp->probes) && !s->eliciting &&

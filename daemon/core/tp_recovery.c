@@ -138,8 +138,10 @@ tp_packet_acked(struct tp *tp, struct tp_sent *s, uint64_t now)
 	size_t i;
 
 	s->done = 1;
-	if (s->eliciting)
+	if (s->eliciting) {
 		cc_on_acked(&tp->cc, s->size, s->pn, s->time, now);
+		tp_prio_on_acked(tp, s->size, now);
+	}
 	for (i = 0; i < s->nchunks; i++)
 		tp_chunk_acked(tp, &s->ch[i]);
 	/*

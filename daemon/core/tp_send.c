@@ -128,6 +128,7 @@ tp_os_new(struct tp *tp, int kind, const char *name, unsigned channel,
 	memcpy(os->name, name, nl + 1);
 	os->channel = channel;
 	os->mode = mode;
+	os->prio = TP_PRIO_NORMAL;
 	hdr[0] = (uint8_t)wire;
 	hdr[1] = (uint8_t)nl;
 	hdr[2] = (uint8_t)channel;
@@ -235,12 +236,21 @@ tp_send_message_ex(struct tp *tp, const char *service, unsigned channel,
     int mode, const uint8_t *data, size_t len, uint64_t *sidp,
     uint64_t *end_offset)
 {
+	return tp_send_message_prio(tp, service, channel, mode,
+	    TP_PRIO_NORMAL, data, len, sidp, end_offset);
+}
+
+int
+tp_send_message_prio(struct tp *tp, const char *service, unsigned channel,
+    int mode, int prio, const uint8_t *data, size_t len, uint64_t *sidp,
+    uint64_t *end_offset)
+{
 	struct tp_ostream *os;
 	uint64_t sid;
 
 	if (service == NULL || !tp_name_ok(service) ||
 	    channel >= TP_CHANNELS || mode < TP_MODE_RELIABLE ||
-	    mode > TP_MODE_UNRELIABLE) {
+	    mode > TP_MODE_UNRELIABLE || prio < 0 || prio >= TP_PRIOS) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -249,7 +259,8 @@ tp_send_message_ex(struct tp *tp, const char *service, unsigned channel,
 		return -1;
 	}
 	if (mode == TP_MODE_SEQUENCED || mode == TP_MODE_UNRELIABLE)
-		return tp_dg_send(tp, service, channel, mode, data, len);
+		return tp_dg_send(tp, service, channel, mode, prio, data,
+		    len);
 	if (len > tp_max_send_message(tp))
 		return tp_too_large(tp, len);
 	if (mode == TP_MODE_RELIABLE &&
@@ -288,6 +299,8 @@ tp_send_message_ex(struct tp *tp, const char *service, unsigned channel,
 		}
 		return -1;
 	}
+	if ((os = tp_ostream_find(tp, sid)) != NULL)
+		tp_prio_mark(tp, os, prio);
 	if (mode == TP_MODE_UNORDERED)
 		(void)tp_stream_finish(tp, sid);
 	if (sidp != NULL)
@@ -487,8 +500,9 @@ tp_os_gc(struct tp *tp)
 		free(os);
 		tp->os[i] = tp->os[--tp->n_os];
 	}
-	if (tp->rr > tp->n_os)	/* slot n_os is the datagram queue */
-		tp->rr = 0;
+	for (i = 0; i < TP_PRIOS; i++)	/* slot n_os: the datagram queue */
+		if (tp->rr[i] > tp->n_os)
+			tp->rr[i] = 0;
 }
 
 void

@@ -8,7 +8,7 @@ libp2ptp_la_SOURCES = daemon/core/frame.c daemon/core/frame.h \
 	daemon/core/tp.c daemon/core/tp.h daemon/core/tp_int.h \
 	daemon/core/tp_range.c daemon/core/tp_send.c daemon/core/tp_recv.c \
 	daemon/core/tp_output.c daemon/core/tp_recovery.c \
-	daemon/core/tp_dgram.c \
+	daemon/core/tp_dgram.c daemon/core/tp_prio.c \
 	daemon/core/path.c daemon/core/path.h
 libp2ptp_la_CFLAGS = $(AM_CFLAGS)
 libp2pcore_la_LIBADD += libp2ptp.la
@@ -56,6 +56,19 @@ tests_sim_sim_goodput_SOURCES = tests/sim/sim_goodput.c tests/sim/sim.c \
 	tests/sim/sim.h
 tests_sim_sim_goodput_CFLAGS = $(AM_CFLAGS)
 tests_sim_sim_goodput_LDADD = libp2ptp.la
+
+# Priority classes: a game's messages beside a bulk transfer (make bench
+# prints sim_prio; test_sim_prio asserts on the same runs).
+check_PROGRAMS += tests/sim/test_sim_prio tests/sim/sim_prio
+TESTS += tests/sim/test_sim_prio
+tests_sim_test_sim_prio_SOURCES = tests/sim/test_sim_prio.c tests/sim/sim.c \
+	tests/sim/sim.h tests/sim/simprio.c tests/sim/simprio.h
+tests_sim_test_sim_prio_CFLAGS = $(TP_TEST_CFLAGS)
+tests_sim_test_sim_prio_LDADD = $(TP_TEST_LIBS)
+tests_sim_sim_prio_SOURCES = tests/sim/sim_prio.c tests/sim/sim.c \
+	tests/sim/sim.h tests/sim/simprio.c tests/sim/simprio.h
+tests_sim_sim_prio_CFLAGS = $(AM_CFLAGS)
+tests_sim_sim_prio_LDADD = libp2ptp.la
 
 EXTRA_DIST += tests/fuzz/fuzz_frame.c tests/fuzz/fuzz_frame.sources \
 	tests/fuzz/fuzz_tp.c tests/fuzz/fuzz_tp.sources \

@@ -46,6 +46,8 @@ wire_min_len(uint8_t type)
 		return WIRE_UNKNOWN_REG_LEN;
 	case WIRE_VERSION_ERROR:
 		return WIRE_VERSION_ERROR_LEN;
+	case WIRE_NODE:
+		return WIRE_NODE_MIN_LEN;
 	}
 	return 0;
 }
@@ -78,6 +80,8 @@ wire_type_name(uint8_t type)
 		return "COOKIE_REPLY";
 	case WIRE_VERSION_ERROR:
 		return "VERSION_ERROR";
+	case WIRE_NODE:
+		return "NODE";
 	}
 	return "UNKNOWN";
 }

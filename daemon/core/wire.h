@@ -39,9 +39,10 @@ enum wire_type {
 	WIRE_DATA		= 0x55,
 	WIRE_UNKNOWN_REG	= 0x56,
 	WIRE_RELAY		= 0x57,
-	WIRE_REG_INIT		= 0x58,
-	WIRE_REG_ACCEPT		= 0x59,
-	WIRE_COOKIE_REPLY	= 0x5a,	/* agent -> agent, under load */
+	WIRE_NODE		= 0x58,	/* cluster node to node (nodemsg.h) */
+	WIRE_REG_INIT		= 0x59,
+	WIRE_REG_ACCEPT		= 0x5a,
+	WIRE_COOKIE_REPLY	= 0x5b,	/* agent -> agent, under load */
 	WIRE_VERSION_ERROR	= 0x5f
 };
 
@@ -80,6 +81,7 @@ enum wire_class {
  * relay id (u32) and one whole HS_INIT, HS_RESP or DATA packet.
  */
 #define WIRE_RELAY_ID_LEN	4
+#define WIRE_NODE_MIN_LEN	41	/* = NODEMSG_OVERHEAD */
 #define WIRE_DATA_HDR_LEN	16	/* hdr, receiver_index u32, counter u64 */
 #define WIRE_HS_INIT_HDR_LEN	8	/* hdr, sender_index u32 */
 #define WIRE_HS_RESP_HDR_LEN	12	/* hdr, sender_index, receiver_index */

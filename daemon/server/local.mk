@@ -1,5 +1,23 @@
 # SPDX-License-Identifier: ISC
 # p2p-server: the rendezvous server (STUN, registration, signalling).
+SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
+	daemon/server/cluster_node.c daemon/server/cluster_int.h \
+	daemon/server/cluster_url.c daemon/server/cluster_url.h \
+	daemon/server/cluster_redis.c daemon/server/cluster_redis.h \
+	daemon/server/cluster_ev.c daemon/server/cluster_ev.h \
+	daemon/server/cluster_lua.c daemon/server/cluster_lua.h \
+	daemon/server/state_redis.c daemon/server/state_redis.h \
+	daemon/server/state_redis_int.h daemon/server/state_redis_sync.c \
+	daemon/server/state_redis_group.c \
+	daemon/server/srv_cluster.c daemon/server/srv_node.c \
+	daemon/server/srv_http_cluster.c daemon/server/srv_drain.c
+SRV_STATE_SOURCES = daemon/server/state.h daemon/server/state_mem.h \
+	daemon/server/state_mem.c daemon/server/state_mem_group.c \
+	daemon/server/state_mem_intro.c daemon/server/state_mem_view.c \
+	daemon/server/state_file.c
+SRV_GROUP_SOURCES = daemon/server/srv_group.c daemon/server/srv_group.h \
+	daemon/server/srv_group_int.h daemon/server/srv_group_track.c \
+	daemon/server/srv_group_sync.c
 sbin_PROGRAMS += p2p-server
 p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_token.c \
@@ -12,39 +30,36 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_ident.c daemon/server/srv_ident.h \
 	daemon/server/srv_key.c daemon/server/srv_key.h \
 	daemon/server/srv_signal.c daemon/server/srv_relay.c \
-	daemon/server/srv_group.c daemon/server/srv_group.h \
+	$(SRV_GROUP_SOURCES) \
 	daemon/server/srv_http.c daemon/server/srv_http.h \
 	daemon/server/srv_http_conn.c daemon/server/srv_http_head.c \
 	daemon/server/srv_http_stream.c \
 	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \
 	daemon/server/srv_json.c daemon/server/srv_json.h \
-	daemon/server/state.h daemon/server/state_mem.c \
-	daemon/server/state_file.c
+	$(SRV_STATE_SOURCES) $(SRV_CLUSTER_SOURCES) \
+	daemon/server/srv_reload.c \
+	daemon/server/srv_health.c daemon/server/srv_health.h
 p2p_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) \
-	$(PROTOBUFC_CFLAGS) $(JSONC_CFLAGS)
-p2p_server_LDADD = libp2pcore.la libp2pcommon.la libp2pproto.la \
-	$(LIBEVENT_LIBS) $(SODIUM_LIBS) $(PROTOBUFC_LIBS) $(JSONC_LIBS)
+	$(PROTOBUFC_CFLAGS) $(JSONC_CFLAGS) $(HIREDIS_CFLAGS)
+p2p_server_LDADD = libp2pcore.la libp2pcommon.la libp2pnotify.la libp2pproto.la \
+	$(LIBEVENT_LIBS) $(SODIUM_LIBS) $(PROTOBUFC_LIBS) $(JSONC_LIBS) \
+	$(HIREDIS_LIBS)
 
 check_PROGRAMS += tests/unit/test_state tests/unit/test_srv_secret \
 	tests/unit/test_srv_group tests/unit/test_srv_http
 TESTS += tests/unit/test_state tests/unit/test_srv_secret \
 	tests/unit/test_srv_group tests/unit/test_srv_http
 tests_unit_test_state_SOURCES = tests/unit/test_state.c \
-	daemon/server/state_mem.c daemon/server/state_file.c \
-	daemon/server/state.h
+	$(SRV_STATE_SOURCES)
 tests_unit_test_state_CFLAGS = $(COMMON_TEST_CFLAGS) -I$(top_srcdir)/daemon/server
 tests_unit_test_state_LDADD = $(COMMON_TEST_LIBS)
 tests_unit_test_srv_group_SOURCES = tests/unit/test_srv_group.c \
-	daemon/server/srv_group.c daemon/server/srv_group.h \
-	daemon/server/state_mem.c daemon/server/state_file.c \
-	daemon/server/state.h
+	$(SRV_GROUP_SOURCES) $(SRV_STATE_SOURCES)
 tests_unit_test_srv_group_CFLAGS = $(COMMON_TEST_CFLAGS) \
 	-I$(top_srcdir)/daemon/server
 tests_unit_test_srv_group_LDADD = $(COMMON_TEST_LIBS)
 tests_unit_test_srv_http_SOURCES = tests/unit/test_srv_http.c \
-	daemon/server/srv_group.c daemon/server/srv_group.h \
-	daemon/server/state_mem.c daemon/server/state_file.c \
-	daemon/server/state.h
+	$(SRV_GROUP_SOURCES) $(SRV_STATE_SOURCES)
 tests_unit_test_srv_http_CFLAGS = $(COMMON_TEST_CFLAGS) \
 	-I$(top_srcdir)/daemon/server
 tests_unit_test_srv_http_LDADD = $(COMMON_TEST_LIBS)
@@ -58,7 +73,12 @@ tests_integration_udpjunk_SOURCES = tests/integration/udpjunk.c
 
 # server_groups.sh is a test (SKIP when p2p-server lacks --join-timeout).
 TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
-TESTS += tests/integration/nat_discovery.sh
+TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
+	tests/integration/cluster.sh tests/integration/cluster_relay.sh \
+	tests/integration/cluster_drain.sh
+EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
+	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
+	tests/integration/cluster_lib.sh
 EXTRA_DIST += tests/integration/nat_discovery.sh
 EXTRA_DIST += tests/integration/server_basic.sh \
 	tests/integration/server_http.sh \
@@ -113,3 +133,34 @@ tests_unit_test_srv_http_head_SOURCES = tests/unit/test_srv_http_head.c \
 tests_unit_test_srv_http_head_CFLAGS = $(COMMON_TEST_CFLAGS) $(JSONC_CFLAGS) \
 	-I$(top_srcdir)/daemon/server
 tests_unit_test_srv_http_head_LDADD = $(COMMON_TEST_LIBS)
+
+# The load generator (tests/bench/loadgen.c): simulated peers registering
+# over UDP; server_mem.sh uses it, and so do the cluster benchmarks.
+check_PROGRAMS += tests/bench/loadgen
+tests_bench_loadgen_SOURCES = tests/bench/loadgen.c
+tests_bench_loadgen_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
+tests_bench_loadgen_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+
+check_PROGRAMS += tests/unit/test_cluster_url
+TESTS += tests/unit/test_cluster_url
+tests_unit_test_cluster_url_SOURCES = tests/unit/test_cluster_url.c \
+	daemon/server/cluster_url.c daemon/server/cluster_url.h
+tests_unit_test_cluster_url_CFLAGS = $(COMMON_TEST_CFLAGS) \
+	-I$(top_srcdir)/daemon/server
+tests_unit_test_cluster_url_LDADD = $(COMMON_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_cluster_ev
+TESTS += tests/unit/test_cluster_ev
+tests_unit_test_cluster_ev_SOURCES = tests/unit/test_cluster_ev.c \
+	daemon/server/cluster_ev.c daemon/server/cluster_ev.h
+tests_unit_test_cluster_ev_CFLAGS = $(COMMON_TEST_CFLAGS) \
+	-I$(top_srcdir)/daemon/server
+tests_unit_test_cluster_ev_LDADD = $(COMMON_TEST_LIBS)
+
+# Cluster benchmarks (tests/bench/cluster.sh, docs/PERFORMANCE.md): a Redis
+# and three nodes on loopback; not part of make check.
+bench-cluster: all tests/bench/loadgen$(EXEEXT) tests/bench/p2pbench$(EXEEXT)
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    $(SHELL) $(top_srcdir)/tests/bench/cluster.sh $(PEERS)
+.PHONY: bench-cluster

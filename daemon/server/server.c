@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * server.c: p2p-server's main: options, sockets, signals, the event loop,
- * systemd readiness, and the `token` subcommand hand-off.
+ * systemd readiness (notify.h), and the `token` subcommand hand-off.
  */
 #include "config.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +21,9 @@
 #include <sodium.h>
 
 #include "addr.h"
+#include "cluster.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "srv_group.h"
 #include "srv_http.h"
@@ -31,11 +32,17 @@ int	srv_token_main(int, char **);
 int	srv_key_main(int, char **);
 
 #define O(f)	offsetof(struct srv_conf, f)
-static const struct conf_opt srv_opts[] = {
+const struct conf_opt srv_opts[] = {
 	{ "listen", 'l', CONF_STR, O(listen), 0, 0, "ADDR:PORT",
 	    "UDP and TCP address (default 0.0.0.0:3478)" },
 	{ "secret-file", 0, CONF_STR, O(secret_file), 0, 0, "FILE",
 	    "token secret (mode 0600)" },
+	{ "previous-secret-file", 0, CONF_STR, O(previous_secret_file), 0, 0,
+	    "FILE", "rotation: tokens of this former secret are still "
+	    "accepted for --previous-secret-window" },
+	{ "previous-secret-window", 0, CONF_INT, O(previous_secret_window_s),
+	    1, 366 * 86400L, "S", "seconds the previous secret is accepted "
+	    "after it is loaded (default 86400)" },
 	{ "state-dir", 0, CONF_STR, O(state_dir), 0, 0, "DIR",
 	    "state directory (the bound port is written to DIR/port)" },
 	{ "key-file", 0, CONF_STR, O(key_file), 0, 0, "FILE",
@@ -73,16 +80,35 @@ static const struct conf_opt srv_opts[] = {
 	{ "relay-quota", 0, CONF_SIZE, O(relay_quota), 0, 1LL << 50, "BYTES",
 	    "relay at most BYTES in all for each peer, over its "
 	    "registrations while its token lives (default 0: no quota)" },
-	{ "max-token-ttl", 0, CONF_INT, O(max_token_ttl), 60,
-	    10L * 366 * 86400, "S", "refuse tokens that live longer than S "
-	    "seconds (default 31622400: 366 days)" },
+	{ "max-token-ttl", 0, CONF_INT, O(max_token_ttl), 60, SRV_TTL_MAX,
+	    "S", "refuse tokens that live longer than S seconds, so no pin "
+	    "outlives that (default 31622400: 366 days)" },
 	{ "alt-listen", 0, CONF_STR, O(alt_listen), 0, 0, "IP:PORT",
 	    "RFC 5780: also answer STUN from this second IP and port "
 	    "(port 0: any; --listen must then name a concrete IP)" },
+	{ "cluster", 0, CONF_STR, O(cluster), 0, 0, "URL",
+	    "run as a node of a cluster sharing its state in Redis: "
+	    "redis://[USER@]HOST:PORT[/DB] or unix:///PATH (docs/CLUSTER.md)" },
+	{ "node-id", 0, CONF_STR, O(node_id), 0, 0, "ID",
+	    "this node's name in the cluster (1-64 of [A-Za-z0-9._-])" },
+	{ "cluster-key-file", 0, CONF_STR, O(cluster_key_file), 0, 0, "FILE",
+	    "the key of node-to-node traffic (32+ bytes, mode 0600, the same "
+	    "on every node)" },
+	{ "cluster-password-file", 0, CONF_STR, O(cluster_password_file), 0,
+	    0, "FILE", "the Redis password (mode 0600; never on the command "
+	    "line)" },
+	{ "drain-timeout", 0, CONF_INT, O(drain_timeout_s), 0, 3600, "S",
+	    "cluster: on SIGTERM tell agents to move to another node and "
+	    "wait at most S seconds for them (default 10; 0: stop at once)" },
 	{ "foreground", 'f', CONF_BOOL, O(foreground), 0, 0, NULL,
 	    "do not daemonize; log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, O(verbose), 0, 10, NULL,
 	    "more logging (counters at -v)" },
+	{ "log-level", 0, CONF_STR, O(log_level), 0, 0, "LEVEL",
+	    "error, warning, info (default) or debug; -v raises it" },
+	{ "check-config", 0, CONF_BOOL, O(check_config), 0, 0, NULL,
+	    "check the options, the -c file and the secret files, then exit "
+	    "0 (valid) or 1" },
 	{ "help", 'h', CONF_BOOL, O(help), 0, 0, NULL, "this help" },
 	{ "version", 0, CONF_BOOL, O(version), 0, 0, NULL,
 	    "print the version and exit" },
@@ -107,31 +133,6 @@ uint64_t
 srv_now_unix(void)
 {
 	return (uint64_t)time(NULL);
-}
-
-/* Type=notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
-static void
-srv_notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd;
-
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-	    strlen(path) >= sizeof(sun.sun_path))
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path));
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0';	/* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
-	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sun, len) == -1)
-		log_warn("%s: %s", __func__, path);
-	close(fd);
 }
 
 /*
@@ -218,7 +219,14 @@ srv_on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct srv *s = arg;
 
+	if (sig == SIGHUP) {
+		srv_reload(s);
+		return;
+	}
 	log_info("signal %d: shutting down", (int)sig);
+	notify_stopping(s->notify);
+	if (sig == SIGTERM && srv_drain_start(s) == 0)
+		return;		/* the drain stops the loop */
 	event_base_loopbreak(s->base);
 }
 
@@ -245,8 +253,13 @@ static void
 srv_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct srv *s = arg;
+	uint64_t now = srv_now_us();
 
-	srv_reg_tick(s, srv_now_us());
+	/* How late this 1 s tick fired: the loop's lag, for /healthz. */
+	s->loop_lag_us = s->tick_prev_us != 0 && now - s->tick_prev_us >
+	    1000000 ? now - s->tick_prev_us - 1000000 : 0;
+	s->tick_prev_us = now;
+	srv_reg_tick(s, now);
 	if (++s->ticks % 30 == 0)
 		srv_log_counters(s);
 }
@@ -289,19 +302,24 @@ srv_setup(struct srv *s)
 	struct timeval one = { 1, 0 };
 	char err[512];
 
-	if (secret_load(s->conf.secret_file, s->secret, &s->secret_len, err,
-	    sizeof(err)) == -1)
+	if (srv_keys_load(s, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	srv_load_ident(s);
-	if ((s->state = state_mem_new(SRV_MAX_PEERS)) == NULL ||
-	    (s->base = event_base_new()) == NULL ||
+	if ((s->base = event_base_new()) == NULL ||
 	    srv_ratelim_init(&s->stun_rl) == -1)
+		fatalx("out of memory");
+	srv_bind(s);
+	srv_bind_tcp_extra(s);
+	if (s->cluster != NULL) {
+		/* The node list names the bound address: bind first. */
+		if (cluster_start(s, err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		s->state = s->cluster->st;
+	} else if ((s->state = state_mem_new(SRV_MAX_PEERS)) == NULL)
 		fatalx("out of memory");
 	if (srv_groups_start(s, s->conf.mesh_max, s->conf.join_timeout_s, err,
 	    sizeof(err)) == -1)
 		fatalx("groups: %s", err);
-	srv_bind(s);
-	srv_bind_tcp_extra(s);
 	if (srv_stun_bind(s, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (srv_http_start(s, err, sizeof(err)) == -1)
@@ -309,12 +327,17 @@ srv_setup(struct srv *s)
 	if (srv_udp_start(s) == -1 || srv_stun_start(s) == -1)
 		fatalx("cannot start the UDP reader");
 	s->tick_ev = event_new(s->base, -1, EV_PERSIST, srv_on_tick, s);
+	s->tick_prev_us = srv_now_us();
+	if ((s->notify = notify_new(s->base)) == NULL)
+		fatalx("out of memory");
 	s->sig_ev[0] = evsignal_new(s->base, SIGTERM, srv_on_signal, s);
 	s->sig_ev[1] = evsignal_new(s->base, SIGINT, srv_on_signal, s);
+	s->sig_ev[2] = evsignal_new(s->base, SIGHUP, srv_on_signal, s);
 	if (s->tick_ev == NULL || s->sig_ev[0] == NULL || s->sig_ev[1] == NULL ||
-	    event_add(s->tick_ev, &one) == -1 ||
+	    s->sig_ev[2] == NULL || event_add(s->tick_ev, &one) == -1 ||
 	    event_add(s->sig_ev[0], NULL) == -1 ||
-	    event_add(s->sig_ev[1], NULL) == -1)
+	    event_add(s->sig_ev[1], NULL) == -1 ||
+	    event_add(s->sig_ev[2], NULL) == -1)
 		fatalx("cannot set up events");
 }
 
@@ -324,37 +347,58 @@ srv_teardown(struct srv *s)
 	int i;
 
 	srv_log_counters(s);
+	srv_drain_stop(s);
+	cluster_stop(s);
 	srv_http_stop(s);
 	srv_groups_stop(s);
 	srv_reg_free(s);
 	srv_tcp_stop(s);
 	srv_udp_stop(s);
 	srv_stun_stop(s);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		if (s->sig_ev[i] != NULL)
 			event_free(s->sig_ev[i]);
 	if (s->tick_ev != NULL)
 		event_free(s->tick_ev);
+	notify_free(s->notify);
 	if (s->base != NULL)
 		event_base_free(s->base);
 	state_free(s->state);
+	if (s->cluster != NULL) {
+		sodium_memzero(s->cluster, sizeof(*s->cluster));
+		free(s->cluster);
+	}
 	sodium_memzero(s->secret, sizeof(s->secret));
 	srv_ident_wipe(&s->ident);
 	srv_ratelim_free(&s->stun_rl);
+	sodium_memzero(s->prev_secret, sizeof(s->prev_secret));
 	conf_free(srv_opts, &s->conf);
 }
 
-static void
+/* Whether flag (--name or --name=...) is among the arguments. */
+static int
+srv_flag_given(int argc, char **argv, const char *flag)
+{
+	size_t n = strlen(flag);
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strncmp(argv[i], flag, n) == 0 &&
+		    (argv[i][n] == '\0' || argv[i][n] == '='))
+			return 1;
+	}
+	return 0;
+}
+
+/* Usage errors exit 2, naming the option. Returns the log verbosity. */
+static int
 srv_options(struct srv *s, int argc, char **argv)
 {
 	char err[512];
-	int first;
+	int first, verbosity;
 
-	s->conf.keepalive_s = 15;
-	s->conf.expire_s = 60;
-	s->conf.mesh_max = SRV_GROUP_MESH_MAX;
-	s->conf.join_timeout_s = SRV_GROUP_JOIN_US / 1000000;
-	s->conf.max_token_ttl = SRV_TOKEN_TTL_MAX;
 	if (conf_load(srv_opts, &s->conf, argc, argv, &first, NULL, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "p2p-server: %s\n", err);
@@ -377,27 +421,14 @@ srv_options(struct srv *s, int argc, char **argv)
 		conf_free(srv_opts, &s->conf);
 		exit(2);
 	}
-	if (s->conf.secret_file == NULL) {
-		fprintf(stderr, "p2p-server: --secret-file is required (see "
-		    "p2p-server -h)\n");
+	if (srv_conf_check(&s->conf, &s->policy, &verbosity, err,
+	    sizeof(err)) == -1 || cluster_check_conf(s,
+	    srv_flag_given(argc, argv, "--cluster"), err, sizeof(err)) == -1) {
+		fprintf(stderr, "p2p-server: %s\n", err);
 		conf_free(srv_opts, &s->conf);
 		exit(2);
 	}
-	if (s->conf.http != NULL && s->conf.admin_key_file == NULL) {
-		fprintf(stderr, "p2p-server: --http needs --admin-key-file\n");
-		conf_free(srv_opts, &s->conf);
-		exit(2);
-	}
-	if (s->conf.policy == NULL || strcmp(s->conf.policy, "groups") == 0)
-		s->policy = SRV_POLICY_GROUPS;
-	else if (strcmp(s->conf.policy, "open") == 0)
-		s->policy = SRV_POLICY_OPEN;
-	else {
-		fprintf(stderr, "p2p-server: --policy: '%s' is not open or "
-		    "groups\n", s->conf.policy);
-		conf_free(srv_opts, &s->conf);
-		exit(2);
-	}
+	return verbosity;
 }
 
 int
@@ -405,11 +436,15 @@ main(int argc, char **argv)
 {
 	struct srv *s;
 	char err[256];
+	int i, verbosity;
 
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
 		return srv_token_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "key") == 0)
 		return srv_key_main(argc - 1, argv + 1);
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (strcmp(argv[i], "--check-config") == 0)
+			return srv_check_config(argc, argv);
 	if (sodium_init() == -1) {
 		fprintf(stderr, "p2p-server: libsodium failed to start\n");
 		return 1;
@@ -418,21 +453,25 @@ main(int argc, char **argv)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return 1;
 	s->udp_fd = -1;
-	srv_options(s, argc, argv);
-	log_init("p2p-server", 1, s->conf.verbose);
+	s->argc = argc;
+	s->argv = argv;
+	srv_conf_defaults(&s->conf);
+	verbosity = srv_options(s, argc, argv);
+	log_init("p2p-server", 1, verbosity);
 	srv_setup(s);
 	/* Last: tests take STATE_DIR/port as "the server is ready". */
 	if (srv_write_port_file(s, "port", addr_port((struct sockaddr *)
 	    &s->bound), err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (!s->conf.foreground) {
-		log_init("p2p-server", 0, s->conf.verbose);
-		if (daemon(0, 0) == -1)
+		log_init("p2p-server", 0, verbosity);
+		/* nochdir: relative -c and secret paths are read on SIGHUP. */
+		if (daemon(1, 0) == -1)
 			fatal("daemon");
 		if (event_reinit(s->base) == -1)
 			fatalx("event_reinit");
 	}
-	srv_notify_ready();
+	notify_ready(s->notify);
 	event_base_dispatch(s->base);
 	srv_teardown(s);
 	free(s);

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "chan.h"
+#include "ctlchan.h"
 #include "conf.h"
 #include "log.h"
 #include "secret.h"
@@ -28,6 +29,7 @@
 #include "srv_ident.h"
 #include "srv_ratelim.h"
 #include "state.h"
+#include "token.h"
 
 /*
  * REG_INITs answered lately, by the agent's ephemeral key: a replay (or a
@@ -42,7 +44,7 @@
 #define SRV_PKT_MAX		2048	/* largest datagram read or sent */
 #define SRV_MAX_PEERS		100000
 #define SRV_TCP_CONNS_MAX	1024
-#define SRV_TOKEN_TTL_MAX	(366L * 86400)	/* --max-token-ttl default */
+#define SRV_TTL_MAX		31622400L	/* 366 days: tokens, pins */
 
 enum srv_policy {
 	SRV_POLICY_GROUPS,
@@ -68,7 +70,16 @@ struct srv_conf {
 	char			*alt_listen;	/* RFC 5780 ALT-IP:ALT-PORT, NULL: off */
 	size_t			 relay_rate;	/* bytes/s per peer, 0: no cap */
 	size_t			 relay_quota;	/* bytes per peer, 0: none */
-	long			 max_token_ttl;	/* seconds a token may live */
+	long			 max_token_ttl;	/* s; longer tokens refused */
+	long			 drain_timeout_s;	/* SIGTERM on a cluster node */
+	char			*cluster;	/* Redis URL (cluster.h) */
+	char			*node_id;
+	char			*cluster_key_file;
+	char			*cluster_password_file;
+	char			*previous_secret_file;	/* rotation, NULL: none */
+	long			 previous_secret_window_s;
+	char			*log_level;	/* error|warning|info|debug */
+	int			 check_config;
 	int			 http_public;
 	int			 foreground;
 	int			 verbose;
@@ -114,6 +125,8 @@ struct srv_counters {
 	uint64_t	roam_challenges;	/* sent to new addresses */
 	uint64_t	roam_limited;		/* not sent: over 3x */
 	uint64_t	roam_moves;		/* validated and moved */
+	uint64_t	node_dropped;		/* NODE packets refused */
+	uint64_t	reg_previous_secret;	/* tokens of the previous secret */
 };
 
 /* Relay accounting of one registration (srv_relay.c). */
@@ -136,8 +149,17 @@ struct srv_path {
 
 struct srv_tcp;
 struct srv_quota;
+struct srv_reg_op;
 struct udpio_outq;
 struct srv_http;
+struct cluster;
+
+/* Reloads (srv_reload.c), for logs, /healthz and /metrics. */
+struct srv_reload_info {
+	uint64_t	reloads;	/* applied */
+	uint64_t	refused;	/* left the old configuration */
+	char		error[512];	/* why the last one was refused, or "" */
+};
 
 /* An answered REG_INIT (srv_recent.c). */
 struct srv_recent {
@@ -146,6 +168,7 @@ struct srv_recent {
 	uint64_t		 created_us;
 	struct srv_recent	*next;		/* hash chain */
 	TAILQ_ENTRY(srv_recent)	 age;
+	int			 busy;		/* its state write is under way */
 };
 TAILQ_HEAD(srv_recent_q, srv_recent);
 
@@ -162,7 +185,7 @@ struct srv_push {
 struct srv_sess {
 	uint32_t		 reg_id;
 	char			 peer_id[P2P_NAME_MAX + 1];
-	struct chan		 chan;
+	struct ctlchan		 chan;
 	struct sockaddr_storage	 addr;		/* validated source address */
 	struct srv_tcp		*tcp;		/* NULL: UDP */
 	/* A new source address, until it answers a challenge (srv_roam.c). */
@@ -175,8 +198,8 @@ struct srv_sess {
 	uint8_t			*accept;	/* REG_ACCEPT, until it was used */
 	size_t			 accept_len;
 	uint32_t		 next_push_seq;
-	struct srv_push		 push[SRV_PUSH_MAX];
-	unsigned		 npush;
+	struct srv_push		*push;		/* unacknowledged, NULL if none */
+	unsigned		 npush, pushcap;
 	struct event		*push_ev;
 	struct srv		*srv;
 	struct srv_sess		*next;
@@ -189,10 +212,10 @@ struct srv_sess {
 	uint64_t		 token_expires;	/* unix seconds */
 	struct srv_path		*paths;		/* PathReport, unordered */
 	size_t			 npaths, pathcap;
-	/* NatReport (srv_ctrl.c); "" until reported means "unknown". */
-	char			 nat_type[32];
-	char			 nat_mapping[32];
-	char			 nat_filtering[32];
+	/* NatReport (srv_ctrl.c): static words, "unknown" until reported. */
+	const char		*nat_type;
+	const char		*nat_mapping;
+	const char		*nat_filtering;
 };
 
 #define SRV_BUCKETS	1024
@@ -218,18 +241,30 @@ struct srv {
 	struct udpio_outq	*udp_outq;	/* replies leave in batches */
 	struct event		*udp_flush_ev;	/* after this pass's callbacks */
 	struct event		*tick_ev;
+	struct notify		*notify;	/* systemd: ready, watchdog */
 	unsigned		 ticks;		/* seconds, for periodic logs */
-	struct event		*sig_ev[2];
+	uint64_t		 tick_prev_us;	/* when the last tick fired */
+	uint64_t		 loop_lag_us;	/* how late it was */
+	struct event		*sig_ev[3];		/* TERM, INT, HUP */
 	struct state		*state;
 	uint8_t			 secret[SECRET_MAX];
 	size_t			 secret_len;
 	struct srv_ident	 ident;		/* the server's key pair(s) */
+	/* The previous token secret, accepted until prev_until_unix. */
+	uint8_t			 prev_secret[SECRET_MAX];
+	size_t			 prev_secret_len;	/* 0: none */
+	uint64_t		 prev_loaded_unix;
+	uint64_t		 prev_until_unix;
+	int			 argc;		/* kept for reloads */
+	char			**argv;
+	struct srv_reload_info	 reload;
 	struct sockaddr_storage	 bound;
 	struct srv_quota	*quota[SRV_BUCKETS];	/* srv_quota.c */
 	size_t			 nquota;
 	struct srv_recent	*recent[SRV_BUCKETS];
 	struct srv_recent_q	 recent_q;	/* oldest first */
 	size_t			 nrecent;
+	LIST_HEAD(, srv_reg_op)	 reg_ops;	/* the state is writing these */
 	struct srv_sess		*sess[SRV_BUCKETS];
 	size_t			 nsess;
 	struct srv_tcp		*tcp_list;
@@ -240,6 +275,10 @@ struct srv {
 	struct srv_http		*http;		/* srv_http.c; NULL: off */
 	int			 alt;		/* --alt-listen sockets are up */
 	struct srv_ratelim	 stun_rl;	/* answers per source */
+	struct cluster		*cluster;	/* --cluster; NULL: one node */
+	int			 draining;	/* srv_drain.c */
+	uint64_t		 drain_until_us;
+	struct event		*drain_ev;
 	struct srv_stun_sock	 stun[SRV_STUN_SOCKS];
 };
 
@@ -247,6 +286,23 @@ uint64_t	srv_now_us(void);
 int		srv_write_port_file(struct srv *, const char *name,
 		    uint16_t port, char *err, size_t errlen);
 uint64_t	srv_now_unix(void);
+
+/* server.c: the option table (the -c file's keys too). */
+extern const struct conf_opt srv_opts[];
+
+/*
+ * srv_reload.c: the options checked as a whole, the secret files they name,
+ * SIGHUP (srv_reload) and --check-config; tokens verified against the
+ * current secret and, inside its window, the previous one.
+ */
+void	srv_conf_defaults(struct srv_conf *);
+int	srv_conf_check(const struct srv_conf *, enum srv_policy *,
+	    int *verbosity, char *err, size_t errlen);
+int	srv_keys_load(struct srv *, char *err, size_t errlen);
+void	srv_reload(struct srv *);
+int	srv_check_config(int argc, char **argv);
+enum token_err srv_token_verify(struct srv *, const char *tok, uint64_t now_unix,
+	    struct token *, char *msg, size_t msglen);
 
 /* srv_udp.c */
 int	srv_udp_bind(struct srv *, const struct sockaddr *, socklen_t);
@@ -297,6 +353,8 @@ void	srv_sess_drop(struct srv *, uint32_t reg_id);
 void	srv_sess_replace(struct srv *, struct srv_sess *x, uint32_t old);
 void	srv_reg_tick(struct srv *, uint64_t now_us);
 void	srv_reg_free(struct srv *);
+void	srv_reg_tcp_closed(struct srv *, struct srv_tcp *);
+void	srv_reg_abandon(struct srv *);
 
 /*
  * srv_roam.c: an authenticated packet of len bytes from `from` (UDP): the
@@ -319,8 +377,10 @@ void	srv_quota_free(struct srv *);
 
 /* srv_recent.c: the REG_INITs answered lately (SRV_RECENT_US). */
 struct srv_recent *srv_recent_find(struct srv *, const uint8_t e_pk[32]);
-void	srv_recent_add(struct srv *, const uint8_t e_pk[32], uint32_t reg_id,
-	    uint64_t now_us);
+/* NULL: no memory (the REG_INIT is then not remembered). */
+struct srv_recent *srv_recent_add(struct srv *, const uint8_t e_pk[32],
+	    uint32_t reg_id, uint64_t now_us);
+void	srv_recent_drop(struct srv *, const uint8_t e_pk[32]);
 void	srv_recent_expire(struct srv *, uint64_t now_us);
 void	srv_recent_free(struct srv *);
 
@@ -328,9 +388,9 @@ void	srv_recent_free(struct srv *);
 void	srv_ctrl_input(struct srv *, struct srv_sess *, const uint8_t *pkt,
 	    size_t len, const struct sockaddr *from, struct srv_tcp *tcp);
 /* Seal msg on chan and send it; -1 if it did not fit. */
-int	srv_ctrl_send(struct srv *, struct chan *, const P2p__Srv__ServerMsg *,
+int	srv_ctrl_send(struct srv *, struct ctlchan *, const P2p__Srv__ServerMsg *,
 	    const struct sockaddr *to, struct srv_tcp *tcp, size_t maxlen);
-void	srv_ctrl_error(struct srv *, struct chan *, uint32_t id,
+void	srv_ctrl_error(struct srv *, struct ctlchan *, uint32_t id,
 	    P2p__Srv__ErrCode code, const char *msg, const struct sockaddr *to,
 	    struct srv_tcp *tcp, size_t maxlen);
 
@@ -339,6 +399,21 @@ void	srv_relay_input(struct srv *, const uint8_t *pkt, size_t len,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
 void	srv_path_report(struct srv *, struct srv_sess *,
 	    const P2p__Srv__PathReport *);
+int	srv_relay_deliver(struct srv *, struct srv_sess *y, uint32_t src,
+	    uint8_t *pt, size_t n);
+int	srv_relay_charge_for(struct srv *, struct srv_sess *, size_t,
+	    uint64_t now);
+int	srv_relay_inner_ok(const uint8_t *pkt, size_t len);
+
+/* srv_drain.c: SIGTERM on a cluster node; 0 if a drain started. */
+int	srv_drain_start(struct srv *);
+void	srv_drain_stop(struct srv *);
+
+/* srv_node.c: node-to-node packets of a cluster (nodemsg.h). */
+void	srv_node_input(struct srv *, const uint8_t *pkt, size_t len,
+	    const struct sockaddr *from, struct srv_tcp *tcp);
+void	srv_node_relay_out(struct srv *, struct srv_sess *x, uint32_t dst,
+	    const uint8_t *pkt, size_t len, uint64_t now);
 /* The path x reported for its session with peer_id, or NULL. */
 const char *srv_path_get(const struct srv_sess *, const char *peer_id);
 void	srv_paths_free(struct srv_sess *);
@@ -347,6 +422,9 @@ void	srv_paths_free(struct srv_sess *);
 void	srv_connect(struct srv *, struct srv_sess *, uint32_t id,
 	    const P2p__Srv__ConnectRequest *);
 int	srv_withdraw(struct srv *, const char *a, const char *b,
+	    const char *reason);
+void	srv_introduce_pair(struct srv *, const char *a, const char *b);
+void	srv_withdraw_push(struct srv *, const char *a, const char *b,
 	    const char *reason);
 int	srv_push(struct srv_sess *, P2p__Srv__ServerMsg *);
 void	srv_push_ack(struct srv_sess *, uint32_t seq);

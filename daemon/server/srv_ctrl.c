@@ -61,19 +61,65 @@ srv_h_deregister(struct srv *s, struct srv_sess *x,
 
 	log_info("peer %s deregistered", x->peer_id);
 	srv_reply_empty(s, x, m->id);
-	(void)state_unregister(s->state, reg_id);
+	state_unregister_cb(s->state, reg_id, NULL, NULL);
 	srv_sess_drop(s, reg_id);	/* x is gone */
+}
+
+/* A group request waiting for the state's answer. */
+struct srv_group_req {
+	struct srv	*srv;
+	uint32_t	 reg_id;
+	uint32_t	 msg_id;
+};
+
+static void
+srv_group_answer(enum srv_group_rc rc, const char *msg, void *arg)
+{
+	struct srv_group_req *q = arg;
+	struct srv *s = q->srv;
+	struct srv_sess *x = srv_sess_find(s, q->reg_id);
+	P2p__Srv__ErrCode code;
+
+	if (x == NULL)
+		goto out;	/* the agent went away meanwhile */
+	switch (rc) {
+	case SRV_GROUP_OK:
+		srv_reply_empty(s, x, q->msg_id);
+		goto out;
+	case SRV_GROUP_NOT_FOUND:
+	case SRV_GROUP_NOT_MEMBER:
+		code = P2P__SRV__ERR_CODE__ERR_NO_GROUP;
+		break;
+	case SRV_GROUP_EXISTS:
+	case SRV_GROUP_ALREADY:
+		code = P2P__SRV__ERR_CODE__ERR_EXISTS;
+		break;
+	case SRV_GROUP_DENIED:
+		code = P2P__SRV__ERR_CODE__ERR_POLICY;
+		break;
+	case SRV_GROUP_FULL:
+	case SRV_GROUP_UNAVAILABLE:
+		code = P2P__SRV__ERR_CODE__ERR_BUSY;
+		break;
+	case SRV_GROUP_INVALID:
+	default:
+		code = P2P__SRV__ERR_CODE__ERR_MALFORMED;
+		break;
+	}
+	srv_ctrl_error(s, &x->chan, q->msg_id, code, msg,
+	    (struct sockaddr *)&x->addr, x->tcp, SRV_PKT_MAX);
+out:
+	free(q);
 }
 
 static void
 srv_h_group(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
 {
 	struct srv_groups *g = srv_groups_get();
-	P2p__Srv__ErrCode code;
+	struct srv_group_req *q;
 	enum srv_group_op op;
 	struct state_peer me;
 	const char *name;
-	char msg[256];
 
 	switch (m->body_case) {
 	case P2P__SRV__SERVER_MSG__BODY_GROUP_JOIN:
@@ -95,39 +141,18 @@ srv_h_group(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
 	}
 	if (state_get_reg(s->state, x->reg_id, &me) != STATE_OK)
 		return;
-	if (g == NULL) {
+	if (g == NULL || (q = calloc(1, sizeof(*q))) == NULL) {
 		srv_ctrl_error(s, &x->chan, m->id,
 		    P2P__SRV__ERR_CODE__ERR_INTERNAL, "groups are not enabled "
 		    "on this server", (struct sockaddr *)&x->addr, x->tcp,
 		    SRV_PKT_MAX);
 		return;
 	}
-	switch (srv_group_request(g, &me, op, name, srv_now_us(), msg,
-	    sizeof(msg))) {
-	case SRV_GROUP_OK:
-		srv_reply_empty(s, x, m->id);
-		return;
-	case SRV_GROUP_NOT_FOUND:
-	case SRV_GROUP_NOT_MEMBER:
-		code = P2P__SRV__ERR_CODE__ERR_NO_GROUP;
-		break;
-	case SRV_GROUP_EXISTS:
-	case SRV_GROUP_ALREADY:
-		code = P2P__SRV__ERR_CODE__ERR_EXISTS;
-		break;
-	case SRV_GROUP_DENIED:
-		code = P2P__SRV__ERR_CODE__ERR_POLICY;
-		break;
-	case SRV_GROUP_FULL:
-		code = P2P__SRV__ERR_CODE__ERR_BUSY;
-		break;
-	case SRV_GROUP_INVALID:
-	default:
-		code = P2P__SRV__ERR_CODE__ERR_MALFORMED;
-		break;
-	}
-	srv_ctrl_error(s, &x->chan, m->id, code, msg,
-	    (struct sockaddr *)&x->addr, x->tcp, SRV_PKT_MAX);
+	q->srv = s;
+	q->reg_id = x->reg_id;
+	q->msg_id = m->id;
+	srv_group_request_cb(g, &me, op, name, srv_now_us(), srv_group_answer,
+	    q);
 }
 
 /* GroupList: the asker's groups, with as many members as one packet holds. */
@@ -259,12 +284,9 @@ srv_h_nat_report(struct srv *s, struct srv_sess *x,
 	const P2p__Srv__NatReport *r = m->nat_report;
 
 	s->cnt.nat_reports++;
-	snprintf(x->nat_type, sizeof(x->nat_type), "%s",
-	    srv_nat_word(r->nat_type, types));
-	snprintf(x->nat_mapping, sizeof(x->nat_mapping), "%s",
-	    srv_nat_word(r->nat_mapping, behs));
-	snprintf(x->nat_filtering, sizeof(x->nat_filtering), "%s",
-	    srv_nat_word(r->nat_filtering, behs));
+	x->nat_type = srv_nat_word(r->nat_type, types);
+	x->nat_mapping = srv_nat_word(r->nat_mapping, behs);
+	x->nat_filtering = srv_nat_word(r->nat_filtering, behs);
 	log_debug("%s: nat %s (mapping %s, filtering %s)", x->peer_id,
 	    x->nat_type, x->nat_mapping, x->nat_filtering);
 }
@@ -332,7 +354,7 @@ srv_ctrl_input(struct srv *s, struct srv_sess *x, const uint8_t *pkt,
 		s->cnt.ctrl_auth_fail++;
 		return;
 	}
-	n = chan_open(&x->chan, WIRE_CTRL, pkt, len, pt, sizeof(pt), NULL);
+	n = ctlchan_open(&x->chan, WIRE_CTRL, pkt, len, pt, sizeof(pt));
 	if (n < 0) {
 		s->cnt.ctrl_auth_fail++;
 		return;
@@ -359,7 +381,7 @@ srv_ctrl_input(struct srv *s, struct srv_sess *x, const uint8_t *pkt,
 }
 
 int
-srv_ctrl_send(struct srv *s, struct chan *c, const P2p__Srv__ServerMsg *m,
+srv_ctrl_send(struct srv *s, struct ctlchan *c, const P2p__Srv__ServerMsg *m,
     const struct sockaddr *to, struct srv_tcp *tcp, size_t maxlen)
 {
 	uint8_t pt[SRV_PKT_MAX], out[SRV_PKT_MAX];
@@ -369,14 +391,14 @@ srv_ctrl_send(struct srv *s, struct chan *c, const P2p__Srv__ServerMsg *m,
 	if (plen + CHAN_OVERHEAD > maxlen || plen + CHAN_OVERHEAD > sizeof(out))
 		return -1;
 	p2p__srv__server_msg__pack(m, pt);
-	if ((n = chan_seal(c, WIRE_CTRL, pt, plen, out, sizeof(out))) < 0)
+	if ((n = ctlchan_seal(c, WIRE_CTRL, pt, plen, out, sizeof(out))) < 0)
 		return -1;
 	srv_send(s, to, tcp, out, (size_t)n);
 	return 0;
 }
 
 void
-srv_ctrl_error(struct srv *s, struct chan *c, uint32_t id,
+srv_ctrl_error(struct srv *s, struct ctlchan *c, uint32_t id,
     P2p__Srv__ErrCode code, const char *msg, const struct sockaddr *to,
     struct srv_tcp *tcp, size_t maxlen)
 {

@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * srv_group.c: server-managed groups (srv_group.h, PROTOCOL.md §7).
+ * srv_group.c: server-managed groups (srv_group.h, PROTOCOL.md §7): the
+ * operations of the API and of the agents' requests, and the policy.
  *
- * Membership lives in the state (durable); what is node-local and short-lived
- * lives here: the joins waiting for their member_join pushes to be
- * acknowledged (trackers, capped), and the time of the next state_sync.
- *
- * A join pushes member_join to every member, the joiner included, and keeps
- * a tracker of who has to acknowledge it. When the last connected member
- * acknowledges, or at the join timeout, join_complete goes to every member
- * with the members that did not acknowledge (members without a connected
- * agent are listed at once: they cannot delay it). So a stopped agent delays
- * join_complete by the timeout at most.
+ * Membership lives in the state (durable). Each operation is a write to the
+ * state whose answer comes through a callback (state.h): an operation keeps
+ * its arguments in a small context (struct gop) until the state answers,
+ * then sends the events, starts the join's tracker (srv_group_track.c) and
+ * the mesh introductions, and answers its own caller. On the memory backend
+ * all of that happens before the call returns.
  */
 #include "config.h"
 
@@ -20,72 +17,22 @@
 #include <string.h>
 
 #include "log.h"
-#include "srv_group.h"
-#include "wire.h"
+#include "srv_group_int.h"
 
-typedef char gname[P2P_NAME_MAX + 1];
-
-struct track_ent {
+/* One operation in flight. */
+struct gop {
+	struct srv_groups	*g;
+	gname			 name;
 	gname			 peer;
-	uint64_t		 cookie;	/* 0: no agent connected */
-	int			 acked;
+	uint64_t		 now_us;
+	struct names		 mem;		/* destroy: the members */
+	srv_group_done		 done;
+	void			*arg;
+	/* srv_group_request: the agent's view, and the steps of a join. */
+	enum srv_group_op	 op;
+	srv_group_req_done	 req_done;
+	int			 created;	/* join made the group */
 };
-
-struct track {
-	gname			 group;
-	gname			 joiner;
-	uint64_t		 deadline_us;
-	struct track_ent	*ents;
-	size_t			 n;
-	struct track		*next;
-};
-
-struct srv_groups {
-	struct state		*st;
-	struct srv_group_conf	 conf;
-	struct srv_group_io	 io;
-	struct track		*tracks;	/* oldest first */
-	size_t			 ntracks;
-	uint64_t		 sync_due_us;	/* 0: nothing to write */
-	struct {
-		srv_group_observer	 cb;
-		void			*arg;
-	}			 obs[SRV_GROUP_OBSERVERS];
-	size_t			 nobs;
-};
-
-/* A growing list of names, for collecting members through callbacks. */
-struct names {
-	gname			*v;
-	size_t			 n, cap;
-	int			 oom;
-};
-
-static void
-names_add(const char *name, void *arg)
-{
-	struct names *l = arg;
-	void *nv;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-
-		if ((nv = realloc(l->v, cap * sizeof(*l->v))) == NULL) {
-			l->oom = 1;
-			return;
-		}
-		l->v = nv;
-		l->cap = cap;
-	}
-	snprintf(l->v[l->n++], sizeof(l->v[0]), "%s", name);
-}
-
-static void
-names_members(struct srv_groups *g, const char *group, struct names *l)
-{
-	memset(l, 0, sizeof(*l));
-	(void)state_member_each(g->st, group, names_add, l);
-}
 
 const char *
 srv_group_strerror(enum srv_group_rc rc)
@@ -107,6 +54,8 @@ srv_group_strerror(enum srv_group_rc rc)
 		return "not allowed by the policy";
 	case SRV_GROUP_FULL:
 		return "too many groups or members";
+	case SRV_GROUP_UNAVAILABLE:
+		return "cluster state unavailable";
 	}
 	return "?";
 }
@@ -125,168 +74,18 @@ srv_group_new(struct state *st, const struct srv_group_conf *conf,
 	return g;
 }
 
-int
-srv_group_observe(struct srv_groups *g, srv_group_observer cb, void *arg)
-{
-	if (g->nobs == SRV_GROUP_OBSERVERS)
-		return -1;
-	g->obs[g->nobs].cb = cb;
-	g->obs[g->nobs++].arg = arg;
-	return 0;
-}
-
-void
-srv_group_unobserve(struct srv_groups *g, srv_group_observer cb, void *arg)
-{
-	size_t i;
-
-	for (i = 0; i < g->nobs; i++)
-		if (g->obs[i].cb == cb && g->obs[i].arg == arg) {
-			g->obs[i] = g->obs[--g->nobs];
-			return;
-		}
-}
-
-static void
-group_notify(struct srv_groups *g, const struct srv_group_event *ev)
-{
-	size_t i;
-
-	for (i = 0; i < g->nobs; i++)
-		g->obs[i].cb(ev, g->obs[i].arg);
-}
-
-static void
-track_free(struct track *t)
-{
-	free(t->ents);
-	free(t);
-}
-
 void
 srv_group_free(struct srv_groups *g)
 {
-	struct track *t;
 	char err[512];
 
 	if (g == NULL)
 		return;
-	while ((t = g->tracks) != NULL) {
-		g->tracks = t->next;
-		track_free(t);
-	}
+	track_free_all(g);
 	if (g->sync_due_us != 0 && state_sync(g->st, err, sizeof(err)) !=
 	    STATE_OK)
 		log_warnx("groups not saved: %s", err);
 	free(g);
-}
-
-static void
-group_changed(struct srv_groups *g, uint64_t now_us)
-{
-	if (g->sync_due_us == 0) {
-		g->sync_due_us = now_us + SRV_GROUP_SYNC_US;
-		if (g->io.rearm != NULL)
-			g->io.rearm(g->io.arg);
-	}
-}
-
-static void
-group_push_all(struct srv_groups *g, const struct names *to,
-    const struct srv_group_event *ev)
-{
-	size_t i;
-
-	for (i = 0; i < to->n; i++)
-		(void)g->io.push(g->io.arg, to->v[i], ev);
-}
-
-/* Send join_complete for t to the group's members now; t is freed. */
-static void
-track_complete(struct srv_groups *g, struct track *t)
-{
-	struct srv_group_event ev;
-	struct track **tp;
-	struct names to;
-	const char **missing;
-	size_t i, n = 0;
-
-	for (tp = &g->tracks; *tp != NULL; tp = &(*tp)->next)
-		if (*tp == t) {
-			*tp = t->next;
-			g->ntracks--;
-			break;
-		}
-	if ((missing = calloc(t->n + 1, sizeof(*missing))) == NULL) {
-		track_free(t);
-		return;
-	}
-	for (i = 0; i < t->n; i++)
-		if (!t->ents[i].acked)
-			missing[n++] = t->ents[i].peer;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = SRV_GEV_JOIN_COMPLETE;
-	ev.group = t->group;
-	ev.peer_id = t->joiner;
-	ev.missing = missing;
-	ev.nmissing = n;
-	if (n > 0)
-		log_info("group %s: join of %s complete, %zu member(s) did not "
-		    "acknowledge", t->group, t->joiner, n);
-	names_members(g, t->group, &to);
-	group_push_all(g, &to, &ev);
-	group_notify(g, &ev);
-	free(to.v);
-	free(missing);
-	track_free(t);
-}
-
-/* Complete t if every connected member acknowledged. */
-static void
-track_check(struct srv_groups *g, struct track *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (t->ents[i].cookie != 0 && !t->ents[i].acked)
-			return;
-	track_complete(g, t);
-}
-
-/* Forget the trackers of a group (destroyed). */
-static void
-track_drop_group(struct srv_groups *g, const char *group)
-{
-	struct track **tp = &g->tracks, *t;
-
-	while ((t = *tp) != NULL) {
-		if (strcmp(t->group, group) == 0) {
-			*tp = t->next;
-			g->ntracks--;
-			track_free(t);
-		} else
-			tp = &t->next;
-	}
-}
-
-/* A member left: it no longer has to acknowledge anything in group. */
-static void
-track_drop_member(struct srv_groups *g, const char *group, const char *peer)
-{
-	struct track *t, *next;
-	size_t i;
-
-	for (t = g->tracks; t != NULL; t = next) {
-		next = t->next;
-		if (strcmp(t->group, group) != 0)
-			continue;
-		for (i = 0; i < t->n; i++)
-			if (strcmp(t->ents[i].peer, peer) == 0) {
-				t->ents[i] = t->ents[--t->n];
-				break;
-			}
-		track_check(g, t);
-	}
 }
 
 static int
@@ -295,33 +94,88 @@ group_name_ok(const char *name)
 	return name != NULL && p2p_name_valid(name);
 }
 
-enum srv_group_rc
-srv_group_create(struct srv_groups *g, const char *name,
-    const struct state_attr *attrs, unsigned nattrs, int mesh, uint64_t now_us)
+static struct gop *
+gop_new(struct srv_groups *g, const char *name, const char *peer,
+    uint64_t now_us, srv_group_done done, void *arg)
+{
+	struct gop *o;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return NULL;
+	o->g = g;
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	if (peer != NULL)
+		snprintf(o->peer, sizeof(o->peer), "%s", peer);
+	o->now_us = now_us;
+	o->done = done;
+	o->arg = arg;
+	return o;
+}
+
+static void
+gop_finish(struct gop *o, enum srv_group_rc rc)
+{
+	if (o->done != NULL)
+		o->done(rc, o->arg);
+	free(o->mem.v);
+	free(o);
+}
+
+/* A state answer that is not one of the expected ones. */
+static enum srv_group_rc
+gop_state_rc(enum state_rc rc)
+{
+	return rc == STATE_UNAVAILABLE ? SRV_GROUP_UNAVAILABLE :
+	    SRV_GROUP_FULL;
+}
+
+static void
+gop_created(const struct state_result *r, void *arg)
+{
+	struct gop *o = arg;
+
+	if (r->rc == STATE_EXISTS) {
+		gop_finish(o, SRV_GROUP_EXISTS);
+		return;
+	}
+	if (r->rc != STATE_OK) {
+		gop_finish(o, gop_state_rc(r->rc));
+		return;
+	}
+	group_changed(o->g, o->now_us);
+	log_info("group %s created", o->name);
+	gop_finish(o, SRV_GROUP_OK);
+}
+
+void
+srv_group_create_cb(struct srv_groups *g, const char *name,
+    const struct state_attr *attrs, unsigned nattrs, int mesh, uint64_t now_us,
+    srv_group_done done, void *arg)
 {
 	struct state_group sg;
-	enum state_rc rc;
+	struct gop *o;
 	unsigned i;
 
 	if (!group_name_ok(name) || nattrs > STATE_GROUP_ATTRS)
-		return SRV_GROUP_INVALID;
+		goto invalid;
 	memset(&sg, 0, sizeof(sg));
 	snprintf(sg.name, sizeof(sg.name), "%s", name);
 	sg.mesh = mesh != 0;
 	for (i = 0; i < nattrs; i++) {
 		if (!p2p_name_valid(attrs[i].key) ||
 		    !state_attr_value_valid(attrs[i].value))
-			return SRV_GROUP_INVALID;
+			goto invalid;
 		sg.attrs[i] = attrs[i];
 	}
 	sg.nattrs = nattrs;
-	if ((rc = state_group_create(g->st, &sg)) == STATE_EXISTS)
-		return SRV_GROUP_EXISTS;
-	if (rc != STATE_OK)
-		return SRV_GROUP_FULL;
-	group_changed(g, now_us);
-	log_info("group %s created", name);
-	return SRV_GROUP_OK;
+	if ((o = gop_new(g, name, NULL, now_us, done, arg)) == NULL) {
+		done(SRV_GROUP_FULL, arg);
+		return;
+	}
+	state_group_create_cb(g->st, &sg, gop_created, o);
+	return;
+invalid:
+	done(SRV_GROUP_INVALID, arg);
 }
 
 struct unshare_ctx {
@@ -360,127 +214,139 @@ group_unshare(struct srv_groups *g, const char *peer, const char *group)
 	(void)state_intro_each(g->st, peer, unshare_one, &c);
 }
 
-enum srv_group_rc
-srv_group_destroy(struct srv_groups *g, const char *name, uint64_t now_us)
+static void
+gop_destroyed(const struct state_result *r, void *arg)
 {
+	struct gop *o = arg;
 	struct srv_group_event ev;
-	struct names mem;
 	size_t i;
 
-	if (!group_name_ok(name))
-		return SRV_GROUP_INVALID;
-	names_members(g, name, &mem);
-	if (state_group_destroy(g->st, name) != STATE_OK) {
-		free(mem.v);
-		return SRV_GROUP_NOT_FOUND;
+	if (r->rc != STATE_OK) {
+		gop_finish(o, r->rc == STATE_NOT_FOUND ? SRV_GROUP_NOT_FOUND :
+		    gop_state_rc(r->rc));
+		return;
 	}
-	group_changed(g, now_us);
-	track_drop_group(g, name);
+	group_changed(o->g, o->now_us);
+	track_drop_group(o->g, o->name);
 	memset(&ev, 0, sizeof(ev));
 	ev.type = SRV_GEV_DESTROYED;
-	ev.group = name;
-	group_push_all(g, &mem, &ev);
-	group_notify(g, &ev);
-	for (i = 0; i < mem.n; i++)
-		group_unshare(g, mem.v[i], name);
-	free(mem.v);
-	log_info("group %s destroyed", name);
-	return SRV_GROUP_OK;
+	ev.group = o->name;
+	group_push_all(o->g, &o->mem, &ev);
+	group_notify(o->g, &ev);
+	for (i = 0; i < o->mem.n; i++)
+		group_unshare(o->g, o->mem.v[i], o->name);
+	log_info("group %s destroyed", o->name);
+	gop_finish(o, SRV_GROUP_OK);
 }
 
-enum srv_group_rc
-srv_group_join(struct srv_groups *g, const char *name, const char *peer_id,
-    uint64_t now_us)
+void
+srv_group_destroy_cb(struct srv_groups *g, const char *name, uint64_t now_us,
+    srv_group_done done, void *arg)
 {
-	struct srv_group_event ev;
+	struct gop *o;
+
+	if (!group_name_ok(name)) {
+		done(SRV_GROUP_INVALID, arg);
+		return;
+	}
+	if ((o = gop_new(g, name, NULL, now_us, done, arg)) == NULL) {
+		done(SRV_GROUP_FULL, arg);
+		return;
+	}
+	names_members(g, name, &o->mem);
+	state_group_destroy_cb(g->st, name, gop_destroyed, o);
+}
+
+static void
+gop_joined(const struct state_result *r, void *arg)
+{
+	struct gop *o = arg;
+	struct srv_groups *g = o->g;
 	struct state_group sg;
-	struct names mem;
-	struct track *t;
-	enum state_rc rc;
 	size_t i;
 
-	if (!group_name_ok(name) || !group_name_ok(peer_id))
-		return SRV_GROUP_INVALID;
-	if ((rc = state_member_add(g->st, name, peer_id)) == STATE_NOT_FOUND)
-		return SRV_GROUP_NOT_FOUND;
-	if (rc == STATE_EXISTS)
-		return SRV_GROUP_ALREADY;
-	if (rc != STATE_OK)
-		return SRV_GROUP_FULL;
-	group_changed(g, now_us);
-	log_debug("group %s: %s joined", name, peer_id);
-	names_members(g, name, &mem);
-	if (g->ntracks >= SRV_GROUP_TRACK_MAX)
-		track_complete(g, g->tracks);	/* the oldest, early */
-	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (t->ents = calloc(mem.n + 1, sizeof(*t->ents))) == NULL) {
-		free(t);
-		t = NULL;
+	if (r->rc != STATE_OK) {
+		gop_finish(o, r->rc == STATE_NOT_FOUND ? SRV_GROUP_NOT_FOUND :
+		    r->rc == STATE_EXISTS ? SRV_GROUP_ALREADY :
+		    gop_state_rc(r->rc));
+		return;
 	}
-	memset(&ev, 0, sizeof(ev));
-	ev.type = SRV_GEV_MEMBER_JOIN;
-	ev.group = name;
-	ev.peer_id = peer_id;
-	for (i = 0; i < mem.n; i++) {
-		uint64_t c = g->io.push(g->io.arg, mem.v[i], &ev);
-
-		if (t != NULL) {
-			memcpy(t->ents[t->n].peer, mem.v[i], sizeof(gname));
-			t->ents[t->n++].cookie = c;
-		}
-	}
-	group_notify(g, &ev);
-	if (state_group_get(g->st, name, &sg) == STATE_OK && sg.mesh &&
+	group_changed(g, o->now_us);
+	log_debug("group %s: %s joined", o->name, o->peer);
+	names_members(g, o->name, &o->mem);
+	track_join(g, o->name, o->peer, &o->mem, o->now_us);
+	if (state_group_get(g->st, o->name, &sg) == STATE_OK && sg.mesh &&
 	    sg.nmembers <= g->conf.mesh_max)
-		for (i = 0; i < mem.n; i++)
-			if (strcmp(mem.v[i], peer_id) != 0)
-				g->io.introduce(g->io.arg, peer_id, mem.v[i]);
-	free(mem.v);
-	if (t != NULL) {
-		struct track **tp = &g->tracks;
-
-		snprintf(t->group, sizeof(t->group), "%s", name);
-		snprintf(t->joiner, sizeof(t->joiner), "%s", peer_id);
-		t->deadline_us = now_us + g->conf.join_timeout_us;
-		while (*tp != NULL)
-			tp = &(*tp)->next;
-		*tp = t;
-		g->ntracks++;
-		if (g->io.rearm != NULL)
-			g->io.rearm(g->io.arg);
-		track_check(g, t);
-	}
-	return SRV_GROUP_OK;
+		for (i = 0; i < o->mem.n; i++)
+			if (strcmp(o->mem.v[i], o->peer) != 0)
+				g->io.introduce(g->io.arg, o->peer,
+				    o->mem.v[i]);
+	gop_finish(o, SRV_GROUP_OK);
 }
 
-enum srv_group_rc
-srv_group_leave(struct srv_groups *g, const char *name, const char *peer_id,
-    uint64_t now_us)
+void
+srv_group_join_cb(struct srv_groups *g, const char *name, const char *peer_id,
+    uint64_t now_us, srv_group_done done, void *arg)
 {
-	struct srv_group_event ev;
-	struct state_group sg;
-	struct names mem;
+	struct gop *o;
 
-	if (!group_name_ok(name) || !group_name_ok(peer_id))
-		return SRV_GROUP_INVALID;
-	if (state_group_get(g->st, name, &sg) != STATE_OK)
-		return SRV_GROUP_NOT_FOUND;
-	if (state_member_del(g->st, name, peer_id) != STATE_OK)
-		return SRV_GROUP_NOT_MEMBER;
-	group_changed(g, now_us);
-	log_debug("group %s: %s left", name, peer_id);
-	names_members(g, name, &mem);
-	names_add(peer_id, &mem);	/* the leaver learns it too */
+	if (!group_name_ok(name) || !group_name_ok(peer_id)) {
+		done(SRV_GROUP_INVALID, arg);
+		return;
+	}
+	if ((o = gop_new(g, name, peer_id, now_us, done, arg)) == NULL) {
+		done(SRV_GROUP_FULL, arg);
+		return;
+	}
+	state_member_add_cb(g->st, name, peer_id, gop_joined, o);
+}
+
+static void
+gop_left(const struct state_result *r, void *arg)
+{
+	struct gop *o = arg;
+	struct srv_group_event ev;
+
+	if (r->rc != STATE_OK) {
+		gop_finish(o, r->rc == STATE_NOT_FOUND ?
+		    SRV_GROUP_NOT_MEMBER : gop_state_rc(r->rc));
+		return;
+	}
+	group_changed(o->g, o->now_us);
+	log_debug("group %s: %s left", o->name, o->peer);
+	names_members(o->g, o->name, &o->mem);
+	names_add(o->peer, &o->mem);	/* the leaver learns it too */
 	memset(&ev, 0, sizeof(ev));
 	ev.type = SRV_GEV_MEMBER_LEAVE;
-	ev.group = name;
-	ev.peer_id = peer_id;
-	group_push_all(g, &mem, &ev);
-	group_notify(g, &ev);
-	free(mem.v);
-	track_drop_member(g, name, peer_id);
-	group_unshare(g, peer_id, name);
-	return SRV_GROUP_OK;
+	ev.group = o->name;
+	ev.peer_id = o->peer;
+	group_push_all(o->g, &o->mem, &ev);
+	group_notify(o->g, &ev);
+	track_drop_member(o->g, o->name, o->peer);
+	group_unshare(o->g, o->peer, o->name);
+	gop_finish(o, SRV_GROUP_OK);
+}
+
+void
+srv_group_leave_cb(struct srv_groups *g, const char *name,
+    const char *peer_id, uint64_t now_us, srv_group_done done, void *arg)
+{
+	struct state_group sg;
+	struct gop *o;
+
+	if (!group_name_ok(name) || !group_name_ok(peer_id)) {
+		done(SRV_GROUP_INVALID, arg);
+		return;
+	}
+	if (state_group_get(g->st, name, &sg) != STATE_OK) {
+		done(SRV_GROUP_NOT_FOUND, arg);
+		return;
+	}
+	if ((o = gop_new(g, name, peer_id, now_us, done, arg)) == NULL) {
+		done(SRV_GROUP_FULL, arg);
+		return;
+	}
+	state_member_del_cb(g->st, name, peer_id, gop_left, o);
 }
 
 size_t
@@ -513,57 +379,110 @@ token_grants(const struct state_peer *me, const char *group)
 	return 0;
 }
 
-enum srv_group_rc
-srv_group_request(struct srv_groups *g, const struct state_peer *me,
-    enum srv_group_op op, const char *name, uint64_t now_us, char *msg,
-    size_t msglen)
+static void
+req_finish(struct gop *o, enum srv_group_rc rc)
 {
 	static const char *const opname[] = { "join", "leave", "create",
 	    "destroy" };
-	enum srv_group_rc rc;
+	char msg[256];
+
+	msg[0] = '\0';
+	if (rc != SRV_GROUP_OK)
+		snprintf(msg, sizeof(msg), "group %s: %s: %s", o->name,
+		    opname[o->op <= SRV_GOP_DESTROY ? o->op : 0],
+		    srv_group_strerror(rc));
+	o->req_done(rc, msg, o->arg);
+	free(o);
+}
+
+static void req_joined(enum srv_group_rc, void *);
+
+/* A join of a missing group created it (or another node did): join now. */
+static void
+req_created(enum srv_group_rc rc, void *arg)
+{
+	struct gop *o = arg;
+
+	if (rc != SRV_GROUP_OK && rc != SRV_GROUP_EXISTS) {
+		req_finish(o, rc);
+		return;
+	}
+	o->created = 1;
+	srv_group_join_cb(o->g, o->name, o->peer, o->now_us, req_joined, o);
+}
+
+static void
+req_joined(enum srv_group_rc rc, void *arg)
+{
+	struct gop *o = arg;
+
+	if (rc == SRV_GROUP_NOT_FOUND && !o->created) {
+		srv_group_create_cb(o->g, o->name, NULL, 0, 1, o->now_us,
+		    req_created, o);
+		return;
+	}
+	req_finish(o, rc);
+}
+
+static void
+req_done(enum srv_group_rc rc, void *arg)
+{
+	req_finish(arg, rc);
+}
+
+void
+srv_group_request_cb(struct srv_groups *g, const struct state_peer *me,
+    enum srv_group_op op, const char *name, uint64_t now_us,
+    srv_group_req_done done, void *arg)
+{
+	char msg[256];
+	struct gop *o;
 
 	if (!group_name_ok(name)) {
-		snprintf(msg, msglen, "group: not a valid group name");
-		return SRV_GROUP_INVALID;
+		done(SRV_GROUP_INVALID, "group: not a valid group name", arg);
+		return;
 	}
 	if (!g->conf.open && (op == SRV_GOP_CREATE || op == SRV_GOP_DESTROY)) {
-		snprintf(msg, msglen, "group %s: under policy groups, groups "
-		    "are created and destroyed by the server's API", name);
-		return SRV_GROUP_DENIED;
+		snprintf(msg, sizeof(msg), "group %s: under policy groups, "
+		    "groups are created and destroyed by the server's API",
+		    name);
+		done(SRV_GROUP_DENIED, msg, arg);
+		return;
 	}
 	if (!g->conf.open && !token_grants(me, name)) {
-		snprintf(msg, msglen, "group %s: the token of peer %s does not "
-		    "grant it", name, me->peer_id);
-		return SRV_GROUP_DENIED;
+		snprintf(msg, sizeof(msg), "group %s: the token of peer %s "
+		    "does not grant it", name, me->peer_id);
+		done(SRV_GROUP_DENIED, msg, arg);
+		return;
 	}
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		done(SRV_GROUP_FULL, "group: out of memory", arg);
+		return;
+	}
+	o->g = g;
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	snprintf(o->peer, sizeof(o->peer), "%s", me->peer_id);
+	o->now_us = now_us;
+	o->op = op;
+	o->req_done = done;
+	o->arg = arg;
 	switch (op) {
 	case SRV_GOP_JOIN:
-		rc = srv_group_join(g, name, me->peer_id, now_us);
-		if (rc == SRV_GROUP_NOT_FOUND) {
-			rc = srv_group_create(g, name, NULL, 0, 1, now_us);
-			if (rc == SRV_GROUP_OK)
-				rc = srv_group_join(g, name, me->peer_id,
-				    now_us);
-		}
+		srv_group_join_cb(g, name, me->peer_id, now_us, req_joined, o);
 		break;
 	case SRV_GOP_LEAVE:
-		rc = srv_group_leave(g, name, me->peer_id, now_us);
+		srv_group_leave_cb(g, name, me->peer_id, now_us, req_done, o);
 		break;
 	case SRV_GOP_CREATE:
-		rc = srv_group_create(g, name, NULL, 0, 1, now_us);
+		srv_group_create_cb(g, name, NULL, 0, 1, now_us, req_done, o);
 		break;
 	case SRV_GOP_DESTROY:
-		rc = srv_group_destroy(g, name, now_us);
+		srv_group_destroy_cb(g, name, now_us, req_done, o);
 		break;
 	default:
-		rc = SRV_GROUP_INVALID;
+		req_finish(o, SRV_GROUP_INVALID);
 		break;
 	}
-	if (rc != SRV_GROUP_OK)
-		snprintf(msg, msglen, "group %s: %s: %s", name,
-		    opname[op <= SRV_GOP_DESTROY ? op : 0],
-		    srv_group_strerror(rc));
-	return rc;
 }
 
 struct share_ctx {
@@ -589,7 +508,6 @@ srv_group_may_talk(struct srv_groups *g, const struct state_peer *a,
 	struct state_group sg;
 	unsigned i;
 
-
 	if (g != NULL && g->conf.open)
 		return 1;
 	/*
@@ -612,56 +530,8 @@ srv_group_may_talk(struct srv_groups *g, const struct state_peer *a,
 }
 
 void
-srv_group_acked(struct srv_groups *g, const char *peer_id, uint64_t cookie,
-    uint64_t now_us)
+srv_group_set_open(struct srv_groups *g, int open)
 {
-	struct track *t, *next;
-	size_t i;
-
-	(void)now_us;
-	if (cookie == 0)
-		return;
-	for (t = g->tracks; t != NULL; t = next) {
-		next = t->next;
-		for (i = 0; i < t->n; i++)
-			if (t->ents[i].cookie == cookie &&
-			    strcmp(t->ents[i].peer, peer_id) == 0) {
-				t->ents[i].acked = 1;
-				track_check(g, t);
-				break;
-			}
-	}
-}
-
-void
-srv_group_tick(struct srv_groups *g, uint64_t now_us)
-{
-	struct track *t, *next;
-	char err[512];
-
-	for (t = g->tracks; t != NULL; t = next) {
-		next = t->next;
-		if (now_us >= t->deadline_us)
-			track_complete(g, t);
-	}
-	if (g->sync_due_us != 0 && now_us >= g->sync_due_us) {
-		if (state_sync(g->st, err, sizeof(err)) == STATE_OK)
-			g->sync_due_us = 0;
-		else {
-			log_warnx("groups not saved (trying again): %s", err);
-			g->sync_due_us = now_us + 1000000;
-		}
-	}
-}
-
-uint64_t
-srv_group_next(struct srv_groups *g)
-{
-	uint64_t next = g->sync_due_us ? g->sync_due_us : UINT64_MAX;
-	struct track *t;
-
-	for (t = g->tracks; t != NULL; t = t->next)
-		if (t->deadline_us < next)
-			next = t->deadline_us;
-	return next;
+	if (g != NULL)
+		g->conf.open = open;
 }

@@ -8,6 +8,13 @@
  * events through srv_group_io, reports push acknowledgements with
  * srv_group_acked() and calls srv_group_tick() at srv_group_next() (join
  * timeouts, coalesced state_sync). srv_signal.c binds it to the server.
+ *
+ * Operations change the state, whose writes complete later on a cluster
+ * (state.h), so each answers through a callback (the *_cb forms): called
+ * exactly once, after the events went out. The plain forms return the
+ * answer directly and work only on a state that answers at once (the
+ * memory backend: tests and tools); elsewhere they return
+ * SRV_GROUP_UNAVAILABLE and change nothing.
  */
 #ifndef P2P_SRV_GROUP_H
 #define P2P_SRV_GROUP_H
@@ -30,8 +37,14 @@ enum srv_group_rc {
 	SRV_GROUP_NOT_MEMBER = -4,	/* leave: not a member */
 	SRV_GROUP_ALREADY = -5,		/* join: already a member */
 	SRV_GROUP_DENIED = -6,		/* the policy says no */
-	SRV_GROUP_FULL = -7
+	SRV_GROUP_FULL = -7,
+	SRV_GROUP_UNAVAILABLE = -8	/* cluster state unavailable */
 };
+
+typedef void (*srv_group_done)(enum srv_group_rc, void *arg);
+/* An agent's request: msg says why when rc is not SRV_GROUP_OK. */
+typedef void (*srv_group_req_done)(enum srv_group_rc, const char *msg,
+    void *arg);
 
 enum srv_group_ev {
 	SRV_GEV_MEMBER_JOIN = 1,
@@ -99,6 +112,18 @@ void		 srv_group_unobserve(struct srv_groups *, srv_group_observer,
 		    void *);
 
 /* The operations of the API: no policy, events to every member. */
+void		 srv_group_create_cb(struct srv_groups *, const char *name,
+		    const struct state_attr *, unsigned nattrs, int mesh,
+		    uint64_t now_us, srv_group_done, void *);
+void		 srv_group_destroy_cb(struct srv_groups *, const char *name,
+		    uint64_t now_us, srv_group_done, void *);
+void		 srv_group_join_cb(struct srv_groups *, const char *name,
+		    const char *peer_id, uint64_t now_us, srv_group_done,
+		    void *);
+void		 srv_group_leave_cb(struct srv_groups *, const char *name,
+		    const char *peer_id, uint64_t now_us, srv_group_done,
+		    void *);
+/* srv_group_sync.c: the same, for a state that answers at once. */
 enum srv_group_rc srv_group_create(struct srv_groups *, const char *name,
 		    const struct state_attr *, unsigned nattrs, int mesh,
 		    uint64_t now_us);
@@ -119,6 +144,10 @@ enum srv_group_rc srv_group_show(struct srv_groups *, const char *name,
  * join and leave, of groups its token grants (join creates a missing one);
  * with `open` anything (join creates too). Fills msg on failure.
  */
+void		 srv_group_request_cb(struct srv_groups *,
+		    const struct state_peer *me, enum srv_group_op,
+		    const char *name, uint64_t now_us, srv_group_req_done,
+		    void *);
 enum srv_group_rc srv_group_request(struct srv_groups *,
 		    const struct state_peer *me, enum srv_group_op,
 		    const char *name, uint64_t now_us, char *msg, size_t);
@@ -131,6 +160,17 @@ enum srv_group_rc srv_group_request(struct srv_groups *,
  */
 int		 srv_group_may_talk(struct srv_groups *,
 		    const struct state_peer *a, const struct state_peer *b);
+
+/*
+ * Another node of the cluster changed a group (a join, a leave, or a
+ * destroy, seen before the group is gone): push the event to this node's
+ * agents among the members and show it to the observers.
+ */
+void		 srv_group_remote(struct srv_groups *, enum srv_group_ev,
+		    const char *group, const char *peer_id);
+
+/* --policy open (1) or groups (0), as a reload changes it. */
+void		 srv_group_set_open(struct srv_groups *, int open);
 
 /* The agent of peer_id acknowledged the push of that cookie. */
 void		 srv_group_acked(struct srv_groups *, const char *peer_id,

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "server.h"
 #include "srv_group.h"
+#include "srv_health.h"
 #include "srv_http.h"
 #include "srv_json.h"
 
@@ -196,6 +197,14 @@ srv_http_route(struct srv_http *h, struct evhttp_request *req, char **seg,
 		srv_http_tokens(s, req);
 		return;
 	}
+	if (n == 2 && strcmp(seg[1], "nodes") == 0) {
+		if (m != M_GET) {
+			srv_http_not_allowed(req, "GET");
+			return;
+		}
+		srv_http_nodes(s, req);
+		return;
+	}
 	if (n == 2 && strcmp(seg[1], "events") == 0) {
 		if (m != M_GET) {
 			srv_http_not_allowed(req, "GET");
@@ -250,7 +259,8 @@ srv_http_request(struct evhttp_request *req, void *arg)
 	struct evhttp_connection *conn;
 	struct bufferevent *bev;
 	char path[512], *seg[8];
-	int n;
+	json_object *o;
+	int n, code;
 
 	h->st.requests++;
 	/* A client that does not read its replies (pipelining): closed. */
@@ -276,8 +286,8 @@ srv_http_request(struct evhttp_request *req, void *arg)
 			srv_http_not_allowed(req, "GET");
 			return;
 		}
-		srv_http_json(req, 200,
-		    json_tokener_parse("{\"status\":\"ok\"}"));
+		o = srv_health(h->srv, &code);
+		srv_http_json(req, code, o);
 		return;
 	}
 	if (!srv_http_authorized(h, req)) {
@@ -368,6 +378,20 @@ srv_http_listen(struct srv_http *h, const char *spec, char *err,
 }
 
 int
+srv_http_set_key(struct srv *s, const uint8_t *key, size_t len)
+{
+	uint8_t	hash[crypto_generichash_BYTES];
+	int	changed;
+
+	if (s->http == NULL)
+		return 0;
+	crypto_generichash(hash, sizeof(hash), key, len, NULL, 0);
+	changed = sodium_memcmp(hash, s->http->key_hash, sizeof(hash)) != 0;
+	memcpy(s->http->key_hash, hash, sizeof(hash));
+	return changed;
+}
+
+int
 srv_http_start(struct srv *s, char *err, size_t errlen)
 {
 	struct srv_http *h;
@@ -389,8 +413,7 @@ srv_http_start(struct srv *s, char *err, size_t errlen)
 	if (secret_load(s->conf.admin_key_file, key, &keylen, err,
 	    errlen) == -1)
 		return -1;
-	crypto_generichash(h->key_hash, sizeof(h->key_hash), key, keylen,
-	    NULL, 0);
+	(void)srv_http_set_key(s, key, keylen);
 	sodium_memzero(key, sizeof(key));
 	if (s->conf.advertise != NULL)
 		snprintf(h->advertise, sizeof(h->advertise), "%s",

@@ -50,6 +50,8 @@ struct event_base;
 /* server.c: start after the UDP/TCP sockets (needs s->bound), stop first. */
 int	srv_http_start(struct srv *, char *err, size_t errlen);
 void	srv_http_stop(struct srv *);
+/* A new admin key (a reload): 1 if it differs from the one in use. */
+int	srv_http_set_key(struct srv *, const uint8_t *key, size_t len);
 
 /* Internal to srv_http*.c. */
 struct srv_http_stats {
@@ -139,6 +141,18 @@ void	srv_http_group(struct srv *, struct evhttp_request *, const char *);
 void	srv_http_member(struct srv *, struct evhttp_request *, const char *,
 	    const char *);
 void	srv_http_peers(struct srv *, struct evhttp_request *, const char *);
+
+/* A registered peer as /v1/peers shows it. */
+struct state_peer;
+json_object *srv_http_peer_json(struct srv *, const struct state_peer *);
+
+/* srv_http_cluster.c */
+void	srv_http_nodes(struct srv *, struct evhttp_request *);
+json_object *srv_http_nodes_array(struct srv *);
+void	srv_http_least_loaded(struct srv *, char *udp, size_t, char *tcp,
+	    size_t);
+const char *srv_http_node_name(struct srv *, uint16_t slot);
+void	srv_http_peer_list(struct srv *, struct evhttp_request *);
 
 /* srv_http_metrics.c */
 void	srv_http_metrics(struct srv *, struct evhttp_request *);

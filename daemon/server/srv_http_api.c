@@ -5,6 +5,11 @@
  * (srv_http_body); here each field's type and value is checked before use.
  * Group changes go through srv_group.c, so they have the same semantics and
  * events as the agents' requests.
+ *
+ * A change is answered from its completion (state.h): on a cluster, after
+ * Redis has it. A read first waits for a state barrier, so it sees every
+ * change acknowledged on any node before it (memory: at once). While the
+ * cluster state is unavailable both get 503.
  */
 #include "config.h"
 
@@ -42,8 +47,68 @@ srv_http_group_status(enum srv_group_rc rc)
 		return 403;
 	case SRV_GROUP_FULL:
 		return 507;
+	case SRV_GROUP_UNAVAILABLE:
+		return 503;
 	}
 	return 500;
+}
+
+/* A request waiting for the state: a change's answer or a read's barrier. */
+typedef void (*srv_http_read_fn)(struct srv *, struct evhttp_request *,
+    const char *name, const char *peer);
+
+struct srv_http_op {
+	struct srv		*srv;
+	struct evhttp_request	*req;
+	srv_http_read_fn	 read;
+	char			 name[P2P_NAME_MAX + 1];
+	char			 peer[P2P_NAME_MAX + 1];
+	int			 put;		/* member PUT, else DELETE */
+};
+
+static struct srv_http_op *
+srv_http_op_new(struct srv *s, struct evhttp_request *req, const char *name,
+    const char *peer)
+{
+	struct srv_http_op *op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		srv_http_error(req, 500, "out of memory");
+		return NULL;
+	}
+	op->srv = s;
+	op->req = req;
+	if (name != NULL)
+		snprintf(op->name, sizeof(op->name), "%s", name);
+	if (peer != NULL)
+		snprintf(op->peer, sizeof(op->peer), "%s", peer);
+	return op;
+}
+
+static void
+srv_http_barrier_done(const struct state_result *r, void *arg)
+{
+	struct srv_http_op *op = arg;
+
+	if (r->rc != STATE_OK)
+		srv_http_error(op->req, 503, "cluster state unavailable");
+	else
+		op->read(op->srv, op->req, op->name[0] ? op->name : NULL,
+		    op->peer[0] ? op->peer : NULL);
+	free(op);
+}
+
+/* Run fn once the view holds every change acknowledged before now. */
+static void
+srv_http_read(struct srv *s, struct evhttp_request *req, srv_http_read_fn fn,
+    const char *name, const char *peer)
+{
+	struct srv_http_op *op;
+
+	if ((op = srv_http_op_new(s, req, name, peer)) == NULL)
+		return;
+	op->read = fn;
+	state_barrier_cb(s->state, srv_http_barrier_done, op);
 }
 
 void
@@ -52,7 +117,8 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 	struct srv_json_token jt;
 	json_object *in, *out, *keys;
 	struct token t;
-	char tok[TOKEN_MAX_LEN + 1], err[256], b64[REGHS_KEY_B64_LEN + 1];
+	char tok[TOKEN_MAX_LEN + 1], err[256], udp[64], tcp[64];
+	char b64[REGHS_KEY_B64_LEN + 1];
 	int64_t ttl;
 	unsigned i;
 
@@ -69,19 +135,17 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 	for (i = 0; i < jt.ngroups; i++)
 		memcpy(t.groups[i], jt.groups[i], sizeof(t.groups[i]));
 	t.ngroups = jt.ngroups;
-	if (jt.ttl > s->conf.max_token_ttl) {
-		json_object_put(in);
-		srv_http_error(req, 400, "ttl: %lld s is longer than this "
-		    "server's --max-token-ttl %ld s", (long long)jt.ttl,
-		    s->conf.max_token_ttl);
-		return;
-	}
 	/* The device learns whom to trust from its token (§2.1). */
 	for (i = 0; i < s->ident.nkeys && i < TOKEN_MAX_KEYS; i++)
 		memcpy(t.keys[i], s->ident.pk[i], sizeof(t.keys[i]));
 	t.nkeys = i;
 	ttl = jt.ttl;
 	json_object_put(in);
+	if (ttl > s->conf.max_token_ttl) {
+		srv_http_error(req, 400, "ttl: at most %ld (this server's "
+		    "--max-token-ttl)", s->conf.max_token_ttl);
+		return;
+	}
 	t.issued_at = srv_now_unix();
 	t.expires_at = t.issued_at + (uint64_t)ttl;
 	if (token_mint(&t, s->secret, s->secret_len, tok, sizeof(tok)) < 0) {
@@ -89,12 +153,12 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 		    "a token (%d characters)", TOKEN_MAX_LEN);
 		return;
 	}
+	srv_http_least_loaded(s, udp, sizeof(udp), tcp, sizeof(tcp));
 	out = json_object_new_object();
 	json_object_object_add(out, "token", json_object_new_string(tok));
-	json_object_object_add(out, "udp",
-	    json_object_new_string(srv_http_advertise(s)));
-	json_object_object_add(out, "tcp",
-	    json_object_new_string(srv_http_advertise(s)));
+	json_object_object_add(out, "udp", json_object_new_string(udp));
+	json_object_object_add(out, "tcp", json_object_new_string(tcp));
+	json_object_object_add(out, "nodes", srv_http_nodes_array(s));
 	json_object_object_add(out, "expires_at",
 	    json_object_new_int64((int64_t)t.expires_at));
 	keys = json_object_new_array();
@@ -185,11 +249,25 @@ srv_http_list_add(const char *name, void *arg)
 }
 
 static void
+srv_http_created(enum srv_group_rc rc, void *arg)
+{
+	struct srv_http_op *op = arg;
+
+	if (rc != SRV_GROUP_OK)
+		srv_http_error(op->req, srv_http_group_status(rc),
+		    "group %s: %s", op->name, srv_group_strerror(rc));
+	else
+		srv_http_json(op->req, 201, srv_http_group_json(op->srv,
+		    op->name, 1, NULL));
+	free(op);
+}
+
+static void
 srv_http_group_create(struct srv *s, struct evhttp_request *req)
 {
 	struct srv_json_group jg;
+	struct srv_http_op *op;
 	json_object *in;
-	enum srv_group_rc rc;
 	char err[256];
 
 	if ((in = srv_http_body(req, srv_json_group_fields)) == NULL)
@@ -200,26 +278,21 @@ srv_http_group_create(struct srv *s, struct evhttp_request *req)
 		return;
 	}
 	json_object_put(in);
-	rc = srv_group_create(srv_groups_get(), jg.name, jg.attrs, jg.nattrs,
-	    jg.mesh, srv_now_us());
-	if (rc != SRV_GROUP_OK) {
-		srv_http_error(req, srv_http_group_status(rc),
-		    "group %s: %s", jg.name, srv_group_strerror(rc));
+	if ((op = srv_http_op_new(s, req, jg.name, NULL)) == NULL)
 		return;
-	}
-	srv_http_json(req, 201, srv_http_group_json(s, jg.name, 1, NULL));
+	srv_group_create_cb(srv_groups_get(), jg.name, jg.attrs, jg.nattrs,
+	    jg.mesh, srv_now_us(), srv_http_created, op);
 }
 
-void
-srv_http_groups(struct srv *s, struct evhttp_request *req)
+static void
+srv_http_groups_read(struct srv *s, struct evhttp_request *req,
+    const char *name, const char *peer)
 {
 	struct srv_http_list l;
 	json_object *o;
 
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
-		srv_http_group_create(s, req);
-		return;
-	}
+	(void)name;
+	(void)peer;
 	l.s = s;
 	l.arr = json_object_new_array();
 	(void)srv_group_list(srv_groups_get(), srv_http_list_add, &l);
@@ -229,26 +302,35 @@ srv_http_groups(struct srv *s, struct evhttp_request *req)
 }
 
 void
-srv_http_group(struct srv *s, struct evhttp_request *req, const char *name)
+srv_http_groups(struct srv *s, struct evhttp_request *req)
+{
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST)
+		srv_http_group_create(s, req);
+	else
+		srv_http_read(s, req, srv_http_groups_read, NULL, NULL);
+}
+
+static void
+srv_http_destroyed(enum srv_group_rc rc, void *arg)
+{
+	struct srv_http_op *op = arg;
+
+	if (rc != SRV_GROUP_OK)
+		srv_http_error(op->req, srv_http_group_status(rc),
+		    "group %s: %s", op->name, srv_group_strerror(rc));
+	else
+		srv_http_json(op->req, 204, NULL);
+	free(op);
+}
+
+static void
+srv_http_group_read(struct srv *s, struct evhttp_request *req,
+    const char *name, const char *peer)
 {
 	enum srv_group_rc rc;
 	json_object *o;
 
-	if (!p2p_name_valid(name)) {
-		srv_http_error(req, 400, "'%.64s' is not a group name",
-		    name);
-		return;
-	}
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_DELETE) {
-		rc = srv_group_destroy(srv_groups_get(), name, srv_now_us());
-		if (rc != SRV_GROUP_OK) {
-			srv_http_error(req, srv_http_group_status(rc),
-			    "group %s: %s", name, srv_group_strerror(rc));
-			return;
-		}
-		srv_http_json(req, 204, NULL);
-		return;
-	}
+	(void)peer;
 	if ((o = srv_http_group_json(s, name, 1, &rc)) == NULL) {
 		srv_http_error(req, srv_http_group_status(rc),
 		    "group %s: %s", name, srv_group_strerror(rc));
@@ -258,41 +340,66 @@ srv_http_group(struct srv *s, struct evhttp_request *req, const char *name)
 }
 
 void
+srv_http_group(struct srv *s, struct evhttp_request *req, const char *name)
+{
+	struct srv_http_op *op;
+
+	if (!p2p_name_valid(name)) {
+		srv_http_error(req, 400, "'%.64s' is not a group name",
+		    name);
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_DELETE) {
+		srv_http_read(s, req, srv_http_group_read, name, NULL);
+		return;
+	}
+	if ((op = srv_http_op_new(s, req, name, NULL)) != NULL)
+		srv_group_destroy_cb(srv_groups_get(), name, srv_now_us(),
+		    srv_http_destroyed, op);
+}
+
+static void
+srv_http_member_done(enum srv_group_rc rc, void *arg)
+{
+	struct srv_http_op *op = arg;
+
+	if (op->put && (rc == SRV_GROUP_OK || rc == SRV_GROUP_ALREADY))
+		/* PUT is idempotent: already a member is 200, no event. */
+		srv_http_json(op->req, rc == SRV_GROUP_OK ? 201 : 200,
+		    srv_http_group_json(op->srv, op->name, 1, NULL));
+	else if (rc != SRV_GROUP_OK && op->put)
+		srv_http_error(op->req, srv_http_group_status(rc),
+		    "group %s: %s", op->name, srv_group_strerror(rc));
+	else if (rc != SRV_GROUP_OK)
+		srv_http_error(op->req, srv_http_group_status(rc),
+		    "group %s, peer %s: %s", op->name, op->peer,
+		    srv_group_strerror(rc));
+	else
+		srv_http_json(op->req, 204, NULL);
+	free(op);
+}
+
+void
 srv_http_member(struct srv *s, struct evhttp_request *req, const char *name,
     const char *peer)
 {
 	struct srv_groups *g = srv_groups_get();
-	enum srv_group_rc rc;
+	struct srv_http_op *op;
 
 	if (!p2p_name_valid(name) || !p2p_name_valid(peer)) {
 		srv_http_error(req, 400, "group and peer must be names "
 		    "of [A-Za-z0-9._-]");
 		return;
 	}
-	if (evhttp_request_get_command(req) == EVHTTP_REQ_PUT) {
-		rc = srv_group_join(g, name, peer, srv_now_us());
-		if (rc == SRV_GROUP_ALREADY) {	/* PUT is idempotent */
-			srv_http_json(req, 200,
-			    srv_http_group_json(s, name, 1, NULL));
-			return;
-		}
-		if (rc != SRV_GROUP_OK) {
-			srv_http_error(req, srv_http_group_status(rc),
-			    "group %s: %s", name, srv_group_strerror(rc));
-			return;
-		}
-		srv_http_json(req, 201,
-		    srv_http_group_json(s, name, 1, NULL));
+	if ((op = srv_http_op_new(s, req, name, peer)) == NULL)
 		return;
-	}
-	rc = srv_group_leave(g, name, peer, srv_now_us());
-	if (rc != SRV_GROUP_OK) {
-		srv_http_error(req, srv_http_group_status(rc),
-		    "group %s, peer %s: %s", name, peer,
-		    srv_group_strerror(rc));
-		return;
-	}
-	srv_http_json(req, 204, NULL);
+	op->put = evhttp_request_get_command(req) == EVHTTP_REQ_PUT;
+	if (op->put)
+		srv_group_join_cb(g, name, peer, srv_now_us(),
+		    srv_http_member_done, op);
+	else
+		srv_group_leave_cb(g, name, peer, srv_now_us(),
+		    srv_http_member_done, op);
 }
 
 /* Peers */
@@ -344,7 +451,7 @@ srv_http_relay_json(const struct srv_sess *x)
 	return o;
 }
 
-static json_object *
+json_object *
 srv_http_peer_json(struct srv *s, const struct state_peer *p)
 {
 	json_object *o = json_object_new_object(), *a;
@@ -356,6 +463,9 @@ srv_http_peer_json(struct srv *s, const struct state_peer *p)
 	json_object_object_add(o, "peer_id",
 	    json_object_new_string(p->peer_id));
 	json_object_object_add(o, "reg_id", json_object_new_int64(p->reg_id));
+	if (srv_http_node_name(s, p->node) != NULL)
+		json_object_object_add(o, "node", json_object_new_string(
+		    srv_http_node_name(s, p->node)));
 	json_object_object_add(o, "transport", json_object_new_string(
 	    p->transport == STATE_TCP ? "tcp" : "udp"));
 	json_object_object_add(o, "address", json_object_new_string(addr_fmt(
@@ -367,7 +477,7 @@ srv_http_peer_json(struct srv *s, const struct state_peer *p)
 		    sizeof(buf))));
 	json_object_object_add(o, "local_addresses", a);
 	json_object_object_add(o, "nat_type", json_object_new_string(
-	    x != NULL && x->nat_type[0] != '\0' ? x->nat_type : "unknown"));
+	    x != NULL ? x->nat_type : "unknown"));
 	a = json_object_new_array();
 	for (i = 0; i < p->ngroups && i < TOKEN_MAX_GROUPS; i++)
 		json_object_array_add(a, json_object_new_string(p->groups[i]));
@@ -387,20 +497,14 @@ srv_http_peer_json(struct srv *s, const struct state_peer *p)
 	return o;
 }
 
-void
-srv_http_peers(struct srv *s, struct evhttp_request *req, const char *id)
+static void
+srv_http_peers_read(struct srv *s, struct evhttp_request *req, const char *id,
+    const char *unused)
 {
 	struct state_peer p;
-	struct srv_sess *x;
-	json_object *arr, *o;
-	size_t i;
 
+	(void)unused;
 	if (id != NULL) {
-		if (!p2p_name_valid(id)) {
-			srv_http_error(req, 400, "'%.64s' is not a peer "
-			    "id", id);
-			return;
-		}
 		if (state_get(s->state, id, &p) != STATE_OK) {
 			srv_http_error(req, 404, "peer %s is not "
 			    "registered", id);
@@ -409,14 +513,15 @@ srv_http_peers(struct srv *s, struct evhttp_request *req, const char *id)
 		srv_http_json(req, 200, srv_http_peer_json(s, &p));
 		return;
 	}
-	/* The registrations of this node, from its session table. */
-	arr = json_object_new_array();
-	for (i = 0; i < SRV_BUCKETS; i++)
-		for (x = s->sess[i]; x != NULL; x = x->next)
-			if (state_get_reg(s->state, x->reg_id, &p) == STATE_OK)
-				json_object_array_add(arr,
-				    srv_http_peer_json(s, &p));
-	o = json_object_new_object();
-	json_object_object_add(o, "peers", arr);
-	srv_http_json(req, 200, o);
+	srv_http_peer_list(s, req);	/* the cluster's, in pages */
+}
+
+void
+srv_http_peers(struct srv *s, struct evhttp_request *req, const char *id)
+{
+	if (id != NULL && !p2p_name_valid(id)) {
+		srv_http_error(req, 400, "'%.64s' is not a peer id", id);
+		return;
+	}
+	srv_http_read(s, req, srv_http_peers_read, id, NULL);
 }

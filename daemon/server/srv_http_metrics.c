@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "cluster.h"
 #include "server.h"
 #include "srv_group.h"
 #include "srv_http.h"
@@ -92,6 +93,22 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	    c->stun_alt_dropped);
 	srv_http_metric(b, "p2p_nat_reports_total", "counter",
 	    "NAT classifications reported by agents.", c->nat_reports);
+	srv_http_metric(b, "p2p_node_dropped_total", "counter",
+	    "Node-to-node packets refused (forged, replayed, out of time).",
+	    c->node_dropped);
+	if (s->cluster != NULL) {
+		char why[300];
+
+		srv_http_metric(b, "p2p_cluster_nodes", "gauge",
+		    "Live nodes of the cluster.",
+		    cluster_live_nodes(s->cluster));
+		srv_http_metric(b, "p2p_cluster_redis_up", "gauge",
+		    "1 while the cluster state (Redis) is usable.",
+		    cluster_health(s, why, sizeof(why)) == 0);
+		srv_http_metric(b, "p2p_cluster_redis_commands_total",
+		    "counter", "Commands this node sent to Redis.",
+		    cluster_commands(s->cluster));
+	}
 	srv_http_metric(b, "p2p_tcp_out_dropped_total", "counter",
 	    "Packets dropped because a TCP connection's output buffer was "
 	    "full.", c->tcp_out_dropped);
@@ -167,6 +184,14 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	    "TCP connections accepted.", c->tcp_accepted);
 	srv_http_metric(b, "p2p_tcp_refused_total", "counter",
 	    "TCP connections refused (cap).", c->tcp_refused);
+	srv_http_metric(b, "p2p_registrations_previous_secret_total",
+	    "counter", "Registrations whose token verified only with the "
+	    "previous secret (rotation).", c->reg_previous_secret);
+	srv_http_metric(b, "p2p_reloads_total", "counter",
+	    "Reloads (SIGHUP) applied.", s->reload.reloads);
+	srv_http_metric(b, "p2p_reloads_refused_total", "counter",
+	    "Reloads refused for an error (the configuration stayed).",
+	    s->reload.refused);
 	evbuffer_add_printf(b, "# HELP p2p_group_events_total Group events "
 	    "emitted.\n# TYPE p2p_group_events_total counter\n");
 	for (i = 1; i < sizeof(ev) / sizeof(ev[0]); i++)

@@ -6,7 +6,9 @@
  * (SRV_RECENT_US) is enough for a replay never to register again: it is
  * answered from the registration it made, or dropped. Only accepted
  * registrations (token and signature valid) get an entry, oldest first
- * in a queue; at SRV_RECENT_MAX the oldest goes.
+ * in a queue; at SRV_RECENT_MAX the oldest goes. While the state writes
+ * the registration (a cluster's Redis answers later) the entry is busy:
+ * a resend meanwhile is dropped; a refusal removes the entry.
  */
 #include "config.h"
 
@@ -54,7 +56,7 @@ srv_recent_remove(struct srv *s, struct srv_recent *r)
 	free(r);
 }
 
-void
+struct srv_recent *
 srv_recent_add(struct srv *s, const uint8_t e_pk[32], uint32_t reg_id,
     uint64_t now_us)
 {
@@ -66,7 +68,7 @@ srv_recent_add(struct srv *s, const uint8_t e_pk[32], uint32_t reg_id,
 	if (s->nrecent >= SRV_RECENT_MAX)
 		srv_recent_remove(s, TAILQ_FIRST(&s->recent_q));
 	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return;
+		return NULL;
 	memcpy(r->e_pk, e_pk, 32);
 	r->reg_id = reg_id;
 	r->created_us = now_us;
@@ -75,6 +77,16 @@ srv_recent_add(struct srv *s, const uint8_t e_pk[32], uint32_t reg_id,
 	s->recent[b] = r;
 	TAILQ_INSERT_TAIL(&s->recent_q, r, age);
 	s->nrecent++;
+	return r;
+}
+
+void
+srv_recent_drop(struct srv *s, const uint8_t e_pk[32])
+{
+	struct srv_recent *r;
+
+	if ((r = srv_recent_find(s, e_pk)) != NULL)
+		srv_recent_remove(s, r);
 }
 
 void

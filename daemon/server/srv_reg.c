@@ -13,10 +13,12 @@
  * pin) and REG_ACCEPT answers with Registered or Error, sealed so that
  * only that agent can read it and only this server could write it. A
  * replayed or resent REG_INIT is answered from the registration it made
- * (srv_recent.c), never registered twice. CTRL goes to the session of its
- * reg_id; a bad version gets VERSION_ERROR; the rest is dropped and
- * counted. Replies to packets not yet authenticated are never larger than
- * the request.
+ * (srv_recent.c), never registered twice. The state's write may answer
+ * later (a cluster's Redis): the handshake waits in a struct srv_reg_op
+ * and REG_ACCEPT goes out from its callback. CTRL goes to the session of
+ * its reg_id, NODE to srv_node.c; a bad version gets VERSION_ERROR; the
+ * rest is dropped and counted. Replies to packets not yet authenticated
+ * are never larger than the request.
  */
 #include "config.h"
 
@@ -87,8 +89,8 @@ srv_reg_validate(struct srv *s, const uint8_t server_pk[32],
 		    "signature 64");
 		return -1;
 	}
-	switch (token_verify(r->token, s->secret, s->secret_len,
-	    srv_now_unix(), &t, msg, msglen)) {
+	switch (srv_token_verify(s, r->token, srv_now_unix(), &t, msg,
+	    msglen)) {
 	case TOKEN_OK:
 		break;
 	case TOKEN_EXPIRED:
@@ -196,83 +198,211 @@ srv_init_refuse(struct srv *s, struct reghs *hs, uint32_t id,
 }
 
 /*
- * Register the peer of a validated Register (sp): the state, the session
- * on the handshake's keys, the REG_ACCEPT (kept until the agent uses the
- * channel, for resends). 0; -1 with code and msg for the refusal; -2
- * when the answer could not be made (hs is then spent).
+ * A validated Register the state is writing (a cluster's Redis answers
+ * later; the memory backend at once). It holds the handshake, so the
+ * answer is sealed for that agent when the state has answered. Its
+ * REG_INIT's recent entry is busy meanwhile: a resend is dropped.
+ */
+struct srv_reg_op {
+	struct srv		*srv;
+	struct reghs		 hs;
+	uint32_t		 msg_id;
+	uint32_t		 reg_id;
+	size_t			 maxlen;	/* the REG_INIT's length */
+	char			 peer_id[P2P_NAME_MAX + 1];
+	uint64_t		 expires_at;
+	struct sockaddr_storage	 from;
+	struct srv_tcp		*tcp;
+	int			 tcp_gone;	/* its connection closed */
+	LIST_ENTRY(srv_reg_op)	 link;
+};
+
+static void
+srv_reg_op_free(struct srv_reg_op *op)
+{
+	LIST_REMOVE(op, link);
+	reghs_wipe(&op->hs);
+	sodium_memzero(op, sizeof(*op));
+	free(op);
+}
+
+/*
+ * The state has the registration of op: the session on the handshake's
+ * keys, the REG_ACCEPT (kept until the agent uses the channel, for
+ * resends). -1 when the answer could not be made (op->hs is then spent).
+ */
+static int
+srv_registered(struct srv *s, struct srv_reg_op *op, uint32_t replaced)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Registered rd = P2P__SRV__REGISTERED__INIT;
+	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
+	const struct sockaddr *from = (struct sockaddr *)&op->from;
+	uint8_t ip[16], out[SRV_PKT_MAX];
+	struct srv_recent *r;
+	struct reghs_keys k;
+	struct srv_sess *x;
+	uint32_t old;
+	char a[ADDR_STRLEN];
+	int n;
+
+	rd.reg_id = op->reg_id;
+	if (addr_to_pb(from, &pa, ip) == 0)
+		rd.public_addr = &pa;
+	rd.keepalive_s = (uint32_t)s->conf.keepalive_s;
+	rd.expire_s = (uint32_t)s->conf.expire_s;
+	rd.token_expires = op->expires_at;
+	m.id = op->msg_id;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTERED;
+	m.registered = &rd;
+	n = srv_accept_build(&op->hs, &m, out, op->maxlen < sizeof(out) ?
+	    op->maxlen : sizeof(out), &k);
+	x = n < 0 ? NULL : srv_sess_new(s, op->reg_id, op->peer_id, &k, from,
+	    op->tcp);
+	sodium_memzero(&k, sizeof(k));
+	if (x == NULL || (x->accept = malloc((size_t)n)) == NULL) {
+		if (x != NULL)
+			srv_sess_drop(s, op->reg_id);
+		state_unregister_cb(s->state, op->reg_id, NULL, NULL);
+		if (replaced != 0)
+			srv_sess_drop(s, replaced);
+		return -1;
+	}
+	memcpy(x->accept, out, (size_t)n);
+	x->accept_len = (size_t)n;
+	x->token_expires = op->expires_at;
+	srv_quota_restore(s, x);
+	if (replaced != 0)
+		srv_sess_replace(s, x, replaced);
+	/* One registration per TCP connection: a new one ends the old. */
+	if (op->tcp != NULL && (old = srv_tcp_get_reg(op->tcp)) != 0) {
+		state_unregister_cb(s->state, old, NULL, NULL);
+		srv_sess_replace(s, x, old);
+	}
+	if (op->tcp != NULL)
+		srv_tcp_set_reg(op->tcp, op->reg_id);
+	if ((r = srv_recent_find(s, op->hs.e_pk)) == NULL)
+		r = srv_recent_add(s, op->hs.e_pk, 0, srv_now_us());
+	if (r != NULL) {
+		r->reg_id = op->reg_id;
+		r->busy = 0;
+	}
+	s->cnt.registrations++;
+	log_info("peer %s registered from %s (reg %08x, %s%s)", op->peer_id,
+	    addr_fmt(from, a, sizeof(a)), op->reg_id, op->tcp ? "tcp" : "udp",
+	    replaced ? ", replacing the previous registration" : "");
+	srv_send(s, from, op->tcp, x->accept, x->accept_len);
+	return 0;
+}
+
+/* The state's answer to the registration of op. */
+static void
+srv_reg_written(const struct state_result *r, void *arg)
+{
+	struct srv_reg_op *op = arg;
+	struct srv *s = op->srv;
+	char msg[256];
+
+	if (op->tcp_gone) {
+		/* Its connection closed while the state answered. */
+		srv_recent_drop(s, op->hs.e_pk);
+		if (r->rc == STATE_OK)
+			state_unregister_cb(s->state, op->reg_id, NULL, NULL);
+		if (r->rc == STATE_OK && r->replaced != 0)
+			srv_sess_drop(s, r->replaced);
+		goto out;
+	}
+	if (r->rc == STATE_OK) {
+		if (srv_registered(s, op, r->replaced) == -1) {
+			srv_recent_drop(s, op->hs.e_pk);
+			log_warnx("%s: no room to answer the registration of "
+			    "%s", __func__, op->peer_id);
+		}
+		goto out;
+	}
+	/* Refused: a resend is looked at afresh. */
+	srv_recent_drop(s, op->hs.e_pk);
+	if (r->rc == STATE_KEY_MISMATCH) {
+		snprintf(msg, sizeof(msg), "peer %s is registered with another "
+		    "identity key", op->peer_id);
+		srv_init_refuse(s, &op->hs, op->msg_id,
+		    P2P__SRV__ERR_CODE__ERR_KEY_MISMATCH, msg,
+		    (struct sockaddr *)&op->from, op->tcp, op->maxlen);
+	} else
+		srv_init_refuse(s, &op->hs, op->msg_id,
+		    P2P__SRV__ERR_CODE__ERR_BUSY, r->rc == STATE_UNAVAILABLE ?
+		    "cluster state unavailable" : "server is full",
+		    (struct sockaddr *)&op->from, op->tcp, op->maxlen);
+out:
+	srv_reg_op_free(op);
+}
+
+/*
+ * Hand the registration of a validated Register (sp) to the state; the
+ * answer is srv_reg_written's. -1 with code and msg for a refusal now.
  */
 static int
 srv_register(struct srv *s, struct reghs *hs, uint32_t id,
     struct state_peer *sp, const struct sockaddr *from, struct srv_tcp *tcp,
     size_t maxlen, P2p__Srv__ErrCode *code, char *msg, size_t msglen)
 {
-	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
-	P2p__Srv__Registered rd = P2P__SRV__REGISTERED__INIT;
-	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
-	uint8_t ip[16], out[SRV_PKT_MAX];
-	struct reghs_keys k;
-	struct srv_sess *x;
-	uint32_t reg_id, replaced;
-	enum state_rc rc;
-	char a[ADDR_STRLEN];
-	int n;
+	struct srv_recent *r;
+	struct srv_reg_op *op;
 
-	reg_id = srv_fresh_id(s);
-	sp->reg_id = reg_id;
-	memcpy(&sp->public_addr, from, addr_len(from));
-	sp->transport = tcp != NULL ? STATE_TCP : STATE_UDP;
-	sp->last_seen_us = srv_now_us();
-	rc = state_register(s->state, sp, srv_now_unix(), &replaced);
-	if (rc == STATE_KEY_MISMATCH) {
-		*code = P2P__SRV__ERR_CODE__ERR_KEY_MISMATCH;
-		snprintf(msg, msglen, "peer %s is registered with another "
-		    "identity key", sp->peer_id);
+	if (s->draining) {
+		*code = P2P__SRV__ERR_CODE__ERR_BUSY;
+		snprintf(msg, msglen, "this node is draining (shutting down): "
+		    "register with another");
 		return -1;
-	} else if (rc != STATE_OK) {
+	}
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
 		*code = P2P__SRV__ERR_CODE__ERR_BUSY;
 		snprintf(msg, msglen, "server is full");
 		return -1;
 	}
-	rd.reg_id = reg_id;
-	if (addr_to_pb(from, &pa, ip) == 0)
-		rd.public_addr = &pa;
-	rd.keepalive_s = (uint32_t)s->conf.keepalive_s;
-	rd.expire_s = (uint32_t)s->conf.expire_s;
-	rd.token_expires = sp->expires_at;
-	m.id = id;
-	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTERED;
-	m.registered = &rd;
-	/* From here on hs is spent: a failure cannot be answered (-2). */
-	n = srv_accept_build(hs, &m, out, maxlen < sizeof(out) ? maxlen :
-	    sizeof(out), &k);
-	x = n < 0 ? NULL : srv_sess_new(s, reg_id, sp->peer_id, &k, from, tcp);
-	sodium_memzero(&k, sizeof(k));
-	if (x == NULL || (x->accept = malloc((size_t)n)) == NULL) {
-		if (x != NULL)
-			srv_sess_drop(s, reg_id);
-		(void)state_unregister(s->state, reg_id);
-		return -2;
-	}
-	memcpy(x->accept, out, (size_t)n);
-	x->accept_len = (size_t)n;
-	x->token_expires = sp->expires_at;
-	srv_quota_restore(s, x);
-	if (replaced != 0)
-		srv_sess_replace(s, x, replaced);
-	/* One registration per TCP connection: a new one ends the old. */
-	if (tcp != NULL && (replaced = srv_tcp_get_reg(tcp)) != 0) {
-		(void)state_unregister(s->state, replaced);
-		srv_sess_replace(s, x, replaced);
-	}
-	if (tcp != NULL)
-		srv_tcp_set_reg(tcp, reg_id);
-	srv_recent_add(s, hs->e_pk, reg_id, srv_now_us());
-	s->cnt.registrations++;
-	log_info("peer %s registered from %s (reg %08x, %s%s)", sp->peer_id,
-	    addr_fmt(from, a, sizeof(a)), reg_id, tcp ? "tcp" : "udp",
-	    replaced ? ", replacing the previous registration" : "");
-	srv_send(s, from, tcp, x->accept, x->accept_len);
+	op->srv = s;
+	op->hs = *hs;		/* the caller wipes its copy */
+	op->msg_id = id;
+	op->reg_id = srv_fresh_id(s);
+	op->maxlen = maxlen;
+	snprintf(op->peer_id, sizeof(op->peer_id), "%s", sp->peer_id);
+	op->expires_at = sp->expires_at;
+	memcpy(&op->from, from, addr_len(from));
+	op->tcp = tcp;
+	LIST_INSERT_HEAD(&s->reg_ops, op, link);
+	if ((r = srv_recent_add(s, hs->e_pk, 0, srv_now_us())) != NULL)
+		r->busy = 1;
+	sp->reg_id = op->reg_id;
+	memcpy(&sp->public_addr, from, addr_len(from));
+	sp->transport = tcp != NULL ? STATE_TCP : STATE_UDP;
+	sp->last_seen_us = srv_now_us();
+	state_register_cb(s->state, sp, srv_now_unix(), srv_reg_written, op);
 	return 0;
+}
+
+/* A TCP connection closed: registrations being written cannot answer. */
+void
+srv_reg_tcp_closed(struct srv *s, struct srv_tcp *tcp)
+{
+	struct srv_reg_op *op;
+
+	LIST_FOREACH(op, &s->reg_ops, link)
+		if (op->tcp == tcp) {
+			op->tcp = NULL;
+			op->tcp_gone = 1;
+		}
+}
+
+/* At shutdown: writes still under way answer into nothing. */
+void
+srv_reg_abandon(struct srv *s)
+{
+	struct srv_reg_op *op;
+
+	LIST_FOREACH(op, &s->reg_ops, link) {
+		op->tcp = NULL;
+		op->tcp_gone = 1;
+	}
 }
 
 /* A REG_INIT answered before: the same REG_ACCEPT again, or nothing. */
@@ -283,6 +413,8 @@ srv_init_again(struct srv *s, const struct srv_recent *r,
 	struct srv_sess *x;
 
 	s->cnt.init_replayed++;
+	if (r->busy)
+		return;		/* the state has not answered the first */
 	if ((x = srv_sess_find(s, r->reg_id)) != NULL && x->accept != NULL &&
 	    x->accept_len <= len)
 		srv_send(s, from, tcp, x->accept, x->accept_len);
@@ -302,7 +434,6 @@ srv_init(struct srv *s, const uint8_t *pkt, size_t len,
 	struct reghs hs;
 	char msg[256];
 	size_t plen;
-	int rc = 0;
 
 	s->cnt.reg_inits++;
 	if (reghs_init_peek(pkt, len, kid, cookie, e_pk) == -1) {
@@ -334,12 +465,9 @@ srv_init(struct srv *s, const uint8_t *pkt, size_t len,
 		    P2P__SRV__ERR_CODE__ERR_MALFORMED, "a REG_INIT must carry "
 		    "a Register", from, tcp, len);
 	} else if (srv_reg_validate(s, pk, e_pk, m->register_, &sp, &code,
-	    msg, sizeof(msg)) == -1 || (rc = srv_register(s, &hs, m->id, &sp,
-	    from, tcp, len, &code, msg, sizeof(msg))) == -1)
+	    msg, sizeof(msg)) == -1 || srv_register(s, &hs, m->id, &sp,
+	    from, tcp, len, &code, msg, sizeof(msg)) == -1)
 		srv_init_refuse(s, &hs, m->id, code, msg, from, tcp, len);
-	else if (rc == -2)
-		log_warnx("%s: no room to answer the registration of %s",
-		    __func__, sp.peer_id);
 	reghs_wipe(&hs);
 	if (m != NULL)
 		p2p__srv__server_msg__free_unpacked(m, NULL);
@@ -389,6 +517,8 @@ srv_packet(struct srv *s, const uint8_t *pkt, size_t len,
 			srv_ctrl_packet(s, pkt, len, from, tcp);
 		else if (type == WIRE_RELAY)
 			srv_relay_input(s, pkt, len, from, tcp);
+		else if (type == WIRE_NODE)
+			srv_node_input(s, pkt, len, from, tcp);
 		else
 			s->cnt.dropped_malformed++;
 		break;

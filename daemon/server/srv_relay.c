@@ -34,7 +34,7 @@
 #define SRV_BURST_MIN	65536ULL	/* a bucket holds at least this */
 
 /* One p2pd packet that agents exchange: the only thing the relay carries. */
-static int
+int
 srv_relay_inner_ok(const uint8_t *pkt, size_t len)
 {
 	uint8_t type = 0;
@@ -54,8 +54,10 @@ srv_relay_charge(struct srv *s, struct srv_sess *x, size_t len, uint64_t now)
 	if (s->conf.relay_quota != 0 &&
 	    x->relay_used + len > s->conf.relay_quota)
 		return -1;
-	if (rate == 0)
+	if (rate == 0) {
+		x->relay_used += len;
 		return 0;
+	}
 	burst = rate > SRV_BURST_MIN ? rate : SRV_BURST_MIN;
 	if (x->relay_refill_us == 0) {
 		x->relay_tokens = burst;
@@ -72,6 +74,7 @@ srv_relay_charge(struct srv *s, struct srv_sess *x, size_t len, uint64_t now)
 	if (x->relay_tokens < len)
 		return -1;
 	x->relay_tokens -= len;
+	x->relay_used += len;	/* srv_quota.c keeps it across registrations */
 	return 0;
 }
 
@@ -79,13 +82,12 @@ void
 srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
     const struct sockaddr *from, struct srv_tcp *tcp)
 {
-	static uint8_t pt[SRV_PKT_MAX], out[SRV_PKT_MAX];
+	static uint8_t pt[SRV_PKT_MAX];
 	struct srv_sess *x, *y;
 	uint32_t id = chan_peek_index(pkt, len), dst;
 	uint64_t now;
-	ssize_t n, m;
 	size_t inner;
-	struct wr w;
+	ssize_t n;
 
 	if ((x = srv_sess_find(s, id)) == NULL) {
 		srv_unknown_reg(s, id, len, from, tcp);
@@ -96,7 +98,7 @@ srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
 		s->cnt.relay_auth_fail++;
 		return;
 	}
-	n = chan_open(&x->chan, WIRE_RELAY, pkt, len, pt, sizeof(pt), NULL);
+	n = ctlchan_open(&x->chan, WIRE_RELAY, pkt, len, pt, sizeof(pt));
 	if (n < 0) {
 		s->cnt.relay_auth_fail++;
 		return;
@@ -117,7 +119,13 @@ srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
 	}
 	dst = (uint32_t)pt[0] << 24 | (uint32_t)pt[1] << 16 |
 	    (uint32_t)pt[2] << 8 | pt[3];
-	if ((y = srv_sess_find(s, dst)) == NULL || y == x ||
+	if ((y = srv_sess_find(s, dst)) == NULL && s->cluster != NULL) {
+		/* Registered on another node: over the node channel. */
+		srv_node_relay_out(s, x, dst, pt + WIRE_RELAY_ID_LEN, inner,
+		    now);
+		return;
+	}
+	if (y == NULL || y == x ||
 	    !state_intro_has(s->state, x->peer_id, y->peer_id)) {
 		s->cnt.relay_dropped_policy++;
 		x->relay.dropped++;
@@ -128,22 +136,50 @@ srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
 		x->relay.dropped++;
 		return;
 	}
-	/* The same plaintext, now naming the sender, on y's channel. */
-	wr_init(&w, pt, WIRE_RELAY_ID_LEN);
-	wr_u32(&w, x->reg_id);
-	m = chan_seal(&y->chan, WIRE_RELAY, pt, (size_t)n, out, sizeof(out));
-	if (m < 0) {
-		s->cnt.relay_dropped_policy++;
+	if (srv_relay_deliver(s, y, x->reg_id, pt, (size_t)n) == -1)
 		return;
-	}
-	srv_send(s, (struct sockaddr *)&y->addr, y->tcp, out, (size_t)m);
 	x->relay.tx_packets++;
 	x->relay.tx_bytes += inner;
-	x->relay_used += inner;
+}
+
+/*
+ * Deliver to y the plaintext pt (WIRE_RELAY_ID_LEN bytes of room, then the
+ * packet), naming the sender src: sealed on y's channel. -1 if it failed.
+ */
+int
+srv_relay_deliver(struct srv *s, struct srv_sess *y, uint32_t src,
+    uint8_t *pt, size_t n)
+{
+	static uint8_t out[SRV_PKT_MAX];
+	size_t inner = n - WIRE_RELAY_ID_LEN;
+	struct wr w;
+	ssize_t m;
+
+	wr_init(&w, pt, WIRE_RELAY_ID_LEN);
+	wr_u32(&w, src);
+	m = ctlchan_seal(&y->chan, WIRE_RELAY, pt, n, out, sizeof(out));
+	if (m < 0) {
+		s->cnt.relay_dropped_policy++;
+		return -1;
+	}
+	srv_send(s, (struct sockaddr *)&y->addr, y->tcp, out, (size_t)m);
 	y->relay.rx_packets++;
 	y->relay.rx_bytes += inner;
 	s->cnt.relay_packets++;
 	s->cnt.relay_bytes += inner;
+	return 0;
+}
+
+int
+srv_relay_charge_for(struct srv *s, struct srv_sess *x, size_t len,
+    uint64_t now)
+{
+	if (srv_relay_charge(s, x, len, now) == -1) {
+		s->cnt.relay_dropped_quota++;
+		x->relay.dropped++;
+		return -1;
+	}
+	return 0;
 }
 
 /* --- path reports ------------------------------------------------------ */

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "addr.h"
+#include "cluster.h"
 #include "log.h"
 #include "server.h"
 
@@ -39,9 +40,11 @@ srv_fresh_id(struct srv *s)
 {
 	uint32_t id;
 
-	do
+	do {
 		id = randombytes_random();
-	while (id == 0 || srv_sess_find(s, id) != NULL);
+		if (s->cluster != NULL)	/* the node's slot in the top byte */
+			id = cluster_reg_id(s->cluster, id);
+	} while (id == 0 || srv_sess_find(s, id) != NULL);
 	return id;
 }
 
@@ -55,19 +58,14 @@ srv_sess_new(struct srv *s, uint32_t reg_id, const char *peer_id,
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
-	if (chan_init(&x->chan, AEAD_CHACHAPOLY, k->tx, k->rx, reg_id) != 0) {
-		free(x);
-		return NULL;
-	}
+	ctlchan_init_keys(&x->chan, k->tx, k->rx, reg_id);
 	x->srv = s;
 	x->reg_id = reg_id;
 	snprintf(x->peer_id, sizeof(x->peer_id), "%s", peer_id);
 	memcpy(&x->addr, from, addr_len(from));
 	x->tcp = tcp;
 	x->next_push_seq = 1;
-	snprintf(x->nat_type, sizeof(x->nat_type), "unknown");
-	snprintf(x->nat_mapping, sizeof(x->nat_mapping), "unknown");
-	snprintf(x->nat_filtering, sizeof(x->nat_filtering), "unknown");
+	x->nat_type = x->nat_mapping = x->nat_filtering = "unknown";
 	b = srv_bucket(reg_id);
 	x->next = s->sess[b];
 	s->sess[b] = x;
@@ -80,7 +78,7 @@ srv_sess_free(struct srv_sess *x)
 {
 	srv_push_clear(x);
 	srv_paths_free(x);
-	chan_wipe(&x->chan);
+	ctlchan_wipe(&x->chan);
 	free(x->accept);
 	free(x);
 }
@@ -148,6 +146,8 @@ srv_reg_free(struct srv *s)
 	struct srv_sess *x;
 	size_t b;
 
+	/* Writes still under way answer into nothing (srv_reg_tcp_closed). */
+	srv_reg_abandon(s);
 	srv_recent_free(s);
 	srv_quota_free(s);
 	for (b = 0; b < SRV_BUCKETS; b++) {

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "cluster.h"
 #include "log.h"
 #include "server.h"
 #include "srv_group.h"
@@ -65,7 +66,7 @@ srv_push_send(struct srv_sess *x, struct srv_push *p)
 	uint8_t out[SRV_PKT_MAX];
 	ssize_t n;
 
-	n = chan_seal(&x->chan, WIRE_CTRL, p->pt, p->len, out, sizeof(out));
+	n = ctlchan_seal(&x->chan, WIRE_CTRL, p->pt, p->len, out, sizeof(out));
 	if (n > 0)
 		srv_send(x->srv, (struct sockaddr *)&x->addr, x->tcp, out,
 		    (size_t)n);
@@ -76,6 +77,30 @@ srv_push_remove(struct srv_sess *x, unsigned i)
 {
 	free(x->push[i].pt);
 	x->push[i] = x->push[--x->npush];
+	if (x->npush == 0) {	/* most sessions are idle: keep them small */
+		free(x->push);
+		x->push = NULL;
+		x->pushcap = 0;
+	}
+}
+
+/* Room for one more push; -1 if out of memory. */
+static int
+srv_push_room(struct srv_sess *x)
+{
+	struct srv_push *nv;
+	unsigned cap;
+
+	if (x->npush < x->pushcap)
+		return 0;
+	cap = x->pushcap ? x->pushcap * 2 : 4;
+	if (cap > SRV_PUSH_MAX)
+		cap = SRV_PUSH_MAX;
+	if ((nv = reallocarray(x->push, cap, sizeof(*nv))) == NULL)
+		return -1;
+	x->push = nv;
+	x->pushcap = cap;
+	return 0;
 }
 
 static void
@@ -127,7 +152,7 @@ srv_push(struct srv_sess *x, P2p__Srv__ServerMsg *m)
 	if (x->next_push_seq == 0)
 		x->next_push_seq = 1;
 	len = p2p__srv__server_msg__get_packed_size(m);
-	if (len + CHAN_OVERHEAD > SRV_PKT_MAX)
+	if (len + CHAN_OVERHEAD > SRV_PKT_MAX || srv_push_room(x) == -1)
 		return -1;
 	p = &x->push[x->npush];
 	memset(p, 0, sizeof(*p));
@@ -210,14 +235,91 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	/* RELAY packets to that peer name its registration (§2.6). */
 	in.relay_id = about->reg_id;
 	in.tcp = about->transport == STATE_TCP;
-	if ((ax = srv_sess_find(s, about->reg_id)) != NULL &&
-	    ax->nat_type[0] != '\0')
-		in.nat_type = ax->nat_type;
+	if ((ax = srv_sess_find(s, about->reg_id)) != NULL)
+		in.nat_type = (char *)ax->nat_type;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_INTRODUCE;
 	m.introduce = &in;
 	if (srv_push(x, &m) == -1)
 		log_warnx("peer %s: cannot push the introduction of %s",
 		    to->peer_id, about->peer_id);
+}
+
+/* An introduction being written to the state (connect or a mesh join). */
+struct srv_intro_op {
+	struct srv	*srv;
+	char		 a[P2P_NAME_MAX + 1];	/* the initiator */
+	char		 b[P2P_NAME_MAX + 1];
+	uint32_t	 req_reg;	/* connect: the asker's reg_id */
+	uint32_t	 msg_id;
+};
+
+static void
+srv_intro_reply(struct srv *s, const struct srv_intro_op *op,
+    P2p__Srv__ErrCode code, const char *msg)
+{
+	P2p__Srv__ServerMsg r = P2P__SRV__SERVER_MSG__INIT;
+	struct srv_sess *x;
+
+	if (op->req_reg == 0 || (x = srv_sess_find(s, op->req_reg)) == NULL)
+		return;
+	if (msg != NULL) {
+		srv_ctrl_error(s, &x->chan, op->msg_id, code, msg,
+		    (struct sockaddr *)&x->addr, x->tcp, SRV_PKT_MAX);
+		return;
+	}
+	r.id = op->msg_id;
+	(void)srv_ctrl_send(s, &x->chan, &r, (struct sockaddr *)&x->addr,
+	    x->tcp, SRV_PKT_MAX);
+}
+
+static void
+srv_intro_done(const struct state_result *res, void *arg)
+{
+	struct srv_intro_op *op = arg;
+	struct srv *s = op->srv;
+	struct state_peer a, b;
+	char msg[200];
+
+	if (res->rc == STATE_UNAVAILABLE) {
+		srv_intro_reply(s, op, P2P__SRV__ERR_CODE__ERR_BUSY,
+		    "cluster state unavailable");
+	} else if (res->rc != STATE_OK) {
+		snprintf(msg, sizeof(msg), "too many introductions for %s or "
+		    "%s", op->a, op->b);
+		srv_intro_reply(s, op, P2P__SRV__ERR_CODE__ERR_BUSY, msg);
+	} else if (state_get(s->state, op->a, &a) != STATE_OK ||
+	    state_get(s->state, op->b, &b) != STATE_OK) {
+		snprintf(msg, sizeof(msg), "peer %s is not registered", op->b);
+		srv_intro_reply(s, op, P2P__SRV__ERR_CODE__ERR_NOT_REGISTERED,
+		    msg);
+	} else {
+		s->cnt.introductions++;
+		log_debug("%sintroducing %s and %s", op->req_reg ? "" :
+		    "mesh: ", op->a, op->b);
+		srv_introduce(s, &a, &b, 1);
+		srv_introduce(s, &b, &a, 0);
+		srv_intro_reply(s, op, 0, NULL);
+	}
+	free(op);
+}
+
+/* Record the introduction of a and b, then push it to both. */
+static void
+srv_intro_start(struct srv *s, const char *a, const char *b,
+    uint32_t req_reg, uint32_t msg_id)
+{
+	struct srv_intro_op *op;
+
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		log_warnx("introducing %s and %s: out of memory", a, b);
+		return;
+	}
+	op->srv = s;
+	snprintf(op->a, sizeof(op->a), "%s", a);
+	snprintf(op->b, sizeof(op->b), "%s", b);
+	op->req_reg = req_reg;
+	op->msg_id = msg_id;
+	state_intro_add_cb(s->state, a, b, srv_intro_done, op);
 }
 
 void
@@ -230,7 +332,8 @@ srv_connect(struct srv *s, struct srv_sess *x, uint32_t id,
 	P2p__Srv__ErrCode code = P2P__SRV__ERR_CODE__ERR_NOT_REGISTERED;
 
 	if (req->peer_id == NULL || !p2p_name_valid(req->peer_id)) {
-		srv_ctrl_error(s, &x->chan, id, P2P__SRV__ERR_CODE__ERR_MALFORMED,
+		srv_ctrl_error(s, &x->chan, id,
+		    P2P__SRV__ERR_CODE__ERR_MALFORMED,
 		    "connect: not a valid peer id", to, x->tcp, SRV_PKT_MAX);
 		return;
 	}
@@ -248,23 +351,8 @@ srv_connect(struct srv *s, struct srv_sess *x, uint32_t id,
 		code = P2P__SRV__ERR_CODE__ERR_POLICY;
 		snprintf(msg, sizeof(msg), "peers %s and %s share no group",
 		    me.peer_id, peer.peer_id);
-	} else if (state_intro_add(s->state, me.peer_id, peer.peer_id) !=
-	    STATE_OK) {
-		code = P2P__SRV__ERR_CODE__ERR_BUSY;
-		snprintf(msg, sizeof(msg), "too many introductions for %s or "
-		    "%s", me.peer_id, peer.peer_id);
 	} else {
-		s->cnt.introductions++;
-		log_debug("introducing %s and %s", me.peer_id, peer.peer_id);
-		srv_introduce(s, &me, &peer, 1);
-		srv_introduce(s, &peer, &me, 0);
-		{
-			P2p__Srv__ServerMsg r = P2P__SRV__SERVER_MSG__INIT;
-
-			r.id = id;
-			(void)srv_ctrl_send(s, &x->chan, &r, to, x->tcp,
-			    SRV_PKT_MAX);
-		}
+		srv_intro_start(s, me.peer_id, peer.peer_id, x->reg_id, id);
 		return;
 	}
 	srv_ctrl_error(s, &x->chan, id, code, msg, to, x->tcp, SRV_PKT_MAX);
@@ -289,11 +377,34 @@ srv_withdraw_one(struct srv *s, const char *to_id, const char *about,
 	(void)srv_push(x, &m);
 }
 
+/* Another node introduced a and b: push to those registered here. */
+void
+srv_introduce_pair(struct srv *s, const char *a, const char *b)
+{
+	struct state_peer pa, pb;
+
+	if (state_get(s->state, a, &pa) != STATE_OK ||
+	    state_get(s->state, b, &pb) != STATE_OK)
+		return;
+	srv_introduce(s, &pa, &pb, 1);
+	srv_introduce(s, &pb, &pa, 0);
+}
+
+/* Another node withdrew it: tell those registered here. */
+void
+srv_withdraw_push(struct srv *s, const char *a, const char *b,
+    const char *reason)
+{
+	srv_withdraw_one(s, a, b, reason);
+	srv_withdraw_one(s, b, a, reason);
+}
+
 int
 srv_withdraw(struct srv *s, const char *a, const char *b, const char *reason)
 {
-	if (state_intro_del(s->state, a, b) != STATE_OK)
+	if (!state_intro_has(s->state, a, b))
 		return -1;
+	state_intro_del_cb(s->state, a, b, NULL, NULL);
 	srv_withdraw_one(s, a, b, reason);
 	srv_withdraw_one(s, b, a, reason);
 	return 0;
@@ -385,13 +496,9 @@ srv_groups_introduce(void *arg, const char *joiner, const char *member)
 
 	if (state_get(s->state, joiner, &a) != STATE_OK ||
 	    state_get(s->state, member, &b) != STATE_OK ||
-	    state_intro_has(s->state, joiner, member) ||
-	    state_intro_add(s->state, joiner, member) != STATE_OK)
+	    state_intro_has(s->state, joiner, member))
 		return;
-	s->cnt.introductions++;
-	log_debug("mesh: introducing %s and %s", joiner, member);
-	srv_introduce(s, &a, &b, 1);
-	srv_introduce(s, &b, &a, 0);
+	srv_intro_start(s, joiner, member, 0, 0);
 }
 
 int
@@ -404,7 +511,11 @@ srv_groups_start(struct srv *s, long mesh_max, long join_timeout_s,
 
 	if (s->conf.state_dir != NULL) {
 		snprintf(path, sizeof(path), "%s/groups", s->conf.state_dir);
-		if (state_mem_persist(s->state, path, err, errlen) == -1)
+		if (s->cluster != NULL) {
+			if (cluster_import(s, path, err, errlen) == -1)
+				return -1;
+		} else if (state_mem_persist(s->state, path, err, errlen) ==
+		    -1)
 			return -1;
 	}
 	memset(&c, 0, sizeof(c));

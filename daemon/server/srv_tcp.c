@@ -52,9 +52,10 @@ srv_tcp_close(struct srv_tcp *c)
 		uint32_t id = c->reg_id;
 
 		c->reg_id = 0;
-		(void)state_unregister(s->state, id);
+		state_unregister_cb(s->state, id, NULL, NULL);
 		srv_sess_drop(s, id);
 	}
+	srv_reg_tcp_closed(s, c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

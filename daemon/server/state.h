@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * state.h: the server's shared state behind one small interface, so that a
- * later backend (Redis, for several server nodes) can replace the memory one.
+ * state.h: the server's shared state behind one small interface, with two
+ * backends: memory (one node, the default) and Redis (a cluster of nodes,
+ * state_redis.c).
  *
  * What lives here is what every server node must agree on:
  *   - peers: peer id -> identity key pin, the current registration (reg_id,
@@ -10,16 +11,33 @@
  *   - server-managed groups: name, options, attributes, members (peer ids,
  *     registered or not). Groups are durable: a backend keeps them across
  *     restarts (the memory backend in a file of the state directory, see
- *     state_file.c; Redis later), and state_sync() makes them so.
+ *     state_file.c; Redis through its own persistence), and state_sync()
+ *     makes them so.
  * Node-local things (channel keys, TCP connections, retransmission queues)
  * stay in the server's own tables, keyed by reg_id.
+ *
+ * Reads and writes. Reads (get, intro_has, member_each, ...) answer at once
+ * from the node's view: everything, on the memory backend; on Redis a copy
+ * kept current by pub/sub. Writes complete through a callback
+ * (state_done_cb) called exactly once with the answer: the memory backend
+ * calls it before the write returns; Redis when the write is in Redis (so
+ * an HTTP 2xx given from the callback means the change is in the cluster).
+ * A callback may be NULL (nobody waits). The *_cb functions are the
+ * asynchronous forms the server uses; the plain forms return the answer
+ * and work only on a backend that answers at once (st->immediate: the
+ * memory backend, for state_file.c and tests); elsewhere they change
+ * nothing and return STATE_UNAVAILABLE. state_barrier_cb() completes once
+ * every write acknowledged anywhere in the cluster before it was called is
+ * in this node's view, so a read after it sees them (HTTP reads use it).
  *
  * Pin rule (PROTOCOL.md §2.1): a peer id stays pinned to one identity key
  * until the pinning token expires. state_register() with the same key
  * replaces the old registration; with another key it is refused
  * (STATE_KEY_MISMATCH) unless the new token was issued later than the pinning
  * one. A registration that is replaced, removed or expired takes its
- * introductions with it; its pin stays until the token expires.
+ * introductions with it; its pin stays until the token expires. Pins have
+ * a budget of their own (max_pins): they never take a registration's place,
+ * and at the budget the oldest pin goes first.
  *
  * Records are copied in and out (no pointers into the backend escape), all
  * input is assumed validated by the caller (names, key sizes), and every
@@ -44,6 +62,7 @@
 #define STATE_PEER_GROUPS	256	/* groups one peer belongs to */
 #define STATE_GROUP_ATTRS	16	/* attributes per group */
 #define STATE_ATTR_VALUE_MAX	256	/* bytes of an attribute value */
+#define STATE_NODES		256	/* cluster node slots (0: one node) */
 
 enum state_transport {
 	STATE_UDP,
@@ -56,13 +75,22 @@ enum state_rc {
 	STATE_KEY_MISMATCH = -2,
 	STATE_FULL = -3,
 	STATE_EXISTS = -4,
-	STATE_IO = -5		/* state_sync() could not write */
+	STATE_IO = -5,		/* state_sync() could not write */
+	STATE_UNAVAILABLE = -6	/* cluster state unavailable (Redis down) */
 };
+
+/* The answer to a write; replaced: for state_register, see there. */
+struct state_result {
+	enum state_rc	 rc;
+	uint32_t	 replaced;
+};
+typedef void (*state_done_cb)(const struct state_result *, void *arg);
 
 struct state_peer {
 	char			 peer_id[P2P_NAME_MAX + 1];
 	uint8_t			 identity_key[32];
 	uint32_t		 reg_id;	/* 0: pinned, not registered */
+	uint16_t		 node;		/* its node's slot; 0: one node */
 	struct sockaddr_storage	 public_addr;
 	struct sockaddr_storage	 local_addrs[STATE_MAX_LOCAL];
 	unsigned		 nlocal;
@@ -101,53 +129,90 @@ typedef void (*state_name_cb)(const char *name, void *arg);
 struct state;
 
 struct state_ops {
-	enum state_rc	(*reg)(struct state *, const struct state_peer *,
-			    uint64_t now_unix, uint32_t *replaced);
+	void		(*reg)(struct state *, const struct state_peer *,
+			    uint64_t now_unix, state_done_cb, void *);
 	enum state_rc	(*get)(struct state *, const char *peer_id,
 			    struct state_peer *out);
 	enum state_rc	(*get_reg)(struct state *, uint32_t reg_id,
 			    struct state_peer *out);
 	enum state_rc	(*touch)(struct state *, uint32_t reg_id,
 			    const struct sockaddr *addr, uint64_t now_us);
-	enum state_rc	(*unreg)(struct state *, uint32_t reg_id);
+	void		(*unreg)(struct state *, uint32_t reg_id,
+			    state_done_cb, void *);
 	size_t		(*expire)(struct state *, uint64_t now_us,
 			    uint64_t idle_us, uint64_t now_unix,
 			    state_drop_cb, void *);
-	enum state_rc	(*intro_add)(struct state *, const char *a,
-			    const char *b);
-	enum state_rc	(*intro_del)(struct state *, const char *a,
-			    const char *b);
+	void		(*intro_add)(struct state *, const char *a,
+			    const char *b, state_done_cb, void *);
+	void		(*intro_del)(struct state *, const char *a,
+			    const char *b, state_done_cb, void *);
 	int		(*intro_has)(struct state *, const char *a,
 			    const char *b);
 	size_t		(*intro_each)(struct state *, const char *peer_id,
 			    state_intro_cb, void *);
 	size_t		(*count)(struct state *);	/* registered peers */
-	enum state_rc	(*group_create)(struct state *,
-			    const struct state_group *);
-	enum state_rc	(*group_destroy)(struct state *, const char *name);
+	void		(*group_create)(struct state *,
+			    const struct state_group *, state_done_cb, void *);
+	void		(*group_destroy)(struct state *, const char *name,
+			    state_done_cb, void *);
 	enum state_rc	(*group_get)(struct state *, const char *name,
 			    struct state_group *out);
 	size_t		(*group_each)(struct state *, state_name_cb, void *);
-	enum state_rc	(*member_add)(struct state *, const char *group,
-			    const char *peer_id);
-	enum state_rc	(*member_del)(struct state *, const char *group,
-			    const char *peer_id);
+	void		(*member_add)(struct state *, const char *group,
+			    const char *peer_id, state_done_cb, void *);
+	void		(*member_del)(struct state *, const char *group,
+			    const char *peer_id, state_done_cb, void *);
 	int		(*member_has)(struct state *, const char *group,
 			    const char *peer_id);
 	size_t		(*member_each)(struct state *, const char *group,
 			    state_name_cb, void *);
 	size_t		(*peer_groups)(struct state *, const char *peer_id,
 			    state_name_cb, void *);
+	void		(*barrier)(struct state *, state_done_cb, void *);
+	/* 0 while usable; -1 with why filled when not (Redis down). */
+	int		(*health)(struct state *, char *why, size_t len);
 	enum state_rc	(*sync)(struct state *, char *err, size_t errlen);
 	void		(*free)(struct state *);
 };
 
 struct state {
 	const struct state_ops	*ops;
+	int			 immediate;	/* writes answer at once */
 };
 
-/* The memory backend; max_peers caps peers (pinned or registered). */
+/*
+ * The memory backend; max_peers caps registered peers, and as many pins
+ * (peers no longer registered whose token still runs) are kept besides.
+ */
 struct state	*state_mem_new(size_t max_peers);
+/* The pins' budget (default: max_peers); the oldest go first beyond it. */
+void		 state_mem_set_max_pins(struct state *, size_t max_pins);
+/* Pins held now (for tests and metrics). */
+size_t		 state_mem_pins(struct state *);
+/*
+ * A memory state as a cluster node's view (state_mem_view.c, for
+ * state_redis.c): put a registration Redis accepted (replacing whatever held
+ * its peer id or reg_id; *replaced and *replaced_node say what it replaced),
+ * drop one if it still has that reg_id (1 if it did), turn every
+ * registration of a node into pins (a dead node), walk, count and expire the
+ * registrations of one node. -1: out of memory.
+ */
+int		 state_mem_put(struct state *, const struct state_peer *,
+		    uint32_t *replaced, uint16_t *replaced_node);
+int		 state_mem_drop(struct state *, const char *peer_id,
+		    uint32_t reg_id);
+size_t		 state_mem_reap(struct state *, uint16_t node,
+		    void (*)(const struct state_peer *, void *), void *);
+size_t		 state_mem_each_node(struct state *, uint16_t node,
+		    void (*)(const struct state_peer *, void *), void *);
+size_t		 state_mem_count_node(struct state *, uint16_t node);
+/* Every registered peer (cb must not change the state). */
+size_t		 state_mem_each_registered(struct state *,
+		    void (*)(const struct state_peer *, void *), void *);
+size_t		 state_mem_expire_node(struct state *, uint16_t node,
+		    uint64_t now_us, uint64_t idle_us, state_drop_cb, void *);
+/* The answer of a write, for a backend that answers at once. */
+void		 state_keep_result(const struct state_result *, void *arg);
 /*
  * Keep the memory backend's groups in path (state_file.c): load it now if it
  * exists (-1 with "path:line: why" in err if it is corrupt: nothing is
@@ -169,11 +234,23 @@ int		 state_attr_value_valid(const char *);
  * holds the reg_id of a registration this one replaced (0 if none): the
  * caller drops that registration's node-local state.
  */
+static inline void
+state_register_cb(struct state *st, const struct state_peer *p,
+    uint64_t now_unix, state_done_cb cb, void *arg)
+{
+	st->ops->reg(st, p, now_unix, cb, arg);
+}
+
 static inline enum state_rc
 state_register(struct state *st, const struct state_peer *p,
     uint64_t now_unix, uint32_t *replaced)
 {
-	return st->ops->reg(st, p, now_unix, replaced);
+	struct state_result r = { STATE_UNAVAILABLE, 0 };
+
+	if (st->immediate)
+		st->ops->reg(st, p, now_unix, state_keep_result, &r);
+	*replaced = r.replaced;
+	return r.rc;
 }
 
 /* By peer id: STATE_NOT_FOUND unless registered (reg_id != 0). */
@@ -198,10 +275,21 @@ state_touch(struct state *st, uint32_t reg_id, const struct sockaddr *addr,
 }
 
 /* Deregister: the pin stays, introductions go. */
+static inline void
+state_unregister_cb(struct state *st, uint32_t reg_id,
+    state_done_cb cb, void *arg)
+{
+	st->ops->unreg(st, reg_id, cb, arg);
+}
+
 static inline enum state_rc
 state_unregister(struct state *st, uint32_t reg_id)
 {
-	return st->ops->unreg(st, reg_id);
+	struct state_result r = { STATE_UNAVAILABLE, 0 };
+
+	if (st->immediate)
+		st->ops->unreg(st, reg_id, state_keep_result, &r);
+	return r.rc;
 }
 
 /*
@@ -216,16 +304,38 @@ state_expire(struct state *st, uint64_t now_us, uint64_t idle_us,
 }
 
 /* Both peers must be registered; adding twice is harmless. */
+static inline void
+state_intro_add_cb(struct state *st, const char *a, const char *b,
+    state_done_cb cb, void *arg)
+{
+	st->ops->intro_add(st, a, b, cb, arg);
+}
+
 static inline enum state_rc
 state_intro_add(struct state *st, const char *a, const char *b)
 {
-	return st->ops->intro_add(st, a, b);
+	struct state_result r = { STATE_UNAVAILABLE, 0 };
+
+	if (st->immediate)
+		st->ops->intro_add(st, a, b, state_keep_result, &r);
+	return r.rc;
+}
+
+static inline void
+state_intro_del_cb(struct state *st, const char *a, const char *b,
+    state_done_cb cb, void *arg)
+{
+	st->ops->intro_del(st, a, b, cb, arg);
 }
 
 static inline enum state_rc
 state_intro_del(struct state *st, const char *a, const char *b)
 {
-	return st->ops->intro_del(st, a, b);
+	struct state_result r = { STATE_UNAVAILABLE, 0 };
+
+	if (st->immediate)
+		st->ops->intro_del(st, a, b, state_keep_result, &r);
+	return r.rc;
 }
 
 static inline int
@@ -248,17 +358,39 @@ state_count(struct state *st)
 }
 
 /* STATE_EXISTS if a group of that name exists; STATE_FULL at the cap. */
+static inline void
+state_group_create_cb(struct state *st, const struct state_group *g,
+    state_done_cb cb, void *arg)
+{
+	st->ops->group_create(st, g, cb, arg);
+}
+
 static inline enum state_rc
 state_group_create(struct state *st, const struct state_group *g)
 {
-	return st->ops->group_create(st, g);
+	struct state_result r = { STATE_UNAVAILABLE, 0 };
+
+	if (st->immediate)
+		st->ops->group_create(st, g, state_keep_result, &r);
+	return r.rc;
 }
 
 /* Removes the group and its memberships. */
+static inline void
+state_group_destroy_cb(struct state *st, const char *name,
+    state_done_cb cb, void *arg)
+{
+	st->ops->group_destroy(st, name, cb, arg);
+}
+
 static inline enum state_rc
 state_group_destroy(struct state *st, const char *name)
 {
-	return st->ops->group_destroy(st, name);
+	struct state_result r = { STATE_UNAVAILABLE, 0 };
+
+	if (st->immediate)
+		st->ops->group_destroy(st, name, state_keep_result, &r);
+	return r.rc;
 }
 
 static inline enum state_rc
@@ -275,16 +407,38 @@ state_group_each(struct state *st, state_name_cb cb, void *arg)
 }
 
 /* STATE_NOT_FOUND: no such group; STATE_EXISTS: already a member. */
+static inline void
+state_member_add_cb(struct state *st, const char *group, const char *peer_id,
+    state_done_cb cb, void *arg)
+{
+	st->ops->member_add(st, group, peer_id, cb, arg);
+}
+
 static inline enum state_rc
 state_member_add(struct state *st, const char *group, const char *peer_id)
 {
-	return st->ops->member_add(st, group, peer_id);
+	struct state_result r = { STATE_UNAVAILABLE, 0 };
+
+	if (st->immediate)
+		st->ops->member_add(st, group, peer_id, state_keep_result, &r);
+	return r.rc;
+}
+
+static inline void
+state_member_del_cb(struct state *st, const char *group, const char *peer_id,
+    state_done_cb cb, void *arg)
+{
+	st->ops->member_del(st, group, peer_id, cb, arg);
 }
 
 static inline enum state_rc
 state_member_del(struct state *st, const char *group, const char *peer_id)
 {
-	return st->ops->member_del(st, group, peer_id);
+	struct state_result r = { STATE_UNAVAILABLE, 0 };
+
+	if (st->immediate)
+		st->ops->member_del(st, group, peer_id, state_keep_result, &r);
+	return r.rc;
 }
 
 static inline int
@@ -307,6 +461,23 @@ state_peer_groups(struct state *st, const char *peer_id, state_name_cb cb,
     void *arg)
 {
 	return st->ops->peer_groups(st, peer_id, cb, arg);
+}
+
+/*
+ * Completes (cb) once every write acknowledged anywhere before this call is
+ * in this node's view; STATE_UNAVAILABLE when that cannot be known.
+ */
+static inline void
+state_barrier_cb(struct state *st, state_done_cb cb, void *arg)
+{
+	st->ops->barrier(st, cb, arg);
+}
+
+/* 0 while the state is usable; -1 and why (for /healthz) when not. */
+static inline int
+state_health(struct state *st, char *why, size_t len)
+{
+	return st->ops->health(st, why, len);
 }
 
 /* Make group changes durable; STATE_IO with err filled on failure. */

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * state_mem.c: the in-memory state backend (state.h).
+ * state_mem.c: the in-memory state backend (state.h): peers, pins and
+ * introductions; groups are in state_mem_group.c.
  *
  * Peers sit in two chained hash tables, by peer id and by reg_id; the hash is
  * libsodium's keyed SipHash with a random key so that remote peers cannot
- * aim ids at one bucket. Introductions are kept on both peers as a small
- * capped array of the other's id. Groups sit in a third table by name, each
- * with its members in join order; a fourth maps a peer id to its groups so
- * that "do these two share a group" does not walk every group. Peers and
- * introductions are not persisted; groups are, through state_file.c, when
- * state_mem_persist() gave a path.
+ * aim ids at one bucket. A peer is stored compactly (state_mem.h) and copied
+ * out as a struct state_peer. Introductions (state_mem_intro.c) are kept on
+ * both peers as a small capped array of the other's id. When a registration
+ * ends its entry becomes a pin: it drops what only a registration needs and
+ * joins the pin list (oldest first), which has its own budget, so pins never
+ * take the place of a registration. Peers and introductions are not
+ * persisted; groups are, through state_file.c, when state_mem_persist() gave
+ * a path.
  */
 #include "config.h"
 
@@ -21,51 +24,9 @@
 #include <sodium.h>
 
 #include "addr.h"
-#include "state.h"
+#include "state_mem.h"
 
-#define MEM_BUCKETS	4096
-
-struct mem_peer {
-	struct state_peer	 p;
-	char			(*intros)[P2P_NAME_MAX + 1];
-	unsigned		 nintros;
-	struct mem_peer		*next_id;
-	struct mem_peer		*next_reg;	/* only while registered */
-};
-
-typedef char mem_name[P2P_NAME_MAX + 1];
-
-struct mem_group {
-	struct state_group	 g;		/* g.nmembers: used of members */
-	mem_name		*members;
-	size_t			 cap;
-	struct mem_group	*next;
-};
-
-/* The groups of one peer id (exists while it has at least one). */
-struct mem_member {
-	mem_name		 id;
-	mem_name		*groups;
-	unsigned		 ngroups;
-	struct mem_member	*next;
-};
-
-struct state_mem {
-	struct state		 base;
-	struct mem_group	*groups[MEM_BUCKETS];
-	size_t			 ngroups;
-	struct mem_member	*members[MEM_BUCKETS];
-	char			*path;		/* groups file, or NULL */
-	int			 dirty;
-	uint8_t			 hkey[crypto_shorthash_KEYBYTES];
-	size_t			 max_peers;
-	size_t			 npeers;	/* pinned or registered */
-	size_t			 nregs;
-	struct mem_peer		*by_id[MEM_BUCKETS];
-	struct mem_peer		*by_reg[MEM_BUCKETS];
-};
-
-static size_t
+size_t
 mem_hash(struct state_mem *m, const void *p, size_t n)
 {
 	uint8_t h[crypto_shorthash_BYTES];
@@ -76,103 +37,238 @@ mem_hash(struct state_mem *m, const void *p, size_t n)
 	return (size_t)(v % MEM_BUCKETS);
 }
 
-static struct mem_peer **
+void
+mem_done(state_done_cb cb, void *arg, enum state_rc rc, uint32_t replaced)
+{
+	struct state_result r;
+
+	if (cb == NULL)
+		return;
+	r.rc = rc;
+	r.replaced = replaced;
+	cb(&r, arg);
+}
+
+void
+state_keep_result(const struct state_result *r, void *arg)
+{
+	*(struct state_result *)arg = *r;
+}
+
+struct mem_peer **
 mem_id_slot(struct state_mem *m, const char *id)
 {
 	struct mem_peer **pp;
 
 	pp = &m->by_id[mem_hash(m, id, strlen(id))];
-	while (*pp != NULL && strcmp((*pp)->p.peer_id, id) != 0)
+	while (*pp != NULL && strcmp((*pp)->peer_id, id) != 0)
 		pp = &(*pp)->next_id;
 	return pp;
 }
 
-static struct mem_peer **
+struct mem_peer **
 mem_reg_slot(struct state_mem *m, uint32_t reg_id)
 {
 	struct mem_peer **pp;
 
 	pp = &m->by_reg[mem_hash(m, &reg_id, sizeof(reg_id))];
-	while (*pp != NULL && (*pp)->p.reg_id != reg_id)
+	while (*pp != NULL && (*pp)->reg_id != reg_id)
 		pp = &(*pp)->next_reg;
 	return pp;
 }
 
-static struct mem_peer *
+struct mem_peer *
 mem_find_reg(struct state_mem *m, uint32_t reg_id)
 {
 	return reg_id == 0 ? NULL : *mem_reg_slot(m, reg_id);
 }
 
-static struct mem_peer *
+struct mem_peer *
 mem_find_registered(struct state_mem *m, const char *id)
 {
 	struct mem_peer *mp = *mem_id_slot(m, id);
 
-	return mp != NULL && mp->p.reg_id != 0 ? mp : NULL;
+	return mp != NULL && mp->reg_id != 0 ? mp : NULL;
 }
 
-static int
-mem_intro_index(struct mem_peer *mp, const char *other)
+/* Copy an address into the compact form (zero for another family). */
+static void
+mem_sa_set(union mem_sa *d, const struct sockaddr_storage *ss)
 {
-	unsigned i;
+	socklen_t len = addr_len((const struct sockaddr *)ss);
 
-	for (i = 0; i < mp->nintros; i++)
-		if (strcmp(mp->intros[i], other) == 0)
-			return (int)i;
-	return -1;
+	memset(d, 0, sizeof(*d));
+	if (len != 0 && len <= sizeof(*d))
+		memcpy(d, ss, len);
 }
 
 static void
-mem_intro_remove_one(struct mem_peer *mp, const char *other)
+mem_sa_get(struct sockaddr_storage *ss, const union mem_sa *s)
 {
-	int i = mem_intro_index(mp, other);
-
-	if (i < 0)
-		return;
-	mp->nintros--;
-	if ((unsigned)i != mp->nintros)
-		memcpy(mp->intros[i], mp->intros[mp->nintros],
-		    sizeof(mp->intros[i]));
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, s, sizeof(*s));
 }
 
-/* Drop every introduction of mp, on both sides. */
-static void
-mem_intro_clear(struct state_mem *m, struct mem_peer *mp)
+/* The registration's data of p into mp (key and times included). */
+int
+mem_peer_fill(struct mem_peer *mp, const struct state_peer *p)
 {
-	struct mem_peer *o;
+	union mem_sa *local = NULL;
+	char *groups = NULL;
+	size_t glen = 0, off = 0;
+	unsigned i, nlocal = p->nlocal, ngroups = p->ngroups;
+
+	if (nlocal > STATE_MAX_LOCAL)
+		nlocal = STATE_MAX_LOCAL;
+	if (ngroups > TOKEN_MAX_GROUPS)
+		ngroups = TOKEN_MAX_GROUPS;
+	for (i = 0; i < ngroups; i++)
+		glen += strnlen(p->groups[i], P2P_NAME_MAX) + 1;
+	if ((nlocal > 0 && (local = calloc(nlocal, sizeof(*local))) == NULL) ||
+	    (glen > 0 && (groups = malloc(glen)) == NULL)) {
+		free(local);
+		return -1;
+	}
+	for (i = 0; i < nlocal; i++)
+		mem_sa_set(&local[i], &p->local_addrs[i]);
+	for (i = 0; i < ngroups; i++) {
+		size_t n = strnlen(p->groups[i], P2P_NAME_MAX);
+
+		memcpy(groups + off, p->groups[i], n);
+		groups[off + n] = '\0';
+		off += n + 1;
+	}
+	free(mp->local);
+	free(mp->groups);
+	mp->local = local;
+	mp->groups = groups;
+	mp->nlocal = (uint8_t)nlocal;
+	mp->ngroups = (uint8_t)ngroups;
+	snprintf(mp->peer_id, sizeof(mp->peer_id), "%s", p->peer_id);
+	memcpy(mp->identity_key, p->identity_key, 32);
+	mp->aesni = p->aesni != 0;
+	mp->transport = (uint8_t)p->transport;
+	mp->reg_id = p->reg_id;
+	mp->node = (uint8_t)(p->node < STATE_NODES ? p->node : 0);
+	mp->issued_at = p->issued_at;
+	mp->expires_at = p->expires_at;
+	mp->last_seen_us = p->last_seen_us;
+	mem_sa_set(&mp->public_addr, &p->public_addr);
+	return 0;
+}
+
+void
+mem_peer_out(const struct mem_peer *mp, struct state_peer *out)
+{
+	const char *g = mp->groups;
 	unsigned i;
 
-	for (i = 0; i < mp->nintros; i++)
-		if ((o = *mem_id_slot(m, mp->intros[i])) != NULL)
-			mem_intro_remove_one(o, mp->p.peer_id);
+	memset(out, 0, sizeof(*out));
+	memcpy(out->peer_id, mp->peer_id, sizeof(out->peer_id));
+	memcpy(out->identity_key, mp->identity_key, 32);
+	out->reg_id = mp->reg_id;
+	out->node = mp->node;
+	mem_sa_get(&out->public_addr, &mp->public_addr);
+	for (i = 0; i < mp->nlocal; i++)
+		mem_sa_get(&out->local_addrs[i], &mp->local[i]);
+	out->nlocal = mp->nlocal;
+	for (i = 0; i < mp->ngroups; i++) {
+		snprintf(out->groups[i], sizeof(out->groups[i]), "%s", g);
+		g += strlen(g) + 1;
+	}
+	out->ngroups = mp->ngroups;
+	out->issued_at = mp->issued_at;
+	out->expires_at = mp->expires_at;
+	out->aesni = mp->aesni;
+	out->transport = (enum state_transport)mp->transport;
+	out->last_seen_us = mp->last_seen_us;
+}
+
+void
+mem_pin_unlink(struct state_mem *m, struct mem_peer *mp)
+{
+	if (mp->pin_prev != NULL)
+		mp->pin_prev->pin_next = mp->pin_next;
+	else
+		m->pin_head = mp->pin_next;
+	if (mp->pin_next != NULL)
+		mp->pin_next->pin_prev = mp->pin_prev;
+	else
+		m->pin_tail = mp->pin_prev;
+	mp->pin_prev = mp->pin_next = NULL;
+	m->npins--;
+}
+
+void
+mem_peer_free(struct mem_peer *mp)
+{
+	free(mp->local);
+	free(mp->groups);
 	free(mp->intros);
-	mp->intros = NULL;
-	mp->nintros = 0;
+	free(mp);
 }
 
-/* Take mp off the reg_id table; it stays pinned. */
+/* Forget a pin entirely. */
 static void
+mem_pin_drop(struct state_mem *m, struct mem_peer *mp)
+{
+	struct mem_peer **pp = mem_id_slot(m, mp->peer_id);
+
+	if (*pp == mp)
+		*pp = mp->next_id;
+	mem_pin_unlink(m, mp);
+	mem_peer_free(mp);
+}
+
+/* Past the pins' budget the oldest go (never while walking by_id). */
+void
+mem_pins_trim(struct state_mem *m)
+{
+	while (m->npins > m->max_pins && m->pin_head != NULL)
+		mem_pin_drop(m, m->pin_head);
+}
+
+void
+mem_pin_append(struct state_mem *m, struct mem_peer *mp)
+{
+	mp->pin_prev = m->pin_tail;
+	mp->pin_next = NULL;
+	if (m->pin_tail != NULL)
+		m->pin_tail->pin_next = mp;
+	else
+		m->pin_head = mp;
+	m->pin_tail = mp;
+	m->npins++;
+}
+
+/* The registration of mp ends: mp becomes a pin (the newest). */
+void
 mem_unlink_reg(struct state_mem *m, struct mem_peer *mp)
 {
 	struct mem_peer **pp;
 
-	if (mp->p.reg_id == 0)
+	if (mp->reg_id == 0)
 		return;
-	pp = mem_reg_slot(m, mp->p.reg_id);
+	pp = mem_reg_slot(m, mp->reg_id);
 	if (*pp == mp)
 		*pp = mp->next_reg;
 	mp->next_reg = NULL;
-	mp->p.reg_id = 0;
+	mp->reg_id = 0;
 	m->nregs--;
+	m->nregs_node[mp->node]--;
 	mem_intro_clear(m, mp);
+	free(mp->local);
+	free(mp->groups);
+	mp->local = NULL;
+	mp->groups = NULL;
+	mp->nlocal = mp->ngroups = 0;
+	mem_pin_append(m, mp);
 }
 
 static enum state_rc
-mem_reg(struct state *st, const struct state_peer *p, uint64_t now_unix,
-    uint32_t *replaced)
+mem_reg_now(struct state_mem *m, const struct state_peer *p,
+    uint64_t now_unix, uint32_t *replaced)
 {
-	struct state_mem *m = (struct state_mem *)st;
 	struct mem_peer **pp, *mp;
 	int pinned;
 
@@ -181,26 +277,46 @@ mem_reg(struct state *st, const struct state_peer *p, uint64_t now_unix,
 		return STATE_FULL;	/* the caller picks fresh ids */
 	pp = mem_id_slot(m, p->peer_id);
 	if ((mp = *pp) != NULL) {
-		pinned = mp->p.expires_at > now_unix;
-		if (pinned && sodium_memcmp(mp->p.identity_key,
-		    p->identity_key, 32) != 0 && p->issued_at <= mp->p.issued_at)
+		pinned = mp->expires_at > now_unix;
+		if (pinned && sodium_memcmp(mp->identity_key,
+		    p->identity_key, 32) != 0 && p->issued_at <= mp->issued_at)
 			return STATE_KEY_MISMATCH;
-		*replaced = mp->p.reg_id;
-		mem_unlink_reg(m, mp);
+		if (mp->reg_id == 0 && m->nregs >= m->max_peers)
+			return STATE_FULL;
+		*replaced = mp->reg_id;
+		mem_unlink_reg(m, mp);		/* now a pin */
+		if (mem_peer_fill(mp, p) == -1)
+			return STATE_FULL;	/* no memory: still a pin */
+		mem_pin_unlink(m, mp);
 	} else {
-		if (m->npeers >= m->max_peers)
+		if (m->nregs >= m->max_peers ||
+		    (mp = calloc(1, sizeof(*mp))) == NULL)
 			return STATE_FULL;
-		if ((mp = calloc(1, sizeof(*mp))) == NULL)
+		if (mem_peer_fill(mp, p) == -1) {
+			free(mp);
 			return STATE_FULL;
+		}
 		*pp = mp;
-		m->npeers++;
 	}
-	mp->p = *p;
 	pp = mem_reg_slot(m, p->reg_id);
 	mp->next_reg = NULL;
 	*pp = mp;
 	m->nregs++;
+	m->nregs_node[mp->node]++;
 	return STATE_OK;
+}
+
+static void
+mem_reg(struct state *st, const struct state_peer *p, uint64_t now_unix,
+    state_done_cb cb, void *arg)
+{
+	struct state_mem *m = (struct state_mem *)st;
+	uint32_t replaced;
+	enum state_rc rc;
+
+	rc = mem_reg_now(m, p, now_unix, &replaced);
+	mem_pins_trim(m);
+	mem_done(cb, arg, rc, replaced);
 }
 
 static enum state_rc
@@ -211,7 +327,7 @@ mem_get(struct state *st, const char *peer_id, struct state_peer *out)
 
 	if (mp == NULL)
 		return STATE_NOT_FOUND;
-	*out = mp->p;
+	mem_peer_out(mp, out);
 	return STATE_OK;
 }
 
@@ -222,7 +338,7 @@ mem_get_reg(struct state *st, uint32_t reg_id, struct state_peer *out)
 
 	if (mp == NULL)
 		return STATE_NOT_FOUND;
-	*out = mp->p;
+	mem_peer_out(mp, out);
 	return STATE_OK;
 }
 
@@ -235,24 +351,28 @@ mem_touch(struct state *st, uint32_t reg_id, const struct sockaddr *addr,
 
 	if (mp == NULL)
 		return STATE_NOT_FOUND;
-	mp->p.last_seen_us = now_us;
-	if (addr != NULL && (len = addr_len(addr)) != 0) {
-		memset(&mp->p.public_addr, 0, sizeof(mp->p.public_addr));
-		memcpy(&mp->p.public_addr, addr, len);
+	mp->last_seen_us = now_us;
+	if (addr != NULL && (len = addr_len(addr)) != 0 &&
+	    len <= sizeof(mp->public_addr)) {
+		memset(&mp->public_addr, 0, sizeof(mp->public_addr));
+		memcpy(&mp->public_addr, addr, len);
 	}
 	return STATE_OK;
 }
 
-static enum state_rc
-mem_unreg(struct state *st, uint32_t reg_id)
+static void
+mem_unreg(struct state *st, uint32_t reg_id, state_done_cb cb, void *arg)
 {
 	struct state_mem *m = (struct state_mem *)st;
 	struct mem_peer *mp = mem_find_reg(m, reg_id);
 
-	if (mp == NULL)
-		return STATE_NOT_FOUND;
+	if (mp == NULL) {
+		mem_done(cb, arg, STATE_NOT_FOUND, 0);
+		return;
+	}
 	mem_unlink_reg(m, mp);
-	return STATE_OK;
+	mem_pins_trim(m);
+	mem_done(cb, arg, STATE_OK, 0);
 }
 
 static size_t
@@ -267,98 +387,24 @@ mem_expire(struct state *st, uint64_t now_us, uint64_t idle_us,
 	for (b = 0; b < MEM_BUCKETS; b++) {
 		pp = &m->by_id[b];
 		while ((mp = *pp) != NULL) {
-			reg_id = mp->p.reg_id;
-			if (reg_id != 0 && now_us >= mp->p.last_seen_us &&
-			    now_us - mp->p.last_seen_us >= idle_us) {
+			reg_id = mp->reg_id;
+			if (reg_id != 0 && now_us >= mp->last_seen_us &&
+			    now_us - mp->last_seen_us >= idle_us) {
 				mem_unlink_reg(m, mp);
 				n++;
 				if (cb != NULL)
-					cb(reg_id, mp->p.peer_id, arg);
+					cb(reg_id, mp->peer_id, arg);
 			}
-			if (mp->p.reg_id == 0 && mp->p.expires_at <= now_unix) {
+			if (mp->reg_id == 0 && mp->expires_at <= now_unix) {
 				*pp = mp->next_id;
-				m->npeers--;
-				free(mp);
+				mem_pin_unlink(m, mp);
+				mem_peer_free(mp);
 				continue;
 			}
 			pp = &mp->next_id;
 		}
 	}
-	return n;
-}
-
-static enum state_rc
-mem_intro_add(struct state *st, const char *a, const char *b)
-{
-	struct state_mem *m = (struct state_mem *)st;
-	struct mem_peer *pa, *pb, *side[2];
-	const char *other[2] = { b, a };
-	void *nv;
-	int i;
-
-	if ((pa = mem_find_registered(m, a)) == NULL ||
-	    (pb = mem_find_registered(m, b)) == NULL || pa == pb)
-		return STATE_NOT_FOUND;
-	if (mem_intro_index(pa, b) >= 0)
-		return STATE_OK;
-	if (pa->nintros >= STATE_MAX_INTROS || pb->nintros >= STATE_MAX_INTROS)
-		return STATE_FULL;
-	side[0] = pa;
-	side[1] = pb;
-	for (i = 0; i < 2; i++) {
-		nv = realloc(side[i]->intros, (side[i]->nintros + 1) *
-		    sizeof(*side[i]->intros));
-		if (nv == NULL) {
-			if (i == 1)
-				pa->nintros--;
-			return STATE_FULL;
-		}
-		side[i]->intros = nv;
-		snprintf(side[i]->intros[side[i]->nintros++],
-		    sizeof(side[i]->intros[0]), "%s", other[i]);
-	}
-	return STATE_OK;
-}
-
-static enum state_rc
-mem_intro_del(struct state *st, const char *a, const char *b)
-{
-	struct state_mem *m = (struct state_mem *)st;
-	struct mem_peer *pa = *mem_id_slot(m, a), *pb = *mem_id_slot(m, b);
-
-	if (pa == NULL || pb == NULL || mem_intro_index(pa, b) < 0)
-		return STATE_NOT_FOUND;
-	mem_intro_remove_one(pa, b);
-	mem_intro_remove_one(pb, a);
-	return STATE_OK;
-}
-
-static int
-mem_intro_has(struct state *st, const char *a, const char *b)
-{
-	struct mem_peer *pa = *mem_id_slot((struct state_mem *)st, a);
-
-	return pa != NULL && mem_intro_index(pa, b) >= 0;
-}
-
-static size_t
-mem_intro_each(struct state *st, const char *peer_id, state_intro_cb cb,
-    void *arg)
-{
-	struct mem_peer *mp = *mem_id_slot((struct state_mem *)st, peer_id);
-	char (*copy)[P2P_NAME_MAX + 1];
-	size_t i, n;
-
-	if (mp == NULL || mp->nintros == 0)
-		return 0;
-	/* The callback may change the introductions: walk a copy. */
-	n = mp->nintros;
-	if ((copy = calloc(n, sizeof(*copy))) == NULL)
-		return 0;
-	memcpy(copy, mp->intros, n * sizeof(*copy));
-	for (i = 0; i < n; i++)
-		cb(copy[i], arg);
-	free(copy);
+	mem_pins_trim(m);
 	return n;
 }
 
@@ -368,245 +414,20 @@ mem_count(struct state *st)
 	return ((struct state_mem *)st)->nregs;
 }
 
-
-static struct mem_group **
-mem_group_slot(struct state_mem *m, const char *name)
-{
-	struct mem_group **pp;
-
-	pp = &m->groups[mem_hash(m, name, strlen(name))];
-	while (*pp != NULL && strcmp((*pp)->g.name, name) != 0)
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static struct mem_member **
-mem_member_slot(struct state_mem *m, const char *id)
-{
-	struct mem_member **pp;
-
-	pp = &m->members[mem_hash(m, id, strlen(id))];
-	while (*pp != NULL && strcmp((*pp)->id, id) != 0)
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static ssize_t
-mem_group_index(const struct mem_group *mg, const char *peer_id)
-{
-	size_t i;
-
-	for (i = 0; i < mg->g.nmembers; i++)
-		if (strcmp(mg->members[i], peer_id) == 0)
-			return (ssize_t)i;
-	return -1;
-}
-
-static enum state_rc
-mem_group_create(struct state *st, const struct state_group *g)
-{
-	struct state_mem *m = (struct state_mem *)st;
-	struct mem_group **pp = mem_group_slot(m, g->name), *mg;
-
-	if (*pp != NULL)
-		return STATE_EXISTS;
-	if (m->ngroups >= STATE_MAX_GROUPS ||
-	    (mg = calloc(1, sizeof(*mg))) == NULL)
-		return STATE_FULL;
-	mg->g = *g;
-	mg->g.nmembers = 0;
-	if (mg->g.nattrs > STATE_GROUP_ATTRS)
-		mg->g.nattrs = STATE_GROUP_ATTRS;
-	*pp = mg;
-	m->ngroups++;
-	m->dirty = 1;
-	return STATE_OK;
-}
-
-/* Take group off the list of peer_id. */
 static void
-mem_member_forget(struct state_mem *m, const char *peer_id, const char *group)
+mem_barrier(struct state *st, state_done_cb cb, void *arg)
 {
-	struct mem_member **pp = mem_member_slot(m, peer_id), *mm = *pp;
-	unsigned i;
-
-	if (mm == NULL)
-		return;
-	for (i = 0; i < mm->ngroups; i++)
-		if (strcmp(mm->groups[i], group) == 0) {
-			mm->ngroups--;
-			if (i != mm->ngroups)
-				memcpy(mm->groups[i], mm->groups[mm->ngroups],
-				    sizeof(mm->groups[i]));
-			break;
-		}
-	if (mm->ngroups == 0) {
-		*pp = mm->next;
-		free(mm->groups);
-		free(mm);
-	}
-}
-
-static enum state_rc
-mem_group_destroy(struct state *st, const char *name)
-{
-	struct state_mem *m = (struct state_mem *)st;
-	struct mem_group **pp = mem_group_slot(m, name), *mg = *pp;
-	size_t i;
-
-	if (mg == NULL)
-		return STATE_NOT_FOUND;
-	for (i = 0; i < mg->g.nmembers; i++)
-		mem_member_forget(m, mg->members[i], name);
-	*pp = mg->next;
-	free(mg->members);
-	free(mg);
-	m->ngroups--;
-	m->dirty = 1;
-	return STATE_OK;
-}
-
-static enum state_rc
-mem_group_get(struct state *st, const char *name, struct state_group *out)
-{
-	struct mem_group *mg = *mem_group_slot((struct state_mem *)st, name);
-
-	if (mg == NULL)
-		return STATE_NOT_FOUND;
-	*out = mg->g;
-	return STATE_OK;
-}
-
-/* Call cb on a copy of names: the callback may change the tables. */
-static size_t
-mem_each_copy(const mem_name *names, size_t n, state_name_cb cb, void *arg)
-{
-	mem_name *copy;
-	size_t i;
-
-	if (n == 0 || (copy = calloc(n, sizeof(*copy))) == NULL)
-		return 0;
-	memcpy(copy, names, n * sizeof(*copy));
-	for (i = 0; i < n; i++)
-		cb(copy[i], arg);
-	free(copy);
-	return n;
-}
-
-static size_t
-mem_group_each(struct state *st, state_name_cb cb, void *arg)
-{
-	struct state_mem *m = (struct state_mem *)st;
-	struct mem_group *mg;
-	mem_name *names;
-	size_t b, n = 0;
-
-	if (m->ngroups == 0 ||
-	    (names = calloc(m->ngroups, sizeof(*names))) == NULL)
-		return 0;
-	for (b = 0; b < MEM_BUCKETS; b++)
-		for (mg = m->groups[b]; mg != NULL; mg = mg->next)
-			memcpy(names[n++], mg->g.name, sizeof(names[0]));
-	n = mem_each_copy(names, n, cb, arg);
-	free(names);
-	return n;
-}
-
-static enum state_rc
-mem_member_add(struct state *st, const char *group, const char *peer_id)
-{
-	struct state_mem *m = (struct state_mem *)st;
-	struct mem_group *mg = *mem_group_slot(m, group);
-	struct mem_member **pp, *mm;
-	void *nv;
-
-	if (mg == NULL)
-		return STATE_NOT_FOUND;
-	if (mem_group_index(mg, peer_id) >= 0)
-		return STATE_EXISTS;
-	if (mg->g.nmembers >= STATE_GROUP_MEMBERS)
-		return STATE_FULL;
-	pp = mem_member_slot(m, peer_id);
-	if ((mm = *pp) == NULL) {
-		if ((mm = calloc(1, sizeof(*mm))) == NULL)
-			return STATE_FULL;
-		snprintf(mm->id, sizeof(mm->id), "%s", peer_id);
-		*pp = mm;
-	}
-	if (mm->ngroups >= STATE_PEER_GROUPS ||
-	    (nv = realloc(mm->groups, (mm->ngroups + 1) *
-	    sizeof(*mm->groups))) == NULL)
-		goto full;
-	mm->groups = nv;
-	if (mg->g.nmembers == mg->cap) {
-		size_t cap = mg->cap ? mg->cap * 2 : 4;
-
-		if ((nv = realloc(mg->members, cap * sizeof(*mg->members))) ==
-		    NULL)
-			goto full;
-		mg->members = nv;
-		mg->cap = cap;
-	}
-	snprintf(mm->groups[mm->ngroups++], sizeof(mm->groups[0]), "%s",
-	    group);
-	snprintf(mg->members[mg->g.nmembers++], sizeof(mg->members[0]), "%s",
-	    peer_id);
-	m->dirty = 1;
-	return STATE_OK;
-full:
-	if (mm->ngroups == 0) {
-		*pp = mm->next;
-		free(mm->groups);
-		free(mm);
-	}
-	return STATE_FULL;
-}
-
-static enum state_rc
-mem_member_del(struct state *st, const char *group, const char *peer_id)
-{
-	struct state_mem *m = (struct state_mem *)st;
-	struct mem_group *mg = *mem_group_slot(m, group);
-	ssize_t i;
-
-	if (mg == NULL || (i = mem_group_index(mg, peer_id)) < 0)
-		return STATE_NOT_FOUND;
-	/* Keep join order: the API shows members as they came. */
-	memmove(mg->members[i], mg->members[i + 1],
-	    (mg->g.nmembers - (size_t)i - 1) * sizeof(mg->members[0]));
-	mg->g.nmembers--;
-	mem_member_forget(m, peer_id, group);
-	m->dirty = 1;
-	return STATE_OK;
+	(void)st;
+	mem_done(cb, arg, STATE_OK, 0);	/* one view: always current */
 }
 
 static int
-mem_member_has(struct state *st, const char *group, const char *peer_id)
+mem_health(struct state *st, char *why, size_t len)
 {
-	struct mem_group *mg = *mem_group_slot((struct state_mem *)st, group);
-
-	return mg != NULL && mem_group_index(mg, peer_id) >= 0;
-}
-
-static size_t
-mem_member_each(struct state *st, const char *group, state_name_cb cb,
-    void *arg)
-{
-	struct mem_group *mg = *mem_group_slot((struct state_mem *)st, group);
-
-	return mg == NULL ? 0 : mem_each_copy(mg->members, mg->g.nmembers, cb,
-	    arg);
-}
-
-static size_t
-mem_peer_groups(struct state *st, const char *peer_id, state_name_cb cb,
-    void *arg)
-{
-	struct mem_member *mm = *mem_member_slot((struct state_mem *)st,
-	    peer_id);
-
-	return mm == NULL ? 0 : mem_each_copy(mm->groups, mm->ngroups, cb,
-	    arg);
+	(void)st;
+	(void)why;
+	(void)len;
+	return 0;
 }
 
 static enum state_rc
@@ -622,53 +443,19 @@ mem_sync(struct state *st, char *err, size_t errlen)
 	return STATE_OK;
 }
 
-int
-state_mem_persist(struct state *st, const char *path, char *err,
-    size_t errlen)
-{
-	struct state_mem *m = (struct state_mem *)st;
-
-	if (st->ops->count != mem_count) {
-		snprintf(err, errlen, "not the memory backend");
-		return -1;
-	}
-	free(m->path);
-	if ((m->path = strdup(path)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (state_file_load(st, path, err, errlen) == -1)
-		return -1;
-	m->dirty = 0;
-	return 0;
-}
-
 static void
 mem_free(struct state *st)
 {
 	struct state_mem *m = (struct state_mem *)st;
 	struct mem_peer *mp, *next;
-	struct mem_group *mg, *gnext;
-	struct mem_member *mm, *mnext;
 	size_t b;
 
-	for (b = 0; b < MEM_BUCKETS; b++) {
+	for (b = 0; b < MEM_BUCKETS; b++)
 		for (mp = m->by_id[b]; mp != NULL; mp = next) {
 			next = mp->next_id;
-			free(mp->intros);
-			free(mp);
+			mem_peer_free(mp);
 		}
-		for (mg = m->groups[b]; mg != NULL; mg = gnext) {
-			gnext = mg->next;
-			free(mg->members);
-			free(mg);
-		}
-		for (mm = m->members[b]; mm != NULL; mm = mnext) {
-			mnext = mm->next;
-			free(mm->groups);
-			free(mm);
-		}
-	}
+	mem_group_free_all(m);
 	free(m->path);
 	free(m);
 }
@@ -694,9 +481,49 @@ static const struct state_ops mem_ops = {
 	.member_has = mem_member_has,
 	.member_each = mem_member_each,
 	.peer_groups = mem_peer_groups,
+	.barrier = mem_barrier,
+	.health = mem_health,
 	.sync = mem_sync,
 	.free = mem_free,
 };
+
+int
+state_mem_persist(struct state *st, const char *path, char *err,
+    size_t errlen)
+{
+	struct state_mem *m = (struct state_mem *)st;
+
+	if (st->ops != &mem_ops) {
+		snprintf(err, errlen, "not the memory backend");
+		return -1;
+	}
+	free(m->path);
+	if ((m->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (state_file_load(st, path, err, errlen) == -1)
+		return -1;
+	m->dirty = 0;
+	return 0;
+}
+
+void
+state_mem_set_max_pins(struct state *st, size_t max_pins)
+{
+	struct state_mem *m = (struct state_mem *)st;
+
+	if (st->ops != &mem_ops)
+		return;
+	m->max_pins = max_pins;
+	mem_pins_trim(m);
+}
+
+size_t
+state_mem_pins(struct state *st)
+{
+	return st->ops == &mem_ops ? ((struct state_mem *)st)->npins : 0;
+}
 
 struct state *
 state_mem_new(size_t max_peers)
@@ -706,7 +533,9 @@ state_mem_new(size_t max_peers)
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
 	m->base.ops = &mem_ops;
+	m->base.immediate = 1;
 	m->max_peers = max_peers;
+	m->max_pins = max_peers;
 	crypto_shorthash_keygen(m->hkey);
 	return &m->base;
 }

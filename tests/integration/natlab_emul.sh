@@ -50,6 +50,19 @@ field() {	# field LINE KEY: the value of KEY=... in a natprobe line
 	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
+# natlab_count_wait NAME OLD: the ISP's low-TTL count once it has moved from
+# OLD (or after a second); the probe returns before the counter is read.
+natlab_count_wait() {
+	_cw=0
+	while [ "$_cw" -lt 10 ]; do
+		_cv=$(natlab_isp_count "$1")
+		[ "${_cv:-0}" -ne "$2" ] && break
+		sleep 0.1
+		_cw=$((_cw + 1))
+	done
+	echo "${_cv:-0}"
+}
+
 # Two runs, each from a fresh local port as RFC 5780 asks. Mapping: towards
 # S1:4000, S2:4000 (other IP), S2:4001 (other IP and port). Filtering: S1:4000
 # answers from itself, then from S2:4001 ("ip"), then from S1:4001 ("port").
@@ -159,6 +172,29 @@ else
 	echo "tcp: SKIP perl is missing: TCP through udp-blocked is not checked"
 fi
 echo "emulation: every NAT type maps and filters as RFC 4787 names it"
+
+# The ISP hop (transit): a datagram whose TTL runs out just past the client's
+# own NAT dies at the ISP router and is counted there (natlab_isp_count),
+# one more hop gets it to the server. Behind a NAT that is TTL 2 (the NAT
+# is the first hop), from an open host TTL 1.
+if [ "$NATLAB_TOPO" = transit ]; then
+	for c in op fc rc pr sy; do
+		low=2; [ "$c" = op ] && low=1
+		n0=$(natlab_isp_count "$c")
+		l=$(ns_exec "$c" "$NATPROBE" probe --tries 1 --ttl "$low" "$S1:4000") ||
+		    fail "natprobe --ttl in $c: $l"
+		[ "$(field "$l" reply)" = no ] ||
+		    fail "$(type_of "$c"): a TTL $low datagram reached the server: $l"
+		n1=$(natlab_count_wait "$c" "$n0")
+		[ "$n1" -eq $((n0 + 1)) ] ||
+		    fail "$(type_of "$c"): the ISP router counted $n0 -> $n1 low-TTL datagrams, expected one more"
+		l=$(ns_exec "$c" "$NATPROBE" probe --ttl $((low + 1)) "$S1:4000") ||
+		    fail "natprobe --ttl in $c: $l"
+		[ "$(field "$l" reply)" = yes ] ||
+		    fail "$(type_of "$c"): a TTL $((low + 1)) datagram did not reach the server: $l"
+	done
+	echo "isp hop: a datagram with TTL 2 from behind each NAT (1 from the open host) died at the ISP router, one hop more reached the server"
+fi
 
 # ---- 2. a standard STUN client against p2p-server --------------------------
 alt=""

@@ -1,17 +1,37 @@
 # SPDX-License-Identifier: ISC
-# The NAT lab (docs/NATLAB.md): an "Internet" and NAT routers built from
-# network namespaces and the kernel's own NAT (nftables). Sourced after
-# lib.sh and netns_lib.sh, not run; netns_require first.
+# The NAT lab (docs/NATLAB.md): an "Internet" with ISP routers and NAT
+# routers, built from network namespaces and the kernel's own NAT
+# (nftables). Sourced after lib.sh and netns_lib.sh, not run; netns_require
+# first.
 #
-#   pub: bridge br0 = 203.0.113.0/24, the server on .1 and .2 (RFC 5780)
-#     |-- router NAMEr: wan 203.0.113.(10+N) | lan 10.N.0.1/24
-#     |       |-- host NAME  10.N.0.2 (default route via 10.N.0.1)
-#     |       `-- host NAME2 10.N.0.3 (with HOSTS=2)
-#     `-- host NAME 203.0.113.(100+N) directly on the bridge (type open)
+# NATLAB_TOPO=transit (the default), as on the Internet: every client sits
+# behind its own ISP router, so a packet crosses at least one forwarding
+# hop between a NAT and the server and three between two NATs:
+#
+#   pub: the core router and the server: bridge br0 = 11.0.0.0/24, the
+#        server on .1 and .2 (RFC 5780), the core router on .254
+#     `-- ISP router NAMEi: core 11.0.0.(10+N) | access 11.N.0.1/24
+#           |-- router NAMEr: wan 11.N.0.2 | lan 10.N.0.1/24
+#           |       |-- host NAME  10.N.0.2 (default route via 10.N.0.1)
+#           |       `-- host NAME2 10.N.0.3 (with HOSTS=2)
+#           `-- or host NAME 11.N.0.2 itself (type open)
+#
+# NATLAB_TOPO=adjacent: the NATs' WAN sides (and open hosts) sit on br0
+# itself, next to the server and to each other (11.0.0.(10+N), open hosts
+# 11.0.0.(100+N)): the harshest case for NATs that poison each other.
+#
+# The "public" addresses (11.0.0.0/8) are outside the reserved ranges, so
+# that miniupnpd on a lab router accepts its WAN address (it refuses port
+# forwarding on reserved ones, 203.0.113.0/24 among them). They exist only
+# inside the lab's namespaces, which have no link to the host's own
+# network and so no route out.
 #
 # A router's LAN side is a bridge too, so a second host is one more port.
 # The routers know no route to anyone's LAN, so only what the NAT lets in
 # arrives; hairpinning is not set up (as on many real NATs).
+# NATLAB_ROUTER_FW=1 (the default): every NAT router drops unsolicited UDP
+# addressed to itself, as a home router's firewall does; 0: a bare Linux
+# gateway without that rule (see natlab_rules).
 # Variables here start with _nl_: lib.sh's and netns_lib.sh's helpers use
 # _n, _name and the like, and sh has no locals.
 #
@@ -26,14 +46,29 @@
 #                               (router, or the host itself for open)
 #   natlab_count NAME COUNTER   packets counted so far: udp_out (all UDP
 #                               towards pub) or udp_new (new UDP flows)
+#   natlab_isp_count NAME       UDP packets from NAME's side that died at
+#                               its ISP router, their TTL run out (transit)
 #   natlab_cut NAME ADDR        drop everything between NAME's edge and ADDR
 #   natlab_uncut NAME           undo natlab_cut
-#   natlab_server [ARGS...]     p2p-server in pub on 203.0.113.1:3478; sets
+#   natlab_upnp NAME            miniupnpd (UPnP IGD, NAT-PMP and PCP) on
+#                               NAME's router for its LAN; sets UPNP_PID
+#   natlab_server [ARGS...]     p2p-server in pub on 11.0.0.1:3478; sets
 #                               SERVER_PORT (and HTTP_PORT with --http)
 #   natlab_agent NAME [ARGS...] p2pd in host NAME, socket $T/NAME/sock, so
 #                               lib.sh's ctl and wait_registered work
 #                               ($NATLAB_AGENT_ARGS too, e.g. -vv)
 #   natlab_reset                kill every daemon, remove every namespace
+
+: "${NATLAB_TOPO:=transit}"
+case $NATLAB_TOPO in
+transit|adjacent) ;;
+*) fail "NATLAB_TOPO=$NATLAB_TOPO: expected transit or adjacent" ;;
+esac
+: "${NATLAB_ROUTER_FW:=1}"
+case $NATLAB_ROUTER_FW in
+0|1) ;;
+*) fail "NATLAB_ROUTER_FW=$NATLAB_ROUTER_FW: expected 0 or 1" ;;
+esac
 
 # One-way delay each way between a client's edge and pub (netem on both ends
 # of its link): a relayed or direct round trip between two clients is then
@@ -54,14 +89,67 @@ natlab_delay() {
 	    delay "${NATLAB_DELAY_MS}ms" limit 10000 || fail "netem on $3:$4"
 }
 
-NATLAB_S1=203.0.113.1
-NATLAB_S2=203.0.113.2
+NATLAB_S1=11.0.0.1
+NATLAB_S2=11.0.0.2
+NATLAB_CORE=11.0.0.254
 NATLAB_N=0
 
 natlab_pub() {
 	ns_add pub
 	ns_no_ipv6 pub
 	ns_bridge pub br0 "$NATLAB_S1/24" "$NATLAB_S2/24"
+	[ "$NATLAB_TOPO" = transit ] || return 0
+	ip -n "$(ns_full pub)" addr add "$NATLAB_CORE/24" dev br0 ||
+	    fail "the core router's address in pub"
+	ns_forward pub
+	# The ISP routers share br0: pub routes between them, without redirects.
+	ns_exec pub sysctl -qw net.ipv4.conf.all.send_redirects=0 \
+	    net.ipv4.conf.br0.send_redirects=0 || fail "redirects off in pub"
+}
+
+# The ISP router's nft table natlab. It only forwards; the counter sees UDP
+# from the client's side that arrives with a TTL too low to be forwarded.
+# The kernel drops such a packet before the forward hook (and answers ICMP
+# time exceeded), so it is counted in prerouting.
+natlab_isp_rules() {
+	cat <<EOF
+table ip natlab {
+	counter udp_lowttl {}
+	chain pre {
+		type filter hook prerouting priority raw; policy accept;
+		iifname "acc" meta l4proto udp ip ttl < 2 counter name udp_lowttl
+	}
+}
+EOF
+}
+
+# natlab_uplink NS N IF ADDR-FILE: the uplink of namespace NS (a NAT router,
+# or an open host) for client N. transit: an ISP router Ni on br0, routed
+# by pub, and a link from its access side to IF; adjacent: IF on br0
+# itself. Writes IF's address to ADDR-FILE.
+natlab_uplink() {
+	_nl_u=$1; _nl_k=$2; _nl_uif=$3
+	if [ "$NATLAB_TOPO" = adjacent ]; then
+		if [ "$_nl_uif" = eth0 ]; then _nl_ua=11.0.0.$((100 + _nl_k))
+		else _nl_ua=11.0.0.$((10 + _nl_k)); fi
+		ns_plug "$_nl_u" "$_nl_uif" "$_nl_ua/24" pub br0 "p$_nl_k"
+		natlab_delay "$_nl_u" "$_nl_uif" pub "p$_nl_k"
+		echo "$_nl_ua" > "$4"
+		return
+	fi
+	_nl_isp="isp$_nl_k"
+	ns_add "$_nl_isp"
+	ns_no_ipv6 "$_nl_isp"
+	ns_plug "$_nl_isp" core "11.0.0.$((10 + _nl_k))/24" pub br0 "p$_nl_k"
+	natlab_delay "$_nl_isp" core pub "p$_nl_k"
+	ns_route "$_nl_isp" default "$NATLAB_CORE"
+	ns_link "$_nl_isp" acc "11.$_nl_k.0.1/24" "$_nl_u" "$_nl_uif" "11.$_nl_k.0.2/24"
+	ns_route "$_nl_u" default "11.$_nl_k.0.1"
+	ns_route pub "11.$_nl_k.0.0/24" "11.0.0.$((10 + _nl_k))"
+	ns_forward "$_nl_isp"
+	natlab_isp_rules > "$T/nft.$_nl_isp"
+	ns_nft "$_nl_isp" < "$T/nft.$_nl_isp"
+	echo "11.$_nl_k.0.2" > "$4"
 }
 
 # The nft table natlab of an edge. Counters come first so they see what the
@@ -153,12 +241,12 @@ natlab_router() {	# natlab_router NAME TYPE [HOSTS]
 	esac
 	NATLAB_N=$((NATLAB_N + 1))
 	_nl_i=$NATLAB_N
+	eval "NL_isp_$_nl_name=isp$_nl_i"
 	if [ "$_nl_type" = open ]; then
-		_nl_w=203.0.113.$((100 + _nl_i))
 		ns_add "$_nl_name"
 		ns_no_ipv6 "$_nl_name"
-		ns_plug "$_nl_name" eth0 "$_nl_w/24" pub br0 "p$_nl_i"
-		natlab_delay "$_nl_name" eth0 pub "p$_nl_i"
+		natlab_uplink "$_nl_name" "$_nl_i" eth0 "$T/uplink.$_nl_name"
+		_nl_w=$(cat "$T/uplink.$_nl_name")
 		# A file, not a pipe: ns_nft's fail must end the test itself.
 		natlab_rules open eth0 "$_nl_w" "$_nl_w" > "$T/nft.$_nl_name"
 		ns_nft "$_nl_name" < "$T/nft.$_nl_name"
@@ -166,12 +254,11 @@ natlab_router() {	# natlab_router NAME TYPE [HOSTS]
 		eval "NL_edge_$_nl_name=$_nl_name"
 		return
 	fi
-	_nl_w=203.0.113.$((10 + _nl_i))
 	_nl_r="${_nl_name}r"
 	ns_add "$_nl_r" "$_nl_name"
 	ns_no_ipv6 "$_nl_r" "$_nl_name"
-	ns_plug "$_nl_r" wan "$_nl_w/24" pub br0 "p$_nl_i"
-	natlab_delay "$_nl_r" wan pub "p$_nl_i"
+	natlab_uplink "$_nl_r" "$_nl_i" wan "$T/uplink.$_nl_name"
+	_nl_w=$(cat "$T/uplink.$_nl_name")
 	ns_bridge "$_nl_r" lan "10.$_nl_i.0.1/24"
 	ns_plug "$_nl_name" eth0 "10.$_nl_i.0.2/24" "$_nl_r" lan l1
 	ns_route "$_nl_name" default "10.$_nl_i.0.1"
@@ -181,7 +268,7 @@ natlab_router() {	# natlab_router NAME TYPE [HOSTS]
 		ns_plug "${_nl_name}2" eth0 "10.$_nl_i.0.3/24" "$_nl_r" lan l2
 		ns_route "${_nl_name}2" default "10.$_nl_i.0.1"
 		eval "NL_wan_${_nl_name}2=$_nl_w NL_host_${_nl_name}2=10.$_nl_i.0.3"
-		eval "NL_edge_${_nl_name}2=$_nl_r"
+		eval "NL_edge_${_nl_name}2=$_nl_r NL_isp_${_nl_name}2=isp$_nl_i"
 	fi
 	ns_forward "$_nl_r"
 	natlab_rules "$_nl_type" wan "$_nl_w" "10.$_nl_i.0.2" > "$T/nft.$_nl_r"
@@ -190,12 +277,70 @@ natlab_router() {	# natlab_router NAME TYPE [HOSTS]
 	eval "NL_edge_$_nl_name=$_nl_r"
 }
 
+# miniupnpd serves the router's LAN with all three protocols (UPnP IGD,
+# NAT-PMP and PCP: -N turns NAT-PMP/PCP on) and writes its rules into
+# table inet filter, which the router gets here: a forward chain that only
+# jumps to miniupnpd's (the natlab table's policies stay accept) and the
+# nat chains it adds its DNAT rules to. It grants mappings to the LAN's
+# own addresses only (secure_mode) and keeps leases in $T.
+natlab_upnp() {		# natlab_upnp NAME
+	_nl_r=$(natlab_edge "$1")
+	command -v miniupnpd >/dev/null 2>&1 ||
+	    skip "miniupnpd is missing (apt-get install miniupnpd-nftables)"
+	_nl_lan=$(natlab_host "$1"); _nl_lan=${_nl_lan%.*}
+	cat > "$T/upnp.$1.conf" <<EOF
+ext_ifname=wan
+listening_ip=lan
+enable_natpmp=yes
+enable_upnp=yes
+secure_mode=yes
+system_uptime=no
+lease_file=$T/upnp.$1.leases
+upnp_table_name=filter
+upnp_nat_table_name=filter
+uuid=3b5d9f4a-0c1e-4f3e-9a7b-$(printf %012d "$(echo "$_nl_lan" | cut -d. -f2)")
+allow 1024-65535 $_nl_lan.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+	ns_nft "$_nl_r" <<EOF
+table inet filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		jump miniupnpd
+	}
+	chain miniupnpd {}
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		jump prerouting_miniupnpd
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		jump postrouting_miniupnpd
+	}
+	chain prerouting_miniupnpd {}
+	chain postrouting_miniupnpd {}
+}
+EOF
+	ns_bg "$_nl_r" miniupnpd -d -f "$T/upnp.$1.conf" -P "$T/upnp.$1.pid" \
+	    >"$T/upnp.$1.log" 2>&1
+	UPNP_PID=$NS_PID
+	wait_for 5 grep -q "Listening for NAT-PMP" "$T/upnp.$1.log" ||
+	    fail "miniupnpd on $1's router did not start: $(tail -5 "$T/upnp.$1.log")"
+}
+
 natlab_wan() { eval "echo \"\$NL_wan_$1\""; }
 natlab_host() { eval "echo \"\$NL_host_$1\""; }
 natlab_edge() { eval "echo \"\$NL_edge_$1\""; }
+natlab_isp() { eval "echo \"\$NL_isp_$1\""; }
 
 natlab_count() {	# natlab_count NAME COUNTER
 	ns_exec "$(natlab_edge "$1")" nft list counter ip natlab "$2" 2>/dev/null |
+	    awk '{ for (i = 1; i < NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
+}
+
+natlab_isp_count() {	# natlab_isp_count NAME
+	[ "$NATLAB_TOPO" = transit ] || { echo 0; return; }
+	ns_exec "$(natlab_isp "$1")" nft list counter ip natlab udp_lowttl 2>/dev/null |
 	    awk '{ for (i = 1; i < NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
 }
 

@@ -11,11 +11,13 @@
  *	written once every socket is bound.
  *
  *   natprobe probe [--json] [--bind ADDR:PORT] [--tries N] [--wait MS]
- *	    ADDR:PORT[/same|/port|/ip]...
+ *	    [--ttl N] ADDR:PORT[/same|/port|/ip]...
  *	Send from one local socket to each reflector in turn, in order (the
  *	order matters: a filtering test must come before the socket has
  *	talked to the address it tests), and print per request whether an
  *	answer got through, the mapped address and where the answer came from.
+ *	--ttl sends the requests with that IP TTL (a packet that is to die
+ *	at a given hop).
  *
  * Wire: request "natprobe ID MODE", answer "natprobe ID SEEN FROM".
  */
@@ -253,6 +255,7 @@ natprobe_probe(int argc, char **argv)
 	const char		*slash;
 	unsigned int		 base;
 	int			 json = 0, tries = 3, wait_ms = 300, n = 0, i, fd;
+	int			 ttl = 0;
 
 	memset(&local, 0, sizeof local);
 	local.sin_family = AF_INET;
@@ -271,15 +274,21 @@ natprobe_probe(int argc, char **argv)
 			tries = atoi(argv[1]);
 		else if (strcmp(argv[0], "--wait") == 0)
 			wait_ms = atoi(argv[1]);
+		else if (strcmp(argv[0], "--ttl") == 0)
+			ttl = atoi(argv[1]);
 		else
 			natprobe_die("unknown option");
 		argc -= 2, argv += 2;
 	}
 	if (argc < 1 || argc > NATPROBE_MAXREQ || tries < 1 || tries > 20 ||
-	    wait_ms < 10 || wait_ms > 10000)
+	    wait_ms < 10 || wait_ms > 10000 || ttl < 0 || ttl > 255)
 		natprobe_die("usage: natprobe probe [--json] [--bind A:P] "
-		    "[--tries N] [--wait MS] ADDR:PORT[/same|/port|/ip]...");
+		    "[--tries N] [--wait MS] [--ttl N] "
+		    "ADDR:PORT[/same|/port|/ip]...");
 	fd = natprobe_bind(&local);
+	if (ttl > 0 && setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl,
+	    sizeof ttl) == -1)
+		natprobe_die("setsockopt IP_TTL failed");
 	fl = sizeof local;
 	getsockname(fd, (struct sockaddr *)&local, &fl);
 	natprobe_fmt(&local, lbuf, sizeof lbuf);

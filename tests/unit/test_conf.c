@@ -247,3 +247,45 @@ Test(conf, long_line_refused)
 	cr_assert(strstr(err, "too long") != NULL);
 	free(line);
 }
+
+/* What a reload uses: compare, show and exchange one option's values. */
+Test(conf, same_format_swap, .init = setup, .fini = teardown)
+{
+	struct settings	b;
+	const struct conf_opt *o;
+	char		buf[128];
+
+	memset(&b, 0, sizeof(b));
+	cr_assert_eq(conf_parse_line(opts, &s, "server = a:1", err,
+	    sizeof(err)), 0);
+	cr_assert_eq(conf_parse_line(opts, &s, "group = x", err, sizeof(err)),
+	    0);
+	cr_assert_eq(conf_parse_line(opts, &s, "group = y", err, sizeof(err)),
+	    0);
+	cr_assert_eq(conf_parse_line(opts, &b, "group = x", err, sizeof(err)),
+	    0);
+	for (o = opts; o->name != NULL; o++) {
+		if (strcmp(o->name, "port") == 0 ||
+		    strcmp(o->name, "inbox-size") == 0)
+			cr_assert(conf_same(o, &s, &b), "%s", o->name);
+		if (strcmp(o->name, "server") == 0) {
+			cr_assert(!conf_same(o, &s, &b));
+			conf_format(o, &b, buf, sizeof(buf));
+			cr_assert_str_eq(buf, "(none)");
+			conf_swap(o, &s, &b);
+			cr_assert_null(s.server);
+			cr_assert_str_eq(b.server, "a:1");
+		}
+		if (strcmp(o->name, "group") == 0) {
+			cr_assert(!conf_same(o, &s, &b));
+			conf_format(o, &s, buf, sizeof(buf));
+			cr_assert_str_eq(buf, "x,y");
+		}
+	}
+	s.port = 7;
+	cr_assert(!conf_same(&opts[1], &s, &b));
+	conf_format(&opts[1], &s, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "7");
+	conf_free(opts, &b);
+	conf_free(opts, &s);
+}

@@ -574,3 +574,33 @@ Test(ipcmsg_group, response_names_validated)
 	gi.name = "";
 	cr_assert_null(roundtrip(&f, err, sizeof(err)));
 }
+
+/* The pushed session figures (PeerStats) are checked like a peers answer. */
+Test(ipcmsg_unpack, peer_stats_validated)
+{
+	P2p__Ipc__Frame		f = P2P__IPC__FRAME__INIT, *g;
+	P2p__Ipc__Event		e = P2P__IPC__EVENT__INIT;
+	P2p__Ipc__PeersResp	pr = P2P__IPC__PEERS_RESP__INIT;
+	P2p__Ipc__PeerInfo	pi = P2P__IPC__PEER_INFO__INIT, *pis[2];
+	char			err[256];
+
+	pi.peer_id = "bob";
+	pi.queued_bytes = 12345;
+	pi.min_rtt_ms = 1.5;
+	pis[0] = &pi;
+	pr.peers = pis;
+	pr.n_peers = 1;
+	pr.watching = 1;
+	e.ev_case = P2P__IPC__EVENT__EV_PEER_STATS;
+	e.peer_stats = &pr;
+	f.kind_case = P2P__IPC__FRAME__KIND_EVENT;
+	f.event = &e;
+	g = roundtrip(&f, err, sizeof(err));
+	cr_assert_not_null(g, "%s", err);
+	cr_assert_eq(g->event->peer_stats->peers[0]->queued_bytes, 12345);
+	cr_assert(g->event->peer_stats->watching);
+	ipcmsg_free(g);
+	pi.peer_id = "b/ob";
+	cr_assert_null(roundtrip(&f, err, sizeof(err)));
+	cr_assert_not_null(strstr(err, "peer id"), "%s", err);
+}

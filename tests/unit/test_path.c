@@ -286,6 +286,38 @@ Test(path, silent_direct_path_falls_back_to_relay)
 	cr_assert(same(&to, &a));
 }
 
+Test(path, data_after_idle_is_not_silence)
+{
+	struct path p;
+	unsigned local = 0;
+	struct sockaddr_storage a = sa4("203.0.113.9", 4000), to;
+	uint8_t n[PATH_NONCE_LEN];
+	uint64_t now = MS, t0;
+
+	mk_direct(&p, &a, PATH_CAND_SRFLX, now);
+	/* Idle for 5 s (well within the keepalive): nothing to suspect. */
+	now += 5000 * MS;
+	cr_assert_eq(path_tick(&p, now, 0), PATH_EV_NONE);
+	cr_assert_neq(path_send_to(&p), NULL);
+	/* Data starts: the peer has had no chance to answer yet, so the
+	 * path stays live for quiet_us from now, not from the last packet. */
+	t0 = now;
+	cr_assert_eq(path_tick(&p, now, 1), PATH_EV_NONE);
+	cr_assert_neq(path_send_to(&p), NULL, "suspect at the first send");
+	cr_assert_geq(path_next_timeout(&p, 1), t0 + p.cfg.quiet_us);
+	now += 10 * MS;
+	path_on_packet(&p, (struct sockaddr *)&a, 0, now);	/* its ack */
+	now += p.cfg.quiet_us - 20 * MS;
+	cr_assert_eq(path_tick(&p, now, 1), PATH_EV_NONE);
+	cr_assert_neq(path_send_to(&p), NULL);
+	/* Still busy and now truly silent for quiet_us: suspect. */
+	now += 30 * MS;
+	cr_assert_eq(path_tick(&p, now, 1), PATH_EV_NONE);
+	cr_assert_eq(path_send_to(&p), NULL);
+	nonce(n);
+	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
+}
+
 Test(path, peer_on_the_relay_makes_a_quiet_path_suspect)
 {
 	unsigned local = 0;

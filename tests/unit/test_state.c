@@ -259,6 +259,59 @@ Test(state, table_is_capped)
 	    "reg_id in use");
 }
 
+/*
+ * Pins have their own budget: a burst of peers that register and go away
+ * (pins until their tokens expire) never refuses the next live peers.
+ */
+Test(state, pins_never_refuse_registrations)
+{
+	uint32_t rep;
+	char id[16];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "gone%d", i);
+		cr_assert_eq(reg(mkpeer(id, 1, 10 + i, NOW, NOW + 86400),
+		    &rep), STATE_OK);
+		cr_assert_eq(state_unregister(st, 10 + (uint32_t)i), STATE_OK);
+	}
+	cr_assert_eq(state_mem_pins(st), 4);
+	cr_assert_eq(state_count(st), 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "live%d", i);
+		cr_assert_eq(reg(mkpeer(id, 2, 20 + i, NOW, NOW + 86400),
+		    &rep), STATE_OK, "live peer %d refused", i);
+	}
+	cr_assert_eq(state_count(st), 4);
+	cr_assert_eq(reg(mkpeer("gone0", 2, 30, NOW - 1, NOW + 9), &rep),
+	    STATE_KEY_MISMATCH, "a pin still holds its key");
+	cr_assert_eq(reg(mkpeer("live9", 2, 31, NOW, NOW + 9), &rep),
+	    STATE_FULL, "registrations keep their own cap");
+}
+
+Test(state, pins_over_budget_drop_the_oldest)
+{
+	uint32_t rep;
+	char id[16];
+	int i;
+
+	state_mem_set_max_pins(st, 2);
+	for (i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "gone%d", i);
+		cr_assert_eq(reg(mkpeer(id, 1, 10 + i, NOW, NOW + 86400),
+		    &rep), STATE_OK);
+		cr_assert_eq(state_unregister(st, 10 + (uint32_t)i), STATE_OK);
+	}
+	cr_assert_eq(state_mem_pins(st), 2);
+	cr_assert_eq(reg(mkpeer("gone0", 2, 20, NOW - 1, NOW + 9), &rep),
+	    STATE_OK, "the oldest pin went");
+	cr_assert_eq(reg(mkpeer("gone3", 2, 21, NOW - 1, NOW + 9), &rep),
+	    STATE_KEY_MISMATCH, "the newest pin stays");
+	cr_assert_eq(state_expire(st, 1000, 1ULL << 62, NOW + 86400, NULL,
+	    NULL), 0);
+	cr_assert_eq(state_mem_pins(st), 0, "expired pins go");
+}
+
 /* Groups ---------------------------------------------------------------- */
 
 static void

@@ -101,7 +101,7 @@ a = Sym(NAME, PROLOGUE)
 a.mix_hash(s_pk)
 a.mix_hash(e_pk)
 a.mix_key(dh(e_sk, s_pk))
-init = bytes([0x58, VERSION, 0, 0]) + s_pk[:4] + cookie + e_pk + \
+init = bytes([0x59, VERSION, 0, 0]) + s_pk[:4] + cookie + e_pk + \
     a.encrypt_and_hash(p1)
 
 # Server: reads it, then message 2 (e, ee) with p2.
@@ -112,7 +112,7 @@ s.mix_key(dh(s_sk, e_pk))
 assert s.decrypt_and_hash(init[24 + 32:]) == p1
 s.mix_hash(re_pk)
 s.mix_key(dh(re_sk, e_pk))
-accept = bytes([0x59, VERSION, 0, 0]) + re_pk + s.encrypt_and_hash(p2)
+accept = bytes([0x5a, VERSION, 0, 0]) + re_pk + s.encrypt_and_hash(p2)
 
 # Agent reads message 2.
 a.mix_hash(re_pk)

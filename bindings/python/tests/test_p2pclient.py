@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: ISC
+"""The Python binding against two real agents, alice and bob, that share the
+group g (tests/integration/python.sh starts them: P2P_SOCK_ALICE and
+P2P_SOCK_BOB name their sockets)."""
+import asyncio
+import os
+import unittest
+
+import p2pclient
+from p2pclient import aio
+
+A = os.environ.get("P2P_SOCK_ALICE")
+B = os.environ.get("P2P_SOCK_BOB")
+
+
+@unittest.skipUnless(A and B, "needs P2P_SOCK_ALICE and P2P_SOCK_BOB")
+class TestClient(unittest.TestCase):
+    def setUp(self):
+        self.a = p2pclient.Client(A)
+        self.b = p2pclient.Client(B)
+
+    def tearDown(self):
+        self.a.close()
+        self.b.close()
+
+    def test_version(self):
+        self.assertRegex(p2pclient.version(), r"^1\.[1-9][0-9]*\.[0-9]+$")
+
+    def test_status(self):
+        st = self.a.status()
+        self.assertEqual(st.peer_id, "alice")
+        self.assertEqual(st.server_state, "registered")
+        self.assertGreater(st.local_port, 0)
+
+    def test_send_and_recv_each_mode(self):
+        sent = [("reliable", 0, b"r0"), ("reliable", 7, "r7 text"),
+                ("unordered", 3, b"u3"), ("sequenced", 9, b"s9"),
+                ("unreliable", 200, b"x" * 5000)]
+        for mode, ch, data in sent:
+            self.a.send("bob", data, service="modes", mode=mode, channel=ch)
+        got = {}
+        for _ in sent:
+            m = self.b.recv(service="modes", timeout=10)
+            got[m.channel] = m
+        for mode, ch, data in sent:
+            m = got[ch]
+            self.assertEqual(m.peer, "alice")
+            self.assertEqual(m.service, "modes")
+            self.assertEqual(m.mode, mode)
+            self.assertIsNone(m.group)
+            self.assertEqual(m.data, data.encode() if isinstance(data, str)
+                             else data)
+            self.assertIsInstance(m.data, bytes)
+
+    def test_priorities_are_accepted(self):
+        for p in ("high", "normal", "low"):
+            self.a.send("bob", p, service="prio", priority=p)
+        got = sorted(self.b.recv(service="prio", timeout=10).data
+                     for _ in range(3))
+        self.assertEqual(got, [b"high", b"low", b"normal"])
+        with self.assertRaises(ValueError):
+            self.a.send("bob", b"x", priority="urgent")
+
+    def test_recv_timeout(self):
+        with self.assertRaises(p2pclient.Timeout) as cm:
+            self.b.recv(service="nothing", timeout=0.2)
+        self.assertEqual(cm.exception.code, p2pclient.ETIMEDOUT)
+
+    def test_errors_carry_code_and_message(self):
+        with self.assertRaises(p2pclient.Error) as cm:
+            self.a.send("no such peer!", b"x")
+        self.assertEqual(cm.exception.code, p2pclient.EINVAL)
+        self.assertIn("peer id", cm.exception.message)
+        with self.assertRaises(p2pclient.Error) as cm:
+            self.a.connect("nobody", timeout=5)
+        self.assertIn("nobody", str(cm.exception))
+        with self.assertRaises(ValueError):
+            self.a.send("bob", b"x", mode="fast")
+        with self.assertRaises(ValueError):
+            self.a.send("bob", b"x", channel=256)
+        with self.assertRaises(p2pclient.NotRunning) as cm:
+            p2pclient.Client("/nonexistent/p2pd.sock")
+        self.assertEqual(cm.exception.code, p2pclient.ENOTRUNNING)
+
+    def test_peers_and_stats(self):
+        self.a.connect("bob", timeout=10)
+        self.a.send("bob", b"hello", service="stats")
+        self.b.recv(service="stats", timeout=10)
+        rtt = self.a.ping("bob")
+        self.assertGreater(rtt, 0)
+        ps = {p.peer: p for p in self.a.peers()}
+        self.assertIn("bob", ps)
+        self.assertEqual(ps["bob"].state, "up")
+        self.assertIn(ps["bob"].path, ("relay", "direct"))
+        self.assertGreater(ps["bob"].tx_bytes, 0)
+        st = self.a.peer_stats("bob")
+        self.assertEqual(st.peer, "bob")
+        self.assertGreater(st.rtt_ms, 0)
+        self.assertIsNotNone(st.age_ms)
+        with self.assertRaises(p2pclient.NotFound):
+            self.a.peer_stats("carol")
+        # An agent without pushes says so; stats still answer.
+        watching = self.a.watch_peers(0.1)
+        self.assertIsInstance(watching, bool)
+        self.assertEqual(self.a.peer_stats("bob").peer, "bob")
+
+    def test_groups_and_events(self):
+        self.a.group_join("g")
+        ev = self.b.events(timeout=0.2)
+        for _ in ev:        # drain what was queued before
+            pass
+        try:
+            self.b.group_join("g")
+        except p2pclient.Error as e:
+            self.assertEqual(e.code, p2pclient.EEXISTS)
+        g = self.a.groups("g")[0]
+        self.assertEqual(g.name, "g")
+        self.assertIn("alice", g.members)
+        self.assertIn("bob", g.members)
+        # Group messages travel on the group stream: reliable, channel 0.
+        self.assertEqual(self.a.group_send("g", b"to all", service="gs"), 1)
+        m = self.b.recv(service="gs", timeout=10)
+        self.assertEqual(m.group, "g")
+        self.assertEqual((m.channel, m.mode), (0, "reliable"))
+        self.assertEqual(m.data, b"to all")
+        seen = []
+        events = self.b.events(timeout=10)
+        self.a.group_leave("g")
+        for e in events:
+            seen.append(e)
+            if e.type == "group" and e.event == "member_leave":
+                break
+        self.assertEqual(seen[-1].peer, "alice")
+        self.assertEqual(seen[-1].group, "g")
+        self.a.group_join("g")
+
+
+@unittest.skipUnless(A and B, "needs P2P_SOCK_ALICE and P2P_SOCK_BOB")
+class TestAsyncio(unittest.TestCase):
+    def test_send_recv_on_the_fd(self):
+        async def run():
+            a = await aio.AsyncClient.open(A)
+            b = await aio.AsyncClient.open(B)
+            try:
+                for i in range(50):
+                    await a.send("bob", b"tick %d" % i, service="aio",
+                                 mode="reliable", channel=2,
+                                 priority="high")
+                got = [await b.recv(service="aio", timeout=10)
+                       for _ in range(50)]
+                with self.assertRaises(p2pclient.Timeout):
+                    await b.recv(service="aio", timeout=0.2)
+                return got
+            finally:
+                a.close()
+                b.close()
+        got = asyncio.run(run())
+        self.assertEqual([m.data for m in got],
+                         [b"tick %d" % i for i in range(50)])
+        self.assertTrue(all(m.peer == "alice" and m.channel == 2
+                            for m in got))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cluster.c: a node's life in the cluster (cluster.h): options, start,
+ * heartbeats, the node list, reaping dead nodes. The state itself is
+ * state_redis.c; the link is cluster_redis.c.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+#include <sodium.h>
+
+#include "addr.h"
+#include "cluster.h"
+#include "cluster_int.h"
+#include "cluster_ev.h"
+#include "cluster_lua.h"
+#include "cluster_redis.h"
+#include "log.h"
+#include "nodemsg.h"
+#include "server.h"
+#include "state_redis.h"
+
+/* A blocking wait for one reply, at start (the loop runs meanwhile). */
+struct cl_wait {
+	int			 done;
+	long long		 ints[4];
+	char			 str[256];
+	size_t			 n;
+	int			 ok;
+};
+
+uint64_t
+cl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+cluster_check_conf(struct srv *s, int url_from_flag, char *err,
+    size_t errlen)
+{
+	struct srv_conf *c = &s->conf;
+	struct cluster *cl;
+	char msg[512];
+
+	if (c->cluster == NULL) {
+		if (c->node_id != NULL || c->cluster_key_file != NULL ||
+		    c->cluster_password_file != NULL) {
+			snprintf(err, errlen, "--node-id, --cluster-key-file "
+			    "and --cluster-password-file need --cluster");
+			return -1;
+		}
+		return 0;
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->cluster = cl;
+	cl->srv = s;
+	if (cluster_url_parse(c->cluster, !url_from_flag, &cl->url, msg,
+	    sizeof(msg)) == -1) {
+		snprintf(err, errlen, "--cluster: %s", msg);
+		return -1;
+	}
+	if (c->node_id == NULL || !p2p_name_valid(c->node_id)) {
+		snprintf(err, errlen, "--node-id: %s", c->node_id == NULL ?
+		    "required with --cluster" : "1 to 64 characters of "
+		    "[A-Za-z0-9._-]");
+		return -1;
+	}
+	snprintf(cl->node_id, sizeof(cl->node_id), "%s", c->node_id);
+	if (c->cluster_key_file == NULL) {
+		snprintf(err, errlen, "--cluster-key-file: required with "
+		    "--cluster (32+ bytes, mode 0600, the same on every node)");
+		return -1;
+	}
+	if (secret_load(c->cluster_key_file, cl->key, &cl->keylen, msg,
+	    sizeof(msg)) == -1) {
+		snprintf(err, errlen, "--cluster-key-file: %s", msg);
+		return -1;
+	}
+	if (c->cluster_password_file != NULL) {
+		if (cl->url.password[0] != '\0') {
+			snprintf(err, errlen, "--cluster-password-file: the "
+			    "--cluster URL has a password already");
+			return -1;
+		}
+		if (secret_load_text(c->cluster_password_file,
+		    cl->url.password, sizeof(cl->url.password), msg,
+		    sizeof(msg)) == -1) {
+			snprintf(err, errlen, "--cluster-password-file: %s",
+			    msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+uint32_t
+cluster_reg_id(const struct cluster *cl, uint32_t random)
+{
+	return (uint32_t)cl->slot << 24 | (random & 0xffffff);
+}
+
+static void
+cl_keep_reply(const struct redisReply *reply, void *arg)
+{
+	struct cl_wait *w = arg;
+	size_t i;
+
+	w->done = 1;
+	if (reply == NULL)
+		return;
+	w->ok = 1;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		w->ok = 0;
+		snprintf(w->str, sizeof(w->str), "%.200s", reply->str);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_STRING) {
+		snprintf(w->str, sizeof(w->str), "%.200s", reply->str);
+		return;
+	}
+	if (reply->type != REDIS_REPLY_ARRAY)
+		return;
+	w->n = reply->elements;
+	for (i = 0; i < reply->elements && i < 4; i++) {
+		if (reply->element[i]->type == REDIS_REPLY_INTEGER)
+			w->ints[i] = reply->element[i]->integer;
+		else if (reply->element[i]->type == REDIS_REPLY_STRING && i == 1)
+			snprintf(w->str, sizeof(w->str), "%.200s",
+			    reply->element[i]->str);
+	}
+}
+
+static void
+cl_wake(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/*
+ * Run the loop until *flag (or fn() when flag is NULL) or the deadline; 0
+ * if it came. A timer of our own wakes each pass (a loopexit would outlive
+ * us and stop the server's own loop later).
+ */
+static int
+cl_run_until_fn(struct srv *s, const int *flag, int (*fn)(void *),
+    void *arg, uint64_t us)
+{
+	uint64_t end = srv_now_us() + us;
+	struct timeval tv = { 0, 20000 };
+	struct event *ev;
+	int ok;
+
+	if ((ev = evtimer_new(s->base, cl_wake, NULL)) == NULL)
+		return -1;
+	while (!(ok = flag != NULL ? *flag : fn(arg)) && srv_now_us() < end) {
+		evtimer_add(ev, &tv);
+		event_base_loop(s->base, EVLOOP_ONCE);
+	}
+	event_free(ev);
+	return ok ? 0 : -1;
+}
+
+static int
+cl_run_until(struct srv *s, const int *flag, uint64_t us)
+{
+	return cl_run_until_fn(s, flag, NULL, NULL, us);
+}
+
+static int
+cl_link_up(void *arg)
+{
+	return clr_is_up(arg);
+}
+
+static int
+cl_synced(void *arg)
+{
+	return state_redis_synced(arg);
+}
+
+static int
+cl_eval_wait(struct cluster *cl, const char *script, int argc,
+    const char **args, struct cl_wait *w)
+{
+	const char *argv[16];
+	int i;
+
+	memset(w, 0, sizeof(*w));
+	argv[0] = "EVAL";
+	argv[1] = script;
+	argv[2] = "0";
+	for (i = 0; i < argc && i < 13; i++)
+		argv[3 + i] = args[i];
+	if (clr_command(cl->link, cl_keep_reply, w, argc + 3, argv, NULL) ==
+	    -1)
+		return -1;
+	if (cl_run_until(cl->srv, &w->done, CLUSTER_START_US) == -1)
+		return -1;
+	return w->ok ? 0 : -1;
+}
+
+void
+cl_bound(struct srv *s, char *udp, size_t len)
+{
+	if (s->conf.advertise != NULL)
+		snprintf(udp, len, "%s", s->conf.advertise);
+	else
+		addr_fmt((struct sockaddr *)&s->bound, udp, len);
+}
+
+/*
+ * Where other nodes send node-to-node packets: the bound address when it
+ * names one (not a wildcard), else the advertised one.
+ */
+void
+cl_node_addr(struct srv *s, char *out, size_t len)
+{
+	struct sockaddr_storage ss = s->bound;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+	int wild;
+
+	addr_normalize(&ss);
+	wild = (ss.ss_family == AF_INET && sin->sin_addr.s_addr == 0) ||
+	    (ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr));
+	if (wild && s->conf.advertise != NULL)
+		snprintf(out, len, "%s", s->conf.advertise);
+	else
+		addr_fmt((struct sockaddr *)&ss, out, len);
+}
+
+/* Claim the node id: 0, or -1 with err naming --node-id. */
+static int
+cl_claim(struct cluster *cl, char *err, size_t errlen)
+{
+	struct cl_wait w;
+	char now[24], udp[64], node[64], holder[256];
+	const char *args[8];
+	int force = 0;
+
+	cl_bound(cl->srv, udp, sizeof(udp));
+	cl_node_addr(cl->srv, node, sizeof(node));
+	for (;;) {
+		snprintf(now, sizeof(now), "%llu",
+		    (unsigned long long)cl_now_ms());
+		args[0] = cl->node_id;
+		args[1] = cl->nonce;
+		args[2] = now;
+		args[3] = udp;
+		args[4] = udp;
+		args[5] = force ? "1" : "0";
+		args[6] = "0";
+		args[7] = node;
+		if (cl_eval_wait(cl, cluster_lua_node_start, 8, args, &w) ==
+		    -1 || w.n < 2) {
+			snprintf(err, errlen, "--cluster: redis did not accept "
+			    "the node: %s", w.str[0] ? w.str :
+			    clr_why(cl->link));
+			return -1;
+		}
+		if (w.ints[0] > 0)
+			break;
+		if (w.ints[0] == -2) {
+			snprintf(err, errlen, "--node-id %s: all 255 node "
+			    "slots of the cluster are taken", cl->node_id);
+			return -1;
+		}
+		/* Held: alive, or a crashed run of ours? Watch it beat. */
+		snprintf(holder, sizeof(holder), "%s", w.str);
+		log_info("cluster: node id %s is held (%s): waiting %d s to "
+		    "see whether its holder is alive", cl->node_id, holder,
+		    CLUSTER_BEAT_S + 1);
+		{
+			int never = 0;
+
+			(void)cl_run_until(cl->srv, &never,
+			    (CLUSTER_BEAT_S + 1) * 1000000ULL);
+		}
+		args[0] = "GET";
+		{
+			const char *argv[2];
+			char key[128];
+
+			snprintf(key, sizeof(key), "p2p:alive:%s", cl->node_id);
+			argv[0] = "GET";
+			argv[1] = key;
+			memset(&w, 0, sizeof(w));
+			if (clr_command(cl->link, cl_keep_reply, &w, 2, argv,
+			    NULL) == -1 || cl_run_until(cl->srv, &w.done,
+			    CLUSTER_START_US) == -1) {
+				snprintf(err, errlen, "--cluster: %s",
+				    clr_why(cl->link));
+				return -1;
+			}
+		}
+		if (w.str[0] != '\0' && strcmp(w.str, holder) != 0) {
+			snprintf(err, errlen, "--node-id %s is held by a live "
+			    "node (epoch %.*s): choose another id or stop that "
+			    "node", cl->node_id, (int)strcspn(holder, ":"),
+			    holder);
+			return -1;
+		}
+		force = 1;
+	}
+	cl->epoch = (uint64_t)w.ints[0];
+	cl->slot = (uint16_t)w.ints[1];
+	if (cl->slot == 0 || cl->slot >= STATE_NODES) {
+		snprintf(err, errlen, "--cluster: redis gave slot %u",
+		    cl->slot);
+		return -1;
+	}
+	log_info("cluster: node %s, epoch %llu, slot %u", cl->node_id,
+	    (unsigned long long)cl->epoch, cl->slot);
+	return 0;
+}
+
+static void
+cl_up(void *arg)
+{
+	struct cluster *cl = arg;
+
+	if (cl->st != NULL)
+		state_redis_up(cl->st);
+}
+
+static void
+cl_down(void *arg, const char *why)
+{
+	struct cluster *cl = arg;
+
+	if (cl->st != NULL)
+		state_redis_down(cl->st, why);
+}
+
+static void
+cl_message(void *arg, const char *channel, const char *data, size_t len)
+{
+	struct cluster *cl = arg;
+
+	if (cl->st != NULL && strcmp(channel, "p2p:ev") == 0)
+		state_redis_message(cl->st, data, len);
+}
+
+/* srv_cluster.c: the hooks of the state (calls back up into the server). */
+void	srv_cluster_hooks(struct srv *, struct state_redis_hooks *);
+
+int
+cluster_start(struct srv *s, char *err, size_t errlen)
+{
+	struct cluster *cl = s->cluster;
+	static const char *const channels[] = { "p2p:ev" };
+	struct state_redis_hooks hooks;
+	struct clr_cb cb;
+	struct cl_wait w;
+	struct timeval one = { 1, 0 };
+	uint8_t rnd[8];
+	char url[300], sl[8];
+	const char *args[1];
+
+	randombytes_buf(rnd, sizeof(rnd));
+	cluster_ev_hex(rnd, sizeof(rnd), cl->nonce);
+	memset(&cb, 0, sizeof(cb));
+	cb.up = cl_up;
+	cb.down = cl_down;
+	cb.message = cl_message;
+	cb.arg = cl;
+	if ((cl->link = clr_new(s->base, &cl->url, cl->url.password[0] ?
+	    cl->url.password : NULL, channels, 1, &cb)) == NULL) {
+		snprintf(err, errlen, "--cluster: out of memory");
+		return -1;
+	}
+	sodium_memzero(cl->url.password, sizeof(cl->url.password));
+	clr_start(cl->link);
+	if (cl_run_until_fn(s, NULL, cl_link_up, cl->link, CLUSTER_START_US) ==
+	    -1) {
+		snprintf(err, errlen, "--cluster: redis %s is unreachable: %s",
+		    cluster_url_fmt(&cl->url, url, sizeof(url)),
+		    clr_why(cl->link));
+		return -1;
+	}
+	if (cl_claim(cl, err, errlen) == -1)
+		return -1;
+	if ((cl->nm = calloc(1, sizeof(*cl->nm))) == NULL ||
+	    nodemsg_init(cl->nm, cl->key, cl->keylen, (uint8_t)cl->slot,
+	    (uint32_t)cl->epoch) == -1) {
+		snprintf(err, errlen, "--cluster-key-file: cannot derive the "
+		    "node keys");
+		return -1;
+	}
+	/* What an earlier run of this node left in Redis is dead. */
+	snprintf(sl, sizeof(sl), "%u", cl->slot);
+	args[0] = sl;
+	(void)cl_eval_wait(cl, cluster_lua_reap, 1, args, &w);
+	srv_cluster_hooks(s, &hooks);
+	if ((cl->st = state_redis_new(cl->link, cl->slot, SRV_MAX_PEERS,
+	    &hooks)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	state_redis_up(cl->st);
+	(void)cl_run_until_fn(s, NULL, cl_synced, cl->st, 3 * CLUSTER_START_US);
+	if (!state_redis_synced(cl->st)) {
+		snprintf(err, errlen, "--cluster: could not load the state "
+		    "from redis: %s", clr_is_up(cl->link) ? "too slow" :
+		    clr_why(cl->link));
+		return -1;
+	}
+	if ((cl->tick_ev = event_new(s->base, -1, EV_PERSIST, cl_tick, cl)) ==
+	    NULL || event_add(cl->tick_ev, &one) == -1) {
+		snprintf(err, errlen, "cannot set up the cluster timer");
+		return -1;
+	}
+	cl_heartbeat(cl);
+	return 0;
+}
+
+/* A clean stop: retract our registrations and our alive key now. */
+static void
+cl_leave(struct cluster *cl)
+{
+	static struct cl_wait w1, w2;	/* answered after we return? */
+	const char *argv[4];
+	char sl[8], key[128];
+
+	if (cl->link == NULL || !clr_is_up(cl->link) || cl->slot == 0)
+		return;
+	memset(&w1, 0, sizeof(w1));
+	memset(&w2, 0, sizeof(w2));
+	snprintf(sl, sizeof(sl), "%u", cl->slot);
+	snprintf(key, sizeof(key), "p2p:alive:%s", cl->node_id);
+	argv[0] = "EVAL";
+	argv[1] = cluster_lua_reap;
+	argv[2] = "0";
+	argv[3] = sl;
+	if (clr_command(cl->link, cl_keep_reply, &w1, 4, argv, NULL) == -1)
+		return;
+	argv[0] = "DEL";
+	argv[1] = key;
+	if (clr_command(cl->link, cl_keep_reply, &w2, 2, argv, NULL) == -1)
+		return;
+	(void)cl_run_until(cl->srv, &w2.done, 1000000ULL);
+}
+
+void
+cluster_stop(struct srv *s)
+{
+	struct cluster *cl = s->cluster;
+
+	if (cl == NULL)
+		return;
+	if (cl->tick_ev != NULL)
+		event_free(cl->tick_ev);
+	cl->tick_ev = NULL;
+	cl_leave(cl);
+	if (cl->st != NULL)
+		state_redis_close(cl->st);
+	clr_free(cl->link);
+	cl->link = NULL;
+	if (cl->nm != NULL) {
+		nodemsg_wipe(cl->nm);
+		free(cl->nm);
+		cl->nm = NULL;
+	}
+}
+
+/* Count the answers of the import's writes. */
+struct cl_import {
+	struct cluster	*cl;
+	struct state	*file;
+	size_t		 pending, failed;
+	int		 done;
+	const char	*group;
+};
+
+static void
+cl_import_done(const struct state_result *r, void *arg)
+{
+	struct cl_import *im = arg;
+
+	if (r->rc != STATE_OK && r->rc != STATE_EXISTS)
+		im->failed++;
+	if (--im->pending == 0)
+		im->done = 1;
+}
+
+static void
+cl_import_member(const char *peer, void *arg)
+{
+	struct cl_import *im = arg;
+
+	im->pending++;
+	state_member_add_cb(im->cl->st, im->group, peer, cl_import_done, im);
+}
+
+static void
+cl_import_group(const char *name, void *arg)
+{
+	struct cl_import *im = arg;
+	struct state_group g;
+
+	if (state_group_get(im->file, name, &g) != STATE_OK)
+		return;
+	im->pending++;
+	state_group_create_cb(im->cl->st, &g, cl_import_done, im);
+	im->group = name;
+	(void)state_member_each(im->file, name, cl_import_member, im);
+}
+
+static void
+cl_count(const char *name, void *arg)
+{
+	(void)name;
+	(*(size_t *)arg)++;
+}
+
+int
+cluster_import(struct srv *s, const char *path, char *err, size_t errlen)
+{
+	size_t have = 0;
+	struct cl_import im;
+	size_t n;
+
+	(void)state_group_each(s->state, cl_count, &have);
+	if (have > 0 || access(path, F_OK) == -1)
+		return 0;	/* Redis has groups, or there is no file */
+	memset(&im, 0, sizeof(im));
+	im.cl = s->cluster;
+	if ((im.file = state_mem_new(1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (state_file_load(im.file, path, err, errlen) == -1) {
+		state_free(im.file);
+		return -1;
+	}
+	im.pending = 1;		/* until every write is sent */
+	n = state_group_each(im.file, cl_import_group, &im);
+	if (--im.pending == 0)
+		im.done = 1;
+	if (cl_run_until(s, &im.done, 6 * CLUSTER_START_US) == -1 ||
+	    im.failed > 0) {
+		snprintf(err, errlen, "--cluster: importing %s into redis: "
+		    "%zu write(s) failed%s", path, im.failed, im.done ? "" :
+		    ", others did not finish");
+		state_free(im.file);
+		return -1;
+	}
+	log_info("cluster: imported %zu group(s) from %s into redis", n,
+	    path);
+	state_free(im.file);
+	return 0;
+}

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * cluster_node.c: a node's life among the others (cluster.h): heartbeats
+ * (and what their answers say: taken for dead, Redis emptied, the id taken
+ * by another process), joining again with the same slot, the node list,
+ * reaping the registrations of nodes whose alive key expired.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+#include "cluster.h"
+#include "cluster_ev.h"
+#include "cluster_int.h"
+#include "cluster_lua.h"
+#include "cluster_redis.h"
+#include "log.h"
+#include "server.h"
+#include "state_redis.h"
+
+static void
+cl_ignore(const struct redisReply *reply, void *arg)
+{
+	(void)reply;
+	(void)arg;
+}
+
+static void
+cl_beat_reply(const struct redisReply *reply, void *arg)
+{
+	struct cluster *cl = arg;
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 1 ||
+	    reply->element[0]->type != REDIS_REPLY_INTEGER)
+		return;
+	switch (reply->element[0]->integer) {
+	case 0:
+		return;
+	case 1:
+		log_warnx("cluster: node %s was taken for dead (no heartbeat "
+		    "for %d s): publishing its registrations again",
+		    cl->node_id, CLUSTER_ALIVE_MS / 1000);
+		state_redis_up(cl->st);		/* reload, put back */
+		return;
+	case -2:
+		log_warnx("cluster: redis lost the cluster's state: joining "
+		    "again");
+		cl->starting = 1;
+		return;
+	default:
+		fatalx("cluster: node id %s is now held by another process "
+		    "(%s): stopping", cl->node_id, reply->elements > 1 &&
+		    reply->element[1]->type == REDIS_REPLY_STRING ?
+		    reply->element[1]->str : "?");
+	}
+}
+
+void
+cl_heartbeat(struct cluster *cl)
+{
+	char epoch[24], beat[24], now[24], peers[24], udp[64], ttl[16];
+	char node[64], relay[24];
+	const char *argv[15];
+
+	cl_bound(cl->srv, udp, sizeof(udp));
+	cl_node_addr(cl->srv, node, sizeof(node));
+	/* Relayed bytes per second since the last beat (ties: least loaded). */
+	snprintf(relay, sizeof(relay), "%llu", (unsigned long long)
+	    ((cl->srv->cnt.relay_bytes - cl->relay_bytes_beat) /
+	    CLUSTER_BEAT_S));
+	cl->relay_bytes_beat = cl->srv->cnt.relay_bytes;
+	snprintf(epoch, sizeof(epoch), "%llu", (unsigned long long)cl->epoch);
+	snprintf(beat, sizeof(beat), "%llu", (unsigned long long)++cl->beat);
+	snprintf(now, sizeof(now), "%llu", (unsigned long long)cl_now_ms());
+	snprintf(peers, sizeof(peers), "%zu", state_count(cl->st));
+	snprintf(ttl, sizeof(ttl), "%d", CLUSTER_ALIVE_MS);
+	argv[0] = "EVAL";
+	argv[1] = cluster_lua_heartbeat;
+	argv[2] = "0";
+	argv[3] = cl->node_id;
+	argv[4] = epoch;
+	argv[5] = cl->nonce;
+	argv[6] = beat;
+	argv[7] = now;
+	argv[8] = peers;
+	argv[9] = relay;
+	argv[10] = udp;
+	argv[11] = udp;
+	argv[12] = ttl;
+	argv[13] = node;
+	argv[14] = cl->srv->draining ? "1" : "0";
+	(void)clr_command(cl->link, cl_beat_reply, cl, 15, argv, NULL);
+}
+
+/* Redis lost everything: claim our slot again (the reg_ids name it). */
+static void
+cl_rejoin_reply(const struct redisReply *reply, void *arg)
+{
+	struct cluster *cl = arg;
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements < 2 ||
+	    reply->element[0]->type != REDIS_REPLY_INTEGER ||
+	    reply->element[1]->type != REDIS_REPLY_INTEGER ||
+	    reply->element[0]->integer <= 0)
+		return;		/* the next tick tries again */
+	if (reply->element[1]->integer != cl->slot)
+		fatalx("cluster: slot %u of node %s went to another node "
+		    "while redis was away: restart this node", cl->slot,
+		    cl->node_id);
+	cl->epoch = (uint64_t)reply->element[0]->integer;
+	cl->starting = 0;
+	log_info("cluster: joined again (epoch %llu)",
+	    (unsigned long long)cl->epoch);
+	state_redis_up(cl->st);
+}
+
+static void
+cl_rejoin(struct cluster *cl)
+{
+	char now[24], udp[64], slot[8], node[64];
+	const char *argv[11];
+
+	cl_bound(cl->srv, udp, sizeof(udp));
+	cl_node_addr(cl->srv, node, sizeof(node));
+	snprintf(now, sizeof(now), "%llu", (unsigned long long)cl_now_ms());
+	snprintf(slot, sizeof(slot), "%u", cl->slot);
+	argv[0] = "EVAL";
+	argv[1] = cluster_lua_node_start;
+	argv[2] = "0";
+	argv[3] = cl->node_id;
+	argv[4] = cl->nonce;
+	argv[5] = now;
+	argv[6] = udp;
+	argv[7] = udp;
+	argv[8] = "1";
+	argv[9] = slot;
+	argv[10] = node;
+	(void)clr_command(cl->link, cl_rejoin_reply, cl, 11, argv, NULL);
+}
+
+static void
+cl_reap(struct cluster *cl, uint16_t slot)
+{
+	const char *argv[4];
+	char sl[8];
+
+	snprintf(sl, sizeof(sl), "%u", slot);
+	argv[0] = "EVAL";
+	argv[1] = cluster_lua_reap;
+	argv[2] = "0";
+	argv[3] = sl;
+	(void)clr_command(cl->link, cl_ignore, NULL, 4, argv, NULL);
+}
+
+/* The node list: {slot, id, alive, udp, tcp, peers, relay, hb, epoch}... */
+static void
+cl_nodes_reply(const struct redisReply *reply, void *arg)
+{
+	struct cluster *cl = arg;
+	struct cluster_node *n;
+	unsigned long long v;
+	size_t i, j;
+	int slot;
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements % 11 != 0)
+		return;
+	for (i = 0; i < reply->elements; i++)
+		if (reply->element[i]->type != REDIS_REPLY_STRING)
+			return;
+	memset(cl->nodes, 0, sizeof(cl->nodes));
+	memset(cl->node_addr_ok, 0, sizeof(cl->node_addr_ok));
+	for (i = 0; i < reply->elements; i += 11) {
+		const struct redisReply *const *e = (const struct redisReply
+		    *const *)reply->element + i;
+
+		if (sscanf(e[0]->str, "%d", &slot) != 1 || slot <= 0 ||
+		    slot >= STATE_NODES || !p2p_name_valid(e[1]->str))
+			continue;
+		n = &cl->nodes[slot];
+		snprintf(n->id, sizeof(n->id), "%s", e[1]->str);
+		n->alive = e[2]->len > 0;
+		snprintf(n->udp, sizeof(n->udp), "%s", e[3]->str);
+		snprintf(n->tcp, sizeof(n->tcp), "%s", e[4]->str);
+		for (j = 5; j < 9; j++) {
+			v = 0;
+			(void)sscanf(e[j]->str, "%llu", &v);
+			if (j == 5)
+				n->peers = v;
+			else if (j == 6)
+				n->relay_bps = v;
+			else if (j == 7)
+				n->hb_ms = v;
+			else
+				n->epoch = v;
+		}
+		snprintf(n->node, sizeof(n->node), "%s", e[9]->str);
+		n->draining = strcmp(e[10]->str, "1") == 0;
+		cl->node_addr_ok[slot] = n->alive && cluster_ev_addr(n->node,
+		    strlen(n->node), &cl->node_addr[slot]) == 0;
+		if (!n->alive && slot != cl->slot)
+			cl_reap(cl, (uint16_t)slot);
+	}
+	cl->nodes_ms = cl_now_ms();
+}
+
+void
+cl_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct cluster *cl = arg;
+	const char *argv[3];
+
+	(void)fd;
+	(void)what;
+	if (!clr_is_up(cl->link))
+		return;
+	cl->ticks++;
+	if (cl->starting) {
+		cl_rejoin(cl);
+		return;
+	}
+	if (cl->ticks % CLUSTER_BEAT_S == 0)
+		cl_heartbeat(cl);
+	if (cl->ticks % CLUSTER_REAP_S == 0) {
+		argv[0] = "EVAL";
+		argv[1] = cluster_lua_nodes;
+		argv[2] = "0";
+		(void)clr_command(cl->link, cl_nodes_reply, cl, 3, argv, NULL);
+	}
+}
+
+size_t
+cluster_live_nodes(const struct cluster *cl)
+{
+	size_t i, n = 0;
+
+	for (i = 1; i < STATE_NODES; i++)
+		if (cl->nodes[i].id[0] != '\0' && cl->nodes[i].alive)
+			n++;
+	return n;
+}
+
+uint64_t
+cluster_commands(const struct cluster *cl)
+{
+	return clr_commands(cl->link);
+}
+
+int
+cluster_health(struct srv *s, char *why, size_t len)
+{
+	if (s->cluster == NULL || s->cluster->st == NULL)
+		return 0;
+	return state_health(s->cluster->st, why, len);
+}
+

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * state_mem.h: the memory backend's tables, shared by its two files
+ * (state_mem.c: peers, pins and introductions; state_mem_group.c: groups).
+ * Not an interface: everything else goes through state.h.
+ *
+ * A registered peer costs one struct mem_peer (about 240 bytes) plus its
+ * local addresses (28 bytes each) and token groups (their names), and 65
+ * bytes per introduction on each side; a pin keeps only the peer id, the key
+ * and the token's times.
+ */
+#ifndef P2P_STATE_MEM_H
+#define P2P_STATE_MEM_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sodium.h>
+
+#include "state.h"
+
+#define MEM_BUCKETS	4096
+
+typedef char mem_name[P2P_NAME_MAX + 1];
+
+/* An IPv4 or IPv6 socket address, without sockaddr_storage's 128 bytes. */
+union mem_sa {
+	struct sockaddr		sa;
+	struct sockaddr_in	in;
+	struct sockaddr_in6	in6;
+};
+
+struct mem_peer {
+	mem_name		 peer_id;
+	uint8_t			 identity_key[32];
+	uint8_t			 aesni;
+	uint8_t			 transport;	/* enum state_transport */
+	uint8_t			 nlocal;
+	uint8_t			 ngroups;
+	uint8_t			 node;		/* cluster slot, 0: one node */
+	uint32_t		 reg_id;	/* 0: a pin */
+	uint64_t		 issued_at;
+	uint64_t		 expires_at;
+	uint64_t		 last_seen_us;
+	union mem_sa		 public_addr;
+	union mem_sa		*local;		/* nlocal of them */
+	char			*groups;	/* ngroups NUL-ended names */
+	mem_name		*intros;
+	unsigned		 nintros;
+	struct mem_peer		*next_id;
+	struct mem_peer		*next_reg;	/* only while registered */
+	struct mem_peer		*pin_prev;	/* only while a pin */
+	struct mem_peer		*pin_next;
+};
+
+struct mem_group {
+	struct state_group	 g;	/* g.nmembers: used of members */
+	mem_name		*members;
+	size_t			 cap;
+	struct mem_group	*next;
+};
+
+/* The groups of one peer id (exists while it has at least one). */
+struct mem_member {
+	mem_name		 id;
+	mem_name		*groups;
+	unsigned		 ngroups;
+	struct mem_member	*next;
+};
+
+struct state_mem {
+	struct state		 base;
+	struct mem_group	*groups[MEM_BUCKETS];
+	size_t			 ngroups;
+	struct mem_member	*members[MEM_BUCKETS];
+	char			*path;		/* groups file, or NULL */
+	int			 dirty;
+	uint8_t			 hkey[crypto_shorthash_KEYBYTES];
+	size_t			 max_peers;	/* registered */
+	size_t			 max_pins;
+	size_t			 nregs;
+	size_t			 nregs_node[STATE_NODES];
+	size_t			 npins;
+	struct mem_peer		*pin_head;	/* oldest pin first */
+	struct mem_peer		*pin_tail;
+	struct mem_peer		*by_id[MEM_BUCKETS];
+	struct mem_peer		*by_reg[MEM_BUCKETS];
+};
+
+size_t	mem_hash(struct state_mem *, const void *, size_t);
+/* Call cb on a copy of names: the callback may change the tables. */
+size_t	mem_each_copy(const mem_name *, size_t, state_name_cb, void *);
+/* Answer a write at once. */
+void	mem_done(state_done_cb, void *, enum state_rc, uint32_t replaced);
+void	mem_group_free_all(struct state_mem *);
+
+struct mem_peer **mem_id_slot(struct state_mem *, const char *id);
+struct mem_peer **mem_reg_slot(struct state_mem *, uint32_t reg_id);
+struct mem_peer *mem_find_reg(struct state_mem *, uint32_t reg_id);
+void	mem_unlink_reg(struct state_mem *, struct mem_peer *);
+int	mem_peer_fill(struct mem_peer *, const struct state_peer *);
+void	mem_peer_out(const struct mem_peer *, struct state_peer *);
+void	mem_pin_append(struct state_mem *, struct mem_peer *);
+void	mem_pin_unlink(struct state_mem *, struct mem_peer *);
+void	mem_pins_trim(struct state_mem *);
+void	mem_peer_free(struct mem_peer *);
+struct mem_peer *mem_find_registered(struct state_mem *, const char *id);
+
+/* state_mem_intro.c: introductions. */
+void	mem_intro_clear(struct state_mem *, struct mem_peer *);
+void	mem_intro_add(struct state *, const char *, const char *,
+	    state_done_cb, void *);
+void	mem_intro_del(struct state *, const char *, const char *,
+	    state_done_cb, void *);
+int	mem_intro_has(struct state *, const char *, const char *);
+size_t	mem_intro_each(struct state *, const char *, state_intro_cb, void *);
+
+/* state_mem_group.c: the group operations of the ops table. */
+void	mem_group_create(struct state *, const struct state_group *,
+	    state_done_cb, void *);
+void	mem_group_destroy(struct state *, const char *, state_done_cb, void *);
+enum state_rc mem_group_get(struct state *, const char *,
+	    struct state_group *);
+size_t	mem_group_each(struct state *, state_name_cb, void *);
+void	mem_member_add(struct state *, const char *, const char *,
+	    state_done_cb, void *);
+void	mem_member_del(struct state *, const char *, const char *,
+	    state_done_cb, void *);
+int	mem_member_has(struct state *, const char *, const char *);
+size_t	mem_member_each(struct state *, const char *, state_name_cb, void *);
+size_t	mem_peer_groups(struct state *, const char *, state_name_cb, void *);
+
+#endif /* P2P_STATE_MEM_H */

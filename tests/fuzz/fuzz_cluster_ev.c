@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * fuzz_cluster_ev.c: the cluster's change events as they come from Redis
+ * (cluster_ev.h), parsed and decoded as a node does, then applied to a
+ * memory view through the same state calls a node makes.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster_ev.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	static struct state *v;
+	struct cluster_ev *ev;
+	struct state_peer p;
+	uint32_t rep;
+	uint16_t rnode;
+	uint64_t n;
+	char nat[32], err[128];
+	unsigned i;
+
+	if (v == NULL && (v = state_mem_new(1000)) == NULL)
+		abort();
+	if ((ev = malloc(sizeof(*ev))) == NULL)
+		return 0;
+	if (cluster_ev_parse((const char *)data, len, ev, err,
+	    sizeof(err)) == 0) {
+		if (ev->nf > CLUSTER_EV_FIELDS || ev->seq == 0)
+			abort();
+		for (i = 0; i < ev->nf; i++) {
+			(void)cluster_ev_name(ev, i);
+			(void)cluster_ev_num(ev, i, UINT64_MAX - 1, &n);
+		}
+		if (cluster_ev_peer(ev, &p, nat, sizeof(nat), err,
+		    sizeof(err)) == 0) {
+			if (p.reg_id == 0 || p.nlocal > STATE_MAX_LOCAL ||
+			    p.ngroups > TOKEN_MAX_GROUPS ||
+			    p.node >= STATE_NODES)
+				abort();
+			(void)state_mem_put(v, &p, &rep, &rnode);
+			(void)state_mem_drop(v, p.peer_id, p.reg_id);
+		}
+	}
+	free(ev);
+	return 0;
+}
