@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: ISC
 # The test command: installs what is missing, builds from scratch twice
 # (ASan+UBSan, then a normal build), runs every test in both, fuzzes every
-# parser briefly, checks that `make distcheck` works, and ends with one line
-# "N passed, N failed".
+# parser briefly, checks that `make distcheck` works (the release tarball
+# builds, runs its unit tests, installs), builds and tries the Debian
+# packages (contrib/debtest.sh), and ends with one line "N passed, N failed".
 #
 # usage: contrib/check.sh [--quick]   (--quick: one sanitizer build, 5 s fuzzing)
 set -u
@@ -80,11 +81,21 @@ fp=$(grep -c '^PASS' "$out/fuzz.log"); ff=$(grep -c '^FAIL' "$out/fuzz.log")
 total_pass=$((total_pass + fp)); total_fail=$((total_fail + ff))
 
 if [ $quick -eq 0 ]; then
-	# The release tarball builds and installs from a VPATH build (tests ran above).
-	cd "$top/build" && if step distcheck make distcheck TESTS=; then
+	# The release tarball builds, runs its unit tests and installs from a
+	# VPATH build (the integration tests ran above).
+	cd "$top/build" && if step distcheck make distcheck-unit; then
 		echo "PASS: distcheck"; total_pass=$((total_pass + 1))
 	fi
 	cd "$top"
+	# The Debian packages: built from a clean clone, installed, tried, purged.
+	echo "== debian packages"
+	sh contrib/debtest.sh >"$out/debian.log" 2>&1
+	case $? in
+	0) echo "PASS: debian"; total_pass=$((total_pass + 1)) ;;
+	77) grep '^SKIP' "$out/debian.log" ;;
+	*) echo "FAIL: debian (last lines of its log follow)"; tail -n 60 "$out/debian.log"
+	   total_fail=$((total_fail + 1)) ;;
+	esac
 fi
 
 rm -rf "$out"

@@ -4,17 +4,29 @@
 # rendezvous server and two agents (alice and bob) on loopback in a temporary
 # directory, connects them, exchanges messages both ways, shows the session
 # with `p2pctl peers`, and cleans up.
+#
+# usage: contrib/demo.sh [--installed]   (--installed: the p2pd, p2p-server
+# and p2pctl on PATH, e.g. from the Debian packages, instead of a build)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-sh contrib/deps.sh
 
-b="$top/build-demo"
-if [ ! -x "$b/p2pd" ]; then
-	echo "== building (in $(basename "$b")/)"
-	[ -x configure ] || autoreconf -fi >/dev/null
-	mkdir -p "$b"
-	(cd "$b" && "$top/configure" -q && make -j"$(nproc)" >/dev/null)
+if [ "${1:-}" = "--installed" ]; then
+	PATH="$PATH:/usr/sbin:/sbin"
+	P2PD=$(command -v p2pd) && P2P_SERVER=$(command -v p2p-server) &&
+	    P2PCTL=$(command -v p2pctl) ||
+	    { echo "demo: p2pd, p2p-server and p2pctl must be installed"; exit 1; }
+	echo "== the installed programs: $P2PD $P2P_SERVER $P2PCTL"
+else
+	sh contrib/deps.sh
+	b="$top/build-demo"
+	if [ ! -x "$b/p2pd" ]; then
+		echo "== building (in $(basename "$b")/)"
+		[ -x configure ] || autoreconf -fi >/dev/null
+		mkdir -p "$b"
+		(cd "$b" && "$top/configure" -q && make -j"$(nproc)" >/dev/null)
+	fi
+	P2PD="$b/p2pd" P2P_SERVER="$b/p2p-server" P2PCTL="$b/p2pctl"
 fi
 
 umask 077	# tokens and secrets are credentials: p2pd refuses a token others can read
@@ -29,29 +41,29 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
-ctl() { n=$1; shift; "$b/p2pctl" -s "$T/$n/sock" "$@"; }
+ctl() { n=$1; shift; "$P2PCTL" -s "$T/$n/sock" "$@"; }
 
 head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/secret"
 chmod 600 "$T/secret"
 mkdir -p "$T/srv" "$T/alice" "$T/bob"
 
 say "p2p-server -f --listen 127.0.0.1:0 --secret-file secret --state-dir srv"
-"$b/p2p-server" -f --listen 127.0.0.1:0 --secret-file "$T/secret" --state-dir "$T/srv" \
+"$P2P_SERVER" -f --listen 127.0.0.1:0 --secret-file "$T/secret" --state-dir "$T/srv" \
     2>"$T/server.log" &
 PIDS="$PIDS $!"
 i=0; while [ ! -s "$T/srv/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 port=$(cat "$T/srv/port")
 echo "server listening on 127.0.0.1:$port (udp and tcp)"
 say "p2p-server key --state-dir srv    # the server's public key; tokens carry it"
-"$b/p2p-server" key --state-dir "$T/srv"
+"$P2P_SERVER" key --state-dir "$T/srv"
 
 for n in alice bob; do
 	say "p2p-server token --secret-file secret --peer $n --group demo --state-dir srv"
-	"$b/p2p-server" token --secret-file "$T/secret" --peer $n --group demo \
+	"$P2P_SERVER" token --secret-file "$T/secret" --peer $n --group demo \
 	    --state-dir "$T/srv" > "$T/$n/token"
 	cut -c1-60 "$T/$n/token" | sed 's/$/.../'
 	say "p2pd -f --server 127.0.0.1:$port --token-file $n/token --socket $n/sock --state-dir $n"
-	"$b/p2pd" -f --server "127.0.0.1:$port" --token-file "$T/$n/token" \
+	"$P2PD" -f --server "127.0.0.1:$port" --token-file "$T/$n/token" \
 	    --socket "$T/$n/sock" --state-dir "$T/$n" 2>"$T/$n.log" &
 	PIDS="$PIDS $!"
 done

@@ -11,10 +11,14 @@ automake
 clang
 coturn
 curl
+debhelper
+dpkg-dev
 ethtool
+fakeroot
 gcc
+git
 iproute2
-libclang-rt-14-dev
+libclang-rt-dev
 libcriterion-dev
 libenet-dev
 libevent-dev
@@ -25,6 +29,7 @@ libprotobuf-c-dev
 libsodium-dev
 libsystemd-dev
 libtool
+lintian
 make
 man-db
 mandoc

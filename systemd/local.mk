@@ -3,7 +3,6 @@
 # Type=notify with a watchdog when built with libsystemd), sysusers.d and
 # tmpfiles.d files, and the example configurations installed where the units
 # look (only when none is there: make install never replaces an operator's).
-systemdunitdir = $(prefix)/lib/systemd/system
 systemdunit_DATA = systemd/p2pd.service systemd/p2p-server.service
 sysusersdir = $(prefix)/lib/sysusers.d
 tmpfilesdir = $(prefix)/lib/tmpfiles.d

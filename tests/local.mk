@@ -30,7 +30,9 @@ tests_integration_p2ptest_LDADD = $(SODIUM_LIBS)
 # The drivers are EXTRA_PROGRAMS (built by `make bench` only); ENet is linked
 # into enetbench alone, found with pkg-config at bench time, so configure
 # does not require it.
-EXTRA_DIST += tests/bench
+EXTRA_DIST += tests/bench/benchclient.h tests/bench/benchdata.h \
+	tests/bench/churn.sh tests/bench/cluster.sh tests/bench/enetbench.c \
+	tests/bench/loopback.sh
 EXTRA_PROGRAMS += tests/bench/p2pbench tests/bench/rawbench
 tests_bench_p2pbench_SOURCES = tests/bench/p2pbench.c tests/bench/benchdata.h
 tests_bench_p2pbench_CPPFLAGS = $(P2PC_CPPFLAGS)
@@ -127,3 +129,12 @@ tests_integration_ipcpoke_CPPFLAGS = $(P2PC_CPPFLAGS) $(PROTOBUFC_CFLAGS)
 tests_integration_ipcpoke_LDADD = libp2pproto.la $(PROTOBUFC_LIBS)
 TESTS += tests/integration/ipcedge.sh
 EXTRA_DIST += tests/integration/ipcedge.sh
+
+# make distcheck-unit (contrib/check.sh): the release tarball's build runs the
+# unit tests and the checks of the ABI and the manual pages; the integration
+# tests already ran in the two builds of the tree.
+DISTCHECK_TESTS = $(filter tests/unit/%,$(TESTS)) tests/abi/abicheck.sh \
+	tests/man/manlint.sh tests/man/manflags.sh
+distcheck-unit:
+	$(MAKE) $(AM_MAKEFLAGS) distcheck TESTS='$(DISTCHECK_TESTS)'
+.PHONY: distcheck-unit

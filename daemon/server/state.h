@@ -212,7 +212,11 @@ size_t		 state_mem_each_registered(struct state *,
 size_t		 state_mem_expire_node(struct state *, uint16_t node,
 		    uint64_t now_us, uint64_t idle_us, state_drop_cb, void *);
 /* The answer of a write, for a backend that answers at once. */
-void		 state_keep_result(const struct state_result *, void *arg);
+static inline void
+state_keep_result(const struct state_result *r, void *arg)
+{
+	*(struct state_result *)arg = *r;
+}
 /*
  * Keep the memory backend's groups in path (state_file.c): load it now if it
  * exists (-1 with "path:line: why" in err if it is corrupt: nothing is

@@ -49,12 +49,6 @@ mem_done(state_done_cb cb, void *arg, enum state_rc rc, uint32_t replaced)
 	cb(&r, arg);
 }
 
-void
-state_keep_result(const struct state_result *r, void *arg)
-{
-	*(struct state_result *)arg = *r;
-}
-
 struct mem_peer **
 mem_id_slot(struct state_mem *m, const char *id)
 {

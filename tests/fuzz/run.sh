@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 CC_FUZZ=${CC_FUZZ:-clang}
 if ! command -v "$CC_FUZZ" >/dev/null 2>&1; then
-	echo "fuzz: $CC_FUZZ not found (apt-get install clang libclang-rt-14-dev)" >&2
+	echo "fuzz: $CC_FUZZ not found (apt-get install clang libclang-rt-dev)" >&2
 	exit 1
 fi
 
