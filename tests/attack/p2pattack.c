@@ -437,6 +437,10 @@ cmd_regrate(int argc, char **argv)
 	printf("regrate: %ld registrations in %.2f s: %.0f/s (%ld refused, "
 	    "%ld unfinished)\n", done, t, (double)done / t, fails,
 	    n - done - fails);
+	for (i = 0; i < w; i++)
+		close(rs[i].fd);
+	free(pfd);
+	free(rs);
 	return 0;
 }
 
@@ -557,6 +561,7 @@ cmd_stunflood(int argc, char **argv)
 	    "addresses of one /24: %ld replies, %zu bytes: ratio %.2f\n", sent,
 	    sent * 20, t0, hosts, replies_n, bytes, (double)bytes /
 	    (double)(sent * 20));
+	free(fds);
 	return 0;
 }
 
@@ -634,6 +639,7 @@ cmd_httphold(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		if (fds[i] != -1)
 			close(fds[i]);
+	free(fds);
 	return 0;
 }
 
