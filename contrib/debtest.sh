@@ -24,18 +24,23 @@ for p in $PKGS; do
 done
 T=$(mktemp -d "${TMPDIR:-/tmp}/p2pdeb.XXXXXX")
 installed=0
+lpid=""
 cleanup() {
+	[ -n "$lpid" ] && kill "$lpid" 2>/dev/null && wait "$lpid" 2>/dev/null
 	[ $installed -eq 1 ] && dpkg --purge $PKGS >/dev/null 2>&1
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
+t0=$(date +%s)
 echo "== git clone (HEAD $(git -C "$top" rev-parse --short HEAD))"
 git clone -q "$top" "$T/src" || fail "git clone"
-echo "== dpkg-buildpackage -us -uc -b (DEB_BUILD_OPTIONS=nocheck)"
+# nocheck: the suite ran before; noautodbgsym: no -dbgsym packages, which
+# debhelper makes from the same binaries and nothing here installs.
+echo "== dpkg-buildpackage -us -uc -b (DEB_BUILD_OPTIONS=nocheck noautodbgsym)"
 start=$(date +%s)
-(cd "$T/src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
+(cd "$T/src" && DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=$(nproc)" \
     dpkg-buildpackage -us -uc -b) >"$T/build.log" 2>&1 ||
     { tail -n 40 "$T/build.log"; fail "dpkg-buildpackage"; }
 grep -E "^dpkg-(buildpackage|deb|genchanges|source): info|building package" "$T/build.log" | sed 's/^/  /'
@@ -45,12 +50,11 @@ for p in $PKGS; do
 	ls "$T"/${p}_*.deb >/dev/null 2>&1 || fail "no package $p"
 done
 
-echo "== lintian"
-lintian --fail-on error "$T"/*.changes >"$T/lintian.log" 2>&1
-lrc=$?
-sed 's/^/  /' "$T/lintian.log"
-echo "  lintian: $(grep -c '^E:' "$T/lintian.log") errors, $(grep -c '^W:' "$T/lintian.log") warnings (exit $lrc)"
-[ $lrc -eq 0 ] || fail "lintian reports errors"
+# lintian reads only the .deb files: it runs beside the installation and
+# the demo (it takes as long as they do), its verdict is awaited at the end.
+echo "== lintian (beside the steps below)"
+lintian --fail-on error "$T"/*.changes >"$T/lintian.log" 2>&1 &
+lpid=$!
 
 echo "== dpkg -i"
 installed=1
@@ -87,4 +91,12 @@ for f in /usr/sbin/p2pd /usr/sbin/p2p-server /usr/bin/p2pctl /etc/p2pd/p2pd.conf
 done
 [ -z "$left" ] || fail "left after the purge:$left"
 dpkg -l $PKGS 2>/dev/null | grep -q '^ii' && fail "packages still installed"
-echo "ok: built, lintian clean of errors, installed, units verified, demo ran, purged"
+
+echo "== lintian"
+wait "$lpid"
+lrc=$?
+lpid=""
+sed 's/^/  /' "$T/lintian.log"
+echo "  lintian: $(grep -c '^E:' "$T/lintian.log") errors, $(grep -c '^W:' "$T/lintian.log") warnings (exit $lrc)"
+[ $lrc -eq 0 ] || fail "lintian reports errors"
+echo "ok: built, lintian clean of errors, installed, units verified, demo ran, purged ($(( $(date +%s) - t0 )) s in all)"

@@ -11,6 +11,7 @@ automake
 clang
 coturn
 curl
+dwarves
 debhelper
 dpkg-dev
 ethtool

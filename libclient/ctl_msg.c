@@ -21,6 +21,7 @@ static const struct option ctl_msg_opts[] = {
 	{ "timeout", required_argument, NULL, 't' },
 	{ "mode", required_argument, NULL, 'M' },
 	{ "channel", required_argument, NULL, 'C' },
+	{ "priority", required_argument, NULL, 'P' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -34,7 +35,10 @@ ctl_mode_name(uint32_t mode)
 	return mode < 4 ? ctl_modes[mode] : "unknown";
 }
 
-/* --mode NAME and --channel N into send flags. */
+/* Priority classes by name, indexed by P2PCLIENT_PRIORITY(). */
+static const char *ctl_prios[] = { "normal", "high", "low" };
+
+/* --mode NAME, --priority NAME and --channel N into send flags. */
 static int
 ctl_send_opt(int ch, const char *arg, int *flags)
 {
@@ -46,6 +50,14 @@ ctl_send_opt(int ch, const char *arg, int *flags)
 		for (i = 0; i < 4; i++)
 			if (strcmp(arg, ctl_modes[i]) == 0) {
 				*flags = (*flags & ~0x06) | (i << 1);
+				return 0;
+			}
+		return -1;
+	}
+	if (ch == 'P') {
+		for (i = 0; i < 3; i++)
+			if (strcmp(arg, ctl_prios[i]) == 0) {
+				*flags = (*flags & ~0x30000) | (i << 16);
 				return 0;
 			}
 		return -1;
@@ -113,11 +125,13 @@ ctl_send(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'M':
 		case 'C':
+		case 'P':
 			if (ctl_send_opt(ch, optarg, &flags) == -1)
 				return ctl_usage(ctl, "bad --%s '%s' (modes: "
 				    "reliable unordered sequenced unreliable; "
-				    "channels 0..255)", ch == 'M' ? "mode" :
-				    "channel", optarg);
+				    "channels 0..255; priorities: normal high "
+				    "low)", ch == 'M' ? "mode" : ch == 'C' ?
+				    "channel" : "priority", optarg);
 			break;
 		default:
 			return ctl_usage(ctl, "bad option '%s'",

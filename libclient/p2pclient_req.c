@@ -198,6 +198,8 @@ int64_t
 p2pclient_peers_async(struct p2pclient *c)
 {
 	REQ(peers, PEERS, P2p__Ipc__PeersReq, P2P__IPC__PEERS_REQ__INIT);
+	/* A listing keeps a watch going (watch_ms 0 would stop it). */
+	m.watch_ms = c->watching ? c->watch_ms : 0;
 	return p2pc_submit(c, &q, P2PC_ASYNC);
 }
 

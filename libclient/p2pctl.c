@@ -28,7 +28,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "disconnect", ctl_disconnect, "disconnect PEER" },
 	{ "send", ctl_send,
 	    "send PEER [--service NAME] [--sync] [--mode reliable|unordered|"
-	    "sequenced|unreliable] [--channel N] MESSAGE|-" },
+	    "sequenced|unreliable] [--channel N] [--priority normal|high|low] "
+	    "MESSAGE|-" },
 	{ "recv", ctl_recv,
 	    "[--json] recv [--service NAME] [--count N] [--timeout S]" },
 	{ "pipe", ctl_pipe, "pipe PEER [--name NAME] [--timeout S]" },

@@ -8,12 +8,12 @@
  * handler relies on is checked here once, so handlers on both sides can
  * switch on the oneof cases and use names without checking again.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "errf.h"
 #include "ipcmsg.h"
 
 #define IPC_MAGIC0	0x50	/* 'P' */
@@ -126,19 +126,6 @@ ipcmsg_pack_into(const P2p__Ipc__Frame *f, uint8_t *out, size_t blen)
 
 /* Validation: each check returns 0, or -1 with a reason in err. */
 
-static int __attribute__((format(printf, 3, 4)))
-ipcmsg_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 int
 ipcmsg_name_ok(const char *s, int empty_ok)
 {
@@ -167,8 +154,8 @@ ipcmsg_check_name(const char *what, const char *s, int empty_ok, char *err,
 	if (ipcmsg_name_ok(s, empty_ok))
 		return 0;
 	if (s == NULL || s[0] == '\0')
-		return ipcmsg_fail(err, errlen, "%s is empty", what);
-	return ipcmsg_fail(err, errlen, "invalid %s: must be 1-64 characters "
+		return errf(err, errlen, "%s is empty", what);
+	return errf(err, errlen, "invalid %s: must be 1-64 characters "
 	    "of A-Z a-z 0-9 . _ -", what);
 }
 
@@ -177,7 +164,7 @@ ipcmsg_check_chunk(const char *what, size_t len, char *err, size_t errlen)
 {
 	if (len <= IPC_MAX_CHUNK)
 		return 0;
-	return ipcmsg_fail(err, errlen, "%s chunk of %zu bytes is larger than "
+	return errf(err, errlen, "%s chunk of %zu bytes is larger than "
 	    "the maximum of %d", what, len, IPC_MAX_CHUNK);
 }
 
@@ -197,7 +184,7 @@ ipcmsg_check_group_req(const P2p__Ipc__GroupReq *g, char *err, size_t errlen)
 	case P2P__IPC__GROUP_OP__GROUP_SHOW:
 		return NAME("group", g->name);
 	default:
-		return ipcmsg_fail(err, errlen, "unknown group operation %d",
+		return errf(err, errlen, "unknown group operation %d",
 		    (int)g->op);
 	}
 }
@@ -211,12 +198,12 @@ ipcmsg_check_group_resp(const P2p__Ipc__GroupResp *g, char *err,
 
 	for (i = 0; i < g->n_groups; i++) {
 		if (g->groups[i] == NULL)
-			return ipcmsg_fail(err, errlen, "empty group entry");
+			return errf(err, errlen, "empty group entry");
 		if (NAME("group", g->groups[i]->name) == -1)
 			return -1;
 		for (j = 0; j < g->groups[i]->n_members; j++) {
 			if (g->groups[i]->members[j] == NULL)
-				return ipcmsg_fail(err, errlen,
+				return errf(err, errlen,
 				    "empty member entry");
 			if (NAME("member peer id",
 			    g->groups[i]->members[j]->peer_id) == -1)
@@ -236,7 +223,7 @@ ipcmsg_check_group_event(const P2p__Ipc__GroupEvent *g, char *err,
 	    strcmp(g->event, "member_leave") != 0 &&
 	    strcmp(g->event, "group_destroyed") != 0 &&
 	    strcmp(g->event, "join_complete") != 0))
-		return ipcmsg_fail(err, errlen, "unknown group event");
+		return errf(err, errlen, "unknown group event");
 	if (NAME("group", g->group) == -1 ||
 	    NAME_OR_EMPTY("peer id", g->peer_id) == -1)
 		return -1;
@@ -289,7 +276,7 @@ ipcmsg_check_request(const P2p__Ipc__Request *q, char *err, size_t errlen)
 	case P2P__IPC__REQUEST__OP_GROUP:
 		return ipcmsg_check_group_req(q->group, err, errlen);
 	default:
-		return ipcmsg_fail(err, errlen, "request %u has no operation "
+		return errf(err, errlen, "request %u has no operation "
 		    "(or one this side does not know)", q->id);
 	}
 }
@@ -302,7 +289,7 @@ ipcmsg_check_peers(const P2p__Ipc__PeersResp *pr, char *err, size_t errlen)
 
 	for (i = 0; i < pr->n_peers; i++) {
 		if (pr->peers[i] == NULL)
-			return ipcmsg_fail(err, errlen, "empty peer entry");
+			return errf(err, errlen, "empty peer entry");
 		if (NAME("peer id", pr->peers[i]->peer_id) == -1)
 			return -1;
 	}
@@ -342,24 +329,31 @@ ipcmsg_check_event(const P2p__Ipc__Event *e, char *err, size_t errlen)
 	case P2P__IPC__EVENT__EV_PEER_STATS:
 		return ipcmsg_check_peers(e->peer_stats, err, errlen);
 	default:
-		return ipcmsg_fail(err, errlen, "event of unknown kind");
+		return errf(err, errlen, "event of unknown kind");
 	}
 }
 
 P2p__Ipc__Frame *
 ipcmsg_unpack(const uint8_t *body, size_t len, char *err, size_t errlen)
 {
+	return ipcmsg_unpack_with(body, len, NULL, err, errlen);
+}
+
+P2p__Ipc__Frame *
+ipcmsg_unpack_with(const uint8_t *body, size_t len, ProtobufCAllocator *al,
+    char *err, size_t errlen)
+{
 	P2p__Ipc__Frame	*f;
 	int		 rc;
 
 	if (len > IPC_MAX_FRAME) {
-		ipcmsg_fail(err, errlen, "IPC frame of %zu bytes is larger "
+		errf(err, errlen, "IPC frame of %zu bytes is larger "
 		    "than the maximum of %d", len, IPC_MAX_FRAME);
 		return NULL;
 	}
-	f = p2p__ipc__frame__unpack(NULL, len, body);
+	f = p2p__ipc__frame__unpack(al, len, body);
 	if (f == NULL) {
-		ipcmsg_fail(err, errlen, "malformed IPC frame (%zu bytes)",
+		errf(err, errlen, "malformed IPC frame (%zu bytes)",
 		    len);
 		return NULL;
 	}
@@ -374,12 +368,12 @@ ipcmsg_unpack(const uint8_t *body, size_t len, char *err, size_t errlen)
 		rc = ipcmsg_check_event(f->event, err, errlen);
 		break;
 	default:
-		rc = ipcmsg_fail(err, errlen, "IPC frame is neither request, "
+		rc = errf(err, errlen, "IPC frame is neither request, "
 		    "response nor event");
 		break;
 	}
 	if (rc == -1) {
-		ipcmsg_free(f);
+		ipcmsg_free_with(f, al);
 		return NULL;
 	}
 	return f;
@@ -388,6 +382,12 @@ ipcmsg_unpack(const uint8_t *body, size_t len, char *err, size_t errlen)
 void
 ipcmsg_free(P2p__Ipc__Frame *f)
 {
+	ipcmsg_free_with(f, NULL);
+}
+
+void
+ipcmsg_free_with(P2p__Ipc__Frame *f, ProtobufCAllocator *al)
+{
 	if (f != NULL)
-		p2p__ipc__frame__free_unpacked(f, NULL);
+		p2p__ipc__frame__free_unpacked(f, al);
 }

@@ -54,5 +54,9 @@ void	 ipcmsg_pack_into(const P2p__Ipc__Frame *f, uint8_t *out, size_t blen);
 P2p__Ipc__Frame *ipcmsg_unpack(const uint8_t *body, size_t len, char *err,
 	    size_t errlen);
 void	ipcmsg_free(P2p__Ipc__Frame *f);
+/* The same with protobuf-c's allocator al (NULL: malloc), e.g. an arena. */
+P2p__Ipc__Frame *ipcmsg_unpack_with(const uint8_t *body, size_t len,
+	    ProtobufCAllocator *al, char *err, size_t errlen);
+void	ipcmsg_free_with(P2p__Ipc__Frame *f, ProtobufCAllocator *al);
 
 #endif /* P2P_IPCMSG_H */

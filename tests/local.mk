@@ -53,12 +53,15 @@ tests/bench/enetbench$(EXEEXT): $(top_srcdir)/tests/bench/enetbench.c \
 	    $(top_srcdir)/tests/bench/enetbench.c $(AM_LDFLAGS) $(LDFLAGS) \
 	    `$(PKG_CONFIG) --libs libenet` -lpthread
 
-bench: all $(BENCH_PROGS) tests/integration/churn$(EXEEXT) tests/sim/sim_prio$(EXEEXT)
+bench: all $(BENCH_PROGS) tests/integration/churn$(EXEEXT) \
+	    tests/sim/sim_prio$(EXEEXT) tests/bench/malloccount.la
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/loopback.sh
 	tests/sim/sim_prio$(EXEEXT) 30
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/churn.sh
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    $(SHELL) $(top_srcdir)/tests/bench/sessions.sh
 .PHONY: bench
 
 check_PROGRAMS += tests/integration/churn
@@ -129,6 +132,22 @@ tests_integration_ipcpoke_CPPFLAGS = $(P2PC_CPPFLAGS) $(PROTOBUFC_CFLAGS)
 tests_integration_ipcpoke_LDADD = libp2pproto.la $(PROTOBUFC_LIBS)
 TESTS += tests/integration/ipcedge.sh
 EXTRA_DIST += tests/integration/ipcedge.sh
+
+# The agent's shape on its object files: circles of files, long files,
+# file-static state (contrib/symgraph.py; needs Debian's python3).
+TESTS += tests/lint/symgraph.sh
+EXTRA_DIST += tests/lint/symgraph.sh
+
+# No allocation per message in a steady state: malloccount.so counts the
+# agents' allocations (built without sanitizers: ASan has its own
+# allocator, and the test skips there).
+check_LTLIBRARIES = tests/bench/malloccount.la
+tests_bench_malloccount_la_SOURCES = tests/bench/malloccount.c
+tests_bench_malloccount_la_CFLAGS = $(WARN_CFLAGS)
+tests_bench_malloccount_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere
+TESTS += tests/integration/allocs.sh
+EXTRA_DIST += tests/integration/allocs.sh
 
 # make distcheck-unit (contrib/check.sh): the release tarball's build runs the
 # unit tests and the checks of the ABI and the manual pages; the integration

@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * agent.h: the structures p2pd's files share, and each file's entry points.
+ * agent.h: the root of p2pd, struct agent, and the engine's own entry
+ * points below the peers (the UDP socket, the server link, NAT tests).
  *
- * One struct agent holds the whole daemon: settings, the event base, the
- * identity key, the UDP socket, the registration with the server, the peer
- * table, the services and the IPC server. Each .c file owns one part and
- * exports functions prefixed with its name (udp_, reg_, peer_, session_,
- * ipc_, svc_, pipe_, events_, ident_); the module headers are peer.h
- * (peers, sessions, pipes), ipc.h (IPC server) and svc.h (inboxes).
- * Everything runs on the one libevent loop; nothing here is thread-safe.
+ * The agent has two sides (docs/ARCHITECTURE.md, "The agent"):
+ *  - the engine: peers and their sessions (peer*.c, session*.c, pindex.c),
+ *    routes (route.c, spray.c), the socket (udp.c, input.c) and the server
+ *    link (reg*.c, regtcp.c, nat.c); engine.h is what it offers above;
+ *  - the control side: the IPC socket and its clients (ipc*.c), one file per
+ *    command group (ctl_*.c), pipes, groups, events; ctl.h.
+ * Calls go down (control -> engine.h, engine -> core), and what happens
+ * below comes back up through callback tables: struct engine_cb (engine
+ * to control, set by the control side) and struct agent_hooks (inside the
+ * engine: from the socket and the server link to the peer layer, set by
+ * p2pd.c). Everything runs on the one libevent loop; nothing here is
+ * thread-safe, and no file keeps state of its own outside struct agent.
  *
  * Time: agent_now() is the monotonic clock in microseconds that is handed
- * to the core (tp, chan, hs); agent_wall() the wall clock in seconds.
+ * to the core (tp, chan, hs); agent_wall() the wall clock in seconds
+ * (clock.c).
  */
 #ifndef P2P_AGENT_H
 #define P2P_AGENT_H
@@ -26,6 +33,8 @@
 
 #include "conf.h"
 #include "hs.h"
+#include "ipc.pb-c.h"	/* P2p__Ipc__Code: the result codes of requests */
+#include "server.pb-c.h"
 #include "svc.h"
 
 #define AGENT_ID_MAX		64
@@ -38,8 +47,6 @@
 #define AGENT_UDP_BATCH		64
 #define AGENT_UDP_MTU		1500
 #define AGENT_SPRAY_MAX		2048	/* birthday sockets open at once */
-/* A queued send's mode and channel, in its ipc_wait's target until sent. */
-#define SESSION_SEND_TAG(mode, ch)	((uint64_t)(mode) << 8 | (uint64_t)(ch))
 
 struct agent_conf {
 	char		*server;	/* HOST:PORT */
@@ -69,8 +76,13 @@ struct agent_conf {
 	long		 birthday_rate;		/* packets per second (100) */
 	char		*congestion;	/* --congestion: newreno | cubic */
 	int		 cc_algo;	/* its CC_* (cc.h), for tp_cfg */
+	char		*log_level;	/* error | warning | info | debug */
+	int		 verbosity;	/* log.h's, from log_level and -v */
+	int		 argc;		/* the command line, for reloads */
+	char		**argv;
 };
 
+/* The agent's counters; stats.c names them (status, metrics). */
 struct agent_counters {
 	uint64_t	 packets_in;
 	uint64_t	 packets_out;
@@ -87,14 +99,61 @@ enum reg_state {
 	REG_REJECTED,
 };
 
+struct agent;
 struct reg;
-struct peer;
-struct ipc;
-struct ipc_client;
-struct pipe;
 struct nat;
+struct udp;
+struct peer;
+struct peer_tab;
+struct pindex;
+struct session;
+struct sess_op;
+struct engine_cb;
+struct ctl;
 
-/* HS_INIT that raced ahead of the server's Introduce (peer.c). */
+/*
+ * Inside the engine, what the socket and the server link report to the
+ * layers above them (p2pd.c fills it with input.c's, reg_relay.c's,
+ * peer_conn.c's and session.c's functions): calls go down, these come up.
+ */
+struct agent_hooks {
+	/* A datagram from the agent's socket (slot 0) or a spray socket. */
+	void	(*datagram)(struct agent *, const uint8_t *, size_t,
+		    struct sockaddr_storage *, unsigned slot);
+	/* reg.c: a RELAY packet from the server, still sealed. */
+	void	(*relay_in)(struct reg *, const uint8_t *, size_t);
+	/* reg_relay.c: the peer packet a RELAY packet carried. */
+	void	(*relayed)(struct agent *, uint8_t type, const uint8_t *,
+		    size_t);
+	/* regtcp.c: a packet over the TCP leg; the leg ended; it drained. */
+	void	(*tcp_input)(struct reg *, const uint8_t *, size_t);
+	void	(*tcp_lost)(struct reg *, const char *why);
+	void	(*tcp_drained)(struct agent *);
+	/* reg*.c: the server's answers and pushes about peers. */
+	void	(*introduce)(struct agent *, const P2p__Srv__Introduce *);
+	void	(*withdraw)(struct agent *, const char *peer,
+		    const char *reason);
+	void	(*connect_failed)(struct agent *, const char *peer, int code,
+		    const char *msg);
+	void	(*registered)(struct agent *);
+};
+
+/*
+ * Scratch buffers, one per use, so that no use overwrites another that is
+ * still running below it (a session's input runs inside a RELAY packet's).
+ */
+struct agent_buf {
+	uint8_t		 pt[AGENT_UDP_MTU];		/* drive: plaintext */
+	uint8_t		 pkt[AGENT_UDP_MTU];		/* drive: sealed */
+	uint8_t		 rx[AGENT_UDP_MTU];		/* DATA, opened */
+	uint8_t		 ctrl[AGENT_UDP_MTU];		/* CTRL, opened */
+	uint8_t		 relay_in[AGENT_UDP_MTU];	/* RELAY, opened */
+	uint8_t		 relay_pt[AGENT_UDP_MTU];	/* RELAY, built */
+	uint8_t		 relay_out[AGENT_UDP_MTU];	/* ... sealed */
+	uint8_t		 dgram[AGENT_UDP_MTU + 1];	/* spray read */
+};
+
+/* HS_INIT that raced ahead of the server's Introduce (session_hs.c). */
 #define AGENT_HS_STASH		4
 struct agent_hs_stash {
 	uint8_t			 pkt[HS_INIT_MAX];
@@ -115,43 +174,61 @@ struct agent {
 	char			 peer_id[AGENT_ID_MAX + 1];	/* from the token */
 	char			*token;		/* current token text */
 
+	struct agent_hooks	 hooks;
+	const struct engine_cb	*cb;		/* to the control side */
+	void			*cb_arg;
+
+	/* udp.c: the socket; sends wait in udp's queue for its flush. */
 	int			 udp_fd;
 	uint16_t		 udp_port;
-	struct event		*udp_ev;
+	struct udp		*udp;
 	unsigned		 rx_slot;	/* spray socket of the datagram
 						   being handled; 0: udp_fd */
 	unsigned		 nspray;	/* spray sockets open */
+	unsigned		 nspray_closed;	/* ... and closed, ever */
 
 	struct reg		*reg;
-	TAILQ_HEAD(, peer)	 peers;
-	size_t			 npeers;
-	TAILQ_HEAD(, peer)	 drive_q;	/* fed, to drive this pass */
+	struct nat		*nat;		/* nat.c: RFC 5780 tests */
+
+	/* The peer directory (peer.c), the sessions (session*.c). */
+	struct peer_tab		*peers;
+	struct pindex		*pindex;	/* receiver index -> session */
+	TAILQ_HEAD(, session)	 drive_q;	/* fed, to drive this pass */
 	struct event		*drive_ev;	/* drives drive_q */
+	TAILQ_HEAD(, session)	 blocked_q;	/* waiting for the TCP leg */
 	struct notify		*notify;	/* systemd: ready, watchdog */
 	struct agent_hs_stash	 hs_stash[AGENT_HS_STASH];
 	size_t			 hs_stash_next;
-	struct ipc		*ipc;
-	struct nat		*nat;		/* nat.c: RFC 5780 tests */
-	TAILQ_HEAD(, pipe)	 pipes;
-	size_t			 npipes;
-	uint32_t		 pipe_serial;
+	unsigned		 corked;	/* clients with input waiting */
+	TAILQ_HEAD(, sess_op)	 op_free;	/* spare requests, reused */
+	size_t			 nop_free;
+	struct agent_buf	*buf;		/* scratch, allocated once */
+
+	/* Inboxes: the engine fills them, the control side drains them. */
 	struct svc_table	 svcs;
+
+	struct ctl		*ctl;		/* the control side (ctl.h) */
 
 	struct agent_counters	 ctr;
 	struct agent_counters	 ctr_closed;	/* of ended sessions */
 };
 
-/* p2pd.c */
+/* clock.c */
 uint64_t	 agent_now(void);
 uint64_t	 agent_wall(void);
 uint64_t	 agent_wall_ns(void);
-void		 agent_stop(struct agent *);
+/* (Re)arm a timer event us microseconds from now. */
+void		 agent_timer_in(struct event *, uint64_t us);
 
 /* ident.c: load or create STATE_DIR/identity.key. */
 int		 ident_load(const char *state_dir, uint8_t pk[32],
 		    uint8_t sk[64]) __attribute__((warn_unused_result));
 
-/* udp.c: the one UDP socket; sends are batched until udp_flush(). */
+/*
+ * udp.c: the one UDP socket. Sends are queued; the first one queued
+ * activates an event that sends the queue in batches once the callbacks
+ * of this pass of the loop have run (udp_flush() sends at once).
+ */
 int		 udp_open(struct agent *) __attribute__((warn_unused_result));
 void		 udp_close(struct agent *);
 void		 udp_send(struct agent *, const struct sockaddr *, socklen_t,
@@ -176,11 +253,17 @@ void		 reg_public_addr(struct agent *, char *, size_t);
 const char	*reg_transport_name(struct agent *);
 /*
  * Ask the server to introduce us to peer_id: -1 if not registered. An
- * Error reply goes to peer_connect_failed(); success brings an Introduce.
+ * Error reply goes to hooks.connect_failed; success brings an Introduce.
  */
 int		 reg_connect(struct agent *, const char *peer_id);
 int		 reg_local_addrs(struct agent *, struct sockaddr_storage *,
 		    size_t max);
+/*
+ * reg_ctrl.c: send a server request (its id is set here) and retransmit it
+ * until the control side's cb->srv_reply took the answer (else
+ * cb->srv_timeout). Returns the id, 0 on failure.
+ */
+uint32_t	 reg_group_request(struct agent *, P2p__Srv__ServerMsg *);
 
 /* reg_relay.c: RELAY packets through the server, path reports. */
 int		 reg_relay_ok(struct agent *);
@@ -203,9 +286,8 @@ int		 reg_nat_report(struct agent *, const char *type,
 /* nat.c: NAT classification (RFC 5780) on a fresh socket per run. */
 int		 nat_init(struct agent *) __attribute__((warn_unused_result));
 void		 nat_free(struct agent *);
+/* Run the tests again soon; cb->nat_done tells when a run ended. */
 void		 nat_refresh(struct agent *);
-/* Answer request id of c (ipc_nat_reply) when the run ends: -1 if full. */
-int		 nat_wait(struct agent *, struct ipc_client *, uint32_t id);
 const char	*nat_type(struct agent *);	/* "unknown" until tested */
 const char	*nat_mapping(struct agent *);
 const char	*nat_filtering(struct agent *);
@@ -214,8 +296,13 @@ const char	*nat_other(struct agent *);	/* "" without --alt-listen */
 const char	*nat_detail(struct agent *);
 double		 nat_tested_ago(struct agent *);	/* < 0: never */
 
-/* ipc_nat.c: NatReq. */
-void		 ipc_nat(struct ipc_client *, uint32_t id, int refresh);
-void		 ipc_nat_reply(struct ipc_client *, uint32_t id);
+/* stats.c: the counters by name, with the ended sessions' figures. */
+struct stats_field {
+	const char	*name;		/* as in ipc.proto's Counters */
+	size_t		 off;		/* in struct agent_counters */
+	const char	*help;
+};
+extern const struct stats_field stats_fields[];
+void		 stats_collect(struct agent *, struct agent_counters *);
 
 #endif /* P2P_AGENT_H */

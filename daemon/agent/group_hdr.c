@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * group_hdr.c: the header of a group message (group.h, PROTOCOL.md §7):
+ * group_hdr.c: the header of a group message (group_hdr.h, PROTOCOL.md §7):
  * `1 | glen u8 | group | slen u8 | service`. The parser takes untrusted
  * bytes (it has a fuzz target of its own).
  */
@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "group.h"
+#include "group_hdr.h"
 
 size_t
 group_hdr_write(uint8_t *hdr, const char *group, const char *service)

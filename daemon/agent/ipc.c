@@ -12,32 +12,87 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "agent.h"
+#include "engine.h"
 #include "ipc.h"
 #include "log.h"
-#include "peer.h"
 
 /* Bytes per read of a client's socket, and reads per callback. */
-#define IPC_READ_CHUNK		65536
+#define IPC_READ_CHUNK		65536	/* the most; a client starts at */
+#define IPC_READ_FIRST		4096	/* this and doubles while it fills */
 #define IPC_READS_PER_CB	4
+#define IPC_ARENA_MIN		65536
 
-static void	ipc_client_free(struct ipc_client *);
-static void	ipc_queue_flush(struct ipc_client *);
+/* --- the arena requests are unpacked into (ipc.h) ------------------------ */
+
+static void *
+ipc_arena_alloc(void *arg, size_t n)
+{
+	struct ipc *ipc = arg;
+	struct ipc_blk *b = ipc->arena, *nb;
+	size_t need = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
+	    sizeof(max_align_t), cap;
+
+	if (b != NULL && b->cap - b->used >= need) {
+		b->used += need;
+		return (uint8_t *)b->data + b->used - need;
+	}
+	cap = b != NULL && b->cap * 2 > need ? b->cap * 2 : need;
+	if (cap < IPC_ARENA_MIN)
+		cap = IPC_ARENA_MIN;
+	if ((nb = malloc(sizeof(*nb) + cap)) == NULL)
+		return NULL;
+	nb->cap = cap;
+	nb->used = need;
+	nb->next = b;
+	ipc->arena = nb;
+	return nb->data;
+}
+
+static void
+ipc_arena_free(void *arg, void *p)
+{
+	(void)arg;	/* all of it goes at once (ipc_arena_reset) */
+	(void)p;
+}
+
+/* Empty the arena; a frame that took several blocks makes one of all. */
+static void
+ipc_arena_reset(struct ipc *ipc)
+{
+	struct ipc_blk *b = ipc->arena, *nb;
+	size_t total = 0;
+
+	if (b == NULL)
+		return;
+	if (b->next == NULL) {
+		b->used = 0;
+		return;
+	}
+	while (b != NULL) {
+		total += b->cap;
+		nb = b->next;
+		free(b);
+		b = nb;
+	}
+	if ((b = malloc(sizeof(*b) + total)) != NULL) {
+		b->cap = total;
+		b->used = 0;
+		b->next = NULL;
+	}
+	ipc->arena = b;
+}
 
 static int
 ipc_mkdir(const char *path)
@@ -100,16 +155,16 @@ ipc_hdr_code(enum ipc_hdr_status st)
 static int
 ipc_read_one(struct ipc_client *c)
 {
-	struct evbuffer *in = c->in;
+	struct ipc_buf *in = &c->in;
 	P2p__Ipc__Frame *f;
 	enum ipc_hdr_status st;
-	uint8_t hdr[IPC_HDR_LEN], version = 0, *body;
+	uint8_t version = 0, *body;
 	uint32_t blen = 0;
 	char err[256];
 
-	if (evbuffer_copyout(in, hdr, sizeof(hdr)) < (ssize_t)sizeof(hdr))
+	if (in->len < IPC_HDR_LEN)
 		return 0;
-	st = ipcmsg_hdr_parse(hdr, sizeof(hdr), &blen, &version);
+	st = ipcmsg_hdr_parse(in->b + in->off, IPC_HDR_LEN, &blen, &version);
 	if (st != IPC_HDR_OK) {
 		ipcmsg_hdr_strerror(st, version, blen, err, sizeof(err));
 		if (st == IPC_HDR_BAD_VERSION || st == IPC_HDR_TOO_BIG)
@@ -117,100 +172,82 @@ ipc_read_one(struct ipc_client *c)
 		ipc_client_close(c, err);
 		return -1;
 	}
-	if (evbuffer_get_length(in) < IPC_HDR_LEN + (size_t)blen)
+	if (in->len < IPC_HDR_LEN + (size_t)blen)
 		return 0;
-	evbuffer_drain(in, IPC_HDR_LEN);
-	body = blen > 0 ? evbuffer_pullup(in, blen) : NULL;
-	f = ipcmsg_unpack(body, blen, err, sizeof(err));
-	evbuffer_drain(in, blen);
+	body = in->b + in->off + IPC_HDR_LEN;
+	f = ipcmsg_unpack_with(body, blen, &c->ipc->alloc, err, sizeof(err));
+	ipc_buf_consume(in, IPC_HDR_LEN + (size_t)blen);
 	if (f == NULL) {
+		ipc_arena_reset(c->ipc);
 		ipc_reply(c, 0, P2P__IPC__CODE__ERR_USAGE, "bad frame: %s",
 		    err);
 		ipc_client_close(c, err);
 		return -1;
 	}
 	if (f->kind_case != P2P__IPC__FRAME__KIND_REQUEST) {
-		ipcmsg_free(f);
+		ipc_arena_reset(c->ipc);
 		ipc_client_close(c, "client sent a frame that is not a request");
 		return -1;
 	}
-	ipc_cmd_dispatch(c, f->request);
-	ipcmsg_free(f);
+	c->ipc->hooks->request(c, f->request);
+	ipc_arena_reset(c->ipc);
 	return 1;
 }
 
-/* Set c->more, counted in ipc->corked. */
+/* Set c->more, which corks the engine's sessions while any client has it. */
 static void
 ipc_set_more(struct ipc_client *c, int more)
 {
 	if (c->more == more)
 		return;
 	c->more = more;
-	if (more)
-		c->a->ipc->corked++;
-	else
-		c->a->ipc->corked--;
+	engine_cork(c->a, more ? 1 : -1);
 }
 
 /* A client that does not read its answers is not read either. */
 static int
 ipc_out_full(const struct ipc_client *c)
 {
-	return evbuffer_get_length(c->out) > AGENT_CLIENT_OUTCAP;
-}
-
-int
-ipc_corked(const struct agent *a)
-{
-	return a->ipc != NULL && a->ipc->corked > 0;
+	return c->out.len > AGENT_CLIENT_OUTCAP;
 }
 
 /*
- * One read of up to IPC_READ_CHUNK bytes into c->in, straight into its
- * free space; what read(2) returns.
+ * One read of up to c->rdsz bytes into c->in, straight into its free
+ * space; what read(2) returns. A read that fills it doubles the next one,
+ * up to IPC_READ_CHUNK: a client that streams requests gets 64 KiB reads,
+ * one that asks for its status keeps a small buffer.
  */
 static ssize_t
 ipc_fill(struct ipc_client *c)
 {
-	struct evbuffer_iovec v[2];
-	struct iovec iov[2];
-	ssize_t n, left;
-	int i, nv, used = 0;
+	uint8_t *p;
+	ssize_t n;
 
-	if ((nv = evbuffer_reserve_space(c->in, IPC_READ_CHUNK, v, 2)) <= 0) {
+	if ((p = ipc_buf_reserve(&c->in, c->rdsz)) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
-	for (i = 0; i < nv; i++) {
-		iov[i].iov_base = v[i].iov_base;
-		iov[i].iov_len = v[i].iov_len;
-	}
-	if ((n = readv(c->fd, iov, nv)) <= 0)
-		return n;
-	for (left = n, i = 0; i < nv && left > 0; i++, used++) {
-		if ((size_t)left < v[i].iov_len)
-			v[i].iov_len = (size_t)left;
-		left -= (ssize_t)v[i].iov_len;
-	}
-	if (evbuffer_commit_space(c->in, v, used) == -1) {
-		errno = ENOMEM;
-		return -1;
+	if ((n = read(c->fd, p, c->rdsz)) > 0) {
+		c->in.len += (size_t)n;
+		if ((size_t)n == c->rdsz && c->rdsz < IPC_READ_CHUNK)
+			c->rdsz *= 2;
 	}
 	return n;
 }
 
 /*
  * Requests: what is buffered first (a resumed client), then up to
- * IPC_READS_PER_CB reads, each parsed before the next. The sessions are
- * driven once at the end, so the messages of all these requests share
- * packets.
+ * IPC_READS_PER_CB reads, each parsed before the next. The sessions the
+ * requests fed are driven once this pass of the loop is over, so the
+ * messages of all these requests share packets.
  */
 static void
 ipc_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ipc_client *c = arg;
-	struct agent *a = c->a;
-	ssize_t n = IPC_READ_CHUNK;
+	ssize_t n = 1;
+	size_t want = 1;	/* the last read's size: one that fell short
+				   of it emptied the socket */
 	int i, more = 0;
 
 	(void)what;
@@ -221,17 +258,16 @@ ipc_readcb(evutil_socket_t fd, short what, void *arg)
 		    ipc_read_one(c) == 1)
 			;
 		if (c->closing || c->paused || ipc_out_full(c) ||
-		    n < IPC_READ_CHUNK || i == IPC_READS_PER_CB)
+		    (size_t)n < want || i == IPC_READS_PER_CB)
 			break;
+		want = c->rdsz;
 		if ((n = ipc_fill(c)) == -1 && errno == EINTR)
-			n = IPC_READ_CHUNK;
+			n = (ssize_t)want;
 		else if (n == 0 || (n == -1 && errno != EAGAIN &&
 		    errno != EWOULDBLOCK)) {
 			log_debug("client pid %ld: %s", (long)c->pid, n == 0 ?
 			    "disconnected" : strerror(errno));
 			ipc_client_free(c);
-			peer_flush_all(a);
-			udp_flush(a);
 			return;
 		} else if (n == -1)
 			break;
@@ -251,149 +287,43 @@ ipc_readcb(evutil_socket_t fd, short what, void *arg)
 	    ioctl(fd, FIONREAD, &more) == -1)
 		more = 0;
 	ipc_set_more(c, more > 0);
-	peer_flush_all(a);
-	udp_flush(a);
-}
-
-/*
- * Closing an AF_UNIX socket with unread input makes the peer's next read
- * fail with ECONNRESET, which can hide the error we just sent. Discard
- * what the client already wrote (bounded) before closing.
- */
-static void
-ipc_drain(evutil_socket_t fd)
-{
-	uint8_t buf[4096];
-	int i;
-
-	for (i = 0; i < 64; i++) {
-		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
-			break;
-	}
-}
-
-/*
- * Write what is queued for c, directly; the write event is armed only
- * while the socket is full. An emptied output lets held deliveries go on
- * (ipc_cmd_pump), or ends a closing client. -1 when c was freed.
- */
-static int
-ipc_write(struct ipc_client *c)
-{
-	struct agent *a = c->a;
-	int n;
-
-	while (evbuffer_get_length(c->out) > 0) {
-		if ((n = evbuffer_write(c->out, c->fd)) > 0)
-			continue;
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!c->wev_armed && event_add(c->wev, NULL) == 0)
-				c->wev_armed = 1;
-			return 0;
-		}
-		log_debug("client pid %ld: %s", (long)c->pid, n == 0 ?
-		    "write returned 0" : strerror(errno));
-		ipc_client_free(c);
-		return -1;
-	}
-	if (c->wev_armed) {
-		event_del(c->wev);
-		c->wev_armed = 0;
-	}
-	if (c->closing) {
-		ipc_drain(c->fd);
-		ipc_client_free(c);
-		return -1;
-	}
-	if (c->out_held) {
-		c->out_held = 0;
-		if (!c->paused) {
-			event_add(c->rev, NULL);
-			event_active(c->rev, EV_READ, 0);
-		}
-	}
-	ipc_cmd_pump(c);
-	peer_flush_all(a);
-	udp_flush(a);
-	return 0;
-}
-
-/* The socket has room again. */
-static void
-ipc_writecb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)ipc_write(arg);
-}
-
-/*
- * Output is written once per pass of the event loop: the first frame
- * queued for a client puts it on flushq and activates flush_ev, which
- * runs after the callbacks that were ready with it.
- */
-static void
-ipc_queue_flush(struct ipc_client *c)
-{
-	struct ipc *ipc = c->a->ipc;
-
-	if (c->flush_queued || c->wev_armed)
-		return;	/* the write event will do it */
-	c->flush_queued = 1;
-	TAILQ_INSERT_TAIL(&ipc->flushq, c, flush_entry);
-	event_active(ipc->flush_ev, EV_WRITE, 0);
-}
-
-static void
-ipc_flushcb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ipc *ipc = arg;
-	struct ipc_client *c;
-
-	(void)fd;
-	(void)what;
-	while ((c = TAILQ_FIRST(&ipc->flushq)) != NULL) {
-		TAILQ_REMOVE(&ipc->flushq, c, flush_entry);
-		c->flush_queued = 0;
-		(void)ipc_write(c);
-	}
 }
 
 static void
 ipc_accept(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct agent *a = arg;
-	struct ipc *ipc = a->ipc;
+	struct ipc *ipc = arg;
 	struct ipc_client *c;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
+	(void)lev;
+	(void)sa;
+	(void)salen;
 	memset(&cred, 0, sizeof(cred));
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		log_warn("%s: SO_PEERCRED", __func__);
-	if (ipc->n >= AGENT_MAX_CLIENTS || a->stopping ||
+	if (ipc->n >= AGENT_MAX_CLIENTS || ipc->a->stopping ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		log_warnx("refusing client pid %ld uid %ld: too many clients",
 		    (long)cred.pid, (long)cred.uid);
 		close(fd);
 		return;
 	}
-	c->a = a;
+	c->a = ipc->a;
+	c->ipc = ipc;
 	c->pid = cred.pid;
 	c->uid = cred.uid;
 	c->serial = ++ipc->serial;
 	c->fd = fd;
+	c->rdsz = IPC_READ_FIRST;
 	/* Input holds at most one partial frame and a read's worth more:
 	 * every complete frame is handled before the next read. */
 	if (evutil_make_socket_nonblocking(fd) == -1 ||
-	    (c->in = evbuffer_new()) == NULL ||
-	    (c->out = evbuffer_new()) == NULL ||
-	    (c->rev = event_new(a->base, fd, EV_READ | EV_PERSIST,
+	    (c->rev = event_new(ipc->a->base, fd, EV_READ | EV_PERSIST,
 	    ipc_readcb, c)) == NULL ||
-	    (c->wev = event_new(a->base, fd, EV_WRITE | EV_PERSIST,
+	    (c->wev = event_new(ipc->a->base, fd, EV_WRITE | EV_PERSIST,
 	    ipc_writecb, c)) == NULL || event_add(c->rev, NULL) == -1) {
 		log_warnx("refusing client pid %ld: out of memory",
 		    (long)cred.pid);
@@ -401,10 +331,6 @@ ipc_accept(struct evconnlistener *lev, evutil_socket_t fd,
 			event_free(c->rev);
 		if (c->wev != NULL)
 			event_free(c->wev);
-		if (c->in != NULL)
-			evbuffer_free(c->in);
-		if (c->out != NULL)
-			evbuffer_free(c->out);
 		close(fd);
 		free(c);
 		return;
@@ -416,7 +342,7 @@ ipc_accept(struct evconnlistener *lev, evutil_socket_t fd,
 }
 
 int
-ipc_open(struct agent *a)
+ipc_open(struct agent *a, struct ipc **ipcp, const struct ipc_hooks *hooks)
 {
 	struct sockaddr_un sun;
 	const char *path = a->conf.socket_path;
@@ -427,10 +353,14 @@ ipc_open(struct agent *a)
 	if ((ipc = calloc(1, sizeof(*ipc))) == NULL)
 		return -1;
 	TAILQ_INIT(&ipc->clients);
-	TAILQ_INIT(&ipc->waits);
 	TAILQ_INIT(&ipc->flushq);
 	ipc->fd = -1;
-	a->ipc = ipc;
+	ipc->a = a;
+	ipc->hooks = hooks;
+	ipc->alloc.alloc = ipc_arena_alloc;
+	ipc->alloc.free = ipc_arena_free;
+	ipc->alloc.allocator_data = ipc;
+	*ipcp = ipc;
 	if ((ipc->flush_ev = event_new(a->base, -1, 0, ipc_flushcb, ipc)) ==
 	    NULL)
 		return -1;
@@ -457,7 +387,7 @@ ipc_open(struct agent *a)
 	}
 	umask(old);
 	ipc->fd = fd;
-	ipc->lev = evconnlistener_new(a->base, ipc_accept, a,
+	ipc->lev = evconnlistener_new(a->base, ipc_accept, ipc,
 	    LEV_OPT_CLOSE_ON_FREE, 64, fd);
 	if (ipc->lev == NULL) {
 		log_warn("cannot listen on %s", path);
@@ -467,18 +397,14 @@ ipc_open(struct agent *a)
 }
 
 void
-ipc_free(struct agent *a)
+ipc_free(struct agent *a, struct ipc *ipc)
 {
-	struct ipc *ipc = a->ipc;
 	struct ipc_client *c;
-	struct ipc_wait *w;
 
 	if (ipc == NULL)
 		return;
 	while ((c = TAILQ_FIRST(&ipc->clients)) != NULL)
 		ipc_client_free(c);
-	while ((w = TAILQ_FIRST(&ipc->waits)) != NULL)
-		ipc_wait_free(w);
 	if (ipc->lev != NULL) {
 		evconnlistener_free(ipc->lev);
 		unlink(a->conf.socket_path);
@@ -486,33 +412,28 @@ ipc_free(struct agent *a)
 		close(ipc->fd);
 	if (ipc->flush_ev != NULL)
 		event_free(ipc->flush_ev);
+	ipc_arena_reset(ipc);
+	free(ipc->arena);
 	free(ipc);
-	a->ipc = NULL;
 }
 
-static void
+void
 ipc_client_free(struct ipc_client *c)
 {
-	struct ipc *ipc = c->a->ipc;
-	struct ipc_wait *w, *tw;
+	struct ipc *ipc = c->ipc;
 
 	/* A session corked for c sends at its next drive, or by its timer
 	 * (TP_CORK_US) at the latest. */
 	ipc_set_more(c, 0);
-	TAILQ_FOREACH_SAFE(w, &ipc->waits, entry, tw) {
-		if (w->c == c)
-			ipc_wait_free(w);
-	}
-	ipc_cmd_client_gone(c);
-	pipe_client_gone(c->a, c);
+	ipc->hooks->gone(c);
 	TAILQ_REMOVE(&ipc->clients, c, entry);
 	if (c->flush_queued)
 		TAILQ_REMOVE(&ipc->flushq, c, flush_entry);
 	ipc->n--;
 	event_free(c->rev);
 	event_free(c->wev);
-	evbuffer_free(c->in);
-	evbuffer_free(c->out);
+	ipc_buf_free(&c->in);
+	ipc_buf_free(&c->out);
 	close(c->fd);
 	free(c);
 }
@@ -551,159 +472,4 @@ ipc_client_resume(struct ipc_client *c)
 	event_add(c->rev, NULL);
 	/* Frames may already be buffered: handle them on this pass. */
 	event_active(c->rev, EV_READ, 0);
-}
-
-size_t
-ipc_outlen(struct ipc_client *c)
-{
-	return evbuffer_get_length(c->out);
-}
-
-int
-ipc_send_frame(struct ipc_client *c, P2p__Ipc__Frame *f)
-{
-	struct evbuffer_iovec v;
-	size_t blen;
-
-	if (c->closing)
-		return -1;
-	if ((blen = ipcmsg_packed_size(f)) > IPC_MAX_FRAME) {
-		log_warnx("%s: frame too big to send", __func__);
-		return -1;
-	}
-	/* Packed straight into the output, no copy. */
-	if (evbuffer_reserve_space(c->out, IPC_HDR_LEN + blen, &v, 1) != 1)
-		return -1;
-	ipcmsg_pack_into(f, v.iov_base, blen);
-	v.iov_len = IPC_HDR_LEN + blen;
-	if (evbuffer_commit_space(c->out, &v, 1) == -1)
-		return -1;
-	ipc_queue_flush(c);
-	return 0;
-}
-
-int
-ipc_send_resp(struct ipc_client *c, P2p__Ipc__Response *r)
-{
-	P2p__Ipc__Frame f = P2P__IPC__FRAME__INIT;
-
-	f.kind_case = P2P__IPC__FRAME__KIND_RESPONSE;
-	f.response = r;
-	return ipc_send_frame(c, &f);
-}
-
-static void
-ipc_vreply(struct ipc_client *c, uint32_t id, P2p__Ipc__Code code,
-    const char *fmt, va_list ap)
-{
-	P2p__Ipc__Response r = P2P__IPC__RESPONSE__INIT;
-	char msg[512];
-
-	r.id = id;
-	r.code = code;
-	if (code != P2P__IPC__CODE__OK && fmt != NULL) {
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		r.error = msg;
-	}
-	(void)ipc_send_resp(c, &r);
-}
-
-void
-ipc_reply(struct ipc_client *c, uint32_t id, P2p__Ipc__Code code,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ipc_vreply(c, id, code, fmt, ap);
-	va_end(ap);
-}
-
-int
-ipc_send_event(struct ipc_client *c, P2p__Ipc__Event *ev)
-{
-	P2p__Ipc__Frame f = P2P__IPC__FRAME__INIT;
-
-	if (c->closing)
-		return -1;
-	if (c->subscribed && (ev->ev_case == P2P__IPC__EVENT__EV_PEER_STATE ||
-	    ev->ev_case == P2P__IPC__EVENT__EV_GROUP_EVENT) &&
-	    ipc_outlen(c) > AGENT_CLIENT_OUTCAP) {
-		ipc_reply(c, 0, P2P__IPC__CODE__ERR_LAGGED,
-		    "event subscriber too slow: %zu bytes unread",
-		    ipc_outlen(c));
-		ipc_client_close(c, "lagged");
-		return -1;
-	}
-	f.kind_case = P2P__IPC__FRAME__KIND_EVENT;
-	f.event = ev;
-	return ipc_send_frame(c, &f);
-}
-
-static void
-ipc_wait_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct ipc_wait *w = arg;
-	struct agent *a = w->a;
-
-	if (w->kind == IPC_WAIT_PIPE_OPEN)
-		pipe_open_timeout(a, w);
-	ipc_wait_done(w, P2P__IPC__CODE__ERR_TIMEOUT, "timed out waiting "
-	    "for %s", w->kind == IPC_WAIT_PING ? "the ping reply" :
-	    w->kind == IPC_WAIT_PIPE_OPEN ? "the peer to open the pipe" :
-	    w->kind == IPC_WAIT_SYNC ? "the peer's acknowledgement" :
-	    "the session");
-	peer_flush_all(a);
-	udp_flush(a);
-}
-
-struct ipc_wait *
-ipc_wait_new(struct ipc_client *c, enum ipc_wait_kind kind, uint32_t req_id,
-    const char *peer, uint32_t timeout_ms)
-{
-	struct ipc_wait *w;
-	struct timeval tv;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return NULL;
-	w->a = c->a;
-	w->c = c;
-	w->kind = kind;
-	w->req_id = req_id;
-	w->started = agent_now();
-	if (peer != NULL)
-		snprintf(w->peer, sizeof(w->peer), "%s", peer);
-	if (timeout_ms != 0 && timeout_ms != UINT32_MAX) {
-		if ((w->timer = evtimer_new(c->a->base, ipc_wait_timeout, w)) ==
-		    NULL) {
-			free(w);
-			return NULL;
-		}
-		tv.tv_sec = timeout_ms / 1000;
-		tv.tv_usec = (timeout_ms % 1000) * 1000;
-		evtimer_add(w->timer, &tv);
-	}
-	TAILQ_INSERT_TAIL(&c->a->ipc->waits, w, entry);
-	return w;
-}
-
-void
-ipc_wait_free(struct ipc_wait *w)
-{
-	TAILQ_REMOVE(&w->a->ipc->waits, w, entry);
-	if (w->timer != NULL)
-		event_free(w->timer);
-	free(w->data);
-	free(w);
-}
-
-void
-ipc_wait_done(struct ipc_wait *w, P2p__Ipc__Code code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ipc_vreply(w->c, w->req_id, code, fmt, ap);
-	va_end(ap);
-	ipc_wait_free(w);
 }

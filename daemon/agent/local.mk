@@ -1,19 +1,32 @@
 # SPDX-License-Identifier: ISC
 # daemon/agent rules: p2pd, the agent.
 sbin_PROGRAMS += p2pd
-p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \
-	daemon/agent/ident.c daemon/agent/udp.c daemon/agent/reg.c \
-	daemon/agent/reg.h daemon/agent/reg_ctrl.c daemon/agent/reg_token.c \
+# The engine: peers and sessions, routes, the socket, the server link.
+P2PD_ENGINE = daemon/agent/engine.c daemon/agent/engine.h \
+	daemon/agent/peer.c daemon/agent/peer_conn.c daemon/agent/peer.h \
+	daemon/agent/session.c daemon/agent/session_hs.c \
+	daemon/agent/session_tp.c daemon/agent/session_stream.c \
+	daemon/agent/session_queue.c daemon/agent/session.h \
+	daemon/agent/pindex.c daemon/agent/input.c \
+	daemon/agent/route.c daemon/agent/spray.c daemon/agent/route.h \
+	daemon/agent/udp.c daemon/agent/reg.c daemon/agent/reg.h \
+	daemon/agent/reg_ctrl.c daemon/agent/reg_token.c \
 	daemon/agent/reg_req.c daemon/agent/reg_hs.c daemon/agent/reg_check.c \
-	daemon/agent/regtcp.c \
-	daemon/agent/session.c daemon/agent/route.c daemon/agent/reg_relay.c \
-	daemon/agent/spray.c \
-	daemon/agent/peer.c daemon/agent/peer.h \
-	daemon/agent/ipc.c daemon/agent/ipc.h daemon/agent/ipc_cmd.c \
-	daemon/agent/svc.c daemon/agent/svc.h daemon/agent/pipe.c \
-	daemon/agent/events.c daemon/agent/group.c daemon/agent/group.h \
-	daemon/agent/group_hdr.c \
-	daemon/agent/nat.c daemon/agent/reg_nat.c daemon/agent/ipc_nat.c
+	daemon/agent/regtcp.c daemon/agent/reg_relay.c \
+	daemon/agent/nat.c daemon/agent/reg_nat.c daemon/agent/stats.c
+# The control side: the IPC socket and one file per command group.
+P2PD_CONTROL = daemon/agent/ctl.c daemon/agent/ctl.h \
+	daemon/agent/ctl_status.c daemon/agent/ctl_conn.c \
+	daemon/agent/ctl_msg.c daemon/agent/ctl_recv.c \
+	daemon/agent/ctl_events.c daemon/agent/ctl_pipe.c \
+	daemon/agent/ctl_group.c daemon/agent/ctl_nat.c \
+	daemon/agent/ipc.c daemon/agent/ipc_out.c daemon/agent/ipc_buf.c \
+	daemon/agent/ipc.h
+p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \
+	daemon/agent/clock.c daemon/agent/ident.c \
+	daemon/agent/svc.c daemon/agent/svc.h \
+	daemon/agent/group_hdr.c daemon/agent/group_hdr.h \
+	$(P2PD_ENGINE) $(P2PD_CONTROL)
 p2pd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/proto $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 p2pd_LDADD = libp2pcore.la libp2pcommon.la libp2pnotify.la libp2pproto.la $(LIBEVENT_LIBS) \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
@@ -25,6 +38,16 @@ tests_unit_test_agent_svc_SOURCES = tests/unit/test_agent_svc.c \
 tests_unit_test_agent_svc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
 	-I$(top_srcdir)/daemon/agent
 tests_unit_test_agent_svc_LDADD = $(CRITERION_LIBS)
+
+# The receiver index table against a plain model of it.
+check_PROGRAMS += tests/unit/test_agent_pindex
+TESTS += tests/unit/test_agent_pindex
+tests_unit_test_agent_pindex_SOURCES = tests/unit/test_agent_pindex.c \
+	daemon/agent/pindex.c
+tests_unit_test_agent_pindex_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) \
+	$(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS) \
+	-I$(top_srcdir)/daemon/agent -I$(top_srcdir)/proto
+tests_unit_test_agent_pindex_LDADD = $(CRITERION_LIBS)
 
 dist_noinst_SCRIPTS += tests/integration/agent_basic.sh
 TESTS += tests/integration/agent_basic.sh
@@ -66,3 +89,8 @@ EXTRA_DIST += tests/integration/portmap.sh tests/integration/portmap_hostile.sh 
 	tests/fuzz/fuzz_pcp.c tests/fuzz/fuzz_pcp.sources tests/fuzz/corpus/pcp \
 	tests/fuzz/fuzz_upnpmsg.c tests/fuzz/fuzz_upnpmsg.sources \
 	tests/fuzz/corpus/upnpmsg
+
+# SIGHUP: the options read again, what can change applied (p2pd_reload.c).
+p2pd_SOURCES += daemon/agent/p2pd.h daemon/agent/p2pd_reload.c
+dist_noinst_SCRIPTS += tests/integration/agent_reload.sh
+TESTS += tests/integration/agent_reload.sh

@@ -13,7 +13,8 @@
  *
  * A run starts once the agent is registered (the server address is the
  * registration's), again every NAT_PERIOD_US, and on `p2pctl nat
- * --refresh`, whose requests wait (at most NAT_WAIT_US) for the result.
+ * --refresh`; the end of each run is told to the control side
+ * (cb->nat_done), whose --refresh requests wait for it.
  * The NatReport goes again after every re-registration, because the
  * server keeps it with the registration.
  */
@@ -33,23 +34,14 @@
 
 #include "addr.h"
 #include "agent.h"
-#include "ipc.h"
+#include "engine.h"
 #include "log.h"
 #include "natclass.h"
 
 #define NAT_PERIOD_US		(600ULL * 1000000)	/* every 10 minutes */
 #define NAT_POLL_US		1000000ULL	/* idle: check registration */
-#define NAT_WAIT_US		(10ULL * 1000000)	/* a --refresh waits */
-#define NAT_WAITERS_MAX		16
 #define NAT_READ_MAX		16	/* datagrams per wakeup */
 #define NAT_WORD_MAX		32
-
-struct nat_waiter {
-	struct ipc_client	*c;
-	uint64_t		 serial;
-	uint32_t		 id;
-	uint64_t		 deadline;
-};
 
 struct nat {
 	struct agent		*a;
@@ -69,9 +61,6 @@ struct nat {
 	char			 mapped[ADDR_STRLEN];
 	char			 other[ADDR_STRLEN];
 	char			 detail[NATCLASS_DETAIL_MAX];
-
-	struct nat_waiter	 w[NAT_WAITERS_MAX];
-	size_t			 nw;
 };
 
 static void	nat_drive(struct nat *);
@@ -85,12 +74,9 @@ nat_rand(void *arg, uint8_t *buf, size_t len)
 static void
 nat_arm(struct nat *n, uint64_t at)
 {
-	uint64_t	now = agent_now(), us = at > now ? at - now : 0;
-	struct timeval	tv;
+	uint64_t	now = agent_now();
 
-	tv.tv_sec = (time_t)(us / 1000000);
-	tv.tv_usec = (suseconds_t)(us % 1000000);
-	evtimer_add(n->timer, &tv);
+	agent_timer_in(n->timer, at > now ? at - now : 0);
 }
 
 static void
@@ -197,47 +183,7 @@ nat_report(struct nat *n)
 {
 	if (!n->have)
 		return;
-	if (reg_nat_report(n->a, n->type, n->mapping, n->filtering) == 0)
-		udp_flush(n->a);
-}
-
-/* The client is still connected (same pointer, same serial). */
-static int
-nat_client_alive(struct agent *a, const struct nat_waiter *w)
-{
-	struct ipc_client	*c;
-
-	if (a->ipc == NULL)
-		return 0;
-	TAILQ_FOREACH(c, &a->ipc->clients, entry)
-		if (c == w->c && c->serial == w->serial)
-			return !c->closing;
-	return 0;
-}
-
-/* Answer the waiters: all (done) or those past their deadline. */
-static void
-nat_answer(struct nat *n, int all)
-{
-	uint64_t	now = agent_now();
-	size_t		i = 0;
-
-	while (i < n->nw) {
-		if (!all && now < n->w[i].deadline) {
-			i++;
-			continue;
-		}
-		if (nat_client_alive(n->a, &n->w[i])) {
-			if (all)
-				ipc_nat_reply(n->w[i].c, n->w[i].id);
-			else
-				ipc_reply(n->w[i].c, n->w[i].id,
-				    P2P__IPC__CODE__ERR_TIMEOUT, "no NAT test "
-				    "result in time (server state: %s)",
-				    reg_state_name(reg_state(n->a)));
-		}
-		n->w[i] = n->w[--n->nw];
-	}
+	(void)reg_nat_report(n->a, n->type, n->mapping, n->filtering);
 }
 
 static void
@@ -264,7 +210,7 @@ nat_finish(struct nat *n)
 	log_info("nat: %s (mapping %s, filtering %s): %s", n->type,
 	    n->mapping, n->filtering, n->detail);
 	nat_report(n);
-	nat_answer(n, 1);
+	n->a->cb->nat_done(n->a->cb_arg);
 }
 
 /* Send what is due; finish, or sleep until the next retransmission. */
@@ -300,7 +246,6 @@ nat_tick(evutil_socket_t fd, short what, void *arg)
 		nat_drive(n);
 		return;
 	}
-	nat_answer(n, 0);
 	up = reg_nat_server(n->a, &srv, &reg_id) == 0;
 	if (up && reg_id != n->reg_id) {
 		nat_report(n);	/* a new registration starts "unknown" */
@@ -355,21 +300,6 @@ nat_refresh(struct agent *a)
 		return;		/* a run under way answers the waiters too */
 	n->want = 1;
 	nat_arm(n, agent_now());
-}
-
-int
-nat_wait(struct agent *a, struct ipc_client *c, uint32_t id)
-{
-	struct nat	*n = a->nat;
-
-	if (n == NULL || n->nw == NAT_WAITERS_MAX)
-		return -1;
-	n->w[n->nw].c = c;
-	n->w[n->nw].serial = c->serial;
-	n->w[n->nw].id = id;
-	n->w[n->nw].deadline = agent_now() + NAT_WAIT_US;
-	n->nw++;
-	return 0;
 }
 
 const char *

@@ -7,6 +7,7 @@
  * socket, registration. READY=1 goes to systemd (notify.h) once the IPC
  * socket listens, so a Type=notify unit orders its clients after that; the
  * event loop pets the watchdog.
+ * SIGHUP reloads the configuration (p2pd_reload.c).
  * Shutdown (SIGTERM/SIGINT): CLOSE to every peer, Deregister to the server,
  * flush the UDP batch, then free everything so LeakSanitizer stays quiet.
  */
@@ -18,11 +19,11 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -30,16 +31,18 @@
 
 #include "agent.h"
 #include "cc.h"
-#include "group.h"
 #include "conf.h"
-#include "ipc.h"
+#include "ctl.h"
 #include "log.h"
 #include "notify.h"
+#include "p2pd.h"
 #include "peer.h"
+#include "reg.h"
+#include "session.h"
 
 #define M (1024LL * 1024)
 
-static const struct conf_opt p2pd_opts[] = {
+const struct conf_opt p2pd_opts[] = {
 	{ "server", 0, CONF_STR, offsetof(struct agent_conf, server), 0, 0,
 	    "HOST:PORT", "rendezvous server" },
 	{ "server-transport", 0, CONF_STR, offsetof(struct agent_conf,
@@ -67,6 +70,9 @@ static const struct conf_opt p2pd_opts[] = {
 	    0, 0, NULL, "stay in the foreground, log to stderr" },
 	{ "verbose", 'v', CONF_COUNT, offsetof(struct agent_conf, verbose), 0,
 	    0, NULL, "more logging (repeat for debug)" },
+	{ "log-level", 0, CONF_STR, offsetof(struct agent_conf, log_level), 0,
+	    0, "LEVEL", "error, warning, info (default) or debug; each -v "
+	    "one more" },
 	{ "help", 'h', CONF_BOOL, offsetof(struct agent_conf, help), 0, 0,
 	    NULL, "this help" },
 	{ "version", 0, CONF_BOOL, offsetof(struct agent_conf, version), 0, 0,
@@ -130,31 +136,7 @@ p2pd_raise_nofile(struct agent *a)
 	}
 }
 
-uint64_t
-agent_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-uint64_t
-agent_wall(void)
-{
-	return (uint64_t)time(NULL);
-}
-
-uint64_t
-agent_wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void
+void
 p2pd_defaults(struct agent_conf *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -181,8 +163,8 @@ p2pd_strdup_default(char *v, const char *def)
 	return s;
 }
 
-void
-agent_stop(struct agent *a)
+static void
+p2pd_stop(struct agent *a)
 {
 	if (a->stopping)
 		return;
@@ -201,33 +183,54 @@ p2pd_signal(evutil_socket_t sig, short what, void *arg)
 	struct agent *a = arg;
 
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: re-reading the token");
-		reg_reload_token(a);
+		p2pd_reload(a);
 		return;
 	}
-	agent_stop(a);
+	p2pd_stop(a);
 }
 
-static void
-p2pd_check_conf(struct agent_conf *c)
+static int
+p2pd_conf_err(char *err, size_t errlen, const char *fmt, ...)
 {
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+p2pd_check_conf(struct agent_conf *c, char *err, size_t errlen)
+{
+	int	level = 0;
+
 	if (c->token == NULL && c->token_file == NULL)
-		fatalx("no token: give --token-file FILE (or --token TOKEN)");
+		return p2pd_conf_err(err, errlen, "no token: give --token-file "
+		    "FILE (or --token TOKEN)");
 	if (c->server == NULL)
-		fatalx("no server: give --server HOST:PORT");
+		return p2pd_conf_err(err, errlen, "no server: give --server "
+		    "HOST:PORT");
 	if (c->inbox_size < c->max_message)
-		fatalx("--inbox-size must be at least --max-message (%zu)",
-		    c->max_message);
+		return p2pd_conf_err(err, errlen, "--inbox-size must be at "
+		    "least --max-message (%zu)", c->max_message);
 	if (c->inbox_total < c->inbox_size)
-		fatalx("--inbox-total must be at least --inbox-size");
+		return p2pd_conf_err(err, errlen, "--inbox-total must be at "
+		    "least --inbox-size");
 	c->cc_algo = c->congestion == NULL ? CC_DEFAULT :
 	    cc_parse(c->congestion);
 	if (c->cc_algo == -1)
-		fatalx("--congestion must be cubic or newreno, not '%s'",
-		    c->congestion);
+		return p2pd_conf_err(err, errlen, "--congestion must be cubic "
+		    "or newreno, not '%s'", c->congestion);
+	if (c->log_level != NULL &&
+	    (level = log_level_parse(c->log_level)) == LOG_LEVEL_BAD)
+		return p2pd_conf_err(err, errlen, "--log-level: '%s' is not "
+		    "error, warning, info or debug", c->log_level);
+	c->verbosity = level + c->verbose;
 	c->socket_path = p2pd_strdup_default(c->socket_path,
 	    "/run/p2pd/p2pd.sock");
 	c->state_dir = p2pd_strdup_default(c->state_dir, "/var/lib/p2pd");
+	return 0;
 }
 
 /* --check-config among the flags, before they could be parsed. */
@@ -249,15 +252,38 @@ p2pd_usage(void)
 	exit(2);
 }
 
+/*
+ * Inside the engine, what comes up from the socket and the server link:
+ * the one place that knows both ends of each of these calls.
+ */
+static void
+p2pd_hooks(struct agent *a)
+{
+	a->hooks.datagram = input_datagram;
+	a->hooks.relay_in = reg_relay_in;
+	a->hooks.relayed = input_relayed;
+	a->hooks.tcp_input = reg_tcp_input;
+	a->hooks.tcp_lost = reg_tcp_lost;
+	a->hooks.tcp_drained = session_unblock;
+	a->hooks.introduce = peer_introduce;
+	a->hooks.withdraw = peer_withdraw;
+	a->hooks.connect_failed = peer_connect_failed;
+	a->hooks.registered = peer_registered;
+}
+
 static void
 p2pd_setup(struct agent *a)
 {
 	svc_table_init(&a->svcs, a->conf.inbox_size, a->conf.inbox_total,
 	    (size_t)a->conf.max_services);
-	TAILQ_INIT(&a->peers);
 	TAILQ_INIT(&a->drive_q);
-	TAILQ_INIT(&a->pipes);
+	TAILQ_INIT(&a->blocked_q);
+	TAILQ_INIT(&a->op_free);
 	a->udp_fd = -1;
+	p2pd_hooks(a);
+	if ((a->buf = calloc(1, sizeof(*a->buf))) == NULL ||
+	    peer_tab_init(a) == -1)
+		fatalx("out of memory");
 	if ((a->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	if ((a->drive_ev = event_new(a->base, -1, 0, session_drive_queued,
@@ -265,7 +291,7 @@ p2pd_setup(struct agent *a)
 		fatalx("event_new failed");
 	if (udp_open(a) == -1)
 		exit(1);
-	if (ipc_open(a) == -1)
+	if (ctl_open(a) == -1)
 		exit(1);
 	if (reg_init(a) == -1)
 		exit(1);
@@ -285,10 +311,8 @@ p2pd_setup(struct agent *a)
 static void
 p2pd_teardown(struct agent *a)
 {
-	pipe_free_all(a);
 	peer_free_all(a);
-	ipc_free(a);
-	group_free(a);
+	ctl_free(a);
 	nat_free(a);
 	reg_free(a);
 	udp_close(a);
@@ -301,6 +325,9 @@ p2pd_teardown(struct agent *a)
 		event_free(a->sig_hup);
 	if (a->drive_ev != NULL)
 		event_free(a->drive_ev);
+	session_op_pool_free(a);
+	pindex_free(a);
+	free(a->buf);
 	notify_free(a->notify);
 	event_base_free(a->base);
 	sodium_memzero(a->id_sk, sizeof(a->id_sk));
@@ -342,7 +369,10 @@ main(int argc, char **argv)
 			exit(1);
 		p2pd_usage();
 	}
-	p2pd_check_conf(&a.conf);	/* exits 1 on an error */
+	if (p2pd_check_conf(&a.conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "p2pd: %s\n", err);
+		exit(1);
+	}
 	if (a.conf.check_config) {
 		if (reg_load_token(&a) == -1)
 			exit(1);
@@ -352,7 +382,9 @@ main(int argc, char **argv)
 		conf_free(p2pd_opts, &a.conf);
 		exit(0);
 	}
-	log_init("p2pd", a.conf.foreground, a.conf.verbose);
+	a.conf.argc = argc;
+	a.conf.argv = argv;
+	log_init("p2pd", a.conf.foreground, a.conf.verbosity);
 	if (sodium_init() == -1)
 		fatalx("sodium_init failed");
 	p2pd_raise_nofile(&a);

@@ -38,7 +38,6 @@
 #include "agent.h"
 #include "chan.h"
 #include "log.h"
-#include "peer.h"
 #include "reg.h"
 #include "server.pb-c.h"
 #include "wire.h"
@@ -135,7 +134,6 @@ reg_timer_cb(evutil_socket_t fd, short what, void *arg)
 			reg_attempt_failed(r);
 	} else if (r->phase == PH_IDLE)
 		reg_start(r);
-	udp_flush(r->a);
 }
 
 void
@@ -212,7 +210,6 @@ reg_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 		    "again", REG_KA_MISSED);
 		r->state = REG_REGISTERING;
 		reg_start(r);
-		udp_flush(r->a);
 		return;
 	}
 	m.id = reg_next_id(r);
@@ -221,7 +218,6 @@ reg_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	(void)reg_send_msg(r, &m);
 	r->ka_missed++;
 	reg_timer_in(r->ka, (uint64_t)r->keepalive_s * 1000000);
-	udp_flush(r->a);
 }
 
 /*
@@ -252,7 +248,7 @@ reg_packet(struct reg *r, const uint8_t *pkt, size_t len, int tcp)
 		reg_ctrl_in(r, pkt, len);
 		break;
 	case WIRE_RELAY:
-		reg_relay_in(r, pkt, len);
+		r->a->hooks.relay_in(r, pkt, len);
 		break;
 	case WIRE_UNKNOWN_REG:
 		if (wire_unknown_reg_parse(pkt, len, &id) == -1 ||
@@ -370,7 +366,6 @@ reg_init(struct agent *a)
 	}
 	r->have_srv = 1;
 	reg_start(r);
-	udp_flush(a);
 	return 0;
 }
 

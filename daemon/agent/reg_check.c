@@ -32,7 +32,6 @@ reg_check_probe(struct reg *r)
 	(void)reg_send_msg(r, &m);
 	r->check_tries++;
 	reg_timer_in(r->check_ev, REG_CHECK_US);
-	udp_flush(r->a);
 }
 
 void
@@ -71,7 +70,6 @@ reg_check_cb(evutil_socket_t fd, short what, void *arg)
 	    r->check_why, r->check_tries);
 	reg_check_stop(r);
 	reg_reregister(r, why);
-	udp_flush(r->a);
 }
 
 void

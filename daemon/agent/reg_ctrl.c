@@ -17,9 +17,8 @@
 
 #include "addr.h"
 #include "agent.h"
-#include "group.h"
 #include "log.h"
-#include "peer.h"
+#include "engine.h"
 #include "reg.h"
 #include "wire.h"
 
@@ -88,8 +87,7 @@ reg_registered(struct reg *r, const P2p__Srv__Registered *rg)
 	reg_timer_in(r->ka, (uint64_t)r->keepalive_s * 1000000);
 	log_info("registered as %s (registration %u)", r->a->peer_id,
 	    r->reg_id);
-	group_registered(r->a);
-	peer_registered(r->a);
+	r->a->hooks.registered(r->a);
 }
 
 void
@@ -114,7 +112,7 @@ reg_error_reply(struct reg *r, struct reg_req *q, const P2p__Srv__Error *e)
 	const char *msg = e->message != NULL ? e->message : "";
 
 	if (q != NULL && q->connect) {
-		peer_connect_failed(r->a, q->peer, reg_ipc_code(e->code),
+		r->a->hooks.connect_failed(r->a, q->peer, reg_ipc_code(e->code),
 		    msg);
 		return;
 	}
@@ -156,7 +154,7 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 				break;
 		}
 	}
-	if (q != NULL && group_server_reply(r->a, m)) {
+	if (q != NULL && r->a->cb->srv_reply(r->a->cb_arg, m)) {
 		reg_req_free(q);
 		return;
 	}
@@ -175,11 +173,11 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 		break;
 	case P2P__SRV__SERVER_MSG__BODY_INTRODUCE:
 		if (m->push_seq != 0)
-			peer_introduce(r->a, m->introduce);
+			r->a->hooks.introduce(r->a, m->introduce);
 		break;
 	case P2P__SRV__SERVER_MSG__BODY_WITHDRAW:
 		if (m->push_seq != 0 && m->withdraw->peer_id != NULL)
-			peer_withdraw(r->a, m->withdraw->peer_id,
+			r->a->hooks.withdraw(r->a, m->withdraw->peer_id,
 			    m->withdraw->reason != NULL &&
 			    *m->withdraw->reason ? m->withdraw->reason :
 			    "introduction withdrawn by the server");
@@ -189,8 +187,8 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 		break;
 	case P2P__SRV__SERVER_MSG__BODY_GROUP_EVENT:
 		if (m->push_seq != 0 && r->phase == PH_UP)
-			group_event_push(r->a, r->reg_id, m->push_seq,
-			    m->group_event);
+			r->a->cb->group_event(r->a->cb_arg, r->reg_id,
+			    m->push_seq, m->group_event);
 		break;
 	default:
 		break;
@@ -211,8 +209,7 @@ reg_group_timer(evutil_socket_t fd, short what, void *arg)
 
 	if (q->tries >= REG_TRIES) {
 		reg_req_free(q);
-		group_server_timeout(a, id);
-		udp_flush(a);
+		a->cb->srv_timeout(a->cb_arg, id);
 		return;
 	}
 	if ((m = p2p__srv__server_msg__unpack(NULL, q->len, q->msg)) != NULL) {
@@ -235,7 +232,7 @@ reg_group_request(struct agent *a, P2p__Srv__ServerMsg *m)
 void
 reg_ctrl_in(struct reg *r, const uint8_t *pkt, size_t len)
 {
-	static uint8_t pt[AGENT_UDP_MTU];
+	uint8_t *pt = r->a->buf->ctrl;
 	P2p__Srv__ServerMsg *m;
 	uint64_t ctr;
 	ssize_t n;
@@ -244,7 +241,7 @@ reg_ctrl_in(struct reg *r, const uint8_t *pkt, size_t len)
 		r->a->ctr.dropped++;
 		return;
 	}
-	n = chan_open(&r->chan, WIRE_CTRL, pkt, len, pt, sizeof(pt), &ctr);
+	n = chan_open(&r->chan, WIRE_CTRL, pkt, len, pt, AGENT_UDP_MTU, &ctr);
 	if (n < 0) {
 		r->a->ctr.dropped++;
 		return;

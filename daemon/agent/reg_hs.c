@@ -32,7 +32,6 @@
 #include "agent.h"
 #include "aead.h"
 #include "log.h"
-#include "peer.h"
 #include "reg.h"
 #include "server.pb-c.h"
 #include "wire.h"

@@ -22,7 +22,6 @@
 #include "buf.h"
 #include "chan.h"
 #include "log.h"
-#include "peer.h"
 #include "reg.h"
 #include "wire.h"
 
@@ -39,20 +38,20 @@ int
 reg_relay_send(struct agent *a, uint32_t relay_id, const uint8_t *pkt,
     size_t len)
 {
-	static uint8_t pt[AGENT_UDP_MTU], out[AGENT_UDP_MTU];
+	uint8_t *pt = a->buf->relay_pt, *out = a->buf->relay_out;
 	struct reg *r = a->reg;
 	struct wr w;
 	ssize_t n;
 
 	if (!reg_relay_ok(a) || relay_id == 0 ||
-	    len + WIRE_RELAY_ID_LEN > sizeof(pt))
+	    len + WIRE_RELAY_ID_LEN > AGENT_UDP_MTU)
 		return -1;
-	wr_init(&w, pt, sizeof(pt));
+	wr_init(&w, pt, AGENT_UDP_MTU);
 	wr_u32(&w, relay_id);
 	wr_bytes(&w, pkt, len);
 	if (w.err)
 		return -1;
-	n = chan_seal(&r->chan, WIRE_RELAY, pt, w.off, out, sizeof(out));
+	n = chan_seal(&r->chan, WIRE_RELAY, pt, w.off, out, AGENT_UDP_MTU);
 	if (n < 0)
 		return -1;
 	reg_send_pkt(r, out, (size_t)n);
@@ -70,7 +69,7 @@ reg_relay_busy(struct agent *a)
 void
 reg_relay_in(struct reg *r, const uint8_t *pkt, size_t len)
 {
-	static uint8_t pt[AGENT_UDP_MTU];
+	uint8_t *pt = r->a->buf->relay_in;
 	const uint8_t *inner;
 	uint8_t type = 0;
 	uint32_t src;
@@ -80,7 +79,7 @@ reg_relay_in(struct reg *r, const uint8_t *pkt, size_t len)
 		r->a->ctr.dropped++;
 		return;
 	}
-	n = chan_open(&r->chan, WIRE_RELAY, pkt, len, pt, sizeof(pt), NULL);
+	n = chan_open(&r->chan, WIRE_RELAY, pkt, len, pt, AGENT_UDP_MTU, NULL);
 	if (n >= 0)
 		r->auth_rx++;	/* the server is there (reg_check) */
 	if (n < (ssize_t)WIRE_RELAY_ID_LEN) {
@@ -97,7 +96,8 @@ reg_relay_in(struct reg *r, const uint8_t *pkt, size_t len)
 		r->a->ctr.dropped++;
 		return;
 	}
-	peer_relay_input(r->a, src, type, inner, (size_t)n);
+	(void)src;	/* the packet's own keys say whose it is */
+	r->a->hooks.relayed(r->a, type, inner, (size_t)n);
 }
 
 void

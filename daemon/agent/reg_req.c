@@ -20,7 +20,6 @@
 #include "agent.h"
 #include "chan.h"
 #include "log.h"
-#include "peer.h"
 #include "reg.h"
 #include "server.pb-c.h"
 #include "wire.h"
@@ -93,27 +92,22 @@ reg_req_timer(evutil_socket_t fd, short what, void *arg)
 
 	if (q->tries >= REG_TRIES) {
 		if (q->connect)
-			peer_connect_failed(a, q->peer,
+			a->hooks.connect_failed(a, q->peer,
 			    P2P__IPC__CODE__ERR_TIMEOUT,
 			    "the server did not answer the connect request");
 		reg_req_free(q);
-		udp_flush(a);
 		return;
 	}
 	(void)reg_seal_send(q->r, q->msg, q->len);
 	reg_req_rearm(q);
 }
 
-/*
- * The next try of q after this one: the timeout doubles with each. Flushes
- * what the try sent.
- */
+/* The next try of q after this one: the timeout doubles with each. */
 void
 reg_req_rearm(struct reg_req *q)
 {
 	reg_timer_in(q->timer, (uint64_t)REG_RTO_US << q->tries);
 	q->tries++;
-	udp_flush(q->r->a);
 }
 
 /*
@@ -168,7 +162,7 @@ reg_clear_reqs(struct reg *r)
 
 	while ((q = TAILQ_FIRST(&r->reqs)) != NULL) {
 		if (q->connect)
-			peer_connect_failed(r->a, q->peer,
+			r->a->hooks.connect_failed(r->a, q->peer,
 			    P2P__IPC__CODE__ERR_FAILED,
 			    "lost the registration with the server");
 		reg_req_free(q);

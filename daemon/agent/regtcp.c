@@ -31,7 +31,6 @@
 #include "addr.h"
 #include "agent.h"
 #include "log.h"
-#include "peer.h"
 #include "reg.h"
 
 #define REGTCP_FRAME_MAX	2048		/* longest packet accepted */
@@ -84,7 +83,7 @@ regtcp_fail(struct regtcp *t, const char *why)
 		return;
 	}
 	regtcp_close(r);
-	reg_tcp_lost(r, why);
+	r->a->hooks.tcp_lost(r, why);
 }
 
 static void
@@ -113,14 +112,11 @@ regtcp_read(struct bufferevent *bev, void *arg)
 			break;
 		}
 		/* May close t (re-registration): t->dead stops the loop. */
-		reg_tcp_input(t->r, pkt, len);
+		a->hooks.tcp_input(t->r, pkt, len);
 	}
 	t->in_cb = 0;
 	if (t->dead)
 		regtcp_free(t);
-	/* Sessions fed by these frames answer once, for the whole read. */
-	peer_flush_all(a);
-	udp_flush(a);
 }
 
 /*
@@ -135,8 +131,7 @@ regtcp_written(struct bufferevent *bev, void *arg)
 	struct agent *a = t->r->a;
 
 	(void)bev;
-	peer_flush_all(a);
-	udp_flush(a);
+	a->hooks.tcp_drained(a);
 }
 
 int
@@ -150,7 +145,6 @@ static void
 regtcp_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct regtcp *t = arg;
-	struct agent *a = t->r->a;
 	char why[128];
 
 	if (what & BEV_EVENT_CONNECTED) {
@@ -165,7 +159,6 @@ regtcp_event(struct bufferevent *bev, short what, void *arg)
 		snprintf(why, sizeof(why), "%s", evutil_socket_error_to_string(
 		    evutil_socket_geterror(bufferevent_getfd(bev))));
 	regtcp_fail(t, why);	/* frees t */
-	udp_flush(a);
 }
 
 /* Start connecting (non-blocking); what is sent meanwhile waits in output. */
@@ -203,6 +196,8 @@ regtcp_open(struct reg *r)
 	}
 	bufferevent_setcb(t->bev, regtcp_read, regtcp_written, regtcp_event, t);
 	bufferevent_setwatermark(t->bev, EV_READ, 0, REGTCP_IN_MAX);
+	/* libevent 2.1 reads 4 KiB per callback unless told otherwise. */
+	(void)bufferevent_set_max_single_read(t->bev, REGTCP_IN_MAX);
 	bufferevent_setwatermark(t->bev, EV_WRITE, REGTCP_BUSY / 2, 0);
 	/* A write timeout also bounds the connect. */
 	bufferevent_set_timeouts(t->bev, NULL, &stall);

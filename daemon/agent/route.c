@@ -24,13 +24,14 @@
 #include <sodium.h>
 
 #include "addr.h"
-#include "agent.h"
+#include "engine.h"
 #include "log.h"
 #include "path.h"
 #include "peer.h"
+#include "session.h"
 #include "wire.h"
 
-static void	route_lossless(struct peer *);
+static void	route_lossless(struct session *);
 
 static int
 route_symmetric(const char *t)
@@ -48,29 +49,29 @@ route_cone(const char *t)
 
 /* Choose the method from both NAT types (ours tested, the peer's reported). */
 static void
-route_strategy(struct peer *p)
+route_strategy(struct session *s)
 {
-	const char *mine = nat_type(p->a), *theirs = p->nat_type;
+	const char *mine = nat_type(s->a), *theirs = s->p->nat_type;
 
-	if (!p->path.cfg.enabled || !p->have_pub)
+	if (!s->rt.path.cfg.enabled || !s->p->have_pub)
 		return;
 	if (route_symmetric(mine) && route_symmetric(theirs)) {
 		/* The birthday method needs one side that maps
 		 * endpoint-independently; checks still run, in case. */
-		snprintf(p->path.why, sizeof(p->path.why), "both sides "
+		snprintf(s->rt.path.why, sizeof(s->rt.path.why), "both sides "
 		    "behind symmetric NATs: the relay carries the session");
 		return;
 	}
 	if (route_symmetric(mine) && route_cone(theirs))
-		path_spray(&p->path, PATH_SPRAY_HARD,
-		    (struct sockaddr *)&p->pub);
+		path_spray(&s->rt.path, PATH_SPRAY_HARD,
+		    (struct sockaddr *)&s->p->pub);
 	else if (route_cone(mine) && route_symmetric(theirs))
-		path_spray(&p->path, PATH_SPRAY_EASY,
-		    (struct sockaddr *)&p->pub);
-	if (p->path.spray != PATH_SPRAY_NONE)
+		path_spray(&s->rt.path, PATH_SPRAY_EASY,
+		    (struct sockaddr *)&s->p->pub);
+	if (s->rt.path.spray != PATH_SPRAY_NONE)
 		log_info("%s: %s NAT here, %s there: birthday method (%s side)",
-		    p->id, mine, theirs, p->path.spray == PATH_SPRAY_HARD ?
-		    "symmetric" : "cone");
+		    s->p->id, mine, theirs,
+		    s->rt.path.spray == PATH_SPRAY_HARD ? "symmetric" : "cone");
 }
 
 /*
@@ -78,124 +79,130 @@ route_strategy(struct peer *p)
  * its public address when the server saw one. Known ones are ignored.
  */
 static void
-route_candidates(struct peer *p)
+route_candidates(struct session *s)
 {
 	size_t i;
 
-	for (i = 0; i < p->naddrs; i++)
-		(void)path_add(&p->path, (struct sockaddr *)&p->addrs[i],
-		    p->have_pub && i + 1 == p->naddrs ? PATH_CAND_SRFLX :
+	for (i = 0; i < s->p->naddrs; i++)
+		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->addrs[i],
+		    s->p->have_pub && i + 1 == s->p->naddrs ? PATH_CAND_SRFLX :
 		    PATH_CAND_HOST, agent_now());
 }
 
 void
-route_init(struct peer *p)
+route_init(struct session *s, const struct sockaddr *src)
 {
-	struct agent_conf *conf = &p->a->conf;
+	struct agent_conf *conf = &s->a->conf;
 	struct path_cfg cfg;
 
+	memset(&s->rt, 0, sizeof(s->rt));
+	s->rt.have_remote = src != NULL;
+	if (src != NULL)
+		memcpy(&s->rt.remote, src, addr_len(src));
 	path_cfg_default(&cfg);
 	cfg.enabled = !conf->no_direct;
 	cfg.keepalive_us = (uint64_t)conf->keepalive_s * 1000000;
 	cfg.spray_sockets = (unsigned)conf->birthday_sockets;
 	cfg.spray_probes = (unsigned)conf->birthday_probes;
 	cfg.spray_rate = (unsigned)conf->birthday_rate;
-	path_init(&p->path, &cfg);
-	route_candidates(p);
-	p->path_reported = 0;
-	route_strategy(p);
+	path_init(&s->rt.path, &cfg);
+	route_candidates(s);
+	route_strategy(s);
 }
 
 /* A fresh introduction of a peer we have a session with. */
 void
-route_update(struct peer *p)
+route_update(struct session *s)
 {
-	route_candidates(p);
-	if (p->path.spray != PATH_SPRAY_NONE && p->have_pub)
-		memcpy(&p->path.spray_to, &p->pub, sizeof(p->pub));
-	path_retry(&p->path, agent_now());
-	route_lossless(p);	/* either leg may have changed */
+	route_candidates(s);
+	if (s->rt.path.spray != PATH_SPRAY_NONE && s->p->have_pub)
+		memcpy(&s->rt.path.spray_to, &s->p->pub,
+		    addr_len(&s->p->pub.sa));
+	path_retry(&s->rt.path, agent_now());
+	route_lossless(s);	/* either leg may have changed */
 }
 
 void
-route_start(struct peer *p, uint64_t delay_us)
+route_start(struct session *s, uint64_t delay_us)
 {
-	path_start(&p->path, agent_now(), delay_us);
+	path_start(&s->rt.path, agent_now(), delay_us);
 }
 
 /* Send one peer packet on the session's current path. */
 void
-route_send(struct peer *p, const uint8_t *pkt, size_t len)
+route_send(struct session *s, const uint8_t *pkt, size_t len)
 {
-	struct agent *a = p->a;
+	struct agent *a = s->a;
+	struct path *pa = &s->rt.path;
 	const struct sockaddr *d = NULL;
+	uint32_t relay = s->p->relay_id;
 
-	if (p->state == PEER_UP)
-		d = path_direct(&p->path);
+	if (s->state == SESS_UP)
+		d = path_direct(pa);
 	/* A suspect direct path: the relay carries the traffic while the
 	 * path is checked (the checks themselves go direct). */
-	if (d != NULL && (path_send_to(&p->path) != NULL || p->relay_id == 0 ||
-	    reg_relay_send(a, p->relay_id, pkt, len) == -1)) {
-		if (path_direct_local(&p->path) > 0)
-			spray_send(p, path_direct_local(&p->path), d, pkt, len);
+	if (d != NULL && (path_send_to(pa) != NULL || relay == 0 ||
+	    reg_relay_send(a, relay, pkt, len) == -1)) {
+		if (path_direct_local(pa) > 0)
+			spray_send(s, path_direct_local(pa), d, pkt, len);
 		else
 			udp_send(a, d, addr_len(d), pkt, len);
 		return;
 	}
 	if (d != NULL)
 		return;		/* relayed above */
-	if (p->relay_id != 0 && reg_relay_send(a, p->relay_id, pkt, len) == 0)
+	if (relay != 0 && reg_relay_send(a, relay, pkt, len) == 0)
 		return;
-	if (p->have_remote)
-		udp_send(a, (struct sockaddr *)&p->remote,
-		    addr_len((struct sockaddr *)&p->remote), pkt, len);
+	if (s->rt.have_remote)
+		udp_send(a, (struct sockaddr *)&s->rt.remote,
+		    addr_len((struct sockaddr *)&s->rt.remote), pkt, len);
 	else
 		a->ctr.dropped++;	/* no path at all: the transport resends */
 }
 
 /* Answer a handshake the way it came: src NULL means over the relay. */
 void
-route_reply(struct peer *p, const struct sockaddr *src, const uint8_t *pkt,
+route_reply(struct session *s, const struct sockaddr *src, const uint8_t *pkt,
     size_t len)
 {
 	if (src != NULL)
-		udp_send(p->a, src, addr_len(src), pkt, len);
-	else if (reg_relay_send(p->a, p->relay_id, pkt, len) == -1)
-		p->a->ctr.dropped++;
+		udp_send(s->a, src, addr_len(src), pkt, len);
+	else if (reg_relay_send(s->a, s->p->relay_id, pkt, len) == -1)
+		s->a->ctr.dropped++;
 }
 
 /* The session's traffic would take the relay, whose TCP leg is backed up. */
 int
-route_blocked(const struct peer *p)
+route_blocked(const struct session *s)
 {
-	return path_send_to(&p->path) == NULL && p->relay_id != 0 &&
-	    reg_relay_busy(p->a);
+	return path_send_to(&s->rt.path) == NULL && s->p->relay_id != 0 &&
+	    reg_relay_busy(s->a);
 }
 
 const char *
-route_name(const struct peer *p)
+route_name(const struct session *s)
 {
-	if (p->state != PEER_UP)
+	if (s->state != SESS_UP)
 		return "connecting";
-	if (path_direct(&p->path) != NULL)
+	if (path_direct(&s->rt.path) != NULL)
 		return "direct";
-	return p->relay_id != 0 ? "relay" : "direct";
+	return s->p->relay_id != 0 ? "relay" : "direct";
 }
 
 void
-route_remote(const struct peer *p, char *buf, size_t len)
+route_remote(const struct session *s, char *buf, size_t len)
 {
 	const struct sockaddr *d;
 
 	buf[0] = '\0';
-	if (p->state != PEER_UP)
+	if (s->state != SESS_UP)
 		return;
-	if ((d = path_direct(&p->path)) != NULL)
+	if ((d = path_direct(&s->rt.path)) != NULL)
 		addr_fmt(d, buf, len);
-	else if (p->relay_id != 0)
-		reg_server_addr(p->a, buf, len);
-	else if (p->have_remote)
-		addr_fmt((struct sockaddr *)&p->remote, buf, len);
+	else if (s->p->relay_id != 0)
+		reg_server_addr(s->a, buf, len);
+	else if (s->rt.have_remote)
+		addr_fmt((struct sockaddr *)&s->rt.remote, buf, len);
 }
 
 /*
@@ -203,64 +210,74 @@ route_remote(const struct peer *p, char *buf, size_t len)
  * the transport must not resend inside TCP (tp_set_lossless).
  */
 static void
-route_lossless(struct peer *p)
+route_lossless(struct session *s)
 {
-	int on = p->tp != NULL && path_send_to(&p->path) == NULL &&
-	    p->relay_id != 0 && p->peer_tcp &&
-	    strcmp(reg_transport_name(p->a), "tcp") == 0;
+	int on = s->tp != NULL && path_send_to(&s->rt.path) == NULL &&
+	    s->p->relay_id != 0 && s->p->peer_tcp &&
+	    strcmp(reg_transport_name(s->a), "tcp") == 0;
 
-	if (p->tp != NULL)
-		tp_set_lossless(p->tp, on);
+	if (s->tp != NULL)
+		tp_set_lossless(s->tp, on);
 }
 
 /* Tell the application and the server where the session's traffic goes. */
 void
-route_report(struct peer *p, const char *why)
+route_report(struct session *s, const char *why)
 {
-	const char *name = route_name(p);
+	const char *name = route_name(s);
 
-	route_lossless(p);
-	events_peer_state(p->a, p->id, "up", name, why);
-	reg_path_report(p->a, p->id, name);
-	p->path_reported = 1;
+	route_lossless(s);
+	s->a->cb->peer_state(s->a->cb_arg, s->p->id, "up", name, why);
+	reg_path_report(s->a, s->p->id, name);
+	s->rt.reported = 1;
+}
+
+void
+route_end(struct session *s)
+{
+	spray_close(s, 0);
+	if (s->rt.reported)
+		reg_path_report(s->a, s->p->id, "closed");
+	s->rt.reported = 0;
 }
 
 /* Log when the direct path turns suspect or live again (was: before). */
 static void
-route_suspect(struct peer *p, int was)
+route_suspect(struct session *s, int was)
 {
-	int now = p->path.active >= 0 && p->path.silent_since != 0;
+	int now = s->rt.path.active >= 0 && s->rt.path.silent_since != 0;
 
 	if (now == was)
 		return;
 	if (now)
-		log_info("session with %s: direct path quiet; the relay carries "
-		    "the traffic while it is checked", p->id);
-	else if (p->path.active >= 0)
-		log_info("session with %s: direct path answers again", p->id);
+		log_info("session with %s: direct path quiet; the relay "
+		    "carries the traffic while it is checked", s->p->id);
+	else if (s->rt.path.active >= 0)
+		log_info("session with %s: direct path answers again",
+		    s->p->id);
 }
 
 static int
-route_is_suspect(const struct peer *p)
+route_is_suspect(const struct session *s)
 {
-	return p->path.active >= 0 && p->path.silent_since != 0;
+	return s->rt.path.active >= 0 && s->rt.path.silent_since != 0;
 }
 
 static void
-route_event(struct peer *p, enum path_event ev)
+route_event(struct session *s, enum path_event ev)
 {
 	if (ev == PATH_EV_NONE)
 		return;
-	tp_path_changed(p->tp);
-	log_info("session with %s: %s", p->id, p->path.why);
+	tp_path_changed(s->tp);
+	log_info("session with %s: %s", s->p->id, s->rt.path.why);
 	if (ev == PATH_EV_RELAY)
-		log_info("session with %s is back on the relay", p->id);
-	route_report(p, p->path.why);
+		log_info("session with %s is back on the relay", s->p->id);
+	route_report(s, s->rt.path.why);
 }
 
 /* Seal one PATH_* frame alone in a DATA packet and send it to `to`. */
 static void
-route_frame_send(struct peer *p, uint8_t type, const uint8_t *nonce,
+route_frame_send(struct session *s, uint8_t type, const uint8_t *nonce,
     const struct sockaddr *to, unsigned local)
 {
 	uint8_t pt[PATH_FRAME_LEN], pkt[PATH_FRAME_LEN + CHAN_OVERHEAD];
@@ -268,17 +285,17 @@ route_frame_send(struct peer *p, uint8_t type, const uint8_t *nonce,
 
 	pt[0] = type;
 	memcpy(pt + 1, nonce, PATH_NONCE_LEN);
-	n = chan_seal(&p->chan, WIRE_DATA, pt, sizeof(pt), pkt, sizeof(pkt));
+	n = chan_seal(&s->chan, WIRE_DATA, pt, sizeof(pt), pkt, sizeof(pkt));
 	if (n <= 0)
 		return;
 	if (local > 0)
-		spray_send(p, local, to, pkt, (size_t)n);
+		spray_send(s, local, to, pkt, (size_t)n);
 	else
-		udp_send(p->a, to, addr_len(to), pkt, (size_t)n);
+		udp_send(s->a, to, addr_len(to), pkt, (size_t)n);
 }
 
 int
-route_frame(struct peer *p, const uint8_t *pt, size_t n,
+route_frame(struct session *s, const uint8_t *pt, size_t n,
     const struct sockaddr *src)
 {
 	int was;
@@ -288,81 +305,82 @@ route_frame(struct peer *p, const uint8_t *pt, size_t n,
 		return 0;
 	/* Checks travel only on direct paths; one over the relay is junk. */
 	if (src == NULL) {
-		p->a->ctr.dropped++;
+		s->a->ctr.dropped++;
 		return 1;
 	}
 	if (pt[0] == PATH_FRAME_CHALLENGE) {
 		/* --no-direct: no direct path, in either direction. */
-		if (!p->path.cfg.enabled) {
-			p->a->ctr.dropped++;
+		if (!s->rt.path.cfg.enabled) {
+			s->a->ctr.dropped++;
 			return 1;
 		}
 		/* Answer where it came from, from the socket it came to; no
 		 * larger than the challenge. */
-		route_frame_send(p, PATH_FRAME_RESPONSE, pt + 1, src,
-		    p->a->rx_slot);
-		path_on_packet(&p->path, src, p->a->rx_slot, agent_now());
+		route_frame_send(s, PATH_FRAME_RESPONSE, pt + 1, src,
+		    s->a->rx_slot);
+		path_on_packet(&s->rt.path, src, s->a->rx_slot, agent_now());
 		return 1;
 	}
-	was = route_is_suspect(p);
-	route_event(p, path_on_response(&p->path, pt + 1, src,
-	    p->a->rx_slot, agent_now()));
-	route_suspect(p, was);
+	was = route_is_suspect(s);
+	route_event(s, path_on_response(&s->rt.path, pt + 1, src,
+	    s->a->rx_slot, agent_now()));
+	route_suspect(s, was);
 	return 1;
 }
 
 void
-route_packet(struct peer *p, const struct sockaddr *src)
+route_packet(struct session *s, const struct sockaddr *src)
 {
-	int was = route_is_suspect(p);
+	int was = route_is_suspect(s);
 
-	path_on_packet(&p->path, src, p->a->rx_slot, agent_now());
-	route_suspect(p, was);
+	path_on_packet(&s->rt.path, src, s->a->rx_slot, agent_now());
+	route_suspect(s, was);
 }
 
 static int
-route_busy(const struct peer *p)
+route_busy(const struct session *s)
 {
-	return p->tp != NULL && tp_bytes_in_flight(p->tp) > 0;
+	return s->tp != NULL && tp_bytes_in_flight(s->tp) > 0;
 }
 
 void
-route_drive(struct peer *p, uint64_t now)
+route_drive(struct session *s, uint64_t now)
 {
 	struct sockaddr_storage to;
 	uint8_t nonce[PATH_NONCE_LEN];
 	unsigned local;
-	int was = route_is_suspect(p);
+	int was = route_is_suspect(s);
 
-	route_event(p, path_tick(&p->path, now, route_busy(p)));
-	route_suspect(p, was);
+	route_event(s, path_tick(&s->rt.path, now, route_busy(s)));
+	route_suspect(s, was);
 	for (;;) {
 		/* A fresh nonce only when the last one went out: most drives
 		 * send no check, and getrandom() per packet costs. */
-		if (!p->check_nonce_fresh) {
-			randombytes_buf(p->check_nonce, sizeof(p->check_nonce));
-			p->check_nonce_fresh = 1;
+		if (!s->rt.check_nonce_fresh) {
+			randombytes_buf(s->rt.check_nonce,
+			    sizeof(s->rt.check_nonce));
+			s->rt.check_nonce_fresh = 1;
 		}
-		if (!path_next_check(&p->path, now, p->check_nonce, &to,
+		if (!path_next_check(&s->rt.path, now, s->rt.check_nonce, &to,
 		    &local))
 			break;
-		memcpy(nonce, p->check_nonce, sizeof(nonce));
-		p->check_nonce_fresh = 0;
+		memcpy(nonce, s->rt.check_nonce, sizeof(nonce));
+		s->rt.check_nonce_fresh = 0;
 		/* The hard side's sockets open with its first spray packet. */
-		if (local > 0 && p->spray == NULL &&
-		    spray_open(p, p->path.cfg.spray_sockets) == -1) {
-			p->path.spray = PATH_SPRAY_NONE;
+		if (local > 0 && s->rt.spray == NULL &&
+		    spray_open(s, s->rt.path.cfg.spray_sockets) == -1) {
+			s->rt.path.spray = PATH_SPRAY_NONE;
 			continue;
 		}
-		route_frame_send(p, PATH_FRAME_CHALLENGE, nonce,
+		route_frame_send(s, PATH_FRAME_CHALLENGE, nonce,
 		    (struct sockaddr *)&to, local);
 	}
-	if (p->spray != NULL && !path_spray_needs_sockets(&p->path, now))
-		spray_close(p, path_direct_local(&p->path));
+	if (s->rt.spray != NULL && !path_spray_needs_sockets(&s->rt.path, now))
+		spray_close(s, path_direct_local(&s->rt.path));
 }
 
 uint64_t
-route_next(const struct peer *p)
+route_next(const struct session *s)
 {
-	return path_next_timeout(&p->path, route_busy(p));
+	return path_next_timeout(&s->rt.path, route_busy(s));
 }

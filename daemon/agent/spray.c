@@ -22,14 +22,12 @@
 
 #include <event2/event.h>
 
-#include "addr.h"
-#include "agent.h"
 #include "log.h"
 #include "peer.h"
-#include "wire.h"
+#include "session.h"
 
 struct spray_sock {
-	struct peer	*p;
+	struct session	*s;
 	unsigned	 slot;		/* 1.. */
 	int		 fd;
 	struct event	*ev;
@@ -38,44 +36,28 @@ struct spray_sock {
 static void
 spray_read(evutil_socket_t fd, short what, void *arg)
 {
-	static uint8_t buf[AGENT_UDP_MTU + 1];
 	struct spray_sock *ss = arg;
-	struct peer *p = ss->p;
-	unsigned slot = ss->slot;
-	struct agent *a = p->a;
+	struct agent *a = ss->s->a;
 	struct sockaddr_storage src;
+	unsigned slot = ss->slot, gone = a->nspray_closed;
 	socklen_t slen;
-	uint8_t type = 0;
 	ssize_t n;
 	int i;
 
 	(void)what;
 	for (i = 0; i < AGENT_UDP_BATCH; i++) {
 		slen = sizeof(src);
-		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&src,
-		    &slen);
+		n = recvfrom(fd, a->buf->dgram, AGENT_UDP_MTU + 1, 0,
+		    (struct sockaddr *)&src, &slen);
 		if (n < 0)
 			break;
-		a->ctr.packets_in++;
-		a->ctr.bytes_in += (uint64_t)n;
-		addr_normalize(&src);
-		if ((size_t)n > AGENT_UDP_MTU || wire_agent_dest(buf, (size_t)n,
-		    &type) != WIRE_DEST_PEER || type != WIRE_DATA) {
-			a->ctr.dropped++;
-			continue;
-		}
-		a->rx_slot = slot;
-		peer_input(a, type, buf, (size_t)n, (struct sockaddr *)&src,
-		    slen);
-		a->rx_slot = 0;
+		a->hooks.datagram(a, (size_t)n > AGENT_UDP_MTU ? NULL :
+		    a->buf->dgram, (size_t)n, &src, slot);
 		/* The session may have ended and closed this socket (ss
-		 * is then freed: compare the pointer, never read it). */
-		if (p->spray == NULL || p->nspray < slot ||
-		    p->spray[slot - 1] != ss)
+		 * is then freed): stop at once. */
+		if (a->nspray_closed != gone)
 			break;
 	}
-	peer_flush_all(a);
-	udp_flush(a);
 }
 
 static void
@@ -86,32 +68,34 @@ spray_sock_free(struct agent *a, struct spray_sock *ss)
 	event_free(ss->ev);
 	close(ss->fd);
 	a->nspray--;
+	a->nspray_closed++;
 	free(ss);
 }
 
-/* Open n sockets for p (IPv4): 0, or -1 (cap, descriptors). */
+/* Open n sockets for s (IPv4): 0, or -1 (cap, descriptors). */
 int
-spray_open(struct peer *p, unsigned n)
+spray_open(struct session *s, unsigned n)
 {
-	struct agent *a = p->a;
+	struct agent *a = s->a;
+	struct route *rt = &s->rt;
 	struct sockaddr_in sin;
 	struct spray_sock *ss;
 	unsigned i;
 	int fd;
 
-	if (p->spray != NULL) {
-		for (i = 0; i < p->nspray && p->spray[i] != NULL; i++)
+	if (rt->spray != NULL) {
+		for (i = 0; i < rt->nspray && rt->spray[i] != NULL; i++)
 			;
-		if (i == p->nspray && i == n)
+		if (i == rt->nspray && i == n)
 			return 0;
-		spray_close(p, 0);	/* one survivor of an earlier round */
+		spray_close(s, 0);	/* one survivor of an earlier round */
 	}
 	if (n == 0 || a->nspray + n > AGENT_SPRAY_MAX) {
 		log_info("%s: no room for %u more spray sockets (%u open)",
-		    p->id, n, a->nspray);
+		    s->p->id, n, a->nspray);
 		return -1;
 	}
-	if ((p->spray = calloc(n, sizeof(*p->spray))) == NULL)
+	if ((rt->spray = calloc(n, sizeof(*rt->spray))) == NULL)
 		return -1;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -120,7 +104,7 @@ spray_open(struct peer *p, unsigned n)
 		    0);
 		if (fd == -1 || bind(fd, (struct sockaddr *)&sin,
 		    sizeof(sin)) == -1) {
-			log_warn("%s: spray socket %u", p->id, i + 1);
+			log_warn("%s: spray socket %u", s->p->id, i + 1);
 			if (fd != -1)
 				close(fd);
 			break;
@@ -129,7 +113,7 @@ spray_open(struct peer *p, unsigned n)
 			close(fd);
 			break;
 		}
-		ss->p = p;
+		ss->s = s;
 		ss->slot = i + 1;
 		ss->fd = fd;
 		ss->ev = event_new(a->base, fd, EV_READ | EV_PERSIST,
@@ -141,58 +125,60 @@ spray_open(struct peer *p, unsigned n)
 			free(ss);
 			break;
 		}
-		p->spray[i] = ss;
+		rt->spray[i] = ss;
 		a->nspray++;
 	}
-	p->nspray = i;
-	log_debug("%s: %u spray sockets open", p->id, p->nspray);
-	return p->nspray > 0 ? 0 : -1;
+	rt->nspray = i;
+	log_debug("%s: %u spray sockets open", s->p->id, rt->nspray);
+	return rt->nspray > 0 ? 0 : -1;
 }
 
-/* Close every spray socket of p but slot keep (0: all). */
+/* Close every spray socket of s but slot keep (0: all). */
 void
-spray_close(struct peer *p, unsigned keep)
+spray_close(struct session *s, unsigned keep)
 {
+	struct route *rt = &s->rt;
 	struct spray_sock *k = NULL;
 	unsigned i;
 
-	if (p->spray == NULL)
+	if (rt->spray == NULL)
 		return;
-	for (i = 0; i < p->nspray; i++) {
-		if (p->spray[i] == NULL)
+	for (i = 0; i < rt->nspray; i++) {
+		if (rt->spray[i] == NULL)
 			continue;
 		if (i + 1 == keep)
-			k = p->spray[i];
+			k = rt->spray[i];
 		else
-			spray_sock_free(p->a, p->spray[i]);
-		p->spray[i] = NULL;
+			spray_sock_free(s->a, rt->spray[i]);
+		rt->spray[i] = NULL;
 	}
 	if (k == NULL) {
-		free(p->spray);
-		p->spray = NULL;
-		p->nspray = 0;
+		free(rt->spray);
+		rt->spray = NULL;
+		rt->nspray = 0;
 		return;
 	}
 	/* The survivor keeps its slot number: the path names it. */
-	p->spray[keep - 1] = k;
+	rt->spray[keep - 1] = k;
 }
 
 void
-spray_send(struct peer *p, unsigned slot, const struct sockaddr *to,
+spray_send(struct session *s, unsigned slot, const struct sockaddr *to,
     const uint8_t *pkt, size_t len)
 {
-	struct agent *a = p->a;
+	struct agent *a = s->a;
 	struct spray_sock *ss;
 
-	if (slot == 0 || slot > p->nspray || (ss = p->spray[slot - 1]) ==
-	    NULL || to->sa_family != AF_INET) {
+	if (slot == 0 || slot > s->rt.nspray ||
+	    (ss = s->rt.spray[slot - 1]) == NULL || to->sa_family != AF_INET) {
 		a->ctr.dropped++;
 		return;
 	}
 	if (sendto(ss->fd, pkt, len, 0, to, sizeof(struct sockaddr_in)) ==
 	    -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			log_debug("%s: spray send: %s", p->id, strerror(errno));
+			log_debug("%s: spray send: %s", s->p->id,
+			    strerror(errno));
 		return;
 	}
 	a->ctr.packets_out++;

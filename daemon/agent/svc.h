@@ -43,6 +43,7 @@ struct svc_msg {
 	TAILQ_ENTRY(svc_msg)	 entry;
 	char			 from[SVC_NAME_MAX + 1];
 	size_t			 cost;		/* stream bytes charged */
+	size_t			 cap;		/* of data, kept for reuse */
 	size_t			 len;
 	size_t			 off;		/* bytes already handed out (chunks) */
 	uint8_t			 mode;		/* TP_MODE_*, set by the session */
@@ -50,6 +51,16 @@ struct svc_msg {
 	uint8_t			 data[];
 };
 TAILQ_HEAD(svc_msgq, svc_msg);
+
+/*
+ * What holds credit in an inbox (a session's incoming stream) embeds a
+ * link, listed in the inbox, so that the inbox finds its senders when it
+ * has room again without a search. A service with links is not removed.
+ */
+struct svc_link {
+	TAILQ_ENTRY(svc_link)	 entry;
+};
+TAILQ_HEAD(svc_linkq, svc_link);
 
 struct svc {
 	TAILQ_ENTRY(svc)	 entry;
@@ -59,7 +70,20 @@ struct svc {
 	size_t			 used;
 	size_t			 reserved;
 	void			*holder;	/* client that bound it, or NULL */
+	struct svc_linkq	 links;
+	struct svc_table	*t;		/* its table */
 };
+
+/*
+ * Messages are allocated in size classes (64 bytes of data doubling up to
+ * 128 KiB); those read out are kept per class, up to an inbox's size in
+ * all, and hold the next ones of their class or of up to two classes
+ * below, so a steady flow of messages through the inboxes allocates
+ * nothing (the bytes kept are bytes a full inbox had taken anyway).
+ * Larger messages are allocated to size.
+ */
+#define SVC_CLASSES	12
+#define SVC_CLASS_MIN	64
 
 struct svc_table {
 	TAILQ_HEAD(, svc)	 list;
@@ -68,6 +92,8 @@ struct svc_table {
 	size_t			 inbox_size;
 	size_t			 total;
 	size_t			 total_used;	/* used + reserved of all */
+	struct svc_msgq		 spare[SVC_CLASSES];
+	size_t			 spare_bytes;	/* at most inbox_size */
 };
 
 void		 svc_table_init(struct svc_table *, size_t inbox_size,
@@ -75,8 +101,10 @@ void		 svc_table_init(struct svc_table *, size_t inbox_size,
 void		 svc_table_free(struct svc_table *);
 /* Find a service; with create, make it if the caps allow (NULL if not). */
 struct svc	*svc_get(struct svc_table *, const char *name, int create);
-/* Remove a service that is empty, unbound and has nothing reserved. */
+/* Remove a service that is empty, unbound, unlinked, with nothing reserved. */
 void		 svc_gc(struct svc_table *, struct svc *);
+void		 svc_link(struct svc *, struct svc_link *);
+void		 svc_unlink(struct svc *, struct svc_link *);
 
 /* Credit that may still be granted to senders of this service. */
 size_t		 svc_room(const struct svc_table *, const struct svc *);
@@ -96,7 +124,11 @@ int		 svc_push(struct svc *, const char *from, const uint8_t *data,
 		    size_t len, size_t cost)
 		    __attribute__((warn_unused_result));
 struct svc_msg	*svc_peek(struct svc *);
-/* Unlink the oldest message and release its cost; the caller frees it. */
+/*
+ * Unlink the oldest message and release its cost; the caller frees it
+ * (svc_msg_free keeps it for reuse).
+ */
 struct svc_msg	*svc_pop(struct svc_table *, struct svc *);
+void		 svc_msg_free(struct svc_table *, struct svc_msg *);
 
 #endif /* P2P_AGENT_SVC_H */

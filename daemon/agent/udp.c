@@ -2,11 +2,11 @@
 /*
  * udp.c: the agent's one UDP socket, shared by the server and all peers.
  *
- * Reads come in batches (udpio.h) and each datagram is dispatched by its
- * first bytes (wire_classify): CTRL and registration packets to reg.c,
- * handshakes and DATA to peer.c, anything else is dropped and counted.
- * Sends are queued (udpio_outq) and leave in batches (sendmmsg) when the
- * queue fills or when the current event has been handled (udp_flush).
+ * Reads come in batches (udpio.h) and each datagram goes up through
+ * a->hooks.datagram (input.c). Sends are queued (udpio_outq) and leave in
+ * batches (sendmmsg) when the queue fills or when the event loop has run
+ * the callbacks of its current pass: the first datagram queued activates
+ * a flush event, so no caller flushes by hand.
  *
  * The kernel's cost is per datagram (one skb, one route lookup each), so
  * runs of equal-sized datagrams to one peer leave as one UDP GSO send and
@@ -16,56 +16,35 @@
  * (EMSGSIZE) sends the rest of that batch one by one.
  *
  * The socket is IPv6 dual-stack where the host allows it, so one socket
- * reaches IPv4 and IPv6 peers; addresses are normalised (addr.h) on the way
- * in and IPv4 destinations mapped on the way out.
+ * reaches IPv4 and IPv6 peers; addresses are normalised (input.c) on the
+ * way in and IPv4 destinations mapped on the way out.
  */
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
-#include "agent.h"
 #include "addr.h"
+#include "agent.h"
 #include "log.h"
-#include "peer.h"
 #include "udpio.h"
-#include "wire.h"
-
-static struct udpio_outq	 udp_oq;	/* sends wait here for udp_flush */
-static int		 udp_family;
-static int		 udp_gro;	/* the socket has UDP_GRO */
 
 /* With GRO each slot takes up to 64 KiB, so fewer of them. */
 #define UDP_GRO_BATCH	16
 
-static void
-udp_dispatch(struct agent *a, const uint8_t *p, size_t len,
-    struct sockaddr_storage *ss, socklen_t sslen)
-{
-	uint8_t type = 0;
-
-	addr_normalize(ss);
-	sslen = addr_len((struct sockaddr *)ss);
-	a->ctr.packets_in++;
-	a->ctr.bytes_in += len;
-	switch (wire_agent_dest(p, len, &type)) {
-	case WIRE_DEST_SERVER:
-		reg_input(a, p, len, (struct sockaddr *)ss, sslen);
-		break;
-	case WIRE_DEST_PEER:
-		peer_input(a, type, p, len, (struct sockaddr *)ss, sslen);
-		break;
-	default:
-		a->ctr.dropped++;
-		break;
-	}
-}
+struct udp {
+	struct event		*ev;		/* readable */
+	struct event		*flush_ev;	/* sends the queue */
+	int			 family;
+	int			 gro;		/* the socket has UDP_GRO */
+	uint8_t			*bufs;		/* the read batch's slots */
+	struct udpio_outq	 oq;
+};
 
 /* One datagram from udpio_read(); p is NULL for one that was too large. */
 static void
@@ -74,29 +53,31 @@ udp_datagram(void *arg, const uint8_t *p, size_t len,
 {
 	struct agent	*a = arg;
 
-	if (p == NULL) {
-		a->ctr.packets_in++;
-		a->ctr.dropped++;
-		return;
-	}
-	udp_dispatch(a, p, len, ss, sslen);
+	(void)sslen;
+	a->hooks.datagram(a, p, len, ss, 0);
 }
 
 static void
 udp_read(evutil_socket_t fd, short what, void *arg)
 {
-	static uint8_t	 bufs[AGENT_UDP_BATCH][AGENT_UDP_MTU + 1];
-	static uint8_t	 grobufs[UDP_GRO_BATCH][UDPIO_GRO_SLOT];
 	struct agent	*a = arg;
+	struct udp	*u = a->udp;
 
-	if (udp_gro)
-		udpio_read_gro(fd, grobufs[0], sizeof(grobufs[0]),
-		    AGENT_UDP_MTU, UDP_GRO_BATCH, udp_datagram, a);
+	(void)what;
+	if (u->gro)
+		udpio_read_gro(fd, u->bufs, UDPIO_GRO_SLOT, AGENT_UDP_MTU,
+		    UDP_GRO_BATCH, udp_datagram, a);
 	else
-		udpio_read(fd, bufs[0], sizeof(bufs[0]), AGENT_UDP_BATCH,
+		udpio_read(fd, u->bufs, AGENT_UDP_MTU + 1, AGENT_UDP_BATCH,
 		    udp_datagram, a);
-	peer_flush_all(a);
-	udp_flush(a);
+}
+
+static void
+udp_flushcb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	udp_flush(arg);
 }
 
 static int
@@ -132,25 +113,20 @@ udp_bind(int family, uint16_t port)
 	return fd;
 }
 
-/* P2PD_NO_GSO=1: plain datagrams both ways, for tests and comparisons. */
-static int
-udp_no_gso(void)
-{
-	const char *e = getenv("P2PD_NO_GSO");
-
-	return e != NULL && *e != '\0' && strcmp(e, "0") != 0;
-}
-
 int
 udp_open(struct agent *a)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	uint16_t port = (uint16_t)a->conf.port;
+	struct udp *u;
 
-	udp_family = AF_INET6;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return -1;
+	a->udp = u;
+	u->family = AF_INET6;
 	if ((a->udp_fd = udp_bind(AF_INET6, port)) == -1) {
-		udp_family = AF_INET;
+		u->family = AF_INET;
 		a->udp_fd = udp_bind(AF_INET, port);
 	}
 	if (a->udp_fd == -1) {
@@ -162,15 +138,17 @@ udp_open(struct agent *a)
 		return -1;
 	}
 	a->udp_port = addr_port((struct sockaddr *)&ss);
-	udp_gro = 0;
-	if (!udp_no_gso())
-		udp_gro = udpio_gro_enable(a->udp_fd) == 0;
-	udpio_outq_init(&udp_oq, a->udp_fd, udp_family, !udp_no_gso());
-	log_debug("UDP GSO %s, GRO %s", udp_oq.gso ? "on" : "off",
-	    udp_gro ? "on" : "off");
-	a->udp_ev = event_new(a->base, a->udp_fd, EV_READ | EV_PERSIST,
+	u->gro = udpio_gro_enable(a->udp_fd) == 0;
+	udpio_outq_init(&u->oq, a->udp_fd, u->family, 1);
+	log_debug("UDP GSO %s, GRO %s", u->oq.gso ? "on" : "off",
+	    u->gro ? "on" : "off");
+	u->bufs = u->gro ? malloc((size_t)UDP_GRO_BATCH * UDPIO_GRO_SLOT) :
+	    malloc((size_t)AGENT_UDP_BATCH * (AGENT_UDP_MTU + 1));
+	u->ev = event_new(a->base, a->udp_fd, EV_READ | EV_PERSIST,
 	    udp_read, a);
-	if (a->udp_ev == NULL || event_add(a->udp_ev, NULL) == -1) {
+	u->flush_ev = event_new(a->base, -1, 0, udp_flushcb, a);
+	if (u->bufs == NULL || u->ev == NULL || u->flush_ev == NULL ||
+	    event_add(u->ev, NULL) == -1) {
 		log_warnx("%s: cannot watch the UDP socket", __func__);
 		return -1;
 	}
@@ -180,29 +158,41 @@ udp_open(struct agent *a)
 void
 udp_close(struct agent *a)
 {
-	if (a->udp_ev != NULL)
-		event_free(a->udp_ev);
-	a->udp_ev = NULL;
+	struct udp *u = a->udp;
+
+	if (u == NULL)
+		return;
+	if (u->ev != NULL)
+		event_free(u->ev);
+	if (u->flush_ev != NULL)
+		event_free(u->flush_ev);
 	if (a->udp_fd != -1)
 		close(a->udp_fd);
 	a->udp_fd = -1;
-	udpio_outq_init(&udp_oq, -1, udp_family, 0);
+	free(u->bufs);
+	free(u);
+	a->udp = NULL;
 }
 
 void
 udp_send(struct agent *a, const struct sockaddr *sa, socklen_t salen,
     const uint8_t *p, size_t len)
 {
-	if (a->udp_fd == -1 || len > AGENT_UDP_MTU ||
-	    udpio_outq_add(&udp_oq, sa, salen, p, len) == -1)
+	struct udp *u = a->udp;
+
+	if (u == NULL || a->udp_fd == -1 || len > AGENT_UDP_MTU ||
+	    udpio_outq_add(&u->oq, sa, salen, p, len) == -1)
 		return;
 	a->ctr.packets_out++;
 	a->ctr.bytes_out += len;
+	/* The first of a batch: send it all once this pass has run. */
+	if (u->oq.n == 1)
+		event_active(u->flush_ev, EV_WRITE, 0);
 }
 
 void
 udp_flush(struct agent *a)
 {
-	(void)a;
-	udpio_outq_flush(&udp_oq);
+	if (a->udp != NULL)
+		udpio_outq_flush(&a->udp->oq);
 }

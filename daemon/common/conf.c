@@ -15,29 +15,16 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
+#include "errf.h"
 
 #define CONF_LINE_MAX	4096
 #define CONF_LIST_MAX	256
-
-static int __attribute__((format(printf, 3, 4)))
-conf_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static void *
 conf_field(const struct conf_opt *o, void *settings)
@@ -120,7 +107,7 @@ conf_parse_int(const struct conf_opt *o, const char *who, const char *v,
 	errno = 0;
 	n = strtoll(v, &end, 10);
 	if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max)
-		return conf_err(err, errlen,
+		return errf(err, errlen,
 		    "%s: '%s' is not a number from %lld to %lld", who, v,
 		    min, max);
 	return 0;
@@ -212,7 +199,7 @@ conf_set(const struct conf_opt *o, void *settings, const char *who,
 	switch (o->type) {
 	case CONF_STR:
 		if ((s = strdup(v)) == NULL)
-			return conf_err(err, errlen, "%s: out of memory", who);
+			return errf(err, errlen, "%s: out of memory", who);
 		free(*(char **)f);
 		*(char **)f = s;
 		return 0;
@@ -225,7 +212,7 @@ conf_set(const struct conf_opt *o, void *settings, const char *who,
 		if (v == NULL)
 			b = 1;
 		else if (conf_parse_bool(v, &b) == -1)
-			return conf_err(err, errlen,
+			return errf(err, errlen,
 			    "%s: '%s' is not yes/no/true/false/1/0", who, v);
 		*(int *)f = b;
 		return 0;
@@ -241,7 +228,7 @@ conf_set(const struct conf_opt *o, void *settings, const char *who,
 		return 0;
 	case CONF_LIST:
 		if (conf_list_add(f, v) == -1)
-			return conf_err(err, errlen,
+			return errf(err, errlen,
 			    "%s: too many values (at most %d)", who,
 			    CONF_LIST_MAX);
 		return 0;
@@ -249,13 +236,13 @@ conf_set(const struct conf_opt *o, void *settings, const char *who,
 		conf_range(o, &min, &max);
 		if (conf_parse_size(v, &sz) == -1 || sz > (unsigned long long)max ||
 		    (long long)sz < min || sz > SIZE_MAX)
-			return conf_err(err, errlen, "%s: '%s' is not a size "
+			return errf(err, errlen, "%s: '%s' is not a size "
 			    "from %lld to %lld bytes (suffix K, M or G allowed)",
 			    who, v, min, max);
 		*(size_t *)f = (size_t)sz;
 		return 0;
 	}
-	return conf_err(err, errlen, "%s: bad option type", who);
+	return errf(err, errlen, "%s: bad option type", who);
 }
 
 static char *
@@ -282,7 +269,7 @@ conf_parse_line(const struct conf_opt *opts, void *settings, const char *line,
 
 	n = strlen(line);
 	if (n >= sizeof(buf))
-		return conf_err(err, errlen, "line too long (at most %zu bytes)",
+		return errf(err, errlen, "line too long (at most %zu bytes)",
 		    sizeof(buf) - 1);
 	memcpy(buf, line, n + 1);
 	if ((eq = strchr(buf, '#')) != NULL)
@@ -291,7 +278,7 @@ conf_parse_line(const struct conf_opt *opts, void *settings, const char *line,
 	if (*key == '\0')
 		return 0;
 	if ((eq = strchr(key, '=')) == NULL)
-		return conf_err(err, errlen, "expected 'key = value', got '%s'",
+		return errf(err, errlen, "expected 'key = value', got '%s'",
 		    key);
 	*eq = '\0';
 	key = conf_trim(key);
@@ -303,9 +290,9 @@ conf_parse_line(const struct conf_opt *opts, void *settings, const char *line,
 	}
 	kl = strlen(key);
 	if (kl == 0 || (o = conf_find_long(opts, key, kl)) == NULL)
-		return conf_err(err, errlen, "unknown key '%s'", key);
+		return errf(err, errlen, "unknown key '%s'", key);
 	if (*val == '\0' && o->type != CONF_STR)
-		return conf_err(err, errlen, "%s: missing value", o->name);
+		return errf(err, errlen, "%s: missing value", o->name);
 	rc = conf_set(o, settings, o->name, val, err, errlen);
 	return rc;
 }
@@ -321,14 +308,14 @@ conf_parse_file(const struct conf_opt *opts, void *settings, const char *path,
 	FILE *fp;
 
 	if ((fp = fopen(path, "r")) == NULL)
-		return conf_err(err, errlen, "%s: %s", path, strerror(errno));
+		return errf(err, errlen, "%s: %s", path, strerror(errno));
 	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
 		fclose(fp);
-		return conf_err(err, errlen, "%s: not a regular file", path);
+		return errf(err, errlen, "%s: not a regular file", path);
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		fclose(fp);
-		return conf_err(err, errlen, "%s is writable by group or others "
+		return errf(err, errlen, "%s is writable by group or others "
 		    "(mode %04o): chmod go-w %s", path,
 		    (unsigned)(st.st_mode & 07777), path);
 	}
@@ -337,19 +324,19 @@ conf_parse_file(const struct conf_opt *opts, void *settings, const char *path,
 		n = strlen(line);
 		if (n == sizeof(line) - 1 && line[n - 1] != '\n' && !feof(fp)) {
 			fclose(fp);
-			return conf_err(err, errlen, "%s:%u: line too long",
+			return errf(err, errlen, "%s:%u: line too long",
 			    path, lineno);
 		}
 		if (conf_parse_line(opts, settings, line, msg,
 		    sizeof(msg)) == -1) {
 			fclose(fp);
-			return conf_err(err, errlen, "%s:%u: %s", path, lineno,
+			return errf(err, errlen, "%s:%u: %s", path, lineno,
 			    msg);
 		}
 	}
 	if (ferror(fp)) {
 		fclose(fp);
-		return conf_err(err, errlen, "%s: read error", path);
+		return errf(err, errlen, "%s: read error", path);
 	}
 	fclose(fp);
 	return 0;
@@ -392,16 +379,16 @@ conf_long(struct conf_walk *w, int argc, char **argv, int *i, char *err,
 	snprintf(who, sizeof(who), "--%.*s", (int)(n > 64 ? 64 : n), a);
 	if (conf_name_eq("config", a, n)) {
 		if (eq == NULL && *i + 1 >= argc)
-			return conf_err(err, errlen, "--config: missing FILE");
+			return errf(err, errlen, "--config: missing FILE");
 		w->cpath = eq != NULL ? eq + 1 : argv[++*i];
 		return 0;
 	}
 	if ((o = conf_find_long(w->opts, a, n)) == NULL)
-		return conf_err(err, errlen, "unknown option %s", argv[*i]);
+		return errf(err, errlen, "unknown option %s", argv[*i]);
 	v = eq != NULL ? eq + 1 : NULL;
 	if (conf_takes_arg(o) && v == NULL) {
 		if (*i + 1 >= argc)
-			return conf_err(err, errlen, "%s: missing %s", who,
+			return errf(err, errlen, "%s: missing %s", who,
 			    o->arg != NULL ? o->arg : "argument");
 		v = argv[++*i];
 	}
@@ -420,7 +407,7 @@ conf_short(struct conf_walk *w, int argc, char **argv, int *i, char *err,
 		who[1] = *a;
 		o = conf_find_short(w->opts, *a);
 		if (o == NULL && *a != 'c')
-			return conf_err(err, errlen, "unknown option -%c", *a);
+			return errf(err, errlen, "unknown option -%c", *a);
 		if (o != NULL && !conf_takes_arg(o)) {
 			if (conf_flag(w, o, who, NULL, err, errlen) == -1)
 				return -1;
@@ -432,7 +419,7 @@ conf_short(struct conf_walk *w, int argc, char **argv, int *i, char *err,
 		else if (*i + 1 < argc)
 			v = argv[++*i];
 		else
-			return conf_err(err, errlen, "%s: missing %s", who,
+			return errf(err, errlen, "%s: missing %s", who,
 			    o != NULL && o->arg != NULL ? o->arg : "argument");
 		if (o == NULL)
 			w->cpath = v;
@@ -481,7 +468,7 @@ conf_load(const struct conf_opt *opts, void *settings, int argc, char **argv,
 	w.opts = opts;
 	w.settings = settings;
 	if ((w.seen = calloc(n + 1, 1)) == NULL)
-		return conf_err(err, errlen, "out of memory");
+		return errf(err, errlen, "out of memory");
 	if (conf_walk_argv(&w, argc, argv, &first, err, errlen) == -1)
 		goto out;
 	if (w.cpath != NULL && conf_parse_file(opts, settings, w.cpath, err,
@@ -494,7 +481,7 @@ conf_load(const struct conf_opt *opts, void *settings, int argc, char **argv,
 		*first_operand = first;
 	if (conf_path != NULL && w.cpath != NULL &&
 	    (*conf_path = strdup(w.cpath)) == NULL) {
-		conf_err(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		goto out;
 	}
 	rc = 0;

@@ -11,6 +11,7 @@
 #include <netinet/udp.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -34,11 +35,23 @@ udpio_gro_seg(size_t len, size_t seg, size_t off)
 }
 
 int
+udpio_gso_off(void)
+{
+	const char *e = getenv("P2PD_NO_GSO");
+
+	return e != NULL && *e != '\0' && strcmp(e, "0") != 0;
+}
+
+int
 udpio_gro_enable(int fd)
 {
 #ifdef UDP_GRO
 	int on = 1;
 
+	if (udpio_gso_off()) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
 	return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on));
 #else
 	(void)fd;

@@ -73,7 +73,12 @@ void	udpio_read_gro(int fd, uint8_t *bufs, size_t slot, size_t max,
  */
 size_t	udpio_gro_seg(size_t len, size_t seg, size_t off);
 
-/* Turn on UDP GRO for fd; -1 when the kernel does not have it. */
+/*
+ * P2PD_NO_GSO=1 in the environment: plain datagrams both ways (no GSO, no
+ * GRO), for tests and comparisons. Both daemons' sockets obey it here.
+ */
+int	udpio_gso_off(void);
+/* Turn on UDP GRO for fd; -1 when the kernel does not have it, or off. */
 int	udpio_gro_enable(int fd);
 
 /* One queued datagram as udpio_gso_group() sees it. */
@@ -121,6 +126,7 @@ struct udpio_outq {
 	struct udpio_out	 q[UDPIO_BATCH_MAX];
 };
 
+/* gso: the caller allows GSO (udpio_gso_off() can still veto it). */
 void	udpio_outq_init(struct udpio_outq *, int fd, int family, int gso);
 /* Queue a copy; -1 (nothing queued) when too long or unreachable. */
 int	udpio_outq_add(struct udpio_outq *, const struct sockaddr *,

@@ -29,7 +29,7 @@ udpio_outq_init(struct udpio_outq *q, int fd, int family, int gso)
 {
 	q->fd = fd;
 	q->family = family;
-	q->gso = gso;
+	q->gso = gso && !udpio_gso_off();
 	q->mtu_logged = 0;
 	q->dropped = 0;
 	q->n = 0;

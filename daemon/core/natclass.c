@@ -8,28 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr_fmt.h"
 #include "natclass.h"
-
-/* Same family, IP and port (IPv4 and IPv6 only; stun.c normalised both). */
-static int
-natclass_addr_eq(const struct sockaddr *a, const struct sockaddr *b,
-    int with_port)
-{
-	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
-	const struct sockaddr_in *b4 = (const struct sockaddr_in *)b;
-	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
-	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)b;
-
-	if (a->sa_family != b->sa_family)
-		return 0;
-	if (a->sa_family == AF_INET)
-		return a4->sin_addr.s_addr == b4->sin_addr.s_addr &&
-		    (!with_port || a4->sin_port == b4->sin_port);
-	if (a->sa_family == AF_INET6)
-		return memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0 &&
-		    (!with_port || a6->sin6_port == b6->sin6_port);
-	return 0;
-}
 
 static uint16_t
 natclass_port(const struct sockaddr *sa)
@@ -58,27 +38,6 @@ natclass_copy(struct sockaddr_storage *dst, const struct sockaddr *src)
 		memcpy(dst, src, sizeof(struct sockaddr_in));
 	else if (src->sa_family == AF_INET6)
 		memcpy(dst, src, sizeof(struct sockaddr_in6));
-}
-
-/* Compact "ip:port" for the detail string (no common/ dependency here). */
-static void
-natclass_fmt(const struct sockaddr *sa, char *buf, size_t len)
-{
-	const uint8_t *b;
-
-	if (sa->sa_family == AF_INET) {
-		b = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
-		snprintf(buf, len, "%u.%u.%u.%u:%u", b[0], b[1], b[2], b[3],
-		    ntohs(natclass_port(sa)));
-	} else if (sa->sa_family == AF_INET6) {
-		b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-		snprintf(buf, len, "[%x:%x:%x:%x:%x:%x:%x:%x]:%u",
-		    b[0] << 8 | b[1], b[2] << 8 | b[3], b[4] << 8 | b[5],
-		    b[6] << 8 | b[7], b[8] << 8 | b[9], b[10] << 8 | b[11],
-		    b[12] << 8 | b[13], b[14] << 8 | b[15],
-		    ntohs(natclass_port(sa)));
-	} else
-		snprintf(buf, len, "?");
 }
 
 /* Append "; s" to the detail, cut at its size (a note, not data). */
@@ -245,11 +204,11 @@ natclass_t1(struct natclass *nc, const struct stun_msg *m, uint64_t now_us)
 {
 	const struct sockaddr	*srv = (const struct sockaddr *)&nc->server;
 	const struct sockaddr	*oth = (const struct sockaddr *)&m->other;
-	char			 a[64], b[NATCLASS_DETAIL_MAX];
+	char			 a[ADDR_STRLEN], b[NATCLASS_DETAIL_MAX];
 
 	nc->m1 = m->mapped;
 	nc->have_m1 = 1;
-	natclass_fmt((const struct sockaddr *)&nc->m1, a, sizeof(a));
+	addr_fmt((const struct sockaddr *)&nc->m1, a, sizeof(a));
 	snprintf(b, sizeof(b), "mapped address %s", a);
 	natclass_note(nc, b);
 	if (!(m->has & STUN_HAS_OTHER)) {
@@ -261,10 +220,10 @@ natclass_t1(struct natclass *nc, const struct stun_msg *m, uint64_t now_us)
 		return;
 	}
 	if (oth->sa_family != srv->sa_family ||
-	    natclass_addr_eq(oth, srv, 0) ||
+	    addr_equal_ip(oth, srv) ||
 	    natclass_port(oth) == natclass_port(srv)) {
 		nc->no_alt = 1;
-		natclass_fmt(oth, a, sizeof(a));
+		addr_fmt(oth, a, sizeof(a));
 		snprintf(b, sizeof(b), "the server's OTHER-ADDRESS %s does not "
 		    "differ from its address in both IP and port", a);
 		natclass_note(nc, b);
@@ -282,7 +241,7 @@ natclass_filter(struct natclass *nc, const struct stun_msg *m,
     const struct sockaddr *from, uint64_t now_us)
 {
 	struct sockaddr_storage	want;
-	char			a[64], w[64], b[NATCLASS_DETAIL_MAX];
+	char			a[ADDR_STRLEN], w[ADDR_STRLEN], b[NATCLASS_DETAIL_MAX];
 
 	natclass_expect_from(nc, &want);
 	if (m->type != STUN_BINDING_SUCCESS) {
@@ -290,9 +249,9 @@ natclass_filter(struct natclass *nc, const struct stun_msg *m,
 		    "CHANGE-REQUEST (error %u)", m->error_code);
 		natclass_note(nc, b);
 		nc->filtering = NATCLASS_B_UNKNOWN;
-	} else if (!natclass_addr_eq(from, (struct sockaddr *)&want, 1)) {
-		natclass_fmt(from, a, sizeof(a));
-		natclass_fmt((struct sockaddr *)&want, w, sizeof(w));
+	} else if (!addr_equal(from, (struct sockaddr *)&want)) {
+		addr_fmt(from, a, sizeof(a));
+		addr_fmt((struct sockaddr *)&want, w, sizeof(w));
 		snprintf(b, sizeof(b), "filtering: the CHANGE-REQUEST answer "
 		    "came from %s, not %s", a, w);
 		natclass_note(nc, b);
@@ -312,7 +271,7 @@ natclass_filter(struct natclass *nc, const struct stun_msg *m,
 static void
 natclass_map(struct natclass *nc, const struct stun_msg *m, uint64_t now_us)
 {
-	char	a[64], b[NATCLASS_DETAIL_MAX];
+	char	a[ADDR_STRLEN], b[NATCLASS_DETAIL_MAX];
 
 	if (m->type != STUN_BINDING_SUCCESS) {
 		natclass_note(nc, "mapping: the alternate address answered "
@@ -320,12 +279,12 @@ natclass_map(struct natclass *nc, const struct stun_msg *m, uint64_t now_us)
 		natclass_begin(nc, NATCLASS_DONE, now_us);
 		return;
 	}
-	natclass_fmt((const struct sockaddr *)&m->mapped, a, sizeof(a));
+	addr_fmt((const struct sockaddr *)&m->mapped, a, sizeof(a));
 	if (nc->test == NATCLASS_M2) {
 		nc->m2 = m->mapped;
 		nc->have_m2 = 1;
-		if (natclass_addr_eq((struct sockaddr *)&nc->m1,
-		    (struct sockaddr *)&nc->m2, 1)) {
+		if (addr_equal((struct sockaddr *)&nc->m1,
+		    (struct sockaddr *)&nc->m2)) {
 			nc->mapping = NATCLASS_B_EI;
 			natclass_note(nc, "mapping: the same from the alternate "
 			    "address");
@@ -338,8 +297,8 @@ natclass_map(struct natclass *nc, const struct stun_msg *m, uint64_t now_us)
 		natclass_begin(nc, NATCLASS_M3, now_us);
 		return;
 	}
-	if (natclass_addr_eq((struct sockaddr *)&nc->m2,
-	    (const struct sockaddr *)&m->mapped, 1)) {
+	if (addr_equal((struct sockaddr *)&nc->m2,
+	    (const struct sockaddr *)&m->mapped)) {
 		nc->mapping = NATCLASS_B_AD;
 		natclass_note(nc, "mapping: the same from the alternate port");
 	} else {
@@ -438,8 +397,8 @@ natclass_is_local(const struct natclass *nc)
 	size_t	i;
 
 	for (i = 0; i < nc->nlocals; i++)
-		if (natclass_addr_eq((const struct sockaddr *)&nc->locals[i],
-		    (const struct sockaddr *)&nc->m1, 1))
+		if (addr_equal((const struct sockaddr *)&nc->locals[i],
+		    (const struct sockaddr *)&nc->m1))
 			return 1;
 	return 0;
 }

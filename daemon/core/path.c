@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr_fmt.h"
 #include "path.h"
 
 #define PATH_RETRY_MAX_US	1600000ULL
@@ -42,44 +43,13 @@ path_init(struct path *p, const struct path_cfg *cfg)
 	p->backoff_us = cfg->round_backoff_us;
 }
 
-/* Same family, address and port (IPv4 or IPv6). */
-static int
-path_addr_eq(const struct sockaddr *a, const struct sockaddr *b)
-{
-	const struct sockaddr_in *a4, *b4;
-	const struct sockaddr_in6 *a6, *b6;
-
-	if (a->sa_family != b->sa_family)
-		return 0;
-	if (a->sa_family == AF_INET) {
-		a4 = (const struct sockaddr_in *)a;
-		b4 = (const struct sockaddr_in *)b;
-		return a4->sin_port == b4->sin_port &&
-		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	}
-	if (a->sa_family == AF_INET6) {
-		a6 = (const struct sockaddr_in6 *)a;
-		b6 = (const struct sockaddr_in6 *)b;
-		return a6->sin6_port == b6->sin6_port &&
-		    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
-	}
-	return 0;
-}
-
-static size_t
-path_addr_len(const struct sockaddr *sa)
-{
-	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	    sizeof(struct sockaddr_in);
-}
-
 static int
 path_find(const struct path *p, const struct sockaddr *sa, unsigned local)
 {
 	size_t i;
 
 	for (i = 0; i < p->ncands; i++)
-		if (p->cands[i].local == local && path_addr_eq(
+		if (p->cands[i].local == local && addr_equal(
 		    (const struct sockaddr *)&p->cands[i].addr, sa))
 			return (int)i;
 	return -1;
@@ -107,7 +77,7 @@ path_add_at(struct path *p, const struct sockaddr *sa, unsigned local,
 		return -1;
 	c = &p->cands[p->ncands++];
 	memset(c, 0, sizeof(*c));
-	memcpy(&c->addr, sa, path_addr_len(sa));
+	memcpy(&c->addr, sa, addr_len(sa));
 	c->local = local;
 	c->kind = kind;
 	c->state = PATH_CAND_WAITING;
@@ -134,7 +104,7 @@ path_spray(struct path *p, enum path_spray_role role,
 	    srflx->sa_family != AF_INET6))
 		return;
 	p->spray = role;
-	memcpy(&p->spray_to, srflx, path_addr_len(srflx));
+	memcpy(&p->spray_to, srflx, addr_len(srflx));
 	p->spray_sent = 0;
 	/* Hard side: two passes over the sockets, so that mappings the
 	 * first pass opened are still fresh while the easy side probes. */
@@ -297,24 +267,15 @@ path_next_check(struct path *p, uint64_t now,
 static void
 path_set_active(struct path *p, int i, uint64_t now, const char *why)
 {
-	char a[64];
-	const struct sockaddr *sa = (struct sockaddr *)&p->cands[i].addr;
-	const void *ip;
+	char a[ADDR_STRLEN];
 
 	p->active = i;
 	p->last_rx = now;
 	p->silent_since = 0;
 	p->changes++;
 	p->backoff_us = p->cfg.round_backoff_us;
-	ip = sa->sa_family == AF_INET6 ?
-	    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
-	    (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-	if (inet_ntop(sa->sa_family, ip, a, sizeof(a)) == NULL)
-		snprintf(a, sizeof(a), "?");
-	snprintf(p->why, sizeof(p->why), "%s: %s%s%s:%u (%s, rtt %.2f ms)",
-	    why, sa->sa_family == AF_INET6 ? "[" : "", a,
-	    sa->sa_family == AF_INET6 ? "]" : "",
-	    ntohs(((const struct sockaddr_in *)sa)->sin_port),
+	snprintf(p->why, sizeof(p->why), "%s: %s (%s, rtt %.2f ms)", why,
+	    addr_fmt((struct sockaddr *)&p->cands[i].addr, a, sizeof(a)),
 	    path_kind_name(p->cands[i].kind),
 	    (double)p->cands[i].rtt_us / 1000.0);
 }
@@ -408,7 +369,7 @@ path_on_packet(struct path *p, const struct sockaddr *from, unsigned local,
 		return;
 	}
 	if (p->active >= 0 && p->cands[p->active].local == local &&
-	    path_addr_eq(from, (struct sockaddr *)&p->cands[p->active].addr)) {
+	    addr_equal(from, (struct sockaddr *)&p->cands[p->active].addr)) {
 		p->last_rx = now;
 		p->silent_since = 0;
 		return;

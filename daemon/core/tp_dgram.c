@@ -219,6 +219,11 @@ tp_dg_late(struct tp *tp, const char *name, unsigned channel, uint64_t id)
 	struct tp_dgseq *k = NULL;
 	size_t i, lru = 0;
 
+	/* Most sessions never see a sequenced message: no slots until then. */
+	if (tp->dg_seq == NULL && (tp->dg_seq = calloc(TP_DG_SEQ_KEYS,
+	    sizeof(*tp->dg_seq))) == NULL)
+		return 1;
+
 	for (i = 0; i < tp->dg_nseq; i++) {
 		if (tp->dg_seq[i].channel == channel &&
 		    strcmp(tp->dg_seq[i].name, name) == 0) {
@@ -378,6 +383,8 @@ tp_dg_free(struct tp *tp)
 	free(tp->dgp);
 	tp->dgp = NULL;
 	tp_rs_free(&tp->dg_done);
+	free(tp->dg_seq);
+	tp->dg_seq = NULL;
 }
 
 size_t

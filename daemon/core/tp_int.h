@@ -39,6 +39,8 @@ struct tp_rs {
 #define TP_STREAM_RANGES	2048	/* reassembly holes per stream */
 #define TP_PKT_CHUNKS		16	/* records per sent packet */
 #define TP_MAX_SENT		16384	/* sent packets tracked */
+#define TP_SENT_MIN		2	/* the record's first size */
+#define TP_SENT_KEEP		64	/* larger records go when empty */
 #define TP_ECHO_QUEUE		8
 #define TP_PTO_MAX_US		2000000	/* cap on the backed-off PTO */
 #define TP_INITIAL_RTT_US	333000	/* RFC 9002 §6.2.2 */
@@ -265,7 +267,7 @@ struct tp {
 	size_t		 dgp_bytes;
 	struct tp_rs	 dg_done;	/* ids delivered or given up */
 	uint64_t	 dg_floor;	/* ids below are ignored */
-	struct tp_dgseq	 dg_seq[TP_DG_SEQ_KEYS];
+	struct tp_dgseq	*dg_seq;	/* TP_DG_SEQ_KEYS, made on first use */
 	size_t		 dg_nseq;
 	uint64_t	 dg_seq_floor;	/* last of evicted slots */
 	uint64_t	 dg_tick;

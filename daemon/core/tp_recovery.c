@@ -24,7 +24,7 @@ tp_sent_push(struct tp *tp)
 	if (tp->sent_n == tp->sent_cap) {
 		if (tp->sent_cap >= TP_MAX_SENT)
 			return NULL;
-		ncap = tp->sent_cap ? tp->sent_cap * 2 : 64;
+		ncap = tp->sent_cap ? tp->sent_cap * 2 : TP_SENT_MIN;
 		if ((nv = calloc(ncap, sizeof(*nv))) == NULL)
 			return NULL;
 		for (i = 0; i < tp->sent_n; i++)
@@ -47,6 +47,13 @@ tp_sent_pop(struct tp *tp)
 	while (tp->sent_n > 0 && tp_sent_at(tp, 0)->done) {
 		tp->sent_head = (tp->sent_head + 1) % tp->sent_cap;
 		tp->sent_n--;
+	}
+	/* A record grown by a transfer is not kept by an idle session. */
+	if (tp->sent_n == 0 && tp->sent_cap > TP_SENT_KEEP) {
+		free(tp->sent);
+		tp->sent = NULL;
+		tp->sent_cap = 0;
+		tp->sent_head = 0;
 	}
 }
 

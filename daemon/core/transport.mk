@@ -14,7 +14,8 @@ libp2ptp_la_CFLAGS = $(AM_CFLAGS)
 libp2pcore_la_LIBADD += libp2ptp.la
 
 TP_TEST_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
-TP_TEST_LIBS = libp2ptp.la $(CRITERION_LIBS)
+# path.c formats and compares addresses with addr_fmt.c (codec).
+TP_TEST_LIBS = libp2ptp.la libp2pcodec.la $(CRITERION_LIBS)
 
 check_PROGRAMS += tests/unit/test_frame tests/unit/test_tp tests/unit/test_path
 TESTS += tests/unit/test_frame tests/unit/test_tp tests/unit/test_path

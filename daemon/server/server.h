@@ -145,7 +145,7 @@ struct srv_path {
 };
 #define SRV_PATH_RELAY	1
 #define SRV_PATH_DIRECT	2
-#define SRV_PATHS_MAX	256		/* as STATE_MAX_INTROS */
+#define SRV_PATHS_MAX	1024		/* as STATE_MAX_INTROS */
 
 struct srv_tcp;
 struct srv_quota;

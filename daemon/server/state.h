@@ -56,7 +56,7 @@
 #include "wire.h"
 
 #define STATE_MAX_LOCAL		8	/* local addresses kept per peer */
-#define STATE_MAX_INTROS	256	/* introductions per peer */
+#define STATE_MAX_INTROS	1024	/* introductions per peer: AGENT_MAX_PEERS */
 #define STATE_MAX_GROUPS	65536	/* server-managed groups */
 #define STATE_GROUP_MEMBERS	1024	/* members per group */
 #define STATE_PEER_GROUPS	256	/* groups one peer belongs to */

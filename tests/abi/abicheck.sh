@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # abicheck.sh (make check): libp2pclient's ABI is the committed baseline
-# (libclient/abi/libp2pclient.abi, of the version in libclient/abi/version),
+# (libclient/abi/libp2pclient.abi compared by abidiff, libclient/abi/layout
+# compared line by line; of the version in libclient/abi/version),
 # the header's P2PCLIENT_VERSION_* and libtool's -version-info agree with it,
 # and, in a git checkout, no commit changed the dump without the version.
 # A change of the ABI fails here until `make abi-dump` records it with a new
@@ -32,31 +33,27 @@ for f in $exp; do
 done
 echo "exported: $(echo "$exp" | wc -l) functions, each in the header"
 
-out=$(mktemp)
-abi_diff "$dump" >"$out" 2>&1
-rc=$?
-if [ $rc -ne 0 ]; then
-	cat "$out"
-	if [ $((rc & 3)) -ne 0 ]; then
-		bad "abidiff could not compare (exit $rc)"
-	else
-		bad "the ABI of libp2pclient changed (abidiff exit $rc$([ $((rc & 8)) -ne 0 ] && echo ', incompatible')): follow docs/ABI.md, bump the version, run make abi-dump and commit the dump with it"
-	fi
-else
-	echo "abidiff: the built library matches the baseline"
-fi
-rm -f "$out"
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+abi_compare "$d"
+case $? in
+0) echo "abidiff and the layout: the built library matches the baseline ($(wc -l < "$d/layout") layout lines)" ;;
+1) bad "the ABI of libp2pclient changed, an addition (MINOR): follow docs/ABI.md, bump the version, run make abi-dump and commit the dump with it" ;;
+2) bad "the ABI of libp2pclient changed, an incompatible change (BREAK above): applications built before it break (MAJOR, a new soname); follow docs/ABI.md" ;;
+*) bad "the ABI could not be compared" ;;
+esac
 
 # The same commit changes the dump and the version (a git checkout only).
 if [ "$(git -C "$src" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$src" && pwd -P)" ]; then
-	for c in $(git -C "$src" log --no-merges --format=%H -- libclient/abi/libp2pclient.abi); do
-		git -C "$src" diff-tree --no-commit-id --name-only -r "$c" -- libclient/abi/version |
-		    grep -q . || bad "commit $(git -C "$src" log -1 --format='%h %s' "$c" | cut -c1-70) changed the ABI dump but not libclient/abi/version"
+	# (or tests/abi/abilib.sh, which says how the baseline is made)
+	for c in $(git -C "$src" log --no-merges --format=%H -- libclient/abi/libp2pclient.abi libclient/abi/layout); do
+		git -C "$src" diff-tree --no-commit-id --name-only -r "$c" -- libclient/abi/version tests/abi/abilib.sh |
+		    grep -q . || bad "commit $(git -C "$src" log -1 --format='%h %s' "$c" | cut -c1-70) changed the ABI baseline but not libclient/abi/version"
 	done
-	if ! git -C "$src" diff --quiet HEAD -- libclient/abi/libp2pclient.abi 2>/dev/null &&
-	    git -C "$src" diff --quiet HEAD -- libclient/abi/version 2>/dev/null; then
-		bad "the ABI dump differs from the last commit but libclient/abi/version does not"
+	if ! git -C "$src" diff --quiet HEAD -- libclient/abi/libp2pclient.abi libclient/abi/layout 2>/dev/null &&
+	    git -C "$src" diff --quiet HEAD -- libclient/abi/version tests/abi/abilib.sh 2>/dev/null; then
+		bad "the ABI baseline differs from the last commit but libclient/abi/version does not"
 	fi
-	echo "git: every commit that changed the dump changed the version"
+	echo "git: every commit that changed the baseline changed the version"
 fi
 exit $fail

@@ -1,21 +1,29 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * enetbench: the ENet contestant (Debian's libenet-dev), in one process over
- * loopback: a receiving host and a sending host, each on its own thread,
- * 1200-byte MTU, reliable packets on channel 0.
+ * enetbench: the ENet contestant (Debian's libenet-dev) over loopback: a
+ * receiving host and a sending host, 1200-byte MTU, reliable packets on
+ * channel 0. By default the two hosts are threads of one process; with -2
+ * they are two processes (as p2pd's two agents are), the receiver forked
+ * off and telling the sender its port and, at the end, the time the last
+ * message arrived through a pipe (CLOCK_MONOTONIC is the same for both).
  *
- *   enetbench bulk SIZE COUNT	COUNT messages of SIZE bytes; the receiver
- *	checks order and length. ENet queues without limit, so the sender
- *	stops queueing while QUEUE_CAP commands wait to go out.
- *   enetbench rtt COUNT	ping-pong of a 64-byte reliable message.
+ *   enetbench [-2] bulk SIZE COUNT	COUNT messages of SIZE bytes; the
+ *	receiver checks order and length. ENet queues without limit, so the
+ *	sender stops queueing while QUEUE_CAP commands wait to go out.
+ *   enetbench [-2] rtt COUNT	ping-pong of a 64-byte reliable message.
  *
  * Built only by `make bench` (configure does not require ENet).
- * Prints "RESULT enet METRIC VALUE".
+ * Prints "RESULT enet METRIC VALUE" ("enet2p" with -2).
  */
 #include <enet/enet.h>
 
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 #include "benchdata.h"
 
@@ -28,6 +36,31 @@ static int		rtt_mode;
 static ENetAddress	srv_addr;
 static _Atomic int	srv_ready, rx_done;
 static double		t_end;
+static int		two_procs;	/* -2: the receiver is a process */
+static int		res_fd = -1;	/* its pipe: port, then t_end */
+static const char	*who = "enet";
+
+/* Two processes: what the receiver tells the sender (whole or nothing). */
+static void
+tell(const void *p, size_t n)
+{
+	if (res_fd != -1 && write(res_fd, p, n) != (ssize_t)n)
+		die("pipe to the sender: %s", strerror(errno));
+}
+
+/* The sender: take what the receiver told, if it has (-1: not yet). */
+static int
+heard(void *p, size_t n)
+{
+	ssize_t r = read(res_fd, p, n);
+
+	if (r == (ssize_t)n)
+		return 0;
+	if (r == -1 && errno == EAGAIN)
+		return -1;
+	die("pipe from the receiver: %s", r == 0 ? "closed" :
+	    strerror(errno));
+}
 
 /* The receiving host: checks every message, echoes in rtt mode. */
 static void *
@@ -50,6 +83,7 @@ server(void *arg)
 	h->mtu = MTU;
 	srv_addr = h->address;
 	srv_ready = 1;
+	tell(&srv_addr.port, sizeof(srv_addr.port));
 	while (!disconnected) {
 		if (enet_host_service(h, &ev, 100) < 0)
 			die("enet_host_service (server)");
@@ -71,6 +105,7 @@ server(void *arg)
 				if (++got == count) {
 					t_end = bench_now();
 					rx_done = 1;
+					tell(&t_end, sizeof(t_end));
 				}
 			}
 			enet_packet_destroy(p);
@@ -145,10 +180,13 @@ bulk(void)
 			die("enet_peer_send");
 		enet_host_service(h, &ev, 0);
 	}
-	while (!rx_done)
+	while (!rx_done) {
 		if (enet_host_service(h, &ev, 1) < 0)
 			die("enet_host_service (client)");
-	bench_print_bulk("enet", size, count, t_end - t0);
+		if (two_procs && heard(&t_end, sizeof(t_end)) == 0)
+			rx_done = 1;
+	}
+	bench_print_bulk(who, size, count, t_end - t0);
 	client_close(h, peer);
 	free(msg);
 }
@@ -184,16 +222,52 @@ rtt(void)
 			die("ping-pong %u: wrong answer", i);
 		enet_packet_destroy(ev.packet);
 	}
-	bench_print_rtt("enet", v, count);
+	bench_print_rtt(who, v, count);
 	client_close(h, peer);
 	free(v);
+}
+
+/* -2: the receiver in a child process; back in the parent, the sender. */
+static pid_t
+fork_receiver(void)
+{
+	int	p[2];
+	pid_t	pid;
+
+	if (pipe(p) == -1 || (pid = fork()) == -1)
+		die("pipe/fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(p[0]);
+		res_fd = p[1];
+		server(NULL);
+		_exit(0);
+	}
+	close(p[1]);
+	res_fd = p[0];
+	/* The port first (blocking), then t_end polled while serving. */
+	while (heard(&srv_addr.port, sizeof(srv_addr.port)) == -1)
+		;
+	if (enet_address_set_host_ip(&srv_addr, "127.0.0.1") != 0)
+		die("enet_address_set_host_ip");
+	if (fcntl(res_fd, F_SETFL, O_NONBLOCK) == -1)
+		die("fcntl: %s", strerror(errno));
+	srv_ready = 1;
+	return pid;
 }
 
 int
 main(int argc, char *argv[])
 {
 	pthread_t	th;
+	pid_t		pid = -1;
+	int		st;
 
+	if (argc > 1 && strcmp(argv[1], "-2") == 0) {
+		two_procs = 1;
+		who = "enet2p";
+		argc--;
+		argv++;
+	}
 	if (argc == 4 && strcmp(argv[1], "bulk") == 0) {
 		size = number(argv[2], "SIZE");
 		count = number(argv[3], "COUNT");
@@ -203,16 +277,24 @@ main(int argc, char *argv[])
 		rtt_mode = 1;
 		count = number(argv[2], "COUNT");
 	} else
-		die("usage: enetbench bulk SIZE COUNT | enetbench rtt COUNT");
+		die("usage: enetbench [-2] bulk SIZE COUNT | "
+		    "enetbench [-2] rtt COUNT");
 	if (enet_initialize() != 0)
 		die("enet_initialize");
-	if (pthread_create(&th, NULL, server, NULL) != 0)
+	if (two_procs)
+		pid = fork_receiver();
+	else if (pthread_create(&th, NULL, server, NULL) != 0)
 		die("pthread_create");
 	if (rtt_mode)
 		rtt();
 	else
 		bulk();
-	pthread_join(th, NULL);
+	if (two_procs) {
+		if (waitpid(pid, &st, 0) == -1 || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0)
+			die("the receiving process failed");
+	} else
+		pthread_join(th, NULL);
 	enet_deinitialize();
 	return 0;
 }

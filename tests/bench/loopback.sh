@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: ISC
 # The benchmarks of issue 3 on loopback, side by side in one run: p2pd (two
 # agents, applications through libp2pclient, encrypted, 1200-byte datagrams),
-# ENet in-process, raw UDP and TCP move the same messages; then p2pctl pipe,
-# round trips, and the agent's memory. Prints a table with the ratios.
-# Not part of make check.
+# ENet in one process and in two (enet2p: p2pd's agents are two processes),
+# raw UDP and TCP move the same messages; then p2pctl pipe, round trips, the
+# agent's memory and its allocations per message. Prints a table with the
+# ratios. Not part of make check.
 #
 # usage: top_builddir=BUILD top_srcdir=SRC sh tests/bench/loopback.sh
 # environment: BENCH_MB (bulk volume, 64), BENCH_SMALL (100-byte messages,
@@ -13,7 +14,10 @@
 #   round-trip test, 3; the table shows the median), BENCH_PROFILE=FILE
 #   (perf profile of both agents during an extra 1200-byte bulk run),
 #   BENCH_NOGSO (1: also run p2pd with P2PD_NO_GSO=1, the column "nogso",
-#   between a second pair of agents in the same run; 0: not).
+#   between a second pair of agents in the same run; 0: not),
+#   BENCH_BASE=DIR (the build directory of another commit, after its own
+#   `make bench`: its p2pd and p2pbench run as the column "base", their
+#   runs interleaved with this build's, for a before/after in one run).
 . "$top_srcdir/tests/integration/lib.sh"
 B="$top_builddir/tests/bench"
 mb=${BENCH_MB:-64}
@@ -29,6 +33,13 @@ R="$T/results"
 for p in p2pbench rawbench enetbench; do
 	[ -x "$B/$p" ] || fail "$B/$p is missing: run make bench"
 done
+base=${BENCH_BASE:-}
+mc="$top_builddir/tests/bench/.libs/malloccount.so"
+if [ -n "$base" ]; then
+	for p in p2pd tests/bench/p2pbench; do
+		[ -x "$base/$p" ] || fail "$base/$p is missing: make bench there"
+	done
+fi
 
 result() {	# result CONTESTANT METRIC VALUE
 	echo "RESULT $1 $2 $3" >> "$R"
@@ -42,13 +53,40 @@ run() {	# run CMD...: a driver; its RESULT lines are kept
 	grep '^RESULT' "$T/run.out" | tee -a "$R" | sed 's/^RESULT /  /'
 }
 
-run_nogso() {	# run_nogso CMD...: a p2pbench run, filed as p2pd-nogso
+run_as() {	# run_as NAME CMD...: a p2pbench run, filed as NAME
+	_as=$1; shift
 	"$@" > "$T/run.out" 2> "$T/run.err" || {
 		cat "$T/run.err" >&2
 		fail "$*"
 	}
-	grep '^RESULT' "$T/run.out" | sed 's/^RESULT p2pd/RESULT p2pd-nogso/' |
+	grep '^RESULT' "$T/run.out" | sed "s/^RESULT p2pd/RESULT $_as/" |
 	    tee -a "$R" | sed 's/^RESULT /  /'
+}
+
+run_nogso() {	# run_nogso CMD...: a p2pbench run, filed as p2pd-nogso
+	run_as p2pd-nogso "$@"
+}
+
+run_base() {	# run_base ARGS...: the base build's p2pbench, filed as base
+	[ -n "$base" ] && run_as base "$base/tests/bench/p2pbench" "$@"
+	return 0
+}
+
+start_with() {	# start_with P2PD NAME [MALLOCCOUNT_FILE]: an agent of P2PD
+	_keep=$P2PD
+	P2PD=$1
+	if [ -n "${3:-}" ]; then
+		export MALLOCCOUNT_FILE="$3" LD_PRELOAD="$mc"
+		start_agent "$2" g
+		unset MALLOCCOUNT_FILE LD_PRELOAD
+	else
+		start_agent "$2" g
+	fi
+	P2PD=$_keep
+}
+
+start_base() {	# start_base NAME: an agent of the base build
+	start_with "$base/p2pd" "$1"
 }
 
 ctxsw() {	# ctxsw PID...: context switches so far, summed
@@ -83,6 +121,13 @@ if [ "$nogso" = 1 ]; then
 	D="$T/dave/sock"
 fi
 grep "GSO" "$T/alice.log" | sed 's/^<[0-9]>/  alice: /'
+if [ -n "$base" ]; then
+	start_base ernie
+	start_base fred
+	wait_registered ernie fred
+	E="$T/ernie/sock"
+	F="$T/fred/sock"
+fi
 
 n1200=$((mb * 1048576 / 1200))
 n64k=$((mb * 16))
@@ -93,9 +138,11 @@ for w in "1200 $n1200" "65536 $n64k" "100 $small"; do
 	r=0
 	while [ $r -lt "$reps" ]; do
 		run "$B/p2pbench" bulk "$A" "$Bs" bob "$1" "$2"
+		run_base bulk "$E" "$F" fred "$1" "$2"
 		[ "$nogso" = 1 ] &&
 		    run_nogso "$B/p2pbench" bulk "$C" "$D" dave "$1" "$2"
 		run "$B/enetbench" bulk "$1" "$2"
+		run "$B/enetbench" -2 bulk "$1" "$2"
 		run "$B/rawbench" udp "$1" "$2"
 		run "$B/rawbench" tcp "$1" "$2"
 		r=$((r + 1))
@@ -139,9 +186,11 @@ echo "== $rtts round trips of a 64-byte message, $reps runs each"
 r=0
 while [ $r -lt "$reps" ]; do
 	run "$B/p2pbench" rtt "$A" "$Bs" alice bob "$rtts"
+	run_base rtt "$E" "$F" ernie fred "$rtts"
 	[ "$nogso" = 1 ] &&
 	    run_nogso "$B/p2pbench" rtt "$C" "$D" carol dave "$rtts"
 	run "$B/enetbench" rtt "$rtts"
+	run "$B/enetbench" -2 rtt "$rtts"
 	run "$B/rawbench" udprtt "$rtts"
 	r=$((r + 1))
 done
@@ -170,9 +219,12 @@ result p2pd peak_rss_KiB "$(awk '/^VmHWM:/ { print $2 }' "/proc/$alice_PID/statu
 
 echo "== memory: an agent with 0, then $idle idle sessions"
 start_agent mem g
+[ -n "$base" ] && start_base memb
 wait_registered mem
+[ -n "$base" ] && wait_registered memb
 sleep 0.5
 rss0=$(rss_kb "$mem_PID")
+[ -n "$base" ] && rssb0=$(rss_kb "$memb_PID")
 i=1
 while [ $i -le "$idle" ]; do
 	start_agent "idle$i" g
@@ -182,6 +234,8 @@ i=1
 while [ $i -le "$idle" ]; do
 	wait_registered "idle$i"
 	ctl mem connect "idle$i" --timeout 10 > /dev/null || fail "connect idle$i"
+	[ -z "$base" ] || ctl memb connect "idle$i" --timeout 10 > /dev/null ||
+	    fail "connect idle$i (base)"
 	i=$((i + 1))
 done
 up=$(ctl mem peers | grep -c ' up')
@@ -192,6 +246,40 @@ per=$(( (rss1 - rss0) * 1024 / idle ))
 echo "  agent RSS: $rss0 KiB idle, $rss1 KiB with $idle sessions: $per bytes per session"
 result p2pd agent_rss_KiB "$rss0"
 result p2pd session_rss_B "$per"
+if [ -n "$base" ]; then
+	rssb1=$(rss_kb "$memb_PID")
+	per=$(( (rssb1 - rssb0) * 1024 / idle ))
+	echo "  base agent RSS: $rssb0 KiB idle, $rssb1 KiB with $idle sessions: $per bytes per session"
+	result base agent_rss_KiB "$rssb0"
+	result base session_rss_B "$per"
+fi
+
+# Allocations per message: a pair of agents under malloccount.so moves
+# 1200-byte messages, a warm-up run and then a measured one.
+allocs() {	# allocs FILE: allocations so far
+	od -An -tu8 -N32 "$1" | tr -s ' \n' '  ' | awk '{ print $1 }'
+}
+mallocs() {	# mallocs NAME P2PD P2PBENCH: one contestant's figures
+	start_with "$2" "$1a" "$T/$1a.mc"
+	start_with "$2" "$1b" "$T/$1b.mc"
+	wait_registered "$1a" "$1b"
+	"$3" bulk "$T/$1a/sock" "$T/$1b/sock" "$1b" 1200 20000 > /dev/null ||
+	    fail "malloc count warm-up ($1)"
+	a0=$(allocs "$T/$1a.mc"); b0=$(allocs "$T/$1b.mc")
+	"$3" bulk "$T/$1a/sock" "$T/$1b/sock" "$1b" 1200 "$n1200" > /dev/null ||
+	    fail "malloc count run ($1)"
+	a1=$(allocs "$T/$1a.mc"); b1=$(allocs "$T/$1b.mc")
+	tx=$(awk "BEGIN { printf \"%.4f\", ($a1 - $a0) / $n1200 }")
+	rx=$(awk "BEGIN { printf \"%.4f\", ($b1 - $b0) / $n1200 }")
+	echo "  $1: $((a1 - a0)) allocations sending and $((b1 - b0)) receiving $n1200 messages"
+	result "$1" mallocs_tx_per_msg "$tx"
+	result "$1" mallocs_rx_per_msg "$rx"
+}
+if [ -f "$mc" ]; then
+	echo "== allocations per 1200-byte message, after a warm-up"
+	mallocs p2pd "$P2PD" "$B/p2pbench"
+	[ -n "$base" ] && mallocs base "$base/p2pd" "$base/tests/bench/p2pbench"
+fi
 
 # The table: one row per figure, the contestants side by side.
 awk '
@@ -199,6 +287,7 @@ awk '
 $1 == "RESULT" {
 	k = ++cnt[$2, $3]; all[$2, $3, k] = $4
 	if (!($3 in seen)) { seen[$3] = 1; order[n++] = $3 }
+	if (!($2 in has)) has[$2] = 1
 }
 function median(c, m,    k, i, j, t, a) {
 	k = cnt[c, m]
@@ -210,25 +299,43 @@ function median(c, m,    k, i, j, t, a) {
 function cell(c, m) { return ((c, m) in cnt) ? median(c, m) : "-" }
 function ratio(a, b) { return (a == "-" || b == "-" || b == 0) ? "-" : sprintf("%.2f", a / b) }
 END {
-	printf "\nmedians of the runs (MBps: 10^6 bytes/s of message payload)\n"
-	printf "\n%-18s %10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n",
-	    "figure", "p2pd", "nogso", "enet", "udp", "tcp", "p2pd/nogso",
-	    "nogso/enet", "p2pd/enet", "p2pd/udp", "p2pd/tcp"
-	for (i = 0; i < n; i++) {
-		m = order[i]
-		p = cell("p2pd", m); g = cell("p2pd-nogso", m)
-		e = cell("enet", m); u = cell("udp", m); t = cell("tcp", m)
-		printf "%-18s %10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n",
-		    m, p, g, e, u, t, ratio(p, g), ratio(g, e), ratio(p, e),
-		    ratio(p, u), ratio(p, t)
-		if (m ~ /^rtt_/ && cell("p2pd-ping", m) != "-") {
-			p = cell("p2pd-ping", m); g = cell("p2pd-nogso-ping", m)
-			printf "%-18s %10s %10s %10s %10s %10s %10s %10s %10s %10s %10s\n",
-			    m " (ping)", p, g, "-", u, "-", ratio(p, g), "-",
-			    "-", ratio(p, u), "-"
-		}
+	nc = split("p2pd base p2pd-nogso enet enet2p udp tcp", cs, " ")
+	split("p2pd base nogso enet enet2p udp tcp", hd, " ")
+	nr = split("p2pd/base p2pd/nogso p2pd/enet p2pd/enet2p p2pd/udp p2pd/tcp base/enet", rs, " ")
+	printf "\nmedians of the runs (MBps: 10^6 bytes/s of message payload)\n\n%-20s", "figure"
+	for (i = 1; i <= nc; i++) if (cs[i] in has) printf " %10s", hd[i]
+	for (i = 1; i <= nr; i++) {
+		split(rs[i], q, "/"); qa = q[1] == "nogso" ? "p2pd-nogso" : q[1]
+		qb = q[2] == "nogso" ? "p2pd-nogso" : q[2]
+		if ((qa in has) && (qb in has)) printf " %12s", rs[i]
+	}
+	printf "\n"
+	for (r = 0; r < n; r++) {
+		m = order[r]
+		row(m, m, "")
+		if (m ~ /^rtt_/ && cell("p2pd-ping", m) != "-")
+			row(m " (ping)", m, "-ping")
 	}
 	if (cell("p2pd", "rtt_p50_us") != "-" && cell("udp", "rtt_p50_us") != "-")
 		printf "\nround-trip overhead over raw UDP at p50: %.1f us\n",
 		    cell("p2pd", "rtt_p50_us") - cell("udp", "rtt_p50_us")
+	if (cell("base", "rtt_p50_us") != "-" && cell("udp", "rtt_p50_us") != "-")
+		printf "the same for base: %.1f us\n",
+		    cell("base", "rtt_p50_us") - cell("udp", "rtt_p50_us")
+}
+function row(label, m, sfx,    i, c, v, q, qa, qb) {
+	printf "%-20s", label
+	for (i = 1; i <= nc; i++) {
+		if (!(cs[i] in has)) continue
+		c = cs[i]; if (sfx != "" && (c == "p2pd" || c == "base" || c == "p2pd-nogso")) c = c sfx
+		printf " %10s", cell(c, m)
+	}
+	for (i = 1; i <= nr; i++) {
+		split(rs[i], q, "/"); qa = q[1] == "nogso" ? "p2pd-nogso" : q[1]
+		qb = q[2] == "nogso" ? "p2pd-nogso" : q[2]
+		if (!((qa in has) && (qb in has))) continue
+		if (sfx != "") { if (qa ~ /^(p2pd|base|p2pd-nogso)$/) qa = qa sfx; if (qb ~ /^(p2pd|base|p2pd-nogso)$/) qb = qb sfx }
+		printf " %12s", ratio(cell(qa, m), cell(qb, m))
+	}
+	printf "\n"
 }' "$R"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "group.h"
+#include "group_hdr.h"
 #include "wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -18,6 +18,7 @@ S="$T/alice/sock"
 "$POKE" "$S" trickle || fail "a request sent a byte at a time"
 "$POKE" "$S" burst 20000 || fail "20000 requests in one write"
 "$POKE" "$S" cut || fail "half a frame"
+"$POKE" "$S" badprio || fail "a send of an unknown priority class"
 # Two bursts at once, on two connections.
 "$POKE" "$S" burst 5000 > "$T/b1.out" 2>&1 & b1=$!
 "$POKE" "$S" burst 5000 > "$T/b2.out" 2>&1 & b2=$!

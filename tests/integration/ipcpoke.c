@@ -10,6 +10,9 @@
  *	ipcpoke SOCKET cut	a frame header and half its body, then close
  *	ipcpoke SOCKET flood S	StatusReqs for S seconds, never reading an
  *				answer (the agent must stop reading, not grow)
+ *	ipcpoke SOCKET badprio	a SendReq of priority 7 (no such class): it
+ *				must be refused as a usage error, and the
+ *				client kept (a StatusReq after it answered)
  *
  * Exits 0 when every answer came, in order, with its id and a status.
  */
@@ -89,6 +92,30 @@ status_frame(uint32_t id, size_t *len)
 	return buf;
 }
 
+/* A SendReq of priority prio to a peer nobody registered. */
+static uint8_t *
+send_frame(uint32_t id, uint32_t prio, size_t *len)
+{
+	P2p__Ipc__Frame f = P2P__IPC__FRAME__INIT;
+	P2p__Ipc__Request q = P2P__IPC__REQUEST__INIT;
+	P2p__Ipc__SendReq sr = P2P__IPC__SEND_REQ__INIT;
+	uint8_t *buf;
+
+	sr.peer_id = "nobody";
+	sr.service = "poke";
+	sr.data.data = (uint8_t *)"x";
+	sr.data.len = 1;
+	sr.priority = prio;
+	q.id = id;
+	q.op_case = P2P__IPC__REQUEST__OP_SEND;
+	q.send = &sr;
+	f.kind_case = P2P__IPC__FRAME__KIND_REQUEST;
+	f.request = &q;
+	if ((buf = ipcmsg_pack(&f, len)) == NULL)
+		die("cannot pack a frame");
+	return buf;
+}
+
 static void
 write_all(int fd, const uint8_t *p, size_t len)
 {
@@ -123,9 +150,12 @@ read_all(int fd, uint8_t *p, size_t len)
 	}
 }
 
-/* Read one frame: it must answer request id with a status. */
+/*
+ * Read one frame: it must answer request id with a status, or (want_code
+ * not OK) with that code and an error naming what.
+ */
 static void
-expect_status(int fd, uint32_t id)
+expect_answer(int fd, uint32_t id, int want_code, const char *what)
 {
 	static uint8_t body[IPC_MAX_FRAME];
 	uint8_t hdr[IPC_HDR_LEN], ver;
@@ -143,11 +173,27 @@ expect_status(int fd, uint32_t id)
 		die("answer %u: not a response", id);
 	if (f->response->id != id)
 		die("expected the answer to %u, got %u", id, f->response->id);
+	if (want_code != P2P__IPC__CODE__OK) {
+		if ((int)f->response->code != want_code ||
+		    strstr(f->response->error, what) == NULL)
+			die("answer %u: code %d, '%s' (expected code %d "
+			    "naming %s)", id, f->response->code,
+			    f->response->error, want_code, what);
+		printf("answer %u: %s\n", id, f->response->error);
+		ipcmsg_free(f);
+		return;
+	}
 	if (f->response->code != P2P__IPC__CODE__OK ||
 	    f->response->result_case != P2P__IPC__RESPONSE__RESULT_STATUS)
 		die("answer %u: code %d, %s", id, f->response->code,
 		    f->response->error);
 	ipcmsg_free(f);
+}
+
+static void
+expect_status(int fd, uint32_t id)
+{
+	expect_answer(fd, id, P2P__IPC__CODE__OK, NULL);
 }
 
 int
@@ -159,7 +205,8 @@ main(int argc, char **argv)
 	int fd;
 
 	if (argc < 3)
-		die("usage: ipcpoke SOCKET trickle|burst N|cut|flood S");
+		die("usage: ipcpoke SOCKET trickle|burst N|cut|flood S|"
+		    "badprio");
 	/* An answer that never comes fails the test instead of hanging it. */
 	signal(SIGALRM, on_alarm);
 	alarm(60);
@@ -213,6 +260,16 @@ main(int argc, char **argv)
 		}
 		free(buf);
 		printf("flood: %zu requests written, no answer read\n", sent);
+	} else if (strcmp(argv[2], "badprio") == 0) {
+		buf = send_frame(11, 7, &len);
+		write_all(fd, buf, len);
+		free(buf);
+		expect_answer(fd, 11, P2P__IPC__CODE__ERR_USAGE, "priority 7");
+		buf = status_frame(12, &len);
+		write_all(fd, buf, len);
+		free(buf);
+		expect_status(fd, 12);
+		printf("badprio: refused, and the client kept\n");
 	} else if (strcmp(argv[2], "cut") == 0) {
 		buf = status_frame(9, &len);
 		write_all(fd, buf, IPC_HDR_LEN + (len - IPC_HDR_LEN) / 2);

@@ -78,7 +78,37 @@ got=$(grep '"encoding": *"base64"' "$T/dg.json" |
 grep '"encoding": *"base64"' "$T/dg.json" | grep -q '"mode": *"unreliable"' ||
     fail "the 100 kB message is not labelled unreliable"
 
-# Bad arguments are refused before anything is sent.
+# Priority classes: an ordered channel keeps its order whatever the class of
+# each message (a more urgent message lifts what was queued before it), and
+# every class is delivered, in each mode.
+i=1
+for p in low high normal low high; do
+	ctl alice send bob --service prio --channel 3 --priority $p "o$i $p" ||
+	    fail "send ordered message $i at priority $p"
+	i=$((i + 1))
+done
+for m in unordered sequenced unreliable; do
+	ctl alice send bob --service prio --channel 7 --mode $m --priority high \
+	    "$m high" || fail "send $m at priority high"
+done
+ctl bob --json recv --service prio --count 8 --timeout 20 > "$T/prio.json" ||
+    fail "priorities: got $(wc -l < "$T/prio.json") of 8: $(cat "$T/prio.json")"
+got=$(sed -n 's/.*"data": *"o\([0-9]\) [a-z]*".*/\1/p' "$T/prio.json" |
+    tr '\n' ' ')
+[ "$got" = "1 2 3 4 5 " ] ||
+    fail "ordered messages of mixed priority arrived as '$got', not 1..5"
+for m in unordered sequenced unreliable; do
+	grep "\"data\": *\"$m high\"" "$T/prio.json" |
+	    grep -q "\"mode\": *\"$m\"" ||
+	    fail "'$m high' missing or mislabelled: $(cat "$T/prio.json")"
+done
+
+# Bad arguments are refused before anything is sent, naming the flag.
 ctl alice send bob --mode fast x 2>/dev/null && fail "--mode fast accepted"
 ctl alice send bob --channel 256 x 2>/dev/null && fail "--channel 256 accepted"
-echo "modes: 16 channels in order; unordered, sequenced, unreliable labelled"
+ctl alice send bob --priority urgent x 2> "$T/badprio.err" &&
+    fail "--priority urgent accepted"
+grep -q -- "--priority 'urgent'" "$T/badprio.err" ||
+    fail "a bad --priority is not named: $(cat "$T/badprio.err")"
+echo "modes: 16 channels in order; unordered, sequenced, unreliable labelled;" \
+    "priorities keep a channel's order"

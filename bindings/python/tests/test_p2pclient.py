@@ -4,6 +4,7 @@ group g (tests/integration/python.sh starts them: P2P_SOCK_ALICE and
 P2P_SOCK_BOB name their sockets)."""
 import asyncio
 import os
+import time
 import unittest
 
 import p2pclient
@@ -99,10 +100,21 @@ class TestClient(unittest.TestCase):
         self.assertIsNotNone(st.age_ms)
         with self.assertRaises(p2pclient.NotFound):
             self.a.peer_stats("carol")
-        # An agent without pushes says so; stats still answer.
+        # The agent pushes the figures while watched: the library's copy
+        # stays fresh without asking, and carries the transport's figures.
         watching = self.a.watch_peers(0.1)
-        self.assertIsInstance(watching, bool)
-        self.assertEqual(self.a.peer_stats("bob").peer, "bob")
+        self.assertIs(watching, True)
+        time.sleep(1.5)
+        self.a.ping("bob")      # a round trip reads what was pushed
+        st = self.a.peer_stats("bob")
+        self.assertEqual(st.peer, "bob")
+        self.assertLess(st.age_ms, 1000)
+        self.assertGreater(st.tx_packets, 0)
+        self.assertGreater(st.min_rtt_ms, 0)
+        self.assertIsNotNone(st.in_flight_bytes)
+        self.assertIsNotNone(st.queued_bytes)
+        self.assertEqual([p.peer for p in self.a.peers()], ["bob"])
+        self.assertIs(self.a.watch_peers(0), False)
 
     def test_groups_and_events(self):
         self.a.group_join("g")
