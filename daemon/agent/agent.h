@@ -113,7 +113,7 @@ struct ctl;
 
 /*
  * Inside the engine, what the socket and the server link report to the
- * layers above them (p2pd.c fills it with input.c's, reg_relay.c's,
+ * layers above them (p2pd.c fills it with input.c's, reg_ctrl.c's,
  * peer_conn.c's and session.c's functions): calls go down, these come up.
  */
 struct agent_hooks {
@@ -122,7 +122,7 @@ struct agent_hooks {
 		    struct sockaddr_storage *, unsigned slot);
 	/* reg.c: a RELAY packet from the server, still sealed. */
 	void	(*relay_in)(struct reg *, const uint8_t *, size_t);
-	/* reg_relay.c: the peer packet a RELAY packet carried. */
+	/* reg_ctrl.c: the peer packet a RELAY packet carried. */
 	void	(*relayed)(struct agent *, uint8_t type, const uint8_t *,
 		    size_t);
 	/* regtcp.c: a packet over the TCP leg; the leg ended; it drained. */
@@ -265,7 +265,7 @@ int		 reg_local_addrs(struct agent *, struct sockaddr_storage *,
  */
 uint32_t	 reg_group_request(struct agent *, P2p__Srv__ServerMsg *);
 
-/* reg_relay.c: RELAY packets through the server, path reports. */
+/* reg_ctrl.c: RELAY packets through the server, path reports. */
 int		 reg_relay_ok(struct agent *);
 /* Send one peer packet to the peer with that relay id: -1 if we cannot. */
 int		 reg_relay_send(struct agent *, uint32_t relay_id,

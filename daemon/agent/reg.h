@@ -115,7 +115,7 @@ void	reg_tcp_input(struct reg *, const uint8_t *, size_t);
 /* The TCP connection failed or closed (regtcp.c has freed it). */
 void	reg_tcp_lost(struct reg *, const char *why);
 void	reg_req_free(struct reg_req *);
-/* reg_req.c: requests to the server, resent by their timer until answered. */
+/* reg_hs.c: requests to the server, resent by their timer until answered. */
 uint32_t reg_req_start(struct reg *, P2p__Srv__ServerMsg *, const char *peer,
 	    event_callback_fn fire);
 void	reg_req_rearm(struct reg_req *);
@@ -127,7 +127,7 @@ void	reg_send_hello(struct reg *);
 void	reg_send_init(struct reg *);
 void	reg_challenge_in(struct reg *, const uint8_t *, size_t, int tcp);
 void	reg_accept_in(struct reg *, const uint8_t *, size_t, int tcp);
-/* The keys this agent trusts, and whether it may do without (reg_token.c). */
+/* The keys this agent trusts, and whether it may do without (reg_ctrl.c). */
 int	reg_keys(struct agent *, uint8_t keys[][32], unsigned max);
 /* reg_ctrl.c */
 void	reg_ctrl_in(struct reg *, const uint8_t *, size_t);
@@ -138,7 +138,7 @@ void	reg_refused(struct reg *, const P2p__Srv__Error *);
 /*
  * An unauthenticated hint that the registration is gone (UNKNOWN_REG,
  * VERSION_ERROR): keepalives check it, and only their going unanswered
- * makes us register again (reg_check.c).
+ * makes us register again (reg.c).
  */
 void	reg_check(struct reg *, const char *why);
 void	reg_check_cb(evutil_socket_t, short, void *);
