@@ -153,6 +153,7 @@ struct srv_reg_op;
 struct udpio_outq;
 struct srv_http;
 struct cluster;
+struct srv_groups;
 
 /* Reloads (srv_reload.c), for logs, /healthz and /metrics. */
 struct srv_reload_info {
@@ -273,6 +274,8 @@ struct srv {
 	struct log_rl		 tcp_accept_rl;
 	struct srv_counters	 cnt;
 	struct srv_http		*http;		/* srv_http.c; NULL: off */
+	struct srv_groups	*groups;	/* srv_signal.c: groups_start */
+	struct event		*groups_ev;	/* their next deadline */
 	int			 alt;		/* --alt-listen sockets are up */
 	struct srv_ratelim	 stun_rl;	/* answers per source */
 	struct cluster		*cluster;	/* --cluster; NULL: one node */
@@ -427,7 +430,7 @@ void	srv_introduce_pair(struct srv *, const char *a, const char *b);
 void	srv_withdraw_push(struct srv *, const char *a, const char *b,
 	    const char *reason);
 int	srv_push(struct srv_sess *, P2p__Srv__ServerMsg *);
-void	srv_push_ack(struct srv_sess *, uint32_t seq);
+void	srv_push_ack(struct srv *, struct srv_sess *, uint32_t seq);
 void	srv_push_clear(struct srv_sess *);
 
 #endif /* P2P_SERVER_H */

@@ -42,9 +42,9 @@ static void
 srv_cluster_group(enum state_redis_gev gev, const char *group,
     const char *peer_id, void *arg)
 {
-	struct srv_groups *g = srv_groups_get();
+	struct srv *s = arg;
+	struct srv_groups *g = s->groups;
 
-	(void)arg;
 	if (g == NULL)
 		return;
 	switch (gev) {

@@ -115,7 +115,7 @@ out:
 static void
 srv_h_group(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
 {
-	struct srv_groups *g = srv_groups_get();
+	struct srv_groups *g = s->groups;
 	struct srv_group_req *q;
 	enum srv_group_op op;
 	struct state_peer me;
@@ -231,7 +231,7 @@ srv_h_group_list(struct srv *s, struct srv_sess *x,
 	P2p__Srv__GroupListReply lr = P2P__SRV__GROUP_LIST_REPLY__INIT;
 	struct srv_list_ctx *c = NULL;
 
-	if (srv_groups_get() == NULL || (c = calloc(1, sizeof(*c))) == NULL ||
+	if (s->groups == NULL || (c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->mem = calloc(STATE_GROUP_MEMBERS, sizeof(*c->mem))) == NULL) {
 		free(c);
 		srv_ctrl_error(s, &x->chan, m->id,
@@ -240,7 +240,7 @@ srv_h_group_list(struct srv *s, struct srv_sess *x,
 		    SRV_PKT_MAX);
 		return;
 	}
-	c->g = srv_groups_get();
+	c->g = s->groups;
 	c->m = &r;
 	c->r = &lr;
 	r.id = m->id;
@@ -321,7 +321,7 @@ srv_dispatch(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
 	size_t i;
 
 	if (m->ack_push != 0)
-		srv_push_ack(x, m->ack_push);
+		srv_push_ack(s, x, m->ack_push);
 	if (m->body_case == P2P__SRV__SERVER_MSG__BODY__NOT_SET) {
 		if (m->id != 0)	/* a request must ask for something */
 			srv_ctrl_error(s, &x->chan, m->id,

@@ -185,6 +185,5 @@ struct srv;
 int		 srv_groups_start(struct srv *, long mesh_max,
 		    long join_timeout_s, char *err, size_t errlen);
 void		 srv_groups_stop(struct srv *);
-struct srv_groups *srv_groups_get(void);
 
 #endif /* P2P_SRV_GROUP_H */

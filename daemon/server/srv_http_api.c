@@ -212,7 +212,7 @@ srv_http_group_json(struct srv *s, const char *name, int members,
 
 	m.s = s;
 	m.arr = json_object_new_array();
-	rc = srv_group_show(srv_groups_get(), name, &sg,
+	rc = srv_group_show(s->groups, name, &sg,
 	    members ? srv_http_member_add : NULL, &m);
 	if (rcp != NULL)
 		*rcp = rc;
@@ -280,7 +280,7 @@ srv_http_group_create(struct srv *s, struct evhttp_request *req)
 	json_object_put(in);
 	if ((op = srv_http_op_new(s, req, jg.name, NULL)) == NULL)
 		return;
-	srv_group_create_cb(srv_groups_get(), jg.name, jg.attrs, jg.nattrs,
+	srv_group_create_cb(s->groups, jg.name, jg.attrs, jg.nattrs,
 	    jg.mesh, srv_now_us(), srv_http_created, op);
 }
 
@@ -295,7 +295,7 @@ srv_http_groups_read(struct srv *s, struct evhttp_request *req,
 	(void)peer;
 	l.s = s;
 	l.arr = json_object_new_array();
-	(void)srv_group_list(srv_groups_get(), srv_http_list_add, &l);
+	(void)srv_group_list(s->groups, srv_http_list_add, &l);
 	o = json_object_new_object();
 	json_object_object_add(o, "groups", l.arr);
 	srv_http_json(req, 200, o);
@@ -354,7 +354,7 @@ srv_http_group(struct srv *s, struct evhttp_request *req, const char *name)
 		return;
 	}
 	if ((op = srv_http_op_new(s, req, name, NULL)) != NULL)
-		srv_group_destroy_cb(srv_groups_get(), name, srv_now_us(),
+		srv_group_destroy_cb(s->groups, name, srv_now_us(),
 		    srv_http_destroyed, op);
 }
 
@@ -383,7 +383,7 @@ void
 srv_http_member(struct srv *s, struct evhttp_request *req, const char *name,
     const char *peer)
 {
-	struct srv_groups *g = srv_groups_get();
+	struct srv_groups *g = s->groups;
 	struct srv_http_op *op;
 
 	if (!p2p_name_valid(name) || !p2p_name_valid(peer)) {

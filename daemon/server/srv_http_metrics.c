@@ -79,7 +79,7 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	struct evbuffer *b = evhttp_request_get_output_buffer(req);
 	size_t groups = 0, intros = 0, i;
 
-	(void)srv_group_list(srv_groups_get(), srv_http_count_name, &groups);
+	(void)srv_group_list(s->groups, srv_http_count_name, &groups);
 	srv_http_count_intros(s, &intros);
 	srv_http_metric(b, "p2p_registered_peers", "gauge",
 	    "Peers registered now.", state_count(s->state));

@@ -205,7 +205,7 @@ srv_http_streams_start(struct srv_http *h, struct event_base *base)
 	if ((h->beat_ev = event_new(base, -1, EV_PERSIST, srv_http_on_beat,
 	    h)) == NULL || event_add(h->beat_ev, &beat) == -1)
 		return -1;
-	if ((g = srv_groups_get()) == NULL || srv_group_observe(g,
+	if ((g = h->srv->groups) == NULL || srv_group_observe(g,
 	    srv_http_on_event, h) == -1)
 		return -1;
 	h->observing = 1;
@@ -217,7 +217,7 @@ srv_http_streams_stop(struct srv_http *h)
 {
 	struct srv_groups *g;
 
-	if (h->observing && (g = srv_groups_get()) != NULL)
+	if (h->observing && (g = h->srv->groups) != NULL)
 		srv_group_unobserve(g, srv_http_on_event, h);
 	h->observing = 0;
 	if (h->beat_ev != NULL)

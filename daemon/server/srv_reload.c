@@ -286,7 +286,7 @@ srv_reload_intro(const char *other, void *arg)
 static void
 srv_reload_policy(struct srv *s, enum srv_policy policy)
 {
-	struct srv_groups	*g = srv_groups_get();
+	struct srv_groups	*g = s->groups;
 	struct srv_intro_walk	*w;
 	struct state_peer	 me, other;
 	struct srv_sess		*x;

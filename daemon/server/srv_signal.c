@@ -28,16 +28,6 @@
 
 static void srv_push_timer(evutil_socket_t, short, void *);
 
-/* One server per process: the groups and their timer. */
-static struct srv_groups	*srv_groups;
-static struct event		*srv_groups_ev;
-
-struct srv_groups *
-srv_groups_get(void)
-{
-	return srv_groups;
-}
-
 static void
 srv_push_arm(struct srv_sess *x)
 {
@@ -170,7 +160,7 @@ srv_push(struct srv_sess *x, P2p__Srv__ServerMsg *m)
 }
 
 void
-srv_push_ack(struct srv_sess *x, uint32_t seq)
+srv_push_ack(struct srv *s, struct srv_sess *x, uint32_t seq)
 {
 	unsigned i;
 
@@ -178,8 +168,8 @@ srv_push_ack(struct srv_sess *x, uint32_t seq)
 		if (x->push[i].seq == seq) {
 			srv_push_remove(x, i);
 			srv_push_arm(x);
-			if (srv_groups != NULL)
-				srv_group_acked(srv_groups, x->peer_id,
+			if (s->groups != NULL)
+				srv_group_acked(s->groups, x->peer_id,
 				    (uint64_t)x->reg_id << 32 | seq,
 				    srv_now_us());
 			return;
@@ -347,7 +337,7 @@ srv_connect(struct srv *s, struct srv_sess *x, uint32_t id,
 		snprintf(msg, sizeof(msg), "peer %s is not registered",
 		    req->peer_id);
 	else if (s->policy == SRV_POLICY_GROUPS &&
-	    !srv_group_may_talk(srv_groups, &me, &peer)) {
+	    !srv_group_may_talk(s->groups, &me, &peer)) {
 		code = P2P__SRV__ERR_CODE__ERR_POLICY;
 		snprintf(msg, sizeof(msg), "peers %s and %s share no group",
 		    me.peer_id, peer.peer_id);
@@ -415,26 +405,28 @@ srv_withdraw(struct srv *s, const char *a, const char *b, const char *reason)
 static void
 srv_groups_rearm_cb(void *arg)
 {
+	struct srv *s = arg;
 	uint64_t next, now = srv_now_us(), d;
 	struct timeval tv;
 
-	(void)arg;
-	if (srv_groups == NULL || srv_groups_ev == NULL)
+	if (s->groups == NULL || s->groups_ev == NULL)
 		return;
-	if ((next = srv_group_next(srv_groups)) == UINT64_MAX) {
-		event_del(srv_groups_ev);
+	if ((next = srv_group_next(s->groups)) == UINT64_MAX) {
+		event_del(s->groups_ev);
 		return;
 	}
 	d = next > now ? next - now : 0;
 	tv.tv_sec = (time_t)(d / 1000000);
 	tv.tv_usec = (suseconds_t)(d % 1000000);
-	event_add(srv_groups_ev, &tv);
+	event_add(s->groups_ev, &tv);
 }
 
 static void
 srv_groups_timer(evutil_socket_t fd, short what, void *arg)
 {
-	srv_group_tick(srv_groups, srv_now_us());
+	struct srv *s = arg;
+
+	srv_group_tick(s->groups, srv_now_us());
 	srv_groups_rearm_cb(arg);
 }
 
@@ -528,8 +520,8 @@ srv_groups_start(struct srv *s, long mesh_max, long join_timeout_s,
 	io.introduce = srv_groups_introduce;
 	io.rearm = srv_groups_rearm_cb;
 	io.arg = s;
-	if ((srv_groups_ev = evtimer_new(s->base, srv_groups_timer, s)) ==
-	    NULL || (srv_groups = srv_group_new(s->state, &c, &io)) == NULL) {
+	if ((s->groups_ev = evtimer_new(s->base, srv_groups_timer, s)) ==
+	    NULL || (s->groups = srv_group_new(s->state, &c, &io)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -539,10 +531,9 @@ srv_groups_start(struct srv *s, long mesh_max, long join_timeout_s,
 void
 srv_groups_stop(struct srv *s)
 {
-	(void)s;
-	srv_group_free(srv_groups);	/* writes what is not written yet */
-	srv_groups = NULL;
-	if (srv_groups_ev != NULL)
-		event_free(srv_groups_ev);
-	srv_groups_ev = NULL;
+	srv_group_free(s->groups);	/* writes what is not written yet */
+	s->groups = NULL;
+	if (s->groups_ev != NULL)
+		event_free(s->groups_ev);
+	s->groups_ev = NULL;
 }
