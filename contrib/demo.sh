@@ -29,6 +29,7 @@ else
 	P2PD="$b/p2pd" P2P_SERVER="$b/p2p-server" P2PCTL="$b/p2pctl"
 fi
 
+umask 077	# tokens and secrets are credentials: p2pd refuses a token others can read
 T=$(mktemp -d)
 PIDS=""
 cleanup() {
@@ -53,10 +54,13 @@ PIDS="$PIDS $!"
 i=0; while [ ! -s "$T/srv/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 port=$(cat "$T/srv/port")
 echo "server listening on 127.0.0.1:$port (udp and tcp)"
+say "p2p-server key --state-dir srv    # the server's public key; tokens carry it"
+"$P2P_SERVER" key --state-dir "$T/srv"
 
 for n in alice bob; do
-	say "p2p-server token --secret-file secret --peer $n --group demo"
-	"$P2P_SERVER" token --secret-file "$T/secret" --peer $n --group demo > "$T/$n/token"
+	say "p2p-server token --secret-file secret --peer $n --group demo --state-dir srv"
+	"$P2P_SERVER" token --secret-file "$T/secret" --peer $n --group demo \
+	    --state-dir "$T/srv" > "$T/$n/token"
 	cut -c1-60 "$T/$n/token" | sed 's/$/.../'
 	say "p2pd -f --server 127.0.0.1:$port --token-file $n/token --socket $n/sock --state-dir $n"
 	"$P2PD" -f --server "127.0.0.1:$port" --token-file "$T/$n/token" \

@@ -31,6 +31,7 @@
 
 #include <event2/event.h>
 
+#include "conf.h"
 #include "hs.h"
 #include "ipc.pb-c.h"	/* P2p__Ipc__Code: the result codes of requests */
 #include "server.pb-c.h"
@@ -53,6 +54,8 @@ struct agent_conf {
 	char		*server_tcp;	/* HOST:PORT, default: server */
 	char		*token_file;
 	char		*token;
+	struct conf_list server_keys;	/* --server-key, base64 */
+	int		 allow_unauth;	/* --allow-unauthenticated-server */
 	char		*socket_path;
 	char		*state_dir;
 	long		 port;
@@ -110,7 +113,7 @@ struct ctl;
 
 /*
  * Inside the engine, what the socket and the server link report to the
- * layers above them (p2pd.c fills it with input.c's, reg_relay.c's,
+ * layers above them (p2pd.c fills it with input.c's, reg_ctrl.c's,
  * peer_conn.c's and session.c's functions): calls go down, these come up.
  */
 struct agent_hooks {
@@ -119,7 +122,7 @@ struct agent_hooks {
 		    struct sockaddr_storage *, unsigned slot);
 	/* reg.c: a RELAY packet from the server, still sealed. */
 	void	(*relay_in)(struct reg *, const uint8_t *, size_t);
-	/* reg_relay.c: the peer packet a RELAY packet carried. */
+	/* reg_ctrl.c: the peer packet a RELAY packet carried. */
 	void	(*relayed)(struct agent *, uint8_t type, const uint8_t *,
 		    size_t);
 	/* regtcp.c: a packet over the TCP leg; the leg ended; it drained. */
@@ -262,7 +265,7 @@ int		 reg_local_addrs(struct agent *, struct sockaddr_storage *,
  */
 uint32_t	 reg_group_request(struct agent *, P2p__Srv__ServerMsg *);
 
-/* reg_relay.c: RELAY packets through the server, path reports. */
+/* reg_ctrl.c: RELAY packets through the server, path reports. */
 int		 reg_relay_ok(struct agent *);
 /* Send one peer packet to the peer with that relay id: -1 if we cannot. */
 int		 reg_relay_send(struct agent *, uint32_t relay_id,

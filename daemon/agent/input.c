@@ -2,7 +2,7 @@
 /*
  * input.c: where each packet the engine receives goes. Datagrams from the
  * agent's socket and the spray sockets (udp.c, spray.c) and peer packets
- * that came inside RELAY packets (reg_relay.c) arrive here through
+ * that came inside RELAY packets (reg_ctrl.c) arrive here through
  * a->hooks and are classified by their first bytes (wire.h): CTRL and
  * registration packets go to the server link (reg.c), HS_INIT and HS_RESP
  * to the handshake (session_hs.c), DATA to the session whose receiver

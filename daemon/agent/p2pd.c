@@ -54,6 +54,12 @@ const struct conf_opt p2pd_opts[] = {
 	    0, 0, "FILE", "file holding the registration token" },
 	{ "token", 0, CONF_STR, offsetof(struct agent_conf, token), 0, 0,
 	    "TOKEN", "registration token (visible in ps: prefer --token-file)" },
+	{ "server-key", 0, CONF_LIST, offsetof(struct agent_conf, server_keys),
+	    0, 0, "KEY", "the server's public key to trust (repeatable; "
+	    "p2p-server key prints it; a version 2 token may carry it)" },
+	{ "allow-unauthenticated-server", 0, CONF_BOOL,
+	    offsetof(struct agent_conf, allow_unauth), 0, 0, NULL,
+	    "without a server key, register with whoever answers (unsafe)" },
 	{ "socket", 0, CONF_STR, offsetof(struct agent_conf, socket_path), 0, 0,
 	    "PATH", "IPC socket (default /run/p2pd/p2pd.sock)" },
 	{ "state-dir", 0, CONF_STR, offsetof(struct agent_conf, state_dir), 0,

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * reg.c: registration with the server and the control channel
+ * reg.c: registration with the server: the attempt's state machine, the
+ * packets from the server, and the rest of the agent's view of it
  * (PROTOCOL.md §2.1, §2.2).
  *
- * REG_HELLO -> REG_CHALLENGE -> CTRL Register -> Registered. Requests (and
- * the HELLO) are retransmitted after 250 ms, doubling, 5 times; each
- * retransmission is sealed again with a fresh counter, since counters are
- * never reused. A server that never answers makes us "unreachable" and we
- * start over with backoff 1, 2, 4 ... 30 s; one that refuses makes us
+ * REG_HELLO -> REG_CHALLENGE -> REG_INIT -> REG_ACCEPT (reg_hs.c): the
+ * server proves that it holds the key this agent trusts before anything
+ * it says is believed, and only it can read the token. The HELLO and the
+ * INIT are retransmitted after 250 ms, doubling, 5 times. A server that
+ * never answers makes us "unreachable" and we start over with backoff 1,
+ * 2, 4 ... 30 s; one that refuses (an authenticated Error) makes us
  * "rejected" with its message kept for status. Keepalives every
- * keepalive_s; three unanswered, or UNKNOWN_REG, and we register again.
+ * keepalive_s; three unanswered, or an authenticated UNKNOWN_REG, and we
+ * register again. Unauthenticated error packets (UNKNOWN_REG,
+ * VERSION_ERROR) only make us check (reg_check, below).
  *
  * The server leg is UDP or TCP (regtcp.c), chosen per registration by
  * --server-transport: auto sends HELLO over UDP and, after REG_TCP_AFTER
@@ -22,184 +26,19 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
-
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
-
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
 #include <event2/event.h>
 #include <sodium.h>
 
 #include "addr.h"
 #include "agent.h"
-#include "aead.h"
-#include "buf.h"
 #include "chan.h"
 #include "log.h"
 #include "reg.h"
 #include "server.pb-c.h"
-#include "token.h"
 #include "wire.h"
-
-
-/* --- sending ------------------------------------------------------------ */
-
-void
-reg_send_pkt(struct reg *r, const uint8_t *p, size_t len)
-{
-	if (r->use_tcp)
-		regtcp_send(r, p, len);
-	else if (r->have_srv)
-		udp_send(r->a, (struct sockaddr *)&r->srv,
-		    addr_len((struct sockaddr *)&r->srv), p, len);
-}
-
-static int
-reg_seal_send(struct reg *r, const uint8_t *msg, size_t len)
-{
-	uint8_t pkt[AGENT_UDP_MTU];
-	ssize_t n;
-
-	if (!r->chan_ok)
-		return -1;
-	n = chan_seal(&r->chan, WIRE_CTRL, msg, len, pkt, sizeof(pkt));
-	if (n < 0)
-		return -1;
-	reg_send_pkt(r, pkt, (size_t)n);
-	return 0;
-}
-
-/* Pack and send one ServerMsg (no retransmission). */
-int
-reg_send_msg(struct reg *r, P2p__Srv__ServerMsg *m)
-{
-	uint8_t buf[AGENT_UDP_MTU];
-	size_t len;
-
-	len = p2p__srv__server_msg__get_packed_size(m);
-	if (len > sizeof(buf) - CHAN_OVERHEAD) {
-		log_warnx("%s: control message too big (%zu bytes)", __func__,
-		    len);
-		return -1;
-	}
-	p2p__srv__server_msg__pack(m, buf);
-	return reg_seal_send(r, buf, len);
-}
-
-void
-reg_req_free(struct reg_req *q)
-{
-	TAILQ_REMOVE(&q->r->reqs, q, entry);
-	q->r->nreqs--;
-	event_free(q->timer);
-	free(q->msg);
-	free(q);
-}
-
-static void
-reg_req_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct reg_req *q = arg;
-	struct reg *r = q->r;
-	struct agent *a = r->a;
-
-	if (q->tries >= REG_TRIES) {
-		if (q->connect)
-			a->hooks.connect_failed(a, q->peer,
-			    P2P__IPC__CODE__ERR_TIMEOUT,
-			    "the server did not answer the connect request");
-		if (q->id == r->register_id) {
-			reg_req_free(q);
-			r->state = REG_UNREACHABLE;
-			snprintf(r->error, sizeof(r->error),
-			    "no answer from the server");
-			reg_retry_later(r);
-		} else
-			reg_req_free(q);
-		return;
-	}
-	(void)reg_seal_send(r, q->msg, q->len);
-	reg_req_rearm(q);
-}
-
-/* The next try of q after this one: the timeout doubles with each. */
-void
-reg_req_rearm(struct reg_req *q)
-{
-	reg_timer_in(q->timer, (uint64_t)REG_RTO_US << q->tries);
-	q->tries++;
-}
-
-/*
- * Queues a request for m (its id set here; peer set for a connect) and
- * sends it at once through fire, its timer's callback, which retransmits
- * it until answered. The request's id, or 0 when too many are pending, m
- * does not fit a packet or memory is short.
- */
-uint32_t
-reg_req_start(struct reg *r, P2p__Srv__ServerMsg *m, const char *peer,
-    event_callback_fn fire)
-{
-	struct reg_req *q;
-	uint32_t id;
-
-	if (r->nreqs >= REG_MAX_PENDING || (q = calloc(1, sizeof(*q))) ==
-	    NULL)
-		return 0;
-	if (++r->next_id == 0)
-		r->next_id = 1;
-	m->id = id = r->next_id;
-	q->r = r;
-	q->id = id;
-	q->len = p2p__srv__server_msg__get_packed_size(m);
-	if (q->len > AGENT_UDP_MTU - CHAN_OVERHEAD ||
-	    (q->msg = malloc(q->len)) == NULL ||
-	    (q->timer = evtimer_new(r->a->base, fire, q)) == NULL) {
-		free(q->msg);
-		free(q);
-		return 0;
-	}
-	p2p__srv__server_msg__pack(m, q->msg);
-	if (peer != NULL) {
-		q->connect = 1;
-		snprintf(q->peer, sizeof(q->peer), "%s", peer);
-	}
-	TAILQ_INSERT_TAIL(&r->reqs, q, entry);
-	r->nreqs++;
-	fire(-1, 0, q);
-	return id;
-}
-
-/* Send a request (id set here) and retransmit it until answered. */
-static int
-reg_request(struct reg *r, P2p__Srv__ServerMsg *m, const char *peer)
-{
-	return reg_req_start(r, m, peer, reg_req_timer) == 0 ? -1 : 0;
-}
-
-static void
-reg_clear_reqs(struct reg *r)
-{
-	struct reg_req *q;
-
-	while ((q = TAILQ_FIRST(&r->reqs)) != NULL) {
-		if (q->connect)
-			r->a->hooks.connect_failed(r->a, q->peer,
-			    P2P__IPC__CODE__ERR_FAILED,
-			    "lost the registration with the server");
-		reg_req_free(q);
-	}
-}
-
-/* --- state machine ------------------------------------------------------- */
 
 void
 reg_timer_in(struct event *ev, uint64_t us)
@@ -211,6 +50,16 @@ reg_timer_in(struct event *ev, uint64_t us)
 	evtimer_add(ev, &tv);
 }
 
+/* The handshake of an attempt holds secrets: gone once it is over. */
+void
+reg_hs_clear(struct reg *r)
+{
+	reghs_wipe(&r->hs);
+	sodium_memzero(r->eph_sk, sizeof(r->eph_sk));
+	sodium_memzero(r->init, sizeof(r->init));
+	r->init_len = 0;
+}
+
 void
 reg_retry_later(struct reg *r)
 {
@@ -218,6 +67,8 @@ reg_retry_later(struct reg *r)
 	if (r->chan_ok)
 		chan_wipe(&r->chan);
 	r->chan_ok = 0;
+	reg_hs_clear(r);
+	reg_check_stop(r);
 	evtimer_del(r->ka);
 	regtcp_close(r);
 	log_debug("registration: next try in %d s", r->backoff);
@@ -227,36 +78,41 @@ reg_retry_later(struct reg *r)
 }
 
 /*
- * auto: UDP has not answered, so race a TCP connection against it, with
- * the same HELLO. A connection that cannot even start leaves UDP alone.
+ * The HELLO or the INIT went unanswered to the end. Say why as precisely
+ * as what came back allows: nothing, VERSION_ERROR (unauthenticated, so
+ * only a hint), or replies that did not prove the server's key.
  */
-static void
-reg_try_tcp(struct reg *r)
+void
+reg_attempt_failed(struct reg *r)
 {
-	uint8_t pkt[WIRE_HELLO_LEN];
+	char key[REGHS_KEY_B64_LEN + 1], srv[ADDR_STRLEN];
 
-	if (r->tcp != NULL || wire_hello_build(pkt, sizeof(pkt),
-	    r->eph_pk) < 0)
-		return;
-	log_info("no answer from the server over udp: trying tcp beside it");
-	if (regtcp_open(r) == 0)
-		regtcp_send(r, pkt, sizeof(pkt));
-}
-
-static void
-reg_send_hello(struct reg *r)
-{
-	uint8_t pkt[WIRE_HELLO_LEN];
-
-	if (wire_hello_build(pkt, sizeof(pkt), r->eph_pk) < 0)
-		return;
-	/* TCP delivers the first one; the timer still bounds the wait. */
-	if (!r->use_tcp || r->tries == 0)
-		reg_send_pkt(r, pkt, sizeof(pkt));
-	if (r->mode == REG_MODE_AUTO && r->tries >= REG_TCP_AFTER)
-		reg_try_tcp(r);
-	reg_timer_in(r->timer, (uint64_t)REG_RTO_US << r->tries);
-	r->tries++;
+	reg_server_addr(r->a, srv, sizeof(srv));
+	reghs_key_to_b64(r->server_pk, key);
+	r->state = REG_UNREACHABLE;
+	if (r->phase == PH_INIT && r->accept_bad > 0) {
+		snprintf(r->error, sizeof(r->error), "the server at %s did "
+		    "not prove server key %s (%u replies did not authenticate: "
+		    "a server without that key, or a man in the middle)", srv,
+		    key, r->accept_bad);
+		log_warnx("registration: %s", r->error);
+	} else if (r->phase == PH_INIT)
+		snprintf(r->error, sizeof(r->error), "no answer to the "
+		    "registration from %s (does it hold server key %s?)", srv,
+		    key);
+	else if (r->version_seen != 0) {
+		snprintf(r->error, sizeof(r->error), "server speaks wire "
+		    "version %u, this agent speaks %u", r->version_seen,
+		    WIRE_VERSION);
+		log_warnx("%s", r->error);
+		r->state = REG_REJECTED;
+		r->backoff = REG_BACKOFF_MAX;
+	} else
+		snprintf(r->error, sizeof(r->error), "no answer from the "
+		    "server");
+	/* Another pinned key first next time (a rotation under way). */
+	r->key_next++;
+	reg_retry_later(r);
 }
 
 static void
@@ -267,12 +123,13 @@ reg_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (r->phase == PH_HELLO) {
 		if (r->tries < REG_TRIES)
 			reg_send_hello(r);
-		else {
-			r->state = REG_UNREACHABLE;
-			snprintf(r->error, sizeof(r->error),
-			    "no answer from the server");
-			reg_retry_later(r);
-		}
+		else
+			reg_attempt_failed(r);
+	} else if (r->phase == PH_INIT) {
+		if (r->tries < REG_TRIES)
+			reg_send_init(r);
+		else
+			reg_attempt_failed(r);
 	} else if (r->phase == PH_IDLE)
 		reg_start(r);
 }
@@ -287,13 +144,17 @@ reg_start(struct reg *r)
 		chan_wipe(&r->chan);
 	r->chan_ok = 0;
 	r->reg_id = 0;
-	r->register_id = 0;
+	reg_hs_clear(r);
+	reg_check_stop(r);
 	evtimer_del(r->ka);
 	if (r->state != REG_REJECTED && r->state != REG_UNREACHABLE)
 		r->state = REG_REGISTERING;
-	crypto_kx_keypair(r->eph_pk, r->eph_sk);
+	crypto_box_keypair(r->eph_pk, r->eph_sk);
 	r->phase = PH_HELLO;
 	r->tries = 0;
+	r->accept_bad = 0;
+	r->cookies = 0;
+	r->version_seen = 0;
 	/* A connection carries one registration: each attempt opens its own. */
 	regtcp_close(r);
 	r->use_tcp = r->mode == REG_MODE_TCP;
@@ -349,131 +210,12 @@ reg_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 		reg_start(r);
 		return;
 	}
-	if (++r->next_id == 0)
-		r->next_id = 1;
-	m.id = r->next_id;
+	m.id = reg_next_id(r);
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_KEEPALIVE;
 	m.keepalive = &k;
 	(void)reg_send_msg(r, &m);
 	r->ka_missed++;
 	reg_timer_in(r->ka, (uint64_t)r->keepalive_s * 1000000);
-}
-
-static int
-reg_local_addr_ok(const struct sockaddr *sa, unsigned flags)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-	if (!(flags & IFF_UP) || (flags & IFF_LOOPBACK))
-		return 0;
-	if (sa->sa_family == AF_INET)
-		return 1;
-	return sa->sa_family == AF_INET6 &&
-	    !IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) &&
-	    !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
-}
-
-int
-reg_local_addrs(struct agent *a, struct sockaddr_storage *out, size_t max)
-{
-	struct ifaddrs *ifa, *i;
-	size_t n = 0;
-
-	if (getifaddrs(&ifa) == -1)
-		return 0;
-	for (i = ifa; i != NULL && n < max; i = i->ifa_next) {
-		if (i->ifa_addr == NULL ||
-		    !reg_local_addr_ok(i->ifa_addr, i->ifa_flags))
-			continue;
-		memset(&out[n], 0, sizeof(out[n]));
-		memcpy(&out[n], i->ifa_addr, addr_len(i->ifa_addr));
-		if (out[n].ss_family == AF_INET)
-			((struct sockaddr_in *)&out[n])->sin_port =
-			    htons(a->udp_port);
-		else
-			((struct sockaddr_in6 *)&out[n])->sin6_port =
-			    htons(a->udp_port);
-		n++;
-	}
-	freeifaddrs(ifa);
-	return (int)n;
-}
-
-static void
-reg_send_register(struct reg *r, const uint8_t server_eph[32],
-    const uint8_t challenge[32])
-{
-	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
-	P2p__Srv__Register rg = P2P__SRV__REGISTER__INIT;
-	P2p__Srv__Addr pbs[AGENT_MAX_ADDRS], *pbp[AGENT_MAX_ADDRS];
-	struct sockaddr_storage ss[AGENT_MAX_ADDRS];
-	uint8_t ipbuf[AGENT_MAX_ADDRS][16];
-	uint8_t signed_msg[sizeof(REG_SIG_LABEL) - 1 + 96], sig[64];
-	struct agent *a = r->a;
-	int i, n, k = 0;
-
-	memcpy(signed_msg, REG_SIG_LABEL, sizeof(REG_SIG_LABEL) - 1);
-	memcpy(signed_msg + 16, challenge, 32);
-	memcpy(signed_msg + 48, r->eph_pk, 32);
-	memcpy(signed_msg + 80, server_eph, 32);
-	crypto_sign_detached(sig, NULL, signed_msg, sizeof(signed_msg),
-	    a->id_sk);
-	n = reg_local_addrs(a, ss, AGENT_MAX_ADDRS);
-	for (i = 0; i < n; i++) {
-		p2p__srv__addr__init(&pbs[k]);
-		if (addr_to_pb((struct sockaddr *)&ss[i], &pbs[k],
-		    ipbuf[k]) == 0) {
-			pbp[k] = &pbs[k];
-			k++;
-		}
-	}
-	rg.wire_version = WIRE_VERSION;
-	rg.token = a->token;
-	rg.identity_key.data = a->id_pk;
-	rg.identity_key.len = 32;
-	rg.signature.data = sig;
-	rg.signature.len = sizeof(sig);
-	rg.n_local_addrs = (size_t)k;
-	rg.local_addrs = pbp;
-	rg.aesni = aead_available(AEAD_AESGCM);
-	rg.software = REG_SOFTWARE;
-	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTER;
-	m.register_ = &rg;
-	r->phase = PH_REGISTER;
-	if (reg_request(r, &m, NULL) == -1) {
-		log_warnx("%s: cannot send Register", __func__);
-		return;
-	}
-	r->register_id = m.id;
-}
-
-static void
-reg_challenge_in(struct reg *r, const uint8_t *pkt, size_t len, int tcp)
-{
-	uint8_t server_eph[32], challenge[32];
-	uint32_t pending_id;
-
-	if (r->phase != PH_HELLO || wire_challenge_parse(pkt, len,
-	    &pending_id, server_eph, challenge) == -1) {
-		r->a->ctr.dropped++;
-		return;
-	}
-	evtimer_del(r->timer);
-	/* The first leg to answer carries this registration. */
-	if (tcp != r->use_tcp)
-		log_info("the server answered over %s first: registering there",
-		    tcp ? "tcp" : "udp");
-	r->use_tcp = tcp;
-	if (!tcp)
-		regtcp_close(r);
-	if (chan_init_kx_client(&r->chan, r->eph_pk, r->eph_sk, server_eph,
-	    pending_id) == -1) {
-		r->a->ctr.dropped++;
-		reg_retry_later(r);
-		return;
-	}
-	r->chan_ok = 1;
-	reg_send_register(r, server_eph, challenge);
 }
 
 /*
@@ -486,6 +228,7 @@ reg_packet(struct reg *r, const uint8_t *pkt, size_t len, int tcp)
 {
 	struct agent *a = r->a;
 	uint8_t sv = 0, rv = 0;
+	char why[128];
 	uint32_t id;
 
 	if (tcp != r->use_tcp && r->phase != PH_HELLO) {
@@ -495,6 +238,9 @@ reg_packet(struct reg *r, const uint8_t *pkt, size_t len, int tcp)
 	switch (pkt[0]) {
 	case WIRE_REG_CHALLENGE:
 		reg_challenge_in(r, pkt, len, tcp);
+		break;
+	case WIRE_REG_ACCEPT:
+		reg_accept_in(r, pkt, len, tcp);
 		break;
 	case WIRE_CTRL:
 		reg_ctrl_in(r, pkt, len);
@@ -508,21 +254,25 @@ reg_packet(struct reg *r, const uint8_t *pkt, size_t len, int tcp)
 			a->ctr.dropped++;
 			break;
 		}
-		reg_reregister(r, "server does not know our registration");
+		reg_check(r, "server does not know our registration");
 		break;
 	case WIRE_VERSION_ERROR:
-		if (wire_version_error_parse(pkt, len, &sv, &rv) == -1) {
+		if (wire_version_error_parse(pkt, len, &sv, &rv) == -1 ||
+		    sv == WIRE_VERSION) {
 			a->ctr.dropped++;
 			break;
 		}
-		log_warnx("server speaks wire version %u, this agent speaks %u",
-		    sv, WIRE_VERSION);
-		snprintf(r->error, sizeof(r->error), "server speaks wire "
-		    "version %u, this agent speaks %u", sv, WIRE_VERSION);
-		r->state = REG_REJECTED;
-		evtimer_del(r->timer);
-		r->backoff = REG_BACKOFF_MAX;
-		reg_retry_later(r);
+		/* Unauthenticated: a hint for the error message, a check. */
+		if (r->phase == PH_UP) {
+			snprintf(why, sizeof(why), "server says it speaks wire "
+			    "version %u", sv);
+			reg_check(r, why);
+		} else if (r->version_seen != sv) {
+			r->version_seen = sv;
+			log_info("a VERSION_ERROR says the server speaks wire "
+			    "version %u (this agent speaks %u)", sv,
+			    WIRE_VERSION);
+		}
 		break;
 	default:
 		a->ctr.dropped++;
@@ -592,7 +342,8 @@ reg_init(struct agent *a)
 	TAILQ_INIT(&r->reqs);
 	r->timer = evtimer_new(a->base, reg_timer_cb, r);
 	r->ka = evtimer_new(a->base, reg_keepalive_cb, r);
-	if (r->timer == NULL || r->ka == NULL)
+	r->check_ev = evtimer_new(a->base, reg_check_cb, r);
+	if (r->timer == NULL || r->ka == NULL || r->check_ev == NULL)
 		return -1;
 	if (addr_parse(a->conf.server, &r->srv, &len, 3478, err,
 	    sizeof(err)) == -1) {
@@ -629,10 +380,12 @@ reg_free(struct agent *a)
 		event_free(r->timer);
 	if (r->ka != NULL)
 		event_free(r->ka);
+	if (r->check_ev != NULL)
+		event_free(r->check_ev);
 	regtcp_close(r);
 	if (r->chan_ok)
 		chan_wipe(&r->chan);
-	sodium_memzero(r->eph_sk, sizeof(r->eph_sk));
+	reg_hs_clear(r);
 	free(r);
 	a->reg = NULL;
 }
@@ -646,14 +399,13 @@ reg_shutdown(struct agent *a)
 
 	if (r == NULL || r->phase != PH_UP)
 		return;
-	if (++r->next_id == 0)
-		r->next_id = 1;
-	m.id = r->next_id;
+	m.id = reg_next_id(r);
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_DEREGISTER;
 	m.deregister = &d;
 	(void)reg_send_msg(r, &m);
 	evtimer_del(r->ka);
 	evtimer_del(r->timer);
+	reg_check_stop(r);
 	while (!TAILQ_EMPTY(&r->reqs))
 		reg_req_free(TAILQ_FIRST(&r->reqs));
 	r->phase = PH_IDLE;
@@ -710,4 +462,77 @@ reg_public_addr(struct agent *a, char *buf, size_t len)
 		return;
 	}
 	addr_fmt((struct sockaddr *)&a->reg->public, buf, len);
+}
+
+/* --- check ------------------------------------------------------- */
+
+/*
+ * what an unauthenticated error from the server may do
+ * (PROTOCOL.md §2.1). UNKNOWN_REG and VERSION_ERROR travel in the clear,
+ * so anyone who knows our address (every introduced peer does) can send
+ * them from the server's: they only make us check. A check sends
+ * keepalives, REG_CHECK_TRIES of them REG_CHECK_US apart; any
+ * authenticated packet from the server in that time ends it (the server
+ * knows us), and only their all going unanswered makes us register again.
+ * One check at a time, so a flood of such packets costs a few keepalives.
+ */
+static void
+reg_check_probe(struct reg *r)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Keepalive k = P2P__SRV__KEEPALIVE__INIT;
+
+	m.id = reg_next_id(r);
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_KEEPALIVE;
+	m.keepalive = &k;
+	(void)reg_send_msg(r, &m);
+	r->check_tries++;
+	reg_timer_in(r->check_ev, REG_CHECK_US);
+}
+
+void
+reg_check(struct reg *r, const char *why)
+{
+	if (r->phase != PH_UP || r->checking)
+		return;
+	log_debug("checking the registration: %s (unauthenticated)", why);
+	snprintf(r->check_why, sizeof(r->check_why), "%s", why);
+	r->checking = 1;
+	r->check_tries = 0;
+	r->check_rx = r->auth_rx;
+	reg_check_probe(r);
+}
+
+void
+reg_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct reg *r = arg;
+	char why[sizeof(r->check_why) + 64];
+
+	if (!r->checking || r->phase != PH_UP) {
+		reg_check_stop(r);
+		return;
+	}
+	if (r->auth_rx != r->check_rx) {
+		log_debug("the server answered: ignoring '%s'", r->check_why);
+		reg_check_stop(r);
+		return;
+	}
+	if (r->check_tries < REG_CHECK_TRIES) {
+		reg_check_probe(r);
+		return;
+	}
+	snprintf(why, sizeof(why), "%s, and %u keepalives went unanswered",
+	    r->check_why, r->check_tries);
+	reg_check_stop(r);
+	reg_reregister(r, why);
+}
+
+void
+reg_check_stop(struct reg *r)
+{
+	r->checking = 0;
+	r->check_tries = 0;
+	if (r->check_ev != NULL)
+		evtimer_del(r->check_ev);
 }

@@ -13,6 +13,7 @@
 
 #include "agent.h"
 #include "chan.h"
+#include "reghs.h"
 #include "server.pb-c.h"
 
 #define REG_RTO_US		250000
@@ -21,11 +22,20 @@
 #define REG_MAX_PENDING		64
 #define REG_KA_MISSED		3
 #define REG_SOFTWARE		"p2pd/" PACKAGE_VERSION
-#define REG_SIG_LABEL		"p2pd-register-v1"
 /* auto: HELLOs unanswered over UDP before TCP is tried beside it. */
 #define REG_TCP_AFTER		2
+/* A spoofable error (UNKNOWN_REG, VERSION_ERROR): keepalives to check. */
+#define REG_CHECK_TRIES		3
+#define REG_CHECK_US		300000
+/* Fresh cookies (REG_CHALLENGE during REG_INIT) taken per attempt. */
+#define REG_COOKIES_MAX		3
 
-enum reg_phase { PH_IDLE, PH_HELLO, PH_REGISTER, PH_UP };
+/*
+ * HELLO: REG_HELLO sent, waiting for REG_CHALLENGE. INIT: REG_INIT sent,
+ * waiting for a REG_ACCEPT that opens with the server's key. UP: the
+ * control channel is up.
+ */
+enum reg_phase { PH_IDLE, PH_HELLO, PH_INIT, PH_UP };
 /* --server-transport */
 enum reg_mode { REG_MODE_AUTO, REG_MODE_UDP, REG_MODE_TCP };
 
@@ -56,11 +66,20 @@ struct reg {
 	enum reg_phase		 phase;
 	char			 error[256];
 	uint8_t			 eph_pk[32], eph_sk[32];
+	/* The handshake of this attempt (reg_hs.c, PROTOCOL.md §2.1). */
+	struct reghs		 hs;
+	uint8_t			 server_pk[32];	/* the key it is sealed to */
+	uint8_t			 init[AGENT_UDP_MTU];	/* REG_INIT */
+	size_t			 init_len;
+	uint32_t		 init_id;	/* its Register's id */
+	unsigned		 accept_bad;	/* REG_ACCEPTs that did not open */
+	unsigned		 cookies;	/* fresh cookies taken */
+	unsigned		 key_next;	/* pinned key to try first */
+	uint8_t			 version_seen;	/* VERSION_ERROR's, 0: none */
 	struct chan		 chan;
 	int			 chan_ok;
 	uint32_t		 reg_id;
 	uint32_t		 next_id;
-	uint32_t		 register_id;
 	int			 tries;
 	int			 backoff;
 	struct event		*timer;		/* HELLO retransmit / backoff */
@@ -72,11 +91,22 @@ struct reg {
 	uint64_t		 last_rereg;
 	TAILQ_HEAD(, reg_req)	 reqs;
 	size_t			 nreqs;
+	/* Authenticated packets from the server, and a check in progress. */
+	uint64_t		 auth_rx;
+	struct event		*check_ev;
+	int			 checking;
+	unsigned		 check_tries;
+	uint64_t		 check_rx;	/* auth_rx when it began */
+	char			 check_why[128];
 };
 
 void	reg_start(struct reg *);
 void	reg_retry_later(struct reg *);
 void	reg_timer_in(struct event *, uint64_t us);
+/* Forget the attempt's handshake secrets (ephemeral key, REG_INIT). */
+void	reg_hs_clear(struct reg *);
+/* The registration attempt failed (state and error set): try again later. */
+void	reg_attempt_failed(struct reg *);
 int	reg_send_msg(struct reg *, P2p__Srv__ServerMsg *);
 /* One packet to the server over this registration's leg (UDP or TCP). */
 void	reg_send_pkt(struct reg *, const uint8_t *, size_t);
@@ -85,13 +115,34 @@ void	reg_tcp_input(struct reg *, const uint8_t *, size_t);
 /* The TCP connection failed or closed (regtcp.c has freed it). */
 void	reg_tcp_lost(struct reg *, const char *why);
 void	reg_req_free(struct reg_req *);
-/* Requests to the server, resent by their timer until answered (reg.c). */
+/* reg_hs.c: requests to the server, resent by their timer until answered. */
 uint32_t reg_req_start(struct reg *, P2p__Srv__ServerMsg *, const char *peer,
 	    event_callback_fn fire);
 void	reg_req_rearm(struct reg_req *);
+int	reg_request(struct reg *, P2p__Srv__ServerMsg *, const char *peer);
+void	reg_clear_reqs(struct reg *);
+uint32_t reg_next_id(struct reg *);
+/* reg_hs.c: the handshake (HELLO, CHALLENGE, INIT, ACCEPT). */
+void	reg_send_hello(struct reg *);
+void	reg_send_init(struct reg *);
+void	reg_challenge_in(struct reg *, const uint8_t *, size_t, int tcp);
+void	reg_accept_in(struct reg *, const uint8_t *, size_t, int tcp);
+/* The keys this agent trusts, and whether it may do without (reg_ctrl.c). */
+int	reg_keys(struct agent *, uint8_t keys[][32], unsigned max);
 /* reg_ctrl.c */
 void	reg_ctrl_in(struct reg *, const uint8_t *, size_t);
 void	reg_reregister(struct reg *, const char *why);
+void	reg_registered(struct reg *, const P2p__Srv__Registered *);
+/* An authenticated refusal of the registration. */
+void	reg_refused(struct reg *, const P2p__Srv__Error *);
+/*
+ * An unauthenticated hint that the registration is gone (UNKNOWN_REG,
+ * VERSION_ERROR): keepalives check it, and only their going unanswered
+ * makes us register again (reg.c).
+ */
+void	reg_check(struct reg *, const char *why);
+void	reg_check_cb(evutil_socket_t, short, void *);
+void	reg_check_stop(struct reg *);
 /* regtcp.c: the TCP leg, each packet framed as u16 length || packet. */
 int	regtcp_open(struct reg *);
 void	regtcp_close(struct reg *);

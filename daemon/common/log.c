@@ -128,3 +128,17 @@ fatalx(const char *fmt, ...)
 	LOG_BODY(LOG_CRIT, 0);
 	exit(1);
 }
+
+int
+log_ratelimit(struct log_rl *rl, uint64_t now_us, uint64_t *suppressed)
+{
+	if (rl->next_us != 0 && now_us < rl->next_us) {
+		rl->held++;
+		return 0;
+	}
+	rl->next_us = now_us + 1000000;
+	if (suppressed != NULL)
+		*suppressed = rl->held;
+	rl->held = 0;
+	return 1;
+}

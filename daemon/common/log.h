@@ -15,6 +15,19 @@
 #define P2P_LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
+
+/*
+ * A line that an attacker can repeat at will (a refused connection, an
+ * accept error) goes through a limiter: log_ratelimit() says whether it
+ * may be written now, at most one a second per limiter; *suppressed gets
+ * how many were held back since the last, for the line to say so.
+ */
+struct log_rl {
+	uint64_t	next_us;
+	uint64_t	held;
+};
+int	log_ratelimit(struct log_rl *, uint64_t now_us, uint64_t *suppressed);
 
 void	log_init(const char *prog, int foreground, int verbosity);
 void	log_setverbose(int verbosity);

@@ -3,7 +3,7 @@
  * chan.h: a secure channel, for CTRL packets (agent <-> server,
  * PROTOCOL.md §2.1) and DATA packets (agent <-> agent, §2.4).
  *
- * A packet is header[16] = type, version 1, 0, 0, index u32, counter u64,
+ * A packet is header[16] = type, version 2, 0, 0, index u32, counter u64,
  * then the AEAD ciphertext of the plaintext with the header as associated
  * data. Outgoing packets carry remote_index (the index the peer chose for
  * us, or the reg_id of a CTRL channel); the counter is tx_counter, which
@@ -56,7 +56,7 @@
 
 #define CHAN_HDR_LEN		16
 #define CHAN_OVERHEAD		(CHAN_HDR_LEN + AEAD_TAG_LEN)
-#define CHAN_VERSION		1
+#define CHAN_VERSION		2	/* WIRE_VERSION */
 #define CHAN_MAX_COUNTER	(UINT64_MAX - 1)	/* Noise reserves 2^64-1 */
 
 struct chan_keys {

@@ -7,6 +7,7 @@ libp2pcodec_la_SOURCES = daemon/core/wire.c daemon/core/wire.h \
 	daemon/core/match.c daemon/core/match.h \
 	daemon/core/crc32.c daemon/core/crc32.h \
 	daemon/core/natclass.c daemon/core/natclass.h \
+	daemon/core/candfilter.c daemon/core/candfilter.h \
 	daemon/core/addr_fmt.c daemon/core/addr_fmt.h \
 	daemon/core/pcp.c daemon/core/pcp.h \
 	daemon/core/upnpmsg.c daemon/core/upnpmsg.h
@@ -47,6 +48,12 @@ tests_unit_test_token_LDADD = $(CODEC_TEST_LIBS)
 # Test data (tests/fuzz, with fuzz_{stun,token,wire}, is distributed whole by tests/local.mk).
 EXTRA_DIST += tests/unit/vectors/stun-rfc5769.txt
 
+# Where probes may go (issue 15, finding 4).
+check_PROGRAMS += tests/unit/test_candfilter
+TESTS += tests/unit/test_candfilter
+tests_unit_test_candfilter_SOURCES = tests/unit/test_candfilter.c
+tests_unit_test_candfilter_CFLAGS = $(CODEC_TEST_CFLAGS)
+tests_unit_test_candfilter_LDADD = $(CODEC_TEST_LIBS)
 # Port mapping: the NAT-PMP/PCP messages and the UPnP helper's lines.
 check_PROGRAMS += tests/unit/test_pcp tests/unit/test_upnpmsg
 TESTS += tests/unit/test_pcp tests/unit/test_upnpmsg

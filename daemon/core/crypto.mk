@@ -7,9 +7,10 @@ libp2pcrypto_la_SOURCES = \
 	daemon/core/replay.c daemon/core/replay.h \
 	daemon/core/noise.c daemon/core/noise.h \
 	daemon/core/chan.c daemon/core/chan.h \
+	daemon/core/hs.c daemon/core/hs.h daemon/core/hs_mac.c \
+	daemon/core/reghs.c daemon/core/reghs.h \
 	daemon/core/ctlchan.c daemon/core/ctlchan.h \
-	daemon/core/nodemsg.c daemon/core/nodemsg.h \
-	daemon/core/hs.c daemon/core/hs.h
+	daemon/core/nodemsg.c daemon/core/nodemsg.h
 libp2pcrypto_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 libp2pcrypto_la_LIBADD = $(SODIUM_LIBS)
 libp2pcore_la_LIBADD += libp2pcrypto.la
@@ -43,7 +44,7 @@ tests_unit_test_hs_CFLAGS = $(CRYPTO_TEST_CFLAGS)
 tests_unit_test_hs_LDADD = $(CRYPTO_TEST_LIBS)
 
 # tests/fuzz (fuzz_chan, fuzz_hs and their corpora) ships whole: tests/local.mk.
-EXTRA_DIST += tests/unit/vectors/noise-ik-xx.json
+EXTRA_DIST += tests/unit/vectors/noise-ik-xx.json tests/unit/vectors/noise-nk.json
 
 check_PROGRAMS += tests/unit/test_rekey
 TESTS += tests/unit/test_rekey
@@ -51,6 +52,12 @@ tests_unit_test_rekey_SOURCES = tests/unit/test_rekey.c
 tests_unit_test_rekey_CFLAGS = $(CRYPTO_TEST_CFLAGS)
 tests_unit_test_rekey_LDADD = $(CRYPTO_TEST_LIBS)
 
+# The registration handshake (NK + cookie) uses the wire headers too.
+check_PROGRAMS += tests/unit/test_reghs
+TESTS += tests/unit/test_reghs
+tests_unit_test_reghs_SOURCES = tests/unit/test_reghs.c
+tests_unit_test_reghs_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_reghs_LDADD = libp2pcore.la $(SODIUM_LIBS) $(CRITERION_LIBS)
 check_PROGRAMS += tests/unit/test_ctlchan
 TESTS += tests/unit/test_ctlchan
 tests_unit_test_ctlchan_SOURCES = tests/unit/test_ctlchan.c

@@ -45,6 +45,17 @@ ctlchan_init_kx_client(struct ctlchan *c, const uint8_t client_pk[32],
 }
 
 void
+ctlchan_init_keys(struct ctlchan *c, const uint8_t tx[AEAD_KEY_LEN],
+    const uint8_t rx[AEAD_KEY_LEN], uint32_t remote_index)
+{
+	memset(c, 0, sizeof *c);
+	memcpy(c->tx, tx, AEAD_KEY_LEN);
+	memcpy(c->rx, rx, AEAD_KEY_LEN);
+	c->remote_index = remote_index;
+	c->set = 1;
+}
+
+void
 ctlchan_wipe(struct ctlchan *c)
 {
 	sodium_memzero(c, sizeof *c);

@@ -48,6 +48,9 @@ int	ctlchan_init_kx_server(struct ctlchan *, const uint8_t server_pk[32],
 int	ctlchan_init_kx_client(struct ctlchan *, const uint8_t client_pk[32],
 	    const uint8_t client_sk[32], const uint8_t server_pk[32],
 	    uint32_t remote_index) __attribute__((warn_unused_result));
+/* Raw keys, as a registration handshake gives them (reghs.h). */
+void	ctlchan_init_keys(struct ctlchan *, const uint8_t tx[AEAD_KEY_LEN],
+	    const uint8_t rx[AEAD_KEY_LEN], uint32_t remote_index);
 void	ctlchan_wipe(struct ctlchan *);
 /* As chan_seal / chan_open (chan.h). */
 ssize_t	ctlchan_seal(struct ctlchan *, uint8_t type, const uint8_t *pt,

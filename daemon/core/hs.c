@@ -150,13 +150,15 @@ hs_initiate_common(struct hs *hs, const struct hs_identity *self,
 	wr_u8(&w, (uint8_t)cipher);
 	wr_u8(&w, 0);
 	wr_u32(&w, local_index);
-	if (pw.err || w.err || noise_write_message(&hs->noise, payload, pw.off,
-	    out + w.off, wr_left(&w), &mlen) != 0)
+	if (pw.err || w.err || wr_left(&w) < 2 * HS_MAC_LEN ||
+	    noise_write_message(&hs->noise, payload, pw.off, out + w.off,
+	    wr_left(&w) - 2 * HS_MAC_LEN, &mlen) != 0 ||
+	    hs_mac1_seal(out, w.off + mlen + 2 * HS_MAC_LEN, rs) != 0)
 		goto fail;
 	hs->cipher = cipher;
 	hs->local_index = local_index;
 	hs->state = HS_INIT_SENT;
-	*outlen = w.off + mlen;
+	*outlen = w.off + mlen + 2 * HS_MAC_LEN;
 	return 0;
 fail:
 	hs_wipe(hs);
@@ -260,11 +262,15 @@ hs_read_init(struct hs *hs, const struct hs_identity *self,
 		goto fail;
 	cipher = (enum aead_cipher)rd_u8(&r);
 	if (rd_u8(&r) != 0 || (info->sender_index = rd_u32(&r)) == 0 ||
-	    r.err || len > HS_REKEY_INIT_MAX || !aead_available(cipher))
+	    r.err || len > HS_REKEY_INIT_MAX || len < HS_INIT_MIN ||
+	    !aead_available(cipher))
+		goto fail;
+	/* mac1 before any Diffie-Hellman: garbage costs a hash. */
+	if (!hs_mac1_ok(pkt, len, self->x_pk))
 		goto fail;
 	if (hs_noise_init(hs, self, 0, cipher, NULL) != 0 ||
-	    noise_read_message(&hs->noise, r.p + r.off, rd_left(&r), payload,
-	    sizeof payload, &plen) != 0 ||
+	    noise_read_message(&hs->noise, r.p + r.off, rd_left(&r) -
+	    2 * HS_MAC_LEN, payload, sizeof payload, &plen) != 0 ||
 	    hs_parse_payload(payload, plen, info) != 0 ||
 	    (rs = noise_remote_static(&hs->noise)) == NULL)
 		goto fail;

@@ -2,12 +2,13 @@
 /*
  * hs.h: the p2pd peer handshake (PROTOCOL.md §2.3).
  *
- * Noise_IK_25519_{ChaChaPoly|AESGCM}_BLAKE2b with prologue "p2pd/1"; the
+ * Noise_IK_25519_{ChaChaPoly|AESGCM}_BLAKE2b with prologue "p2pd/2"; the
  * static keys are the X25519 forms of the agents' Ed25519 identity keys.
  *
- *   HS_INIT = 0x53, 1, cipher, 0, sender_index u32, Noise message 1
+ *   HS_INIT = 0x53, 2, cipher, 0, sender_index u32, Noise message 1,
+ *             mac1[16], mac2[16]
  *             message 1 payload: TAI64N timestamp[12] || id_len u8 || peer id
- *   HS_RESP = 0x54, 1, 0, 0, sender_index u32, receiver_index u32,
+ *   HS_RESP = 0x54, 2, 0, 0, sender_index u32, receiver_index u32,
  *             Noise message 2 (empty payload)
  *
  * Initiator: hs_initiate() builds HS_INIT; hs_finish() consumes HS_RESP and
@@ -22,6 +23,13 @@
  * session (rekey_index u32) after the peer id in the encrypted payload, so
  * it is authenticated like the rest; hs_read_init() reports it in
  * info->rekey_index (0 for a handshake that starts a new session).
+ *
+ * mac1 (hs_mac.c) is made by hs_initiate() and checked by hs_read_init()
+ * before any Diffie-Hellman, so an HS_INIT that does not come from someone
+ * who knows our static key costs one hash. mac2 and the COOKIE_REPLY are
+ * for a responder under load (hs_mac2_ok(), hs_cookie_reply_build()); an
+ * initiator that got a cookie seals mac2 into its HS_INIT with
+ * hs_mac2_seal() before sending it again.
  *
  * A cipher that !aead_available() is refused on both sides. Every function
  * returns 0 or -1 and fails on any malformed, truncated, tampered or
@@ -45,12 +53,20 @@
 
 #define HS_TYPE_INIT		0x53
 #define HS_TYPE_RESP		0x54
-#define HS_VERSION		1
-#define HS_PROLOGUE		"p2pd/1"
+#define HS_TYPE_COOKIE		0x5b	/* COOKIE_REPLY (WIRE_COOKIE_REPLY) */
+#define HS_VERSION		2	/* WIRE_VERSION */
+#define HS_PROLOGUE		"p2pd/2"	/* the wire version is bound */
 #define HS_TAI64N_LEN		12
 #define HS_PEER_ID_MAX		64
-/* 8-byte header, e, encrypted s, encrypted payload (timestamp, id). */
-#define HS_INIT_MIN		(8 + 32 + 48 + HS_TAI64N_LEN + 1 + 1 + 16)
+#define HS_MAC_LEN		16
+#define HS_COOKIE_LEN		16
+#define HS_COOKIE_SECRET_LEN	32
+#define HS_COOKIE_SECRET_S	120	/* a responder's cookie secret lives */
+/* type, version, 0, 0, receiver_index, nonce[24], cookie + tag */
+#define HS_COOKIE_REPLY_LEN	(8 + 24 + HS_COOKIE_LEN + 16)
+/* 8-byte header, e, encrypted s, encrypted payload (timestamp, id), macs. */
+#define HS_INIT_MIN		(8 + 32 + 48 + HS_TAI64N_LEN + 1 + 1 + 16 + \
+				    2 * HS_MAC_LEN)
 #define HS_INIT_MAX		(HS_INIT_MIN - 1 + HS_PEER_ID_MAX)
 #define HS_REKEY_INIT_MAX	(HS_INIT_MAX + 4)	/* + rekey_index */
 #define HS_RESP_LEN		(12 + 32 + 16)
@@ -128,5 +144,26 @@ void	hs_wipe(struct hs *);
 uint32_t hs_resp_receiver_index(const uint8_t *pkt, size_t len);
 /* sender_index of an HS_INIT packet; 0 if too short. */
 uint32_t hs_init_sender_index(const uint8_t *pkt, size_t len);
+
+/* hs_mac.c: mac1 and mac2 of an HS_INIT (its last 32 bytes), cookies. */
+int	hs_mac1_seal(uint8_t *pkt, size_t len, const uint8_t responder_x_pk[32]);
+/* 1 if mac1 was made for self_x_pk, else 0 (and no DH was done). */
+int	hs_mac1_ok(const uint8_t *pkt, size_t len, const uint8_t self_x_pk[32]);
+void	hs_mac2_seal(uint8_t *pkt, size_t len,
+	    const uint8_t cookie[HS_COOKIE_LEN]);
+int	hs_mac2_ok(const uint8_t *pkt, size_t len,
+	    const uint8_t cookie[HS_COOKIE_LEN]);
+/* The cookie of a source address (any bytes) under the current secret. */
+void	hs_cookie_make(const uint8_t secret[HS_COOKIE_SECRET_LEN],
+	    const uint8_t *addr, size_t addrlen, uint8_t cookie[HS_COOKIE_LEN]);
+/* COOKIE_REPLY to the HS_INIT init (HS_COOKIE_REPLY_LEN bytes, or -1). */
+int	hs_cookie_reply_build(uint8_t *out, size_t cap, const uint8_t *init,
+	    size_t init_len, const uint8_t self_x_pk[32],
+	    const uint8_t cookie[HS_COOKIE_LEN])
+	    __attribute__((warn_unused_result));
+/* The cookie in a COOKIE_REPLY to the HS_INIT we sent: 0, or -1. */
+int	hs_cookie_reply_open(const uint8_t *pkt, size_t len, const uint8_t *init,
+	    size_t init_len, const uint8_t responder_x_pk[32],
+	    uint8_t cookie[HS_COOKIE_LEN]) __attribute__((warn_unused_result));
 
 #endif /* P2P_HS_H */

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "nodemsg.h"
 #include "replay.h"
+#include "wire.h"
 
 #define NODEMSG_CTX	"p2pd-node-v1"
 
@@ -66,7 +67,7 @@ nodemsg_hdr(uint8_t out[NODEMSG_HDR_LEN], uint8_t slot, uint32_t epoch,
     uint64_t ctr)
 {
 	out[0] = NODEMSG_TYPE;
-	out[1] = 1;
+	out[1] = WIRE_VERSION;
 	out[2] = slot;
 	out[3] = 0;
 	nodemsg_put(out + 4, epoch, 4);
@@ -111,7 +112,7 @@ nodemsg_open(struct nodemsg *n, uint64_t now_ms, const uint8_t *pkt,
 
 	rd_init(&r, pkt, len);
 	if (len < NODEMSG_OVERHEAD || rd_u8(&r) != NODEMSG_TYPE ||
-	    rd_u8(&r) != 1)
+	    rd_u8(&r) != WIRE_VERSION)
 		goto bad;
 	slot = rd_u8(&r);
 	if (rd_u8(&r) != 0 || slot == 0 || slot == n->slot)

@@ -6,7 +6,7 @@
  * epoch, with a counter, a replay window at the receiver and a timestamp
  * (nodes' clocks may differ by up to 30 s).
  *
- *	header[16] = 0x58, 1, sender slot u8, 0, sender epoch u32, counter u64
+ *	header[16] = 0x58, WIRE_VERSION, sender slot u8, 0, sender epoch u32, counter u64
  *	ciphertext = AEAD(key(slot, epoch), nonce(counter), ad = header,
  *	             time_ms u64 || kind u8 || body)
  *

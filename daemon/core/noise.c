@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * noise.c: Noise HandshakeState for IK, XX, IKpsk2 and XXpsk3
+ * noise.c: Noise HandshakeState for IK, XX, NK, IKpsk2 and XXpsk3
  * (Noise specification revision 34, §5 and §9), on libsodium.
  *
  * The patterns are token tables, interpreted by one writer and one reader,
@@ -37,6 +37,9 @@ static const struct pattern patterns[] = {
 	    { T_E },
 	    { T_E, T_EE, T_S, T_ES },
 	    { T_S, T_SE } } },
+	{ NOISE_NK, "NK", 2, 0, 1, {
+	    { T_E, T_ES },
+	    { T_E, T_EE } } },
 	{ NOISE_IKPSK2, "IKpsk2", 2, 1, 1, {
 	    { T_E, T_ES, T_S, T_SS },
 	    { T_E, T_EE, T_SE, T_PSK } } },
@@ -360,10 +363,12 @@ noise_hs_init(struct noise_hs *hs, enum noise_pattern p, enum aead_cipher c,
 	hs->failed = 1;
 	if (sodium_init() < 0 || pat == NULL || !aead_available(c) ||
 	    noise_protocol_name(name, sizeof name, p, c, hf) != 0 ||
-	    s_sk == NULL || (prologue == NULL && plen > 0))
+	    (prologue == NULL && plen > 0))
 		return -1;
-	/* Only the IK initiator knows the remote static in advance. */
-	if ((pat->pre_rs && initiator) != (rs_pk != NULL))
+	/* Only the IK and NK initiators know the remote static in advance;
+	 * everyone has a static key but the NK initiator. */
+	if ((pat->pre_rs && initiator) != (rs_pk != NULL) ||
+	    (s_sk == NULL) != (p == NOISE_NK && initiator))
 		return -1;
 	hs->pattern = p;
 	hs->cipher = c;
@@ -371,9 +376,11 @@ noise_hs_init(struct noise_hs *hs, enum noise_pattern p, enum aead_cipher c,
 	hs->hashlen = hf == NOISE_SHA256 ? 32 : 64;
 	hs->initiator = initiator != 0;
 
-	memcpy(hs->s_sk, s_sk, NOISE_DHLEN);
-	crypto_scalarmult_base(hs->s_pk, hs->s_sk);
-	hs->has_s = 1;
+	if (s_sk != NULL) {
+		memcpy(hs->s_sk, s_sk, NOISE_DHLEN);
+		crypto_scalarmult_base(hs->s_pk, hs->s_sk);
+		hs->has_s = 1;
+	}
 	if (rs_pk != NULL) {
 		memcpy(hs->rs, rs_pk, NOISE_DHLEN);
 		hs->has_rs = 1;
@@ -477,7 +484,7 @@ noise_write_token(struct noise_hs *hs, const struct pattern *pat, enum tok t,
 		return w->err ? -1 : 0;
 	case T_S:
 		q = wr_reserve(w, NOISE_DHLEN + (hs->has_k ? AEAD_TAG_LEN : 0));
-		if (q == NULL)
+		if (q == NULL || !hs->has_s)
 			return -1;
 		return noise_encrypt_and_hash(hs, hs->s_pk, NOISE_DHLEN, q);
 	default:

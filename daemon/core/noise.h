@@ -2,7 +2,7 @@
 /*
  * noise.h: a Noise HandshakeState (Noise specification revision 34).
  *
- * Patterns IK and XX, and their psk variants IKpsk2 and XXpsk3, over DH
+ * Patterns IK, XX and NK, and the psk variants IKpsk2 and XXpsk3, over DH
  * 25519, ciphers ChaChaPoly / AESGCM and hashes BLAKE2b / SHA256 / SHA512,
  * all from libsodium. It is checked byte for byte against the cacophony
  * test vectors (tests/unit/test_noise.c).
@@ -38,7 +38,8 @@ enum noise_pattern {
 	NOISE_IK = 1,
 	NOISE_XX = 2,
 	NOISE_IKPSK2 = 3,
-	NOISE_XXPSK3 = 4
+	NOISE_XXPSK3 = 4,
+	NOISE_NK = 5
 };
 
 enum noise_hash {
@@ -72,8 +73,9 @@ struct noise_hs {
 };
 
 /*
- * s_sk: our static private key (needed by both sides of IK and XX).
- * rs_pk: the responder's static public key (IK initiator only; NULL
+ * s_sk: our static private key (needed by both sides of IK and XX and by
+ * the NK responder; NULL for the NK initiator, which has none).
+ * rs_pk: the responder's static public key (IK and NK initiators only; NULL
  * otherwise). e_sk: a fixed ephemeral private key, NULL for a random one.
  */
 int	noise_hs_init(struct noise_hs *, enum noise_pattern, enum aead_cipher,

@@ -14,9 +14,10 @@
 #include "wire.h"
 
 #define TOKEN_PREFIX_LEN	(sizeof(TOKEN_PREFIX) - 1)
-/* version, issued_at, expires_at, id_len, peer_id, n_groups, groups */
+/* version, issued_at, expires_at, id_len, peer_id, n_groups, groups, keys */
 #define TOKEN_BODY_MAX	(1 + 8 + 8 + 1 + P2P_NAME_MAX + 1 + \
-			    TOKEN_MAX_GROUPS * (1 + P2P_NAME_MAX))
+			    TOKEN_MAX_GROUPS * (1 + P2P_NAME_MAX) + 1 + \
+			    TOKEN_MAX_KEYS * TOKEN_KEY_LEN)
 #define TOKEN_BODY_MIN	(1 + 8 + 8 + 1 + 1 + 1)
 #define TOKEN_BIN_MAX	(TOKEN_BODY_MAX + TOKEN_MAC_LEN)
 #define TOKEN_B64	sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -73,7 +74,8 @@ token_mint(const struct token *t, const uint8_t *key, size_t keylen,
 
 	if (t == NULL || key == NULL || out == NULL ||
 	    !p2p_name_valid(t->peer_id) || t->ngroups > TOKEN_MAX_GROUPS ||
-	    t->expires_at <= t->issued_at)
+	    t->expires_at <= t->issued_at || t->nkeys > TOKEN_MAX_KEYS ||
+	    (t->version < 2 && t->nkeys > 0))
 		return -1;
 	for (i = 0; i < t->ngroups; i++)
 		if (!p2p_name_valid(t->groups[i]))
@@ -87,6 +89,11 @@ token_mint(const struct token *t, const uint8_t *key, size_t keylen,
 	wr_u8(&w, (uint8_t)t->ngroups);
 	for (i = 0; i < t->ngroups; i++)
 		token_put_name(&w, t->groups[i]);
+	if (t->version >= 2) {
+		wr_u8(&w, (uint8_t)t->nkeys);
+		for (i = 0; i < t->nkeys; i++)
+			wr_bytes(&w, t->keys[i], TOKEN_KEY_LEN);
+	}
 	if (w.err || wr_left(&w) < TOKEN_MAC_LEN)
 		return -1;
 	token_mac(key, keylen, bin, w.off, bin + w.off);
@@ -147,9 +154,29 @@ token_body_parse(const uint8_t *body, size_t len, struct token *t,
 			return TOKEN_MALFORMED;
 		}
 	}
+	if (t->version >= 2) {
+		t->nkeys = rd_u8(&r);
+		if (r.err || t->nkeys > TOKEN_MAX_KEYS) {
+			snprintf(err, errlen, "token has more than %d server "
+			    "keys", TOKEN_MAX_KEYS);
+			return TOKEN_MALFORMED;
+		}
+		for (i = 0; i < t->nkeys; i++)
+			if (rd_copy(&r, t->keys[i], TOKEN_KEY_LEN) != 0) {
+				snprintf(err, errlen, "token server key %u is "
+				    "cut short", i + 1);
+				return TOKEN_MALFORMED;
+			}
+	}
 	if (r.err || rd_left(&r) != 0) {
 		snprintf(err, errlen, "token body has %zu trailing bytes",
 		    rd_left(&r));
+		return TOKEN_MALFORMED;
+	}
+	if (t->expires_at <= t->issued_at) {
+		snprintf(err, errlen, "token expires_at (%" PRIu64 ") is not "
+		    "after its issued_at (%" PRIu64 ")", t->expires_at,
+		    t->issued_at);
 		return TOKEN_MALFORMED;
 	}
 	return TOKEN_OK;
@@ -211,6 +238,36 @@ token_decode(const char *s, uint8_t *bin, size_t cap, char *err,
 	return (int)binlen;
 }
 
+/*
+ * Decode s into bin and check its size and version: the body's length
+ * (without the MAC) in *len. who names the reader in the version error.
+ */
+static enum token_err
+token_open(const char *s, uint8_t *bin, size_t cap, size_t *len,
+    const char *who, char *err, size_t errlen)
+{
+	int n;
+
+	if ((n = token_decode(s, bin, cap, err, errlen)) == -1)
+		return TOKEN_MALFORMED;
+	if ((size_t)n < TOKEN_BODY_MIN + TOKEN_MAC_LEN) {
+		snprintf(err, errlen, "token is too short (%d bytes)", n);
+		return TOKEN_MALFORMED;
+	}
+	/*
+	 * The version first: another version may lay out (and MAC) its body
+	 * differently, and its holder deserves to hear which versions clash.
+	 */
+	if (bin[0] < TOKEN_VERSION_MIN || bin[0] > TOKEN_VERSION) {
+		snprintf(err, errlen, "token version %u is not supported "
+		    "(this %s understands versions %d to %d)", bin[0], who,
+		    TOKEN_VERSION_MIN, TOKEN_VERSION);
+		return TOKEN_BAD_VERSION;
+	}
+	*len = (size_t)n - TOKEN_MAC_LEN;
+	return TOKEN_OK;
+}
+
 enum token_err
 token_verify(const char *s, const uint8_t *key, size_t keylen,
     uint64_t now_unix, struct token *out, char *err, size_t errlen)
@@ -221,30 +278,15 @@ token_verify(const char *s, const uint8_t *key, size_t keylen,
 	enum token_err	e;
 	char		dummy[1];
 	size_t		len;
-	int		n;
 
 	if (err == NULL || errlen == 0) {
 		err = dummy;
 		errlen = sizeof(dummy);
 	}
 	err[0] = '\0';
-	if ((n = token_decode(s, bin, sizeof(bin), err, errlen)) == -1)
-		return TOKEN_MALFORMED;
-	if ((size_t)n < TOKEN_BODY_MIN + TOKEN_MAC_LEN) {
-		snprintf(err, errlen, "token is too short (%d bytes)", n);
-		return TOKEN_MALFORMED;
-	}
-	/*
-	 * The version first: another version may lay out (and MAC) its body
-	 * differently, and its holder deserves to hear which versions clash.
-	 */
-	if (bin[0] != TOKEN_VERSION) {
-		snprintf(err, errlen, "token version %u is not supported "
-		    "(this server understands version %d)", bin[0],
-		    TOKEN_VERSION);
-		return TOKEN_BAD_VERSION;
-	}
-	len = (size_t)n - TOKEN_MAC_LEN;
+	if ((e = token_open(s, bin, sizeof(bin), &len, "server", err,
+	    errlen)) != TOKEN_OK)
+		return e;
 	if (key == NULL) {
 		snprintf(err, errlen, "no token secret");
 		return TOKEN_BAD_MAC;
@@ -262,6 +304,25 @@ token_verify(const char *s, const uint8_t *key, size_t keylen,
 	if (out != NULL)
 		*out = t;
 	return TOKEN_OK;
+}
+
+enum token_err
+token_peek(const char *s, struct token *out, char *err, size_t errlen)
+{
+	uint8_t		bin[TOKEN_MAX_LEN];
+	enum token_err	e;
+	char		dummy[1];
+	size_t		len;
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	if ((e = token_open(s, bin, sizeof(bin), &len, "agent", err,
+	    errlen)) != TOKEN_OK)
+		return e;
+	return token_body_parse(bin, len, out, err, errlen);
 }
 
 int

@@ -5,6 +5,10 @@
  *   token = "p2pt." || base64url_nopad(body || HMAC-SHA-256(secret, body))
  *   body  = version u8 | issued_at u64 | expires_at u64 | id_len u8 | peer_id
  *           | n_groups u8 | n_groups x (len u8 | group)
+ *           [version 2: | n_keys u8 | n_keys x server key[32]]
+ *
+ * Version 2 carries the server's public keys (PROTOCOL.md §2.1), so a device
+ * that gets a token also learns whom to trust; version 1 is still accepted.
  *
  * Tokens are MAC'd, not encrypted: anyone holding one can read it. The secret
  * is shared between the server and the backends that mint tokens; any key
@@ -14,7 +18,8 @@
  * prefix, base64url, version (before the MAC: another version may MAC its
  * body differently, and its holder should hear which versions clash), MAC
  * (constant time), body layout (strict: valid names, nothing may trail the
- * groups), validity window with TOKEN_SKEW_S of clock skew. On failure err
+ * groups or keys), expires_at > issued_at, validity window with TOKEN_SKEW_S
+ * of clock skew. On failure err
  * receives a message fit for a log line or an error reply; on success out
  * holds the fields. The whole token is at most TOKEN_MAX_LEN characters, so
  * token_mint() refuses fields that would not fit (32 groups of 64 characters
@@ -27,7 +32,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOKEN_VERSION		1
+#define TOKEN_VERSION		2	/* minted; 1 and 2 are accepted */
+#define TOKEN_VERSION_MIN	1
+#define TOKEN_MAX_KEYS		2	/* server keys: current and next */
+#define TOKEN_KEY_LEN		32
 #define TOKEN_MAX_LEN		2048	/* characters, prefix included */
 #define TOKEN_MAX_GROUPS	32
 #define TOKEN_SKEW_S		60
@@ -43,6 +51,8 @@ struct token {
 	char		peer_id[65];
 	unsigned	ngroups;
 	char		groups[TOKEN_MAX_GROUPS][65];
+	unsigned	nkeys;		/* version 2 only */
+	uint8_t		keys[TOKEN_MAX_KEYS][TOKEN_KEY_LEN];
 };
 
 enum token_err {
@@ -56,9 +66,10 @@ enum token_err {
 
 /*
  * Mint a token from t (t->version is written as given, so tests can mint
- * other versions; use TOKEN_VERSION). Checks the names, the group count and
- * expires_at > issued_at. Writes a NUL-terminated string into out; returns
- * its length (without the NUL) or -1 (bad fields, or cap too small).
+ * other versions; use TOKEN_VERSION). Checks the names, the group count,
+ * the key count (none in version 1) and expires_at > issued_at. Writes a
+ * NUL-terminated string into out; returns its length (without the NUL) or
+ * -1 (bad fields, or cap too small).
  */
 int		token_mint(const struct token *t, const uint8_t *key,
 		    size_t keylen, char *out, size_t cap)
@@ -66,6 +77,14 @@ int		token_mint(const struct token *t, const uint8_t *key,
 
 enum token_err	token_verify(const char *s, const uint8_t *key, size_t keylen,
 		    uint64_t now_unix, struct token *out, char *err,
+		    size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * What a holder can read of its own token without the secret: the body's
+ * fields (the same checks as token_verify but the MAC and the clock).
+ * The agent learns its peer id and the server keys from it.
+ */
+enum token_err	token_peek(const char *s, struct token *out, char *err,
 		    size_t errlen) __attribute__((warn_unused_result));
 
 /* A short name for an error code ("expired", "bad MAC", ...). */

@@ -20,16 +20,24 @@ wire_min_len(uint8_t type)
 	case WIRE_REG_HELLO:
 		return WIRE_HELLO_LEN;
 	case WIRE_REG_CHALLENGE:
-		return WIRE_CHALLENGE_LEN;
+		return WIRE_CHALLENGE_MIN;
+	case WIRE_REG_INIT:
+		/* e and the payload's tag at least */
+		return WIRE_REG_INIT_HDR_LEN + NOISE_DH_LEN + NOISE_TAG_LEN;
+	case WIRE_REG_ACCEPT:
+		return WIRE_REG_ACCEPT_HDR_LEN + NOISE_DH_LEN + NOISE_TAG_LEN;
 	case WIRE_CTRL:
 		return WIRE_CTRL_HDR_LEN + WIRE_AEAD_TAG_LEN;
 	case WIRE_RELAY:
 		return WIRE_CTRL_HDR_LEN + WIRE_RELAY_ID_LEN +
 		    WIRE_AEAD_TAG_LEN;
 	case WIRE_HS_INIT:
-		/* e, encrypted s, encrypted payload (at least its tag) */
+		/* e, encrypted s, encrypted payload (at least its tag), macs */
 		return WIRE_HS_INIT_HDR_LEN + NOISE_DH_LEN +
-		    NOISE_DH_LEN + NOISE_TAG_LEN + NOISE_TAG_LEN;
+		    NOISE_DH_LEN + NOISE_TAG_LEN + NOISE_TAG_LEN +
+		    2 * WIRE_MAC_LEN;
+	case WIRE_COOKIE_REPLY:
+		return WIRE_COOKIE_REPLY_LEN;
 	case WIRE_HS_RESP:
 		return WIRE_HS_RESP_HDR_LEN + NOISE_DH_LEN + NOISE_TAG_LEN;
 	case WIRE_DATA:
@@ -52,6 +60,10 @@ wire_type_name(uint8_t type)
 		return "REG_HELLO";
 	case WIRE_REG_CHALLENGE:
 		return "REG_CHALLENGE";
+	case WIRE_REG_INIT:
+		return "REG_INIT";
+	case WIRE_REG_ACCEPT:
+		return "REG_ACCEPT";
 	case WIRE_CTRL:
 		return "CTRL";
 	case WIRE_RELAY:
@@ -64,6 +76,8 @@ wire_type_name(uint8_t type)
 		return "DATA";
 	case WIRE_UNKNOWN_REG:
 		return "UNKNOWN_REG";
+	case WIRE_COOKIE_REPLY:
+		return "COOKIE_REPLY";
 	case WIRE_VERSION_ERROR:
 		return "VERSION_ERROR";
 	case WIRE_NODE:
@@ -90,6 +104,7 @@ wire_agent_dest(const uint8_t *pkt, size_t len, uint8_t *type)
 	*type = t;
 	switch (t) {
 	case WIRE_REG_CHALLENGE:
+	case WIRE_REG_ACCEPT:
 	case WIRE_CTRL:
 	case WIRE_RELAY:
 	case WIRE_UNKNOWN_REG:
@@ -225,41 +240,103 @@ wire_hello_parse(const uint8_t *pkt, size_t len, uint8_t eph[32])
 }
 
 int
-wire_challenge_build(uint8_t *out, size_t cap, uint32_t pending_id,
-    const uint8_t server_eph[32], const uint8_t challenge[32])
+wire_challenge_build(uint8_t *out, size_t cap,
+    const uint8_t cookie[WIRE_COOKIE_LEN], const uint8_t *keys, unsigned nkeys)
 {
 	struct wr	w;
 
+	if (nkeys > WIRE_CHALLENGE_KEYS || (keys == NULL && nkeys > 0))
+		return -1;
 	wr_init(&w, out, cap);
-	wire_hdr_write(&w, WIRE_REG_CHALLENGE, 0);
-	wr_u32(&w, pending_id);
-	wr_bytes(&w, server_eph, WIRE_KEY_LEN);
-	wr_bytes(&w, challenge, 32);
+	wire_hdr_write(&w, WIRE_REG_CHALLENGE, (uint8_t)nkeys);
+	wr_bytes(&w, cookie, WIRE_COOKIE_LEN);
+	if (nkeys > 0)
+		wr_bytes(&w, keys, (size_t)nkeys * WIRE_KEY_LEN);
 	return wire_done(&w);
 }
 
 int
-wire_challenge_parse(const uint8_t *pkt, size_t len, uint32_t *pending_id,
-    uint8_t server_eph[32], uint8_t challenge[32])
+wire_challenge_parse(const uint8_t *pkt, size_t len,
+    uint8_t cookie[WIRE_COOKIE_LEN], uint8_t keys[WIRE_CHALLENGE_KEYS][32],
+    unsigned *nkeys)
 {
 	struct rd	 r;
-	const uint8_t	*e, *c;
-	uint32_t	 id;
+	const uint8_t	*c, *k;
+	uint8_t		 n;
 
-	if (len != WIRE_CHALLENGE_LEN)
+	if (len < WIRE_CHALLENGE_MIN || len > WIRE_CHALLENGE_MAX)
 		return -1;
 	rd_init(&r, pkt, len);
-	if (wire_hdr_read(&r, WIRE_REG_CHALLENGE, NULL) == -1)
+	if (wire_hdr_read(&r, WIRE_REG_CHALLENGE, &n) == -1 ||
+	    n > WIRE_CHALLENGE_KEYS ||
+	    len != WIRE_CHALLENGE_MIN + (size_t)n * WIRE_KEY_LEN)
 		return -1;
-	id = rd_u32(&r);
-	e = rd_bytes(&r, WIRE_KEY_LEN);
-	c = rd_bytes(&r, 32);
-	if (r.err || id == 0)
+	c = rd_bytes(&r, WIRE_COOKIE_LEN);
+	k = rd_bytes(&r, (size_t)n * WIRE_KEY_LEN);
+	if (r.err || c == NULL || (n > 0 && k == NULL))
 		return -1;
-	*pending_id = id;
-	memcpy(server_eph, e, WIRE_KEY_LEN);
-	memcpy(challenge, c, 32);
+	memcpy(cookie, c, WIRE_COOKIE_LEN);
+	if (n > 0)
+		memcpy(keys, k, (size_t)n * WIRE_KEY_LEN);
+	*nkeys = n;
 	return 0;
+}
+
+int
+wire_reg_init_hdr_build(uint8_t *out, size_t cap,
+    const uint8_t key_id[WIRE_KEY_ID_LEN], const uint8_t cookie[WIRE_COOKIE_LEN])
+{
+	struct wr	w;
+
+	wr_init(&w, out, cap);
+	wire_hdr_write(&w, WIRE_REG_INIT, 0);
+	wr_bytes(&w, key_id, WIRE_KEY_ID_LEN);
+	wr_bytes(&w, cookie, WIRE_COOKIE_LEN);
+	return wire_done(&w);
+}
+
+int
+wire_reg_init_hdr_parse(const uint8_t *pkt, size_t len,
+    uint8_t key_id[WIRE_KEY_ID_LEN], uint8_t cookie[WIRE_COOKIE_LEN])
+{
+	struct rd	 r;
+	const uint8_t	*k, *c;
+
+	if (len < wire_min_len(WIRE_REG_INIT))
+		return -1;
+	rd_init(&r, pkt, len);
+	if (wire_hdr_read(&r, WIRE_REG_INIT, NULL) == -1)
+		return -1;
+	k = rd_bytes(&r, WIRE_KEY_ID_LEN);
+	c = rd_bytes(&r, WIRE_COOKIE_LEN);
+	if (r.err || k == NULL || c == NULL)
+		return -1;
+	memcpy(key_id, k, WIRE_KEY_ID_LEN);
+	memcpy(cookie, c, WIRE_COOKIE_LEN);
+	return WIRE_REG_INIT_HDR_LEN;
+}
+
+int
+wire_reg_accept_hdr_build(uint8_t *out, size_t cap)
+{
+	struct wr	w;
+
+	wr_init(&w, out, cap);
+	wire_hdr_write(&w, WIRE_REG_ACCEPT, 0);
+	return wire_done(&w);
+}
+
+int
+wire_reg_accept_hdr_parse(const uint8_t *pkt, size_t len)
+{
+	struct rd	r;
+
+	if (len < wire_min_len(WIRE_REG_ACCEPT))
+		return -1;
+	rd_init(&r, pkt, len);
+	if (wire_hdr_read(&r, WIRE_REG_ACCEPT, NULL) == -1)
+		return -1;
+	return WIRE_REG_ACCEPT_HDR_LEN;
 }
 
 int

@@ -24,7 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION		1
+/*
+ * 2: the registration handshake authenticates the server (PROTOCOL.md §2.1);
+ * agents and servers of version 1 get VERSION_ERROR.
+ */
+#define WIRE_VERSION		2
 
 enum wire_type {
 	WIRE_REG_HELLO		= 0x50,
@@ -36,6 +40,9 @@ enum wire_type {
 	WIRE_UNKNOWN_REG	= 0x56,
 	WIRE_RELAY		= 0x57,
 	WIRE_NODE		= 0x58,	/* cluster node to node (nodemsg.h) */
+	WIRE_REG_INIT		= 0x59,
+	WIRE_REG_ACCEPT		= 0x5a,
+	WIRE_COOKIE_REPLY	= 0x5b,	/* agent -> agent, under load */
 	WIRE_VERSION_ERROR	= 0x5f
 };
 
@@ -48,7 +55,23 @@ enum wire_class {
 
 #define WIRE_HDR_LEN		4	/* type, version, b2, b3 */
 #define WIRE_HELLO_LEN		128
-#define WIRE_CHALLENGE_LEN	72
+/*
+ * REG_CHALLENGE: header (b2 = number of server keys, 0-2), cookie[16], the
+ * server's public keys: 20 to 84 bytes, always below the HELLO's 128.
+ */
+#define WIRE_COOKIE_LEN		16
+#define WIRE_CHALLENGE_MIN	(WIRE_HDR_LEN + WIRE_COOKIE_LEN)
+#define WIRE_CHALLENGE_KEYS	2
+#define WIRE_CHALLENGE_MAX	(WIRE_CHALLENGE_MIN + WIRE_CHALLENGE_KEYS * 32)
+/*
+ * REG_INIT: header, key_id[4] (the first bytes of the server key it is
+ * sealed to), cookie[16], then Noise NK message 1 (e, payload + tag).
+ * REG_ACCEPT: header, then Noise NK message 2 (e, payload + tag).
+ */
+#define WIRE_KEY_ID_LEN		4
+#define WIRE_REG_INIT_HDR_LEN	(WIRE_HDR_LEN + WIRE_KEY_ID_LEN + \
+				    WIRE_COOKIE_LEN)
+#define WIRE_REG_ACCEPT_HDR_LEN	WIRE_HDR_LEN
 #define WIRE_UNKNOWN_REG_LEN	8
 #define WIRE_VERSION_ERROR_LEN	3
 #define WIRE_CTRL_HDR_LEN	16	/* hdr, reg_id u32, counter u64 */
@@ -63,6 +86,8 @@ enum wire_class {
 #define WIRE_HS_INIT_HDR_LEN	8	/* hdr, sender_index u32 */
 #define WIRE_HS_RESP_HDR_LEN	12	/* hdr, sender_index, receiver_index */
 #define WIRE_AEAD_TAG_LEN	16
+#define WIRE_MAC_LEN		16	/* mac1, mac2 at the end of HS_INIT */
+#define WIRE_COOKIE_REPLY_LEN	64
 #define WIRE_KEY_LEN		32
 
 /* Cipher ids carried in b2 of HS_INIT. */
@@ -83,7 +108,7 @@ size_t		wire_min_len(uint8_t type);
 
 /*
  * What an agent accepts a datagram as, from its first bytes: one of the
- * server's packets (REG_CHALLENGE, CTRL, RELAY, UNKNOWN_REG, and
+ * server's packets (REG_CHALLENGE, REG_ACCEPT, CTRL, RELAY, UNKNOWN_REG, and
  * VERSION_ERROR, which is classified BAD_VERSION), a peer's (HS_INIT,
  * HS_RESP, DATA), or nothing (junk, bad version, a type agents never get).
  */
@@ -105,10 +130,26 @@ int		p2p_name_valid_len(const char *s, size_t len);
 int	wire_hello_build(uint8_t *out, size_t cap, const uint8_t eph[32]);
 int	wire_hello_parse(const uint8_t *pkt, size_t len, uint8_t eph[32]);
 
-int	wire_challenge_build(uint8_t *out, size_t cap, uint32_t pending_id,
-	    const uint8_t server_eph[32], const uint8_t challenge[32]);
+/* keys: nkeys (0..WIRE_CHALLENGE_KEYS) public keys of 32 bytes each. */
+int	wire_challenge_build(uint8_t *out, size_t cap,
+	    const uint8_t cookie[WIRE_COOKIE_LEN], const uint8_t *keys,
+	    unsigned nkeys);
 int	wire_challenge_parse(const uint8_t *pkt, size_t len,
-	    uint32_t *pending_id, uint8_t server_eph[32], uint8_t challenge[32]);
+	    uint8_t cookie[WIRE_COOKIE_LEN],
+	    uint8_t keys[WIRE_CHALLENGE_KEYS][32], unsigned *nkeys);
+
+/*
+ * REG_INIT and REG_ACCEPT headers; the Noise message follows (reghs.h).
+ * The parse functions return the header length or -1 (type, version, or
+ * shorter than wire_min_len()).
+ */
+int	wire_reg_init_hdr_build(uint8_t *out, size_t cap,
+	    const uint8_t key_id[WIRE_KEY_ID_LEN],
+	    const uint8_t cookie[WIRE_COOKIE_LEN]);
+int	wire_reg_init_hdr_parse(const uint8_t *pkt, size_t len,
+	    uint8_t key_id[WIRE_KEY_ID_LEN], uint8_t cookie[WIRE_COOKIE_LEN]);
+int	wire_reg_accept_hdr_build(uint8_t *out, size_t cap);
+int	wire_reg_accept_hdr_parse(const uint8_t *pkt, size_t len);
 
 int	wire_unknown_reg_build(uint8_t *out, size_t cap, uint32_t reg_id);
 int	wire_unknown_reg_parse(const uint8_t *pkt, size_t len, uint32_t *reg_id);

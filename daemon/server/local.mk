@@ -25,9 +25,16 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_udp.c daemon/server/srv_tcp.c \
 	daemon/server/srv_stun.c \
 	daemon/server/srv_reg.c daemon/server/srv_ctrl.c \
+	daemon/server/srv_sess.c daemon/server/srv_recent.c \
+	daemon/server/srv_quota.c daemon/server/srv_roam.c \
+	daemon/server/srv_ratelim.c daemon/server/srv_ratelim.h \
+	daemon/server/srv_ident.c daemon/server/srv_ident.h \
+	daemon/server/srv_key.c daemon/server/srv_key.h \
 	daemon/server/srv_signal.c daemon/server/srv_relay.c \
 	$(SRV_GROUP_SOURCES) \
 	daemon/server/srv_http.c daemon/server/srv_http.h \
+	daemon/server/srv_http_conn.c daemon/server/srv_http_head.c \
+	daemon/server/srv_http_stream.c \
 	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \
 	daemon/server/srv_http_match.c \
 	daemon/server/srv_match.c daemon/server/srv_match.h \
@@ -87,10 +94,53 @@ EXTRA_DIST += tests/integration/server_basic.sh \
 	tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_conf.sources \
 	tests/fuzz/corpus/conf
 check_PROGRAMS += tests/integration/srvclient
-tests_integration_srvclient_SOURCES = tests/integration/srvclient.c
+tests_integration_srvclient_SOURCES = tests/integration/srvclient.c \
+	tests/integration/regclient.c tests/integration/regclient.h
 tests_integration_srvclient_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_integration_srvclient_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+
+# The server's identity (PROTOCOL.md §2.1): an attacker of the registration
+# (a fake server, a man in the middle, forged packets) and the test that
+# runs it on loopback and on a namespace path.
+check_PROGRAMS += tests/integration/regmitm
+tests_integration_regmitm_SOURCES = tests/integration/regmitm.c \
+	tests/integration/rawudp.c tests/integration/rawudp.h
+tests_integration_regmitm_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
+tests_integration_regmitm_LDADD = libp2pcore.la libp2pproto.la \
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+TESTS += tests/integration/regauth.sh
+EXTRA_DIST += tests/integration/regauth.sh tests/unit/vectors/reghs.py
+
+# The attacks of the security review (issue 15): p2pattack measures each;
+# amplify.sh (make check) asserts the amplification table, attack.sh
+# (make attack) prints every figure against a local server.
+check_PROGRAMS += tests/attack/p2pattack
+tests_attack_p2pattack_SOURCES = tests/attack/p2pattack.c \
+	tests/integration/regclient.c tests/integration/regclient.h \
+	tests/integration/rawudp.c tests/integration/rawudp.h
+tests_attack_p2pattack_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) \
+	$(PROTOBUFC_CFLAGS) -I$(top_srcdir)/tests/integration
+tests_attack_p2pattack_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+TESTS += tests/integration/amplify.sh tests/integration/roam.sh \
+	tests/integration/http_abuse.sh
+EXTRA_DIST += tests/integration/amplify.sh tests/integration/roam.sh \
+	tests/integration/http_abuse.sh \
+	tests/attack/attack.sh
+
+attack: all tests/attack/p2pattack$(EXEEXT)
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    $(SHELL) $(top_srcdir)/tests/attack/attack.sh
+.PHONY: attack
+
+check_PROGRAMS += tests/unit/test_srv_http_head
+TESTS += tests/unit/test_srv_http_head
+tests_unit_test_srv_http_head_SOURCES = tests/unit/test_srv_http_head.c \
+	daemon/server/srv_http_head.c
+tests_unit_test_srv_http_head_CFLAGS = $(COMMON_TEST_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/daemon/server
+tests_unit_test_srv_http_head_LDADD = $(COMMON_TEST_LIBS)
 
 # The load generator (tests/bench/loadgen.c): simulated peers registering
 # over UDP; server_mem.sh uses it, and so do the cluster benchmarks.

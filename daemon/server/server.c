@@ -29,6 +29,7 @@
 #include "srv_http.h"
 
 int	srv_token_main(int, char **);
+int	srv_key_main(int, char **);
 
 #define O(f)	offsetof(struct srv_conf, f)
 const struct conf_opt srv_opts[] = {
@@ -44,6 +45,11 @@ const struct conf_opt srv_opts[] = {
 	    "after it is loaded (default 86400)" },
 	{ "state-dir", 0, CONF_STR, O(state_dir), 0, 0, "DIR",
 	    "state directory (the bound port is written to DIR/port)" },
+	{ "key-file", 0, CONF_STR, O(key_file), 0, 0, "FILE",
+	    "the server's private key, made on first start (default "
+	    "STATE_DIR/server.key; nodes of a cluster share one)" },
+	{ "next-key-file", 0, CONF_STR, O(next_key_file), 0, 0, "FILE",
+	    "rotation: the next key, accepted beside the current one" },
 	{ "policy", 0, CONF_STR, O(policy), 0, 0, "open|groups",
 	    "who may connect to whom (default groups)" },
 	{ "keepalive", 0, CONF_INT, O(keepalive_s), 1, 3600, "S",
@@ -72,8 +78,8 @@ const struct conf_opt srv_opts[] = {
 	    "relay at most BYTES per second for each peer (K/M/G; default 0: "
 	    "no cap)" },
 	{ "relay-quota", 0, CONF_SIZE, O(relay_quota), 0, 1LL << 50, "BYTES",
-	    "relay at most BYTES in all for each registration (default 0: "
-	    "no quota)" },
+	    "relay at most BYTES in all for each peer, over its "
+	    "registrations while its token lives (default 0: no quota)" },
 	{ "max-token-ttl", 0, CONF_INT, O(max_token_ttl), 60, SRV_TTL_MAX,
 	    "S", "refuse tokens that live longer than S seconds, so no pin "
 	    "outlives that (default 31622400: 366 days)" },
@@ -114,7 +120,8 @@ const struct conf_opt srv_opts[] = {
 #undef O
 
 #define SRV_SYNOPSIS "[-fhv] [-c FILE] [--listen ADDR:PORT] " \
-	"--secret-file FILE [options]\n       p2p-server token --help"
+	"--secret-file FILE [options]\n       p2p-server token --help\n" \
+	"       p2p-server key --help"
 
 uint64_t
 srv_now_us(void)
@@ -260,6 +267,38 @@ srv_on_tick(evutil_socket_t fd, short what, void *arg)
 		srv_log_counters(s);
 }
 
+/*
+ * The server's key pair: --key-file, else STATE_DIR/server.key, made on
+ * first start; without either a key for this run only.
+ */
+static void
+srv_load_ident(struct srv *s)
+{
+	char path[4096], err[512], b64[REGHS_KEY_B64_LEN + 1];
+	const char *file = s->conf.key_file;
+
+	if (file == NULL && s->conf.state_dir != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", s->conf.state_dir,
+		    SRV_IDENT_FILE);
+		file = path;
+	}
+	if (srv_ident_load(&s->ident, file, s->conf.next_key_file, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	reghs_key_to_b64(s->ident.pk[0], b64);
+	if (s->ident.ephemeral)
+		log_warnx("no --key-file or --state-dir: the server key %s "
+		    "lasts this run only, and agents that pin it will refuse "
+		    "the server after a restart", b64);
+	else
+		log_info("server key %s (%s)", b64, file);
+	if (s->ident.nkeys > 1) {
+		reghs_key_to_b64(s->ident.pk[1], b64);
+		log_info("next server key %s (%s)", b64,
+		    s->conf.next_key_file);
+	}
+}
+
 static void
 srv_setup(struct srv *s)
 {
@@ -268,7 +307,9 @@ srv_setup(struct srv *s)
 
 	if (srv_keys_load(s, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if ((s->base = event_base_new()) == NULL)
+	srv_load_ident(s);
+	if ((s->base = event_base_new()) == NULL ||
+	    srv_ratelim_init(&s->stun_rl) == -1)
 		fatalx("out of memory");
 	srv_bind(s);
 	srv_bind_tcp_extra(s);
@@ -334,6 +375,8 @@ srv_teardown(struct srv *s)
 		free(s->cluster);
 	}
 	sodium_memzero(s->secret, sizeof(s->secret));
+	srv_ident_wipe(&s->ident);
+	srv_ratelim_free(&s->stun_rl);
 	sodium_memzero(s->prev_secret, sizeof(s->prev_secret));
 	conf_free(srv_opts, &s->conf);
 }
@@ -403,6 +446,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "token") == 0)
 		return srv_token_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "key") == 0)
+		return srv_key_main(argc - 1, argv + 1);
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (strcmp(argv[i], "--check-config") == 0)
 			return srv_check_config(argc, argv);

@@ -13,6 +13,7 @@
 #ifndef P2P_SERVER_H
 #define P2P_SERVER_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,15 +23,23 @@
 #include "chan.h"
 #include "ctlchan.h"
 #include "conf.h"
+#include "log.h"
 #include "match.h"
 #include "secret.h"
 #include "server.pb-c.h"
+#include "srv_ident.h"
 #include "srv_match.h"
+#include "srv_ratelim.h"
 #include "state.h"
 #include "token.h"
 
-#define SRV_PENDING_MAX		4096
-#define SRV_PENDING_US		(10 * 1000000ULL)
+/*
+ * REG_INITs answered lately, by the agent's ephemeral key: a replay (or a
+ * resend after a lost REG_ACCEPT) is answered from the registration and
+ * never registers again. Kept as long as a cookie lives.
+ */
+#define SRV_RECENT_MAX		65536
+#define SRV_RECENT_US		((2 * REGHS_BUCKET_S + 1) * 1000000ULL)
 #define SRV_PUSH_MAX		32	/* unacknowledged pushes per session */
 #define SRV_PUSH_TRIES		5
 #define SRV_PUSH_RTO_US		250000ULL
@@ -49,6 +58,8 @@ struct srv_conf {
 	char			*listen;
 	char			*secret_file;
 	char			*state_dir;
+	char			*key_file;	/* default STATE_DIR/server.key */
+	char			*next_key_file;	/* rotation: the next key */
 	char			*policy;
 	long			 keepalive_s;
 	long			 expire_s;
@@ -60,7 +71,7 @@ struct srv_conf {
 	char			*tcp_listen;	/* a second TCP port, or NULL */
 	char			*alt_listen;	/* RFC 5780 ALT-IP:ALT-PORT, NULL: off */
 	size_t			 relay_rate;	/* bytes/s per peer, 0: no cap */
-	size_t			 relay_quota;	/* bytes per registration, 0: none */
+	size_t			 relay_quota;	/* bytes per peer, 0: none */
 	long			 max_token_ttl;	/* s; longer tokens refused */
 	long			 drain_timeout_s;	/* SIGTERM on a cluster node */
 	long			 match_lifetime_s;	/* of match groups */
@@ -86,12 +97,16 @@ struct srv_counters {
 	uint64_t	tx_packets;
 	uint64_t	stun_requests;
 	uint64_t	stun_replies;
+	uint64_t	stun_limited;		/* over a source's rate cap */
 	uint64_t	dropped_malformed;	/* junk, bad STUN, bad packets */
 	uint64_t	dropped_version;
 	uint64_t	ctrl_auth_fail;		/* tag, replay */
 	uint64_t	unknown_reg;
 	uint64_t	hellos;
-	uint64_t	pending_full;
+	uint64_t	reg_inits;		/* REG_INIT received */
+	uint64_t	cookie_fail;		/* stale or forged cookie */
+	uint64_t	init_auth_fail;		/* no such key, does not open */
+	uint64_t	init_replayed;		/* answered from the registration */
 	uint64_t	registrations;
 	uint64_t	reg_refused;
 	uint64_t	expired;
@@ -100,6 +115,7 @@ struct srv_counters {
 	uint64_t	push_lost;
 	uint64_t	tcp_accepted;
 	uint64_t	tcp_refused;
+	uint64_t	tcp_accept_errors;
 	uint64_t	relay_packets;		/* forwarded by the relay */
 	uint64_t	relay_bytes;		/* inner packet bytes forwarded */
 	uint64_t	relay_dropped_policy;	/* no introduction / unknown peer */
@@ -109,6 +125,9 @@ struct srv_counters {
 	uint64_t	tcp_out_dropped;	/* a connection's output was full */
 	uint64_t	stun_alt_dropped;	/* not STUN, on an RFC 5780 socket */
 	uint64_t	nat_reports;
+	uint64_t	roam_challenges;	/* sent to new addresses */
+	uint64_t	roam_limited;		/* not sent: over 3x */
+	uint64_t	roam_moves;		/* validated and moved */
 	uint64_t	node_dropped;		/* NODE packets refused */
 	uint64_t	reg_previous_secret;	/* tokens of the previous secret */
 };
@@ -132,6 +151,8 @@ struct srv_path {
 #define SRV_PATHS_MAX	1024		/* as STATE_MAX_INTROS */
 
 struct srv_tcp;
+struct srv_quota;
+struct srv_reg_op;
 struct udpio_outq;
 struct srv_http;
 struct cluster;
@@ -144,22 +165,16 @@ struct srv_reload_info {
 	char		error[512];	/* why the last one was refused, or "" */
 };
 
-/* A REG_HELLO answered, waiting for its Register (10 s). */
-struct srv_pending {
-	uint32_t		 id;
-	uint8_t			 server_pk[32];
-	uint8_t			 server_sk[32];
-	uint8_t			 client_pk[32];
-	uint8_t			 challenge[32];
+/* An answered REG_INIT (srv_recent.c). */
+struct srv_recent {
+	uint8_t			 e_pk[32];
+	uint32_t		 reg_id;
 	uint64_t		 created_us;
-	uint32_t		 reg_id;	/* set once registered */
-	int			 busy;		/* its Register is being written */
-	int			 tcp_gone;	/* its connection closed */
-	struct srv_tcp		*tcp;		/* of the Register */
-	struct sockaddr_storage	 from;		/* of the Register */
-	struct ctlchan		 chan;
-	struct srv_pending	*next;
+	struct srv_recent	*next;		/* hash chain */
+	TAILQ_ENTRY(srv_recent)	 age;
+	int			 busy;		/* its state write is under way */
 };
+TAILQ_HEAD(srv_recent_q, srv_recent);
 
 struct srv_push {
 	uint32_t		 seq;
@@ -175,8 +190,17 @@ struct srv_sess {
 	uint32_t		 reg_id;
 	char			 peer_id[P2P_NAME_MAX + 1];
 	struct ctlchan		 chan;
-	struct sockaddr_storage	 addr;		/* latest source address */
+	struct sockaddr_storage	 addr;		/* validated source address */
 	struct srv_tcp		*tcp;		/* NULL: UDP */
+	/* A new source address, until it answers a challenge (srv_roam.c). */
+	struct sockaddr_storage	 cand;
+	int			 cand_set;
+	uint8_t			 cand_nonce[16];
+	uint64_t		 cand_rx, cand_tx;	/* bytes from it / to it */
+	uint64_t		 cand_sent_us;		/* its last challenge */
+	struct sockaddr_storage	 from;		/* of the packet being handled */
+	uint8_t			*accept;	/* REG_ACCEPT, until it was used */
+	size_t			 accept_len;
 	uint32_t		 next_push_seq;
 	struct srv_push		*push;		/* unacknowledged, NULL if none */
 	unsigned		 npush, pushcap;
@@ -188,6 +212,8 @@ struct srv_sess {
 	uint64_t		 relay_tokens;
 	uint64_t		 relay_refill_us;
 	uint64_t		 touched_us;	/* last state_touch by the relay */
+	uint64_t		 relay_used;	/* toward --relay-quota */
+	uint64_t		 token_expires;	/* unix seconds */
 	struct srv_path		*paths;		/* PathReport, unordered */
 	size_t			 npaths, pathcap;
 	/* NatReport (srv_ctrl.c): static words, "unknown" until reported. */
@@ -230,6 +256,7 @@ struct srv {
 	struct state		*state;
 	uint8_t			 secret[SECRET_MAX];
 	size_t			 secret_len;
+	struct srv_ident	 ident;		/* the server's key pair(s) */
 	/* The previous token secret, accepted until prev_until_unix. */
 	uint8_t			 prev_secret[SECRET_MAX];
 	size_t			 prev_secret_len;	/* 0: none */
@@ -239,17 +266,24 @@ struct srv {
 	char			**argv;
 	struct srv_reload_info	 reload;
 	struct sockaddr_storage	 bound;
-	struct srv_pending	*pending[SRV_BUCKETS];
-	size_t			 npending;
+	struct srv_quota	*quota[SRV_BUCKETS];	/* srv_quota.c */
+	size_t			 nquota;
+	struct srv_recent	*recent[SRV_BUCKETS];
+	struct srv_recent_q	 recent_q;	/* oldest first */
+	size_t			 nrecent;
+	LIST_HEAD(, srv_reg_op)	 reg_ops;	/* the state is writing these */
 	struct srv_sess		*sess[SRV_BUCKETS];
 	size_t			 nsess;
 	struct srv_tcp		*tcp_list;
 	size_t			 ntcp;
+	struct event		*tcp_resume_ev;	/* after an accept error */
+	struct log_rl		 tcp_accept_rl;
 	struct srv_counters	 cnt;
 	struct srv_http		*http;		/* srv_http.c; NULL: off */
 	struct srv_groups	*groups;	/* srv_signal.c: groups_start */
 	struct event		*groups_ev;	/* their next deadline */
 	int			 alt;		/* --alt-listen sockets are up */
+	struct srv_ratelim	 stun_rl;	/* answers per source */
 	struct cluster		*cluster;	/* --cluster; NULL: one node */
 	struct srv_match	*match;		/* srv_match_srv.c */
 	struct event		*match_ev;
@@ -312,16 +346,56 @@ uint32_t srv_tcp_get_reg(struct srv_tcp *);
 /* Queue one framed packet (u16 length || packet); drops when over the cap. */
 void	srv_tcp_write(struct srv_tcp *, const uint8_t *pkt, size_t len);
 
-/* srv_reg.c: classification, REG_HELLO, Register, the id tables. */
+/* srv_reg.c: classification, REG_HELLO, REG_INIT (registration). */
 void	srv_packet(struct srv *, const uint8_t *pkt, size_t len,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
-struct srv_sess *srv_sess_find(struct srv *, uint32_t reg_id);
 void	srv_unknown_reg(struct srv *, uint32_t id, size_t len,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
+
+/* srv_sess.c: the node-local sessions of registrations, by reg_id. */
+struct srv_sess *srv_sess_find(struct srv *, uint32_t reg_id);
+size_t	srv_bucket(uint32_t id);
+/* A random id in use by no registration (0 is never an id). */
+uint32_t srv_fresh_id(struct srv *);
+/* A session on the channel keys of a finished handshake; NULL: no memory. */
+struct srv_sess *srv_sess_new(struct srv *, uint32_t reg_id,
+	    const char *peer_id, const struct reghs_keys *,
+	    const struct sockaddr *from, struct srv_tcp *tcp);
 void	srv_sess_drop(struct srv *, uint32_t reg_id);
+/* x replaces the registration old (same peer): it takes its relay usage. */
+void	srv_sess_replace(struct srv *, struct srv_sess *x, uint32_t old);
 void	srv_reg_tick(struct srv *, uint64_t now_us);
 void	srv_reg_free(struct srv *);
 void	srv_reg_tcp_closed(struct srv *, struct srv_tcp *);
+void	srv_reg_abandon(struct srv *);
+
+/*
+ * srv_roam.c: an authenticated packet of len bytes from `from` (UDP): the
+ * session's address, or a candidate that gets a challenge (never more than
+ * SRV_ROAM_AMP times what came from it); a PathResponse from it moves the
+ * registration there.
+ */
+#define SRV_ROAM_AMP		3
+#define SRV_ROAM_RTO_US		250000ULL
+void	srv_roam_seen(struct srv *, struct srv_sess *, const struct sockaddr *,
+	    size_t len);
+void	srv_roam_response(struct srv *, struct srv_sess *,
+	    const P2p__Srv__PathResponse *);
+
+/* srv_quota.c: relay quota usage kept per peer across registrations. */
+void	srv_quota_restore(struct srv *, struct srv_sess *);
+void	srv_quota_save(struct srv *, const struct srv_sess *);
+void	srv_quota_expire(struct srv *, uint64_t now_unix);
+void	srv_quota_free(struct srv *);
+
+/* srv_recent.c: the REG_INITs answered lately (SRV_RECENT_US). */
+struct srv_recent *srv_recent_find(struct srv *, const uint8_t e_pk[32]);
+/* NULL: no memory (the REG_INIT is then not remembered). */
+struct srv_recent *srv_recent_add(struct srv *, const uint8_t e_pk[32],
+	    uint32_t reg_id, uint64_t now_us);
+void	srv_recent_drop(struct srv *, const uint8_t e_pk[32]);
+void	srv_recent_expire(struct srv *, uint64_t now_us);
+void	srv_recent_free(struct srv *);
 
 /* srv_ctrl.c: CTRL packets of established sessions. */
 void	srv_ctrl_input(struct srv *, struct srv_sess *, const uint8_t *pkt,

@@ -65,31 +65,6 @@ srv_h_deregister(struct srv *s, struct srv_sess *x,
 	srv_sess_drop(s, reg_id);	/* x is gone */
 }
 
-/* A resent Register whose Registered was lost: answer it again. */
-static void
-srv_h_register(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
-{
-	P2p__Srv__ServerMsg r = P2P__SRV__SERVER_MSG__INIT;
-	P2p__Srv__Registered rd = P2P__SRV__REGISTERED__INIT;
-	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
-	struct state_peer sp;
-	uint8_t ip[16];
-
-	if (state_get_reg(s->state, x->reg_id, &sp) != STATE_OK)
-		return;
-	rd.reg_id = x->reg_id;
-	if (addr_to_pb((struct sockaddr *)&x->addr, &pa, ip) == 0)
-		rd.public_addr = &pa;
-	rd.keepalive_s = (uint32_t)s->conf.keepalive_s;
-	rd.expire_s = (uint32_t)s->conf.expire_s;
-	rd.token_expires = sp.expires_at;
-	r.id = m->id;
-	r.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTERED;
-	r.registered = &rd;
-	(void)srv_ctrl_send(s, &x->chan, &r, (struct sockaddr *)&x->addr,
-	    x->tcp, SRV_PKT_MAX);
-}
-
 /* A group request waiting for the state's answer. */
 struct srv_group_req {
 	struct srv	*srv;
@@ -311,6 +286,13 @@ srv_h_nat_report(struct srv *s, struct srv_sess *x,
 	    x->nat_type, x->nat_mapping, x->nat_filtering);
 }
 
+static void
+srv_h_path_response(struct srv *s, struct srv_sess *x,
+    const P2p__Srv__ServerMsg *m)
+{
+	srv_roam_response(s, x, m->path_response);
+}
+
 static const struct {
 	P2p__Srv__ServerMsg__BodyCase	 body;
 	srv_handler			 fn;
@@ -318,7 +300,6 @@ static const struct {
 	{ P2P__SRV__SERVER_MSG__BODY_KEEPALIVE, srv_h_keepalive },
 	{ P2P__SRV__SERVER_MSG__BODY_CONNECT, srv_h_connect },
 	{ P2P__SRV__SERVER_MSG__BODY_DEREGISTER, srv_h_deregister },
-	{ P2P__SRV__SERVER_MSG__BODY_REGISTER, srv_h_register },
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_JOIN, srv_h_group },
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_LEAVE, srv_h_group },
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_CREATE, srv_h_group },
@@ -329,6 +310,7 @@ static const struct {
 	{ P2P__SRV__SERVER_MSG__BODY_MATCH_REQUEST, srv_h_match_request },
 	{ P2P__SRV__SERVER_MSG__BODY_MATCH_CANCEL, srv_h_match_cancel },
 	{ P2P__SRV__SERVER_MSG__BODY_GROUP_SEARCH, srv_h_group_search },
+	{ P2P__SRV__SERVER_MSG__BODY_PATH_RESPONSE, srv_h_path_response },
 };
 
 static void
@@ -375,14 +357,21 @@ srv_ctrl_input(struct srv *s, struct srv_sess *x, const uint8_t *pkt,
 		s->cnt.ctrl_auth_fail++;
 		return;
 	}
-	/* Authenticated: this is where the peer is now (roaming). */
-	if (tcp == NULL)
-		memcpy(&x->addr, from, addr_len(from));
-	(void)state_touch(s->state, x->reg_id, from, srv_now_us());
+	/* The agent has the channel's keys: no REG_ACCEPT to resend. */
+	if (x->accept != NULL) {
+		free(x->accept);
+		x->accept = NULL;
+		x->accept_len = 0;
+	}
+	/* Authenticated; a new address must prove itself (srv_roam.c). */
+	srv_roam_seen(s, x, from, len);
+	(void)state_touch(s->state, x->reg_id, (struct sockaddr *)&x->addr,
+	    srv_now_us());
 	if ((m = p2p__srv__server_msg__unpack(NULL, (size_t)n, pt)) == NULL) {
 		s->cnt.dropped_malformed++;
 		srv_ctrl_error(s, &x->chan, 0, P2P__SRV__ERR_CODE__ERR_MALFORMED,
-		    "cannot decode ServerMsg", from, tcp, SRV_PKT_MAX);
+		    "cannot decode ServerMsg", (struct sockaddr *)&x->addr, tcp,
+		    SRV_PKT_MAX);
 		return;
 	}
 	srv_dispatch(s, x, m);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * srv_http.c: the HTTP API's listener, admin key, routing, JSON bodies and
- * replies, and the /v1/events streams (srv_http.h, docs/HTTP.md).
+ * replies (srv_http.h, docs/HTTP.md).
  *
  * There is no TLS: the API binds loopback unless --http-public, and the docs
  * tell operators to put a TLS proxy in front. The admin key is hashed once;
@@ -37,24 +37,6 @@
 #include "srv_health.h"
 #include "srv_http.h"
 #include "srv_json.h"
-
-struct srv_http_stream {
-	struct srv_http		*h;
-	struct evhttp_request	*req;
-	struct evhttp_connection *conn;
-	struct srv_http_stream	*next;
-};
-
-struct srv_http {
-	struct srv		*srv;
-	struct evhttp		*http;
-	uint8_t			 key_hash[crypto_generichash_BYTES];
-	char			 advertise[ADDR_STRLEN];
-	struct srv_http_stream	*streams;
-	struct srv_http_stats	 st;
-	struct event		*beat_ev;
-	int			 observing;
-};
 
 #define M_GET	EVHTTP_REQ_GET
 #define M_HEAD	EVHTTP_REQ_HEAD
@@ -136,23 +118,28 @@ srv_http_body(struct evhttp_request *req, const char *const *known)
 	return o;
 }
 
+int
+srv_http_key_ok(struct srv_http *h, const char *v, size_t len)
+{
+	uint8_t got[crypto_generichash_BYTES];
+
+	if (v == NULL || len < 7 || strncasecmp(v, "Bearer ", 7) != 0)
+		return 0;
+	for (v += 7, len -= 7; len > 0 && *v == ' '; v++, len--)
+		;
+	crypto_generichash(got, sizeof(got), (const uint8_t *)v, len, NULL, 0);
+	return sodium_memcmp(got, h->key_hash, sizeof(got)) == 0;
+}
+
 /* 1 if the request carries the admin key. */
 static int
 srv_http_authorized(struct srv_http *h, struct evhttp_request *req)
 {
-	uint8_t got[crypto_generichash_BYTES];
 	const char *v;
 
 	v = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Authorization");
-	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
-		return 0;
-	v += 7;
-	while (*v == ' ')
-		v++;
-	crypto_generichash(got, sizeof(got), (const uint8_t *)v, strlen(v),
-	    NULL, 0);
-	return sodium_memcmp(got, h->key_hash, sizeof(got)) == 0;
+	return v != NULL && srv_http_key_ok(h, v, strlen(v));
 }
 
 static void
@@ -161,172 +148,6 @@ srv_http_not_allowed(struct evhttp_request *req, const char *allow)
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
 	    allow);
 	srv_http_error(req, 405, "method not allowed (allowed: %s)", allow);
-}
-
-/* Streams */
-
-static void
-srv_http_stream_unlink(struct srv_http *h, struct srv_http_stream *x)
-{
-	struct srv_http_stream **xp;
-
-	for (xp = &h->streams; *xp != NULL; xp = &(*xp)->next)
-		if (*xp == x) {
-			*xp = x->next;
-			h->st.streams--;
-			break;
-		}
-	free(x);
-}
-
-/*
- * The client went away. libevent frees the connection; a failed connection
- * first detaches a reply still being streamed, which is then ours to end
- * (evhttp_send_reply_end frees a request without a connection).
- */
-static void
-srv_http_stream_closed(struct evhttp_connection *conn, void *arg)
-{
-	struct srv_http_stream *x = arg;
-
-	(void)conn;
-	log_debug("http: an event stream closed");
-	if (evhttp_request_get_connection(x->req) == NULL)
-		evhttp_send_reply_end(x->req);
-	srv_http_stream_unlink(x->h, x);
-}
-
-static void
-srv_http_stream_drop(struct srv_http *h, struct srv_http_stream *x)
-{
-	evhttp_connection_set_closecb(x->conn, NULL, NULL);
-	evhttp_connection_free(x->conn);
-	srv_http_stream_unlink(h, x);
-}
-
-static void
-srv_http_stream_send(struct srv_http *h, const char *line)
-{
-	struct srv_http_stream *x, *next;
-	struct bufferevent *bev;
-	struct evbuffer *b;
-
-	for (x = h->streams; x != NULL; x = next) {
-		next = x->next;
-		bev = evhttp_connection_get_bufferevent(x->conn);
-		if (bev != NULL && evbuffer_get_length(bufferevent_get_output(
-		    bev)) > SRV_HTTP_STREAM_BUF) {
-			log_warnx("http: dropping an event stream %d bytes "
-			    "behind", SRV_HTTP_STREAM_BUF);
-			h->st.streams_dropped++;
-			srv_http_stream_drop(h, x);
-			continue;
-		}
-		if ((b = evbuffer_new()) == NULL)
-			continue;
-		evbuffer_add_printf(b, "%s\n", line);
-		evhttp_send_reply_chunk(x->req, b);
-		evbuffer_free(b);
-	}
-}
-
-static const char *
-srv_http_ev_name(enum srv_group_ev t)
-{
-	switch (t) {
-	case SRV_GEV_MEMBER_JOIN:
-		return "member_join";
-	case SRV_GEV_MEMBER_LEAVE:
-		return "member_leave";
-	case SRV_GEV_DESTROYED:
-		return "group_destroyed";
-	case SRV_GEV_JOIN_COMPLETE:
-		return "join_complete";
-	}
-	return "unknown";
-}
-
-static void
-srv_http_on_event(const struct srv_group_event *ev, void *arg)
-{
-	struct srv_http *h = arg;
-	json_object *o, *m;
-	size_t i;
-
-	if ((unsigned)ev->type < sizeof(h->st.events) / sizeof(h->st.events[0]))
-		h->st.events[ev->type]++;
-	if (h->streams == NULL)
-		return;
-	o = json_object_new_object();
-	json_object_object_add(o, "event",
-	    json_object_new_string(srv_http_ev_name(ev->type)));
-	json_object_object_add(o, "group", json_object_new_string(ev->group));
-	if (ev->peer_id != NULL)
-		json_object_object_add(o, "peer_id",
-		    json_object_new_string(ev->peer_id));
-	if (ev->type == SRV_GEV_JOIN_COMPLETE) {
-		m = json_object_new_array();
-		for (i = 0; i < ev->nmissing; i++)
-			json_object_array_add(m,
-			    json_object_new_string(ev->missing[i]));
-		json_object_object_add(o, "missing", m);
-	}
-	json_object_object_add(o, "time",
-	    json_object_new_int64((int64_t)srv_now_unix()));
-	srv_http_stream_send(h, json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
-/*
- * A line on every stream now and then: evhttp would otherwise close a quiet
- * stream at its timeout, and a write is what finds a client that vanished.
- */
-static void
-srv_http_on_beat(evutil_socket_t fd, short what, void *arg)
-{
-	struct srv_http *h = arg;
-	char line[64];
-
-	(void)fd;
-	(void)what;
-	snprintf(line, sizeof(line), "{\"event\":\"keepalive\",\"time\":%llu}",
-	    (unsigned long long)srv_now_unix());
-	srv_http_stream_send(h, line);
-}
-
-static void
-srv_http_events(struct srv_http *h, struct evhttp_request *req)
-{
-	struct srv_http_stream *x;
-	struct evbuffer *b;
-
-	if (h->st.streams >= SRV_HTTP_STREAMS_MAX) {
-		srv_http_error(req, 503, "too many event streams (%d)",
-		    SRV_HTTP_STREAMS_MAX);
-		return;
-	}
-	if ((x = calloc(1, sizeof(*x))) == NULL ||
-	    (b = evbuffer_new()) == NULL) {
-		free(x);
-		srv_http_error(req, 503, "out of memory");
-		return;
-	}
-	x->h = h;
-	x->req = req;
-	x->conn = evhttp_request_get_connection(req);
-	x->next = h->streams;
-	h->streams = x;
-	h->st.streams++;
-	evhttp_connection_set_closecb(x->conn, srv_http_stream_closed, x);
-	evhttp_connection_set_timeout(x->conn, SRV_HTTP_STREAM_TIMEOUT_S);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/x-ndjson");
-	evhttp_send_reply_start(req, 200, NULL);
-	/* A first line, so the client knows it is subscribed. */
-	evbuffer_add_printf(b, "{\"event\":\"subscribed\"}\n");
-	evhttp_send_reply_chunk(req, b);
-	evbuffer_free(b);
 }
 
 /* Routing */
@@ -447,11 +268,25 @@ srv_http_request(struct evhttp_request *req, void *arg)
 	struct srv_http *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *p = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	struct evhttp_connection *conn;
+	struct bufferevent *bev;
 	char path[512], *seg[8];
 	json_object *o;
 	int n, code;
 
 	h->st.requests++;
+	/* A client that does not read its replies (pipelining): closed. */
+	conn = evhttp_request_get_connection(req);
+	bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+	if (bev != NULL && evbuffer_get_length(bufferevent_get_output(bev)) >
+	    SRV_HTTP_OUT_MAX) {
+		srv_http_conn_kill(h, conn, "a client that does not read its "
+		    "replies");
+		return;
+	}
+	/* Only a connection that proved the key carries a second request. */
+	if (conn != NULL && !srv_http_authorized(h, req))
+		evhttp_connection_free_on_completion(conn);
 	if (p == NULL || strlen(p) >= sizeof(path)) {
 		srv_http_error(req, 404, "no such endpoint");
 		return;
@@ -531,6 +366,10 @@ srv_http_listen(struct srv_http *h, const char *spec, char *err,
 		    strerror(errno));
 		return -1;
 	}
+	if (srv_http_conns_start(h, bs, h->srv->base) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	fd = evhttp_bound_socket_get_fd(bs);
 	/*
 	 * Accepted sockets inherit it (Linux): evhttp may write a reply in
@@ -568,10 +407,8 @@ int
 srv_http_start(struct srv *s, char *err, size_t errlen)
 {
 	struct srv_http *h;
-	struct timeval beat = { SRV_HTTP_BEAT_S, 0 };
 	uint8_t key[SECRET_MAX];
 	size_t keylen;
-	struct srv_groups *g;
 
 	if (s->conf.http == NULL)
 		return 0;
@@ -604,25 +441,19 @@ srv_http_start(struct srv *s, char *err, size_t errlen)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
 	    EVHTTP_REQ_PATCH);
-	/* Up to 4x the cap is read and answered with a JSON 413 by
-	 * srv_http_body(); beyond that evhttp answers 413 itself. */
-	evhttp_set_max_body_size(h->http, 4 * SRV_HTTP_BODY_MAX);
+	/* Up to 2x the cap is read and answered with a JSON 413 by
+	 * srv_http_body(); beyond that evhttp answers 413 itself. A body
+	 * without the admin key is refused earlier (srv_http_conn.c). */
+	evhttp_set_max_body_size(h->http, 2 * SRV_HTTP_BODY_MAX);
 	evhttp_set_max_headers_size(h->http, SRV_HTTP_HEADERS_MAX);
 	evhttp_set_timeout(h->http, SRV_HTTP_TIMEOUT_S);
 	evhttp_set_gencb(h->http, srv_http_request, h);
 	if (srv_http_listen(h, s->conf.http, err, errlen) == -1)
 		return -1;
-	if ((h->beat_ev = event_new(s->base, -1, EV_PERSIST, srv_http_on_beat,
-	    h)) == NULL || event_add(h->beat_ev, &beat) == -1) {
-		snprintf(err, errlen, "cannot set up events");
+	if (srv_http_streams_start(h, s->base) == -1) {
+		snprintf(err, errlen, "cannot set up the event streams");
 		return -1;
 	}
-	if ((g = s->groups) == NULL || srv_group_observe(g,
-	    srv_http_on_event, h) == -1) {
-		snprintf(err, errlen, "cannot observe group events");
-		return -1;
-	}
-	h->observing = 1;
 	return 0;
 }
 
@@ -630,18 +461,14 @@ void
 srv_http_stop(struct srv *s)
 {
 	struct srv_http *h = s->http;
-	struct srv_groups *g;
 
 	if (h == NULL)
 		return;
-	if (h->observing && (g = s->groups) != NULL)
-		srv_group_unobserve(g, srv_http_on_event, h);
-	if (h->beat_ev != NULL)
-		event_free(h->beat_ev);
-	while (h->streams != NULL)
-		srv_http_stream_drop(h, h->streams);
+	srv_http_streams_stop(h);
+	srv_http_conns_stop(h);
 	if (h->http != NULL)
 		evhttp_free(h->http);
+	srv_http_conns_free(h);
 	free(h);
 	s->http = NULL;
 }

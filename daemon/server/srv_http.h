@@ -4,19 +4,23 @@
  * (docs/HTTP.md), on libevent's evhttp with JSON through json-c.
  *
  * srv_http.c owns the listener, the admin key check, the routing, request
- * bodies and replies, and the /v1/events streams; srv_http_api.c holds the
- * handlers of /v1/tokens, /v1/groups and /v1/peers; srv_http_metrics.c
- * /metrics. Everything runs on the server's event loop: a handler reads and
+ * bodies and replies; srv_http_conn.c the connections before evhttp reads
+ * them (caps, the key checked before a body, accept errors), with
+ * srv_http_head.c reading request heads; srv_http_stream.c the /v1/events
+ * streams; srv_http_api.c holds the handlers of /v1/tokens, /v1/groups and
+ * /v1/peers; srv_http_metrics.c /metrics. Everything runs on the server's event loop: a handler reads and
  * changes the state directly, with srv_now_us() for the group calls.
  */
 #ifndef P2P_SRV_HTTP_H
 #define P2P_SRV_HTTP_H
 
+#include <sys/queue.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
 
+#include "log.h"
 #include "srv_group.h"
 #include "srv_match.h"
 
@@ -29,9 +33,21 @@
 #define SRV_HTTP_STREAM_TIMEOUT_S 60	/* a stream stuck this long: closed */
 #define SRV_HTTP_BEAT_S		15		/* keepalive lines on streams */
 #define SRV_HTTP_TTL_MAX	(366 * 86400L)	/* token lifetime cap */
+/* Connections (srv_http_conn.c). */
+#define SRV_HTTP_CONNS_MAX	1024		/* at once; then no accept */
+#define SRV_HTTP_CONNS_PER_PEER	256		/* ... from one address, unkeyed */
+#define SRV_HTTP_UNAUTH_BODY	1024		/* a body without the key */
+#define SRV_HTTP_IN_MAX		(2 * SRV_HTTP_BODY_MAX + SRV_HTTP_HEADERS_MAX)
+#define SRV_HTTP_OUT_MAX	(2 * SRV_HTTP_STREAM_BUF) /* unsent output */
+#define SRV_HTTP_ACCEPT_PAUSE_MS 250		/* after EMFILE and the like */
 
 struct srv;
+struct evhttp;
 struct evhttp_request;
+struct evhttp_bound_socket;
+struct evconnlistener;
+struct event;
+struct event_base;
 
 /* server.c: start after the UDP/TCP sockets (needs s->bound), stop first. */
 int	srv_http_start(struct srv *, char *err, size_t errlen);
@@ -46,7 +62,66 @@ struct srv_http_stats {
 	uint64_t	events[5];	/* by enum srv_group_ev */
 	uint64_t	streams_dropped;
 	size_t		streams;
+	size_t		conns;		/* open connections */
+	uint64_t	conns_refused;	/* closed by the connection filter */
+	uint64_t	accept_errors;
 };
+
+struct srv_hc;
+struct srv_http_conns {
+	TAILQ_HEAD(, srv_hc)	 list;		/* open connections */
+	struct evconnlistener	*listener;
+	struct event		*resume_ev;	/* after an accept error */
+	struct event		*attach_ev;	/* to evhttp's new connections */
+	struct event		*kill_ev;	/* closes the dying ones */
+	int			 full;		/* at SRV_HTTP_CONNS_MAX */
+	int			 paused;	/* after an accept error */
+	struct log_rl		 accept_rl, refused_rl;
+};
+
+struct srv_http_stream;
+struct srv_http {
+	struct srv		*srv;
+	struct evhttp		*http;
+	uint8_t			 key_hash[32];
+	char			 advertise[64];
+	struct srv_http_stream	*streams;
+	struct srv_http_stats	 st;
+	struct event		*beat_ev;
+	int			 observing;
+	struct srv_http_conns	 conns;
+};
+
+/* 1 if the value of an Authorization header carries the admin key. */
+int	srv_http_key_ok(struct srv_http *, const char *value, size_t len);
+
+/* srv_http_head.c: what the connection filter reads of a request head. */
+struct srv_http_head {
+	char		 path[512];	/* without the query */
+	int64_t		 content_length;	/* -1: none */
+	int		 chunked;	/* any Transfer-Encoding */
+	const char	*auth;		/* the Authorization value, or NULL */
+	size_t		 auth_len;
+};
+/* A head of len bytes, ending with its empty line: 0, or -1. */
+int	srv_http_head_parse(const char *, size_t, struct srv_http_head *);
+
+/* srv_http_conn.c */
+struct evhttp_connection;
+int	srv_http_conns_start(struct srv_http *, struct evhttp_bound_socket *,
+	    struct event_base *);
+void	srv_http_conns_stop(struct srv_http *);
+void	srv_http_conns_free(struct srv_http *);
+/* A close callback of its own replaced ours (streams): count it closed. */
+void	srv_http_conn_closed(struct srv_http *, struct evhttp_connection *);
+/* Close that connection soon, with a (rate-limited) log line. */
+void	srv_http_conn_kill(struct srv_http *, struct evhttp_connection *,
+	    const char *why);
+
+/* srv_http_stream.c: /v1/events */
+int	srv_http_streams_start(struct srv_http *, struct event_base *);
+void	srv_http_streams_stop(struct srv_http *);
+void	srv_http_events(struct srv_http *, struct evhttp_request *);
 
 const struct srv_http_stats *srv_http_stats(struct srv *);
 /* Reply with obj (consumed) as JSON, or {"error": msg}. */

@@ -26,6 +26,7 @@
 #include "srv_group.h"
 #include "srv_http.h"
 #include "srv_json.h"
+#include "reghs.h"
 #include "token.h"
 
 static int
@@ -110,9 +111,10 @@ void
 srv_http_tokens(struct srv *s, struct evhttp_request *req)
 {
 	struct srv_json_token jt;
-	json_object *in, *out;
+	json_object *in, *out, *keys;
 	struct token t;
 	char tok[TOKEN_MAX_LEN + 1], err[256], udp[64], tcp[64];
+	char b64[REGHS_KEY_B64_LEN + 1];
 	int64_t ttl;
 	unsigned i;
 
@@ -129,6 +131,10 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 	for (i = 0; i < jt.ngroups; i++)
 		memcpy(t.groups[i], jt.groups[i], sizeof(t.groups[i]));
 	t.ngroups = jt.ngroups;
+	/* The device learns whom to trust from its token (§2.1). */
+	for (i = 0; i < s->ident.nkeys && i < TOKEN_MAX_KEYS; i++)
+		memcpy(t.keys[i], s->ident.pk[i], sizeof(t.keys[i]));
+	t.nkeys = i;
 	ttl = jt.ttl;
 	json_object_put(in);
 	if (ttl > s->conf.max_token_ttl) {
@@ -151,6 +157,12 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 	json_object_object_add(out, "nodes", srv_http_nodes_array(s));
 	json_object_object_add(out, "expires_at",
 	    json_object_new_int64((int64_t)t.expires_at));
+	keys = json_object_new_array();
+	for (i = 0; i < t.nkeys; i++) {
+		reghs_key_to_b64(t.keys[i], b64);
+		json_object_array_add(keys, json_object_new_string(b64));
+	}
+	json_object_object_add(out, "server_keys", keys);
 	srv_http_json(req, 200, out);
 }
 

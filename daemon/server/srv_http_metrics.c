@@ -136,6 +136,9 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	    "Packets sent.", c->tx_packets);
 	srv_http_metric(b, "p2p_stun_requests_total", "counter",
 	    "STUN Binding requests.", c->stun_requests);
+	srv_http_metric(b, "p2p_stun_rate_limited_total", "counter",
+	    "STUN requests not answered: over their source's rate cap.",
+	    c->stun_limited);
 	srv_http_metric(b, "p2p_stun_replies_total", "counter",
 	    "STUN Binding responses sent.", c->stun_replies);
 	srv_http_metric(b, "p2p_dropped_malformed_total", "counter",
@@ -145,6 +148,26 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	srv_http_metric(b, "p2p_ctrl_auth_failures_total", "counter",
 	    "CTRL packets failing authentication or replayed.",
 	    c->ctrl_auth_fail);
+	srv_http_metric(b, "p2p_reg_hellos_total", "counter",
+	    "REG_HELLOs answered (statelessly, with a cookie).", c->hellos);
+	srv_http_metric(b, "p2p_reg_inits_total", "counter",
+	    "REG_INITs received.", c->reg_inits);
+	srv_http_metric(b, "p2p_reg_cookie_failures_total", "counter",
+	    "REG_INITs with a stale or forged cookie.", c->cookie_fail);
+	srv_http_metric(b, "p2p_reg_init_auth_failures_total", "counter",
+	    "REG_INITs for no key of ours, or that did not open.",
+	    c->init_auth_fail);
+	srv_http_metric(b, "p2p_reg_init_replays_total", "counter",
+	    "REG_INITs seen before (resends, replays): never registered "
+	    "again.", c->init_replayed);
+	srv_http_metric(b, "p2p_roam_challenges_total", "counter",
+	    "Challenges sent to a registration's new source address.",
+	    c->roam_challenges);
+	srv_http_metric(b, "p2p_roam_limited_total", "counter",
+	    "Challenges not sent: 3x what came from that address.",
+	    c->roam_limited);
+	srv_http_metric(b, "p2p_roam_moves_total", "counter",
+	    "Registrations moved to a validated new address.", c->roam_moves);
 	srv_http_metric(b, "p2p_registrations_total", "counter",
 	    "Successful registrations.", c->registrations);
 	srv_http_metric(b, "p2p_registrations_refused_total", "counter",
@@ -180,6 +203,14 @@ srv_http_metrics(struct srv *s, struct evhttp_request *req)
 	    "HTTP API requests without the admin key.", hs->unauthorized);
 	srv_http_metric(b, "p2p_http_event_streams", "gauge",
 	    "Open /v1/events streams.", hs->streams);
+	srv_http_metric(b, "p2p_http_connections", "gauge",
+	    "Open HTTP API connections.", hs->conns);
+	srv_http_metric(b, "p2p_http_connections_closed_total", "counter",
+	    "HTTP API connections closed for abuse (a body without the key, "
+	    "unread replies, a malformed head).", hs->conns_refused);
+	srv_http_metric(b, "p2p_http_accept_errors_total", "counter",
+	    "HTTP API accept() errors (EMFILE at the descriptor limit, ...).",
+	    hs->accept_errors);
 	srv_http_metric(b, "p2p_http_event_streams_dropped_total", "counter",
 	    "/v1/events streams dropped for falling behind.",
 	    hs->streams_dropped);

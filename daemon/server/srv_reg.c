@@ -1,12 +1,24 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * srv_reg.c: what arrives on the server's port, and registration.
+ * srv_reg.c: what arrives on the server's port, and registration
+ * (PROTOCOL.md §2.1).
  *
- * srv_packet() classifies with wire_classify(): REG_HELLO makes a pending
- * entry (capped, 10 s, random id) and a REG_CHALLENGE; CTRL goes to the
- * session of its reg_id, or, carrying a pending id, is the Register; a bad
- * version gets VERSION_ERROR; the rest is dropped and counted. Replies to
- * packets not yet authenticated are never larger than the request.
+ * srv_packet() classifies with wire_classify(). REG_HELLO is answered
+ * with a REG_CHALLENGE made from the packet alone: a cookie (a MAC over
+ * the source address and the agent's ephemeral key, srv_ident.c) and the
+ * server's public keys; nothing is kept and no Diffie-Hellman is done, so
+ * a flood of spoofed hellos costs no memory. REG_INIT is worked on only
+ * with a good cookie: then one X25519 opens it (the Noise NK handshake,
+ * reghs.h), the Register inside is checked (token, identity signature,
+ * pin) and REG_ACCEPT answers with Registered or Error, sealed so that
+ * only that agent can read it and only this server could write it. A
+ * replayed or resent REG_INIT is answered from the registration it made
+ * (srv_recent.c), never registered twice. The state's write may answer
+ * later (a cluster's Redis): the handshake waits in a struct srv_reg_op
+ * and REG_ACCEPT goes out from its callback. CTRL goes to the session of
+ * its reg_id, NODE to srv_node.c; a bad version gets VERSION_ERROR; the
+ * rest is dropped and counted. Replies to packets not yet authenticated
+ * are never larger than the request.
  */
 #include "config.h"
 
@@ -17,126 +29,49 @@
 #include <sodium.h>
 
 #include "addr.h"
-#include "cluster.h"
+#include "candfilter.h"
 #include "log.h"
-#include "nodemsg.h"
+#include "reghs.h"
 #include "server.h"
 #include "token.h"
 #include "wire.h"
 
-#define REG_SIG_CONTEXT	"p2pd-register-v1"
-
-static size_t
-srv_bucket(uint32_t id)
-{
-	return (size_t)(id * 2654435761U) % SRV_BUCKETS;
-}
-
-static struct srv_pending *
-srv_pending_find(struct srv *s, uint32_t id)
-{
-	struct srv_pending *p;
-
-	for (p = s->pending[srv_bucket(id)]; p != NULL; p = p->next)
-		if (p->id == id)
-			return p;
-	return NULL;
-}
-
-struct srv_sess *
-srv_sess_find(struct srv *s, uint32_t reg_id)
-{
-	struct srv_sess *x;
-
-	for (x = s->sess[srv_bucket(reg_id)]; x != NULL; x = x->next)
-		if (x->reg_id == reg_id)
-			return x;
-	return NULL;
-}
-
-/* A random id in use by neither table (0 is never an id). */
-static uint32_t
-srv_fresh_id(struct srv *s)
-{
-	uint32_t id;
-
-	do {
-		id = randombytes_random();
-		if (s->cluster != NULL)	/* the node's slot in the top byte */
-			id = cluster_reg_id(s->cluster, id);
-	} while (id == 0 || srv_pending_find(s, id) != NULL ||
-	    srv_sess_find(s, id) != NULL);
-	return id;
-}
-
+/* The REG_CHALLENGE for e_pk at from, if it is not larger than maxlen. */
 static void
-srv_pending_free(struct srv_pending *p)
+srv_challenge(struct srv *s, const uint8_t e_pk[32],
+    const struct sockaddr *from, struct srv_tcp *tcp, size_t maxlen)
 {
-	ctlchan_wipe(&p->chan);
-	sodium_memzero(p, sizeof(*p));
-	free(p);
+	uint8_t cookie[REGHS_COOKIE_LEN], out[WIRE_CHALLENGE_MAX];
+	int n;
+
+	srv_ident_cookie(&s->ident, srv_now_us(), from, e_pk, cookie);
+	n = wire_challenge_build(out, sizeof(out), cookie,
+	    (const uint8_t *)s->ident.pk, s->ident.nkeys);
+	if (n > 0 && (size_t)n <= maxlen)
+		srv_send(s, from, tcp, out, (size_t)n);
 }
 
 static void
 srv_hello(struct srv *s, const uint8_t *pkt, size_t len,
     const struct sockaddr *from, struct srv_tcp *tcp)
 {
-	struct srv_pending *p;
-	uint8_t client_pk[32], out[WIRE_CHALLENGE_LEN];
-	size_t b;
-	int n;
+	uint8_t e_pk[32];
 
 	s->cnt.hellos++;
-	if (wire_hello_parse(pkt, len, client_pk) == -1) {
+	if (wire_hello_parse(pkt, len, e_pk) == -1) {
 		s->cnt.dropped_malformed++;
 		return;
 	}
-	if (s->npending >= SRV_PENDING_MAX ||
-	    (p = calloc(1, sizeof(*p))) == NULL) {
-		s->cnt.pending_full++;
-		return;
-	}
-	p->id = srv_fresh_id(s);
-	p->created_us = srv_now_us();
-	memcpy(p->client_pk, client_pk, 32);
-	crypto_kx_keypair(p->server_pk, p->server_sk);
-	randombytes_buf(p->challenge, sizeof(p->challenge));
-	if (ctlchan_init_kx_server(&p->chan, p->server_pk, p->server_sk,
-	    p->client_pk, p->id) == -1) {
-		srv_pending_free(p);	/* a bad client key */
-		s->cnt.dropped_malformed++;
-		return;
-	}
-	b = srv_bucket(p->id);
-	p->next = s->pending[b];
-	s->pending[b] = p;
-	s->npending++;
-	n = wire_challenge_build(out, sizeof(out), p->id, p->server_pk,
-	    p->challenge);
-	if (n > 0 && (size_t)n <= len)
-		srv_send(s, from, tcp, out, (size_t)n);
-}
-
-static int
-srv_reg_check_sig(const struct srv_pending *p, const P2p__Srv__Register *r)
-{
-	uint8_t m[sizeof(REG_SIG_CONTEXT) - 1 + 96];
-	size_t off = sizeof(REG_SIG_CONTEXT) - 1;
-
-	memcpy(m, REG_SIG_CONTEXT, off);
-	memcpy(m + off, p->challenge, 32);
-	memcpy(m + off + 32, p->client_pk, 32);
-	memcpy(m + off + 64, p->server_pk, 32);
-	return crypto_sign_verify_detached(r->signature.data, m, sizeof(m),
-	    r->identity_key.data);
+	srv_challenge(s, e_pk, from, tcp, len);
 }
 
 /* Validate the Register; fill sp. On failure *code and msg say why. */
 static int
-srv_reg_validate(struct srv *s, const struct srv_pending *p,
-    const P2p__Srv__Register *r, struct state_peer *sp,
-    P2p__Srv__ErrCode *code, char *msg, size_t msglen)
+srv_reg_validate(struct srv *s, const uint8_t server_pk[32],
+    const uint8_t e_pk[32], const P2p__Srv__Register *r,
+    struct state_peer *sp, P2p__Srv__ErrCode *code, char *msg, size_t msglen)
 {
+	uint8_t sm[REGHS_SIG_MSG_LEN];
 	struct token t;
 	socklen_t sl;
 	size_t i;
@@ -165,16 +100,17 @@ srv_reg_validate(struct srv *s, const struct srv_pending *p,
 		*code = P2P__SRV__ERR_CODE__ERR_TOKEN_INVALID;
 		return -1;
 	}
-	if (t.expires_at > t.issued_at &&
-	    t.expires_at - t.issued_at > (uint64_t)s->conf.max_token_ttl) {
+	/* A token that lives for years is a credential for years (§5). */
+	if (t.expires_at - t.issued_at > (uint64_t)s->conf.max_token_ttl) {
 		*code = P2P__SRV__ERR_CODE__ERR_TOKEN_INVALID;
-		snprintf(msg, msglen, "token of peer %s lives %llu s, longer "
-		    "than this server's --max-token-ttl %ld", t.peer_id,
-		    (unsigned long long)(t.expires_at - t.issued_at),
-		    s->conf.max_token_ttl);
+		snprintf(msg, msglen, "token lifetime %llu s is longer than "
+		    "this server's --max-token-ttl %ld s", (unsigned long long)
+		    (t.expires_at - t.issued_at), s->conf.max_token_ttl);
 		return -1;
 	}
-	if (srv_reg_check_sig(p, r) != 0) {
+	reghs_sig_msg(server_pk, e_pk, sm);
+	if (crypto_sign_verify_detached(r->signature.data, sm, sizeof(sm),
+	    r->identity_key.data) != 0) {
 		*code = P2P__SRV__ERR_CODE__ERR_BAD_SIGNATURE;
 		snprintf(msg, msglen, "registration signature of peer %s does "
 		    "not verify with its identity key", t.peer_id);
@@ -183,8 +119,16 @@ srv_reg_validate(struct srv *s, const struct srv_pending *p,
 	memset(sp, 0, sizeof(*sp));
 	memcpy(sp->peer_id, t.peer_id, sizeof(sp->peer_id));
 	memcpy(sp->identity_key, r->identity_key.data, 32);
+	/*
+	 * Host candidates are the agent's claim: only addresses a peer may
+	 * probe are passed on, never loopback, link-local, multicast and
+	 * the like (candfilter.h).
+	 */
 	for (i = 0; i < r->n_local_addrs && sp->nlocal < STATE_MAX_LOCAL; i++)
-		if (addr_from_pb(r->local_addrs[i],
+		if (r->local_addrs[i] != NULL &&
+		    cand_host_ok(r->local_addrs[i]->ip.data,
+		    r->local_addrs[i]->ip.len) &&
+		    addr_from_pb(r->local_addrs[i],
 		    &sp->local_addrs[sp->nlocal], &sl) == 0)
 			sp->nlocal++;
 	memcpy(sp->groups, t.groups, sizeof(sp->groups));
@@ -195,231 +139,336 @@ srv_reg_validate(struct srv *s, const struct srv_pending *p,
 	return 0;
 }
 
+/*
+ * Seal m as the REG_ACCEPT of hs into out (at most maxlen bytes); the
+ * channel's keys go to k. Its length, or -1 (then hs is wiped).
+ */
+static int
+srv_accept_build(struct reghs *hs, const P2p__Srv__ServerMsg *m, uint8_t *out,
+    size_t maxlen, struct reghs_keys *k)
+{
+	uint8_t pt[SRV_PKT_MAX];
+	size_t plen = p2p__srv__server_msg__get_packed_size(m);
+
+	if (plen > sizeof(pt) || plen + WIRE_REG_ACCEPT_HDR_LEN +
+	    REGHS_MSG_OVERHEAD > maxlen) {
+		reghs_wipe(hs);
+		return -1;
+	}
+	p2p__srv__server_msg__pack(m, pt);
+	return reghs_accept_write(hs, NULL, pt, plen, out, maxlen, k);
+}
+
+/* An authenticated refusal, never larger than the REG_INIT (maxlen). */
 static void
-srv_registered_reply(struct srv *s, struct srv_sess *x, uint32_t id,
-    uint64_t token_expires)
+srv_init_refuse(struct srv *s, struct reghs *hs, uint32_t id,
+    P2p__Srv__ErrCode code, const char *msg, const struct sockaddr *from,
+    struct srv_tcp *tcp, size_t maxlen)
 {
 	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
-	P2p__Srv__Registered r = P2P__SRV__REGISTERED__INIT;
-	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
-	uint8_t ip[16];
+	P2p__Srv__Error e = P2P__SRV__ERROR__INIT;
+	uint8_t out[SRV_PKT_MAX];
+	struct reghs_keys k;
+	char buf[256], a[ADDR_STRLEN];
+	size_t len, room;
+	int n;
 
-	r.reg_id = x->reg_id;
-	if (addr_to_pb((struct sockaddr *)&x->addr, &pa, ip) == 0)
-		r.public_addr = &pa;
-	r.keepalive_s = (uint32_t)s->conf.keepalive_s;
-	r.expire_s = (uint32_t)s->conf.expire_s;
-	r.token_expires = token_expires;
+	s->cnt.reg_refused++;
+	log_info("registration from %s refused: %s", addr_fmt(from, a,
+	    sizeof(a)), msg);
+	snprintf(buf, sizeof(buf), "%s", msg);
+	e.code = code;
+	e.message = buf;
 	m.id = id;
-	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTERED;
-	m.registered = &r;
-	(void)srv_ctrl_send(s, &x->chan, &m, (struct sockaddr *)&x->addr,
-	    x->tcp, SRV_PKT_MAX);
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_ERROR;
+	m.error = &e;
+	room = maxlen < sizeof(out) ? maxlen : sizeof(out);
+	/* Shorten the message until the reply fits. */
+	for (len = strlen(buf); p2p__srv__server_msg__get_packed_size(&m) +
+	    WIRE_REG_ACCEPT_HDR_LEN + REGHS_MSG_OVERHEAD > room; len /= 2) {
+		if (len == 0) {
+			reghs_wipe(hs);
+			return;
+		}
+		buf[len / 2] = '\0';
+	}
+	if ((n = srv_accept_build(hs, &m, out, room, &k)) > 0)
+		srv_send(s, from, tcp, out, (size_t)n);
+	sodium_memzero(&k, sizeof(k));
 }
 
-/* Make the node-local session; takes the channel state of p. */
-static struct srv_sess *
-srv_sess_new(struct srv *s, struct srv_pending *p, uint32_t reg_id,
-    const char *peer_id, const struct sockaddr *from, struct srv_tcp *tcp)
-{
-	struct srv_sess *x;
-	size_t b;
-
-	if ((x = calloc(1, sizeof(*x))) == NULL)
-		return NULL;
-	x->srv = s;
-	x->reg_id = reg_id;
-	snprintf(x->peer_id, sizeof(x->peer_id), "%s", peer_id);
-	x->chan = p->chan;	/* same keys, counters and replay window */
-	x->chan.remote_index = reg_id;
-	memcpy(&x->addr, from, addr_len(from));
-	x->tcp = tcp;
-	x->next_push_seq = 1;
-	x->nat_type = x->nat_mapping = x->nat_filtering = "unknown";
-	b = srv_bucket(reg_id);
-	x->next = s->sess[b];
-	s->sess[b] = x;
-	s->nsess++;
-	return x;
-}
-
-/* A Register whose state write is under way (struct srv_pending.busy). */
+/*
+ * A validated Register the state is writing (a cluster's Redis answers
+ * later; the memory backend at once). It holds the handshake, so the
+ * answer is sealed for that agent when the state has answered. Its
+ * REG_INIT's recent entry is busy meanwhile: a resend is dropped.
+ */
 struct srv_reg_op {
 	struct srv		*srv;
-	uint32_t		 pending_id;
+	struct reghs		 hs;
 	uint32_t		 msg_id;
 	uint32_t		 reg_id;
-	size_t			 reqlen;
+	size_t			 maxlen;	/* the REG_INIT's length */
 	char			 peer_id[P2P_NAME_MAX + 1];
 	uint64_t		 expires_at;
+	struct sockaddr_storage	 from;
+	struct srv_tcp		*tcp;
+	int			 tcp_gone;	/* its connection closed */
+	LIST_ENTRY(srv_reg_op)	 link;
 };
 
 static void
-srv_refuse(struct srv *s, struct srv_pending *p, uint32_t id,
-    P2p__Srv__ErrCode code, const char *msg, size_t reqlen)
+srv_reg_op_free(struct srv_reg_op *op)
 {
-	char a[ADDR_STRLEN];
-
-	s->cnt.reg_refused++;
-	log_info("registration from %s refused: %s",
-	    addr_fmt((struct sockaddr *)&p->from, a, sizeof(a)), msg);
-	srv_ctrl_error(s, &p->chan, id, code, msg, (struct sockaddr *)&p->from,
-	    p->tcp, reqlen);
+	LIST_REMOVE(op, link);
+	reghs_wipe(&op->hs);
+	sodium_memzero(op, sizeof(*op));
+	free(op);
 }
 
-/* The state has the registration (or refused it). */
+/*
+ * The state has the registration of op: the session on the handshake's
+ * keys, the REG_ACCEPT (kept until the agent uses the channel, for
+ * resends). -1 when the answer could not be made (op->hs is then spent).
+ */
+static int
+srv_registered(struct srv *s, struct srv_reg_op *op, uint32_t replaced)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Registered rd = P2P__SRV__REGISTERED__INIT;
+	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
+	const struct sockaddr *from = (struct sockaddr *)&op->from;
+	uint8_t ip[16], out[SRV_PKT_MAX];
+	struct srv_recent *r;
+	struct reghs_keys k;
+	struct srv_sess *x;
+	uint32_t old;
+	char a[ADDR_STRLEN];
+	int n;
+
+	rd.reg_id = op->reg_id;
+	if (addr_to_pb(from, &pa, ip) == 0)
+		rd.public_addr = &pa;
+	rd.keepalive_s = (uint32_t)s->conf.keepalive_s;
+	rd.expire_s = (uint32_t)s->conf.expire_s;
+	rd.token_expires = op->expires_at;
+	m.id = op->msg_id;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTERED;
+	m.registered = &rd;
+	n = srv_accept_build(&op->hs, &m, out, op->maxlen < sizeof(out) ?
+	    op->maxlen : sizeof(out), &k);
+	x = n < 0 ? NULL : srv_sess_new(s, op->reg_id, op->peer_id, &k, from,
+	    op->tcp);
+	sodium_memzero(&k, sizeof(k));
+	if (x == NULL || (x->accept = malloc((size_t)n)) == NULL) {
+		if (x != NULL)
+			srv_sess_drop(s, op->reg_id);
+		state_unregister_cb(s->state, op->reg_id, NULL, NULL);
+		if (replaced != 0)
+			srv_sess_drop(s, replaced);
+		return -1;
+	}
+	memcpy(x->accept, out, (size_t)n);
+	x->accept_len = (size_t)n;
+	x->token_expires = op->expires_at;
+	srv_quota_restore(s, x);
+	if (replaced != 0)
+		srv_sess_replace(s, x, replaced);
+	/* One registration per TCP connection: a new one ends the old. */
+	if (op->tcp != NULL && (old = srv_tcp_get_reg(op->tcp)) != 0) {
+		state_unregister_cb(s->state, old, NULL, NULL);
+		srv_sess_replace(s, x, old);
+	}
+	if (op->tcp != NULL)
+		srv_tcp_set_reg(op->tcp, op->reg_id);
+	if ((r = srv_recent_find(s, op->hs.e_pk)) == NULL)
+		r = srv_recent_add(s, op->hs.e_pk, 0, srv_now_us());
+	if (r != NULL) {
+		r->reg_id = op->reg_id;
+		r->busy = 0;
+	}
+	s->cnt.registrations++;
+	log_info("peer %s registered from %s (reg %08x, %s%s)", op->peer_id,
+	    addr_fmt(from, a, sizeof(a)), op->reg_id, op->tcp ? "tcp" : "udp",
+	    replaced ? ", replacing the previous registration" : "");
+	srv_send(s, from, op->tcp, x->accept, x->accept_len);
+	return 0;
+}
+
+/* The state's answer to the registration of op. */
 static void
-srv_registered(const struct state_result *r, void *arg)
+srv_reg_written(const struct state_result *r, void *arg)
 {
 	struct srv_reg_op *op = arg;
 	struct srv *s = op->srv;
-	struct srv_pending *p = srv_pending_find(s, op->pending_id);
-	struct srv_sess *x;
-	char msg[256], a[ADDR_STRLEN];
-	uint32_t replaced;
+	char msg[256];
 
-	if (p == NULL || p->tcp_gone) {
-		/* Expired or its connection closed while Redis answered. */
+	if (op->tcp_gone) {
+		/* Its connection closed while the state answered. */
+		srv_recent_drop(s, op->hs.e_pk);
 		if (r->rc == STATE_OK)
 			state_unregister_cb(s->state, op->reg_id, NULL, NULL);
 		if (r->rc == STATE_OK && r->replaced != 0)
 			srv_sess_drop(s, r->replaced);
 		goto out;
 	}
-	p->busy = 0;
+	if (r->rc == STATE_OK) {
+		if (srv_registered(s, op, r->replaced) == -1) {
+			srv_recent_drop(s, op->hs.e_pk);
+			log_warnx("%s: no room to answer the registration of "
+			    "%s", __func__, op->peer_id);
+		}
+		goto out;
+	}
+	/* Refused: a resend is looked at afresh. */
+	srv_recent_drop(s, op->hs.e_pk);
 	if (r->rc == STATE_KEY_MISMATCH) {
 		snprintf(msg, sizeof(msg), "peer %s is registered with another "
 		    "identity key", op->peer_id);
-		srv_refuse(s, p, op->msg_id,
-		    P2P__SRV__ERR_CODE__ERR_KEY_MISMATCH, msg, op->reqlen);
-		goto out;
-	} else if (r->rc == STATE_UNAVAILABLE) {
-		srv_refuse(s, p, op->msg_id, P2P__SRV__ERR_CODE__ERR_BUSY,
-		    "cluster state unavailable", op->reqlen);
-		goto out;
-	} else if (r->rc != STATE_OK) {
-		srv_refuse(s, p, op->msg_id, P2P__SRV__ERR_CODE__ERR_BUSY,
-		    "server is full", op->reqlen);
-		goto out;
-	}
-	if ((replaced = r->replaced) != 0)
-		srv_sess_drop(s, replaced);
-	/* One registration per TCP connection: a new one ends the old. */
-	if (p->tcp != NULL && (replaced = srv_tcp_get_reg(p->tcp)) != 0) {
-		state_unregister_cb(s->state, replaced, NULL, NULL);
-		srv_sess_drop(s, replaced);
-	}
-	if ((x = srv_sess_new(s, p, op->reg_id, op->peer_id,
-	    (struct sockaddr *)&p->from, p->tcp)) == NULL) {
-		state_unregister_cb(s->state, op->reg_id, NULL, NULL);
-		goto out;
-	}
-	if (p->tcp != NULL)
-		srv_tcp_set_reg(p->tcp, op->reg_id);
-	p->reg_id = op->reg_id;
-	s->cnt.registrations++;
-	log_info("peer %s registered from %s (reg %08x, %s%s)", op->peer_id,
-	    addr_fmt((struct sockaddr *)&p->from, a, sizeof(a)), op->reg_id,
-	    p->tcp ? "tcp" : "udp",
-	    r->replaced ? ", replacing the previous registration" : "");
-	srv_registered_reply(s, x, op->msg_id, op->expires_at);
+		srv_init_refuse(s, &op->hs, op->msg_id,
+		    P2P__SRV__ERR_CODE__ERR_KEY_MISMATCH, msg,
+		    (struct sockaddr *)&op->from, op->tcp, op->maxlen);
+	} else
+		srv_init_refuse(s, &op->hs, op->msg_id,
+		    P2P__SRV__ERR_CODE__ERR_BUSY, r->rc == STATE_UNAVAILABLE ?
+		    "cluster state unavailable" : "server is full",
+		    (struct sockaddr *)&op->from, op->tcp, op->maxlen);
 out:
-	free(op);
+	srv_reg_op_free(op);
 }
 
-static void
-srv_register(struct srv *s, struct srv_pending *p, uint32_t id,
-    const P2p__Srv__Register *r, const struct sockaddr *from,
-    struct srv_tcp *tcp, size_t reqlen)
+/*
+ * Hand the registration of a validated Register (sp) to the state; the
+ * answer is srv_reg_written's. -1 with code and msg for a refusal now.
+ */
+static int
+srv_register(struct srv *s, struct reghs *hs, uint32_t id,
+    struct state_peer *sp, const struct sockaddr *from, struct srv_tcp *tcp,
+    size_t maxlen, P2p__Srv__ErrCode *code, char *msg, size_t msglen)
 {
-	struct state_peer sp;
+	struct srv_recent *r;
 	struct srv_reg_op *op;
-	P2p__Srv__ErrCode code;
-	char msg[256];
 
-	memset(&p->from, 0, sizeof(p->from));
-	memcpy(&p->from, from, addr_len(from));
-	p->tcp = tcp;
-	if (srv_reg_validate(s, p, r, &sp, &code, msg, sizeof(msg)) == -1) {
-		srv_refuse(s, p, id, code, msg, reqlen);
-		return;
-	}
 	if (s->draining) {
-		srv_refuse(s, p, id, P2P__SRV__ERR_CODE__ERR_BUSY, "this node "
-		    "is draining (shutting down): register with another",
-		    reqlen);
-		return;
+		*code = P2P__SRV__ERR_CODE__ERR_BUSY;
+		snprintf(msg, msglen, "this node is draining (shutting down): "
+		    "register with another");
+		return -1;
 	}
-	if ((op = calloc(1, sizeof(*op))) == NULL)
-		return;		/* the agent sends it again */
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		*code = P2P__SRV__ERR_CODE__ERR_BUSY;
+		snprintf(msg, msglen, "server is full");
+		return -1;
+	}
 	op->srv = s;
-	op->pending_id = p->id;
+	op->hs = *hs;		/* the caller wipes its copy */
 	op->msg_id = id;
 	op->reg_id = srv_fresh_id(s);
-	op->reqlen = reqlen;
-	snprintf(op->peer_id, sizeof(op->peer_id), "%s", sp.peer_id);
-	op->expires_at = sp.expires_at;
-	sp.reg_id = op->reg_id;
-	memcpy(&sp.public_addr, from, addr_len(from));
-	sp.transport = tcp != NULL ? STATE_TCP : STATE_UDP;
-	sp.last_seen_us = srv_now_us();
-	p->busy = 1;
-	state_register_cb(s->state, &sp, srv_now_unix(), srv_registered, op);
+	op->maxlen = maxlen;
+	snprintf(op->peer_id, sizeof(op->peer_id), "%s", sp->peer_id);
+	op->expires_at = sp->expires_at;
+	memcpy(&op->from, from, addr_len(from));
+	op->tcp = tcp;
+	LIST_INSERT_HEAD(&s->reg_ops, op, link);
+	if ((r = srv_recent_add(s, hs->e_pk, 0, srv_now_us())) != NULL)
+		r->busy = 1;
+	sp->reg_id = op->reg_id;
+	memcpy(&sp->public_addr, from, addr_len(from));
+	sp->transport = tcp != NULL ? STATE_TCP : STATE_UDP;
+	sp->last_seen_us = srv_now_us();
+	state_register_cb(s->state, sp, srv_now_unix(), srv_reg_written, op);
+	return 0;
 }
 
-/* A TCP connection closed: its pending registrations cannot answer. */
+/* A TCP connection closed: registrations being written cannot answer. */
 void
 srv_reg_tcp_closed(struct srv *s, struct srv_tcp *tcp)
 {
-	struct srv_pending *p;
-	size_t b;
+	struct srv_reg_op *op;
 
-	for (b = 0; b < SRV_BUCKETS; b++)
-		for (p = s->pending[b]; p != NULL; p = p->next)
-			if (p->tcp == tcp) {
-				p->tcp = NULL;
-				p->tcp_gone = 1;
-			}
+	LIST_FOREACH(op, &s->reg_ops, link)
+		if (op->tcp == tcp) {
+			op->tcp = NULL;
+			op->tcp_gone = 1;
+		}
 }
 
-/* A CTRL packet whose reg_id is a pending id: the Register (or a resend). */
-static void
-srv_pending_ctrl(struct srv *s, struct srv_pending *p, const uint8_t *pkt,
-    size_t len, const struct sockaddr *from, struct srv_tcp *tcp)
+/* At shutdown: writes still under way answer into nothing. */
+void
+srv_reg_abandon(struct srv *s)
 {
-	P2p__Srv__ServerMsg *m;
-	struct srv_sess *x;
-	uint8_t pt[SRV_PKT_MAX];
-	ssize_t n;
+	struct srv_reg_op *op;
 
-	if (p->busy)
-		return;		/* the state has not answered the first one */
-	if (p->reg_id != 0) {
-		/*
-		 * The Registered reply was lost: the session answers. Once the
-		 * session is gone the pending keys are dead: the session sealed
-		 * with them, so sealing here again would reuse nonces.
-		 */
-		if ((x = srv_sess_find(s, p->reg_id)) != NULL)
-			srv_ctrl_input(s, x, pkt, len, from, tcp);
-		else
-			s->cnt.unknown_reg++;
+	LIST_FOREACH(op, &s->reg_ops, link) {
+		op->tcp = NULL;
+		op->tcp_gone = 1;
+	}
+}
+
+/* A REG_INIT answered before: the same REG_ACCEPT again, or nothing. */
+static void
+srv_init_again(struct srv *s, const struct srv_recent *r,
+    const struct sockaddr *from, struct srv_tcp *tcp, size_t len)
+{
+	struct srv_sess *x;
+
+	s->cnt.init_replayed++;
+	if (r->busy)
+		return;		/* the state has not answered the first */
+	if ((x = srv_sess_find(s, r->reg_id)) != NULL && x->accept != NULL &&
+	    x->accept_len <= len)
+		srv_send(s, from, tcp, x->accept, x->accept_len);
+}
+
+static void
+srv_init(struct srv *s, const uint8_t *pkt, size_t len,
+    const struct sockaddr *from, struct srv_tcp *tcp)
+{
+	uint8_t kid[REGHS_KEY_ID_LEN], cookie[REGHS_COOKIE_LEN], e_pk[32];
+	uint8_t pt[SRV_PKT_MAX];
+	const uint8_t *sk, *pk = NULL;
+	const struct srv_recent *r;
+	P2p__Srv__ServerMsg *m;
+	P2p__Srv__ErrCode code;
+	struct state_peer sp;
+	struct reghs hs;
+	char msg[256];
+	size_t plen;
+
+	s->cnt.reg_inits++;
+	if (reghs_init_peek(pkt, len, kid, cookie, e_pk) == -1) {
+		s->cnt.dropped_malformed++;
 		return;
 	}
-	n = ctlchan_open(&p->chan, WIRE_CTRL, pkt, len, pt, sizeof(pt));
-	if (n < 0) {
-		s->cnt.ctrl_auth_fail++;
+	/* A stale cookie (or a forged one) gets a fresh one, nothing else. */
+	if (!srv_ident_cookie_ok(&s->ident, srv_now_us(), from, e_pk,
+	    cookie)) {
+		s->cnt.cookie_fail++;
+		srv_challenge(s, e_pk, from, tcp, len);
 		return;
 	}
-	m = p2p__srv__server_msg__unpack(NULL, (size_t)n, pt);
+	if ((r = srv_recent_find(s, e_pk)) != NULL) {
+		srv_init_again(s, r, from, tcp, len);
+		return;
+	}
+	if ((sk = srv_ident_sk(&s->ident, kid, &pk)) == NULL ||
+	    reghs_init_read(&hs, sk, pkt, len, pt, sizeof(pt), &plen) == -1) {
+		s->cnt.init_auth_fail++;
+		return;
+	}
+	m = p2p__srv__server_msg__unpack(NULL, plen, pt);
+	sodium_memzero(pt, sizeof(pt));
 	if (m == NULL || m->body_case != P2P__SRV__SERVER_MSG__BODY_REGISTER ||
 	    m->register_ == NULL) {
 		s->cnt.dropped_malformed++;
-		srv_ctrl_error(s, &p->chan, m ? m->id : 0,
-		    P2P__SRV__ERR_CODE__ERR_MALFORMED,
-		    "the first message must be a Register", from, tcp, len);
-	} else
-		srv_register(s, p, m->id, m->register_, from, tcp, len);
+		srv_init_refuse(s, &hs, m ? m->id : 0,
+		    P2P__SRV__ERR_CODE__ERR_MALFORMED, "a REG_INIT must carry "
+		    "a Register", from, tcp, len);
+	} else if (srv_reg_validate(s, pk, e_pk, m->register_, &sp, &code,
+	    msg, sizeof(msg)) == -1 || srv_register(s, &hs, m->id, &sp,
+	    from, tcp, len, &code, msg, sizeof(msg)) == -1)
+		srv_init_refuse(s, &hs, m->id, code, msg, from, tcp, len);
+	reghs_wipe(&hs);
 	if (m != NULL)
 		p2p__srv__server_msg__free_unpacked(m, NULL);
 }
@@ -428,14 +477,11 @@ static void
 srv_ctrl_packet(struct srv *s, const uint8_t *pkt, size_t len,
     const struct sockaddr *from, struct srv_tcp *tcp)
 {
-	struct srv_pending *p;
 	struct srv_sess *x;
 	uint32_t id = chan_peek_index(pkt, len);
 
 	if ((x = srv_sess_find(s, id)) != NULL)
 		srv_ctrl_input(s, x, pkt, len, from, tcp);
-	else if ((p = srv_pending_find(s, id)) != NULL)
-		srv_pending_ctrl(s, p, pkt, len, from, tcp);
 	else
 		srv_unknown_reg(s, id, len, from, tcp);
 }
@@ -465,6 +511,8 @@ srv_packet(struct srv *s, const uint8_t *pkt, size_t len,
 	case WIRE_CLASS_P2P:
 		if (type == WIRE_REG_HELLO)
 			srv_hello(s, pkt, len, from, tcp);
+		else if (type == WIRE_REG_INIT)
+			srv_init(s, pkt, len, from, tcp);
 		else if (type == WIRE_CTRL)
 			srv_ctrl_packet(s, pkt, len, from, tcp);
 		else if (type == WIRE_RELAY)
@@ -486,85 +534,4 @@ srv_packet(struct srv *s, const uint8_t *pkt, size_t len,
 		s->cnt.dropped_malformed++;
 		break;
 	}
-}
-
-static void
-srv_sess_free(struct srv_sess *x)
-{
-	srv_push_clear(x);
-	srv_paths_free(x);
-	ctlchan_wipe(&x->chan);
-	free(x->attrs);
-	free(x);
-}
-
-void
-srv_sess_drop(struct srv *s, uint32_t reg_id)
-{
-	struct srv_sess **xp, *x;
-
-	for (xp = &s->sess[srv_bucket(reg_id)]; (x = *xp) != NULL;
-	    xp = &x->next)
-		if (x->reg_id == reg_id) {
-			*xp = x->next;
-			s->nsess--;
-			if (x->tcp != NULL && srv_tcp_get_reg(x->tcp) == reg_id)
-				srv_tcp_set_reg(x->tcp, 0);
-			srv_sess_free(x);
-			return;
-		}
-}
-
-static void
-srv_on_expired(uint32_t reg_id, const char *peer_id, void *arg)
-{
-	struct srv *s = arg;
-
-	s->cnt.expired++;
-	log_info("peer %s: registration expired", peer_id);
-	srv_sess_drop(s, reg_id);
-}
-
-void
-srv_reg_tick(struct srv *s, uint64_t now_us)
-{
-	struct srv_pending **pp, *p;
-	size_t b;
-
-	for (b = 0; b < SRV_BUCKETS; b++) {
-		pp = &s->pending[b];
-		while ((p = *pp) != NULL) {
-			if (now_us - p->created_us >= SRV_PENDING_US) {
-				*pp = p->next;
-				s->npending--;
-				srv_pending_free(p);
-			} else
-				pp = &p->next;
-		}
-	}
-	(void)state_expire(s->state, now_us,
-	    (uint64_t)s->conf.expire_s * 1000000ULL, srv_now_unix(),
-	    srv_on_expired, s);
-}
-
-void
-srv_reg_free(struct srv *s)
-{
-	struct srv_pending *p;
-	struct srv_sess *x;
-	size_t b;
-
-	for (b = 0; b < SRV_BUCKETS; b++) {
-		while ((p = s->pending[b]) != NULL) {
-			s->pending[b] = p->next;
-			srv_pending_free(p);
-		}
-		while ((x = s->sess[b]) != NULL) {
-			s->sess[b] = x->next;
-			if (x->tcp != NULL)
-				srv_tcp_set_reg(x->tcp, 0);
-			srv_sess_free(x);
-		}
-	}
-	s->npending = s->nsess = 0;
 }

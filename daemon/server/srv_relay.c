@@ -4,7 +4,8 @@
  *
  * A RELAY packet is sealed on the sender's control channel, so only the
  * registered agent can send it, from wherever it is (an authenticated
- * packet moves the registration's address, as CTRL does). Its plaintext
+ * packet from a new address makes the server check that address, as CTRL
+ * does: srv_roam.c; what is relayed goes to validated addresses only). Its plaintext
  * names the destination by relay id (the peer's reg_id, given in
  * Introduce) and holds one p2pd peer packet, which stays end-to-end
  * encrypted: the relay cannot read, forge or replay it. The server forwards
@@ -14,8 +15,9 @@
  * fails any check is dropped without an answer, except UNKNOWN_REG for an
  * unknown reg_id (8 bytes, smaller than any RELAY).
  *
- * Quotas per registration: --relay-rate (a token bucket of bytes per
- * second, one second of burst) and --relay-quota (bytes in all).
+ * Quotas: --relay-rate (a token bucket of bytes per second, one second of
+ * burst) and --relay-quota (bytes in all, per peer while its token lives,
+ * across its registrations: srv_quota.c).
  */
 #include "config.h"
 
@@ -50,10 +52,12 @@ srv_relay_charge(struct srv *s, struct srv_sess *x, size_t len, uint64_t now)
 	uint64_t rate = s->conf.relay_rate, burst, add;
 
 	if (s->conf.relay_quota != 0 &&
-	    x->relay.tx_bytes + len > s->conf.relay_quota)
+	    x->relay_used + len > s->conf.relay_quota)
 		return -1;
-	if (rate == 0)
+	if (rate == 0) {
+		x->relay_used += len;
 		return 0;
+	}
 	burst = rate > SRV_BURST_MIN ? rate : SRV_BURST_MIN;
 	if (x->relay_refill_us == 0) {
 		x->relay_tokens = burst;
@@ -70,6 +74,7 @@ srv_relay_charge(struct srv *s, struct srv_sess *x, size_t len, uint64_t now)
 	if (x->relay_tokens < len)
 		return -1;
 	x->relay_tokens -= len;
+	x->relay_used += len;	/* srv_quota.c keeps it across registrations */
 	return 0;
 }
 
@@ -98,11 +103,12 @@ srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
 		s->cnt.relay_auth_fail++;
 		return;
 	}
-	if (tcp == NULL)
-		memcpy(&x->addr, from, addr_len(from));
+	/* Authenticated; a new address must prove itself (srv_roam.c). */
+	srv_roam_seen(s, x, from, len);
 	now = srv_now_us();
 	if (now - x->touched_us >= SRV_TOUCH_US) {
-		(void)state_touch(s->state, x->reg_id, from, now);
+		(void)state_touch(s->state, x->reg_id,
+		    (struct sockaddr *)&x->addr, now);
 		x->touched_us = now;
 	}
 	inner = (size_t)n - WIRE_RELAY_ID_LEN;

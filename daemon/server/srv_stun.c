@@ -14,7 +14,11 @@
  *
  * Without --alt-listen the answers are the minimal ones of stun.c, and a
  * CHANGE-REQUEST gets 420 listing it (RFC 5780 §6.1), so clients do not
- * wait for answers that cannot come.
+ * wait for answers that cannot come. Answers are larger than requests (a
+ * Binding request of 20 bytes gets 40, or 64 with RFC 5780's attributes),
+ * so each source address and network is answered at a capped rate
+ * (srv_ratelim.h): a spoofed source makes the server a reflector of a few
+ * kilobytes a second at most.
  */
 #include "config.h"
 
@@ -236,6 +240,11 @@ srv_stun_input(struct srv *s, int i, const uint8_t *pkt, size_t len,
 	int			j = i;
 
 	s->cnt.stun_requests++;
+	/* Replies are larger than requests: a capped rate per source. */
+	if (!srv_ratelim_ok(&s->stun_rl, from, srv_now_us())) {
+		s->cnt.stun_limited++;
+		return;
+	}
 	memset(&to, 0, sizeof(to));
 	memcpy(&to, from, addr_len(from));
 	if (stun_parse(pkt, len, &m) == -1)

@@ -19,6 +19,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/listener.h>
 
 #include "addr.h"
@@ -28,6 +29,7 @@
 #define TCP_IN_MAX	(64 * 1024)
 #define TCP_OUT_MAX	(256 * 1024)
 #define TCP_IDLE_S	120
+#define TCP_ACCEPT_PAUSE_MS 250	/* after EMFILE and the like */
 
 struct srv_tcp {
 	struct srv		*srv;
@@ -163,13 +165,58 @@ srv_tcp_accept(struct evconnlistener *l, evutil_socket_t fd,
 	s->cnt.tcp_accepted++;
 }
 
+static void
+srv_tcp_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *s = arg;
+
+	if (s->listener != NULL)
+		evconnlistener_enable(s->listener);
+	if (s->listener2 != NULL)
+		evconnlistener_enable(s->listener2);
+}
+
+/*
+ * accept() failed. At the descriptor limit (EMFILE) the pending connection
+ * stays, so retrying at once spins: pause both listeners a moment instead,
+ * and say so at most once a second.
+ */
+static void
+srv_tcp_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct srv *s = arg;
+	struct timeval tv = { 0, TCP_ACCEPT_PAUSE_MS * 1000 };
+	uint64_t held = 0;
+	int e = EVUTIL_SOCKET_ERROR();
+
+	s->cnt.tcp_accept_errors++;
+	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM)
+		return;
+	if (s->tcp_resume_ev == NULL &&
+	    (s->tcp_resume_ev = evtimer_new(s->base, srv_tcp_resume, s)) ==
+	    NULL)
+		return;
+	if (log_ratelimit(&s->tcp_accept_rl, srv_now_us(), &held))
+		log_warnx("tcp: cannot accept: %s: pausing for %d ms (%llu more "
+		    "such errors since the last line)", strerror(e),
+		    TCP_ACCEPT_PAUSE_MS, (unsigned long long)held);
+	if (s->listener != NULL)
+		evconnlistener_disable(s->listener);
+	if (s->listener2 != NULL)
+		evconnlistener_disable(s->listener2);
+	evtimer_add(s->tcp_resume_ev, &tv);
+}
+
 int
 srv_tcp_listen(struct srv *s, const struct sockaddr *sa, socklen_t len)
 {
 	s->listener = evconnlistener_new_bind(s->base, srv_tcp_accept, s,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 	    128, sa, (int)len);
-	return s->listener != NULL ? 0 : -1;
+	if (s->listener == NULL)
+		return -1;
+	evconnlistener_set_error_cb(s->listener, srv_tcp_accept_error);
+	return 0;
 }
 
 /* A second TCP listener (--tcp-listen, e.g. port 443): the same protocol. */
@@ -184,6 +231,7 @@ srv_tcp_listen_extra(struct srv *s, const struct sockaddr *sa, socklen_t len,
 	    128, sa, (int)len);
 	if (s->listener2 == NULL)
 		return -1;
+	evconnlistener_set_error_cb(s->listener2, srv_tcp_accept_error);
 	if (getsockname(evconnlistener_get_fd(s->listener2),
 	    (struct sockaddr *)bound, &blen) == -1)
 		return -1;
@@ -202,5 +250,9 @@ srv_tcp_stop(struct srv *s)
 	if (s->listener2 != NULL) {
 		evconnlistener_free(s->listener2);
 		s->listener2 = NULL;
+	}
+	if (s->tcp_resume_ev != NULL) {
+		event_free(s->tcp_resume_ev);
+		s->tcp_resume_ev = NULL;
 	}
 }

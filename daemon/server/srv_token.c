@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * srv_token.c: `p2p-server token`: mint one registration token offline
- * (PROTOCOL.md §5). Usage errors exit 2 naming the flag; a bad secret file
- * exits 1.
+ * (PROTOCOL.md §5), version 2, carrying the server's public keys from its
+ * key file (--key-file, or --state-dir's) or --server-key, so the device
+ * knows which server to trust. Usage errors exit 2 naming the flag; a bad
+ * secret or key file exits 1.
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 
 #include "conf.h"
 #include "secret.h"
+#include "srv_key.h"
 #include "token.h"
 #include "wire.h"
 
@@ -26,6 +29,7 @@ struct tok_conf {
 	char			*peer;
 	long			 ttl;
 	struct conf_list	 groups;
+	struct srv_keyopts	 keys;
 	int			 help;
 };
 
@@ -38,6 +42,15 @@ static const struct conf_opt tok_opts[] = {
 	    "lifetime in seconds (default 86400)" },
 	{ "group", 0, CONF_LIST, O(groups), 0, 0, "NAME",
 	    "a group the holder belongs to (repeatable, at most 32)" },
+	{ "key-file", 0, CONF_STR, O(keys.key_file), 0, 0, "FILE",
+	    "put the public key of this server key file in the token" },
+	{ "state-dir", 0, CONF_STR, O(keys.state_dir), 0, 0, "DIR",
+	    "the same for the server key in DIR (made if missing)" },
+	{ "next-key-file", 0, CONF_STR, O(keys.next_key_file), 0, 0, "FILE",
+	    "rotation: the next key too" },
+	{ "server-key", 0, CONF_LIST,
+	    O(keys.server_keys), 0, 0, "KEY",
+	    "a server public key to put in the token (repeatable)" },
 	{ "help", 'h', CONF_BOOL, O(help), 0, 0, NULL, "this help" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
 };
@@ -106,7 +119,8 @@ srv_token_main(int argc, char **argv)
 		return tok_usage_error(&c, err);
 	if (c.help) {
 		conf_usage(stdout, "p2p-server token", "--secret-file FILE "
-		    "--peer ID [--ttl S] [--group NAME]...", tok_opts);
+		    "--peer ID [--ttl S] [--group NAME]... [--state-dir DIR]",
+		    tok_opts);
 		conf_free(tok_opts, &c);
 		return 0;
 	}
@@ -120,6 +134,18 @@ srv_token_main(int argc, char **argv)
 		conf_free(tok_opts, &c);
 		return 1;
 	}
+	if (srv_key_collect(&c.keys, t.keys, TOKEN_MAX_KEYS, &t.nkeys, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "p2p-server token: %s\n", err);
+		sodium_memzero(key, sizeof(key));
+		conf_free(tok_opts, &c);
+		return err[0] == '-' ? 2 : 1;
+	}
+	if (t.nkeys == 0)
+		fprintf(stderr, "p2p-server token: warning: the token carries "
+		    "no server key (give --state-dir, --key-file or "
+		    "--server-key): its agent needs --server-key, or runs "
+		    "unauthenticated\n");
 	rc = token_mint(&t, key, keylen, out, sizeof(out));
 	sodium_memzero(key, sizeof(key));
 	conf_free(tok_opts, &c);

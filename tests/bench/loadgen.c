@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * loadgen: registers many simulated peers with one or more p2p-server nodes
- * over UDP, speaking the registration protocol (PROTOCOL.md §2.1) with the
- * core's own code (wire.h, ctlchan.h, token.h, server.proto), then keeps
- * them registered with keepalives for a while.
+ * over UDP, speaking the registration protocol (PROTOCOL.md §2.1: REG_HELLO,
+ * the cookie of REG_CHALLENGE, the Noise NK REG_INIT to the server's key and
+ * its REG_ACCEPT) with the core's own code (wire.h, reghs.h, ctlchan.h,
+ * token.h, server.proto), then keeps them registered with keepalives for a
+ * while.
  *
  * usage: loadgen --secret-file F --peers N [--server HOST:PORT]... [--prefix P]
  *        [--window W] [--ttl S] [--hold S]
@@ -35,6 +37,7 @@
 #include "addr.h"
 #include "chan.h"
 #include "ctlchan.h"
+#include "reghs.h"
 #include "secret.h"
 #include "server.pb-c.h"
 #include "token.h"
@@ -42,7 +45,6 @@
 
 #define LG_SERVERS	16
 #define LG_RTO_US	1000000ULL
-#define LG_CTX		"p2pd-register-v1"
 
 enum lg_state { LG_IDLE, LG_HELLO, LG_REGISTER, LG_DONE, LG_REFUSED };
 
@@ -59,6 +61,7 @@ struct lg_sock {
 	int		 fd;
 	long		 peer;		/* in flight, -1: none */
 	uint8_t		 eph_pk[32], eph_sk[32];
+	struct reghs	 hs;		/* the REG_INIT in flight */
 	uint64_t	 sent_us;
 	int		 tries;
 };
@@ -192,15 +195,17 @@ on_challenge(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
 	P2p__Srv__Register r = P2P__SRV__REGISTER__INIT;
 	struct lg_peer *p = &g->peers[k->peer];
-	uint8_t spk[32], chal[32], ipk[32], isk[64], sig[64];
-	uint8_t sm[sizeof(LG_CTX) - 1 + 96];
+	uint8_t keys[WIRE_CHALLENGE_KEYS][32], cookie[REGHS_COOKIE_LEN];
+	uint8_t ipk[32], isk[64], sig[64], sm[REGHS_SIG_MSG_LEN];
+	uint8_t pt[1500], out[2048];
 	char name[P2P_NAME_MAX + 1], tok[TOKEN_MAX_LEN + 1];
 	struct token t;
-	uint32_t pid;
+	unsigned nkeys;
+	size_t plen;
+	int n;
 
-	if (p->state != LG_HELLO || wire_challenge_parse(pkt, len, &pid, spk,
-	    chal) == -1 || ctlchan_init_kx_client(&p->ch, k->eph_pk, k->eph_sk,
-	    spk, pid) == -1)
+	if (p->state != LG_HELLO || wire_challenge_parse(pkt, len, cookie,
+	    keys, &nkeys) == -1 || nkeys == 0)
 		return;
 	peer_name(g, k->peer, name, sizeof(name));
 	memset(&t, 0, sizeof(t));
@@ -208,13 +213,12 @@ on_challenge(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 	snprintf(t.peer_id, sizeof(t.peer_id), "%s", name);
 	t.issued_at = (uint64_t)time(NULL);
 	t.expires_at = t.issued_at + (uint64_t)g->ttl;
+	memcpy(t.keys[0], keys[0], 32);
+	t.nkeys = 1;
 	if (token_mint(&t, g->secret, g->secretlen, tok, sizeof(tok)) < 0)
 		return;
 	peer_identity(g, k->peer, ipk, isk);
-	memcpy(sm, LG_CTX, sizeof(LG_CTX) - 1);
-	memcpy(sm + sizeof(LG_CTX) - 1, chal, 32);
-	memcpy(sm + sizeof(LG_CTX) - 1 + 32, k->eph_pk, 32);
-	memcpy(sm + sizeof(LG_CTX) - 1 + 64, spk, 32);
+	reghs_sig_msg(keys[0], k->eph_pk, sm);
 	crypto_sign_detached(sig, NULL, sm, sizeof(sm), isk);
 	sodium_memzero(isk, sizeof(isk));
 	r.wire_version = WIRE_VERSION;
@@ -227,27 +231,35 @@ on_challenge(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 	m.id = 1;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTER;
 	m.register_ = &r;
+	if ((plen = p2p__srv__server_msg__get_packed_size(&m)) > sizeof(pt))
+		return;
+	p2p__srv__server_msg__pack(&m, pt);
+	if (reghs_client_start(&k->hs, keys[0], k->eph_sk) != 0 ||
+	    (n = reghs_init_write(&k->hs, cookie, pt, plen, out,
+	    sizeof(out))) < 0)
+		return;
 	p->state = LG_REGISTER;
 	k->sent_us = now_us();
-	send_msg(g, k, p, &m);
+	send_to(g, k, p->node, out, (size_t)n);
 }
 
 static void
-on_ctrl_pending(struct lg *g, struct lg_sock *k, const uint8_t *pkt,
-    size_t len)
+on_accept(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 {
 	struct lg_peer *p = &g->peers[k->peer];
 	P2p__Srv__ServerMsg *m;
+	struct reghs_keys keys;
 	uint8_t pt[2048];
-	ssize_t n;
+	size_t n;
 
-	if (p->state != LG_REGISTER || (n = ctlchan_open(&p->ch, WIRE_CTRL,
-	    pkt, len, pt, sizeof(pt))) < 0 ||
-	    (m = p2p__srv__server_msg__unpack(NULL, (size_t)n, pt)) == NULL)
+	if (p->state != LG_REGISTER || reghs_accept_read(&k->hs, pkt, len, pt,
+	    sizeof(pt), &n, &keys) != 0 ||
+	    (m = p2p__srv__server_msg__unpack(NULL, n, pt)) == NULL)
 		return;
+	reghs_wipe(&k->hs);
 	if (m->body_case == P2P__SRV__SERVER_MSG__BODY_REGISTERED) {
 		p->reg_id = m->registered->reg_id;
-		p->ch.remote_index = p->reg_id;
+		ctlchan_init_keys(&p->ch, keys.tx, keys.rx, p->reg_id);
 		if (m->registered->keepalive_s > 0)
 			g->keepalive_s = m->registered->keepalive_s;
 		p->ka_due_s = (uint32_t)((now_us() - g->t0_us) / 1000000) +
@@ -255,15 +267,17 @@ on_ctrl_pending(struct lg *g, struct lg_sock *k, const uint8_t *pkt,
 		p->state = LG_DONE;
 		byreg_put(g, p->reg_id, k->peer);
 		g->done++;
-	} else if (m->body_case == P2P__SRV__SERVER_MSG__BODY_ERROR) {
-		if (g->refused++ == 0 && m->error->message != NULL)
+	} else {
+		if (g->refused++ == 0 && m->body_case ==
+		    P2P__SRV__SERVER_MSG__BODY_ERROR &&
+		    m->error->message != NULL)
 			snprintf(g->reason, sizeof(g->reason), "%s",
 			    m->error->message);
 		p->state = LG_REFUSED;
 	}
+	sodium_memzero(&keys, sizeof(keys));
 	p2p__srv__server_msg__free_unpacked(m, NULL);
-	if (p->state == LG_DONE || p->state == LG_REFUSED)
-		start_next(g, k);
+	start_next(g, k);
 }
 
 /* Pushes and keepalive acks of registered peers: count, ack pushes. */
@@ -307,16 +321,12 @@ on_packet(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 		return;
 	if (type == WIRE_REG_CHALLENGE && k->peer >= 0)
 		on_challenge(g, k, pkt, len);
+	else if (type == WIRE_REG_ACCEPT && k->peer >= 0)
+		on_accept(g, k, pkt, len);
 	else if (type == WIRE_CTRL) {
 		id = chan_peek_index(pkt, len);
-		if (k->peer >= 0 && g->peers[k->peer].state == LG_REGISTER &&
-		    id == g->peers[k->peer].ch.remote_index)
-			on_ctrl_pending(g, k, pkt, len);
-		else if ((i = byreg_get(g, id)) >= 0)
+		if ((i = byreg_get(g, id)) >= 0)
 			on_ctrl_registered(g, k, i, pkt, len);
-		else if (k->peer >= 0 && g->peers[k->peer].state ==
-		    LG_REGISTER)
-			on_ctrl_pending(g, k, pkt, len);	/* new reg_id */
 	}
 }
 

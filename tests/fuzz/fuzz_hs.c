@@ -2,10 +2,11 @@
 /*
  * fuzz_hs.c: hs_read_init and hs_finish on arbitrary bytes.
  *
- * The first byte picks the mode: even, the rest is an HS_INIT for a fixed
- * responder identity (answered with hs_respond if it authenticates); odd,
- * a handshake to that identity is started and the rest is fed to
- * hs_finish as the HS_RESP. The seeds hold valid packets.
+ * The first byte picks the mode (mod 3): 0, the rest is an HS_INIT for a
+ * fixed responder identity (answered with hs_respond if it authenticates);
+ * 1, a handshake to that identity is started and the rest is fed to
+ * hs_finish as the HS_RESP; 2, the rest is a COOKIE_REPLY to that
+ * handshake's HS_INIT. The seeds hold valid packets.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_hs_setup();
 	if (size < 1)
 		return 0;
-	if (data[0] % 2 == 0) {
+	if (data[0] % 3 == 2) {
+		uint8_t cookie[HS_COOKIE_LEN];
+
+		if (hs_initiate(&hs, &peer, self.ed_pk, AEAD_CHACHAPOLY, 5,
+		    "fuzz", 1, out, sizeof out, &outlen) != 0)
+			abort();
+		/* Its nonce is random: only the responder could make one. */
+		if (hs_cookie_reply_open(data + 1, size - 1, out, outlen,
+		    self.x_pk, cookie) == 0)
+			abort();
+	} else if (data[0] % 3 == 0) {
 		/* The responder is "self"; initiations come from "peer". */
 		if (hs_read_init(&hs, &self, data + 1, size - 1, &info) == 0) {
 			if (info.peer_id[0] == '\0' ||

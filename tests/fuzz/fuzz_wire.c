@@ -14,8 +14,10 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	uint8_t		type, ver, k1[32], k2[32], b;
+	uint8_t		type, ver, k1[32], ks[WIRE_CHALLENGE_KEYS][32], b;
+	uint8_t		cookie[WIRE_COOKIE_LEN], id[WIRE_KEY_ID_LEN];
 	uint32_t	u1, u2;
+	unsigned	nk;
 	uint64_t	c;
 	uint8_t		*p;
 
@@ -38,7 +40,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	(void)wire_type_name(len > 0 ? p[0] : 0);
 	(void)wire_hello_parse(p, len, k1);
-	(void)wire_challenge_parse(p, len, &u1, k1, k2);
+	if (wire_challenge_parse(p, len, cookie, ks, &nk) == 0 &&
+	    (nk > WIRE_CHALLENGE_KEYS || len > WIRE_CHALLENGE_MAX))
+		abort();
+	(void)wire_reg_init_hdr_parse(p, len, id, cookie);
+	(void)wire_reg_accept_hdr_parse(p, len);
 	(void)wire_unknown_reg_parse(p, len, &u1);
 	(void)wire_version_error_parse(p, len, &ver, &b);
 	(void)wire_ctrl_hdr_parse(p, len, &u1, &c);

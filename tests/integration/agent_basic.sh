@@ -57,9 +57,9 @@ done
 PORT=$(cat "$T/srv/port")
 
 "$SERVER" token --secret-file "$T/secret" --peer alice --group g \
-    >"$T/a/token" || fail "cannot mint a token"
+    --state-dir "$T/srv" >"$T/a/token" || fail "cannot mint a token"
 "$SERVER" token --secret-file "$T/secret" --peer bob --group g \
-    >"$T/b/token" || fail "cannot mint a token"
+    --state-dir "$T/srv" >"$T/b/token" || fail "cannot mint a token"
 
 "$AGENT" -f -vv --server "127.0.0.1:$PORT" --token-file "$T/a/token" \
     --state-dir "$T/a/state" --socket "$T/sock/a.sock" \

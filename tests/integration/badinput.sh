@@ -35,11 +35,14 @@ registered alice || fail "alice stopped serving after IPC garbage"
 ctl alice send bob "after ipc junk" || fail "send after ipc junk"
 [ "$(ctl bob recv --timeout 5)" = "after ipc junk" ] || fail "recv after ipc junk"
 
-# Bad tokens: each agent ends up "rejected" with a clear reason.
+# Bad tokens: each agent ends up "rejected" with a clear reason. These
+# tokens (version 1) carry no server key: the agents are given it.
+SKEY=$(server_key) || fail "p2p-server key"
 token_case() {	# token_case NAME EXPECTED-WORDS TOKEN
 	mkdir -p "$T/$1"
 	echo "$3" > "$T/$1/token"
 	"$P2PD" -f -v --server "127.0.0.1:$SERVER_PORT" --token-file "$T/$1/token" \
+	    --server-key "$SKEY" \
 	    --socket "$T/$1/sock" --state-dir "$T/$1" >"$T/$1.log" 2>&1 &
 	PIDS="$PIDS $!"
 	wait_for 15 sh -c "'$P2PCTL' -s '$T/$1/sock' --json status 2>/dev/null | grep -q '\"rejected\"'" ||
@@ -56,16 +59,31 @@ c=$(echo "$good" | cut -c$mid)
 [ "$c" = "A" ] && n=B || n=A
 forged="$(echo "$good" | cut -c1-$((mid - 1)))$n$(echo "$good" | cut -c$((mid + 1))-)"
 token_case forged "mac\|invalid\|forged" "$forged"
-token_case version "version 2" "$("$TOOL" token "$T/secret" ver 0 3600 2 g)"
+# A token of an unknown version: the agent cannot read it and says so.
+mkdir -p "$T/ver"
+"$TOOL" token "$T/secret" ver 0 3600 3 g > "$T/ver/token"
+"$P2PD" -f --server "127.0.0.1:$SERVER_PORT" --token-file "$T/ver/token" \
+    --server-key "$SKEY" --socket "$T/ver/sock" --state-dir "$T/ver" \
+    >"$T/ver.log" 2>&1 && fail "an agent started with a version 3 token"
+grep -q "version 3 is not supported" "$T/ver.log" ||
+    fail "version 3 token: $(cat "$T/ver.log")"
+echo "badinput: a version 3 token: $(grep -o 'token version 3[^(]*' "$T/ver.log")"
 # A stolen token used with another identity key.
 token_case stolen "identity key" "$(cat "$T/alice/token")"
 registered alice || fail "alice lost her registration to a stolen token"
 
-# The tool's independently minted token is accepted (the format in docs/PROTOCOL.md).
-mkdir -p "$T/indep"
+# The tool's independently minted tokens are accepted (the format in
+# docs/PROTOCOL.md): version 1 with --server-key, version 2 carrying the key.
+mkdir -p "$T/indep" "$T/indep2"
 "$TOOL" token "$T/secret" indep 0 3600 1 g > "$T/indep/token"
 "$P2PD" -f --server "127.0.0.1:$SERVER_PORT" --token-file "$T/indep/token" \
+    --server-key "$SKEY" \
     --socket "$T/indep/sock" --state-dir "$T/indep" >"$T/indep.log" 2>&1 &
 PIDS="$PIDS $!"
+P2PTEST_KEYS=$SKEY "$TOOL" token "$T/secret" indep2 0 3600 2 g > "$T/indep2/token"
+"$P2PD" -f --server "127.0.0.1:$SERVER_PORT" --token-file "$T/indep2/token" \
+    --socket "$T/indep2/sock" --state-dir "$T/indep2" >"$T/indep2.log" 2>&1 &
+PIDS="$PIDS $!"
 wait_for 15 registered indep || fail "a token minted from the spec was not accepted"
+wait_for 15 registered indep2 || fail "a version 2 token minted from the spec was not accepted"
 echo "badinput: ok"

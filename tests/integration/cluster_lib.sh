@@ -61,8 +61,12 @@ start_node() {
 	_n=$1; shift
 	mkdir -p "$T/$_n"
 	rm -f "$T/$_n/port" "$T/$_n/http_port"
+	# The nodes of a cluster share one server identity (the key tokens
+	# carry): the key mint and server_key use, made here on first use.
+	server_key >/dev/null || fail "making the cluster's server key"
 	"$P2P_SERVER" -f -v --listen 127.0.0.1:0 --secret-file "$T/secret" \
-	    --state-dir "$T/$_n" --http 127.0.0.1:0 --admin-key-file "$T/admin" \
+	    --state-dir "$T/$_n" --key-file "$T/srv/server.key" \
+	    --http 127.0.0.1:0 --admin-key-file "$T/admin" \
 	    --cluster "redis://127.0.0.1:$REDIS_PORT" --node-id "$_n" \
 	    --cluster-key-file "$T/ckey" --cluster-password-file "$T/rpass" \
 	    "$@" >>"$T/$_n.log" 2>&1 &

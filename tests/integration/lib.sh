@@ -60,13 +60,22 @@ start_server() {
 	SERVER_PORT=$(cat "$T/srv/port")
 }
 
-# mint PEER [GROUP...]: prints a token.
+# mint PEER [GROUP...]: prints a token. It carries the server's key (the
+# one in $T/srv, made there if the server has not started yet).
 mint() {
 	_peer=$1; shift
 	_args=""
 	for g in "$@"; do _args="$_args --group $g"; done
+	mkdir -p "$T/srv"
 	# shellcheck disable=SC2086
-	"$P2P_SERVER" token --secret-file "$T/secret" --peer "$_peer" $_args
+	"$P2P_SERVER" token --secret-file "$T/secret" --peer "$_peer" \
+	    --state-dir "$T/srv" $_args
+}
+
+# server_key: the public key of the server in $T/srv.
+server_key() {
+	mkdir -p "$T/srv"
+	"$P2P_SERVER" key --state-dir "$T/srv"
 }
 
 # start_agent NAME [GROUP...]: agent NAME with socket $T/NAME/sock; sets NAME_PID.

@@ -142,9 +142,11 @@ else
 fi
 
 # --- a server without --alt-listen -----------------------------------------
+# It shares the first one's identity (--key-file), as nodes of a cluster do,
+# so the tokens minted for that one work here too.
 mkdir -p "$T/srv2"
 "$P2P_SERVER" -f -v --listen 127.0.0.1:0 --policy open --secret-file "$T/secret" \
-    --state-dir "$T/srv2" >"$T/server2.log" 2>&1 &
+    --state-dir "$T/srv2" --key-file "$T/srv/server.key" >"$T/server2.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 10 test -s "$T/srv2/port" || fail "second server did not start"
 P2=$(cat "$T/srv2/port")

@@ -8,7 +8,9 @@
  *   p2ptest udpjunk HOST PORT COUNT SEED   random and truncated datagrams
  *   p2ptest stun HOST PORT                 STUN Binding; prints the mapped address
  *   p2ptest token SECRET-FILE PEER ISSUED-OFFSET TTL [VERSION [GROUP...]]
- *                                          mint a token, times relative to now
+ *                                          mint a token, times relative to now;
+ *                                          version 2 carries the server keys in
+ *                                          $P2PTEST_KEYS (base64, space-separated)
  *   p2ptest ipcjunk SOCKET MODE            MODE: garbage|oversize|version|truncated|badproto
  *                                          exits 0 when p2pd closed the connection
  *   p2ptest relayjunk HOST PORT REG-ID COUNT  forged RELAY packets (§2.6) for that
@@ -32,6 +34,8 @@
 #include <unistd.h>
 
 #include <sodium.h>
+
+#define WIRE_V	2	/* the wire version of PROTOCOL.md */
 
 static int
 udp_connect(const char *host, const char *port)
@@ -70,7 +74,7 @@ static int
 cmd_udpjunk(int argc, char **argv)
 {
 	static const uint8_t firsts[] = { 0x00, 0x01, 0x50, 0x51, 0x52, 0x53,
-	    0x54, 0x55, 0x56, 0x5f, 0x17, 0xff };
+	    0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5f, 0x17, 0xff };
 	uint8_t pkt[1500];
 	long count, i;
 	size_t len, j;
@@ -88,7 +92,7 @@ cmd_udpjunk(int argc, char **argv)
 		if (len > 0)
 			pkt[0] = firsts[rng() % sizeof(firsts)];
 		if (len > 1 && pkt[0] >= 0x50 && pkt[0] <= 0x5f)
-			pkt[1] = rng() % 4 ? 1 : (uint8_t)rng();
+			pkt[1] = rng() % 4 ? WIRE_V : (uint8_t)rng();
 		if (len >= 8 && pkt[0] <= 0x01) {	/* STUN-looking */
 			pkt[4] = 0x21; pkt[5] = 0x12; pkt[6] = 0xa4; pkt[7] = 0x42;
 		}
@@ -129,7 +133,7 @@ cmd_relayjunk(int argc, char **argv)
 		for (j = 0; j < len; j++)
 			pkt[j] = (uint8_t)rng();
 		pkt[0] = 0x57;
-		pkt[1] = 1;
+		pkt[1] = WIRE_V;
 		pkt[2] = pkt[3] = 0;
 		pkt[4] = (uint8_t)(id >> 24);
 		pkt[5] = (uint8_t)(id >> 16);
@@ -247,6 +251,30 @@ put64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)v;
 }
 
+/* Version 2: n_keys u8, then the keys of $P2PTEST_KEYS (at most 2). */
+static size_t
+put_keys(uint8_t *body, size_t len)
+{
+	const char *env = getenv("P2PTEST_KEYS");
+	char buf[256], *k, *save = NULL;
+	size_t at = len++, kl;
+	uint8_t n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", env != NULL ? env : "");
+	for (k = strtok_r(buf, " ", &save); k != NULL && n < 2;
+	    k = strtok_r(NULL, " ", &save)) {
+		if (sodium_base642bin(body + len, 32, k, strlen(k), NULL, &kl,
+		    NULL, sodium_base64_VARIANT_ORIGINAL) != 0 || kl != 32) {
+			fprintf(stderr, "p2ptest: bad key %s\n", k);
+			exit(2);
+		}
+		len += 32;
+		n++;
+	}
+	body[at] = n;
+	return len;
+}
+
 /* PROTOCOL.md §5, written independently of daemon/core/token.c. */
 static int
 cmd_token(int argc, char **argv)
@@ -275,6 +303,8 @@ cmd_token(int argc, char **argv)
 		memcpy(body + len, argv[i], l);
 		len += l;
 	}
+	if (body[0] == 2)
+		len = put_keys(body, len);
 	crypto_auth_hmacsha256_init(&st, key, keylen);
 	crypto_auth_hmacsha256_update(&st, body, len);
 	crypto_auth_hmacsha256_final(&st, body + len);

@@ -5,7 +5,10 @@
 # intact (the transport backs off and resends what the bucket dropped);
 # with --relay-quota a peer's relayed bytes stop at the quota, the drops are
 # counted per peer and in /metrics, and the session's other direction is
-# not charged for them. Loopback port 0 only; agents with --no-direct.
+# not charged for them; registering again (a restart of the agent) does not
+# buy a fresh quota. Loopback port 0 only; agents with --no-direct.
+# Also --max-token-ttl (a malformed value, a token living longer refused)
+# and a token file that others can read (refused by p2pd).
 set -u
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
@@ -28,6 +31,8 @@ SRV="$P2P_SERVER -f --secret-file $T/secret --state-dir $T/bad --listen 127.0.0.
 badflag --relay-rate lots $SRV --relay-rate lots
 badflag --relay-quota -5 $SRV --relay-quota -5
 badflag --tcp-listen nonsense $SRV --tcp-listen nonsense
+badflag --max-token-ttl forever $SRV --max-token-ttl forever
+badflag --max-token-ttl 10 $SRV --max-token-ttl 10
 mint bad g > "$T/bad/token"
 AG="$P2PD -f --server 127.0.0.1:1 --token-file $T/bad/token --state-dir $T/bad --socket $T/bad/sock"
 badflag --birthday-rate 0 $AG --birthday-rate 0
@@ -81,4 +86,47 @@ dropped=$(relay_field carol dropped)
 # dave's own quota is untouched: his packets still cross.
 [ "$(relay_field dave dropped)" = 0 ] || fail "dave was charged for carol's traffic"
 echo "quota: carol relayed $tx bytes of 1 MiB (quota 300K), $dropped packets dropped"
+
+# carol restarts: a new registration of the same peer, the same quota used.
+kill "$carol_PID"; wait "$carol_PID" 2>/dev/null
+AGENT_ARGS=--no-direct start_agent carol g
+wait_registered carol
+ctl carol connect dave --timeout 10 || fail "carol cannot reconnect after her restart"
+timeout 6 "$P2PCTL" -s "$T/carol/sock" pipe dave --name big2 --timeout 6 < "$T/big" > /dev/null 2>&1
+tx2=$(relay_field carol tx_bytes)
+[ -n "$tx2" ] && [ $((tx + tx2)) -le $((300 * 1024)) ] ||
+    fail "after registering again carol relayed $tx2 more bytes: the quota was reset ($(http_get /v1/peers/carol))"
+before=$(sed -n 's/.*carol: relayed \([0-9]*\) bytes of its quota before.*/\1/p' "$T/server.log")
+[ -n "$before" ] && [ "$before" -ge "$tx" ] ||
+    fail "the server did not carry carol's quota over ($before of $tx)"
+echo "quota: after a restart carol relayed $tx2 bytes more, $((tx + tx2)) in all (the quota is the peer's, not the registration's)"
+kill "$carol_PID" "$dave_PID" "$SERVER_PID"
+wait "$carol_PID" "$dave_PID" "$SERVER_PID" 2>/dev/null
+
+# --- token lifetime and the token file ---------------------------------------
+rm -f "$T/srv/port"
+start_server --max-token-ttl 3600
+mkdir -p "$T/erin" "$T/frank"
+"$P2P_SERVER" token --secret-file "$T/secret" --state-dir "$T/srv" --peer erin \
+    --group g --ttl 7200 > "$T/erin/token" || fail "minting a two-hour token"
+start_agent_file() {	# start_agent_file NAME: with the token already in NAME/token
+	"$P2PD" -f -v --server "127.0.0.1:$SERVER_PORT" --token-file "$T/$1/token" \
+	    --socket "$T/$1/sock" --state-dir "$T/$1" >"$T/$1.log" 2>&1 &
+	PIDS="$PIDS $!"
+}
+start_agent_file erin
+wait_for 15 sh -c "'$P2PCTL' -s '$T/erin/sock' --json status 2>/dev/null | grep -q 'max-token-ttl'" ||
+    fail "a two-hour token against --max-token-ttl 3600: $(ctl erin --json status 2>&1)"
+echo "token ttl: $(ctl erin --json status | sed -n 's/.*"server_error": *"\([^"]*\)".*/\1/p')"
+"$P2P_SERVER" token --secret-file "$T/secret" --state-dir "$T/srv" --peer frank \
+    --group g --ttl 600 > "$T/frank/token" || fail "minting a ten-minute token"
+chmod 604 "$T/frank/token"
+"$P2PD" -f --server "127.0.0.1:$SERVER_PORT" --token-file "$T/frank/token" \
+    --socket "$T/frank/sock" --state-dir "$T/frank" >"$T/frank.log" 2>&1 &&
+    fail "p2pd took a token file that others can read"
+grep -q "accessible by others" "$T/frank.log" || fail "token file mode: $(cat "$T/frank.log")"
+chmod 640 "$T/frank/token"
+start_agent_file frank
+wait_registered frank
+echo "token file: mode 0604 refused, 0640 taken"
 exit 0

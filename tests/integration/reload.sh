@@ -158,8 +158,10 @@ conf "secret-file = $T/secret2" "previous-secret-file = $T/secret" \
 hup
 curl -s -m 10 "$URL/healthz" | grep -q '^{"status":"ok"' || fail "/healthz not ok after the fix"
 mkdir -p "$T/erin" "$T/frank"
-"$P2P_SERVER" token --secret-file "$T/secret" --peer erin --group g1 > "$T/erin/token"
-"$P2P_SERVER" token --secret-file "$T/secret2" --peer frank --group g1 > "$T/frank/token"
+"$P2P_SERVER" token --secret-file "$T/secret" --peer erin --group g1 \
+    --state-dir "$T/srv" > "$T/erin/token"
+"$P2P_SERVER" token --secret-file "$T/secret2" --peer frank --group g1 \
+    --state-dir "$T/srv" > "$T/frank/token"
 for a in erin frank; do
 	"$P2PD" -f -v --server "127.0.0.1:$SERVER_PORT" --token-file "$T/$a/token" \
 	    --socket "$T/$a/sock" --state-dir "$T/$a" >"$T/$a.log" 2>&1 &
@@ -188,7 +190,8 @@ hup
 grep -q "previous token secret's window of 1 s has already ended" "$T/server.log" ||
     fail "the ended window was not logged"
 mkdir -p "$T/gina"
-"$P2P_SERVER" token --secret-file "$T/secret" --peer gina --group g1 > "$T/gina/token"
+"$P2P_SERVER" token --secret-file "$T/secret" --peer gina --group g1 \
+    --state-dir "$T/srv" > "$T/gina/token"
 "$P2PD" -f -v --server "127.0.0.1:$SERVER_PORT" --token-file "$T/gina/token" \
     --socket "$T/gina/sock" --state-dir "$T/gina" >"$T/gina.log" 2>&1 &
 PIDS="$PIDS $!"

@@ -30,6 +30,8 @@
 
 #include "addr.h"
 #include "chan.h"
+#include "regclient.h"
+#include "reghs.h"
 #include "secret.h"
 #include "server.pb-c.h"
 #include "token.h"
@@ -96,51 +98,15 @@ cl_open(struct cl *c, const char *name, int tcp, const uint8_t *seed)
 static void
 cl_send(struct cl *c, const uint8_t *p, size_t n)
 {
-	uint8_t b[4096];
-
-	if (c->tcp) {
-		b[0] = (uint8_t)(n >> 8);
-		b[1] = (uint8_t)n;
-		memcpy(b + 2, p, n);
-		p = b;
-		n += 2;
-	}
-	if (write(c->fd, p, n) != (ssize_t)n)
+	if (rc_send(c->fd, c->tcp, p, n) == -1)
 		fail("%s: send", c->name);
-}
-
-static int
-readn(int fd, uint8_t *p, size_t n)
-{
-	ssize_t r;
-
-	while (n > 0) {
-		if ((r = read(fd, p, n)) <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
 }
 
 /* One packet within 2 s, or -1. */
 static ssize_t
 cl_recv(struct cl *c, uint8_t *p, size_t cap)
 {
-	struct pollfd pfd = { c->fd, POLLIN, 0 };
-	uint8_t h[2];
-	size_t n;
-
-	if (poll(&pfd, 1, 2000) != 1)
-		return -1;
-	if (!c->tcp)
-		return read(c->fd, p, cap);
-	if (readn(c->fd, h, 2) == -1)
-		return -1;
-	n = ((size_t)h[0] << 8) | h[1];
-	if (n > cap || readn(c->fd, p, n) == -1)
-		return -1;
-	return (ssize_t)n;
+	return rc_recv(c->fd, c->tcp, p, cap, 2000);
 }
 
 static void
@@ -201,55 +167,60 @@ mint(char *out, size_t cap, const char *peer, const char *group,
 		fail("cannot mint a token");
 }
 
+/* The steps of a registration (regclient.h), failing the run on error. */
+#define cl_hs rc_hs
+
+static void
+cl_hello(struct cl *c, struct cl_hs *h)
+{
+	if (rc_hello(c->fd, c->tcp, h) == -1)
+		fail("%s: no REG_CHALLENGE", c->name);
+	if (h->challenge_len > h->hello_len || h->nkeys == 0)
+		fail("%s: REG_CHALLENGE of %zu bytes with %u keys for a HELLO "
+		    "of %zu", c->name, h->challenge_len, h->nkeys,
+		    h->hello_len);
+}
+
+static void
+cl_init_build(struct cl *c, struct cl_hs *h, const char *token, int badsig)
+{
+	if (rc_init_build(h, token, c->pk, c->sk, c->next_id++, badsig) == -1)
+		fail("%s: cannot build REG_INIT", c->name);
+}
+
+static P2p__Srv__ServerMsg *
+cl_accept(struct cl *c, struct cl_hs *h)
+{
+	P2p__Srv__ServerMsg *r;
+	uint8_t b[2048];
+	ssize_t n;
+
+	if ((n = cl_recv(c, b, sizeof(b))) < 0 || b[0] != WIRE_REG_ACCEPT)
+		fail("%s: no REG_ACCEPT", c->name);
+	if ((size_t)n > h->init_len)
+		fail("%s: REG_ACCEPT of %zd bytes for a REG_INIT of %zu",
+		    c->name, n, h->init_len);
+	if ((r = rc_accept_open(h, b, (size_t)n, &c->ch)) == NULL)
+		fail("%s: REG_ACCEPT does not open with the server key",
+		    c->name);
+	if (r->body_case == P2P__SRV__SERVER_MSG__BODY_REGISTERED)
+		c->reg_id = r->registered->reg_id;
+	return r;
+}
+
 /*
- * HELLO, CHALLENGE, Register. Returns the reply (Registered or Error);
- * badsig corrupts the signature.
+ * HELLO, CHALLENGE, REG_INIT, REG_ACCEPT. Returns the reply (Registered
+ * or Error); badsig corrupts the signature.
  */
 static P2p__Srv__ServerMsg *
 cl_register(struct cl *c, const char *token, int badsig)
 {
-	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT, *r;
-	P2p__Srv__Register reg = P2P__SRV__REGISTER__INIT;
-	uint8_t epk[32], esk[32], spk[32], chal[32], b[256], sig[64];
-	uint8_t sm[16 + 96];
-	uint32_t pending;
-	ssize_t n;
-	int k;
+	struct cl_hs h;
 
-	crypto_kx_keypair(epk, esk);
-	if ((k = wire_hello_build(b, sizeof(b), epk)) < 0)
-		fail("hello");
-	cl_send(c, b, (size_t)k);
-	if ((n = cl_recv(c, b, sizeof(b))) < 0 ||
-	    wire_challenge_parse(b, (size_t)n, &pending, spk, chal) == -1)
-		fail("%s: no REG_CHALLENGE", c->name);
-	if (chan_init_kx_client(&c->ch, epk, esk, spk, pending) == -1)
-		fail("kx");
-	memcpy(sm, "p2pd-register-v1", 16);
-	memcpy(sm + 16, chal, 32);
-	memcpy(sm + 48, epk, 32);
-	memcpy(sm + 80, spk, 32);
-	crypto_sign_detached(sig, NULL, sm, sizeof(sm), c->sk);
-	if (badsig)
-		sig[3] ^= 1;
-	reg.wire_version = WIRE_VERSION;
-	reg.token = (char *)token;
-	reg.identity_key.data = c->pk;
-	reg.identity_key.len = 32;
-	reg.signature.data = sig;
-	reg.signature.len = 64;
-	m.id = c->next_id++;
-	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTER;
-	m.register_ = &reg;
-	cl_send_msg(c, &m);
-	r = cl_recv_msg(c);
-	if (r->id != m.id)
-		fail("%s: reply id %u, request %u", c->name, r->id, m.id);
-	if (r->body_case == P2P__SRV__SERVER_MSG__BODY_REGISTERED) {
-		c->reg_id = r->registered->reg_id;
-		c->ch.remote_index = c->reg_id;
-	}
-	return r;
+	cl_hello(c, &h);
+	cl_init_build(c, &h, token, badsig);
+	cl_send(c, h.init, h.init_len);
+	return cl_accept(c, &h);
 }
 
 static void
@@ -452,6 +423,75 @@ test_raw(struct cl *c)
 	    wire_unknown_reg_parse(b, (size_t)n, &id) == -1 || id != 0xdeadbeef)
 		fail("no UNKNOWN_REG");
 	ok("an unknown reg_id gets UNKNOWN_REG");
+}
+
+/* Nothing comes back within 800 ms. */
+static void
+expect_silence(struct cl *c, const char *what)
+{
+	struct pollfd pfd = { c->fd, POLLIN, 0 };
+
+	if (poll(&pfd, 1, 800) == 1)
+		fail("%s: the server answered", what);
+	ok(what);
+}
+
+/*
+ * The server's side of the handshake (PROTOCOL.md §2.1): a bad cookie gets
+ * a fresh one and nothing else, a REG_INIT to a key the server does not
+ * hold or that was tampered with gets nothing, and a REG_INIT sent again
+ * (lost REG_ACCEPT, or a replay) gets the same REG_ACCEPT while the agent
+ * has not used the channel, nothing after, and never a new registration.
+ */
+static void
+test_reg_auth(struct cl *c, const char *token)
+{
+	P2p__Srv__ServerMsg *r;
+	struct cl_hs h;
+	uint8_t b[2048], ck[16], keys[WIRE_CHALLENGE_KEYS][32];
+	unsigned nk;
+	uint32_t reg;
+	ssize_t n;
+
+	cl_hello(c, &h);
+	cl_init_build(c, &h, token, 0);
+	h.init[WIRE_HDR_LEN + WIRE_KEY_ID_LEN] ^= 1;	/* the cookie */
+	cl_send(c, h.init, h.init_len);
+	if ((n = cl_recv(c, b, sizeof(b))) < 0 || wire_challenge_parse(b,
+	    (size_t)n, ck, keys, &nk) == -1 || (size_t)n > h.init_len)
+		fail("a bad cookie did not get a fresh REG_CHALLENGE");
+	ok("a REG_INIT with a bad cookie gets a fresh REG_CHALLENGE, no larger");
+	expect_silence(c, "... and nothing else");
+	h.init[WIRE_HDR_LEN + WIRE_KEY_ID_LEN] ^= 1;
+	h.init[WIRE_HDR_LEN] ^= 0xff;			/* the key id */
+	cl_send(c, h.init, h.init_len);
+	expect_silence(c, "a REG_INIT to a key the server does not hold: "
+	    "no answer");
+	h.init[WIRE_HDR_LEN] ^= 0xff;
+	h.init[h.init_len - 3] ^= 1;			/* the ciphertext */
+	cl_send(c, h.init, h.init_len);
+	expect_silence(c, "a tampered REG_INIT: no answer");
+	h.init[h.init_len - 3] ^= 1;
+	cl_send(c, h.init, h.init_len);
+	r = cl_accept(c, &h);
+	if (r->body_case != P2P__SRV__SERVER_MSG__BODY_REGISTERED)
+		fail("%s: not registered", c->name);
+	reg = r->registered->reg_id;
+	p2p__srv__server_msg__free_unpacked(r, NULL);
+	memcpy(b, h.accept, h.accept_len);
+	cl_send(c, h.init, h.init_len);
+	if ((n = cl_recv(c, h.accept, sizeof(h.accept))) != (ssize_t)
+	    h.accept_len || memcmp(b, h.accept, (size_t)n) != 0)
+		fail("a resent REG_INIT did not get the same REG_ACCEPT");
+	ok("a resent REG_INIT gets the same REG_ACCEPT (same registration)");
+	test_keepalive(c);
+	cl_send(c, h.init, h.init_len);
+	expect_silence(c, "once the channel is used, a replayed REG_INIT "
+	    "gets nothing");
+	test_keepalive(c);
+	if (c->reg_id != reg)
+		fail("the registration changed");
+	ok("... and the registration is the same");
 }
 
 static void
@@ -1256,7 +1296,7 @@ test_match(void)
 int
 main(int argc, char **argv)
 {
-	struct cl alice, bob, carol, erin, mallory, x;
+	struct cl alice, bob, carol, erin, frank, mallory, x;
 	char ta[TOKEN_MAX_LEN + 1], tb[TOKEN_MAX_LEN + 1];
 	char tc[TOKEN_MAX_LEN + 1], tx[TOKEN_MAX_LEN + 1], err[512];
 	uint8_t seed[32], forged[32];
@@ -1337,6 +1377,9 @@ main(int argc, char **argv)
 
 	test_raw(&carol);
 	test_deregister(&carol);
+	mint(tx, sizeof(tx), "frank", "g1", 0, 3600, secret, secretlen);
+	cl_open(&frank, "frank", 0, NULL);
+	test_reg_auth(&frank, tx);
 
 	/* alice restarts: same key, new socket, replaces the registration. */
 	cl_open(&x, "alice", 0, seed);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wire.h"
+
 static void
 fill(unsigned char *b, size_t n)
 {
@@ -40,14 +42,14 @@ shape(unsigned char *b, size_t cap, int i)
 		break;
 	case 1:			/* p2pd type, right version */
 		b[0] = (unsigned char)(0x50 + rand() % 16);
-		b[1] = 1;
+		b[1] = WIRE_VERSION;
 		break;
 	case 2:			/* wrong version */
 		b[0] = 0x52;
-		b[1] = (unsigned char)(2 + rand() % 200);
+		b[1] = (unsigned char)(WIRE_VERSION + 1 + rand() % 200);
 		break;
 	case 3:			/* REG_HELLO of any length */
-		b[0] = 0x50; b[1] = 1;
+		b[0] = WIRE_REG_HELLO; b[1] = WIRE_VERSION;
 		break;
 	default:
 		break;

@@ -27,7 +27,7 @@ roundtrip(enum aead_cipher c)
 {
 	struct chan a, b;
 	uint8_t pkt[256], pt[256];
-	const uint8_t hdr[8] = { DATA, 1, 0, 0, 0x11, 0x22, 0x33, 0x44 };
+	const uint8_t hdr[8] = { DATA, CHAN_VERSION, 0, 0, 0x11, 0x22, 0x33, 0x44 };
 	uint64_t ctr = 99;
 	ssize_t n, m;
 
@@ -106,10 +106,10 @@ Test(chan, wrong_type_version_and_truncation)
 	n = chan_seal(&a, CTRL, (const uint8_t *)"abc", 3, pkt, sizeof pkt);
 	cr_assert_eq(chan_open(&b, DATA, pkt, (size_t)n, pt, sizeof pt, NULL),
 	    -1);
-	pkt[1] = 2;
+	pkt[1] = 1;
 	cr_assert_eq(chan_open(&b, CTRL, pkt, (size_t)n, pt, sizeof pt, NULL),
 	    -1);
-	pkt[1] = 1;
+	pkt[1] = CHAN_VERSION;
 	for (i = 0; i < (size_t)n; i++)
 		cr_assert_eq(chan_open(&b, CTRL, pkt, i, pt, sizeof pt, NULL),
 		    -1, "truncated to %zu accepted", i);

@@ -42,7 +42,7 @@ init_pkt(struct peer *a, struct peer *b, enum aead_cipher c, uint64_t now,
 	    "alice", now, pkt, cap, &len), 0);
 	cr_assert_eq(len, HS_INIT_MIN - 1 + 5);
 	cr_assert_eq(pkt[0], HS_TYPE_INIT);
-	cr_assert_eq(pkt[1], 1);
+	cr_assert_eq(pkt[1], HS_VERSION);
 	cr_assert_eq(pkt[2], c);
 	cr_assert_eq(hs_init_sender_index(pkt, len), 1001);
 	return len;
@@ -154,9 +154,9 @@ Test(hs, tampered_init_refused_everywhere)
 	mkpeer(&a);
 	mkpeer(&b);
 	l1 = init_pkt(&a, &b, AEAD_CHACHAPOLY, NOW, p1, sizeof p1);
-	for (i = 0; i < l1; i++) {
-		if (i >= 4 && i < 8)
-			continue;	/* sender_index: clear, not covered */
+	/* mac1 covers everything before it, the clear sender_index too;
+	 * mac2 is checked only under load (hs_mac2_ok). */
+	for (i = 0; i < l1 - HS_MAC_LEN; i++) {
 		p1[i] ^= 0x20;
 		cr_assert_eq(hs_read_init(&b.hs, &b.id, p1, l1, &info), -1,
 		    "flip at %zu accepted", i);
@@ -246,9 +246,9 @@ Test(hs, version_two_and_bad_header_refused)
 	mkpeer(&a);
 	mkpeer(&b);
 	l1 = init_pkt(&a, &b, AEAD_CHACHAPOLY, NOW, p1, sizeof p1);
-	p1[1] = 2;
-	cr_assert_eq(hs_read_init(&b.hs, &b.id, p1, l1, &info), -1);
 	p1[1] = 1;
+	cr_assert_eq(hs_read_init(&b.hs, &b.id, p1, l1, &info), -1);
+	p1[1] = HS_VERSION;
 	p1[2] = 3;	/* unknown cipher */
 	cr_assert_eq(hs_read_init(&b.hs, &b.id, p1, l1, &info), -1);
 	p1[2] = 1;
@@ -257,9 +257,9 @@ Test(hs, version_two_and_bad_header_refused)
 	p1[0] = HS_TYPE_INIT;
 	cr_assert_eq(hs_read_init(&b.hs, &b.id, p1, l1, &info), 0);
 	cr_assert_eq(hs_respond(&b.hs, 2002, p2, sizeof p2, &l2, &b.res), 0);
-	p2[1] = 2;
-	cr_assert_eq(hs_finish(&a.hs, p2, l2, &a.res), -1);
 	p2[1] = 1;
+	cr_assert_eq(hs_finish(&a.hs, p2, l2, &a.res), -1);
+	p2[1] = HS_VERSION;
 	p2[11] ^= 1;	/* receiver_index not ours */
 	cr_assert_eq(hs_finish(&a.hs, p2, l2, &a.res), -1);
 	p2[11] ^= 1;
@@ -339,4 +339,56 @@ Test(hs, bad_arguments)
 	cr_assert_eq(hs_initiate(&a.hs, &a.id, b.id.ed_pk, AEAD_CHACHAPOLY, 1,
 	    longid, NOW, pkt, sizeof pkt, &len), 0);
 	cr_assert_eq(len, HS_INIT_MAX);
+}
+
+/* mac1 is checked before any DH; mac2 and the cookie reply (§2.3). */
+Test(hs, mac1_mac2_and_cookie_reply)
+{
+	struct peer a, b, c;
+	struct hs_init_info info;
+	uint8_t p1[256], re[256], secret[HS_COOKIE_SECRET_LEN], cookie[16];
+	uint8_t got[16], addr[18] = { 192, 0, 2, 1 };
+	size_t l1;
+	int n;
+
+	mkpeer(&a);
+	mkpeer(&b);
+	mkpeer(&c);
+	l1 = init_pkt(&a, &b, AEAD_CHACHAPOLY, NOW, p1, sizeof p1);
+	cr_assert(hs_mac1_ok(p1, l1, b.id.x_pk));
+	/* Meant for b: c (who b is not) refuses it by mac1 alone. */
+	cr_assert(!hs_mac1_ok(p1, l1, c.id.x_pk));
+	cr_assert_eq(hs_read_init(&c.hs, &c.id, p1, l1, &info), -1);
+	/* No cookie yet: mac2 is zero and does not verify. */
+	randombytes_buf(secret, sizeof(secret));
+	hs_cookie_make(secret, addr, sizeof(addr), cookie);
+	cr_assert(!hs_mac2_ok(p1, l1, cookie));
+	/* b, under load, answers with a cookie only a's HS_INIT can open. */
+	n = hs_cookie_reply_build(re, sizeof(re), p1, l1, b.id.x_pk, cookie);
+	cr_assert_eq(n, HS_COOKIE_REPLY_LEN);
+	cr_assert_eq(re[0], HS_TYPE_COOKIE);
+	cr_assert_eq(hs_cookie_reply_open(re, (size_t)n, p1, l1, c.id.x_pk,
+	    got), -1, "another responder's key");
+	re[40] ^= 1;
+	cr_assert_eq(hs_cookie_reply_open(re, (size_t)n, p1, l1, b.id.x_pk,
+	    got), -1, "tampered");
+	re[40] ^= 1;
+	cr_assert_eq(hs_cookie_reply_open(re, (size_t)n - 1, p1, l1, b.id.x_pk,
+	    got), -1, "short");
+	cr_assert_eq(hs_cookie_reply_open(re, (size_t)n, p1, l1, b.id.x_pk,
+	    got), 0);
+	cr_assert(memcmp(got, cookie, 16) == 0);
+	/* a sends again with mac2: b checks it; mac1 still holds. */
+	hs_mac2_seal(p1, l1, got);
+	cr_assert(hs_mac2_ok(p1, l1, cookie));
+	cr_assert(hs_mac1_ok(p1, l1, b.id.x_pk));
+	cr_assert_eq(hs_read_init(&b.hs, &b.id, p1, l1, &info), 0);
+	/* A reply bound to another HS_INIT (another mac1) does not open. */
+	p1[l1 - 2 * HS_MAC_LEN] ^= 1;
+	cr_assert_eq(hs_cookie_reply_open(re, (size_t)n, p1, l1, b.id.x_pk,
+	    got), -1);
+	/* The cookie depends on the address and the secret. */
+	addr[3] = 2;
+	hs_cookie_make(secret, addr, sizeof(addr), got);
+	cr_assert(memcmp(got, cookie, 16) != 0);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * test_noise.c: the Noise handshake against the cacophony test vectors
- * (tests/unit/vectors/noise-ik-xx.json), plus failure cases.
+ * (tests/unit/vectors/noise-ik-xx.json, noise-nk.json), plus failure cases.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,20 +42,26 @@ jstr(json_object *o, const char *key)
 }
 
 static json_object *
-load_vectors(void)
+load_vectors_file(const char *file)
 {
 	const char *top = getenv("top_srcdir");
 	char path[4096];
 	json_object *root, *vec;
 
-	snprintf(path, sizeof path, "%s/tests/unit/vectors/noise-ik-xx.json",
-	    top ? top : ".");
+	snprintf(path, sizeof path, "%s/tests/unit/vectors/%s",
+	    top ? top : ".", file);
 	root = json_object_from_file(path);
 	cr_assert_not_null(root, "cannot read %s", path);
 	cr_assert(json_object_object_get_ex(root, "vectors", &vec));
 	json_object_get(vec);
 	json_object_put(root);
 	return vec;
+}
+
+static json_object *
+load_vectors(void)
+{
+	return load_vectors_file("noise-ik-xx.json");
 }
 
 static void
@@ -65,21 +71,24 @@ init_side(struct noise_hs *hs, json_object *v, const char *who, int initiator,
 	uint8_t pro[256], s[32], e[32], rs[32], psk[32];
 	char key[64];
 	size_t plen;
-	const char *rsx;
+	const char *rsx, *sx;
 	json_object *psks;
 
 	snprintf(key, sizeof key, "%s_prologue", who);
 	plen = hex(jstr(v, key), pro, sizeof pro);
 	snprintf(key, sizeof key, "%s_static", who);
-	hex(jstr(v, key), s, 32);
+	sx = jstr(v, key);
+	if (sx != NULL)
+		hex(sx, s, 32);
 	snprintf(key, sizeof key, "%s_ephemeral", who);
 	hex(jstr(v, key), e, 32);
 	snprintf(key, sizeof key, "%s_remote_static", who);
 	rsx = jstr(v, key);
 	if (rsx != NULL)
 		hex(rsx, rs, 32);
-	cr_assert_eq(noise_hs_init(hs, p, c, h, initiator, pro, plen, s,
-	    rsx ? rs : NULL, e), 0, "init %s", jstr(v, "protocol_name"));
+	cr_assert_eq(noise_hs_init(hs, p, c, h, initiator, pro, plen,
+	    sx ? s : NULL, rsx ? rs : NULL, e), 0, "init %s",
+	    jstr(v, "protocol_name"));
 	snprintf(key, sizeof key, "%s_psks", who);
 	if (json_object_object_get_ex(v, key, &psks)) {
 		hex(json_object_get_string(json_object_array_get_idx(psks, 0)),
@@ -108,7 +117,7 @@ run_vector(json_object *v)
 		return 0;	/* IKpsk1: not implemented */
 	if (!aead_available(c))
 		return 0;
-	nhs = (p == NOISE_IK || p == NOISE_IKPSK2) ? 2 : 3;
+	nhs = (p == NOISE_IK || p == NOISE_IKPSK2 || p == NOISE_NK) ? 2 : 3;
 	init_side(&sd[0].hs, v, "init", 1, p, c, h);
 	init_side(&sd[1].hs, v, "resp", 0, p, c, h);
 	sd[0].n = sd[1].n = 0;
@@ -192,6 +201,38 @@ Test(noise, cacophony_vectors)
 	cr_assert_eq(xx, aead_available(AEAD_AESGCM) ? 6u : 3u);
 	cr_log_info("%zu of %zu vectors run", ran, n);
 	json_object_put(vec);
+}
+
+/* NK (the registration handshake, PROTOCOL.md §2.1): every vector runs. */
+Test(noise, cacophony_nk_vectors)
+{
+	json_object *vec = load_vectors_file("noise-nk.json");
+	size_t i, n = json_object_array_length(vec), ran = 0;
+
+	for (i = 0; i < n; i++)
+		ran += (size_t)run_vector(json_object_array_get_idx(vec, i));
+	cr_assert_eq(ran, aead_available(AEAD_AESGCM) ? 6u : 3u);
+	json_object_put(vec);
+}
+
+/* The NK initiator has no static key; the responder must have one. */
+Test(noise, nk_static_keys)
+{
+	struct noise_hs hs;
+	uint8_t k[32];
+
+	memset(k, 7, sizeof k);
+	cr_assert_eq(noise_hs_init(&hs, NOISE_NK, AEAD_CHACHAPOLY,
+	    NOISE_BLAKE2B, 1, NULL, 0, NULL, k, NULL), 0);
+	cr_assert_eq(noise_hs_init(&hs, NOISE_NK, AEAD_CHACHAPOLY,
+	    NOISE_BLAKE2B, 1, NULL, 0, k, k, NULL), -1);
+	cr_assert_eq(noise_hs_init(&hs, NOISE_NK, AEAD_CHACHAPOLY,
+	    NOISE_BLAKE2B, 0, NULL, 0, NULL, NULL, NULL), -1);
+	cr_assert_eq(noise_hs_init(&hs, NOISE_NK, AEAD_CHACHAPOLY,
+	    NOISE_BLAKE2B, 0, NULL, 0, k, NULL, NULL), 0);
+	/* IK still needs the initiator's static key. */
+	cr_assert_eq(noise_hs_init(&hs, NOISE_IK, AEAD_CHACHAPOLY,
+	    NOISE_BLAKE2B, 1, NULL, 0, NULL, k, NULL), -1);
 }
 
 /* An IK pair with random keys; returns message 1 in m1. */

@@ -288,7 +288,8 @@ Test(rekey, forged_messages_ignored)
 	/* A rekey HS_INIT with one bit flipped does not authenticate. */
 	l1 = rekey_init(&a, &b, p1, sizeof p1, NOW + 1);
 	memcpy(bad, p1, l1);
-	bad[l1 - 3] ^= 0x01;
+	bad[l1 - 2 * HS_MAC_LEN - 3] ^= 0x01;	/* the ciphertext */
+	hs_mac1_seal(bad, l1, b.id.x_pk);	/* a valid mac1 over it */
 	cr_assert_eq(hs_read_init(&b.hs, &b.id, bad, l1, &info), -1);
 	/* Mallory's own rekey is valid Noise but under her static key: the
 	 * agent finds no session of hers, so b's channel is untouched. */

@@ -73,7 +73,7 @@ Test(token, round_trip)
 	cr_assert_eq(strncmp(s, "p2pt.", 5), 0);
 	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, &got, err,
 	    sizeof(err)), TOKEN_OK, "%s", err);
-	cr_assert_eq(got.version, 1);
+	cr_assert_eq(got.version, TOKEN_VERSION);
 	cr_assert_eq(got.issued_at, NOW);
 	cr_assert_eq(got.expires_at, NOW + 3600);
 	cr_assert_str_eq(got.peer_id, "alice");
@@ -104,11 +104,107 @@ Test(token, fixed_vector)
 	struct token		 t = sample(), got;
 	char			 s[TOKEN_MAX_LEN + 1];
 
+	t.version = 1;
 	mint(&t, s, sizeof(s));
 	cr_assert_str_eq(s, want);
 	cr_assert_eq(token_verify(want, key, KEYLEN, NOW + 10, &got, NULL, 0),
 	    TOKEN_OK);
 	cr_assert_str_eq(got.peer_id, "alice");
+	cr_assert_eq(got.nkeys, 0);
+}
+
+/*
+ * Version 2 with two server keys (32 x 0x11, 32 x 0x22), computed as
+ * above with
+ *   BODY=02000000006553f100000000006553ff1005616c69636502047465616d036f7073
+ *        02 1111...11 (32 bytes) 2222...22 (32 bytes)
+ */
+Test(token, fixed_vector_v2_keys)
+{
+	static const char	*want = "p2pt.AgAAAABlU_EAAAAAAGVT_xAFYWxpY2UCB"
+	    "HRlYW0Db3BzAhERERERERERERERERERERERERERERERERERERERERERIiIiIiIiI"
+	    "iIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiKY818r_lDMZr60XAktjcNfFvLMjBb0n"
+	    "l5CKRjL1b60rw";
+	struct token		 t = sample(), got, peek;
+	char			 s[TOKEN_MAX_LEN + 1], err[256];
+
+	t.nkeys = 2;
+	memset(t.keys[0], 0x11, 32);
+	memset(t.keys[1], 0x22, 32);
+	mint(&t, s, sizeof(s));
+	cr_assert_str_eq(s, want);
+	cr_assert_eq(token_verify(want, key, KEYLEN, NOW + 10, &got, err,
+	    sizeof(err)), TOKEN_OK, "%s", err);
+	cr_assert_eq(got.version, 2);
+	cr_assert_eq(got.nkeys, 2);
+	cr_assert_eq(got.keys[0][31], 0x11);
+	cr_assert_eq(got.keys[1][0], 0x22);
+	/* The holder reads the same without the secret. */
+	cr_assert_eq(token_peek(want, &peek, err, sizeof(err)), TOKEN_OK,
+	    "%s", err);
+	cr_assert_str_eq(peek.peer_id, "alice");
+	cr_assert_eq(peek.nkeys, 2);
+	cr_assert(memcmp(peek.keys, got.keys, sizeof(got.keys)) == 0);
+	/* Version 1 has no room for keys. */
+	t.version = 1;
+	cr_assert_eq(token_mint(&t, key, KEYLEN, s, sizeof(s)), -1);
+	t.version = 2;
+	t.nkeys = TOKEN_MAX_KEYS + 1;
+	cr_assert_eq(token_mint(&t, key, KEYLEN, s, sizeof(s)), -1);
+}
+
+/* A key cut short, too many keys, or bytes after them: malformed. */
+Test(token, v2_keys_malformed)
+{
+	uint8_t		bin[512];
+	size_t		blen;
+	char		s[TOKEN_MAX_LEN + 1], err[256];
+	struct token	t = sample(), peek;
+
+	t.nkeys = 1;
+	memset(t.keys[0], 0x33, 32);
+	mint(&t, s, sizeof(s));
+	cr_assert_eq(sodium_base642bin(bin, sizeof(bin), s + 5, strlen(s + 5),
+	    NULL, &blen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+	blen -= 32;				/* the body */
+	encode_mac(bin, blen - 1, s, sizeof(s));	/* key cut short */
+	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
+	    sizeof(err)), TOKEN_MALFORMED);
+	cr_assert(strstr(err, "cut short") != NULL, "%s", err);
+	cr_assert_eq(token_peek(s, &peek, err, sizeof(err)), TOKEN_MALFORMED);
+	bin[blen - 33] = 3;			/* n_keys 3 */
+	encode_mac(bin, blen, s, sizeof(s));
+	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
+	    sizeof(err)), TOKEN_MALFORMED);
+	cr_assert(strstr(err, "server keys") != NULL, "%s", err);
+	bin[blen - 33] = 1;
+	bin[blen] = 0;				/* a trailing byte */
+	encode_mac(bin, blen + 1, s, sizeof(s));
+	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
+	    sizeof(err)), TOKEN_MALFORMED);
+	cr_assert(strstr(err, "trailing") != NULL, "%s", err);
+}
+
+/* expires_at <= issued_at is refused even with a valid MAC (§5). */
+Test(token, expiry_not_after_issue_is_malformed)
+{
+	struct token	t = sample();
+	uint8_t		bin[512];
+	size_t		blen;
+	char		s[TOKEN_MAX_LEN + 1], err[256];
+
+	mint(&t, s, sizeof(s));
+	cr_assert_eq(sodium_base642bin(bin, sizeof(bin), s + 5, strlen(s + 5),
+	    NULL, &blen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+	memcpy(bin + 9, bin + 1, 8);		/* expires_at = issued_at */
+	encode_mac(bin, blen - 32, s, sizeof(s));
+	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
+	    sizeof(err)), TOKEN_MALFORMED);
+	cr_assert(strstr(err, "not after") != NULL, "%s", err);
+	bin[15] -= 1;				/* 256 s before */
+	encode_mac(bin, blen - 32, s, sizeof(s));
+	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
+	    sizeof(err)), TOKEN_MALFORMED);
 }
 
 Test(token, any_flipped_bit_is_rejected)
@@ -172,15 +268,19 @@ Test(token, other_version_names_both)
 	mint(&t, s, sizeof(s));
 	cr_assert_eq(sodium_base642bin(bin, sizeof(bin), s + 5, strlen(s + 5),
 	    NULL, &blen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
-	bin[0] = 2;	/* a version 2 body, correctly MAC'd */
+	bin[0] = 3;	/* a version 3 body, correctly MAC'd */
 	encode_mac(bin, blen - 32, s, sizeof(s));
 	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
 	    sizeof(err)), TOKEN_BAD_VERSION);
-	cr_assert_str_eq(err, "token version 2 is not supported "
-	    "(this server understands version 1)");
+	cr_assert_str_eq(err, "token version 3 is not supported "
+	    "(this server understands versions 1 to 2)");
+	bin[0] = 0;
+	encode_mac(bin, blen - 32, s, sizeof(s));
+	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
+	    sizeof(err)), TOKEN_BAD_VERSION);
 
 	/* token_mint writes what it is given: the same through the minter */
-	t.version = 2;
+	t.version = 3;
 	mint(&t, s, sizeof(s));
 	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
 	    sizeof(err)), TOKEN_BAD_VERSION);

@@ -26,7 +26,7 @@ Test(wire, hello_layout_and_round_trip)
 	fill(eph, 32, 1);
 	cr_assert_eq(wire_hello_build(pkt, sizeof(pkt), eph), WIRE_HELLO_LEN);
 	cr_assert_eq(pkt[0], 0x50);
-	cr_assert_eq(pkt[1], 1);
+	cr_assert_eq(pkt[1], 2);
 	cr_assert_eq(pkt[2], 0);
 	cr_assert_eq(pkt[3], 0);
 	cr_assert(memcmp(pkt + 4, eph, 32) == 0);
@@ -35,7 +35,7 @@ Test(wire, hello_layout_and_round_trip)
 	cr_assert_eq(wire_hello_parse(pkt, WIRE_HELLO_LEN, got), 0);
 	cr_assert(memcmp(got, eph, 32) == 0);
 	/* HELLO must be larger than the challenge it asks for. */
-	cr_assert_gt(WIRE_HELLO_LEN, WIRE_CHALLENGE_LEN);
+	cr_assert_gt(WIRE_HELLO_LEN, WIRE_CHALLENGE_MAX);
 	cr_assert_eq(wire_hello_build(pkt, WIRE_HELLO_LEN - 1, eph), -1);
 }
 
@@ -50,42 +50,86 @@ Test(wire, hello_rejects_wrong_length_type_version)
 		cr_assert_eq(wire_hello_parse(pkt, n, got), -1, "len %zu", n);
 	pkt[WIRE_HELLO_LEN] = 0;
 	cr_assert_eq(wire_hello_parse(pkt, WIRE_HELLO_LEN + 1, got), -1);
-	pkt[1] = 2;
-	cr_assert_eq(wire_hello_parse(pkt, WIRE_HELLO_LEN, got), -1);
 	pkt[1] = 1;
+	cr_assert_eq(wire_hello_parse(pkt, WIRE_HELLO_LEN, got), -1);
+	pkt[1] = WIRE_VERSION;
 	pkt[0] = WIRE_REG_CHALLENGE;
 	cr_assert_eq(wire_hello_parse(pkt, WIRE_HELLO_LEN, got), -1);
 }
 
 Test(wire, challenge_round_trip)
 {
-	uint8_t		eph[32], ch[32], e2[32], c2[32], pkt[WIRE_CHALLENGE_LEN];
-	uint32_t	id = 0;
-	size_t		n;
+	uint8_t		cookie[16], keys[2][32], c2[16], k2[2][32];
+	uint8_t		pkt[WIRE_CHALLENGE_MAX + 1];
+	unsigned	nk, n;
+	size_t		len;
 
-	fill(eph, 32, 3);
-	fill(ch, 32, 77);
-	cr_assert_eq(wire_challenge_build(pkt, sizeof(pkt), 0xdeadbeef, eph,
-	    ch), WIRE_CHALLENGE_LEN);
-	cr_assert_eq(pkt[0], 0x51);
-	cr_assert_eq(pkt[4], 0xde);
-	cr_assert_eq(pkt[7], 0xef);
-	cr_assert_eq(wire_challenge_parse(pkt, sizeof(pkt), &id, e2, c2), 0);
-	cr_assert_eq(id, 0xdeadbeef);
-	cr_assert(memcmp(e2, eph, 32) == 0 && memcmp(c2, ch, 32) == 0);
-	for (n = 0; n < WIRE_CHALLENGE_LEN; n++)
-		cr_assert_eq(wire_challenge_parse(pkt, n, &id, e2, c2), -1);
-	cr_assert_eq(wire_challenge_build(pkt, sizeof(pkt) - 1, 1, eph, ch),
-	    -1);
-	/* pending_id 0 is never issued. */
-	cr_assert_eq(wire_challenge_build(pkt, sizeof(pkt), 0, eph, ch),
-	    WIRE_CHALLENGE_LEN);
-	cr_assert_eq(wire_challenge_parse(pkt, sizeof(pkt), &id, e2, c2), -1);
+	fill(cookie, 16, 3);
+	fill(keys[0], 32, 77);
+	fill(keys[1], 32, 99);
+	for (n = 0; n <= 2; n++) {
+		len = WIRE_CHALLENGE_MIN + 32 * n;
+		cr_assert_eq(wire_challenge_build(pkt, sizeof(pkt), cookie,
+		    (const uint8_t *)keys, n), (int)len);
+		cr_assert_eq(pkt[0], 0x51);
+		cr_assert_eq(pkt[1], WIRE_VERSION);
+		cr_assert_eq(pkt[2], n);
+		cr_assert(memcmp(pkt + 4, cookie, 16) == 0);
+		cr_assert_eq(wire_challenge_parse(pkt, len, c2, k2, &nk), 0);
+		cr_assert_eq(nk, n);
+		cr_assert(memcmp(c2, cookie, 16) == 0);
+		cr_assert(n == 0 || memcmp(k2, keys, 32 * n) == 0);
+		/* the count in b2 must match the length exactly */
+		cr_assert_eq(wire_challenge_parse(pkt, len - 1, c2, k2, &nk),
+		    -1);
+		cr_assert_eq(wire_challenge_parse(pkt, len + 1, c2, k2, &nk),
+		    -1);
+		cr_assert_eq(wire_challenge_build(pkt, len - 1, cookie,
+		    (const uint8_t *)keys, n), -1);
+	}
+	pkt[2] = 3;
+	cr_assert_eq(wire_challenge_parse(pkt, WIRE_CHALLENGE_MAX, c2, k2,
+	    &nk), -1, "more keys than the layout has room for");
+	cr_assert_eq(wire_challenge_build(pkt, sizeof(pkt), cookie,
+	    (const uint8_t *)keys, 3), -1);
+	cr_assert_lt(WIRE_CHALLENGE_MAX, WIRE_HELLO_LEN);
+}
+
+Test(wire, reg_init_accept_headers)
+{
+	uint8_t	pkt[128], id[4] = { 1, 2, 3, 4 }, cookie[16], i2[4], c2[16];
+	size_t	n;
+
+	fill(cookie, 16, 40);
+	memset(pkt, 0, sizeof(pkt));
+	cr_assert_eq(wire_reg_init_hdr_build(pkt, sizeof(pkt), id, cookie),
+	    WIRE_REG_INIT_HDR_LEN);
+	cr_assert_eq(pkt[0], WIRE_REG_INIT);
+	cr_assert_eq(pkt[1], WIRE_VERSION);
+	cr_assert(memcmp(pkt + 4, id, 4) == 0);
+	cr_assert(memcmp(pkt + 8, cookie, 16) == 0);
+	/* e and a tag must follow */
+	for (n = 0; n < WIRE_REG_INIT_HDR_LEN + 48; n++)
+		cr_assert_eq(wire_reg_init_hdr_parse(pkt, n, i2, c2), -1);
+	cr_assert_eq(wire_reg_init_hdr_parse(pkt, n, i2, c2),
+	    WIRE_REG_INIT_HDR_LEN);
+	cr_assert(memcmp(i2, id, 4) == 0 && memcmp(c2, cookie, 16) == 0);
+	cr_assert_eq(wire_classify(pkt, n, NULL, NULL), WIRE_CLASS_P2P);
+	cr_assert_eq(wire_classify(pkt, n - 1, NULL, NULL), WIRE_CLASS_JUNK);
+	cr_assert_eq(wire_reg_accept_hdr_build(pkt, sizeof(pkt)), 4);
+	cr_assert_eq(pkt[0], WIRE_REG_ACCEPT);
+	cr_assert_eq(wire_reg_accept_hdr_parse(pkt, 51), -1);
+	cr_assert_eq(wire_reg_accept_hdr_parse(pkt, 52), 4);
+	cr_assert_eq(wire_agent_dest(pkt, 52, &pkt[100]), WIRE_DEST_SERVER);
+	pkt[0] = WIRE_REG_INIT;	/* agents never get one */
+	cr_assert_eq(wire_agent_dest(pkt, 72, &pkt[100]), WIRE_DEST_NONE);
+	cr_assert_str_eq(wire_type_name(WIRE_REG_INIT), "REG_INIT");
+	cr_assert_str_eq(wire_type_name(WIRE_REG_ACCEPT), "REG_ACCEPT");
 }
 
 Test(wire, unknown_reg_round_trip)
 {
-	uint8_t		pkt[16], want[8] = { 0x56, 1, 0, 0, 0, 0, 0x12, 0x34 };
+	uint8_t		pkt[16], want[8] = { 0x56, 2, 0, 0, 0, 0, 0x12, 0x34 };
 	uint32_t	id;
 
 	cr_assert_eq(wire_unknown_reg_build(pkt, sizeof(pkt), 0x1234), 8);
@@ -134,23 +178,23 @@ Test(wire, classify_stun_p2p_junk)
 	cr_assert_eq(wire_classify(pkt, WIRE_HELLO_LEN, &t, &v),
 	    WIRE_CLASS_P2P);
 	cr_assert_eq(t, WIRE_REG_HELLO);
-	cr_assert_eq(v, 1);
+	cr_assert_eq(v, WIRE_VERSION);
 	cr_assert_eq(wire_classify(pkt, WIRE_HELLO_LEN - 1, &t, &v),
 	    WIRE_CLASS_JUNK, "short HELLO must not reach the handler");
 
-	pkt[1] = 2;
+	pkt[1] = 1;	/* an agent or server of wire version 1 */
 	cr_assert_eq(wire_classify(pkt, WIRE_HELLO_LEN, &t, &v),
 	    WIRE_CLASS_BAD_VERSION);
-	cr_assert_eq(v, 2);
+	cr_assert_eq(v, 1);
 	/* even a short packet of another version learns of the mismatch */
 	cr_assert_eq(wire_classify(pkt, 3, &t, &v), WIRE_CLASS_BAD_VERSION);
 	/* but not if the 3-byte answer would be larger than the packet */
 	cr_assert_eq(wire_classify(pkt, 2, &t, &v), WIRE_CLASS_JUNK);
 
-	pkt[0] = 0x59;	/* unassigned type in the p2pd range */
+	pkt[0] = 0x5c;	/* unassigned type in the p2pd range */
 	cr_assert_eq(wire_classify(pkt, 128, &t, &v), WIRE_CLASS_BAD_VERSION,
 	    "another version may have types we do not know");
-	pkt[1] = 1;
+	pkt[1] = WIRE_VERSION;
 	cr_assert_eq(wire_classify(pkt, 128, &t, &v), WIRE_CLASS_JUNK);
 	pkt[0] = 0x60;
 	cr_assert_eq(wire_classify(pkt, 128, &t, &v), WIRE_CLASS_JUNK);
@@ -165,7 +209,8 @@ Test(wire, classify_stun_p2p_junk)
 Test(wire, classify_checks_every_minimum_length)
 {
 	static const uint8_t	types[] = { 0x50, 0x51, 0x52, 0x53, 0x54,
-				    0x55, 0x56, 0x58, 0x5f };
+				    0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b,
+				    0x5f };
 	uint8_t			pkt[512];
 	size_t			i, min, n;
 
@@ -182,7 +227,7 @@ Test(wire, classify_checks_every_minimum_length)
 		cr_assert_eq(wire_classify(pkt, min, NULL, NULL),
 		    WIRE_CLASS_P2P, "%s", wire_type_name(types[i]));
 	}
-	cr_assert_eq(wire_min_len(0x59), 0);
+	cr_assert_eq(wire_min_len(0x5c), 0);
 }
 
 Test(wire, encrypted_headers_round_trip)
@@ -272,7 +317,7 @@ Test(wire, agent_dest)
 	cr_assert_eq(wire_agent_dest(pkt, WIRE_HELLO_LEN, &type),
 	    WIRE_DEST_NONE);
 	pkt[0] = WIRE_DATA;
-	pkt[1] = 2;			/* another version */
+	pkt[1] = 1;			/* another version */
 	cr_assert_eq(wire_agent_dest(pkt, 32, &type), WIRE_DEST_NONE);
 	pkt[0] = WIRE_VERSION_ERROR;	/* the server tells us its version */
 	cr_assert_eq(wire_agent_dest(pkt, WIRE_VERSION_ERROR_LEN, &type),

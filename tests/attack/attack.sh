@@ -1,0 +1,146 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# make attack: the attacks of the security review (issue 15) against a
+# local server on loopback, each printing its figure. Needs root (forged
+# sources); what cannot run here says so. Not part of make check: the
+# timing figures depend on the machine (tests/integration/amplify.sh,
+# regauth.sh and relay_quota.sh check the properties in make check).
+#
+#   1. spoofed UNKNOWN_REG / VERSION_ERROR at a registered agent
+#   2. registrations per second, alone and during a 20,000/s flood of
+#      spoofed REG_HELLOs
+#   3. a token holder forging its source to a victim (amplification)
+#   6. the HTTP API: 1000 connections holding bodies without the key, a
+#      client pipelining requests without reading, the descriptor limit
+#   8. STUN from one address and from one /24
+#   the amplification table of every unauthenticated message
+. "$top_srcdir/tests/integration/lib.sh"
+ATK="$top_builddir/tests/attack/p2pattack"
+MITM="$top_builddir/tests/integration/regmitm"
+[ "$(id -u)" -eq 0 ] || skip "the attacks forge sources: run make attack as root"
+
+rss() {	# rss PID: resident memory in KiB
+	awk '/^VmRSS/ { print $2 }' "/proc/$1/status"
+}
+cpu() {	# cpu PID: user + system time in clock ticks
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+start_http_server --alt-listen 127.0.0.2:0 --policy open
+S="127.0.0.1:$SERVER_PORT"
+H=$(cat "$T/srv/http_port")
+echo "== the amplification table"
+"$ATK" amp "$S" "$T/secret"
+
+echo "== finding 1: spoofed UNKNOWN_REG and VERSION_ERROR"
+relay_pair alice bob g
+reg=$(http_get /v1/peers/alice | tr -d ' \n' | sed -n 's/.*"reg_id":\([0-9]*\).*/\1/p')
+aport=$(ctl alice --json status | sed -n 's/.*"local_port": *\([0-9]*\).*/\1/p')
+ctl alice ping bob -c 40 -i 0.5 > "$T/ping.out" 2>&1 &
+pinger=$!
+i=0
+while [ $i -lt 20 ]; do
+	"$MITM" spoof "$S" "127.0.0.1:$aport" unknown-reg "$reg" >/dev/null
+	"$MITM" spoof "$S" "127.0.0.1:$aport" version-error >/dev/null
+	sleep 1
+	i=$((i + 1))
+done
+wait $pinger
+reg2=$(http_get /v1/peers/alice | tr -d ' \n' | sed -n 's/.*"reg_id":\([0-9]*\).*/\1/p')
+echo "finding 1: 20 UNKNOWN_REG and 20 VERSION_ERROR over 20 s: relayed pings" \
+    "$(grep -c 'time=' "$T/ping.out")/40 answered; registration $reg -> $reg2" \
+    "($([ "$reg" = "$reg2" ] && echo kept || echo CHANGED))"
+
+echo "== finding 2: registrations per second"
+"$ATK" regrate "$S" "$T/secret" 2000 32 | tee "$T/rate0"
+"$ATK" helloflood "$S" 20000 25 > "$T/flood.out" &
+flooder=$!
+sleep 2
+"$ATK" regrate "$S" "$T/secret" 2000 32 | tee "$T/rate1"
+wait $flooder
+cat "$T/flood.out"
+r0=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate0")
+r1=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate1")
+echo "finding 2: $r1/s during the flood, $r0/s without:" \
+    "$(awk "BEGIN { printf \"%.0f%%\", 100 * $r1 / $r0 }")"
+echo "server after the flood: $(rss "$SERVER_PID") KiB resident"
+
+echo "== finding 3: a forged source"
+"$ATK" spoofamp "$S" "$T/secret" 1000
+
+echo "== finding 6: the HTTP API"
+echo "server before: $(rss "$SERVER_PID") KiB resident"
+P2PATTACK_HOLD=5 "$ATK" httphold "127.0.0.1:$H" 1000 &
+holder=$!
+sleep 4
+echo "server while 1000 connections announce 256 KiB bodies without the key:" \
+    "$(rss "$SERVER_PID") KiB resident, $(http_metric p2p_http_connections) open," \
+    "$(http_metric p2p_http_connections_closed_total) closed"
+wait $holder
+P2PATTACK_HOLD=3 "$ATK" httppipe "127.0.0.1:$H" 10 &
+piper=$!
+sleep 11
+echo "server while a client pipelines requests and reads nothing:" \
+    "$(rss "$SERVER_PID") KiB resident"
+wait $piper
+c0=$(cpu "$SERVER_PID"); l0=$(wc -c < "$T/server.log")
+# The descriptor limit: a second server with 200 descriptors.
+mkdir -p "$T/lim"
+(ulimit -n 200; exec "$P2P_SERVER" -f --listen 127.0.0.1:0 --secret-file "$T/secret" \
+    --state-dir "$T/lim" --http 127.0.0.1:0 --admin-key-file "$T/admin") \
+    >"$T/lim.log" 2>&1 &
+LPID=$!
+PIDS="$PIDS $LPID"
+wait_for 10 test -s "$T/lim/http_port" || fail "the limited server did not start"
+P2PATTACK_SRCS=20 P2PATTACK_HOLD=6 "$ATK" httphold \
+    "127.0.0.1:$(cat "$T/lim/http_port")" 400 >/dev/null &
+holder=$!
+sleep 1
+lc0=$(cpu "$LPID"); ll0=$(wc -c < "$T/lim.log")
+sleep 5
+lc1=$(cpu "$LPID"); ll1=$(wc -c < "$T/lim.log")
+wait $holder
+echo "at 200 descriptors with 400 connections from 20 addresses: the server used" \
+    "$(awk "BEGIN { printf \"%.0f%%\", ($lc1 - $lc0) / 5 }") of a core and logged" \
+    "$((ll1 - ll0)) bytes in 5 s"
+grep -m1 "cannot accept\|not accepting" "$T/lim.log" || true
+
+echo "== finding 5: HS_INIT floods at an agent"
+# An 8 MiB pipe carol -> dave (a direct path), alone and while dave's port
+# gets 20,000 forged HS_INITs a second (mac1 makes each cost a hash, not a
+# Diffie-Hellman). Interleaved: quiet, flooded, quiet, flooded.
+pipe_secs() {	# pipe_secs NAME: seconds for 8 MiB carol -> dave
+	head -c 8388608 /dev/urandom > "$T/in"
+	ctl dave pipe carol --name "$1" --timeout 120 < /dev/null > "$T/out" 2>/dev/null &
+	rx=$!
+	s0=$(date +%s.%N)
+	ctl carol pipe dave --name "$1" --timeout 120 < "$T/in" > /dev/null 2>&1
+	wait $rx
+	s1=$(date +%s.%N)
+	cmp -s "$T/in" "$T/out" || echo "(the pipe $1 differs)" >&2
+	awk "BEGIN { printf \"%.2f\", $s1 - $s0 }"
+}
+flooded_secs() {	# flooded_secs NAME
+	"$ATK" hsflood "127.0.0.1:$dport" 20000 60 > "$T/hsflood.out" &
+	hf=$!
+	sleep 1
+	pipe_secs "$1"
+	kill $hf 2>/dev/null; wait $hf 2>/dev/null
+}
+AGENT_ARGS= start_agent carol g
+AGENT_ARGS= start_agent dave g
+wait_registered carol dave
+ctl carol connect dave --timeout 10 >/dev/null
+sleep 3	# the direct path
+dport=$(ctl dave --json status | sed -n 's/.*"local_port": *\([0-9]*\).*/\1/p')
+q0=$(pipe_secs quiet0); f0=$(flooded_secs flooded0)
+q1=$(pipe_secs quiet1); f1=$(flooded_secs flooded1)
+echo "finding 5: 8 MiB in $q0 s and $q1 s alone, $f0 s and $f1 s under 20,000" \
+    "forged HS_INITs a second at the receiver; dave dropped" \
+    "$(ctl dave --json status | sed -n 's/.*"dropped": *\([0-9]*\).*/\1/p')" \
+    "packets; path $(ctl carol --json peers | grep -o '"path": *"[a-z]*"' | head -1)"
+
+echo "== finding 8: STUN"
+"$ATK" stunflood "$S" 2000 1
+"$ATK" stunflood "$S" 20 200
+echo "attack: done"

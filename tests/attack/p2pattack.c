@@ -1,0 +1,715 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * p2pattack: the attacks of the security review (issue 15), each against a
+ * local p2p-server, each printing what it measured. tests/attack/attack.sh
+ * runs them all (make attack); tests/integration/amplify.sh checks the
+ * amplification table in make check.
+ *
+ *   p2pattack amp HOST:PORT SECRET-FILE
+ *       every message the server answers before it knows who sent it, and
+ *       its reply: "ROW request N reply N ratio R" (exit 1 if a p2pd
+ *       message's reply is larger than the request)
+ *   p2pattack spoofamp HOST:PORT SECRET-FILE N
+ *       a token holder registers, then sends N authenticated requests
+ *       whose source is forged to a victim socket of its own: the bytes the
+ *       victim gets for the bytes sent (root: raw socket)
+ *   p2pattack regrate HOST:PORT SECRET-FILE N WINDOW
+ *       N registrations of distinct peers, WINDOW at once: per second
+ *   p2pattack helloflood HOST:PORT RATE SECONDS
+ *       REG_HELLOs from random forged 127/8 sources at RATE a second (root)
+ *   p2pattack hsflood HOST:PORT RATE SECONDS
+ *       HS_INIT-shaped garbage (the right type, version and sizes, random
+ *       keys, indices and MACs) at an agent's UDP port, RATE a second
+ *   p2pattack stunflood HOST:PORT N HOSTS
+ *       N Binding requests from each of HOSTS addresses 127.0.5.x: replies
+ *   p2pattack httphold HOST:PORT N
+ *       N connections, each announcing a 256 KiB body without the admin key
+ *       and sending part of it: how many the server still holds after 2 s
+ *       ($P2PATTACK_SRCS=K: from K addresses 127.0.6.1 ..., not one)
+ *   p2pattack httppipe HOST:PORT SECONDS
+ *       requests pipelined on one connection that never reads: bytes the
+ *       server took before it stopped
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "rawudp.h"
+#include "regclient.h"
+#include "secret.h"
+#include "token.h"
+
+static struct sockaddr_in srv;
+static uint8_t secret[SECRET_MAX];
+static size_t secretlen;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+udp_to_server(const char *bind_ip)
+{
+	struct sockaddr_in me;
+	int fd;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
+		return -1;
+	if (bind_ip != NULL) {
+		memset(&me, 0, sizeof(me));
+		me.sin_family = AF_INET;
+		inet_pton(AF_INET, bind_ip, &me.sin_addr);
+		if (bind(fd, (struct sockaddr *)&me, sizeof(me)) == -1) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (connect(fd, (struct sockaddr *)&srv, sizeof(srv)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+load_secret(const char *path)
+{
+	char err[256];
+
+	if (secret_load(path, secret, &secretlen, err, sizeof(err)) == -1) {
+		fprintf(stderr, "p2pattack: %s\n", err);
+		exit(2);
+	}
+}
+
+static void
+mint(char *out, size_t cap, const char *peer)
+{
+	struct token t;
+
+	memset(&t, 0, sizeof(t));
+	t.version = TOKEN_VERSION;
+	t.issued_at = (uint64_t)time(NULL);
+	t.expires_at = t.issued_at + 3600;
+	snprintf(t.peer_id, sizeof(t.peer_id), "%s", peer);
+	snprintf(t.groups[0], sizeof(t.groups[0]), "attack");
+	t.ngroups = 1;
+	if (token_mint(&t, secret, secretlen, out, cap) < 0) {
+		fprintf(stderr, "p2pattack: cannot mint\n");
+		exit(2);
+	}
+}
+
+/* Bytes of every reply within ms after sending pkt from a fresh socket. */
+static size_t
+replies(int fd, int ms, size_t *count)
+{
+	uint8_t b[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	*count = 0;
+	while ((n = rc_recv(fd, 0, b, sizeof(b), ms)) > 0) {
+		total += (size_t)n;
+		(*count)++;
+	}
+	return total;
+}
+
+static int amp_bad;
+
+static void
+amp_row(const char *name, size_t req, size_t rep, int p2pd)
+{
+	double r = req > 0 ? (double)rep / (double)req : 0;
+
+	printf("%-40s request %5zu reply %5zu ratio %.2f%s\n", name, req, rep,
+	    r, p2pd ? "" : "  (standard STUN: rate-capped)");
+	if (p2pd && rep > req)
+		amp_bad = 1;
+}
+
+static void
+amp_send(const char *name, const uint8_t *p, size_t n, int p2pd)
+{
+	size_t c, rep;
+	int fd = udp_to_server(NULL);
+
+	if (fd == -1 || rc_send(fd, 0, p, n) == -1) {
+		perror("p2pattack: send");
+		exit(2);
+	}
+	rep = replies(fd, 300, &c);
+	amp_row(name, n, rep, p2pd);
+	close(fd);
+}
+
+static int
+cmd_amp(int argc, char **argv)
+{
+	uint8_t b[512], id_pk[32], id_sk[64];
+	struct rc_hs h;
+	char tok[TOKEN_MAX_LEN + 1];
+	size_t c, rep;
+	int fd, k;
+
+	if (argc != 1)
+		return 2;
+	load_secret(argv[0]);
+	crypto_sign_keypair(id_pk, id_sk);
+	if ((fd = udp_to_server(NULL)) == -1 || rc_hello(fd, 0, &h) == -1) {
+		fprintf(stderr, "p2pattack: no REG_CHALLENGE\n");
+		return 1;
+	}
+	amp_row("REG_HELLO", h.hello_len, h.challenge_len, 1);
+	mint(tok, sizeof(tok), "amp-probe");
+	if (rc_init_build(&h, tok, id_pk, id_sk, 1, 0) == -1)
+		return 1;
+	h.init[WIRE_HDR_LEN + WIRE_KEY_ID_LEN] ^= 1;	/* a stale cookie */
+	rc_send(fd, 0, h.init, h.init_len);
+	rep = replies(fd, 300, &c);
+	amp_row("REG_INIT, stale cookie", h.init_len, rep, 1);
+	h.init[WIRE_HDR_LEN + WIRE_KEY_ID_LEN] ^= 1;
+	h.init[WIRE_HDR_LEN] ^= 0xff;			/* no such key */
+	rc_send(fd, 0, h.init, h.init_len);
+	rep = replies(fd, 300, &c);
+	amp_row("REG_INIT, unknown server key", h.init_len, rep, 1);
+	h.init[WIRE_HDR_LEN] ^= 0xff;
+	h.init[h.init_len - 2] ^= 1;			/* forged */
+	rc_send(fd, 0, h.init, h.init_len);
+	rep = replies(fd, 300, &c);
+	amp_row("REG_INIT, forged ciphertext", h.init_len, rep, 1);
+	h.init[h.init_len - 2] ^= 1;
+	rc_send(fd, 0, h.init, h.init_len);
+	rep = replies(fd, 300, &c);
+	amp_row("REG_INIT (address proven by the cookie)", h.init_len, rep, 1);
+	rc_send(fd, 0, h.init, h.init_len);
+	rep = replies(fd, 300, &c);
+	amp_row("REG_INIT again (a resend or replay)", h.init_len, rep, 1);
+	close(fd);
+
+	memset(b, 0, sizeof(b));
+	b[0] = WIRE_CTRL;
+	b[1] = WIRE_VERSION;
+	b[4] = 0xde;
+	b[7] = 0x01;
+	amp_send("CTRL, unknown reg_id", b, 32, 1);
+	b[0] = WIRE_RELAY;
+	amp_send("RELAY, unknown reg_id", b, 36, 1);
+	b[0] = WIRE_CTRL;
+	b[1] = 1;
+	amp_send("another wire version (3 bytes)", b, 3, 1);
+	b[1] = WIRE_VERSION;
+	b[0] = 0x17;
+	amp_send("junk", b, 64, 1);
+	/* STUN Binding request: type 0x0001, length 0, cookie, txid. */
+	memset(b, 0, 20);
+	b[1] = 0x01;
+	b[4] = 0x21; b[5] = 0x12; b[6] = 0xa4; b[7] = 0x42;
+	randombytes_buf(b + 8, 12);
+	amp_send("STUN Binding request", b, 20, 0);
+	/* ... with an unknown comprehension-required attribute: 420 */
+	b[3] = 8;
+	b[20] = 0x00; b[21] = 0x7f; b[22] = 0; b[23] = 4;
+	memset(b + 24, 0, 4);
+	amp_send("STUN, unknown attribute (420)", b, 28, 0);
+	k = amp_bad;
+	printf("amp: %s\n", k ? "a p2pd reply is larger than its request" :
+	    "no p2pd reply is larger than its request");
+	return k;
+}
+
+/* Register peer over fd; the channel in ch. 0 or -1. */
+static int
+register_peer(int fd, const char *peer, struct chan *ch, uint32_t *reg_id)
+{
+	uint8_t id_pk[32], id_sk[64], b[2048];
+	char tok[TOKEN_MAX_LEN + 1];
+	P2p__Srv__ServerMsg *r;
+	struct rc_hs h;
+	ssize_t n;
+	int ok;
+
+	crypto_sign_keypair(id_pk, id_sk);
+	mint(tok, sizeof(tok), peer);
+	if (rc_hello(fd, 0, &h) == -1 || rc_init_build(&h, tok, id_pk, id_sk,
+	    1, 0) == -1 || rc_send(fd, 0, h.init, h.init_len) == -1 ||
+	    (n = rc_recv(fd, 0, b, sizeof(b), 2000)) < 0 ||
+	    (r = rc_accept_open(&h, b, (size_t)n, ch)) == NULL)
+		return -1;
+	ok = r->body_case == P2P__SRV__SERVER_MSG__BODY_REGISTERED;
+	if (ok)
+		*reg_id = r->registered->reg_id;
+	p2p__srv__server_msg__free_unpacked(r, NULL);
+	return ok ? 0 : -1;
+}
+
+static int
+cmd_spoofamp(int argc, char **argv)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__GroupList gl = P2P__SRV__GROUP_LIST__INIT;
+	struct sockaddr_in victim;
+	socklen_t vl = sizeof(victim);
+	struct chan ch;
+	uint8_t out[2048], b[4096];
+	size_t sent = 0, got = 0, npk = 0;
+	uint32_t reg_id;
+	ssize_t n;
+	long i, count;
+	int fd, vfd, raw;
+
+	if (argc != 2)
+		return 2;
+	load_secret(argv[0]);
+	count = atol(argv[1]);
+	if ((raw = rawudp_open()) == -1) {
+		fprintf(stderr, "p2pattack: no raw socket (needs root)\n");
+		return 77;
+	}
+	if ((fd = udp_to_server(NULL)) == -1 ||
+	    register_peer(fd, "spoofer", &ch, &reg_id) == -1) {
+		fprintf(stderr, "p2pattack: cannot register\n");
+		return 1;
+	}
+	memset(&victim, 0, sizeof(victim));
+	victim.sin_family = AF_INET;
+	victim.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((vfd = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    bind(vfd, (struct sockaddr *)&victim, sizeof(victim)) == -1 ||
+	    getsockname(vfd, (struct sockaddr *)&victim, &vl) == -1)
+		return 1;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_GROUP_LIST;
+	m.group_list = &gl;
+	for (i = 0; i < count; i++) {
+		m.id = (uint32_t)(i + 2);
+		if ((n = rc_seal(&ch, &m, out, sizeof(out))) < 0 ||
+		    rawudp_send(raw, &victim, &srv, out, (size_t)n) == -1) {
+			perror("p2pattack: spoofed send");
+			return 1;
+		}
+		sent += (size_t)n;
+		if (i % 16 == 15)
+			usleep(2000);
+	}
+	while ((n = rc_recv(vfd, 0, b, sizeof(b), 500)) > 0) {
+		got += (size_t)n;
+		npk++;
+	}
+	printf("spoofamp: %ld authenticated requests (%zu bytes) forged from "
+	    "the victim; the victim got %zu packets, %zu bytes: ratio %.2f\n",
+	    count, sent, npk, got, sent ? (double)got / (double)sent : 0);
+	return 0;
+}
+
+/* One registration in flight on its own socket (regrate). */
+struct rr {
+	int		 fd;
+	int		 phase;		/* 0 idle, 1 HELLO sent, 2 INIT sent */
+	double		 sent;
+	struct rc_hs	 h;
+	uint8_t		 id_pk[32], id_sk[64];
+	struct chan	 ch;
+};
+
+static void
+rr_hello(struct rr *r)
+{
+	uint8_t b[WIRE_HELLO_LEN];
+
+	memset(&r->h, 0, sizeof(r->h));
+	crypto_box_keypair(r->h.epk, r->h.esk);
+	if (wire_hello_build(b, sizeof(b), r->h.epk) > 0)
+		(void)rc_send(r->fd, 0, b, sizeof(b));
+	r->phase = 1;
+	r->sent = now_s();
+}
+
+static int
+cmd_regrate(int argc, char **argv)
+{
+	struct rr *rs;
+	struct pollfd *pfd;
+	char peer[64], tok[TOKEN_MAX_LEN + 1];
+	uint8_t b[2048];
+	P2p__Srv__ServerMsg *m;
+	long n, w, started = 0, done = 0, fails = 0, seq = 0, i;
+	double t0, t;
+	ssize_t k;
+
+	if (argc != 3)
+		return 2;
+	load_secret(argv[0]);
+	n = atol(argv[1]);
+	w = atol(argv[2]);
+	if (n < 1 || w < 1 || (rs = calloc((size_t)w, sizeof(*rs))) == NULL ||
+	    (pfd = calloc((size_t)w, sizeof(*pfd))) == NULL)
+		return 2;
+	t0 = now_s();
+	for (i = 0; i < w; i++) {
+		if ((rs[i].fd = udp_to_server(NULL)) == -1)
+			return 1;
+		pfd[i].fd = rs[i].fd;
+		pfd[i].events = POLLIN;
+		if (started < n) {
+			crypto_sign_keypair(rs[i].id_pk, rs[i].id_sk);
+			rr_hello(&rs[i]);
+			started++;
+		}
+	}
+	while (done + fails < n) {
+		if (poll(pfd, (nfds_t)w, 100) < 0)
+			break;
+		t = now_s();
+		for (i = 0; i < w; i++) {
+			struct rr *r = &rs[i];
+
+			if (r->phase == 0)
+				continue;
+			if (!(pfd[i].revents & POLLIN)) {
+				if (t - r->sent > 1.0) {	/* lost: again */
+					if (r->phase == 1)
+						rr_hello(r);
+					else {
+						(void)rc_send(r->fd, 0, r->h.init,
+						    r->h.init_len);
+						r->sent = t;
+					}
+				}
+				continue;
+			}
+			if ((k = recv(r->fd, b, sizeof(b), 0)) <= 0)
+				continue;
+			if (r->phase == 1 && b[0] == WIRE_REG_CHALLENGE &&
+			    wire_challenge_parse(b, (size_t)k, r->h.cookie,
+			    r->h.keys, &r->h.nkeys) == 0) {
+				snprintf(peer, sizeof(peer), "rr%ld-%ld",
+				    (long)getpid(), seq++);
+				mint(tok, sizeof(tok), peer);
+				if (rc_init_build(&r->h, tok, r->id_pk,
+				    r->id_sk, 1, 0) == -1)
+					return 1;
+				(void)rc_send(r->fd, 0, r->h.init,
+				    r->h.init_len);
+				r->phase = 2;
+				r->sent = t;
+			} else if (r->phase == 2 && b[0] == WIRE_REG_ACCEPT) {
+				m = rc_accept_open(&r->h, b, (size_t)k, &r->ch);
+				if (m != NULL && m->body_case ==
+				    P2P__SRV__SERVER_MSG__BODY_REGISTERED)
+					done++;
+				else
+					fails++;
+				if (m != NULL)
+					p2p__srv__server_msg__free_unpacked(m,
+					    NULL);
+				chan_wipe(&r->ch);
+				r->phase = 0;
+				if (started < n) {
+					crypto_sign_keypair(r->id_pk, r->id_sk);
+					rr_hello(r);
+					started++;
+				}
+			}
+		}
+		if (now_s() - t0 > 120)
+			break;
+	}
+	t = now_s() - t0;
+	printf("regrate: %ld registrations in %.2f s: %.0f/s (%ld refused, "
+	    "%ld unfinished)\n", done, t, (double)done / t, fails,
+	    n - done - fails);
+	for (i = 0; i < w; i++)
+		close(rs[i].fd);
+	free(pfd);
+	free(rs);
+	return 0;
+}
+
+static int
+cmd_helloflood(int argc, char **argv)
+{
+	struct sockaddr_in src;
+	uint8_t pkt[WIRE_HELLO_LEN], e[32];
+	double rate, secs, t0, t;
+	long sent = 0, due;
+	int raw;
+
+	if (argc != 2)
+		return 2;
+	rate = atof(argv[0]);
+	secs = atof(argv[1]);
+	if ((raw = rawudp_open()) == -1) {
+		fprintf(stderr, "p2pattack: no raw socket (needs root)\n");
+		return 77;
+	}
+	memset(&src, 0, sizeof(src));
+	src.sin_family = AF_INET;
+	t0 = now_s();
+	while ((t = now_s() - t0) < secs) {
+		due = (long)(t * rate);
+		while (sent < due) {
+			randombytes_buf(e, sizeof(e));
+			(void)wire_hello_build(pkt, sizeof(pkt), e);
+			/* 127.1.0.0/16: loopback, and no one listens there */
+			src.sin_addr.s_addr = htonl(0x7f010000U |
+			    (randombytes_random() & 0xffff));
+			src.sin_port = htons((uint16_t)(1024 +
+			    randombytes_uniform(60000)));
+			if (rawudp_send(raw, &src, &srv, pkt, sizeof(pkt)) == 0)
+				sent++;
+		}
+		usleep(1000);
+	}
+	printf("helloflood: %ld spoofed REG_HELLOs in %.1f s (%.0f/s, %.0f "
+	    "kB/s)\n", sent, secs, (double)sent / secs,
+	    (double)sent * WIRE_HELLO_LEN / secs / 1000);
+	return 0;
+}
+
+static int
+cmd_hsflood(int argc, char **argv)
+{
+	uint8_t pkt[256];
+	double rate, secs, t0, t;
+	long sent = 0, due;
+	size_t len;
+	int fd;
+
+	if (argc != 2 || (fd = udp_to_server(NULL)) == -1)
+		return 2;
+	rate = atof(argv[0]);
+	secs = atof(argv[1]);
+	t0 = now_s();
+	while ((t = now_s() - t0) < secs) {
+		due = (long)(t * rate);
+		while (sent < due) {
+			len = 136 + randombytes_uniform(70);
+			randombytes_buf(pkt, len);
+			pkt[0] = 0x53;
+			pkt[1] = WIRE_VERSION;
+			pkt[2] = 1;	/* ChaChaPoly */
+			pkt[3] = 0;
+			(void)send(fd, pkt, len, 0);
+			sent++;
+		}
+		usleep(1000);
+	}
+	printf("hsflood: %ld forged HS_INITs in %.1f s (%.0f/s)\n", sent, secs,
+	    (double)sent / secs);
+	return 0;
+}
+
+static int
+cmd_stunflood(int argc, char **argv)
+{
+	uint8_t b[64];
+	char ip[32];
+	long n, hosts, i, j, replies_n = 0, sent = 0;
+	size_t c, bytes = 0;
+	double t0;
+	int *fds;
+
+	if (argc != 2 || (n = atol(argv[0])) < 1 || (hosts = atol(argv[1])) < 1 ||
+	    hosts > 254 || (fds = calloc((size_t)hosts, sizeof(int))) == NULL)
+		return 2;
+	for (j = 0; j < hosts; j++) {
+		snprintf(ip, sizeof(ip), "127.0.5.%ld", j + 1);
+		if ((fds[j] = udp_to_server(ip)) == -1)
+			return 1;
+	}
+	/*
+	 * Round robin over the addresses at about 5000 a second, a rate the
+	 * server's socket takes without dropping: what limits the answers
+	 * is then the server's cap.
+	 */
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		for (j = 0; j < hosts; j++) {
+			memset(b, 0, 20);
+			b[1] = 0x01;
+			b[4] = 0x21; b[5] = 0x12; b[6] = 0xa4; b[7] = 0x42;
+			randombytes_buf(b + 8, 12);
+			if (rc_send(fds[j], 0, b, 20) == 0 && ++sent % 5 == 0)
+				usleep(1000);
+		}
+	t0 = now_s() - t0;
+	for (j = 0; j < hosts; j++) {
+		bytes += replies(fds[j], j == 0 ? 300 : 20, &c);
+		replies_n += (long)c;
+		close(fds[j]);
+	}
+	printf("stunflood: %ld Binding requests (%ld bytes) in %.2f s from %ld "
+	    "addresses of one /24: %ld replies, %zu bytes: ratio %.2f\n", sent,
+	    sent * 20, t0, hosts, replies_n, bytes, (double)bytes /
+	    (double)(sent * 20));
+	free(fds);
+	return 0;
+}
+
+/* A connection from 127.0.6.(1 + which % $P2PATTACK_SRCS), if set. */
+static int
+tcp_to_server_from(long which)
+{
+	struct sockaddr_in me;
+	const char *e = getenv("P2PATTACK_SRCS");
+	long nsrc = e != NULL ? atol(e) : 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd != -1 && nsrc > 0) {
+		memset(&me, 0, sizeof(me));
+		me.sin_family = AF_INET;
+		me.sin_addr.s_addr = htonl(0x7f000600U | (uint32_t)(1 +
+		    which % nsrc));
+		if (bind(fd, (struct sockaddr *)&me, sizeof(me)) == -1) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (fd == -1 || connect(fd, (struct sockaddr *)&srv, sizeof(srv)) ==
+	    -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 1 if the server has closed fd (EOF or reset), without blocking. */
+static int
+tcp_closed(int fd)
+{
+	char c[4096];
+	ssize_t n;
+
+	while ((n = recv(fd, c, sizeof(c), MSG_DONTWAIT)) > 0)
+		;
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+static int
+cmd_httphold(int argc, char **argv)
+{
+	static const char head[] = "POST /v1/groups HTTP/1.1\r\nHost: x\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 262144\r\n\r\n";
+	static char body[65536];
+	long n, i, opened = 0, held = 0;
+	int *fds;
+
+	if (argc != 1 || (n = atol(argv[0])) < 1 ||
+	    (fds = calloc((size_t)n, sizeof(int))) == NULL)
+		return 2;
+	memset(body, ' ', sizeof(body));
+	for (i = 0; i < n; i++) {
+		if ((fds[i] = tcp_to_server_from(i)) == -1)
+			continue;
+		opened++;
+		fcntl(fds[i], F_SETFL, O_NONBLOCK);
+		(void)send(fds[i], head, sizeof(head) - 1, MSG_NOSIGNAL);
+		(void)send(fds[i], body, sizeof(body), MSG_NOSIGNAL);
+	}
+	sleep(2);
+	for (i = 0; i < n; i++)
+		if (fds[i] != -1 && !tcp_closed(fds[i]))
+			held++;
+	printf("httphold: %ld of %ld connections opened, each announcing a "
+	    "256 KiB body without the key and sending 64 KiB of it; %ld still "
+	    "open after 2 s\n", opened, n, held);
+	fflush(stdout);
+	if (getenv("P2PATTACK_HOLD") != NULL)
+		sleep((unsigned)atoi(getenv("P2PATTACK_HOLD")));
+	for (i = 0; i < n; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	free(fds);
+	return 0;
+}
+
+static int
+cmd_httppipe(int argc, char **argv)
+{
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	char buf[64 * (sizeof(req) - 1)];
+	double secs, t0;
+	size_t i, wrote = 0;
+	ssize_t k;
+	int fd, closed = 0;
+	struct pollfd pfd;
+
+	if (argc != 1 || (secs = atof(argv[0])) <= 0 ||
+	    (fd = tcp_to_server_from(0)) == -1)
+		return 2;
+	for (i = 0; i < 64; i++)
+		memcpy(buf + i * (sizeof(req) - 1), req, sizeof(req) - 1);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	t0 = now_s();
+	while (now_s() - t0 < secs) {
+		k = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (k > 0) {
+			wrote += (size_t)k;
+			continue;
+		}
+		if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			closed = 1;
+			break;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		(void)poll(&pfd, 1, 100);
+	}
+	printf("httppipe: %zu bytes of pipelined requests (%zu requests) "
+	    "written in %.1f s without reading a reply; %s\n", wrote,
+	    wrote / (sizeof(req) - 1), now_s() - t0, closed ? "the server "
+	    "closed the connection" : "the server stopped reading");
+	fflush(stdout);
+	if (getenv("P2PATTACK_HOLD") != NULL)
+		sleep((unsigned)atoi(getenv("P2PATTACK_HOLD")));
+	close(fd);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 3 || sodium_init() < 0 || rawudp_parse(argv[2], &srv) == -1) {
+		fprintf(stderr, "usage: p2pattack amp|spoofamp|regrate|"
+		    "helloflood|hsflood|stunflood|httphold|httppipe "
+		    "HOST:PORT ...\n");
+		return 2;
+	}
+	if (strcmp(argv[1], "amp") == 0)
+		return cmd_amp(argc - 3, argv + 3);
+	if (strcmp(argv[1], "spoofamp") == 0)
+		return cmd_spoofamp(argc - 3, argv + 3);
+	if (strcmp(argv[1], "regrate") == 0)
+		return cmd_regrate(argc - 3, argv + 3);
+	if (strcmp(argv[1], "helloflood") == 0)
+		return cmd_helloflood(argc - 3, argv + 3);
+	if (strcmp(argv[1], "stunflood") == 0)
+		return cmd_stunflood(argc - 3, argv + 3);
+	if (strcmp(argv[1], "hsflood") == 0)
+		return cmd_hsflood(argc - 3, argv + 3);
+	if (strcmp(argv[1], "httphold") == 0)
+		return cmd_httphold(argc - 3, argv + 3);
+	if (strcmp(argv[1], "httppipe") == 0)
+		return cmd_httppipe(argc - 3, argv + 3);
+	return 2;
+}
