@@ -20,12 +20,14 @@ if [ "${1:-}" = "--installed" ]; then
 else
 	sh contrib/deps.sh
 	b="$top/build-demo"
-	if [ ! -x "$b/p2pd" ]; then
-		echo "== building (in $(basename "$b")/)"
-		[ -x configure ] || autoreconf -fi >/dev/null
-		mkdir -p "$b"
-		(cd "$b" && "$top/configure" -q && make -j"$(nproc)" >/dev/null)
+	# Always make: a build left from an older checkout is brought up to date.
+	echo "== building (in $(basename "$b")/)"
+	[ -x configure ] || autoreconf -fi >/dev/null
+	mkdir -p "$b"
+	if [ ! -f "$b/Makefile" ]; then
+		(cd "$b" && "$top/configure" -q) || exit 1
 	fi
+	(cd "$b" && make -j"$(nproc)" >/dev/null) || exit 1
 	P2PD="$b/p2pd" P2P_SERVER="$b/p2p-server" P2PCTL="$b/p2pctl"
 fi
 
