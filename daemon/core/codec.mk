@@ -8,7 +8,7 @@ libp2pcodec_la_SOURCES = daemon/core/wire.c daemon/core/wire.h \
 	daemon/core/crc32.c daemon/core/crc32.h \
 	daemon/core/natclass.c daemon/core/natclass.h \
 	daemon/core/candfilter.c daemon/core/candfilter.h \
-	daemon/core/addr_fmt.c daemon/core/addr_fmt.h \
+	daemon/core/addr_fmt.c daemon/core/addr_fmt.h daemon/core/errf.h \
 	daemon/core/pcp.c daemon/core/pcp.h \
 	daemon/core/upnpmsg.c daemon/core/upnpmsg.h
 libp2pcodec_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
