@@ -13,7 +13,7 @@ cd "$top"
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 jobs=$(nproc 2>/dev/null || echo 2)
-fuzz_secs=30
+fuzz_secs=20
 [ $quick -eq 1 ] && fuzz_secs=5
 
 sh contrib/deps.sh || { echo "check: installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
