@@ -109,6 +109,8 @@ struct hs {
 	enum aead_cipher	cipher;
 	uint32_t		local_index;
 	uint32_t		remote_index;
+	uint8_t			sent_mac1[HS_MAC_LEN];	/* initiator */
+	int			cookie_open;	/* may take a COOKIE_REPLY */
 };
 
 int	hs_identity_from_ed25519(struct hs_identity *, const uint8_t ed_sk[64])
@@ -164,6 +166,10 @@ int	hs_cookie_reply_build(uint8_t *out, size_t cap, const uint8_t *init,
 /* The cookie in a COOKIE_REPLY to the HS_INIT we sent: 0, or -1. */
 int	hs_cookie_reply_open(const uint8_t *pkt, size_t len, const uint8_t *init,
 	    size_t init_len, const uint8_t responder_x_pk[32],
+	    uint8_t cookie[HS_COOKIE_LEN]) __attribute__((warn_unused_result));
+/* The same, given the HS_INIT's sender_index and mac1 alone. */
+int	hs_cookie_reply_open_for(const uint8_t *pkt, size_t len, uint32_t idx,
+	    const uint8_t mac1[HS_MAC_LEN], const uint8_t responder_x_pk[32],
 	    uint8_t cookie[HS_COOKIE_LEN]) __attribute__((warn_unused_result));
 
 #endif /* P2P_HS_H */

@@ -133,8 +133,8 @@ hs_cookie_reply_build(uint8_t *out, size_t cap, const uint8_t *init,
 }
 
 int
-hs_cookie_reply_open(const uint8_t *pkt, size_t len, const uint8_t *init,
-    size_t init_len, const uint8_t responder_x_pk[32],
+hs_cookie_reply_open_for(const uint8_t *pkt, size_t len, uint32_t idx,
+    const uint8_t mac1[HS_MAC_LEN], const uint8_t responder_x_pk[32],
     uint8_t cookie[HS_COOKIE_LEN])
 {
 	uint8_t key[32];
@@ -143,17 +143,27 @@ hs_cookie_reply_open(const uint8_t *pkt, size_t len, const uint8_t *init,
 	int rc;
 
 	rd_init(&r, pkt, len);
-	if (len != HS_COOKIE_REPLY_LEN || init_len < HS_INIT_MIN ||
+	if (len != HS_COOKIE_REPLY_LEN || idx == 0 ||
 	    rd_u8(&r) != HS_TYPE_COOKIE || rd_u8(&r) != HS_VERSION ||
-	    rd_u8(&r) != 0 || rd_u8(&r) != 0 ||
-	    rd_u32(&r) != hs_init_sender_index(init, init_len) ||
+	    rd_u8(&r) != 0 || rd_u8(&r) != 0 || rd_u32(&r) != idx ||
 	    (nonce = rd_bytes(&r, 24)) == NULL ||
 	    (ct = rd_bytes(&r, HS_COOKIE_LEN + 16)) == NULL)
 		return -1;
 	hs_labelled_key(HS_COOKIE_LABEL, responder_x_pk, key);
 	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(cookie, NULL, NULL, ct,
-	    HS_COOKIE_LEN + 16, init + init_len - 2 * HS_MAC_LEN, HS_MAC_LEN,
-	    nonce, key);
+	    HS_COOKIE_LEN + 16, mac1, HS_MAC_LEN, nonce, key);
 	sodium_memzero(key, sizeof(key));
 	return rc == 0 ? 0 : -1;
+}
+
+int
+hs_cookie_reply_open(const uint8_t *pkt, size_t len, const uint8_t *init,
+    size_t init_len, const uint8_t responder_x_pk[32],
+    uint8_t cookie[HS_COOKIE_LEN])
+{
+	if (init_len < HS_INIT_MIN)
+		return -1;
+	return hs_cookie_reply_open_for(pkt, len,
+	    hs_init_sender_index(init, init_len),
+	    init + init_len - 2 * HS_MAC_LEN, responder_x_pk, cookie);
 }
