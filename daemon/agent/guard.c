@@ -21,7 +21,7 @@ guard_init(struct agent *a)
 
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return -1;
-	hs_guard_init(&g->hs, 0);
+	hs_guard_init(&g->hs, a->hsid.x_pk, 0);
 	ratelim_init(&g->probes, GUARD_PROBE_PER_S, GUARD_PROBE_BURST);
 	a->guard = g;
 	return 0;
@@ -75,14 +75,14 @@ guard_hs_init(struct agent *a, const uint8_t *pkt, size_t len,
 
 	if (src != NULL && (klen = addr_key(src, key)) == 0)
 		return 0;
-	switch (hs_guard_check(&g->hs, a->hsid.x_pk, pkt, len,
-	    src != NULL ? key : NULL, klen, now)) {
+	switch (hs_guard_check(&g->hs, pkt, len, src != NULL ? key : NULL,
+	    klen, now)) {
 	case HS_VERDICT_PROCESS:
 		guard_flood_log(g, now);
 		return 1;
 	case HS_VERDICT_COOKIE:
-		n = hs_guard_cookie_reply(&g->hs, a->hsid.x_pk, pkt, len, key,
-		    klen, now, out, sizeof(out));
+		n = hs_guard_cookie_reply(&g->hs, pkt, len, key, klen, now,
+		    out, sizeof(out));
 		if (n > 0)
 			udp_send(a, src, addr_len(src), out, (size_t)n);
 		break;

@@ -12,9 +12,13 @@
 #define US	1000000ULL
 
 void
-hs_guard_init(struct hs_guard *g, uint32_t load_per_s)
+hs_guard_init(struct hs_guard *g, const uint8_t self_x_pk[32],
+    uint32_t load_per_s)
 {
 	memset(g, 0, sizeof(*g));
+	hs_mac1_key(self_x_pk, g->mac1_key);
+	hs_cookie_key(self_x_pk, g->cookie_key);
+	randombytes_buf(g->nonce, sizeof(g->nonce));
 	g->load_per_s = load_per_s != 0 ? load_per_s : HS_GUARD_LOAD_PER_S;
 	ratelim_init(&g->per_addr, HS_GUARD_ADDR_PER_S, HS_GUARD_ADDR_BURST);
 }
@@ -65,9 +69,13 @@ static int
 hs_guard_mac2(struct hs_guard *g, const uint8_t *pkt, size_t len,
     const uint8_t *addr, size_t addrlen, uint64_t now)
 {
+	static const uint8_t zero[HS_MAC_LEN];
 	uint8_t cookie[HS_COOKIE_LEN];
 	int ok;
 
+	/* No cookie at all: no MAC to compute. */
+	if (sodium_memcmp(pkt + len - HS_MAC_LEN, zero, HS_MAC_LEN) == 0)
+		return 0;
 	hs_guard_secret(g, now);
 	hs_cookie_make(g->secret, addr, addrlen, cookie);
 	ok = hs_mac2_ok(pkt, len, cookie);
@@ -80,11 +88,10 @@ hs_guard_mac2(struct hs_guard *g, const uint8_t *pkt, size_t len,
 }
 
 enum hs_verdict
-hs_guard_check(struct hs_guard *g, const uint8_t self_x_pk[32],
-    const uint8_t *pkt, size_t len, const uint8_t *addr, size_t addrlen,
-    uint64_t now)
+hs_guard_check(struct hs_guard *g, const uint8_t *pkt, size_t len,
+    const uint8_t *addr, size_t addrlen, uint64_t now)
 {
-	if (len < HS_INIT_MIN || !hs_mac1_ok(pkt, len, self_x_pk)) {
+	if (len < HS_INIT_MIN || !hs_mac1_ok_key(pkt, len, g->mac1_key)) {
 		g->bad_mac1++;
 		return HS_VERDICT_DROP;
 	}
@@ -104,9 +111,9 @@ hs_guard_check(struct hs_guard *g, const uint8_t self_x_pk[32],
 }
 
 int
-hs_guard_cookie_reply(struct hs_guard *g, const uint8_t self_x_pk[32],
-    const uint8_t *pkt, size_t len, const uint8_t *addr, size_t addrlen,
-    uint64_t now, uint8_t *out, size_t cap)
+hs_guard_cookie_reply(struct hs_guard *g, const uint8_t *pkt, size_t len,
+    const uint8_t *addr, size_t addrlen, uint64_t now, uint8_t *out,
+    size_t cap)
 {
 	uint8_t cookie[HS_COOKIE_LEN];
 	int n;
@@ -115,7 +122,11 @@ hs_guard_cookie_reply(struct hs_guard *g, const uint8_t self_x_pk[32],
 		return -1;
 	hs_guard_secret(g, now);
 	hs_cookie_make(g->secret, addr, addrlen, cookie);
-	n = hs_cookie_reply_build(out, cap, pkt, len, self_x_pk, cookie);
+	/* XChaCha20's 192-bit nonce: a random start and a counter never
+	 * repeat under the one key. */
+	sodium_increment(g->nonce, 8);
+	n = hs_cookie_reply_seal(out, cap, pkt, len, g->cookie_key, g->nonce,
+	    cookie);
 	sodium_memzero(cookie, sizeof(cookie));
 	if (n > 0)
 		g->cookies++;

@@ -12,7 +12,10 @@
  * source address (under the current cookie secret or the one before), at
  * most HS_GUARD_ADDR_PER_S a second per address; every other one gets a
  * COOKIE_REPLY (64 bytes: smaller than any HS_INIT) and costs one hash and
- * one small encryption, never a DH. A flood from forged sources never sees
+ * one small encryption, never a DH (the keys of mac1 and of the reply are
+ * made once, the reply's nonce is a counter after a random start, and an
+ * HS_INIT whose mac2 is zero, as an initiator without a cookie sends it,
+ * skips the mac2 check). A flood from forged sources never sees
  * its cookies. HS_INITs over the relay (addr NULL) come from a peer the
  * server registered, inside its relay quota: they count as load but need
  * no cookie. The cookie secret changes every HS_COOKIE_SECRET_S.
@@ -47,6 +50,9 @@ enum hs_verdict {
 };
 
 struct hs_guard {
+	uint8_t		mac1_key[32];	/* of our static key */
+	uint8_t		cookie_key[32];
+	uint8_t		nonce[24];	/* random, then a counter in 0-7 */
 	uint8_t		secret[HS_COOKIE_SECRET_LEN];
 	uint8_t		prev[HS_COOKIE_SECRET_LEN];
 	uint64_t	secret_at;	/* when secret was made; 0: none yet */
@@ -68,21 +74,21 @@ struct hs_cookie {
 	uint64_t	at_us;		/* when it came; 0: none */
 };
 
-/* load_per_s 0: HS_GUARD_LOAD_PER_S. */
-void	hs_guard_init(struct hs_guard *, uint32_t load_per_s);
+/* For the responder with this X25519 static key; load_per_s 0:
+ * HS_GUARD_LOAD_PER_S. */
+void	hs_guard_init(struct hs_guard *, const uint8_t self_x_pk[32],
+	    uint32_t load_per_s);
 void	hs_guard_wipe(struct hs_guard *);
 /* 1 if the last or the current second had more than load_per_s. */
 int	hs_guard_loaded(const struct hs_guard *, uint64_t now_us);
 /* What to do with this HS_INIT from addr (addr_key() bytes; NULL: relay). */
-enum hs_verdict hs_guard_check(struct hs_guard *, const uint8_t self_x_pk[32],
-	    const uint8_t *pkt, size_t len, const uint8_t *addr,
-	    size_t addrlen, uint64_t now_us);
+enum hs_verdict hs_guard_check(struct hs_guard *, const uint8_t *pkt,
+	    size_t len, const uint8_t *addr, size_t addrlen, uint64_t now_us);
 /* The COOKIE_REPLY to an HS_INIT hs_guard_check() said COOKIE to: its
  * length, or -1. */
-int	hs_guard_cookie_reply(struct hs_guard *, const uint8_t self_x_pk[32],
-	    const uint8_t *pkt, size_t len, const uint8_t *addr, size_t addrlen,
-	    uint64_t now_us, uint8_t *out, size_t cap)
-	    __attribute__((warn_unused_result));
+int	hs_guard_cookie_reply(struct hs_guard *, const uint8_t *pkt, size_t len,
+	    const uint8_t *addr, size_t addrlen, uint64_t now_us, uint8_t *out,
+	    size_t cap) __attribute__((warn_unused_result));
 
 /*
  * Initiator: the cookie in a COOKIE_REPLY to the last HS_INIT hs sent, for

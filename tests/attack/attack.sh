@@ -12,6 +12,8 @@
 #   3. a token holder forging its source to a victim (amplification)
 #   6. the HTTP API: 1000 connections holding bodies without the key, a
 #      client pipelining requests without reading, the descriptor limit
+#   5. an agent's transfer under 20,000 forged HS_INITs a second
+#   4. a peer forging the source of its path checks
 #   8. STUN from one address and from one /24
 #   the amplification table of every unauthenticated message
 . "$top_srcdir/tests/integration/lib.sh"
@@ -52,17 +54,27 @@ echo "finding 1: 20 UNKNOWN_REG and 20 VERSION_ERROR over 20 s: relayed pings" \
     "($([ "$reg" = "$reg2" ] && echo kept || echo CHANGED))"
 
 echo "== finding 2: registrations per second"
+# The server's and the flooder's CPU while each regrate runs: on a shared
+# machine the flooder's own CPU is taken from the clients and the server.
+sc0=$(cpu "$SERVER_PID"); w0=$(date +%s.%N)
 "$ATK" regrate "$S" "$T/secret" 2000 32 | tee "$T/rate0"
+sc1=$(cpu "$SERVER_PID"); w1=$(date +%s.%N)
 "$ATK" helloflood "$S" 20000 25 > "$T/flood.out" &
 flooder=$!
 sleep 2
+sc2=$(cpu "$SERVER_PID"); fc2=$(cpu "$flooder"); w2=$(date +%s.%N)
 "$ATK" regrate "$S" "$T/secret" 2000 32 | tee "$T/rate1"
+sc3=$(cpu "$SERVER_PID"); fc3=$(cpu "$flooder"); w3=$(date +%s.%N)
 wait $flooder
 cat "$T/flood.out"
 r0=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate0")
 r1=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate1")
 echo "finding 2: $r1/s during the flood, $r0/s without:" \
     "$(awk "BEGIN { printf \"%.0f%%\", 100 * $r1 / $r0 }")"
+echo "finding 2: the server used $(awk "BEGIN { printf \"%.0f%%\", ($sc1 - $sc0) / ($w1 - $w0) }")" \
+    "of a core without the flood, $(awk "BEGIN { printf \"%.0f%%\", ($sc3 - $sc2) / ($w3 - $w2) }")" \
+    "during it (the flooder $(awk "BEGIN { printf \"%.0f%%\", ($fc3 - $fc2) / ($w3 - $w2) }")); load average" \
+    "$(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"
 echo "server after the flood: $(rss "$SERVER_PID") KiB resident"
 
 echo "== finding 3: a forged source"
@@ -146,6 +158,11 @@ echo "finding 5: 8 MiB in $q0 s and $q1 s alone, $f0 s and $f1 s under 20,000" \
     "$(ctl dave --json status | sed -n 's/.*"dropped": *\([0-9]*\).*/\1/p')" \
     "packets; path $(ctl carol --json peers | grep -o '"path": *"[a-z]*"' | head -1)"
 grep "HS_INIT flood" "$T/dave.log" | sed 's/^/dave: /'
+
+echo "== finding 4: a peer that forges its source"
+# mallory, introduced to dave (--policy open), seals PATH_CHALLENGEs in its
+# real session and forges their source: a third host, then its own IP.
+"$ATK" probeflood "$S" "$T/secret" dave 1000
 
 echo "== finding 8: STUN"
 "$ATK" stunflood "$S" 2000 1

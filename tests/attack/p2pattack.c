@@ -66,6 +66,39 @@ static struct sockaddr_in srv;
 static uint8_t secret[SECRET_MAX];
 static size_t secretlen;
 
+/*
+ * The floods' own randomness: xorshift64* seeded once, so that the attack
+ * tool, which shares the machine with what it measures, does not spend a
+ * getrandom() call per packet.
+ */
+static uint64_t fr_state;
+
+static uint64_t
+fast_rand(void)
+{
+	if (fr_state == 0)
+		randombytes_buf(&fr_state, sizeof(fr_state));
+	fr_state ^= fr_state >> 12;
+	fr_state ^= fr_state << 25;
+	fr_state ^= fr_state >> 27;
+	return fr_state * 0x2545F4914F6CDD1DULL;
+}
+
+static void
+fast_buf(uint8_t *p, size_t n)
+{
+	uint64_t r;
+	size_t k;
+
+	while (n > 0) {
+		r = fast_rand();
+		k = n < sizeof(r) ? n : sizeof(r);
+		memcpy(p, &r, k);
+		p += k;
+		n -= k;
+	}
+}
+
 static double
 now_s(void)
 {
@@ -477,13 +510,13 @@ cmd_helloflood(int argc, char **argv)
 	while ((t = now_s() - t0) < secs) {
 		due = (long)(t * rate);
 		while (sent < due) {
-			randombytes_buf(e, sizeof(e));
+			fast_buf(e, sizeof(e));
 			(void)wire_hello_build(pkt, sizeof(pkt), e);
 			/* 127.1.0.0/16: loopback, and no one listens there */
 			src.sin_addr.s_addr = htonl(0x7f010000U |
-			    (randombytes_random() & 0xffff));
+			    (uint32_t)(fast_rand() & 0xffff));
 			src.sin_port = htons((uint16_t)(1024 +
-			    randombytes_uniform(60000)));
+			    fast_rand() % 60000));
 			if (rawudp_send(raw, &src, &srv, pkt, sizeof(pkt)) == 0)
 				sent++;
 		}
@@ -571,16 +604,16 @@ cmd_hsflood(int argc, char **argv)
 		while (sent < due) {
 			if (nreal > 0) {
 				src.sin_addr.s_addr = htonl(0x7f010000U |
-				    (randombytes_random() & 0xffff));
+				    (uint32_t)(fast_rand() & 0xffff));
 				src.sin_port = htons((uint16_t)(1024 +
-				    randombytes_uniform(60000)));
+				    fast_rand() % 60000));
 				(void)rawudp_send(raw, &src, &srv,
 				    real[sent % nreal], rlen[sent % nreal]);
 				sent++;
 				continue;
 			}
-			len = 136 + randombytes_uniform(70);
-			randombytes_buf(pkt, len);
+			len = 136 + fast_rand() % 70;
+			fast_buf(pkt, len);
 			pkt[0] = 0x53;
 			pkt[1] = WIRE_VERSION;
 			pkt[2] = 1;	/* ChaChaPoly */

@@ -44,7 +44,7 @@ fuzz_hs_setup(void)
 	crypto_sign_seed_keypair(pk, sk, seed);
 	if (hs_identity_from_ed25519(&peer, sk) != 0)
 		abort();
-	hs_guard_init(&guard, 1);	/* under load from the second packet */
+	hs_guard_init(&guard, self.x_pk, 1);	/* under load from the second packet */
 	done = 1;
 }
 
@@ -83,10 +83,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static const uint8_t addr[7] = { 4, 192, 0, 2, 1, 0, 80 };
 		int n;
 
-		switch (hs_guard_check(&guard, self.x_pk, data + 1, size - 1,
+		switch (hs_guard_check(&guard, data + 1, size - 1,
 		    addr, sizeof(addr), now_us++)) {
 		case HS_VERDICT_COOKIE:
-			n = hs_guard_cookie_reply(&guard, self.x_pk, data + 1,
+			n = hs_guard_cookie_reply(&guard, data + 1,
 			    size - 1, addr, sizeof(addr), now_us, out,
 			    sizeof(out));
 			if (n != HS_COOKIE_REPLY_LEN || (size_t)n >= size - 1)

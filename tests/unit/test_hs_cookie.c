@@ -45,43 +45,43 @@ init_to(struct who *a, const struct who *b, uint32_t idx, uint64_t ns,
 
 /* Push the guard over its load with n valid-mac1 HS_INITs at time t. */
 static void
-load(struct hs_guard *g, const struct who *b, const uint8_t *pkt, size_t len,
-    unsigned n, uint64_t t)
+load(struct hs_guard *g, const uint8_t *pkt, size_t len, unsigned n,
+    uint64_t t)
 {
 	uint8_t src[7] = { 4, 198, 51, 100, 9, 1, 2 };
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
 		src[4] = (uint8_t)i;	/* forged sources */
-		(void)hs_guard_check(g, b->id.x_pk, pkt, len, src,
-		    sizeof(src), t);
+		(void)hs_guard_check(g, pkt, len, src, sizeof(src), t);
 	}
 }
 
 Test(hs_guard, quiet_responder_works_on_every_valid_init)
 {
 	struct who a, b;
-	struct hs_guard g;
+	struct hs_guard g, ga;
 	uint8_t pkt[256], addr[7] = { 4, 192, 0, 2, 1, 0, 80 };
 	size_t len;
 
 	mk(&a);
 	mk(&b);
-	hs_guard_init(&g, 10);
+	hs_guard_init(&g, b.id.x_pk, 10);
+	hs_guard_init(&ga, a.id.x_pk, 10);
 	len = init_to(&a, &b, 7, NOW, pkt, sizeof(pkt));
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, len, addr,
+	cr_assert_eq(hs_guard_check(&g, pkt, len, addr,
 	    sizeof(addr), T0), HS_VERDICT_PROCESS);
 	cr_assert(!hs_guard_loaded(&g, T0));
 	/* Garbage and initiations meant for someone else: dropped, one hash. */
 	pkt[20] ^= 1;
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, len, addr,
+	cr_assert_eq(hs_guard_check(&g, pkt, len, addr,
 	    sizeof(addr), T0), HS_VERDICT_DROP);
 	pkt[20] ^= 1;
-	cr_assert_eq(hs_guard_check(&g, a.id.x_pk, pkt, len, addr,
+	cr_assert_eq(hs_guard_check(&ga, pkt, len, addr,
+	    sizeof(addr), T0), HS_VERDICT_DROP, "meant for b, not a");
+	cr_assert_eq(hs_guard_check(&g, pkt, 40, addr,
 	    sizeof(addr), T0), HS_VERDICT_DROP);
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, 40, addr,
-	    sizeof(addr), T0), HS_VERDICT_DROP);
-	cr_assert_eq(g.bad_mac1, 3);
+	cr_assert_eq(g.bad_mac1 + ga.bad_mac1, 3);
 	cr_assert_eq(g.cookies, 0);
 }
 
@@ -103,19 +103,19 @@ Test(hs_guard, loaded_responder_answers_cookies_and_initiator_retries)
 	mk(&b);
 	mk(&c);
 	memset(&ck, 0, sizeof(ck));
-	hs_guard_init(&g, 10);
+	hs_guard_init(&g, b.id.x_pk, 10);
 	/* A flood of replayed, valid-mac1 initiations from forged sources. */
 	flen = init_to(&c, &b, 99, NOW, flood, sizeof(flood));
-	load(&g, &b, flood, flen, 12, T0);
+	load(&g, flood, flen, 12, T0);
 	cr_assert(hs_guard_loaded(&g, T0));
 	cr_assert_eq(g.cookies, 0, "the guard only decides; replies are made "
 	    "on request");
 	/* The real initiator: its first HS_INIT gets a COOKIE_REPLY. */
 	len = init_to(&a, &b, 7, NOW, pkt, sizeof(pkt));
 	cr_assert_eq(hs_cookie_use(&ck, pkt, len, T0), 0, "no cookie yet");
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, len, addr,
+	cr_assert_eq(hs_guard_check(&g, pkt, len, addr,
 	    sizeof(addr), T0), HS_VERDICT_COOKIE);
-	n = hs_guard_cookie_reply(&g, b.id.x_pk, pkt, len, addr, sizeof(addr),
+	n = hs_guard_cookie_reply(&g, pkt, len, addr, sizeof(addr),
 	    T0, re, sizeof(re));
 	cr_assert_eq(n, HS_COOKIE_REPLY_LEN);
 	cr_assert_lt((size_t)n, len, "a COOKIE_REPLY is smaller than its "
@@ -134,7 +134,7 @@ Test(hs_guard, loaded_responder_answers_cookies_and_initiator_retries)
 	/* The initiator sends a fresh HS_INIT with mac2: worked on. */
 	len = init_to(&a, &b, 8, NOW + 1000, pkt, sizeof(pkt));
 	cr_assert_eq(hs_cookie_use(&ck, pkt, len, T0 + 1000), 1);
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, len, addr,
+	cr_assert_eq(hs_guard_check(&g, pkt, len, addr,
 	    sizeof(addr), T0 + 1000), HS_VERDICT_PROCESS);
 	cr_assert_eq(g.mac2_ok, 1);
 	memset(&rhs, 0, sizeof(rhs));
@@ -142,12 +142,12 @@ Test(hs_guard, loaded_responder_answers_cookies_and_initiator_retries)
 	cr_assert_eq(info.sender_index, 8);
 	hs_wipe(&rhs);
 	/* The same cookie from another address is worth nothing. */
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, len, other,
+	cr_assert_eq(hs_guard_check(&g, pkt, len, other,
 	    sizeof(other), T0 + 1000), HS_VERDICT_COOKIE);
 	/* Over the relay (the server vouches for the sender): no cookie. */
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, flood, flen, NULL, 0,
+	cr_assert_eq(hs_guard_check(&g, flood, flen, NULL, 0,
 	    T0 + 1000), HS_VERDICT_PROCESS);
-	cr_assert_eq(hs_guard_cookie_reply(&g, b.id.x_pk, flood, flen, NULL, 0,
+	cr_assert_eq(hs_guard_cookie_reply(&g, flood, flen, NULL, 0,
 	    T0, re, sizeof(re)), -1);
 }
 
@@ -160,14 +160,14 @@ Test(hs_guard, load_ends_a_second_after_the_flood)
 
 	mk(&b);
 	mk(&c);
-	hs_guard_init(&g, 10);
+	hs_guard_init(&g, b.id.x_pk, 10);
 	flen = init_to(&c, &b, 99, NOW, flood, sizeof(flood));
-	load(&g, &b, flood, flen, 10, T0);
+	load(&g, flood, flen, 10, T0);
 	cr_assert(!hs_guard_loaded(&g, T0), "10 a second is not load");
-	load(&g, &b, flood, flen, 1, T0 + 10);
+	load(&g, flood, flen, 1, T0 + 10);
 	cr_assert(hs_guard_loaded(&g, T0 + 10));
 	/* The next second still remembers the last one... */
-	load(&g, &b, flood, flen, 1, T0 + US + 20);
+	load(&g, flood, flen, 1, T0 + US + 20);
 	cr_assert_eq(g.last_n, 11);
 	cr_assert(hs_guard_loaded(&g, T0 + US + 20));
 	/* ...and the one after that is quiet again. */
@@ -189,26 +189,26 @@ Test(hs_guard, cookie_holder_is_rate_capped)
 	mk(&a);
 	mk(&b);
 	memset(&ck, 0, sizeof(ck));
-	hs_guard_init(&g, 1);
+	hs_guard_init(&g, b.id.x_pk, 1);
 	len = init_to(&a, &b, 7, NOW, pkt, sizeof(pkt));
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, len, addr,
+	cr_assert_eq(hs_guard_check(&g, pkt, len, addr,
 	    sizeof(addr), T0), HS_VERDICT_PROCESS, "the first is under load");
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, len, addr,
+	cr_assert_eq(hs_guard_check(&g, pkt, len, addr,
 	    sizeof(addr), T0), HS_VERDICT_COOKIE);
-	n = hs_guard_cookie_reply(&g, b.id.x_pk, pkt, len, addr, sizeof(addr),
+	n = hs_guard_cookie_reply(&g, pkt, len, addr, sizeof(addr),
 	    T0, re, sizeof(re));
 	cr_assert_eq(hs_cookie_take(&ck, &a.hs, re, (size_t)n, b.id.x_pk, T0),
 	    0);
 	cr_assert_eq(hs_cookie_use(&ck, pkt, len, T0), 1);
 	for (i = 0; i < 1000; i++)
-		if (hs_guard_check(&g, b.id.x_pk, pkt, len, addr, sizeof(addr),
+		if (hs_guard_check(&g, pkt, len, addr, sizeof(addr),
 		    T0 + i) == HS_VERDICT_PROCESS)
 			ok++;
 	cr_assert_eq(ok, HS_GUARD_ADDR_BURST, "a burst, then the rate");
 	cr_assert_eq(g.over_rate, 1000 - HS_GUARD_ADDR_BURST);
 	/* A second later, HS_GUARD_ADDR_PER_S more. */
 	for (i = 0, ok = 0; i < 1000; i++)
-		if (hs_guard_check(&g, b.id.x_pk, pkt, len, addr, sizeof(addr),
+		if (hs_guard_check(&g, pkt, len, addr, sizeof(addr),
 		    T0 + US + i) == HS_VERDICT_PROCESS)
 			ok++;
 	cr_assert_eq(ok, HS_GUARD_ADDR_PER_S);
@@ -231,33 +231,33 @@ Test(hs_guard, cookie_survives_one_secret_change)
 	mk(&b);
 	mk(&c);
 	memset(&ck, 0, sizeof(ck));
-	hs_guard_init(&g, 10);
+	hs_guard_init(&g, b.id.x_pk, 10);
 	flen = init_to(&c, &b, 99, NOW, flood, sizeof(flood));
-	load(&g, &b, flood, flen, 20, T0);
+	load(&g, flood, flen, 20, T0);
 	len = init_to(&a, &b, 7, NOW, pkt, sizeof(pkt));
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, len, addr,
+	cr_assert_eq(hs_guard_check(&g, pkt, len, addr,
 	    sizeof(addr), T0), HS_VERDICT_COOKIE);
-	n = hs_guard_cookie_reply(&g, b.id.x_pk, pkt, len, addr, sizeof(addr),
+	n = hs_guard_cookie_reply(&g, pkt, len, addr, sizeof(addr),
 	    T0, re, sizeof(re));
 	cr_assert_eq(hs_cookie_take(&ck, &a.hs, re, (size_t)n, b.id.x_pk, T0),
 	    0);
 	/* 100 s later the secret has changed once (at 120 s: not yet). */
 	t = T0 + 100 * US;
-	load(&g, &b, flood, flen, 20, t);
+	load(&g, flood, flen, 20, t);
 	cr_assert_eq(hs_cookie_use(&ck, pkt, len, t), 1);
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, len, addr,
+	cr_assert_eq(hs_guard_check(&g, pkt, len, addr,
 	    sizeof(addr), t), HS_VERDICT_PROCESS);
 	t = T0 + 125 * US;	/* a new secret; the old one still counts */
-	load(&g, &b, flood, flen, 20, t);
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, len, addr,
+	load(&g, flood, flen, 20, t);
+	cr_assert_eq(hs_guard_check(&g, pkt, len, addr,
 	    sizeof(addr), t), HS_VERDICT_PROCESS);
 	/* The initiator stops using it after HS_COOKIE_USE_S. */
 	cr_assert_eq(hs_cookie_use(&ck, pkt, len, T0 + HS_COOKIE_USE_S * US),
 	    0);
 	/* Two changes later the responder refuses it. */
 	t = T0 + 250 * US;
-	load(&g, &b, flood, flen, 20, t);
-	cr_assert_eq(hs_guard_check(&g, b.id.x_pk, pkt, len, addr,
+	load(&g, flood, flen, 20, t);
+	cr_assert_eq(hs_guard_check(&g, pkt, len, addr,
 	    sizeof(addr), t), HS_VERDICT_COOKIE);
 }
 
