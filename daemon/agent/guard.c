@@ -93,9 +93,8 @@ guard_hs_init(struct agent *a, const uint8_t *pkt, size_t len,
 	return 0;
 }
 
-/* Is src where the session expects its peer (any port: NATs move it)? */
-static int
-guard_expected(const struct session *s, const struct sockaddr *src)
+int
+guard_peer_addr(const struct session *s, const struct sockaddr *src)
 {
 	const struct peer *p = s->p;
 	size_t i;
@@ -119,7 +118,7 @@ guard_probe_answer(struct agent *a, const struct session *s,
 	uint64_t held, now = agent_now();
 	size_t klen;
 
-	if (!guard_expected(s, src)) {
+	if (!guard_peer_addr(s, src)) {
 		g->probe_unexpected++;
 		if (log_ratelimit(&g->probe_rl, now, &held))
 			log_info("%s: path check from %s, not an address of "
@@ -134,4 +133,14 @@ guard_probe_answer(struct agent *a, const struct session *s,
 		return 0;
 	}
 	return 1;
+}
+
+int
+guard_prflx(struct agent *a, const struct session *s,
+    const struct sockaddr *src)
+{
+	if (guard_peer_addr(s, src))
+		return 1;
+	a->guard->prflx_refused++;
+	return 0;
 }

@@ -9,7 +9,9 @@
  * and ends (with what it cost). PATH_CHALLENGE (guard_probe_answer): a
  * PATH_RESPONSE goes only to an address the session expects the peer at,
  * at most GUARD_PROBE_PER_S a second per address; the rest are dropped and
- * counted.
+ * counted. Peer-reflexive candidates (guard_prflx): an authenticated packet
+ * from an address the session does not expect the peer at does not make
+ * the agent check that address.
  */
 #ifndef P2P_AGENT_GUARD_H
 #define P2P_AGENT_GUARD_H
@@ -38,6 +40,7 @@ struct agent_guard {
 	uint64_t		 flood_bad;
 	uint64_t		 probe_unexpected;
 	uint64_t		 probe_over_rate;
+	uint64_t		 prflx_refused;
 	struct log_rl		 probe_rl;
 };
 
@@ -45,6 +48,14 @@ int	guard_init(struct agent *) __attribute__((warn_unused_result));
 void	guard_free(struct agent *);
 /* 1: work on this HS_INIT; 0: dropped or answered with a cookie. */
 int	guard_hs_init(struct agent *, const uint8_t *pkt, size_t len,
+	    const struct sockaddr *src);
+/* 1 if src is where session s expects its peer (an IP it was introduced
+ * with, its reflexive address, or where its handshake came from; any
+ * port: NATs move them). */
+int	guard_peer_addr(const struct session *, const struct sockaddr *src);
+/* 1 if an authenticated packet from src may make src a candidate to
+ * check (guard_peer_addr); 0: not learned (counted). */
+int	guard_prflx(struct agent *, const struct session *,
 	    const struct sockaddr *src);
 /* 1: a PATH_RESPONSE may go to src for session s now; 0: drop (counted). */
 int	guard_probe_answer(struct agent *, const struct session *,

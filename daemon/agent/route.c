@@ -340,6 +340,11 @@ route_packet(struct session *s, const struct sockaddr *src)
 {
 	int was = route_is_suspect(s);
 
+	/* A peer that forges its source must not make us probe a third
+	 * host: only its own IPs become candidates (guard.c). */
+	if (src != NULL && !guard_prflx(s->a, s, src))
+		return;
+
 	path_on_packet(&s->rt.path, src, s->a->rx_slot, agent_now());
 	route_suspect(s, was);
 }

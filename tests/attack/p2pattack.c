@@ -27,7 +27,8 @@
  *       a peer that forges its source: registers as mallory (group
  *       "attack"), makes a session with PEER, then sends COUNT
  *       PATH_CHALLENGEs in it forged from a victim on 127.0.9.1 and COUNT
- *       from a victim on its own IP: the bytes each victim gets (root)
+ *       from a victim on its own IP, then 100 plain DATA packets forged
+ *       from 127.0.9.2: the bytes each victim gets within 2 s (root)
  *   p2pattack stunflood HOST:PORT N HOSTS
  *       N Binding requests from each of HOSTS addresses 127.0.5.x: replies
  *   p2pattack httphold HOST:PORT N
@@ -769,22 +770,26 @@ victim_open(const char *ip, struct sockaddr_in *v)
 	return fd;
 }
 
-/* count challenges forged from v to peer; the bytes v got back. */
+/* count packets (one frame: type, then 8 random bytes) forged from v to
+ * peer; the bytes v got back within 2 s of the last. */
 static size_t
 probe_from(int raw, struct chan *ch, int vfd, struct sockaddr_in *v,
-    struct sockaddr_in *peer, long count, size_t *sent, size_t *npk)
+    struct sockaddr_in *peer, long count, size_t *sent, size_t *npk,
+    uint8_t frame)
 {
 	uint8_t pt[9], pkt[128], b[2048];
 	size_t got = 0;
+	double t0;
 	ssize_t n;
 	long i;
 
 	*sent = 0;
 	*npk = 0;
 	for (i = 0; i < count; i++) {
-		pt[0] = 0x1a;	/* PATH_CHALLENGE */
+		pt[0] = frame;	/* 0x1a PATH_CHALLENGE, 0x01 PING */
 		randombytes_buf(pt + 1, 8);
-		if ((n = chan_seal(ch, WIRE_DATA, pt, sizeof(pt), pkt,
+		if ((n = chan_seal(ch, WIRE_DATA, pt, frame == 0x1a ?
+		    sizeof(pt) : 1, pkt,
 		    sizeof(pkt))) < 0 || rawudp_send(raw, v, peer, pkt,
 		    (size_t)n) == -1)
 			break;
@@ -792,10 +797,12 @@ probe_from(int raw, struct chan *ch, int vfd, struct sockaddr_in *v,
 		if (i % 16 == 15)
 			usleep(1000);
 	}
-	while ((n = rc_recv(vfd, 0, b, sizeof(b), 500)) > 0) {
-		got += (size_t)n;
-		(*npk)++;
-	}
+	t0 = now_s();
+	while (now_s() - t0 < 2)
+		if ((n = rc_recv(vfd, 0, b, sizeof(b), 200)) > 0) {
+			got += (size_t)n;
+			(*npk)++;
+		}
 	return got;
 }
 
@@ -804,11 +811,11 @@ cmd_probeflood(int argc, char **argv)
 {
 	P2p__Srv__ServerMsg *intro;
 	struct mallory m;
-	struct sockaddr_in peer, v1, v2, me;
+	struct sockaddr_in peer, v1, v2, v3, me;
 	struct chan ch;
-	size_t s1, s2, g1, g2, n1, n2;
+	size_t s1, s2, s3, g1, g2, g3, n1, n2, n3;
 	long count;
-	int raw, sfd, f1, f2;
+	int raw, sfd, f1, f2, f3;
 
 	if (argc != 3)
 		return 2;
@@ -832,14 +839,22 @@ cmd_probeflood(int argc, char **argv)
 	if ((f1 = victim_open("127.0.9.1", &v1)) == -1 ||
 	    (f2 = victim_open("127.0.0.1", &v2)) == -1)
 		return 1;
-	g1 = probe_from(raw, &ch, f1, &v1, &peer, count, &s1, &n1);
-	g2 = probe_from(raw, &ch, f2, &v2, &peer, count, &s2, &n2);
+	g1 = probe_from(raw, &ch, f1, &v1, &peer, count, &s1, &n1, 0x1a);
+	g2 = probe_from(raw, &ch, f2, &v2, &peer, count, &s2, &n2, 0x1a);
+	/* Plain DATA (a PING frame) forged from a third victim: the agent
+	 * must not take that address as a candidate and check it. */
+	if ((f3 = victim_open("127.0.9.2", &v3)) == -1)
+		return 1;
+	g3 = probe_from(raw, &ch, f3, &v3, &peer, 100, &s3, &n3, 0x01);
 	printf("probeflood: %ld PATH_CHALLENGEs (%zu bytes) forged from "
 	    "another host: %zu answers, %zu bytes, ratio %.2f\n", count, s1,
 	    n1, g1, s1 ? (double)g1 / (double)s1 : 0);
 	printf("probeflood: %ld PATH_CHALLENGEs (%zu bytes) forged from the "
 	    "peer's own IP, another port: %zu answers, %zu bytes, ratio %.2f\n",
 	    count, s2, n2, g2, s2 ? (double)g2 / (double)s2 : 0);
+	printf("probeflood: 100 DATA packets (%zu bytes) forged from another "
+	    "host: %zu packets to it, %zu bytes, ratio %.2f\n", s3, n3, g3,
+	    s3 ? (double)g3 / (double)s3 : 0);
 	return 0;
 }
 
