@@ -169,7 +169,8 @@ tests_unit_test_cluster_ev_LDADD = $(COMMON_TEST_LIBS)
 
 # Cluster benchmarks (tests/bench/cluster.sh, docs/PERFORMANCE.md): a Redis
 # and three nodes on loopback; not part of make check.
-bench-cluster: all tests/bench/loadgen$(EXEEXT) tests/bench/p2pbench$(EXEEXT)
+bench-cluster: all tests/bench/loadgen$(EXEEXT) tests/bench/p2pbench$(EXEEXT) \
+	    tests/bench/turnbench$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/cluster.sh $(PEERS)
 .PHONY: bench-cluster
