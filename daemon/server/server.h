@@ -312,11 +312,13 @@ struct srv {
 	struct srv_scratch	 scratch;
 };
 
+/* srv_clock.c: monotonic microseconds; wall-clock seconds, milliseconds. */
 uint64_t	srv_now_us(void);
+uint64_t	srv_now_unix(void);
 uint64_t	srv_now_unix_ms(void);
+/* srv_portfile.c: STATE_DIR/name holding port (nothing without a dir). */
 int		srv_write_port_file(struct srv *, const char *name,
 		    uint16_t port, char *err, size_t errlen);
-uint64_t	srv_now_unix(void);
 
 /* server.c: the option table (the -c file's keys too). */
 extern const struct conf_opt srv_opts[];
