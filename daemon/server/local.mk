@@ -82,9 +82,9 @@ TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
 TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
 	tests/integration/cluster.sh tests/integration/cluster_relay.sh \
 	tests/integration/cluster_drain.sh tests/integration/match.sh \
-	tests/integration/match_cluster.sh
+	tests/integration/match_cluster.sh tests/integration/match_agent.sh
 EXTRA_DIST += tests/integration/match.sh tests/integration/match_cluster.sh \
-	tests/integration/match_lib.sh
+	tests/integration/match_lib.sh tests/integration/match_agent.sh
 EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
 	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
 	tests/integration/cluster_lib.sh
