@@ -71,6 +71,7 @@ struct agent_conf {
 	long		 keepalive_s;
 	long		 idle_timeout_s;
 	int		 no_direct;	/* relay only: never punch */
+	int		 no_portmap;	/* ask the router for no mapping */
 	long		 birthday_sockets;	/* symmetric side (256) */
 	long		 birthday_probes;	/* cone side (1024; 0: off) */
 	long		 birthday_rate;		/* packets per second (100) */
@@ -102,6 +103,7 @@ enum reg_state {
 struct agent;
 struct reg;
 struct nat;
+struct natmap;
 struct udp;
 struct peer;
 struct peer_tab;
@@ -189,6 +191,7 @@ struct agent {
 
 	struct reg		*reg;
 	struct nat		*nat;		/* nat.c: RFC 5780 tests */
+	struct natmap		*natmap;	/* natmap.c: port mapping */
 
 	/* The peer directory (peer.c), the sessions (session*.c). */
 	struct peer_tab		*peers;
@@ -295,6 +298,14 @@ const char	*nat_mapped(struct agent *);	/* "" when unknown */
 const char	*nat_other(struct agent *);	/* "" without --alt-listen */
 const char	*nat_detail(struct agent *);
 double		 nat_tested_ago(struct agent *);	/* < 0: never */
+
+/* natmap.c: one port mapping from the router (portmap.c), NULL if off. */
+struct portmap_info;
+int		 natmap_init(struct agent *) __attribute__((warn_unused_result));
+void		 natmap_registered(struct agent *, const struct sockaddr *pub);
+int		 natmap_get(struct agent *, struct portmap_info *);
+void		 natmap_stop(struct agent *, void (*done)(void *), void *);
+void		 natmap_free(struct agent *);
 
 /* stats.c: the counters by name, with the ended sessions' figures. */
 struct stats_field {

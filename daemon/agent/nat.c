@@ -37,6 +37,7 @@
 #include "engine.h"
 #include "log.h"
 #include "natclass.h"
+#include "route.h"
 
 #define NAT_PERIOD_US		(600ULL * 1000000)	/* every 10 minutes */
 #define NAT_POLL_US		1000000ULL	/* idle: check registration */
@@ -190,7 +191,9 @@ static void
 nat_finish(struct nat *n)
 {
 	const struct sockaddr	*sa;
+	char			 was_type[NAT_WORD_MAX];
 
+	snprintf(was_type, sizeof(was_type), "%s", n->have ? n->type : "");
 	snprintf(n->type, sizeof(n->type), "%s", natclass_type(&n->nc));
 	snprintf(n->mapping, sizeof(n->mapping), "%s",
 	    natclass_mapping(&n->nc));
@@ -210,6 +213,11 @@ nat_finish(struct nat *n)
 	log_info("nat: %s (mapping %s, filtering %s): %s", n->type,
 	    n->mapping, n->filtering, n->detail);
 	nat_report(n);
+	/* Sessions on the relay may punch another way now (route.c). A
+	 * new reflexive address comes with a re-registration, whose fresh
+	 * introductions re-plan (route_update). */
+	if (strcmp(was_type, n->type) != 0)
+		route_replan_all(n->a, "our NAT was classified");
 	n->a->cb->nat_done(n->a->cb_arg);
 }
 

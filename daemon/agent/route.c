@@ -47,46 +47,64 @@ route_cone(const char *t)
 	    strcmp(t, "restricted") == 0 || strcmp(t, "port-restricted") == 0;
 }
 
-/* Choose the method from both NAT types (ours tested, the peer's reported). */
-static void
+/*
+ * Choose the method from both NAT types (ours tested, the peer's reported).
+ * Called again whenever one of them becomes known or changes: a session
+ * introduced before the classification finished starts without the
+ * birthday method and gets it here. 1 if the method changed.
+ */
+static int
 route_strategy(struct session *s)
 {
 	const char *mine = nat_type(s->a), *theirs = s->p->nat_type;
+	enum path_spray_role was = s->rt.path.spray, role = PATH_SPRAY_NONE;
 
 	if (!s->rt.path.cfg.enabled || !s->p->have_pub)
-		return;
-	if (route_symmetric(mine) && route_symmetric(theirs)) {
+		return 0;
+	if (route_symmetric(mine) && route_symmetric(theirs))
 		/* The birthday method needs one side that maps
-		 * endpoint-independently; checks still run, in case. */
+		 * endpoint-independently; checks still run (a port mapping,
+		 * in case). */
 		snprintf(s->rt.path.why, sizeof(s->rt.path.why), "both sides "
 		    "behind symmetric NATs: the relay carries the session");
-		return;
-	}
-	if (route_symmetric(mine) && route_cone(theirs))
-		path_spray(&s->rt.path, PATH_SPRAY_HARD,
-		    (struct sockaddr *)&s->p->pub);
+	else if (route_symmetric(mine) && route_cone(theirs))
+		role = PATH_SPRAY_HARD;
 	else if (route_cone(mine) && route_symmetric(theirs))
-		path_spray(&s->rt.path, PATH_SPRAY_EASY,
-		    (struct sockaddr *)&s->p->pub);
+		role = PATH_SPRAY_EASY;
+	if (role == PATH_SPRAY_NONE) {
+		s->rt.path.spray = PATH_SPRAY_NONE;
+		return was != PATH_SPRAY_NONE;
+	}
+	if (role == was)
+		return 0;
+	path_spray(&s->rt.path, role, (struct sockaddr *)&s->p->pub);
 	if (s->rt.path.spray != PATH_SPRAY_NONE)
 		log_info("%s: %s NAT here, %s there: birthday method (%s side)",
 		    s->p->id, mine, theirs,
 		    s->rt.path.spray == PATH_SPRAY_HARD ? "symmetric" : "cone");
+	return s->rt.path.spray != was;
 }
 
 /*
- * The peer's introduced addresses as candidates: its interfaces, and last
- * its public address when the server saw one. Known ones are ignored.
+ * The peer's introduced addresses as candidates, in the order they are
+ * checked: its interfaces, the port its router mapped for it (reachable
+ * whatever its NAT type), and last its public address when the server saw
+ * one. Known ones are ignored.
  */
 static void
 route_candidates(struct session *s)
 {
-	size_t i;
+	size_t i, nhost = s->p->naddrs - (s->p->have_pub && s->p->naddrs > 0);
 
-	for (i = 0; i < s->p->naddrs; i++)
+	for (i = 0; i < nhost; i++)
 		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->addrs[i],
-		    s->p->have_pub && i + 1 == s->p->naddrs ? PATH_CAND_SRFLX :
 		    PATH_CAND_HOST, agent_now());
+	if (s->p->portmap.sin_port != 0)
+		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->portmap,
+		    PATH_CAND_MAPPED, agent_now());
+	for (; i < s->p->naddrs; i++)
+		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->addrs[i],
+		    PATH_CAND_SRFLX, agent_now());
 }
 
 void
@@ -107,7 +125,7 @@ route_init(struct session *s, const struct sockaddr *src)
 	cfg.spray_rate = (unsigned)conf->birthday_rate;
 	path_init(&s->rt.path, &cfg);
 	route_candidates(s);
-	route_strategy(s);
+	(void)route_strategy(s);
 }
 
 /* A fresh introduction of a peer we have a session with. */
@@ -118,8 +136,36 @@ route_update(struct session *s)
 	if (s->rt.path.spray != PATH_SPRAY_NONE && s->p->have_pub)
 		memcpy(&s->rt.path.spray_to, &s->p->pub,
 		    addr_len(&s->p->pub.sa));
-	path_retry(&s->rt.path, agent_now());
+	route_replan(s, "a fresh introduction");
 	route_lossless(s);	/* either leg may have changed */
+}
+
+/*
+ * Something that decides the punching changed (PROTOCOL.md §2.7): a NAT
+ * classification on either side, a new reflexive address, a port mapping,
+ * the network. Choose the method again and, while the session is on the
+ * relay, punch at once instead of waiting out the backoff.
+ */
+void
+route_replan(struct session *s, const char *what)
+{
+	if (path_direct(&s->rt.path) != NULL)
+		return;
+	if (route_strategy(s))
+		log_info("session with %s: punching re-planned (%s)",
+		    s->p->id, what);
+	path_retry(&s->rt.path, agent_now());
+}
+
+/* Our side learned something that decides the punching: every session. */
+void
+route_replan_all(struct agent *a, const char *what)
+{
+	struct peer *p;
+
+	for (p = peer_first(a); p != NULL; p = peer_next(p))
+		if (p->s != NULL && p->s->state == SESS_UP && !p->s->dead)
+			route_replan(p->s, what);
 }
 
 void

@@ -537,6 +537,8 @@ path_kind_name(enum path_kind k)
 		return "server-reflexive";
 	case PATH_CAND_PRFLX:
 		return "peer-reflexive";
+	case PATH_CAND_MAPPED:
+		return "port-mapped";
 	}
 	return "?";
 }

@@ -64,6 +64,7 @@ enum path_kind {
 	PATH_CAND_HOST,		/* an interface address of the peer */
 	PATH_CAND_SRFLX,	/* the peer's address as the server saw it */
 	PATH_CAND_PRFLX,	/* where an authenticated packet came from */
+	PATH_CAND_MAPPED,	/* a port the peer's router mapped (PCP, ...) */
 };
 
 enum path_cand_state {
