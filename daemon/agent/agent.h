@@ -138,6 +138,8 @@ struct agent_hooks {
 	void	(*connect_failed)(struct agent *, const char *peer, int code,
 		    const char *msg);
 	void	(*registered)(struct agent *);
+	/* nat.c, natmap.c: what decides the punching changed (route.c). */
+	void	(*replan)(struct agent *, const char *what);
 };
 
 /*
@@ -284,13 +286,16 @@ void		 reg_server_addr(struct agent *, char *, size_t);
 int		 reg_nat_server(struct agent *, struct sockaddr_storage *,
 		    uint32_t *reg_id);
 int		 reg_nat_report(struct agent *, const char *type,
-		    const char *mapping, const char *filtering);
+		    const char *mapping, const char *filtering,
+		    const struct sockaddr_in *portmap);
 
 /* nat.c: NAT classification (RFC 5780) on a fresh socket per run. */
 int		 nat_init(struct agent *) __attribute__((warn_unused_result));
 void		 nat_free(struct agent *);
 /* Run the tests again soon; cb->nat_done tells when a run ended. */
 void		 nat_refresh(struct agent *);
+/* The NatReport again now (the port mapping changed), even untested. */
+void		 nat_report_now(struct agent *);
 const char	*nat_type(struct agent *);	/* "unknown" until tested */
 const char	*nat_mapping(struct agent *);
 const char	*nat_filtering(struct agent *);

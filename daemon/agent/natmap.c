@@ -25,8 +25,6 @@
 #include "agent.h"
 #include "log.h"
 #include "portmap.h"
-#include "reg.h"
-#include "route.h"
 
 struct natmap {
 	struct agent		*a;
@@ -51,9 +49,8 @@ natmap_changed(void *arg, const struct portmap_info *info)
 		    info->lifetime_s);
 	}
 	/* The server passes it on (or withdraws it) with a new Introduce. */
-	(void)reg_nat_report(a, nat_type(a), nat_mapping(a),
-	    nat_filtering(a));
-	route_replan_all(a, info->proto == PORTMAP_NONE ?
+	nat_report_now(a);
+	a->hooks.replan(a, info->proto == PORTMAP_NONE ?
 	    "the port mapping is gone" : "a port mapping was granted");
 }
 
@@ -102,8 +99,7 @@ natmap_registered(struct agent *a, const struct sockaddr *pub)
 	/* A mapping granted before the registration: to the server now, not
 	 * with the NAT classification seconds later. */
 	if (portmap_get(nm->pm, &info) == 0)
-		(void)reg_nat_report(a, nat_type(a), nat_mapping(a),
-		    nat_filtering(a));
+		nat_report_now(a);
 }
 
 /* 0 and *info while a mapping is held. */

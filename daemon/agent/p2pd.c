@@ -291,6 +291,7 @@ p2pd_hooks(struct agent *a)
 	a->hooks.withdraw = peer_withdraw;
 	a->hooks.connect_failed = peer_connect_failed;
 	a->hooks.registered = p2pd_registered;
+	a->hooks.replan = route_replan_all;
 }
 
 static void

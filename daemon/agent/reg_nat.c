@@ -7,7 +7,6 @@
 
 #include "addr.h"
 #include "log.h"
-#include "portmap.h"
 #include "reg.h"
 
 /* The server address while registered, and the registration's id. */
@@ -26,16 +25,15 @@ reg_nat_server(struct agent *a, struct sockaddr_storage *ss,
 
 /*
  * One NatReport on the control channel, with the port mapping the router
- * granted, if any (natmap.c); the server does not answer it.
+ * granted (NULL: none); the server does not answer it.
  */
 int
 reg_nat_report(struct agent *a, const char *type, const char *mapping,
-    const char *filtering)
+    const char *filtering, const struct sockaddr_in *portmap)
 {
 	P2p__Srv__ServerMsg	m = P2P__SRV__SERVER_MSG__INIT;
 	P2p__Srv__NatReport	nr = P2P__SRV__NAT_REPORT__INIT;
 	P2p__Srv__Addr		pm = P2P__SRV__ADDR__INIT;
-	struct portmap_info	info;
 	uint8_t			ip[16];
 	struct reg		*r = a->reg;
 
@@ -44,8 +42,8 @@ reg_nat_report(struct agent *a, const char *type, const char *mapping,
 	nr.nat_type = (char *)type;
 	nr.nat_mapping = (char *)mapping;
 	nr.nat_filtering = (char *)filtering;
-	if (natmap_get(a, &info) == 0 && addr_to_pb((struct sockaddr *)
-	    &info.external, &pm, ip) == 0)
+	if (portmap != NULL && addr_to_pb((const struct sockaddr *)portmap,
+	    &pm, ip) == 0)
 		nr.portmap_addr = &pm;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_NAT_REPORT;
 	m.nat_report = &nr;
