@@ -104,6 +104,7 @@ struct agent;
 struct reg;
 struct nat;
 struct natmap;
+struct lowttl;
 struct udp;
 struct peer;
 struct peer_tab;
@@ -194,6 +195,9 @@ struct agent {
 	struct reg		*reg;
 	struct nat		*nat;		/* nat.c: RFC 5780 tests */
 	struct natmap		*natmap;	/* natmap.c: port mapping */
+	struct lowttl		*lowttl;	/* lowttl.c: its measurement */
+	unsigned		 low_ttl;	/* opens our NAT only; 0: none */
+	uint64_t		 lowttl_sent;	/* datagrams sent with it */
 
 	/* The peer directory (peer.c), the sessions (session*.c). */
 	struct peer_tab		*peers;
@@ -236,6 +240,10 @@ int		 ident_load(const char *state_dir, uint8_t pk[32],
  */
 int		 udp_open(struct agent *) __attribute__((warn_unused_result));
 void		 udp_close(struct agent *);
+int		 udp_sendto_ttl(int, const struct sockaddr *, const uint8_t *,
+		    size_t, int ttl);
+void		 udp_send_ttl(struct agent *, const struct sockaddr *,
+		    const uint8_t *, size_t, int ttl);
 void		 udp_send(struct agent *, const struct sockaddr *, socklen_t,
 		    const uint8_t *, size_t);
 void		 udp_flush(struct agent *);
@@ -303,6 +311,11 @@ const char	*nat_mapped(struct agent *);	/* "" when unknown */
 const char	*nat_other(struct agent *);	/* "" without --alt-listen */
 const char	*nat_detail(struct agent *);
 double		 nat_tested_ago(struct agent *);	/* < 0: never */
+
+/* lowttl.c: the TTL that opens our NAT and dies before the peer's. */
+int		 lowttl_init(struct agent *) __attribute__((warn_unused_result));
+void		 lowttl_start(struct agent *, const struct sockaddr *server);
+void		 lowttl_free(struct agent *);
 
 /* natmap.c: one port mapping from the router (portmap.c), NULL if off. */
 struct portmap_info;

@@ -271,6 +271,8 @@ p2pd_registered(struct agent *a)
 {
 	natmap_registered(a, a->reg->have_public ?
 	    (struct sockaddr *)&a->reg->public : NULL);
+	if (a->reg->have_srv)
+		lowttl_start(a, (struct sockaddr *)&a->reg->srv);
 	peer_registered(a);
 }
 
@@ -322,6 +324,8 @@ p2pd_setup(struct agent *a)
 		fatalx("nat: out of memory");
 	if (natmap_init(a) == -1)
 		fatalx("port mapping: out of memory");
+	if (lowttl_init(a) == -1)
+		fatalx("low TTL: out of memory");
 	a->sig_term = evsignal_new(a->base, SIGTERM, p2pd_signal, a);
 	a->sig_int = evsignal_new(a->base, SIGINT, p2pd_signal, a);
 	a->sig_hup = evsignal_new(a->base, SIGHUP, p2pd_signal, a);
@@ -340,6 +344,7 @@ p2pd_teardown(struct agent *a)
 	ctl_free(a);
 	nat_free(a);
 	natmap_free(a);
+	lowttl_free(a);
 	reg_free(a);
 	udp_close(a);
 	svc_table_free(&a->svcs);

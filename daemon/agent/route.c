@@ -190,7 +190,7 @@ route_send(struct session *s, const uint8_t *pkt, size_t len)
 	if (d != NULL && (path_send_to(pa) != NULL || relay == 0 ||
 	    reg_relay_send(a, relay, pkt, len) == -1)) {
 		if (path_direct_local(pa) > 0)
-			spray_send(s, path_direct_local(pa), d, pkt, len);
+			spray_send(s, path_direct_local(pa), d, pkt, len, 0);
 		else
 			udp_send(a, d, addr_len(d), pkt, len);
 		return;
@@ -321,10 +321,13 @@ route_event(struct session *s, enum path_event ev)
 	route_report(s, s->rt.path.why);
 }
 
-/* Seal one PATH_* frame alone in a DATA packet and send it to `to`. */
+/*
+ * Seal one PATH_* frame alone in a DATA packet and send it to `to`; with
+ * ttl > 0 (an opening check) at that IP TTL.
+ */
 static void
 route_frame_send(struct session *s, uint8_t type, const uint8_t *nonce,
-    const struct sockaddr *to, unsigned local)
+    const struct sockaddr *to, unsigned local, int ttl)
 {
 	uint8_t pt[PATH_FRAME_LEN], pkt[PATH_FRAME_LEN + CHAN_OVERHEAD];
 	ssize_t n;
@@ -335,7 +338,9 @@ route_frame_send(struct session *s, uint8_t type, const uint8_t *nonce,
 	if (n <= 0)
 		return;
 	if (local > 0)
-		spray_send(s, local, to, pkt, (size_t)n);
+		spray_send(s, local, to, pkt, (size_t)n, ttl);
+	else if (ttl > 0)
+		udp_send_ttl(s->a, to, pkt, (size_t)n, ttl);
 	else
 		udp_send(s->a, to, addr_len(to), pkt, (size_t)n);
 }
@@ -363,7 +368,7 @@ route_frame(struct session *s, const uint8_t *pt, size_t n,
 		/* Answer where it came from, from the socket it came to; no
 		 * larger than the challenge. */
 		route_frame_send(s, PATH_FRAME_RESPONSE, pt + 1, src,
-		    s->a->rx_slot);
+		    s->a->rx_slot, 0);
 		path_on_packet(&s->rt.path, src, s->a->rx_slot, agent_now());
 		return 1;
 	}
@@ -418,8 +423,13 @@ route_drive(struct session *s, uint64_t now)
 			s->rt.path.spray = PATH_SPRAY_NONE;
 			continue;
 		}
+		/* An opening check goes no further than our NAT's first
+		 * router (lowttl.c): it opens our mapping without reaching
+		 * the peer's NAT, which a bare Linux gateway would let it
+		 * poison; the full-TTL checks after it find both open. */
 		route_frame_send(s, PATH_FRAME_CHALLENGE, nonce,
-		    (struct sockaddr *)&to, local);
+		    (struct sockaddr *)&to, local, s->rt.path.check_opening ?
+		    (int)s->a->low_ttl : 0);
 	}
 	if (s->rt.spray != NULL && !path_spray_needs_sockets(&s->rt.path, now))
 		spray_close(s, path_direct_local(&s->rt.path));

@@ -60,6 +60,7 @@ uint64_t	 route_next(const struct session *);
 int		 spray_open(struct session *, unsigned n);
 void		 spray_close(struct session *, unsigned keep);
 void		 spray_send(struct session *, unsigned slot,
-		    const struct sockaddr *, const uint8_t *, size_t);
+		    const struct sockaddr *, const uint8_t *, size_t,
+		    int ttl);	/* 0: the default */
 
 #endif /* P2P_AGENT_ROUTE_H */
