@@ -28,6 +28,7 @@
 #include "log.h"
 #include "path.h"
 #include "peer.h"
+#include "portmap.h"
 #include "session.h"
 #include "wire.h"
 
@@ -58,15 +59,20 @@ route_strategy(struct session *s)
 {
 	const char *mine = nat_type(s->a), *theirs = s->p->nat_type;
 	enum path_spray_role was = s->rt.path.spray, role = PATH_SPRAY_NONE;
+	struct portmap_info pm;
 
 	if (!s->rt.path.cfg.enabled || !s->p->have_pub)
 		return 0;
 	if (route_symmetric(mine) && route_symmetric(theirs))
 		/* The birthday method needs one side that maps
-		 * endpoint-independently; checks still run (a port mapping,
-		 * in case). */
-		snprintf(s->rt.path.why, sizeof(s->rt.path.why), "both sides "
-		    "behind symmetric NATs: the relay carries the session");
+		 * endpoint-independently; a port mapping on either side is
+		 * checked like any candidate. */
+		snprintf(s->rt.path.why, sizeof(s->rt.path.why), "%s",
+		    s->p->portmap.sin_port != 0 || natmap_get(s->a, &pm) == 0 ?
+		    "both sides behind symmetric NATs: checking the port "
+		    "mapping" : "both sides behind symmetric NATs and no port "
+		    "mapping from either router: the relay carries the "
+		    "session");
 	else if (route_symmetric(mine) && route_cone(theirs))
 		role = PATH_SPRAY_HARD;
 	else if (route_cone(mine) && route_symmetric(theirs))
