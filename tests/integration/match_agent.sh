@@ -8,7 +8,10 @@
 # exits 1 at its timeout with a clear message; `match --cancel` from
 # another shell and Ctrl-C (the client going away) both cancel the ticket
 # and leave nothing at the server; a device holds one ticket; malformed
-# attributes, sizes and timeouts are refused by name. Loopback port 0 only.
+# attributes, sizes and timeouts are refused by name; attributes the
+# backend vouches for in the token (p2p-server token --attr, POST
+# /v1/tokens "attributes") override what the device claims, and malformed
+# ones are refused by name. Loopback port 0 only.
 set -u
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
@@ -144,3 +147,51 @@ ctl erin match --attr map=moon --size 2 --timeout 1 >/dev/null 2>"$T/e4.err" &&
 	fail "erin matched alone"
 grep -q "no match within 1 s" "$T/e4.err" || fail "erin after Ctrl-C: $(cat "$T/e4.err")"
 echo "ok - Ctrl-C cancels the ticket (the agent cancels for a client that goes away)"
+
+# Vouched attributes: vic's token says region=eu (p2p-server token --attr),
+# wes's comes from POST /v1/tokens with region=eu too; vic claims
+# region=us, wes claims region=eu: the token wins, they match, and the
+# group carries region=eu.
+if "$P2P_SERVER" token --secret-file "$T/secret" --peer x --attr region \
+    >"$T/bad.out" 2>&1; then fail "token --attr region accepted"; fi
+grep -q -- "--attr: attribute 'region': expected KEY=VALUE" "$T/bad.out" ||
+	fail "token --attr region: $(cat "$T/bad.out")"
+if "$P2P_SERVER" token --secret-file "$T/secret" --peer x --attr a=1 --attr a=2 \
+    >"$T/bad.out" 2>&1; then fail "token --attr a=1 --attr a=2 accepted"; fi
+grep -q -- "--attr: .*a" "$T/bad.out" || fail "token with a key twice: $(cat "$T/bad.out")"
+api_post() {	# api_post PATH BODY: status in CODE, body in $T/body
+	CODE=$(curl -s -m 10 -o "$T/body" -w '%{http_code}' -X POST \
+	    -H "Authorization: Bearer $KEY" -d "$2" "$URL$1") || CODE=000
+}
+api_post /v1/tokens '{"peer_id":"wes","attributes":{"region":""}}'
+[ "$CODE" = 400 ] && grep -q "attribute region" "$T/body" ||
+	fail "a token with an empty attribute: $CODE $(cat "$T/body")"
+api_post /v1/tokens '{"peer_id":"wes","attributes":["region"]}'
+[ "$CODE" = 400 ] && grep -q "attributes" "$T/body" ||
+	fail "a token with attributes not an object: $CODE $(cat "$T/body")"
+echo "ok - malformed vouched attributes are refused by name (token --attr, POST /v1/tokens)"
+
+mkdir -p "$T/vic" "$T/wes"
+"$P2P_SERVER" token --secret-file "$T/secret" --peer vic --state-dir "$T/srv" \
+    --attr region=eu > "$T/vic/token" || fail "minting vic's token"
+api_post /v1/tokens '{"peer_id":"wes","attributes":{"region":"eu"}}'
+[ "$CODE" = 200 ] || fail "POST /v1/tokens with attributes: $CODE $(cat "$T/body")"
+"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$T/body" > "$T/wes/token"
+for a in vic wes; do
+	"$P2PD" -f -v --server "127.0.0.1:$SERVER_PORT" --token-file "$T/$a/token" \
+	    --socket "$T/$a/sock" --state-dir "$T/$a" >"$T/$a.log" 2>&1 &
+	PIDS="$PIDS $!"
+done
+wait_registered vic wes
+ctl vic --json match --attr region=us --attr mode=duel --size 2 --timeout 20 \
+    >"$T/v.json" 2>"$T/v.err" &
+MV=$!
+sleep 0.3
+ctl wes --json match --attr region=eu --attr mode=duel --size 2 --timeout 20 \
+    >"$T/w.json" 2>"$T/w.err" || fail "wes's match: $(cat "$T/w.err")"
+wait "$MV" || fail "vic's match (claimed region=us, token region=eu): $(cat "$T/v.err")"
+[ "$(jget "$T/v.json" 'j["name"]')" = "$(jget "$T/w.json" 'j["name"]')" ] ||
+	fail "vic and wes in different groups"
+[ "$(jget "$T/v.json" 'j["attributes"]')" = "{'mode': 'duel', 'region': 'eu'}" ] ||
+	fail "vic's group attributes: $(cat "$T/v.json")"
+echo "ok - token-vouched attributes override the device's claim (vic claimed region=us, matched in region=eu)"
