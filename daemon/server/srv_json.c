@@ -230,7 +230,7 @@ srv_json_group(json_object *in, struct srv_json_group *g, char *err,
 }
 
 const char *const srv_json_match_fields[] = { "peer_id", "attributes", "size",
-    "timeout", NULL };
+    "timeout", "wait", NULL };
 
 /* An integer field: 0, 1 when absent, -1 when not an integer. */
 static int
@@ -255,6 +255,14 @@ srv_json_match(json_object *in, struct srv_json_match *q, char *err,
 
 	memset(q, 0, sizeof(*q));
 	q->timeout_s = MATCH_TIMEOUT_DEFAULT;
+	q->wait = 1;
+	if (json_object_object_get_ex(in, "wait", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			srv_json_err(err, errlen, "wait: true or false");
+			return -1;
+		}
+		q->wait = json_object_get_boolean(v);
+	}
 	if (!json_object_object_get_ex(in, "peer_id", &v) ||
 	    srv_json_name(v, q->peer_id) == -1) {
 		srv_json_err(err, errlen, "peer_id: a name of 1 to 64 "

@@ -56,6 +56,7 @@ struct srv_json_match {
 	unsigned	 nattrs;
 	long long	 size;
 	long long	 timeout_s;
+	int		 wait;		/* default 1; false: answer at once */
 };
 extern const char *const srv_json_match_fields[];
 int	srv_json_match(json_object *, struct srv_json_match *, char *err,

@@ -195,3 +195,32 @@ wait "$MV" || fail "vic's match (claimed region=us, token region=eu): $(cat "$T/
 [ "$(jget "$T/v.json" 'j["attributes"]')" = "{'mode': 'duel', 'region': 'eu'}" ] ||
 	fail "vic's group attributes: $(cat "$T/v.json")"
 echo "ok - token-vouched attributes override the device's claim (vic claimed region=us, matched in region=eu)"
+
+# Tickets that do not wait (POST "wait": false): 202 at once; GET
+# /v1/match/PEER shows them waiting; their outcome comes on /v1/events.
+curl -s -N -m 60 -H "Authorization: Bearer $KEY" "$URL/v1/events" >"$T/events" 2>/dev/null &
+PIDS="$PIDS $!"
+wait_for 10 grep -q subscribed "$T/events" || fail "no /v1/events stream"
+api_post /v1/match '{"peer_id":"nw1","size":2,"wait":"no"}'
+[ "$CODE" = 400 ] && grep -q "wait: true or false" "$T/body" || fail "wait: \"no\": $CODE $(cat "$T/body")"
+api_post /v1/match '{"peer_id":"nw1","size":2,"attributes":{"map":"poll"},"timeout":20,"wait":false}'
+[ "$CODE" = 202 ] || fail "a non-waiting ticket: $CODE $(cat "$T/body")"
+[ "$(jget "$T/body" 'j["status"], j["peer_id"], j["ticket"] != 0')" = "('waiting', 'nw1', True)" ] ||
+	fail "202 body: $(cat "$T/body")"
+waiting nw1 || fail "nw1 is not waiting: $(http_get /v1/match/nw1)"
+api_post /v1/match '{"peer_id":"nw2","size":2,"attributes":{"map":"poll"},"timeout":20,"wait":false}'
+[ "$CODE" = 202 ] || fail "nw2's ticket: $CODE $(cat "$T/body")"
+wait_for 10 grep -q '"event":"match","peer_id":"nw1".*"outcome":"matched"' "$T/events" ||
+	fail "no matched event for nw1: $(cat "$T/events")"
+NG=$(sed -n 's/.*"event":"match","peer_id":"nw1".*"outcome":"matched","group":"\(m-[0-9a-f]*\)".*/\1/p' "$T/events")
+[ -n "$NG" ] || fail "nw1's matched event names no group: $(cat "$T/events")"
+wait_for 10 grep -q "\"peer_id\":\"nw2\".*\"outcome\":\"matched\",\"group\":\"$NG\"" "$T/events" ||
+	fail "nw2 not matched into $NG: $(cat "$T/events")"
+[ "$(http_get "/v1/groups/$NG" | "$PY" -c 'import json,sys; print(sorted(m["peer_id"] for m in json.load(sys.stdin)["members"]))')" = "['nw1', 'nw2']" ] ||
+	fail "group $NG: $(http_get "/v1/groups/$NG")"
+api_post /v1/match '{"peer_id":"nw3","size":2,"attributes":{"map":"nobody"},"timeout":1,"wait":false}'
+[ "$CODE" = 202 ] || fail "nw3's ticket: $CODE $(cat "$T/body")"
+wait_for 10 grep -q '"peer_id":"nw3".*"outcome":"timeout"' "$T/events" ||
+	fail "no timeout event for nw3: $(cat "$T/events")"
+no_ticket nw3 || fail "nw3's ticket is still there"
+echo "ok - non-waiting tickets: 202 at once, waiting in GET /v1/match/PEER, matched ($NG) and timed out on /v1/events"
