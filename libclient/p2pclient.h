@@ -156,6 +156,11 @@ struct p2pclient_nat {
 	char		*other_addr;	/* "": the server has no --alt-listen */
 	char		*detail;
 	double		 tested_ago_s;	/* < 0: never tested */
+	/* since 1.2: the port mapping the router granted (PCP, NAT-PMP,
+	 * UPnP IGD) */
+	char		*portmap_protocol;	/* pcp | nat-pmp | upnp; "": none */
+	char		*portmap_external;	/* ADDR:PORT; "": none */
+	uint32_t	 portmap_lifetime_s;	/* as granted; 0: permanent */
 };
 
 struct p2pclient_peer {

@@ -22,6 +22,7 @@
 
 #include "agent.h"
 #include "hs.h"
+#include "hs_cookie.h"
 #include "server.pb-c.h"
 
 /*
@@ -48,11 +49,14 @@ struct peer {
 	size_t			 naddrs;
 	union peer_addr		 pub;		/* its server-reflexive address */
 	int			 have_pub;
+	struct sockaddr_in	 portmap;	/* its router's mapping for it
+						   (port 0: none), on pub's IP */
 	uint32_t		 relay_id;	/* from Introduce: RELAY to it */
 	char			 nat_type[32];	/* as it reported it, or "" */
 	int			 peer_tcp;	/* it reaches the server over TCP */
 	uint8_t			 last_ts[HS_TAI64N_LEN];
 	int			 have_ts;
+	struct hs_cookie	 cookie;	/* its COOKIE_REPLY, under load */
 
 	struct session		*s;		/* NULL: no session */
 };

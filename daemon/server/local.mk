@@ -125,10 +125,11 @@ tests_attack_p2pattack_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) \
 tests_attack_p2pattack_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS) -lpthread
 TESTS += tests/integration/amplify.sh tests/integration/roam.sh \
-	tests/integration/http_abuse.sh
+	tests/integration/http_abuse.sh tests/integration/hsflood.sh \
+	tests/integration/probeflood.sh
 EXTRA_DIST += tests/integration/amplify.sh tests/integration/roam.sh \
-	tests/integration/http_abuse.sh \
-	tests/attack/attack.sh
+	tests/integration/http_abuse.sh tests/integration/hsflood.sh \
+	tests/integration/probeflood.sh tests/attack/attack.sh
 
 attack: all tests/attack/p2pattack$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
