@@ -385,6 +385,9 @@ ctl_match_timeout(struct ctl *ctl, uint32_t srv_id)
 	if (ms == NULL)
 		return;
 	if (ms->ticket != 0 && ms->srv_id == srv_id) {
+		/* It may have the ticket all the same: cancel it once the
+		 * agent is registered again. */
+		ms->orphan = ms->ticket;
 		ctl_match_end(ms, P2P__IPC__CODE__ERR_TIMEOUT,
 		    "the server did not answer the match request");
 		return;

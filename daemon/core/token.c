@@ -14,10 +14,12 @@
 #include "wire.h"
 
 #define TOKEN_PREFIX_LEN	(sizeof(TOKEN_PREFIX) - 1)
-/* version, issued_at, expires_at, id_len, peer_id, n_groups, groups, keys */
+/* version, issued_at, expires_at, id_len, peer_id, n_groups, groups, keys,
+ * attributes */
 #define TOKEN_BODY_MAX	(1 + 8 + 8 + 1 + P2P_NAME_MAX + 1 + \
 			    TOKEN_MAX_GROUPS * (1 + P2P_NAME_MAX) + 1 + \
-			    TOKEN_MAX_KEYS * TOKEN_KEY_LEN)
+			    TOKEN_MAX_KEYS * TOKEN_KEY_LEN + 1 + \
+			    MATCH_ATTRS_MAX * (2 + P2P_NAME_MAX + MATCH_VALUE_MAX))
 #define TOKEN_BODY_MIN	(1 + 8 + 8 + 1 + 1 + 1)
 #define TOKEN_BIN_MAX	(TOKEN_BODY_MAX + TOKEN_MAC_LEN)
 #define TOKEN_B64	sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -75,8 +77,13 @@ token_mint(const struct token *t, const uint8_t *key, size_t keylen,
 	if (t == NULL || key == NULL || out == NULL ||
 	    !p2p_name_valid(t->peer_id) || t->ngroups > TOKEN_MAX_GROUPS ||
 	    t->expires_at <= t->issued_at || t->nkeys > TOKEN_MAX_KEYS ||
-	    (t->version < 2 && t->nkeys > 0))
+	    (t->version < 2 && t->nkeys > 0) || t->nattrs > MATCH_ATTRS_MAX ||
+	    (t->version < TOKEN_VERSION_ATTRS && t->nattrs > 0))
 		return -1;
+	for (i = 0; i < t->nattrs; i++)
+		if (!p2p_name_valid(t->attrs[i].key) ||
+		    strlen(t->attrs[i].value) == 0)
+			return -1;
 	for (i = 0; i < t->ngroups; i++)
 		if (!p2p_name_valid(t->groups[i]))
 			return -1;
@@ -93,6 +100,13 @@ token_mint(const struct token *t, const uint8_t *key, size_t keylen,
 		wr_u8(&w, (uint8_t)t->nkeys);
 		for (i = 0; i < t->nkeys; i++)
 			wr_bytes(&w, t->keys[i], TOKEN_KEY_LEN);
+	}
+	if (t->version >= TOKEN_VERSION_ATTRS) {
+		wr_u8(&w, (uint8_t)t->nattrs);
+		for (i = 0; i < t->nattrs; i++) {
+			token_put_name(&w, t->attrs[i].key);
+			token_put_name(&w, t->attrs[i].value);
+		}
 	}
 	if (w.err || wr_left(&w) < TOKEN_MAC_LEN)
 		return -1;
@@ -123,6 +137,43 @@ token_get_name(struct rd *r, char dst[P2P_NAME_MAX + 1])
 		return -1;
 	memcpy(dst, p, len);
 	dst[len] = '\0';
+	return 0;
+}
+
+/* Version 3's attributes: each valid (match.h), no key twice. */
+static int
+token_get_attrs(struct rd *r, struct token *t, char *err, size_t errlen)
+{
+	char		 key[P2P_NAME_MAX + 1], why[160];
+	const uint8_t	*p;
+	uint8_t		 len;
+	unsigned	 i;
+
+	t->nattrs = rd_u8(r);
+	if (r->err || t->nattrs > MATCH_ATTRS_MAX) {
+		snprintf(err, errlen, "token has more than %d attributes",
+		    MATCH_ATTRS_MAX);
+		return -1;
+	}
+	for (i = 0; i < t->nattrs; i++) {
+		if (token_get_name(r, key) == -1) {
+			snprintf(err, errlen, "token attribute %u has an "
+			    "invalid key", i + 1);
+			return -1;
+		}
+		len = rd_u8(r);
+		if ((p = rd_bytes(r, len)) == NULL ||
+		    match_attr_set(&t->attrs[i], key, (const char *)p, len,
+		    why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "token %s", p == NULL ?
+			    "attribute value cut short" : why);
+			return -1;
+		}
+	}
+	if (match_attrs_check(t->attrs, t->nattrs, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "token %s", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -168,6 +219,9 @@ token_body_parse(const uint8_t *body, size_t len, struct token *t,
 				return TOKEN_MALFORMED;
 			}
 	}
+	if (t->version >= TOKEN_VERSION_ATTRS &&
+	    token_get_attrs(&r, t, err, errlen) == -1)
+		return TOKEN_MALFORMED;
 	if (r.err || rd_left(&r) != 0) {
 		snprintf(err, errlen, "token body has %zu trailing bytes",
 		    rd_left(&r));
@@ -258,10 +312,10 @@ token_open(const char *s, uint8_t *bin, size_t cap, size_t *len,
 	 * The version first: another version may lay out (and MAC) its body
 	 * differently, and its holder deserves to hear which versions clash.
 	 */
-	if (bin[0] < TOKEN_VERSION_MIN || bin[0] > TOKEN_VERSION) {
+	if (bin[0] < TOKEN_VERSION_MIN || bin[0] > TOKEN_VERSION_MAX) {
 		snprintf(err, errlen, "token version %u is not supported "
 		    "(this %s understands versions %d to %d)", bin[0], who,
-		    TOKEN_VERSION_MIN, TOKEN_VERSION);
+		    TOKEN_VERSION_MIN, TOKEN_VERSION_MAX);
 		return TOKEN_BAD_VERSION;
 	}
 	*len = (size_t)n - TOKEN_MAC_LEN;

@@ -6,9 +6,15 @@
  *   body  = version u8 | issued_at u64 | expires_at u64 | id_len u8 | peer_id
  *           | n_groups u8 | n_groups x (len u8 | group)
  *           [version 2: | n_keys u8 | n_keys x server key[32]]
+ *           [version 3: | n_attrs u8 | n_attrs x (key_len u8 | key
+ *                                      | value_len u8 | value)]
  *
  * Version 2 carries the server's public keys (PROTOCOL.md §2.1), so a device
  * that gets a token also learns whom to trust; version 1 is still accepted.
+ * Version 3 adds the matchmaking attributes the backend vouches for
+ * (PROTOCOL.md §7.1: they override what the device claims); a token is
+ * minted as version 3 only when it carries attributes, so agents and
+ * servers that know version 2 keep reading every other token.
  *
  * Tokens are MAC'd, not encrypted: anyone holding one can read it. The secret
  * is shared between the server and the backends that mint tokens; any key
@@ -32,8 +38,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOKEN_VERSION		2	/* minted; 1 and 2 are accepted */
+#include "match.h"
+
+#define TOKEN_VERSION		2	/* minted; 1 to 3 are accepted */
+#define TOKEN_VERSION_ATTRS	3	/* minted when attributes are given */
 #define TOKEN_VERSION_MIN	1
+#define TOKEN_VERSION_MAX	3
 #define TOKEN_MAX_KEYS		2	/* server keys: current and next */
 #define TOKEN_KEY_LEN		32
 #define TOKEN_MAX_LEN		2048	/* characters, prefix included */
@@ -53,6 +63,8 @@ struct token {
 	char		groups[TOKEN_MAX_GROUPS][65];
 	unsigned	nkeys;		/* version 2 only */
 	uint8_t		keys[TOKEN_MAX_KEYS][TOKEN_KEY_LEN];
+	unsigned	nattrs;		/* version 3 only: sorted, checked */
+	struct match_attr attrs[MATCH_ATTRS_MAX];
 };
 
 enum token_err {

@@ -122,6 +122,8 @@ void	srv_http_conn_kill(struct srv_http *, struct evhttp_connection *,
 int	srv_http_streams_start(struct srv_http *, struct event_base *);
 void	srv_http_streams_stop(struct srv_http *);
 void	srv_http_events(struct srv_http *, struct evhttp_request *);
+/* One event object (consumed; "time" added) on every stream. */
+void	srv_http_events_obj(struct srv_http *, json_object *);
 
 const struct srv_http_stats *srv_http_stats(struct srv *);
 /* Reply with obj (consumed) as JSON, or {"error": msg}. */

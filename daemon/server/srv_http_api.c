@@ -131,6 +131,11 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 	for (i = 0; i < jt.ngroups; i++)
 		memcpy(t.groups[i], jt.groups[i], sizeof(t.groups[i]));
 	t.ngroups = jt.ngroups;
+	/* Attributes the backend vouches for (§7.1): version 3. */
+	memcpy(t.attrs, jt.attrs, sizeof(t.attrs));
+	t.nattrs = jt.nattrs;
+	if (t.nattrs > 0)
+		t.version = TOKEN_VERSION_ATTRS;
 	/* The device learns whom to trust from its token (§2.1). */
 	for (i = 0; i < s->ident.nkeys && i < TOKEN_MAX_KEYS; i++)
 		memcpy(t.keys[i], s->ident.pk[i], sizeof(t.keys[i]));

@@ -4,7 +4,11 @@
  *
  *	POST /v1/match		a ticket for a device; the request waits
  *				until it ends and is answered with how
- *				(matched: the group with its members)
+ *				(matched: the group with its members);
+ *				with "wait": false it is answered 202 at
+ *				once, and the outcome is polled (GET) or
+ *				read from /v1/events ("match" events, for
+ *				every ticket posted here)
  *	GET /v1/match		the waiting pools and counters
  *	GET /v1/match/PEER	the ticket of a device
  *	DELETE /v1/match/PEER	cancel it (its POST answers "cancelled")
@@ -116,15 +120,43 @@ srv_http_match_closed(struct evhttp_connection *conn, void *arg)
 	free(op);
 }
 
+/* {"event": "match", ticket fields, "outcome"[, "group"]} on /v1/events. */
+static void
+srv_http_match_event(struct srv *s, const struct state_ticket *t,
+    enum srv_match_outcome o)
+{
+	json_object *ev, *tj;
+
+	if (s->http == NULL)
+		return;
+	ev = json_object_new_object();
+	json_object_object_add(ev, "event", json_object_new_string("match"));
+	tj = srv_http_ticket_json(t);
+	json_object_object_foreach(tj, k, v)
+		json_object_object_add(ev, k, json_object_get(v));
+	json_object_put(tj);
+	json_object_object_add(ev, "outcome", json_object_new_string(
+	    srv_match_outcome_word(o)));
+	if (o == SRV_MATCH_MATCHED)
+		json_object_object_add(ev, "group",
+		    json_object_new_string(t->group));
+	srv_http_events_obj(s->http, ev);
+}
+
 void
 srv_http_match_answer(struct srv *s, void *waiter,
     const struct state_ticket *t, enum srv_match_outcome o)
 {
 	struct srv_http_mop *op = waiter;
-	struct evhttp_request *req = op->req;
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct evhttp_request *req;
+	struct evhttp_connection *conn;
 	json_object *out, *g;
 
+	srv_http_match_event(s, t, o);
+	if (op == NULL)
+		return;		/* nobody waits: "wait": false */
+	req = op->req;
+	conn = evhttp_request_get_connection(req);
 	if (op->closed_ev != NULL)
 		event_free(op->closed_ev);
 	free(op);
@@ -202,6 +234,27 @@ srv_http_match_accepted(enum srv_match_rc rc, const struct state_ticket *t,
 	}
 }
 
+/* A "wait": false ticket was taken (or refused): answer at once. */
+static void
+srv_http_match_queued(enum srv_match_rc rc, const struct state_ticket *t,
+    const char *msg, void *arg)
+{
+	struct srv_http_mop *op = arg;
+	json_object *o;
+
+	if (rc != SRV_MATCH_OK)
+		srv_http_error(op->req, srv_http_match_status(rc), "%s", msg);
+	else {
+		o = srv_http_ticket_json(t);
+		json_object_object_add(o, "status",
+		    json_object_new_string("waiting"));
+		json_object_object_add(o, "deadline_ms",
+		    json_object_new_int64((int64_t)t->deadline_ms));
+		srv_http_json(op->req, 202, o);
+	}
+	free(op);
+}
+
 static void
 srv_http_match_post(struct srv *s, struct evhttp_request *req)
 {
@@ -238,8 +291,12 @@ srv_http_match_post(struct srv *s, struct evhttp_request *req)
 	op->srv = s;
 	op->req = req;
 	op->timeout_s = jm.timeout_s;
-	srv_match_add(s->match, &q, op, srv_now_unix_ms(),
-	    srv_http_match_accepted, op);
+	if (!jm.wait)
+		srv_match_add(s->match, &q, NULL, srv_now_unix_ms(),
+		    srv_http_match_queued, op);
+	else
+		srv_match_add(s->match, &q, op, srv_now_unix_ms(),
+		    srv_http_match_accepted, op);
 }
 
 static void

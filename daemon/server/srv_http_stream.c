@@ -145,6 +145,18 @@ srv_http_on_event(const struct srv_group_event *ev, void *arg)
 	json_object_put(o);
 }
 
+void
+srv_http_events_obj(struct srv_http *h, json_object *o)
+{
+	if (h != NULL && h->streams != NULL) {
+		json_object_object_add(o, "time",
+		    json_object_new_int64((int64_t)srv_now_unix()));
+		srv_http_stream_send(h, json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+	json_object_put(o);
+}
+
 /*
  * A line on every stream now and then: evhttp would otherwise close a quiet
  * stream at its timeout, and a write is what finds a client that vanished.

@@ -13,7 +13,7 @@
 #include "wire.h"
 
 const char *const srv_json_token_fields[] = { "peer_id", "ttl", "groups",
-    NULL };
+    "attributes", NULL };
 const char *const srv_json_group_fields[] = { "name", "attributes", "mesh",
     NULL };
 
@@ -97,6 +97,43 @@ srv_json_name(json_object *v, char out[P2P_NAME_MAX + 1])
 	return 0;
 }
 
+/* "attributes": {"KEY": "VALUE", ...} (optional): checked, sorted. */
+static int
+srv_json_attrs(json_object *in, struct match_attr *a, unsigned *n,
+    char *err, size_t errlen)
+{
+	json_object *v;
+	const char *s;
+
+	*n = 0;
+	if (!json_object_object_get_ex(in, "attributes", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_object)) {
+		srv_json_err(err, errlen, "attributes: an object of string "
+		    "values");
+		return -1;
+	}
+	if (json_object_object_length(v) > MATCH_ATTRS_MAX) {
+		srv_json_err(err, errlen, "attributes: too many (%d; at most "
+		    "%d)", json_object_object_length(v), MATCH_ATTRS_MAX);
+		return -1;
+	}
+	json_object_object_foreach(v, key, val) {
+		if (!json_object_is_type(val, json_type_string) ||
+		    (s = json_object_get_string(val)) == NULL) {
+			srv_json_err(err, errlen, "attributes: %.64s: not a "
+			    "string", key);
+			return -1;
+		}
+		if (match_attr_set(&a[*n], key, s,
+		    (size_t)json_object_get_string_len(val), err,
+		    errlen) == -1)
+			return -1;
+		(*n)++;
+	}
+	return match_attrs_check(a, *n, err, errlen);
+}
+
 int
 srv_json_token(json_object *in, struct srv_json_token *t, char *err,
     size_t errlen)
@@ -120,6 +157,8 @@ srv_json_token(json_object *in, struct srv_json_token *t, char *err,
 		    "to %ld", SRV_JSON_TTL_MAX);
 		return -1;
 	}
+	if (srv_json_attrs(in, t->attrs, &t->nattrs, err, errlen) == -1)
+		return -1;
 	if (!json_object_object_get_ex(in, "groups", &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_array) ||
@@ -191,7 +230,7 @@ srv_json_group(json_object *in, struct srv_json_group *g, char *err,
 }
 
 const char *const srv_json_match_fields[] = { "peer_id", "attributes", "size",
-    "timeout", NULL };
+    "timeout", "wait", NULL };
 
 /* An integer field: 0, 1 when absent, -1 when not an integer. */
 static int
@@ -212,11 +251,18 @@ srv_json_match(json_object *in, struct srv_json_match *q, char *err,
     size_t errlen)
 {
 	json_object *v;
-	const char *s;
 	int rc;
 
 	memset(q, 0, sizeof(*q));
 	q->timeout_s = MATCH_TIMEOUT_DEFAULT;
+	q->wait = 1;
+	if (json_object_object_get_ex(in, "wait", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			srv_json_err(err, errlen, "wait: true or false");
+			return -1;
+		}
+		q->wait = json_object_get_boolean(v);
+	}
 	if (!json_object_object_get_ex(in, "peer_id", &v) ||
 	    srv_json_name(v, q->peer_id) == -1) {
 		srv_json_err(err, errlen, "peer_id: a name of 1 to 64 "
@@ -237,32 +283,7 @@ srv_json_match(json_object *in, struct srv_json_match *q, char *err,
 			    "seconds from 1 to %d", MATCH_TIMEOUT_MAX);
 		return -1;
 	}
-	if (!json_object_object_get_ex(in, "attributes", &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_object)) {
-		srv_json_err(err, errlen, "attributes: an object of string "
-		    "values");
-		return -1;
-	}
-	if (json_object_object_length(v) > MATCH_ATTRS_MAX) {
-		srv_json_err(err, errlen, "attributes: too many (%d; at most "
-		    "%d)", json_object_object_length(v), MATCH_ATTRS_MAX);
-		return -1;
-	}
-	json_object_object_foreach(v, key, val) {
-		if (!json_object_is_type(val, json_type_string) ||
-		    (s = json_object_get_string(val)) == NULL) {
-			srv_json_err(err, errlen, "attributes: %.64s: not a "
-			    "string", key);
-			return -1;
-		}
-		if (match_attr_set(&q->attrs[q->nattrs], key, s,
-		    (size_t)json_object_get_string_len(val), err,
-		    errlen) == -1)
-			return -1;
-		q->nattrs++;
-	}
-	return match_attrs_check(q->attrs, q->nattrs, err, errlen);
+	return srv_json_attrs(in, q->attrs, &q->nattrs, err, errlen);
 }
 
 static int

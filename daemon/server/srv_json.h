@@ -31,6 +31,8 @@ struct srv_json_token {
 	int64_t		 ttl;
 	char		 groups[TOKEN_MAX_GROUPS][P2P_NAME_MAX + 1];
 	unsigned	 ngroups;
+	struct match_attr attrs[MATCH_ATTRS_MAX];	/* vouched for */
+	unsigned	 nattrs;
 };
 extern const char *const srv_json_token_fields[];
 int	srv_json_token(json_object *, struct srv_json_token *, char *err,
@@ -54,6 +56,7 @@ struct srv_json_match {
 	unsigned	 nattrs;
 	long long	 size;
 	long long	 timeout_s;
+	int		 wait;		/* default 1; false: answer at once */
 };
 extern const char *const srv_json_match_fields[];
 int	srv_json_match(json_object *, struct srv_json_match *, char *err,

@@ -153,8 +153,9 @@ mt_tell(struct srv_match *m, struct mt_ent *e, const struct state_ticket *t,
     enum srv_match_outcome o)
 {
 	if (e != NULL && e->kind == STATE_TICKET_API) {
-		if (e->waiter != NULL)
-			m->io.answer(m->io.arg, e->waiter, t, o);
+		/* NULL: nobody waits (POST "wait": false); io.answer still
+		 * tells the /v1/events streams. */
+		m->io.answer(m->io.arg, e->waiter, t, o);
 		e->waiter = NULL;
 	} else if (t->kind == STATE_TICKET_AGENT)
 		m->io.push(m->io.arg, t, o);

@@ -65,11 +65,13 @@ srv_hello(struct srv *s, const uint8_t *pkt, size_t len,
 	srv_challenge(s, e_pk, from, tcp, len);
 }
 
-/* Validate the Register; fill sp. On failure *code and msg say why. */
+/* Validate the Register; fill sp (and t, its token). On failure *code and
+ * msg say why. */
 static int
 srv_reg_validate(struct srv *s, const uint8_t server_pk[32],
     const uint8_t e_pk[32], const P2p__Srv__Register *r,
-    struct state_peer *sp, P2p__Srv__ErrCode *code, char *msg, size_t msglen)
+    struct state_peer *sp, struct token *tp, P2p__Srv__ErrCode *code,
+    char *msg, size_t msglen)
 {
 	uint8_t sm[REGHS_SIG_MSG_LEN];
 	struct token t;
@@ -136,6 +138,7 @@ srv_reg_validate(struct srv *s, const uint8_t server_pk[32],
 	sp->issued_at = t.issued_at;
 	sp->expires_at = t.expires_at;
 	sp->aesni = r->aesni;
+	*tp = t;
 	return 0;
 }
 
@@ -211,6 +214,9 @@ struct srv_reg_op {
 	size_t			 maxlen;	/* the REG_INIT's length */
 	char			 peer_id[P2P_NAME_MAX + 1];
 	uint64_t		 expires_at;
+	/* The token's matchmaking attributes (they override the claims). */
+	struct match_attr	 attrs[MATCH_ATTRS_MAX];
+	unsigned		 nattrs;
 	struct sockaddr_storage	 from;
 	struct srv_tcp		*tcp;
 	int			 tcp_gone;	/* its connection closed */
@@ -271,6 +277,11 @@ srv_registered(struct srv *s, struct srv_reg_op *op, uint32_t replaced)
 	memcpy(x->accept, out, (size_t)n);
 	x->accept_len = (size_t)n;
 	x->token_expires = op->expires_at;
+	if (op->nattrs > 0 && (x->attrs = calloc(op->nattrs,
+	    sizeof(*x->attrs))) != NULL) {
+		memcpy(x->attrs, op->attrs, op->nattrs * sizeof(*x->attrs));
+		x->nattrs = op->nattrs;
+	}
 	srv_quota_restore(s, x);
 	if (replaced != 0)
 		srv_sess_replace(s, x, replaced);
@@ -343,8 +354,9 @@ out:
  */
 static int
 srv_register(struct srv *s, struct reghs *hs, uint32_t id,
-    struct state_peer *sp, const struct sockaddr *from, struct srv_tcp *tcp,
-    size_t maxlen, P2p__Srv__ErrCode *code, char *msg, size_t msglen)
+    struct state_peer *sp, const struct token *t, const struct sockaddr *from,
+    struct srv_tcp *tcp, size_t maxlen, P2p__Srv__ErrCode *code, char *msg,
+    size_t msglen)
 {
 	struct srv_recent *r;
 	struct srv_reg_op *op;
@@ -367,6 +379,8 @@ srv_register(struct srv *s, struct reghs *hs, uint32_t id,
 	op->maxlen = maxlen;
 	snprintf(op->peer_id, sizeof(op->peer_id), "%s", sp->peer_id);
 	op->expires_at = sp->expires_at;
+	memcpy(op->attrs, t->attrs, sizeof(op->attrs));
+	op->nattrs = t->nattrs;
 	memcpy(&op->from, from, addr_len(from));
 	op->tcp = tcp;
 	LIST_INSERT_HEAD(&s->reg_ops, op, link);
@@ -431,6 +445,7 @@ srv_init(struct srv *s, const uint8_t *pkt, size_t len,
 	P2p__Srv__ServerMsg *m;
 	P2p__Srv__ErrCode code;
 	struct state_peer sp;
+	struct token t;
 	struct reghs hs;
 	char msg[256];
 	size_t plen;
@@ -464,9 +479,9 @@ srv_init(struct srv *s, const uint8_t *pkt, size_t len,
 		srv_init_refuse(s, &hs, m ? m->id : 0,
 		    P2P__SRV__ERR_CODE__ERR_MALFORMED, "a REG_INIT must carry "
 		    "a Register", from, tcp, len);
-	} else if (srv_reg_validate(s, pk, e_pk, m->register_, &sp, &code,
-	    msg, sizeof(msg)) == -1 || srv_register(s, &hs, m->id, &sp,
-	    from, tcp, len, &code, msg, sizeof(msg)) == -1)
+	} else if (srv_reg_validate(s, pk, e_pk, m->register_, &sp, &t,
+	    &code, msg, sizeof(msg)) == -1 || srv_register(s, &hs, m->id, &sp,
+	    &t, from, tcp, len, &code, msg, sizeof(msg)) == -1)
 		srv_init_refuse(s, &hs, m->id, code, msg, from, tcp, len);
 	reghs_wipe(&hs);
 	if (m != NULL)

@@ -29,6 +29,7 @@ struct tok_conf {
 	char			*peer;
 	long			 ttl;
 	struct conf_list	 groups;
+	struct conf_list	 attrs;
 	struct srv_keyopts	 keys;
 	int			 help;
 };
@@ -42,6 +43,9 @@ static const struct conf_opt tok_opts[] = {
 	    "lifetime in seconds (default 86400)" },
 	{ "group", 0, CONF_LIST, O(groups), 0, 0, "NAME",
 	    "a group the holder belongs to (repeatable, at most 32)" },
+	{ "attr", 0, CONF_LIST, O(attrs), 0, 0, "KEY=VALUE",
+	    "a matchmaking attribute vouched for: it overrides the "
+	    "holder's claim (repeatable, at most 8)" },
 	{ "key-file", 0, CONF_STR, O(keys.key_file), 0, 0, "FILE",
 	    "put the public key of this server key file in the token" },
 	{ "state-dir", 0, CONF_STR, O(keys.state_dir), 0, 0, "DIR",
@@ -99,6 +103,24 @@ tok_fill(struct tok_conf *c, struct token *t, char *err, size_t errlen)
 		    c->groups.v[i]);
 	}
 	t->ngroups = (unsigned)c->groups.n;
+	if (c->attrs.n > MATCH_ATTRS_MAX) {
+		snprintf(err, errlen, "--attr: at most %d attributes",
+		    MATCH_ATTRS_MAX);
+		return -1;
+	}
+	for (i = 0; i < c->attrs.n; i++)
+		if (match_attr_parse(c->attrs.v[i], &t->attrs[i], err + 8,
+		    errlen - 8) == -1) {
+			memcpy(err, "--attr: ", 8);
+			return -1;
+		}
+	t->nattrs = (unsigned)c->attrs.n;
+	if (match_attrs_check(t->attrs, t->nattrs, err + 8, errlen - 8) == -1) {
+		memcpy(err, "--attr: ", 8);
+		return -1;
+	}
+	if (t->nattrs > 0)
+		t->version = TOKEN_VERSION_ATTRS;
 	return 0;
 }
 
@@ -119,7 +141,8 @@ srv_token_main(int argc, char **argv)
 		return tok_usage_error(&c, err);
 	if (c.help) {
 		conf_usage(stdout, "p2p-server token", "--secret-file FILE "
-		    "--peer ID [--ttl S] [--group NAME]... [--state-dir DIR]",
+		    "--peer ID [--ttl S] [--group NAME]... [--attr KEY=VALUE]... "
+		    "[--state-dir DIR]",
 		    tok_opts);
 		conf_free(tok_opts, &c);
 		return 0;

@@ -59,15 +59,16 @@ c=$(echo "$good" | cut -c$mid)
 [ "$c" = "A" ] && n=B || n=A
 forged="$(echo "$good" | cut -c1-$((mid - 1)))$n$(echo "$good" | cut -c$((mid + 1))-)"
 token_case forged "mac\|invalid\|forged" "$forged"
-# A token of an unknown version: the agent cannot read it and says so.
+# A token of an unknown version (4; 3 carries attributes): the agent cannot
+# read it and says so.
 mkdir -p "$T/ver"
-"$TOOL" token "$T/secret" ver 0 3600 3 g > "$T/ver/token"
+"$TOOL" token "$T/secret" ver 0 3600 4 g > "$T/ver/token"
 "$P2PD" -f --server "127.0.0.1:$SERVER_PORT" --token-file "$T/ver/token" \
     --server-key "$SKEY" --socket "$T/ver/sock" --state-dir "$T/ver" \
-    >"$T/ver.log" 2>&1 && fail "an agent started with a version 3 token"
-grep -q "version 3 is not supported" "$T/ver.log" ||
-    fail "version 3 token: $(cat "$T/ver.log")"
-echo "badinput: a version 3 token: $(grep -o 'token version 3[^(]*' "$T/ver.log")"
+    >"$T/ver.log" 2>&1 && fail "an agent started with a version 4 token"
+grep -q "version 4 is not supported" "$T/ver.log" ||
+    fail "version 4 token: $(cat "$T/ver.log")"
+echo "badinput: a version 4 token: $(grep -o 'token version 4[^(]*' "$T/ver.log")"
 # A stolen token used with another identity key.
 token_case stolen "identity key" "$(cat "$T/alice/token")"
 registered alice || fail "alice lost her registration to a stolen token"

@@ -8,7 +8,10 @@
 # exits 1 at its timeout with a clear message; `match --cancel` from
 # another shell and Ctrl-C (the client going away) both cancel the ticket
 # and leave nothing at the server; a device holds one ticket; malformed
-# attributes, sizes and timeouts are refused by name. Loopback port 0 only.
+# attributes, sizes and timeouts are refused by name; attributes the
+# backend vouches for in the token (p2p-server token --attr, POST
+# /v1/tokens "attributes") override what the device claims, and malformed
+# ones are refused by name. Loopback port 0 only.
 set -u
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
@@ -144,3 +147,80 @@ ctl erin match --attr map=moon --size 2 --timeout 1 >/dev/null 2>"$T/e4.err" &&
 	fail "erin matched alone"
 grep -q "no match within 1 s" "$T/e4.err" || fail "erin after Ctrl-C: $(cat "$T/e4.err")"
 echo "ok - Ctrl-C cancels the ticket (the agent cancels for a client that goes away)"
+
+# Vouched attributes: vic's token says region=eu (p2p-server token --attr),
+# wes's comes from POST /v1/tokens with region=eu too; vic claims
+# region=us, wes claims region=eu: the token wins, they match, and the
+# group carries region=eu.
+if "$P2P_SERVER" token --secret-file "$T/secret" --peer x --attr region \
+    >"$T/bad.out" 2>&1; then fail "token --attr region accepted"; fi
+grep -q -- "--attr: attribute 'region': expected KEY=VALUE" "$T/bad.out" ||
+	fail "token --attr region: $(cat "$T/bad.out")"
+if "$P2P_SERVER" token --secret-file "$T/secret" --peer x --attr a=1 --attr a=2 \
+    >"$T/bad.out" 2>&1; then fail "token --attr a=1 --attr a=2 accepted"; fi
+grep -q -- "--attr: .*a" "$T/bad.out" || fail "token with a key twice: $(cat "$T/bad.out")"
+api_post() {	# api_post PATH BODY: status in CODE, body in $T/body
+	CODE=$(curl -s -m 10 -o "$T/body" -w '%{http_code}' -X POST \
+	    -H "Authorization: Bearer $KEY" -d "$2" "$URL$1") || CODE=000
+}
+api_post /v1/tokens '{"peer_id":"wes","attributes":{"region":""}}'
+[ "$CODE" = 400 ] && grep -q "attribute region" "$T/body" ||
+	fail "a token with an empty attribute: $CODE $(cat "$T/body")"
+api_post /v1/tokens '{"peer_id":"wes","attributes":["region"]}'
+[ "$CODE" = 400 ] && grep -q "attributes" "$T/body" ||
+	fail "a token with attributes not an object: $CODE $(cat "$T/body")"
+echo "ok - malformed vouched attributes are refused by name (token --attr, POST /v1/tokens)"
+
+mkdir -p "$T/vic" "$T/wes"
+"$P2P_SERVER" token --secret-file "$T/secret" --peer vic --state-dir "$T/srv" \
+    --attr region=eu > "$T/vic/token" || fail "minting vic's token"
+api_post /v1/tokens '{"peer_id":"wes","attributes":{"region":"eu"}}'
+[ "$CODE" = 200 ] || fail "POST /v1/tokens with attributes: $CODE $(cat "$T/body")"
+"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$T/body" > "$T/wes/token"
+for a in vic wes; do
+	"$P2PD" -f -v --server "127.0.0.1:$SERVER_PORT" --token-file "$T/$a/token" \
+	    --socket "$T/$a/sock" --state-dir "$T/$a" >"$T/$a.log" 2>&1 &
+	PIDS="$PIDS $!"
+done
+wait_registered vic wes
+ctl vic --json match --attr region=us --attr mode=duel --size 2 --timeout 20 \
+    >"$T/v.json" 2>"$T/v.err" &
+MV=$!
+sleep 0.3
+ctl wes --json match --attr region=eu --attr mode=duel --size 2 --timeout 20 \
+    >"$T/w.json" 2>"$T/w.err" || fail "wes's match: $(cat "$T/w.err")"
+wait "$MV" || fail "vic's match (claimed region=us, token region=eu): $(cat "$T/v.err")"
+[ "$(jget "$T/v.json" 'j["name"]')" = "$(jget "$T/w.json" 'j["name"]')" ] ||
+	fail "vic and wes in different groups"
+[ "$(jget "$T/v.json" 'j["attributes"]')" = "{'mode': 'duel', 'region': 'eu'}" ] ||
+	fail "vic's group attributes: $(cat "$T/v.json")"
+echo "ok - token-vouched attributes override the device's claim (vic claimed region=us, matched in region=eu)"
+
+# Tickets that do not wait (POST "wait": false): 202 at once; GET
+# /v1/match/PEER shows them waiting; their outcome comes on /v1/events.
+curl -s -N -m 60 -H "Authorization: Bearer $KEY" "$URL/v1/events" >"$T/events" 2>/dev/null &
+PIDS="$PIDS $!"
+wait_for 10 grep -q subscribed "$T/events" || fail "no /v1/events stream"
+api_post /v1/match '{"peer_id":"nw1","size":2,"wait":"no"}'
+[ "$CODE" = 400 ] && grep -q "wait: true or false" "$T/body" || fail "wait: \"no\": $CODE $(cat "$T/body")"
+api_post /v1/match '{"peer_id":"nw1","size":2,"attributes":{"map":"poll"},"timeout":20,"wait":false}'
+[ "$CODE" = 202 ] || fail "a non-waiting ticket: $CODE $(cat "$T/body")"
+[ "$(jget "$T/body" 'j["status"], j["peer_id"], j["ticket"] != 0')" = "('waiting', 'nw1', True)" ] ||
+	fail "202 body: $(cat "$T/body")"
+waiting nw1 || fail "nw1 is not waiting: $(http_get /v1/match/nw1)"
+api_post /v1/match '{"peer_id":"nw2","size":2,"attributes":{"map":"poll"},"timeout":20,"wait":false}'
+[ "$CODE" = 202 ] || fail "nw2's ticket: $CODE $(cat "$T/body")"
+wait_for 10 grep -q '"event":"match","peer_id":"nw1".*"outcome":"matched"' "$T/events" ||
+	fail "no matched event for nw1: $(cat "$T/events")"
+NG=$(sed -n 's/.*"event":"match","peer_id":"nw1".*"outcome":"matched","group":"\(m-[0-9a-f]*\)".*/\1/p' "$T/events")
+[ -n "$NG" ] || fail "nw1's matched event names no group: $(cat "$T/events")"
+wait_for 10 grep -q "\"peer_id\":\"nw2\".*\"outcome\":\"matched\",\"group\":\"$NG\"" "$T/events" ||
+	fail "nw2 not matched into $NG: $(cat "$T/events")"
+[ "$(http_get "/v1/groups/$NG" | "$PY" -c 'import json,sys; print(sorted(m["peer_id"] for m in json.load(sys.stdin)["members"]))')" = "['nw1', 'nw2']" ] ||
+	fail "group $NG: $(http_get "/v1/groups/$NG")"
+api_post /v1/match '{"peer_id":"nw3","size":2,"attributes":{"map":"nobody"},"timeout":1,"wait":false}'
+[ "$CODE" = 202 ] || fail "nw3's ticket: $CODE $(cat "$T/body")"
+wait_for 10 grep -q '"peer_id":"nw3".*"outcome":"timeout"' "$T/events" ||
+	fail "no timeout event for nw3: $(cat "$T/events")"
+no_ticket nw3 || fail "nw3's ticket is still there"
+echo "ok - non-waiting tickets: 202 at once, waiting in GET /v1/match/PEER, matched ($NG) and timed out on /v1/events"

@@ -268,19 +268,19 @@ Test(token, other_version_names_both)
 	mint(&t, s, sizeof(s));
 	cr_assert_eq(sodium_base642bin(bin, sizeof(bin), s + 5, strlen(s + 5),
 	    NULL, &blen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
-	bin[0] = 3;	/* a version 3 body, correctly MAC'd */
+	bin[0] = 4;	/* a version 4 body, correctly MAC'd */
 	encode_mac(bin, blen - 32, s, sizeof(s));
 	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
 	    sizeof(err)), TOKEN_BAD_VERSION);
-	cr_assert_str_eq(err, "token version 3 is not supported "
-	    "(this server understands versions 1 to 2)");
+	cr_assert_str_eq(err, "token version 4 is not supported "
+	    "(this server understands versions 1 to 3)");
 	bin[0] = 0;
 	encode_mac(bin, blen - 32, s, sizeof(s));
 	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
 	    sizeof(err)), TOKEN_BAD_VERSION);
 
 	/* token_mint writes what it is given: the same through the minter */
-	t.version = 3;
+	t.version = 4;
 	mint(&t, s, sizeof(s));
 	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
 	    sizeof(err)), TOKEN_BAD_VERSION);
@@ -492,4 +492,69 @@ Test(token, secret_file_bytes)
 	memset(file, '\n', 64);
 	cr_assert_eq(token_secret_parse(file, 64, k, &klen, err, sizeof(err)),
 	    -1);
+}
+
+/* Version 3: the attributes a backend vouches for (PROTOCOL.md §7.1). */
+static struct token
+sample_v3(void)
+{
+	struct token	t = sample();
+
+	t.version = TOKEN_VERSION_ATTRS;
+	t.nattrs = 2;
+	strcpy(t.attrs[0].key, "region");
+	strcpy(t.attrs[0].value, "eu");
+	strcpy(t.attrs[1].key, "skill");
+	strcpy(t.attrs[1].value, "gold 3");
+	return t;
+}
+
+Test(token, v3_attributes_round_trip)
+{
+	struct token	t = sample_v3(), got;
+	char		s[TOKEN_MAX_LEN + 1], err[256];
+
+	mint(&t, s, sizeof(s));
+	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, &got, err,
+	    sizeof(err)), TOKEN_OK, "%s", err);
+	cr_assert_eq(got.version, 3);
+	cr_assert_eq(got.nattrs, 2);
+	cr_assert_str_eq(got.attrs[0].key, "region");
+	cr_assert_str_eq(got.attrs[1].value, "gold 3");
+	cr_assert_eq(got.ngroups, 2);
+	/* version 2 carries none: the minter refuses to drop them */
+	t.version = 2;
+	cr_assert_eq(token_mint(&t, key, KEYLEN, s, sizeof(s)), -1);
+}
+
+Test(token, v3_malformed_attributes_in_a_macd_body)
+{
+	struct token	t = sample_v3();
+	uint8_t		bin[1024];
+	size_t		blen, at;
+	char		s[TOKEN_MAX_LEN + 1], err[256];
+
+	t.nattrs = 1;
+	mint(&t, s, sizeof(s));
+	cr_assert_eq(sodium_base642bin(bin, sizeof(bin), s + 5, strlen(s + 5),
+	    NULL, &blen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+	blen -= 32;
+	/* body ends: n_attrs=1, 6 "region", 2 "eu" */
+	at = blen - (1 + 1 + 6 + 1 + 2);
+	cr_assert_eq(bin[at], 1);
+	bin[blen - 1] = '\n';		/* a control character in the value */
+	encode_mac(bin, blen, s, sizeof(s));
+	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
+	    sizeof(err)), TOKEN_MALFORMED);
+	cr_assert(strstr(err, "attribute region") != NULL, "%s", err);
+	bin[blen - 1] = 'u';
+	bin[at] = 9;			/* more than 8 */
+	encode_mac(bin, blen, s, sizeof(s));
+	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
+	    sizeof(err)), TOKEN_MALFORMED);
+	cr_assert(strstr(err, "more than 8 attributes") != NULL, "%s", err);
+	bin[at] = 2;			/* a second one, cut short */
+	encode_mac(bin, blen, s, sizeof(s));
+	cr_assert_eq(token_verify(s, key, KEYLEN, NOW, NULL, err,
+	    sizeof(err)), TOKEN_MALFORMED);
 }
