@@ -245,6 +245,9 @@ struct p2pclient_response {
 	uint32_t	 delivered;	/* recv */
 	double		 rtt_ms;	/* ping */
 	uint32_t	 pipe_id;	/* pipe_open */
+	/* since 1.2: match (the match group), group_search; valid during
+	 * the call */
+	const struct p2pclient_groups *groups;
 };
 
 /*
@@ -438,6 +441,11 @@ struct p2pclient_group {
 	uint32_t			  member_count;	/* may exceed n */
 	size_t				  n;
 	struct p2pclient_group_member	**members;	/* in join order */
+	/* since 1.2: a match group's (or a searched group's) attributes as
+	 * "KEY=VALUE", sorted by key, and its end (unix s; 0: none) */
+	size_t				  nattrs;
+	char				**attrs;
+	uint64_t			  expires_at;
 };
 
 struct p2pclient_groups {
@@ -466,6 +474,33 @@ int	p2pclient_group_send(struct p2pclient *, const char *group,
 int64_t	p2pclient_group_send_async(struct p2pclient *, const char *peer,
 	    const char *group, const char *service, const void *data,
 	    size_t len, int flags);
+
+/*
+ * since 1.2. Matchmaking (PROTOCOL.md §7.1): ask the server for a group
+ * of size devices (2-32) whose attributes all equal these ("KEY=VALUE",
+ * at most 8, keys names, values 1-64 bytes), waiting up to timeout_s
+ * (1-3600; 0: 60). The answer is the match group, created by the server
+ * with this peer a member: in the response's groups (on_response) or in
+ * *out (the blocking call; free with p2pclient_groups_free).
+ * P2PCLIENT_ETIMEDOUT: no match in time; _ECLOSED: the ticket was
+ * cancelled; _EEXISTS: this device already waits for one; _EINVAL or
+ * _EUSAGE: a bad attribute, size or timeout (the message names it). One
+ * ticket per device; closing the handle cancels it.
+ */
+int64_t	p2pclient_match_async(struct p2pclient *, const char *const *attrs,
+	    size_t nattrs, uint32_t size, uint32_t timeout_s);
+int	p2pclient_match(struct p2pclient *, const char *const *attrs,
+	    size_t nattrs, uint32_t size, uint32_t timeout_s,
+	    struct p2pclient_groups **out);
+/* Cancel the ticket this device waits with (whoever asked for it);
+ * P2PCLIENT_ENOTFOUND when none. */
+int64_t	p2pclient_match_cancel_async(struct p2pclient *);
+int	p2pclient_match_cancel(struct p2pclient *);
+/* The groups this peer may see having all these attributes (no members). */
+int64_t	p2pclient_group_search_async(struct p2pclient *,
+	    const char *const *attrs, size_t nattrs);
+int	p2pclient_group_search(struct p2pclient *, const char *const *attrs,
+	    size_t nattrs, struct p2pclient_groups **out);
 
 #ifdef __cplusplus
 }

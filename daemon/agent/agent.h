@@ -113,6 +113,7 @@ struct session;
 struct sess_op;
 struct engine_cb;
 struct ctl;
+struct agent_guard;
 
 /*
  * Inside the engine, what the socket and the server link report to the
@@ -207,6 +208,7 @@ struct agent {
 	TAILQ_HEAD(, session)	 blocked_q;	/* waiting for the TCP leg */
 	struct notify		*notify;	/* systemd: ready, watchdog */
 	struct agent_hs_stash	 hs_stash[AGENT_HS_STASH];
+	struct agent_guard	*guard;		/* guard.c: under attack */
 	size_t			 hs_stash_next;
 	unsigned		 corked;	/* clients with input waiting */
 	TAILQ_HEAD(, sess_op)	 op_free;	/* spare requests, reused */

@@ -5,7 +5,7 @@
  * that came inside RELAY packets (reg_ctrl.c) arrive here through
  * a->hooks and are classified by their first bytes (wire.h): CTRL and
  * registration packets go to the server link (reg.c), HS_INIT and HS_RESP
- * to the handshake (session_hs.c), DATA to the session whose receiver
+ * and COOKIE_REPLY to the handshake (session_hs.c), DATA to the session whose receiver
  * index they carry (the index table). Anything else is dropped and counted.
  */
 #include <sys/socket.h>
@@ -28,6 +28,9 @@ input_peer(struct agent *a, uint8_t type, const uint8_t *pkt, size_t len,
 		break;
 	case WIRE_HS_RESP:
 		session_hs_resp_in(a, pkt, len, src);
+		break;
+	case WIRE_COOKIE_REPLY:
+		session_hs_cookie_in(a, pkt, len, src);
 		break;
 	case WIRE_DATA:
 		s = session_by_index(a, chan_peek_index(pkt, len));

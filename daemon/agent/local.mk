@@ -8,6 +8,7 @@ P2PD_ENGINE = daemon/agent/engine.c daemon/agent/engine.h \
 	daemon/agent/session_tp.c daemon/agent/session_stream.c \
 	daemon/agent/session_queue.c daemon/agent/session.h \
 	daemon/agent/pindex.c daemon/agent/input.c \
+	daemon/agent/guard.c daemon/agent/guard.h \
 	daemon/agent/route.c daemon/agent/spray.c daemon/agent/route.h \
 	daemon/agent/udp.c daemon/agent/reg.c daemon/agent/reg.h \
 	daemon/agent/reg_ctrl.c daemon/agent/reg_hs.c \
@@ -20,6 +21,7 @@ P2PD_CONTROL = daemon/agent/ctl.c daemon/agent/ctl.h \
 	daemon/agent/ctl_msg.c daemon/agent/ctl_recv.c \
 	daemon/agent/ctl_events.c daemon/agent/ctl_pipe.c \
 	daemon/agent/ctl_group.c daemon/agent/ctl_nat.c \
+	daemon/agent/ctl_match.c daemon/agent/ctl_match_info.c \
 	daemon/agent/ipc.c daemon/agent/ipc_out.c daemon/agent/ipc_buf.c \
 	daemon/agent/ipc.h
 p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \

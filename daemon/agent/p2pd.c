@@ -33,6 +33,7 @@
 #include "cc.h"
 #include "conf.h"
 #include "ctl.h"
+#include "guard.h"
 #include "log.h"
 #include "notify.h"
 #include "p2pd.h"
@@ -307,7 +308,7 @@ p2pd_setup(struct agent *a)
 	a->udp_fd = -1;
 	p2pd_hooks(a);
 	if ((a->buf = calloc(1, sizeof(*a->buf))) == NULL ||
-	    peer_tab_init(a) == -1)
+	    peer_tab_init(a) == -1 || guard_init(a) == -1)
 		fatalx("out of memory");
 	if ((a->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -359,6 +360,7 @@ p2pd_teardown(struct agent *a)
 	session_op_pool_free(a);
 	pindex_free(a);
 	free(a->buf);
+	guard_free(a);
 	notify_free(a->notify);
 	event_base_free(a->base);
 	sodium_memzero(a->id_sk, sizeof(a->id_sk));

@@ -22,6 +22,7 @@
 
 #include "agent.h"
 #include "hs.h"
+#include "hs_cookie.h"
 #include "server.pb-c.h"
 
 /*
@@ -55,6 +56,7 @@ struct peer {
 	int			 peer_tcp;	/* it reaches the server over TCP */
 	uint8_t			 last_ts[HS_TAI64N_LEN];
 	int			 have_ts;
+	struct hs_cookie	 cookie;	/* its COOKIE_REPLY, under load */
 
 	struct session		*s;		/* NULL: no session */
 };

@@ -146,7 +146,15 @@ reg_path_challenge(struct reg *r, const P2p__Srv__PathChallenge *pc)
 	pr.nonce = pc->nonce;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_PATH_RESPONSE;
 	m.path_response = &pr;
-	(void)reg_send_msg(r, &m);
+	if (reg_send_msg(r, &m) == -1)
+		return;
+	/*
+	 * The server moves us once it has the answer. Our peers check only
+	 * addresses they were introduced with (PROTOCOL.md §2.7): ask for
+	 * fresh introductions (after the answer, on the same channel), so
+	 * they learn the new one and a direct path can follow us.
+	 */
+	r->a->hooks.registered(r->a);
 }
 
 static void
@@ -199,6 +207,10 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 		if (m->push_seq != 0 && r->phase == PH_UP)
 			r->a->cb->group_event(r->a->cb_arg, r->reg_id,
 			    m->push_seq, m->group_event);
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_MATCH_RESULT:
+		if (m->push_seq != 0 && r->phase == PH_UP)
+			r->a->cb->match_result(r->a->cb_arg, m->match_result);
 		break;
 	default:
 		break;

@@ -25,6 +25,7 @@
 
 #include "addr.h"
 #include "engine.h"
+#include "guard.h"
 #include "log.h"
 #include "path.h"
 #include "peer.h"
@@ -384,7 +385,13 @@ route_frame(struct session *s, const uint8_t *pt, size_t n,
 			return 1;
 		}
 		/* Answer where it came from, from the socket it came to; no
-		 * larger than the challenge. */
+		 * larger than the challenge; only where the peer may be, at a
+		 * capped rate (a peer that forges its source must not make us
+		 * a reflector: guard.c). */
+		if (!guard_probe_answer(s->a, s, src)) {
+			s->a->ctr.dropped++;
+			return 1;
+		}
 		route_frame_send(s, PATH_FRAME_RESPONSE, pt + 1, src,
 		    s->a->rx_slot, 0);
 		path_on_packet(&s->rt.path, src, s->a->rx_slot, agent_now());
@@ -401,6 +408,11 @@ void
 route_packet(struct session *s, const struct sockaddr *src)
 {
 	int was = route_is_suspect(s);
+
+	/* A peer that forges its source must not make us probe a third
+	 * host: only its own IPs become candidates (guard.c). */
+	if (src != NULL && !guard_prflx(s->a, s, src))
+		return;
 
 	path_on_packet(&s->rt.path, src, s->a->rx_slot, agent_now());
 	route_suspect(s, was);

@@ -195,6 +195,9 @@ void		 session_hs_init_in(struct agent *, const uint8_t *, size_t,
 		    const struct sockaddr *);
 void		 session_hs_resp_in(struct agent *, const uint8_t *, size_t,
 		    const struct sockaddr *);
+/* A responder under load answered our HS_INIT: send it again with mac2. */
+void		 session_hs_cookie_in(struct agent *, const uint8_t *, size_t,
+		    const struct sockaddr *);
 /* Replay HS_INITs that came before the peer's introduction. */
 void		 session_hs_replay(struct agent *);
 /* Start or retransmit a rekey when one is due (from the drive). */

@@ -32,6 +32,7 @@
 
 #include "addr.h"
 #include "engine.h"
+#include "guard.h"
 #include "ipc.pb-c.h"
 #include "log.h"
 #include "peer.h"
@@ -42,6 +43,8 @@
 #define SESSION_STASH_US	2000000	/* how long a raced HS_INIT is kept */
 #define SESSION_REKEY_RETRY_US	1000000
 #define SESSION_REKEY_RETRY_MAX	8000000
+
+static void	session_rekey_send(struct session *, uint64_t);
 
 /* --- indices ----------------------------------------------------------- */
 
@@ -149,6 +152,7 @@ session_hs_send(struct session *s)
 		    p->id);
 		return;
 	}
+	(void)hs_cookie_use(&p->cookie, pkt, len, agent_now());
 	/* Relay first (§2.6): the session is usable at once; direct paths
 	 * are found once it is up. Without a relay, every address. */
 	if (p->relay_id == 0 || reg_relay_send(a, p->relay_id, pkt, len) == -1)
@@ -300,6 +304,11 @@ session_hs_init_in(struct agent *a, const uint8_t *pkt, size_t len,
 	size_t outlen;
 	uint32_t idx;
 
+	/* mac1, and a cookie under load, before any Diffie-Hellman. */
+	if (!guard_hs_init(a, pkt, len, src)) {
+		a->ctr.dropped++;
+		return;
+	}
 	memset(&hs, 0, sizeof(hs));
 	if (hs_read_init(&hs, &a->hsid, pkt, len, &info) == -1)
 		goto drop;
@@ -400,6 +409,34 @@ session_hs_resp_in(struct agent *a, const uint8_t *pkt, size_t len,
 	(void)session_start(s, &res, 1, src);
 }
 
+/*
+ * COOKIE_REPLY: the peer is under load and wants our HS_INIT again with
+ * mac2. Taken once per HS_INIT we sent (hs_cookie_take), so a forged or
+ * replayed one can make us send one more HS_INIT at most.
+ */
+void
+session_hs_cookie_in(struct agent *a, const uint8_t *pkt, size_t len,
+    const struct sockaddr *src)
+{
+	struct session *s;
+	uint64_t now = agent_now();
+
+	(void)src;
+	s = session_by_index(a, hs_init_sender_index(pkt, len));
+	if (s == NULL || !session_hs_sent(s) || s->hs->local_index !=
+	    hs_init_sender_index(pkt, len) || hs_cookie_take(&s->p->cookie,
+	    s->hs, pkt, len, s->p->x_pk, now) == -1) {
+		a->ctr.dropped++;
+		return;
+	}
+	log_debug("%s is under load: handshake again with its cookie",
+	    s->p->id);
+	if (s->state == SESS_HS)
+		session_hs_send(s);
+	else if (s->state == SESS_UP)
+		session_rekey_send(s, now);
+}
+
 /* --- rekeying ---------------------------------------------------------- */
 
 /* Send a fresh rekey HS_INIT; each try has a new index and ephemeral. */
@@ -426,6 +463,7 @@ session_rekey_send(struct session *s, uint64_t now)
 		    s->p->id);
 		return;
 	}
+	(void)hs_cookie_use(&s->p->cookie, pkt, len, now);
 	route_send(s, pkt, len);
 }
 

@@ -86,3 +86,24 @@ addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 {
 	return addr_equal_ip(a, b) && addr_port(a) == addr_port(b);
 }
+
+size_t
+addr_key(const struct sockaddr *sa, uint8_t out[ADDR_KEY_MAX])
+{
+	const struct sockaddr_in *s4 = (const void *)sa;
+	const struct sockaddr_in6 *s6 = (const void *)sa;
+
+	if (sa->sa_family == AF_INET) {
+		out[0] = 4;
+		memcpy(out + 1, &s4->sin_addr, 4);
+		memcpy(out + 5, &s4->sin_port, 2);
+		return 7;
+	}
+	if (sa->sa_family == AF_INET6) {
+		out[0] = 6;
+		memcpy(out + 1, &s6->sin6_addr, 16);
+		memcpy(out + 17, &s6->sin6_port, 2);
+		return 19;
+	}
+	return 0;
+}

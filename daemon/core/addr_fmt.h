@@ -29,5 +29,11 @@ int	addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 int	addr_equal_ip(const struct sockaddr *a, const struct sockaddr *b);
 /* The port in host order (0 for an unknown family). */
 uint16_t addr_port(const struct sockaddr *sa);
+/*
+ * The address as bytes to key a MAC or a hash with: family (4 or 6), IP,
+ * port; its length, 0 for an unknown family.
+ */
+#define ADDR_KEY_MAX	19
+size_t	addr_key(const struct sockaddr *sa, uint8_t out[ADDR_KEY_MAX]);
 
 #endif /* P2P_ADDR_FMT_H */

@@ -9,6 +9,8 @@ libp2pcrypto_la_SOURCES = \
 	daemon/core/noise_sym.c daemon/core/noise_sym.h \
 	daemon/core/chan.c daemon/core/chan.h \
 	daemon/core/hs.c daemon/core/hs.h daemon/core/hs_mac.c \
+	daemon/core/hs_cookie.c daemon/core/hs_cookie.h \
+	daemon/core/ratelim.c daemon/core/ratelim.h \
 	daemon/core/reghs.c daemon/core/reghs.h \
 	daemon/core/ctlchan.c daemon/core/ctlchan.h \
 	daemon/core/nodemsg.c daemon/core/nodemsg.h
@@ -70,3 +72,10 @@ TESTS += tests/unit/test_nodemsg
 tests_unit_test_nodemsg_SOURCES = tests/unit/test_nodemsg.c
 tests_unit_test_nodemsg_CFLAGS = $(CRYPTO_TEST_CFLAGS)
 tests_unit_test_nodemsg_LDADD = $(CRYPTO_TEST_LIBS)
+
+# The responder's load guard and the initiator's cookie (finding 5).
+check_PROGRAMS += tests/unit/test_hs_cookie
+TESTS += tests/unit/test_hs_cookie
+tests_unit_test_hs_cookie_SOURCES = tests/unit/test_hs_cookie.c
+tests_unit_test_hs_cookie_CFLAGS = $(CRYPTO_TEST_CFLAGS)
+tests_unit_test_hs_cookie_LDADD = $(CRYPTO_TEST_LIBS)

@@ -159,6 +159,9 @@ hs_initiate_common(struct hs *hs, const struct hs_identity *self,
 	hs->local_index = local_index;
 	hs->state = HS_INIT_SENT;
 	*outlen = w.off + mlen + 2 * HS_MAC_LEN;
+	/* What a COOKIE_REPLY to this HS_INIT is bound to (hs_cookie.c). */
+	memcpy(hs->sent_mac1, out + *outlen - 2 * HS_MAC_LEN, HS_MAC_LEN);
+	hs->cookie_open = 1;
 	return 0;
 fail:
 	hs_wipe(hs);

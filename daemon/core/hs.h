@@ -109,6 +109,8 @@ struct hs {
 	enum aead_cipher	cipher;
 	uint32_t		local_index;
 	uint32_t		remote_index;
+	uint8_t			sent_mac1[HS_MAC_LEN];	/* initiator */
+	int			cookie_open;	/* may take a COOKIE_REPLY */
 };
 
 int	hs_identity_from_ed25519(struct hs_identity *, const uint8_t ed_sk[64])
@@ -146,6 +148,15 @@ uint32_t hs_resp_receiver_index(const uint8_t *pkt, size_t len);
 uint32_t hs_init_sender_index(const uint8_t *pkt, size_t len);
 
 /* hs_mac.c: mac1 and mac2 of an HS_INIT (its last 32 bytes), cookies. */
+/* The keys of mac1 and of the COOKIE_REPLY for a static key, to keep. */
+void	hs_mac1_key(const uint8_t x_pk[32], uint8_t key[32]);
+void	hs_cookie_key(const uint8_t x_pk[32], uint8_t key[32]);
+int	hs_mac1_ok_key(const uint8_t *pkt, size_t len, const uint8_t key[32]);
+/* hs_cookie_reply_build with a kept key and the caller's unique nonce. */
+int	hs_cookie_reply_seal(uint8_t *out, size_t cap, const uint8_t *init,
+	    size_t init_len, const uint8_t key[32], const uint8_t nonce[24],
+	    const uint8_t cookie[HS_COOKIE_LEN])
+	    __attribute__((warn_unused_result));
 int	hs_mac1_seal(uint8_t *pkt, size_t len, const uint8_t responder_x_pk[32]);
 /* 1 if mac1 was made for self_x_pk, else 0 (and no DH was done). */
 int	hs_mac1_ok(const uint8_t *pkt, size_t len, const uint8_t self_x_pk[32]);
@@ -164,6 +175,10 @@ int	hs_cookie_reply_build(uint8_t *out, size_t cap, const uint8_t *init,
 /* The cookie in a COOKIE_REPLY to the HS_INIT we sent: 0, or -1. */
 int	hs_cookie_reply_open(const uint8_t *pkt, size_t len, const uint8_t *init,
 	    size_t init_len, const uint8_t responder_x_pk[32],
+	    uint8_t cookie[HS_COOKIE_LEN]) __attribute__((warn_unused_result));
+/* The same, given the HS_INIT's sender_index and mac1 alone. */
+int	hs_cookie_reply_open_for(const uint8_t *pkt, size_t len, uint32_t idx,
+	    const uint8_t mac1[HS_MAC_LEN], const uint8_t responder_x_pk[32],
 	    uint8_t cookie[HS_COOKIE_LEN]) __attribute__((warn_unused_result));
 
 #endif /* P2P_HS_H */

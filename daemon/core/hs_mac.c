@@ -48,6 +48,29 @@ hs_mac(const uint8_t *key, size_t klen, const uint8_t *msg, size_t len,
 	crypto_generichash(out, HS_MAC_LEN, msg, len, key, klen);
 }
 
+void
+hs_mac1_key(const uint8_t x_pk[32], uint8_t key[32])
+{
+	hs_labelled_key(HS_MAC1_LABEL, x_pk, key);
+}
+
+void
+hs_cookie_key(const uint8_t x_pk[32], uint8_t key[32])
+{
+	hs_labelled_key(HS_COOKIE_LABEL, x_pk, key);
+}
+
+int
+hs_mac1_ok_key(const uint8_t *pkt, size_t len, const uint8_t key[32])
+{
+	uint8_t mac[HS_MAC_LEN];
+
+	if (len < 2 * HS_MAC_LEN)
+		return 0;
+	hs_mac(key, 32, pkt, len - 2 * HS_MAC_LEN, mac);
+	return sodium_memcmp(mac, pkt + len - 2 * HS_MAC_LEN, HS_MAC_LEN) == 0;
+}
+
 int
 hs_mac1_seal(uint8_t *pkt, size_t len, const uint8_t responder_x_pk[32])
 {
@@ -65,13 +88,10 @@ hs_mac1_seal(uint8_t *pkt, size_t len, const uint8_t responder_x_pk[32])
 int
 hs_mac1_ok(const uint8_t *pkt, size_t len, const uint8_t self_x_pk[32])
 {
-	uint8_t key[32], mac[HS_MAC_LEN];
+	uint8_t key[32];
 
-	if (len < 2 * HS_MAC_LEN)
-		return 0;
-	hs_labelled_key(HS_MAC1_LABEL, self_x_pk, key);
-	hs_mac(key, sizeof(key), pkt, len - 2 * HS_MAC_LEN, mac);
-	return sodium_memcmp(mac, pkt + len - 2 * HS_MAC_LEN, HS_MAC_LEN) == 0;
+	hs_mac1_key(self_x_pk, key);
+	return hs_mac1_ok_key(pkt, len, key);
 }
 
 void
@@ -107,6 +127,20 @@ hs_cookie_reply_build(uint8_t *out, size_t cap, const uint8_t *init,
     const uint8_t cookie[HS_COOKIE_LEN])
 {
 	uint8_t key[32], nonce[24];
+	int n;
+
+	hs_cookie_key(self_x_pk, key);
+	randombytes_buf(nonce, sizeof(nonce));
+	n = hs_cookie_reply_seal(out, cap, init, init_len, key, nonce, cookie);
+	sodium_memzero(key, sizeof(key));
+	return n;
+}
+
+int
+hs_cookie_reply_seal(uint8_t *out, size_t cap, const uint8_t *init,
+    size_t init_len, const uint8_t key[32], const uint8_t nonce[24],
+    const uint8_t cookie[HS_COOKIE_LEN])
+{
 	struct wr w;
 	uint8_t *ct;
 	uint32_t idx;
@@ -114,27 +148,24 @@ hs_cookie_reply_build(uint8_t *out, size_t cap, const uint8_t *init,
 	if (init_len < HS_INIT_MIN || (idx = hs_init_sender_index(init,
 	    init_len)) == 0)
 		return -1;
-	hs_labelled_key(HS_COOKIE_LABEL, self_x_pk, key);
-	randombytes_buf(nonce, sizeof(nonce));
 	wr_init(&w, out, cap);
 	wr_u8(&w, HS_TYPE_COOKIE);
 	wr_u8(&w, HS_VERSION);
 	wr_u8(&w, 0);
 	wr_u8(&w, 0);
 	wr_u32(&w, idx);
-	wr_bytes(&w, nonce, sizeof(nonce));
+	wr_bytes(&w, nonce, 24);
 	if ((ct = wr_reserve(&w, HS_COOKIE_LEN + 16)) == NULL || w.err)
 		return -1;
 	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, cookie,
 	    HS_COOKIE_LEN, init + init_len - 2 * HS_MAC_LEN, HS_MAC_LEN, NULL,
 	    nonce, key);
-	sodium_memzero(key, sizeof(key));
 	return (int)w.off;
 }
 
 int
-hs_cookie_reply_open(const uint8_t *pkt, size_t len, const uint8_t *init,
-    size_t init_len, const uint8_t responder_x_pk[32],
+hs_cookie_reply_open_for(const uint8_t *pkt, size_t len, uint32_t idx,
+    const uint8_t mac1[HS_MAC_LEN], const uint8_t responder_x_pk[32],
     uint8_t cookie[HS_COOKIE_LEN])
 {
 	uint8_t key[32];
@@ -143,17 +174,27 @@ hs_cookie_reply_open(const uint8_t *pkt, size_t len, const uint8_t *init,
 	int rc;
 
 	rd_init(&r, pkt, len);
-	if (len != HS_COOKIE_REPLY_LEN || init_len < HS_INIT_MIN ||
+	if (len != HS_COOKIE_REPLY_LEN || idx == 0 ||
 	    rd_u8(&r) != HS_TYPE_COOKIE || rd_u8(&r) != HS_VERSION ||
-	    rd_u8(&r) != 0 || rd_u8(&r) != 0 ||
-	    rd_u32(&r) != hs_init_sender_index(init, init_len) ||
+	    rd_u8(&r) != 0 || rd_u8(&r) != 0 || rd_u32(&r) != idx ||
 	    (nonce = rd_bytes(&r, 24)) == NULL ||
 	    (ct = rd_bytes(&r, HS_COOKIE_LEN + 16)) == NULL)
 		return -1;
 	hs_labelled_key(HS_COOKIE_LABEL, responder_x_pk, key);
 	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(cookie, NULL, NULL, ct,
-	    HS_COOKIE_LEN + 16, init + init_len - 2 * HS_MAC_LEN, HS_MAC_LEN,
-	    nonce, key);
+	    HS_COOKIE_LEN + 16, mac1, HS_MAC_LEN, nonce, key);
 	sodium_memzero(key, sizeof(key));
 	return rc == 0 ? 0 : -1;
+}
+
+int
+hs_cookie_reply_open(const uint8_t *pkt, size_t len, const uint8_t *init,
+    size_t init_len, const uint8_t responder_x_pk[32],
+    uint8_t cookie[HS_COOKIE_LEN])
+{
+	if (init_len < HS_INIT_MIN)
+		return -1;
+	return hs_cookie_reply_open_for(pkt, len,
+	    hs_init_sender_index(init, init_len),
+	    init + init_len - 2 * HS_MAC_LEN, responder_x_pk, cookie);
 }

@@ -112,6 +112,7 @@ wire_agent_dest(const uint8_t *pkt, size_t len, uint8_t *type)
 		return WIRE_DEST_SERVER;
 	case WIRE_HS_INIT:
 	case WIRE_HS_RESP:
+	case WIRE_COOKIE_REPLY:
 	case WIRE_DATA:
 		return WIRE_DEST_PEER;
 	}

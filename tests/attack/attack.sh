@@ -12,6 +12,8 @@
 #   3. a token holder forging its source to a victim (amplification)
 #   6. the HTTP API: 1000 connections holding bodies without the key, a
 #      client pipelining requests without reading, the descriptor limit
+#   5. an agent's transfer under 20,000 forged HS_INITs a second
+#   4. a peer forging the source of its path checks
 #   8. STUN from one address and from one /24
 #   the amplification table of every unauthenticated message
 . "$top_srcdir/tests/integration/lib.sh"
@@ -52,17 +54,27 @@ echo "finding 1: 20 UNKNOWN_REG and 20 VERSION_ERROR over 20 s: relayed pings" \
     "($([ "$reg" = "$reg2" ] && echo kept || echo CHANGED))"
 
 echo "== finding 2: registrations per second"
+# The server's and the flooder's CPU while each regrate runs: on a shared
+# machine the flooder's own CPU is taken from the clients and the server.
+sc0=$(cpu "$SERVER_PID"); w0=$(date +%s.%N)
 "$ATK" regrate "$S" "$T/secret" 2000 32 | tee "$T/rate0"
+sc1=$(cpu "$SERVER_PID"); w1=$(date +%s.%N)
 "$ATK" helloflood "$S" 20000 25 > "$T/flood.out" &
 flooder=$!
 sleep 2
+sc2=$(cpu "$SERVER_PID"); fc2=$(cpu "$flooder"); w2=$(date +%s.%N)
 "$ATK" regrate "$S" "$T/secret" 2000 32 | tee "$T/rate1"
+sc3=$(cpu "$SERVER_PID"); fc3=$(cpu "$flooder"); w3=$(date +%s.%N)
 wait $flooder
 cat "$T/flood.out"
 r0=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate0")
 r1=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate1")
 echo "finding 2: $r1/s during the flood, $r0/s without:" \
     "$(awk "BEGIN { printf \"%.0f%%\", 100 * $r1 / $r0 }")"
+echo "finding 2: the server used $(awk "BEGIN { printf \"%.0f%%\", ($sc1 - $sc0) / ($w1 - $w0) }")" \
+    "of a core without the flood, $(awk "BEGIN { printf \"%.0f%%\", ($sc3 - $sc2) / ($w3 - $w2) }")" \
+    "during it (the flooder $(awk "BEGIN { printf \"%.0f%%\", ($fc3 - $fc2) / ($w3 - $w2) }")); load average" \
+    "$(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores"
 echo "server after the flood: $(rss "$SERVER_PID") KiB resident"
 
 echo "== finding 3: a forged source"
@@ -107,8 +119,11 @@ grep -m1 "cannot accept\|not accepting" "$T/lim.log" || true
 
 echo "== finding 5: HS_INIT floods at an agent"
 # An 8 MiB pipe carol -> dave (a direct path), alone and while dave's port
-# gets 20,000 forged HS_INITs a second (mac1 makes each cost a hash, not a
-# Diffie-Hellman). Interleaved: quiet, flooded, quiet, flooded.
+# gets 20,000 forged HS_INITs a second: garbage (mac1 makes each cost a
+# hash), and real initiations with a valid mac1 replayed from forged
+# sources (each worth two Diffie-Hellmans; under load dave answers them
+# with COOKIE_REPLYs instead). Interleaved: quiet, garbage, real, quiet,
+# garbage, real.
 pipe_secs() {	# pipe_secs NAME: seconds for 8 MiB carol -> dave
 	head -c 8388608 /dev/urandom > "$T/in"
 	ctl dave pipe carol --name "$1" --timeout 120 < /dev/null > "$T/out" 2>/dev/null &
@@ -120,8 +135,8 @@ pipe_secs() {	# pipe_secs NAME: seconds for 8 MiB carol -> dave
 	cmp -s "$T/in" "$T/out" || echo "(the pipe $1 differs)" >&2
 	awk "BEGIN { printf \"%.2f\", $s1 - $s0 }"
 }
-flooded_secs() {	# flooded_secs NAME
-	"$ATK" hsflood "127.0.0.1:$dport" 20000 60 > "$T/hsflood.out" &
+flooded_secs() {	# flooded_secs NAME [IDENTITY-FILE]
+	"$ATK" hsflood "127.0.0.1:$dport" 20000 60 ${2:-} > "$T/hsflood.out" &
 	hf=$!
 	sleep 1
 	pipe_secs "$1"
@@ -134,11 +149,20 @@ ctl carol connect dave --timeout 10 >/dev/null
 sleep 3	# the direct path
 dport=$(ctl dave --json status | sed -n 's/.*"local_port": *\([0-9]*\).*/\1/p')
 q0=$(pipe_secs quiet0); f0=$(flooded_secs flooded0)
+r0=$(flooded_secs real0 "$T/dave/identity.key")
 q1=$(pipe_secs quiet1); f1=$(flooded_secs flooded1)
+r1=$(flooded_secs real1 "$T/dave/identity.key")
 echo "finding 5: 8 MiB in $q0 s and $q1 s alone, $f0 s and $f1 s under 20,000" \
-    "forged HS_INITs a second at the receiver; dave dropped" \
+    "garbage HS_INITs a second at the receiver, $r0 s and $r1 s under" \
+    "20,000 valid-mac1 HS_INITs a second from forged sources; dave dropped" \
     "$(ctl dave --json status | sed -n 's/.*"dropped": *\([0-9]*\).*/\1/p')" \
     "packets; path $(ctl carol --json peers | grep -o '"path": *"[a-z]*"' | head -1)"
+grep "HS_INIT flood" "$T/dave.log" | sed 's/^/dave: /'
+
+echo "== finding 4: a peer that forges its source"
+# mallory, introduced to dave (--policy open), seals PATH_CHALLENGEs in its
+# real session and forges their source: a third host, then its own IP.
+"$ATK" probeflood "$S" "$T/secret" dave 1000
 
 echo "== finding 8: STUN"
 "$ATK" stunflood "$S" 2000 1

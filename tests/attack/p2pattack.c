@@ -17,9 +17,18 @@
  *       N registrations of distinct peers, WINDOW at once: per second
  *   p2pattack helloflood HOST:PORT RATE SECONDS
  *       REG_HELLOs from random forged 127/8 sources at RATE a second (root)
- *   p2pattack hsflood HOST:PORT RATE SECONDS
+ *   p2pattack hsflood HOST:PORT RATE SECONDS [IDENTITY-FILE]
  *       HS_INIT-shaped garbage (the right type, version and sizes, random
- *       keys, indices and MACs) at an agent's UDP port, RATE a second
+ *       keys, indices and MACs) at an agent's UDP port, RATE a second;
+ *       with the agent's identity file (only its public half is read),
+ *       real initiations with a valid mac1 from made-up identities,
+ *       replayed from random forged 127.1/16 sources (root)
+ *   p2pattack probeflood HOST:PORT SECRET-FILE PEER COUNT
+ *       a peer that forges its source: registers as mallory (group
+ *       "attack"), makes a session with PEER, then sends COUNT
+ *       PATH_CHALLENGEs in it forged from a victim on 127.0.9.1 and COUNT
+ *       from a victim on its own IP, then 100 plain DATA packets forged
+ *       from 127.0.9.2: the bytes each victim gets within 2 s (root)
  *   p2pattack stunflood HOST:PORT N HOSTS
  *       N Binding requests from each of HOSTS addresses 127.0.5.x: replies
  *   p2pattack httphold HOST:PORT N
@@ -47,6 +56,8 @@
 
 #include <sodium.h>
 
+#include "addr.h"
+#include "hs.h"
 #include "rawudp.h"
 #include "regclient.h"
 #include "secret.h"
@@ -55,6 +66,39 @@
 static struct sockaddr_in srv;
 static uint8_t secret[SECRET_MAX];
 static size_t secretlen;
+
+/*
+ * The floods' own randomness: xorshift64* seeded once, so that the attack
+ * tool, which shares the machine with what it measures, does not spend a
+ * getrandom() call per packet.
+ */
+static uint64_t fr_state;
+
+static uint64_t
+fast_rand(void)
+{
+	if (fr_state == 0)
+		randombytes_buf(&fr_state, sizeof(fr_state));
+	fr_state ^= fr_state >> 12;
+	fr_state ^= fr_state << 25;
+	fr_state ^= fr_state >> 27;
+	return fr_state * 0x2545F4914F6CDD1DULL;
+}
+
+static void
+fast_buf(uint8_t *p, size_t n)
+{
+	uint64_t r;
+	size_t k;
+
+	while (n > 0) {
+		r = fast_rand();
+		k = n < sizeof(r) ? n : sizeof(r);
+		memcpy(p, &r, k);
+		p += k;
+		n -= k;
+	}
+}
 
 static double
 now_s(void)
@@ -467,13 +511,13 @@ cmd_helloflood(int argc, char **argv)
 	while ((t = now_s() - t0) < secs) {
 		due = (long)(t * rate);
 		while (sent < due) {
-			randombytes_buf(e, sizeof(e));
+			fast_buf(e, sizeof(e));
 			(void)wire_hello_build(pkt, sizeof(pkt), e);
 			/* 127.1.0.0/16: loopback, and no one listens there */
 			src.sin_addr.s_addr = htonl(0x7f010000U |
-			    (randombytes_random() & 0xffff));
+			    (uint32_t)(fast_rand() & 0xffff));
 			src.sin_port = htons((uint16_t)(1024 +
-			    randombytes_uniform(60000)));
+			    fast_rand() % 60000));
 			if (rawudp_send(raw, &src, &srv, pkt, sizeof(pkt)) == 0)
 				sent++;
 		}
@@ -485,25 +529,92 @@ cmd_helloflood(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * With the responder's identity file, real initiations: HS_INITs from
+ * HSFLOOD_IDS made-up identities, valid mac1 and all, each costing a
+ * responder that works on it two Diffie-Hellmans; replayed round robin
+ * from random forged 127.1/16 sources (root). Only the public half of the
+ * file is read: what any introduced peer knows.
+ */
+#define HSFLOOD_IDS	64
+static size_t
+hsflood_make(const char *idfile, uint8_t pkts[HSFLOOD_IDS][HS_INIT_MAX],
+    size_t *lens)
+{
+	struct hs_identity id;
+	struct hs hs;
+	uint8_t file[64], pk[32], sk[64];
+	char name[16];
+	size_t i;
+	FILE *f;
+
+	if ((f = fopen(idfile, "rb")) == NULL || fread(file, 1, sizeof(file),
+	    f) != sizeof(file)) {
+		fprintf(stderr, "p2pattack: %s: cannot read 64 bytes\n", idfile);
+		if (f != NULL)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	for (i = 0; i < HSFLOOD_IDS; i++) {
+		crypto_sign_keypair(pk, sk);
+		memset(&hs, 0, sizeof(hs));
+		snprintf(name, sizeof(name), "flood%zu", i);
+		if (hs_identity_from_ed25519(&id, sk) == -1 ||
+		    hs_initiate(&hs, &id, file + 32, AEAD_CHACHAPOLY,
+		    1 + randombytes_random() % 0x7fffffff, name,
+		    (uint64_t)time(NULL) * 1000000000ULL + i, pkts[i],
+		    HS_INIT_MAX, &lens[i]) == -1)
+			return 0;
+		hs_wipe(&hs);
+	}
+	return HSFLOOD_IDS;
+}
+
 static int
 cmd_hsflood(int argc, char **argv)
 {
+	static uint8_t real[HSFLOOD_IDS][HS_INIT_MAX];
+	size_t rlen[HSFLOOD_IDS], nreal = 0;
+	struct sockaddr_in src;
 	uint8_t pkt[256];
 	double rate, secs, t0, t;
 	long sent = 0, due;
 	size_t len;
-	int fd;
+	int fd = -1, raw = -1;
 
-	if (argc != 2 || (fd = udp_to_server(NULL)) == -1)
+	if (argc != 2 && argc != 3)
 		return 2;
 	rate = atof(argv[0]);
 	secs = atof(argv[1]);
+	if (argc == 3) {
+		if ((nreal = hsflood_make(argv[2], real, rlen)) == 0)
+			return 2;
+		if ((raw = rawudp_open()) == -1) {
+			fprintf(stderr, "p2pattack: no raw socket (needs "
+			    "root)\n");
+			return 77;
+		}
+	} else if ((fd = udp_to_server(NULL)) == -1)
+		return 2;
+	memset(&src, 0, sizeof(src));
+	src.sin_family = AF_INET;
 	t0 = now_s();
 	while ((t = now_s() - t0) < secs) {
 		due = (long)(t * rate);
 		while (sent < due) {
-			len = 136 + randombytes_uniform(70);
-			randombytes_buf(pkt, len);
+			if (nreal > 0) {
+				src.sin_addr.s_addr = htonl(0x7f010000U |
+				    (uint32_t)(fast_rand() & 0xffff));
+				src.sin_port = htons((uint16_t)(1024 +
+				    fast_rand() % 60000));
+				(void)rawudp_send(raw, &src, &srv,
+				    real[sent % nreal], rlen[sent % nreal]);
+				sent++;
+				continue;
+			}
+			len = 136 + fast_rand() % 70;
+			fast_buf(pkt, len);
 			pkt[0] = 0x53;
 			pkt[1] = WIRE_VERSION;
 			pkt[2] = 1;	/* ChaChaPoly */
@@ -513,8 +624,237 @@ cmd_hsflood(int argc, char **argv)
 		}
 		usleep(1000);
 	}
-	printf("hsflood: %ld forged HS_INITs in %.1f s (%.0f/s)\n", sent, secs,
-	    (double)sent / secs);
+	printf("hsflood: %ld %s HS_INITs in %.1f s (%.0f/s)\n", sent,
+	    nreal > 0 ? "replayed real (valid mac1), forged-source" :
+	    "forged garbage", secs, (double)sent / secs);
+	return 0;
+}
+
+/*
+ * probeflood: a peer that forges its source. mallory registers (group
+ * "attack"), asks the server to connect it to PEER, makes a session with
+ * the real handshake from a second socket, then seals COUNT PATH_CHALLENGEs
+ * in the session and sends them with forged sources: to a victim socket on
+ * 127.0.9.1 (an address that is not mallory's), and to a victim socket on
+ * mallory's own IP (another port). What each victim gets back is the
+ * amplification; a guarded agent answers the first none and the second at
+ * its per-address rate.
+ */
+struct mallory {
+	int		 fd;		/* to the server */
+	struct chan	 ctl;
+	uint32_t	 next_id;
+	uint8_t		 id_pk[32], id_sk[64];
+};
+
+static P2p__Srv__ServerMsg *
+mal_recv(struct mallory *m, int ms)
+{
+	P2p__Srv__ServerMsg *r, ack = P2P__SRV__SERVER_MSG__INIT;
+	uint8_t b[2048], pt[2048], out[2100];
+	ssize_t n;
+
+	while ((n = rc_recv(m->fd, 0, b, sizeof(b), ms)) > 0) {
+		if (b[0] != WIRE_CTRL || (n = chan_open(&m->ctl, WIRE_CTRL, b,
+		    (size_t)n, pt, sizeof(pt), NULL)) < 0 ||
+		    (r = p2p__srv__server_msg__unpack(NULL, (size_t)n, pt)) ==
+		    NULL)
+			continue;
+		if (r->push_seq != 0) {
+			ack.ack_push = r->push_seq;
+			if ((n = rc_seal(&m->ctl, &ack, out, sizeof(out))) > 0)
+				(void)rc_send(m->fd, 0, out, (size_t)n);
+		}
+		return r;
+	}
+	return NULL;
+}
+
+/* Registered and introduced to peer: its Introduce, or NULL. */
+static P2p__Srv__ServerMsg *
+mal_introduce(struct mallory *m, const char *peer)
+{
+	P2p__Srv__ServerMsg q = P2P__SRV__SERVER_MSG__INIT, *r;
+	P2p__Srv__ConnectRequest cr = P2P__SRV__CONNECT_REQUEST__INIT;
+	char tok[TOKEN_MAX_LEN + 1];
+	uint8_t b[2048];
+	struct rc_hs h;
+	ssize_t n;
+	int i;
+
+	crypto_sign_keypair(m->id_pk, m->id_sk);
+	mint(tok, sizeof(tok), "mallory");
+	if ((m->fd = udp_to_server("127.0.0.1")) == -1 ||
+	    rc_hello(m->fd, 0, &h) == -1 || rc_init_build(&h, tok, m->id_pk,
+	    m->id_sk, 1, 0) == -1 || rc_send(m->fd, 0, h.init,
+	    h.init_len) == -1 || (n = rc_recv(m->fd, 0, b, sizeof(b),
+	    2000)) < 0 || (r = rc_accept_open(&h, b, (size_t)n,
+	    &m->ctl)) == NULL)
+		return NULL;
+	p2p__srv__server_msg__free_unpacked(r, NULL);
+	cr.peer_id = (char *)peer;
+	q.id = 2;
+	q.body_case = P2P__SRV__SERVER_MSG__BODY_CONNECT;
+	q.connect = &cr;
+	if ((n = rc_seal(&m->ctl, &q, b, sizeof(b))) < 0 ||
+	    rc_send(m->fd, 0, b, (size_t)n) == -1)
+		return NULL;
+	for (i = 0; i < 10 && (r = mal_recv(m, 2000)) != NULL; i++) {
+		if (r->body_case == P2P__SRV__SERVER_MSG__BODY_INTRODUCE &&
+		    r->introduce->identity_key.len == 32 &&
+		    r->introduce->public_addr != NULL)
+			return r;
+		p2p__srv__server_msg__free_unpacked(r, NULL);
+	}
+	return NULL;
+}
+
+/* The session with the introduced peer, from socket sfd: 0 or -1. */
+static int
+mal_session(struct mallory *m, const P2p__Srv__Introduce *in, int sfd,
+    struct sockaddr_in *peer, struct chan *ch)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct hs_identity id;
+	struct hs_result res;
+	struct hs hs;
+	uint8_t pkt[512];
+	size_t len;
+	ssize_t n;
+	int i, rv;
+
+	memset(&hs, 0, sizeof(hs));
+	if (addr_from_pb(in->public_addr, &ss, &sl) == -1 ||
+	    ss.ss_family != AF_INET)
+		return -1;
+	memcpy(peer, &ss, sizeof(*peer));
+	if (hs_identity_from_ed25519(&id, m->id_sk) == -1)
+		return -1;
+	for (i = 0; i < 5; i++) {
+		if (hs_initiate(&hs, &id, in->identity_key.data,
+		    AEAD_CHACHAPOLY, 0x4d41u + (uint32_t)i, "mallory",
+		    (uint64_t)time(NULL) * 1000000000ULL + (uint64_t)i, pkt,
+		    sizeof(pkt), &len) == -1)
+			return -1;
+		(void)sendto(sfd, pkt, len, 0, (struct sockaddr *)peer,
+		    sizeof(*peer));
+		while ((n = rc_recv(sfd, 0, pkt, sizeof(pkt), 1000)) > 0)
+			if (pkt[0] == HS_TYPE_RESP && hs_finish(&hs, pkt,
+			    (size_t)n, &res) == 0) {
+				rv = chan_init(ch, res.cipher, res.tx, res.rx,
+				    res.remote_index);
+				sodium_memzero(&res, sizeof(res));
+				hs_identity_wipe(&id);
+				return rv;
+			}
+	}
+	hs_identity_wipe(&id);
+	return -1;
+}
+
+/* A victim socket on ip: bound, its address in v. */
+static int
+victim_open(const char *ip, struct sockaddr_in *v)
+{
+	socklen_t vl = sizeof(*v);
+	int fd;
+
+	memset(v, 0, sizeof(*v));
+	v->sin_family = AF_INET;
+	inet_pton(AF_INET, ip, &v->sin_addr);
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)v, sizeof(*v)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)v, &vl) == -1)
+		return -1;
+	return fd;
+}
+
+/* count packets (one frame: type, then 8 random bytes) forged from v to
+ * peer; the bytes v got back within 2 s of the last. */
+static size_t
+probe_from(int raw, struct chan *ch, int vfd, struct sockaddr_in *v,
+    struct sockaddr_in *peer, long count, size_t *sent, size_t *npk,
+    uint8_t frame)
+{
+	uint8_t pt[9], pkt[128], b[2048];
+	size_t got = 0;
+	double t0;
+	ssize_t n;
+	long i;
+
+	*sent = 0;
+	*npk = 0;
+	for (i = 0; i < count; i++) {
+		pt[0] = frame;	/* 0x1a PATH_CHALLENGE, 0x01 PING */
+		randombytes_buf(pt + 1, 8);
+		if ((n = chan_seal(ch, WIRE_DATA, pt, frame == 0x1a ?
+		    sizeof(pt) : 1, pkt,
+		    sizeof(pkt))) < 0 || rawudp_send(raw, v, peer, pkt,
+		    (size_t)n) == -1)
+			break;
+		*sent += (size_t)n;
+		if (i % 16 == 15)
+			usleep(1000);
+	}
+	t0 = now_s();
+	while (now_s() - t0 < 2)
+		if ((n = rc_recv(vfd, 0, b, sizeof(b), 200)) > 0) {
+			got += (size_t)n;
+			(*npk)++;
+		}
+	return got;
+}
+
+static int
+cmd_probeflood(int argc, char **argv)
+{
+	P2p__Srv__ServerMsg *intro;
+	struct mallory m;
+	struct sockaddr_in peer, v1, v2, v3, me;
+	struct chan ch;
+	size_t s1, s2, s3, g1, g2, g3, n1, n2, n3;
+	long count;
+	int raw, sfd, f1, f2, f3;
+
+	if (argc != 3)
+		return 2;
+	load_secret(argv[0]);
+	count = atol(argv[2]);
+	memset(&m, 0, sizeof(m));
+	if ((raw = rawudp_open()) == -1) {
+		fprintf(stderr, "p2pattack: no raw socket (needs root)\n");
+		return 77;
+	}
+	if ((intro = mal_introduce(&m, argv[1])) == NULL) {
+		fprintf(stderr, "p2pattack: no introduction to %s\n", argv[1]);
+		return 1;
+	}
+	if ((sfd = victim_open("127.0.0.1", &me)) == -1 ||
+	    mal_session(&m, intro->introduce, sfd, &peer, &ch) == -1) {
+		fprintf(stderr, "p2pattack: no session with %s\n", argv[1]);
+		return 1;
+	}
+	p2p__srv__server_msg__free_unpacked(intro, NULL);
+	if ((f1 = victim_open("127.0.9.1", &v1)) == -1 ||
+	    (f2 = victim_open("127.0.0.1", &v2)) == -1)
+		return 1;
+	g1 = probe_from(raw, &ch, f1, &v1, &peer, count, &s1, &n1, 0x1a);
+	g2 = probe_from(raw, &ch, f2, &v2, &peer, count, &s2, &n2, 0x1a);
+	/* Plain DATA (a PING frame) forged from a third victim: the agent
+	 * must not take that address as a candidate and check it. */
+	if ((f3 = victim_open("127.0.9.2", &v3)) == -1)
+		return 1;
+	g3 = probe_from(raw, &ch, f3, &v3, &peer, 100, &s3, &n3, 0x01);
+	printf("probeflood: %ld PATH_CHALLENGEs (%zu bytes) forged from "
+	    "another host: %zu answers, %zu bytes, ratio %.2f\n", count, s1,
+	    n1, g1, s1 ? (double)g1 / (double)s1 : 0);
+	printf("probeflood: %ld PATH_CHALLENGEs (%zu bytes) forged from the "
+	    "peer's own IP, another port: %zu answers, %zu bytes, ratio %.2f\n",
+	    count, s2, n2, g2, s2 ? (double)g2 / (double)s2 : 0);
+	printf("probeflood: 100 DATA packets (%zu bytes) forged from another "
+	    "host: %zu packets to it, %zu bytes, ratio %.2f\n", s3, n3, g3,
+	    s3 ? (double)g3 / (double)s3 : 0);
 	return 0;
 }
 
@@ -691,7 +1031,7 @@ main(int argc, char **argv)
 {
 	if (argc < 3 || sodium_init() < 0 || rawudp_parse(argv[2], &srv) == -1) {
 		fprintf(stderr, "usage: p2pattack amp|spoofamp|regrate|"
-		    "helloflood|hsflood|stunflood|httphold|httppipe "
+		    "helloflood|hsflood|probeflood|stunflood|httphold|httppipe "
 		    "HOST:PORT ...\n");
 		return 2;
 	}
@@ -707,6 +1047,8 @@ main(int argc, char **argv)
 		return cmd_stunflood(argc - 3, argv + 3);
 	if (strcmp(argv[1], "hsflood") == 0)
 		return cmd_hsflood(argc - 3, argv + 3);
+	if (strcmp(argv[1], "probeflood") == 0)
+		return cmd_probeflood(argc - 3, argv + 3);
 	if (strcmp(argv[1], "httphold") == 0)
 		return cmd_httphold(argc - 3, argv + 3);
 	if (strcmp(argv[1], "httppipe") == 0)

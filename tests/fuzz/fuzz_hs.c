@@ -6,7 +6,10 @@
  * fixed responder identity (answered with hs_respond if it authenticates);
  * 1, a handshake to that identity is started and the rest is fed to
  * hs_finish as the HS_RESP; 2, the rest is a COOKIE_REPLY to that
- * handshake's HS_INIT. The seeds hold valid packets.
+ * handshake's HS_INIT (hs_cookie_reply_open and hs_cookie_take). Mode 0
+ * first passes the HS_INIT through a responder's load guard that is under
+ * load (hs_cookie.c) and builds the COOKIE_REPLY it asks for: never
+ * larger than the HS_INIT. The seeds hold valid packets.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +17,13 @@
 #include <sodium.h>
 
 #include "hs.h"
+#include "hs_cookie.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct hs_identity self, peer;
+static struct hs_guard guard;
+static uint64_t now_us = 1;
 
 static void
 fuzz_hs_setup(void)
@@ -38,6 +44,7 @@ fuzz_hs_setup(void)
 	crypto_sign_seed_keypair(pk, sk, seed);
 	if (hs_identity_from_ed25519(&peer, sk) != 0)
 		abort();
+	hs_guard_init(&guard, self.x_pk, 1);	/* under load from the second packet */
 	done = 1;
 }
 
@@ -63,8 +70,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (hs_cookie_reply_open(data + 1, size - 1, out, outlen,
 		    self.x_pk, cookie) == 0)
 			abort();
+		{
+			struct hs_cookie ck;
+
+			memset(&ck, 0, sizeof(ck));
+			if (hs_cookie_take(&ck, &hs, data + 1, size - 1,
+			    self.x_pk, 1) == 0)
+				abort();
+		}
 	} else if (data[0] % 3 == 0) {
 		/* The responder is "self"; initiations come from "peer". */
+		static const uint8_t addr[7] = { 4, 192, 0, 2, 1, 0, 80 };
+		int n;
+
+		switch (hs_guard_check(&guard, data + 1, size - 1,
+		    addr, sizeof(addr), now_us++)) {
+		case HS_VERDICT_COOKIE:
+			n = hs_guard_cookie_reply(&guard, data + 1,
+			    size - 1, addr, sizeof(addr), now_us, out,
+			    sizeof(out));
+			if (n != HS_COOKIE_REPLY_LEN || (size_t)n >= size - 1)
+				abort();
+			break;
+		default:
+			break;
+		}
 		if (hs_read_init(&hs, &self, data + 1, size - 1, &info) == 0) {
 			if (info.peer_id[0] == '\0' ||
 			    strlen(info.peer_id) > HS_PEER_ID_MAX)

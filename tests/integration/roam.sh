@@ -7,7 +7,9 @@
 # checks that an honest move still goes through: alice's default route
 # switches from one of her links to the other, the server logs the move to
 # the new address, her public address follows, and relayed messages cross
-# both ways.
+# both ways. carol moves with her and keeps a direct path with dave: it
+# must follow her to her new address (dave checks only addresses of hers
+# he was introduced with or heard her from: PROTOCOL.md §2.7).
 #
 #   alice a0 10.80.1.2 --r1-- router --r2-- 10.80.2.2 s0: server and bob
 #         a1 10.80.3.2 --r3--/
@@ -30,16 +32,28 @@ ns_bg s "$P2P_SERVER" -f -v --listen 10.80.2.2:0 --secret-file "$T/secret" \
     --state-dir "$T/srv" >"$T/server.log" 2>&1
 wait_for 10 test -s "$T/srv/port" || fail "server did not start"
 SERVER_PORT=$(cat "$T/srv/port")
-ns_agent() {	# ns_agent NS NAME
+ns_agent() {	# ns_agent NS NAME [--no-direct]
 	mkdir -p "$T/$2"
 	mint "$2" g > "$T/$2/token" || fail "minting a token for $2"
-	ns_bg "$1" "$P2PD" -f -v --server "10.80.2.2:$SERVER_PORT" --no-direct \
+	ns_bg "$1" "$P2PD" -f -v --server "10.80.2.2:$SERVER_PORT" ${3:-} \
 	    --keepalive 2 --token-file "$T/$2/token" --socket "$T/$2/sock" \
 	    --state-dir "$T/$2" >"$T/$2.log" 2>&1
 }
-ns_agent a alice
-ns_agent s bob
-wait_registered alice bob
+ns_agent a alice --no-direct
+ns_agent s bob --no-direct
+# carol and dave keep a direct path, which must follow carol's move.
+ns_agent a carol
+ns_agent s dave
+wait_registered alice bob carol dave
+ctl carol connect dave --timeout 10 >/dev/null || fail "carol cannot connect to dave"
+remote() {	# remote: where dave sends carol's session
+	ctl dave --json peers | sed -n 's/.*"remote_addr": *"\([^"]*\)".*/\1/p'
+}
+direct_from() {	# direct_from IP: dave's session with carol is direct to IP
+	ctl dave --json peers | grep -q '"path": *"direct"' &&
+	    case "$(remote)" in "$1":*) true ;; *) false ;; esac
+}
+wait_for 15 direct_from 10.80.1.2 || fail "no direct path dave -> carol at 10.80.1.2: $(remote)"
 ctl alice connect bob --timeout 10 >/dev/null || fail "alice cannot connect to bob"
 ctl alice send bob "before" || fail "send before the move"
 [ "$(ctl bob recv --timeout 5)" = "before" ] || fail "recv before the move"
@@ -57,4 +71,8 @@ ctl alice send bob "after" || fail "send after the move"
 ctl bob send alice "and back" || fail "send back after the move"
 [ "$(ctl alice recv --timeout 10)" = "and back" ] || fail "recv back after the move"
 registered alice || fail "alice lost her registration"
-echo "roam: $(grep -o 'peer alice moved.*' "$T/server.log"); the relayed session carried on both ways"
+# dave's direct path follows carol to 10.80.3.2 (the IP of her other link).
+wait_for 20 direct_from 10.80.3.2 ||
+    fail "dave's direct path did not follow carol: $(ctl dave --json peers)"
+ctl carol ping dave -c 2 >/dev/null || fail "carol -> dave after the move"
+echo "roam: $(grep -o 'peer alice moved.*' "$T/server.log"); the relayed session carried on both ways; dave's direct path to carol followed her to $(remote)"

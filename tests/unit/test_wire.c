@@ -313,6 +313,12 @@ Test(wire, agent_dest)
 	    "a RELAY shorter than header, relay id and tag");
 	pkt[0] = WIRE_DATA;
 	cr_assert_eq(wire_agent_dest(pkt, 32, &type), WIRE_DEST_PEER);
+	pkt[0] = WIRE_COOKIE_REPLY;	/* a peer under load answers */
+	cr_assert_eq(wire_agent_dest(pkt, WIRE_COOKIE_REPLY_LEN, &type),
+	    WIRE_DEST_PEER);
+	cr_assert_eq(type, WIRE_COOKIE_REPLY);
+	cr_assert_eq(wire_agent_dest(pkt, WIRE_COOKIE_REPLY_LEN - 1, &type),
+	    WIRE_DEST_NONE, "a COOKIE_REPLY has exactly its length");
 	pkt[0] = WIRE_REG_HELLO;	/* agents never get one */
 	cr_assert_eq(wire_agent_dest(pkt, WIRE_HELLO_LEN, &type),
 	    WIRE_DEST_NONE);
