@@ -61,8 +61,20 @@ route_strategy(struct session *s)
 	const char *mine = nat_type(s->a), *theirs = s->p->nat_type;
 	enum path_spray_role was = s->rt.path.spray, role = PATH_SPRAY_NONE;
 	struct portmap_info pm;
+	int tcp_here;
 
-	if (!s->rt.path.cfg.enabled || !s->p->have_pub)
+	if (!s->rt.path.cfg.enabled)
+		return 0;
+	/* No UDP, no punching: say which side (path_detail). */
+	tcp_here = strcmp(reg_transport_name(s->a), "tcp") == 0;
+	if (tcp_here || s->p->peer_tcp) {
+		snprintf(s->rt.path.why, sizeof(s->rt.path.why), "%s the "
+		    "server over TCP (UDP blocked or off): the relay carries the "
+		    "session", !s->p->peer_tcp ? "this side reaches" :
+		    tcp_here ? "both sides reach" : "the peer reaches");
+		return 0;
+	}
+	if (!s->p->have_pub)
 		return 0;
 	if (route_symmetric(mine) && route_symmetric(theirs))
 		/* The birthday method needs one side that maps

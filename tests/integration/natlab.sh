@@ -234,6 +234,13 @@ cell() {
 			ctl a --json peers | grep -q 'both sides behind symmetric NATs' ||
 			    { cell_end FAIL "no path_detail for symmetric/symmetric: $(ctl a --json peers)"; return; }
 		fi
+		# UDP blocked: both sides say which side reaches the server over TCP.
+		case "$_ct1 $_ct2" in *udp-blocked*)
+			for _a in a "$b"; do
+				ctl "$_a" --json peers | grep -q 'server over TCP' ||
+				    { cell_end FAIL "$_a gives no path_detail for UDP blocked: $(ctl "$_a" --json peers)"; return; }
+			done ;;
+		esac
 	fi
 	# The label is checked against the server: a burst moves the relay
 	# counters of a relayed pair by at least its size and of a direct pair

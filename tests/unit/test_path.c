@@ -604,3 +604,112 @@ Test(path, no_spray_means_no_direct_through_symmetric_nat)
 	path_spray(&p, PATH_SPRAY_EASY, (struct sockaddr *)&srflx);
 	cr_assert_eq(p.spray, PATH_SPRAY_NONE);
 }
+
+/*
+ * Opening checks (low TTL): the first check of a round to a
+ * server-reflexive candidate opens our NAT only; its retries, host
+ * candidates and liveness checks go at full TTL.
+ */
+Test(path, first_check_to_srflx_is_an_opening_check)
+{
+	struct path p = mk();
+	struct sockaddr_storage h = sa4("10.0.0.2", 4000),
+	    x = sa4("198.51.100.7", 5000), to;
+	uint8_t n[PATH_NONCE_LEN];
+	uint64_t now = 1000 * MS;
+	unsigned local = 0, opening = 0, full = 0, host_opening = 0, i;
+
+	cr_assert_eq(path_add(&p, (struct sockaddr *)&h, PATH_CAND_HOST,
+	    now), 0);
+	cr_assert_eq(path_add(&p, (struct sockaddr *)&x, PATH_CAND_SRFLX,
+	    now), 0);
+	path_start(&p, now, 0);
+	/* one round: every try of both candidates (about 5 s) */
+	for (i = 0; i < 1000 && p.rounds <= 1; i++, now += 10 * MS) {
+		nonce(n);
+		while (path_next_check(&p, now, n, &to, &local)) {
+			if (p.rounds > 1)
+				break;
+			if (same(&to, &x) && p.check_opening)
+				opening++;
+			else if (same(&to, &x))
+				full++;
+			else if (p.check_opening)
+				host_opening++;
+			nonce(n);
+		}
+	}
+	cr_assert_eq(opening, 1, "one opening check per round, got %u",
+	    opening);
+	cr_assert_eq(full, p.cfg.cand_tries - 1);
+	cr_assert_eq(host_opening, 0);
+}
+
+/* The hard side's first pass over its sockets opens, the second reaches. */
+Test(path, hard_side_first_pass_opens_second_reaches)
+{
+	struct path p = mk();
+	struct sockaddr_storage x = sa4("198.51.100.7", 5000), to;
+	uint8_t n[PATH_NONCE_LEN];
+	uint64_t now = 1000 * MS;
+	unsigned local = 0, opening = 0, full = 0, i;
+
+	p.cfg.spray_sockets = 8;
+	path_spray(&p, PATH_SPRAY_HARD, (struct sockaddr *)&x);
+	path_start(&p, now, 0);
+	for (i = 0; i < 200; i++, now += 10 * MS) {
+		nonce(n);
+		while (path_next_check(&p, now, n, &to, &local)) {
+			if (local > 0 && p.check_opening)
+				opening++;
+			else if (local > 0)
+				full++;
+			nonce(n);
+		}
+	}
+	cr_assert_eq(opening, 8);
+	cr_assert_eq(full, 8);
+}
+
+/*
+ * Re-planning: a session started without the birthday method (the NAT
+ * types were not known) gets it with path_spray + path_retry, at once and
+ * not after the round backoff.
+ */
+Test(path, birthday_planned_after_the_start_sprays_at_once)
+{
+	struct path p = mk();
+	struct sockaddr_storage x = sa4("198.51.100.7", 5000), to;
+	uint8_t n[PATH_NONCE_LEN];
+	uint64_t now = 1000 * MS;
+	unsigned local = 0, i;
+	int sprayed = 0;
+
+	cr_assert_eq(path_add(&p, (struct sockaddr *)&x, PATH_CAND_SRFLX,
+	    now), 0);
+	path_start(&p, now, 0);
+	/* the first round fails: the next one waits for the backoff */
+	for (i = 0; i < 800; i++, now += 10 * MS) {
+		(void)path_tick(&p, now, 0);
+		nonce(n);
+		while (path_next_check(&p, now, n, &to, &local))
+			nonce(n);
+	}
+	cr_assert_gt(p.round_at, now, "no round waiting");
+	path_spray(&p, PATH_SPRAY_EASY, (struct sockaddr *)&x);
+	path_retry(&p, now);
+	nonce(n);
+	while (path_next_check(&p, now, n, &to, &local)) {
+		if (!same(&to, &x))
+			sprayed = 1;	/* a random port of the peer */
+		nonce(n);
+	}
+	now += 20 * MS;
+	nonce(n);
+	while (path_next_check(&p, now, n, &to, &local)) {
+		if (!same(&to, &x))
+			sprayed = 1;
+		nonce(n);
+	}
+	cr_assert(sprayed, "no birthday probe right after the re-plan");
+}
