@@ -7,6 +7,7 @@ lib_LTLIBRARIES += libp2pclient.la
 libp2pclient_la_CPPFLAGS = $(P2PC_CPPFLAGS)
 libp2pclient_la_SOURCES = libclient/p2pclient.c libclient/p2pclient_req.c \
 	libclient/p2pclient_sync.c libclient/p2pclient_info.c libclient/p2pclient_int.h \
+	libclient/p2pclient_metrics.c \
 	libclient/p2pclient_group.c libclient/p2pclient_stats.c
 libp2pclient_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pclient_la_LIBADD = libp2pproto.la $(PROTOBUFC_LIBS)
@@ -31,7 +32,7 @@ bin_PROGRAMS += p2pctl
 p2pctl_SOURCES = libclient/p2pctl.c libclient/p2pctl.h libclient/ctl_status.c \
 	libclient/ctl_conn.c libclient/ctl_msg.c libclient/ctl_pipe.c \
 	libclient/ctl_events.c libclient/ctl_json.c libclient/ctl_group.c \
-	libclient/ctl_nat.c
+	libclient/ctl_nat.c libclient/ctl_metrics.c
 p2pctl_CPPFLAGS = $(P2PC_CPPFLAGS)
 p2pctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(SODIUM_CFLAGS)
 p2pctl_LDADD = libp2pclient.la $(JSONC_LIBS) $(SODIUM_LIBS)

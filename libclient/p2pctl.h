@@ -70,5 +70,7 @@ int	ctl_pipe(struct ctl *, int, char **);
 int	ctl_events(struct ctl *, int, char **);
 int	ctl_group(struct ctl *, int, char **);
 int	ctl_nat(struct ctl *, int, char **);
+int	ctl_metrics(struct ctl *, int, char **);
+int	ctl_log_level(struct ctl *, int, char **);
 
 #endif /* P2PCTL_H */

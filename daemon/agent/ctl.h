@@ -31,6 +31,8 @@
 
 struct pipe;
 struct ctl_groups;
+struct ctl_http;
+struct evbuffer;
 
 #define CTL_NAT_WAITERS	16
 
@@ -53,6 +55,23 @@ struct ctl {
 	struct ctl_nat_wait	 nat_w[CTL_NAT_WAITERS];
 	size_t			 nnat;
 	struct event		*nat_timer;
+	/* ctl_metrics.c, ctl_http.c */
+	uint64_t		 started;	/* agent_now() at ctl_open */
+	struct ctl_http		*http;		/* --metrics */
+};
+
+/* One sample of a metric (ctl_metrics.c); the strings are the agent's. */
+struct ctl_metric {
+	const char	*name, *type, *help;
+	const char	*lname, *lval;	/* one label, or NULL */
+	double		 value;
+	int		 first;		/* of its family: HELP and TYPE */
+};
+
+struct ctl_metrics {
+	struct ctl_metric	*v;
+	size_t			 n, cap;
+	struct engine_peer	*peers;	/* the sessions the samples name */
 };
 
 typedef void (*ctl_fn)(struct ipc_client *, P2p__Ipc__Request *);
@@ -130,6 +149,22 @@ void	ctl_group_event(struct ctl *, uint32_t reg_id, uint32_t seq,
 void	ctl_group_registered(struct ctl *);
 void	ctl_group_gone(struct ipc_client *);
 void	ctl_group_free(struct ctl *);
+
+/* ctl_metrics.c: collect (0, or -1 out of memory) and use at once. */
+int	ctl_metrics_collect(struct ctl *, struct ctl_metrics *);
+void	ctl_metrics_free(struct ctl_metrics *);
+void	ctl_metrics_text(const struct ctl_metrics *, struct evbuffer *);
+void	ctl_metrics(struct ipc_client *, P2p__Ipc__Request *);
+
+/* ctl_http.c: --metrics ADDR:PORT (GET /metrics); -1 with err. */
+int	ctl_http_check(const char *spec, int public, char *err,
+	    size_t errlen);
+int	ctl_http_open(struct ctl *, const char *spec, int public,
+	    char *err, size_t errlen);
+void	ctl_http_free(struct ctl *);
+
+/* ctl_log.c */
+void	ctl_log_level(struct ipc_client *, P2p__Ipc__Request *);
 
 /* ctl_nat.c */
 void	ctl_nat(struct ipc_client *, P2p__Ipc__Request *);
