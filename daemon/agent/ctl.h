@@ -11,7 +11,9 @@
  * (connect, disconnect, ping), ctl_msg.c (send), ctl_recv.c (bind, unbind,
  * recv, the deliveries), ctl_events.c (subscribe and the events),
  * ctl_pipe.c (pipes), ctl_group.c (server-managed groups), ctl_nat.c
- * (nat). ipc.c / ipc_out.c are the socket underneath (ipc.h).
+ * (nat), ctl_metrics.c (metrics), ctl_log.c (log-level); ctl_http.c
+ * serves the metrics on --metrics. ipc.c / ipc_out.c are the socket
+ * underneath (ipc.h).
  *
  * Every request gets exactly one Response: at once, or later through the
  * engine's cb->done (connect, send, ping), a pipe's opening, the server's
