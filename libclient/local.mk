@@ -47,7 +47,8 @@ tests_unit_test_ipcmsg_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_ipcmsg_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_unit_test_ipcmsg_LDADD = libp2pproto.la $(CRITERION_LIBS) $(PROTOBUFC_LIBS)
 tests_unit_test_client_SOURCES = tests/unit/test_client.c \
-	tests/unit/test_client_fake.c tests/unit/test_client_fake.h
+	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_conn.c tests/unit/test_client_conn.h
 tests_unit_test_client_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_client_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_unit_test_client_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
@@ -55,6 +56,7 @@ tests_unit_test_client_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) 
 
 tests_unit_test_client_abi_SOURCES = tests/unit/test_client_abi.c \
 	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_conn.c tests/unit/test_client_conn.h \
 	tests/unit/test_client_script.c tests/unit/test_client_script.h
 tests_unit_test_client_abi_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_client_abi_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
@@ -66,6 +68,7 @@ check_PROGRAMS += tests/unit/test_client_game
 TESTS += tests/unit/test_client_game
 tests_unit_test_client_game_SOURCES = tests/unit/test_client_game.c \
 	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_conn.c tests/unit/test_client_conn.h \
 	tests/unit/test_client_script.c tests/unit/test_client_script.h
 tests_unit_test_client_game_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_client_game_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
