@@ -75,6 +75,18 @@ tests_unit_test_client_game_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUF
 tests_unit_test_client_game_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
 	$(PROTOBUFC_LIBS) -lpthread
 
+# libp2pclient 1.2: metrics, log levels, freshness, event times.
+check_PROGRAMS += tests/unit/test_client_ops
+TESTS += tests/unit/test_client_ops
+tests_unit_test_client_ops_SOURCES = tests/unit/test_client_ops.c \
+	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_conn.c tests/unit/test_client_conn.h \
+	tests/unit/test_client_script.c tests/unit/test_client_script.h
+tests_unit_test_client_ops_CPPFLAGS = $(P2PC_CPPFLAGS)
+tests_unit_test_client_ops_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
+tests_unit_test_client_ops_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
+	$(PROTOBUFC_LIBS) -lpthread
+
 # p2pctl itself against the fake agent (needs p2pctl built: EXTRA_DEPENDENCIES).
 tests_unit_test_client_ctl_SOURCES = tests/unit/test_client_ctl.c \
 	tests/unit/test_client_fake.c tests/unit/test_client_fake.h
