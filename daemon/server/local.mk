@@ -21,6 +21,7 @@ SRV_GROUP_SOURCES = daemon/server/srv_group.c daemon/server/srv_group.h \
 	daemon/server/srv_group_sync.c daemon/server/srv_group_match.c
 sbin_PROGRAMS += p2p-server
 p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
+	daemon/server/srv_clock.c daemon/server/srv_portfile.c \
 	daemon/server/srv_token.c \
 	daemon/server/srv_udp.c daemon/server/srv_tcp.c \
 	daemon/server/srv_stun.c \
@@ -168,7 +169,8 @@ tests_unit_test_cluster_ev_LDADD = $(COMMON_TEST_LIBS)
 
 # Cluster benchmarks (tests/bench/cluster.sh, docs/PERFORMANCE.md): a Redis
 # and three nodes on loopback; not part of make check.
-bench-cluster: all tests/bench/loadgen$(EXEEXT) tests/bench/p2pbench$(EXEEXT)
+bench-cluster: all tests/bench/loadgen$(EXEEXT) tests/bench/p2pbench$(EXEEXT) \
+	    tests/bench/turnbench$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/cluster.sh $(PEERS)
 .PHONY: bench-cluster
