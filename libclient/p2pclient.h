@@ -54,9 +54,9 @@ extern "C" {
  * when functions, fields or callbacks are added, PATCH for fixes.
  */
 #define P2PCLIENT_VERSION_MAJOR		1
-#define P2PCLIENT_VERSION_MINOR		2
+#define P2PCLIENT_VERSION_MINOR		3
 #define P2PCLIENT_VERSION_PATCH		0
-#define P2PCLIENT_VERSION_STRING	"1.2.0"
+#define P2PCLIENT_VERSION_STRING	"1.3.0"
 
 /* "MAJOR.MINOR.PATCH" of the library in use. */
 const char *p2pclient_version(void);
@@ -144,7 +144,7 @@ struct p2pclient_status {
 	uint32_t	 local_port;
 	uint64_t	 packets_in, packets_out, dropped, retransmitted;
 	uint64_t	 bytes_in, bytes_out;
-	/* since 1.2 */
+	/* since 1.3 */
 	char		*version;	/* p2pd's; "" from an older agent */
 	double		 uptime_s;	/* since p2pd started (0: not said) */
 };
@@ -188,7 +188,7 @@ struct p2pclient_peer {
 	double		 age_ms;	/* how old these figures are: 0 when
 					   asked for, the time since the
 					   agent's push when watched */
-	/* since 1.2: how fresh the session is. Ages in seconds, < 0:
+	/* since 1.3: how fresh the session is. Ages in seconds, < 0:
 	 * never (or an older agent, which also leaves cipher ""). */
 	double		 handshake_age_s; /* its keys (handshake, rekey) */
 	double		 last_rx_age_s;	/* the last packet from the peer */
@@ -204,7 +204,7 @@ struct p2pclient_peers {
 	struct p2pclient_peer	**v;		/* n pointers */
 };
 
-/* since 1.2: one sample of a metric (p2pclient_metrics). */
+/* since 1.3: one sample of a metric (p2pclient_metrics). */
 struct p2pclient_metric {
 	size_t		 size;
 	char		*name;		/* e.g. p2pd_sessions */
@@ -258,7 +258,7 @@ struct p2pclient_event {
 	char		**missing;
 	size_t		 nmissing;
 	uint32_t	 missing_count;
-	/* since 1.2: when the agent made it (PEER_STATE, GROUP), in
+	/* since 1.3: when the agent made it (PEER_STATE, GROUP), in
 	 * microseconds since the Unix epoch; 0 when it did not say */
 	uint64_t	 time_us;
 };
@@ -272,6 +272,9 @@ struct p2pclient_response {
 	uint32_t	 delivered;	/* recv */
 	double		 rtt_ms;	/* ping */
 	uint32_t	 pipe_id;	/* pipe_open */
+	/* since 1.2: match (the match group), group_search; valid during
+	 * the call */
+	const struct p2pclient_groups *groups;
 };
 
 /*
@@ -398,14 +401,14 @@ int	p2pclient_peer_stats(struct p2pclient *, const char *peer,
 	    struct p2pclient_peer **out);
 void	p2pclient_peer_free(struct p2pclient_peer *);
 /*
- * since 1.2. Every metric of the agent, as its --metrics endpoint serves
+ * since 1.3. Every metric of the agent, as its --metrics endpoint serves
  * them (docs/METRICS.md): one entry per sample, freed with
  * p2pclient_metrics_free.
  */
 int	p2pclient_metrics(struct p2pclient *, struct p2pclient_metrics **);
 void	p2pclient_metrics_free(struct p2pclient_metrics *);
 /*
- * since 1.2. Set the agent's log level at once (error, warning, info,
+ * since 1.3. Set the agent's log level at once (error, warning, info,
  * debug; NULL or "": leave it) and put the level in force after the call
  * in out (outlen bytes, 16 are enough; NULL: not wanted). It lasts until
  * the next change or a reload of the agent. P2PCLIENT_EUSAGE: not a level.
@@ -480,6 +483,11 @@ struct p2pclient_group {
 	uint32_t			  member_count;	/* may exceed n */
 	size_t				  n;
 	struct p2pclient_group_member	**members;	/* in join order */
+	/* since 1.2: a match group's (or a searched group's) attributes as
+	 * "KEY=VALUE", sorted by key, and its end (unix s; 0: none) */
+	size_t				  nattrs;
+	char				**attrs;
+	uint64_t			  expires_at;
 };
 
 struct p2pclient_groups {
@@ -508,6 +516,33 @@ int	p2pclient_group_send(struct p2pclient *, const char *group,
 int64_t	p2pclient_group_send_async(struct p2pclient *, const char *peer,
 	    const char *group, const char *service, const void *data,
 	    size_t len, int flags);
+
+/*
+ * since 1.2. Matchmaking (PROTOCOL.md §7.1): ask the server for a group
+ * of size devices (2-32) whose attributes all equal these ("KEY=VALUE",
+ * at most 8, keys names, values 1-64 bytes), waiting up to timeout_s
+ * (1-3600; 0: 60). The answer is the match group, created by the server
+ * with this peer a member: in the response's groups (on_response) or in
+ * *out (the blocking call; free with p2pclient_groups_free).
+ * P2PCLIENT_ETIMEDOUT: no match in time; _ECLOSED: the ticket was
+ * cancelled; _EEXISTS: this device already waits for one; _EINVAL or
+ * _EUSAGE: a bad attribute, size or timeout (the message names it). One
+ * ticket per device; closing the handle cancels it.
+ */
+int64_t	p2pclient_match_async(struct p2pclient *, const char *const *attrs,
+	    size_t nattrs, uint32_t size, uint32_t timeout_s);
+int	p2pclient_match(struct p2pclient *, const char *const *attrs,
+	    size_t nattrs, uint32_t size, uint32_t timeout_s,
+	    struct p2pclient_groups **out);
+/* Cancel the ticket this device waits with (whoever asked for it);
+ * P2PCLIENT_ENOTFOUND when none. */
+int64_t	p2pclient_match_cancel_async(struct p2pclient *);
+int	p2pclient_match_cancel(struct p2pclient *);
+/* The groups this peer may see having all these attributes (no members). */
+int64_t	p2pclient_group_search_async(struct p2pclient *,
+	    const char *const *attrs, size_t nattrs);
+int	p2pclient_group_search(struct p2pclient *, const char *const *attrs,
+	    size_t nattrs, struct p2pclient_groups **out);
 
 #ifdef __cplusplus
 }

@@ -40,7 +40,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "log-level", ctl_log_level,
 	    "[--json] log-level [error|warning|info|debug]" },
 	{ "group", ctl_group, "[--json] group create|destroy|join|leave NAME | "
-	    "list | show NAME | send NAME [--service S] [--sync] MESSAGE|-" },
+	    "list | show NAME | search KEY=VALUE ... | "
+	    "send NAME [--service S] [--sync] MESSAGE|-" },
+	{ "match", ctl_match, "[--json] match [--attr KEY=VALUE]... [--size N] "
+	    "[--timeout S] [--cancel]" },
 	{ NULL, NULL, NULL }
 };
 

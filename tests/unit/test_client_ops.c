@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_client_ops.c: what libp2pclient 1.2 adds for operators, against the
+ * test_client_ops.c: what libp2pclient 1.3 adds for operators, against the
  * fake agent: p2pclient_metrics (samples, labels, type and help once per
  * name; a reply with a label missing its value is refused), log levels
  * (the level in force, a refusal passed on), the agent's version and
@@ -143,7 +143,7 @@ Test(client_ops, log_level)
 	client_finish(c);
 }
 
-static int	old_agent;	/* leave the 1.2 fields out */
+static int	old_agent;	/* leave the 1.3 fields out */
 
 static int
 status_peers_answer(int fd, const P2p__Ipc__Request *q)
