@@ -2,11 +2,14 @@
 /*
  * ctl_events.c: p2pctl events: one line per event until p2pd goes away:
  * peer states and group membership (member_join, member_leave,
- * group_destroyed, join_complete with the members that did not acknowledge).
+ * group_destroyed, join_complete with the members that did not acknowledge),
+ * each led by the time the agent made it (UTC, ISO 8601; "time" and
+ * "time_us" in JSON).
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -17,14 +20,43 @@ static const struct option ctl_events_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* When the agent made the event: UTC, to the millisecond. */
+static void
+ctl_events_time(const struct p2pclient_event *ev, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(ev->time_us / 1000000);
+
+	if (ev->time_us == 0 || gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), len - strlen(buf), ".%03uZ",
+	    (unsigned)(ev->time_us / 1000 % 1000));
+}
+
+/* The JSON form: "time" (as in text) and "time_us" at the end. */
+static void
+ctl_events_json_time(struct json_object *o, const struct p2pclient_event *ev)
+{
+	char	t[64];
+
+	ctl_events_time(ev, t, sizeof(t));
+	ctl_json_str(o, "time", t);
+	ctl_json_u64(o, "time_us", ev->time_us);
+}
+
 static void
 ctl_events_group(struct ctl *ctl, const struct p2pclient_event *ev)
 {
 	struct json_object	*o, *a;
+	char			 t[64];
 	size_t			 i;
 
 	if (!ctl->json) {
-		printf("%s %s", ev->event, ev->group);
+		ctl_events_time(ev, t, sizeof(t));
+		printf("%s %s %s", t, ev->event, ev->group);
 		if (ev->peer_id[0] != '\0')
 			printf(" %s", ev->peer_id);
 		if (strcmp(ev->event, "join_complete") == 0) {
@@ -50,6 +82,7 @@ ctl_events_group(struct ctl *ctl, const struct p2pclient_event *ev)
 		json_object_object_add(o, "missing", a);
 		ctl_json_u64(o, "missing_count", ev->missing_count);
 	}
+	ctl_events_json_time(o, ev);
 	ctl_json_print(o);
 }
 
@@ -57,6 +90,7 @@ static void
 ctl_events_print(struct ctl *ctl, const struct p2pclient_event *ev)
 {
 	struct json_object	*o;
+	char			 t[64];
 
 	if (ev->type == P2PCLIENT_EV_GROUP) {
 		ctl_events_group(ctl, ev);
@@ -65,8 +99,9 @@ ctl_events_print(struct ctl *ctl, const struct p2pclient_event *ev)
 	if (ev->type != P2PCLIENT_EV_PEER_STATE)
 		return;		/* messages and pipes belong to recv / pipe */
 	if (!ctl->json) {
-		printf("peer_state %s %s %s%s%s\n", ev->peer_id, ev->state,
-		    ev->path[0] != '\0' ? ev->path : "-",
+		ctl_events_time(ev, t, sizeof(t));
+		printf("%s peer_state %s %s %s%s%s\n", t, ev->peer_id,
+		    ev->state, ev->path[0] != '\0' ? ev->path : "-",
 		    ev->reason[0] != '\0' ? " " : "", ev->reason);
 		fflush(stdout);
 		return;
@@ -77,6 +112,7 @@ ctl_events_print(struct ctl *ctl, const struct p2pclient_event *ev)
 	ctl_json_str(o, "state", ev->state);
 	ctl_json_str(o, "path", ev->path);
 	ctl_json_str(o, "reason", ev->reason);
+	ctl_events_json_time(o, ev);
 	ctl_json_print(o);
 }
 

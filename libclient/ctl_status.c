@@ -53,6 +53,8 @@ ctl_status_json(const struct p2pclient_status *st)
 	ctl_json_u64(cnt, "bytes_in", st->bytes_in);
 	ctl_json_u64(cnt, "bytes_out", st->bytes_out);
 	json_object_object_add(o, "counters", cnt);
+	ctl_json_str(o, "version", st->version);
+	json_object_object_add(o, "uptime_s", ctl_json_double(st->uptime_s));
 	return o;
 }
 
@@ -71,6 +73,9 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 		ctl_json_print(ctl_status_json(st));
 	else {
 		printf("peer_id: %s\n", st->peer_id);
+		if (st->version[0] != '\0')
+			printf("version: %s, up %.0f s\n", st->version,
+			    st->uptime_s);
 		printf("server: %s\n", st->server_state);
 		if (st->server_transport != NULL)
 			printf("server_transport: %s\n", st->server_transport);
@@ -89,6 +94,43 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 	}
 	p2pclient_status_free(st);
 	return CTL_OK;
+}
+
+/* An age for people: "4.2 s ago", or "never". */
+static const char *
+ctl_age(double s, char *buf, size_t len)
+{
+	if (s < 0)
+		return "never";
+	snprintf(buf, len, "%.1f s ago", s);
+	return buf;
+}
+
+/* How fresh an up session's figures are, on a line of its own. */
+static void
+ctl_peers_fresh(const struct p2pclient_peer *p)
+{
+	char	hs[32], rx[32], rtt[32];
+
+	if (p->cipher[0] == '\0')
+		return;
+	printf("%-20s %s, handshake %s, last packet %s, rtt %.2f ms "
+	    "(sample %s)\n", "", p->cipher, ctl_age(p->handshake_age_s, hs,
+	    sizeof(hs)), ctl_age(p->last_rx_age_s, rx, sizeof(rx)),
+	    p->latest_rtt_ms, ctl_age(p->rtt_age_s, rtt, sizeof(rtt)));
+}
+
+static void
+ctl_peers_fresh_json(struct json_object *e, const struct p2pclient_peer *p)
+{
+	ctl_json_str(e, "cipher", p->cipher);
+	json_object_object_add(e, "handshake_age_s",
+	    ctl_json_double(p->handshake_age_s));
+	json_object_object_add(e, "last_rx_age_s",
+	    ctl_json_double(p->last_rx_age_s));
+	json_object_object_add(e, "latest_rtt_ms",
+	    ctl_json_double(p->latest_rtt_ms));
+	json_object_object_add(e, "rtt_age_s", ctl_json_double(p->rtt_age_s));
 }
 
 int
@@ -127,6 +169,7 @@ ctl_peers(struct ctl *ctl, int argc, char **argv)
 			ctl_json_u64(e, "retransmitted_bytes",
 			    p->retransmitted_bytes);
 			ctl_json_u64(e, "max_message", p->max_message);
+			ctl_peers_fresh_json(e, p);
 			json_object_array_add(arr, e);
 		}
 		json_object_object_add(o, "peers", arr);
@@ -143,6 +186,7 @@ ctl_peers(struct ctl *ctl, int argc, char **argv)
 			    p->rtt_ms, p->tx_bytes, p->rx_bytes);
 			if (p->path_detail[0] != '\0')
 				printf("%-20s %s\n", "", p->path_detail);
+			ctl_peers_fresh(p);
 		}
 	}
 	p2pclient_peers_free(ps);

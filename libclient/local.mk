@@ -8,7 +8,7 @@ libp2pclient_la_CPPFLAGS = $(P2PC_CPPFLAGS)
 libp2pclient_la_SOURCES = libclient/p2pclient.c libclient/p2pclient_req.c \
 	libclient/p2pclient_sync.c libclient/p2pclient_info.c libclient/p2pclient_int.h \
 	libclient/p2pclient_group.c libclient/p2pclient_stats.c \
-	libclient/p2pclient_match.c
+	libclient/p2pclient_match.c libclient/p2pclient_metrics.c
 libp2pclient_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pclient_la_LIBADD = libp2pproto.la $(PROTOBUFC_LIBS)
 # The ABI (docs/ABI.md): libtool version from configure, one version node
@@ -32,7 +32,7 @@ bin_PROGRAMS += p2pctl
 p2pctl_SOURCES = libclient/p2pctl.c libclient/p2pctl.h libclient/ctl_status.c \
 	libclient/ctl_conn.c libclient/ctl_msg.c libclient/ctl_pipe.c \
 	libclient/ctl_events.c libclient/ctl_json.c libclient/ctl_group.c \
-	libclient/ctl_nat.c libclient/ctl_match.c
+	libclient/ctl_nat.c libclient/ctl_match.c libclient/ctl_metrics.c
 p2pctl_CPPFLAGS = $(P2PC_CPPFLAGS)
 p2pctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(SODIUM_CFLAGS)
 p2pctl_LDADD = libp2pclient.la $(JSONC_LIBS) $(SODIUM_LIBS)
@@ -47,7 +47,8 @@ tests_unit_test_ipcmsg_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_ipcmsg_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_unit_test_ipcmsg_LDADD = libp2pproto.la $(CRITERION_LIBS) $(PROTOBUFC_LIBS)
 tests_unit_test_client_SOURCES = tests/unit/test_client.c \
-	tests/unit/test_client_fake.c tests/unit/test_client_fake.h
+	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_conn.c tests/unit/test_client_conn.h
 tests_unit_test_client_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_client_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_unit_test_client_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
@@ -55,6 +56,7 @@ tests_unit_test_client_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) 
 
 tests_unit_test_client_abi_SOURCES = tests/unit/test_client_abi.c \
 	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_conn.c tests/unit/test_client_conn.h \
 	tests/unit/test_client_script.c tests/unit/test_client_script.h
 tests_unit_test_client_abi_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_client_abi_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
@@ -66,6 +68,7 @@ check_PROGRAMS += tests/unit/test_client_game
 TESTS += tests/unit/test_client_game
 tests_unit_test_client_game_SOURCES = tests/unit/test_client_game.c \
 	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_conn.c tests/unit/test_client_conn.h \
 	tests/unit/test_client_script.c tests/unit/test_client_script.h
 tests_unit_test_client_game_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_client_game_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
@@ -77,10 +80,23 @@ check_PROGRAMS += tests/unit/test_client_match
 TESTS += tests/unit/test_client_match
 tests_unit_test_client_match_SOURCES = tests/unit/test_client_match.c \
 	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_conn.c tests/unit/test_client_conn.h \
 	tests/unit/test_client_script.c tests/unit/test_client_script.h
 tests_unit_test_client_match_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_client_match_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_unit_test_client_match_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
+	$(PROTOBUFC_LIBS) -lpthread
+
+# libp2pclient 1.3: metrics, log levels, freshness, event times.
+check_PROGRAMS += tests/unit/test_client_ops
+TESTS += tests/unit/test_client_ops
+tests_unit_test_client_ops_SOURCES = tests/unit/test_client_ops.c \
+	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_conn.c tests/unit/test_client_conn.h \
+	tests/unit/test_client_script.c tests/unit/test_client_script.h
+tests_unit_test_client_ops_CPPFLAGS = $(P2PC_CPPFLAGS)
+tests_unit_test_client_ops_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
+tests_unit_test_client_ops_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
 	$(PROTOBUFC_LIBS) -lpthread
 
 # p2pctl itself against the fake agent (needs p2pctl built: EXTRA_DEPENDENCIES).

@@ -681,6 +681,7 @@ p2pclient_on_event(struct p2pclient *c, const P2p__Ipc__Event *e)
 
 	memset(&ev, 0, sizeof(ev));
 	ev.size = sizeof(ev);
+	ev.time_us = e->time_us;
 	switch (e->ev_case) {
 	case P2P__IPC__EVENT__EV_MESSAGE:
 		return p2pclient_on_message(c, e->message);

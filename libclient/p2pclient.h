@@ -54,9 +54,9 @@ extern "C" {
  * when functions, fields or callbacks are added, PATCH for fixes.
  */
 #define P2PCLIENT_VERSION_MAJOR		1
-#define P2PCLIENT_VERSION_MINOR		2
+#define P2PCLIENT_VERSION_MINOR		3
 #define P2PCLIENT_VERSION_PATCH		0
-#define P2PCLIENT_VERSION_STRING	"1.2.0"
+#define P2PCLIENT_VERSION_STRING	"1.3.0"
 
 /* "MAJOR.MINOR.PATCH" of the library in use. */
 const char *p2pclient_version(void);
@@ -144,6 +144,9 @@ struct p2pclient_status {
 	uint32_t	 local_port;
 	uint64_t	 packets_in, packets_out, dropped, retransmitted;
 	uint64_t	 bytes_in, bytes_out;
+	/* since 1.3 */
+	char		*version;	/* p2pd's; "" from an older agent */
+	double		 uptime_s;	/* since p2pd started (0: not said) */
 };
 
 /* p2pclient_nat(): the agent's NAT classification (RFC 5780). */
@@ -190,12 +193,38 @@ struct p2pclient_peer {
 	double		 age_ms;	/* how old these figures are: 0 when
 					   asked for, the time since the
 					   agent's push when watched */
+	/* since 1.3: how fresh the session is. Ages in seconds, < 0:
+	 * never (or an older agent, which also leaves cipher ""). */
+	double		 handshake_age_s; /* its keys (handshake, rekey) */
+	double		 last_rx_age_s;	/* the last packet from the peer */
+	char		*cipher;	/* ChaChaPoly | AESGCM */
+	double		 latest_rtt_ms;	/* the last RTT sample (rtt_ms is
+					   smoothed), 0: none */
+	double		 rtt_age_s;	/* since that sample */
 };
 
 struct p2pclient_peers {
 	size_t			 size;
 	size_t			 n;
 	struct p2pclient_peer	**v;		/* n pointers */
+};
+
+/* since 1.3: one sample of a metric (p2pclient_metrics). */
+struct p2pclient_metric {
+	size_t		 size;
+	char		*name;		/* e.g. p2pd_sessions */
+	char		*type;		/* counter | gauge; "" after the first
+					   sample of its name */
+	char		*help;		/* likewise */
+	size_t		 nlabels;	/* label pairs */
+	char		**labels;	/* name, value, name, value, ... */
+	double		 value;
+};
+
+struct p2pclient_metrics {
+	size_t			 size;
+	size_t			 n;
+	struct p2pclient_metric	**v;		/* n pointers */
 };
 
 enum p2pclient_event_type {
@@ -234,6 +263,9 @@ struct p2pclient_event {
 	char		**missing;
 	size_t		 nmissing;
 	uint32_t	 missing_count;
+	/* since 1.3: when the agent made it (PEER_STATE, GROUP), in
+	 * microseconds since the Unix epoch; 0 when it did not say */
+	uint64_t	 time_us;
 };
 
 /* The answer to one request, as handed to on_response. */
@@ -373,6 +405,21 @@ int	p2pclient_watch_peers(struct p2pclient *, uint32_t interval_ms);
 int	p2pclient_peer_stats(struct p2pclient *, const char *peer,
 	    struct p2pclient_peer **out);
 void	p2pclient_peer_free(struct p2pclient_peer *);
+/*
+ * since 1.3. Every metric of the agent, as its --metrics endpoint serves
+ * them (docs/METRICS.md): one entry per sample, freed with
+ * p2pclient_metrics_free.
+ */
+int	p2pclient_metrics(struct p2pclient *, struct p2pclient_metrics **);
+void	p2pclient_metrics_free(struct p2pclient_metrics *);
+/*
+ * since 1.3. Set the agent's log level at once (error, warning, info,
+ * debug; NULL or "": leave it) and put the level in force after the call
+ * in out (outlen bytes, 16 are enough; NULL: not wanted). It lasts until
+ * the next change or a reload of the agent. P2PCLIENT_EUSAGE: not a level.
+ */
+int	p2pclient_log_level(struct p2pclient *, const char *level, char *out,
+	    size_t outlen);
 /* refresh: run the tests again and wait (the agent bounds it) for them. */
 int	p2pclient_nat(struct p2pclient *, int refresh, struct p2pclient_nat **);
 void	p2pclient_nat_free(struct p2pclient_nat *);

@@ -21,6 +21,7 @@ p2pclient_status_free(struct p2pclient_status *st)
 	free(st->nat_type);
 	free(st->nat_mapping);
 	free(st->nat_filtering);
+	free(st->version);
 	free(st);
 }
 
@@ -68,6 +69,9 @@ p2pclient_status(struct p2pclient *c, struct p2pclient_status **out)
 	    st->nat_filtering == NULL)
 		goto nomem;
 	st->local_port = s->local_port;
+	if ((st->version = strdup(s->version)) == NULL)
+		goto nomem;
+	st->uptime_s = s->uptime_s;
 	if ((k = s->counters) != NULL) {
 		st->packets_in = k->packets_in;
 		st->packets_out = k->packets_out;
@@ -96,6 +100,7 @@ p2pclient_peer_free(struct p2pclient_peer *p)
 	free(p->state);
 	free(p->path_detail);
 	free(p->congestion);
+	free(p->cipher);
 	free(p);
 }
 
@@ -126,8 +131,9 @@ p2pc_peer_from(const P2p__Ipc__PeerInfo *pi)
 	p->state = strdup(pi->state);
 	p->path_detail = strdup(pi->path_detail);
 	p->congestion = strdup(pi->congestion);
+	p->cipher = strdup(pi->cipher);
 	if (!p->peer_id || !p->path || !p->remote_addr || !p->state ||
-	    !p->path_detail || !p->congestion) {
+	    !p->path_detail || !p->congestion || !p->cipher) {
 		p2pclient_peer_free(p);
 		return NULL;
 	}
@@ -144,6 +150,14 @@ p2pc_peer_from(const P2p__Ipc__PeerInfo *pi)
 	p->tx_packets = pi->tx_packets;
 	p->queued_bytes = pi->queued_bytes;
 	p->in_flight_bytes = pi->in_flight_bytes;
+	p->latest_rtt_ms = pi->latest_rtt_ms;
+	/* an older agent does not send the ages: 0 would say "just now" */
+	if (pi->cipher[0] != '\0') {
+		p->handshake_age_s = pi->handshake_age_s;
+		p->last_rx_age_s = pi->last_rx_age_s;
+		p->rtt_age_s = pi->rtt_age_s;
+	} else
+		p->handshake_age_s = p->last_rx_age_s = p->rtt_age_s = -1;
 	return p;
 }
 

@@ -99,8 +99,9 @@ p2pc_peer_copy(const struct p2pclient_peer *p)
 	n->state = strdup(p->state);
 	n->path_detail = strdup(p->path_detail);
 	n->congestion = strdup(p->congestion);
+	n->cipher = strdup(p->cipher);
 	if (!n->peer_id || !n->path || !n->remote_addr || !n->state ||
-	    !n->path_detail || !n->congestion) {
+	    !n->path_detail || !n->congestion || !n->cipher) {
 		p2pclient_peer_free(n);
 		return NULL;
 	}

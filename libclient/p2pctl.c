@@ -36,6 +36,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "ping", ctl_ping, "[--json] ping PEER [-c N] [-i S] [--timeout S]" },
 	{ "events", ctl_events, "[--json] events" },
 	{ "nat", ctl_nat, "[--json] nat [--refresh]" },
+	{ "metrics", ctl_metrics, "[--json] metrics" },
+	{ "log-level", ctl_log_level,
+	    "[--json] log-level [error|warning|info|debug]" },
 	{ "group", ctl_group, "[--json] group create|destroy|join|leave NAME | "
 	    "list | show NAME | search KEY=VALUE ... | "
 	    "send NAME [--service S] [--sync] MESSAGE|-" },

@@ -77,5 +77,7 @@ int	ctl_events(struct ctl *, int, char **);
 int	ctl_group(struct ctl *, int, char **);
 int	ctl_nat(struct ctl *, int, char **);
 int	ctl_match(struct ctl *, int, char **);
+int	ctl_metrics(struct ctl *, int, char **);
+int	ctl_log_level(struct ctl *, int, char **);
 
 #endif /* P2PCTL_H */

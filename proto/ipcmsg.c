@@ -275,6 +275,8 @@ ipcmsg_check_request(const P2p__Ipc__Request *q, char *err, size_t errlen)
 	case P2P__IPC__REQUEST__OP_PIPE_ACK:
 	case P2P__IPC__REQUEST__OP_PIPE_CLOSE:
 	case P2P__IPC__REQUEST__OP_NAT:
+	case P2P__IPC__REQUEST__OP_METRICS:
+	case P2P__IPC__REQUEST__OP_LOG_LEVEL:
 		return 0;
 	case P2P__IPC__REQUEST__OP_CONNECT:
 		return NAME("peer id", q->connect->peer_id);
@@ -333,9 +335,28 @@ ipcmsg_check_peers(const P2p__Ipc__PeersResp *pr, char *err, size_t errlen)
 	return 0;
 }
 
+/* Metrics: every sample has a name, its labels come in pairs. */
+static int
+ipcmsg_check_metrics(const P2p__Ipc__MetricsResp *mr, char *err,
+    size_t errlen)
+{
+	size_t	i;
+
+	for (i = 0; i < mr->n_metrics; i++) {
+		if (mr->metrics[i] == NULL || mr->metrics[i]->name[0] == '\0')
+			return errf(err, errlen, "metric %zu has no name", i);
+		if (mr->metrics[i]->n_labels % 2 != 0)
+			return errf(err, errlen, "metric %s: a label without "
+			    "its value", mr->metrics[i]->name);
+	}
+	return 0;
+}
+
 static int
 ipcmsg_check_response(const P2p__Ipc__Response *p, char *err, size_t errlen)
 {
+	if (p->result_case == P2P__IPC__RESPONSE__RESULT_METRICS)
+		return ipcmsg_check_metrics(p->metrics, err, errlen);
 	if (p->result_case == P2P__IPC__RESPONSE__RESULT_GROUP)
 		return ipcmsg_check_group_resp(p->group, err, errlen);
 	if (p->result_case != P2P__IPC__RESPONSE__RESULT_PEERS)

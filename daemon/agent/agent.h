@@ -78,6 +78,8 @@ struct agent_conf {
 	char		*congestion;	/* --congestion: newreno | cubic */
 	int		 cc_algo;	/* its CC_* (cc.h), for tp_cfg */
 	char		*log_level;	/* error | warning | info | debug */
+	char		*metrics;	/* --metrics ADDR:PORT */
+	int		 metrics_public;	/* ... may be non-loopback */
 	int		 verbosity;	/* log.h's, from log_level and -v */
 	int		 argc;		/* the command line, for reloads */
 	char		**argv;
@@ -91,7 +93,26 @@ struct agent_counters {
 	uint64_t	 retransmitted;
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
+	/* dropped, by reason (AGENT_DROP); the rest is the server link's */
+	uint64_t	 drop_malformed;
+	uint64_t	 drop_unknown_session;
+	uint64_t	 drop_decrypt;
+	uint64_t	 drop_handshake;
+	uint64_t	 drop_no_room;
+	uint64_t	 drop_no_path;
+	uint64_t	 drop_server;		/* the rest (stats_collect) */
+	uint64_t	 handshakes;		/* sessions keyed */
+	uint64_t	 rekeys;
+	uint64_t	 retransmitted_bytes;
+	uint64_t	 relay_bytes_in;	/* peer packets over the relay */
+	uint64_t	 relay_bytes_out;
 };
+
+/* Count a dropped datagram or message and its reason (drop_<why>). */
+#define AGENT_DROP(a, why)	do {					\
+	(a)->ctr.dropped++;						\
+	(a)->ctr.drop_##why++;						\
+} while (0)
 
 enum reg_state {
 	REG_REGISTERING,
@@ -331,7 +352,9 @@ void		 natmap_free(struct agent *);
 struct stats_field {
 	const char	*name;		/* as in ipc.proto's Counters */
 	size_t		 off;		/* in struct agent_counters */
-	const char	*help;
+	const char	*metric;	/* its Prometheus counter */
+	const char	*lname, *lval;	/* its label, or NULL */
+	const char	*help;		/* NULL: as the line before */
 };
 extern const struct stats_field stats_fields[];
 void		 stats_collect(struct agent *, struct agent_counters *);

@@ -37,6 +37,8 @@ static const struct {
 	{ P2P__IPC__REQUEST__OP_NAT, ctl_nat },
 	{ P2P__IPC__REQUEST__OP_MATCH, ctl_match },
 	{ P2P__IPC__REQUEST__OP_GROUP_SEARCH, ctl_group_search },
+	{ P2P__IPC__REQUEST__OP_METRICS, ctl_metrics },
+	{ P2P__IPC__REQUEST__OP_LOG_LEVEL, ctl_log_level },
 };
 
 /* --- from the IPC socket ----------------------------------------------- */
@@ -229,14 +231,23 @@ int
 ctl_open(struct agent *a)
 {
 	struct ctl *ctl;
+	char err[512];
 
 	if ((ctl = calloc(1, sizeof(*ctl))) == NULL)
 		return -1;
 	ctl->a = a;
+	ctl->started = agent_now();
 	TAILQ_INIT(&ctl->pipes);
 	a->ctl = ctl;
 	engine_set_cb(a, &ctl_engine_cb, ctl);
-	return ipc_open(a, &ctl->ipc, &ctl_ipc_hooks);
+	if (ipc_open(a, &ctl->ipc, &ctl_ipc_hooks) == -1)
+		return -1;
+	if (a->conf.metrics != NULL && ctl_http_open(ctl, a->conf.metrics,
+	    a->conf.metrics_public, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -247,6 +258,7 @@ ctl_free(struct agent *a)
 	if (ctl == NULL)
 		return;
 	ctl_pipe_free_all(ctl);
+	ctl_http_free(ctl);
 	ipc_free(a, ctl->ipc);
 	ctl_group_free(ctl);
 	ctl_match_free(ctl);

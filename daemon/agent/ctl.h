@@ -11,7 +11,10 @@
  * (connect, disconnect, ping), ctl_msg.c (send), ctl_recv.c (bind, unbind,
  * recv, the deliveries), ctl_events.c (subscribe and the events),
  * ctl_pipe.c (pipes), ctl_group.c (server-managed groups), ctl_match.c
- * and ctl_match_info.c (matchmaking, group search), ctl_nat.c (nat). ipc.c / ipc_out.c are the socket underneath (ipc.h).
+ * and ctl_match_info.c (matchmaking, group search), ctl_nat.c (nat),
+ * ctl_metrics.c (metrics), ctl_log.c (log-level); ctl_http.c serves
+ * the metrics on --metrics. ipc.c / ipc_out.c are the socket underneath
+ * (ipc.h).
  *
  * Every request gets exactly one Response: at once, or later through the
  * engine's cb->done (connect, send, ping), a pipe's opening, the server's
@@ -34,6 +37,8 @@ struct ctl_groups;
 struct ctl_match;
 struct ctl_gattrs;
 struct match_attr;
+struct ctl_http;
+struct evbuffer;
 
 #define CTL_NAT_WAITERS	16
 
@@ -58,6 +63,23 @@ struct ctl {
 	struct ctl_nat_wait	 nat_w[CTL_NAT_WAITERS];
 	size_t			 nnat;
 	struct event		*nat_timer;
+	/* ctl_metrics.c, ctl_http.c */
+	uint64_t		 started;	/* agent_now() at ctl_open */
+	struct ctl_http		*http;		/* --metrics */
+};
+
+/* One sample of a metric (ctl_metrics.c); the strings are the agent's. */
+struct ctl_metric {
+	const char	*name, *type, *help;
+	const char	*lname, *lval;	/* one label, or NULL */
+	double		 value;
+	int		 first;		/* of its family: HELP and TYPE */
+};
+
+struct ctl_metrics {
+	struct ctl_metric	*v;
+	size_t			 n, cap;
+	struct engine_peer	*peers;	/* the sessions the samples name */
 };
 
 typedef void (*ctl_fn)(struct ipc_client *, P2p__Ipc__Request *);
@@ -156,6 +178,22 @@ void	ctl_match_groups_reply(struct ipc_client *, uint32_t req_id,
 	    P2p__Srv__GroupInfo *const *, size_t n, int truncated);
 int	ctl_match_attrs_in(P2p__Ipc__Attr **, size_t n, struct match_attr *,
 	    unsigned *nout, char *err, size_t errlen);
+
+/* ctl_metrics.c: collect (0, or -1 out of memory) and use at once. */
+int	ctl_metrics_collect(struct ctl *, struct ctl_metrics *);
+void	ctl_metrics_free(struct ctl_metrics *);
+void	ctl_metrics_text(const struct ctl_metrics *, struct evbuffer *);
+void	ctl_metrics(struct ipc_client *, P2p__Ipc__Request *);
+
+/* ctl_http.c: --metrics ADDR:PORT (GET /metrics); -1 with err. */
+int	ctl_http_check(const char *spec, int public, char *err,
+	    size_t errlen);
+int	ctl_http_open(struct ctl *, const char *spec, int public,
+	    char *err, size_t errlen);
+void	ctl_http_free(struct ctl *);
+
+/* ctl_log.c */
+void	ctl_log_level(struct ipc_client *, P2p__Ipc__Request *);
 
 /* ctl_nat.c */
 void	ctl_nat(struct ipc_client *, P2p__Ipc__Request *);

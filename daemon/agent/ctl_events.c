@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * ctl_events.c: `p2pctl events` (SubscribeReq) and the events it gets:
- * peer states (from the engine) and group membership (ctl_group.c).
+ * peer states (from the engine) and group membership (ctl_group.c), each
+ * with the time it happened (Event.time_us).
  *
  * An event is queued to every subscribed client; a subscriber whose
  * unread output passed the cap is dropped (ERR_LAGGED), so a slow reader
@@ -18,12 +19,14 @@ ctl_subscribe(struct ipc_client *c, P2p__Ipc__Request *req)
 	ipc_reply(c, req->id, P2P__IPC__CODE__OK, NULL);
 }
 
-/* Queue ev to every subscriber (ipc_send_event drops a lagging one). */
+/* Queue ev to every subscriber (ipc_send_event drops a lagging one),
+ * stamped with the wall clock. */
 static void
 ctl_events_send(struct ctl *ctl, P2p__Ipc__Event *ev)
 {
 	struct ipc_client *c, *tc;
 
+	ev->time_us = agent_wall_ns() / 1000;
 	TAILQ_FOREACH_SAFE(c, &ctl->ipc->clients, entry, tc) {
 		if (c->subscribed && !c->closing)
 			(void)ipc_send_event(c, ev);

@@ -5,8 +5,11 @@
  * the Counters message's descriptor, so a counter added there shows here.
  * A PeersReq with watch_ms > 0 also starts pushes of the same table to
  * that client (PeerStats events) every watch_ms, until one with 0 or the
- * client goes.
+ * client goes. Status carries the agent's version and uptime; each peer
+ * how fresh its figures are (handshake, last packet, RTT sample ages).
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,10 +59,19 @@ ctl_status(struct ipc_client *c, P2p__Ipc__Request *req)
 	st.nat_type = (char *)en.type;
 	st.nat_mapping = (char *)en.mapping;
 	st.nat_filtering = (char *)en.filtering;
+	st.version = (char *)PACKAGE_VERSION;
+	st.uptime_s = (double)(agent_now() - c->a->ctl->started) / 1e6;
 	r.id = req->id;
 	r.result_case = P2P__IPC__RESPONSE__RESULT_STATUS;
 	r.status = &st;
 	(void)ipc_send_resp(c, &r);
+}
+
+/* An age in seconds, -1 for never. */
+static double
+ctl_status_age(int64_t us)
+{
+	return us < 0 ? -1 : (double)us / 1e6;
 }
 
 struct ctl_peers {
@@ -100,7 +112,12 @@ ctl_peers_one(void *arg, const struct engine_peer *e)
 		pi->min_rtt_ms = (double)e->ts.min_rtt_us / 1000.0;
 		pi->tx_packets = e->ts.tx_packets;
 		pi->in_flight_bytes = e->ts.bytes_in_flight;
+		pi->latest_rtt_ms = (double)e->ts.latest_rtt_us / 1000.0;
 	}
+	pi->cipher = (char *)e->cipher;
+	pi->handshake_age_s = ctl_status_age(e->hs_age_us);
+	pi->last_rx_age_s = ctl_status_age(e->rx_age_us);
+	pi->rtt_age_s = ctl_status_age(e->rtt_age_us);
 	cp->ptrs[cp->n] = pi;
 	cp->n++;
 }

@@ -256,6 +256,25 @@ engine_status(struct agent *a, struct engine_status *st)
 	stats_collect(a, &st->ctr);
 }
 
+/* How fresh a session's figures are (p2pctl peers). */
+static void
+engine_peer_ages(struct session *s, struct engine_peer *e)
+{
+	uint64_t now = agent_now(), rx;
+
+	e->hs_age_us = e->rx_age_us = e->rtt_age_us = -1;
+	e->cipher = "";
+	if (s->state != SESS_UP)
+		return;
+	e->cipher = aead_name(s->chan.keys.cipher);
+	if (s->chan.key_born != 0 && now >= s->chan.key_born)
+		e->hs_age_us = (int64_t)(now - s->chan.key_born);
+	if ((rx = s->last_rx) != 0 && now >= rx)
+		e->rx_age_us = (int64_t)(now - rx);
+	if (e->ts.rtt_at_us != 0 && now >= e->ts.rtt_at_us)
+		e->rtt_age_us = (int64_t)(now - e->ts.rtt_at_us);
+}
+
 void
 engine_peers(struct agent *a, void (*fn)(void *, const struct engine_peer *),
     void *arg)
@@ -279,6 +298,7 @@ engine_peers(struct agent *a, void (*fn)(void *, const struct engine_peer *),
 		if (e.up)
 			e.max_message = tp_max_send_message(s->tp);
 		e.queued = session_queued_bytes(s);
+		engine_peer_ages(s, &e);
 		fn(arg, &e);
 	}
 }

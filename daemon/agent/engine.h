@@ -99,6 +99,11 @@ struct engine_peer {
 	struct tp_stats	 ts;		/* zero unless the session is up */
 	size_t		 max_message;
 	size_t		 queued;	/* accepted, not yet acknowledged */
+	/* Ages in microseconds, -1: never. */
+	int64_t		 hs_age_us;	/* the current keys (handshake, rekey) */
+	int64_t		 rx_age_us;	/* the last packet from the peer */
+	int64_t		 rtt_age_us;	/* ts.latest_rtt_us */
+	const char	*cipher;	/* Noise's name; "" until up */
 };
 
 struct engine_status {

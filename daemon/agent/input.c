@@ -35,13 +35,13 @@ input_peer(struct agent *a, uint8_t type, const uint8_t *pkt, size_t len,
 	case WIRE_DATA:
 		s = session_by_index(a, chan_peek_index(pkt, len));
 		if (s == NULL || s->state != SESS_UP) {
-			a->ctr.dropped++;
+			AGENT_DROP(a, unknown_session);
 			return;
 		}
 		session_input(s, pkt, len, src);
 		break;
 	default:
-		a->ctr.dropped++;
+		AGENT_DROP(a, malformed);
 		break;
 	}
 }
@@ -54,7 +54,7 @@ input_datagram(struct agent *a, const uint8_t *pkt, size_t len,
 
 	a->ctr.packets_in++;
 	if (pkt == NULL) {	/* longer than AGENT_UDP_MTU */
-		a->ctr.dropped++;
+		AGENT_DROP(a, malformed);
 		return;
 	}
 	a->ctr.bytes_in += len;
@@ -63,7 +63,7 @@ input_datagram(struct agent *a, const uint8_t *pkt, size_t len,
 	case WIRE_DEST_SERVER:
 		/* A spray socket only carries a session's DATA. */
 		if (slot != 0) {
-			a->ctr.dropped++;
+			AGENT_DROP(a, malformed);
 			break;
 		}
 		reg_input(a, pkt, len, (struct sockaddr *)ss,
@@ -71,7 +71,7 @@ input_datagram(struct agent *a, const uint8_t *pkt, size_t len,
 		break;
 	case WIRE_DEST_PEER:
 		if (slot != 0 && type != WIRE_DATA) {
-			a->ctr.dropped++;
+			AGENT_DROP(a, malformed);
 			break;
 		}
 		a->rx_slot = slot;
@@ -79,7 +79,7 @@ input_datagram(struct agent *a, const uint8_t *pkt, size_t len,
 		a->rx_slot = 0;
 		break;
 	default:
-		a->ctr.dropped++;
+		AGENT_DROP(a, malformed);
 		break;
 	}
 }
@@ -87,5 +87,6 @@ input_datagram(struct agent *a, const uint8_t *pkt, size_t len,
 void
 input_relayed(struct agent *a, uint8_t type, const uint8_t *pkt, size_t len)
 {
+	a->ctr.relay_bytes_in += len;
 	input_peer(a, type, pkt, len, NULL);
 }

@@ -22,6 +22,8 @@ P2PD_CONTROL = daemon/agent/ctl.c daemon/agent/ctl.h \
 	daemon/agent/ctl_events.c daemon/agent/ctl_pipe.c \
 	daemon/agent/ctl_group.c daemon/agent/ctl_nat.c \
 	daemon/agent/ctl_match.c daemon/agent/ctl_match_info.c \
+	daemon/agent/ctl_metrics.c daemon/agent/ctl_http.c \
+	daemon/agent/ctl_log.c \
 	daemon/agent/ipc.c daemon/agent/ipc_out.c daemon/agent/ipc_buf.c \
 	daemon/agent/ipc.h
 p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \
@@ -97,3 +99,7 @@ EXTRA_DIST += tests/integration/portmap.sh tests/integration/portmap_hostile.sh 
 p2pd_SOURCES += daemon/agent/p2pd.h daemon/agent/p2pd_reload.c
 dist_noinst_SCRIPTS += tests/integration/agent_reload.sh
 TESTS += tests/integration/agent_reload.sh
+
+# Operators: --metrics, p2pctl metrics, log-level, status/peers/events figures.
+dist_noinst_SCRIPTS += tests/integration/agent_metrics.sh
+TESTS += tests/integration/agent_metrics.sh

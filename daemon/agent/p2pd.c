@@ -113,6 +113,12 @@ const struct conf_opt p2pd_opts[] = {
 	    "UPnP IGD)" },
 	{ "congestion", 0, CONF_STR, offsetof(struct agent_conf, congestion),
 	    0, 0, "NAME", "congestion control: cubic (default) or newreno" },
+	{ "metrics", 0, CONF_STR, offsetof(struct agent_conf, metrics), 0, 0,
+	    "ADDR:PORT", "serve GET /metrics (Prometheus text) there; "
+	    "loopback only unless --metrics-public" },
+	{ "metrics-public", 0, CONF_BOOL, offsetof(struct agent_conf,
+	    metrics_public), 0, 0, NULL, "let --metrics bind a non-loopback "
+	    "address (no authentication: firewall it)" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -241,6 +247,9 @@ p2pd_check_conf(struct agent_conf *c, char *err, size_t errlen)
 		return p2pd_conf_err(err, errlen, "--log-level: '%s' is not "
 		    "error, warning, info or debug", c->log_level);
 	c->verbosity = level + c->verbose;
+	if (c->metrics != NULL && ctl_http_check(c->metrics,
+	    c->metrics_public, err, errlen) == -1)
+		return -1;
 	c->socket_path = p2pd_strdup_default(c->socket_path,
 	    "/run/p2pd/p2pd.sock");
 	c->state_dir = p2pd_strdup_default(c->state_dir, "/var/lib/p2pd");

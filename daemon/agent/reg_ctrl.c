@@ -321,6 +321,7 @@ reg_relay_send(struct agent *a, uint32_t relay_id, const uint8_t *pkt,
 	if (n < 0)
 		return -1;
 	reg_send_pkt(r, out, (size_t)n);
+	a->ctr.relay_bytes_out += len;
 	return 0;
 }
 

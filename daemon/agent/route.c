@@ -222,7 +222,7 @@ route_send(struct session *s, const uint8_t *pkt, size_t len)
 		udp_send(a, (struct sockaddr *)&s->rt.remote,
 		    addr_len((struct sockaddr *)&s->rt.remote), pkt, len);
 	else
-		a->ctr.dropped++;	/* no path at all: the transport resends */
+		AGENT_DROP(a, no_path);	/* none: the transport resends */
 }
 
 /* Answer a handshake the way it came: src NULL means over the relay. */
@@ -233,7 +233,7 @@ route_reply(struct session *s, const struct sockaddr *src, const uint8_t *pkt,
 	if (src != NULL)
 		udp_send(s->a, src, addr_len(src), pkt, len);
 	else if (reg_relay_send(s->a, s->p->relay_id, pkt, len) == -1)
-		s->a->ctr.dropped++;
+		AGENT_DROP(s->a, no_path);
 }
 
 /* The session's traffic would take the relay, whose TCP leg is backed up. */
@@ -375,13 +375,13 @@ route_frame(struct session *s, const uint8_t *pt, size_t n,
 		return 0;
 	/* Checks travel only on direct paths; one over the relay is junk. */
 	if (src == NULL) {
-		s->a->ctr.dropped++;
+		AGENT_DROP(s->a, malformed);
 		return 1;
 	}
 	if (pt[0] == PATH_FRAME_CHALLENGE) {
 		/* --no-direct: no direct path, in either direction. */
 		if (!s->rt.path.cfg.enabled) {
-			s->a->ctr.dropped++;
+			AGENT_DROP(s->a, malformed);
 			return 1;
 		}
 		/* Answer where it came from, from the socket it came to; no

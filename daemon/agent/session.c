@@ -136,6 +136,7 @@ session_start(struct session *s, struct hs_result *res, int initiator,
 	session_rekey_cfg(s, &rk);
 	chan_rekey_enable(&s->chan, &rk, s->local_index, initiator,
 	    agent_now());
+	a->ctr.handshakes++;
 	session_hs_drop(s);
 	s->hs_next = 0;
 	tp_cfg_default(&cfg);
@@ -213,6 +214,8 @@ session_end(struct session *s, const char *reason)
 		session_stream_del(s, st);
 	tp_get_stats(s->tp, &ts);
 	a->ctr_closed.retransmitted += ts.lost;
+	a->ctr_closed.retransmitted_bytes += ts.retransmits;
+	a->ctr_closed.rekeys += s->chan.rekeys;
 	tp_free(s->tp);
 	s->tp = NULL;
 	if (s->chan.rekeys > 0)
@@ -232,14 +235,15 @@ session_input(struct session *s, const uint8_t *pkt, size_t len,
 {
 	struct agent *a = s->a;
 	uint8_t *pt = a->buf->rx;
-	uint64_t pn, rekeys = s->chan.rekeys;
+	uint64_t pn, now, rekeys = s->chan.rekeys;
 	ssize_t n;
 
 	n = chan_open(&s->chan, WIRE_DATA, pkt, len, pt, AGENT_UDP_MTU, &pn);
 	if (n < 0) {
-		a->ctr.dropped++;
+		AGENT_DROP(a, decrypt);
 		return;
 	}
+	s->last_rx = now = agent_now();
 	if (s->chan.rekeys != rekeys)
 		log_debug("session with %s rekeyed by the peer (%llu)",
 		    s->p->id, (unsigned long long)s->chan.rekeys);
@@ -256,8 +260,8 @@ session_input(struct session *s, const uint8_t *pkt, size_t len,
 	/* Path checks are the session's, not the transport's. */
 	if (!route_frame(s, pt, (size_t)n, src)) {
 		route_packet(s, src);
-		if (tp_input(s->tp, agent_now(), pn, pt, (size_t)n) == -1)
-			a->ctr.dropped++;
+		if (tp_input(s->tp, now, pn, pt, (size_t)n) == -1)
+			AGENT_DROP(a, malformed);
 	}
 	if (tp_ack_backlog(s->tp) >= SESSION_ACK_BATCH)
 		session_drive(s);

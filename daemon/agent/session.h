@@ -116,6 +116,8 @@ struct session {
 	int			 hs_tries;
 	uint64_t		 hs_next;	/* agent_now() of the next try */
 	uint64_t		 hs_started;
+	uint64_t		 last_rx;	/* agent_now() of the last DATA
+						   that verified */
 	uint32_t		 idx[SESS_INDICES];	/* in the index table */
 
 	struct chan		 chan;

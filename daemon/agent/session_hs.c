@@ -353,7 +353,7 @@ session_hs_init_in(struct agent *a, const uint8_t *pkt, size_t len,
 	return;
 drop:
 	hs_wipe(&hs);
-	a->ctr.dropped++;
+	AGENT_DROP(a, handshake);
 }
 
 /* The answer to our rekey: switch to the new keys at once. */
@@ -393,17 +393,17 @@ session_hs_resp_in(struct agent *a, const uint8_t *pkt, size_t len,
 	if (s != NULL && s->state == SESS_UP && session_hs_sent(s) &&
 	    s->hs->local_index == idx) {
 		if (session_rekey_resp_in(s, pkt, len) == -1)
-			a->ctr.dropped++;
+			AGENT_DROP(a, handshake);
 		return;
 	}
 	if (s == NULL || s->state != SESS_HS || s->hs == NULL) {
-		a->ctr.dropped++;
+		AGENT_DROP(a, handshake);
 		return;
 	}
 	if (hs_finish(s->hs, pkt, len, &res) == -1) {
 		/* hs_finish wiped the hs: a forged or stale HS_RESP must not
 		 * end our attempt, so start a fresh one on the next tick. */
-		a->ctr.dropped++;
+		AGENT_DROP(a, handshake);
 		return;
 	}
 	(void)session_start(s, &res, 1, src);

@@ -91,13 +91,13 @@ session_cb_message(void *arg, const struct tp_msg_info *mi,
 	if (mi->mode == TP_MODE_RELIABLE) {
 		if ((st = session_stream_find(s, mi->sid)) == NULL ||
 		    (v = st->svc) == NULL) {
-			a->ctr.dropped++;
+			AGENT_DROP(a, no_room);
 			return;
 		}
 	} else if (strcmp(mi->service, GROUP_SERVICE) == 0 ||
 	    (v = svc_get(&a->svcs, mi->service, 1)) == NULL ||
 	    (mi->mode != TP_MODE_UNORDERED && svc_room(&a->svcs, v) < len)) {
-		a->ctr.dropped++;
+		AGENT_DROP(a, no_room);
 		return;
 	}
 	svc_arrive(&a->svcs, v, len);

@@ -171,7 +171,7 @@ spray_send(struct session *s, unsigned slot, const struct sockaddr *to,
 
 	if (slot == 0 || slot > s->rt.nspray ||
 	    (ss = s->rt.spray[slot - 1]) == NULL || to->sa_family != AF_INET) {
-		a->ctr.dropped++;
+		AGENT_DROP(a, no_path);
 		return;
 	}
 	if ((ttl > 0 ? udp_sendto_ttl(ss->fd, to, pkt, len, ttl) :

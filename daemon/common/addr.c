@@ -151,3 +151,16 @@ addr_from_pb(const P2p__Srv__Addr *pb, struct sockaddr_storage *ss,
 	*sslen = addr_len((struct sockaddr *)ss);
 	return 0;
 }
+
+int
+addr_is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+	return 0;
+}

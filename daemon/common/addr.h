@@ -39,4 +39,7 @@ int	addr_to_pb(const struct sockaddr *sa, P2p__Srv__Addr *pb,
 int	addr_from_pb(const P2p__Srv__Addr *pb, struct sockaddr_storage *ss,
 	    socklen_t *sslen) __attribute__((warn_unused_result));
 
+/* 127.0.0.0/8 or ::1. */
+int	addr_is_loopback(const struct sockaddr *);
+
 #endif /* P2P_ADDR_H */

@@ -452,6 +452,8 @@ tp_get_stats(const struct tp *tp, struct tp_stats *st)
 	st->cwnd = tp->cc.cwnd;
 	st->congestion = tp->cc.algo;
 	st->bytes_in_flight = tp->cc.bytes_in_flight;
+	st->latest_rtt_us = tp->rtt_sampled ? tp->latest_rtt : 0;
+	st->rtt_at_us = tp->rtt_sampled ? tp->rtt_at : 0;
 }
 
 size_t

@@ -195,6 +195,8 @@ struct tp_stats {
 	uint64_t dgram_rx;	/* unreliable messages delivered */
 	uint64_t dgram_rx_dropped; /* incomplete, late or malformed */
 	int	 congestion;	/* CC_CUBIC, CC_NEWRENO */
+	uint64_t latest_rtt_us;	/* the last RTT sample (0: none yet) */
+	uint64_t rtt_at_us;	/* when it was taken (the now_us given) */
 };
 
 /* The callbacks are copied; cb may be NULL members (ignored). */

@@ -205,6 +205,7 @@ struct tp {
 	uint64_t	 rttvar;
 	uint64_t	 min_rtt;
 	uint64_t	 latest_rtt;
+	uint64_t	 rtt_at;		/* now of the latest sample */
 	int		 rtt_sampled;
 	int		 lossless;	/* tp_set_lossless(): TCP end to end */
 

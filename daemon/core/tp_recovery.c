@@ -240,6 +240,7 @@ tp_on_ack(struct tp *tp, uint64_t now, const struct frame_ack *a)
 	tp->any_acked = 1;
 	if (got_largest && eliciting && now >= largest_time) {
 		tp_rtt_sample(tp, now - largest_time, a->ack_delay_us);
+		tp->rtt_at = now;
 		cc_on_rtt(&tp->cc, now - largest_time, tp->srtt);
 	}
 	if (newly)

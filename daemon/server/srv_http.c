@@ -320,19 +320,6 @@ srv_http_request(struct evhttp_request *req, void *arg)
 /* Start and stop */
 
 static int
-srv_http_loopback(const struct sockaddr *sa)
-{
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-
-	if (sa->sa_family == AF_INET)
-		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
-	if (sa->sa_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
-	return 0;
-}
-
-static int
 srv_http_listen(struct srv_http *h, const char *spec, char *err,
     size_t errlen)
 {
@@ -345,7 +332,7 @@ srv_http_listen(struct srv_http *h, const char *spec, char *err,
 
 	if (addr_parse(spec, &ss, &len, 0, err, errlen) == -1)
 		return -1;
-	if (!srv_http_loopback((struct sockaddr *)&ss) &&
+	if (!addr_is_loopback((struct sockaddr *)&ss) &&
 	    !h->srv->conf.http_public) {
 		snprintf(err, errlen, "--http %s is not a loopback address: "
 		    "the API has no TLS; add --http-public to bind it anyway "

@@ -3,9 +3,15 @@
  * srv_http_metrics.c: GET /metrics in the Prometheus text format (0.0.4),
  * from struct srv_counters, the state and the HTTP API's own counters.
  * Counters end in _total; gauges are read at the time of the request.
+ *
+ * One table lists every metric in the order of the output: a counter of
+ * struct srv_counters or struct srv_http_stats by its offset, a value a
+ * function reads from the server (the cluster's only with a cluster), or a
+ * block of labelled samples. A new metric is one line.
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,151 +75,265 @@ srv_http_paths(struct srv *s, struct evbuffer *b)
 	    (unsigned long long)relay, (unsigned long long)direct);
 }
 
-void
-srv_http_metrics(struct srv *s, struct evhttp_request *req)
+/* The values functions read; each takes the server, as the table calls. */
+static uint64_t
+srv_http_m_peers(struct srv *s)
+{
+	return state_count(s->state);
+}
+
+static uint64_t
+srv_http_m_sessions(struct srv *s)
+{
+	return s->nsess;
+}
+
+static uint64_t
+srv_http_m_intros(struct srv *s)
+{
+	size_t n = 0;
+
+	srv_http_count_intros(s, &n);
+	return n / 2;
+}
+
+static uint64_t
+srv_http_m_groups(struct srv *s)
+{
+	size_t n = 0;
+
+	(void)srv_group_list(s->groups, srv_http_count_name, &n);
+	return n;
+}
+
+static uint64_t
+srv_http_m_tcp(struct srv *s)
+{
+	return s->ntcp;
+}
+
+static uint64_t
+srv_http_m_reloads(struct srv *s)
+{
+	return s->reload.reloads;
+}
+
+static uint64_t
+srv_http_m_reloads_refused(struct srv *s)
+{
+	return s->reload.refused;
+}
+
+static uint64_t
+srv_http_m_streams(struct srv *s)
+{
+	return srv_http_stats(s)->streams;
+}
+
+static uint64_t
+srv_http_m_conns(struct srv *s)
+{
+	return srv_http_stats(s)->conns;
+}
+
+static uint64_t
+srv_http_m_cluster_nodes(struct srv *s)
+{
+	return cluster_live_nodes(s->cluster);
+}
+
+static uint64_t
+srv_http_m_redis_up(struct srv *s)
+{
+	char why[300];
+
+	return cluster_health(s, why, sizeof(why)) == 0;
+}
+
+static uint64_t
+srv_http_m_redis_commands(struct srv *s)
+{
+	return cluster_commands(s->cluster);
+}
+
+static void
+srv_http_group_events(struct srv *s, struct evbuffer *b)
 {
 	static const char *const ev[] = { NULL, "member_join",
 	    "member_leave", "group_destroyed", "join_complete" };
 	const struct srv_http_stats *hs = srv_http_stats(s);
-	const struct srv_counters *c = &s->cnt;
-	struct evbuffer *b = evhttp_request_get_output_buffer(req);
-	size_t groups = 0, intros = 0, i;
+	size_t i;
 
-	(void)srv_group_list(s->groups, srv_http_count_name, &groups);
-	srv_http_count_intros(s, &intros);
-	srv_http_metric(b, "p2p_registered_peers", "gauge",
-	    "Peers registered now.", state_count(s->state));
-	srv_http_metric(b, "p2p_sessions", "gauge",
-	    "Registrations with a session on this node.", s->nsess);
-	srv_http_metric(b, "p2p_introductions", "gauge",
-	    "Pairs of peers introduced now.", intros / 2);
-	srv_http_paths(s, b);
-	srv_http_metric(b, "p2p_stun_alt_dropped_total", "counter",
-	    "Non-STUN datagrams on the --alt-listen sockets, dropped.",
-	    c->stun_alt_dropped);
-	srv_http_metric(b, "p2p_nat_reports_total", "counter",
-	    "NAT classifications reported by agents.", c->nat_reports);
-	srv_http_metric(b, "p2p_node_dropped_total", "counter",
-	    "Node-to-node packets refused (forged, replayed, out of time).",
-	    c->node_dropped);
-	if (s->cluster != NULL) {
-		char why[300];
-
-		srv_http_metric(b, "p2p_cluster_nodes", "gauge",
-		    "Live nodes of the cluster.",
-		    cluster_live_nodes(s->cluster));
-		srv_http_metric(b, "p2p_cluster_redis_up", "gauge",
-		    "1 while the cluster state (Redis) is usable.",
-		    cluster_health(s, why, sizeof(why)) == 0);
-		srv_http_metric(b, "p2p_cluster_redis_commands_total",
-		    "counter", "Commands this node sent to Redis.",
-		    cluster_commands(s->cluster));
-	}
-	srv_http_metric(b, "p2p_tcp_out_dropped_total", "counter",
-	    "Packets dropped because a TCP connection's output buffer was "
-	    "full.", c->tcp_out_dropped);
-	srv_http_metric(b, "p2p_relay_packets_total", "counter",
-	    "Packets forwarded by the relay.", c->relay_packets);
-	srv_http_metric(b, "p2p_relay_bytes_total", "counter",
-	    "Bytes (peer packets) forwarded by the relay.", c->relay_bytes);
-	srv_http_metric(b, "p2p_relay_dropped_policy_total", "counter",
-	    "Relay packets to no introduced peer, dropped.",
-	    c->relay_dropped_policy);
-	srv_http_metric(b, "p2p_relay_dropped_quota_total", "counter",
-	    "Relay packets over a rate or byte quota, dropped.",
-	    c->relay_dropped_quota);
-	srv_http_metric(b, "p2p_relay_auth_failures_total", "counter",
-	    "Relay packets that failed authentication.", c->relay_auth_fail);
-	srv_http_metric(b, "p2p_groups", "gauge",
-	    "Server-managed groups.", groups);
-	srv_http_metric(b, "p2p_tcp_connections", "gauge",
-	    "Agents' TCP connections.", s->ntcp);
-	srv_http_metric(b, "p2p_rx_packets_total", "counter",
-	    "Packets received (UDP and TCP).", c->rx_packets);
-	srv_http_metric(b, "p2p_rx_bytes_total", "counter",
-	    "Bytes received.", c->rx_bytes);
-	srv_http_metric(b, "p2p_tx_packets_total", "counter",
-	    "Packets sent.", c->tx_packets);
-	srv_http_metric(b, "p2p_stun_requests_total", "counter",
-	    "STUN Binding requests.", c->stun_requests);
-	srv_http_metric(b, "p2p_stun_rate_limited_total", "counter",
-	    "STUN requests not answered: over their source's rate cap.",
-	    c->stun_limited);
-	srv_http_metric(b, "p2p_stun_replies_total", "counter",
-	    "STUN Binding responses sent.", c->stun_replies);
-	srv_http_metric(b, "p2p_dropped_malformed_total", "counter",
-	    "Packets dropped as malformed.", c->dropped_malformed);
-	srv_http_metric(b, "p2p_dropped_version_total", "counter",
-	    "Packets dropped for their version.", c->dropped_version);
-	srv_http_metric(b, "p2p_ctrl_auth_failures_total", "counter",
-	    "CTRL packets failing authentication or replayed.",
-	    c->ctrl_auth_fail);
-	srv_http_metric(b, "p2p_reg_hellos_total", "counter",
-	    "REG_HELLOs answered (statelessly, with a cookie).", c->hellos);
-	srv_http_metric(b, "p2p_reg_inits_total", "counter",
-	    "REG_INITs received.", c->reg_inits);
-	srv_http_metric(b, "p2p_reg_cookie_failures_total", "counter",
-	    "REG_INITs with a stale or forged cookie.", c->cookie_fail);
-	srv_http_metric(b, "p2p_reg_init_auth_failures_total", "counter",
-	    "REG_INITs for no key of ours, or that did not open.",
-	    c->init_auth_fail);
-	srv_http_metric(b, "p2p_reg_init_replays_total", "counter",
-	    "REG_INITs seen before (resends, replays): never registered "
-	    "again.", c->init_replayed);
-	srv_http_metric(b, "p2p_roam_challenges_total", "counter",
-	    "Challenges sent to a registration's new source address.",
-	    c->roam_challenges);
-	srv_http_metric(b, "p2p_roam_limited_total", "counter",
-	    "Challenges not sent: 3x what came from that address.",
-	    c->roam_limited);
-	srv_http_metric(b, "p2p_roam_moves_total", "counter",
-	    "Registrations moved to a validated new address.", c->roam_moves);
-	srv_http_metric(b, "p2p_registrations_total", "counter",
-	    "Successful registrations.", c->registrations);
-	srv_http_metric(b, "p2p_registrations_refused_total", "counter",
-	    "Refused registrations.", c->reg_refused);
-	srv_http_metric(b, "p2p_registrations_expired_total", "counter",
-	    "Registrations dropped as idle.", c->expired);
-	srv_http_metric(b, "p2p_introductions_total", "counter",
-	    "Introductions made.", c->introductions);
-	srv_http_metric(b, "p2p_push_retransmissions_total", "counter",
-	    "Server pushes retransmitted.", c->push_retrans);
-	srv_http_metric(b, "p2p_push_lost_total", "counter",
-	    "Server pushes given up.", c->push_lost);
-	srv_http_metric(b, "p2p_tcp_accepted_total", "counter",
-	    "TCP connections accepted.", c->tcp_accepted);
-	srv_http_metric(b, "p2p_tcp_refused_total", "counter",
-	    "TCP connections refused (cap).", c->tcp_refused);
-	srv_http_metric(b, "p2p_registrations_previous_secret_total",
-	    "counter", "Registrations whose token verified only with the "
-	    "previous secret (rotation).", c->reg_previous_secret);
-	srv_http_metric(b, "p2p_reloads_total", "counter",
-	    "Reloads (SIGHUP) applied.", s->reload.reloads);
-	srv_http_metric(b, "p2p_reloads_refused_total", "counter",
-	    "Reloads refused for an error (the configuration stayed).",
-	    s->reload.refused);
 	evbuffer_add_printf(b, "# HELP p2p_group_events_total Group events "
 	    "emitted.\n# TYPE p2p_group_events_total counter\n");
 	for (i = 1; i < sizeof(ev) / sizeof(ev[0]); i++)
 		evbuffer_add_printf(b, "p2p_group_events_total{event=\"%s\"} "
 		    "%llu\n", ev[i], (unsigned long long)hs->events[i]);
-	srv_http_metric(b, "p2p_http_requests_total", "counter",
-	    "HTTP API requests.", hs->requests);
-	srv_http_metric(b, "p2p_http_unauthorized_total", "counter",
-	    "HTTP API requests without the admin key.", hs->unauthorized);
-	srv_http_metric(b, "p2p_http_event_streams", "gauge",
-	    "Open /v1/events streams.", hs->streams);
-	srv_http_metric(b, "p2p_http_connections", "gauge",
-	    "Open HTTP API connections.", hs->conns);
-	srv_http_metric(b, "p2p_http_connections_closed_total", "counter",
-	    "HTTP API connections closed for abuse (a body without the key, "
-	    "unread replies, a malformed head).", hs->conns_refused);
-	srv_http_metric(b, "p2p_http_accept_errors_total", "counter",
-	    "HTTP API accept() errors (EMFILE at the descriptor limit, ...).",
-	    hs->accept_errors);
-	srv_http_metric(b, "p2p_http_event_streams_dropped_total", "counter",
-	    "/v1/events streams dropped for falling behind.",
-	    hs->streams_dropped);
+}
+
+enum srv_http_src {
+	SRC_CNT,	/* struct srv_counters, at off */
+	SRC_HTTP,	/* struct srv_http_stats, at off */
+	SRC_FN,		/* fn(s) */
+	SRC_CLUSTER,	/* fn(s), only with a cluster */
+	SRC_BLOCK,	/* block(s, b) writes its own lines */
+};
+
+static const struct srv_http_m {
+	const char	*name, *type, *help;
+	enum srv_http_src src;
+	size_t		 off;
+	uint64_t	(*fn)(struct srv *);
+	void		(*block)(struct srv *, struct evbuffer *);
+} srv_http_table[] = {
+#define CNT(n, h, f)	{ n, "counter", h, SRC_CNT, \
+			    offsetof(struct srv_counters, f), NULL, NULL }
+#define HTTP(n, h, f)	{ n, "counter", h, SRC_HTTP, \
+			    offsetof(struct srv_http_stats, f), NULL, NULL }
+#define FN(n, t, h, f)	{ n, t, h, SRC_FN, 0, f, NULL }
+#define CLUSTER(n, t, h, f) { n, t, h, SRC_CLUSTER, 0, f, NULL }
+#define BLOCK(f)	{ NULL, NULL, NULL, SRC_BLOCK, 0, NULL, f }
+	FN("p2p_registered_peers", "gauge", "Peers registered now.",
+	    srv_http_m_peers),
+	FN("p2p_sessions", "gauge", "Registrations with a session on this "
+	    "node.", srv_http_m_sessions),
+	FN("p2p_introductions", "gauge", "Pairs of peers introduced now.",
+	    srv_http_m_intros),
+	BLOCK(srv_http_paths),
+	CNT("p2p_stun_alt_dropped_total", "Non-STUN datagrams on the "
+	    "--alt-listen sockets, dropped.", stun_alt_dropped),
+	CNT("p2p_nat_reports_total", "NAT classifications reported by "
+	    "agents.", nat_reports),
+	CNT("p2p_node_dropped_total", "Node-to-node packets refused (forged, "
+	    "replayed, out of time).", node_dropped),
+	CLUSTER("p2p_cluster_nodes", "gauge", "Live nodes of the cluster.",
+	    srv_http_m_cluster_nodes),
+	CLUSTER("p2p_cluster_redis_up", "gauge", "1 while the cluster state "
+	    "(Redis) is usable.", srv_http_m_redis_up),
+	CLUSTER("p2p_cluster_redis_commands_total", "counter", "Commands this "
+	    "node sent to Redis.", srv_http_m_redis_commands),
+	CNT("p2p_tcp_out_dropped_total", "Packets dropped because a TCP "
+	    "connection's output buffer was full.", tcp_out_dropped),
+	CNT("p2p_relay_packets_total", "Packets forwarded by the relay.",
+	    relay_packets),
+	CNT("p2p_relay_bytes_total", "Bytes (peer packets) forwarded by the "
+	    "relay.", relay_bytes),
+	CNT("p2p_relay_dropped_policy_total", "Relay packets to no introduced "
+	    "peer, dropped.", relay_dropped_policy),
+	CNT("p2p_relay_dropped_quota_total", "Relay packets over a rate or "
+	    "byte quota, dropped.", relay_dropped_quota),
+	CNT("p2p_relay_auth_failures_total", "Relay packets that failed "
+	    "authentication.", relay_auth_fail),
+	FN("p2p_groups", "gauge", "Server-managed groups.", srv_http_m_groups),
+	FN("p2p_tcp_connections", "gauge", "Agents' TCP connections.",
+	    srv_http_m_tcp),
+	CNT("p2p_rx_packets_total", "Packets received (UDP and TCP).",
+	    rx_packets),
+	CNT("p2p_rx_bytes_total", "Bytes received.", rx_bytes),
+	CNT("p2p_tx_packets_total", "Packets sent.", tx_packets),
+	CNT("p2p_stun_requests_total", "STUN Binding requests.",
+	    stun_requests),
+	CNT("p2p_stun_rate_limited_total", "STUN requests not answered: over "
+	    "their source's rate cap.", stun_limited),
+	CNT("p2p_stun_replies_total", "STUN Binding responses sent.",
+	    stun_replies),
+	CNT("p2p_dropped_malformed_total", "Packets dropped as malformed.",
+	    dropped_malformed),
+	CNT("p2p_dropped_version_total", "Packets dropped for their version.",
+	    dropped_version),
+	CNT("p2p_ctrl_auth_failures_total", "CTRL packets failing "
+	    "authentication or replayed.", ctrl_auth_fail),
+	CNT("p2p_reg_hellos_total", "REG_HELLOs answered (statelessly, with a "
+	    "cookie).", hellos),
+	CNT("p2p_reg_inits_total", "REG_INITs received.", reg_inits),
+	CNT("p2p_reg_cookie_failures_total", "REG_INITs with a stale or "
+	    "forged cookie.", cookie_fail),
+	CNT("p2p_reg_init_auth_failures_total", "REG_INITs for no key of ours, "
+	    "or that did not open.", init_auth_fail),
+	CNT("p2p_reg_init_replays_total", "REG_INITs seen before (resends, "
+	    "replays): never registered again.", init_replayed),
+	CNT("p2p_roam_challenges_total", "Challenges sent to a registration's "
+	    "new source address.", roam_challenges),
+	CNT("p2p_roam_limited_total", "Challenges not sent: 3x what came from "
+	    "that address.", roam_limited),
+	CNT("p2p_roam_moves_total", "Registrations moved to a validated new "
+	    "address.", roam_moves),
+	CNT("p2p_registrations_total", "Successful registrations.",
+	    registrations),
+	CNT("p2p_registrations_refused_total", "Refused registrations.",
+	    reg_refused),
+	CNT("p2p_registrations_expired_total", "Registrations dropped as "
+	    "idle.", expired),
+	CNT("p2p_introductions_total", "Introductions made.", introductions),
+	CNT("p2p_push_retransmissions_total", "Server pushes retransmitted.",
+	    push_retrans),
+	CNT("p2p_push_lost_total", "Server pushes given up.", push_lost),
+	CNT("p2p_tcp_accepted_total", "TCP connections accepted.",
+	    tcp_accepted),
+	CNT("p2p_tcp_refused_total", "TCP connections refused (cap).",
+	    tcp_refused),
+	CNT("p2p_registrations_previous_secret_total", "Registrations whose "
+	    "token verified only with the previous secret (rotation).",
+	    reg_previous_secret),
+	FN("p2p_reloads_total", "counter", "Reloads (SIGHUP) applied.",
+	    srv_http_m_reloads),
+	FN("p2p_reloads_refused_total", "counter", "Reloads refused for an "
+	    "error (the configuration stayed).", srv_http_m_reloads_refused),
+	BLOCK(srv_http_group_events),
+	HTTP("p2p_http_requests_total", "HTTP API requests.", requests),
+	HTTP("p2p_http_unauthorized_total", "HTTP API requests without the "
+	    "admin key.", unauthorized),
+	FN("p2p_http_event_streams", "gauge", "Open /v1/events streams.",
+	    srv_http_m_streams),
+	FN("p2p_http_connections", "gauge", "Open HTTP API connections.",
+	    srv_http_m_conns),
+	HTTP("p2p_http_connections_closed_total", "HTTP API connections "
+	    "closed for abuse (a body without the key, unread replies, a "
+	    "malformed head).", conns_refused),
+	HTTP("p2p_http_accept_errors_total", "HTTP API accept() errors "
+	    "(EMFILE at the descriptor limit, ...).", accept_errors),
+	HTTP("p2p_http_event_streams_dropped_total", "/v1/events streams "
+	    "dropped for falling behind.", streams_dropped),
+#undef CNT
+#undef HTTP
+#undef FN
+#undef CLUSTER
+#undef BLOCK
+};
+
+void
+srv_http_metrics(struct srv *s, struct evhttp_request *req)
+{
+	const struct srv_http_m *m;
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(srv_http_table) / sizeof(srv_http_table[0]);
+	    i++) {
+		m = &srv_http_table[i];
+		switch (m->src) {
+		case SRC_BLOCK:
+			m->block(s, b);
+			continue;
+		case SRC_CNT:
+			memcpy(&v, (const char *)&s->cnt + m->off, sizeof(v));
+			break;
+		case SRC_HTTP:
+			memcpy(&v, (const char *)srv_http_stats(s) + m->off,
+			    sizeof(v));
+			break;
+		case SRC_CLUSTER:
+			if (s->cluster == NULL)
+				continue;
+			v = m->fn(s);
+			break;
+		default:
+			v = m->fn(s);
+			break;
+		}
+		srv_http_metric(b, m->name, m->type, m->help, v);
+	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, NULL, NULL);

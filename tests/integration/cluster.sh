@@ -96,6 +96,11 @@ api b GET /v1/nodes
 for n in a b c; do body_has "\"id\":\"$n\"" "/v1/nodes on b"; done
 body_has '"relay_bytes_per_s"' "/v1/nodes fields"
 body_has '"last_heartbeat"' "/v1/nodes fields"
+m=$(curl -s -m 5 -H "Authorization: Bearer $KEY" "$b_URL/metrics")
+for l in "p2p_cluster_nodes 3" "p2p_cluster_redis_up 1"; do
+	echo "$m" | grep -qx "$l" || fail "b's /metrics lacks '$l': $(echo "$m" | grep cluster)"
+done
+echo "$m" | grep -q "^p2p_cluster_redis_commands_total [1-9]" || fail "no Redis commands counted"
 api c GET "/v1/peers?limit=7"
 expect 200 "a page of peers"
 [ "$(grep -o '"peer_id":"p[0-9]*","reg_id"' "$T/body" | wc -l)" -eq 7 ] || fail "page of 7: $(cat "$T/body")"

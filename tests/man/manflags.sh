@@ -60,7 +60,7 @@ cflags=$( { grep -o -- '--[a-z][a-z0-9-]*' "$T/ctl.help"; grep -o -- '[[ ]-[a-zA
         "$top_srcdir"/libclient/ctl_*.c; echo --help; echo --version; echo --socket; } | sort -u)
 check_flags "$M/p2pctl.1" $cflags
 n=$((n + $(echo "$cflags" | wc -l)))
-for c in $(sed -n 's/^ *p2pctl \[-s SOCKET\] \(\[--json\] \)\{0,1\}\([a-z]*\).*/\2/p' "$T/ctl.help") \
+for c in $(sed -n 's/^ *p2pctl \[-s SOCKET\] \(\[--json\] \)\{0,1\}\([a-z][a-z-]*\).*/\2/p' "$T/ctl.help") \
     $(grep ' group ' "$T/ctl.help" | tr ' |' '\n\n' | grep -x '[a-z][a-z]*' | grep -v p2pctl); do
 	grep -Eq "^\.It Cm $c( |$)|^\.It Cm group Cm .*$c" "$M/p2pctl.1" ||
 	    bad "p2pctl.1: command $c is not documented (add .It Cm $c)"

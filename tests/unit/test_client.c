@@ -13,39 +13,20 @@
 #include "ipcmsg.h"
 #include "p2pclient.h"
 
+#include "test_client_conn.h"
 #include "test_client_fake.h"
 #include "test_client_script.h"
-
-/* Start the fake agent with a script; returns a connected client. */
-static struct p2pclient *
-start(agent_fn script)
-{
-	struct p2pclient	*c;
-	char			 err[256];
-
-	fake_start(script);
-	c = p2pclient_open(sockpath, err, sizeof(err));
-	cr_assert_not_null(c, "%s", err);
-	return c;
-}
 
 /* A client subscribed to events whose first one, in *ev, is of type. */
 static struct p2pclient *
 start_events(agent_fn script, struct p2pclient_event **ev, int type)
 {
-	struct p2pclient	*c = start(script);
+	struct p2pclient	*c = client_start(script);
 
 	cr_assert_eq(p2pclient_subscribe(c), 0);
 	cr_assert_eq(p2pclient_next_event(c, 5000, ev), 0);
 	cr_assert_eq((*ev)->type, type);
 	return c;
-}
-
-static void
-finish(struct p2pclient *c)
-{
-	p2pclient_close(c);
-	fake_stop();
 }
 
 
@@ -91,7 +72,7 @@ status_answer(int fd, const P2p__Ipc__Request *q)
 
 Test(client, status_comes_back_as_plain_struct)
 {
-	struct p2pclient	*c = start(agent_one(status_answer));
+	struct p2pclient	*c = client_start(agent_one(status_answer));
 	struct p2pclient_status	*st;
 
 	cr_assert_eq(p2pclient_status(c, &st), 0, "%s", p2pclient_errmsg(c));
@@ -102,12 +83,12 @@ Test(client, status_comes_back_as_plain_struct)
 	cr_assert_eq(st->packets_in, 10);
 	cr_assert_eq(st->dropped, 3);
 	p2pclient_status_free(st);
-	finish(c);
+	client_finish(c);
 }
 
 Test(client, agent_error_is_propagated)
 {
-	struct p2pclient	*c = start(script_refuse);
+	struct p2pclient	*c = client_start(script_refuse);
 
 	cr_assert_eq(p2pclient_connect(c, "bob", 1000),
 	    P2PCLIENT_ENOTREGISTERED);
@@ -117,19 +98,19 @@ Test(client, agent_error_is_propagated)
 	cr_assert_eq(p2pclient_flush(c, 2000), P2PCLIENT_ENOTREGISTERED);
 	cr_assert_str_eq(p2pclient_errmsg(c), "peer bob is not registered");
 	cr_assert_eq(p2pclient_flush(c, 2000), 0);
-	finish(c);
+	client_finish(c);
 }
 
 Test(client, invalid_names_refused_locally)
 {
-	struct p2pclient	*c = start(script_refuse);
+	struct p2pclient	*c = client_start(script_refuse);
 
 	cr_assert_eq(p2pclient_send_async(c, "bad peer", NULL, "x", 1, 0),
 	    P2PCLIENT_EINVAL);
 	cr_assert_not_null(strstr(p2pclient_errmsg(c), "bad peer"));
 	cr_assert_eq(p2pclient_bind(c, "a/b"), P2PCLIENT_EINVAL);
 	cr_assert_eq(p2pclient_pending(c), 0);
-	finish(c);
+	client_finish(c);
 }
 
 #define BIG	(500 * 1024)
@@ -171,7 +152,7 @@ script_chunks(int fd)
 
 Test(client, big_message_is_chunked)
 {
-	struct p2pclient	*c = start(script_chunks);
+	struct p2pclient	*c = client_start(script_chunks);
 	static uint8_t		 data[BIG];
 	size_t			 i;
 
@@ -179,7 +160,7 @@ Test(client, big_message_is_chunked)
 		data[i] = (uint8_t)(i * 7 + i / 251);
 	cr_assert_eq(p2pclient_send(c, "bob", "files", data, BIG,
 	    P2PCLIENT_SYNC), 0, "%s", p2pclient_errmsg(c));
-	finish(c);
+	client_finish(c);
 	cr_assert_eq(big_frames, (BIG + IPC_MAX_CHUNK - 1) / IPC_MAX_CHUNK);
 	cr_assert(big_ids_same);
 	cr_assert(big_more_ok);
@@ -214,7 +195,7 @@ recv_answer(int fd, const P2p__Ipc__Request *q)
 
 Test(client, recv_reassembles_chunks)
 {
-	struct p2pclient	*c = start(agent_all(recv_answer));
+	struct p2pclient	*c = client_start(agent_all(recv_answer));
 	struct p2pclient_event	*out[2], *ev;
 	size_t			 i;
 	int			 n;
@@ -236,7 +217,7 @@ Test(client, recv_reassembles_chunks)
 	cr_assert_str_eq(ev->service, "other");
 	p2pclient_event_free(ev);
 	cr_assert_eq(p2pclient_next_event(c, 0, &ev), P2PCLIENT_ETIMEDOUT);
-	finish(c);
+	client_finish(c);
 }
 
 static int	cancel_seen;
@@ -269,12 +250,12 @@ count_cb(const struct p2pclient_event *ev, void *arg)
 
 Test(client, recv_timeout_cancels)
 {
-	struct p2pclient	*c = start(agent_all(recv_timeout_answer));
+	struct p2pclient	*c = client_start(agent_all(recv_timeout_answer));
 
 	cr_assert_eq(p2pclient_recv(c, NULL, 2, 200, count_cb, NULL, NULL), 1);
 	cr_assert(cancel_seen);
 	cr_assert_eq(cb_count, 1);
-	finish(c);
+	client_finish(c);
 }
 
 static void
@@ -301,14 +282,14 @@ script_bad_version(int fd)
 
 Test(client, version_mismatch_named)
 {
-	struct p2pclient	*c = start(script_bad_version);
+	struct p2pclient	*c = client_start(script_bad_version);
 
 	cr_assert_eq(p2pclient_disconnect(c, "bob"), P2PCLIENT_EVERSION);
 	cr_assert_str_eq(p2pclient_errmsg(c),
 	    "p2pd speaks IPC version 2, this client speaks 1");
 	/* The connection is unusable from now on. */
 	cr_assert_eq(p2pclient_status_async(c), P2PCLIENT_EVERSION);
-	finish(c);
+	client_finish(c);
 }
 
 static void
@@ -324,12 +305,12 @@ script_garbage(int fd)
 
 Test(client, garbage_from_agent_is_an_error)
 {
-	struct p2pclient	*c = start(script_garbage);
+	struct p2pclient	*c = client_start(script_garbage);
 
 	cr_assert_eq(p2pclient_bind(c, "x"), P2PCLIENT_EPROTO);
 	cr_assert_not_null(strstr(p2pclient_errmsg(c), "magic"), "%s",
 	    p2pclient_errmsg(c));
-	finish(c);
+	client_finish(c);
 }
 
 static void
@@ -343,12 +324,12 @@ script_hangup(int fd)
 
 Test(client, hangup_is_an_error)
 {
-	struct p2pclient	*c = start(script_hangup);
+	struct p2pclient	*c = client_start(script_hangup);
 	double			 rtt;
 
 	cr_assert_eq(p2pclient_ping(c, "bob", 1000, &rtt), P2PCLIENT_EIO);
 	cr_assert_str_eq(p2pclient_errmsg(c), "p2pd closed the connection");
-	finish(c);
+	client_finish(c);
 }
 
 #define FLOOD	20000
@@ -383,7 +364,7 @@ on_resp(struct p2pclient *c, const struct p2pclient_response *r, void *arg)
 
 Test(client, pipelined_sends_keep_order)
 {
-	struct p2pclient		*c = start(agent_all(flood_count));
+	struct p2pclient		*c = client_start(agent_all(flood_count));
 	struct p2pclient_callbacks	 cb;
 	uint32_t			 i;
 	int64_t				 id;
@@ -401,7 +382,7 @@ Test(client, pipelined_sends_keep_order)
 	cr_assert_eq(p2pclient_flush(c, 10000), 0, "%s", p2pclient_errmsg(c));
 	cr_assert_eq(responses, FLOOD);
 	cr_assert_eq(p2pclient_pending(c), 0);
-	finish(c);
+	client_finish(c);
 	cr_assert_eq(flood_seen, FLOOD);
 	cr_assert(flood_in_order);
 }
@@ -430,7 +411,7 @@ Test(client, events_then_lagged)
 	p2pclient_event_free(ev);
 	cr_assert_eq(p2pclient_next_event(c, 5000, &ev), P2PCLIENT_ELAGGED);
 	cr_assert_not_null(strstr(p2pclient_errmsg(c), "lagged"));
-	finish(c);
+	client_finish(c);
 }
 
 static int
@@ -453,7 +434,7 @@ pipe_answer(int fd, const P2p__Ipc__Request *q)
 
 Test(client, pipe_events_in_order)
 {
-	struct p2pclient	*c = start(agent_all(pipe_answer));
+	struct p2pclient	*c = client_start(agent_all(pipe_answer));
 	struct p2pclient_event	*ev;
 	uint32_t		 id = 0;
 
@@ -471,7 +452,7 @@ Test(client, pipe_events_in_order)
 	cr_assert(ev->ok);
 	cr_assert_eq(ev->pipe_id, 77);
 	p2pclient_event_free(ev);
-	finish(c);
+	client_finish(c);
 }
 
 /* More events than the client keeps, then the answer. */
@@ -488,12 +469,12 @@ event_storm(int fd, const P2p__Ipc__Request *q)
 
 Test(client, unread_events_are_capped)
 {
-	struct p2pclient	*c = start(agent_one(event_storm));
+	struct p2pclient	*c = client_start(agent_one(event_storm));
 
 	/* Nobody takes the events: the client gives up loudly. */
 	cr_assert_eq(p2pclient_disconnect(c, "bob"), P2PCLIENT_ELAGGED);
 	cr_assert_not_null(strstr(p2pclient_errmsg(c), "events"));
-	finish(c);
+	client_finish(c);
 }
 
 /* More chunks than any message may have; the client stops reading. */
@@ -513,7 +494,7 @@ huge_message(int fd, const P2p__Ipc__Request *q)
 
 Test(client, oversized_message_is_refused)
 {
-	struct p2pclient	*c = start(agent_one(huge_message));
+	struct p2pclient	*c = client_start(agent_one(huge_message));
 
 	/*
 	 * The refusal comes once P2PCLIENT_MAX_MSG (256 MiB) has arrived; a
@@ -524,7 +505,7 @@ Test(client, oversized_message_is_refused)
 	    P2PCLIENT_EPROTO);
 	cr_assert_not_null(strstr(p2pclient_errmsg(c), "larger than"), "%s",
 	    p2pclient_errmsg(c));
-	finish(c);
+	client_finish(c);
 }
 
 static void
@@ -543,12 +524,12 @@ script_bad_body(int fd)
 
 Test(client, malformed_body_is_an_error)
 {
-	struct p2pclient	*c = start(script_bad_body);
+	struct p2pclient	*c = client_start(script_bad_body);
 
 	cr_assert_eq(p2pclient_subscribe(c), P2PCLIENT_EPROTO);
 	cr_assert_not_null(strstr(p2pclient_errmsg(c), "bad frame"), "%s",
 	    p2pclient_errmsg(c));
-	finish(c);
+	client_finish(c);
 }
 
 /* Groups: the fake agent plays a member of lobby = alice, bob, carol. */
@@ -643,7 +624,7 @@ groups_answer(int fd, const P2p__Ipc__Request *q)
 
 Test(client, group_requests_and_errors)
 {
-	struct p2pclient	*c = start(agent_all(groups_answer));
+	struct p2pclient	*c = client_start(agent_all(groups_answer));
 	struct p2pclient_groups	*gs;
 
 	cr_assert_eq(p2pclient_group(c, P2PCLIENT_GROUP_JOIN, "lobby"), 0);
@@ -666,12 +647,12 @@ Test(client, group_requests_and_errors)
 	cr_assert(gs->v[0]->members[0]->online);
 	cr_assert(!gs->v[0]->members[2]->online);
 	p2pclient_groups_free(gs);
-	finish(c);
+	client_finish(c);
 }
 
 Test(client, group_send_reaches_every_other_member)
 {
-	struct p2pclient	*c = start(agent_all(groups_answer));
+	struct p2pclient	*c = client_start(agent_all(groups_answer));
 	size_t			 n = 0;
 
 	gsend_ok = 0;
@@ -679,7 +660,7 @@ Test(client, group_send_reaches_every_other_member)
 	cr_assert_eq(p2pclient_group_send(c, "lobby", "chat", "hi", 2, 0,
 	    &n), 0, "%s", p2pclient_errmsg(c));
 	cr_assert_eq(n, 2);
-	finish(c);
+	client_finish(c);
 	cr_assert_eq(gsend_ok, 2);
 	cr_assert_str_eq(gsend_to, "bob carol ");
 }
@@ -714,5 +695,5 @@ Test(client, group_events_in_order)
 	cr_assert_str_eq(ev->missing[0], "carol");
 	cr_assert_eq(ev->missing_count, 4);
 	p2pclient_event_free(ev);
-	finish(c);
+	client_finish(c);
 }

@@ -13,27 +13,9 @@
 #include "ipcmsg.h"
 #include "p2pclient.h"
 
+#include "test_client_conn.h"
 #include "test_client_fake.h"
 #include "test_client_script.h"
-
-static struct p2pclient *
-start(agent_fn script)
-{
-	struct p2pclient	*c;
-	char			 err[256];
-
-	fake_start(script);
-	c = p2pclient_open(sockpath, err, sizeof(err));
-	cr_assert_not_null(c, "%s", err);
-	return c;
-}
-
-static void
-finish(struct p2pclient *c)
-{
-	p2pclient_close(c);
-	fake_stop();
-}
 
 Test(client_abi, version_matches_header)
 {
@@ -77,7 +59,7 @@ peers_answer(int fd, const P2p__Ipc__Request *q)
 /* The struct the application sees carries its size; arrays hold pointers. */
 Test(client_abi, peers_are_sized_pointers)
 {
-	struct p2pclient	*c = start(agent_one(peers_answer));
+	struct p2pclient	*c = client_start(agent_one(peers_answer));
 	struct p2pclient_peers	*ps;
 	struct p2pclient_peer	 old;
 	size_t			 i;
@@ -99,7 +81,7 @@ Test(client_abi, peers_are_sized_pointers)
 	cr_assert(!P2PCLIENT_HAS(struct p2pclient_peer, &old, congestion));
 	cr_assert(!P2PCLIENT_HAS(struct p2pclient_peer, &old, max_message));
 	p2pclient_peers_free(ps);
-	finish(c);
+	client_finish(c);
 }
 
 static int
@@ -117,7 +99,7 @@ status_answer(int fd, const P2p__Ipc__Request *q)
 
 Test(client_abi, status_is_sized)
 {
-	struct p2pclient	*c = start(agent_one(status_answer));
+	struct p2pclient	*c = client_start(agent_one(status_answer));
 	struct p2pclient_status	*st;
 
 	cr_assert_eq(p2pclient_status(c, &st), 0, "%s", p2pclient_errmsg(c));
@@ -125,7 +107,7 @@ Test(client_abi, status_is_sized)
 	cr_assert(P2PCLIENT_HAS(struct p2pclient_status, st, bytes_out));
 	cr_assert_str_eq(st->peer_id, "alice");
 	p2pclient_status_free(st);
-	finish(c);
+	client_finish(c);
 }
 
 static void
@@ -160,7 +142,7 @@ on_state(struct p2pclient *c, const char *peer, const char *state,
  */
 Test(client_abi, callbacks_checked_by_size)
 {
-	struct p2pclient		*c = start(script_two_states);
+	struct p2pclient		*c = client_start(script_two_states);
 	struct {
 		struct p2pclient_callbacks	cb;
 		void				(*newer)(void);
@@ -193,5 +175,5 @@ Test(client_abi, callbacks_checked_by_size)
 		cr_assert_eq(p2pclient_poll(c, 5000), 0);
 	cr_assert_eq(p2pclient_next_event(c, 0, &ev), P2PCLIENT_ETIMEDOUT);
 	cr_assert_null(ev);
-	finish(c);
+	client_finish(c);
 }

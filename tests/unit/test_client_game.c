@@ -15,27 +15,9 @@
 #include "ipcmsg.h"
 #include "p2pclient.h"
 
+#include "test_client_conn.h"
 #include "test_client_fake.h"
 #include "test_client_script.h"
-
-static struct p2pclient *
-start(agent_fn script)
-{
-	struct p2pclient	*c;
-	char			 err[256];
-
-	fake_start(script);
-	c = p2pclient_open(sockpath, err, sizeof(err));
-	cr_assert_not_null(c, "%s", err);
-	return c;
-}
-
-static void
-finish(struct p2pclient *c)
-{
-	p2pclient_close(c);
-	fake_stop();
-}
 
 static void
 agent_msg_ex(int fd, const char *from, const char *svc, const char *group,
@@ -104,7 +86,7 @@ on_msg(struct p2pclient *c, const char *from, const char *service,
 /* on_message_ex gets channel, mode and group, and wins over on_message. */
 Test(client_game, on_message_ex_has_channel_and_mode)
 {
-	struct p2pclient		*c = start(script_three_messages);
+	struct p2pclient		*c = client_start(script_three_messages);
 	struct p2pclient_callbacks	 cb;
 	struct seen			 s;
 
@@ -127,13 +109,13 @@ Test(client_game, on_message_ex_has_channel_and_mode)
 	cr_assert_eq(s.mode[1], P2PCLIENT_MODE(P2PCLIENT_RELIABLE));
 	cr_assert_eq(s.channel[2], 200);
 	cr_assert_eq(s.mode[2], P2PCLIENT_MODE(P2PCLIENT_UNRELIABLE));
-	finish(c);
+	client_finish(c);
 }
 
 /* An application built against 1.0 (the smaller struct) still works. */
 Test(client_game, callbacks_of_1_0_still_work)
 {
-	struct p2pclient		*c = start(script_three_messages);
+	struct p2pclient		*c = client_start(script_three_messages);
 	struct p2pclient_callbacks	 cb;
 	struct seen			 s;
 
@@ -147,7 +129,7 @@ Test(client_game, callbacks_of_1_0_still_work)
 	while (s.plain < 3)
 		cr_assert_eq(p2pclient_poll(c, 5000), 0);
 	cr_assert_eq(s.ex, 0);
-	finish(c);
+	client_finish(c);
 }
 
 static uint32_t	prio_seen[4];
@@ -164,7 +146,7 @@ prio_answer(int fd, const P2p__Ipc__Request *q)
 /* The priority travels in SendReq; an unknown one is refused here. */
 Test(client_game, send_priority)
 {
-	struct p2pclient	*c = start(agent_all(prio_answer));
+	struct p2pclient	*c = client_start(agent_all(prio_answer));
 
 	cr_assert_eq(p2pclient_send(c, "bob", "game", "a", 1,
 	    P2PCLIENT_PRIO_HIGH | P2PCLIENT_SEQUENCED | P2PCLIENT_CHANNEL(3)),
@@ -181,7 +163,7 @@ Test(client_game, send_priority)
 	cr_assert_eq(prio_seen[0], 1);
 	cr_assert_eq(prio_seen[1], 0);
 	cr_assert_eq(prio_seen[2], 2);
-	finish(c);
+	client_finish(c);
 }
 
 static void
@@ -265,7 +247,7 @@ on_peers(struct p2pclient *c, const struct p2pclient_peers *ps, void *arg)
 
 Test(client_game, watched_stats_need_no_round_trip)
 {
-	struct p2pclient		*c = start(script_watch);
+	struct p2pclient		*c = client_start(script_watch);
 	struct p2pclient_callbacks	 cb;
 	struct p2pclient_peer		*p;
 
@@ -309,13 +291,13 @@ Test(client_game, watched_stats_need_no_round_trip)
 	cr_assert_geq(p->age_ms, 15.0);
 	p2pclient_peer_free(p);
 	cr_assert_eq(peers_asked, 1);
-	finish(c);
+	client_finish(c);
 }
 
 /* An agent that does not push: every look is a peers request. */
 Test(client_game, unwatched_stats_ask_the_agent)
 {
-	struct p2pclient	*c = start(script_watch);
+	struct p2pclient	*c = client_start(script_watch);
 	struct p2pclient_peer	*p;
 
 	cr_assert_eq(p2pclient_peer_stats(c, "bob", &p), 0);
@@ -327,5 +309,5 @@ Test(client_game, unwatched_stats_ask_the_agent)
 	cr_assert_eq(peers_asked, 2);
 	/* Stopping the watch is a watch of 0: the agent does not push. */
 	cr_assert_eq(p2pclient_watch_peers(c, 0), 0);
-	finish(c);
+	client_finish(c);
 }

@@ -16,29 +16,18 @@
 #include "ipcmsg.h"
 #include "p2pclient.h"
 
+#include "test_client_conn.h"
 #include "test_client_fake.h"
 #include "test_client_script.h"
 
 static int	nmatch;		/* match requests the fake agent saw */
 
+/* client_start, with the count of match requests at 0 */
 static struct p2pclient *
 start(agent_fn script)
 {
-	struct p2pclient	*c;
-	char			 err[256];
-
 	nmatch = 0;
-	fake_start(script);
-	c = p2pclient_open(sockpath, err, sizeof(err));
-	cr_assert_not_null(c, "%s", err);
-	return c;
-}
-
-static void
-finish(struct p2pclient *c)
-{
-	p2pclient_close(c);
-	fake_stop();
+	return client_start(script);
 }
 
 /* One group answer: m-1 (alice, bob) with map=dunes mode=duel. */
@@ -149,7 +138,7 @@ Test(match, blocking_gets_the_group)
 	cr_assert_str_eq(g->attrs[1], "mode=duel");
 	cr_assert_eq(g->expires_at, 1800000000);
 	p2pclient_groups_free(gs);
-	finish(c);
+	client_finish(c);
 }
 
 Test(match, timeout_is_etimedout_with_the_reason)
@@ -161,7 +150,7 @@ Test(match, timeout_is_etimedout_with_the_reason)
 	    P2PCLIENT_ETIMEDOUT);
 	cr_assert_null(gs);
 	cr_assert_str_eq(p2pclient_errmsg(c), "no match within 5 s");
-	finish(c);
+	client_finish(c);
 }
 
 struct got {
@@ -208,7 +197,7 @@ Test(match, async_answer_goes_to_on_response)
 	cr_assert_eq(g.code, 0);
 	cr_assert_str_eq(g.name, "m-1");
 	cr_assert_str_eq(g.attr, "map=dunes");
-	finish(c);
+	client_finish(c);
 }
 
 Test(match, bad_tickets_refused_by_name_before_sending)
@@ -245,7 +234,7 @@ Test(match, bad_tickets_refused_by_name_before_sending)
 	/* Nothing of it reached the agent. */
 	cr_assert_eq(p2pclient_flush(c, 2000), 0);
 	cr_assert_eq(nmatch, 0);
-	finish(c);
+	client_finish(c);
 }
 
 Test(match, cancel_then_not_found)
@@ -255,7 +244,7 @@ Test(match, cancel_then_not_found)
 	cr_assert_eq(p2pclient_match_cancel(c), 0, "%s", p2pclient_errmsg(c));
 	cr_assert_eq(p2pclient_match_cancel(c), P2PCLIENT_ENOTFOUND);
 	cr_assert(strstr(p2pclient_errmsg(c), "no ticket"));
-	finish(c);
+	client_finish(c);
 }
 
 Test(match, group_search_lists_groups_with_attributes)
@@ -273,5 +262,5 @@ Test(match, group_search_lists_groups_with_attributes)
 	cr_assert_eq(gs->v[0]->nattrs, 2);
 	cr_assert_str_eq(gs->v[0]->attrs[1], "mode=duel");
 	p2pclient_groups_free(gs);
-	finish(c);
+	client_finish(c);
 }
