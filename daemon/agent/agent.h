@@ -100,6 +100,7 @@ struct agent_counters {
 	uint64_t	 drop_handshake;
 	uint64_t	 drop_no_room;
 	uint64_t	 drop_no_path;
+	uint64_t	 drop_guard;		/* guard.c: floods, forged probes */
 	uint64_t	 drop_server;		/* the rest (stats_collect) */
 	uint64_t	 handshakes;		/* sessions keyed */
 	uint64_t	 rekeys;

@@ -389,7 +389,7 @@ route_frame(struct session *s, const uint8_t *pt, size_t n,
 		 * capped rate (a peer that forges its source must not make us
 		 * a reflector: guard.c). */
 		if (!guard_probe_answer(s->a, s, src)) {
-			s->a->ctr.dropped++;
+			AGENT_DROP(s->a, guard);
 			return 1;
 		}
 		route_frame_send(s, PATH_FRAME_RESPONSE, pt + 1, src,

@@ -306,7 +306,7 @@ session_hs_init_in(struct agent *a, const uint8_t *pkt, size_t len,
 
 	/* mac1, and a cookie under load, before any Diffie-Hellman. */
 	if (!guard_hs_init(a, pkt, len, src)) {
-		a->ctr.dropped++;
+		AGENT_DROP(a, guard);
 		return;
 	}
 	memset(&hs, 0, sizeof(hs));
@@ -426,7 +426,7 @@ session_hs_cookie_in(struct agent *a, const uint8_t *pkt, size_t len,
 	if (s == NULL || !session_hs_sent(s) || s->hs->local_index !=
 	    hs_init_sender_index(pkt, len) || hs_cookie_take(&s->p->cookie,
 	    s->hs, pkt, len, s->p->x_pk, now) == -1) {
-		a->ctr.dropped++;
+		AGENT_DROP(a, handshake);
 		return;
 	}
 	log_debug("%s is under load: handshake again with its cookie",
