@@ -70,6 +70,7 @@ reg_retry_later(struct reg *r)
 	reg_hs_clear(r);
 	reg_check_stop(r);
 	evtimer_del(r->ka);
+	evtimer_del(r->live_ev);
 	regtcp_close(r);
 	log_debug("registration: next try in %d s", r->backoff);
 	reg_timer_in(r->timer, (uint64_t)r->backoff * 1000000);
@@ -112,6 +113,9 @@ reg_attempt_failed(struct reg *r)
 		    "server");
 	/* Another pinned key first next time (a rotation under way). */
 	r->key_next++;
+	/* Another node of the cluster, if one is left in this round. */
+	if (r->state != REG_REJECTED && reg_try_next(r))
+		return;
 	reg_retry_later(r);
 }
 
@@ -121,7 +125,7 @@ reg_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct reg *r = arg;
 
 	if (r->phase == PH_HELLO) {
-		if (r->tries < REG_TRIES)
+		if (r->tries < (r->nnodes > 1 ? REG_TRIES_MULTI : REG_TRIES))
 			reg_send_hello(r);
 		else
 			reg_attempt_failed(r);
@@ -144,9 +148,12 @@ reg_start(struct reg *r)
 		chan_wipe(&r->chan);
 	r->chan_ok = 0;
 	r->reg_id = 0;
+	r->wait_since = 0;
+	r->node_id[0] = '\0';
 	reg_hs_clear(r);
 	reg_check_stop(r);
 	evtimer_del(r->ka);
+	evtimer_del(r->live_ev);
 	if (r->state != REG_REJECTED && r->state != REG_UNREACHABLE)
 		r->state = REG_REGISTERING;
 	crypto_box_keypair(r->eph_pk, r->eph_sk);
@@ -204,16 +211,15 @@ reg_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	P2p__Srv__Keepalive k = P2P__SRV__KEEPALIVE__INIT;
 
 	if (r->ka_missed >= REG_KA_MISSED) {
-		log_info("server did not answer %d keepalives: registering "
-		    "again", REG_KA_MISSED);
 		r->state = REG_REGISTERING;
-		reg_start(r);
+		reg_failover(r, "the server did not answer 3 keepalives");
 		return;
 	}
 	m.id = reg_next_id(r);
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_KEEPALIVE;
 	m.keepalive = &k;
 	(void)reg_send_msg(r, &m);
+	reg_expect(r);
 	r->ka_missed++;
 	reg_timer_in(r->ka, (uint64_t)r->keepalive_s * 1000000);
 }
@@ -329,8 +335,6 @@ int
 reg_init(struct agent *a)
 {
 	struct reg *r;
-	socklen_t len;
-	char err[256];
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return -1;
@@ -343,26 +347,16 @@ reg_init(struct agent *a)
 	r->timer = evtimer_new(a->base, reg_timer_cb, r);
 	r->ka = evtimer_new(a->base, reg_keepalive_cb, r);
 	r->check_ev = evtimer_new(a->base, reg_check_cb, r);
-	if (r->timer == NULL || r->ka == NULL || r->check_ev == NULL)
+	if (r->timer == NULL || r->ka == NULL || r->check_ev == NULL ||
+	    reg_live_init(r) == -1)
 		return -1;
-	if (addr_parse(a->conf.server, &r->srv, &len, 3478, err,
-	    sizeof(err)) == -1) {
-		log_warnx("--server: %s", err);
-		return -1;
-	}
-	addr_normalize(&r->srv);
 	if (reg_mode_parse(a->conf.server_transport, &r->mode) == -1) {
 		log_warnx("--server-transport: '%s' is not auto, udp or tcp",
 		    a->conf.server_transport);
 		return -1;
 	}
-	if (addr_parse(a->conf.server_tcp != NULL ? a->conf.server_tcp :
-	    a->conf.server, &r->srv_tcp, &len, addr_port((struct sockaddr *)
-	    &r->srv), err, sizeof(err)) == -1) {
-		log_warnx("--server-tcp: %s", err);
+	if (reg_nodes_init(r) == -1)
 		return -1;
-	}
-	r->have_srv = 1;
 	reg_start(r);
 	return 0;
 }
@@ -382,6 +376,8 @@ reg_free(struct agent *a)
 		event_free(r->ka);
 	if (r->check_ev != NULL)
 		event_free(r->check_ev);
+	if (r->live_ev != NULL)
+		event_free(r->live_ev);
 	regtcp_close(r);
 	if (r->chan_ok)
 		chan_wipe(&r->chan);
@@ -405,6 +401,7 @@ reg_shutdown(struct agent *a)
 	(void)reg_send_msg(r, &m);
 	evtimer_del(r->ka);
 	evtimer_del(r->timer);
+	evtimer_del(r->live_ev);
 	reg_check_stop(r);
 	while (!TAILQ_EMPTY(&r->reqs))
 		reg_req_free(TAILQ_FIRST(&r->reqs));
@@ -525,7 +522,7 @@ reg_check_cb(evutil_socket_t fd, short what, void *arg)
 	snprintf(why, sizeof(why), "%s, and %u keepalives went unanswered",
 	    r->check_why, r->check_tries);
 	reg_check_stop(r);
-	reg_reregister(r, why);
+	reg_failover(r, why);
 }
 
 void

@@ -29,6 +29,15 @@
 #define REG_CHECK_US		300000
 /* Fresh cookies (REG_CHALLENGE during REG_INIT) taken per attempt. */
 #define REG_COOKIES_MAX		3
+/* Servers (nodes) to register with: --server addresses and NodeList. */
+#define REG_NODES_MAX		32
+/* HELLOs to one node when there are others to try (1.75 s). */
+#define REG_TRIES_MULTI		3
+/* Sent something the server answers, heard nothing since: check it. */
+#define REG_LIVE_US		1500000
+/* Random delay before registering elsewhere: failover, Move. */
+#define REG_FAILOVER_JITTER_US	500000
+#define REG_MOVE_JITTER_US	200000
 
 /*
  * HELLO: REG_HELLO sent, waiting for REG_CHALLENGE. INIT: REG_INIT sent,
@@ -53,8 +62,25 @@ struct reg_req {
 	struct event		*timer;
 };
 
+/* A server this agent may register with (reg_nodes.c). */
+struct reg_node {
+	char			 id[AGENT_ID_MAX + 1];	/* "": not told */
+	char			 udp_s[64], tcp_s[64];	/* as told */
+	struct sockaddr_storage	 udp, tcp;
+	int			 conf;		/* from --server */
+	int			 told;		/* in the cluster's NodeList */
+	int			 failed;	/* in this round of tries */
+};
+
 struct reg {
 	struct agent		*a;
+	struct reg_node		 nodes[REG_NODES_MAX];
+	unsigned		 nnodes;
+	unsigned		 cur;		/* the one srv/srv_tcp are */
+	char			 node_id[AGENT_ID_MAX + 1];	/* its id */
+	struct event		*live_ev;	/* reg_live.c */
+	uint64_t		 wait_since;	/* unanswered since; 0: none */
+	uint64_t		 moves;		/* Moves followed */
 	struct sockaddr_storage	 srv;		/* UDP */
 	int			 have_srv;
 	struct sockaddr_storage	 srv_tcp;	/* --server-tcp */
@@ -143,6 +169,19 @@ void	reg_refused(struct reg *, const P2p__Srv__Error *);
 void	reg_check(struct reg *, const char *why);
 void	reg_check_cb(evutil_socket_t, short, void *);
 void	reg_check_stop(struct reg *);
+/* reg_nodes.c: the servers to register with. */
+int	reg_nodes_init(struct reg *);
+void	reg_nodes_use(struct reg *, unsigned);
+void	reg_nodes_list_in(struct reg *, const P2p__Srv__NodeList *);
+int	reg_nodes_next(struct reg *);
+int	reg_nodes_move(struct reg *, const P2p__Srv__Move *);
+/* reg_live.c: noticing a silent server, moving to another node. */
+int	reg_live_init(struct reg *);
+void	reg_expect(struct reg *);
+void	reg_heard(struct reg *);
+void	reg_failover(struct reg *, const char *why);
+int	reg_try_next(struct reg *);
+void	reg_move_in(struct reg *, const P2p__Srv__Move *);
 /* regtcp.c: the TCP leg, each packet framed as u16 length || packet. */
 int	regtcp_open(struct reg *);
 void	regtcp_close(struct reg *);

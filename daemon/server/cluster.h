@@ -68,6 +68,7 @@ struct cluster {
 	int			 starting;	/* node_start sent again */
 	struct cluster_node	 nodes[STATE_NODES];
 	uint64_t		 nodes_ms;	/* when nodes[] was read */
+	uint64_t		 nodes_sig;	/* of the live set told agents */
 	/* Node to node (srv_node.c): keys, windows, addresses. */
 	struct nodemsg		*nm;
 	struct sockaddr_storage	 node_addr[STATE_NODES];

@@ -11,7 +11,8 @@ SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
 	daemon/server/state_redis_int.h daemon/server/state_redis_sync.c \
 	daemon/server/state_redis_group.c daemon/server/state_redis_match.c \
 	daemon/server/srv_cluster.c daemon/server/srv_node.c \
-	daemon/server/srv_http_cluster.c daemon/server/srv_drain.c
+	daemon/server/srv_http_cluster.c daemon/server/srv_drain.c \
+	daemon/server/srv_nodes.c
 SRV_STATE_SOURCES = daemon/server/state.h daemon/server/state_mem.h \
 	daemon/server/state_mem.c daemon/server/state_mem_group.c \
 	daemon/server/state_mem_intro.c daemon/server/state_mem_view.c \
@@ -81,12 +82,12 @@ TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
 TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
 	tests/integration/cluster.sh tests/integration/cluster_relay.sh \
 	tests/integration/cluster_drain.sh tests/integration/match.sh \
-	tests/integration/match_cluster.sh
+	tests/integration/match_cluster.sh tests/integration/cluster_move.sh
 EXTRA_DIST += tests/integration/match.sh tests/integration/match_cluster.sh \
 	tests/integration/match_lib.sh
 EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
 	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
-	tests/integration/cluster_lib.sh
+	tests/integration/cluster_lib.sh tests/integration/cluster_move.sh
 EXTRA_DIST += tests/integration/nat_discovery.sh
 EXTRA_DIST += tests/integration/server_basic.sh \
 	tests/integration/server_http.sh \
