@@ -10,7 +10,8 @@
  * apart), and only their going unanswered too makes us move: with relayed
  * traffic or a request in flight within about 2.5 s, idle within the
  * keepalive interval plus that. A peer that stopped answering costs one
- * answered keepalive, nothing else.
+ * answered keepalive, nothing else. With one server there is nowhere to
+ * go: three unanswered keepalives make it register again, as always.
  *
  * Moving (several nodes known): to a node the cluster named (a Move), or
  * else one at random (reg_nodes_next), after a random delay; the sessions
@@ -57,7 +58,8 @@ reg_live_init(struct reg *r)
 void
 reg_expect(struct reg *r)
 {
-	if (r->phase != PH_UP || r->wait_since != 0)
+	/* One server: nowhere else to go (three keepalives decide). */
+	if (r->nnodes < 2 || r->phase != PH_UP || r->wait_since != 0)
 		return;
 	r->wait_since = agent_now();
 	if (!evtimer_pending(r->live_ev, NULL))
