@@ -11,7 +11,7 @@ P2PD_ENGINE = daemon/agent/engine.c daemon/agent/engine.h \
 	daemon/agent/route.c daemon/agent/spray.c daemon/agent/route.h \
 	daemon/agent/udp.c daemon/agent/reg.c daemon/agent/reg.h \
 	daemon/agent/reg_ctrl.c daemon/agent/reg_hs.c daemon/agent/reg_live.c \
-	daemon/agent/reg_nodes.c \
+	daemon/agent/reg_nodes.c daemon/agent/reg_status.c \
 	daemon/agent/regtcp.c \
 	daemon/agent/nat.c daemon/agent/reg_nat.c daemon/agent/stats.c
 # The control side: the IPC socket and one file per command group.

@@ -40,16 +40,6 @@
 #include "server.pb-c.h"
 #include "wire.h"
 
-void
-reg_timer_in(struct event *ev, uint64_t us)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(us / 1000000);
-	tv.tv_usec = (suseconds_t)(us % 1000000);
-	evtimer_add(ev, &tv);
-}
-
 /* The handshake of an attempt holds secrets: gone once it is over. */
 void
 reg_hs_clear(struct reg *r)
@@ -70,7 +60,7 @@ reg_retry_later(struct reg *r)
 	reg_hs_clear(r);
 	reg_check_stop(r);
 	evtimer_del(r->ka);
-	evtimer_del(r->live_ev);
+	reg_live_stop(r);
 	regtcp_close(r);
 	log_debug("registration: next try in %d s", r->backoff);
 	reg_timer_in(r->timer, (uint64_t)r->backoff * 1000000);
@@ -152,8 +142,8 @@ reg_start(struct reg *r)
 	r->node_id[0] = '\0';
 	reg_hs_clear(r);
 	reg_check_stop(r);
+	reg_live_stop(r);
 	evtimer_del(r->ka);
-	evtimer_del(r->live_ev);
 	if (r->state != REG_REJECTED && r->state != REG_UNREACHABLE)
 		r->state = REG_REGISTERING;
 	crypto_box_keypair(r->eph_pk, r->eph_sk);
@@ -173,13 +163,6 @@ reg_start(struct reg *r)
 		return;
 	}
 	reg_send_hello(r);
-}
-
-/* Which leg a registration (or its attempt) is using: for status. */
-const char *
-reg_transport_name(struct agent *a)
-{
-	return a->reg != NULL && a->reg->use_tcp ? "tcp" : "udp";
 }
 
 void
@@ -292,6 +275,8 @@ reg_input(struct agent *a, const uint8_t *pkt, size_t len,
 {
 	struct reg *r = a->reg;
 
+	if (r != NULL && r->probing && reg_probe_in(r, src, pkt, len))
+		return;
 	if (r == NULL || !r->have_srv ||
 	    !addr_equal(src, (struct sockaddr *)&r->srv)) {
 		a->ctr.dropped++;
@@ -329,6 +314,85 @@ reg_mode_parse(const char *s, enum reg_mode *m)
 	return 0;
 }
 
+/* --- moving ------------------------------------------------------ */
+
+/* Leave the registration and register again after us microseconds. */
+static void
+reg_move_later(struct reg *r, uint64_t us)
+{
+	reg_clear_reqs(r);
+	r->phase = PH_IDLE;
+	r->state = REG_REGISTERING;
+	if (r->chan_ok)
+		chan_wipe(&r->chan);
+	r->chan_ok = 0;
+	r->reg_id = 0;
+	r->node_id[0] = '\0';
+	reg_hs_clear(r);
+	reg_check_stop(r);
+	reg_live_stop(r);
+	evtimer_del(r->ka);
+	regtcp_close(r);
+	reg_timer_in(r->timer, us);
+}
+
+/*
+ * An attempt failed or the node went silent: another node, at random
+ * among those not tried in this round, after a random delay (1 when one
+ * was picked).
+ */
+int
+reg_try_next(struct reg *r)
+{
+	char srv[ADDR_STRLEN];
+
+	if (r->nnodes < 2 || reg_nodes_next(r) == -1)
+		return 0;
+	reg_server_addr(r->a, srv, sizeof(srv));
+	log_info("trying %s%s%s%s", r->nodes[r->cur].id[0] ? "node " : "",
+	    r->nodes[r->cur].id, r->nodes[r->cur].id[0] ? " at " : "", srv);
+	reg_move_later(r, randombytes_uniform(REG_FAILOVER_JITTER_US));
+	return 1;
+}
+
+/* The node stopped answering: another one, else this one again. */
+void
+reg_failover(struct reg *r, const char *why)
+{
+	if (r->nnodes < 2) {
+		reg_reregister(r, why);
+		return;
+	}
+	log_info("leaving %s%s: %s", r->node_id[0] ? "node " : "the server",
+	    r->node_id, why);
+	if (!reg_try_next(r)) {
+		/* Every node failed in a row: the usual backoff. */
+		reg_move_later(r, (uint64_t)r->backoff * 1000000);
+		r->backoff = r->backoff * 2 > REG_BACKOFF_MAX ?
+		    REG_BACKOFF_MAX : r->backoff * 2;
+	}
+}
+
+/* reg_live.c found the server silent: check with keepalives. */
+static void
+reg_live_silent(struct reg *r)
+{
+	reg_check(r, "the server has not answered for 1.5 s");
+}
+
+/* reg_live.c found the node a Move named (or another) answering. */
+static void
+reg_live_go(struct reg *r, unsigned node)
+{
+	reg_nodes_use(r, node);
+	reg_move_later(r, 0);
+}
+
+static const struct reg_live_cb reg_live_cbs = {
+	.silent = reg_live_silent,
+	.go = reg_live_go,
+};
+
 /* --- public ---------------------------------------------------------------- */
 
 int
@@ -348,7 +412,7 @@ reg_init(struct agent *a)
 	r->ka = evtimer_new(a->base, reg_keepalive_cb, r);
 	r->check_ev = evtimer_new(a->base, reg_check_cb, r);
 	if (r->timer == NULL || r->ka == NULL || r->check_ev == NULL ||
-	    reg_live_init(r) == -1)
+	    reg_live_init(r, &reg_live_cbs) == -1)
 		return -1;
 	if (reg_mode_parse(a->conf.server_transport, &r->mode) == -1) {
 		log_warnx("--server-transport: '%s' is not auto, udp or tcp",
@@ -376,8 +440,7 @@ reg_free(struct agent *a)
 		event_free(r->ka);
 	if (r->check_ev != NULL)
 		event_free(r->check_ev);
-	if (r->live_ev != NULL)
-		event_free(r->live_ev);
+	reg_live_free(r);
 	regtcp_close(r);
 	if (r->chan_ok)
 		chan_wipe(&r->chan);
@@ -401,7 +464,7 @@ reg_shutdown(struct agent *a)
 	(void)reg_send_msg(r, &m);
 	evtimer_del(r->ka);
 	evtimer_del(r->timer);
-	evtimer_del(r->live_ev);
+	reg_live_stop(r);
 	reg_check_stop(r);
 	while (!TAILQ_EMPTY(&r->reqs))
 		reg_req_free(TAILQ_FIRST(&r->reqs));
@@ -421,44 +484,6 @@ reg_connect(struct agent *a, const char *peer_id)
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_CONNECT;
 	m.connect = &cr;
 	return reg_request(r, &m, peer_id);
-}
-
-enum reg_state
-reg_state(struct agent *a)
-{
-	return a->reg != NULL ? a->reg->state : REG_UNREACHABLE;
-}
-
-const char *
-reg_state_name(enum reg_state s)
-{
-	switch (s) {
-	case REG_REGISTERED:
-		return "registered";
-	case REG_UNREACHABLE:
-		return "unreachable";
-	case REG_REJECTED:
-		return "rejected";
-	default:
-		return "registering";
-	}
-}
-
-const char *
-reg_error(struct agent *a)
-{
-	return a->reg != NULL ? a->reg->error : "";
-}
-
-void
-reg_public_addr(struct agent *a, char *buf, size_t len)
-{
-	if (a->reg == NULL || !a->reg->have_public) {
-		if (len > 0)
-			buf[0] = '\0';
-		return;
-	}
-	addr_fmt((struct sockaddr *)&a->reg->public, buf, len);
 }
 
 /* --- check ------------------------------------------------------- */

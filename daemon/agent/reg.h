@@ -38,6 +38,9 @@
 /* Random delay before registering elsewhere: failover, Move. */
 #define REG_FAILOVER_JITTER_US	500000
 #define REG_MOVE_JITTER_US	200000
+/* Probing the node a Move names before leaving: HELLOs 250 ms apart. */
+#define REG_PROBE_TRIES		4
+#define REG_PROBE_US		250000
 
 /*
  * HELLO: REG_HELLO sent, waiting for REG_CHALLENGE. INIT: REG_INIT sent,
@@ -62,6 +65,12 @@ struct reg_req {
 	struct event		*timer;
 };
 
+/* reg_live.c's findings, up to reg.c. */
+struct reg_live_cb {
+	void	(*silent)(struct reg *);	/* nothing heard for a while */
+	void	(*go)(struct reg *, unsigned node);	/* move there now */
+};
+
 /* A server this agent may register with (reg_nodes.c). */
 struct reg_node {
 	char			 id[AGENT_ID_MAX + 1];	/* "": not told */
@@ -78,9 +87,13 @@ struct reg {
 	unsigned		 nnodes;
 	unsigned		 cur;		/* the one srv/srv_tcp are */
 	char			 node_id[AGENT_ID_MAX + 1];	/* its id */
+	struct reg_live_cb	 live;		/* reg_live.c's findings */
 	struct event		*live_ev;	/* reg_live.c */
 	uint64_t		 wait_since;	/* unanswered since; 0: none */
 	uint64_t		 moves;		/* Moves followed */
+	struct event		*probe_ev;	/* a Move's target, probed */
+	int			 probing;
+	unsigned		 probe_node, probe_first, probe_tries;
 	struct sockaddr_storage	 srv;		/* UDP */
 	int			 have_srv;
 	struct sockaddr_storage	 srv_tcp;	/* --server-tcp */
@@ -175,13 +188,18 @@ void	reg_nodes_use(struct reg *, unsigned);
 void	reg_nodes_list_in(struct reg *, const P2p__Srv__NodeList *);
 int	reg_nodes_next(struct reg *);
 int	reg_nodes_move(struct reg *, const P2p__Srv__Move *);
-/* reg_live.c: noticing a silent server, moving to another node. */
-int	reg_live_init(struct reg *);
+/* reg_live.c: noticing a silent server, probing a Move's node. */
+int	reg_live_init(struct reg *, const struct reg_live_cb *);
+void	reg_live_free(struct reg *);
+void	reg_live_stop(struct reg *);
 void	reg_expect(struct reg *);
 void	reg_heard(struct reg *);
+void	reg_move_in(struct reg *, const P2p__Srv__Move *);
+int	reg_probe_in(struct reg *, const struct sockaddr *, const uint8_t *,
+	    size_t);
+/* reg.c: moving to another node. */
 void	reg_failover(struct reg *, const char *why);
 int	reg_try_next(struct reg *);
-void	reg_move_in(struct reg *, const P2p__Srv__Move *);
 /* regtcp.c: the TCP leg, each packet framed as u16 length || packet. */
 int	regtcp_open(struct reg *);
 void	regtcp_close(struct reg *);

@@ -326,7 +326,8 @@ reg_nodes_next(struct reg *r)
 	return 0;
 }
 
-/* The node a Move names (added to the list if it is new); -1: unusable. */
+/* The node a Move names (added to the list if new): its index, -1 if
+ * unusable or the one in use. */
 int
 reg_nodes_move(struct reg *r, const P2p__Srv__Move *mv)
 {
@@ -346,33 +347,5 @@ reg_nodes_move(struct reg *r, const P2p__Srv__Move *mv)
 	}
 	if ((unsigned)i == r->cur)
 		return -1;
-	reg_nodes_use(r, (unsigned)i);
-	return 0;
-}
-
-/* --- status ------------------------------------------------------ */
-
-const char *
-reg_server_node(struct agent *a)
-{
-	struct reg *r = a->reg;
-
-	if (r == NULL || r->phase != PH_UP)
-		return "";
-	return r->node_id;
-}
-
-void
-reg_server_nodes(struct agent *a, void (*fn)(void *, const char *id,
-    const char *udp, const char *tcp), void *arg)
-{
-	struct reg *r = a->reg;
-	unsigned i;
-
-	if (r == NULL)
-		return;
-	for (i = 0; i < r->nnodes; i++)
-		if (r->nodes[i].told)
-			fn(arg, r->nodes[i].id, r->nodes[i].udp_s,
-			    r->nodes[i].tcp_s);
+	return i;
 }

@@ -84,6 +84,10 @@ struct cluster {
  */
 int	cluster_check_conf(struct srv *, int url_from_flag, char *err,
 	    size_t errlen);
+struct srv_conf;
+/* --check-config: the cluster options, checked as a start would. */
+int	cluster_check_only(const struct srv_conf *, int url_from_flag,
+	    char *err, size_t errlen);
 /* Connect, claim the node id, load the state (blocking, bounded). */
 int	cluster_start(struct srv *, char *err, size_t errlen);
 void	cluster_stop(struct srv *);

@@ -130,6 +130,15 @@ EXTRA_DIST += tests/integration/amplify.sh tests/integration/roam.sh \
 	tests/integration/http_abuse.sh \
 	tests/attack/attack.sh
 
+# The seeded chaos on a cluster (docs/CLUSTER.md): CHAOS_ROUNDS (500 here)
+# and CHAOS_SEED (random; a failure prints it) choose the run.
+EXTRA_DIST += tests/integration/cluster_chaos.sh
+chaos: all
+	CHAOS_ROUNDS=$${CHAOS_ROUNDS:-500} \
+	    top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    $(SHELL) $(top_srcdir)/tests/integration/cluster_chaos.sh
+.PHONY: chaos
+
 attack: all tests/attack/p2pattack$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/attack/attack.sh

@@ -419,6 +419,8 @@ int	srv_relay_charge_for(struct srv *, struct srv_sess *, size_t,
 int	srv_relay_inner_ok(const uint8_t *pkt, size_t len);
 
 /* srv_drain.c: SIGTERM on a cluster node; 0 if a drain started. */
+/* server.c: whether --flag (or --flag=...) is on the command line. */
+int	srv_flag_given(int argc, char **argv, const char *flag);
 int	srv_drain_start(struct srv *);
 void	srv_drain_stop(struct srv *);
 /* srv_nodes.c: the live nodes told to agents (NodeList pushes). */

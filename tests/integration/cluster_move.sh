@@ -36,6 +36,23 @@ fi
 grep -q -- "--server" "$T/bad.out" || fail "--server: $(cat "$T/bad.out")"
 echo "ok - malformed --server / --server-tcp counts refused naming the flag"
 
+# p2p-server --check-config checks the cluster options as a start would.
+ckcheck() {	# ckcheck FLAG ARGS...: refused, naming FLAG
+	_f=$1; shift
+	if "$P2P_SERVER" --check-config --secret-file "$T/secret" "$@" >"$T/ck.out" 2>&1; then
+		fail "p2p-server --check-config $* accepted"
+	fi
+	grep -q -- "$_f" "$T/ck.out" || fail "--check-config $*: $(cat "$T/ck.out")"
+}
+ckcheck --cluster --cluster 'redis://nohost' --node-id a --cluster-key-file "$T/ckey"
+ckcheck --node-id --cluster redis://127.0.0.1:1 --node-id 'bad id' --cluster-key-file "$T/ckey"
+ckcheck --cluster-key-file --cluster redis://127.0.0.1:1 --node-id a
+ckcheck --cluster-key-file --cluster redis://127.0.0.1:1 --node-id a --cluster-key-file "$T/nonexistent"
+ckcheck --cluster-password-file --cluster redis://127.0.0.1:1 --node-id a --cluster-key-file "$T/ckey" --cluster-password-file "$T/nonexistent"
+"$P2P_SERVER" --check-config --secret-file "$T/secret" --cluster redis://127.0.0.1:1 \
+    --node-id a --cluster-key-file "$T/ckey" >"$T/ck.out" 2>&1 || fail "a valid cluster configuration refused: $(cat "$T/ck.out")"
+echo "ok - p2p-server --check-config: malformed --cluster, --node-id, --cluster-key-file, --cluster-password-file refused naming the option"
+
 start_redis
 start_node a
 start_node b
