@@ -50,6 +50,19 @@ reg_hs_clear(struct reg *r)
 	r->init_len = 0;
 }
 
+/*
+ * The wait before the next round of tries doubles, up to 30 s with one
+ * server; with several a round already takes a while (1.75 s per node),
+ * and a cluster whose nodes restart is back soon: up to 8 s.
+ */
+static void
+reg_backoff_grow(struct reg *r)
+{
+	int max = r->nnodes > 1 ? REG_BACKOFF_MAX_NODES : REG_BACKOFF_MAX;
+
+	r->backoff = r->backoff * 2 > max ? max : r->backoff * 2;
+}
+
 void
 reg_retry_later(struct reg *r)
 {
@@ -64,8 +77,7 @@ reg_retry_later(struct reg *r)
 	regtcp_close(r);
 	log_debug("registration: next try in %d s", r->backoff);
 	reg_timer_in(r->timer, (uint64_t)r->backoff * 1000000);
-	r->backoff = r->backoff * 2 > REG_BACKOFF_MAX ? REG_BACKOFF_MAX :
-	    r->backoff * 2;
+	reg_backoff_grow(r);
 }
 
 /*
@@ -368,8 +380,7 @@ reg_failover(struct reg *r, const char *why)
 	if (!reg_try_next(r)) {
 		/* Every node failed in a row: the usual backoff. */
 		reg_move_later(r, (uint64_t)r->backoff * 1000000);
-		r->backoff = r->backoff * 2 > REG_BACKOFF_MAX ?
-		    REG_BACKOFF_MAX : r->backoff * 2;
+		reg_backoff_grow(r);
 	}
 }
 

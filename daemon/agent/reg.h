@@ -19,6 +19,7 @@
 #define REG_RTO_US		250000
 #define REG_TRIES		6	/* first send + 5 retransmissions */
 #define REG_BACKOFF_MAX		30
+#define REG_BACKOFF_MAX_NODES	8	/* several nodes to try */
 #define REG_MAX_PENDING		64
 #define REG_KA_MISSED		3
 #define REG_SOFTWARE		"p2pd/" PACKAGE_VERSION

@@ -110,6 +110,16 @@ reg_refused(struct reg *r, const P2p__Srv__Error *e)
 
 	log_warnx("registration refused: %s", msg);
 	snprintf(r->error, sizeof(r->error), "%s", msg);
+	/*
+	 * Busy (a draining node, a node without its cluster state, a cap):
+	 * another node now if there is one, else the usual backoff from 1 s.
+	 */
+	if (e->code == P2P__SRV__ERR_CODE__ERR_BUSY) {
+		r->state = REG_UNREACHABLE;
+		if (!reg_try_next(r))
+			reg_retry_later(r);
+		return;
+	}
 	r->state = REG_REJECTED;
 	if (e->code == P2P__SRV__ERR_CODE__ERR_TOKEN_EXPIRED) {
 		reg_reload_token(r->a);
