@@ -6,7 +6,12 @@
  *	group create|destroy|join|leave NAME
  *	group list
  *	group show NAME
+ *	group search KEY=VALUE ...
  *	group send NAME [--service S] [--sync] MESSAGE|-
+ *
+ * A group's attributes (a match group's, PROTOCOL.md §7.1) follow its
+ * member count in list and search, its members in show ("attribute
+ * KEY=VALUE" lines), and are an object "attributes" in --json.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,7 +40,32 @@ static const struct {
 	{ "leave", P2PCLIENT_GROUP_LEAVE },
 };
 
+/* "attributes": {"KEY": "VALUE", ...} and "expires_at" of a group. */
 static void
+ctl_group_attrs_json(struct json_object *o, const struct p2pclient_group *g)
+{
+	struct json_object	*ao;
+	const char		*eq;
+	char			 key[65];
+	size_t			 i, klen;
+
+	if (!P2PCLIENT_HAS(struct p2pclient_group, g, expires_at))
+		return;
+	ao = json_object_new_object();
+	for (i = 0; i < g->nattrs; i++) {
+		if ((eq = strchr(g->attrs[i], '=')) == NULL ||
+		    (klen = (size_t)(eq - g->attrs[i])) >= sizeof(key))
+			continue;
+		memcpy(key, g->attrs[i], klen);
+		key[klen] = '\0';
+		ctl_json_str(ao, key, eq + 1);
+	}
+	json_object_object_add(o, "attributes", ao);
+	if (g->expires_at != 0)
+		ctl_json_u64(o, "expires_at", g->expires_at);
+}
+
+void
 ctl_group_print(struct ctl *ctl, const struct p2pclient_groups *gs, int show)
 {
 	struct json_object	*arr, *o, *ma, *m;
@@ -46,15 +76,20 @@ ctl_group_print(struct ctl *ctl, const struct p2pclient_groups *gs, int show)
 		for (i = 0; i < gs->n; i++) {
 			g = gs->v[i];
 			if (!show) {
-				printf("%s %s %u members\n", g->name,
+				printf("%s %s %u members", g->name,
 				    g->mesh ? "mesh" : "nomesh",
 				    g->member_count);
+				for (j = 0; j < g->nattrs; j++)
+					printf(" %s", g->attrs[j]);
+				printf("\n");
 				continue;
 			}
 			for (j = 0; j < g->n; j++)
 				printf("%s %s\n", g->members[j]->peer_id,
 				    g->members[j]->online ? "online" :
 				    "offline");
+			for (j = 0; j < g->nattrs; j++)
+				printf("attribute %s\n", g->attrs[j]);
 		}
 		if (gs->truncated)
 			fprintf(stderr, "p2pctl: group: the server's list was "
@@ -78,6 +113,7 @@ ctl_group_print(struct ctl *ctl, const struct p2pclient_groups *gs, int show)
 			json_object_array_add(ma, m);
 		}
 		json_object_object_add(o, "members", ma);
+		ctl_group_attrs_json(o, g);
 		if (show) {
 			json_object_put(arr);
 			ctl_json_print(o);
@@ -161,6 +197,8 @@ ctl_group(struct ctl *ctl, int argc, char **argv)
 		return ctl_group_send(ctl, argv[optind], service,
 		    argv[optind + 1], flags);
 	}
+	if (strcmp(sub, "search") == 0)
+		return ctl_group_search(ctl, nargs, argv + optind);
 	if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0) {
 		if (nargs != (strcmp(sub, "show") == 0))
 			return ctl_usage(ctl, "group %s takes %s", sub,

@@ -7,7 +7,8 @@ lib_LTLIBRARIES += libp2pclient.la
 libp2pclient_la_CPPFLAGS = $(P2PC_CPPFLAGS)
 libp2pclient_la_SOURCES = libclient/p2pclient.c libclient/p2pclient_req.c \
 	libclient/p2pclient_sync.c libclient/p2pclient_info.c libclient/p2pclient_int.h \
-	libclient/p2pclient_group.c libclient/p2pclient_stats.c
+	libclient/p2pclient_group.c libclient/p2pclient_stats.c \
+	libclient/p2pclient_match.c
 libp2pclient_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pclient_la_LIBADD = libp2pproto.la $(PROTOBUFC_LIBS)
 # The ABI (docs/ABI.md): libtool version from configure, one version node
@@ -31,7 +32,7 @@ bin_PROGRAMS += p2pctl
 p2pctl_SOURCES = libclient/p2pctl.c libclient/p2pctl.h libclient/ctl_status.c \
 	libclient/ctl_conn.c libclient/ctl_msg.c libclient/ctl_pipe.c \
 	libclient/ctl_events.c libclient/ctl_json.c libclient/ctl_group.c \
-	libclient/ctl_nat.c
+	libclient/ctl_nat.c libclient/ctl_match.c
 p2pctl_CPPFLAGS = $(P2PC_CPPFLAGS)
 p2pctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(SODIUM_CFLAGS)
 p2pctl_LDADD = libp2pclient.la $(JSONC_LIBS) $(SODIUM_LIBS)
@@ -69,6 +70,17 @@ tests_unit_test_client_game_SOURCES = tests/unit/test_client_game.c \
 tests_unit_test_client_game_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_unit_test_client_game_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_unit_test_client_game_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
+	$(PROTOBUFC_LIBS) -lpthread
+
+# What 1.2 adds: matchmaking and group search.
+check_PROGRAMS += tests/unit/test_client_match
+TESTS += tests/unit/test_client_match
+tests_unit_test_client_match_SOURCES = tests/unit/test_client_match.c \
+	tests/unit/test_client_fake.c tests/unit/test_client_fake.h \
+	tests/unit/test_client_script.c tests/unit/test_client_script.h
+tests_unit_test_client_match_CPPFLAGS = $(P2PC_CPPFLAGS)
+tests_unit_test_client_match_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(PROTOBUFC_CFLAGS)
+tests_unit_test_client_match_LDADD = libp2pclient.la libp2pproto.la $(CRITERION_LIBS) \
 	$(PROTOBUFC_LIBS) -lpthread
 
 # p2pctl itself against the fake agent (needs p2pctl built: EXTRA_DEPENDENCIES).

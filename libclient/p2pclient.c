@@ -448,6 +448,7 @@ p2pclient_on_response(struct p2pclient *c, P2p__Ipc__Frame *f)
 	P2p__Ipc__Response		*p = f->response;
 	struct p2pclient_response	 res;
 	struct p2pc_req			*r;
+	struct p2pclient_groups		*gs = NULL;
 	int				 code = p2pc_code(p->code);
 
 	if ((r = p2pc_req_find(c, p->id)) == NULL || r->done) {
@@ -475,6 +476,13 @@ p2pclient_on_response(struct p2pclient *c, P2p__Ipc__Frame *f)
 			res.rtt_ms = p->ping->rtt_ms;
 		else if (p->result_case == P2P__IPC__RESPONSE__RESULT_PIPE_OPEN)
 			res.pipe_id = p->pipe_open->pipe_id;
+		else if (p->result_case == P2P__IPC__RESPONSE__RESULT_GROUP &&
+		    c->cb.on_response != NULL &&
+		    p2pc_groups_from(p->group, &gs) == -1) {
+			res.code = P2PCLIENT_ENOMEM;
+			res.error = "out of memory";
+		}
+		res.groups = gs;
 		if (c->cb.on_response != NULL)
 			c->cb.on_response(c, &res, c->cbarg);
 		else if (code != 0 && c->async_err == 0) {
@@ -484,6 +492,7 @@ p2pclient_on_response(struct p2pclient *c, P2p__Ipc__Frame *f)
 			    p2pclient_strerror(code));
 		}
 	}
+	p2pclient_groups_free(gs);
 	ipcmsg_free(f);
 	p2pc_req_release(c, r);
 	return 0;

@@ -54,9 +54,9 @@ extern "C" {
  * when functions, fields or callbacks are added, PATCH for fixes.
  */
 #define P2PCLIENT_VERSION_MAJOR		1
-#define P2PCLIENT_VERSION_MINOR		2
+#define P2PCLIENT_VERSION_MINOR		3
 #define P2PCLIENT_VERSION_PATCH		0
-#define P2PCLIENT_VERSION_STRING	"1.2.0"
+#define P2PCLIENT_VERSION_STRING	"1.3.0"
 
 /* "MAJOR.MINOR.PATCH" of the library in use. */
 const char *p2pclient_version(void);
@@ -144,15 +144,15 @@ struct p2pclient_status {
 	uint32_t	 local_port;
 	uint64_t	 packets_in, packets_out, dropped, retransmitted;
 	uint64_t	 bytes_in, bytes_out;
-	/* since 1.2: the server (node) the agent registers with, HOST:PORT */
+	/* since 1.3: the server (node) the agent registers with, HOST:PORT */
 	char		*server_addr;
 	char		*server_node;	/* its node id; NULL on a single node */
-	/* since 1.2: the cluster's live nodes as last told (n may be 0) */
+	/* since 1.3: the cluster's live nodes as last told (n may be 0) */
 	struct p2pclient_server_node **server_nodes;
 	size_t		 n_server_nodes;
 };
 
-/* A node of the server's cluster (p2pclient_status, since 1.2). */
+/* A node of the server's cluster (p2pclient_status, since 1.3). */
 struct p2pclient_server_node {
 	size_t		 size;		/* sizeof in the library (ABI) */
 	char		*id;
@@ -254,6 +254,9 @@ struct p2pclient_response {
 	uint32_t	 delivered;	/* recv */
 	double		 rtt_ms;	/* ping */
 	uint32_t	 pipe_id;	/* pipe_open */
+	/* since 1.2: match (the match group), group_search; valid during
+	 * the call */
+	const struct p2pclient_groups *groups;
 };
 
 /*
@@ -447,6 +450,11 @@ struct p2pclient_group {
 	uint32_t			  member_count;	/* may exceed n */
 	size_t				  n;
 	struct p2pclient_group_member	**members;	/* in join order */
+	/* since 1.2: a match group's (or a searched group's) attributes as
+	 * "KEY=VALUE", sorted by key, and its end (unix s; 0: none) */
+	size_t				  nattrs;
+	char				**attrs;
+	uint64_t			  expires_at;
 };
 
 struct p2pclient_groups {
@@ -475,6 +483,33 @@ int	p2pclient_group_send(struct p2pclient *, const char *group,
 int64_t	p2pclient_group_send_async(struct p2pclient *, const char *peer,
 	    const char *group, const char *service, const void *data,
 	    size_t len, int flags);
+
+/*
+ * since 1.2. Matchmaking (PROTOCOL.md §7.1): ask the server for a group
+ * of size devices (2-32) whose attributes all equal these ("KEY=VALUE",
+ * at most 8, keys names, values 1-64 bytes), waiting up to timeout_s
+ * (1-3600; 0: 60). The answer is the match group, created by the server
+ * with this peer a member: in the response's groups (on_response) or in
+ * *out (the blocking call; free with p2pclient_groups_free).
+ * P2PCLIENT_ETIMEDOUT: no match in time; _ECLOSED: the ticket was
+ * cancelled; _EEXISTS: this device already waits for one; _EINVAL or
+ * _EUSAGE: a bad attribute, size or timeout (the message names it). One
+ * ticket per device; closing the handle cancels it.
+ */
+int64_t	p2pclient_match_async(struct p2pclient *, const char *const *attrs,
+	    size_t nattrs, uint32_t size, uint32_t timeout_s);
+int	p2pclient_match(struct p2pclient *, const char *const *attrs,
+	    size_t nattrs, uint32_t size, uint32_t timeout_s,
+	    struct p2pclient_groups **out);
+/* Cancel the ticket this device waits with (whoever asked for it);
+ * P2PCLIENT_ENOTFOUND when none. */
+int64_t	p2pclient_match_cancel_async(struct p2pclient *);
+int	p2pclient_match_cancel(struct p2pclient *);
+/* The groups this peer may see having all these attributes (no members). */
+int64_t	p2pclient_group_search_async(struct p2pclient *,
+	    const char *const *attrs, size_t nattrs);
+int	p2pclient_group_search(struct p2pclient *, const char *const *attrs,
+	    size_t nattrs, struct p2pclient_groups **out);
 
 #ifdef __cplusplus
 }

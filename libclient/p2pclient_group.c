@@ -4,6 +4,7 @@
  * list, and group messages (one send per other member, each marked with
  * the group so the receiving agent shows it).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,9 @@ p2pclient_groups_free(struct p2pclient_groups *gs)
 	if (gs == NULL)
 		return;
 	for (i = 0; i < gs->n; i++) {
+		for (j = 0; j < gs->v[i]->nattrs; j++)
+			free(gs->v[i]->attrs[j]);
+		free(gs->v[i]->attrs);
 		for (j = 0; j < gs->v[i]->n; j++) {
 			free(gs->v[i]->members[j]->peer_id);
 			free(gs->v[i]->members[j]);
@@ -86,13 +90,26 @@ static int
 p2pc_group_copy(struct p2pclient_group *g, const P2p__Ipc__GroupInfo *gi)
 {
 	struct p2pclient_group_member	*m;
-	size_t				 j;
+	size_t				 j, n;
 
 	g->size = sizeof(*g);
 	if ((g->name = strdup(gi->name)) == NULL)
 		return -1;
 	g->mesh = gi->mesh;
 	g->member_count = gi->member_count;
+	g->expires_at = gi->expires_at;
+	if (gi->n_attributes > 0 && (g->attrs = calloc(gi->n_attributes,
+	    sizeof(*g->attrs))) == NULL)
+		return -1;
+	for (j = 0; j < gi->n_attributes; j++) {
+		n = strlen(gi->attributes[j]->key) +
+		    strlen(gi->attributes[j]->value) + 2;
+		if ((g->attrs[j] = malloc(n)) == NULL)
+			return -1;
+		g->nattrs++;
+		snprintf(g->attrs[j], n, "%s=%s", gi->attributes[j]->key,
+		    gi->attributes[j]->value);
+	}
 	if (gi->n_members == 0)
 		return 0;
 	if ((g->members = calloc(gi->n_members, sizeof(*g->members))) == NULL)
@@ -110,29 +127,12 @@ p2pc_group_copy(struct p2pclient_group *g, const P2p__Ipc__GroupInfo *gi)
 }
 
 int
-p2pclient_groups(struct p2pclient *c, const char *group,
-    struct p2pclient_groups **out)
+p2pc_groups_from(const P2p__Ipc__GroupResp *gr, struct p2pclient_groups **out)
 {
-	const P2p__Ipc__GroupResp	*gr;
-	struct p2pclient_groups		*gs;
-	struct p2pc_req			*r;
-	size_t				 i;
-	int				 rc;
+	struct p2pclient_groups	*gs;
+	size_t			 i;
 
 	*out = NULL;
-	if (group != NULL && p2pc_group_name(c, group, 0))
-		return P2PCLIENT_EINVAL;
-	if ((rc = p2pc_wait_room(c)) != 0 ||
-	    (rc = p2pc_call(c, p2pc_group_req(c, group != NULL ?
-	    P2P__IPC__GROUP_OP__GROUP_SHOW : P2P__IPC__GROUP_OP__GROUP_LIST,
-	    group), &r)) != 0)
-		return rc;
-	if (r->resp->result_case != P2P__IPC__RESPONSE__RESULT_GROUP) {
-		p2pc_req_release(c, r);
-		return p2pc_seterr(c, P2PCLIENT_EPROTO, "p2pd answered a "
-		    "group list without one");
-	}
-	gr = r->resp->group;
 	if ((gs = calloc(1, sizeof(*gs))) == NULL ||
 	    (gr->n_groups > 0 && (gs->v = calloc(gr->n_groups,
 	    sizeof(*gs->v))) == NULL))
@@ -145,13 +145,45 @@ p2pclient_groups(struct p2pclient *c, const char *group,
 		if (p2pc_group_copy(gs->v[gs->n++], gr->groups[i]) == -1)
 			goto nomem;
 	}
-	p2pc_req_release(c, r);
 	*out = gs;
 	return 0;
 nomem:
 	p2pclient_groups_free(gs);
+	return -1;
+}
+
+/* The group answer of a request r (released), into *out. */
+int
+p2pc_groups_answer(struct p2pclient *c, struct p2pc_req *r,
+    struct p2pclient_groups **out)
+{
+	int	rc = 0;
+
+	if (r->resp->result_case != P2P__IPC__RESPONSE__RESULT_GROUP)
+		rc = p2pc_seterr(c, P2PCLIENT_EPROTO, "p2pd answered without "
+		    "a group list");
+	else if (p2pc_groups_from(r->resp->group, out) == -1)
+		rc = p2pc_seterr(c, P2PCLIENT_ENOMEM, "out of memory");
 	p2pc_req_release(c, r);
-	return p2pc_seterr(c, P2PCLIENT_ENOMEM, "out of memory");
+	return rc;
+}
+
+int
+p2pclient_groups(struct p2pclient *c, const char *group,
+    struct p2pclient_groups **out)
+{
+	struct p2pc_req	*r;
+	int		 rc;
+
+	*out = NULL;
+	if (group != NULL && p2pc_group_name(c, group, 0))
+		return P2PCLIENT_EINVAL;
+	if ((rc = p2pc_wait_room(c)) != 0 ||
+	    (rc = p2pc_call(c, p2pc_group_req(c, group != NULL ?
+	    P2P__IPC__GROUP_OP__GROUP_SHOW : P2P__IPC__GROUP_OP__GROUP_LIST,
+	    group), &r)) != 0)
+		return rc;
+	return p2pc_groups_answer(c, r, out);
 }
 
 int64_t

@@ -105,6 +105,13 @@ int	p2pc_service_eq(const char *, const char *);
 int	p2pc_peers_from(const P2p__Ipc__PeersResp *,
 	    struct p2pclient_peers **out);
 
+/* p2pclient_group.c: a GroupResp as the application sees it; -1: no
+ * memory. p2pc_groups_answer takes a request's answer (and releases it). */
+int	p2pc_groups_from(const P2p__Ipc__GroupResp *,
+	    struct p2pclient_groups **out);
+int	p2pc_groups_answer(struct p2pclient *, struct p2pc_req *,
+	    struct p2pclient_groups **out);
+
 /* p2pclient_stats.c */
 int	p2pc_stats_push(struct p2pclient *, const P2p__Ipc__PeersResp *);
 void	p2pc_stats_free(struct p2pclient *);

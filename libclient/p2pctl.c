@@ -37,7 +37,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "events", ctl_events, "[--json] events" },
 	{ "nat", ctl_nat, "[--json] nat [--refresh]" },
 	{ "group", ctl_group, "[--json] group create|destroy|join|leave NAME | "
-	    "list | show NAME | send NAME [--service S] [--sync] MESSAGE|-" },
+	    "list | show NAME | search KEY=VALUE ... | "
+	    "send NAME [--service S] [--sync] MESSAGE|-" },
+	{ "match", ctl_match, "[--json] match [--attr KEY=VALUE]... [--size N] "
+	    "[--timeout S] [--cancel]" },
 	{ NULL, NULL, NULL }
 };
 

@@ -58,6 +58,12 @@ int	ctl_utf8_valid(const uint8_t *, size_t);
 /* ctl_msg.c: all of stdin (-1 and errno EFBIG past P2PCLIENT_MAX_MSG). */
 int	ctl_read_stdin(uint8_t **, size_t *);
 
+/* ctl_group.c: a group list as list (show 0) or show (1) prints it. */
+void	ctl_group_print(struct ctl *, const struct p2pclient_groups *,
+	    int show);
+/* ctl_match.c: `group search KEY=VALUE ...` */
+int	ctl_group_search(struct ctl *, int nattrs, char **attrs);
+
 /* Commands. */
 int	ctl_status(struct ctl *, int, char **);
 int	ctl_peers(struct ctl *, int, char **);
@@ -70,5 +76,6 @@ int	ctl_pipe(struct ctl *, int, char **);
 int	ctl_events(struct ctl *, int, char **);
 int	ctl_group(struct ctl *, int, char **);
 int	ctl_nat(struct ctl *, int, char **);
+int	ctl_match(struct ctl *, int, char **);
 
 #endif /* P2PCTL_H */

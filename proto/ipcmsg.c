@@ -189,6 +189,35 @@ ipcmsg_check_group_req(const P2p__Ipc__GroupReq *g, char *err, size_t errlen)
 	}
 }
 
+/*
+ * Attributes: their number bounded and every key a name, every value
+ * present and short (PROTOCOL.md §7.1 has the full rules: the agent
+ * applies them and answers a bad ticket with ERR_USAGE naming the
+ * attribute, rather than closing the client).
+ */
+#define IPC_ATTRS_MAX	16
+#define IPC_VALUE_MAX	64
+
+static int
+ipcmsg_check_attrs(P2p__Ipc__Attr **a, size_t n, char *err, size_t errlen)
+{
+	size_t	i;
+
+	if (n > IPC_ATTRS_MAX)
+		return errf(err, errlen, "%zu attributes, more than %d", n,
+		    IPC_ATTRS_MAX);
+	for (i = 0; i < n; i++) {
+		if (a[i] == NULL || a[i]->value == NULL)
+			return errf(err, errlen, "empty attribute entry");
+		if (NAME("attribute key", a[i]->key) == -1)
+			return -1;
+		if (strlen(a[i]->value) > IPC_VALUE_MAX)
+			return errf(err, errlen, "attribute %s: value longer "
+			    "than %d bytes", a[i]->key, IPC_VALUE_MAX);
+	}
+	return 0;
+}
+
 /* Names in a GroupResp, so clients can print them without checking. */
 static int
 ipcmsg_check_group_resp(const P2p__Ipc__GroupResp *g, char *err,
@@ -199,7 +228,9 @@ ipcmsg_check_group_resp(const P2p__Ipc__GroupResp *g, char *err,
 	for (i = 0; i < g->n_groups; i++) {
 		if (g->groups[i] == NULL)
 			return errf(err, errlen, "empty group entry");
-		if (NAME("group", g->groups[i]->name) == -1)
+		if (NAME("group", g->groups[i]->name) == -1 ||
+		    ipcmsg_check_attrs(g->groups[i]->attributes,
+		    g->groups[i]->n_attributes, err, errlen) == -1)
 			return -1;
 		for (j = 0; j < g->groups[i]->n_members; j++) {
 			if (g->groups[i]->members[j] == NULL)
@@ -275,6 +306,12 @@ ipcmsg_check_request(const P2p__Ipc__Request *q, char *err, size_t errlen)
 		    q->pipe_write->data.len, err, errlen);
 	case P2P__IPC__REQUEST__OP_GROUP:
 		return ipcmsg_check_group_req(q->group, err, errlen);
+	case P2P__IPC__REQUEST__OP_MATCH:
+		return ipcmsg_check_attrs(q->match->attributes,
+		    q->match->n_attributes, err, errlen);
+	case P2P__IPC__REQUEST__OP_GROUP_SEARCH:
+		return ipcmsg_check_attrs(q->group_search->attributes,
+		    q->group_search->n_attributes, err, errlen);
 	default:
 		return errf(err, errlen, "request %u has no operation "
 		    "(or one this side does not know)", q->id);

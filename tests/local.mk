@@ -33,12 +33,14 @@ tests_integration_p2ptest_LDADD = $(SODIUM_LIBS)
 EXTRA_DIST += tests/bench/benchclient.h tests/bench/benchdata.h \
 	tests/bench/churn.sh tests/bench/cluster.sh tests/bench/enetbench.c \
 	tests/bench/loopback.sh tests/bench/sessions.sh
-EXTRA_PROGRAMS += tests/bench/p2pbench tests/bench/rawbench
+EXTRA_PROGRAMS += tests/bench/p2pbench tests/bench/rawbench tests/bench/turnbench
 tests_bench_p2pbench_SOURCES = tests/bench/p2pbench.c tests/bench/benchdata.h
 tests_bench_p2pbench_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_bench_p2pbench_LDADD = libp2pclient.la
 tests_bench_rawbench_SOURCES = tests/bench/rawbench.c tests/bench/benchdata.h
 tests_bench_rawbench_LDADD = -lpthread
+tests_bench_turnbench_SOURCES = tests/bench/turnbench.c tests/bench/benchdata.h
+tests_bench_turnbench_LDADD = -lpthread
 BENCH_PROGS = tests/bench/p2pbench$(EXEEXT) tests/bench/rawbench$(EXEEXT) \
 	tests/bench/enetbench$(EXEEXT)
 CLEANFILES += $(BENCH_PROGS)

@@ -58,6 +58,18 @@ namespace P2P
 		public uint LocalPort;
 	}
 
+	// A server-managed group: a match group carries its attributes.
+	public class GroupInfo
+	{
+		public string Name;
+		public bool Mesh;
+		public List<string> Members = new List<string>();
+		public uint MemberCount;
+		// Since libp2pclient 1.2 (empty / 0 with an older library).
+		public Dictionary<string, string> Attributes = new Dictionary<string, string>();
+		public ulong ExpiresAt;	// unix s; 0: none
+	}
+
 	public class GroupEvent
 	{
 		public string Event, Group, Peer;	// Event: member_join, member_leave, ...
@@ -96,6 +108,17 @@ namespace P2P
 		[StructLayout(LayoutKind.Sequential)]
 		struct PeersC { public UIntPtr size, n; public IntPtr v; }
 		[StructLayout(LayoutKind.Sequential)]
+		struct GroupMemberC { public UIntPtr size; public IntPtr peer_id; public int online; }
+		[StructLayout(LayoutKind.Sequential)]
+		struct GroupC
+		{
+			public UIntPtr size; public IntPtr name; public int mesh;
+			public uint member_count; public UIntPtr n; public IntPtr members;
+			public UIntPtr nattrs; public IntPtr attrs; public ulong expires_at;	// since 1.2
+		}
+		[StructLayout(LayoutKind.Sequential)]
+		struct GroupsC { public UIntPtr size, n; public IntPtr v; public int truncated; }
+		[StructLayout(LayoutKind.Sequential)]
 		struct StatusC
 		{
 			public UIntPtr size;
@@ -126,6 +149,10 @@ namespace P2P
 		[DllImport(Lib)] static extern int p2pclient_peer_stats(IntPtr c, string peer, out IntPtr p);
 		[DllImport(Lib)] static extern void p2pclient_peer_free(IntPtr p);
 		[DllImport(Lib)] static extern int p2pclient_group(IntPtr c, int op, string group);
+		[DllImport(Lib)] static extern void p2pclient_groups_free(IntPtr gs);
+		[DllImport(Lib)] static extern int p2pclient_match(IntPtr c, string[] attrs, UIntPtr nattrs, uint size, uint timeout_s, out IntPtr gs);
+		[DllImport(Lib)] static extern int p2pclient_match_cancel(IntPtr c);
+		[DllImport(Lib)] static extern int p2pclient_group_search(IntPtr c, string[] attrs, UIntPtr nattrs, out IntPtr gs);
 		[DllImport(Lib)] static extern int p2pclient_group_send(IntPtr c, string group, string service, byte[] data, UIntPtr len, int flags, out UIntPtr nsent);
 
 		IntPtr h;
@@ -354,6 +381,73 @@ namespace P2P
 			UIntPtr n;
 			Check(p2pclient_group_send(Handle, g, service, data, (UIntPtr)data.Length, 0, out n));
 			return (int)n;
+		}
+
+		static string[] Attrs(IDictionary<string, string> attrs)
+		{
+			var kv = new List<string>();
+			foreach (var p in attrs)
+				kv.Add(p.Key + "=" + p.Value);
+			return kv.ToArray();
+		}
+
+		static List<GroupInfo> ToGroups(IntPtr gs)
+		{
+			var list = new List<GroupInfo>();
+			try {
+				var g = Marshal.PtrToStructure<GroupsC>(gs);
+				for (int i = 0; i < (int)g.n; i++) {
+					IntPtr gp = Marshal.ReadIntPtr(g.v, i * IntPtr.Size);
+					var gc = Marshal.PtrToStructure<GroupC>(gp);
+					var info = new GroupInfo { Name = Str(gc.name), Mesh = gc.mesh != 0, MemberCount = gc.member_count };
+					for (int j = 0; j < (int)gc.n; j++) {
+						var m = Marshal.PtrToStructure<GroupMemberC>(Marshal.ReadIntPtr(gc.members, j * IntPtr.Size));
+						info.Members.Add(Str(m.peer_id));
+					}
+					if ((ulong)gc.size >= (ulong)Marshal.SizeOf<GroupC>()) {
+						for (int j = 0; j < (int)gc.nattrs; j++) {
+							string kv = Str(Marshal.ReadIntPtr(gc.attrs, j * IntPtr.Size));
+							int eq = kv.IndexOf('=');
+							if (eq > 0)
+								info.Attributes[kv.Substring(0, eq)] = kv.Substring(eq + 1);
+						}
+						info.ExpiresAt = gc.expires_at;
+					}
+					list.Add(info);
+				}
+			} finally {
+				p2pclient_groups_free(gs);
+			}
+			return list;
+		}
+
+		// Matchmaking (since libp2pclient 1.2): a group of size devices whose
+		// attributes all equal these, waiting up to timeout seconds (null:
+		// the server's 60). P2PTimeoutException when no match came.
+		public GroupInfo Match(IDictionary<string, string> attrs, int size, int? timeout = null)
+		{
+			IntPtr gs;
+			var kv = Attrs(attrs);
+			if (size < 0 || (timeout != null && timeout.Value < 1))
+				throw new ArgumentOutOfRangeException(size < 0 ? "size" : "timeout");
+			Check(p2pclient_match(Handle, kv, (UIntPtr)kv.Length, (uint)size,
+			    timeout == null ? 0u : (uint)timeout.Value, out gs));
+			var list = ToGroups(gs);
+			if (list.Count != 1)
+				throw new P2PException(-22, "p2pd answered without the match group");
+			return list[0];
+		}
+
+		// Cancel this device's waiting ticket (NotFoundException if none).
+		public void MatchCancel() { Check(p2pclient_match_cancel(Handle)); }
+
+		// The groups this peer may see having all these attributes (no members).
+		public List<GroupInfo> GroupSearch(IDictionary<string, string> attrs)
+		{
+			IntPtr gs;
+			var kv = Attrs(attrs);
+			Check(p2pclient_group_search(Handle, kv, (UIntPtr)kv.Length, out gs));
+			return ToGroups(gs);
 		}
 	}
 }

@@ -35,6 +35,8 @@ static const struct {
 	{ P2P__IPC__REQUEST__OP_PIPE_CLOSE, ctl_pipe_close },
 	{ P2P__IPC__REQUEST__OP_GROUP, ctl_group },
 	{ P2P__IPC__REQUEST__OP_NAT, ctl_nat },
+	{ P2P__IPC__REQUEST__OP_MATCH, ctl_match },
+	{ P2P__IPC__REQUEST__OP_GROUP_SEARCH, ctl_group_search },
 };
 
 /* --- from the IPC socket ----------------------------------------------- */
@@ -66,6 +68,7 @@ ctl_gone(struct ipc_client *c)
 {
 	engine_cancel(c->a, c);
 	ctl_group_gone(c);
+	ctl_match_gone(c);
 	ctl_nat_gone(c);
 	ctl_recv_gone(c);
 	ctl_msg_gone(c);
@@ -164,18 +167,20 @@ static void
 ctl_cb_registered(void *arg)
 {
 	ctl_group_registered(arg);
+	ctl_match_registered(arg);
 }
 
 static int
 ctl_cb_srv_reply(void *arg, const P2p__Srv__ServerMsg *m)
 {
-	return ctl_group_reply(arg, m);
+	return ctl_group_reply(arg, m) || ctl_match_reply(arg, m);
 }
 
 static void
 ctl_cb_srv_timeout(void *arg, uint32_t id)
 {
 	ctl_group_timeout(arg, id);
+	ctl_match_timeout(arg, id);
 }
 
 static void
@@ -183,6 +188,12 @@ ctl_cb_group_event(void *arg, uint32_t reg_id, uint32_t seq,
     const P2p__Srv__GroupEvent *e)
 {
 	ctl_group_event(arg, reg_id, seq, e);
+}
+
+static void
+ctl_cb_match_result(void *arg, const P2p__Srv__MatchResult *mr)
+{
+	ctl_match_result(arg, mr);
 }
 
 static void
@@ -208,6 +219,7 @@ static const struct engine_cb ctl_engine_cb = {
 	.srv_reply = ctl_cb_srv_reply,
 	.srv_timeout = ctl_cb_srv_timeout,
 	.group_event = ctl_cb_group_event,
+	.match_result = ctl_cb_match_result,
 	.nat_done = ctl_cb_nat_done,
 };
 
@@ -237,6 +249,7 @@ ctl_free(struct agent *a)
 	ctl_pipe_free_all(ctl);
 	ipc_free(a, ctl->ipc);
 	ctl_group_free(ctl);
+	ctl_match_free(ctl);
 	ctl_nat_free(ctl);
 	free(ctl);
 	a->ctl = NULL;

@@ -10,12 +10,12 @@
  * like libclient's p2pctl: ctl_status.c (status, peers), ctl_conn.c
  * (connect, disconnect, ping), ctl_msg.c (send), ctl_recv.c (bind, unbind,
  * recv, the deliveries), ctl_events.c (subscribe and the events),
- * ctl_pipe.c (pipes), ctl_group.c (server-managed groups), ctl_nat.c
- * (nat). ipc.c / ipc_out.c are the socket underneath (ipc.h).
+ * ctl_pipe.c (pipes), ctl_group.c (server-managed groups), ctl_match.c
+ * and ctl_match_info.c (matchmaking, group search), ctl_nat.c (nat). ipc.c / ipc_out.c are the socket underneath (ipc.h).
  *
  * Every request gets exactly one Response: at once, or later through the
  * engine's cb->done (connect, send, ping), a pipe's opening, the server's
- * answer to a group request, the end of a NAT test, or the client's
+ * answer to a group request or how a matchmaking ticket ended, the end of a NAT test, or the client's
  * pending recv.
  */
 #ifndef P2P_AGENT_CTL_H
@@ -31,6 +31,9 @@
 
 struct pipe;
 struct ctl_groups;
+struct ctl_match;
+struct ctl_gattrs;
+struct match_attr;
 
 #define CTL_NAT_WAITERS	16
 
@@ -49,6 +52,8 @@ struct ctl {
 	uint32_t		 pipe_serial;
 	/* ctl_group.c */
 	struct ctl_groups	*groups;
+	/* ctl_match.c */
+	struct ctl_match	*match;
 	/* ctl_nat.c */
 	struct ctl_nat_wait	 nat_w[CTL_NAT_WAITERS];
 	size_t			 nnat;
@@ -130,6 +135,27 @@ void	ctl_group_event(struct ctl *, uint32_t reg_id, uint32_t seq,
 void	ctl_group_registered(struct ctl *);
 void	ctl_group_gone(struct ipc_client *);
 void	ctl_group_free(struct ctl *);
+P2p__Ipc__Code ctl_group_code(P2p__Srv__ErrCode);
+
+/* ctl_match.c */
+void	ctl_match(struct ipc_client *, P2p__Ipc__Request *);
+void	ctl_group_search(struct ipc_client *, P2p__Ipc__Request *);
+int	ctl_match_reply(struct ctl *, const P2p__Srv__ServerMsg *);
+void	ctl_match_timeout(struct ctl *, uint32_t srv_id);
+void	ctl_match_result(struct ctl *, const P2p__Srv__MatchResult *);
+void	ctl_match_registered(struct ctl *);
+void	ctl_match_gone(struct ipc_client *);
+void	ctl_match_free(struct ctl *);
+
+/* ctl_match_info.c */
+/* A group's attributes for group show (NULL: none, or bad). */
+struct ctl_gattrs *ctl_match_attrs_take(const P2p__Srv__GroupInfo *);
+void	ctl_match_attrs_put(const struct ctl_gattrs *, P2p__Ipc__GroupInfo *);
+/* Answer req_id with the server's groups (checked first). */
+void	ctl_match_groups_reply(struct ipc_client *, uint32_t req_id,
+	    P2p__Srv__GroupInfo *const *, size_t n, int truncated);
+int	ctl_match_attrs_in(P2p__Ipc__Attr **, size_t n, struct match_attr *,
+	    unsigned *nout, char *err, size_t errlen);
 
 /* ctl_nat.c */
 void	ctl_nat(struct ipc_client *, P2p__Ipc__Request *);

@@ -31,6 +31,7 @@ struct group_ent {
 	int			 mesh;
 	size_t			 n;
 	char			(*members)[AGENT_ID_MAX + 1];
+	struct ctl_gattrs	*attrs;		/* a match group's */
 };
 TAILQ_HEAD(groupq, group_ent);
 
@@ -91,6 +92,7 @@ ctl_group_del(struct ctl_groups *gs, struct group_ent *g)
 	TAILQ_REMOVE(&gs->groups, g, entry);
 	gs->ngroups--;
 	free(g->members);
+	free(g->attrs);
 	free(g);
 }
 
@@ -261,7 +263,7 @@ ctl_group(struct ipc_client *c, P2p__Ipc__Request *req)
 		    "too many group requests waiting for the server");
 }
 
-static P2p__Ipc__Code
+P2p__Ipc__Code
 ctl_group_code(P2p__Srv__ErrCode c)
 {
 	switch (c) {
@@ -301,6 +303,8 @@ ctl_group_update(struct ctl_groups *gs, const P2p__Srv__GroupListReply *lr)
 		if ((g = ctl_group_get(gs, lr->groups[i]->name)) == NULL)
 			continue;
 		g->mesh = lr->groups[i]->mesh;
+		free(g->attrs);
+		g->attrs = ctl_match_attrs_take(lr->groups[i]);
 		if (lr->groups[i]->n_members < lr->groups[i]->member_count)
 			continue;	/* cut short: keep what events gave */
 		g->n = 0;
@@ -370,6 +374,7 @@ ctl_group_list(struct ctl_groups *gs, struct group_rq *q, int truncated)
 			nm++;
 		}
 		infos[ng].n_members = g->n;
+		ctl_match_attrs_put(g->attrs, &infos[ng]);
 		iptrs[ng] = &infos[ng];
 		ng++;
 	}

@@ -70,6 +70,8 @@ struct engine_cb {
 	void	(*srv_timeout)(void *arg, uint32_t id);
 	void	(*group_event)(void *arg, uint32_t reg_id, uint32_t seq,
 		    const P2p__Srv__GroupEvent *);
+	/* How a matchmaking ticket ended (a push, duplicates included). */
+	void	(*match_result)(void *arg, const P2p__Srv__MatchResult *);
 	/* A NAT test run ended (its result: engine_nat). */
 	void	(*nat_done)(void *arg);
 };

@@ -20,6 +20,7 @@ P2PD_CONTROL = daemon/agent/ctl.c daemon/agent/ctl.h \
 	daemon/agent/ctl_msg.c daemon/agent/ctl_recv.c \
 	daemon/agent/ctl_events.c daemon/agent/ctl_pipe.c \
 	daemon/agent/ctl_group.c daemon/agent/ctl_nat.c \
+	daemon/agent/ctl_match.c daemon/agent/ctl_match_info.c \
 	daemon/agent/ipc.c daemon/agent/ipc_out.c daemon/agent/ipc_buf.c \
 	daemon/agent/ipc.h
 p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \

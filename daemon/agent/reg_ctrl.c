@@ -221,6 +221,10 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 			r->a->cb->group_event(r->a->cb_arg, r->reg_id,
 			    m->push_seq, m->group_event);
 		break;
+	case P2P__SRV__SERVER_MSG__BODY_MATCH_RESULT:
+		if (m->push_seq != 0 && r->phase == PH_UP)
+			r->a->cb->match_result(r->a->cb_arg, m->match_result);
+		break;
 	default:
 		break;
 	}

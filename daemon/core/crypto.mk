@@ -6,6 +6,7 @@ libp2pcrypto_la_SOURCES = \
 	daemon/core/aead.c daemon/core/aead.h \
 	daemon/core/replay.c daemon/core/replay.h \
 	daemon/core/noise.c daemon/core/noise.h \
+	daemon/core/noise_sym.c daemon/core/noise_sym.h \
 	daemon/core/chan.c daemon/core/chan.h \
 	daemon/core/hs.c daemon/core/hs.h daemon/core/hs_mac.c \
 	daemon/core/reghs.c daemon/core/reghs.h \

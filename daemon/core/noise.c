@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "noise.h"
+#include "noise_sym.h"
 
 enum tok { T_END = 0, T_E, T_S, T_EE, T_ES, T_SE, T_SS, T_PSK };
 
@@ -62,204 +63,6 @@ noise_pattern_get(enum noise_pattern id)
 	return NULL;
 }
 
-/* HASH(a || b). */
-static void
-noise_hash2(enum noise_hash hf, const uint8_t *a, size_t alen,
-    const uint8_t *b, size_t blen, uint8_t *out)
-{
-	crypto_generichash_state g;
-	crypto_hash_sha256_state s2;
-	crypto_hash_sha512_state s5;
-
-	switch (hf) {
-	case NOISE_BLAKE2B:
-		crypto_generichash_init(&g, NULL, 0, 64);
-		crypto_generichash_update(&g, a, alen);
-		crypto_generichash_update(&g, b, blen);
-		crypto_generichash_final(&g, out, 64);
-		break;
-	case NOISE_SHA256:
-		crypto_hash_sha256_init(&s2);
-		crypto_hash_sha256_update(&s2, a, alen);
-		crypto_hash_sha256_update(&s2, b, blen);
-		crypto_hash_sha256_final(&s2, out);
-		break;
-	case NOISE_SHA512:
-		crypto_hash_sha512_init(&s5);
-		crypto_hash_sha512_update(&s5, a, alen);
-		crypto_hash_sha512_update(&s5, b, blen);
-		crypto_hash_sha512_final(&s5, out);
-		break;
-	}
-}
-
-/*
- * HMAC-BLAKE2b (RFC 2104 over BLAKE2b, block 128): libsodium has keyed
- * BLAKE2b but not this construction, which is what Noise specifies.
- * Noise keys are at most HASHLEN (64) bytes, below the block size.
- */
-static void
-noise_hmac_blake2b(const uint8_t *key, size_t klen, const uint8_t *a,
-    size_t alen, const uint8_t *b, size_t blen, uint8_t out[64])
-{
-	crypto_generichash_state g;
-	uint8_t pad[128], inner[64];
-	size_t i;
-
-	memset(pad, 0, sizeof pad);
-	memcpy(pad, key, klen);
-	for (i = 0; i < sizeof pad; i++)
-		pad[i] ^= 0x36;
-	crypto_generichash_init(&g, NULL, 0, 64);
-	crypto_generichash_update(&g, pad, sizeof pad);
-	crypto_generichash_update(&g, a, alen);
-	crypto_generichash_update(&g, b, blen);
-	crypto_generichash_final(&g, inner, sizeof inner);
-	for (i = 0; i < sizeof pad; i++)
-		pad[i] ^= 0x36 ^ 0x5c;
-	crypto_generichash_init(&g, NULL, 0, 64);
-	crypto_generichash_update(&g, pad, sizeof pad);
-	crypto_generichash_update(&g, inner, sizeof inner);
-	crypto_generichash_final(&g, out, 64);
-	sodium_memzero(pad, sizeof pad);
-	sodium_memzero(inner, sizeof inner);
-	sodium_memzero(&g, sizeof g);
-}
-
-/* HMAC-HASH(key, a || b). */
-static void
-noise_hmac(enum noise_hash hf, const uint8_t *key, size_t klen,
-    const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
-    uint8_t *out)
-{
-	crypto_auth_hmacsha256_state s2;
-	crypto_auth_hmacsha512_state s5;
-
-	switch (hf) {
-	case NOISE_BLAKE2B:
-		noise_hmac_blake2b(key, klen, a, alen, b, blen, out);
-		break;
-	case NOISE_SHA256:
-		crypto_auth_hmacsha256_init(&s2, key, klen);
-		crypto_auth_hmacsha256_update(&s2, a, alen);
-		crypto_auth_hmacsha256_update(&s2, b, blen);
-		crypto_auth_hmacsha256_final(&s2, out);
-		sodium_memzero(&s2, sizeof s2);
-		break;
-	case NOISE_SHA512:
-		crypto_auth_hmacsha512_init(&s5, key, klen);
-		crypto_auth_hmacsha512_update(&s5, a, alen);
-		crypto_auth_hmacsha512_update(&s5, b, blen);
-		crypto_auth_hmacsha512_final(&s5, out);
-		sodium_memzero(&s5, sizeof s5);
-		break;
-	}
-}
-
-/* Noise HKDF(ck, ikm) with two or three outputs (o3 may be NULL). */
-static void
-noise_hkdf(struct noise_hs *hs, const uint8_t *ikm, size_t ikmlen,
-    uint8_t *o1, uint8_t *o2, uint8_t *o3)
-{
-	uint8_t tk[NOISE_MAXHASHLEN], one = 1, two = 2, three = 3;
-	size_t hl = hs->hashlen;
-
-	noise_hmac(hs->hash, hs->ck, hl, ikm, ikmlen, NULL, 0, tk);
-	noise_hmac(hs->hash, tk, hl, &one, 1, NULL, 0, o1);
-	noise_hmac(hs->hash, tk, hl, o1, hl, &two, 1, o2);
-	if (o3 != NULL)
-		noise_hmac(hs->hash, tk, hl, o2, hl, &three, 1, o3);
-	sodium_memzero(tk, sizeof tk);
-}
-
-static void
-noise_mix_hash(struct noise_hs *hs, const uint8_t *data, size_t len)
-{
-	noise_hash2(hs->hash, hs->h, hs->hashlen, data, len, hs->h);
-}
-
-static int
-noise_set_k(struct noise_hs *hs, const uint8_t *tk)
-{
-	aead_key_wipe(&hs->k);
-	hs->has_k = 0;
-	if (aead_key_init(&hs->k, hs->cipher, tk) != 0)
-		return -1;
-	hs->has_k = 1;
-	hs->n = 0;
-	return 0;
-}
-
-static int
-noise_mix_key(struct noise_hs *hs, const uint8_t *ikm, size_t len)
-{
-	uint8_t ck[NOISE_MAXHASHLEN], tk[NOISE_MAXHASHLEN];
-	int rc;
-
-	noise_hkdf(hs, ikm, len, ck, tk, NULL);
-	memcpy(hs->ck, ck, hs->hashlen);
-	rc = noise_set_k(hs, tk);	/* truncated to 32 bytes */
-	sodium_memzero(ck, sizeof ck);
-	sodium_memzero(tk, sizeof tk);
-	return rc;
-}
-
-static int
-noise_mix_key_and_hash(struct noise_hs *hs, const uint8_t *ikm, size_t len)
-{
-	uint8_t ck[NOISE_MAXHASHLEN], th[NOISE_MAXHASHLEN];
-	uint8_t tk[NOISE_MAXHASHLEN];
-	int rc;
-
-	noise_hkdf(hs, ikm, len, ck, th, tk);
-	memcpy(hs->ck, ck, hs->hashlen);
-	noise_mix_hash(hs, th, hs->hashlen);
-	rc = noise_set_k(hs, tk);
-	sodium_memzero(ck, sizeof ck);
-	sodium_memzero(th, sizeof th);
-	sodium_memzero(tk, sizeof tk);
-	return rc;
-}
-
-/* EncryptAndHash into out (len + 16 bytes once a key is set). */
-static int
-noise_encrypt_and_hash(struct noise_hs *hs, const uint8_t *pt, size_t len,
-    uint8_t *out)
-{
-	size_t outlen = len;
-
-	if (hs->has_k) {
-		if (hs->n == UINT64_MAX || aead_seal(&hs->k, hs->n, hs->h,
-		    hs->hashlen, pt, len, out) != 0)
-			return -1;
-		hs->n++;
-		outlen += AEAD_TAG_LEN;
-	} else if (len > 0)
-		memmove(out, pt, len);
-	noise_mix_hash(hs, out, outlen);
-	return 0;
-}
-
-/* DecryptAndHash; ct and pt may overlap. */
-static int
-noise_decrypt_and_hash(struct noise_hs *hs, const uint8_t *ct, size_t len,
-    uint8_t *pt)
-{
-	uint8_t nh[NOISE_MAXHASHLEN];
-
-	noise_hash2(hs->hash, hs->h, hs->hashlen, ct, len, nh);
-	if (hs->has_k) {
-		if (len < AEAD_TAG_LEN || hs->n == UINT64_MAX ||
-		    aead_open(&hs->k, hs->n, hs->h, hs->hashlen, ct, len,
-		    pt) != 0)
-			return -1;
-		hs->n++;
-	} else if (len > 0)
-		memmove(pt, ct, len);
-	memcpy(hs->h, nh, hs->hashlen);
-	return 0;
-}
-
 static int
 noise_dh(uint8_t out[NOISE_DHLEN], const uint8_t sk[NOISE_DHLEN],
     const uint8_t pk[NOISE_DHLEN])
@@ -299,7 +102,7 @@ noise_mix_dh(struct noise_hs *hs, enum tok t)
 	pk = remote_e ? hs->re : hs->rs;
 	rc = noise_dh(shared, sk, pk);
 	if (rc == 0)
-		rc = noise_mix_key(hs, shared, sizeof shared);
+		rc = noise_sym_mix_key(hs, shared, sizeof shared);
 	sodium_memzero(shared, sizeof shared);
 	return rc;
 }
@@ -395,12 +198,12 @@ noise_hs_init(struct noise_hs *hs, enum noise_pattern p, enum aead_cipher c,
 	if (strlen(name) <= hs->hashlen)
 		memcpy(hs->h, name, strlen(name));
 	else
-		noise_hash2(hf, (const uint8_t *)name, strlen(name), NULL, 0,
+		noise_sym_hash2(hf, (const uint8_t *)name, strlen(name), NULL, 0,
 		    hs->h);
 	memcpy(hs->ck, hs->h, hs->hashlen);
-	noise_mix_hash(hs, prologue, plen);
+	noise_sym_mix_hash(hs, prologue, plen);
 	if (pat->pre_rs)
-		noise_mix_hash(hs, initiator ? hs->rs : hs->s_pk, NOISE_DHLEN);
+		noise_sym_mix_hash(hs, initiator ? hs->rs : hs->s_pk, NOISE_DHLEN);
 	hs->failed = 0;
 	return 0;
 }
@@ -440,7 +243,7 @@ noise_mix_token(struct noise_hs *hs, enum tok t)
 		return noise_mix_dh(hs, t);
 	if (!hs->has_psk)
 		return -1;
-	return noise_mix_key_and_hash(hs, hs->psk, NOISE_PSKLEN);
+	return noise_sym_mix_key_and_hash(hs, hs->psk, NOISE_PSKLEN);
 }
 
 /* The tokens of the message due: at most MAXTOKS, or up to T_END. */
@@ -478,15 +281,15 @@ noise_write_token(struct noise_hs *hs, const struct pattern *pat, enum tok t,
 			crypto_box_keypair(hs->e_pk, hs->e_sk);
 		hs->has_e = 1;
 		wr_bytes(w, hs->e_pk, NOISE_DHLEN);
-		noise_mix_hash(hs, hs->e_pk, NOISE_DHLEN);
-		if (pat->psk && noise_mix_key(hs, hs->e_pk, NOISE_DHLEN) != 0)
+		noise_sym_mix_hash(hs, hs->e_pk, NOISE_DHLEN);
+		if (pat->psk && noise_sym_mix_key(hs, hs->e_pk, NOISE_DHLEN) != 0)
 			return -1;
 		return w->err ? -1 : 0;
 	case T_S:
 		q = wr_reserve(w, NOISE_DHLEN + (hs->has_k ? AEAD_TAG_LEN : 0));
 		if (q == NULL || !hs->has_s)
 			return -1;
-		return noise_encrypt_and_hash(hs, hs->s_pk, NOISE_DHLEN, q);
+		return noise_sym_encrypt_and_hash(hs, hs->s_pk, NOISE_DHLEN, q);
 	default:
 		return noise_mix_token(hs, t);
 	}
@@ -512,7 +315,7 @@ noise_write_message(struct noise_hs *hs, const uint8_t *payload, size_t plen,
 		if (noise_write_token(hs, pat, t[i], &w) != 0)
 			return noise_fail(hs);
 	q = wr_reserve(&w, plen + (hs->has_k ? AEAD_TAG_LEN : 0));
-	if (q == NULL || noise_encrypt_and_hash(hs, payload, plen, q) != 0)
+	if (q == NULL || noise_sym_encrypt_and_hash(hs, payload, plen, q) != 0)
 		return noise_fail(hs);
 	hs->msg_index++;
 	*outlen = w.off;
@@ -531,15 +334,15 @@ noise_read_token(struct noise_hs *hs, const struct pattern *pat, enum tok t,
 		if (rd_copy(r, hs->re, NOISE_DHLEN) != 0)
 			return -1;
 		hs->has_re = 1;
-		noise_mix_hash(hs, hs->re, NOISE_DHLEN);
-		if (pat->psk && noise_mix_key(hs, hs->re, NOISE_DHLEN) != 0)
+		noise_sym_mix_hash(hs, hs->re, NOISE_DHLEN);
+		if (pat->psk && noise_sym_mix_key(hs, hs->re, NOISE_DHLEN) != 0)
 			return -1;
 		return 0;
 	case T_S:
 		n = NOISE_DHLEN + (hs->has_k ? AEAD_TAG_LEN : 0);
 		if (hs->has_rs || (q = rd_bytes(r, n)) == NULL)
 			return -1;
-		if (noise_decrypt_and_hash(hs, q, n, hs->rs) != 0)
+		if (noise_sym_decrypt_and_hash(hs, q, n, hs->rs) != 0)
 			return -1;
 		hs->has_rs = 1;
 		return 0;
@@ -571,7 +374,7 @@ noise_read_message(struct noise_hs *hs, const uint8_t *msg, size_t len,
 	ptlen = ctlen - (hs->has_k ? AEAD_TAG_LEN : 0);
 	if (ptlen > cap || (payload == NULL && ptlen > 0))
 		return noise_fail(hs);
-	if (noise_decrypt_and_hash(hs, r.p + r.off, ctlen, payload) != 0) {
+	if (noise_sym_decrypt_and_hash(hs, r.p + r.off, ctlen, payload) != 0) {
 		if (ptlen > 0)
 			sodium_memzero(payload, ptlen);
 		return noise_fail(hs);
@@ -589,7 +392,7 @@ noise_split(struct noise_hs *hs, uint8_t k1[NOISE_KEYLEN],
 
 	if (!noise_hs_done(hs) || !hs->has_k)
 		return -1;
-	noise_hkdf(hs, NULL, 0, o1, o2, NULL);
+	noise_sym_hkdf(hs, NULL, 0, o1, o2, NULL);
 	memcpy(k1, o1, NOISE_KEYLEN);
 	memcpy(k2, o2, NOISE_KEYLEN);
 	sodium_memzero(o1, sizeof o1);

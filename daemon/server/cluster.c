@@ -27,15 +27,6 @@
 #include "server.h"
 #include "state_redis.h"
 
-/* A blocking wait for one reply, at start (the loop runs meanwhile). */
-struct cl_wait {
-	int			 done;
-	long long		 ints[4];
-	char			 str[256];
-	size_t			 n;
-	int			 ok;
-};
-
 uint64_t
 cl_now_ms(void)
 {
@@ -457,27 +448,26 @@ cluster_start(struct srv *s, char *err, size_t errlen)
 static void
 cl_leave(struct cluster *cl)
 {
-	static struct cl_wait w1, w2;	/* answered after we return? */
+	struct cl_wait *w1 = &cl->leave_w[0], *w2 = &cl->leave_w[1];
 	const char *argv[4];
 	char sl[8], key[128];
 
 	if (cl->link == NULL || !clr_is_up(cl->link) || cl->slot == 0)
 		return;
-	memset(&w1, 0, sizeof(w1));
-	memset(&w2, 0, sizeof(w2));
+	memset(cl->leave_w, 0, sizeof(cl->leave_w));
 	snprintf(sl, sizeof(sl), "%u", cl->slot);
 	snprintf(key, sizeof(key), "p2p:alive:%s", cl->node_id);
 	argv[0] = "EVAL";
 	argv[1] = cluster_lua_reap;
 	argv[2] = "0";
 	argv[3] = sl;
-	if (clr_command(cl->link, cl_keep_reply, &w1, 4, argv, NULL) == -1)
+	if (clr_command(cl->link, cl_keep_reply, w1, 4, argv, NULL) == -1)
 		return;
 	argv[0] = "DEL";
 	argv[1] = key;
-	if (clr_command(cl->link, cl_keep_reply, &w2, 2, argv, NULL) == -1)
+	if (clr_command(cl->link, cl_keep_reply, w2, 2, argv, NULL) == -1)
 		return;
-	(void)cl_run_until(cl->srv, &w2.done, 1000000ULL);
+	(void)cl_run_until(cl->srv, &w2->done, 1000000ULL);
 }
 
 void

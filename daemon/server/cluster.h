@@ -51,6 +51,15 @@ struct cluster_node {
 	int		 draining;		/* shutting down */
 };
 
+/* A blocking wait for one reply, at start (the loop runs meanwhile). */
+struct cl_wait {
+	int			 done;
+	long long		 ints[4];
+	char			 str[256];
+	size_t			 n;
+	int			 ok;
+};
+
 struct cluster {
 	struct srv		*srv;
 	struct cluster_url	 url;
@@ -75,6 +84,8 @@ struct cluster {
 	int			 node_addr_ok[STATE_NODES];
 	uint64_t		 relay_out_bytes;
 	uint64_t		 relay_bytes_beat;	/* at the last beat */
+	/* cl_leave's replies may come after it returns (until clr_free). */
+	struct cl_wait		 leave_w[2];
 };
 
 /*

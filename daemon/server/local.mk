@@ -22,6 +22,7 @@ SRV_GROUP_SOURCES = daemon/server/srv_group.c daemon/server/srv_group.h \
 	daemon/server/srv_group_sync.c daemon/server/srv_group_match.c
 sbin_PROGRAMS += p2p-server
 p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
+	daemon/server/srv_clock.c daemon/server/srv_portfile.c \
 	daemon/server/srv_token.c \
 	daemon/server/srv_udp.c daemon/server/srv_tcp.c \
 	daemon/server/srv_stun.c \
@@ -82,9 +83,10 @@ TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
 TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
 	tests/integration/cluster.sh tests/integration/cluster_relay.sh \
 	tests/integration/cluster_drain.sh tests/integration/match.sh \
-	tests/integration/match_cluster.sh tests/integration/cluster_move.sh
+	tests/integration/match_cluster.sh tests/integration/match_agent.sh \
+	tests/integration/cluster_move.sh
 EXTRA_DIST += tests/integration/match.sh tests/integration/match_cluster.sh \
-	tests/integration/match_lib.sh
+	tests/integration/match_lib.sh tests/integration/match_agent.sh
 EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
 	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
 	tests/integration/cluster_lib.sh tests/integration/cluster_move.sh
@@ -99,7 +101,7 @@ tests_integration_srvclient_SOURCES = tests/integration/srvclient.c \
 	tests/integration/regclient.c tests/integration/regclient.h
 tests_integration_srvclient_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_integration_srvclient_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
-	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS) -lpthread
 
 # The server's identity (PROTOCOL.md §2.1): an attacker of the registration
 # (a fake server, a man in the middle, forged packets) and the test that
@@ -109,7 +111,7 @@ tests_integration_regmitm_SOURCES = tests/integration/regmitm.c \
 	tests/integration/rawudp.c tests/integration/rawudp.h
 tests_integration_regmitm_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_integration_regmitm_LDADD = libp2pcore.la libp2pproto.la \
-	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS) -lpthread
 TESTS += tests/integration/regauth.sh
 EXTRA_DIST += tests/integration/regauth.sh tests/unit/vectors/reghs.py
 
@@ -123,7 +125,7 @@ tests_attack_p2pattack_SOURCES = tests/attack/p2pattack.c \
 tests_attack_p2pattack_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) \
 	$(PROTOBUFC_CFLAGS) -I$(top_srcdir)/tests/integration
 tests_attack_p2pattack_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
-	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS) -lpthread
 TESTS += tests/integration/amplify.sh tests/integration/roam.sh \
 	tests/integration/http_abuse.sh
 EXTRA_DIST += tests/integration/amplify.sh tests/integration/roam.sh \
@@ -158,7 +160,7 @@ check_PROGRAMS += tests/bench/loadgen
 tests_bench_loadgen_SOURCES = tests/bench/loadgen.c
 tests_bench_loadgen_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_bench_loadgen_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
-	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/test_cluster_url
 TESTS += tests/unit/test_cluster_url
@@ -178,7 +180,8 @@ tests_unit_test_cluster_ev_LDADD = $(COMMON_TEST_LIBS)
 
 # Cluster benchmarks (tests/bench/cluster.sh, docs/PERFORMANCE.md): a Redis
 # and three nodes on loopback; not part of make check.
-bench-cluster: all tests/bench/loadgen$(EXEEXT) tests/bench/p2pbench$(EXEEXT)
+bench-cluster: all tests/bench/loadgen$(EXEEXT) tests/bench/p2pbench$(EXEEXT) \
+	    tests/bench/turnbench$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/bench/cluster.sh $(PEERS)
 .PHONY: bench-cluster

@@ -123,47 +123,6 @@ const struct conf_opt srv_opts[] = {
 	"--secret-file FILE [options]\n       p2p-server token --help\n" \
 	"       p2p-server key --help"
 
-uint64_t
-srv_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
-
-uint64_t
-srv_now_unix(void)
-{
-	return (uint64_t)time(NULL);
-}
-
-/*
- * STATE_DIR/NAME holding a port number (port, http_port, alt_port,
- * tcp_port), written atomically, for tests and scripts that bind port 0.
- */
-int
-srv_write_port_file(struct srv *s, const char *name, uint16_t port,
-    char *err, size_t errlen)
-{
-	char path[4096], tmp[4200], buf[16];
-	int fd, n;
-
-	if (s->conf.state_dir == NULL)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", s->conf.state_dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	n = snprintf(buf, sizeof(buf), "%u\n", port);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644))
-	    == -1 || write(fd, buf, (size_t)n) != n || close(fd) == -1 ||
-	    rename(tmp, path) == -1) {
-		snprintf(err, errlen, "cannot write %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* UDP and TCP on one port number: with port 0, TCP follows UDP's choice. */
 static void
 srv_bind(struct srv *s)

@@ -237,6 +237,22 @@ struct srv_stun_sock {
 	struct sockaddr_storage	 addr;		/* bound address */
 };
 
+/*
+ * Scratch space of one pass through the loop: callbacks do not nest, so each
+ * buffer has one user at a time. The receive batch serves srv_udp.c and
+ * srv_stun.c (the spare byte tells a datagram of SRV_PKT_MAX from a longer
+ * one); a relayed packet's plaintext and sealed copy, and a node packet's.
+ */
+#define SRV_RX_BATCH	32
+struct srv_scratch {
+	uint8_t			 rx[SRV_RX_BATCH][SRV_PKT_MAX + 1];
+	uint8_t			 relay_pt[SRV_PKT_MAX];	/* srv_relay.c */
+	uint8_t			 relay_out[SRV_PKT_MAX];
+	uint8_t			 node_pt[SRV_PKT_MAX];	/* srv_node.c */
+	uint8_t			 node_body[SRV_PKT_MAX];
+	uint8_t			 node_out[SRV_PKT_MAX];
+};
+
 struct srv {
 	struct event_base	*base;
 	struct srv_conf		 conf;
@@ -288,17 +304,21 @@ struct srv {
 	struct srv_match	*match;		/* srv_match_srv.c */
 	struct event		*match_ev;
 	uint64_t		 match_expire_s;	/* last lifetime sweep */
+	size_t			 http_match_waiting;	/* srv_http_match.c */
 	int			 draining;	/* srv_drain.c */
 	uint64_t		 drain_until_us;
 	struct event		*drain_ev;
 	struct srv_stun_sock	 stun[SRV_STUN_SOCKS];
+	struct srv_scratch	 scratch;
 };
 
+/* srv_clock.c: monotonic microseconds; wall-clock seconds, milliseconds. */
 uint64_t	srv_now_us(void);
+uint64_t	srv_now_unix(void);
 uint64_t	srv_now_unix_ms(void);
+/* srv_portfile.c: STATE_DIR/name holding port (nothing without a dir). */
 int		srv_write_port_file(struct srv *, const char *name,
 		    uint16_t port, char *err, size_t errlen);
-uint64_t	srv_now_unix(void);
 
 /* server.c: the option table (the -c file's keys too). */
 extern const struct conf_opt srv_opts[];

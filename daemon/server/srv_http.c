@@ -445,6 +445,10 @@ srv_http_start(struct srv *s, char *err, size_t errlen)
 	 * srv_http_body(); beyond that evhttp answers 413 itself. A body
 	 * without the admin key is refused earlier (srv_http_conn.c). */
 	evhttp_set_max_body_size(h->http, 2 * SRV_HTTP_BODY_MAX);
+	/* A body over that is read and dropped before the 413: closing on
+	 * unread data sends a reset, which can reach the client before it
+	 * has read the answer (lingering close, as web servers do). */
+	evhttp_set_flags(h->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(h->http, SRV_HTTP_HEADERS_MAX);
 	evhttp_set_timeout(h->http, SRV_HTTP_TIMEOUT_S);
 	evhttp_set_gencb(h->http, srv_http_request, h);

@@ -35,8 +35,6 @@
 #define SRV_HTTP_MATCH_WAITING	4096	/* POSTs waiting at once */
 #define SRV_HTTP_MATCH_SLACK_S	30	/* idle connection beyond timeout */
 
-static size_t srv_http_match_waiting;
-
 struct srv_http_mop {
 	struct srv		*srv;
 	struct evhttp_request	*req;
@@ -108,7 +106,7 @@ srv_http_match_closed(struct evhttp_connection *conn, void *arg)
 	(void)conn;
 	if (op->closed_ev != NULL)
 		event_free(op->closed_ev);
-	srv_http_match_waiting--;
+	s->http_match_waiting--;
 	if (s->match != NULL)
 		srv_match_abandon(s->match, op);
 	if (evhttp_request_get_connection(op->req) == NULL) {
@@ -132,7 +130,7 @@ srv_http_match_answer(struct srv *s, void *waiter,
 	free(op);
 	if (conn != NULL)
 		evhttp_connection_set_closecb(conn, NULL, NULL);
-	srv_http_match_waiting--;
+	s->http_match_waiting--;
 	out = srv_http_ticket_json(t);
 	json_object_object_add(out, "outcome", json_object_new_string(
 	    srv_match_outcome_word(o)));
@@ -195,7 +193,7 @@ srv_http_match_accepted(enum srv_match_rc rc, const struct state_ticket *t,
 		return;
 	}
 	/* The answer comes when the ticket ends (never before this). */
-	srv_http_match_waiting++;
+	op->srv->http_match_waiting++;
 	if (conn != NULL) {
 		evhttp_connection_set_timeout(conn, (int)op->timeout_s +
 		    SRV_HTTP_MATCH_SLACK_S);
@@ -213,7 +211,7 @@ srv_http_match_post(struct srv *s, struct evhttp_request *req)
 	json_object *in;
 	char err[256];
 
-	if (srv_http_match_waiting >= SRV_HTTP_MATCH_WAITING) {
+	if (s->http_match_waiting >= SRV_HTTP_MATCH_WAITING) {
 		srv_http_error(req, 503, "too many tickets waiting over HTTP "
 		    "(%d)", SRV_HTTP_MATCH_WAITING);
 		return;

@@ -43,15 +43,6 @@ srv_ginfo_fill(struct srv_ginfo *gi, const struct state_group *sg)
 	gi->info.attributes = gi->attrp;
 }
 
-uint64_t
-srv_now_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 srv_pb_attrs(P2p__Srv__Attr *a, P2p__Srv__Attr **ap,
     const struct match_attr *in, unsigned n, size_t *out)

@@ -44,7 +44,7 @@ void
 srv_node_relay_out(struct srv *s, struct srv_sess *x, uint32_t dst,
     const uint8_t *pkt, size_t len, uint64_t now)
 {
-	static uint8_t body[SRV_PKT_MAX], out[SRV_PKT_MAX];
+	uint8_t *body = s->scratch.node_body, *out = s->scratch.node_out;
 	struct cluster *cl = s->cluster;
 	struct state_peer peer;
 	struct wr w;
@@ -58,14 +58,14 @@ srv_node_relay_out(struct srv *s, struct srv_sess *x, uint32_t dst,
 		return;
 	}
 	if (srv_relay_charge_for(s, x, len, now) == -1 ||
-	    len > sizeof(body) - SRV_NODE_RELAY_HDR)
+	    len > SRV_PKT_MAX - SRV_NODE_RELAY_HDR)
 		return;
-	wr_init(&w, body, sizeof(body));
+	wr_init(&w, body, SRV_PKT_MAX);
 	wr_u32(&w, dst);
 	wr_u32(&w, x->reg_id);
 	wr_bytes(&w, pkt, len);
 	n = nodemsg_seal(cl->nm, srv_node_now_ms(), NODEMSG_RELAY, body,
-	    w.off, out, sizeof(out));
+	    w.off, out, SRV_PKT_MAX);
 	if (w.err || n < 0) {
 		srv_node_drop(s, x);
 		return;
@@ -111,7 +111,7 @@ void
 srv_node_input(struct srv *s, const uint8_t *pkt, size_t len,
     const struct sockaddr *from, struct srv_tcp *tcp)
 {
-	static uint8_t pt[SRV_PKT_MAX];
+	uint8_t *pt = s->scratch.node_pt;
 	struct cluster *cl = s->cluster;
 	const uint8_t *body;
 	uint8_t slot, kind;
@@ -122,7 +122,7 @@ srv_node_input(struct srv *s, const uint8_t *pkt, size_t len,
 		s->cnt.dropped_malformed++;
 		return;
 	}
-	n = nodemsg_open(cl->nm, srv_node_now_ms(), pkt, len, pt, sizeof(pt),
+	n = nodemsg_open(cl->nm, srv_node_now_ms(), pkt, len, pt, SRV_PKT_MAX,
 	    &slot, &kind, &body);
 	if (n < 0) {
 		s->cnt.node_dropped++;

@@ -82,7 +82,7 @@ void
 srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
     const struct sockaddr *from, struct srv_tcp *tcp)
 {
-	static uint8_t pt[SRV_PKT_MAX];
+	uint8_t *pt = s->scratch.relay_pt;
 	struct srv_sess *x, *y;
 	uint32_t id = chan_peek_index(pkt, len), dst;
 	uint64_t now;
@@ -98,7 +98,7 @@ srv_relay_input(struct srv *s, const uint8_t *pkt, size_t len,
 		s->cnt.relay_auth_fail++;
 		return;
 	}
-	n = ctlchan_open(&x->chan, WIRE_RELAY, pkt, len, pt, sizeof(pt));
+	n = ctlchan_open(&x->chan, WIRE_RELAY, pkt, len, pt, SRV_PKT_MAX);
 	if (n < 0) {
 		s->cnt.relay_auth_fail++;
 		return;
@@ -150,14 +150,14 @@ int
 srv_relay_deliver(struct srv *s, struct srv_sess *y, uint32_t src,
     uint8_t *pt, size_t n)
 {
-	static uint8_t out[SRV_PKT_MAX];
+	uint8_t *out = s->scratch.relay_out;
 	size_t inner = n - WIRE_RELAY_ID_LEN;
 	struct wr w;
 	ssize_t m;
 
 	wr_init(&w, pt, WIRE_RELAY_ID_LEN);
 	wr_u32(&w, src);
-	m = ctlchan_seal(&y->chan, WIRE_RELAY, pt, n, out, sizeof(out));
+	m = ctlchan_seal(&y->chan, WIRE_RELAY, pt, n, out, SRV_PKT_MAX);
 	if (m < 0) {
 		s->cnt.relay_dropped_policy++;
 		return -1;

@@ -301,7 +301,8 @@ srv_stun_datagram(void *arg, const uint8_t *pkt, size_t len,
 static void
 srv_stun_read(evutil_socket_t fd, short what, void *arg)
 {
-	static uint8_t bufs[SRV_STUN_BATCH][SRV_PKT_MAX + 1];
+	struct srv_stun_sock *ss = arg;
+	uint8_t (*bufs)[SRV_PKT_MAX + 1] = ss->srv->scratch.rx;
 
 	udpio_read(fd, bufs[0], sizeof(bufs[0]), SRV_STUN_BATCH,
 	    srv_stun_datagram, arg);

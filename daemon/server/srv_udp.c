@@ -28,7 +28,7 @@
 #include "stun.h"
 #include "udpio.h"
 
-#define UDP_BATCH	32
+#define UDP_BATCH	SRV_RX_BATCH
 
 /* Big enough that a kernel burst does not drop requests at once. */
 #define UDP_RCVBUF	(4 * 1024 * 1024)
@@ -79,10 +79,8 @@ srv_udp_datagram(void *arg, const uint8_t *pkt, size_t len,
 static void
 srv_udp_read(evutil_socket_t fd, short what, void *arg)
 {
-	/* The spare byte tells a datagram of SRV_PKT_MAX from a longer one. */
-	static uint8_t bufs[UDP_BATCH][SRV_PKT_MAX + 1];
-
 	struct srv *s = arg;
+	uint8_t (*bufs)[SRV_PKT_MAX + 1] = s->scratch.rx;
 
 	udpio_read(fd, bufs[0], sizeof(bufs[0]), UDP_BATCH, srv_udp_datagram,
 	    s);

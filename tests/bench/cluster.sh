@@ -8,7 +8,15 @@
 #     commands per registration and per keepalive (INFO commandstats).
 #  2. Relay: two agents on the relay (--no-direct), same node and across
 #     nodes, bulk 1200-byte messages with p2pbench: MB/s, 3 interleaved runs
-#     each, the median, and cross-node / same-node.
+#     each, the median, and cross-node / same-node. In the same rounds, the
+#     relay deployed today: Debian's coturn (turnserver) between two TURN
+#     clients (tests/bench/turnbench: ChannelData, credits back through the
+#     relay as rawbench does); each round takes coturn's best of windows
+#     32, 64 and 128 datagrams in flight. Same-node p2pd / coturn. And
+#     the relay of p2p-server alone, without agents, measured the way
+#     turnbench measures coturn (loadgen --relay: two simulated peers of a
+#     single server with --policy open, RELAY packets sealed as agents seal
+#     them, credits back through the relay, the best of the same windows).
 # Not part of make check: `make bench-cluster`.
 #
 # usage: top_builddir=BUILD top_srcdir=SRC sh tests/bench/cluster.sh [PEERS]
@@ -63,13 +71,62 @@ SERVER_PORT=$a_PORT AGENT_ARGS=--no-direct start_agent x1 bench
 SERVER_PORT=$b_PORT AGENT_ARGS=--no-direct start_agent x2 bench
 wait_registered s1 s2 x1 x2
 n=${RELAY_COUNT:-100000}
+TURN="$top_builddir/tests/bench/turnbench"
+turn_port=
+if command -v turnserver >/dev/null 2>&1; then
+	turn_port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 ))
+	mkdir -p "$T/turn"
+	turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 \
+	    --listening-port="$turn_port" --no-auth --allow-loopback-peers \
+	    --no-tls --no-dtls --no-cli --log-file=stdout --simple-log \
+	    --pidfile="$T/turn/pid" --userdb="$T/turn/db" >"$T/turn.log" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for 10 sh -c "'$TURN' 127.0.0.1 $turn_port 1200 1000 64 >/dev/null 2>&1" ||
+	    fail "turnserver did not relay: $(tail -5 "$T/turn.log")"
+else
+	echo "SKIP coturn comparison: turnserver missing (apt-get install coturn)"
+fi
+start_server --policy open
+raw_best() {	# raw_best OUT: p2p-server's relay alone, best of three windows
+	_best=0
+	for _w in 32 64 128; do
+		"$LOADGEN" --server "127.0.0.1:$SERVER_PORT" --secret-file "$T/secret" \
+		    --peers 2 --window 2 --prefix "r$i$_w-" --relay "$n" \
+		    --relay-window "$_w" >"$T/rw" 2>&1 ||
+		    fail "loadgen --relay window $_w: $(cat "$T/rw")"
+		_v=$(sed -n 's/^relay_mb_per_s=//p' "$T/rw")
+		_best=$(echo "if ($_v > $_best) $_v else $_best" | bc)
+	done
+	echo "RESULT raw bulk1200_MBps $_best" >"$1"
+}
+turn_best() {	# turn_best OUT: coturn's best MB/s of three windows
+	_best=0
+	for _w in 32 64 128; do
+		"$TURN" 127.0.0.1 "$turn_port" 1200 "$n" "$_w" >"$T/tw" ||
+		    fail "turnbench window $_w: $(cat "$T/tw")"
+		_v=$(sed -n 's/^RESULT turn bulk1200_MBps //p' "$T/tw")
+		_best=$(echo "if ($_v > $_best) $_v else $_best" | bc)
+	done
+	echo "RESULT turn bulk1200_MBps $_best" >"$1"
+}
 for i in 1 2 3; do
 	"$BENCH" bulk "$T/s1/sock" "$T/s2/sock" s2 1200 "$n" >"$T/same$i" || fail "same-node run $i: $(cat "$T/same$i")"
 	"$BENCH" bulk "$T/x1/sock" "$T/x2/sock" x2 1200 "$n" >"$T/cross$i" || fail "cross-node run $i: $(cat "$T/cross$i")"
+	[ -z "$turn_port" ] || turn_best "$T/turn$i"
+	raw_best "$T/raw$i"
 done
+raw=$(sed -n 's/^RESULT raw bulk1200_MBps //p' "$T"/raw1 "$T"/raw2 "$T"/raw3 | sort -n | sed -n 2p)
 med() { sed -n 's/^RESULT p2pd bulk1200_MBps //p' "$T/$1"1 "$T/$1"2 "$T/$1"3 | sort -n | sed -n 2p; }
 same=$(med same)
 cross=$(med cross)
 echo "RESULT cluster relay_same_node_mb_per_s $same (runs: $(sed -n 's/^RESULT p2pd bulk1200_MBps //p' "$T"/same? | tr '\n' ' '))"
 echo "RESULT cluster relay_cross_node_mb_per_s $cross (runs: $(sed -n 's/^RESULT p2pd bulk1200_MBps //p' "$T"/cross? | tr '\n' ' '))"
 echo "RESULT cluster relay_cross_over_same $(echo "scale=2; $cross / $same" | bc)"
+if [ -n "$turn_port" ]; then
+	turn=$(sed -n 's/^RESULT turn bulk1200_MBps //p' "$T"/turn1 "$T"/turn2 "$T"/turn3 | sort -n | sed -n 2p)
+	echo "RESULT cluster relay_coturn_mb_per_s $turn (runs: $(sed -n 's/^RESULT turn bulk1200_MBps //p' "$T"/turn? | tr '\n' ' '))"
+	echo "RESULT cluster relay_same_node_pps $(echo "$same * 1000000 / 1200" | bc) coturn_pps $(echo "$turn * 1000000 / 1200" | bc)"
+	echo "RESULT cluster relay_same_node_over_coturn $(echo "scale=2; $same / $turn" | bc)"
+	echo "RESULT cluster relay_server_alone_over_coturn $(echo "scale=2; $raw / $turn" | bc)"
+fi
+echo "RESULT cluster relay_server_alone_mb_per_s $raw (runs: $(sed -n 's/^RESULT raw bulk1200_MBps //p' "$T"/raw? | tr '\n' ' '))"

@@ -19,10 +19,22 @@
  *
  * Prints "key=value" lines: registered, refused, seconds, per_second,
  * keepalives, keepalive_acks, and the first refusal's reason.
+ *
+ * --relay COUNT (with --peers 2, a server with --policy open): the server's
+ * relay alone, without agents. Peer 0 asks to connect to peer 1; once both
+ * are introduced, peer 0 sends COUNT RELAY packets to peer 1, each holding
+ * a peer packet of --relay-size bytes (default 1200: a DATA packet's header
+ * and filler; the server forwards it as it would an agent's), sealed on its
+ * control channel as an agent seals them; the server opens, checks and
+ * re-seals each. As tests/bench/turnbench does against a TURN server, peer 1
+ * returns a credit every WINDOW/4 packets through the relay too and peer 0
+ * keeps at most WINDOW (--relay-window, default 64) in flight. Prints
+ * relay_mb_per_s (peer packet bytes delivered), relay_pps, relay_lost.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -53,6 +65,7 @@ struct lg_peer {
 	uint32_t	 reg_id;
 	uint32_t	 ka_due_s;	/* next keepalive, seconds of the run */
 	uint16_t	 sock;		/* it registered from this socket */
+	uint32_t	 relay_to;	/* --relay: the other's relay id */
 	uint8_t		 node;
 	uint8_t		 state;
 };
@@ -82,6 +95,7 @@ struct lg {
 	uint32_t		*byreg;		/* reg_id hash -> peer + 1 */
 	size_t			 byreg_cap;
 	uint64_t		 t0_us;
+	uint64_t		 ka_scan_us;	/* keepalives(): last scan */
 	uint64_t		 keepalives, acks, moves;
 	char			 reason[256];
 	char			 move_to[200];	/* the first Move's node */
@@ -296,6 +310,8 @@ on_ctrl_registered(struct lg *g, struct lg_sock *k, long i,
 		return;
 	if (m->body_case == P2P__SRV__SERVER_MSG__BODY_KEEPALIVE_ACK)
 		g->acks++;
+	if (m->body_case == P2P__SRV__SERVER_MSG__BODY_INTRODUCE)
+		p->relay_to = m->introduce->relay_id;
 	if (m->body_case == P2P__SRV__SERVER_MSG__BODY_MOVE &&
 	    m->push_seq != 0) {
 		if (g->moves++ == 0 && m->move->node_id != NULL &&
@@ -353,7 +369,11 @@ retransmit(struct lg *g, uint64_t now)
 	}
 }
 
-/* Keepalives due now; the socket does not matter to the server. */
+/*
+ * Keepalives due now; the socket does not matter to the server. Due times
+ * are whole seconds: the peers are scanned at most every 100 ms, so that a
+ * run of 100,000 peers does not spend itself on the scan.
+ */
 static void
 keepalives(struct lg *g, uint64_t now)
 {
@@ -361,6 +381,10 @@ keepalives(struct lg *g, uint64_t now)
 	P2p__Srv__Keepalive ka = P2P__SRV__KEEPALIVE__INIT;
 	uint32_t t = (uint32_t)((now - g->t0_us) / 1000000);
 	long i;
+
+	if (now - g->ka_scan_us < 100000ULL)
+		return;
+	g->ka_scan_us = now;
 
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_KEEPALIVE;
 	m.keepalive = &ka;
@@ -402,12 +426,197 @@ pump(struct lg *g, int ms)
 	free(pfd);
 }
 
+/* --relay: the server's relay alone (see the top of the file). */
+#define LG_RELAY_BATCH	64
+#define LG_RELAY_CREDIT	48	/* bytes of a credit's peer packet */
+#define LG_RELAY_END	40	/* bytes of the end marker's */
+
+struct lg_relay {
+	struct lg		*g;
+	struct lg_peer		*rx;
+	int			 fd;
+	uint32_t		 window;
+	uint64_t		 got, bytes;
+	uint64_t		 t_end_us;
+	_Atomic int		 done;
+};
+
+/* A RELAY packet from p to its introduced peer: a DATA packet of len bytes
+ * (header type and version, filler, v in bytes 16..19). */
+static ssize_t
+relay_seal(struct lg_peer *p, size_t len, uint32_t v, uint8_t *out,
+    size_t cap)
+{
+	uint8_t pt[WIRE_RELAY_ID_LEN + 1500], *in = pt + WIRE_RELAY_ID_LEN;
+
+	if (len < 20 || len > 1500)
+		return -1;
+	pt[0] = p->relay_to >> 24;
+	pt[1] = p->relay_to >> 16;
+	pt[2] = p->relay_to >> 8;
+	pt[3] = p->relay_to;
+	memset(in, 0xa5, len);
+	in[0] = WIRE_DATA;
+	in[1] = WIRE_VERSION;
+	memcpy(in + 16, &v, sizeof(v));
+	return ctlchan_seal(&p->ch, WIRE_RELAY, pt, WIRE_RELAY_ID_LEN + len,
+	    out, cap);
+}
+
+/* A RELAY packet for p: its peer packet's length and value, or -1. */
+static ssize_t
+relay_open(struct lg_peer *p, const uint8_t *pkt, size_t len, uint32_t *v)
+{
+	uint8_t pt[2048], type = 0;
+	ssize_t n;
+
+	if (wire_classify(pkt, len, &type, NULL) != WIRE_CLASS_P2P ||
+	    type != WIRE_RELAY || (n = ctlchan_open(&p->ch, WIRE_RELAY, pkt,
+	    len, pt, sizeof(pt))) < WIRE_RELAY_ID_LEN + 20)
+		return -1;
+	memcpy(v, pt + WIRE_RELAY_ID_LEN + 16, sizeof(*v));
+	return n - WIRE_RELAY_ID_LEN;
+}
+
+static void *
+relay_rx(void *arg)
+{
+	struct lg_relay *r = arg;
+	struct pollfd pfd = { r->fd, POLLIN, 0 };
+	uint8_t buf[2048], out[256];
+	uint64_t credit = 0;
+	uint32_t v;
+	ssize_t n, m;
+
+	while (poll(&pfd, 1, 3000) == 1) {
+		while ((n = recv(r->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			if ((m = relay_open(r->rx, buf, (size_t)n, &v)) < 0)
+				continue;	/* a push on CTRL, or junk */
+			if (m == LG_RELAY_END) {
+				r->t_end_us = now_us();
+				r->done = 1;
+				return NULL;
+			}
+			r->got++;
+			r->bytes += (uint64_t)m;
+		}
+		if (r->got - credit >= r->window / 4) {
+			credit = r->got;
+			if ((m = relay_seal(r->rx, LG_RELAY_CREDIT,
+			    (uint32_t)credit, out, sizeof(out))) > 0)
+				send_to(r->g, &r->g->socks[r->rx->sock],
+				    r->rx->node, out, (size_t)m);
+		}
+	}
+	r->t_end_us = now_us();
+	return NULL;
+}
+
+static int
+relay_bench(struct lg *g, uint32_t count, size_t size, uint32_t window)
+{
+	static uint8_t pkts[LG_RELAY_BATCH][1600];
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__ConnectRequest cr = P2P__SRV__CONNECT_REQUEST__INIT;
+	struct lg_peer *a = &g->peers[0], *b = &g->peers[1];
+	struct lg_sock *ka = &g->socks[a->sock];
+	struct mmsghdr mm[LG_RELAY_BATCH];
+	struct iovec iov[LG_RELAY_BATCH];
+	struct lg_relay r;
+	struct pollfd pfd;
+	pthread_t th;
+	uint64_t sent = 0, acked = 0, lost = 0, t0, deadline, asked = 0;
+	uint8_t buf[2048];
+	char name[P2P_NAME_MAX + 1];
+	uint32_t v;
+	ssize_t n;
+	int i, want, wait_ms;
+
+	peer_name(g, 1, name, sizeof(name));
+	cr.peer_id = name;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_CONNECT;
+	m.connect = &cr;
+	deadline = now_us() + 10000000ULL;
+	while (a->relay_to == 0 || b->relay_to == 0) {
+		if (now_us() > deadline) {
+			fprintf(stderr, "loadgen: --relay: no introduction "
+			    "(does the server run with --policy open?)\n");
+			return -1;
+		}
+		if (now_us() - asked > 1000000ULL) {
+			m.id = (uint32_t)(1000 + asked % 1000);
+			send_msg(g, ka, a, &m);
+			asked = now_us();
+		}
+		pump(g, 10);
+	}
+	memset(&r, 0, sizeof(r));
+	r.g = g;
+	r.rx = b;
+	r.fd = g->socks[b->sock].fd;
+	r.window = window;
+	if (pthread_create(&th, NULL, relay_rx, &r) != 0)
+		return -1;
+	t0 = now_us();
+	while (sent < count) {
+		want = 0;
+		while (want < LG_RELAY_BATCH && sent + (uint64_t)want < count &&
+		    sent + (uint64_t)want < acked + lost + window) {
+			if ((n = relay_seal(a, size, (uint32_t)(sent + want),
+			    pkts[want], sizeof(pkts[want]))) < 0)
+				return -1;
+			iov[want].iov_base = pkts[want];
+			iov[want].iov_len = (size_t)n;
+			memset(&mm[want], 0, sizeof(mm[want]));
+			mm[want].msg_hdr.msg_iov = &iov[want];
+			mm[want].msg_hdr.msg_iovlen = 1;
+			mm[want].msg_hdr.msg_name = &g->srv[a->node];
+			mm[want].msg_hdr.msg_namelen = g->srvlen[a->node];
+			want++;
+		}
+		if (want > 0) {
+			if ((i = sendmmsg(ka->fd, mm, (unsigned)want, 0)) < 0) {
+				if (errno == EINTR || errno == ENOBUFS)
+					continue;
+				perror("loadgen: sendmmsg");
+				return -1;
+			}
+			sent += (uint64_t)i;
+		}
+		pfd.fd = ka->fd;
+		pfd.events = POLLIN;
+		wait_ms = sent < acked + lost + window ? 0 : 20;
+		if (poll(&pfd, 1, wait_ms) == 0 && wait_ms > 0)
+			lost = sent - acked;	/* no credit: count as lost */
+		while ((n = recv(ka->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			if (relay_open(a, buf, (size_t)n, &v) ==
+			    LG_RELAY_CREDIT && v > acked)
+				acked = v;
+	}
+	for (i = 0; i < 50 && !r.done; i++) {	/* the end marker */
+		if ((n = relay_seal(a, LG_RELAY_END, 0, buf, sizeof(buf))) > 0)
+			send_to(g, ka, a->node, buf, (size_t)n);
+		usleep(i == 0 ? 0 : 1000);
+	}
+	pthread_join(th, NULL);
+	if (!r.done) {
+		fprintf(stderr, "loadgen: --relay: the end marker did not "
+		    "come through the relay\n");
+		return -1;
+	}
+	printf("relay_mb_per_s=%.1f\nrelay_pps=%.0f\nrelay_lost=%llu\n",
+	    (double)r.bytes / ((double)(r.t_end_us - t0)),
+	    (double)r.got * 1e6 / (double)(r.t_end_us - t0),
+	    (unsigned long long)(count - r.got));
+	return 0;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen --secret-file F --peers N "
 	    "[--server HOST:PORT]... [--prefix P] [--window W] [--ttl S] "
-	    "[--hold S]\n");
+	    "[--hold S] [--relay COUNT [--relay-size B] [--relay-window W]]\n");
 	exit(2);
 }
 
@@ -422,11 +631,15 @@ main(int argc, char **argv)
 		{ "window", required_argument, NULL, 'w' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "hold", required_argument, NULL, 'H' },
+		{ "relay", required_argument, NULL, 'R' },
+		{ "relay-size", required_argument, NULL, 'S' },
+		{ "relay-window", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lg g;
 	char err[256];
-	long hold = 0, window = 128;
+	long hold = 0, window = 128, relay = 0, relay_size = 1200;
+	long relay_window = 64;
 	uint64_t t_end, t_reg;
 	unsigned j;
 	int c;
@@ -470,12 +683,23 @@ main(int argc, char **argv)
 		case 'H':
 			hold = atol(optarg);
 			break;
+		case 'R':
+			relay = atol(optarg);
+			break;
+		case 'S':
+			relay_size = atol(optarg);
+			break;
+		case 'W':
+			relay_window = atol(optarg);
+			break;
 		default:
 			usage();
 		}
 	}
 	if (g.nsrv == 0 || g.secretlen == 0 || g.n <= 0 || window <= 0 ||
-	    window > 1024 || g.ttl <= 0)
+	    window > 1024 || g.ttl <= 0 || relay < 0 || relay > UINT32_MAX ||
+	    (relay > 0 && (g.n != 2 || relay_size < 64 ||
+	    relay_size > 1400 || relay_window < 4 || relay_window > 4096)))
 		usage();
 	g.nsocks = (unsigned)window;
 	g.byreg_cap = (size_t)g.n * 2 + 1;
@@ -510,6 +734,9 @@ main(int argc, char **argv)
 	if (g.refused > 0)
 		printf("first_refusal=%s\n", g.reason);
 	fflush(stdout);
+	if (relay > 0 && g.refused == 0 && relay_bench(&g, (uint32_t)relay,
+	    (size_t)relay_size, (uint32_t)relay_window) == -1)
+		return 1;
 	t_end = now_us() + (uint64_t)hold * 1000000ULL;
 	while (now_us() < t_end) {
 		pump(&g, 50);

@@ -35,7 +35,7 @@ want() {	# want WHAT CANDIDATES WORD...: each WORD is among CANDIDATES
 	echo "$_what: $(echo $_c)"
 }
 P="$P2PCTL"
-want "bash: p2pctl <tab>" "$(bcomp "$P" "")" status peers connect send recv pipe ping events nat group
+want "bash: p2pctl <tab>" "$(bcomp "$P" "")" status peers connect send recv pipe ping events nat group match
 want "bash: p2pctl pi<tab>" "$(bcomp "$P" pi)" ping pipe
 [ "$(bcomp "$P" pi | grep -c .)" -eq 2 ] || fail "bash: pi offered more than ping and pipe"
 want "bash: p2pctl -<tab>" "$(bcomp "$P" -)" -s --socket --json --help --version
@@ -45,7 +45,8 @@ want "bash: p2pctl send bob --<tab>" "$(bcomp "$P" -s "$S" send bob --)" --servi
 want "bash: p2pctl send bob --mode <tab>" "$(bcomp "$P" -s "$S" send bob --mode "")" reliable unordered sequenced unreliable
 want "bash: p2pctl ping bob -<tab>" "$(bcomp "$P" -s "$S" ping bob -)" -c -i --timeout
 bcomp "$P" -s "$S" ping bob - | grep -qx -- -s && fail "bash: the global -s offered as a ping option"
-want "bash: p2pctl group <tab>" "$(bcomp "$P" -s "$S" group "")" create destroy join leave list show send
+want "bash: p2pctl group <tab>" "$(bcomp "$P" -s "$S" group "")" create destroy join leave list show send search
+want "bash: p2pctl match --<tab>" "$(bcomp "$P" -s "$S" match --)" --attr --size --timeout --cancel
 want "bash: p2pctl group show <tab>" "$(bcomp "$P" -s "$S" group show "")" lobby
 [ -z "$(bcomp "$P" -s "$S" send bob --service "")" ] || fail "bash: a value was offered for --service NAME"
 [ -z "$(bcomp "$P" -s "$T/nosuch" connect "")" ] || fail "bash: peers offered without an agent"
@@ -62,6 +63,7 @@ if command -v zsh >/dev/null 2>&1; then
 	want "zsh: p2pctl send bob --mode <tab>" "$(zcomp "$P" -s "$S" send bob --mode "")" reliable unordered sequenced unreliable
 	want "zsh: p2pctl send bob --<tab>" "$(zcomp "$P" -s "$S" send bob --)" --service --sync --mode --channel
 	want "zsh: p2pctl group show <tab>" "$(zcomp "$P" -s "$S" group show "")" lobby
+	want "zsh: p2pctl match --attr a=b --<tab>" "$(zcomp "$P" -s "$S" match --attr a=b --)" --size --timeout --cancel
 	want "zsh: p2pctl -s <tab>" "$(zcomp "$P" -s "")" FILES
 else
 	echo "zsh not installed: its completion was not exercised"

@@ -3,7 +3,9 @@
 // group g (tests/integration/csharp.sh starts them; P2P_SOCK_ALICE and
 // P2P_SOCK_BOB name their sockets). Prints "N passed, N failed".
 using System;
+using System.Collections.Generic;
 using System.Text;
+using System.Threading;
 using P2P;
 
 static class TestP2PClient
@@ -117,6 +119,44 @@ static class TestP2PClient
 					ev = b.NextGroupEvent(10);
 				} while (ev != null && ev.Event != "member_leave");
 				Check(ev != null && ev.Peer == "alice" && ev.Group == "g", "member_leave");
+			});
+			Run("match", () => {
+				var want = new Dictionary<string, string> { { "map", "dunes" }, { "mode", "duel" } };
+				GroupInfo ga = null;
+				var t = new Thread(() => { ga = a.Match(want, 2, 20); });
+				t.Start();
+				Thread.Sleep(300);
+				var gb = b.Match(want, 2, 20);
+				t.Join(25000);
+				Check(ga != null && ga.Name == gb.Name && ga.Name.StartsWith("m-"), "one match group");
+				Check(ga.Members.Count == 2 && ga.Members.Contains("alice") && ga.Members.Contains("bob"), "members");
+				Check(ga.Attributes.Count == 2 && ga.Attributes["map"] == "dunes" && ga.Attributes["mode"] == "duel", "attributes");
+				Check(ga.ExpiresAt > 0, "expires_at");
+				bool found = false;
+				foreach (var g in a.GroupSearch(new Dictionary<string, string> { { "map", "dunes" } }))
+					if (g.Name == ga.Name && g.Attributes["mode"] == "duel")
+						found = true;
+				Check(found, "group search");
+				a.GroupLeave(ga.Name);
+				b.GroupLeave(ga.Name);
+				try {
+					a.Match(new Dictionary<string, string> { { "map", "alone" } }, 2, 1);
+					Check(false, "a lone ticket matched");
+				} catch (P2PTimeoutException e) {
+					Check(e.Message.Contains("no match within 1 s"), e.Message);
+				}
+				try {
+					a.Match(new Dictionary<string, string> { { "m ap", "x" } }, 2, 5);
+					Check(false, "a bad attribute accepted");
+				} catch (P2PException e) {
+					Check(e.Code == Client.EINVAL && e.Message.Contains("m ap"), e.Message);
+				}
+				try {
+					a.MatchCancel();
+					Check(false, "cancel without a ticket");
+				} catch (NotFoundException) {
+					passed++;
+				}
 			});
 		}
 		Console.WriteLine(passed + " passed, " + failed + " failed");

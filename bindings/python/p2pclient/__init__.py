@@ -14,8 +14,8 @@ its error codes into exceptions.
 Asyncio: p2pclient.aio.AsyncClient, driven by the library's fd.
 """
 import ctypes
-from dataclasses import dataclass
-from typing import List, Optional
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
 
 from . import _lib
 
@@ -159,6 +159,41 @@ class GroupInfo:
     members: List[str]
     online: List[str]
     member_count: int
+    # a match group's (since libp2pclient 1.2): {"map": "dunes", ...}
+    attributes: Dict[str, str] = field(default_factory=dict)
+    expires_at: int = 0     # unix s; 0: none
+
+
+def _group(g):
+    ms = [g.members[j].contents for j in range(g.n)]
+    info = GroupInfo(name=_s(g.name), mesh=bool(g.mesh),
+                     members=[_s(m.peer_id) for m in ms],
+                     online=[_s(m.peer_id) for m in ms if m.online],
+                     member_count=g.member_count)
+    if g.size >= ctypes.sizeof(_lib.Group):
+        for i in range(g.nattrs):
+            k, _, v = _s(g.attrs[i]).partition("=")
+            info.attributes[k] = v
+        info.expires_at = g.expires_at
+    return info
+
+
+def _group_list(gs):
+    try:
+        return [_group(gs.contents.v[i].contents)
+                for i in range(gs.contents.n)]
+    finally:
+        _lib.groups_free(gs)
+
+
+def _attrs(attrs):
+    """{"map": "dunes"} or ["map=dunes", ...] as a C array of KEY=VALUE."""
+    if isinstance(attrs, dict):
+        kv = ["%s=%s" % (k, v) for k, v in attrs.items()]
+    else:
+        kv = list(attrs)
+    arr = (ctypes.c_char_p * max(len(kv), 1))(*[_b(x) for x in kv])
+    return arr, len(kv)
 
 
 _EVENT_TYPES = {1: "message", 2: "peer_state", 3: "pipe_data",
@@ -387,19 +422,38 @@ class Client:
         """This peer's groups (or the one named) as GroupInfo."""
         gs = ctypes.POINTER(_lib.Groups)()
         self._check(_lib.groups(self.handle, _b(name), ctypes.byref(gs)))
-        try:
-            out = []
-            for i in range(gs.contents.n):
-                g = gs.contents.v[i].contents
-                ms = [g.members[j].contents for j in range(g.n)]
-                out.append(GroupInfo(
-                    name=_s(g.name), mesh=bool(g.mesh),
-                    members=[_s(m.peer_id) for m in ms],
-                    online=[_s(m.peer_id) for m in ms if m.online],
-                    member_count=g.member_count))
-            return out
-        finally:
-            _lib.groups_free(gs)
+        return _group_list(gs)
+
+    def group_search(self, attrs):
+        """The groups this peer may see having all these attributes (a dict
+        or "KEY=VALUE" strings), as GroupInfo without members."""
+        arr, n = _attrs(attrs)
+        gs = ctypes.POINTER(_lib.Groups)()
+        self._check(_lib.group_search(self.handle, arr, n, ctypes.byref(gs)))
+        return _group_list(gs)
+
+    # -- matchmaking --
+    def match(self, attrs, size, timeout=None):
+        """Ask the server for a match of size devices whose attributes are
+        all these (a dict or "KEY=VALUE" strings); waits up to timeout
+        seconds (None: the server's 60) and returns the match group
+        (GroupInfo). Raises Timeout when no match came, Closed when the
+        ticket was cancelled, Error (EINVAL) for a bad attribute."""
+        arr, n = _attrs(attrs)
+        t = 0 if timeout is None else int(timeout)
+        if timeout is not None and t < 1:
+            raise ValueError("timeout: at least 1 second")
+        gs = ctypes.POINTER(_lib.Groups)()
+        self._check(_lib.match(self.handle, arr, n, int(size), t,
+                               ctypes.byref(gs)))
+        groups = _group_list(gs)
+        if len(groups) != 1:
+            raise Error(EPROTO, "p2pd answered without the match group")
+        return groups[0]
+
+    def match_cancel(self):
+        """Cancel this device's waiting ticket (NotFound if none)."""
+        self._check(_lib.match_cancel(self.handle))
 
     def group_send(self, name, data, service=None, mode="reliable",
                    channel=0, priority="normal"):

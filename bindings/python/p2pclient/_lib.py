@@ -88,7 +88,10 @@ class GroupMember(Structure):
 class Group(Structure):
     _fields_ = [("size", c_size_t), ("name", c_char_p), ("mesh", c_int),
                 ("member_count", c_uint32), ("n", c_size_t),
-                ("members", POINTER(POINTER(GroupMember)))]
+                ("members", POINTER(POINTER(GroupMember))),
+                # since 1.2
+                ("nattrs", c_size_t), ("attrs", POINTER(c_char_p)),
+                ("expires_at", c_uint64)]
 
 
 class Groups(Structure):
@@ -99,7 +102,9 @@ class Groups(Structure):
 class Response(Structure):
     _fields_ = [("size", c_size_t), ("id", c_uint32), ("code", c_int),
                 ("error", c_char_p), ("delivered", c_uint32),
-                ("rtt_ms", c_double), ("pipe_id", c_uint32)]
+                ("rtt_ms", c_double), ("pipe_id", c_uint32),
+                # since 1.2
+                ("groups", POINTER(Groups))]
 
 
 ON_RESPONSE = CFUNCTYPE(None, c_void_p, POINTER(Response), c_void_p)
@@ -177,3 +182,10 @@ groups = _fn("p2pclient_groups", c_int, H, c_char_p, POINTER(POINTER(Groups)))
 groups_free = _fn("p2pclient_groups_free", None, POINTER(Groups))
 group_send = _fn("p2pclient_group_send", c_int, H, c_char_p, c_char_p,
                  c_void_p, c_size_t, c_int, POINTER(c_size_t))
+# since 1.2: matchmaking
+ATTRS = POINTER(c_char_p)
+match = _fn("p2pclient_match", c_int, H, ATTRS, c_size_t, c_uint32, c_uint32,
+            POINTER(POINTER(Groups)))
+match_cancel = _fn("p2pclient_match_cancel", c_int, H)
+group_search = _fn("p2pclient_group_search", c_int, H, ATTRS, c_size_t,
+                   POINTER(POINTER(Groups)))

@@ -4,6 +4,7 @@ group g (tests/integration/python.sh starts them: P2P_SOCK_ALICE and
 P2P_SOCK_BOB name their sockets)."""
 import asyncio
 import os
+import threading
 import time
 import unittest
 
@@ -145,6 +146,48 @@ class TestClient(unittest.TestCase):
         self.assertEqual(seen[-1].peer, "alice")
         self.assertEqual(seen[-1].group, "g")
         self.a.group_join("g")
+
+    def test_match(self):
+        got = {}
+
+        def alice():
+            got["a"] = self.a.match({"map": "dunes", "mode": "duel"}, 2,
+                                    timeout=20)
+        t = threading.Thread(target=alice)
+        t.start()
+        time.sleep(0.3)
+        gb = self.b.match(["mode=duel", "map=dunes"], 2, timeout=20)
+        t.join(25)
+        ga = got["a"]
+        self.assertEqual(ga.name, gb.name)
+        self.assertTrue(ga.name.startswith("m-"))
+        self.assertEqual(sorted(ga.members), ["alice", "bob"])
+        self.assertEqual(ga.attributes, {"map": "dunes", "mode": "duel"})
+        self.assertGreater(ga.expires_at, time.time())
+        found = self.a.group_search({"map": "dunes"})
+        self.assertIn(ga.name, [g.name for g in found])
+        self.assertEqual([g.attributes for g in found
+                          if g.name == ga.name][0]["mode"], "duel")
+        self.assertEqual(self.a.groups(ga.name)[0].attributes,
+                         {"map": "dunes", "mode": "duel"})
+        self.a.group_leave(ga.name)
+        self.b.group_leave(ga.name)
+
+    def test_match_timeout_cancel_and_bad_tickets(self):
+        with self.assertRaises(p2pclient.Timeout) as cm:
+            self.a.match({"map": "alone"}, 2, timeout=1)
+        self.assertIn("no match within 1 s", cm.exception.message)
+        with self.assertRaises(p2pclient.NotFound):
+            self.a.match_cancel()
+        for bad, text in (({"m ap": "x"}, "m ap"), ({"map": ""}, "map"),
+                          (["map"], "KEY=VALUE")):
+            with self.assertRaises(p2pclient.Error) as cm:
+                self.a.match(bad, 2, timeout=5)
+            self.assertEqual(cm.exception.code, p2pclient.EINVAL)
+            self.assertIn(text, cm.exception.message)
+        with self.assertRaises(p2pclient.Error) as cm:
+            self.a.match({"map": "x"}, 1, timeout=5)
+        self.assertIn("size 1", cm.exception.message)
 
 
 @unittest.skipUnless(A and B, "needs P2P_SOCK_ALICE and P2P_SOCK_BOB")
