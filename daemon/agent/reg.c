@@ -388,7 +388,7 @@ reg_failover(struct reg *r, const char *why)
 static void
 reg_live_silent(struct reg *r)
 {
-	reg_check(r, "the server has not answered for 1.5 s");
+	reg_check(r, "the server has not answered for 1 s");
 }
 
 /* reg_live.c found the node a Move named (or another) answering. */

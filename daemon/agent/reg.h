@@ -35,9 +35,9 @@
 /* HELLOs to one node when there are others to try (1.75 s). */
 #define REG_TRIES_MULTI		3
 /* Sent something the server answers, heard nothing since: check it. */
-#define REG_LIVE_US		1500000
+#define REG_LIVE_US		1000000
 /* Random delay before registering elsewhere: failover, Move. */
-#define REG_FAILOVER_JITTER_US	500000
+#define REG_FAILOVER_JITTER_US	300000
 #define REG_MOVE_JITTER_US	200000
 /* Probing the node a Move names before leaving: HELLOs 250 ms apart. */
 #define REG_PROBE_TRIES		4

@@ -10,7 +10,7 @@
  * any authenticated packet from the server stops it. After REG_LIVE_US of
  * silence, live.silent (reg.c checks the registration with keepalives 300
  * ms apart, and only their going unanswered too makes it move): with
- * relayed traffic or a request in flight within about 2.5 s, idle within
+ * relayed traffic or a request in flight within about 2 s, idle within
  * the keepalive interval plus that. A peer that stopped answering costs one
  * answered keepalive, nothing else. With one server there is nowhere to go:
  * three unanswered keepalives make it register again, as always.
