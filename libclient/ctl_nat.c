@@ -3,7 +3,8 @@
  * ctl_nat.c: p2pctl nat [--refresh] [--json]: the agent's NAT classification
  * (RFC 5780 tests against the server's two addresses). The JSON keys are
  * the ones scripts (the NAT lab) read: nat_type, nat_mapping,
- * nat_filtering, mapped_addr, other_addr, detail, tested_ago_s.
+ * nat_filtering, mapped_addr, other_addr, detail, tested_ago_s, and
+ * portmap (null, or protocol, external, lifetime_s).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ static const struct option ctl_nat_opts[] = {
 static struct json_object *
 ctl_nat_json(const struct p2pclient_nat *n)
 {
-	struct json_object	*o;
+	struct json_object	*o, *pm = NULL;
 
 	o = json_object_new_object();
 	ctl_json_str(o, "nat_type", n->nat_type);
@@ -33,6 +34,15 @@ ctl_nat_json(const struct p2pclient_nat *n)
 	ctl_json_str(o, "detail", n->detail);
 	json_object_object_add(o, "tested_ago_s",
 	    ctl_json_double(n->tested_ago_s));
+	if (P2PCLIENT_HAS(struct p2pclient_nat, n, portmap_lifetime_s) &&
+	    n->portmap_protocol[0] != '\0') {
+		pm = json_object_new_object();
+		ctl_json_str(pm, "protocol", n->portmap_protocol);
+		ctl_json_str(pm, "external", n->portmap_external);
+		json_object_object_add(pm, "lifetime_s",
+		    json_object_new_int64(n->portmap_lifetime_s));
+	}
+	json_object_object_add(o, "portmap", pm);
 	return o;
 }
 
@@ -69,6 +79,11 @@ ctl_nat(struct ctl *ctl, int argc, char **argv)
 		else
 			printf("tested: never\n");
 		printf("detail: %s\n", n->detail);
+		if (n->portmap_protocol[0] != '\0')
+			printf("portmap: %s %s (%u s)\n", n->portmap_protocol,
+			    n->portmap_external, n->portmap_lifetime_s);
+		else
+			printf("portmap: -\n");
 	}
 	p2pclient_nat_free(n);
 	return CTL_OK;

@@ -37,7 +37,7 @@ p2pclient_status_free(struct p2pclient_status *st)
 	free(st);
 }
 
-/* The cluster fields (since 1.3); -1 when out of memory. */
+/* The cluster fields (since 1.2); -1 when out of memory. */
 static int
 p2pc_status_nodes(struct p2pclient_status *st, const P2p__Ipc__StatusResp *s)
 {
@@ -252,6 +252,8 @@ p2pclient_nat_free(struct p2pclient_nat *n)
 	free(n->mapped_addr);
 	free(n->other_addr);
 	free(n->detail);
+	free(n->portmap_protocol);
+	free(n->portmap_external);
 	free(n);
 }
 
@@ -287,11 +289,15 @@ p2pclient_nat(struct p2pclient *c, int refresh, struct p2pclient_nat **out)
 	n->mapped_addr = strdup(s->mapped_addr);
 	n->other_addr = strdup(s->other_addr);
 	n->detail = strdup(s->detail);
+	n->portmap_protocol = strdup(s->portmap_protocol);
+	n->portmap_external = strdup(s->portmap_external);
 	if (n->nat_type == NULL || n->nat_mapping == NULL ||
 	    n->nat_filtering == NULL || n->mapped_addr == NULL ||
-	    n->other_addr == NULL || n->detail == NULL)
+	    n->other_addr == NULL || n->detail == NULL ||
+	    n->portmap_protocol == NULL || n->portmap_external == NULL)
 		goto nomem;
 	n->tested_ago_s = s->tested_ago_s;
+	n->portmap_lifetime_s = s->portmap_lifetime_s;
 	p2pc_req_release(c, r);
 	*out = n;
 	return 0;

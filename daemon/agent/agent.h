@@ -71,6 +71,7 @@ struct agent_conf {
 	long		 keepalive_s;
 	long		 idle_timeout_s;
 	int		 no_direct;	/* relay only: never punch */
+	int		 no_portmap;	/* ask the router for no mapping */
 	long		 birthday_sockets;	/* symmetric side (256) */
 	long		 birthday_probes;	/* cone side (1024; 0: off) */
 	long		 birthday_rate;		/* packets per second (100) */
@@ -102,6 +103,8 @@ enum reg_state {
 struct agent;
 struct reg;
 struct nat;
+struct natmap;
+struct lowttl;
 struct udp;
 struct peer;
 struct peer_tab;
@@ -136,6 +139,8 @@ struct agent_hooks {
 	void	(*connect_failed)(struct agent *, const char *peer, int code,
 		    const char *msg);
 	void	(*registered)(struct agent *);
+	/* nat.c, natmap.c: what decides the punching changed (route.c). */
+	void	(*replan)(struct agent *, const char *what);
 };
 
 /*
@@ -189,6 +194,10 @@ struct agent {
 
 	struct reg		*reg;
 	struct nat		*nat;		/* nat.c: RFC 5780 tests */
+	struct natmap		*natmap;	/* natmap.c: port mapping */
+	struct lowttl		*lowttl;	/* lowttl.c: its measurement */
+	unsigned		 low_ttl;	/* opens our NAT only; 0: none */
+	uint64_t		 lowttl_sent;	/* datagrams sent with it */
 
 	/* The peer directory (peer.c), the sessions (session*.c). */
 	struct peer_tab		*peers;
@@ -231,6 +240,10 @@ int		 ident_load(const char *state_dir, uint8_t pk[32],
  */
 int		 udp_open(struct agent *) __attribute__((warn_unused_result));
 void		 udp_close(struct agent *);
+int		 udp_sendto_ttl(int, const struct sockaddr *, const uint8_t *,
+		    size_t, int ttl);
+void		 udp_send_ttl(struct agent *, const struct sockaddr *,
+		    const uint8_t *, size_t, int ttl);
 void		 udp_send(struct agent *, const struct sockaddr *, socklen_t,
 		    const uint8_t *, size_t);
 void		 udp_flush(struct agent *);
@@ -286,13 +299,16 @@ void		 reg_server_nodes(struct agent *, void (*)(void *,
 int		 reg_nat_server(struct agent *, struct sockaddr_storage *,
 		    uint32_t *reg_id);
 int		 reg_nat_report(struct agent *, const char *type,
-		    const char *mapping, const char *filtering);
+		    const char *mapping, const char *filtering,
+		    const struct sockaddr_in *portmap);
 
 /* nat.c: NAT classification (RFC 5780) on a fresh socket per run. */
 int		 nat_init(struct agent *) __attribute__((warn_unused_result));
 void		 nat_free(struct agent *);
 /* Run the tests again soon; cb->nat_done tells when a run ended. */
 void		 nat_refresh(struct agent *);
+/* The NatReport again now (the port mapping changed), even untested. */
+void		 nat_report_now(struct agent *);
 const char	*nat_type(struct agent *);	/* "unknown" until tested */
 const char	*nat_mapping(struct agent *);
 const char	*nat_filtering(struct agent *);
@@ -300,6 +316,19 @@ const char	*nat_mapped(struct agent *);	/* "" when unknown */
 const char	*nat_other(struct agent *);	/* "" without --alt-listen */
 const char	*nat_detail(struct agent *);
 double		 nat_tested_ago(struct agent *);	/* < 0: never */
+
+/* lowttl.c: the TTL that opens our NAT and dies before the peer's. */
+int		 lowttl_init(struct agent *) __attribute__((warn_unused_result));
+void		 lowttl_start(struct agent *, const struct sockaddr *server);
+void		 lowttl_free(struct agent *);
+
+/* natmap.c: one port mapping from the router (portmap.c), NULL if off. */
+struct portmap_info;
+int		 natmap_init(struct agent *) __attribute__((warn_unused_result));
+void		 natmap_registered(struct agent *, const struct sockaddr *pub);
+int		 natmap_get(struct agent *, struct portmap_info *);
+void		 natmap_stop(struct agent *, void (*done)(void *), void *);
+void		 natmap_free(struct agent *);
 
 /* stats.c: the counters by name, with the ended sessions' figures. */
 struct stats_field {

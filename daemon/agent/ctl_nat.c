@@ -27,6 +27,9 @@ ctl_nat_reply(struct ipc_client *c, uint32_t id)
 	nr.other_addr = (char *)en.other;
 	nr.detail = (char *)en.detail;
 	nr.tested_ago_s = en.tested_ago_s;
+	nr.portmap_protocol = (char *)en.portmap_proto;
+	nr.portmap_external = en.portmap_external;
+	nr.portmap_lifetime_s = en.portmap_lifetime_s;
 	r.id = id;
 	r.result_case = P2P__IPC__RESPONSE__RESULT_NAT;
 	r.nat = &nr;

@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "ipc.pb-c.h"
 #include "peer.h"
+#include "portmap.h"
 #include "session.h"
 
 void
@@ -300,6 +301,8 @@ engine_npeers(struct agent *a)
 void
 engine_nat(struct agent *a, struct engine_nat *n)
 {
+	struct portmap_info pm;
+
 	n->type = nat_type(a);
 	n->mapping = nat_mapping(a);
 	n->filtering = nat_filtering(a);
@@ -307,6 +310,15 @@ engine_nat(struct agent *a, struct engine_nat *n)
 	n->other = nat_other(a);
 	n->detail = nat_detail(a);
 	n->tested_ago_s = nat_tested_ago(a);
+	n->portmap_proto = "";
+	n->portmap_external[0] = '\0';
+	n->portmap_lifetime_s = 0;
+	if (natmap_get(a, &pm) == 0) {
+		n->portmap_proto = portmap_proto_name(pm.proto);
+		addr_fmt((struct sockaddr *)&pm.external, n->portmap_external,
+		    sizeof(n->portmap_external));
+		n->portmap_lifetime_s = pm.lifetime_s;
+	}
 }
 
 void

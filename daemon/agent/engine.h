@@ -116,6 +116,9 @@ struct engine_nat {
 	const char	*type, *mapping, *filtering;
 	const char	*mapped, *other, *detail;
 	double		 tested_ago_s;	/* < 0: never */
+	const char	*portmap_proto;	/* "" without a port mapping */
+	char		 portmap_external[ADDR_STRLEN];
+	uint32_t	 portmap_lifetime_s;
 };
 
 /* engine.c */

@@ -13,7 +13,8 @@ P2PD_ENGINE = daemon/agent/engine.c daemon/agent/engine.h \
 	daemon/agent/reg_ctrl.c daemon/agent/reg_hs.c daemon/agent/reg_live.c \
 	daemon/agent/reg_nodes.c daemon/agent/reg_status.c \
 	daemon/agent/regtcp.c \
-	daemon/agent/nat.c daemon/agent/reg_nat.c daemon/agent/stats.c
+	daemon/agent/nat.c daemon/agent/reg_nat.c daemon/agent/stats.c \
+	daemon/agent/natmap.c daemon/agent/lowttl.c $(PORTMAP_SOURCES)
 # The control side: the IPC socket and one file per command group.
 P2PD_CONTROL = daemon/agent/ctl.c daemon/agent/ctl.h \
 	daemon/agent/ctl_status.c daemon/agent/ctl_conn.c \
@@ -28,9 +29,10 @@ p2pd_SOURCES = daemon/agent/p2pd.c daemon/agent/agent.h \
 	daemon/agent/svc.c daemon/agent/svc.h \
 	daemon/agent/group_hdr.c daemon/agent/group_hdr.h \
 	$(P2PD_ENGINE) $(P2PD_CONTROL)
-p2pd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/proto $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
+p2pd_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/proto $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS) \
+	$(MINIUPNPC_CFLAGS)
 p2pd_LDADD = libp2pcore.la libp2pcommon.la libp2pnotify.la libp2pproto.la $(LIBEVENT_LIBS) \
-	$(SODIUM_LIBS) $(PROTOBUFC_LIBS)
+	$(SODIUM_LIBS) $(PROTOBUFC_LIBS) $(MINIUPNPC_LIBS)
 
 check_PROGRAMS += tests/unit/test_agent_svc
 TESTS += tests/unit/test_agent_svc
@@ -72,8 +74,8 @@ TESTS += tests/integration/groups.sh
 dist_noinst_SCRIPTS += tests/integration/tcp_fallback.sh
 TESTS += tests/integration/tcp_fallback.sh
 
-# Port mapping (PCP, NAT-PMP, UPnP IGD through a helper process): built and
-# tested on its own with the driver pmdriver until the agent takes it up.
+# Port mapping (PCP, NAT-PMP, UPnP IGD through a helper process): in p2pd
+# (natmap.c), and tested on its own with the driver pmdriver.
 PORTMAP_SOURCES = daemon/agent/portmap.c daemon/agent/portmap.h \
 	daemon/agent/portmap_int.h daemon/agent/portmap_pcp.c \
 	daemon/agent/portmap_upnp.c daemon/agent/portmap_helper.c

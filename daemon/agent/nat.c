@@ -37,6 +37,7 @@
 #include "engine.h"
 #include "log.h"
 #include "natclass.h"
+#include "portmap.h"
 
 #define NAT_PERIOD_US		(600ULL * 1000000)	/* every 10 minutes */
 #define NAT_POLL_US		1000000ULL	/* idle: check registration */
@@ -178,19 +179,30 @@ nat_start(struct nat *n, const struct sockaddr_storage *srv)
 	nat_drive(n);
 }
 
+/* The classification and the port mapping (natmap.c) to the server. */
+void
+nat_report_now(struct agent *a)
+{
+	struct portmap_info	info;
+
+	(void)reg_nat_report(a, nat_type(a), nat_mapping(a), nat_filtering(a),
+	    natmap_get(a, &info) == 0 ? &info.external : NULL);
+}
+
 static void
 nat_report(struct nat *n)
 {
-	if (!n->have)
-		return;
-	(void)reg_nat_report(n->a, n->type, n->mapping, n->filtering);
+	if (n->have)
+		nat_report_now(n->a);
 }
 
 static void
 nat_finish(struct nat *n)
 {
 	const struct sockaddr	*sa;
+	char			 was_type[NAT_WORD_MAX];
 
+	snprintf(was_type, sizeof(was_type), "%s", n->have ? n->type : "");
 	snprintf(n->type, sizeof(n->type), "%s", natclass_type(&n->nc));
 	snprintf(n->mapping, sizeof(n->mapping), "%s",
 	    natclass_mapping(&n->nc));
@@ -210,6 +222,11 @@ nat_finish(struct nat *n)
 	log_info("nat: %s (mapping %s, filtering %s): %s", n->type,
 	    n->mapping, n->filtering, n->detail);
 	nat_report(n);
+	/* Sessions on the relay may punch another way now (route.c). A
+	 * new reflexive address comes with a re-registration, whose fresh
+	 * introductions re-plan (route_update). */
+	if (strcmp(was_type, n->type) != 0)
+		n->a->hooks.replan(n->a, "our NAT was classified");
 	n->a->cb->nat_done(n->a->cb_arg);
 }
 

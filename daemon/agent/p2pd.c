@@ -38,6 +38,7 @@
 #include "notify.h"
 #include "p2pd.h"
 #include "peer.h"
+#include "portmap.h"
 #include "reg.h"
 #include "session.h"
 
@@ -109,6 +110,9 @@ const struct conf_opt p2pd_opts[] = {
 	{ "no-direct", 0, CONF_BOOL, offsetof(struct agent_conf, no_direct), 0,
 	    0, NULL, "keep every session on the server relay (no hole "
 	    "punching, no direct path checks answered)" },
+	{ "no-portmap", 0, CONF_BOOL, offsetof(struct agent_conf, no_portmap),
+	    0, 0, NULL, "ask the router for no port mapping (PCP, NAT-PMP, "
+	    "UPnP IGD)" },
 	{ "congestion", 0, CONF_STR, offsetof(struct agent_conf, congestion),
 	    0, 0, "NAME", "congestion control: cubic (default) or newreno" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, NULL }
@@ -166,6 +170,15 @@ p2pd_strdup_default(char *v, const char *def)
 	return s;
 }
 
+/* The router has deleted the port mapping (or gave no answer in time). */
+static void
+p2pd_stopped(void *arg)
+{
+	struct agent *a = arg;
+
+	event_base_loopexit(a->base, NULL);
+}
+
 static void
 p2pd_stop(struct agent *a)
 {
@@ -177,7 +190,7 @@ p2pd_stop(struct agent *a)
 	peer_close_all(a, "agent shutting down");
 	reg_shutdown(a);
 	udp_flush(a);
-	event_base_loopexit(a->base, NULL);
+	natmap_stop(a, p2pd_stopped, a);
 }
 
 static void
@@ -282,6 +295,17 @@ p2pd_usage(void)
 	exit(2);
 }
 
+/* Registered: the public address to the port mapping, fresh introductions. */
+static void
+p2pd_registered(struct agent *a)
+{
+	natmap_registered(a, a->reg->have_public ?
+	    (struct sockaddr *)&a->reg->public : NULL);
+	if (a->reg->have_srv)
+		lowttl_start(a, (struct sockaddr *)&a->reg->srv);
+	peer_registered(a);
+}
+
 /*
  * Inside the engine, what comes up from the socket and the server link:
  * the one place that knows both ends of each of these calls.
@@ -298,7 +322,8 @@ p2pd_hooks(struct agent *a)
 	a->hooks.introduce = peer_introduce;
 	a->hooks.withdraw = peer_withdraw;
 	a->hooks.connect_failed = peer_connect_failed;
-	a->hooks.registered = peer_registered;
+	a->hooks.registered = p2pd_registered;
+	a->hooks.replan = route_replan_all;
 }
 
 static void
@@ -327,6 +352,10 @@ p2pd_setup(struct agent *a)
 		exit(1);
 	if (nat_init(a) == -1)
 		fatalx("nat: out of memory");
+	if (natmap_init(a) == -1)
+		fatalx("port mapping: out of memory");
+	if (lowttl_init(a) == -1)
+		fatalx("low TTL: out of memory");
 	a->sig_term = evsignal_new(a->base, SIGTERM, p2pd_signal, a);
 	a->sig_int = evsignal_new(a->base, SIGINT, p2pd_signal, a);
 	a->sig_hup = evsignal_new(a->base, SIGHUP, p2pd_signal, a);
@@ -344,6 +373,8 @@ p2pd_teardown(struct agent *a)
 	peer_free_all(a);
 	ctl_free(a);
 	nat_free(a);
+	natmap_free(a);
+	lowttl_free(a);
 	reg_free(a);
 	udp_close(a);
 	svc_table_free(&a->svcs);
@@ -373,6 +404,7 @@ main(int argc, char **argv)
 	char		 err[512], *conf_path = NULL;
 	int		 first;
 
+	portmap_helper_main(argc, argv);	/* UPnP's helper: runs, exits */
 	memset(&a, 0, sizeof(a));
 	p2pd_defaults(&a.conf);
 	log_init("p2pd", 1, 0);

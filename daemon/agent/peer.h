@@ -48,6 +48,8 @@ struct peer {
 	size_t			 naddrs;
 	union peer_addr		 pub;		/* its server-reflexive address */
 	int			 have_pub;
+	struct sockaddr_in	 portmap;	/* its router's mapping for it
+						   (port 0: none), on pub's IP */
 	uint32_t		 relay_id;	/* from Introduce: RELAY to it */
 	char			 nat_type[32];	/* as it reported it, or "" */
 	int			 peer_tcp;	/* it reaches the server over TCP */

@@ -87,12 +87,20 @@ peer_set_addrs(struct peer *p, const P2p__Srv__Introduce *in)
 	int have_pub;
 
 	p->naddrs = 0;
+	memset(&p->portmap, 0, sizeof(p->portmap));
 	have_pub = in->public_addr != NULL &&
 	    addr_from_pb(in->public_addr, &pub, &len) == 0 &&
 	    addr_port((struct sockaddr *)&pub) != 0;
 	p->have_pub = have_pub;
 	if (have_pub)
 		peer_addr_set(&p->pub, &pub);
+	/* A port its router mapped: only on the IP the server sees it on. */
+	if (have_pub && pub.ss_family == AF_INET && in->portmap_addr != NULL &&
+	    addr_from_pb(in->portmap_addr, &ss, &len) == 0 &&
+	    ss.ss_family == AF_INET && addr_port((struct sockaddr *)&ss) != 0 &&
+	    ((struct sockaddr_in *)&ss)->sin_addr.s_addr ==
+	    p->pub.in.sin_addr.s_addr)
+		memcpy(&p->portmap, &ss, sizeof(p->portmap));
 	/* The server saw the peer on loopback: it runs on this host, and
 	 * loopback is the one path to use. */
 	if (have_pub && peer_addr_loopback(&pub)) {

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "addr.h"
 #include "log.h"
 #include "reg.h"
 
@@ -22,13 +23,18 @@ reg_nat_server(struct agent *a, struct sockaddr_storage *ss,
 	return 0;
 }
 
-/* One NatReport on the control channel; the server does not answer it. */
+/*
+ * One NatReport on the control channel, with the port mapping the router
+ * granted (NULL: none); the server does not answer it.
+ */
 int
 reg_nat_report(struct agent *a, const char *type, const char *mapping,
-    const char *filtering)
+    const char *filtering, const struct sockaddr_in *portmap)
 {
 	P2p__Srv__ServerMsg	m = P2P__SRV__SERVER_MSG__INIT;
 	P2p__Srv__NatReport	nr = P2P__SRV__NAT_REPORT__INIT;
+	P2p__Srv__Addr		pm = P2P__SRV__ADDR__INIT;
+	uint8_t			ip[16];
 	struct reg		*r = a->reg;
 
 	if (r == NULL || r->state != REG_REGISTERED)
@@ -36,6 +42,9 @@ reg_nat_report(struct agent *a, const char *type, const char *mapping,
 	nr.nat_type = (char *)type;
 	nr.nat_mapping = (char *)mapping;
 	nr.nat_filtering = (char *)filtering;
+	if (portmap != NULL && addr_to_pb((const struct sockaddr *)portmap,
+	    &pm, ip) == 0)
+		nr.portmap_addr = &pm;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_NAT_REPORT;
 	m.nat_report = &nr;
 	return reg_send_msg(r, &m);

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "path.h"
 #include "peer.h"
+#include "portmap.h"
 #include "session.h"
 #include "wire.h"
 
@@ -47,46 +48,69 @@ route_cone(const char *t)
 	    strcmp(t, "restricted") == 0 || strcmp(t, "port-restricted") == 0;
 }
 
-/* Choose the method from both NAT types (ours tested, the peer's reported). */
-static void
+/*
+ * Choose the method from both NAT types (ours tested, the peer's reported).
+ * Called again whenever one of them becomes known or changes: a session
+ * introduced before the classification finished starts without the
+ * birthday method and gets it here. 1 if the method changed.
+ */
+static int
 route_strategy(struct session *s)
 {
 	const char *mine = nat_type(s->a), *theirs = s->p->nat_type;
+	enum path_spray_role was = s->rt.path.spray, role = PATH_SPRAY_NONE;
+	struct portmap_info pm;
 
 	if (!s->rt.path.cfg.enabled || !s->p->have_pub)
-		return;
-	if (route_symmetric(mine) && route_symmetric(theirs)) {
+		return 0;
+	if (route_symmetric(mine) && route_symmetric(theirs))
 		/* The birthday method needs one side that maps
-		 * endpoint-independently; checks still run, in case. */
-		snprintf(s->rt.path.why, sizeof(s->rt.path.why), "both sides "
-		    "behind symmetric NATs: the relay carries the session");
-		return;
-	}
-	if (route_symmetric(mine) && route_cone(theirs))
-		path_spray(&s->rt.path, PATH_SPRAY_HARD,
-		    (struct sockaddr *)&s->p->pub);
+		 * endpoint-independently; a port mapping on either side is
+		 * checked like any candidate. */
+		snprintf(s->rt.path.why, sizeof(s->rt.path.why), "%s",
+		    s->p->portmap.sin_port != 0 || natmap_get(s->a, &pm) == 0 ?
+		    "both sides behind symmetric NATs: checking the port "
+		    "mapping" : "both sides behind symmetric NATs and no port "
+		    "mapping from either router: the relay carries the "
+		    "session");
+	else if (route_symmetric(mine) && route_cone(theirs))
+		role = PATH_SPRAY_HARD;
 	else if (route_cone(mine) && route_symmetric(theirs))
-		path_spray(&s->rt.path, PATH_SPRAY_EASY,
-		    (struct sockaddr *)&s->p->pub);
+		role = PATH_SPRAY_EASY;
+	if (role == PATH_SPRAY_NONE) {
+		s->rt.path.spray = PATH_SPRAY_NONE;
+		return was != PATH_SPRAY_NONE;
+	}
+	if (role == was)
+		return 0;
+	path_spray(&s->rt.path, role, (struct sockaddr *)&s->p->pub);
 	if (s->rt.path.spray != PATH_SPRAY_NONE)
 		log_info("%s: %s NAT here, %s there: birthday method (%s side)",
 		    s->p->id, mine, theirs,
 		    s->rt.path.spray == PATH_SPRAY_HARD ? "symmetric" : "cone");
+	return s->rt.path.spray != was;
 }
 
 /*
- * The peer's introduced addresses as candidates: its interfaces, and last
- * its public address when the server saw one. Known ones are ignored.
+ * The peer's introduced addresses as candidates, in the order they are
+ * checked: its interfaces, the port its router mapped for it (reachable
+ * whatever its NAT type), and last its public address when the server saw
+ * one. Known ones are ignored.
  */
 static void
 route_candidates(struct session *s)
 {
-	size_t i;
+	size_t i, nhost = s->p->naddrs - (s->p->have_pub && s->p->naddrs > 0);
 
-	for (i = 0; i < s->p->naddrs; i++)
+	for (i = 0; i < nhost; i++)
 		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->addrs[i],
-		    s->p->have_pub && i + 1 == s->p->naddrs ? PATH_CAND_SRFLX :
 		    PATH_CAND_HOST, agent_now());
+	if (s->p->portmap.sin_port != 0)
+		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->portmap,
+		    PATH_CAND_MAPPED, agent_now());
+	for (; i < s->p->naddrs; i++)
+		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->addrs[i],
+		    PATH_CAND_SRFLX, agent_now());
 }
 
 void
@@ -107,7 +131,7 @@ route_init(struct session *s, const struct sockaddr *src)
 	cfg.spray_rate = (unsigned)conf->birthday_rate;
 	path_init(&s->rt.path, &cfg);
 	route_candidates(s);
-	route_strategy(s);
+	(void)route_strategy(s);
 }
 
 /* A fresh introduction of a peer we have a session with. */
@@ -118,8 +142,36 @@ route_update(struct session *s)
 	if (s->rt.path.spray != PATH_SPRAY_NONE && s->p->have_pub)
 		memcpy(&s->rt.path.spray_to, &s->p->pub,
 		    addr_len(&s->p->pub.sa));
-	path_retry(&s->rt.path, agent_now());
+	route_replan(s, "a fresh introduction");
 	route_lossless(s);	/* either leg may have changed */
+}
+
+/*
+ * Something that decides the punching changed (PROTOCOL.md §2.7): a NAT
+ * classification on either side, a new reflexive address, a port mapping,
+ * the network. Choose the method again and, while the session is on the
+ * relay, punch at once instead of waiting out the backoff.
+ */
+void
+route_replan(struct session *s, const char *what)
+{
+	if (path_direct(&s->rt.path) != NULL)
+		return;
+	if (route_strategy(s))
+		log_info("session with %s: punching re-planned (%s)",
+		    s->p->id, what);
+	path_retry(&s->rt.path, agent_now());
+}
+
+/* Our side learned something that decides the punching: every session. */
+void
+route_replan_all(struct agent *a, const char *what)
+{
+	struct peer *p;
+
+	for (p = peer_first(a); p != NULL; p = peer_next(p))
+		if (p->s != NULL && p->s->state == SESS_UP && !p->s->dead)
+			route_replan(p->s, what);
 }
 
 void
@@ -144,7 +196,7 @@ route_send(struct session *s, const uint8_t *pkt, size_t len)
 	if (d != NULL && (path_send_to(pa) != NULL || relay == 0 ||
 	    reg_relay_send(a, relay, pkt, len) == -1)) {
 		if (path_direct_local(pa) > 0)
-			spray_send(s, path_direct_local(pa), d, pkt, len);
+			spray_send(s, path_direct_local(pa), d, pkt, len, 0);
 		else
 			udp_send(a, d, addr_len(d), pkt, len);
 		return;
@@ -275,10 +327,13 @@ route_event(struct session *s, enum path_event ev)
 	route_report(s, s->rt.path.why);
 }
 
-/* Seal one PATH_* frame alone in a DATA packet and send it to `to`. */
+/*
+ * Seal one PATH_* frame alone in a DATA packet and send it to `to`; with
+ * ttl > 0 (an opening check) at that IP TTL.
+ */
 static void
 route_frame_send(struct session *s, uint8_t type, const uint8_t *nonce,
-    const struct sockaddr *to, unsigned local)
+    const struct sockaddr *to, unsigned local, int ttl)
 {
 	uint8_t pt[PATH_FRAME_LEN], pkt[PATH_FRAME_LEN + CHAN_OVERHEAD];
 	ssize_t n;
@@ -289,7 +344,9 @@ route_frame_send(struct session *s, uint8_t type, const uint8_t *nonce,
 	if (n <= 0)
 		return;
 	if (local > 0)
-		spray_send(s, local, to, pkt, (size_t)n);
+		spray_send(s, local, to, pkt, (size_t)n, ttl);
+	else if (ttl > 0)
+		udp_send_ttl(s->a, to, pkt, (size_t)n, ttl);
 	else
 		udp_send(s->a, to, addr_len(to), pkt, (size_t)n);
 }
@@ -317,7 +374,7 @@ route_frame(struct session *s, const uint8_t *pt, size_t n,
 		/* Answer where it came from, from the socket it came to; no
 		 * larger than the challenge. */
 		route_frame_send(s, PATH_FRAME_RESPONSE, pt + 1, src,
-		    s->a->rx_slot);
+		    s->a->rx_slot, 0);
 		path_on_packet(&s->rt.path, src, s->a->rx_slot, agent_now());
 		return 1;
 	}
@@ -372,8 +429,13 @@ route_drive(struct session *s, uint64_t now)
 			s->rt.path.spray = PATH_SPRAY_NONE;
 			continue;
 		}
+		/* An opening check goes no further than our NAT's first
+		 * router (lowttl.c): it opens our mapping without reaching
+		 * the peer's NAT, which a bare Linux gateway would let it
+		 * poison; the full-TTL checks after it find both open. */
 		route_frame_send(s, PATH_FRAME_CHALLENGE, nonce,
-		    (struct sockaddr *)&to, local);
+		    (struct sockaddr *)&to, local, s->rt.path.check_opening ?
+		    (int)s->a->low_ttl : 0);
 	}
 	if (s->rt.spray != NULL && !path_spray_needs_sockets(&s->rt.path, now))
 		spray_close(s, path_direct_local(&s->rt.path));

@@ -15,6 +15,7 @@
 
 #include "path.h"
 
+struct agent;
 struct session;
 struct spray_sock;
 
@@ -35,6 +36,9 @@ void		 route_init(struct session *, const struct sockaddr *src);
 void		 route_start(struct session *, uint64_t delay_us);
 /* A fresh introduction of a peer we have a session with. */
 void		 route_update(struct session *);
+/* What decides the method changed (what: for the log): choose again. */
+void		 route_replan(struct session *, const char *what);
+void		 route_replan_all(struct agent *, const char *what);
 /* Hold output back: the relay's TCP leg is full (regtcp drains it). */
 int		 route_blocked(const struct session *);
 void		 route_send(struct session *, const uint8_t *, size_t);
@@ -56,6 +60,7 @@ uint64_t	 route_next(const struct session *);
 int		 spray_open(struct session *, unsigned n);
 void		 spray_close(struct session *, unsigned keep);
 void		 spray_send(struct session *, unsigned slot,
-		    const struct sockaddr *, const uint8_t *, size_t);
+		    const struct sockaddr *, const uint8_t *, size_t,
+		    int ttl);	/* 0: the default */
 
 #endif /* P2P_AGENT_ROUTE_H */

@@ -164,7 +164,7 @@ spray_close(struct session *s, unsigned keep)
 
 void
 spray_send(struct session *s, unsigned slot, const struct sockaddr *to,
-    const uint8_t *pkt, size_t len)
+    const uint8_t *pkt, size_t len, int ttl)
 {
 	struct agent *a = s->a;
 	struct spray_sock *ss;
@@ -174,7 +174,8 @@ spray_send(struct session *s, unsigned slot, const struct sockaddr *to,
 		a->ctr.dropped++;
 		return;
 	}
-	if (sendto(ss->fd, pkt, len, 0, to, sizeof(struct sockaddr_in)) ==
+	if ((ttl > 0 ? udp_sendto_ttl(ss->fd, to, pkt, len, ttl) :
+	    sendto(ss->fd, pkt, len, 0, to, sizeof(struct sockaddr_in))) ==
 	    -1) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			log_debug("%s: spray send: %s", s->p->id,
@@ -183,4 +184,6 @@ spray_send(struct session *s, unsigned slot, const struct sockaddr *to,
 	}
 	a->ctr.packets_out++;
 	a->ctr.bytes_out += len;
+	if (ttl > 0)
+		a->lowttl_sent++;
 }

@@ -190,6 +190,51 @@ udp_send(struct agent *a, const struct sockaddr *sa, socklen_t salen,
 		event_active(u->flush_ev, EV_WRITE, 0);
 }
 
+/*
+ * One datagram at once on fd with IP TTL ttl (a low-TTL opening packet,
+ * lowttl.c; outside the queue: its order does not matter). -1 on error.
+ */
+int
+udp_sendto_ttl(int fd, const struct sockaddr *sa, const uint8_t *p,
+    size_t len, int ttl)
+{
+	union {
+		struct cmsghdr	c;
+		uint8_t		b[CMSG_SPACE(sizeof(int))];
+	} cb;
+	struct iovec	 iov = { (void *)p, len };
+	struct msghdr	 mh;
+	struct cmsghdr	*c;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(&cb, 0, sizeof(cb));
+	mh.msg_name = (void *)sa;
+	mh.msg_namelen = addr_len(sa);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cb.b;
+	mh.msg_controllen = sizeof(cb.b);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = sa->sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	c->cmsg_type = sa->sa_family == AF_INET6 ? IPV6_HOPLIMIT : IP_TTL;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &ttl, sizeof(int));
+	return sendmsg(fd, &mh, MSG_DONTWAIT) == -1 ? -1 : 0;
+}
+
+/* udp_send with a low TTL (route.c's opening checks). */
+void
+udp_send_ttl(struct agent *a, const struct sockaddr *sa, const uint8_t *p,
+    size_t len, int ttl)
+{
+	if (a->udp_fd == -1 || udp_sendto_ttl(a->udp_fd, sa, p, len, ttl) ==
+	    -1)
+		return;
+	a->ctr.packets_out++;
+	a->ctr.bytes_out += len;
+	a->lowttl_sent++;
+}
+
 void
 udp_flush(struct agent *a)
 {

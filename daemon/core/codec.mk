@@ -7,6 +7,7 @@ libp2pcodec_la_SOURCES = daemon/core/wire.c daemon/core/wire.h \
 	daemon/core/match.c daemon/core/match.h \
 	daemon/core/crc32.c daemon/core/crc32.h \
 	daemon/core/natclass.c daemon/core/natclass.h \
+	daemon/core/hops.c daemon/core/hops.h \
 	daemon/core/candfilter.c daemon/core/candfilter.h \
 	daemon/core/addr_fmt.c daemon/core/addr_fmt.h daemon/core/errf.h \
 	daemon/core/pcp.c daemon/core/pcp.h \
@@ -34,6 +35,12 @@ TESTS += tests/unit/test_natclass
 tests_unit_test_natclass_SOURCES = tests/unit/test_natclass.c
 tests_unit_test_natclass_CFLAGS = $(CODEC_TEST_CFLAGS)
 tests_unit_test_natclass_LDADD = $(CODEC_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_hops
+TESTS += tests/unit/test_hops
+tests_unit_test_hops_SOURCES = tests/unit/test_hops.c
+tests_unit_test_hops_CFLAGS = $(CODEC_TEST_CFLAGS)
+tests_unit_test_hops_LDADD = $(CODEC_TEST_LIBS)
 
 check_PROGRAMS += tests/unit/test_match
 TESTS += tests/unit/test_match

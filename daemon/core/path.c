@@ -232,8 +232,15 @@ path_next_check(struct path *p, uint64_t now,
 		return 0;
 	if (p->round_at != 0 && now >= p->round_at)
 		path_round(p, now);
-	if (path_spray_next(p, now, nonce_in, to, local))
+	p->check_opening = 0;
+	if (path_spray_next(p, now, nonce_in, to, local)) {
+		/* The hard side's first pass only opens mappings; the
+		 * second, at full TTL, also reaches the cone side where its
+		 * probe to that mapping came first. */
+		p->check_opening = p->spray == PATH_SPRAY_HARD &&
+		    p->spray_sent <= p->cfg.spray_sockets;
 		return 1;
+	}
 	if (now < p->pace_at)
 		return 0;
 	/* Liveness of the direct path first: it carries the traffic. */
@@ -259,6 +266,7 @@ path_next_check(struct path *p, uint64_t now,
 	if (wait > PATH_RETRY_MAX_US)
 		wait = PATH_RETRY_MAX_US;
 	best->next_us = now + wait;
+	p->check_opening = best->tries == 1 && best->kind == PATH_CAND_SRFLX;
 	*local = best->local;
 	path_challenge(p, best, now, nonce_in, to);
 	return 1;
@@ -537,6 +545,8 @@ path_kind_name(enum path_kind k)
 		return "server-reflexive";
 	case PATH_CAND_PRFLX:
 		return "peer-reflexive";
+	case PATH_CAND_MAPPED:
+		return "port-mapped";
 	}
 	return "?";
 }

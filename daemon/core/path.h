@@ -32,6 +32,15 @@
  * Both are paced (spray_rate per second) and bounded (spray_probes checks,
  * spray_sockets sockets); spray_probes 0 turns it off.
  *
+ * Opening checks. path_next_check sets check_opening for a check whose job
+ * is to open our own NAT's mapping, not to reach the peer: the first check
+ * of a round to a server-reflexive candidate, and the hard side's first
+ * pass over its spray sockets (the second pass goes at full TTL: it reaches
+ * the cone side where the cone side's probe to that mapping came first). The caller sends those with a low IP TTL when it knows one
+ * (they die past our NAT, before the peer's NAT could take them for a new
+ * flow and move its own mapping); the next checks, retry_us later, go at
+ * full TTL and find both NATs open.
+ *
  * Choice. The first validated address becomes the direct path; another
  * replaces it only when its RTT is clearly lower (hysteresis: below 3/4
  * of the current one and at least 1 ms better) or when the current one has
@@ -64,6 +73,7 @@ enum path_kind {
 	PATH_CAND_HOST,		/* an interface address of the peer */
 	PATH_CAND_SRFLX,	/* the peer's address as the server saw it */
 	PATH_CAND_PRFLX,	/* where an authenticated packet came from */
+	PATH_CAND_MAPPED,	/* a port the peer's router mapped (PCP, ...) */
 };
 
 enum path_cand_state {
@@ -136,6 +146,8 @@ struct path {
 	unsigned		 rounds;
 	unsigned		 changes;	/* path changes so far */
 	unsigned		 checks_sent;	/* challenges in all */
+	int			 check_opening;	/* the last check returned opens
+						   our NAT only: low TTL */
 	char			 why[128];	/* reason of the last event */
 
 	enum path_spray_role	 spray;

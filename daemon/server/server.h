@@ -220,6 +220,8 @@ struct srv_sess {
 	const char		*nat_type;
 	const char		*nat_mapping;
 	const char		*nat_filtering;
+	struct sockaddr_in	 portmap;	/* its router's mapping; port 0:
+						   none */
 	/* Its token's attributes (matchmaking), or NULL. */
 	struct match_attr	*attrs;
 	unsigned		 nattrs;
@@ -483,6 +485,8 @@ void	srv_connect(struct srv *, struct srv_sess *, uint32_t id,
 int	srv_withdraw(struct srv *, const char *a, const char *b,
 	    const char *reason);
 void	srv_introduce_pair(struct srv *, const char *a, const char *b);
+/* x's NAT type changed: tell its peers on the relay (a new Introduce). */
+void	srv_reintroduce(struct srv *, struct srv_sess *x);
 void	srv_withdraw_push(struct srv *, const char *a, const char *b,
 	    const char *reason);
 int	srv_push(struct srv_sess *, P2p__Srv__ServerMsg *);

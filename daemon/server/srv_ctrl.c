@@ -265,6 +265,33 @@ srv_nat_word(const char *w, const char *const *list)
 	return "unknown";
 }
 
+/*
+ * The port mapping of a NatReport: kept only on the agent's own public
+ * IPv4 address (so peers are never sent to probe anyone else), else none.
+ * 1 if it changed.
+ */
+static int
+srv_nat_portmap(struct srv *s, struct srv_sess *x, const P2p__Srv__Addr *pa)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in pm, *me = (struct sockaddr_in *)&x->addr;
+	socklen_t len;
+
+	memset(&pm, 0, sizeof(pm));
+	if (pa != NULL && addr_from_pb(pa, &ss, &len) == 0 &&
+	    ss.ss_family == AF_INET && me->sin_family == AF_INET &&
+	    ((struct sockaddr_in *)&ss)->sin_port != 0 &&
+	    ((struct sockaddr_in *)&ss)->sin_addr.s_addr ==
+	    me->sin_addr.s_addr)
+		memcpy(&pm, &ss, sizeof(pm));
+	else if (pa != NULL)
+		s->cnt.dropped_malformed++;
+	if (memcmp(&pm, &x->portmap, sizeof(pm)) == 0)
+		return 0;
+	x->portmap = pm;
+	return 1;
+}
+
 /* NatReport: kept for Introduce and /v1/peers; no reply is expected. */
 static void
 srv_h_nat_report(struct srv *s, struct srv_sess *x,
@@ -277,13 +304,18 @@ srv_h_nat_report(struct srv *s, struct srv_sess *x,
 	    "address-dependent", "address-and-port-dependent", "unknown",
 	    NULL };
 	const P2p__Srv__NatReport *r = m->nat_report;
+	const char *was = x->nat_type;
+	int moved;
 
 	s->cnt.nat_reports++;
+	moved = srv_nat_portmap(s, x, r->portmap_addr);
 	x->nat_type = srv_nat_word(r->nat_type, types);
 	x->nat_mapping = srv_nat_word(r->nat_mapping, behs);
 	x->nat_filtering = srv_nat_word(r->nat_filtering, behs);
 	log_debug("%s: nat %s (mapping %s, filtering %s)", x->peer_id,
 	    x->nat_type, x->nat_mapping, x->nat_filtering);
+	if (strcmp(x->nat_type, was) != 0 || moved)
+		srv_reintroduce(s, x);
 }
 
 static void

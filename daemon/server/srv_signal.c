@@ -194,7 +194,8 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 {
 	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
 	P2p__Srv__Introduce in = P2P__SRV__INTRODUCE__INIT;
-	P2p__Srv__Addr pub = P2P__SRV__ADDR__INIT;
+	P2p__Srv__Addr pub = P2P__SRV__ADDR__INIT, pm = P2P__SRV__ADDR__INIT;
+	uint8_t pm_ip[16];
 	P2p__Srv__Addr loc[STATE_MAX_LOCAL], *locp[STATE_MAX_LOCAL];
 	uint8_t ip[STATE_MAX_LOCAL + 1][16];
 	struct srv_sess *x, *ax;
@@ -225,8 +226,12 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	/* RELAY packets to that peer name its registration (§2.6). */
 	in.relay_id = about->reg_id;
 	in.tcp = about->transport == STATE_TCP;
-	if ((ax = srv_sess_find(s, about->reg_id)) != NULL)
+	if ((ax = srv_sess_find(s, about->reg_id)) != NULL) {
 		in.nat_type = (char *)ax->nat_type;
+		if (ax->portmap.sin_port != 0 && addr_to_pb((const struct
+		    sockaddr *)&ax->portmap, &pm, pm_ip) == 0)
+			in.portmap_addr = &pm;
+	}
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_INTRODUCE;
 	m.introduce = &in;
 	if (srv_push(x, &m) == -1)
@@ -378,6 +383,29 @@ srv_introduce_pair(struct srv *s, const char *a, const char *b)
 		return;
 	srv_introduce(s, &pa, &pb, 1);
 	srv_introduce(s, &pb, &pa, 0);
+}
+
+/*
+ * x reported a NAT type or port mapping it had not before (PROTOCOL.md
+ * §2.7): introduce x
+ * again to every peer whose session with it x reports on the relay, so
+ * that peer re-plans its punching with x's type. Peers registered on
+ * another node of a cluster are not told (their sessions punch with what
+ * their introduction said).
+ */
+void
+srv_reintroduce(struct srv *s, struct srv_sess *x)
+{
+	struct state_peer me, peer;
+	size_t i;
+
+	if (state_get_reg(s->state, x->reg_id, &me) != STATE_OK)
+		return;
+	for (i = 0; i < x->npaths; i++)
+		if (x->paths[i].path == SRV_PATH_RELAY &&
+		    state_get(s->state, x->paths[i].peer_id, &peer) ==
+		    STATE_OK)
+			srv_introduce(s, &peer, &me, 0);
 }
 
 /* Another node withdrew it: tell those registered here. */

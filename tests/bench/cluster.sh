@@ -102,7 +102,7 @@ raw_best() {	# raw_best OUT: p2p-server's relay alone, best of three windows
 turn_best() {	# turn_best OUT: coturn's best MB/s of three windows
 	_best=0
 	for _w in 32 64 128; do
-		"$TURN" 127.0.0.1 "$turn_port" 1200 "$n" "$_w" >"$T/tw" ||
+		"$TURN" 127.0.0.1 "$turn_port" 1200 "$n" "$_w" >"$T/tw" 2>&1 ||
 		    fail "turnbench window $_w: $(cat "$T/tw")"
 		_v=$(sed -n 's/^RESULT turn bulk1200_MBps //p' "$T/tw")
 		_best=$(echo "if ($_v > $_best) $_v else $_best" | bc)

@@ -488,7 +488,7 @@ relay_rx(void *arg)
 	uint32_t v;
 	ssize_t n, m;
 
-	while (poll(&pfd, 1, 3000) == 1) {
+	while (poll(&pfd, 1, 10000) == 1) {	/* 10 s of silence: over */
 		while ((n = recv(r->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 			if ((m = relay_open(r->rx, buf, (size_t)n, &v)) < 0)
 				continue;	/* a push on CTRL, or junk */
@@ -593,10 +593,10 @@ relay_bench(struct lg *g, uint32_t count, size_t size, uint32_t window)
 			    LG_RELAY_CREDIT && v > acked)
 				acked = v;
 	}
-	for (i = 0; i < 50 && !r.done; i++) {	/* the end marker */
+	for (i = 0; i < 300 && !r.done; i++) {	/* the end marker, 3 s */
 		if ((n = relay_seal(a, LG_RELAY_END, 0, buf, sizeof(buf))) > 0)
 			send_to(g, ka, a->node, buf, (size_t)n);
-		usleep(i == 0 ? 0 : 1000);
+		usleep(i == 0 ? 0 : 10000);
 	}
 	pthread_join(th, NULL);
 	if (!r.done) {

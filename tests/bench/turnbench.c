@@ -356,9 +356,9 @@ main(int argc, char **argv)
 			}
 	}
 	c = 0;
-	for (i = 0; i < 50 && !rx_done; i++) {	/* end marker */
+	for (i = 0; i < 300 && !rx_done; i++) {	/* end marker, for 3 s */
 		(void)chan_send(tx_fd, &c, 1);
-		usleep(i == 0 ? 0 : 1000);
+		usleep(i == 0 ? 0 : 10000);
 	}
 	if (!rx_done)
 		die("the end marker did not come through the relay");

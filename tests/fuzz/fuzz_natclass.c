@@ -8,11 +8,17 @@
  * two bits pick the source address (bit 0 alternate port, bit 1 alternate
  * IP), its top bit moves time on by one retransmission interval. The
  * transaction ids are fixed (0x5a...) so inputs can answer them.
+ *
+ * The same records go to the low-TTL prober (core/hops.c): as the server's
+ * answers, or (selector bit 6) as the datagram an ICMP time exceeded
+ * quotes, from a router whose address is the selector repeated. Its result
+ * must be a TTL it probed, ended by a public router that answered it.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hops.h"
 #include "natclass.h"
 #include "stun.h"
 
@@ -45,6 +51,47 @@ fuzz_flush(struct natclass *nc, uint64_t now)
 		if (o.len > sizeof(o.pkt) || stun_parse(o.pkt, o.len, &m) != 0 ||
 		    m.type != STUN_BINDING_REQUEST)
 			abort();
+}
+
+static void
+fuzz_hops(const uint8_t *data, size_t len)
+{
+	struct hops		 h;
+	struct hops_out		 o;
+	uint8_t			 rnd[STUN_TXID_LEN];
+	uint64_t		 now = 1000;
+	size_t			 off = 0, l;
+	unsigned		 t;
+	int			 i;
+
+	memset(rnd, 0x5a, sizeof(rnd));
+	hops_start(&h, rnd, now);
+	while (hops_output(&h, now, &o))
+		if (o.len > sizeof(o.pkt) || o.ttl < 1 || o.ttl > HOPS_MAX)
+			abort();
+	while (off + 2 <= len) {
+		l = data[off];
+		i = data[off + 1];
+		off += 2;
+		if (l > len - off)
+			l = len - off;
+		if (i & 0x40)
+			hops_on_exceeded(&h, data + off, l,
+			    (uint32_t)i * 0x01010101U);
+		else
+			hops_on_reply(&h, data + off, l);
+		off += l;
+	}
+	for (i = 0; i < 16 && !hops_done(&h); i++) {
+		now = hops_next_us(&h);
+		hops_tick(&h, now);
+		while (hops_output(&h, now, &o))
+			;
+	}
+	t = hops_low_ttl(&h);
+	if (!hops_done(&h) || t > HOPS_MAX ||
+	    (t > 0 && !hops_public(hops_low_router(&h))))
+		abort();
 }
 
 int
@@ -89,5 +136,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	    natclass_filtering(&nc) == NULL ||
 	    strlen(natclass_detail(&nc)) >= NATCLASS_DETAIL_MAX)
 		abort();
+	fuzz_hops(data, len);
 	return 0;
 }

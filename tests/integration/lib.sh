@@ -6,10 +6,17 @@
 umask 077
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
-P2PD="$top_builddir/p2pd"
 P2P_SERVER="$top_builddir/p2p-server"
 P2PCTL="$top_builddir/p2pctl"
 T=$(mktemp -d "${TMPDIR:-/tmp}/p2ptest.XXXXXX")
+# p2pd asks its router for a port mapping (PCP, NAT-PMP, UPnP IGD): tests on
+# the machine's own network must not, so their agents get --no-portmap (a
+# wrapper that execs p2pd, same pid). The NAT lab, whose routers exist only
+# in its namespaces, runs P2PD_BIN itself.
+P2PD_BIN="$(cd "$top_builddir" && pwd)/p2pd"
+P2PD="$T/p2pd"
+printf '#!/bin/sh\nexec "%s" --no-portmap "$@"\n' "$P2PD_BIN" > "$P2PD"
+chmod 755 "$P2PD"
 PIDS=""
 # Sanitizer builds are slower: tests scale their sizes with this.
 if [ -n "${P2P_SANITIZERS:-}" ]; then SAN=1; else SAN=0; fi

@@ -145,11 +145,21 @@ lowttl() {	# lowttl NAME...: low-TTL deaths at their ISP routers, summed
 	echo "$_lt"
 }
 
-# cell NAME TYPE1 TYPE2 [same]: one cell of the matrix in a fresh lab; adds
-# a row and counts a failure, never exits.
-# With "same" both hosts sit behind one router of TYPE1.
+# The DNAT rules miniupnpd holds on NAME's router (its port mappings).
+upnp_rules() {	# upnp_rules NAME
+	ns_exec "$(natlab_edge "$1")" nft list chain inet filter \
+	    prerouting_miniupnpd 2>/dev/null | grep -c dnat
+}
+
+# cell NAME TYPE1 TYPE2 [same|upnp-a|upnp-b]: one cell of the matrix in a
+# fresh lab; adds a row and counts a failure, never exits.
+# With "same" both hosts sit behind one router of TYPE1. With upnp-X
+# router X runs miniupnpd (PCP, NAT-PMP, UPnP IGD): the pair must go direct
+# over X's port mapping, `p2pctl nat` on X must show it, and it must be
+# gone from the router once X's agent exited.
 cell() {
-	_cn=$1; _ct1=$2; _ct2=$3; _csame=${4:-}
+	_cn=$1; _ct1=$2; _ct2=$3; _csame=${4:-}; _cpm=
+	case $_csame in upnp-*) _cpm=${_csame#upnp-}; _csame= ;; esac
 	natlab_reset
 	natlab_pub
 	if [ -n "$_csame" ]; then
@@ -161,6 +171,7 @@ cell() {
 		natlab_router b "$_ct2"
 		b=b
 		exp=$(expect_path "$_ct1" "$_ct2")
+		[ -z "$_cpm" ] || { natlab_upnp "$_cpm"; exp=direct; }
 	fi
 	natlab_server --http 127.0.0.1:0 --admin-key-file "$T/admin" \
 	    --alt-listen "$NATLAB_S2:3479"
@@ -259,7 +270,28 @@ cell() {
 	done
 	[ -z "$(path_of "$b")" ] || [ "$(path_of "$b")" = "$got" ] ||
 	    { cell_end FAIL "$b sees path $(path_of "$b"), a sees $got"; return; }
-	cell_end ok
+	PM_RESULT=
+	[ -z "$_cpm" ] || { cell_portmap "$_cpm" || return; }
+	cell_end ok "$PM_RESULT"
+}
+
+# The port mapping of a upnp-X cell: shown by `p2pctl nat`, held once on the
+# router, deleted when the agent exits. Ends the cell on a failure (1).
+cell_portmap() {	# cell_portmap X
+	_pj=$(ctl "$1" --json nat 2>&1)
+	_pp=$(echo "$_pj" | tr -d ' \n' | sed -n 's/.*"portmap":{"protocol":"\([a-z-]*\)","external":"\([0-9.:]*\)".*/\1 \2/p')
+	[ -n "$_pp" ] || { cell_end FAIL "p2pctl nat on $1 shows no port mapping: $_pj"; return 1; }
+	_pe=${_pp#* }
+	[ "${_pe%:*}" = "$(natlab_wan "$1")" ] ||
+	    { cell_end FAIL "$1's mapping $_pe is not on its router's WAN address"; return 1; }
+	[ "$(upnp_rules "$1")" -eq 1 ] ||
+	    { cell_end FAIL "the router holds $(upnp_rules "$1") mappings for $1, expected 1"; return 1; }
+	eval "_pid=\$${1}_PID"
+	kill -TERM "$_pid"
+	wait "$_pid" 2>/dev/null
+	[ "$(upnp_rules "$1")" -eq 0 ] ||
+	    { cell_end FAIL "$1 exited and the router still holds its mapping"; return 1; }
+	PM_RESULT="mapped by ${_pp%% *} at $_pe, deleted on exit"
 }
 
 # ---- the matrix ----------------------------------------------------------------
@@ -274,6 +306,15 @@ for t1 in $TYPES; do
 	done
 done
 want_cell same-nat && cell "same-nat (2 hosts, port-restricted)" port-restricted port-restricted same
+# Symmetric against symmetric where one router maps a port (either side).
+if command -v miniupnpd >/dev/null 2>&1; then
+	for _s in a b; do
+		want_cell "portmap-$_s" && cell "symmetric/symmetric, miniupnpd on $_s" \
+		    symmetric symmetric "upnp-$_s"
+	done
+elif want_cell portmap-a || want_cell portmap-b; then
+	echo "natlab: SKIP the port mapping cells: miniupnpd is missing (apt-get install miniupnpd-nftables)"
+fi
 
 # ---- symmetric against port-restricted, NATLAB_TRIALS times --------------------
 if want_cell trials; then

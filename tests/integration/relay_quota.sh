@@ -39,6 +39,9 @@ badflag --birthday-rate 0 $AG --birthday-rate 0
 badflag --birthday-sockets 99999 $AG --birthday-sockets 99999
 badflag --server-transport carrier-pigeon $AG --server-transport carrier-pigeon
 badflag --server-tcp nonsense:port $AG --server-transport tcp --server-tcp nonsense:port
+badflag --no-portmap maybe $AG --no-portmap=maybe
+printf 'no-portmap = perhaps\n' > "$T/bad/p2pd.conf"
+badflag p2pd.conf:1 perhaps $AG -c "$T/bad/p2pd.conf"
 
 # --- rate ------------------------------------------------------------------
 start_http_server --relay-rate 400K
