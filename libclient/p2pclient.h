@@ -54,9 +54,9 @@ extern "C" {
  * when functions, fields or callbacks are added, PATCH for fixes.
  */
 #define P2PCLIENT_VERSION_MAJOR		1
-#define P2PCLIENT_VERSION_MINOR		2
+#define P2PCLIENT_VERSION_MINOR		3
 #define P2PCLIENT_VERSION_PATCH		0
-#define P2PCLIENT_VERSION_STRING	"1.2.0"
+#define P2PCLIENT_VERSION_STRING	"1.3.0"
 
 /* "MAJOR.MINOR.PATCH" of the library in use. */
 const char *p2pclient_version(void);
@@ -144,15 +144,15 @@ struct p2pclient_status {
 	uint32_t	 local_port;
 	uint64_t	 packets_in, packets_out, dropped, retransmitted;
 	uint64_t	 bytes_in, bytes_out;
-	/* since 1.2: the server (node) the agent registers with, HOST:PORT */
+	/* since 1.3: the server (node) the agent registers with, HOST:PORT */
 	char		*server_addr;
 	char		*server_node;	/* its node id; NULL on a single node */
-	/* since 1.2: the cluster's live nodes as last told (n may be 0) */
+	/* since 1.3: the cluster's live nodes as last told (n may be 0) */
 	struct p2pclient_server_node **server_nodes;
 	size_t		 n_server_nodes;
 };
 
-/* A node of the server's cluster (p2pclient_status, since 1.2). */
+/* A node of the server's cluster (p2pclient_status, since 1.3). */
 struct p2pclient_server_node {
 	size_t		 size;		/* sizeof in the library (ABI) */
 	char		*id;

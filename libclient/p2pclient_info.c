@@ -37,7 +37,7 @@ p2pclient_status_free(struct p2pclient_status *st)
 	free(st);
 }
 
-/* The cluster fields (since 1.2); -1 when out of memory. */
+/* The cluster fields (since 1.3); -1 when out of memory. */
 static int
 p2pc_status_nodes(struct p2pclient_status *st, const P2p__Ipc__StatusResp *s)
 {
