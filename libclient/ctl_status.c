@@ -27,6 +27,28 @@ ctl_noargs(struct ctl *ctl, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* server_addr, server_node (a cluster only), server_nodes */
+static void
+ctl_status_nodes_json(struct json_object *o, const struct p2pclient_status *st)
+{
+	struct json_object	*a, *n;
+	size_t			 i;
+
+	if (st->server_addr != NULL && st->server_addr[0] != '\0')
+		ctl_json_str(o, "server_addr", st->server_addr);
+	if (st->server_node != NULL)
+		ctl_json_str(o, "server_node", st->server_node);
+	a = json_object_new_array();
+	for (i = 0; i < st->n_server_nodes; i++) {
+		n = json_object_new_object();
+		ctl_json_str(n, "id", st->server_nodes[i]->id);
+		ctl_json_str(n, "udp", st->server_nodes[i]->udp);
+		ctl_json_str(n, "tcp", st->server_nodes[i]->tcp);
+		json_object_array_add(a, n);
+	}
+	json_object_object_add(o, "server_nodes", a);
+}
+
 static struct json_object *
 ctl_status_json(const struct p2pclient_status *st)
 {
@@ -45,6 +67,8 @@ ctl_status_json(const struct p2pclient_status *st)
 	ctl_json_str(o, "nat_filtering", st->nat_filtering);
 	if (st->server_error[0] != '\0')
 		ctl_json_str(o, "server_error", st->server_error);
+	if (P2PCLIENT_HAS(struct p2pclient_status, st, n_server_nodes))
+		ctl_status_nodes_json(o, st);
 	cnt = json_object_new_object();
 	ctl_json_u64(cnt, "packets_in", st->packets_in);
 	ctl_json_u64(cnt, "packets_out", st->packets_out);
@@ -81,6 +105,11 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 			printf("server_transport: %s\n", st->server_transport);
 		if (st->server_error[0] != '\0')
 			printf("server_error: %s\n", st->server_error);
+		if (P2PCLIENT_HAS(struct p2pclient_status, st, server_node) &&
+		    st->server_node != NULL)
+			printf("server_node: %s (%s, %zu live nodes)\n",
+			    st->server_node, st->server_addr,
+			    st->n_server_nodes);
 		printf("public_addr: %s\n", st->public_addr != NULL ?
 		    st->public_addr : "-");
 		printf("local_port: %" PRIu32 "\n", st->local_port);

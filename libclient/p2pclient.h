@@ -147,6 +147,20 @@ struct p2pclient_status {
 	/* since 1.3 */
 	char		*version;	/* p2pd's; "" from an older agent */
 	double		 uptime_s;	/* since p2pd started (0: not said) */
+	/* since 1.3: the server (node) the agent registers with, HOST:PORT */
+	char		*server_addr;
+	char		*server_node;	/* its node id; NULL on a single node */
+	/* since 1.3: the cluster's live nodes as last told (n may be 0) */
+	struct p2pclient_server_node **server_nodes;
+	size_t		 n_server_nodes;
+};
+
+/* A node of the server's cluster (p2pclient_status, since 1.3). */
+struct p2pclient_server_node {
+	size_t		 size;		/* sizeof in the library (ABI) */
+	char		*id;
+	char		*udp;		/* HOST:PORT */
+	char		*tcp;
 };
 
 /* p2pclient_nat(): the agent's NAT classification (RFC 5780). */

@@ -11,6 +11,8 @@
 void
 p2pclient_status_free(struct p2pclient_status *st)
 {
+	size_t	i;
+
 	if (st == NULL)
 		return;
 	free(st->peer_id);
@@ -22,7 +24,49 @@ p2pclient_status_free(struct p2pclient_status *st)
 	free(st->nat_mapping);
 	free(st->nat_filtering);
 	free(st->version);
+	free(st->server_addr);
+	free(st->server_node);
+	for (i = 0; i < st->n_server_nodes; i++) {
+		if (st->server_nodes[i] == NULL)
+			continue;
+		free(st->server_nodes[i]->id);
+		free(st->server_nodes[i]->udp);
+		free(st->server_nodes[i]->tcp);
+		free(st->server_nodes[i]);
+	}
+	free(st->server_nodes);
 	free(st);
+}
+
+/* The cluster fields (since 1.3); -1 when out of memory. */
+static int
+p2pc_status_nodes(struct p2pclient_status *st, const P2p__Ipc__StatusResp *s)
+{
+	struct p2pclient_server_node *n;
+	size_t i;
+
+	if ((st->server_addr = strdup(s->server_addr)) == NULL)
+		return -1;
+	if (s->server_node[0] != '\0' &&
+	    (st->server_node = strdup(s->server_node)) == NULL)
+		return -1;
+	if (s->n_server_nodes == 0)
+		return 0;
+	if ((st->server_nodes = calloc(s->n_server_nodes,
+	    sizeof(*st->server_nodes))) == NULL)
+		return -1;
+	for (i = 0; i < s->n_server_nodes; i++) {
+		if ((n = calloc(1, sizeof(*n))) == NULL)
+			return -1;
+		st->server_nodes[st->n_server_nodes++] = n;
+		n->size = sizeof(*n);
+		n->id = strdup(s->server_nodes[i]->id);
+		n->udp = strdup(s->server_nodes[i]->udp);
+		n->tcp = strdup(s->server_nodes[i]->tcp);
+		if (n->id == NULL || n->udp == NULL || n->tcp == NULL)
+			return -1;
+	}
+	return 0;
 }
 
 int
@@ -80,6 +124,8 @@ p2pclient_status(struct p2pclient *c, struct p2pclient_status **out)
 		st->bytes_in = k->bytes_in;
 		st->bytes_out = k->bytes_out;
 	}
+	if (p2pc_status_nodes(st, s) == -1)
+		goto nomem;
 	p2pc_req_release(c, r);
 	*out = st;
 	return 0;

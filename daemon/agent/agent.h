@@ -49,9 +49,9 @@
 #define AGENT_SPRAY_MAX		2048	/* birthday sockets open at once */
 
 struct agent_conf {
-	char		*server;	/* HOST:PORT */
+	struct conf_list server;	/* HOST:PORT, repeatable */
 	char		*server_transport;	/* auto | udp | tcp */
-	char		*server_tcp;	/* HOST:PORT, default: server */
+	struct conf_list server_tcp;	/* HOST:PORT: once, or per server */
 	char		*token_file;
 	char		*token;
 	struct conf_list server_keys;	/* --server-key, base64 */
@@ -313,6 +313,11 @@ int		 reg_relay_busy(struct agent *);
 void		 reg_path_report(struct agent *, const char *peer_id,
 		    const char *path);
 void		 reg_server_addr(struct agent *, char *, size_t);
+/* reg_nodes.c: the node registered with ("" on a single node), and the
+ * cluster's live nodes as it told them. */
+const char	*reg_server_node(struct agent *);
+void		 reg_server_nodes(struct agent *, void (*)(void *,
+		    const char *id, const char *udp, const char *tcp), void *);
 
 /* reg_nat.c: the server address for nat.c, and the NatReport. */
 int		 reg_nat_server(struct agent *, struct sockaddr_storage *,

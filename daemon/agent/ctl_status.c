@@ -37,9 +37,34 @@ ctl_status_counters(const struct agent_counters *ac, P2p__Ipc__Counters *pc)
 	}
 }
 
+#define CTL_STATUS_NODES	32
+
+struct ctl_nodes {
+	P2p__Ipc__ServerNode	 n[CTL_STATUS_NODES];
+	P2p__Ipc__ServerNode	*p[CTL_STATUS_NODES];
+	size_t			 count;
+};
+
+static void
+ctl_status_node(void *arg, const char *id, const char *udp, const char *tcp)
+{
+	struct ctl_nodes *l = arg;
+	P2p__Ipc__ServerNode *n;
+
+	if (l->count >= CTL_STATUS_NODES)
+		return;
+	n = &l->n[l->count];
+	p2p__ipc__server_node__init(n);
+	n->id = (char *)id;
+	n->udp = (char *)udp;
+	n->tcp = (char *)tcp;
+	l->p[l->count++] = n;
+}
+
 void
 ctl_status(struct ipc_client *c, P2p__Ipc__Request *req)
 {
+	struct ctl_nodes nodes;
 	P2p__Ipc__Response r = P2P__IPC__RESPONSE__INIT;
 	P2p__Ipc__StatusResp st = P2P__IPC__STATUS_RESP__INIT;
 	P2p__Ipc__Counters ctr = P2P__IPC__COUNTERS__INIT;
@@ -55,6 +80,12 @@ ctl_status(struct ipc_client *c, P2p__Ipc__Request *req)
 	st.counters = &ctr;
 	st.server_error = (char *)es.server_error;
 	st.server_transport = (char *)es.server_transport;
+	st.server_addr = es.server_addr;
+	st.server_node = (char *)es.server_node;
+	nodes.count = 0;
+	engine_server_nodes(c->a, ctl_status_node, &nodes);
+	st.server_nodes = nodes.p;
+	st.n_server_nodes = nodes.count;
 	st.local_port = es.local_port;
 	st.nat_type = (char *)en.type;
 	st.nat_mapping = (char *)en.mapping;

@@ -251,6 +251,8 @@ engine_status(struct agent *a, struct engine_status *st)
 	st->server_state = reg_state_name(reg_state(a));
 	st->server_error = reg_error(a);
 	st->server_transport = reg_transport_name(a);
+	st->server_node = reg_server_node(a);
+	reg_server_addr(a, st->server_addr, sizeof(st->server_addr));
 	reg_public_addr(a, st->public_addr, sizeof(st->public_addr));
 	st->local_port = a->udp_port;
 	stats_collect(a, &st->ctr);
@@ -273,6 +275,13 @@ engine_peer_ages(struct session *s, struct engine_peer *e)
 		e->rx_age_us = (int64_t)(now - rx);
 	if (e->ts.rtt_at_us != 0 && now >= e->ts.rtt_at_us)
 		e->rtt_age_us = (int64_t)(now - e->ts.rtt_at_us);
+}
+
+void
+engine_server_nodes(struct agent *a, void (*fn)(void *, const char *,
+    const char *, const char *), void *arg)
+{
+	reg_server_nodes(a, fn, arg);
 }
 
 void

@@ -110,6 +110,8 @@ struct engine_status {
 	const char	*server_state;
 	const char	*server_error;
 	const char	*server_transport;
+	const char	*server_node;	/* "": a single server */
+	char		 server_addr[ADDR_STRLEN];
 	char		 public_addr[ADDR_STRLEN];
 	uint16_t	 local_port;
 	struct agent_counters ctr;
@@ -169,6 +171,9 @@ void	engine_stream_close(struct agent *, const char *peer, uint64_t sid,
 
 /* What status, peers and nat show. */
 void	engine_status(struct agent *, struct engine_status *);
+/* The cluster's live nodes as the server last told them. */
+void	engine_server_nodes(struct agent *, void (*fn)(void *, const char *id,
+	    const char *udp, const char *tcp), void *arg);
 void	engine_peers(struct agent *,
 	    void (*fn)(void *, const struct engine_peer *), void *arg);
 size_t	engine_npeers(struct agent *);

@@ -11,7 +11,8 @@ P2PD_ENGINE = daemon/agent/engine.c daemon/agent/engine.h \
 	daemon/agent/guard.c daemon/agent/guard.h \
 	daemon/agent/route.c daemon/agent/spray.c daemon/agent/route.h \
 	daemon/agent/udp.c daemon/agent/reg.c daemon/agent/reg.h \
-	daemon/agent/reg_ctrl.c daemon/agent/reg_hs.c \
+	daemon/agent/reg_ctrl.c daemon/agent/reg_hs.c daemon/agent/reg_live.c \
+	daemon/agent/reg_nodes.c daemon/agent/reg_status.c \
 	daemon/agent/regtcp.c \
 	daemon/agent/nat.c daemon/agent/reg_nat.c daemon/agent/stats.c \
 	daemon/agent/natmap.c daemon/agent/lowttl.c $(PORTMAP_SOURCES)

@@ -29,6 +29,7 @@
 #include <event2/event.h>
 #include <sodium.h>
 
+#include "addr.h"
 #include "agent.h"
 #include "cc.h"
 #include "conf.h"
@@ -45,13 +46,15 @@
 #define M (1024LL * 1024)
 
 const struct conf_opt p2pd_opts[] = {
-	{ "server", 0, CONF_STR, offsetof(struct agent_conf, server), 0, 0,
-	    "HOST:PORT", "rendezvous server" },
+	{ "server", 0, CONF_LIST, offsetof(struct agent_conf, server), 0, 0,
+	    "HOST:PORT", "rendezvous server (repeatable: the nodes of a "
+	    "cluster; a name counts once per address)" },
 	{ "server-transport", 0, CONF_STR, offsetof(struct agent_conf,
 	    server_transport), 0, 0, "MODE",
 	    "auto (UDP, else TCP), udp or tcp: the leg to the server" },
-	{ "server-tcp", 0, CONF_STR, offsetof(struct agent_conf, server_tcp),
-	    0, 0, "HOST:PORT", "the server's TCP address (default: --server)" },
+	{ "server-tcp", 0, CONF_LIST, offsetof(struct agent_conf, server_tcp),
+	    0, 0, "HOST:PORT", "the server's TCP address (default: --server; "
+	    "once for all servers or once per --server)" },
 	{ "token-file", 0, CONF_STR, offsetof(struct agent_conf, token_file),
 	    0, 0, "FILE", "file holding the registration token" },
 	{ "token", 0, CONF_STR, offsetof(struct agent_conf, token), 0, 0,
@@ -228,9 +231,13 @@ p2pd_check_conf(struct agent_conf *c, char *err, size_t errlen)
 	if (c->token == NULL && c->token_file == NULL)
 		return p2pd_conf_err(err, errlen, "no token: give --token-file "
 		    "FILE (or --token TOKEN)");
-	if (c->server == NULL)
+	if (c->server.n == 0)
 		return p2pd_conf_err(err, errlen, "no server: give --server "
 		    "HOST:PORT");
+	if (c->server_tcp.n > 1 && c->server_tcp.n != c->server.n)
+		return p2pd_conf_err(err, errlen, "--server-tcp: given %zu "
+		    "times for %zu --server: give it once (for all) or once "
+		    "per --server", c->server_tcp.n, c->server.n);
 	if (c->inbox_size < c->max_message)
 		return p2pd_conf_err(err, errlen, "--inbox-size must be at "
 		    "least --max-message (%zu)", c->max_message);
@@ -253,6 +260,29 @@ p2pd_check_conf(struct agent_conf *c, char *err, size_t errlen)
 	c->socket_path = p2pd_strdup_default(c->socket_path,
 	    "/run/p2pd/p2pd.sock");
 	c->state_dir = p2pd_strdup_default(c->state_dir, "/var/lib/p2pd");
+	return 0;
+}
+
+/* --check-config: every --server and --server-tcp resolves. */
+static int
+p2pd_check_servers(const struct agent_conf *c)
+{
+	struct sockaddr_storage ss[8];
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < c->server.n; i++)
+		if (addr_parse_all(c->server.v[i], ss, 8, 3478, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "p2pd: --server: %s\n", err);
+			return -1;
+		}
+	for (i = 0; i < c->server_tcp.n; i++)
+		if (addr_parse_all(c->server_tcp.v[i], ss, 8, 3478, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "p2pd: --server-tcp: %s\n", err);
+			return -1;
+		}
 	return 0;
 }
 
@@ -417,7 +447,8 @@ main(int argc, char **argv)
 		exit(1);
 	}
 	if (a.conf.check_config) {
-		if (reg_load_token(&a) == -1)
+		if (p2pd_check_servers(&a.conf) == -1 ||
+		    reg_load_token(&a) == -1)
 			exit(1);
 		printf("p2pd: the configuration is valid (peer %s)\n",
 		    a.peer_id);

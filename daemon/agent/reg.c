@@ -40,16 +40,6 @@
 #include "server.pb-c.h"
 #include "wire.h"
 
-void
-reg_timer_in(struct event *ev, uint64_t us)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(us / 1000000);
-	tv.tv_usec = (suseconds_t)(us % 1000000);
-	evtimer_add(ev, &tv);
-}
-
 /* The handshake of an attempt holds secrets: gone once it is over. */
 void
 reg_hs_clear(struct reg *r)
@@ -58,6 +48,19 @@ reg_hs_clear(struct reg *r)
 	sodium_memzero(r->eph_sk, sizeof(r->eph_sk));
 	sodium_memzero(r->init, sizeof(r->init));
 	r->init_len = 0;
+}
+
+/*
+ * The wait before the next round of tries doubles, up to 30 s with one
+ * server; with several a round already takes a while (1.75 s per node),
+ * and a cluster whose nodes restart is back soon: up to 8 s.
+ */
+static void
+reg_backoff_grow(struct reg *r)
+{
+	int max = r->nnodes > 1 ? REG_BACKOFF_MAX_NODES : REG_BACKOFF_MAX;
+
+	r->backoff = r->backoff * 2 > max ? max : r->backoff * 2;
 }
 
 void
@@ -70,11 +73,11 @@ reg_retry_later(struct reg *r)
 	reg_hs_clear(r);
 	reg_check_stop(r);
 	evtimer_del(r->ka);
+	reg_live_stop(r);
 	regtcp_close(r);
 	log_debug("registration: next try in %d s", r->backoff);
 	reg_timer_in(r->timer, (uint64_t)r->backoff * 1000000);
-	r->backoff = r->backoff * 2 > REG_BACKOFF_MAX ? REG_BACKOFF_MAX :
-	    r->backoff * 2;
+	reg_backoff_grow(r);
 }
 
 /*
@@ -112,6 +115,9 @@ reg_attempt_failed(struct reg *r)
 		    "server");
 	/* Another pinned key first next time (a rotation under way). */
 	r->key_next++;
+	/* Another node of the cluster, if one is left in this round. */
+	if (r->state != REG_REJECTED && reg_try_next(r))
+		return;
 	reg_retry_later(r);
 }
 
@@ -121,7 +127,7 @@ reg_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct reg *r = arg;
 
 	if (r->phase == PH_HELLO) {
-		if (r->tries < REG_TRIES)
+		if (r->tries < (r->nnodes > 1 ? REG_TRIES_MULTI : REG_TRIES))
 			reg_send_hello(r);
 		else
 			reg_attempt_failed(r);
@@ -144,8 +150,11 @@ reg_start(struct reg *r)
 		chan_wipe(&r->chan);
 	r->chan_ok = 0;
 	r->reg_id = 0;
+	r->wait_since = 0;
+	r->node_id[0] = '\0';
 	reg_hs_clear(r);
 	reg_check_stop(r);
+	reg_live_stop(r);
 	evtimer_del(r->ka);
 	if (r->state != REG_REJECTED && r->state != REG_UNREACHABLE)
 		r->state = REG_REGISTERING;
@@ -166,13 +175,6 @@ reg_start(struct reg *r)
 		return;
 	}
 	reg_send_hello(r);
-}
-
-/* Which leg a registration (or its attempt) is using: for status. */
-const char *
-reg_transport_name(struct agent *a)
-{
-	return a->reg != NULL && a->reg->use_tcp ? "tcp" : "udp";
 }
 
 void
@@ -204,16 +206,15 @@ reg_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	P2p__Srv__Keepalive k = P2P__SRV__KEEPALIVE__INIT;
 
 	if (r->ka_missed >= REG_KA_MISSED) {
-		log_info("server did not answer %d keepalives: registering "
-		    "again", REG_KA_MISSED);
 		r->state = REG_REGISTERING;
-		reg_start(r);
+		reg_failover(r, "the server did not answer 3 keepalives");
 		return;
 	}
 	m.id = reg_next_id(r);
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_KEEPALIVE;
 	m.keepalive = &k;
 	(void)reg_send_msg(r, &m);
+	reg_expect(r);
 	r->ka_missed++;
 	reg_timer_in(r->ka, (uint64_t)r->keepalive_s * 1000000);
 }
@@ -286,6 +287,8 @@ reg_input(struct agent *a, const uint8_t *pkt, size_t len,
 {
 	struct reg *r = a->reg;
 
+	if (r != NULL && r->probing && reg_probe_in(r, src, pkt, len))
+		return;
 	if (r == NULL || !r->have_srv ||
 	    !addr_equal(src, (struct sockaddr *)&r->srv)) {
 		a->ctr.dropped++;
@@ -323,14 +326,90 @@ reg_mode_parse(const char *s, enum reg_mode *m)
 	return 0;
 }
 
+/* --- moving ------------------------------------------------------ */
+
+/* Leave the registration and register again after us microseconds. */
+static void
+reg_move_later(struct reg *r, uint64_t us)
+{
+	reg_clear_reqs(r);
+	r->phase = PH_IDLE;
+	r->state = REG_REGISTERING;
+	if (r->chan_ok)
+		chan_wipe(&r->chan);
+	r->chan_ok = 0;
+	r->reg_id = 0;
+	r->node_id[0] = '\0';
+	reg_hs_clear(r);
+	reg_check_stop(r);
+	reg_live_stop(r);
+	evtimer_del(r->ka);
+	regtcp_close(r);
+	reg_timer_in(r->timer, us);
+}
+
+/*
+ * An attempt failed or the node went silent: another node, at random
+ * among those not tried in this round, after a random delay (1 when one
+ * was picked).
+ */
+int
+reg_try_next(struct reg *r)
+{
+	char srv[ADDR_STRLEN];
+
+	if (r->nnodes < 2 || reg_nodes_next(r) == -1)
+		return 0;
+	reg_server_addr(r->a, srv, sizeof(srv));
+	log_info("trying %s%s%s%s", r->nodes[r->cur].id[0] ? "node " : "",
+	    r->nodes[r->cur].id, r->nodes[r->cur].id[0] ? " at " : "", srv);
+	reg_move_later(r, randombytes_uniform(REG_FAILOVER_JITTER_US));
+	return 1;
+}
+
+/* The node stopped answering: another one, else this one again. */
+void
+reg_failover(struct reg *r, const char *why)
+{
+	if (r->nnodes < 2) {
+		reg_reregister(r, why);
+		return;
+	}
+	log_info("leaving %s%s: %s", r->node_id[0] ? "node " : "the server",
+	    r->node_id, why);
+	if (!reg_try_next(r)) {
+		/* Every node failed in a row: the usual backoff. */
+		reg_move_later(r, (uint64_t)r->backoff * 1000000);
+		reg_backoff_grow(r);
+	}
+}
+
+/* reg_live.c found the server silent: check with keepalives. */
+static void
+reg_live_silent(struct reg *r)
+{
+	reg_check(r, "the server has not answered for 1 s");
+}
+
+/* reg_live.c found the node a Move named (or another) answering. */
+static void
+reg_live_go(struct reg *r, unsigned node)
+{
+	reg_nodes_use(r, node);
+	reg_move_later(r, 0);
+}
+
+static const struct reg_live_cb reg_live_cbs = {
+	.silent = reg_live_silent,
+	.go = reg_live_go,
+};
+
 /* --- public ---------------------------------------------------------------- */
 
 int
 reg_init(struct agent *a)
 {
 	struct reg *r;
-	socklen_t len;
-	char err[256];
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return -1;
@@ -343,26 +422,16 @@ reg_init(struct agent *a)
 	r->timer = evtimer_new(a->base, reg_timer_cb, r);
 	r->ka = evtimer_new(a->base, reg_keepalive_cb, r);
 	r->check_ev = evtimer_new(a->base, reg_check_cb, r);
-	if (r->timer == NULL || r->ka == NULL || r->check_ev == NULL)
+	if (r->timer == NULL || r->ka == NULL || r->check_ev == NULL ||
+	    reg_live_init(r, &reg_live_cbs) == -1)
 		return -1;
-	if (addr_parse(a->conf.server, &r->srv, &len, 3478, err,
-	    sizeof(err)) == -1) {
-		log_warnx("--server: %s", err);
-		return -1;
-	}
-	addr_normalize(&r->srv);
 	if (reg_mode_parse(a->conf.server_transport, &r->mode) == -1) {
 		log_warnx("--server-transport: '%s' is not auto, udp or tcp",
 		    a->conf.server_transport);
 		return -1;
 	}
-	if (addr_parse(a->conf.server_tcp != NULL ? a->conf.server_tcp :
-	    a->conf.server, &r->srv_tcp, &len, addr_port((struct sockaddr *)
-	    &r->srv), err, sizeof(err)) == -1) {
-		log_warnx("--server-tcp: %s", err);
+	if (reg_nodes_init(r) == -1)
 		return -1;
-	}
-	r->have_srv = 1;
 	reg_start(r);
 	return 0;
 }
@@ -382,6 +451,7 @@ reg_free(struct agent *a)
 		event_free(r->ka);
 	if (r->check_ev != NULL)
 		event_free(r->check_ev);
+	reg_live_free(r);
 	regtcp_close(r);
 	if (r->chan_ok)
 		chan_wipe(&r->chan);
@@ -405,6 +475,7 @@ reg_shutdown(struct agent *a)
 	(void)reg_send_msg(r, &m);
 	evtimer_del(r->ka);
 	evtimer_del(r->timer);
+	reg_live_stop(r);
 	reg_check_stop(r);
 	while (!TAILQ_EMPTY(&r->reqs))
 		reg_req_free(TAILQ_FIRST(&r->reqs));
@@ -424,44 +495,6 @@ reg_connect(struct agent *a, const char *peer_id)
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_CONNECT;
 	m.connect = &cr;
 	return reg_request(r, &m, peer_id);
-}
-
-enum reg_state
-reg_state(struct agent *a)
-{
-	return a->reg != NULL ? a->reg->state : REG_UNREACHABLE;
-}
-
-const char *
-reg_state_name(enum reg_state s)
-{
-	switch (s) {
-	case REG_REGISTERED:
-		return "registered";
-	case REG_UNREACHABLE:
-		return "unreachable";
-	case REG_REJECTED:
-		return "rejected";
-	default:
-		return "registering";
-	}
-}
-
-const char *
-reg_error(struct agent *a)
-{
-	return a->reg != NULL ? a->reg->error : "";
-}
-
-void
-reg_public_addr(struct agent *a, char *buf, size_t len)
-{
-	if (a->reg == NULL || !a->reg->have_public) {
-		if (len > 0)
-			buf[0] = '\0';
-		return;
-	}
-	addr_fmt((struct sockaddr *)&a->reg->public, buf, len);
 }
 
 /* --- check ------------------------------------------------------- */
@@ -525,7 +558,7 @@ reg_check_cb(evutil_socket_t fd, short what, void *arg)
 	snprintf(why, sizeof(why), "%s, and %u keepalives went unanswered",
 	    r->check_why, r->check_tries);
 	reg_check_stop(r);
-	reg_reregister(r, why);
+	reg_failover(r, why);
 }
 
 void

@@ -19,6 +19,7 @@
 #define REG_RTO_US		250000
 #define REG_TRIES		6	/* first send + 5 retransmissions */
 #define REG_BACKOFF_MAX		30
+#define REG_BACKOFF_MAX_NODES	8	/* several nodes to try */
 #define REG_MAX_PENDING		64
 #define REG_KA_MISSED		3
 #define REG_SOFTWARE		"p2pd/" PACKAGE_VERSION
@@ -29,6 +30,18 @@
 #define REG_CHECK_US		300000
 /* Fresh cookies (REG_CHALLENGE during REG_INIT) taken per attempt. */
 #define REG_COOKIES_MAX		3
+/* Servers (nodes) to register with: --server addresses and NodeList. */
+#define REG_NODES_MAX		32
+/* HELLOs to one node when there are others to try (1.75 s). */
+#define REG_TRIES_MULTI		3
+/* Sent something the server answers, heard nothing since: check it. */
+#define REG_LIVE_US		1000000
+/* Random delay before registering elsewhere: failover, Move. */
+#define REG_FAILOVER_JITTER_US	300000
+#define REG_MOVE_JITTER_US	200000
+/* Probing the node a Move names before leaving: HELLOs 250 ms apart. */
+#define REG_PROBE_TRIES		4
+#define REG_PROBE_US		250000
 
 /*
  * HELLO: REG_HELLO sent, waiting for REG_CHALLENGE. INIT: REG_INIT sent,
@@ -53,8 +66,35 @@ struct reg_req {
 	struct event		*timer;
 };
 
+/* reg_live.c's findings, up to reg.c. */
+struct reg_live_cb {
+	void	(*silent)(struct reg *);	/* nothing heard for a while */
+	void	(*go)(struct reg *, unsigned node);	/* move there now */
+};
+
+/* A server this agent may register with (reg_nodes.c). */
+struct reg_node {
+	char			 id[AGENT_ID_MAX + 1];	/* "": not told */
+	char			 udp_s[64], tcp_s[64];	/* as told */
+	struct sockaddr_storage	 udp, tcp;
+	int			 conf;		/* from --server */
+	int			 told;		/* in the cluster's NodeList */
+	int			 failed;	/* in this round of tries */
+};
+
 struct reg {
 	struct agent		*a;
+	struct reg_node		 nodes[REG_NODES_MAX];
+	unsigned		 nnodes;
+	unsigned		 cur;		/* the one srv/srv_tcp are */
+	char			 node_id[AGENT_ID_MAX + 1];	/* its id */
+	struct reg_live_cb	 live;		/* reg_live.c's findings */
+	struct event		*live_ev;	/* reg_live.c */
+	uint64_t		 wait_since;	/* unanswered since; 0: none */
+	uint64_t		 moves;		/* Moves followed */
+	struct event		*probe_ev;	/* a Move's target, probed */
+	int			 probing;
+	unsigned		 probe_node, probe_first, probe_tries;
 	struct sockaddr_storage	 srv;		/* UDP */
 	int			 have_srv;
 	struct sockaddr_storage	 srv_tcp;	/* --server-tcp */
@@ -143,6 +183,24 @@ void	reg_refused(struct reg *, const P2p__Srv__Error *);
 void	reg_check(struct reg *, const char *why);
 void	reg_check_cb(evutil_socket_t, short, void *);
 void	reg_check_stop(struct reg *);
+/* reg_nodes.c: the servers to register with. */
+int	reg_nodes_init(struct reg *);
+void	reg_nodes_use(struct reg *, unsigned);
+void	reg_nodes_list_in(struct reg *, const P2p__Srv__NodeList *);
+int	reg_nodes_next(struct reg *);
+int	reg_nodes_move(struct reg *, const P2p__Srv__Move *);
+/* reg_live.c: noticing a silent server, probing a Move's node. */
+int	reg_live_init(struct reg *, const struct reg_live_cb *);
+void	reg_live_free(struct reg *);
+void	reg_live_stop(struct reg *);
+void	reg_expect(struct reg *);
+void	reg_heard(struct reg *);
+void	reg_move_in(struct reg *, const P2p__Srv__Move *);
+int	reg_probe_in(struct reg *, const struct sockaddr *, const uint8_t *,
+	    size_t);
+/* reg.c: moving to another node. */
+void	reg_failover(struct reg *, const char *why);
+int	reg_try_next(struct reg *);
 /* regtcp.c: the TCP leg, each packet framed as u16 length || packet. */
 int	regtcp_open(struct reg *);
 void	regtcp_close(struct reg *);

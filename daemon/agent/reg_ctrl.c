@@ -79,6 +79,7 @@ reg_registered(struct reg *r, const P2p__Srv__Registered *rg)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
+	unsigned i;
 
 	r->reg_id = rg->reg_id;
 	r->chan.remote_index = rg->reg_id;
@@ -87,6 +88,8 @@ reg_registered(struct reg *r, const P2p__Srv__Registered *rg)
 	r->error[0] = '\0';
 	r->backoff = 1;
 	r->ka_missed = 0;
+	for (i = 0; i < r->nnodes; i++)
+		r->nodes[i].failed = 0;
 	if (rg->public_addr != NULL &&
 	    addr_from_pb(rg->public_addr, &ss, &len) == 0) {
 		r->public = ss;
@@ -107,6 +110,16 @@ reg_refused(struct reg *r, const P2p__Srv__Error *e)
 
 	log_warnx("registration refused: %s", msg);
 	snprintf(r->error, sizeof(r->error), "%s", msg);
+	/*
+	 * Busy (a draining node, a node without its cluster state, a cap):
+	 * another node now if there is one, else the usual backoff from 1 s.
+	 */
+	if (e->code == P2P__SRV__ERR_CODE__ERR_BUSY) {
+		r->state = REG_UNREACHABLE;
+		if (!reg_try_next(r))
+			reg_retry_later(r);
+		return;
+	}
 	r->state = REG_REJECTED;
 	if (e->code == P2P__SRV__ERR_CODE__ERR_TOKEN_EXPIRED) {
 		reg_reload_token(r->a);
@@ -203,6 +216,14 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 	case P2P__SRV__SERVER_MSG__BODY_PATH_CHALLENGE:
 		reg_path_challenge(r, m->path_challenge);
 		break;
+	case P2P__SRV__SERVER_MSG__BODY_NODE_LIST:
+		if (m->push_seq != 0)
+			reg_nodes_list_in(r, m->node_list);
+		break;
+	case P2P__SRV__SERVER_MSG__BODY_MOVE:
+		if (m->push_seq != 0 && r->phase == PH_UP)
+			reg_move_in(r, m->move);
+		break;
 	case P2P__SRV__SERVER_MSG__BODY_GROUP_EVENT:
 		if (m->push_seq != 0 && r->phase == PH_UP)
 			r->a->cb->group_event(r->a->cb_arg, r->reg_id,
@@ -238,6 +259,7 @@ reg_group_timer(evutil_socket_t fd, short what, void *arg)
 		(void)reg_send_msg(q->r, m);
 		p2p__srv__server_msg__free_unpacked(m, NULL);
 	}
+	reg_expect(q->r);
 	reg_req_rearm(q);
 }
 
@@ -268,7 +290,7 @@ reg_ctrl_in(struct reg *r, const uint8_t *pkt, size_t len)
 		r->a->ctr.dropped++;
 		return;
 	}
-	r->auth_rx++;	/* the server is there (reg_check) */
+	reg_heard(r);	/* the server is there (reg_check, reg_live.c) */
 	if ((m = p2p__srv__server_msg__unpack(NULL, (size_t)n, pt)) == NULL) {
 		log_debug("%s: malformed ServerMsg", __func__);
 		r->a->ctr.dropped++;
@@ -322,6 +344,7 @@ reg_relay_send(struct agent *a, uint32_t relay_id, const uint8_t *pkt,
 		return -1;
 	reg_send_pkt(r, out, (size_t)n);
 	a->ctr.relay_bytes_out += len;
+	reg_expect(r);
 	return 0;
 }
 
@@ -348,7 +371,7 @@ reg_relay_in(struct reg *r, const uint8_t *pkt, size_t len)
 	}
 	n = chan_open(&r->chan, WIRE_RELAY, pkt, len, pt, AGENT_UDP_MTU, NULL);
 	if (n >= 0)
-		r->auth_rx++;	/* the server is there (reg_check) */
+		reg_heard(r);	/* the server is there (reg_check) */
 	if (n < (ssize_t)WIRE_RELAY_ID_LEN) {
 		r->a->ctr.dropped++;
 		return;

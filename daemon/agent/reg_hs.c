@@ -299,7 +299,7 @@ reg_accept_in(struct reg *r, const uint8_t *pkt, size_t len, int tcp)
 		return;
 	}
 	evtimer_del(r->timer);
-	r->auth_rx++;
+	reg_heard(r);
 	reg_hs_clear(r);
 	m = p2p__srv__server_msg__unpack(NULL, plen, pt);
 	sodium_memzero(pt, sizeof(pt));
@@ -408,6 +408,7 @@ reg_req_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	(void)reg_seal_send(q->r, q->msg, q->len);
+	reg_expect(q->r);
 	reg_req_rearm(q);
 }
 

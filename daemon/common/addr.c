@@ -61,13 +61,14 @@ addr_split(const char *s, char *host, size_t hostlen, const char **port)
 }
 
 int
-addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
+addr_parse_all(const char *s, struct sockaddr_storage *ss, size_t max,
     uint16_t default_port, char *err, size_t errlen)
 {
-	struct addrinfo hints, *res = NULL;
+	struct addrinfo hints, *res = NULL, *ai;
 	char host[256], portstr[8];
 	const char *ps;
 	uint16_t port = default_port;
+	size_t n = 0, i;
 	int rc;
 
 	if (s == NULL || addr_split(s, host, sizeof(host), &ps) == -1) {
@@ -91,15 +92,33 @@ addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 		snprintf(err, errlen, "'%s': %s", s, gai_strerror(rc));
 		return -1;
 	}
-	if (res->ai_addrlen > sizeof(*ss)) {
-		freeaddrinfo(res);
-		snprintf(err, errlen, "'%s': address too long", s);
+	for (ai = res; ai != NULL && n < max; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(*ss))
+			continue;
+		memset(&ss[n], 0, sizeof(ss[n]));
+		memcpy(&ss[n], ai->ai_addr, ai->ai_addrlen);
+		addr_normalize(&ss[n]);
+		for (i = 0; i < n; i++)
+			if (addr_equal((struct sockaddr *)&ss[i],
+			    (struct sockaddr *)&ss[n]))
+				break;
+		if (i == n)
+			n++;
+	}
+	freeaddrinfo(res);
+	if (n == 0) {
+		snprintf(err, errlen, "'%s': no usable address", s);
 		return -1;
 	}
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	addr_normalize(ss);
+	return (int)n;
+}
+
+int
+addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
+    uint16_t default_port, char *err, size_t errlen)
+{
+	if (addr_parse_all(s, ss, 1, default_port, err, errlen) == -1)
+		return -1;
 	*sslen = addr_len((struct sockaddr *)ss);
 	return 0;
 }

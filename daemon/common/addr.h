@@ -29,6 +29,15 @@ int	addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 	    __attribute__((warn_unused_result));
 
 /*
+ * Every address s resolves to (a name may have several), at most max, each
+ * once, in the resolver's order. Returns how many (at least 1), or -1 with
+ * a reason in err.
+ */
+int	addr_parse_all(const char *s, struct sockaddr_storage *ss, size_t max,
+	    uint16_t default_port, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
+
+/*
  * Fill pb (already initialised by the caller with P2P__SRV__ADDR__INIT) from
  * sa; the ip bytes point into ipbuf (16 bytes), which must outlive pb.
  * Mapped addresses are sent as 4 bytes. Returns 0, -1 for another family.

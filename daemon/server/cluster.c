@@ -98,6 +98,28 @@ cluster_check_conf(struct srv *s, int url_from_flag, char *err,
 	return 0;
 }
 
+/* --check-config: the cluster options of c, as a start would check them. */
+int
+cluster_check_only(const struct srv_conf *c, int url_from_flag, char *err,
+    size_t errlen)
+{
+	struct srv *s;
+	int rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->conf = *c;	/* borrowed: nothing of it is freed here */
+	rc = cluster_check_conf(s, url_from_flag, err, errlen);
+	if (s->cluster != NULL) {
+		sodium_memzero(s->cluster, sizeof(*s->cluster));
+		free(s->cluster);
+	}
+	free(s);
+	return rc;
+}
+
 uint32_t
 cluster_reg_id(const struct cluster *cl, uint32_t random)
 {

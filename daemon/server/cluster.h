@@ -77,6 +77,7 @@ struct cluster {
 	int			 starting;	/* node_start sent again */
 	struct cluster_node	 nodes[STATE_NODES];
 	uint64_t		 nodes_ms;	/* when nodes[] was read */
+	uint64_t		 nodes_sig;	/* of the live set told agents */
 	/* Node to node (srv_node.c): keys, windows, addresses. */
 	struct nodemsg		*nm;
 	struct sockaddr_storage	 node_addr[STATE_NODES];
@@ -94,6 +95,10 @@ struct cluster {
  */
 int	cluster_check_conf(struct srv *, int url_from_flag, char *err,
 	    size_t errlen);
+struct srv_conf;
+/* --check-config: the cluster options, checked as a start would. */
+int	cluster_check_only(const struct srv_conf *, int url_from_flag,
+	    char *err, size_t errlen);
 /* Connect, claim the node id, load the state (blocking, bounded). */
 int	cluster_start(struct srv *, char *err, size_t errlen);
 void	cluster_stop(struct srv *);

@@ -202,7 +202,9 @@ const char cluster_lua_reap[] =
 /*
  * ARGV: id nonce now_ms udp tcp force prefer_slot node. The node's epoch (bumped)
  * and slot, or {-1, holder} while the id's alive key exists (unless force),
- * or {-2, 0} when every slot is taken.
+ * or {-2, 0} when every slot is taken. A slot of the id's that another
+ * node took meanwhile (Redis came back empty and that node joined first) is
+ * not taken back: the id gets a free one.
  */
 const char cluster_lua_node_start[] =
 	"local id = ARGV[1]\n"
@@ -210,6 +212,9 @@ const char cluster_lua_node_start[] =
 	"if alive and ARGV[6] ~= '1' then return {-1, alive} end\n"
 	"local epoch = redis.call('INCR', 'p2p:epoch:' .. id)\n"
 	"local slot = redis.call('HGET', 'p2p:slotof', id)\n"
+	"if slot and redis.call('HGET', 'p2p:nodes', slot) ~= id then\n"
+	"  slot = false\n"
+	"end\n"
 	"if not slot then\n"
 	"  local want = tonumber(ARGV[7])\n"
 	"  if want > 0 and redis.call('HSETNX', 'p2p:nodes', want, id) == 1\n"

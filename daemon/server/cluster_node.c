@@ -159,6 +159,33 @@ cl_reap(struct cluster *cl, uint16_t slot)
 	(void)clr_command(cl->link, cl_ignore, NULL, 4, argv, NULL);
 }
 
+/* FNV-1a over what agents are told of the live nodes (srv_nodes.c). */
+static uint64_t
+cl_nodes_sig(const struct cluster *cl)
+{
+	const struct cluster_node *n;
+	uint64_t h = 14695981039346656037ULL;
+	const char *f[3];
+	size_t i, j;
+	const char *c;
+
+	for (i = 1; i < STATE_NODES; i++) {
+		n = &cl->nodes[i];
+		if (n->id[0] == '\0' || !n->alive || n->draining)
+			continue;
+		f[0] = n->id;
+		f[1] = n->udp;
+		f[2] = n->tcp;
+		for (j = 0; j < 3; j++)
+			for (c = f[j]; ; c++) {
+				h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+				if (*c == '\0')
+					break;
+			}
+	}
+	return h;
+}
+
 /* The node list: {slot, id, alive, udp, tcp, peers, relay, hb, epoch}... */
 static void
 cl_nodes_reply(const struct redisReply *reply, void *arg)
@@ -166,6 +193,7 @@ cl_nodes_reply(const struct redisReply *reply, void *arg)
 	struct cluster *cl = arg;
 	struct cluster_node *n;
 	unsigned long long v;
+	uint64_t sig;
 	size_t i, j;
 	int slot;
 
@@ -209,6 +237,12 @@ cl_nodes_reply(const struct redisReply *reply, void *arg)
 			cl_reap(cl, (uint16_t)slot);
 	}
 	cl->nodes_ms = cl_now_ms();
+	sig = cl_nodes_sig(cl);
+	if (sig != cl->nodes_sig) {
+		/* The first read too: agents may have registered before. */
+		cl->nodes_sig = sig;
+		srv_nodes_changed(cl->srv);
+	}
 }
 
 void

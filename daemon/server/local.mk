@@ -11,7 +11,8 @@ SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
 	daemon/server/state_redis_int.h daemon/server/state_redis_sync.c \
 	daemon/server/state_redis_group.c daemon/server/state_redis_match.c \
 	daemon/server/srv_cluster.c daemon/server/srv_node.c \
-	daemon/server/srv_http_cluster.c daemon/server/srv_drain.c
+	daemon/server/srv_http_cluster.c daemon/server/srv_drain.c \
+	daemon/server/srv_nodes.c
 SRV_STATE_SOURCES = daemon/server/state.h daemon/server/state_mem.h \
 	daemon/server/state_mem.c daemon/server/state_mem_group.c \
 	daemon/server/state_mem_intro.c daemon/server/state_mem_view.c \
@@ -82,12 +83,13 @@ TESTS += tests/integration/server_groups.sh tests/integration/server_http.sh
 TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
 	tests/integration/cluster.sh tests/integration/cluster_relay.sh \
 	tests/integration/cluster_drain.sh tests/integration/match.sh \
-	tests/integration/match_cluster.sh tests/integration/match_agent.sh
+	tests/integration/match_cluster.sh tests/integration/match_agent.sh \
+	tests/integration/cluster_move.sh
 EXTRA_DIST += tests/integration/match.sh tests/integration/match_cluster.sh \
 	tests/integration/match_lib.sh tests/integration/match_agent.sh
 EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
 	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
-	tests/integration/cluster_lib.sh
+	tests/integration/cluster_lib.sh tests/integration/cluster_move.sh
 EXTRA_DIST += tests/integration/nat_discovery.sh
 EXTRA_DIST += tests/integration/server_basic.sh \
 	tests/integration/server_http.sh \
@@ -130,6 +132,15 @@ TESTS += tests/integration/amplify.sh tests/integration/roam.sh \
 EXTRA_DIST += tests/integration/amplify.sh tests/integration/roam.sh \
 	tests/integration/http_abuse.sh tests/integration/hsflood.sh \
 	tests/integration/probeflood.sh tests/attack/attack.sh
+
+# The seeded chaos on a cluster (docs/CLUSTER.md): CHAOS_ROUNDS (500 here)
+# and CHAOS_SEED (random; a failure prints it) choose the run.
+EXTRA_DIST += tests/integration/cluster_chaos.sh
+chaos: all
+	CHAOS_ROUNDS=$${CHAOS_ROUNDS:-500} \
+	    top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
+	    $(SHELL) $(top_srcdir)/tests/integration/cluster_chaos.sh
+.PHONY: chaos
 
 attack: all tests/attack/p2pattack$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \

@@ -341,7 +341,7 @@ srv_teardown(struct srv *s)
 }
 
 /* Whether flag (--name or --name=...) is among the arguments. */
-static int
+int
 srv_flag_given(int argc, char **argv, const char *flag)
 {
 	size_t n = strlen(flag);

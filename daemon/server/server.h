@@ -441,8 +441,13 @@ int	srv_relay_charge_for(struct srv *, struct srv_sess *, size_t,
 int	srv_relay_inner_ok(const uint8_t *pkt, size_t len);
 
 /* srv_drain.c: SIGTERM on a cluster node; 0 if a drain started. */
+/* server.c: whether --flag (or --flag=...) is on the command line. */
+int	srv_flag_given(int argc, char **argv, const char *flag);
 int	srv_drain_start(struct srv *);
 void	srv_drain_stop(struct srv *);
+/* srv_nodes.c: the live nodes told to agents (NodeList pushes). */
+void	srv_nodes_push(struct srv *, struct srv_sess *);
+void	srv_nodes_changed(struct srv *);
 
 /* srv_node.c: node-to-node packets of a cluster (nodemsg.h). */
 void	srv_node_input(struct srv *, const uint8_t *pkt, size_t len,

@@ -303,6 +303,7 @@ srv_registered(struct srv *s, struct srv_reg_op *op, uint32_t replaced)
 	    addr_fmt(from, a, sizeof(a)), op->reg_id, op->tcp ? "tcp" : "udp",
 	    replaced ? ", replacing the previous registration" : "");
 	srv_send(s, from, op->tcp, x->accept, x->accept_len);
+	srv_nodes_push(s, x);
 	return 0;
 }
 

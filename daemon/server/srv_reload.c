@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "addr.h"
+#include "cluster.h"
 #include "log.h"
 #include "notify.h"
 #include "server.h"
@@ -468,6 +469,8 @@ srv_check_config(int argc, char **argv)
 	if (conf_load(srv_opts, &c, argc, argv, &first, NULL, err,
 	    sizeof(err)) == -1 ||
 	    srv_conf_check(&c, &p, &v, err, sizeof(err)) == -1 ||
+	    cluster_check_only(&c, srv_flag_given(argc, argv, "--cluster"),
+	    err, sizeof(err)) == -1 ||
 	    srv_keys_read(&c, &k, err, sizeof(err)) == -1)
 		fprintf(stderr, "p2p-server: %s\n", err);
 	else if (first < argc)

@@ -313,13 +313,31 @@ struct rs_load_op {
 	uint64_t		 gen;
 };
 
-/* Put back what this node holds and Redis lost; retract what ended. */
+/*
+ * Put back what this node holds and Redis lost; retract what ended. The
+ * introductions of what was put back go back too, in a second pass, once
+ * every registration of this node is on its way: the node of the other
+ * peer does the same, and whichever comes second finds both registered
+ * (relayed packets between the two pass again).
+ */
 struct rs_fix {
 	struct state_redis	*r;
 	struct state		*other;
+	struct state		*old;
 	int			 republish;
+	int			 intros;	/* the second pass */
+	const char		*peer;
 	size_t			 n;
 };
+
+static void
+rs_fix_intro(const char *other_id, void *arg)
+{
+	struct rs_fix *f = arg;
+
+	state_intro_add_cb(&f->r->base, f->peer, other_id, NULL, NULL);
+	f->n++;
+}
 
 static void
 rs_fix_one(const struct state_peer *p, void *arg)
@@ -336,6 +354,11 @@ rs_fix_one(const struct state_peer *p, void *arg)
 		if (f->r->hooks.dropped != NULL)
 			f->r->hooks.dropped(p->reg_id, p->peer_id,
 			    f->r->hooks.arg);
+		return;
+	}
+	if (f->intros) {
+		f->peer = p->peer_id;
+		(void)state_intro_each(f->old, p->peer_id, rs_fix_intro, f);
 		return;
 	}
 	f->n++;
@@ -370,14 +393,22 @@ rs_load_finish(struct state_redis *r)
 	}
 	rs_buf_free(r);
 	/* Registrations of this node: the old view knows them best. */
+	memset(&f, 0, sizeof(f));
 	f.r = r;
 	f.other = r->view;
+	f.old = old;
 	f.republish = 1;
-	f.n = 0;
 	(void)state_mem_each_node(old, r->slot, rs_fix_one, &f);
-	if (f.n > 0)
+	if (f.n > 0) {
 		log_info("cluster: put back %zu registration(s) redis did not "
 		    "have", f.n);
+		f.intros = 1;
+		f.n = 0;
+		(void)state_mem_each_node(old, r->slot, rs_fix_one, &f);
+		f.intros = 0;
+		log_info("cluster: put back %zu introduction(s) of theirs",
+		    f.n);
+	}
 	f.other = old;
 	f.republish = 0;
 	f.n = 0;
