@@ -80,7 +80,7 @@ def _b(s):
 
 
 def version():
-    """The version of the C library in use, e.g. "1.1.0"."""
+    """The version of the C library in use, e.g. "1.3.0"."""
     return _s(_lib.version())
 
 
