@@ -34,7 +34,9 @@
  *   p2pattack httphold HOST:PORT N
  *       N connections, each announcing a 256 KiB body without the admin key
  *       and sending part of it: how many the server still holds after 2 s
- *       ($P2PATTACK_SRCS=K: from K addresses 127.0.6.1 ..., not one)
+ *       ($P2PATTACK_SRCS=K: from K addresses 127.0.6.1 ..., not one;
+ *       $P2PATTACK_IDLE: each connection sends nothing and holds its
+ *       descriptor until the server's timeout, as a slow client does)
  *   p2pattack httppipe HOST:PORT SECONDS
  *       requests pipelined on one connection that never reads: bytes the
  *       server took before it stopped
@@ -952,7 +954,7 @@ cmd_httphold(int argc, char **argv)
 	    "Content-Type: application/json\r\nContent-Length: 262144\r\n\r\n";
 	static char body[65536];
 	long n, i, opened = 0, held = 0;
-	int *fds;
+	int *fds, idle = getenv("P2PATTACK_IDLE") != NULL;
 
 	if (argc != 1 || (n = atol(argv[0])) < 1 ||
 	    (fds = calloc((size_t)n, sizeof(int))) == NULL)
@@ -963,6 +965,8 @@ cmd_httphold(int argc, char **argv)
 			continue;
 		opened++;
 		fcntl(fds[i], F_SETFL, O_NONBLOCK);
+		if (idle)
+			continue;	/* holds a descriptor until the timeout */
 		(void)send(fds[i], head, sizeof(head) - 1, MSG_NOSIGNAL);
 		(void)send(fds[i], body, sizeof(body), MSG_NOSIGNAL);
 	}
@@ -970,9 +974,10 @@ cmd_httphold(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		if (fds[i] != -1 && !tcp_closed(fds[i]))
 			held++;
-	printf("httphold: %ld of %ld connections opened, each announcing a "
-	    "256 KiB body without the key and sending 64 KiB of it; %ld still "
-	    "open after 2 s\n", opened, n, held);
+	printf("httphold: %ld of %ld connections opened, %s; %ld still "
+	    "open after 2 s\n", opened, n, idle ? "each sending nothing" :
+	    "each announcing a 256 KiB body without the key and sending 64 "
+	    "KiB of it", held);
 	fflush(stdout);
 	if (getenv("P2PATTACK_HOLD") != NULL)
 		sleep((unsigned)atoi(getenv("P2PATTACK_HOLD")));
