@@ -140,22 +140,31 @@ reg_timer_cb(evutil_socket_t fd, short what, void *arg)
 		reg_start(r);
 }
 
-void
-reg_start(struct reg *r)
+/* Drop the registration held (requests, channel, node, timers, TCP). */
+static void
+reg_leave(struct reg *r)
 {
-	if (!r->have_srv)
-		return;
 	reg_clear_reqs(r);
 	if (r->chan_ok)
 		chan_wipe(&r->chan);
 	r->chan_ok = 0;
 	r->reg_id = 0;
-	r->wait_since = 0;
 	r->node_id[0] = '\0';
 	reg_hs_clear(r);
 	reg_check_stop(r);
 	reg_live_stop(r);
 	evtimer_del(r->ka);
+	/* A connection carries one registration: each attempt opens its own. */
+	regtcp_close(r);
+}
+
+void
+reg_start(struct reg *r)
+{
+	if (!r->have_srv)
+		return;
+	reg_leave(r);
+	r->wait_since = 0;
 	if (r->state != REG_REJECTED && r->state != REG_UNREACHABLE)
 		r->state = REG_REGISTERING;
 	crypto_box_keypair(r->eph_pk, r->eph_sk);
@@ -164,8 +173,6 @@ reg_start(struct reg *r)
 	r->accept_bad = 0;
 	r->cookies = 0;
 	r->version_seen = 0;
-	/* A connection carries one registration: each attempt opens its own. */
-	regtcp_close(r);
 	r->use_tcp = r->mode == REG_MODE_TCP;
 	if (r->use_tcp && regtcp_open(r) == -1) {
 		r->state = REG_UNREACHABLE;
@@ -332,19 +339,9 @@ reg_mode_parse(const char *s, enum reg_mode *m)
 static void
 reg_move_later(struct reg *r, uint64_t us)
 {
-	reg_clear_reqs(r);
+	reg_leave(r);
 	r->phase = PH_IDLE;
 	r->state = REG_REGISTERING;
-	if (r->chan_ok)
-		chan_wipe(&r->chan);
-	r->chan_ok = 0;
-	r->reg_id = 0;
-	r->node_id[0] = '\0';
-	reg_hs_clear(r);
-	reg_check_stop(r);
-	reg_live_stop(r);
-	evtimer_del(r->ka);
-	regtcp_close(r);
 	reg_timer_in(r->timer, us);
 }
 

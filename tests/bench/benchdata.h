@@ -79,6 +79,13 @@ bench_print_bulk(const char *who, size_t size, uint32_t count, double dt)
 		    (double)size * count / dt / 1e6);
 }
 
+/* Datagrams neither credited nor given up (late credits may overlap). */
+static inline uint64_t
+bench_inflight(uint64_t sent, uint64_t acked, uint64_t lost)
+{
+	return sent > acked + lost ? sent - acked - lost : 0;
+}
+
 /* Say what failed, prefixed with the program's name, and exit 1. */
 static inline void __attribute__((format(printf, 1, 2), noreturn))
 die(const char *fmt, ...)

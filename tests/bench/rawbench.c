@@ -76,12 +76,6 @@ dgram_len(uint64_t i, uint64_t per_msg)
 	return size - off < DGRAM ? size - off : DGRAM;
 }
 
-/* Datagrams neither credited nor given up (late credits may overlap). */
-static uint64_t
-inflight(uint64_t sent, uint64_t acked, uint64_t lost)
-{
-	return sent > acked + lost ? sent - acked - lost : 0;
-}
 
 static void *
 udp_rx(void *arg)
@@ -152,7 +146,7 @@ udp_bulk(void)
 	while (sent < ndgrams) {
 		want = 0;
 		while (want < BATCH && sent + want < ndgrams &&
-		    inflight(sent + want, acked, lost) < WINDOW) {
+		    bench_inflight(sent + want, acked, lost) < WINDOW) {
 			/* Fill each message once, then point at its pieces. */
 			if ((sent + want) / per_msg != seq) {
 				seq = (uint32_t)((sent + want) / per_msg);
@@ -180,7 +174,7 @@ udp_bulk(void)
 		/* Credits: block only when the window is full. */
 		pfd.fd = tx_fd;
 		pfd.events = POLLIN;
-		i = inflight(sent, acked, lost) < WINDOW ? 0 : 20;
+		i = bench_inflight(sent, acked, lost) < WINDOW ? 0 : 20;
 		if (poll(&pfd, 1, i) == 0 && i > 0)
 			lost = sent - acked;	/* no credit: count as lost */
 		while (recv(tx_fd, &c, sizeof(c), MSG_DONTWAIT) == sizeof(c))

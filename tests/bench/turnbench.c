@@ -221,11 +221,6 @@ chan_send(int fd, const void *p, size_t len)
 	return sendmsg(fd, &mh, 0) == -1 ? -1 : 0;
 }
 
-static uint64_t
-inflight(uint64_t sent, uint64_t acked, uint64_t lost)
-{
-	return sent > acked + lost ? sent - acked - lost : 0;
-}
 
 static void *
 turn_rx(void *arg)
@@ -324,7 +319,7 @@ main(int argc, char **argv)
 	while (sent < count) {
 		want = 0;
 		while (want < BATCH && sent + want < count &&
-		    inflight(sent + want, acked, lost) < window) {
+		    bench_inflight(sent + want, acked, lost) < window) {
 			bench_fill((uint32_t)(sent + want), data[want], size);
 			iov[want][0].iov_base = hdr[want];
 			iov[want][0].iov_len = 4;
@@ -345,7 +340,7 @@ main(int argc, char **argv)
 		}
 		pfd.fd = tx_fd;
 		pfd.events = POLLIN;
-		i = inflight(sent, acked, lost) < window ? 0 : 20;
+		i = bench_inflight(sent, acked, lost) < window ? 0 : 20;
 		if (poll(&pfd, 1, i) == 0 && i > 0)
 			lost = sent - acked;	/* no credit: count as lost */
 		while ((k = recv(tx_fd, r, sizeof(r), MSG_DONTWAIT)) > 0)
