@@ -76,12 +76,15 @@ tests_integration_churn_LDADD = libp2pclient.la
 # types (root, normal build; else exit 77) behind ISP routers with home
 # routers' firewalls. `make natlab` runs every variant of the lab
 # (natlab_variants.sh: bare Linux gateways, the adjacent topology, connects
-# right after registration); NATLAB_CELLS picks cells.
+# right after registration, the IPv6 core's trials); NATLAB_CELLS picks
+# cells. natlab_v6.sh: two hosts behind stateful IPv6 firewalls go direct.
 check_PROGRAMS += tests/integration/natprobe
 tests_integration_natprobe_SOURCES = tests/integration/natprobe.c
-TESTS += tests/integration/natlab_emul.sh tests/integration/natlab.sh
+TESTS += tests/integration/natlab_emul.sh tests/integration/natlab.sh \
+	tests/integration/natlab_v6.sh
 EXTRA_DIST += tests/integration/natlab_emul.sh tests/integration/natlab.sh \
-	tests/integration/natlab_lib.sh tests/integration/natlab_variants.sh
+	tests/integration/natlab_lib.sh tests/integration/natlab_variants.sh \
+	tests/integration/natlab_v6.sh
 
 check_PROGRAMS += tests/integration/firstmsg
 tests_integration_firstmsg_SOURCES = tests/integration/firstmsg.c
