@@ -63,8 +63,8 @@
 #   natlab_fw6_count NAME COUNTER
 #                               NAME's IPv6 firewall: udp_out (UDP out) or
 #                               in_drop (inbound packets it dropped)
-#   natlab_slow NAME ip|ip6 MS  MS more one-way delay on NAME's uplink for
-#                               that family only (netem behind a prio qdisc)
+#   natlab_slow NAME ip|ip6 MS  MS more one-way delay for that family only,
+#                               from NAME's side at its ISP router (delayq)
 #
 # NATLAB_V6=1 (transit only) adds an IPv6 core beside the IPv4 one: pub
 # 2001:db8::1 and ::2 (the server), core router 2001:db8::fe; ISP router N
@@ -443,18 +443,29 @@ natlab_fw6_count() {	# natlab_fw6_count NAME COUNTER
 	    awk '{ for (i = 1; i < NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
 }
 
-# natlab_slow NAME ip|ip6 MS: packets of that family leaving NAME's edge
-# towards the Internet wait MS ms more (the other family does not).
+# natlab_slow NAME ip|ip6 MS: packets of that family from NAME's side wait
+# MS ms more at its ISP router (towards the core; the other family and the
+# other direction do not). The kernel may have no netem, so a TUN device
+# does it (delayq): a policy rule sends that family's packets from the
+# access link into it, and delayq hands them back MS ms later to be routed
+# on as usual (one more TTL decrement on the way). Transit only.
 natlab_slow() {
-	_nl_e=$(natlab_edge "$1"); _nl_if=wan
-	[ "$_nl_e" = "$1" ] && _nl_if=eth0
-	case $2 in ip) _nl_p=ip ;; ip6) _nl_p=ipv6 ;; *) fail "natlab_slow: $2" ;; esac
-	ns_exec "$_nl_e" tc qdisc add dev "$_nl_if" root handle 1: prio &&
-	ns_exec "$_nl_e" tc qdisc add dev "$_nl_if" parent 1:3 handle 30: \
-	    netem delay "${3}ms" limit 10000 &&
-	ns_exec "$_nl_e" tc filter add dev "$_nl_if" parent 1: protocol "$_nl_p" \
-	    prio 1 u32 match u32 0 0 flowid 1:3 ||
-	    fail "slowing $2 on $1's uplink"
+	_nl_isp=$(natlab_isp "$1"); _nl_dq="dq$2"
+	case $2 in ip) _nl_f=-4 ;; ip6) _nl_f=-6 ;; *) fail "natlab_slow: $2" ;; esac
+	[ -x "$top_builddir/tests/integration/delayq" ] ||
+	    skip "delayq is not built (make natlab builds it)"
+	rm -f "$T/$_nl_dq.$1.ready"
+	ns_bg "$_nl_isp" "$top_builddir/tests/integration/delayq" "$_nl_dq" "$3" \
+	    "$T/$_nl_dq.$1.ready" >"$T/delayq.$1.$2.log" 2>&1
+	wait_for 5 test -e "$T/$_nl_dq.$1.ready" ||
+	    fail "delayq in $_nl_isp: $(cat "$T/delayq.$1.$2.log")"
+	ns_exec "$_nl_isp" sysctl -qw "net.ipv4.conf.$_nl_dq.rp_filter=0" \
+	    net.ipv4.conf.all.rp_filter=0 "net.ipv6.conf.$_nl_dq.forwarding=1" \
+	    2>/dev/null
+	ip -n "$(ns_full "$_nl_isp")" link set "$_nl_dq" up &&
+	ip -n "$(ns_full "$_nl_isp")" "$_nl_f" route add default dev "$_nl_dq" table 100 &&
+	ip -n "$(ns_full "$_nl_isp")" "$_nl_f" rule add iif acc lookup 100 pref 100 ||
+	    fail "slowing $2 from $1 in $_nl_isp"
 }
 natlab_host() { eval "echo \"\$NL_host_$1\""; }
 natlab_edge() { eval "echo \"\$NL_edge_$1\""; }
