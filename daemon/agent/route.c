@@ -408,13 +408,17 @@ void
 route_packet(struct session *s, const struct sockaddr *src)
 {
 	int was = route_is_suspect(s);
+	unsigned changes;
 
 	/* A peer that forges its source must not make us probe a third
 	 * host: only its own IPs become candidates (guard.c). */
 	if (src != NULL && !guard_prflx(s->a, s, src))
 		return;
 
+	changes = s->rt.path.changes;
 	path_on_packet(&s->rt.path, src, s->a->rx_slot, agent_now());
+	if (s->rt.path.changes != changes)	/* it followed the peer */
+		route_event(s, PATH_EV_DIRECT);
 	route_suspect(s, was);
 }
 

@@ -219,6 +219,22 @@ path_challenge(struct path *p, struct path_cand *c, uint64_t now,
 	p->checks_sent++;
 }
 
+/*
+ * The standby: besides the direct path, the validated candidate with the
+ * lowest RTT (another family, another address), or -1.
+ */
+static int
+path_standby(const struct path *p)
+{
+	int i, best = -1;
+
+	for (i = 0; i < (int)p->ncands; i++)
+		if (i != p->active && p->cands[i].state == PATH_CAND_VALID &&
+		    (best < 0 || p->cands[i].rtt_us < p->cands[best].rtt_us))
+			best = i;
+	return best;
+}
+
 int
 path_next_check(struct path *p, uint64_t now,
     const uint8_t nonce_in[PATH_NONCE_LEN], struct sockaddr_storage *to,
@@ -227,6 +243,7 @@ path_next_check(struct path *p, uint64_t now,
 	struct path_cand *c, *best = NULL;
 	uint64_t wait;
 	size_t i;
+	int sb;
 
 	if (!p->cfg.enabled || !p->started)
 		return 0;
@@ -249,6 +266,15 @@ path_next_check(struct path *p, uint64_t now,
 		*local = c->local;
 		path_challenge(p, c, now, nonce_in, to);
 		p->probe_at = now + p->cfg.probe_us;
+		return 1;
+	}
+	/* And the standby: its answer moves the path there at once. */
+	if (p->active >= 0 && p->silent_since != 0 && now >= p->standby_at &&
+	    (sb = path_standby(p)) >= 0) {
+		c = &p->cands[sb];
+		*local = c->local;
+		path_challenge(p, c, now, nonce_in, to);
+		p->standby_at = now + p->cfg.probe_us;
 		return 1;
 	}
 	for (i = 0; i < p->ncands; i++) {
@@ -384,7 +410,17 @@ path_on_packet(struct path *p, const struct sockaddr *from, unsigned local,
 	}
 	if (!p->cfg.enabled || !p->started)
 		return;
-	if ((i = path_find(p, from, local)) == -1) {
+	i = path_find(p, from, local);
+	/* The peer sends from a validated standby while nothing came over
+	 * our path for quiet_us: it lost that path (an IP family died) or
+	 * chose this one; follow it, so both ends use one path. */
+	if (i != -1 && p->active >= 0 && i != p->active &&
+	    p->cands[i].state == PATH_CAND_VALID &&
+	    now - p->last_rx >= p->cfg.quiet_us) {
+		path_set_active(p, i, now, "the peer moved to this path");
+		return;
+	}
+	if (i == -1) {
 		if (path_add_at(p, from, local, PATH_CAND_PRFLX, now) == 0 &&
 		    (i = path_find(p, from, local)) != -1)
 			path_probe(&p->cands[i], now);
@@ -500,6 +536,8 @@ path_next_timeout(const struct path *p, int busy)
 		else {
 			path_min(&t, p->probe_at);
 			path_min(&t, p->silent_since + p->cfg.dead_us);
+			if (path_standby(p) >= 0)
+				path_min(&t, p->standby_at);
 		}
 	}
 	/* Checks wait for the pacer (spray packets have their own). */

@@ -44,7 +44,10 @@
  * Choice. The first validated address becomes the direct path; another
  * replaces it only when its RTT is clearly lower (hysteresis: below 3/4
  * of the current one and at least 1 ms better) or when the current one has
- * gone quiet. The direct path is live while packets arrive from it; when
+ * gone quiet. The other validated addresses stay as standbys (another IP
+ * family, say): while the direct path is suspect the best of them (lowest
+ * RTT) is challenged too, every probe_us, and its answer moves the path
+ * there at once, without a stay on the relay. The direct path is live while packets arrive from it; when
  * nothing has arrived for quiet_us (busy: data in flight, counted from
  * when the data started if the path was idle before, or the peer sending
  * over the relay) or keepalive_us (idle), the path is suspect:
@@ -140,6 +143,7 @@ struct path {
 	uint64_t		 pace_at;	/* no check before this */
 	uint64_t		 last_rx;	/* last packet on the direct path */
 	uint64_t		 probe_at;	/* next liveness challenge */
+	uint64_t		 standby_at;	/* next one to the standby */
 	uint64_t		 silent_since;	/* suspect since (0: live) */
 	uint64_t		 busy_since;	/* data in flight since (0: idle) */
 	uint64_t		 relay_rx;	/* last packet over the relay */

@@ -15,7 +15,10 @@
 # Shown per case: `p2pctl --json peers` on a (remote_addr, path_detail with
 # the measured round trip), the path lines of a's log (each validation with
 # its round trip: the other family validated too, the standby), and a
-# message each way. NATLAB_FAMILY_TRIALS=N repeats each case N times.
+# message each way. With IPv4 slower, IPv6 is then cut (natlab_cut6) while
+# a message is sent: the session must move to the IPv4 standby, direct,
+# within 10 s ("direct path moved (the old one went quiet)"), the message
+# arrive, and b follow to IPv4 as well ("the peer moved to this path"). NATLAB_FAMILY_TRIALS=N repeats each case N times.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/netns_lib.sh"
 NATLAB_V6=1
@@ -71,6 +74,29 @@ for slow in ip ip6; do
 			[ "$(ctl b recv --timeout 10)" = "over $want" ] || fail "b did not get a's message"
 			ctl b send a "back" || fail "send b -> a"
 			[ "$(ctl a recv --timeout 10)" = "back" ] || fail "a did not get b's message"
+		fi
+		if [ "$res" = ok ] && [ "$want" = v6 ]; then
+			# The standby: IPv6 dies; the session moves to IPv4 directly.
+			natlab_cut6 a "$(natlab_host6 b)"
+			t0=$(date +%s%N)
+			ctl a send b "after the cut" || fail "send a -> b after the cut"
+			if wait_for 10 on_family a v4; then
+				t=$(( ($(date +%s%N) - t0) / 1000000 ))
+				echo "ok - IPv6 cut: a's session on $(peer_field a remote_addr) after $t ms; path_detail: $(peer_field a path_detail)"
+			else
+				echo "FAIL - IPv6 cut: a's session on $(peer_field a path) $(peer_field a remote_addr); path_detail: $(peer_field a path_detail)"
+				failed=1
+			fi
+			[ "$(ctl b recv --timeout 10)" = "after the cut" ] ||
+			    fail "b did not get the message sent at the cut"
+			if wait_for 10 on_family b v4; then
+				echo "ok - IPv6 cut: b followed to $(peer_field b remote_addr); path_detail: $(peer_field b path_detail)"
+			else
+				echo "FAIL - IPv6 cut: b stays on $(peer_field b path) $(peer_field b remote_addr)"
+				failed=1
+			fi
+			grep 'session with b:' "$T/a.log" | tail -n +2 | sed 's/^/    a: /'
+			grep 'session with a:' "$T/b.log" | sed 's/^/    b: /'
 		fi
 		trial=$((trial + 1))
 	done

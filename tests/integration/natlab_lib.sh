@@ -63,6 +63,7 @@
 #   natlab_fw6_count NAME COUNTER
 #                               NAME's IPv6 firewall: udp_out (UDP out) or
 #                               in_drop (inbound packets it dropped)
+#   natlab_cut6 NAME ADDR       drop IPv6 between NAME's edge and ADDR
 #   natlab_slow NAME ip|ip6 MS  MS more one-way delay for that family only,
 #                               from NAME's side at its ISP router (delayq)
 #
@@ -441,6 +442,15 @@ natlab_host6() { eval "echo \"\${NL_host6_$1:-}\""; }
 natlab_fw6_count() {	# natlab_fw6_count NAME COUNTER
 	ns_exec "$(natlab_edge "$1")" nft list counter ip6 natlab6 "$2" 2>/dev/null |
 	    awk '{ for (i = 1; i < NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
+}
+
+# natlab_cut6 NAME ADDR: NAME's IPv6 firewall drops everything to and from
+# ADDR (an IPv6 path that dies; IPv4 stays).
+natlab_cut6() {
+	_nl_e=$(natlab_edge "$1")
+	ns_exec "$_nl_e" nft insert rule ip6 natlab6 forward6 ip6 daddr "$2" drop &&
+	ns_exec "$_nl_e" nft insert rule ip6 natlab6 forward6 ip6 saddr "$2" drop ||
+	    fail "cutting $1 from $2 on IPv6"
 }
 
 # natlab_slow NAME ip|ip6 MS: packets of that family from NAME's side wait

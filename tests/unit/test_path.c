@@ -2,7 +2,7 @@
 /*
  * test_path: the path selector (daemon/core/path.c) with simulated time:
  * pacing of checks, validation by response, peer-reflexive addresses,
- * hysteresis, fallback to the relay and the backoff of rounds.
+ * hysteresis, the standby, fallback to the relay and the backoff of rounds.
  */
 #include <criterion/criterion.h>
 #include <sys/socket.h>
@@ -284,6 +284,109 @@ Test(path, silent_direct_path_falls_back_to_relay)
 	now = p.round_at;
 	cr_assert_eq(path_next_check(&p, now, n, &to, &local), 1);
 	cr_assert(same(&to, &a));
+}
+
+/*
+ * Two validated addresses (another family, say): the faster carries the
+ * session, the other is the standby. When the direct path goes quiet the
+ * standby is challenged too, and its answer moves the path there before
+ * the relay would take over.
+ */
+Test(path, quiet_direct_path_moves_to_the_standby)
+{
+	struct path p = mk();
+	unsigned local = 0;
+	struct sockaddr_storage fast = sa4("203.0.113.9", 4000),
+	    slow = sa4("198.51.100.7", 5000), to;
+	uint8_t n1[PATH_NONCE_LEN], n2[PATH_NONCE_LEN], n[PATH_NONCE_LEN];
+	uint64_t now = MS, t0;
+	enum path_event ev;
+	int active_checks = 0, moved = 0;
+
+	cr_assert_eq(path_add(&p, (struct sockaddr *)&slow, PATH_CAND_HOST,
+	    now), 0);
+	cr_assert_eq(path_add(&p, (struct sockaddr *)&fast, PATH_CAND_HOST,
+	    now), 0);
+	path_start(&p, now, 0);
+	nonce(n1);
+	cr_assert_eq(path_next_check(&p, now, n1, &to, &local), 1);
+	cr_assert(same(&to, &slow));
+	now += 50 * MS;
+	nonce(n2);
+	cr_assert_eq(path_next_check(&p, now, n2, &to, &local), 1);
+	cr_assert(same(&to, &fast));
+	cr_assert_eq(path_on_response(&p, n1, (struct sockaddr *)&slow, 0,
+	    now), PATH_EV_DIRECT);			/* rtt 50 ms */
+	cr_assert_eq(path_on_response(&p, n2, (struct sockaddr *)&fast, 0,
+	    now + MS), PATH_EV_DIRECT);		/* rtt 1 ms */
+	cr_assert(same((const struct sockaddr_storage *)path_direct(&p),
+	    &fast));
+	/* Quiet while busy: the active path and the standby are checked. */
+	t0 = now;
+	for (; !moved; now += 10 * MS) {
+		ev = path_tick(&p, now, 1);
+		cr_assert_eq(ev, PATH_EV_NONE, "fell back to the relay");
+		cr_assert_lt(now - t0, p.cfg.quiet_us + p.cfg.dead_us);
+		nonce(n);
+		if (!path_next_check(&p, now, n, &to, &local))
+			continue;
+		cr_assert_neq(p.silent_since, 0, "a check while live");
+		if (same(&to, &fast)) {
+			active_checks++;
+			continue;
+		}
+		cr_assert(same(&to, &slow), "a check to a third address");
+		cr_assert_eq(path_on_response(&p, n, (struct sockaddr *)&slow,
+		    0, now + 50 * MS), PATH_EV_DIRECT);
+		moved = 1;
+	}
+	cr_assert_geq(active_checks, 1, "the quiet path was not checked");
+	cr_assert(same((const struct sockaddr_storage *)path_direct(&p),
+	    &slow));
+	cr_assert_eq(p.silent_since, 0);
+	cr_assert_neq(path_send_to(&p), NULL);
+	cr_assert(strstr(p.why, "went quiet") != NULL, "%s", p.why);
+}
+
+/*
+ * Both addresses validated, the faster active. Packets from the standby
+ * while ours still carries traffic change nothing; once nothing has come
+ * over ours for quiet_us, a packet from the standby means the peer lost
+ * our path (or chose the other): follow it.
+ */
+Test(path, peer_on_the_standby_is_followed_once_ours_is_quiet)
+{
+	struct path p = mk();
+	unsigned local = 0;
+	struct sockaddr_storage fast = sa4("203.0.113.9", 4000),
+	    slow = sa4("198.51.100.7", 5000), to;
+	uint8_t n1[PATH_NONCE_LEN], n2[PATH_NONCE_LEN];
+	uint64_t now = MS;
+
+	cr_assert_eq(path_add(&p, (struct sockaddr *)&slow, PATH_CAND_HOST,
+	    now), 0);
+	cr_assert_eq(path_add(&p, (struct sockaddr *)&fast, PATH_CAND_HOST,
+	    now), 0);
+	path_start(&p, now, 0);
+	nonce(n1);
+	cr_assert_eq(path_next_check(&p, now, n1, &to, &local), 1);
+	now += 50 * MS;
+	nonce(n2);
+	cr_assert_eq(path_next_check(&p, now, n2, &to, &local), 1);
+	cr_assert_eq(path_on_response(&p, n1, (struct sockaddr *)&slow, 0,
+	    now), PATH_EV_DIRECT);
+	cr_assert_eq(path_on_response(&p, n2, (struct sockaddr *)&fast, 0,
+	    now + MS), PATH_EV_DIRECT);
+	now += MS;
+	path_on_packet(&p, (struct sockaddr *)&fast, 0, now);
+	path_on_packet(&p, (struct sockaddr *)&slow, 0, now + 500 * MS);
+	cr_assert(same((const struct sockaddr_storage *)path_direct(&p),
+	    &fast), "moved while our path was live");
+	path_on_packet(&p, (struct sockaddr *)&slow, 0, now + p.cfg.quiet_us);
+	cr_assert(same((const struct sockaddr_storage *)path_direct(&p),
+	    &slow), "did not follow the peer");
+	cr_assert(strstr(p.why, "peer moved") != NULL, "%s", p.why);
+	cr_assert_neq(path_send_to(&p), NULL);
 }
 
 Test(path, data_after_idle_is_not_silence)
