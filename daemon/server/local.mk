@@ -22,6 +22,7 @@ SRV_GROUP_SOURCES = daemon/server/srv_group.c daemon/server/srv_group.h \
 	daemon/server/srv_group_sync.c daemon/server/srv_group_match.c
 sbin_PROGRAMS += p2p-server
 p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
+	daemon/server/srv_wire.c daemon/server/srv_push.c \
 	daemon/server/srv_clock.c daemon/server/srv_portfile.c \
 	daemon/server/srv_token.c \
 	daemon/server/srv_udp.c daemon/server/srv_tcp.c \
