@@ -453,7 +453,7 @@ void	srv_recent_free(struct srv *);
 /* srv_ctrl.c: CTRL packets of established sessions. */
 void	srv_ctrl_input(struct srv *, struct srv_sess *, const uint8_t *pkt,
 	    size_t len, const struct sockaddr *from, struct srv_tcp *tcp);
-/* Seal msg on chan and send it; -1 if it did not fit. */
+/* srv_ctrl_out.c: seal msg on chan and send it; -1 if it did not fit. */
 int	srv_ctrl_send(struct srv *, struct ctlchan *, const P2p__Srv__ServerMsg *,
 	    const struct sockaddr *to, struct srv_tcp *tcp, size_t maxlen);
 void	srv_ctrl_error(struct srv *, struct ctlchan *, uint32_t id,
