@@ -5,10 +5,13 @@
  * One struct srv holds everything: the libevent base, the UDP socket and the
  * TCP listener on the same port number, the shared state (state.h), the
  * node-local tables (pending registrations and sessions, by id) and the
- * counters. Every packet, from UDP or from a TCP connection, enters through
- * srv_packet(); every reply leaves through srv_send(), which frames it for
- * TCP when the packet came over TCP. Time is read in one place (srv_now_us,
- * srv_now_unix) and handed down to core code as parameters.
+ * counters. Every packet, from UDP or from a TCP connection, comes up from
+ * the transport through s->hooks.packet (srv_packet(), srv_reg.c); every
+ * reply leaves through srv_send(), which frames it for TCP when the packet
+ * came over TCP. Calls go down; lower layers reach upper ones only through
+ * struct srv_hooks (docs/ARCHITECTURE.md, "The server's layers"). Time is
+ * read in one place (srv_clock.c) and handed down to core code as
+ * parameters.
  */
 #ifndef P2P_SERVER_H
 #define P2P_SERVER_H
