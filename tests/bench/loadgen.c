@@ -24,9 +24,11 @@
  * relay alone, without agents. Peer 0 asks to connect to peer 1; once both
  * are introduced, peer 0 sends COUNT RELAY packets to peer 1, each holding
  * a peer packet of --relay-size bytes (default 1200: a DATA packet's header
- * and filler; the server forwards it as it would an agent's), sealed on its
- * control channel as an agent seals them; the server opens, checks and
- * re-seals each. As tests/bench/turnbench does against a TURN server, peer 1
+ * and filler; the server forwards it as it would an agent's) as RELAY_MAC
+ * packets, as agents send them (--relay-sealed: RELAY packets sealed on the
+ * control channel, as agents of 1.3 and older do); the server checks each
+ * and sends it on in the form the receiver takes. As tests/bench/turnbench
+ * does against a TURN server, peer 1
  * returns a credit every WINDOW/4 packets through the relay too and peer 0
  * keeps at most WINDOW (--relay-window, default 64) in flight. Prints
  * relay_mb_per_s (peer packet bytes delivered), relay_pps, relay_lost
@@ -216,6 +218,7 @@ on_challenge(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 	r.signature.data = sig;
 	r.signature.len = 64;
 	r.software = (char *)"loadgen";
+	r.relay_mac = !g->relay_sealed;
 	m.id = 1;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTER;
 	m.register_ = &r;
@@ -251,6 +254,7 @@ on_accept(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 	reghs_wipe(&k->hs);
 	if (m->body_case == P2P__SRV__SERVER_MSG__BODY_REGISTERED) {
 		p->reg_id = m->registered->reg_id;
+		p->relay_mac = m->registered->relay_mac && !g->relay_sealed;
 		ctlchan_init_keys(&p->ch, keys.tx, keys.rx, p->reg_id);
 		if (m->registered->keepalive_s > 0)
 			g->keepalive_s = m->registered->keepalive_s;
@@ -425,7 +429,8 @@ usage(void)
 	fprintf(stderr, "usage: loadgen --secret-file F --peers N "
 	    "[--server HOST:PORT]... [--prefix P] [--window W] [--ttl S] "
 	    "[--hold S] [--rehome S] "
-	    "[--relay COUNT [--relay-size B] [--relay-window W]]\n");
+	    "[--relay COUNT [--relay-size B] [--relay-window W]\n"
+	    "    [--relay-sealed]]\n");
 	exit(2);
 }
 
@@ -443,6 +448,7 @@ main(int argc, char **argv)
 		{ "relay", required_argument, NULL, 'R' },
 		{ "relay-size", required_argument, NULL, 'S' },
 		{ "relay-window", required_argument, NULL, 'W' },
+		{ "relay-sealed", no_argument, NULL, 'X' },
 		{ "rehome", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -504,6 +510,9 @@ main(int argc, char **argv)
 			break;
 		case 'r':
 			rehome = atol(optarg);
+			break;
+		case 'X':
+			g.relay_sealed = 1;
 			break;
 		default:
 			usage();

@@ -31,6 +31,7 @@ struct lg_peer {
 	uint32_t	 relay_to;	/* --relay: the other's relay id */
 	uint8_t		 node;
 	uint8_t		 state;
+	uint8_t		 relay_mac;	/* the server sends/takes RELAY_MAC */
 	/* --rehome (loadgen_rehome.c) */
 	uint8_t		 rh;		/* enum lg_rh */
 	uint8_t		 rh_checks;	/* keepalives of a check sent */
@@ -72,6 +73,7 @@ struct lg {
 	uint64_t		 t0_us;
 	uint64_t		 ka_scan_us;	/* keepalives(): last scan */
 	uint64_t		 keepalives, acks, moves;
+	int			 relay_sealed;	/* --relay-sealed */
 	char			 reason[256];
 	char			 move_to[200];	/* the first Move's node */
 	struct lg_rehome	*rh;		/* --rehome, once under way */

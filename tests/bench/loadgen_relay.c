@@ -50,6 +50,9 @@ relay_seal(struct lg_peer *p, size_t len, uint32_t v, uint8_t *out,
 	in[0] = WIRE_DATA;
 	in[1] = WIRE_VERSION;
 	memcpy(in + 16, &v, sizeof(v));
+	if (p->relay_mac)
+		return ctlchan_seal_mac(&p->ch, WIRE_RELAY_MAC, pt,
+		    WIRE_RELAY_ID_LEN + len, out, cap);
 	return ctlchan_seal(&p->ch, WIRE_RELAY, pt, WIRE_RELAY_ID_LEN + len,
 	    out, cap);
 }
@@ -58,12 +61,21 @@ relay_seal(struct lg_peer *p, size_t len, uint32_t v, uint8_t *out,
 static ssize_t
 relay_open(struct lg_peer *p, const uint8_t *pkt, size_t len, uint32_t *v)
 {
-	uint8_t pt[2048], type = 0;
+	uint8_t buf[2048], type = 0;
+	const uint8_t *pt = buf;
 	ssize_t n;
 
-	if (wire_classify(pkt, len, &type, NULL) != WIRE_CLASS_P2P ||
-	    type != WIRE_RELAY || (n = ctlchan_open(&p->ch, WIRE_RELAY, pkt,
-	    len, pt, sizeof(pt))) < WIRE_RELAY_ID_LEN + 20)
+	if (wire_classify(pkt, len, &type, NULL) != WIRE_CLASS_P2P)
+		return -1;
+	if (type == WIRE_RELAY_MAC) {
+		n = ctlchan_open_mac(&p->ch, WIRE_RELAY_MAC, pkt, len);
+		pt = pkt + CHAN_HDR_LEN;
+	} else if (type == WIRE_RELAY)
+		n = ctlchan_open(&p->ch, WIRE_RELAY, pkt, len, buf,
+		    sizeof(buf));
+	else
+		return -1;
+	if (n < WIRE_RELAY_ID_LEN + 20)
 		return -1;
 	memcpy(v, pt + WIRE_RELAY_ID_LEN + 16, sizeof(*v));
 	return n - WIRE_RELAY_ID_LEN;
