@@ -164,7 +164,8 @@ tests_unit_test_srv_http_head_LDADD = $(COMMON_TEST_LIBS)
 # The load generator (tests/bench/loadgen.c): simulated peers registering
 # over UDP; server_mem.sh uses it, and so do the cluster benchmarks.
 check_PROGRAMS += tests/bench/loadgen
-tests_bench_loadgen_SOURCES = tests/bench/loadgen.c
+tests_bench_loadgen_SOURCES = tests/bench/loadgen.c tests/bench/loadgen.h \
+	tests/bench/loadgen_relay.c tests/bench/loadgen_rehome.c
 tests_bench_loadgen_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_bench_loadgen_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS) -lpthread
