@@ -23,6 +23,9 @@ guard_init(struct agent *a)
 		return -1;
 	hs_guard_init(&g->hs, a->hsid.x_pk, 0);
 	ratelim_init(&g->probes, GUARD_PROBE_PER_S, GUARD_PROBE_BURST);
+	ratelim_init(&g->sends, (unsigned)a->conf.birthday_rate +
+	    GUARD_SEND_EXTRA, (unsigned)a->conf.birthday_rate +
+	    GUARD_SEND_EXTRA);
 	a->guard = g;
 	return 0;
 }

@@ -12,6 +12,13 @@
  * counted. Peer-reflexive candidates (guard_prflx): an authenticated packet
  * from an address the session does not expect the peer at does not make
  * the agent check that address.
+ *
+ * The agent's own checks and probes (guard_send.c): a candidate goes to
+ * the path selector only if core candfilter.c allows a check to it
+ * (guard_cand), the birthday method only against a reflexive address it
+ * allows (guard_spray), and every check or probe is asked again as it
+ * leaves, at most GUARD_SEND_EXTRA + --birthday-rate a second to one IP
+ * (guard_send).
  */
 #ifndef P2P_AGENT_GUARD_H
 #define P2P_AGENT_GUARD_H
@@ -20,12 +27,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "candfilter.h"
 #include "hs_cookie.h"
 #include "log.h"
 #include "ratelim.h"
 
 #define GUARD_PROBE_PER_S	20	/* PATH_RESPONSEs per address */
 #define GUARD_PROBE_BURST	40
+#define GUARD_SEND_EXTRA	100	/* checks a second to one IP, over the
+					   birthday method's own rate */
+#define GUARD_NETS_MAX		32	/* the agent's networks, listed */
 
 struct agent;
 struct session;
@@ -42,6 +53,15 @@ struct agent_guard {
 	uint64_t		 probe_over_rate;
 	uint64_t		 prflx_refused;
 	struct log_rl		 probe_rl;
+	/* guard_send.c: where our own checks may go */
+	struct cand_net		 nets[GUARD_NETS_MAX];
+	size_t			 nnets;
+	uint64_t		 nets_at;	/* listed then (agent_now) */
+	struct ratelim		 sends;		/* per destination IP */
+	uint64_t		 cand_refused;
+	uint64_t		 send_refused;
+	uint64_t		 send_over_rate;
+	struct log_rl		 cand_rl;
 };
 
 int	guard_init(struct agent *) __attribute__((warn_unused_result));
@@ -60,5 +80,16 @@ int	guard_prflx(struct agent *, const struct session *,
 /* 1: a PATH_RESPONSE may go to src for session s now; 0: drop (counted). */
 int	guard_probe_answer(struct agent *, const struct session *,
 	    const struct sockaddr *src);
+
+/* guard_send.c: 1 if `to`, an address of session s's peer, may become a
+ * candidate to check; 0: refused (counted, logged). */
+int	guard_cand(struct agent *, const struct session *,
+	    const struct sockaddr *to);
+/* 1 if the birthday method may probe the peer's reflexive IP. */
+int	guard_spray(struct agent *, const struct session *);
+/* 1 if a check or birthday probe of s may go to `to` now; 0: not sent
+ * (counted). */
+int	guard_send(struct agent *, const struct session *,
+	    const struct sockaddr *to);
 
 #endif /* P2P_AGENT_GUARD_H */
