@@ -6,7 +6,13 @@
  * HS_INIT (guard_hs_init, before any Diffie-Hellman): core hs_cookie.c's
  * guard decides; under load the agent sends a COOKIE_REPLY instead of
  * working on an HS_INIT without a valid mac2, and logs when a flood starts
- * and ends (with what it cost). PATH_CHALLENGE (guard_probe_answer): a
+ * and ends (with what it cost). A cookie reply costs a send, which under
+ * a flood from forged sources is most of the agent's time: an IP that
+ * some introduced peer was introduced with (guard_known: a keyed bitmap
+ * of them, never emptied) always gets its cookie; any other source gets
+ * one within GUARD_COOKIE_STRANGER_PER_S a second for all of them, and
+ * beyond that nothing. A real initiator's IP is one its introduction
+ * named (or its handshake comes over the relay, which needs no cookie). PATH_CHALLENGE (guard_probe_answer): a
  * PATH_RESPONSE goes only to an address the session expects the peer at,
  * at most GUARD_PROBE_PER_S a second per address; the rest are dropped and
  * counted. Peer-reflexive candidates (guard_prflx): an authenticated packet
@@ -37,6 +43,8 @@
 #define GUARD_SEND_EXTRA	100	/* checks a second to one IP, over the
 					   birthday method's own rate */
 #define GUARD_NETS_MAX		32	/* the agent's networks, listed */
+#define GUARD_COOKIE_STRANGER_PER_S 200	/* cookies to unknown IPs, all */
+#define GUARD_KNOWN_BITS	(1u << 18)	/* introduced peers' IPs */
 
 struct agent;
 struct session;
@@ -49,10 +57,16 @@ struct agent_guard {
 	uint64_t		 flood_last;	/* ... last seen */
 	uint64_t		 flood_cookies;	/* counters then */
 	uint64_t		 flood_bad;
+	uint64_t		 flood_held;
 	uint64_t		 probe_unexpected;
 	uint64_t		 probe_over_rate;
 	uint64_t		 prflx_refused;
 	struct log_rl		 probe_rl;
+	/* cookies: introduced peers' IPs, and the budget for the rest */
+	uint8_t			 known_key[16];
+	uint64_t		 known[GUARD_KNOWN_BITS / 64];
+	struct ratelim		 strangers;
+	uint64_t		 cookies_held;	/* not sent: over the budget */
 	/* guard_send.c: where our own checks may go */
 	struct cand_net		 nets[GUARD_NETS_MAX];
 	size_t			 nnets;
@@ -69,6 +83,8 @@ void	guard_free(struct agent *);
 /* 1: work on this HS_INIT; 0: dropped or answered with a cookie. */
 int	guard_hs_init(struct agent *, const uint8_t *pkt, size_t len,
 	    const struct sockaddr *src);
+/* The peer was introduced with these addresses: its IPs get cookies. */
+void	guard_known(struct agent *, const struct sockaddr *);
 /* 1 if src is where session s expects its peer (an IP it was introduced
  * with, its reflexive address, or where its handshake came from; any
  * port: NATs move them). */
