@@ -56,6 +56,24 @@ namespace P2P
 	{
 		public string PeerId, ServerState, PublicAddr, ServerError, NatType;
 		public uint LocalPort;
+		// Since libp2pclient 1.3 ("" / 0 / null / empty with an older library).
+		public string Version = "";
+		public double UptimeS;
+		public string ServerAddr, ServerNode;	// ServerNode: null on a single server
+		public List<ServerNode> ServerNodes = new List<ServerNode>();
+	}
+
+	public class ServerNode
+	{
+		public string Id, Udp, Tcp;
+	}
+
+	// One sample of the agent's metrics (docs/METRICS.md), libp2pclient 1.3.
+	public class Metric
+	{
+		public string Name, Type = "", Help = "";
+		public Dictionary<string, string> Labels = new Dictionary<string, string>();
+		public double Value;
 	}
 
 	// A server-managed group: a match group carries its attributes.
@@ -126,7 +144,19 @@ namespace P2P
 			    server_transport, nat_type, nat_mapping, nat_filtering;
 			public uint local_port;
 			public ulong packets_in, packets_out, dropped, retransmitted, bytes_in, bytes_out;
+			public IntPtr version; public double uptime_s;	// since 1.3
+			public IntPtr server_addr, server_node, server_nodes; public UIntPtr n_server_nodes;
 		}
+		[StructLayout(LayoutKind.Sequential)]
+		struct ServerNodeC { public UIntPtr size; public IntPtr id, udp, tcp; }
+		[StructLayout(LayoutKind.Sequential)]
+		struct MetricC
+		{
+			public UIntPtr size; public IntPtr name, type, help;
+			public UIntPtr nlabels; public IntPtr labels; public double value;
+		}
+		[StructLayout(LayoutKind.Sequential)]
+		struct MetricsC { public UIntPtr size, n; public IntPtr v; }
 
 		[DllImport(Lib)] static extern IntPtr p2pclient_version();
 		[DllImport(Lib)] static extern IntPtr p2pclient_open_ex(string path, out int code, StringBuilder err, UIntPtr errlen);
@@ -143,6 +173,9 @@ namespace P2P
 		[DllImport(Lib)] static extern int p2pclient_ping(IntPtr c, string peer, int timeout_ms, out double rtt);
 		[DllImport(Lib)] static extern int p2pclient_status(IntPtr c, out IntPtr st);
 		[DllImport(Lib)] static extern void p2pclient_status_free(IntPtr st);
+		[DllImport(Lib)] static extern int p2pclient_metrics(IntPtr c, out IntPtr ms);
+		[DllImport(Lib)] static extern void p2pclient_metrics_free(IntPtr ms);
+		[DllImport(Lib)] static extern int p2pclient_log_level(IntPtr c, string level, StringBuilder out_, UIntPtr outlen);
 		[DllImport(Lib)] static extern int p2pclient_peers(IntPtr c, out IntPtr ps);
 		[DllImport(Lib)] static extern void p2pclient_peers_free(IntPtr ps);
 		[DllImport(Lib)] static extern int p2pclient_watch_peers(IntPtr c, uint interval_ms);
@@ -310,12 +343,57 @@ namespace P2P
 			Check(p2pclient_status(Handle, out p));
 			try {
 				var s = Marshal.PtrToStructure<StatusC>(p);
-				return new Status { PeerId = Str(s.peer_id), ServerState = Str(s.server_state),
+				var st = new Status { PeerId = Str(s.peer_id), ServerState = Str(s.server_state),
 				    PublicAddr = Str(s.public_addr), ServerError = Str(s.server_error),
 				    NatType = Str(s.nat_type), LocalPort = s.local_port };
+				if ((long)s.size.ToUInt64() >= Marshal.SizeOf<StatusC>()) {
+					st.Version = Str(s.version) ?? "";
+					st.UptimeS = s.uptime_s;
+					st.ServerAddr = Str(s.server_addr);
+					st.ServerNode = Str(s.server_node);
+					for (long i = 0; i < (long)s.n_server_nodes.ToUInt64(); i++) {
+						var n = Marshal.PtrToStructure<ServerNodeC>(
+						    Marshal.ReadIntPtr(s.server_nodes, (int)(i * IntPtr.Size)));
+						st.ServerNodes.Add(new ServerNode { Id = Str(n.id), Udp = Str(n.udp), Tcp = Str(n.tcp) });
+					}
+				}
+				return st;
 			} finally {
 				p2pclient_status_free(p);
 			}
+		}
+
+		// Every sample of the agent's metrics (libp2pclient 1.3).
+		public List<Metric> Metrics()
+		{
+			IntPtr p;
+			Check(p2pclient_metrics(Handle, out p));
+			try {
+				var ms = Marshal.PtrToStructure<MetricsC>(p);
+				var list = new List<Metric>();
+				for (long i = 0; i < (long)ms.n.ToUInt64(); i++) {
+					var m = Marshal.PtrToStructure<MetricC>(
+					    Marshal.ReadIntPtr(ms.v, (int)(i * IntPtr.Size)));
+					var x = new Metric { Name = Str(m.name), Type = Str(m.type) ?? "",
+					    Help = Str(m.help) ?? "", Value = m.value };
+					for (long j = 0; j < (long)m.nlabels.ToUInt64(); j++)
+						x.Labels[Str(Marshal.ReadIntPtr(m.labels, (int)(2 * j * IntPtr.Size)))] =
+						    Str(Marshal.ReadIntPtr(m.labels, (int)((2 * j + 1) * IntPtr.Size)));
+					list.Add(x);
+				}
+				return list;
+			} finally {
+				p2pclient_metrics_free(p);
+			}
+		}
+
+		// Set the agent's log level (error, warning, info, debug) until its next
+		// change or reload; null leaves it. The level in force (libp2pclient 1.3).
+		public string LogLevel(string level = null)
+		{
+			var sb = new StringBuilder(16);
+			Check(p2pclient_log_level(Handle, level, sb, (UIntPtr)sb.Capacity));
+			return sb.ToString();
 		}
 
 		static bool Has(PeerC p, string field)

@@ -254,6 +254,7 @@ reg_packet(struct reg *r, const uint8_t *pkt, size_t len, int tcp)
 		reg_ctrl_in(r, pkt, len);
 		break;
 	case WIRE_RELAY:
+	case WIRE_RELAY_MAC:
 		r->a->hooks.relay_in(r, pkt, len);
 		break;
 	case WIRE_UNKNOWN_REG:

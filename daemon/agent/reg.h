@@ -118,6 +118,7 @@ struct reg {
 	uint8_t			 version_seen;	/* VERSION_ERROR's, 0: none */
 	struct chan		 chan;
 	int			 chan_ok;
+	int			 relay_mac;	/* send RELAY_MAC (Registered) */
 	uint32_t		 reg_id;
 	uint32_t		 next_id;
 	int			 tries;

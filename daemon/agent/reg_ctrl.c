@@ -83,6 +83,7 @@ reg_registered(struct reg *r, const P2p__Srv__Registered *rg)
 
 	r->reg_id = rg->reg_id;
 	r->chan.remote_index = rg->reg_id;
+	r->relay_mac = rg->relay_mac;
 	r->phase = PH_UP;
 	r->state = REG_REGISTERED;
 	r->error[0] = '\0';
@@ -339,7 +340,9 @@ reg_relay_send(struct agent *a, uint32_t relay_id, const uint8_t *pkt,
 	wr_bytes(&w, pkt, len);
 	if (w.err)
 		return -1;
-	n = chan_seal(&r->chan, WIRE_RELAY, pt, w.off, out, AGENT_UDP_MTU);
+	n = r->relay_mac ? chan_seal_mac(&r->chan, WIRE_RELAY_MAC, pt, w.off,
+	    out, AGENT_UDP_MTU) : chan_seal(&r->chan, WIRE_RELAY, pt, w.off,
+	    out, AGENT_UDP_MTU);
 	if (n < 0)
 		return -1;
 	reg_send_pkt(r, out, (size_t)n);
@@ -359,8 +362,7 @@ reg_relay_busy(struct agent *a)
 void
 reg_relay_in(struct reg *r, const uint8_t *pkt, size_t len)
 {
-	uint8_t *pt = r->a->buf->relay_in;
-	const uint8_t *inner;
+	const uint8_t *pt = r->a->buf->relay_in, *inner;
 	uint8_t type = 0;
 	uint32_t src;
 	ssize_t n;
@@ -369,7 +371,13 @@ reg_relay_in(struct reg *r, const uint8_t *pkt, size_t len)
 		r->a->ctr.dropped++;
 		return;
 	}
-	n = chan_open(&r->chan, WIRE_RELAY, pkt, len, pt, AGENT_UDP_MTU, NULL);
+	if (pkt[0] == WIRE_RELAY_MAC) {
+		/* The body in the clear (encrypted end to end), then a tag. */
+		n = chan_open_mac(&r->chan, WIRE_RELAY_MAC, pkt, len, NULL);
+		pt = pkt + CHAN_HDR_LEN;
+	} else
+		n = chan_open(&r->chan, WIRE_RELAY, pkt, len,
+		    r->a->buf->relay_in, AGENT_UDP_MTU, NULL);
 	if (n >= 0)
 		reg_heard(r);	/* the server is there (reg_check) */
 	if (n < (ssize_t)WIRE_RELAY_ID_LEN) {

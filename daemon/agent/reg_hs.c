@@ -199,6 +199,7 @@ reg_build_init(struct reg *r, const uint8_t cookie[REGHS_COOKIE_LEN])
 	rg.n_local_addrs = (size_t)k;
 	rg.local_addrs = pbp;
 	rg.aesni = aead_available(AEAD_AESGCM);
+	rg.relay_mac = 1;
 	rg.software = REG_SOFTWARE;
 	m.id = r->init_id = reg_next_id(r);
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTER;

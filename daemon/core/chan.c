@@ -293,21 +293,60 @@ chan_hdr_parse(const uint8_t *pkt, size_t len, uint8_t type, uint32_t *index,
 	return 0;
 }
 
-ssize_t
-chan_seal(struct chan *c, uint8_t type, const uint8_t *pt, size_t ptlen,
-    uint8_t *out, size_t cap)
+size_t
+chan_mac_ad(uint8_t ad[CHAN_MAC_AD_MAX], const uint8_t *hdr,
+    const uint8_t *body, size_t len)
 {
+	size_t head = len < CHAN_MAC_HEAD ? len : CHAN_MAC_HEAD;
+	size_t tail = len < CHAN_MAC_TAIL ? len : CHAN_MAC_TAIL;
+	size_t n = 0;
+
+	memcpy(ad, hdr, CHAN_HDR_LEN);
+	n += CHAN_HDR_LEN;
+	ad[n++] = (uint8_t)(len >> 24);
+	ad[n++] = (uint8_t)(len >> 16);
+	ad[n++] = (uint8_t)(len >> 8);
+	ad[n++] = (uint8_t)len;
+	if (head > 0)
+		memcpy(ad + n, body, head);
+	n += head;
+	if (tail > 0)
+		memcpy(ad + n, body + len - tail, tail);
+	return n + tail;
+}
+
+/*
+ * Seal pt after the header: encrypted (mac 0), or in the clear with a tag
+ * over header and body (mac 1: the AEAD of an empty plaintext with both as
+ * associated data). Both take a counter from the same sequence, so a nonce
+ * is never used twice under one key.
+ */
+static ssize_t
+chan_seal_x(struct chan *c, uint8_t type, const uint8_t *pt, size_t ptlen,
+    uint8_t *out, size_t cap, int mac)
+{
+	uint8_t ad[CHAN_MAC_AD_MAX];
+	int rc;
+
 	if (!c->keys.tx.set || c->tx_counter >= CHAN_MAX_COUNTER ||
 	    (c->rekey_on && c->tx_counter - c->key_tx_start >=
 	    c->rekey_cfg.max_packets) ||
 	    ptlen > SSIZE_MAX - CHAN_OVERHEAD || (pt == NULL && ptlen > 0) ||
 	    cap < CHAN_OVERHEAD || ptlen > cap - CHAN_OVERHEAD)
 		return -1;
+	if (mac && ptlen > 0)
+		memmove(out + CHAN_HDR_LEN, pt, ptlen);
 	if (chan_hdr_build(out, cap, type, c->remote_index, c->tx_counter) ==
 	    -1)
 		return -1;
-	if (aead_seal(&c->keys.tx, c->tx_counter, out, CHAN_HDR_LEN, pt, ptlen,
-	    out + CHAN_HDR_LEN) != 0)
+	if (mac)
+		rc = aead_seal(&c->keys.tx, c->tx_counter, ad, chan_mac_ad(ad,
+		    out, out + CHAN_HDR_LEN, ptlen), NULL, 0,
+		    out + CHAN_HDR_LEN + ptlen);
+	else
+		rc = aead_seal(&c->keys.tx, c->tx_counter, out, CHAN_HDR_LEN,
+		    pt, ptlen, out + CHAN_HDR_LEN);
+	if (rc != 0)
 		return -1;
 	c->tx_counter++;
 	c->tx_packets++;
@@ -315,10 +354,27 @@ chan_seal(struct chan *c, uint8_t type, const uint8_t *pt, size_t ptlen,
 }
 
 ssize_t
-chan_open(struct chan *c, uint8_t type, const uint8_t *pkt, size_t len,
-    uint8_t *pt, size_t cap, uint64_t *counter)
+chan_seal(struct chan *c, uint8_t type, const uint8_t *pt, size_t ptlen,
+    uint8_t *out, size_t cap)
+{
+	return chan_seal_x(c, type, pt, ptlen, out, cap, 0);
+}
+
+ssize_t
+chan_seal_mac(struct chan *c, uint8_t type, const uint8_t *body, size_t len,
+    uint8_t *out, size_t cap)
+{
+	return chan_seal_x(c, type, body, len, out, cap, 1);
+}
+
+/* Open an encrypted packet into pt (mac 0) or check a MAC one (mac 1). */
+static ssize_t
+chan_open_x(struct chan *c, uint8_t type, const uint8_t *pkt, size_t len,
+    uint8_t *pt, size_t cap, uint64_t *counter, int mac)
 {
 	const struct aead_key *key = &c->keys.rx;
+	uint8_t none[1], ad[CHAN_MAC_AD_MAX];
+	int rc;
 	enum { CUR, PREV, NEXT } which = CUR;
 	uint64_t ctr;
 	uint32_t idx;
@@ -339,21 +395,27 @@ chan_open(struct chan *c, uint8_t type, const uint8_t *pkt, size_t len,
 			goto malformed;
 	}
 	ptlen = len - CHAN_OVERHEAD;
-	if (ptlen > cap || ptlen > SSIZE_MAX)
+	if ((!mac && ptlen > cap) || ptlen > SSIZE_MAX)
 		goto malformed;
 	/*
 	 * Tag first, then the window (PROTOCOL.md §2.4): a forged packet is
 	 * counted as such and never touches the window.
 	 */
-	if (aead_open(key, ctr, pkt, CHAN_HDR_LEN, pkt + CHAN_HDR_LEN,
-	    len - CHAN_HDR_LEN, pt) != 0) {
+	if (!mac)
+		rc = aead_open(key, ctr, pkt, CHAN_HDR_LEN, pkt + CHAN_HDR_LEN,
+		    len - CHAN_HDR_LEN, pt);
+	else
+		rc = aead_open(key, ctr, ad, chan_mac_ad(ad, pkt,
+		    pkt + CHAN_HDR_LEN, ptlen), pkt + len - AEAD_TAG_LEN,
+		    AEAD_TAG_LEN, none);
+	if (rc != 0) {
 		c->rx_fail++;
 		if (which == CUR)
 			c->key_fail++;
 		return -1;
 	}
 	if (replay_check(&c->rx_replay, ctr) != 0) {
-		if (ptlen > 0)
+		if (!mac && ptlen > 0)
 			sodium_memzero(pt, ptlen);
 		c->rx_replayed++;
 		return -1;
@@ -380,6 +442,20 @@ chan_open(struct chan *c, uint8_t type, const uint8_t *pkt, size_t len,
 malformed:
 	c->rx_malformed++;
 	return -1;
+}
+
+ssize_t
+chan_open(struct chan *c, uint8_t type, const uint8_t *pkt, size_t len,
+    uint8_t *pt, size_t cap, uint64_t *counter)
+{
+	return chan_open_x(c, type, pkt, len, pt, cap, counter, 0);
+}
+
+ssize_t
+chan_open_mac(struct chan *c, uint8_t type, const uint8_t *pkt, size_t len,
+    uint64_t *counter)
+{
+	return chan_open_x(c, type, pkt, len, NULL, 0, counter, 1);
 }
 
 uint32_t

@@ -150,6 +150,28 @@ ssize_t	chan_seal(struct chan *, uint8_t type, const uint8_t *pt, size_t ptlen,
 ssize_t	chan_open(struct chan *, uint8_t type, const uint8_t *pkt, size_t len,
 	    uint8_t *pt, size_t cap, uint64_t *counter)
 	    __attribute__((warn_unused_result));
+/*
+ * The same for RELAY_MAC (PROTOCOL.md §2.6): the body (a relay id and a
+ * packet that is encrypted and authenticated end to end already) goes in
+ * the clear after the header, then a tag: the AEAD of an empty plaintext
+ * whose associated data is chan_mac_ad's (the header, the body's length,
+ * its first CHAN_MAC_HEAD and last CHAN_MAC_TAIL bytes: the relay id, the
+ * inner packet's header and its own tag or MACs, which bind the rest).
+ * Seal writes CHAN_OVERHEAD + len bytes (body may lie anywhere, out too);
+ * open checks tag and window and gives the body's length (the body is at
+ * pkt + CHAN_HDR_LEN), or -1.
+ */
+#define CHAN_MAC_HEAD		20
+#define CHAN_MAC_TAIL		16
+#define CHAN_MAC_AD_MAX		(CHAN_HDR_LEN + 4 + CHAN_MAC_HEAD + \
+				    CHAN_MAC_TAIL)
+size_t	chan_mac_ad(uint8_t ad[CHAN_MAC_AD_MAX], const uint8_t *hdr,
+	    const uint8_t *body, size_t len);
+ssize_t	chan_seal_mac(struct chan *, uint8_t type, const uint8_t *body,
+	    size_t len, uint8_t *out, size_t cap)
+	    __attribute__((warn_unused_result));
+ssize_t	chan_open_mac(struct chan *, uint8_t type, const uint8_t *pkt,
+	    size_t len, uint64_t *counter) __attribute__((warn_unused_result));
 void	chan_rekey_cfg_default(struct chan_rekey_cfg *, enum aead_cipher);
 /*
  * Turn rekeying on for a DATA channel made by chan_init: local_index is the

@@ -61,41 +61,91 @@ ctlchan_wipe(struct ctlchan *c)
 	sodium_memzero(c, sizeof *c);
 }
 
-ssize_t
-ctlchan_seal(struct ctlchan *c, uint8_t type, const uint8_t *pt, size_t ptlen,
-    uint8_t *out, size_t cap)
+/* Encrypted (mac 0) or in the clear with a tag (mac 1: chan_mac_ad). */
+static ssize_t
+ctlchan_seal_x(struct ctlchan *c, uint8_t type, const uint8_t *pt,
+    size_t ptlen, uint8_t *out, size_t cap, int mac)
 {
+	uint8_t ad[CHAN_MAC_AD_MAX];
+	int rc;
+
 	if (!c->set || c->tx_counter >= CHAN_MAX_COUNTER ||
 	    (pt == NULL && ptlen > 0) || cap < CHAN_OVERHEAD ||
 	    ptlen > cap - CHAN_OVERHEAD || ptlen > SSIZE_MAX - CHAN_OVERHEAD)
 		return -1;
+	if (mac && ptlen > 0)
+		memmove(out + CHAN_HDR_LEN, pt, ptlen);
 	if (chan_hdr_build(out, cap, type, c->remote_index, c->tx_counter) ==
-	    -1 || aead_chacha_seal(c->tx, c->tx_counter, out, CHAN_HDR_LEN,
-	    pt, ptlen, out + CHAN_HDR_LEN) != 0)
+	    -1)
+		return -1;
+	if (mac)
+		rc = aead_chacha_seal(c->tx, c->tx_counter, ad,
+		    chan_mac_ad(ad, out, out + CHAN_HDR_LEN, ptlen), NULL, 0,
+		    out + CHAN_HDR_LEN + ptlen);
+	else
+		rc = aead_chacha_seal(c->tx, c->tx_counter, out, CHAN_HDR_LEN,
+		    pt, ptlen, out + CHAN_HDR_LEN);
+	if (rc != 0)
 		return -1;
 	c->tx_counter++;
 	return (ssize_t)(CHAN_OVERHEAD + ptlen);
+}
+
+static ssize_t
+ctlchan_open_x(struct ctlchan *c, uint8_t type, const uint8_t *pkt,
+    size_t len, uint8_t *pt, size_t cap, int mac)
+{
+	uint8_t none[1], ad[CHAN_MAC_AD_MAX];
+	uint64_t ctr;
+	uint32_t idx;
+	size_t ptlen;
+	int rc;
+
+	if (!c->set || chan_hdr_parse(pkt, len, type, &idx, &ctr) == -1)
+		return -1;
+	ptlen = len - CHAN_OVERHEAD;
+	if ((!mac && ptlen > cap) || ptlen > SSIZE_MAX)
+		return -1;
+	/* Cheap check first; the window moves only after the tag verified. */
+	if (replay_check_ring(c->rx_top, c->rx_ring, CTLCHAN_WORDS, ctr) != 0)
+		return -1;
+	if (mac)
+		rc = aead_chacha_open(c->rx, ctr, ad, chan_mac_ad(ad, pkt,
+		    pkt + CHAN_HDR_LEN, ptlen), pkt + len - AEAD_TAG_LEN,
+		    AEAD_TAG_LEN, none);
+	else
+		rc = aead_chacha_open(c->rx, ctr, pkt, CHAN_HDR_LEN,
+		    pkt + CHAN_HDR_LEN, len - CHAN_HDR_LEN, pt);
+	if (rc != 0)
+		return -1;
+	replay_update_ring(&c->rx_top, c->rx_ring, CTLCHAN_WORDS, ctr);
+	return (ssize_t)ptlen;
+}
+
+ssize_t
+ctlchan_seal(struct ctlchan *c, uint8_t type, const uint8_t *pt, size_t ptlen,
+    uint8_t *out, size_t cap)
+{
+	return ctlchan_seal_x(c, type, pt, ptlen, out, cap, 0);
 }
 
 ssize_t
 ctlchan_open(struct ctlchan *c, uint8_t type, const uint8_t *pkt, size_t len,
     uint8_t *pt, size_t cap)
 {
-	uint64_t ctr;
-	uint32_t idx;
-	size_t ptlen;
+	return ctlchan_open_x(c, type, pkt, len, pt, cap, 0);
+}
 
-	if (!c->set || chan_hdr_parse(pkt, len, type, &idx, &ctr) == -1)
-		return -1;
-	ptlen = len - CHAN_OVERHEAD;
-	if (ptlen > cap || ptlen > SSIZE_MAX)
-		return -1;
-	/* Cheap check first; the window moves only after the tag verified. */
-	if (replay_check_ring(c->rx_top, c->rx_ring, CTLCHAN_WORDS, ctr) != 0)
-		return -1;
-	if (aead_chacha_open(c->rx, ctr, pkt, CHAN_HDR_LEN, pkt + CHAN_HDR_LEN,
-	    len - CHAN_HDR_LEN, pt) != 0)
-		return -1;
-	replay_update_ring(&c->rx_top, c->rx_ring, CTLCHAN_WORDS, ctr);
-	return (ssize_t)ptlen;
+ssize_t
+ctlchan_seal_mac(struct ctlchan *c, uint8_t type, const uint8_t *body,
+    size_t len, uint8_t *out, size_t cap)
+{
+	return ctlchan_seal_x(c, type, body, len, out, cap, 1);
+}
+
+ssize_t
+ctlchan_open_mac(struct ctlchan *c, uint8_t type, const uint8_t *pkt,
+    size_t len)
+{
+	return ctlchan_open_x(c, type, pkt, len, NULL, 0, 1);
 }

@@ -59,5 +59,11 @@ ssize_t	ctlchan_seal(struct ctlchan *, uint8_t type, const uint8_t *pt,
 ssize_t	ctlchan_open(struct ctlchan *, uint8_t type, const uint8_t *pkt,
 	    size_t len, uint8_t *pt, size_t cap)
 	    __attribute__((warn_unused_result));
+/* As chan_seal_mac / chan_open_mac (RELAY_MAC). */
+ssize_t	ctlchan_seal_mac(struct ctlchan *, uint8_t type, const uint8_t *body,
+	    size_t len, uint8_t *out, size_t cap)
+	    __attribute__((warn_unused_result));
+ssize_t	ctlchan_open_mac(struct ctlchan *, uint8_t type, const uint8_t *pkt,
+	    size_t len) __attribute__((warn_unused_result));
 
 #endif /* P2P_CTLCHAN_H */

@@ -29,6 +29,7 @@ wire_min_len(uint8_t type)
 	case WIRE_CTRL:
 		return WIRE_CTRL_HDR_LEN + WIRE_AEAD_TAG_LEN;
 	case WIRE_RELAY:
+	case WIRE_RELAY_MAC:
 		return WIRE_CTRL_HDR_LEN + WIRE_RELAY_ID_LEN +
 		    WIRE_AEAD_TAG_LEN;
 	case WIRE_HS_INIT:
@@ -68,6 +69,8 @@ wire_type_name(uint8_t type)
 		return "CTRL";
 	case WIRE_RELAY:
 		return "RELAY";
+	case WIRE_RELAY_MAC:
+		return "RELAY_MAC";
 	case WIRE_HS_INIT:
 		return "HS_INIT";
 	case WIRE_HS_RESP:
@@ -107,6 +110,7 @@ wire_agent_dest(const uint8_t *pkt, size_t len, uint8_t *type)
 	case WIRE_REG_ACCEPT:
 	case WIRE_CTRL:
 	case WIRE_RELAY:
+	case WIRE_RELAY_MAC:
 	case WIRE_UNKNOWN_REG:
 	case WIRE_VERSION_ERROR:
 		return WIRE_DEST_SERVER;

@@ -43,6 +43,7 @@ enum wire_type {
 	WIRE_REG_INIT		= 0x59,
 	WIRE_REG_ACCEPT		= 0x5a,
 	WIRE_COOKIE_REPLY	= 0x5b,	/* agent -> agent, under load */
+	WIRE_RELAY_MAC		= 0x5c,	/* RELAY, body in the clear + tag */
 	WIRE_VERSION_ERROR	= 0x5f
 };
 
@@ -79,6 +80,9 @@ enum wire_class {
  * RELAY (PROTOCOL.md §2.6) has the CTRL header and is sealed on the
  * registration's control channel; its plaintext is the other peer's
  * relay id (u32) and one whole HS_INIT, HS_RESP or DATA packet.
+ * RELAY_MAC carries the same body in the clear (those packets are encrypted
+ * and authenticated end to end already), followed by a tag over the header,
+ * the body's length, its first and last bytes (chan.h: chan_mac_ad).
  */
 #define WIRE_RELAY_ID_LEN	4
 #define WIRE_NODE_MIN_LEN	41	/* = NODEMSG_OVERHEAD */

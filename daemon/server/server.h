@@ -213,6 +213,7 @@ struct srv_sess {
 	uint64_t		 relay_refill_us;
 	uint64_t		 touched_us;	/* last state_touch by the relay */
 	uint64_t		 relay_used;	/* toward --relay-quota */
+	int			 relay_mac;	/* it takes RELAY_MAC */
 	uint64_t		 token_expires;	/* unix seconds */
 	struct srv_path		*paths;		/* PathReport, unordered */
 	size_t			 npaths, pathcap;
@@ -434,8 +435,9 @@ void	srv_relay_input(struct srv *, const uint8_t *pkt, size_t len,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
 void	srv_path_report(struct srv *, struct srv_sess *,
 	    const P2p__Srv__PathReport *);
+/* Deliver the peer packet inner to y as sent by src: -1 if it failed. */
 int	srv_relay_deliver(struct srv *, struct srv_sess *y, uint32_t src,
-	    uint8_t *pt, size_t n);
+	    const uint8_t *inner, size_t len);
 int	srv_relay_charge_for(struct srv *, struct srv_sess *, size_t,
 	    uint64_t now);
 int	srv_relay_inner_ok(const uint8_t *pkt, size_t len);

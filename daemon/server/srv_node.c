@@ -102,9 +102,8 @@ srv_node_relay_in(struct srv *s, uint8_t slot, uint8_t *body, size_t len)
 		srv_node_drop(s, NULL);
 		return;
 	}
-	/* The delivery names the sender in the first 4 bytes. */
-	(void)srv_relay_deliver(s, y, from, body + SRV_NODE_RELAY_HDR -
-	    WIRE_RELAY_ID_LEN, len - SRV_NODE_RELAY_HDR + WIRE_RELAY_ID_LEN);
+	(void)srv_relay_deliver(s, y, from, body + SRV_NODE_RELAY_HDR,
+	    len - SRV_NODE_RELAY_HDR);
 }
 
 void

@@ -220,6 +220,7 @@ struct srv_reg_op {
 	struct sockaddr_storage	 from;
 	struct srv_tcp		*tcp;
 	int			 tcp_gone;	/* its connection closed */
+	int			 relay_mac;	/* it takes RELAY_MAC */
 	LIST_ENTRY(srv_reg_op)	 link;
 };
 
@@ -258,6 +259,7 @@ srv_registered(struct srv *s, struct srv_reg_op *op, uint32_t replaced)
 	rd.keepalive_s = (uint32_t)s->conf.keepalive_s;
 	rd.expire_s = (uint32_t)s->conf.expire_s;
 	rd.token_expires = op->expires_at;
+	rd.relay_mac = 1;
 	m.id = op->msg_id;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTERED;
 	m.registered = &rd;
@@ -277,6 +279,7 @@ srv_registered(struct srv *s, struct srv_reg_op *op, uint32_t replaced)
 	memcpy(x->accept, out, (size_t)n);
 	x->accept_len = (size_t)n;
 	x->token_expires = op->expires_at;
+	x->relay_mac = op->relay_mac;
 	if (op->nattrs > 0 && (x->attrs = calloc(op->nattrs,
 	    sizeof(*x->attrs))) != NULL) {
 		memcpy(x->attrs, op->attrs, op->nattrs * sizeof(*x->attrs));
@@ -355,9 +358,9 @@ out:
  */
 static int
 srv_register(struct srv *s, struct reghs *hs, uint32_t id,
-    struct state_peer *sp, const struct token *t, const struct sockaddr *from,
-    struct srv_tcp *tcp, size_t maxlen, P2p__Srv__ErrCode *code, char *msg,
-    size_t msglen)
+    struct state_peer *sp, const struct token *t, int relay_mac,
+    const struct sockaddr *from, struct srv_tcp *tcp, size_t maxlen,
+    P2p__Srv__ErrCode *code, char *msg, size_t msglen)
 {
 	struct srv_recent *r;
 	struct srv_reg_op *op;
@@ -384,6 +387,7 @@ srv_register(struct srv *s, struct reghs *hs, uint32_t id,
 	op->nattrs = t->nattrs;
 	memcpy(&op->from, from, addr_len(from));
 	op->tcp = tcp;
+	op->relay_mac = relay_mac != 0;
 	LIST_INSERT_HEAD(&s->reg_ops, op, link);
 	if ((r = srv_recent_add(s, hs->e_pk, 0, srv_now_us())) != NULL)
 		r->busy = 1;
@@ -482,7 +486,8 @@ srv_init(struct srv *s, const uint8_t *pkt, size_t len,
 		    "a Register", from, tcp, len);
 	} else if (srv_reg_validate(s, pk, e_pk, m->register_, &sp, &t,
 	    &code, msg, sizeof(msg)) == -1 || srv_register(s, &hs, m->id, &sp,
-	    &t, from, tcp, len, &code, msg, sizeof(msg)) == -1)
+	    &t, m->register_->relay_mac, from, tcp, len, &code, msg,
+	    sizeof(msg)) == -1)
 		srv_init_refuse(s, &hs, m->id, code, msg, from, tcp, len);
 	reghs_wipe(&hs);
 	if (m != NULL)
@@ -531,7 +536,7 @@ srv_packet(struct srv *s, const uint8_t *pkt, size_t len,
 			srv_init(s, pkt, len, from, tcp);
 		else if (type == WIRE_CTRL)
 			srv_ctrl_packet(s, pkt, len, from, tcp);
-		else if (type == WIRE_RELAY)
+		else if (type == WIRE_RELAY || type == WIRE_RELAY_MAC)
 			srv_relay_input(s, pkt, len, from, tcp);
 		else if (type == WIRE_NODE)
 			srv_node_input(s, pkt, len, from, tcp);

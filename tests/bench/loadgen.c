@@ -24,9 +24,10 @@
  * relay alone, without agents. Peer 0 asks to connect to peer 1; once both
  * are introduced, peer 0 sends COUNT RELAY packets to peer 1, each holding
  * a peer packet of --relay-size bytes (default 1200: a DATA packet's header
- * and filler; the server forwards it as it would an agent's), sealed on its
- * control channel as an agent seals them; the server opens, checks and
- * re-seals each. As tests/bench/turnbench does against a TURN server, peer 1
+ * and filler; the server forwards it as it would an agent's) as RELAY_MAC
+ * packets, as agents send them (--relay-sealed: RELAY packets sealed on the
+ * control channel, as agents of 1.3 and older do); the server checks each
+ * and sends it on in the form the receiver takes. As tests/bench/turnbench does against a TURN server, peer 1
  * returns a credit every WINDOW/4 packets through the relay too and peer 0
  * keeps at most WINDOW (--relay-window, default 64) in flight. Prints
  * relay_mb_per_s (peer packet bytes delivered), relay_pps, relay_lost.
@@ -68,6 +69,7 @@ struct lg_peer {
 	uint32_t	 relay_to;	/* --relay: the other's relay id */
 	uint8_t		 node;
 	uint8_t		 state;
+	uint8_t		 relay_mac;	/* the server sends/takes RELAY_MAC */
 };
 
 struct lg_sock {
@@ -97,6 +99,7 @@ struct lg {
 	uint64_t		 t0_us;
 	uint64_t		 ka_scan_us;	/* keepalives(): last scan */
 	uint64_t		 keepalives, acks, moves;
+	int			 relay_sealed;	/* --relay-sealed */
 	char			 reason[256];
 	char			 move_to[200];	/* the first Move's node */
 };
@@ -242,6 +245,7 @@ on_challenge(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 	r.signature.data = sig;
 	r.signature.len = 64;
 	r.software = (char *)"loadgen";
+	r.relay_mac = !g->relay_sealed;
 	m.id = 1;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTER;
 	m.register_ = &r;
@@ -273,6 +277,7 @@ on_accept(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 	reghs_wipe(&k->hs);
 	if (m->body_case == P2P__SRV__SERVER_MSG__BODY_REGISTERED) {
 		p->reg_id = m->registered->reg_id;
+		p->relay_mac = m->registered->relay_mac && !g->relay_sealed;
 		ctlchan_init_keys(&p->ch, keys.tx, keys.rx, p->reg_id);
 		if (m->registered->keepalive_s > 0)
 			g->keepalive_s = m->registered->keepalive_s;
@@ -459,6 +464,9 @@ relay_seal(struct lg_peer *p, size_t len, uint32_t v, uint8_t *out,
 	in[0] = WIRE_DATA;
 	in[1] = WIRE_VERSION;
 	memcpy(in + 16, &v, sizeof(v));
+	if (p->relay_mac)
+		return ctlchan_seal_mac(&p->ch, WIRE_RELAY_MAC, pt,
+		    WIRE_RELAY_ID_LEN + len, out, cap);
 	return ctlchan_seal(&p->ch, WIRE_RELAY, pt, WIRE_RELAY_ID_LEN + len,
 	    out, cap);
 }
@@ -467,12 +475,21 @@ relay_seal(struct lg_peer *p, size_t len, uint32_t v, uint8_t *out,
 static ssize_t
 relay_open(struct lg_peer *p, const uint8_t *pkt, size_t len, uint32_t *v)
 {
-	uint8_t pt[2048], type = 0;
+	uint8_t buf[2048], type = 0;
+	const uint8_t *pt = buf;
 	ssize_t n;
 
-	if (wire_classify(pkt, len, &type, NULL) != WIRE_CLASS_P2P ||
-	    type != WIRE_RELAY || (n = ctlchan_open(&p->ch, WIRE_RELAY, pkt,
-	    len, pt, sizeof(pt))) < WIRE_RELAY_ID_LEN + 20)
+	if (wire_classify(pkt, len, &type, NULL) != WIRE_CLASS_P2P)
+		return -1;
+	if (type == WIRE_RELAY_MAC) {
+		n = ctlchan_open_mac(&p->ch, WIRE_RELAY_MAC, pkt, len);
+		pt = pkt + CHAN_HDR_LEN;
+	} else if (type == WIRE_RELAY)
+		n = ctlchan_open(&p->ch, WIRE_RELAY, pkt, len, buf,
+		    sizeof(buf));
+	else
+		return -1;
+	if (n < WIRE_RELAY_ID_LEN + 20)
 		return -1;
 	memcpy(v, pt + WIRE_RELAY_ID_LEN + 16, sizeof(*v));
 	return n - WIRE_RELAY_ID_LEN;
@@ -616,7 +633,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: loadgen --secret-file F --peers N "
 	    "[--server HOST:PORT]... [--prefix P] [--window W] [--ttl S] "
-	    "[--hold S] [--relay COUNT [--relay-size B] [--relay-window W]]\n");
+	    "[--hold S] [--relay COUNT [--relay-size B] [--relay-window W]\n"
+	    "    [--relay-sealed]]\n");
 	exit(2);
 }
 
@@ -634,6 +652,7 @@ main(int argc, char **argv)
 		{ "relay", required_argument, NULL, 'R' },
 		{ "relay-size", required_argument, NULL, 'S' },
 		{ "relay-window", required_argument, NULL, 'W' },
+		{ "relay-sealed", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lg g;
@@ -691,6 +710,9 @@ main(int argc, char **argv)
 			break;
 		case 'W':
 			relay_window = atol(optarg);
+			break;
+		case 'X':
+			g.relay_sealed = 1;
 			break;
 		default:
 			usage();

@@ -48,6 +48,29 @@ static class TestP2PClient
 				var st = a.Status();
 				Check(st.PeerId == "alice", "peer id " + st.PeerId);
 				Check(st.ServerState == "registered", "state " + st.ServerState);
+				Check(st.Version.Length > 0, "version '" + st.Version + "'");
+				Check(st.UptimeS > 0, "uptime " + st.UptimeS);
+				Check(st.ServerAddr != null && st.ServerAddr.StartsWith("127.0.0.1:"), "server_addr " + st.ServerAddr);
+				Check(st.ServerNode == null, "server_node on one server: " + st.ServerNode);
+			});
+			Run("metrics and log level", () => {
+				var ms = a.Metrics();
+				var paths = new HashSet<string>();
+				double up = 0;
+				foreach (var m in ms) {
+					if (m.Name == "p2pd_sessions" && m.Labels.ContainsKey("path"))
+						paths.Add(m.Labels["path"]);
+					if (m.Name == "p2pd_uptime_seconds")
+						up = m.Value;
+				}
+				Check(paths.Contains("direct") && paths.Contains("relay"), "p2pd_sessions paths: " + string.Join(",", paths));
+				Check(up > 0, "uptime metric " + up);
+				Check(a.LogLevel("debug") == "debug", "log level debug");
+				Check(a.LogLevel() == "debug", "log level kept");
+				Check(a.LogLevel("info") == "info", "log level info");
+				bool refused = false;
+				try { a.LogLevel("loud"); } catch (P2PException) { refused = true; }
+				Check(refused, "log level 'loud' was accepted");
 			});
 			Run("send and recv", () => {
 				a.Send("bob", "jump", "game", Mode.Sequenced, 1, Priority.High);

@@ -143,6 +143,13 @@ class PeerInfo:
 
 
 @dataclass
+class ServerNode:
+    id: str
+    udp: str
+    tcp: Optional[str]
+
+
+@dataclass
 class Status:
     peer_id: str
     server_state: str
@@ -150,6 +157,21 @@ class Status:
     server_error: str
     nat_type: str
     local_port: int
+    # since libp2pclient 1.3 ("" / 0 / None / [] from an older library)
+    version: str = ""
+    uptime_s: float = 0.0
+    server_addr: Optional[str] = None
+    server_node: Optional[str] = None   # None on a single server
+    server_nodes: List[ServerNode] = field(default_factory=list)
+
+
+@dataclass
+class Metric:
+    name: str
+    labels: Dict[str, str]
+    value: float
+    type: str = ""      # counter | gauge, on the first sample of a name
+    help: str = ""
 
 
 @dataclass
@@ -371,13 +393,50 @@ class Client:
         self._check(_lib.status(self.handle, ctypes.byref(st)))
         try:
             s = st.contents
-            return Status(peer_id=_s(s.peer_id),
-                          server_state=_s(s.server_state),
-                          public_addr=_s(s.public_addr),
-                          server_error=_s(s.server_error),
-                          nat_type=_s(s.nat_type), local_port=s.local_port)
+            out = Status(peer_id=_s(s.peer_id),
+                         server_state=_s(s.server_state),
+                         public_addr=_s(s.public_addr),
+                         server_error=_s(s.server_error),
+                         nat_type=_s(s.nat_type), local_port=s.local_port)
+            if s.size >= ctypes.sizeof(_lib.Status):
+                out.version = _s(s.version) or ""
+                out.uptime_s = s.uptime_s
+                out.server_addr = _s(s.server_addr)
+                out.server_node = _s(s.server_node)
+                for i in range(s.n_server_nodes):
+                    n = s.server_nodes[i].contents
+                    out.server_nodes.append(ServerNode(
+                        id=_s(n.id), udp=_s(n.udp), tcp=_s(n.tcp)))
+            return out
         finally:
             _lib.status_free(st)
+
+    def metrics(self):
+        """Every sample of the agent's metrics (docs/METRICS.md), as
+        Metric(name, labels, value, type, help); libp2pclient 1.3."""
+        ms = ctypes.POINTER(_lib.Metrics)()
+        self._check(_lib.metrics(self.handle, ctypes.byref(ms)))
+        try:
+            out = []
+            for i in range(ms.contents.n):
+                m = ms.contents.v[i].contents
+                lab = [_s(m.labels[j]) for j in range(2 * m.nlabels)]
+                out.append(Metric(name=_s(m.name),
+                                  labels=dict(zip(lab[0::2], lab[1::2])),
+                                  value=m.value, type=_s(m.type) or "",
+                                  help=_s(m.help) or ""))
+            return out
+        finally:
+            _lib.metrics_free(ms)
+
+    def log_level(self, level=None):
+        """Set the agent's log level (error, warning, info, debug) until
+        its next change or reload; None leaves it. Returns the level in
+        force; libp2pclient 1.3."""
+        buf = ctypes.create_string_buffer(16)
+        self._check(_lib.log_level(self.handle, _b(level) if level else None,
+                                   buf, len(buf)))
+        return buf.value.decode()
 
     def peers(self):
         ps = ctypes.POINTER(_lib.Peers)()

@@ -70,6 +70,11 @@ class Peers(Structure):
                 ("v", POINTER(POINTER(Peer)))]
 
 
+class ServerNode(Structure):
+    _fields_ = [("size", c_size_t), ("id", c_char_p), ("udp", c_char_p),
+                ("tcp", c_char_p)]
+
+
 class Status(Structure):
     _fields_ = [("size", c_size_t), ("peer_id", c_char_p),
                 ("server_state", c_char_p), ("public_addr", c_char_p),
@@ -78,7 +83,23 @@ class Status(Structure):
                 ("nat_filtering", c_char_p), ("local_port", c_uint32),
                 ("packets_in", c_uint64), ("packets_out", c_uint64),
                 ("dropped", c_uint64), ("retransmitted", c_uint64),
-                ("bytes_in", c_uint64), ("bytes_out", c_uint64)]
+                ("bytes_in", c_uint64), ("bytes_out", c_uint64),
+                # since 1.3
+                ("version", c_char_p), ("uptime_s", c_double),
+                ("server_addr", c_char_p), ("server_node", c_char_p),
+                ("server_nodes", POINTER(POINTER(ServerNode))),
+                ("n_server_nodes", c_size_t)]
+
+
+class Metric(Structure):
+    _fields_ = [("size", c_size_t), ("name", c_char_p), ("type", c_char_p),
+                ("help", c_char_p), ("nlabels", c_size_t),
+                ("labels", POINTER(c_char_p)), ("value", c_double)]
+
+
+class Metrics(Structure):
+    _fields_ = [("size", c_size_t), ("n", c_size_t),
+                ("v", POINTER(POINTER(Metric)))]
 
 
 class GroupMember(Structure):
@@ -189,3 +210,8 @@ match = _fn("p2pclient_match", c_int, H, ATTRS, c_size_t, c_uint32, c_uint32,
 match_cancel = _fn("p2pclient_match_cancel", c_int, H)
 group_search = _fn("p2pclient_group_search", c_int, H, ATTRS, c_size_t,
                    POINTER(POINTER(Groups)))
+# since 1.3: operations
+metrics = _fn("p2pclient_metrics", c_int, H, POINTER(POINTER(Metrics)))
+metrics_free = _fn("p2pclient_metrics_free", None, POINTER(Metrics))
+log_level = _fn("p2pclient_log_level", c_int, H, c_char_p, c_char_p,
+                c_size_t)

@@ -33,6 +33,26 @@ class TestClient(unittest.TestCase):
         self.assertEqual(st.peer_id, "alice")
         self.assertEqual(st.server_state, "registered")
         self.assertGreater(st.local_port, 0)
+        # since 1.3
+        self.assertRegex(st.version, r"^[0-9]+\.[0-9]+")
+        self.assertGreater(st.uptime_s, 0)
+        self.assertRegex(st.server_addr or "", r"^127\.0\.0\.1:[0-9]+$")
+        self.assertIsNone(st.server_node)   # one server, no cluster
+
+    def test_metrics_and_log_level(self):
+        ms = self.a.metrics()
+        names = {m.name for m in ms}
+        self.assertIn("p2pd_sessions", names)
+        up = [m for m in ms if m.name == "p2pd_uptime_seconds"]
+        self.assertEqual(len(up), 1)
+        self.assertGreater(up[0].value, 0)
+        paths = {m.labels.get("path") for m in ms if m.name == "p2pd_sessions"}
+        self.assertTrue({"direct", "relay"} <= paths, paths)
+        self.assertEqual(self.a.log_level("debug"), "debug")
+        self.assertEqual(self.a.log_level(), "debug")
+        self.assertEqual(self.a.log_level("info"), "info")
+        with self.assertRaises(p2pclient.Error):
+            self.a.log_level("loud")
 
     def test_send_and_recv_each_mode(self):
         sent = [("reliable", 0, b"r0"), ("reliable", 7, "r7 text"),
