@@ -134,10 +134,11 @@ tests_attack_p2pattack_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS) -lpthread
 TESTS += tests/integration/amplify.sh tests/integration/roam.sh \
 	tests/integration/http_abuse.sh tests/integration/hsflood.sh \
-	tests/integration/probeflood.sh
+	tests/integration/probeflood.sh tests/integration/probelan.sh
 EXTRA_DIST += tests/integration/amplify.sh tests/integration/roam.sh \
 	tests/integration/http_abuse.sh tests/integration/hsflood.sh \
-	tests/integration/probeflood.sh tests/attack/attack.sh
+	tests/integration/probeflood.sh tests/integration/probelan.sh \
+	tests/attack/attack.sh
 
 # The seeded chaos on a cluster (docs/CLUSTER.md): CHAOS_ROUNDS (500 here)
 # and CHAOS_SEED (random; a failure prints it) choose the run.
