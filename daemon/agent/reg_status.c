@@ -39,6 +39,12 @@ reg_error(struct agent *a)
 	return a->reg != NULL ? a->reg->error : "";
 }
 
+uint32_t
+reg_current_id(struct agent *a)
+{
+	return a->reg != NULL && a->reg->phase == PH_UP ? a->reg->reg_id : 0;
+}
+
 void
 reg_public_addr(struct agent *a, char *buf, size_t len)
 {
@@ -48,6 +54,14 @@ reg_public_addr(struct agent *a, char *buf, size_t len)
 		return;
 	}
 	addr_fmt((struct sockaddr *)&a->reg->public, buf, len);
+}
+
+const struct sockaddr *
+reg_public_sa(struct agent *a)
+{
+	if (a->reg == NULL || !a->reg->have_public)
+		return NULL;
+	return (const struct sockaddr *)&a->reg->public;
 }
 
 /* Which leg a registration (or its attempt) is using: for status. */

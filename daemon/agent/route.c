@@ -90,6 +90,14 @@ route_strategy(struct session *s)
 		role = PATH_SPRAY_HARD;
 	else if (route_cone(mine) && route_symmetric(theirs))
 		role = PATH_SPRAY_EASY;
+	/* Birthday probes go only to the peer's validated reflexive IP, and
+	 * never to one of our networks (guard_send.c). */
+	if (role != PATH_SPRAY_NONE && !guard_spray(s->a, s)) {
+		snprintf(s->rt.path.why, sizeof(s->rt.path.why), "the peer's "
+		    "public address may not be probed (loopback, reserved or "
+		    "one of this host's networks): no birthday method");
+		role = PATH_SPRAY_NONE;
+	}
 	if (role == PATH_SPRAY_NONE) {
 		s->rt.path.spray = PATH_SPRAY_NONE;
 		return was != PATH_SPRAY_NONE;
@@ -115,15 +123,20 @@ route_candidates(struct session *s)
 {
 	size_t i, nhost = s->p->naddrs - (s->p->have_pub && s->p->naddrs > 0);
 
+	const struct sockaddr *pm = (const struct sockaddr *)&s->p->portmap;
+
+	/* Never loopback, link-local, multicast..., nor our own LAN for a
+	 * peer that is not on it (guard_send.c). */
 	for (i = 0; i < nhost; i++)
-		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->addrs[i],
-		    PATH_CAND_HOST, agent_now());
-	if (s->p->portmap.sin_port != 0)
-		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->portmap,
-		    PATH_CAND_MAPPED, agent_now());
+		if (guard_cand(s->a, s, &s->p->addrs[i].sa))
+			(void)path_add(&s->rt.path, &s->p->addrs[i].sa,
+			    PATH_CAND_HOST, agent_now());
+	if (s->p->portmap.sin_port != 0 && guard_cand(s->a, s, pm))
+		(void)path_add(&s->rt.path, pm, PATH_CAND_MAPPED, agent_now());
 	for (; i < s->p->naddrs; i++)
-		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->addrs[i],
-		    PATH_CAND_SRFLX, agent_now());
+		if (guard_cand(s->a, s, &s->p->addrs[i].sa))
+			(void)path_add(&s->rt.path, &s->p->addrs[i].sa,
+			    PATH_CAND_SRFLX, agent_now());
 }
 
 void
@@ -145,12 +158,38 @@ route_init(struct session *s, const struct sockaddr *src)
 	path_init(&s->rt.path, &cfg);
 	route_candidates(s);
 	(void)route_strategy(s);
+	s->rt.relay_legs[0] = reg_current_id(s->a);
+	s->rt.relay_legs[1] = s->p->relay_id;
+}
+
+/*
+ * Either side registered again (a move to another cluster node, a failover,
+ * a re-registration) since the session last looked: on the relay, that is
+ * a new way to the peer, and what the old one lost (the node died) is no
+ * reason to wait out the transport's backed-off probe timeout.
+ */
+static void
+route_relay_moved(struct session *s)
+{
+	uint32_t self = reg_current_id(s->a), peer = s->p->relay_id;
+
+	if (self == s->rt.relay_legs[0] && peer == s->rt.relay_legs[1])
+		return;
+	s->rt.relay_legs[0] = self;
+	s->rt.relay_legs[1] = peer;
+	if (self == 0 || peer == 0 || path_send_to(&s->rt.path) != NULL)
+		return;
+	log_info("session with %s: the relay moved (a registration changed): "
+	    "probing at once", s->p->id);
+	tp_path_moved(s->tp, agent_now());
+	session_feed(s);
 }
 
 /* A fresh introduction of a peer we have a session with. */
 void
 route_update(struct session *s)
 {
+	route_relay_moved(s);
 	route_candidates(s);
 	if (s->rt.path.spray != PATH_SPRAY_NONE && s->p->have_pub)
 		memcpy(&s->rt.path.spray_to, &s->p->pub,
@@ -451,6 +490,10 @@ route_drive(struct session *s, uint64_t now)
 			break;
 		memcpy(nonce, s->rt.check_nonce, sizeof(nonce));
 		s->rt.check_nonce_fresh = 0;
+		/* Only where a check may go, at a capped rate per IP
+		 * (guard_send.c): a peer must not make us a port scanner. */
+		if (!guard_send(s->a, s, (struct sockaddr *)&to))
+			continue;
 		/* The hard side's sockets open with its first spray packet. */
 		if (local > 0 && s->rt.spray == NULL &&
 		    spray_open(s, s->rt.path.cfg.spray_sockets) == -1) {
