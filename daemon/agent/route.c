@@ -379,6 +379,17 @@ route_event(struct session *s, enum path_event ev)
 	route_report(s, s->rt.path.why);
 }
 
+/* A packet of the session from src: the path may follow the peer there. */
+static void
+route_on_packet(struct session *s, const struct sockaddr *src)
+{
+	unsigned changes = s->rt.path.changes;
+
+	path_on_packet(&s->rt.path, src, s->a->rx_slot, agent_now());
+	if (s->rt.path.changes != changes)	/* it followed the peer */
+		route_event(s, PATH_EV_DIRECT);
+}
+
 /*
  * Seal one PATH_* frame alone in a DATA packet and send it to `to`; with
  * ttl > 0 (an opening check) at that IP TTL.
@@ -433,7 +444,7 @@ route_frame(struct session *s, const uint8_t *pt, size_t n,
 		}
 		route_frame_send(s, PATH_FRAME_RESPONSE, pt + 1, src,
 		    s->a->rx_slot, 0);
-		path_on_packet(&s->rt.path, src, s->a->rx_slot, agent_now());
+		route_on_packet(s, src);
 		return 1;
 	}
 	was = route_is_suspect(s);
@@ -447,17 +458,13 @@ void
 route_packet(struct session *s, const struct sockaddr *src)
 {
 	int was = route_is_suspect(s);
-	unsigned changes;
 
 	/* A peer that forges its source must not make us probe a third
 	 * host: only its own IPs become candidates (guard.c). */
 	if (src != NULL && !guard_prflx(s->a, s, src))
 		return;
 
-	changes = s->rt.path.changes;
-	path_on_packet(&s->rt.path, src, s->a->rx_slot, agent_now());
-	if (s->rt.path.changes != changes)	/* it followed the peer */
-		route_event(s, PATH_EV_DIRECT);
+	route_on_packet(s, src);
 	route_suspect(s, was);
 }
 
