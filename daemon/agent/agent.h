@@ -101,6 +101,7 @@ struct agent_counters {
 	uint64_t	 drop_no_room;
 	uint64_t	 drop_no_path;
 	uint64_t	 drop_guard;		/* guard.c: floods, forged probes */
+	uint64_t	 drop_probe;		/* guard_send.c: our own checks */
 	uint64_t	 drop_server;		/* the rest (stats_collect) */
 	uint64_t	 handshakes;		/* sessions keyed */
 	uint64_t	 rekeys;
@@ -289,6 +290,8 @@ const char	*reg_error(struct agent *);
  * on another node or the same): 0 while not registered. */
 uint32_t	 reg_current_id(struct agent *);
 void		 reg_public_addr(struct agent *, char *, size_t);
+/* Where the server sees us, or NULL before the first registration. */
+const struct sockaddr *reg_public_sa(struct agent *);
 /* "udp" or "tcp": the leg to the server (regtcp.c is the TCP one). */
 const char	*reg_transport_name(struct agent *);
 /*

@@ -8,7 +8,7 @@ P2PD_ENGINE = daemon/agent/engine.c daemon/agent/engine.h \
 	daemon/agent/session_tp.c daemon/agent/session_stream.c \
 	daemon/agent/session_queue.c daemon/agent/session.h \
 	daemon/agent/pindex.c daemon/agent/input.c \
-	daemon/agent/guard.c daemon/agent/guard.h \
+	daemon/agent/guard.c daemon/agent/guard.h daemon/agent/guard_send.c \
 	daemon/agent/route.c daemon/agent/spray.c daemon/agent/route.h \
 	daemon/agent/udp.c daemon/agent/reg.c daemon/agent/reg.h \
 	daemon/agent/reg_ctrl.c daemon/agent/reg_hs.c daemon/agent/reg_live.c \

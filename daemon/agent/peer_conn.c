@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 
 #include "addr.h"
+#include "guard.h"
 #include "ipc.pb-c.h"
 #include "log.h"
 #include "peer.h"
@@ -125,6 +126,7 @@ peer_introduce(struct agent *a, const P2p__Srv__Introduce *in)
 	struct session *s;
 	struct peer *p;
 	uint8_t x_pk[32];
+	size_t i;
 
 	if (!p2p_name_valid(in->peer_id) || in->identity_key.len != 32 ||
 	    hs_x25519_pk(x_pk, in->identity_key.data) == -1) {
@@ -151,6 +153,11 @@ peer_introduce(struct agent *a, const P2p__Srv__Introduce *in)
 	snprintf(p->nat_type, sizeof(p->nat_type), "%s",
 	    in->nat_type != NULL ? in->nat_type : "");
 	peer_set_addrs(p, in);
+	/* Its IPs get cookies under an HS_INIT flood (guard.c). */
+	for (i = 0; i < p->naddrs; i++)
+		guard_known(a, &p->addrs[i].sa);
+	if (p->have_pub)
+		guard_known(a, &p->pub.sa);
 	log_info("introduced to %s (%zu addresses, %s)", p->id, p->naddrs,
 	    in->initiator ? "initiator" : "responder");
 	if (p->s != NULL && p->s->state == SESS_UP)

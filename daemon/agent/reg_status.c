@@ -56,6 +56,14 @@ reg_public_addr(struct agent *a, char *buf, size_t len)
 	addr_fmt((struct sockaddr *)&a->reg->public, buf, len);
 }
 
+const struct sockaddr *
+reg_public_sa(struct agent *a)
+{
+	if (a->reg == NULL || !a->reg->have_public)
+		return NULL;
+	return (const struct sockaddr *)&a->reg->public;
+}
+
 /* Which leg a registration (or its attempt) is using: for status. */
 const char *
 reg_transport_name(struct agent *a)

@@ -90,6 +90,14 @@ route_strategy(struct session *s)
 		role = PATH_SPRAY_HARD;
 	else if (route_cone(mine) && route_symmetric(theirs))
 		role = PATH_SPRAY_EASY;
+	/* Birthday probes go only to the peer's validated reflexive IP, and
+	 * never to one of our networks (guard_send.c). */
+	if (role != PATH_SPRAY_NONE && !guard_spray(s->a, s)) {
+		snprintf(s->rt.path.why, sizeof(s->rt.path.why), "the peer's "
+		    "public address may not be probed (loopback, reserved or "
+		    "one of this host's networks): no birthday method");
+		role = PATH_SPRAY_NONE;
+	}
 	if (role == PATH_SPRAY_NONE) {
 		s->rt.path.spray = PATH_SPRAY_NONE;
 		return was != PATH_SPRAY_NONE;
@@ -115,15 +123,20 @@ route_candidates(struct session *s)
 {
 	size_t i, nhost = s->p->naddrs - (s->p->have_pub && s->p->naddrs > 0);
 
+	const struct sockaddr *pm = (const struct sockaddr *)&s->p->portmap;
+
+	/* Never loopback, link-local, multicast..., nor our own LAN for a
+	 * peer that is not on it (guard_send.c). */
 	for (i = 0; i < nhost; i++)
-		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->addrs[i],
-		    PATH_CAND_HOST, agent_now());
-	if (s->p->portmap.sin_port != 0)
-		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->portmap,
-		    PATH_CAND_MAPPED, agent_now());
+		if (guard_cand(s->a, s, &s->p->addrs[i].sa))
+			(void)path_add(&s->rt.path, &s->p->addrs[i].sa,
+			    PATH_CAND_HOST, agent_now());
+	if (s->p->portmap.sin_port != 0 && guard_cand(s->a, s, pm))
+		(void)path_add(&s->rt.path, pm, PATH_CAND_MAPPED, agent_now());
 	for (; i < s->p->naddrs; i++)
-		(void)path_add(&s->rt.path, (struct sockaddr *)&s->p->addrs[i],
-		    PATH_CAND_SRFLX, agent_now());
+		if (guard_cand(s->a, s, &s->p->addrs[i].sa))
+			(void)path_add(&s->rt.path, &s->p->addrs[i].sa,
+			    PATH_CAND_SRFLX, agent_now());
 }
 
 void
@@ -473,6 +486,10 @@ route_drive(struct session *s, uint64_t now)
 			break;
 		memcpy(nonce, s->rt.check_nonce, sizeof(nonce));
 		s->rt.check_nonce_fresh = 0;
+		/* Only where a check may go, at a capped rate per IP
+		 * (guard_send.c): a peer must not make us a port scanner. */
+		if (!guard_send(s->a, s, (struct sockaddr *)&to))
+			continue;
 		/* The hard side's sockets open with its first spray packet. */
 		if (local > 0 && s->rt.spray == NULL &&
 		    spray_open(s, s->rt.path.cfg.spray_sockets) == -1) {

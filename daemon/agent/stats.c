@@ -39,6 +39,7 @@ const struct stats_field stats_fields[] = {
 	DROP(drop_no_room, "no_room"),
 	DROP(drop_no_path, "no_path"),
 	DROP(drop_guard, "guard"),
+	DROP(drop_probe, "probe"),
 	DROP(drop_server, "server"),
 	STAT(handshakes, "p2pd_handshakes_total",
 	    "handshakes that made a session"),
@@ -61,7 +62,8 @@ stats_collect(struct agent *a, struct agent_counters *c)
 	/* What AGENT_DROP did not count: the server link's (reg*.c) */
 	c->drop_server = c->dropped - c->drop_malformed -
 	    c->drop_unknown_session - c->drop_decrypt - c->drop_handshake -
-	    c->drop_no_room - c->drop_no_path - c->drop_guard;
+	    c->drop_no_room - c->drop_no_path - c->drop_guard -
+	    c->drop_probe;
 	c->retransmitted = a->ctr_closed.retransmitted;
 	c->retransmitted_bytes = a->ctr_closed.retransmitted_bytes;
 	c->rekeys = a->ctr_closed.rekeys;

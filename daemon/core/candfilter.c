@@ -141,3 +141,40 @@ cand_spray_ok(const uint8_t *ip, size_t iplen, const uint8_t *srflx,
 		return 0;
 	return cand_probe_ok(ip, iplen, own, nown, 0);
 }
+
+/* a and b are the same IP (IPv4-mapped taken as IPv4); 0 if either is
+ * unknown. */
+static int
+cand_ip_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	if (alen == 0 || blen == 0)
+		return 0;
+	cand_norm(&a, &alen);
+	cand_norm(&b, &blen);
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+int
+cand_same_lan(const struct cand_ctx *c)
+{
+	if (c->theirslen == 0)
+		return 0;
+	return cand_ip_equal(c->mine, c->minelen, c->theirs, c->theirslen) ||
+	    (cand_host_ok(c->theirs, c->theirslen) &&
+	    cand_in_nets(c->theirs, c->theirslen, c->own, c->nown));
+}
+
+int
+cand_check_ok(const struct cand_ctx *c, const uint8_t *ip, size_t iplen,
+    int is_host_cand)
+{
+	if (cand_classify(ip, iplen) == CAND_LOOPBACK)
+		return c->minelen > 0 && cand_classify(c->mine, c->minelen) ==
+		    CAND_LOOPBACK && cand_ip_equal(ip, iplen, c->theirs,
+		    c->theirslen);
+	if (!cand_host_ok(ip, iplen))
+		return 0;
+	if (!cand_in_nets(ip, iplen, c->own, c->nown))
+		return 1;
+	return is_host_cand && cand_same_lan(c);
+}

@@ -57,4 +57,37 @@ int	cand_probe_ok(const uint8_t *ip, size_t iplen,
 int	cand_spray_ok(const uint8_t *ip, size_t iplen, const uint8_t *srflx,
 	    size_t srflx_len, const struct cand_net *own, size_t nown);
 
+/*
+ * What an agent knows about a peer when it decides where a path check may
+ * go (cand_check_ok): its own networks, the IP the server sees it at, and
+ * the IP the server validated for the peer (length 0: unknown).
+ */
+struct cand_ctx {
+	const struct cand_net	*own;
+	size_t			 nown;
+	const uint8_t		*mine;		/* our reflexive IP */
+	size_t			 minelen;
+	const uint8_t		*theirs;	/* the peer's reflexive IP */
+	size_t			 theirslen;
+};
+
+/*
+ * 1 if the peer is on one of our LANs: the server sees it at our own
+ * public IP (behind the same NAT), or at an address of one of our
+ * networks (no NAT between us).
+ */
+int	cand_same_lan(const struct cand_ctx *);
+/*
+ * 1 if an agent may send a path check to ip, an address of the peer
+ * (is_host_cand: one the peer announced as its interface's). Loopback only
+ * when the server saw both sides on loopback (all three on one host) and
+ * ip is the peer's reflexive address; never link-local, multicast,
+ * unspecified, broadcast or reserved; one of our own networks only as a
+ * host candidate of a peer on our LAN (cand_same_lan), so a peer elsewhere
+ * whose home network has the same private range as ours (or that claims
+ * it does) never makes us probe our own LAN.
+ */
+int	cand_check_ok(const struct cand_ctx *, const uint8_t *ip, size_t iplen,
+	    int is_host_cand);
+
 #endif /* P2P_CANDFILTER_H */

@@ -129,3 +129,81 @@ Test(candfilter, spray_only_to_the_validated_reflexive_ip)
 	n = ip("127.0.0.1", b);
 	cr_assert_eq(cand_spray_ok(b, n, srflx, sl, &own, 1), 0);
 }
+
+/* The agent's rule for every check it sends (route.c, guard_send.c). */
+Test(candfilter, checks_by_what_the_agent_knows)
+{
+	struct cand_net own[2];
+	struct cand_ctx c;
+	uint8_t mine[16], theirs[16], b[16];
+	size_t n;
+
+	memset(own, 0, sizeof(own));
+	own[0].iplen = ip("192.168.1.20", own[0].ip);
+	own[0].prefix = 24;
+	own[1].iplen = ip("127.0.0.1", own[1].ip);
+	own[1].prefix = 8;
+	memset(&c, 0, sizeof(c));
+	c.own = own;
+	c.nown = 2;
+	c.mine = mine;
+	c.minelen = ip("198.51.100.1", mine);
+	c.theirs = theirs;
+	c.theirslen = ip("203.0.113.9", theirs);
+
+	/* A peer elsewhere whose LAN has our private range (or claims it). */
+	cr_assert_eq(cand_same_lan(&c), 0);
+	n = ip("192.168.1.7", b);
+	cr_assert_eq(cand_check_ok(&c, b, n, 1), 0,
+	    "our own LAN as the host candidate of a peer elsewhere");
+	cr_assert_eq(cand_check_ok(&c, b, n, 0), 0);
+	n = ip("10.1.2.3", b);
+	cr_assert_eq(cand_check_ok(&c, b, n, 1), 1,
+	    "a private address that is not one of our networks");
+	n = ip("203.0.113.9", b);
+	cr_assert_eq(cand_check_ok(&c, b, n, 0), 1, "its reflexive address");
+	/* Never, whatever the peer is. */
+	static const char *never[] = { "127.0.0.1", "::1", "169.254.3.3",
+	    "fe80::1", "224.0.0.251", "ff02::1", "0.0.0.0", "::",
+	    "255.255.255.255", "240.0.0.1", "::ffff:127.0.0.1",
+	    "::ffff:169.254.1.1" };
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+		n = ip(never[i], b);
+		cr_assert_eq(cand_check_ok(&c, b, n, 1), 0, "%s", never[i]);
+	}
+
+	/* Behind our NAT: the server sees it at our public IP. */
+	c.theirslen = ip("198.51.100.1", theirs);
+	cr_assert_eq(cand_same_lan(&c), 1);
+	n = ip("192.168.1.7", b);
+	cr_assert_eq(cand_check_ok(&c, b, n, 1), 1, "same-LAN host candidate");
+	cr_assert_eq(cand_check_ok(&c, b, n, 0), 0,
+	    "our LAN, but not an address the peer announced");
+	n = ip("::ffff:192.168.1.7", b);
+	cr_assert_eq(cand_check_ok(&c, b, n, 1), 1);
+
+	/* No NAT between us: the server sees it inside our network. */
+	c.theirslen = ip("192.168.1.30", theirs);
+	cr_assert_eq(cand_same_lan(&c), 1);
+	n = ip("192.168.1.30", b);
+	cr_assert_eq(cand_check_ok(&c, b, n, 1), 1);
+	c.theirslen = 0;
+	cr_assert_eq(cand_same_lan(&c), 0, "the peer's address unknown");
+	cr_assert_eq(cand_check_ok(&c, b, n, 1), 0);
+
+	/* The server on this host saw both of us on loopback: the tests'
+	 * case, and two agents of one machine. */
+	c.minelen = ip("127.0.0.1", mine);
+	c.theirslen = ip("127.0.0.1", theirs);
+	n = ip("127.0.0.1", b);
+	cr_assert_eq(cand_check_ok(&c, b, n, 0), 1);
+	n = ip("127.0.0.2", b);
+	cr_assert_eq(cand_check_ok(&c, b, n, 1), 0,
+	    "another loopback address than the one the server saw");
+	/* ... but only when the server saw us there too. */
+	c.minelen = ip("198.51.100.1", mine);
+	n = ip("127.0.0.1", b);
+	cr_assert_eq(cand_check_ok(&c, b, n, 0), 0);
+	c.minelen = 0;
+	cr_assert_eq(cand_check_ok(&c, b, n, 0), 0, "our address unknown");
+}
