@@ -185,20 +185,30 @@ struct srv_push {
 	uint64_t		 rto_us;
 };
 
+/*
+ * An IPv4 or IPv6 address as a registration keeps it (a sockaddr_storage
+ * is 128 bytes; a node holds one srv_sess per registered peer).
+ */
+union srv_addr {
+	struct sockaddr		 sa;
+	struct sockaddr_in	 in;
+	struct sockaddr_in6	 in6;
+};
+
 /* Node-local side of one registration. */
 struct srv_sess {
 	uint32_t		 reg_id;
 	char			 peer_id[P2P_NAME_MAX + 1];
 	struct ctlchan		 chan;
-	struct sockaddr_storage	 addr;		/* validated source address */
+	union srv_addr		 addr;		/* validated source address */
 	struct srv_tcp		*tcp;		/* NULL: UDP */
 	/* A new source address, until it answers a challenge (srv_roam.c). */
-	struct sockaddr_storage	 cand;
+	union srv_addr		 cand;
 	int			 cand_set;
 	uint8_t			 cand_nonce[16];
 	uint64_t		 cand_rx, cand_tx;	/* bytes from it / to it */
 	uint64_t		 cand_sent_us;		/* its last challenge */
-	struct sockaddr_storage	 from;		/* of the packet being handled */
+	union srv_addr		 from;		/* of the packet being handled */
 	uint8_t			*accept;	/* REG_ACCEPT, until it was used */
 	size_t			 accept_len;
 	uint32_t		 next_push_seq;
