@@ -286,6 +286,9 @@ void		 reg_shutdown(struct agent *);
 enum reg_state	 reg_state(struct agent *);
 const char	*reg_state_name(enum reg_state);
 const char	*reg_error(struct agent *);
+/* Our registration's id (our relay id; it changes with each registration,
+ * on another node or the same): 0 while not registered. */
+uint32_t	 reg_current_id(struct agent *);
 void		 reg_public_addr(struct agent *, char *, size_t);
 /* Where the server sees us, or NULL before the first registration. */
 const struct sockaddr *reg_public_sa(struct agent *);

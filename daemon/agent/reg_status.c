@@ -39,6 +39,12 @@ reg_error(struct agent *a)
 	return a->reg != NULL ? a->reg->error : "";
 }
 
+uint32_t
+reg_current_id(struct agent *a)
+{
+	return a->reg != NULL && a->reg->phase == PH_UP ? a->reg->reg_id : 0;
+}
+
 void
 reg_public_addr(struct agent *a, char *buf, size_t len)
 {

@@ -158,12 +158,38 @@ route_init(struct session *s, const struct sockaddr *src)
 	path_init(&s->rt.path, &cfg);
 	route_candidates(s);
 	(void)route_strategy(s);
+	s->rt.relay_legs[0] = reg_current_id(s->a);
+	s->rt.relay_legs[1] = s->p->relay_id;
+}
+
+/*
+ * Either side registered again (a move to another cluster node, a failover,
+ * a re-registration) since the session last looked: on the relay, that is
+ * a new way to the peer, and what the old one lost (the node died) is no
+ * reason to wait out the transport's backed-off probe timeout.
+ */
+static void
+route_relay_moved(struct session *s)
+{
+	uint32_t self = reg_current_id(s->a), peer = s->p->relay_id;
+
+	if (self == s->rt.relay_legs[0] && peer == s->rt.relay_legs[1])
+		return;
+	s->rt.relay_legs[0] = self;
+	s->rt.relay_legs[1] = peer;
+	if (self == 0 || peer == 0 || path_send_to(&s->rt.path) != NULL)
+		return;
+	log_info("session with %s: the relay moved (a registration changed): "
+	    "probing at once", s->p->id);
+	tp_path_moved(s->tp, agent_now());
+	session_feed(s);
 }
 
 /* A fresh introduction of a peer we have a session with. */
 void
 route_update(struct session *s)
 {
+	route_relay_moved(s);
 	route_candidates(s);
 	if (s->rt.path.spray != PATH_SPRAY_NONE && s->p->have_pub)
 		memcpy(&s->rt.path.spray_to, &s->p->pub,

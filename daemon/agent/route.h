@@ -29,6 +29,8 @@ struct route {
 	struct sockaddr_in6	 remote;	/* handshake source, when direct
 						   (IPv4 or IPv6) */
 	int			 have_remote;
+	uint32_t		 relay_legs[2];	/* the relay ids (ours,
+						   the peer's) last seen */
 };
 
 /* route.c */

@@ -429,6 +429,20 @@ tp_path_changed(struct tp *tp)
 }
 
 void
+tp_path_moved(struct tp *tp, uint64_t now)
+{
+	tp_path_changed(tp);
+	if (tp->closed || tp->dead)
+		return;
+	if (tp->cc.bytes_in_flight > 0)
+		tp_on_pto(tp, now);
+	if (tp->rx_pns.n > 0) {
+		tp->ack_needed = 1;
+		tp->ack_immediate = 1;
+	}
+}
+
+void
 tp_set_lossless(struct tp *tp, int on)
 {
 	tp->lossless = on != 0;

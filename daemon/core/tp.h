@@ -277,6 +277,15 @@ int		 tp_is_closed(const struct tp *);
  * estimate and restart congestion control; data in flight stays tracked.
  */
 void		 tp_path_changed(struct tp *);
+/*
+ * The way to the peer changed while the session was on it (the relay node
+ * of either side, after a move to another cluster node): as
+ * tp_path_changed, and what the old way lost is not waited for under its
+ * backed-off probe timeout. With data in flight, probes go out now; with
+ * anything received, our acknowledgements go again (the last ones may have
+ * gone the old way).
+ */
+void		 tp_path_moved(struct tp *, uint64_t now);
 
 /*
  * The path is lossless and in order (the relay with both agents on TCP):

@@ -371,9 +371,6 @@ cl_message(void *arg, const char *channel, const char *data, size_t len)
 		state_redis_message(cl->st, data, len);
 }
 
-/* srv_cluster.c: the hooks of the state (calls back up into the server). */
-void	srv_cluster_hooks(struct srv *, struct state_redis_hooks *);
-
 int
 cluster_start(struct srv *s, char *err, size_t errlen)
 {
@@ -421,7 +418,7 @@ cluster_start(struct srv *s, char *err, size_t errlen)
 	snprintf(sl, sizeof(sl), "%u", cl->slot);
 	args[0] = sl;
 	(void)cl_eval_wait(cl, cluster_lua_reap, 1, args, &w);
-	srv_cluster_hooks(s, &hooks);
+	s->hooks.cluster_state(s, &hooks);	/* calls back up (srv_cluster.c) */
 	if ((cl->st = state_redis_new(cl->link, cl->slot, SRV_MAX_PEERS,
 	    &hooks)) == NULL) {
 		snprintf(err, errlen, "out of memory");

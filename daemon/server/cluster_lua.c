@@ -24,14 +24,6 @@
 	"  redis.call('DEL', ik)\n" \
 	"end\n"
 
-#define LUA_PUBLISH \
-	"local function publish(fields)\n" \
-	"  local seq = redis.call('INCR', 'p2p:seq')\n" \
-	"  redis.call('PUBLISH', 'p2p:ev', seq .. '\\n' ..\n" \
-	"      table.concat(fields, '\\n'))\n" \
-	"  return seq\n" \
-	"end\n"
-
 /*
  * ARGV: id node reg key iat exp aesni tr pub loc grp now republish. With
  * republish (a node puts back a registration it holds, after Redis lost

@@ -3,6 +3,18 @@
 #ifndef P2P_CLUSTER_LUA_H
 #define P2P_CLUSTER_LUA_H
 
+/*
+ * The Lua function every writing script starts with: publish(fields) takes
+ * the next event number (p2p:seq) and publishes the event on p2p:ev.
+ */
+#define LUA_PUBLISH \
+	"local function publish(fields)\n" \
+	"  local seq = redis.call('INCR', 'p2p:seq')\n" \
+	"  redis.call('PUBLISH', 'p2p:ev', seq .. '\\n' ..\n" \
+	"      table.concat(fields, '\\n'))\n" \
+	"  return seq\n" \
+	"end\n"
+
 extern const char cluster_lua_register[];
 extern const char cluster_lua_unregister[];
 extern const char cluster_lua_nat[];

@@ -17,14 +17,6 @@
 
 #include "cluster_lua.h"
 
-#define LUA_PUBLISH \
-	"local function publish(fields)\n" \
-	"  local seq = redis.call('INCR', 'p2p:seq')\n" \
-	"  redis.call('PUBLISH', 'p2p:ev', seq .. '\\n' ..\n" \
-	"      table.concat(fields, '\\n'))\n" \
-	"  return seq\n" \
-	"end\n"
-
 /*
  * ARGV: peer id size node kind dl pool group gexp keep origin tmax gmax
  * pgmax [key value]... Answers {rc, seq}: 0, -3 (a cap), -4 (this very

@@ -241,7 +241,7 @@ cl_nodes_reply(const struct redisReply *reply, void *arg)
 	if (sig != cl->nodes_sig) {
 		/* The first read too: agents may have registered before. */
 		cl->nodes_sig = sig;
-		srv_nodes_changed(cl->srv);
+		cl->srv->hooks.nodes_changed(cl->srv);
 	}
 }
 

@@ -9,12 +9,15 @@ SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
 	daemon/server/cluster_lua_match.c \
 	daemon/server/state_redis.c daemon/server/state_redis.h \
 	daemon/server/state_redis_int.h daemon/server/state_redis_sync.c \
+	daemon/server/state_redis_write.c \
 	daemon/server/state_redis_group.c daemon/server/state_redis_match.c \
 	daemon/server/srv_cluster.c daemon/server/srv_node.c \
 	daemon/server/srv_http_cluster.c daemon/server/srv_drain.c \
 	daemon/server/srv_nodes.c
 SRV_STATE_SOURCES = daemon/server/state.h daemon/server/state_mem.h \
+	daemon/server/state_group.h \
 	daemon/server/state_mem.c daemon/server/state_mem_group.c \
+	daemon/server/state_mem_table.c \
 	daemon/server/state_mem_intro.c daemon/server/state_mem_view.c \
 	daemon/server/state_mem_match.c daemon/server/state_file.c
 SRV_GROUP_SOURCES = daemon/server/srv_group.c daemon/server/srv_group.h \
@@ -22,11 +25,13 @@ SRV_GROUP_SOURCES = daemon/server/srv_group.c daemon/server/srv_group.h \
 	daemon/server/srv_group_sync.c daemon/server/srv_group_match.c
 sbin_PROGRAMS += p2p-server
 p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
+	daemon/server/srv_wire.c daemon/server/srv_push.c \
 	daemon/server/srv_clock.c daemon/server/srv_portfile.c \
 	daemon/server/srv_token.c \
 	daemon/server/srv_udp.c daemon/server/srv_tcp.c \
 	daemon/server/srv_stun.c \
 	daemon/server/srv_reg.c daemon/server/srv_ctrl.c \
+	daemon/server/srv_ctrl_out.c \
 	daemon/server/srv_sess.c daemon/server/srv_recent.c \
 	daemon/server/srv_quota.c daemon/server/srv_roam.c \
 	daemon/server/srv_ratelim.c daemon/server/srv_ratelim.h \
@@ -35,6 +40,7 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_signal.c daemon/server/srv_relay.c \
 	$(SRV_GROUP_SOURCES) \
 	daemon/server/srv_http.c daemon/server/srv_http.h \
+	daemon/server/srv_http_reply.c \
 	daemon/server/srv_http_conn.c daemon/server/srv_http_head.c \
 	daemon/server/srv_http_stream.c \
 	daemon/server/srv_http_api.c daemon/server/srv_http_metrics.c \
@@ -159,7 +165,8 @@ tests_unit_test_srv_http_head_LDADD = $(COMMON_TEST_LIBS)
 # The load generator (tests/bench/loadgen.c): simulated peers registering
 # over UDP; server_mem.sh uses it, and so do the cluster benchmarks.
 check_PROGRAMS += tests/bench/loadgen
-tests_bench_loadgen_SOURCES = tests/bench/loadgen.c
+tests_bench_loadgen_SOURCES = tests/bench/loadgen.c tests/bench/loadgen.h \
+	tests/bench/loadgen_relay.c tests/bench/loadgen_rehome.c
 tests_bench_loadgen_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
 tests_bench_loadgen_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS) -lpthread

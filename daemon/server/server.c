@@ -32,7 +32,7 @@ int	srv_token_main(int, char **);
 int	srv_key_main(int, char **);
 
 #define O(f)	offsetof(struct srv_conf, f)
-const struct conf_opt srv_opts[] = {
+static const struct conf_opt srv_opts[] = {
 	{ "listen", 'l', CONF_STR, O(listen), 0, 0, "ADDR:PORT",
 	    "UDP and TCP address (default 0.0.0.0:3478)" },
 	{ "secret-file", 0, CONF_STR, O(secret_file), 0, 0, "FILE",
@@ -340,23 +340,6 @@ srv_teardown(struct srv *s)
 	conf_free(srv_opts, &s->conf);
 }
 
-/* Whether flag (--name or --name=...) is among the arguments. */
-int
-srv_flag_given(int argc, char **argv, const char *flag)
-{
-	size_t n = strlen(flag);
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strncmp(argv[i], flag, n) == 0 &&
-		    (argv[i][n] == '\0' || argv[i][n] == '='))
-			return 1;
-	}
-	return 0;
-}
-
 /* Usage errors exit 2, naming the option. Returns the log verbosity. */
 static int
 srv_options(struct srv *s, int argc, char **argv)
@@ -409,7 +392,7 @@ main(int argc, char **argv)
 		return srv_key_main(argc - 1, argv + 1);
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (strcmp(argv[i], "--check-config") == 0)
-			return srv_check_config(argc, argv);
+			return srv_check_config(srv_opts, argc, argv);
 	if (sodium_init() == -1) {
 		fprintf(stderr, "p2p-server: libsodium failed to start\n");
 		return 1;
@@ -420,6 +403,8 @@ main(int argc, char **argv)
 	s->udp_fd = -1;
 	s->argc = argc;
 	s->argv = argv;
+	s->opts = srv_opts;
+	srv_wire(s);
 	srv_conf_defaults(&s->conf);
 	verbosity = srv_options(s, argc, argv);
 	log_init("p2p-server", 1, verbosity);

@@ -5,10 +5,13 @@
  * One struct srv holds everything: the libevent base, the UDP socket and the
  * TCP listener on the same port number, the shared state (state.h), the
  * node-local tables (pending registrations and sessions, by id) and the
- * counters. Every packet, from UDP or from a TCP connection, enters through
- * srv_packet(); every reply leaves through srv_send(), which frames it for
- * TCP when the packet came over TCP. Time is read in one place (srv_now_us,
- * srv_now_unix) and handed down to core code as parameters.
+ * counters. Every packet, from UDP or from a TCP connection, comes up from
+ * the transport through s->hooks.packet (srv_packet(), srv_reg.c); every
+ * reply leaves through srv_send(), which frames it for TCP when the packet
+ * came over TCP. Calls go down; lower layers reach upper ones only through
+ * struct srv_hooks (docs/ARCHITECTURE.md, "The server's layers"). Time is
+ * read in one place (srv_clock.c) and handed down to core code as
+ * parameters.
  */
 #ifndef P2P_SERVER_H
 #define P2P_SERVER_H
@@ -152,6 +155,7 @@ struct srv_path {
 
 struct srv_tcp;
 struct srv_quota;
+struct state_redis_hooks;
 struct srv_reg_op;
 struct udpio_outq;
 struct srv_http;
@@ -266,9 +270,33 @@ struct srv_scratch {
 	uint8_t			 node_out[SRV_PKT_MAX];
 };
 
+/*
+ * The calls that come back up. The lower layers (the transport: srv_udp.c,
+ * srv_tcp.c; the cluster: cluster*.c) never call the files above them: what
+ * they hand up goes through this table, which srv_wire.c fills before
+ * anything starts (with srv_stun.c's, srv_reg.c's, srv_cluster.c's and
+ * srv_nodes.c's functions). Calls go down, these come up.
+ */
+struct srv_hooks {
+	/* A STUN datagram on the main socket (socket index 0). */
+	void	(*stun)(struct srv *, int sock, const uint8_t *, size_t,
+		    const struct sockaddr *from);
+	/* Any other datagram, or a TCP frame (tcp not NULL). */
+	void	(*packet)(struct srv *, const uint8_t *, size_t,
+		    const struct sockaddr *from, struct srv_tcp *tcp);
+	/* A TCP connection closed; reg_id: the registration on it, or 0. */
+	void	(*tcp_closed)(struct srv *, struct srv_tcp *, uint32_t reg_id);
+	/* cluster.c: what the state tells of other nodes' changes. */
+	void	(*cluster_state)(struct srv *, struct state_redis_hooks *);
+	/* cluster_node.c: the set of live nodes changed. */
+	void	(*nodes_changed)(struct srv *);
+};
+
 struct srv {
 	struct event_base	*base;
 	struct srv_conf		 conf;
+	const struct conf_opt	*opts;		/* server.c's option table */
+	struct srv_hooks	 hooks;		/* srv_wire.c */
 	enum srv_policy		 policy;
 	int			 udp_fd;
 	struct evconnlistener	*listener;
@@ -333,20 +361,22 @@ uint64_t	srv_now_unix_ms(void);
 int		srv_write_port_file(struct srv *, const char *name,
 		    uint16_t port, char *err, size_t errlen);
 
-/* server.c: the option table (the -c file's keys too). */
-extern const struct conf_opt srv_opts[];
+/* srv_wire.c: fill s->hooks (before anything starts). */
+void	srv_wire(struct srv *);
 
 /*
  * srv_reload.c: the options checked as a whole, the secret files they name,
- * SIGHUP (srv_reload) and --check-config; tokens verified against the
- * current secret and, inside its window, the previous one.
+ * SIGHUP (srv_reload) and --check-config.
  */
 void	srv_conf_defaults(struct srv_conf *);
 int	srv_conf_check(const struct srv_conf *, enum srv_policy *,
 	    int *verbosity, char *err, size_t errlen);
 int	srv_keys_load(struct srv *, char *err, size_t errlen);
 void	srv_reload(struct srv *);
-int	srv_check_config(int argc, char **argv);
+int	srv_check_config(const struct conf_opt *, int argc, char **argv);
+/* Whether --flag (or --flag=...) is on the command line. */
+int	srv_flag_given(int argc, char **argv, const char *flag);
+/* srv_token.c: a token against the secret, or the previous one. */
 enum token_err srv_token_verify(struct srv *, const char *tok, uint64_t now_unix,
 	    struct token *, char *msg, size_t msglen);
 
@@ -382,8 +412,6 @@ void	srv_tcp_write(struct srv_tcp *, const uint8_t *pkt, size_t len);
 /* srv_reg.c: classification, REG_HELLO, REG_INIT (registration). */
 void	srv_packet(struct srv *, const uint8_t *pkt, size_t len,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
-void	srv_unknown_reg(struct srv *, uint32_t id, size_t len,
-	    const struct sockaddr *from, struct srv_tcp *tcp);
 
 /* srv_sess.c: the node-local sessions of registrations, by reg_id. */
 struct srv_sess *srv_sess_find(struct srv *, uint32_t reg_id);
@@ -395,12 +423,18 @@ struct srv_sess *srv_sess_new(struct srv *, uint32_t reg_id,
 	    const char *peer_id, const struct reghs_keys *,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
 void	srv_sess_drop(struct srv *, uint32_t reg_id);
+/* UNKNOWN_REG for a packet of len bytes naming id: never larger than it. */
+void	srv_unknown_reg(struct srv *, uint32_t id, size_t len,
+	    const struct sockaddr *from, struct srv_tcp *tcp);
 /* x replaces the registration old (same peer): it takes its relay usage. */
 void	srv_sess_replace(struct srv *, struct srv_sess *x, uint32_t old);
+/* Free every session (at shutdown). */
+void	srv_sess_free_all(struct srv *);
 void	srv_reg_tick(struct srv *, uint64_t now_us);
+/* srv_reg.c: at shutdown, the registrations and sessions. */
 void	srv_reg_free(struct srv *);
-void	srv_reg_tcp_closed(struct srv *, struct srv_tcp *);
-void	srv_reg_abandon(struct srv *);
+/* srv_reg.c: a TCP connection closed (its registration reg_id, or 0). */
+void	srv_reg_tcp_closed(struct srv *, struct srv_tcp *, uint32_t reg_id);
 
 /*
  * srv_roam.c: an authenticated packet of len bytes from `from` (UDP): the
@@ -433,7 +467,7 @@ void	srv_recent_free(struct srv *);
 /* srv_ctrl.c: CTRL packets of established sessions. */
 void	srv_ctrl_input(struct srv *, struct srv_sess *, const uint8_t *pkt,
 	    size_t len, const struct sockaddr *from, struct srv_tcp *tcp);
-/* Seal msg on chan and send it; -1 if it did not fit. */
+/* srv_ctrl_out.c: seal msg on chan and send it; -1 if it did not fit. */
 int	srv_ctrl_send(struct srv *, struct ctlchan *, const P2p__Srv__ServerMsg *,
 	    const struct sockaddr *to, struct srv_tcp *tcp, size_t maxlen);
 void	srv_ctrl_error(struct srv *, struct ctlchan *, uint32_t id,
@@ -453,8 +487,6 @@ int	srv_relay_charge_for(struct srv *, struct srv_sess *, size_t,
 int	srv_relay_inner_ok(const uint8_t *pkt, size_t len);
 
 /* srv_drain.c: SIGTERM on a cluster node; 0 if a drain started. */
-/* server.c: whether --flag (or --flag=...) is on the command line. */
-int	srv_flag_given(int argc, char **argv, const char *flag);
 int	srv_drain_start(struct srv *);
 void	srv_drain_stop(struct srv *);
 /* srv_nodes.c: the live nodes told to agents (NodeList pushes). */
@@ -468,7 +500,6 @@ void	srv_node_relay_out(struct srv *, struct srv_sess *x, uint32_t dst,
 	    const uint8_t *pkt, size_t len, uint64_t now);
 /* The path x reported for its session with peer_id, or NULL. */
 const char *srv_path_get(const struct srv_sess *, const char *peer_id);
-void	srv_paths_free(struct srv_sess *);
 
 /*
  * srv_match_ctrl.c: matchmaking requests of agents and their pushes; a
@@ -501,6 +532,7 @@ void	srv_introduce_pair(struct srv *, const char *a, const char *b);
 void	srv_reintroduce(struct srv *, struct srv_sess *x);
 void	srv_withdraw_push(struct srv *, const char *a, const char *b,
 	    const char *reason);
+/* srv_push.c: pushes to a session's agent, sent until acknowledged. */
 int	srv_push(struct srv_sess *, P2p__Srv__ServerMsg *);
 void	srv_push_ack(struct srv *, struct srv_sess *, uint32_t seq);
 void	srv_push_clear(struct srv_sess *);

@@ -60,6 +60,7 @@ srv_cluster_group(enum state_redis_gev gev, const char *group,
 	}
 }
 
+/* Set as s->hooks.cluster_state (srv_wire.c). */
 void	srv_cluster_hooks(struct srv *, struct state_redis_hooks *);
 
 void

@@ -2,8 +2,8 @@
 /*
  * srv_ctrl.c: CTRL packets of established registrations: open (tag, replay
  * window), unpack the ServerMsg, note ack_push, dispatch requests from a
- * table; and the sealing of every CTRL packet the server sends. Group
- * requests go to srv_group.c, which applies the policy.
+ * table (answers leave through srv_ctrl_out.c). Group requests go to
+ * srv_group.c, which applies the policy.
  */
 #include "config.h"
 
@@ -408,46 +408,4 @@ srv_ctrl_input(struct srv *s, struct srv_sess *x, const uint8_t *pkt,
 	}
 	srv_dispatch(s, x, m);
 	p2p__srv__server_msg__free_unpacked(m, NULL);
-}
-
-int
-srv_ctrl_send(struct srv *s, struct ctlchan *c, const P2p__Srv__ServerMsg *m,
-    const struct sockaddr *to, struct srv_tcp *tcp, size_t maxlen)
-{
-	uint8_t pt[SRV_PKT_MAX], out[SRV_PKT_MAX];
-	size_t plen = p2p__srv__server_msg__get_packed_size(m);
-	ssize_t n;
-
-	if (plen + CHAN_OVERHEAD > maxlen || plen + CHAN_OVERHEAD > sizeof(out))
-		return -1;
-	p2p__srv__server_msg__pack(m, pt);
-	if ((n = ctlchan_seal(c, WIRE_CTRL, pt, plen, out, sizeof(out))) < 0)
-		return -1;
-	srv_send(s, to, tcp, out, (size_t)n);
-	return 0;
-}
-
-void
-srv_ctrl_error(struct srv *s, struct ctlchan *c, uint32_t id,
-    P2p__Srv__ErrCode code, const char *msg, const struct sockaddr *to,
-    struct srv_tcp *tcp, size_t maxlen)
-{
-	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
-	P2p__Srv__Error e = P2P__SRV__ERROR__INIT;
-	char buf[256];
-	size_t n;
-
-	snprintf(buf, sizeof(buf), "%s", msg);
-	e.code = code;
-	e.message = buf;
-	m.id = id;
-	m.body_case = P2P__SRV__SERVER_MSG__BODY_ERROR;
-	m.error = &e;
-	/* Never larger than the request: shorten the message if need be. */
-	for (n = strlen(buf); srv_ctrl_send(s, c, &m, to, tcp, maxlen) == -1;
-	    n /= 2) {
-		if (n == 0)
-			return;
-		buf[n / 2] = '\0';
-	}
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * srv_http.c: the HTTP API's listener, admin key, routing, JSON bodies and
- * replies (srv_http.h, docs/HTTP.md).
+ * srv_http.c: the HTTP API's listener, admin key and routing (srv_http.h,
+ * docs/HTTP.md); JSON bodies and replies are srv_http_reply.c's.
  *
  * There is no TLS: the API binds loopback unless --http-public, and the docs
  * tell operators to put a TLS proxy in front. The admin key is hashed once;
@@ -43,93 +43,6 @@
 #define M_POST	EVHTTP_REQ_POST
 #define M_PUT	EVHTTP_REQ_PUT
 #define M_DEL	EVHTTP_REQ_DELETE
-
-const struct srv_http_stats *
-srv_http_stats(struct srv *s)
-{
-	return &s->http->st;
-}
-
-const char *
-srv_http_advertise(struct srv *s)
-{
-	return s->http->advertise;
-}
-
-void
-srv_http_json(struct evhttp_request *req, int code, json_object *obj)
-{
-	struct evbuffer *b = evhttp_request_get_output_buffer(req);
-	const char *txt;
-
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	if (obj != NULL) {
-		txt = json_object_to_json_string_ext(obj,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		evbuffer_add_printf(b, "%s\n", txt);
-		json_object_put(obj);
-	}
-	evhttp_send_reply(req, code, NULL, NULL);
-}
-
-void
-srv_http_error(struct evhttp_request *req, int code, const char *fmt, ...)
-{
-	json_object *o;
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	o = json_object_new_object();
-	json_object_object_add(o, "error", json_object_new_string(msg));
-	srv_http_json(req, code, o);
-}
-
-json_object *
-srv_http_body(struct evhttp_request *req, const char *const *known)
-{
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	json_object *o;
-	char *txt, err[256];
-
-	if (len > SRV_HTTP_BODY_MAX) {
-		srv_http_error(req, 413, "the body is over %d bytes",
-		    SRV_HTTP_BODY_MAX);
-		return NULL;
-	}
-	if ((txt = malloc(len + 1)) == NULL) {
-		srv_http_error(req, 503, "out of memory");
-		return NULL;
-	}
-	if (evbuffer_copyout(in, txt, len) != (ev_ssize_t)len) {
-		free(txt);
-		srv_http_error(req, 500, "cannot read the body");
-		return NULL;
-	}
-	txt[len] = '\0';
-	o = srv_json_parse(txt, len, known, err, sizeof(err));
-	free(txt);
-	if (o == NULL)
-		srv_http_error(req, 400, "%s", err);
-	return o;
-}
-
-int
-srv_http_key_ok(struct srv_http *h, const char *v, size_t len)
-{
-	uint8_t got[crypto_generichash_BYTES];
-
-	if (v == NULL || len < 7 || strncasecmp(v, "Bearer ", 7) != 0)
-		return 0;
-	for (v += 7, len -= 7; len > 0 && *v == ' '; v++, len--)
-		;
-	crypto_generichash(got, sizeof(got), (const uint8_t *)v, len, NULL, 0);
-	return sodium_memcmp(got, h->key_hash, sizeof(got)) == 0;
-}
 
 /* 1 if the request carries the admin key. */
 static int

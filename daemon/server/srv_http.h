@@ -125,6 +125,7 @@ void	srv_http_events(struct srv_http *, struct evhttp_request *);
 /* One event object (consumed; "time" added) on every stream. */
 void	srv_http_events_obj(struct srv_http *, json_object *);
 
+/* srv_http_reply.c: replies, bodies, the key check (every handler's). */
 const struct srv_http_stats *srv_http_stats(struct srv *);
 /* Reply with obj (consumed) as JSON, or {"error": msg}. */
 void	srv_http_json(struct evhttp_request *, int code, json_object *);

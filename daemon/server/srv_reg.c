@@ -399,12 +399,19 @@ srv_register(struct srv *s, struct reghs *hs, uint32_t id,
 	return 0;
 }
 
-/* A TCP connection closed: registrations being written cannot answer. */
+/*
+ * A TCP connection closed (s->hooks.tcp_closed): the registration it carried
+ * ends, and registrations being written for it cannot answer.
+ */
 void
-srv_reg_tcp_closed(struct srv *s, struct srv_tcp *tcp)
+srv_reg_tcp_closed(struct srv *s, struct srv_tcp *tcp, uint32_t reg_id)
 {
 	struct srv_reg_op *op;
 
+	if (reg_id != 0) {
+		state_unregister_cb(s->state, reg_id, NULL, NULL);
+		srv_sess_drop(s, reg_id);
+	}
 	LIST_FOREACH(op, &s->reg_ops, link)
 		if (op->tcp == tcp) {
 			op->tcp = NULL;
@@ -412,9 +419,12 @@ srv_reg_tcp_closed(struct srv *s, struct srv_tcp *tcp)
 		}
 }
 
-/* At shutdown: writes still under way answer into nothing. */
+/*
+ * At shutdown: writes still under way answer into nothing, then the
+ * node-local tables go.
+ */
 void
-srv_reg_abandon(struct srv *s)
+srv_reg_free(struct srv *s)
 {
 	struct srv_reg_op *op;
 
@@ -422,6 +432,9 @@ srv_reg_abandon(struct srv *s)
 		op->tcp = NULL;
 		op->tcp_gone = 1;
 	}
+	srv_recent_free(s);
+	srv_quota_free(s);
+	srv_sess_free_all(s);
 }
 
 /* A REG_INIT answered before: the same REG_ACCEPT again, or nothing. */
@@ -505,20 +518,6 @@ srv_ctrl_packet(struct srv *s, const uint8_t *pkt, size_t len,
 		srv_ctrl_input(s, x, pkt, len, from, tcp);
 	else
 		srv_unknown_reg(s, id, len, from, tcp);
-}
-
-/* UNKNOWN_REG for a packet of len bytes naming id: never larger than it. */
-void
-srv_unknown_reg(struct srv *s, uint32_t id, size_t len,
-    const struct sockaddr *from, struct srv_tcp *tcp)
-{
-	uint8_t out[WIRE_UNKNOWN_REG_LEN];
-	int n;
-
-	s->cnt.unknown_reg++;
-	n = wire_unknown_reg_build(out, sizeof(out), id);
-	if (n > 0 && (size_t)n <= len)
-		srv_send(s, from, tcp, out, (size_t)n);
 }
 
 void

@@ -273,11 +273,3 @@ srv_path_get(const struct srv_sess *x, const char *peer_id)
 		return NULL;
 	return p->path == SRV_PATH_DIRECT ? "direct" : "relay";
 }
-
-void
-srv_paths_free(struct srv_sess *x)
-{
-	free(x->paths);
-	x->paths = NULL;
-	x->npaths = x->pathcap = 0;
-}

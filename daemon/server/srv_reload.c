@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * srv_reload.c: the configuration as a whole: defaults, the checks of the
- * options together, the secret files they name, SIGHUP, --check-config, and
- * token verification with a previous secret during a rotation.
+ * options together, the secret files they name, SIGHUP and --check-config
+ * (with the option table server.c hands it: s->opts).
  *
  * A reload reads the options again exactly as at start (the -c file, then
  * the command line over it, so flags keep their precedence), checks them and
@@ -249,36 +249,6 @@ srv_keys_load(struct srv *s, char *err, size_t errlen)
 	return rc;
 }
 
-enum token_err
-srv_token_verify(struct srv *s, const char *tok, uint64_t now_unix,
-    struct token *t, char *msg, size_t msglen)
-{
-	enum token_err	e;
-	char		pmsg[256];
-
-	e = token_verify(tok, s->secret, s->secret_len, now_unix, t, msg,
-	    msglen);
-	if (e != TOKEN_BAD_MAC || s->prev_secret_len == 0)
-		return e;
-	if (now_unix >= s->prev_until_unix) {
-		log_info("the previous token secret's window ended: tokens "
-		    "of that secret are refused from now on");
-		sodium_memzero(s->prev_secret, sizeof(s->prev_secret));
-		s->prev_secret_len = 0;
-		return e;
-	}
-	if (token_verify(tok, s->prev_secret, s->prev_secret_len, now_unix, t,
-	    pmsg, sizeof(pmsg)) == TOKEN_BAD_MAC)
-		return e;	/* the first answer says why */
-	e = token_verify(tok, s->prev_secret, s->prev_secret_len, now_unix, t,
-	    msg, msglen);
-	if (e == TOKEN_OK) {
-		s->cnt.reg_previous_secret++;
-		log_debug("peer %s: token of the previous secret", t->peer_id);
-	}
-	return e;
-}
-
 /* Policy ---------------------------------------------------------------- */
 
 struct srv_intro_walk {
@@ -408,16 +378,16 @@ srv_reload(struct srv *s)
 	log_info("SIGHUP: reloading the configuration");
 	notify_reloading(s->notify);
 	srv_conf_defaults(&nc);
-	if (conf_load(srv_opts, &nc, s->argc, s->argv, &first, NULL, err,
+	if (conf_load(s->opts, &nc, s->argc, s->argv, &first, NULL, err,
 	    sizeof(err)) == -1 || srv_conf_check(&nc, &policy, &verbosity,
 	    err, sizeof(err)) == -1 || srv_keys_read(&nc, &keys, err,
 	    sizeof(err)) == -1) {
-		conf_free(srv_opts, &nc);
+		conf_free(s->opts, &nc);
 		sodium_memzero(&keys, sizeof(keys));
 		srv_reload_refuse(s, err);
 		return;
 	}
-	for (o = srv_opts; o->name != NULL; o++) {
+	for (o = s->opts; o->name != NULL; o++) {
 		if (conf_same(o, &s->conf, &nc))
 			continue;
 		conf_format(o, &s->conf, was, sizeof(was));
@@ -441,7 +411,7 @@ srv_reload(struct srv *s)
 	}
 	old = s->conf;
 	s->conf = nc;
-	conf_free(srv_opts, &old);
+	conf_free(s->opts, &old);
 	srv_reload_secrets(s, &keys);
 	sodium_memzero(&keys, sizeof(keys));
 	for (i = 0; i < ntodo; i++)
@@ -457,7 +427,7 @@ srv_reload(struct srv *s)
 
 /* --check-config: what a start would refuse, without starting. */
 int
-srv_check_config(int argc, char **argv)
+srv_check_config(const struct conf_opt *opts, int argc, char **argv)
 {
 	struct srv_conf	c;
 	struct srv_keys	k;
@@ -466,7 +436,7 @@ srv_check_config(int argc, char **argv)
 	int		first, v, rc = 1;
 
 	srv_conf_defaults(&c);
-	if (conf_load(srv_opts, &c, argc, argv, &first, NULL, err,
+	if (conf_load(opts, &c, argc, argv, &first, NULL, err,
 	    sizeof(err)) == -1 ||
 	    srv_conf_check(&c, &p, &v, err, sizeof(err)) == -1 ||
 	    cluster_check_only(&c, srv_flag_given(argc, argv, "--cluster"),
@@ -481,6 +451,23 @@ srv_check_config(int argc, char **argv)
 		rc = 0;
 	}
 	sodium_memzero(&k, sizeof(k));
-	conf_free(srv_opts, &c);
+	conf_free(opts, &c);
 	return rc;
+}
+
+/* Whether flag (--name or --name=...) is among the arguments. */
+int
+srv_flag_given(int argc, char **argv, const char *flag)
+{
+	size_t n = strlen(flag);
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strncmp(argv[i], flag, n) == 0 &&
+		    (argv[i][n] == '\0' || argv[i][n] == '='))
+			return 1;
+	}
+	return 0;
 }

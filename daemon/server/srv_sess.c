@@ -17,6 +17,7 @@
 #include "cluster.h"
 #include "log.h"
 #include "server.h"
+#include "wire.h"
 
 size_t
 srv_bucket(uint32_t id)
@@ -77,7 +78,7 @@ static void
 srv_sess_free(struct srv_sess *x)
 {
 	srv_push_clear(x);
-	srv_paths_free(x);
+	free(x->paths);
 	ctlchan_wipe(&x->chan);
 	free(x->accept);
 	free(x->attrs);
@@ -142,15 +143,11 @@ srv_reg_tick(struct srv *s, uint64_t now_us)
 }
 
 void
-srv_reg_free(struct srv *s)
+srv_sess_free_all(struct srv *s)
 {
 	struct srv_sess *x;
 	size_t b;
 
-	/* Writes still under way answer into nothing (srv_reg_tcp_closed). */
-	srv_reg_abandon(s);
-	srv_recent_free(s);
-	srv_quota_free(s);
 	for (b = 0; b < SRV_BUCKETS; b++) {
 		while ((x = s->sess[b]) != NULL) {
 			s->sess[b] = x->next;
@@ -160,4 +157,18 @@ srv_reg_free(struct srv *s)
 		}
 	}
 	s->nsess = 0;
+}
+
+/* UNKNOWN_REG for a packet of len bytes naming id: never larger than it. */
+void
+srv_unknown_reg(struct srv *s, uint32_t id, size_t len,
+    const struct sockaddr *from, struct srv_tcp *tcp)
+{
+	uint8_t out[WIRE_UNKNOWN_REG_LEN];
+	int n;
+
+	s->cnt.unknown_reg++;
+	n = wire_unknown_reg_build(out, sizeof(out), id);
+	if (n > 0 && (size_t)n <= len)
+		srv_send(s, from, tcp, out, (size_t)n);
 }

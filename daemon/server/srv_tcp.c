@@ -45,17 +45,13 @@ srv_tcp_close(struct srv_tcp *c)
 {
 	struct srv *s = c->srv;
 	char a[ADDR_STRLEN];
+	uint32_t id;
 
 	log_debug("tcp %s closed", addr_fmt((struct sockaddr *)&c->peer, a,
 	    sizeof(a)));
-	if (c->reg_id != 0) {
-		uint32_t id = c->reg_id;
-
-		c->reg_id = 0;
-		state_unregister_cb(s->state, id, NULL, NULL);
-		srv_sess_drop(s, id);
-	}
-	srv_reg_tcp_closed(s, c);
+	id = c->reg_id;
+	c->reg_id = 0;
+	s->hooks.tcp_closed(s, c, id);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -117,8 +113,8 @@ srv_tcp_read(struct bufferevent *bev, void *arg)
 		evbuffer_remove(in, pkt, len);
 		s->cnt.rx_packets++;
 		s->cnt.rx_bytes += len;
-		srv_packet(s, pkt, len, (struct sockaddr *)&c->peer, c);
-		/* srv_packet never closes c; only errors below do. */
+		s->hooks.packet(s, pkt, len, (struct sockaddr *)&c->peer, c);
+		/* The packet hook never closes c; only errors below do. */
 	}
 }
 

@@ -5,6 +5,9 @@
  * key file (--key-file, or --state-dir's) or --server-key, so the device
  * knows which server to trust. Usage errors exit 2 naming the flag; a bad
  * secret or key file exits 1.
+ *
+ * And the server's side: srv_token_verify() checks a device's token against
+ * the current secret and, during a rotation, the previous one.
  */
 #include "config.h"
 
@@ -17,7 +20,9 @@
 #include <sodium.h>
 
 #include "conf.h"
+#include "log.h"
 #include "secret.h"
+#include "server.h"
 #include "srv_key.h"
 #include "token.h"
 #include "wire.h"
@@ -179,4 +184,34 @@ srv_token_main(int argc, char **argv)
 	}
 	printf("%s\n", out);
 	return 0;
+}
+
+enum token_err
+srv_token_verify(struct srv *s, const char *tok, uint64_t now_unix,
+    struct token *t, char *msg, size_t msglen)
+{
+	enum token_err	e;
+	char		pmsg[256];
+
+	e = token_verify(tok, s->secret, s->secret_len, now_unix, t, msg,
+	    msglen);
+	if (e != TOKEN_BAD_MAC || s->prev_secret_len == 0)
+		return e;
+	if (now_unix >= s->prev_until_unix) {
+		log_info("the previous token secret's window ended: tokens "
+		    "of that secret are refused from now on");
+		sodium_memzero(s->prev_secret, sizeof(s->prev_secret));
+		s->prev_secret_len = 0;
+		return e;
+	}
+	if (token_verify(tok, s->prev_secret, s->prev_secret_len, now_unix, t,
+	    pmsg, sizeof(pmsg)) == TOKEN_BAD_MAC)
+		return e;	/* the first answer says why */
+	e = token_verify(tok, s->prev_secret, s->prev_secret_len, now_unix, t,
+	    msg, msglen);
+	if (e == TOKEN_OK) {
+		s->cnt.reg_previous_secret++;
+		log_debug("peer %s: token of the previous secret", t->peer_id);
+	}
+	return e;
 }

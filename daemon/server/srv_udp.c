@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * srv_udp.c: the server's UDP socket: bind, batched reads with recvmmsg,
- * STUN to srv_stun.c, everything else handed to srv_packet(); and srv_send(),
- * the one exit for replies (UDP, or a TCP frame).
+ * STUN handed up to s->hooks.stun, everything else to s->hooks.packet; and
+ * srv_send(), the one exit for replies (UDP, or a TCP frame).
  *
  * UDP replies and relayed packets are queued (udpio_outq) and leave with
  * sendmmsg, runs to one agent as one GSO send (unless P2PD_NO_GSO=1): at
@@ -71,9 +71,9 @@ srv_udp_datagram(void *arg, const uint8_t *pkt, size_t len,
 	s->cnt.rx_bytes += len;
 	addr_normalize(from);
 	if (stun_is_stun(pkt, len))
-		srv_stun_input(s, 0, pkt, len, (struct sockaddr *)from);
+		s->hooks.stun(s, 0, pkt, len, (struct sockaddr *)from);
 	else
-		srv_packet(s, pkt, len, (struct sockaddr *)from, NULL);
+		s->hooks.packet(s, pkt, len, (struct sockaddr *)from, NULL);
 }
 
 static void

@@ -26,65 +26,6 @@
 #include "addr.h"
 #include "state_mem.h"
 
-size_t
-mem_hash(struct state_mem *m, const void *p, size_t n)
-{
-	uint8_t h[crypto_shorthash_BYTES];
-	uint64_t v;
-
-	crypto_shorthash(h, p, n, m->hkey);
-	memcpy(&v, h, sizeof(v));
-	return (size_t)(v % MEM_BUCKETS);
-}
-
-void
-mem_done(state_done_cb cb, void *arg, enum state_rc rc, uint32_t replaced)
-{
-	struct state_result r;
-
-	if (cb == NULL)
-		return;
-	r.rc = rc;
-	r.replaced = replaced;
-	cb(&r, arg);
-}
-
-struct mem_peer **
-mem_id_slot(struct state_mem *m, const char *id)
-{
-	struct mem_peer **pp;
-
-	pp = &m->by_id[mem_hash(m, id, strlen(id))];
-	while (*pp != NULL && strcmp((*pp)->peer_id, id) != 0)
-		pp = &(*pp)->next_id;
-	return pp;
-}
-
-struct mem_peer **
-mem_reg_slot(struct state_mem *m, uint32_t reg_id)
-{
-	struct mem_peer **pp;
-
-	pp = &m->by_reg[mem_hash(m, &reg_id, sizeof(reg_id))];
-	while (*pp != NULL && (*pp)->reg_id != reg_id)
-		pp = &(*pp)->next_reg;
-	return pp;
-}
-
-struct mem_peer *
-mem_find_reg(struct state_mem *m, uint32_t reg_id)
-{
-	return reg_id == 0 ? NULL : *mem_reg_slot(m, reg_id);
-}
-
-struct mem_peer *
-mem_find_registered(struct state_mem *m, const char *id)
-{
-	struct mem_peer *mp = *mem_id_slot(m, id);
-
-	return mp != NULL && mp->reg_id != 0 ? mp : NULL;
-}
-
 /* Copy an address into the compact form (zero for another family). */
 static void
 mem_sa_set(union mem_sa *d, const struct sockaddr_storage *ss)
@@ -310,7 +251,7 @@ mem_reg(struct state *st, const struct state_peer *p, uint64_t now_unix,
 
 	rc = mem_reg_now(m, p, now_unix, &replaced);
 	mem_pins_trim(m);
-	mem_done(cb, arg, rc, replaced);
+	state_answer(cb, arg, rc, replaced);
 }
 
 static enum state_rc
@@ -361,12 +302,12 @@ mem_unreg(struct state *st, uint32_t reg_id, state_done_cb cb, void *arg)
 	struct mem_peer *mp = mem_find_reg(m, reg_id);
 
 	if (mp == NULL) {
-		mem_done(cb, arg, STATE_NOT_FOUND, 0);
+		state_answer(cb, arg, STATE_NOT_FOUND, 0);
 		return;
 	}
 	mem_unlink_reg(m, mp);
 	mem_pins_trim(m);
-	mem_done(cb, arg, STATE_OK, 0);
+	state_answer(cb, arg, STATE_OK, 0);
 }
 
 static size_t
@@ -412,7 +353,7 @@ static void
 mem_barrier(struct state *st, state_done_cb cb, void *arg)
 {
 	(void)st;
-	mem_done(cb, arg, STATE_OK, 0);	/* one view: always current */
+	state_answer(cb, arg, STATE_OK, 0);	/* one view: always current */
 }
 
 static int

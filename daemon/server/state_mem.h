@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * state_mem.h: the memory backend's tables, shared by its two files
- * (state_mem.c: peers, pins and introductions; state_mem_group.c: groups).
+ * state_mem.h: the memory backend's tables, shared by its files
+ * (state_mem.c: the ops table, peers and pins; state_mem_intro.c:
+ * introductions; state_mem_group.c: groups; state_mem_match.c: tickets;
+ * state_mem_table.c, below them all: the hash and the lookups).
  * Not an interface: everything else goes through state.h.
  *
  * A registered peer costs one struct mem_peer (about 240 bytes) plus its
@@ -117,16 +119,18 @@ struct state_mem {
 	struct mem_peer		*by_reg[MEM_BUCKETS];
 };
 
+/* state_mem_table.c: the hash, the lookups. */
 size_t	mem_hash(struct state_mem *, const void *, size_t);
-/* Call cb on a copy of names: the callback may change the tables. */
-size_t	mem_each_copy(const mem_name *, size_t, state_name_cb, void *);
-/* Answer a write at once. */
-void	mem_done(state_done_cb, void *, enum state_rc, uint32_t replaced);
-void	mem_group_free_all(struct state_mem *);
-
 struct mem_peer **mem_id_slot(struct state_mem *, const char *id);
 struct mem_peer **mem_reg_slot(struct state_mem *, uint32_t reg_id);
 struct mem_peer *mem_find_reg(struct state_mem *, uint32_t reg_id);
+struct mem_peer *mem_find_registered(struct state_mem *, const char *id);
+
+/* state_mem_group.c: a copy of names to cb (cb may change the tables). */
+size_t	mem_each_copy(const mem_name *, size_t, state_name_cb, void *);
+void	mem_group_free_all(struct state_mem *);
+
+/* state_mem.c: peers and pins. */
 void	mem_unlink_reg(struct state_mem *, struct mem_peer *);
 int	mem_peer_fill(struct mem_peer *, const struct state_peer *);
 void	mem_peer_out(const struct mem_peer *, struct state_peer *);
@@ -134,7 +138,6 @@ void	mem_pin_append(struct state_mem *, struct mem_peer *);
 void	mem_pin_unlink(struct state_mem *, struct mem_peer *);
 void	mem_pins_trim(struct state_mem *);
 void	mem_peer_free(struct mem_peer *);
-struct mem_peer *mem_find_registered(struct state_mem *, const char *id);
 
 /* state_mem_intro.c: introductions. */
 void	mem_intro_clear(struct state_mem *, struct mem_peer *);

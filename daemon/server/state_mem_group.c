@@ -54,7 +54,7 @@ void
 mem_group_create(struct state *st, const struct state_group *g,
     state_done_cb cb, void *arg)
 {
-	mem_done(cb, arg, mem_group_create_now((struct state_mem *)st, g), 0);
+	state_answer(cb, arg, mem_group_create_now((struct state_mem *)st, g), 0);
 }
 
 static enum state_rc
@@ -316,7 +316,7 @@ void
 mem_group_destroy(struct state *st, const char *name, state_done_cb cb,
     void *arg)
 {
-	mem_done(cb, arg, mem_group_destroy_now((struct state_mem *)st, name),
+	state_answer(cb, arg, mem_group_destroy_now((struct state_mem *)st, name),
 	    0);
 }
 
@@ -324,7 +324,7 @@ void
 mem_member_add(struct state *st, const char *group, const char *peer_id,
     state_done_cb cb, void *arg)
 {
-	mem_done(cb, arg, mem_member_add_now((struct state_mem *)st, group,
+	state_answer(cb, arg, mem_member_add_now((struct state_mem *)st, group,
 	    peer_id), 0);
 }
 
@@ -332,7 +332,7 @@ void
 mem_member_del(struct state *st, const char *group, const char *peer_id,
     state_done_cb cb, void *arg)
 {
-	mem_done(cb, arg, mem_member_del_now((struct state_mem *)st, group,
+	state_answer(cb, arg, mem_member_del_now((struct state_mem *)st, group,
 	    peer_id), 0);
 }
 

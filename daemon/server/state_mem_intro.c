@@ -92,7 +92,7 @@ void
 mem_intro_add(struct state *st, const char *a, const char *b,
     state_done_cb cb, void *arg)
 {
-	mem_done(cb, arg, mem_intro_add_now((struct state_mem *)st, a, b), 0);
+	state_answer(cb, arg, mem_intro_add_now((struct state_mem *)st, a, b), 0);
 }
 
 void
@@ -103,12 +103,12 @@ mem_intro_del(struct state *st, const char *a, const char *b,
 	struct mem_peer *pa = *mem_id_slot(m, a), *pb = *mem_id_slot(m, b);
 
 	if (pa == NULL || pb == NULL || mem_intro_index(pa, b) < 0) {
-		mem_done(cb, arg, STATE_NOT_FOUND, 0);
+		state_answer(cb, arg, STATE_NOT_FOUND, 0);
 		return;
 	}
 	mem_intro_remove_one(pa, b);
 	mem_intro_remove_one(pb, a);
-	mem_done(cb, arg, STATE_OK, 0);
+	state_answer(cb, arg, STATE_OK, 0);
 }
 
 int

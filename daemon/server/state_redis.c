@@ -3,7 +3,7 @@
  * state_redis.c: the Redis backend (state_redis.h): the ops table. Reads go
  * to the view; each write is one script whose reply either refuses at once
  * or gives the number of the write's event, which the callback then waits
- * for (state_redis_sync.c).
+ * for (state_redis_write.c).
  */
 #include "config.h"
 
@@ -21,213 +21,6 @@
 #include "log.h"
 #include "state_redis_int.h"
 
-#define RS_ARGS		(4 + 2 * STATE_GROUP_ATTRS + 16)
-
-/* A script in flight. */
-struct rs_op {
-	struct state_redis	*rs;
-	state_done_cb		 cb;
-	void			*arg;
-};
-
-
-static void
-rs_answer(state_done_cb cb, void *arg, enum state_rc rc, uint32_t replaced)
-{
-	struct state_result r;
-
-	if (cb == NULL)
-		return;
-	r.rc = rc;
-	r.replaced = replaced;
-	cb(&r, arg);
-}
-
-/*
- * {rc, ..., seq}: rc 0 waits for seq; others answer now. A reply that is
- * not of that shape (Redis is untrusted too) counts as unavailable.
- */
-static void
-rs_reply(const struct redisReply *reply, void *arg)
-{
-	struct rs_op *op = arg;
-	struct state_redis *r = op->rs;
-	struct state_result res = { STATE_UNAVAILABLE, 0 };
-	long long rc, seq;
-	size_t n;
-
-	if (r->closing) {
-		free(op);
-		return;
-	}
-	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    (n = reply->elements) < 2 ||
-	    reply->element[0]->type != REDIS_REPLY_INTEGER ||
-	    reply->element[n - 1]->type != REDIS_REPLY_INTEGER) {
-		if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
-			log_warnx("cluster: redis refused a script: %.200s",
-			    reply->str);
-		rs_answer(op->cb, op->arg, STATE_UNAVAILABLE, 0);
-		free(op);
-		return;
-	}
-	rc = reply->element[0]->integer;
-	seq = reply->element[n - 1]->integer;
-	switch (rc) {
-	case 0:
-		res.rc = STATE_OK;
-		if (n == 4 && reply->element[1]->type == REDIS_REPLY_INTEGER &&
-		    reply->element[2]->type == REDIS_REPLY_INTEGER &&
-		    reply->element[2]->integer == r->slot &&
-		    reply->element[1]->integer > 0 &&
-		    reply->element[1]->integer <= UINT32_MAX)
-			res.replaced = (uint32_t)reply->element[1]->integer;
-		if (seq <= 0) {
-			res.rc = STATE_UNAVAILABLE;
-			break;
-		}
-		rs_wait_add(r, (uint64_t)seq, op->cb, op->arg, &res);
-		free(op);
-		rs_wait_run(r);
-		return;
-	case -1:
-		res.rc = STATE_NOT_FOUND;
-		break;
-	case -2:
-		res.rc = STATE_KEY_MISMATCH;
-		break;
-	case -3:
-		res.rc = STATE_FULL;
-		break;
-	case -4:
-		res.rc = STATE_EXISTS;
-		break;
-	case -5:
-		res.rc = STATE_CONFLICT;
-		break;
-	default:
-		break;
-	}
-	rs_answer(op->cb, op->arg, res.rc, 0);
-	free(op);
-}
-
-/* EVAL script 0 argv...: the answer comes to cb (at once if it cannot go). */
-int
-rs_eval(struct state_redis *r, const char *script, int argc,
-    const char **argv, const size_t *lens, state_done_cb cb, void *arg)
-{
-	const char *av[RS_ARGS + 3];
-	size_t al[RS_ARGS + 3];
-	struct rs_op *op;
-	int i;
-
-	if (argc > RS_ARGS || (op = calloc(1, sizeof(*op))) == NULL) {
-		rs_answer(cb, arg, STATE_FULL, 0);
-		return -1;
-	}
-	op->rs = r;
-	op->cb = cb;
-	op->arg = arg;
-	av[0] = "EVAL";
-	al[0] = 4;
-	av[1] = script;
-	al[1] = strlen(script);
-	av[2] = "0";
-	al[2] = 1;
-	for (i = 0; i < argc; i++) {
-		av[3 + i] = argv[i];
-		al[3 + i] = lens != NULL ? lens[i] : strlen(argv[i]);
-	}
-	if (clr_command(r->link, rs_reply, op, argc + 3, av, al) == -1) {
-		free(op);
-		rs_answer(cb, arg, STATE_UNAVAILABLE, 0);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-rs_join_addrs(const struct state_peer *p, char *out, size_t len)
-{
-	char a[ADDR_STRLEN];
-	size_t off = 0;
-	unsigned i;
-
-	out[0] = '\0';
-	for (i = 0; i < p->nlocal && i < STATE_MAX_LOCAL; i++) {
-		addr_fmt((const struct sockaddr *)&p->local_addrs[i], a,
-		    sizeof(a));
-		if (strcmp(a, "?") == 0)
-			continue;
-		off += (size_t)snprintf(out + off, len - off, "%s%s",
-		    off ? "," : "", a);
-		if (off >= len)
-			break;
-	}
-}
-
-static void
-rs_join_groups(const struct state_peer *p, char *out, size_t len)
-{
-	size_t off = 0;
-	unsigned i;
-
-	out[0] = '\0';
-	for (i = 0; i < p->ngroups && i < TOKEN_MAX_GROUPS && off < len; i++)
-		off += (size_t)snprintf(out + off, len - off, "%s%s",
-		    off ? "," : "", p->groups[i]);
-}
-
-int
-rs_send_register(struct state_redis *r, const struct state_peer *p,
-    uint64_t now_unix, int republish, state_done_cb cb, void *arg)
-{
-	char node[8], reg[16], key[65], iat[24], exp[24], now[24], pub[72];
-	char loc[STATE_MAX_LOCAL * ADDR_STRLEN + 8];
-	char grp[TOKEN_MAX_GROUPS * (P2P_NAME_MAX + 1) + 8];
-	const char *argv[13];
-
-	snprintf(node, sizeof(node), "%u", r->slot);
-	snprintf(reg, sizeof(reg), "%u", p->reg_id);
-	cluster_ev_hex(p->identity_key, 32, key);
-	snprintf(iat, sizeof(iat), "%llu", (unsigned long long)p->issued_at);
-	snprintf(exp, sizeof(exp), "%llu", (unsigned long long)p->expires_at);
-	snprintf(now, sizeof(now), "%llu", (unsigned long long)now_unix);
-	addr_fmt((const struct sockaddr *)&p->public_addr, pub, sizeof(pub));
-	if (strcmp(pub, "?") == 0)
-		pub[0] = '\0';
-	rs_join_addrs(p, loc, sizeof(loc));
-	rs_join_groups(p, grp, sizeof(grp));
-	argv[0] = p->peer_id;
-	argv[1] = node;
-	argv[2] = reg;
-	argv[3] = key;
-	argv[4] = iat;
-	argv[5] = exp;
-	argv[6] = p->aesni ? "1" : "0";
-	argv[7] = p->transport == STATE_TCP ? "1" : "0";
-	argv[8] = pub;
-	argv[9] = loc;
-	argv[10] = grp;
-	argv[11] = now;
-	argv[12] = republish ? "1" : "0";
-	return rs_eval(r, cluster_lua_register, 13, argv, NULL, cb, arg);
-}
-
-int
-rs_send_unregister(struct state_redis *r, const char *peer_id,
-    uint32_t reg_id)
-{
-	char reg[16];
-	const char *argv[2];
-
-	snprintf(reg, sizeof(reg), "%u", reg_id);
-	argv[0] = peer_id;
-	argv[1] = reg;
-	return rs_eval(r, cluster_lua_unregister, 2, argv, NULL, NULL, NULL);
-}
-
 static void
 rs_reg(struct state *st, const struct state_peer *p, uint64_t now_unix,
     state_done_cb cb, void *arg)
@@ -236,7 +29,7 @@ rs_reg(struct state *st, const struct state_peer *p, uint64_t now_unix,
 	struct state_peer q = *p;
 
 	if (state_mem_count_node(r->view, r->slot) >= r->max_local) {
-		rs_answer(cb, arg, STATE_FULL, 0);
+		state_answer(cb, arg, STATE_FULL, 0);
 		return;
 	}
 	q.node = r->slot;
@@ -270,12 +63,12 @@ rs_unreg(struct state *st, uint32_t reg_id, state_done_cb cb, void *arg)
 	struct state_peer p;
 
 	if (state_get_reg(r->view, reg_id, &p) != STATE_OK) {
-		rs_answer(cb, arg, STATE_NOT_FOUND, 0);
+		state_answer(cb, arg, STATE_NOT_FOUND, 0);
 		return;
 	}
 	(void)state_mem_drop(r->view, p.peer_id, reg_id);
 	(void)rs_send_unregister(r, p.peer_id, reg_id);
-	rs_answer(cb, arg, STATE_OK, 0);
+	state_answer(cb, arg, STATE_OK, 0);
 }
 
 struct rs_expire {
@@ -359,50 +152,6 @@ static size_t
 rs_count(struct state *st)
 {
 	return state_mem_count_node(rs(st)->view, rs(st)->slot);
-}
-
-static void
-rs_seq_reply(const struct redisReply *reply, void *arg)
-{
-	struct rs_op *op = arg;
-	struct state_redis *r = op->rs;
-	struct state_result res = { STATE_OK, 0 };
-	unsigned long long seq = 0;
-
-	if (r->closing) {
-		free(op);
-		return;
-	}
-	if (reply == NULL || (reply->type != REDIS_REPLY_STRING &&
-	    reply->type != REDIS_REPLY_NIL) || (reply->type ==
-	    REDIS_REPLY_STRING && sscanf(reply->str, "%llu", &seq) != 1)) {
-		rs_answer(op->cb, op->arg, STATE_UNAVAILABLE, 0);
-		free(op);
-		return;
-	}
-	rs_wait_add(r, seq, op->cb, op->arg, &res);
-	free(op);
-	rs_wait_run(r);
-}
-
-static void
-rs_barrier(struct state *st, state_done_cb cb, void *arg)
-{
-	struct state_redis *r = rs(st);
-	const char *argv[2] = { "GET", "p2p:seq" };
-	struct rs_op *op;
-
-	if ((op = calloc(1, sizeof(*op))) == NULL) {
-		rs_answer(cb, arg, STATE_UNAVAILABLE, 0);
-		return;
-	}
-	op->rs = r;
-	op->cb = cb;
-	op->arg = arg;
-	if (clr_command(r->link, rs_seq_reply, op, 2, argv, NULL) == -1) {
-		free(op);
-		rs_answer(cb, arg, STATE_UNAVAILABLE, 0);
-	}
 }
 
 static int

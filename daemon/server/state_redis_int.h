@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * state_redis_int.h: what the Redis backend's files share (state_redis.c:
- * the ops table and the writes; state_redis_sync.c: events, waiting writes,
- * reloading the view). Not an interface: the server uses state_redis.h.
+ * the ops table; state_redis_group.c, state_redis_match.c: groups and
+ * tickets; state_redis_sync.c: events, reloading the view;
+ * state_redis_write.c, below them all: the scripts of the writes and the
+ * writes waiting for their events). Not an interface: the server uses
+ * state_redis.h.
  */
 #ifndef P2P_STATE_REDIS_INT_H
 #define P2P_STATE_REDIS_INT_H
@@ -50,11 +53,13 @@ struct state_redis {
 	char			 why[256];
 };
 
-/* state_redis_sync.c */
+/* state_redis_write.c: writes waiting for their events; the barrier. */
+void	rs_barrier(struct state *, state_done_cb, void *);
 void	rs_wait_add(struct state_redis *, uint64_t seq, state_done_cb,
 	    void *, const struct state_result *);
 void	rs_wait_run(struct state_redis *);
 void	rs_wait_fail(struct state_redis *);
+/* state_redis_sync.c */
 void	rs_load_start(struct state_redis *);
 /* Apply one event to view v; origin node in *origin (0: none). */
 void	rs_apply(struct state_redis *, struct state *v,
@@ -67,7 +72,8 @@ rs(struct state *st)
 	return (struct state_redis *)st;
 }
 
-/* state_redis.c: a script; its answer comes to cb (at once if it cannot). */
+/* state_redis_write.c: a script; its answer comes to cb (at once if it
+ * cannot). */
 int	rs_eval(struct state_redis *, const char *script, int argc,
 	    const char **argv, const size_t *lens, state_done_cb, void *);
 
@@ -101,7 +107,8 @@ size_t	rs_groups_expired(struct state *, uint64_t, state_name_cb, void *);
 void	rs_apply_match(struct state_redis *, struct state *v,
 	    const struct cluster_ev *, int notify);
 
-/* state_redis.c: a registration script (republish: put back a held one). */
+/* state_redis_write.c: a registration script (republish: put back a held
+ * one). */
 int	rs_send_register(struct state_redis *, const struct state_peer *,
 	    uint64_t now_unix, int republish, state_done_cb, void *);
 int	rs_send_unregister(struct state_redis *, const char *peer_id,

@@ -25,69 +25,6 @@ static const char *const rs_load_kinds[] = { "group", "peer", "intro",
     "ticket" };
 
 void
-rs_wait_add(struct state_redis *r, uint64_t seq, state_done_cb cb, void *arg,
-    const struct state_result *res)
-{
-	struct rs_wait *w;
-
-	if (cb == NULL)
-		return;
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		struct state_result u = { STATE_UNAVAILABLE, 0 };
-
-		cb(&u, arg);
-		return;
-	}
-	w->seq = seq;
-	w->cb = cb;
-	w->arg = arg;
-	w->r = *res;
-	/* Replies come in order on one connection: seqs only grow. */
-	if (r->wait_tail != NULL)
-		r->wait_tail->next = w;
-	else
-		r->wait_head = w;
-	r->wait_tail = w;
-	r->nwait++;
-}
-
-/* Answer the writes whose events the view has now. */
-void
-rs_wait_run(struct state_redis *r)
-{
-	struct rs_wait *w;
-
-	while (!r->closing && r->synced && (w = r->wait_head) != NULL &&
-	    w->seq <= r->applied) {
-		r->wait_head = w->next;
-		if (r->wait_head == NULL)
-			r->wait_tail = NULL;
-		r->nwait--;
-		w->cb(&w->r, w->arg);
-		free(w);
-	}
-}
-
-/* The link went down: nobody can tell when their events will come. */
-void
-rs_wait_fail(struct state_redis *r)
-{
-	struct rs_wait *w;
-
-	while ((w = r->wait_head) != NULL) {
-		r->wait_head = w->next;
-		if (r->wait_head == NULL)
-			r->wait_tail = NULL;
-		r->nwait--;
-		w->r.rc = STATE_UNAVAILABLE;
-		w->r.replaced = 0;
-		if (!r->closing)
-			w->cb(&w->r, w->arg);
-		free(w);
-	}
-}
-
-void
 rs_buf_free(struct state_redis *r)
 {
 	struct rs_buf *b;

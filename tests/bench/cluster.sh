@@ -6,6 +6,13 @@
 #     nodes with the load generator: registrations per second, memory per
 #     registered peer on a node (RSS) and in Redis (used_memory), Redis
 #     commands per registration and per keepalive (INFO commandstats).
+#  1b. Re-homing: the node holding the most of those peers is SIGKILLed;
+#     the peers behave as agents do (loadgen --rehome: keepalives, the
+#     silence check, jitter, another node of the --server list). The time
+#     from the kill until every peer of that node is registered on another
+#     (median, 90th and 99th percentile, the last), how many were lost
+#     (must be 0), and Redis's count of registered peers afterwards (must
+#     be PEERS). The killed node then starts again, empty, for step 2.
 #  2. Relay: two agents on the relay (--no-direct), same node and across
 #     nodes, bulk 1200-byte messages with p2pbench: MB/s, 3 interleaved runs
 #     each, the median, and cross-node / same-node. In the same rounds, the
@@ -44,7 +51,7 @@ m0=$(rcli info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
 rcli config resetstat >/dev/null
 "$LOADGEN" --server "127.0.0.1:$a_PORT" --server "127.0.0.1:$b_PORT" \
     --server "127.0.0.1:$c_PORT" --secret-file "$T/secret" --peers "$peers" \
-    --window 256 --hold 40 >"$T/lg.out" 2>&1 &
+    --window 256 --hold 40 --rehome "${REHOME_TIMEOUT:-900}" >"$T/lg.out" 2>&1 &
 LG=$!
 wait_for 900 grep -q "^registered=" "$T/lg.out" || fail "loadgen: $(cat "$T/lg.out")"
 c_reg=$(calls)
@@ -54,7 +61,7 @@ m1=$(rcli info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
 rcli config resetstat >/dev/null
 sleep 30	# two keepalive rounds of every peer, no registrations
 c_ka=$(calls)
-wait $LG
+wait_for 60 grep -q "^keepalive_acks=" "$T/lg.out" || fail "loadgen: $(cat "$T/lg.out")"
 cat "$T/lg.out"
 ka=$(sed -n 's/^keepalives=//p' "$T/lg.out")
 rate=$(sed -n 's/^per_second=//p' "$T/lg.out")
@@ -63,6 +70,38 @@ echo "RESULT cluster node_rss_per_peer_bytes $(( (r1 - r0) * 1024 / per ))"
 echo "RESULT cluster redis_bytes_per_peer $(( (m1 - m0) / peers ))"
 echo "RESULT cluster redis_commands_per_registration $(echo "scale=2; $c_reg / $peers" | bc) (EVAL: $e_reg)"
 echo "RESULT cluster redis_commands_per_keepalive $(echo "scale=4; ($c_ka - 20) / ($ka + 1)" | bc) (all commands in 30 s: $c_ka, keepalives in all: $ka)"
+
+# 1b. Re-homing after a SIGKILL of the node holding the most peers.
+np_count() {	# np_count NODE: its registered peers as Redis counts them
+	rcli scard "p2p:np:$(rcli hget p2p:slotof "$1")"
+}
+most=a
+for _n in b c; do
+	[ "$(np_count $_n)" -gt "$(np_count $most)" ] && most=$_n
+done
+held=$(np_count $most)
+kill -9 "$(eval echo "\$${most}_PID")"
+kill -USR1 "$LG"
+wait $LG
+lg_rc=$?
+sed -n 's/^\(rehome_.*\)/  \1/p' "$T/lg.out"
+get() { sed -n "s/^$1=//p" "$T/lg.out"; }
+grep -q "^rehome_lost=" "$T/lg.out" || fail "loadgen --rehome: $(tail -5 "$T/lg.out")"
+after=0
+for _n in a b c; do
+	[ "$_n" = "$most" ] || after=$((after + $(np_count $_n)))
+done
+echo "RESULT cluster rehome_peers $(get rehome_peers) (node $most held $held in Redis, SIGKILL)"
+echo "RESULT cluster rehome_seconds $(get rehome_s) (median $(get rehome_p50_s), p90 $(get rehome_p90_s), p99 $(get rehome_p99_s); the first peer left at $(get rehome_first_leave_s) s; $(get rehome_attempts) attempts, $(get rehome_refusals) refused, $(get rehome_spurious) peers of live nodes left)"
+echo "RESULT cluster rehome_lost $(get rehome_lost)"
+echo "RESULT cluster rehome_registered_after $after of $peers (Redis, on the live nodes)"
+[ "$lg_rc" = 0 ] && [ "$(get rehome_lost)" = 0 ] ||
+    fail "re-homing: $(get rehome_lost) of $(get rehome_peers) peers not registered elsewhere"
+[ "$after" = "$peers" ] || fail "re-homing: Redis has $after of $peers peers on the live nodes"
+# Back, empty, for step 2 (its id is free once its heartbeat key expired).
+wait_for 20 sh -c "[ \"\$(REDISCLI_AUTH=\$(cat '$T/rpass') redis-cli -p $REDIS_PORT exists p2p:alive:$most)\" = 0 ]" ||
+    fail "node $most is still alive in Redis"
+start_node "$most" --keepalive 15 --expire 600
 
 # 2. Relay throughput, same node vs across nodes, interleaved.
 SERVER_PORT=$a_PORT AGENT_ARGS=--no-direct start_agent s1 bench

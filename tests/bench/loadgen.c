@@ -8,7 +8,7 @@
  * while.
  *
  * usage: loadgen --secret-file F --peers N [--server HOST:PORT]... [--prefix P]
- *        [--window W] [--ttl S] [--hold S]
+ *        [--window W] [--ttl S] [--hold S] [--rehome S]
  *
  * Peer i registers as PREFIXi with an identity key derived from its name,
  * with node i % (number of --server). REG_CHALLENGE names no client, so each
@@ -27,17 +27,21 @@
  * and filler; the server forwards it as it would an agent's) as RELAY_MAC
  * packets, as agents send them (--relay-sealed: RELAY packets sealed on the
  * control channel, as agents of 1.3 and older do); the server checks each
- * and sends it on in the form the receiver takes. As tests/bench/turnbench does against a TURN server, peer 1
+ * and sends it on in the form the receiver takes. As tests/bench/turnbench
+ * does against a TURN server, peer 1
  * returns a credit every WINDOW/4 packets through the relay too and peer 0
  * keeps at most WINDOW (--relay-window, default 64) in flight. Prints
- * relay_mb_per_s (peer packet bytes delivered), relay_pps, relay_lost.
+ * relay_mb_per_s (peer packet bytes delivered), relay_pps, relay_lost
+ * (loadgen_relay.c).
+ *
+ * --rehome S: after --hold, the peers behave as agents do when their node
+ * dies, and the script kills one and sends SIGUSR1 (loadgen_rehome.c says
+ * what they do and what it prints).
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,63 +53,12 @@
 
 #include "addr.h"
 #include "chan.h"
-#include "ctlchan.h"
-#include "reghs.h"
-#include "secret.h"
-#include "server.pb-c.h"
+#include "loadgen.h"
 #include "token.h"
 #include "wire.h"
 
-#define LG_SERVERS	16
-#define LG_RTO_US	1000000ULL
-
-enum lg_state { LG_IDLE, LG_HELLO, LG_REGISTER, LG_DONE, LG_REFUSED };
-
-struct lg_peer {
-	struct ctlchan	 ch;
-	uint32_t	 reg_id;
-	uint32_t	 ka_due_s;	/* next keepalive, seconds of the run */
-	uint16_t	 sock;		/* it registered from this socket */
-	uint32_t	 relay_to;	/* --relay: the other's relay id */
-	uint8_t		 node;
-	uint8_t		 state;
-	uint8_t		 relay_mac;	/* the server sends/takes RELAY_MAC */
-};
-
-struct lg_sock {
-	int		 fd;
-	long		 peer;		/* in flight, -1: none */
-	uint8_t		 eph_pk[32], eph_sk[32];
-	struct reghs	 hs;		/* the REG_INIT in flight */
-	uint64_t	 sent_us;
-	int		 tries;
-};
-
-struct lg {
-	struct sockaddr_storage	 srv[LG_SERVERS];
-	socklen_t		 srvlen[LG_SERVERS];
-	unsigned		 nsrv;
-	uint8_t			 secret[SECRET_MAX];
-	size_t			 secretlen;
-	const char		*prefix;
-	long			 n, next, done, refused;
-	long			 ttl;
-	uint32_t		 keepalive_s;
-	struct lg_peer		*peers;
-	struct lg_sock		*socks;
-	unsigned		 nsocks;
-	uint32_t		*byreg;		/* reg_id hash -> peer + 1 */
-	size_t			 byreg_cap;
-	uint64_t		 t0_us;
-	uint64_t		 ka_scan_us;	/* keepalives(): last scan */
-	uint64_t		 keepalives, acks, moves;
-	int			 relay_sealed;	/* --relay-sealed */
-	char			 reason[256];
-	char			 move_to[200];	/* the first Move's node */
-};
-
-static uint64_t
-now_us(void)
+uint64_t
+lg_now_us(void)
 {
 	struct timespec ts;
 
@@ -113,8 +66,8 @@ now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void
-peer_name(const struct lg *g, long i, char *out, size_t len)
+void
+lg_peer_name(const struct lg *g, long i, char *out, size_t len)
 {
 	snprintf(out, len, "%s%ld", g->prefix, i);
 }
@@ -126,7 +79,7 @@ peer_identity(const struct lg *g, long i, uint8_t pk[32], uint8_t sk[64])
 	uint8_t seed[crypto_sign_SEEDBYTES];
 	char name[P2P_NAME_MAX + 1];
 
-	peer_name(g, i, name, sizeof(name));
+	lg_peer_name(g, i, name, sizeof(name));
 	crypto_generichash(seed, sizeof(seed), (const uint8_t *)name,
 	    strlen(name), NULL, 0);
 	crypto_sign_seed_keypair(pk, sk, seed);
@@ -136,7 +89,19 @@ static void
 byreg_put(struct lg *g, uint32_t reg_id, long peer)
 {
 	size_t i = (reg_id * 2654435761U) % g->byreg_cap;
+	long j;
 
+	/* Peers that registered again left their old reg_id behind: past
+	 * three quarters full, start over from the peers' current ones. */
+	if (++g->byreg_used > g->byreg_cap / 4 * 3) {
+		memset(g->byreg, 0, g->byreg_cap * sizeof(*g->byreg));
+		g->byreg_used = 0;
+		for (j = 0; j < g->n; j++)
+			if (j != peer && g->peers[j].reg_id != 0)
+				byreg_put(g, g->peers[j].reg_id, j);
+		g->byreg_used++;
+		i = (reg_id * 2654435761U) % g->byreg_cap;
+	}
 	while (g->byreg[i] != 0)
 		i = (i + 1) % g->byreg_cap;
 	g->byreg[i] = (uint32_t)peer + 1;
@@ -147,6 +112,8 @@ byreg_get(struct lg *g, uint32_t reg_id)
 {
 	size_t i = (reg_id * 2654435761U) % g->byreg_cap;
 
+	if (reg_id == 0)
+		return -1;
 	while (g->byreg[i] != 0) {
 		if (g->peers[g->byreg[i] - 1].reg_id == reg_id)
 			return (long)g->byreg[i] - 1;
@@ -155,29 +122,32 @@ byreg_get(struct lg *g, uint32_t reg_id)
 	return -1;
 }
 
-static void
-send_to(struct lg *g, struct lg_sock *k, unsigned node, const uint8_t *pkt,
+void
+lg_send_to(struct lg *g, struct lg_sock *k, unsigned node, const uint8_t *pkt,
     size_t len)
 {
 	(void)sendto(k->fd, pkt, len, 0, (struct sockaddr *)&g->srv[node],
 	    g->srvlen[node]);
 }
 
-static void
-send_hello(struct lg *g, struct lg_sock *k)
+/* A HELLO for k's peer: fresh, with a new ephemeral key; else the same
+ * one again (a late REG_CHALLENGE to the first still works). */
+void
+lg_send_hello(struct lg *g, struct lg_sock *k, int fresh)
 {
 	uint8_t pkt[WIRE_HELLO_LEN];
 
-	crypto_kx_keypair(k->eph_pk, k->eph_sk);
+	if (fresh)
+		crypto_kx_keypair(k->eph_pk, k->eph_sk);
 	if (wire_hello_build(pkt, sizeof(pkt), k->eph_pk) < 0)
 		return;
-	k->sent_us = now_us();
-	send_to(g, k, g->peers[k->peer].node, pkt, sizeof(pkt));
+	k->sent_us = lg_now_us();
+	lg_send_to(g, k, g->peers[k->peer].node, pkt, sizeof(pkt));
 }
 
 /* Seal msg on p's channel and send it from k. */
-static void
-send_msg(struct lg *g, struct lg_sock *k, struct lg_peer *p,
+void
+lg_send_msg(struct lg *g, struct lg_sock *k, struct lg_peer *p,
     const P2p__Srv__ServerMsg *m)
 {
 	uint8_t pt[1500], out[1600];
@@ -189,7 +159,7 @@ send_msg(struct lg *g, struct lg_sock *k, struct lg_peer *p,
 	p2p__srv__server_msg__pack(m, pt);
 	if ((n = ctlchan_seal(&p->ch, WIRE_CTRL, pt, len, out,
 	    sizeof(out))) > 0)
-		send_to(g, k, p->node, out, (size_t)n);
+		lg_send_to(g, k, p->node, out, (size_t)n);
 }
 
 static void
@@ -197,13 +167,16 @@ start_next(struct lg *g, struct lg_sock *k)
 {
 	k->peer = -1;
 	k->tries = 0;
-	if (g->next >= g->n)
+	if (g->next >= g->n) {
+		if (g->rh != NULL)
+			(void)lg_rehome_take(g, k);
 		return;
+	}
 	k->peer = g->next++;
 	g->peers[k->peer].node = (uint8_t)(k->peer % g->nsrv);
 	g->peers[k->peer].sock = (uint16_t)(k - g->socks);
 	g->peers[k->peer].state = LG_HELLO;
-	send_hello(g, k);
+	lg_send_hello(g, k, 1);
 }
 
 static void
@@ -224,7 +197,7 @@ on_challenge(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 	if (p->state != LG_HELLO || wire_challenge_parse(pkt, len, cookie,
 	    keys, &nkeys) == -1 || nkeys == 0)
 		return;
-	peer_name(g, k->peer, name, sizeof(name));
+	lg_peer_name(g, k->peer, name, sizeof(name));
 	memset(&t, 0, sizeof(t));
 	t.version = TOKEN_VERSION;
 	snprintf(t.peer_id, sizeof(t.peer_id), "%s", name);
@@ -254,11 +227,15 @@ on_challenge(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 	p2p__srv__server_msg__pack(&m, pt);
 	if (reghs_client_start(&k->hs, keys[0], k->eph_sk) != 0 ||
 	    (n = reghs_init_write(&k->hs, cookie, pt, plen, out,
-	    sizeof(out))) < 0)
+	    sizeof(out))) < 0 || (size_t)n > sizeof(k->init))
 		return;
+	memcpy(k->init, out, (size_t)n);
+	k->init_len = (size_t)n;
 	p->state = LG_REGISTER;
-	k->sent_us = now_us();
-	send_to(g, k, p->node, out, (size_t)n);
+	if (g->rh != NULL)
+		k->tries = 1;	/* the agent counts the INITs anew */
+	k->sent_us = lg_now_us();
+	lg_send_to(g, k, p->node, out, (size_t)n);
 }
 
 static void
@@ -281,11 +258,17 @@ on_accept(struct lg *g, struct lg_sock *k, const uint8_t *pkt, size_t len)
 		ctlchan_init_keys(&p->ch, keys.tx, keys.rx, p->reg_id);
 		if (m->registered->keepalive_s > 0)
 			g->keepalive_s = m->registered->keepalive_s;
-		p->ka_due_s = (uint32_t)((now_us() - g->t0_us) / 1000000) +
+		p->ka_due_s = (uint32_t)((lg_now_us() - g->t0_us) / 1000000) +
 		    g->keepalive_s;
 		p->state = LG_DONE;
 		byreg_put(g, p->reg_id, k->peer);
-		g->done++;
+		if (g->rh != NULL)
+			lg_rehome_registered(g, k->peer);
+		else
+			g->done++;
+	} else if (g->rh != NULL) {
+		p->state = LG_IDLE;
+		lg_rehome_refused(g, k->peer);
 	} else {
 		if (g->refused++ == 0 && m->body_case ==
 		    P2P__SRV__SERVER_MSG__BODY_ERROR &&
@@ -313,6 +296,8 @@ on_ctrl_registered(struct lg *g, struct lg_sock *k, long i,
 	    sizeof(pt))) < 0 ||
 	    (m = p2p__srv__server_msg__unpack(NULL, (size_t)n, pt)) == NULL)
 		return;
+	if (g->rh != NULL)
+		lg_rehome_heard(g, i);
 	if (m->body_case == P2P__SRV__SERVER_MSG__BODY_KEEPALIVE_ACK)
 		g->acks++;
 	if (m->body_case == P2P__SRV__SERVER_MSG__BODY_INTRODUCE)
@@ -326,7 +311,7 @@ on_ctrl_registered(struct lg *g, struct lg_sock *k, long i,
 	}
 	if (m->push_seq != 0) {
 		ack.ack_push = m->push_seq;
-		send_msg(g, k, p, &ack);
+		lg_send_msg(g, k, p, &ack);
 	}
 	p2p__srv__server_msg__free_unpacked(m, NULL);
 }
@@ -370,43 +355,50 @@ retransmit(struct lg *g, uint64_t now)
 			continue;
 		}
 		g->peers[k->peer].state = LG_HELLO;	/* start over */
-		send_hello(g, k);
+		lg_send_hello(g, k, 1);
 	}
 }
 
+/* A keepalive of p; the socket does not matter to the server. */
+void
+lg_send_keepalive(struct lg *g, struct lg_peer *p)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__Keepalive ka = P2P__SRV__KEEPALIVE__INIT;
+
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_KEEPALIVE;
+	m.keepalive = &ka;
+	m.id = (uint32_t)(2 + (g->keepalives & 0xffffff));
+	lg_send_msg(g, &g->socks[p->sock], p, &m);
+	g->keepalives++;
+}
+
 /*
- * Keepalives due now; the socket does not matter to the server. Due times
- * are whole seconds: the peers are scanned at most every 100 ms, so that a
- * run of 100,000 peers does not spend itself on the scan.
+ * Keepalives due now. Due times are whole seconds: the peers are scanned
+ * at most every 100 ms, so that a run of 100,000 peers does not spend
+ * itself on the scan.
  */
 static void
 keepalives(struct lg *g, uint64_t now)
 {
-	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
-	P2p__Srv__Keepalive ka = P2P__SRV__KEEPALIVE__INIT;
 	uint32_t t = (uint32_t)((now - g->t0_us) / 1000000);
 	long i;
 
 	if (now - g->ka_scan_us < 100000ULL)
 		return;
 	g->ka_scan_us = now;
-
-	m.body_case = P2P__SRV__SERVER_MSG__BODY_KEEPALIVE;
-	m.keepalive = &ka;
 	for (i = 0; i < g->next; i++) {
 		struct lg_peer *p = &g->peers[i];
 
 		if (p->state != LG_DONE || p->ka_due_s > t)
 			continue;
 		p->ka_due_s = t + g->keepalive_s;
-		m.id = (uint32_t)(2 + (g->keepalives & 0xffffff));
-		send_msg(g, &g->socks[p->sock], p, &m);
-		g->keepalives++;
+		lg_send_keepalive(g, p);
 	}
 }
 
-static void
-pump(struct lg *g, int ms)
+void
+lg_pump(struct lg *g, int ms)
 {
 	struct pollfd *pfd;
 	uint8_t buf[2048];
@@ -431,209 +423,13 @@ pump(struct lg *g, int ms)
 	free(pfd);
 }
 
-/* --relay: the server's relay alone (see the top of the file). */
-#define LG_RELAY_BATCH	64
-#define LG_RELAY_CREDIT	48	/* bytes of a credit's peer packet */
-#define LG_RELAY_END	40	/* bytes of the end marker's */
-
-struct lg_relay {
-	struct lg		*g;
-	struct lg_peer		*rx;
-	int			 fd;
-	uint32_t		 window;
-	uint64_t		 got, bytes;
-	uint64_t		 t_end_us;
-	_Atomic int		 done;
-};
-
-/* A RELAY packet from p to its introduced peer: a DATA packet of len bytes
- * (header type and version, filler, v in bytes 16..19). */
-static ssize_t
-relay_seal(struct lg_peer *p, size_t len, uint32_t v, uint8_t *out,
-    size_t cap)
-{
-	uint8_t pt[WIRE_RELAY_ID_LEN + 1500], *in = pt + WIRE_RELAY_ID_LEN;
-
-	if (len < 20 || len > 1500)
-		return -1;
-	pt[0] = p->relay_to >> 24;
-	pt[1] = p->relay_to >> 16;
-	pt[2] = p->relay_to >> 8;
-	pt[3] = p->relay_to;
-	memset(in, 0xa5, len);
-	in[0] = WIRE_DATA;
-	in[1] = WIRE_VERSION;
-	memcpy(in + 16, &v, sizeof(v));
-	if (p->relay_mac)
-		return ctlchan_seal_mac(&p->ch, WIRE_RELAY_MAC, pt,
-		    WIRE_RELAY_ID_LEN + len, out, cap);
-	return ctlchan_seal(&p->ch, WIRE_RELAY, pt, WIRE_RELAY_ID_LEN + len,
-	    out, cap);
-}
-
-/* A RELAY packet for p: its peer packet's length and value, or -1. */
-static ssize_t
-relay_open(struct lg_peer *p, const uint8_t *pkt, size_t len, uint32_t *v)
-{
-	uint8_t buf[2048], type = 0;
-	const uint8_t *pt = buf;
-	ssize_t n;
-
-	if (wire_classify(pkt, len, &type, NULL) != WIRE_CLASS_P2P)
-		return -1;
-	if (type == WIRE_RELAY_MAC) {
-		n = ctlchan_open_mac(&p->ch, WIRE_RELAY_MAC, pkt, len);
-		pt = pkt + CHAN_HDR_LEN;
-	} else if (type == WIRE_RELAY)
-		n = ctlchan_open(&p->ch, WIRE_RELAY, pkt, len, buf,
-		    sizeof(buf));
-	else
-		return -1;
-	if (n < WIRE_RELAY_ID_LEN + 20)
-		return -1;
-	memcpy(v, pt + WIRE_RELAY_ID_LEN + 16, sizeof(*v));
-	return n - WIRE_RELAY_ID_LEN;
-}
-
-static void *
-relay_rx(void *arg)
-{
-	struct lg_relay *r = arg;
-	struct pollfd pfd = { r->fd, POLLIN, 0 };
-	uint8_t buf[2048], out[256];
-	uint64_t credit = 0;
-	uint32_t v;
-	ssize_t n, m;
-
-	while (poll(&pfd, 1, 10000) == 1) {	/* 10 s of silence: over */
-		while ((n = recv(r->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-			if ((m = relay_open(r->rx, buf, (size_t)n, &v)) < 0)
-				continue;	/* a push on CTRL, or junk */
-			if (m == LG_RELAY_END) {
-				r->t_end_us = now_us();
-				r->done = 1;
-				return NULL;
-			}
-			r->got++;
-			r->bytes += (uint64_t)m;
-		}
-		if (r->got - credit >= r->window / 4) {
-			credit = r->got;
-			if ((m = relay_seal(r->rx, LG_RELAY_CREDIT,
-			    (uint32_t)credit, out, sizeof(out))) > 0)
-				send_to(r->g, &r->g->socks[r->rx->sock],
-				    r->rx->node, out, (size_t)m);
-		}
-	}
-	r->t_end_us = now_us();
-	return NULL;
-}
-
-static int
-relay_bench(struct lg *g, uint32_t count, size_t size, uint32_t window)
-{
-	static uint8_t pkts[LG_RELAY_BATCH][1600];
-	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
-	P2p__Srv__ConnectRequest cr = P2P__SRV__CONNECT_REQUEST__INIT;
-	struct lg_peer *a = &g->peers[0], *b = &g->peers[1];
-	struct lg_sock *ka = &g->socks[a->sock];
-	struct mmsghdr mm[LG_RELAY_BATCH];
-	struct iovec iov[LG_RELAY_BATCH];
-	struct lg_relay r;
-	struct pollfd pfd;
-	pthread_t th;
-	uint64_t sent = 0, acked = 0, lost = 0, t0, deadline, asked = 0;
-	uint8_t buf[2048];
-	char name[P2P_NAME_MAX + 1];
-	uint32_t v;
-	ssize_t n;
-	int i, want, wait_ms;
-
-	peer_name(g, 1, name, sizeof(name));
-	cr.peer_id = name;
-	m.body_case = P2P__SRV__SERVER_MSG__BODY_CONNECT;
-	m.connect = &cr;
-	deadline = now_us() + 10000000ULL;
-	while (a->relay_to == 0 || b->relay_to == 0) {
-		if (now_us() > deadline) {
-			fprintf(stderr, "loadgen: --relay: no introduction "
-			    "(does the server run with --policy open?)\n");
-			return -1;
-		}
-		if (now_us() - asked > 1000000ULL) {
-			m.id = (uint32_t)(1000 + asked % 1000);
-			send_msg(g, ka, a, &m);
-			asked = now_us();
-		}
-		pump(g, 10);
-	}
-	memset(&r, 0, sizeof(r));
-	r.g = g;
-	r.rx = b;
-	r.fd = g->socks[b->sock].fd;
-	r.window = window;
-	if (pthread_create(&th, NULL, relay_rx, &r) != 0)
-		return -1;
-	t0 = now_us();
-	while (sent < count) {
-		want = 0;
-		while (want < LG_RELAY_BATCH && sent + (uint64_t)want < count &&
-		    sent + (uint64_t)want < acked + lost + window) {
-			if ((n = relay_seal(a, size, (uint32_t)(sent + want),
-			    pkts[want], sizeof(pkts[want]))) < 0)
-				return -1;
-			iov[want].iov_base = pkts[want];
-			iov[want].iov_len = (size_t)n;
-			memset(&mm[want], 0, sizeof(mm[want]));
-			mm[want].msg_hdr.msg_iov = &iov[want];
-			mm[want].msg_hdr.msg_iovlen = 1;
-			mm[want].msg_hdr.msg_name = &g->srv[a->node];
-			mm[want].msg_hdr.msg_namelen = g->srvlen[a->node];
-			want++;
-		}
-		if (want > 0) {
-			if ((i = sendmmsg(ka->fd, mm, (unsigned)want, 0)) < 0) {
-				if (errno == EINTR || errno == ENOBUFS)
-					continue;
-				perror("loadgen: sendmmsg");
-				return -1;
-			}
-			sent += (uint64_t)i;
-		}
-		pfd.fd = ka->fd;
-		pfd.events = POLLIN;
-		wait_ms = sent < acked + lost + window ? 0 : 20;
-		if (poll(&pfd, 1, wait_ms) == 0 && wait_ms > 0)
-			lost = sent - acked;	/* no credit: count as lost */
-		while ((n = recv(ka->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-			if (relay_open(a, buf, (size_t)n, &v) ==
-			    LG_RELAY_CREDIT && v > acked)
-				acked = v;
-	}
-	for (i = 0; i < 300 && !r.done; i++) {	/* the end marker, 3 s */
-		if ((n = relay_seal(a, LG_RELAY_END, 0, buf, sizeof(buf))) > 0)
-			send_to(g, ka, a->node, buf, (size_t)n);
-		usleep(i == 0 ? 0 : 10000);
-	}
-	pthread_join(th, NULL);
-	if (!r.done) {
-		fprintf(stderr, "loadgen: --relay: the end marker did not "
-		    "come through the relay\n");
-		return -1;
-	}
-	printf("relay_mb_per_s=%.1f\nrelay_pps=%.0f\nrelay_lost=%llu\n",
-	    (double)r.bytes / ((double)(r.t_end_us - t0)),
-	    (double)r.got * 1e6 / (double)(r.t_end_us - t0),
-	    (unsigned long long)(count - r.got));
-	return 0;
-}
-
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: loadgen --secret-file F --peers N "
 	    "[--server HOST:PORT]... [--prefix P] [--window W] [--ttl S] "
-	    "[--hold S] [--relay COUNT [--relay-size B] [--relay-window W]\n"
+	    "[--hold S] [--rehome S] "
+	    "[--relay COUNT [--relay-size B] [--relay-window W]\n"
 	    "    [--relay-sealed]]\n");
 	exit(2);
 }
@@ -653,15 +449,16 @@ main(int argc, char **argv)
 		{ "relay-size", required_argument, NULL, 'S' },
 		{ "relay-window", required_argument, NULL, 'W' },
 		{ "relay-sealed", no_argument, NULL, 'X' },
+		{ "rehome", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lg g;
 	char err[256];
 	long hold = 0, window = 128, relay = 0, relay_size = 1200;
-	long relay_window = 64;
+	long relay_window = 64, rehome = 0;
 	uint64_t t_end, t_reg;
 	unsigned j;
-	int c;
+	int c, rc;
 
 	memset(&g, 0, sizeof(g));
 	g.prefix = "lg";
@@ -711,6 +508,9 @@ main(int argc, char **argv)
 		case 'W':
 			relay_window = atol(optarg);
 			break;
+		case 'r':
+			rehome = atol(optarg);
+			break;
 		case 'X':
 			g.relay_sealed = 1;
 			break;
@@ -721,8 +521,11 @@ main(int argc, char **argv)
 	if (g.nsrv == 0 || g.secretlen == 0 || g.n <= 0 || window <= 0 ||
 	    window > 1024 || g.ttl <= 0 || relay < 0 || relay > UINT32_MAX ||
 	    (relay > 0 && (g.n != 2 || relay_size < 64 ||
-	    relay_size > 1400 || relay_window < 4 || relay_window > 4096)))
+	    relay_size > 1400 || relay_window < 4 || relay_window > 4096)) ||
+	    rehome < 0 || (rehome > 0 && (g.nsrv < 2 || relay > 0)))
 		usage();
+	if (rehome > 0)
+		lg_rehome_arm();
 	g.nsocks = (unsigned)window;
 	g.byreg_cap = (size_t)g.n * 2 + 1;
 	if ((g.peers = calloc((size_t)g.n, sizeof(*g.peers))) == NULL ||
@@ -741,39 +544,43 @@ main(int argc, char **argv)
 		    sizeof(sz));
 		g.socks[j].peer = -1;
 	}
-	g.t0_us = now_us();
+	g.t0_us = lg_now_us();
 	for (j = 0; j < g.nsocks; j++)
 		start_next(&g, &g.socks[j]);
 	while (g.done + g.refused < g.n) {
-		pump(&g, 10);
-		retransmit(&g, now_us());
-		keepalives(&g, now_us());
+		lg_pump(&g, 10);
+		retransmit(&g, lg_now_us());
+		keepalives(&g, lg_now_us());
 	}
-	t_reg = now_us() - g.t0_us;
+	t_reg = lg_now_us() - g.t0_us;
 	printf("registered=%ld\nrefused=%ld\nseconds=%.3f\nper_second=%.0f\n",
 	    g.done, g.refused, (double)t_reg / 1e6,
 	    (double)g.done / ((double)t_reg / 1e6));
 	if (g.refused > 0)
 		printf("first_refusal=%s\n", g.reason);
 	fflush(stdout);
-	if (relay > 0 && g.refused == 0 && relay_bench(&g, (uint32_t)relay,
+	if (relay > 0 && g.refused == 0 && lg_relay_bench(&g, (uint32_t)relay,
 	    (size_t)relay_size, (uint32_t)relay_window) == -1)
 		return 1;
-	t_end = now_us() + (uint64_t)hold * 1000000ULL;
-	while (now_us() < t_end) {
-		pump(&g, 50);
-		keepalives(&g, now_us());
+	t_end = lg_now_us() + (uint64_t)hold * 1000000ULL;
+	while (lg_now_us() < t_end) {
+		lg_pump(&g, 50);
+		keepalives(&g, lg_now_us());
 	}
 	printf("keepalives=%llu\nkeepalive_acks=%llu\n",
 	    (unsigned long long)g.keepalives, (unsigned long long)g.acks);
 	if (g.moves > 0)
 		printf("moves=%llu\nmove_to=%s\n",
 		    (unsigned long long)g.moves, g.move_to);
+	fflush(stdout);
+	rc = g.refused > 0 ? 1 : 0;
+	if (rehome > 0 && rc == 0)
+		rc = lg_rehome_run(&g, rehome);
 	for (j = 0; j < g.nsocks; j++)
 		close(g.socks[j].fd);
 	sodium_memzero(g.peers, (size_t)g.n * sizeof(*g.peers));
 	free(g.peers);
 	free(g.socks);
 	free(g.byreg);
-	return g.refused > 0 ? 1 : 0;
+	return rc;
 }

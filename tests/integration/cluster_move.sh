@@ -8,8 +8,9 @@
 #  - forged Moves (from another address; from the node's address but not
 #    on the authenticated channel) are dropped, counted, and move nothing;
 #  - SIGKILL of the node during a relayed pipe: the agent re-homes on
-#    another node (the time is printed, at most 5 s) and the bytes arrive
-#    intact;
+#    another node (the time is printed, at most 5 s), both ends' sessions
+#    probe at once on the new relay (the largest gap in arrival is printed
+#    beside the re-home time) and the bytes arrive intact;
 #  - SIGTERM drain of a node during a relayed pipe: the agents move, the
 #    bytes arrive intact and the largest gap in arrival is printed (at most
 #    1 s);
@@ -161,7 +162,14 @@ wait "$rx" || fail "receiving pipe failed: $(cat "$T/rx1.err")"
 [ "$(cat "$T/tx1.rc")" = 0 ] || fail "sending pipe exited $(cat "$T/tx1.rc"): $(cat "$T/tx1.err")"
 cmp -s "$T/in" "$T/out1" || fail "the bytes differ after the node died ($(wc -c < "$T/out1") of $((mb * 1048576)) arrived)"
 awk "BEGIN { exit !($rehome <= 5) }" || fail "alice took $rehome s to re-home (goal 5 s)"
-echo "ok - SIGKILL of node a during a $mb MB relayed pipe: alice re-homed on node $(on_node alice) in $rehome s, largest gap $(cat "$T/gap1") s, the bytes arrived intact"
+# Both ends' sessions saw the relay move (alice's registration, then bob's
+# introduction to her new one) and probed at once instead of waiting out
+# the probe timeout the outage backed off.
+for p in alice bob; do
+	grep -q "session with .*: the relay moved" "$T/$p.log" ||
+	    fail "$p's session did not probe at once on the new relay: $(grep -i 'session with' "$T/$p.log" | tail -n 5)"
+done
+echo "ok - SIGKILL of node a during a $mb MB relayed pipe: alice re-homed on node $(on_node alice) in $rehome s, largest gap $(cat "$T/gap1") s (gap - re-home: $(awk "BEGIN { printf \"%.2f\", $(cat "$T/gap1") - $rehome }") s; both sessions probed at once on the new relay), the bytes arrived intact"
 
 # --- SIGTERM drain during a pipe --------------------------------------------
 # Drain the node bob is on; alice may be there too.

@@ -691,6 +691,57 @@ Test(tp, path_change_resets_rtt_and_window)
 	cr_expect_lt(st.srtt_us, 333000, "new samples from the new path");
 }
 
+/*
+ * A's way to B died (the relay node was killed) while data was in flight:
+ * its probes backed off. Once the session moved (A or B registered on
+ * another node), tp_path_moved sends a probe at once, not after the
+ * backed-off timeout, and B, whose acks went the old way, acks again.
+ */
+Test(tp, path_moved_probes_and_acks_at_once)
+{
+	uint8_t buf[1500];
+	uint64_t sid, t, now;
+	size_t n;
+	int k;
+
+	cr_assert_eq(tp_stream_open(A.tp, 1, "s", &sid), 0);
+	cr_assert_eq(tp_send_message(A.tp, sid, (const uint8_t *)"a", 1,
+	    NULL), 0);
+	now = converse(T0, T0 + 1000000);
+	cr_assert_eq(B.messages, 1);
+	/* The old way eats everything for 3 s: the PTO backs off. */
+	cr_assert_eq(tp_send_message(A.tp, sid, (const uint8_t *)"b", 1,
+	    NULL), 0);
+	while (tp_output(A.tp, now, A.pn, buf, sizeof(buf)) > 0)
+		A.pn++;
+	for (t = tp_next_timeout(A.tp); t < now + 3000000;
+	    t = tp_next_timeout(A.tp)) {
+		tp_on_timeout(A.tp, t);
+		while (tp_output(A.tp, t, A.pn, buf, sizeof(buf)) > 0)
+			A.pn++;
+	}
+	now += 3000000;
+	cr_assert_gt(tp_next_timeout(A.tp), now + 300000,
+	    "backed off: the next probe %llu us away",
+	    (unsigned long long)(tp_next_timeout(A.tp) - now));
+	cr_expect_eq(tp_output(A.tp, now, A.pn, buf, sizeof(buf)), 0);
+	/* The move: a probe now, on the new way, and B acks again. */
+	tp_path_moved(A.tp, now);
+	for (k = 0; (n = tp_output(A.tp, now, A.pn, buf, sizeof(buf))) > 0;
+	    k++) {
+		cr_assert_eq(tp_input(B.tp, now, A.pn, buf, n), 0);
+		A.pn++;
+	}
+	cr_expect_geq(k, 1, "a probe went out at once");
+	tp_path_moved(B.tp, now);
+	cr_expect_gt(shuttle(&B, &A, now), 0, "B's acks go again at once");
+	/* The acked probes show the message lost: it goes again at once. */
+	converse(now, now + 50000);
+	cr_expect_eq(B.messages, 2, "the lost message arrived within 50 ms "
+	    "of the move");
+	cr_expect_eq(tp_send_buffered(A.tp), 0);
+}
+
 /* The interval sets behind ack ranges, reassembly and retransmission. */
 Test(tp_range, add_merge_remove)
 {
