@@ -76,12 +76,17 @@ tests_integration_churn_LDADD = libp2pclient.la
 # types (root, normal build; else exit 77) behind ISP routers with home
 # routers' firewalls. `make natlab` runs every variant of the lab
 # (natlab_variants.sh: bare Linux gateways, the adjacent topology, connects
-# right after registration); NATLAB_CELLS picks cells.
+# right after registration, the IPv6 core's trials); NATLAB_CELLS picks
+# cells. natlab_v6.sh: two hosts behind stateful IPv6 firewalls go direct.
 check_PROGRAMS += tests/integration/natprobe
 tests_integration_natprobe_SOURCES = tests/integration/natprobe.c
-TESTS += tests/integration/natlab_emul.sh tests/integration/natlab.sh
+check_PROGRAMS += tests/integration/delayq
+tests_integration_delayq_SOURCES = tests/integration/delayq.c
+TESTS += tests/integration/natlab_emul.sh tests/integration/natlab.sh \
+	tests/integration/natlab_v6.sh
 EXTRA_DIST += tests/integration/natlab_emul.sh tests/integration/natlab.sh \
-	tests/integration/natlab_lib.sh tests/integration/natlab_variants.sh
+	tests/integration/natlab_lib.sh tests/integration/natlab_variants.sh \
+	tests/integration/natlab_v6.sh tests/integration/natlab_family.sh
 
 check_PROGRAMS += tests/integration/firstmsg
 tests_integration_firstmsg_SOURCES = tests/integration/firstmsg.c
@@ -89,7 +94,7 @@ tests_integration_firstmsg_CPPFLAGS = $(P2PC_CPPFLAGS)
 tests_integration_firstmsg_LDADD = libp2pclient.la
 
 natlab: all tests/integration/natprobe$(EXEEXT) tests/integration/msgflood$(EXEEXT) \
-	    tests/integration/firstmsg$(EXEEXT)
+	    tests/integration/firstmsg$(EXEEXT) tests/integration/delayq$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/integration/natlab_variants.sh
 .PHONY: natlab

@@ -29,7 +29,7 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_clock.c daemon/server/srv_portfile.c \
 	daemon/server/srv_token.c \
 	daemon/server/srv_udp.c daemon/server/srv_tcp.c \
-	daemon/server/srv_stun.c \
+	daemon/server/srv_stun.c daemon/server/srv_listen.c \
 	daemon/server/srv_reg.c daemon/server/srv_ctrl.c \
 	daemon/server/srv_ctrl_out.c \
 	daemon/server/srv_sess.c daemon/server/srv_recent.c \
@@ -97,6 +97,8 @@ EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
 	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
 	tests/integration/cluster_lib.sh tests/integration/cluster_move.sh
 EXTRA_DIST += tests/integration/nat_discovery.sh
+TESTS += tests/integration/dual_listen.sh
+EXTRA_DIST += tests/integration/dual_listen.sh tests/integration/stunask.pl
 EXTRA_DIST += tests/integration/server_basic.sh \
 	tests/integration/server_http.sh \
 	tests/integration/server_groups.sh \

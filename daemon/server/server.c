@@ -33,8 +33,9 @@ int	srv_key_main(int, char **);
 
 #define O(f)	offsetof(struct srv_conf, f)
 static const struct conf_opt srv_opts[] = {
-	{ "listen", 'l', CONF_STR, O(listen), 0, 0, "ADDR:PORT",
-	    "UDP and TCP address (default 0.0.0.0:3478)" },
+	{ "listen", 'l', CONF_LIST, O(listen), 0, 0, "ADDR:PORT",
+	    "UDP and TCP address (default 0.0.0.0:3478); twice for both "
+	    "families, one IPv4 and one IPv6" },
 	{ "secret-file", 0, CONF_STR, O(secret_file), 0, 0, "FILE",
 	    "token secret (mode 0600)" },
 	{ "previous-secret-file", 0, CONF_STR, O(previous_secret_file), 0, 0,
@@ -71,9 +72,10 @@ static const struct conf_opt srv_opts[] = {
 	{ "advertise", 0, CONF_STR, O(advertise), 0, 0, "HOST:PORT",
 	    "the server address /v1/tokens gives devices (default: the "
 	    "listen address)" },
-	{ "tcp-listen", 0, CONF_STR, O(tcp_listen), 0, 0, "ADDR:PORT",
+	{ "tcp-listen", 0, CONF_LIST, O(tcp_listen), 0, 0, "ADDR:PORT",
 	    "also accept agents over TCP here, e.g. port 443 where only that "
-	    "gets out (port 0: the bound port goes to STATE_DIR/tcp_port)" },
+	    "gets out (port 0: the bound port goes to STATE_DIR/tcp_port); "
+	    "once per family" },
 	{ "relay-rate", 0, CONF_SIZE, O(relay_rate), 0, 1LL << 40, "BYTES",
 	    "relay at most BYTES per second for each peer (K/M/G; default 0: "
 	    "no cap)" },
@@ -83,9 +85,10 @@ static const struct conf_opt srv_opts[] = {
 	{ "max-token-ttl", 0, CONF_INT, O(max_token_ttl), 60, SRV_TTL_MAX,
 	    "S", "refuse tokens that live longer than S seconds, so no pin "
 	    "outlives that (default 31622400: 366 days)" },
-	{ "alt-listen", 0, CONF_STR, O(alt_listen), 0, 0, "IP:PORT",
+	{ "alt-listen", 0, CONF_LIST, O(alt_listen), 0, 0, "IP:PORT",
 	    "RFC 5780: also answer STUN from this second IP and port "
-	    "(port 0: any; --listen must then name a concrete IP)" },
+	    "(port 0: any; --listen must then name a concrete IP); once "
+	    "per --listen family" },
 	{ "cluster", 0, CONF_STR, O(cluster), 0, 0, "URL",
 	    "run as a node of a cluster sharing its state in Redis: "
 	    "redis://[USER@]HOST:PORT[/DB] or unix:///PATH (docs/CLUSTER.md)" },
@@ -122,59 +125,6 @@ static const struct conf_opt srv_opts[] = {
 #define SRV_SYNOPSIS "[-fhv] [-c FILE] [--listen ADDR:PORT] " \
 	"--secret-file FILE [options]\n       p2p-server token --help\n" \
 	"       p2p-server key --help"
-
-/* UDP and TCP on one port number: with port 0, TCP follows UDP's choice. */
-static void
-srv_bind(struct srv *s)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char err[256], a[ADDR_STRLEN];
-	int tries;
-
-	if (addr_parse(s->conf.listen ? s->conf.listen : "0.0.0.0:3478", &ss,
-	    &len, 3478, err, sizeof(err)) == -1)
-		fatalx("--listen: %s", err);
-	for (tries = 0; tries < 10; tries++) {
-		if (srv_udp_bind(s, (struct sockaddr *)&ss, len) == -1)
-			fatal("bind udp %s", addr_fmt((struct sockaddr *)&ss,
-			    a, sizeof(a)));
-		if (srv_tcp_listen(s, (struct sockaddr *)&s->bound, len) == 0)
-			break;
-		if (errno != EADDRINUSE || addr_port((struct sockaddr *)&ss))
-			fatal("listen tcp %s", addr_fmt((struct sockaddr *)
-			    &s->bound, a, sizeof(a)));
-		srv_udp_stop(s);
-	}
-	if (tries == 10)
-		fatalx("no port free for both UDP and TCP");
-	log_info("listening on %s (udp, tcp)", addr_fmt((struct sockaddr *)
-	    &s->bound, a, sizeof(a)));
-}
-
-/* --tcp-listen: agents behind firewalls that let only, say, 443 out. */
-static void
-srv_bind_tcp_extra(struct srv *s)
-{
-	struct sockaddr_storage ss, bound;
-	socklen_t len;
-	char err[256], a[ADDR_STRLEN];
-
-	if (s->conf.tcp_listen == NULL)
-		return;
-	if (addr_parse(s->conf.tcp_listen, &ss, &len, 443, err,
-	    sizeof(err)) == -1)
-		fatalx("--tcp-listen: %s", err);
-	if (srv_tcp_listen_extra(s, (struct sockaddr *)&ss, len, &bound) == -1)
-		fatal("listen tcp %s", addr_fmt((struct sockaddr *)&ss, a,
-		    sizeof(a)));
-	addr_normalize(&bound);
-	log_info("listening on %s (tcp)", addr_fmt((struct sockaddr *)&bound,
-	    a, sizeof(a)));
-	if (srv_write_port_file(s, "tcp_port", addr_port((struct sockaddr *)
-	    &bound), err, sizeof(err)) == -1)
-		fatalx("%s", err);
-}
 
 static void
 srv_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -270,8 +220,7 @@ srv_setup(struct srv *s)
 	if ((s->base = event_base_new()) == NULL ||
 	    srv_ratelim_init(&s->stun_rl) == -1)
 		fatalx("out of memory");
-	srv_bind(s);
-	srv_bind_tcp_extra(s);
+	srv_listen_bind(s);
 	if (s->cluster != NULL) {
 		/* The node list names the bound address: bind first. */
 		if (cluster_start(s, err, sizeof(err)) == -1)
@@ -401,6 +350,7 @@ main(int argc, char **argv)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return 1;
 	s->udp_fd = -1;
+	s->fam2.udp_fd = -1;
 	s->argc = argc;
 	s->argv = argv;
 	s->opts = srv_opts;

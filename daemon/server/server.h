@@ -58,7 +58,7 @@ enum srv_policy {
 
 /* Options, filled by conf_load() from server.c's table. */
 struct srv_conf {
-	char			*listen;
+	struct conf_list	 listen;	/* one or two: one per family */
 	char			*secret_file;
 	char			*state_dir;
 	char			*key_file;	/* default STATE_DIR/server.key */
@@ -71,8 +71,9 @@ struct srv_conf {
 	char			*http;		/* HTTP API address, NULL: off */
 	char			*admin_key_file;
 	char			*advertise;	/* HOST:PORT given to devices */
-	char			*tcp_listen;	/* a second TCP port, or NULL */
-	char			*alt_listen;	/* RFC 5780 ALT-IP:ALT-PORT, NULL: off */
+	struct conf_list	 tcp_listen;	/* more TCP ports, one per family */
+	struct conf_list	 alt_listen;	/* RFC 5780 ALT-IP:ALT-PORT, one
+						   per --listen family */
 	size_t			 relay_rate;	/* bytes/s per peer, 0: no cap */
 	size_t			 relay_quota;	/* bytes per peer, 0: none */
 	long			 max_token_ttl;	/* s; longer tokens refused */
@@ -244,12 +245,16 @@ struct srv_sess {
 
 #define SRV_BUCKETS	1024
 
-/* RFC 5780 sockets (srv_stun.c): bit 0 alternate port, bit 1 alternate IP. */
+/*
+ * RFC 5780 sockets (srv_stun.c): bit 0 alternate port, bit 1 alternate IP,
+ * bit 2 the family: 0 the first --listen's, 1 the second's (SRV_STUN_FAM2).
+ */
 #define SRV_STUN_SOCKS	4
+#define SRV_STUN_FAM2	4
 struct srv_stun_sock {
 	struct srv		*srv;
 	int			 idx;
-	int			 fd;		/* [0]: unused, the main udp_fd */
+	int			 fd;		/* [0], [4]: unused, the udp_fds */
 	struct event		*ev;
 	struct sockaddr_storage	 addr;		/* bound address */
 };
@@ -278,7 +283,7 @@ struct srv_scratch {
  * srv_nodes.c's functions). Calls go down, these come up.
  */
 struct srv_hooks {
-	/* A STUN datagram on the main socket (socket index 0). */
+	/* A STUN datagram; sock: 0, or SRV_STUN_FAM2 for the other family. */
 	void	(*stun)(struct srv *, int sock, const uint8_t *, size_t,
 		    const struct sockaddr *from);
 	/* Any other datagram, or a TCP frame (tcp not NULL). */
@@ -290,6 +295,21 @@ struct srv_hooks {
 	void	(*cluster_state)(struct srv *, struct state_redis_hooks *);
 	/* cluster_node.c: the set of live nodes changed. */
 	void	(*nodes_changed)(struct srv *);
+};
+
+/*
+ * The second --listen, of the other IP family (srv_listen.c binds it,
+ * srv_udp.c reads and sends, srv_tcp.c accepts): udp_fd -1 and NULL
+ * listeners while the server listens on one family only.
+ */
+struct srv_fam2 {
+	int			 udp_fd;
+	struct event		*udp_ev;
+	struct udpio_outq	*udp_outq;
+	struct sockaddr_storage	 bound;
+	struct evconnlistener	*listener;	/* TCP on bound's port */
+	struct evconnlistener	*listener2;	/* the second --tcp-listen */
+	struct sockaddr_storage	 tcp2_bound;
 };
 
 struct srv {
@@ -339,7 +359,9 @@ struct srv {
 	struct srv_http		*http;		/* srv_http.c; NULL: off */
 	struct srv_groups	*groups;	/* srv_signal.c: groups_start */
 	struct event		*groups_ev;	/* their next deadline */
-	int			 alt;		/* --alt-listen sockets are up */
+	int			 alt;		/* --alt-listen sockets are up:
+						   bit 0 first family, bit 1
+						   the second's */
 	struct srv_ratelim	 stun_rl;	/* answers per source */
 	struct cluster		*cluster;	/* --cluster; NULL: one node */
 	struct srv_match	*match;		/* srv_match_srv.c */
@@ -349,7 +371,9 @@ struct srv {
 	int			 draining;	/* srv_drain.c */
 	uint64_t		 drain_until_us;
 	struct event		*drain_ev;
-	struct srv_stun_sock	 stun[SRV_STUN_SOCKS];
+	struct srv_stun_sock	 stun[2 * SRV_STUN_SOCKS];
+	struct srv_fam2		 fam2;
+	struct sockaddr_storage	 tcp2_bound;	/* the first --tcp-listen */
 	struct srv_scratch	 scratch;
 };
 
@@ -380,8 +404,22 @@ int	srv_flag_given(int argc, char **argv, const char *flag);
 enum token_err srv_token_verify(struct srv *, const char *tok, uint64_t now_unix,
 	    struct token *, char *msg, size_t msglen);
 
+/*
+ * srv_listen.c: --listen, --tcp-listen and --alt-listen, each once or twice
+ * (one IPv4, one IPv6); checked by srv_conf_check, bound by srv_listen_bind
+ * (exits naming the option on failure). The first --listen is the primary
+ * (udp_fd, bound); the second goes to fam2.
+ */
+int	srv_listen_check(const struct srv_conf *, char *err, size_t errlen);
+void	srv_listen_bind(struct srv *);
+/* The --alt-listen of sa's family, into alt; 0, 1 (none) or -1 (err). */
+int	srv_listen_alt(const struct srv_conf *, int family,
+	    struct sockaddr_storage *alt, char *err, size_t errlen);
+
 /* srv_udp.c */
-int	srv_udp_bind(struct srv *, const struct sockaddr *, socklen_t);
+/* A UDP socket bound to sa (IPV6_V6ONLY as told); -1 with errno. */
+int	srv_udp_bind(const struct sockaddr *sa, socklen_t, int v6only,
+	    struct sockaddr_storage *bound);
 int	srv_udp_start(struct srv *);
 void	srv_udp_stop(struct srv *);
 /* Send pkt to `to`, over tcp when tcp is not NULL. */
@@ -395,13 +433,14 @@ void	srv_send(struct srv *, const struct sockaddr *to, struct srv_tcp *tcp,
 int	srv_stun_bind(struct srv *, char *err, size_t errlen);
 int	srv_stun_start(struct srv *);
 void	srv_stun_stop(struct srv *);
-/* A STUN datagram that arrived on socket i (0: the main socket). */
+/* A STUN datagram that arrived on socket i (0, 4: the udp_fds). */
 void	srv_stun_input(struct srv *, int i, const uint8_t *pkt, size_t len,
 	    const struct sockaddr *from);
 
 /* srv_tcp.c */
-int	srv_tcp_listen(struct srv *, const struct sockaddr *, socklen_t);
-int	srv_tcp_listen_extra(struct srv *, const struct sockaddr *, socklen_t,
+/* A listener into *slot on sa; bound (may be NULL) gets its address. */
+int	srv_tcp_listen(struct srv *, struct evconnlistener **slot,
+	    const struct sockaddr *, socklen_t, int v6only,
 	    struct sockaddr_storage *bound);
 void	srv_tcp_stop(struct srv *);
 void	srv_tcp_set_reg(struct srv_tcp *, uint32_t reg_id);

@@ -143,9 +143,7 @@ srv_conf_check(const struct srv_conf *c, enum srv_policy *policy,
 		return -1;
 	}
 	*verbosity = level + c->verbose;
-	if (srv_conf_addr("listen", c->listen, err, errlen) == -1 ||
-	    srv_conf_addr("tcp-listen", c->tcp_listen, err, errlen) == -1 ||
-	    srv_conf_addr("alt-listen", c->alt_listen, err, errlen) == -1 ||
+	if (srv_listen_check(c, err, errlen) == -1 ||
 	    srv_conf_addr("http", c->http, err, errlen) == -1)
 		return -1;
 	return 0;

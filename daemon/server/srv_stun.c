@@ -7,6 +7,8 @@
  * of its two IPs and two ports: index bit 0 is the alternate port, bit 1
  * the alternate IP, so index 0 is the main socket (udp_fd, which also
  * carries every p2pd packet) and CHANGE-REQUEST is an XOR on the index.
+ * A server on both families has a second set of four (bit 2, index 4 the
+ * second --listen's socket), with an --alt-listen of that family.
  * A reply leaves from the socket that owns the address it must come from,
  * so no IP_PKTINFO tricks are needed and the source is always right. The
  * three extra sockets answer STUN only; anything else on them is dropped
@@ -85,57 +87,59 @@ srv_stun_sock(struct sockaddr_storage *ss)
 	return fd;
 }
 
+/* The extra sockets of the set starting at st (0 or SRV_STUN_FAM2). */
 static void
-srv_stun_close(struct srv *s)
+srv_stun_close(struct srv *s, int st)
 {
 	int	i;
 
-	for (i = 1; i < SRV_STUN_SOCKS; i++) {
+	for (i = st + 1; i < st + SRV_STUN_SOCKS; i++) {
 		if (s->stun[i].fd >= 0)
 			close(s->stun[i].fd);
 		s->stun[i].fd = -1;
 	}
 }
 
-/* The three extra sockets; alt port 0 picks one free on both IPs. */
+/* The three extra sockets of set st; alt port 0 picks one free on both IPs. */
 static int
-srv_stun_bind_alt(struct srv *s, const struct sockaddr_storage *alt,
+srv_stun_bind_alt(struct srv *s, int st, const struct sockaddr_storage *alt,
     char *err, size_t errlen)
 {
+	struct srv_stun_sock	*k = &s->stun[st];
 	struct sockaddr_storage	 a;
 	char			 b[ADDR_STRLEN];
 	uint16_t		 pport, aport, want;
 	int			 tries;
 
-	pport = addr_port((struct sockaddr *)&s->bound);
+	pport = addr_port((struct sockaddr *)&k[0].addr);
 	want = addr_port((const struct sockaddr *)alt);
 	for (tries = 0; tries < SRV_STUN_BIND_TRIES; tries++) {
 		/* 1: primary IP, alternate port */
-		s->stun[1].addr = s->bound;
-		srv_stun_set_port(&s->stun[1].addr, want);
-		if ((s->stun[1].fd = srv_stun_sock(&s->stun[1].addr)) == -1)
+		k[1].addr = k[0].addr;
+		srv_stun_set_port(&k[1].addr, want);
+		if ((k[1].fd = srv_stun_sock(&k[1].addr)) == -1)
 			goto fail1;
-		aport = addr_port((struct sockaddr *)&s->stun[1].addr);
+		aport = addr_port((struct sockaddr *)&k[1].addr);
 		/* 2: alternate IP, primary port; 3: alternate IP and port */
-		s->stun[2].addr = *alt;
-		srv_stun_set_port(&s->stun[2].addr, pport);
-		s->stun[3].addr = *alt;
-		srv_stun_set_port(&s->stun[3].addr, aport);
-		if ((s->stun[2].fd = srv_stun_sock(&s->stun[2].addr)) == -1)
+		k[2].addr = *alt;
+		srv_stun_set_port(&k[2].addr, pport);
+		k[3].addr = *alt;
+		srv_stun_set_port(&k[3].addr, aport);
+		if ((k[2].fd = srv_stun_sock(&k[2].addr)) == -1)
 			goto fail2;
-		if ((s->stun[3].fd = srv_stun_sock(&s->stun[3].addr)) == -1)
+		if ((k[3].fd = srv_stun_sock(&k[3].addr)) == -1)
 			goto fail3;
 		return 0;
 fail3:
-		a = s->stun[3].addr;
+		a = k[3].addr;
 		goto fail;
 fail2:
-		a = s->stun[2].addr;
+		a = k[2].addr;
 		goto fail;
 fail1:
-		a = s->stun[1].addr;
+		a = k[1].addr;
 fail:
-		srv_stun_close(s);
+		srv_stun_close(s, st);
 		if (errno == EADDRINUSE && want == 0)
 			continue;	/* the port was free on one IP only */
 		snprintf(err, errlen, "bind udp %s: %s",
@@ -147,27 +151,21 @@ fail:
 	return -1;
 }
 
-int
-srv_stun_bind(struct srv *s, char *err, size_t errlen)
+/* Set st's --alt-listen, if its family has one. */
+static int
+srv_stun_bind_set(struct srv *s, int st, char *err, size_t errlen)
 {
 	struct sockaddr_storage	alt, aa, pa;
-	socklen_t		len;
-	char			e[256], a[ADDR_STRLEN], b[ADDR_STRLEN];
-	int			i;
+	char			a[ADDR_STRLEN], b[ADDR_STRLEN];
+	const char		*file;
+	int			i, r;
 
-	for (i = 0; i < SRV_STUN_SOCKS; i++)
-		s->stun[i].fd = -1;
-	s->stun[0].addr = s->bound;
-	addr_normalize(&s->stun[0].addr);
-	if (s->conf.alt_listen == NULL)
-		return 0;
-	if (addr_parse(s->conf.alt_listen, &alt, &len, 0, e, sizeof(e)) == -1) {
-		snprintf(err, errlen, "--alt-listen: %s", e);
-		return -1;
-	}
+	if ((r = srv_listen_alt(&s->conf, s->stun[st].addr.ss_family, &alt,
+	    err, errlen)) != 0)
+		return r == 1 ? 0 : -1;
 	addr_fmt((struct sockaddr *)&alt, a, sizeof(a));
-	addr_fmt((struct sockaddr *)&s->stun[0].addr, b, sizeof(b));
-	if (srv_stun_wildcard((struct sockaddr *)&s->stun[0].addr)) {
+	addr_fmt((struct sockaddr *)&s->stun[st].addr, b, sizeof(b));
+	if (srv_stun_wildcard((struct sockaddr *)&s->stun[st].addr)) {
 		snprintf(err, errlen, "--alt-listen needs --listen with a "
 		    "concrete IP, not %s: replies must leave from a known "
 		    "address", b);
@@ -177,18 +175,13 @@ srv_stun_bind(struct srv *s, char *err, size_t errlen)
 		snprintf(err, errlen, "--alt-listen %s: give a concrete IP", a);
 		return -1;
 	}
-	if (alt.ss_family != s->stun[0].addr.ss_family) {
-		snprintf(err, errlen, "--alt-listen %s and --listen %s must be "
-		    "of the same family", a, b);
-		return -1;
-	}
 	if (addr_port((struct sockaddr *)&alt) ==
-	    addr_port((struct sockaddr *)&s->stun[0].addr)) {
+	    addr_port((struct sockaddr *)&s->stun[st].addr)) {
 		snprintf(err, errlen, "--alt-listen %s: the port must differ "
 		    "from the listen port (%s)", a, b);
 		return -1;
 	}
-	pa = s->stun[0].addr;
+	pa = s->stun[st].addr;
 	aa = alt;
 	srv_stun_set_port(&pa, 0);
 	srv_stun_set_port(&aa, 0);
@@ -197,27 +190,53 @@ srv_stun_bind(struct srv *s, char *err, size_t errlen)
 		    "from the listen IP (%s)", a, b);
 		return -1;
 	}
-	if (srv_stun_bind_alt(s, &alt, err, errlen) == -1 ||
-	    srv_write_port_file(s, "alt_port", addr_port((struct sockaddr *)
-	    &s->stun[3].addr), err, errlen) == -1) {
-		srv_stun_close(s);
+	/* STATE_DIR/alt_port; the second family's alt_port4 or alt_port6. */
+	file = st == 0 ? "alt_port" : alt.ss_family == AF_INET6 ?
+	    "alt_port6" : "alt_port4";
+	if (srv_stun_bind_alt(s, st, &alt, err, errlen) == -1 ||
+	    srv_write_port_file(s, file, addr_port((struct sockaddr *)
+	    &s->stun[st + 3].addr), err, errlen) == -1) {
+		srv_stun_close(s, st);
 		return -1;
 	}
-	s->alt = 1;
-	for (i = 1; i < SRV_STUN_SOCKS; i++)
+	s->alt |= st == 0 ? 1 : 2;
+	for (i = st + 1; i < st + SRV_STUN_SOCKS; i++)
 		log_info("RFC 5780: STUN also on %s",
 		    addr_fmt((struct sockaddr *)&s->stun[i].addr, a, sizeof(a)));
 	return 0;
 }
 
-/* Send from socket i (0: the main socket, through srv_send). */
+int
+srv_stun_bind(struct srv *s, char *err, size_t errlen)
+{
+	int	i;
+
+	for (i = 0; i < 2 * SRV_STUN_SOCKS; i++)
+		s->stun[i].fd = -1;
+	s->stun[0].addr = s->bound;
+	addr_normalize(&s->stun[0].addr);
+	if (srv_stun_bind_set(s, 0, err, errlen) == -1)
+		return -1;
+	if (s->fam2.udp_fd == -1)
+		return 0;
+	s->stun[SRV_STUN_FAM2].addr = s->fam2.bound;
+	addr_normalize(&s->stun[SRV_STUN_FAM2].addr);
+	if (srv_stun_bind_set(s, SRV_STUN_FAM2, err, errlen) == -1) {
+		srv_stun_close(s, 0);
+		s->alt = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* Send from socket i (0, 4: a main socket, through srv_send). */
 static void
 srv_stun_send(struct srv *s, int i, const struct sockaddr *to,
     const uint8_t *pkt, size_t len)
 {
 	char	a[ADDR_STRLEN];
 
-	if (i == 0) {
+	if ((i & 3) == 0) {
 		srv_send(s, to, NULL, pkt, len);
 		return;
 	}
@@ -257,7 +276,7 @@ srv_stun_input(struct srv *s, int i, const uint8_t *pkt, size_t len,
 	 */
 	if ((m.has & STUN_HAS_RESPONSE_PORT) && m.response_port != 0)
 		srv_stun_set_port(&to, m.response_port);
-	if (!s->alt) {
+	if (!(s->alt & (i < SRV_STUN_FAM2 ? 1 : 2))) {
 		n = stun_server_reply(pkt, len, from, out, sizeof(out));
 	} else {
 		/* CHANGE-REQUEST picks the socket the answer leaves from. */
@@ -313,9 +332,9 @@ srv_stun_start(struct srv *s)
 {
 	int	i;
 
-	if (!s->alt)
-		return 0;
-	for (i = 1; i < SRV_STUN_SOCKS; i++) {
+	for (i = 0; i < 2 * SRV_STUN_SOCKS; i++) {
+		if ((i & 3) == 0 || s->stun[i].fd == -1)
+			continue;
 		s->stun[i].srv = s;
 		s->stun[i].idx = i;
 		s->stun[i].ev = event_new(s->base, s->stun[i].fd,
@@ -334,11 +353,12 @@ srv_stun_stop(struct srv *s)
 
 	if (!s->alt)
 		return;
-	for (i = 1; i < SRV_STUN_SOCKS; i++) {
+	for (i = 0; i < 2 * SRV_STUN_SOCKS; i++) {
 		if (s->stun[i].ev != NULL)
 			event_free(s->stun[i].ev);
 		s->stun[i].ev = NULL;
 	}
-	srv_stun_close(s);
+	srv_stun_close(s, 0);
+	srv_stun_close(s, SRV_STUN_FAM2);
 	s->alt = 0;
 }

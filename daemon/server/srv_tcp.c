@@ -161,15 +161,35 @@ srv_tcp_accept(struct evconnlistener *l, evutil_socket_t fd,
 	s->cnt.tcp_accepted++;
 }
 
+/* Every listener: the --listen and --tcp-listen ones of both families. */
+static void
+srv_tcp_each(struct srv *s, void (*fn)(struct evconnlistener *))
+{
+	struct evconnlistener *l[4] = { s->listener, s->listener2,
+	    s->fam2.listener, s->fam2.listener2 };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (l[i] != NULL)
+			fn(l[i]);
+}
+
+static void
+srv_tcp_enable(struct evconnlistener *l)
+{
+	evconnlistener_enable(l);
+}
+
+static void
+srv_tcp_disable(struct evconnlistener *l)
+{
+	evconnlistener_disable(l);
+}
+
 static void
 srv_tcp_resume(evutil_socket_t fd, short what, void *arg)
 {
-	struct srv *s = arg;
-
-	if (s->listener != NULL)
-		evconnlistener_enable(s->listener);
-	if (s->listener2 != NULL)
-		evconnlistener_enable(s->listener2);
+	srv_tcp_each(arg, srv_tcp_enable);
 }
 
 /*
@@ -196,39 +216,25 @@ srv_tcp_accept_error(struct evconnlistener *l, void *arg)
 		log_warnx("tcp: cannot accept: %s: pausing for %d ms (%llu more "
 		    "such errors since the last line)", strerror(e),
 		    TCP_ACCEPT_PAUSE_MS, (unsigned long long)held);
-	if (s->listener != NULL)
-		evconnlistener_disable(s->listener);
-	if (s->listener2 != NULL)
-		evconnlistener_disable(s->listener2);
+	srv_tcp_each(s, srv_tcp_disable);
 	evtimer_add(s->tcp_resume_ev, &tv);
 }
 
 int
-srv_tcp_listen(struct srv *s, const struct sockaddr *sa, socklen_t len)
-{
-	s->listener = evconnlistener_new_bind(s->base, srv_tcp_accept, s,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-	    128, sa, (int)len);
-	if (s->listener == NULL)
-		return -1;
-	evconnlistener_set_error_cb(s->listener, srv_tcp_accept_error);
-	return 0;
-}
-
-/* A second TCP listener (--tcp-listen, e.g. port 443): the same protocol. */
-int
-srv_tcp_listen_extra(struct srv *s, const struct sockaddr *sa, socklen_t len,
+srv_tcp_listen(struct srv *s, struct evconnlistener **slot,
+    const struct sockaddr *sa, socklen_t len, int v6only,
     struct sockaddr_storage *bound)
 {
 	socklen_t blen = sizeof(*bound);
 
-	s->listener2 = evconnlistener_new_bind(s->base, srv_tcp_accept, s,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	*slot = evconnlistener_new_bind(s->base, srv_tcp_accept, s,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
+	    (v6only && sa->sa_family == AF_INET6 ? LEV_OPT_BIND_IPV6ONLY : 0),
 	    128, sa, (int)len);
-	if (s->listener2 == NULL)
+	if (*slot == NULL)
 		return -1;
-	evconnlistener_set_error_cb(s->listener2, srv_tcp_accept_error);
-	if (getsockname(evconnlistener_get_fd(s->listener2),
+	evconnlistener_set_error_cb(*slot, srv_tcp_accept_error);
+	if (bound != NULL && getsockname(evconnlistener_get_fd(*slot),
 	    (struct sockaddr *)bound, &blen) == -1)
 		return -1;
 	return 0;
@@ -246,6 +252,14 @@ srv_tcp_stop(struct srv *s)
 	if (s->listener2 != NULL) {
 		evconnlistener_free(s->listener2);
 		s->listener2 = NULL;
+	}
+	if (s->fam2.listener != NULL) {
+		evconnlistener_free(s->fam2.listener);
+		s->fam2.listener = NULL;
+	}
+	if (s->fam2.listener2 != NULL) {
+		evconnlistener_free(s->fam2.listener2);
+		s->fam2.listener2 = NULL;
 	}
 	if (s->tcp_resume_ev != NULL) {
 		event_free(s->tcp_resume_ev);

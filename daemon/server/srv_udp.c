@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * srv_udp.c: the server's UDP socket: bind, batched reads with recvmmsg,
- * STUN handed up to s->hooks.stun, everything else to s->hooks.packet; and
- * srv_send(), the one exit for replies (UDP, or a TCP frame).
+ * srv_udp.c: the server's UDP sockets (one per --listen family): bind,
+ * batched reads with recvmmsg, STUN handed up to s->hooks.stun, everything
+ * else to s->hooks.packet; and srv_send(), the one exit for replies (UDP,
+ * or a TCP frame).
  *
  * UDP replies and relayed packets are queued (udpio_outq) and leave with
  * sendmmsg, runs to one agent as one GSO send (unless P2PD_NO_GSO=1): at
@@ -34,35 +35,42 @@
 #define UDP_RCVBUF	(4 * 1024 * 1024)
 
 int
-srv_udp_bind(struct srv *s, const struct sockaddr *sa, socklen_t len)
+srv_udp_bind(const struct sockaddr *sa, socklen_t len, int v6only,
+    struct sockaddr_storage *bound)
 {
-	socklen_t blen = sizeof(s->bound);
-	int fd, rcv = UDP_RCVBUF;
+	socklen_t blen = sizeof(*bound);
+	int fd, rcv = UDP_RCVBUF, e;
 
 	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1)
 		return -1;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	/* Beside an IPv4 socket on the same port: IPv6 only. */
+	if (sa->sa_family == AF_INET6 && v6only &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+	    sizeof(v6only)) == -1)
+		goto fail;
 	if (bind(fd, sa, len) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&s->bound, &blen) == -1) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	s->udp_fd = fd;
-	return 0;
+	    getsockname(fd, (struct sockaddr *)bound, &blen) == -1)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
-/* One datagram from udpio_read(); pkt is NULL for one that was too large. */
+/*
+ * One datagram from udpio_read(); pkt is NULL for one that was too large.
+ * stun is the STUN socket index of the socket it came in on (0 or
+ * SRV_STUN_FAM2).
+ */
 static void
-srv_udp_datagram(void *arg, const uint8_t *pkt, size_t len,
-    struct sockaddr_storage *from, socklen_t fromlen)
+srv_udp_input(struct srv *s, int stun, const uint8_t *pkt, size_t len,
+    struct sockaddr_storage *from)
 {
-	struct srv *s = arg;
-
 	s->cnt.rx_packets++;
 	if (pkt == NULL) {
 		s->cnt.dropped_malformed++;
@@ -71,9 +79,31 @@ srv_udp_datagram(void *arg, const uint8_t *pkt, size_t len,
 	s->cnt.rx_bytes += len;
 	addr_normalize(from);
 	if (stun_is_stun(pkt, len))
-		s->hooks.stun(s, 0, pkt, len, (struct sockaddr *)from);
+		s->hooks.stun(s, stun, pkt, len, (struct sockaddr *)from);
 	else
 		s->hooks.packet(s, pkt, len, (struct sockaddr *)from, NULL);
+}
+
+static void
+srv_udp_datagram(void *arg, const uint8_t *pkt, size_t len,
+    struct sockaddr_storage *from, socklen_t fromlen)
+{
+	srv_udp_input(arg, 0, pkt, len, from);
+}
+
+static void
+srv_udp_datagram2(void *arg, const uint8_t *pkt, size_t len,
+    struct sockaddr_storage *from, socklen_t fromlen)
+{
+	srv_udp_input(arg, SRV_STUN_FAM2, pkt, len, from);
+}
+
+static void
+srv_udp_flush(struct srv *s)
+{
+	udpio_outq_flush(s->udp_outq);
+	if (s->fam2.udp_outq != NULL)
+		udpio_outq_flush(s->fam2.udp_outq);
 }
 
 static void
@@ -84,7 +114,18 @@ srv_udp_read(evutil_socket_t fd, short what, void *arg)
 
 	udpio_read(fd, bufs[0], sizeof(bufs[0]), UDP_BATCH, srv_udp_datagram,
 	    s);
-	udpio_outq_flush(s->udp_outq);
+	srv_udp_flush(s);
+}
+
+static void
+srv_udp_read2(evutil_socket_t fd, short what, void *arg)
+{
+	struct srv *s = arg;
+	uint8_t (*bufs)[SRV_PKT_MAX + 1] = s->scratch.rx;
+
+	udpio_read(fd, bufs[0], sizeof(bufs[0]), UDP_BATCH, srv_udp_datagram2,
+	    s);
+	srv_udp_flush(s);
 }
 
 static void
@@ -94,7 +135,7 @@ srv_udp_flushcb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	udpio_outq_flush(s->udp_outq);
+	srv_udp_flush(s);
 }
 
 /* P2PD_NO_GSO=1: plain datagrams, for tests and comparisons. */
@@ -119,6 +160,16 @@ srv_udp_start(struct srv *s)
 	if (s->udp_flush_ev == NULL || s->udp_ev == NULL ||
 	    event_add(s->udp_ev, NULL) == -1)
 		return -1;
+	if (s->fam2.udp_fd == -1)
+		return 0;
+	if ((s->fam2.udp_outq = calloc(1, sizeof(*s->fam2.udp_outq))) == NULL)
+		return -1;
+	udpio_outq_init(s->fam2.udp_outq, s->fam2.udp_fd,
+	    s->fam2.bound.ss_family, !srv_udp_no_gso());
+	s->fam2.udp_ev = event_new(s->base, s->fam2.udp_fd,
+	    EV_READ | EV_PERSIST, srv_udp_read2, s);
+	if (s->fam2.udp_ev == NULL || event_add(s->fam2.udp_ev, NULL) == -1)
+		return -1;
 	return 0;
 }
 
@@ -142,12 +193,40 @@ srv_udp_stop(struct srv *s)
 		close(s->udp_fd);
 		s->udp_fd = -1;
 	}
+	if (s->fam2.udp_outq != NULL) {
+		udpio_outq_flush(s->fam2.udp_outq);
+		free(s->fam2.udp_outq);
+		s->fam2.udp_outq = NULL;
+	}
+	if (s->fam2.udp_ev != NULL) {
+		event_free(s->fam2.udp_ev);
+		s->fam2.udp_ev = NULL;
+	}
+	if (s->fam2.udp_fd != -1) {
+		close(s->fam2.udp_fd);
+		s->fam2.udp_fd = -1;
+	}
+}
+
+/*
+ * The queue of the socket that reaches to: the second family's when to is
+ * of its family (addresses are normalised: IPv4 is AF_INET here), else the
+ * first (an IPv6 socket alone reaches IPv4 through mapped addresses).
+ */
+static struct udpio_outq *
+srv_udp_outq(struct srv *s, const struct sockaddr *to)
+{
+	if (s->fam2.udp_outq != NULL &&
+	    to->sa_family == s->fam2.bound.ss_family)
+		return s->fam2.udp_outq;
+	return s->udp_outq;
 }
 
 void
 srv_send(struct srv *s, const struct sockaddr *to, struct srv_tcp *tcp,
     const uint8_t *pkt, size_t len)
 {
+	struct udpio_outq *q;
 	char a[ADDR_STRLEN];
 
 	s->cnt.tx_packets++;
@@ -155,13 +234,12 @@ srv_send(struct srv *s, const struct sockaddr *to, struct srv_tcp *tcp,
 		srv_tcp_write(tcp, pkt, len);
 		return;
 	}
-	/* An IPv6 socket reaches IPv4 peers through mapped addresses. */
-	if (s->udp_outq == NULL || udpio_outq_add(s->udp_outq, to,
+	if ((q = srv_udp_outq(s, to)) == NULL || udpio_outq_add(q, to,
 	    addr_len(to), pkt, len) == -1) {
 		log_debug("%s: cannot send %zu bytes to %s", __func__, len,
 		    addr_fmt(to, a, sizeof(a)));
 		return;
 	}
-	if (s->udp_outq->n == 1)
+	if (q->n == 1)
 		event_active(s->udp_flush_ev, EV_WRITE, 0);
 }

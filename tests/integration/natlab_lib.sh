@@ -52,12 +52,29 @@
 #   natlab_uncut NAME           undo natlab_cut
 #   natlab_upnp NAME            miniupnpd (UPnP IGD, NAT-PMP and PCP) on
 #                               NAME's router for its LAN; sets UPNP_PID
-#   natlab_server [ARGS...]     p2p-server in pub on 11.0.0.1:3478; sets
+#   natlab_server [ARGS...]     p2p-server in pub on 11.0.0.1:3478 (and
+#                               [2001:db8::1]:3478 with NATLAB_V6=1); sets
 #                               SERVER_PORT (and HTTP_PORT with --http)
 #   natlab_agent NAME [ARGS...] p2pd in host NAME, socket $T/NAME/sock, so
 #                               lib.sh's ctl and wait_registered work
 #                               ($NATLAB_AGENT_ARGS too, e.g. -vv)
 #   natlab_reset                kill every daemon, remove every namespace
+#   natlab_host6 NAME           the host's IPv6 address (NATLAB_V6=1)
+#   natlab_fw6_count NAME COUNTER
+#                               NAME's IPv6 firewall: udp_out (UDP out) or
+#                               in_drop (inbound packets it dropped)
+#   natlab_slow NAME ip|ip6 MS  MS more one-way delay for that family only,
+#                               from NAME's side at its ISP router (delayq)
+#
+# NATLAB_V6=1 (transit only) adds an IPv6 core beside the IPv4 one: pub
+# 2001:db8::1 and ::2 (the server), core router 2001:db8::fe; ISP router N
+# 2001:db8::N0 on the core, 2001:db8:N::1/64 on its access link; a client's
+# uplink 2001:db8:N::2, its LAN 2001:db8:N:1::/64 (host ::2, second host
+# ::3). No NAT on IPv6: every NAT router is also a stateful IPv6 firewall
+# (table ip6 natlab6: inbound forwarded packets pass only when conntrack
+# has them as established or related; everything else from the WAN is
+# dropped and counted), as IPv6 home routers are. Without NATLAB_V6 the
+# namespaces have IPv6 off, as before.
 
 : "${NATLAB_TOPO:=transit}"
 case $NATLAB_TOPO in
@@ -93,11 +110,51 @@ NATLAB_S1=11.0.0.1
 NATLAB_S2=11.0.0.2
 NATLAB_CORE=11.0.0.254
 NATLAB_N=0
+: "${NATLAB_V6:=0}"
+case $NATLAB_V6:$NATLAB_TOPO in
+0:*|1:transit) ;;
+1:*) fail "NATLAB_V6=1 needs NATLAB_TOPO=transit" ;;
+*) fail "NATLAB_V6=$NATLAB_V6: expected 0 or 1" ;;
+esac
+NATLAB_S6=2001:db8::1
+NATLAB_S6B=2001:db8::2
+NATLAB_CORE6=2001:db8::fe
+
+# natlab_ip6 NS...: IPv6 off (NATLAB_V6=0), or on without duplicate address
+# detection (addresses usable at once) and forwarding as a router.
+natlab_ip6() {
+	for _nl_6 in "$@"; do
+		if [ "$NATLAB_V6" != 1 ]; then
+			ns_no_ipv6 "$_nl_6"
+			continue
+		fi
+		ns_exec "$_nl_6" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		    net.ipv6.conf.default.accept_dad=0 \
+		    net.ipv6.conf.all.forwarding=1 \
+		    net.ipv6.conf.default.accept_ra=0 ||
+		    fail "IPv6 settings in $_nl_6"
+	done
+}
+
+natlab_addr6() {	# natlab_addr6 NS IF ADDR/LEN
+	ip -n "$(ns_full "$1")" addr add "$3" dev "$2" nodad ||
+	    fail "address $3 on $1:$2"
+}
+
+natlab_route6() {	# natlab_route6 NS DEST VIA
+	ip -n "$(ns_full "$1")" -6 route add "$2" via "$3" ||
+	    fail "route $2 via $3 in $1"
+}
 
 natlab_pub() {
 	ns_add pub
-	ns_no_ipv6 pub
+	natlab_ip6 pub
 	ns_bridge pub br0 "$NATLAB_S1/24" "$NATLAB_S2/24"
+	if [ "$NATLAB_V6" = 1 ]; then
+		natlab_addr6 pub br0 "$NATLAB_S6/64"
+		natlab_addr6 pub br0 "$NATLAB_S6B/64"
+		natlab_addr6 pub br0 "$NATLAB_CORE6/64"
+	fi
 	[ "$NATLAB_TOPO" = transit ] || return 0
 	ip -n "$(ns_full pub)" addr add "$NATLAB_CORE/24" dev br0 ||
 	    fail "the core router's address in pub"
@@ -121,6 +178,33 @@ table ip natlab {
 	}
 }
 EOF
+	[ "$NATLAB_V6" = 1 ] || return 0
+	cat <<EOF
+table ip6 natlab {
+	counter udp_lowttl {}
+	chain pre {
+		type filter hook prerouting priority raw; policy accept;
+		iifname "acc" meta l4proto udp ip6 hoplimit < 2 counter name udp_lowttl
+	}
+}
+EOF
+}
+
+# A NAT router's IPv6 side (NATLAB_V6=1): no translation, a stateful
+# firewall. Counters first, so they see what the drop rule takes.
+natlab_fw6_rules() {
+	cat <<EOF
+table ip6 natlab6 {
+	counter udp_out {}
+	counter in_drop {}
+	chain forward6 {
+		type filter hook forward priority 0; policy accept;
+		oifname "wan" meta l4proto udp counter name udp_out
+		iifname "wan" ct state established,related accept
+		iifname "wan" counter name in_drop drop
+	}
+}
+EOF
 }
 
 # natlab_uplink NS N IF ADDR-FILE: the uplink of namespace NS (a NAT router,
@@ -139,7 +223,7 @@ natlab_uplink() {
 	fi
 	_nl_isp="isp$_nl_k"
 	ns_add "$_nl_isp"
-	ns_no_ipv6 "$_nl_isp"
+	natlab_ip6 "$_nl_isp"
 	ns_plug "$_nl_isp" core "11.0.0.$((10 + _nl_k))/24" pub br0 "p$_nl_k"
 	natlab_delay "$_nl_isp" core pub "p$_nl_k"
 	ns_route "$_nl_isp" default "$NATLAB_CORE"
@@ -149,6 +233,14 @@ natlab_uplink() {
 	ns_forward "$_nl_isp"
 	natlab_isp_rules > "$T/nft.$_nl_isp"
 	ns_nft "$_nl_isp" < "$T/nft.$_nl_isp"
+	if [ "$NATLAB_V6" = 1 ]; then
+		natlab_addr6 "$_nl_isp" core "2001:db8::${_nl_k}0/64"
+		natlab_route6 "$_nl_isp" default "$NATLAB_CORE6"
+		natlab_addr6 "$_nl_isp" acc "2001:db8:$_nl_k::1/64"
+		natlab_addr6 "$_nl_u" "$_nl_uif" "2001:db8:$_nl_k::2/64"
+		natlab_route6 "$_nl_u" default "2001:db8:$_nl_k::1"
+		natlab_route6 pub "2001:db8:$_nl_k::/48" "2001:db8::${_nl_k}0"
+	fi
 	echo "11.$_nl_k.0.2" > "$4"
 }
 
@@ -244,7 +336,8 @@ natlab_router() {	# natlab_router NAME TYPE [HOSTS]
 	eval "NL_isp_$_nl_name=isp$_nl_i"
 	if [ "$_nl_type" = open ]; then
 		ns_add "$_nl_name"
-		ns_no_ipv6 "$_nl_name"
+		natlab_ip6 "$_nl_name"
+		eval "NL_host6_$_nl_name=2001:db8:$_nl_i::2"
 		natlab_uplink "$_nl_name" "$_nl_i" eth0 "$T/uplink.$_nl_name"
 		_nl_w=$(cat "$T/uplink.$_nl_name")
 		# A file, not a pipe: ns_nft's fail must end the test itself.
@@ -256,19 +349,33 @@ natlab_router() {	# natlab_router NAME TYPE [HOSTS]
 	fi
 	_nl_r="${_nl_name}r"
 	ns_add "$_nl_r" "$_nl_name"
-	ns_no_ipv6 "$_nl_r" "$_nl_name"
+	natlab_ip6 "$_nl_r" "$_nl_name"
 	natlab_uplink "$_nl_r" "$_nl_i" wan "$T/uplink.$_nl_name"
 	_nl_w=$(cat "$T/uplink.$_nl_name")
 	ns_bridge "$_nl_r" lan "10.$_nl_i.0.1/24"
 	ns_plug "$_nl_name" eth0 "10.$_nl_i.0.2/24" "$_nl_r" lan l1
 	ns_route "$_nl_name" default "10.$_nl_i.0.1"
+	if [ "$NATLAB_V6" = 1 ]; then
+		natlab_addr6 "$_nl_r" lan "2001:db8:$_nl_i:1::1/64"
+		natlab_addr6 "$_nl_name" eth0 "2001:db8:$_nl_i:1::2/64"
+		natlab_route6 "$_nl_name" default "2001:db8:$_nl_i:1::1"
+		natlab_route6 "isp$_nl_i" "2001:db8:$_nl_i:1::/64" "2001:db8:$_nl_i::2"
+		natlab_fw6_rules > "$T/nft6.$_nl_r"
+		ns_nft "$_nl_r" < "$T/nft6.$_nl_r"
+		eval "NL_host6_$_nl_name=2001:db8:$_nl_i:1::2"
+	fi
 	if [ "$_nl_hosts" -ge 2 ]; then
 		ns_add "${_nl_name}2"
-		ns_no_ipv6 "${_nl_name}2"
+		natlab_ip6 "${_nl_name}2"
 		ns_plug "${_nl_name}2" eth0 "10.$_nl_i.0.3/24" "$_nl_r" lan l2
 		ns_route "${_nl_name}2" default "10.$_nl_i.0.1"
 		eval "NL_wan_${_nl_name}2=$_nl_w NL_host_${_nl_name}2=10.$_nl_i.0.3"
 		eval "NL_edge_${_nl_name}2=$_nl_r NL_isp_${_nl_name}2=isp$_nl_i"
+		if [ "$NATLAB_V6" = 1 ]; then
+			natlab_addr6 "${_nl_name}2" eth0 "2001:db8:$_nl_i:1::3/64"
+			natlab_route6 "${_nl_name}2" default "2001:db8:$_nl_i:1::1"
+			eval "NL_host6_${_nl_name}2=2001:db8:$_nl_i:1::3"
+		fi
 	fi
 	ns_forward "$_nl_r"
 	natlab_rules "$_nl_type" wan "$_nl_w" "10.$_nl_i.0.2" > "$T/nft.$_nl_r"
@@ -329,6 +436,37 @@ EOF
 }
 
 natlab_wan() { eval "echo \"\$NL_wan_$1\""; }
+natlab_host6() { eval "echo \"\${NL_host6_$1:-}\""; }
+
+natlab_fw6_count() {	# natlab_fw6_count NAME COUNTER
+	ns_exec "$(natlab_edge "$1")" nft list counter ip6 natlab6 "$2" 2>/dev/null |
+	    awk '{ for (i = 1; i < NF; i++) if ($i == "packets") { print $(i + 1); exit } }'
+}
+
+# natlab_slow NAME ip|ip6 MS: packets of that family from NAME's side wait
+# MS ms more at its ISP router (towards the core; the other family and the
+# other direction do not). The kernel may have no netem, so a TUN device
+# does it (delayq): a policy rule sends that family's packets from the
+# access link into it, and delayq hands them back MS ms later to be routed
+# on as usual (one more TTL decrement on the way). Transit only.
+natlab_slow() {
+	_nl_isp=$(natlab_isp "$1"); _nl_dq="dq$2"
+	case $2 in ip) _nl_f=-4 ;; ip6) _nl_f=-6 ;; *) fail "natlab_slow: $2" ;; esac
+	[ -x "$top_builddir/tests/integration/delayq" ] ||
+	    skip "delayq is not built (make natlab builds it)"
+	rm -f "$T/$_nl_dq.$1.ready"
+	ns_bg "$_nl_isp" "$top_builddir/tests/integration/delayq" "$_nl_dq" "$3" \
+	    "$T/$_nl_dq.$1.ready" >"$T/delayq.$1.$2.log" 2>&1
+	wait_for 5 test -e "$T/$_nl_dq.$1.ready" ||
+	    fail "delayq in $_nl_isp: $(cat "$T/delayq.$1.$2.log")"
+	ns_exec "$_nl_isp" sysctl -qw "net.ipv4.conf.$_nl_dq.rp_filter=0" \
+	    net.ipv4.conf.all.rp_filter=0 "net.ipv6.conf.$_nl_dq.forwarding=1" \
+	    2>/dev/null
+	ip -n "$(ns_full "$_nl_isp")" link set "$_nl_dq" up &&
+	ip -n "$(ns_full "$_nl_isp")" "$_nl_f" route add default dev "$_nl_dq" table 100 &&
+	ip -n "$(ns_full "$_nl_isp")" "$_nl_f" rule add iif acc lookup 100 pref 100 ||
+	    fail "slowing $2 from $1 in $_nl_isp"
+}
 natlab_host() { eval "echo \"\$NL_host_$1\""; }
 natlab_edge() { eval "echo \"\$NL_edge_$1\""; }
 natlab_isp() { eval "echo \"\$NL_isp_$1\""; }
@@ -363,7 +501,10 @@ natlab_server() {
 	mkdir -p "$T/srv"
 	rm -f "$T/srv/port" "$T/srv/http_port"
 	[ -f "$T/secret" ] || { head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$T/secret"; chmod 600 "$T/secret"; }
-	ns_bg pub "$P2P_SERVER" -f -v --listen "$NATLAB_S1:3478" \
+	_nl_l6=""
+	[ "$NATLAB_V6" = 1 ] && _nl_l6="--listen [$NATLAB_S6]:3478"
+	# shellcheck disable=SC2086
+	ns_bg pub "$P2P_SERVER" -f -v --listen "$NATLAB_S1:3478" $_nl_l6 \
 	    --secret-file "$T/secret" --state-dir "$T/srv" "$@" >"$T/server.log" 2>&1
 	SERVER_PID=$NS_PID
 	wait_for 10 test -s "$T/srv/port" || fail "server did not start"

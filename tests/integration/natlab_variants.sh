@@ -18,8 +18,10 @@
 # NATLAB_VARIANTS="transit:1 transit:0 adjacent:0" (TOPOLOGY:ROUTER_FW)
 # picks variants; NATLAB_CONNECT, NATLAB_TYPES, NATLAB_CELLS and the other
 # natlab.sh variables pass through. NATLAB_TABLES=DIR keeps each table as
-# DIR/natlab-TOPOLOGY-fwN.txt. Exits 1 if a transit variant failed; the
-# adjacent topology only reports.
+# DIR/natlab-TOPOLOGY-fwN.txt. Then the IPv6 core (natlab_v6.sh,
+# NATLAB_V6_TRIALS connects, default 10; 0 skips it and the next) and the
+# choice of the faster family (natlab_family.sh). Exits 1 if a transit
+# variant or an IPv6 run failed; the adjacent topology only reports.
 . "$top_srcdir/tests/integration/lib.sh"
 
 : "${NATLAB_VARIANTS:=transit:1 transit:0 adjacent:0}"
@@ -46,6 +48,16 @@ for v in $NATLAB_VARIANTS; do
 		mkdir -p "$NATLAB_TABLES" && cp "$table" "$NATLAB_TABLES/"
 	fi
 done
+# The IPv6 core: hosts behind stateful IPv6 firewalls, NATLAB_V6_TRIALS
+# connects (default 10), each in a fresh lab.
+: "${NATLAB_V6_TRIALS:=10}"
+export NATLAB_V6_TRIALS
+if [ "$NATLAB_V6_TRIALS" -gt 0 ]; then
+	echo "==== natlab: IPv6 behind stateful firewalls, $NATLAB_V6_TRIALS trials"
+	sh "$top_srcdir/tests/integration/natlab_v6.sh" || failed="$failed ipv6"
+	echo "==== natlab: both families direct, one slower: the faster one wins"
+	sh "$top_srcdir/tests/integration/natlab_family.sh" || failed="$failed family"
+fi
 echo "==== natlab: all variants"
 for v in $NATLAB_VARIANTS; do
 	topo=${v%%:*}; fw=${v#*:}
