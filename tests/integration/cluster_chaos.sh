@@ -5,17 +5,21 @@
 # numbered reliable messages in two pairs over the relay (--no-direct), while
 # every round does one thing the seed picks: SIGKILL a node and restart it,
 # SIGTERM (drain) a node and restart it, restart Redis empty, or nothing.
+# A round ends on an event, not after a fixed pause: a killed or drained
+# node back and every running node healthy again (/healthz 200: joined,
+# its view loaded), Redis back and every running node healthy, an idle
+# round once both receivers got another message; the senders never pause.
 # At the end every agent is registered on a live node and every message an
 # agent accepted arrived exactly once and in order.
 #
-# CHAOS_ROUNDS (default 50; `make chaos`: 500) and CHAOS_SEED (default:
-# random) choose the run; a failure prints the seed, and CHAOS_SEED=that
-# replays the same sequence of faults.
+# CHAOS_ROUNDS (default 50; 20 in the sanitizer build; `make chaos`: 500)
+# and CHAOS_SEED (default: random) choose the run; a failure prints the
+# seed, and CHAOS_SEED=that replays the same sequence of faults.
 set -u
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/cluster_lib.sh"
 
-ROUNDS=${CHAOS_ROUNDS:-50}
+if [ "$SAN" -eq 1 ]; then ROUNDS=${CHAOS_ROUNDS:-20}; else ROUNDS=${CHAOS_ROUNDS:-50}; fi
 SEED=${CHAOS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 case "$ROUNDS$SEED" in *[!0-9]*) fail "CHAOS_ROUNDS and CHAOS_SEED are numbers" ;; esac
 echo "chaos: seed $SEED, $ROUNDS rounds (replay: CHAOS_SEED=$SEED CHAOS_ROUNDS=$ROUNDS)"
@@ -78,9 +82,21 @@ sender p3 p4 & S3=$!
 PIDS="$PIDS $S1 $S3"
 
 node_pid() { eval "echo \$${1}_PID"; }
+got() { wc -l < "$T/$1.got" 2>/dev/null || echo 0; }
+# delivering G2 G4: both receivers got more than G2 and G4 messages.
+delivering() { [ "$(got p2)" -gt "$1" ] && [ "$(got p4)" -gt "$2" ]; }
+healthy() {	# every running node answers /healthz 200 (a node whose
+		# slot another took while Redis was away stops by itself,
+		# docs/CLUSTER.md; it stays down until a round restarts it)
+	for _h in a b c; do
+		kill -0 "$(node_pid "$_h")" 2>/dev/null || continue
+		code_is "$_h" /healthz 200 || return 1
+	done
+}
 # A node comes back at its address (its HTTP port may change).
 restart_node() { start_node "$1" --listen "127.0.0.1:$(eval "echo \$${1}_PORT")"; }
 round=0
+t_start=$(date +%s)
 while read -r what node; do
 	round=$((round + 1))
 	case $what in
@@ -96,9 +112,13 @@ while read -r what node; do
 	redis)
 		stop_redis
 		start_redis ;;
-	idle) ;;
+	idle)
+		g2=$(got p2)
+		g4=$(got p4)
+		wait_for 30 delivering "$g2" "$g4" ||
+		    chaos_fail "no message arrived at p2 and p4 within 30 s (p2 $g2 -> $(got p2), p4 $g4 -> $(got p4))" ;;
 	esac
-	sleep 2
+	wait_for 30 healthy || chaos_fail "after '$what $node' a node is not healthy within 30 s: $(curl -s "$a_URL/healthz") $(curl -s "$b_URL/healthz") $(curl -s "$c_URL/healthz")"
 	echo "round $round: $what $node" >> "$T/rounds"
 done < "$T/plan"
 round=$((round + 1))
@@ -121,5 +141,5 @@ for pair in "p1 p2" "p3 p4"; do
 	    "$T/$2.got" > "$T/check" || chaos_fail "$1 -> $2: $(cat "$T/check")"
 	echo "chaos: $1 -> $2: $last messages accepted ($(cat "$T/$1.refused" 2>/dev/null | wc -l) sends refused and retried), all arrived once and in order"
 done
-echo "chaos: seed $SEED, $ROUNDS rounds ($(grep -c kill "$T/plan") kills, $(grep -c drain "$T/plan") drains, $(grep -c redis "$T/plan") Redis restarts): every agent registered, no message lost, duplicated or reordered"
+echo "chaos: seed $SEED, $ROUNDS rounds in $(($(date +%s) - t_start)) s ($(grep -c kill "$T/plan") kills, $(grep -c drain "$T/plan") drains, $(grep -c redis "$T/plan") Redis restarts): every agent registered, no message lost, duplicated or reordered"
 echo "PASS"
