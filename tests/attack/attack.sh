@@ -24,7 +24,8 @@ MITM="$top_builddir/tests/integration/regmitm"
 # ATTACK_ROUNDS: the rounds of finding 5's timings (2); ATTACK_SERVER:
 # another p2p-server binary to attack (a before/after comparison with the
 # same tools); ATTACK_PERF=1: finding 2 also records the whole machine
-# with perf during the flood and prints where its time went.
+# with perf during the flood and prints where its time went (into
+# ATTACK_PERF_DATA if set, to look at afterwards).
 [ -n "${ATTACK_SERVER:-}" ] && P2P_SERVER=$ATTACK_SERVER
 part() {
 	case " ${ATTACK_PARTS:-all} " in
@@ -99,9 +100,16 @@ sc1=$(cpu "$SERVER_PID"); w1=$(date +%s.%N); k1=$(kdrops "$SERVER_PORT")
 echo "finding 2, without the flood: $(kdiff "$k0" "$k1")"
 "$ATK" helloflood "$S" 20000 25 > "$T/flood.out" &
 flooder=$!
-sleep 2
+# The flood alone: what it costs the server with no registration beside it.
+sleep 1
+sf0=$(cpu "$SERVER_PID"); wf0=$(date +%s.%N)
+sleep 3
+sf1=$(cpu "$SERVER_PID"); wf1=$(date +%s.%N)
+echo "finding 2: the flood alone cost the server" \
+    "$(awk "BEGIN { printf \"%.0f%%\", ($sf1 - $sf0) / ($wf1 - $wf0) }") of a core"
 if [ "${ATTACK_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
-	perf record -a -g -o "$T/perf.data" -- sleep 5 >/dev/null 2>&1 &
+	perf record -a -g -o "${ATTACK_PERF_DATA:-$T/perf.data}" -- sleep 5 \
+	    >/dev/null 2>&1 &
 	perfer=$!
 fi
 sc2=$(cpu "$SERVER_PID"); fc2=$(cpu "$flooder"); w2=$(date +%s.%N)
@@ -121,18 +129,35 @@ wait $flooder
 if [ -n "${perfer:-}" ]; then
 	wait "$perfer"
 	echo "finding 2: the whole machine during the flood (perf, by command):"
-	perf report -i "$T/perf.data" --no-children --sort comm --stdio \
-	    2>/dev/null | grep -v '^#' | grep -v '^$' | head -12
-	echo "finding 2: p2p-server's samples by function:"
-	perf report -i "$T/perf.data" --no-children --comm p2p-server \
-	    --sort sym --stdio -g none 2>/dev/null | grep -v '^#' |
-	    grep -v '^$' | head -20
+	perf report -i "${ATTACK_PERF_DATA:-$T/perf.data}" --no-children \
+	    --sort comm --stdio \
+	    -g none --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$'
+	echo "finding 2: this server's samples (of all) by function:"
+	perf report -i "${ATTACK_PERF_DATA:-$T/perf.data}" --no-children \
+	    --pid "$SERVER_PID" \
+	    --sort dso,sym --stdio -g none --percent-limit 0.3 2>/dev/null |
+	    grep -v '^#' | grep -v '^$' | head -25
 fi
+# For comparison: the same flood at a socket that reads nothing (no
+# server work, the kernel's delivery alone) while the clients register.
+"$ATK" sink 127.0.0.1:0 20 > "$T/sink.port" &
+sinker=$!
+wait_for 5 test -s "$T/sink.port" || fail "no sink"
+"$ATK" helloflood "127.0.0.1:$(cat "$T/sink.port")" 20000 12 > /dev/null &
+flooder2=$!
+sleep 2
+echo "finding 2: the same flood at a socket that does nothing, not at the server:"
+"$ATK" regrate "$S" "$T/secret" 2000 32 | tee "$T/rate3"
+wait $flooder2
+kill $sinker 2>/dev/null; wait $sinker 2>/dev/null
 cat "$T/flood.out"
 r0=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate0")
 r1=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate1")
+r3=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate3")
 echo "finding 2: $r1/s during the flood, $r0/s without:" \
-    "$(awk "BEGIN { printf \"%.0f%%\", 100 * $r1 / $r0 }")"
+    "$(awk "BEGIN { printf \"%.0f%%\", 100 * $r1 / $r0 }");" \
+    "$r3/s while the flood went to a socket that does nothing:" \
+    "$(awk "BEGIN { printf \"%.0f%%\", 100 * $r3 / $r0 }")"
 echo "finding 2: the server used $(awk "BEGIN { printf \"%.0f%%\", ($sc1 - $sc0) / ($w1 - $w0) }")" \
     "of a core without the flood, $(awk "BEGIN { printf \"%.0f%%\", ($sc3 - $sc2) / ($w3 - $w2) }")" \
     "during it (the flooder $(awk "BEGIN { printf \"%.0f%%\", ($fc3 - $fc2) / ($w3 - $w2) }")); load average" \

@@ -18,6 +18,10 @@
  *       the hellos and REG_INITs that had to be sent again, and the time
  *       each registration took (from SOURCE-IP, a loopback address the
  *       server has not seen yet, if given)
+ *   p2pattack sink HOST:PORT SECONDS
+ *       a UDP socket at HOST:PORT (port 0: any; its port is printed) that
+ *       reads nothing for SECONDS: a flood's target that does no work,
+ *       to tell what the flood costs the machine from what the server does
  *   p2pattack helloflood HOST:PORT RATE SECONDS
  *       REG_HELLOs from random forged 127/8 sources at RATE a second (root)
  *   p2pattack hsflood HOST:PORT RATE SECONDS [IDENTITY-FILE]
@@ -44,6 +48,7 @@
  *       requests pipelined on one connection that never reads: bytes the
  *       server took before it stopped
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -411,6 +416,7 @@ cmd_regrate(int argc, char **argv)
 	P2p__Srv__ServerMsg *m;
 	long n, w, started = 0, done = 0, fails = 0, seq = 0, i;
 	long rs_hello = 0, rs_init = 0;
+	struct rusage ru;
 	const char *src;
 	double t0, t, *lat;
 	ssize_t k;
@@ -505,6 +511,11 @@ cmd_regrate(int argc, char **argv)
 	printf("regrate: %ld registrations in %.2f s: %.0f/s (%ld refused, "
 	    "%ld unfinished)\n", done, t, (double)done / t, fails,
 	    n - done - fails);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("regrate: its own CPU %.0f%% of a core, %ld times preempted\n",
+	    100 * ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6) /
+	    t, ru.ru_nivcsw);
 	/* Where the time went: lost packets cost a 1 s wait each. */
 	qsort(lat, (size_t)done, sizeof(*lat), dbl_cmp);
 	printf("regrate: %ld HELLOs and %ld REG_INITs sent again after 1 s "
@@ -517,6 +528,28 @@ cmd_regrate(int argc, char **argv)
 	free(lat);
 	free(pfd);
 	free(rs);
+	return 0;
+}
+
+static int
+cmd_sink(int argc, char **argv)
+{
+	struct sockaddr_in me = srv;
+	socklen_t ml = sizeof(me);
+	int fd;
+
+	if (argc != 1)
+		return 2;
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&me, sizeof(me)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&me, &ml) == -1) {
+		perror("p2pattack: sink");
+		return 1;
+	}
+	printf("%u\n", ntohs(me.sin_port));
+	fflush(stdout);
+	sleep((unsigned)atoi(argv[0]));
+	close(fd);
 	return 0;
 }
 
@@ -1076,6 +1109,8 @@ main(int argc, char **argv)
 		return cmd_spoofamp(argc - 3, argv + 3);
 	if (strcmp(argv[1], "regrate") == 0)
 		return cmd_regrate(argc - 3, argv + 3);
+	if (strcmp(argv[1], "sink") == 0)
+		return cmd_sink(argc - 3, argv + 3);
 	if (strcmp(argv[1], "helloflood") == 0)
 		return cmd_helloflood(argc - 3, argv + 3);
 	if (strcmp(argv[1], "stunflood") == 0)
