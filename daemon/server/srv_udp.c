@@ -106,25 +106,15 @@ srv_udp_flush(struct srv *s)
 		udpio_outq_flush(s->fam2.udp_outq);
 }
 
+/* Either family's socket: the second one's STUN is told apart (fam2). */
 static void
 srv_udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct srv *s = arg;
 	uint8_t (*bufs)[SRV_PKT_MAX + 1] = s->scratch.rx;
 
-	udpio_read(fd, bufs[0], sizeof(bufs[0]), UDP_BATCH, srv_udp_datagram,
-	    s);
-	srv_udp_flush(s);
-}
-
-static void
-srv_udp_read2(evutil_socket_t fd, short what, void *arg)
-{
-	struct srv *s = arg;
-	uint8_t (*bufs)[SRV_PKT_MAX + 1] = s->scratch.rx;
-
-	udpio_read(fd, bufs[0], sizeof(bufs[0]), UDP_BATCH, srv_udp_datagram2,
-	    s);
+	udpio_read(fd, bufs[0], sizeof(bufs[0]), UDP_BATCH,
+	    fd == s->fam2.udp_fd ? srv_udp_datagram2 : srv_udp_datagram, s);
 	srv_udp_flush(s);
 }
 
@@ -167,7 +157,7 @@ srv_udp_start(struct srv *s)
 	udpio_outq_init(s->fam2.udp_outq, s->fam2.udp_fd,
 	    s->fam2.bound.ss_family, !srv_udp_no_gso());
 	s->fam2.udp_ev = event_new(s->base, s->fam2.udp_fd,
-	    EV_READ | EV_PERSIST, srv_udp_read2, s);
+	    EV_READ | EV_PERSIST, srv_udp_read, s);
 	if (s->fam2.udp_ev == NULL || event_add(s->fam2.udp_ev, NULL) == -1)
 		return -1;
 	return 0;

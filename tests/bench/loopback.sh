@@ -73,6 +73,10 @@ run_base() {	# run_base ARGS...: the base build's p2pbench, filed as base
 }
 
 start_with() {	# start_with P2PD NAME [MALLOCCOUNT_FILE]: an agent of P2PD
+	if [ -n "$base" ] && [ "$1" = "$base/p2pd" ]; then
+		start_base "$2" "${3:-}"
+		return
+	fi
 	_keep=$P2PD
 	P2PD=$1
 	if [ -n "${3:-}" ]; then
@@ -85,8 +89,33 @@ start_with() {	# start_with P2PD NAME [MALLOCCOUNT_FILE]: an agent of P2PD
 	P2PD=$_keep
 }
 
-start_base() {	# start_base NAME: an agent of the base build
-	start_with "$base/p2pd" "$1"
+start_base() {	# start_base NAME [MALLOCCOUNT_FILE]: a base agent, on its server
+	# The base build's agents register with the base build's p2p-server:
+	# the registration protocol may differ between the two builds.
+	if [ -z "${BASE_PORT:-}" ]; then
+		mkdir -p "$T/srvb"
+		"$base/p2p-server" -f -v --listen 127.0.0.1:0 \
+		    --secret-file "$T/secret" --state-dir "$T/srvb" \
+		    > "$T/serverb.log" 2>&1 &
+		PIDS="$PIDS $!"
+		wait_for 10 test -s "$T/srvb/port" ||
+		    fail "the base build's p2p-server did not start"
+		BASE_PORT=$(cat "$T/srvb/port")
+	fi
+	mkdir -p "$T/$1"
+	"$base/p2p-server" token --secret-file "$T/secret" --peer "$1" \
+	    --group g > "$T/$1/token" || fail "minting a base token for $1"
+	if [ -n "${2:-}" ]; then
+		MALLOCCOUNT_FILE="$2" LD_PRELOAD="$mc" "$base/p2pd" -f -v \
+		    --server "127.0.0.1:$BASE_PORT" --token-file "$T/$1/token" \
+		    --socket "$T/$1/sock" --state-dir "$T/$1" > "$T/$1.log" 2>&1 &
+	else
+		"$base/p2pd" -f -v --server "127.0.0.1:$BASE_PORT" \
+		    --token-file "$T/$1/token" --socket "$T/$1/sock" \
+		    --state-dir "$T/$1" > "$T/$1.log" 2>&1 &
+	fi
+	eval "${1}_PID=$!"
+	PIDS="$PIDS $!"
 }
 
 ctxsw() {	# ctxsw PID...: context switches so far, summed
@@ -228,14 +257,17 @@ rss0=$(rss_kb "$mem_PID")
 i=1
 while [ $i -le "$idle" ]; do
 	start_agent "idle$i" g
+	# The base agent's idle peers are on its own server, of its build.
+	[ -n "$base" ] && start_base "idleb$i"
 	i=$((i + 1))
 done
 i=1
 while [ $i -le "$idle" ]; do
 	wait_registered "idle$i"
 	ctl mem connect "idle$i" --timeout 10 > /dev/null || fail "connect idle$i"
-	[ -z "$base" ] || ctl memb connect "idle$i" --timeout 10 > /dev/null ||
-	    fail "connect idle$i (base)"
+	[ -z "$base" ] || { wait_registered "idleb$i" &&
+	    ctl memb connect "idleb$i" --timeout 10 > /dev/null; } ||
+	    fail "connect idleb$i (base)"
 	i=$((i + 1))
 done
 up=$(ctl mem peers | grep -c ' up')

@@ -94,7 +94,7 @@ healthy() {	# every running node answers /healthz 200 (a node whose
 	done
 }
 # A node comes back at its address (its HTTP port may change).
-restart_node() { start_node "$1" --listen "127.0.0.1:$(eval "echo \$${1}_PORT")"; }
+restart_node() { NODE_LISTEN="127.0.0.1:$(eval "echo \$${1}_PORT")" start_node "$1"; }
 round=0
 t_start=$(date +%s)
 while read -r what node; do

@@ -56,7 +56,9 @@ stop_redis() {
 }
 
 # start_node NAME [EXTRA ARGS...]: node NAME (node id NAME) in $T/NAME;
-# sets NAME_PID, NAME_PORT (UDP and TCP) and NAME_URL (HTTP).
+# sets NAME_PID, NAME_PORT (UDP and TCP) and NAME_URL (HTTP). NODE_LISTEN
+# (default 127.0.0.1:0) is its --listen: one per family, so a restart on
+# the same port sets it rather than adding a second --listen.
 start_node() {
 	_n=$1; shift
 	mkdir -p "$T/$_n"
@@ -64,8 +66,8 @@ start_node() {
 	# The nodes of a cluster share one server identity (the key tokens
 	# carry): the key mint and server_key use, made here on first use.
 	server_key >/dev/null || fail "making the cluster's server key"
-	"$P2P_SERVER" -f -v --listen 127.0.0.1:0 --secret-file "$T/secret" \
-	    --state-dir "$T/$_n" --key-file "$T/srv/server.key" \
+	"$P2P_SERVER" -f -v --listen "${NODE_LISTEN:-127.0.0.1:0}" \
+	    --secret-file "$T/secret" --state-dir "$T/$_n" --key-file "$T/srv/server.key" \
 	    --http 127.0.0.1:0 --admin-key-file "$T/admin" \
 	    --cluster "redis://127.0.0.1:$REDIS_PORT" --node-id "$_n" \
 	    --cluster-key-file "$T/ckey" --cluster-password-file "$T/rpass" \
