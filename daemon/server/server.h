@@ -135,6 +135,8 @@ struct srv_counters {
 	uint64_t	roam_limited;		/* not sent: over 3x */
 	uint64_t	roam_moves;		/* validated and moved */
 	uint64_t	node_dropped;		/* NODE packets refused */
+	uint64_t	node_sent;		/* NODE packets sent */
+	uint64_t	node_sent_aes;		/* of them AES-256-GCM */
 	uint64_t	reg_previous_secret;	/* tokens of the previous secret */
 };
 
@@ -276,7 +278,6 @@ struct srv_scratch {
 	uint8_t			 relay_pt[SRV_PKT_MAX];	/* srv_relay.c */
 	uint8_t			 relay_out[SRV_PKT_MAX];
 	uint8_t			 node_pt[SRV_PKT_MAX];	/* srv_node.c */
-	uint8_t			 node_body[SRV_PKT_MAX];
 	uint8_t			 node_out[SRV_PKT_MAX];
 };
 
