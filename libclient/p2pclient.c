@@ -403,13 +403,15 @@ int
 p2pclient_on_readable(struct p2pclient *c)
 {
 	ssize_t	n;
+	size_t	room;
 	int	i, rc;
 
 	if (c->dead)
 		return c->dead;
 	/* A bounded number of reads, so one busy client cannot hog a loop. */
 	for (i = 0; i < 8; i++) {
-		n = recv(c->fd, c->ibuf + c->ilen, P2PC_IN_CAP - c->ilen, 0);
+		room = P2PC_IN_CAP - c->ilen;
+		n = recv(c->fd, c->ibuf + c->ilen, room, 0);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -423,6 +425,10 @@ p2pclient_on_readable(struct p2pclient *c)
 		c->ilen += (size_t)n;
 		if ((rc = p2pclient_parse(c)) != 0)
 			return rc;
+		/* A short read took all there was: the next readiness tells
+		 * of more, and a read now would only say EAGAIN. */
+		if ((size_t)n < room)
+			return 0;
 	}
 	return 0;
 }

@@ -123,6 +123,8 @@ int	p2pc_wait_room(struct p2pclient *);
 
 /* p2pclient_req.c: queue a request; returns its id or P2PCLIENT_E*. */
 int64_t	p2pc_submit(struct p2pclient *, P2p__Ipc__Request *, int owner);
+int64_t	p2pc_recv_req(struct p2pclient *, const char *service, uint32_t count,
+	    uint32_t wait_ms, int blocking);
 int	p2pc_name_ok(const char *, int empty_ok);
 int64_t	p2pc_send_chunks(struct p2pclient *, const char *peer,
 	    const char *service, const char *group, const void *data,

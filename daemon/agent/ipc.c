@@ -283,8 +283,13 @@ ipc_readcb(evutil_socket_t fd, short what, void *arg)
 		c->out_held = 1;
 		event_del(c->rev);
 	}
+	/*
+	 * A read shorter than IPC_READ_FIRST means the client wrote less
+	 * than that since the last turn: it is not streaming, holding its
+	 * packets would only delay them, and the ioctl is not worth it.
+	 */
 	if (c->closing || c->paused || c->out_held || n == -1 ||
-	    ioctl(fd, FIONREAD, &more) == -1)
+	    n < IPC_READ_FIRST || ioctl(fd, FIONREAD, &more) == -1)
 		more = 0;
 	ipc_set_more(c, more > 0);
 }
