@@ -133,7 +133,19 @@ srv_http_m_streams(struct srv *s)
 static uint64_t
 srv_http_m_conns(struct srv *s)
 {
-	return srv_http_stats(s)->conns;
+	return srv_http_conn_stats(s)->conns;
+}
+
+static uint64_t
+srv_http_m_conns_refused(struct srv *s)
+{
+	return srv_http_conn_stats(s)->refused;
+}
+
+static uint64_t
+srv_http_m_accept_errors(struct srv *s)
+{
+	return srv_http_conn_stats(s)->accept_errors;
 }
 
 static uint64_t
@@ -243,9 +255,15 @@ static const struct srv_http_m {
 	    dropped_version),
 	CNT("p2p_ctrl_auth_failures_total", "CTRL packets failing "
 	    "authentication or replayed.", ctrl_auth_fail),
-	CNT("p2p_reg_hellos_total", "REG_HELLOs answered (statelessly, with a "
-	    "cookie).", hellos),
+	CNT("p2p_reg_hellos_total", "REG_HELLOs received (each answered "
+	    "statelessly, with a cookie, unless held).", hellos),
+	CNT("p2p_reg_hellos_held_total", "REG_HELLOs not answered: from "
+	    "unknown addresses over their shared budget (a flood).",
+	    hellos_held),
 	CNT("p2p_reg_inits_total", "REG_INITs received.", reg_inits),
+	FN("p2p_udp_rx_dropped_total", "counter", "Datagrams the kernel "
+	    "dropped at the UDP sockets: their receive buffers were full.",
+	    srv_udp_rx_dropped),
 	CNT("p2p_reg_cookie_failures_total", "REG_INITs with a stale or "
 	    "forged cookie.", cookie_fail),
 	CNT("p2p_reg_init_auth_failures_total", "REG_INITs for no key of ours, "
@@ -287,11 +305,12 @@ static const struct srv_http_m {
 	    srv_http_m_streams),
 	FN("p2p_http_connections", "gauge", "Open HTTP API connections.",
 	    srv_http_m_conns),
-	HTTP("p2p_http_connections_closed_total", "HTTP API connections "
-	    "closed for abuse (a body without the key, unread replies, a "
-	    "malformed head).", conns_refused),
-	HTTP("p2p_http_accept_errors_total", "HTTP API accept() errors "
-	    "(EMFILE at the descriptor limit, ...).", accept_errors),
+	FN("p2p_http_connections_closed_total", "counter", "HTTP API "
+	    "connections closed for abuse (a body without the key, unread "
+	    "replies, a malformed head).", srv_http_m_conns_refused),
+	FN("p2p_http_accept_errors_total", "counter", "HTTP API accept() "
+	    "errors (EMFILE at the descriptor limit, ...).",
+	    srv_http_m_accept_errors),
 	HTTP("p2p_http_event_streams_dropped_total", "/v1/events streams "
 	    "dropped for falling behind.", streams_dropped),
 #undef CNT

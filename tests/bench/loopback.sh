@@ -278,22 +278,20 @@ wait_registered mem
 sleep 0.5
 rss0=$(rss_kb "$mem_PID")
 [ -n "$base" ] && rssb0=$(rss_kb "$memb_PID")
-# The base build's agents are on their own server: their idle peers too.
 i=1
 while [ $i -le "$idle" ]; do
 	start_agent "idle$i" g
-	[ -z "$base" ] || start_base "idleb$i"
+	# The base agent's idle peers are on its own server, of its build.
+	[ -n "$base" ] && start_base "idleb$i"
 	i=$((i + 1))
 done
 i=1
 while [ $i -le "$idle" ]; do
 	wait_registered "idle$i"
 	ctl mem connect "idle$i" --timeout 10 > /dev/null || fail "connect idle$i"
-	if [ -n "$base" ]; then
-		wait_registered "idleb$i"
-		ctl memb connect "idleb$i" --timeout 10 > /dev/null ||
-		    fail "connect idleb$i (base)"
-	fi
+	[ -z "$base" ] || { wait_registered "idleb$i" &&
+	    ctl memb connect "idleb$i" --timeout 10 > /dev/null; } ||
+	    fail "connect idleb$i (base)"
 	i=$((i + 1))
 done
 up=$(ctl mem peers | grep -c ' up')
