@@ -14,11 +14,13 @@
 #include <sys/queue.h>
 
 #include "ipcmsg.h"
+#include "ipcmsg_arena.h"
 #include "p2pclient.h"
 
 #define P2PC_OUT_CAP	(4 * 1024 * 1024)	/* output queued: EAGAIN */
 #define P2PC_IN_CAP	(IPC_HDR_LEN + IPC_MAX_FRAME)
 #define P2PC_MAX_PARTIAL 16			/* messages being reassembled */
+#define P2PC_ARENA_MIN	16384			/* the frame arena's first block */
 
 enum p2pc_owner {
 	P2PC_ASYNC = 0,		/* answer goes to on_response / async_err */
@@ -64,6 +66,9 @@ struct p2pclient {
 	size_t			 olen, ooff, ocap;
 	uint8_t			*ibuf;
 	size_t			 ilen;
+	/* Frames are unpacked here: a steady stream of them allocates
+	 * nothing. Reset after each (at the outermost callback level). */
+	struct ipcmsg_arena	 arena;
 
 	struct p2pc_req		 ring[P2PCLIENT_WINDOW];
 	size_t			 rhead, rcount;

@@ -29,6 +29,7 @@
 
 #include "agent.h"
 #include "ipcmsg.h"
+#include "ipcmsg_arena.h"
 
 struct evconnlistener;
 
@@ -104,22 +105,11 @@ struct ipc_hooks {
 	void	(*gone)(struct ipc_client *);
 };
 
-/*
- * Requests are unpacked into an arena that is reset after each one, so a
- * steady stream of requests allocates nothing (protobuf-c would make
- * several allocations per frame). It grows to the largest frame seen.
- */
-struct ipc_blk {
-	struct ipc_blk		*next;
-	size_t			 cap;
-	size_t			 used;
-	max_align_t		 data[];
-};
-
 struct ipc {
 	struct agent		*a;
-	ProtobufCAllocator	 alloc;		/* over the arena below */
-	struct ipc_blk		*arena;
+	/* Requests are unpacked here and it is reset after each one, so a
+	 * steady stream of requests allocates nothing. */
+	struct ipcmsg_arena	 arena;
 	int			 fd;
 	struct evconnlistener	*lev;
 	const struct ipc_hooks	*hooks;

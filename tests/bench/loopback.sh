@@ -311,7 +311,10 @@ if [ -n "$base" ]; then
 fi
 
 # Allocations per message: a pair of agents under malloccount.so moves
-# 1200-byte messages, a warm-up run and then a measured one.
+# 1200-byte messages, a warm-up run and then a measured one of the same
+# size: the steady state is the one where the queues (the receiving inbox
+# while its reader lags) have reached the depth this workload gives them;
+# the first run that takes an inbox deeper than ever allocates its blocks.
 allocs() {	# allocs FILE: allocations so far
 	od -An -tu8 -N32 "$1" | tr -s ' \n' '  ' | awk '{ print $1 }'
 }
@@ -319,7 +322,7 @@ mallocs() {	# mallocs NAME P2PD P2PBENCH: one contestant's figures
 	start_with "$2" "$1a" "$T/$1a.mc"
 	start_with "$2" "$1b" "$T/$1b.mc"
 	wait_registered "$1a" "$1b"
-	"$3" bulk "$T/$1a/sock" "$T/$1b/sock" "$1b" 1200 20000 > /dev/null ||
+	"$3" bulk "$T/$1a/sock" "$T/$1b/sock" "$1b" 1200 "$n1200" > /dev/null ||
 	    fail "malloc count warm-up ($1)"
 	a0=$(allocs "$T/$1a.mc"); b0=$(allocs "$T/$1b.mc")
 	"$3" bulk "$T/$1a/sock" "$T/$1b/sock" "$1b" 1200 "$n1200" > /dev/null ||
