@@ -240,6 +240,9 @@ struct srv_sess {
 	const char		*nat_filtering;
 	struct sockaddr_in	 portmap;	/* its router's mapping; port 0:
 						   none */
+	union srv_addr		 other;		/* its reflexive address on the
+						   other family (NatReport);
+						   family 0: none */
 	/* Its token's attributes (matchmaking), or NULL. */
 	struct match_attr	*attrs;
 	unsigned		 nattrs;
@@ -312,6 +315,9 @@ struct srv_fam2 {
 	struct evconnlistener	*listener;	/* TCP on bound's port */
 	struct evconnlistener	*listener2;	/* the second --tcp-listen */
 	struct sockaddr_storage	 tcp2_bound;
+	/* The UDP address of each family ([0] IPv4, [1] IPv6) that agents
+	 * registered over the other one are told (srv_listen_other). */
+	struct sockaddr_storage	 told[2];
 };
 
 struct srv {
@@ -415,6 +421,13 @@ enum token_err srv_token_verify(struct srv *, const char *tok, uint64_t now_unix
  */
 int	srv_listen_check(const struct srv_conf *, char *err, size_t errlen);
 void	srv_listen_bind(struct srv *);
+/*
+ * The server's UDP address on the other family than `family` (that of an
+ * agent's registration), for the agent's STUN there (PROTOCOL.md §2.7):
+ * 0 with it in out, -1 if the server listens on one family only.
+ */
+int	srv_listen_other(const struct srv *, int family,
+	    struct sockaddr_storage *out);
 /* The --alt-listen of sa's family, into alt; 0, 1 (none) or -1 (err). */
 int	srv_listen_alt(const struct srv_conf *, int family,
 	    struct sockaddr_storage *alt, char *err, size_t errlen);
