@@ -16,7 +16,8 @@
 
 #include "p2pclient_int.h"
 
-static int	p2pclient_dispatch(struct p2pclient *, P2p__Ipc__Frame *);
+static int	p2pclient_dispatch(struct p2pclient *, P2p__Ipc__Frame *,
+		    const uint8_t *, size_t);
 
 int
 p2pc_seterr(struct p2pclient *c, int code, const char *fmt, ...)
@@ -150,6 +151,7 @@ p2pclient_open_ex(const char *path, int *code, char *err, size_t errlen)
 	c->fd = fd;
 	c->next_id = 1;
 	TAILQ_INIT(&c->evq);
+	ipcmsg_arena_init(&c->arena, P2PC_ARENA_MIN);
 	if (code != NULL)
 		*code = 0;
 	return c;
@@ -189,6 +191,7 @@ p2pclient_close(struct p2pclient *c)
 	for (i = 0; i < P2PCLIENT_WINDOW; i++)
 		ipcmsg_free(c->ring[i].frame);
 	p2pc_stats_free(c);
+	ipcmsg_arena_free(&c->arena);
 	free(c->obuf);
 	free(c->ibuf);
 	free(c);
@@ -363,6 +366,7 @@ p2pclient_parse(struct p2pclient *c)
 {
 	P2p__Ipc__Frame		*f;
 	enum ipc_hdr_status	 st;
+	const uint8_t		*body;
 	size_t			 off = 0;
 	uint32_t		 blen;
 	uint8_t			 ver;
@@ -382,15 +386,22 @@ p2pclient_parse(struct p2pclient *c)
 			    sizeof(why)));
 		if (c->ilen - off - IPC_HDR_LEN < blen)
 			break;
-		f = ipcmsg_unpack(c->ibuf + off + IPC_HDR_LEN, blen, msg,
+		body = c->ibuf + off + IPC_HDR_LEN;
+		f = ipcmsg_unpack_with(body, blen, &c->arena.alloc, msg,
 		    sizeof(msg));
 		off += IPC_HDR_LEN + blen;
-		if (f == NULL)
+		if (f == NULL) {
+			ipcmsg_arena_reset(&c->arena);
 			return p2pc_fatal(c, P2PCLIENT_EPROTO, "bad frame "
 			    "from p2pd: %s", msg);
+		}
 		c->in_cb++;	/* what it calls back must not read the fd */
-		rc = p2pclient_dispatch(c, f);
+		rc = p2pclient_dispatch(c, f, body, blen);
 		c->in_cb--;
+		/* Nothing points into the frame now (one that is kept was
+		 * copied): the arena is empty for the next. */
+		if (c->in_cb == 0)
+			ipcmsg_arena_reset(&c->arena);
 	}
 	if (off > 0) {
 		memmove(c->ibuf, c->ibuf + off, c->ilen - off);
@@ -403,13 +414,15 @@ int
 p2pclient_on_readable(struct p2pclient *c)
 {
 	ssize_t	n;
+	size_t	room;
 	int	i, rc;
 
 	if (c->dead)
 		return c->dead;
 	/* A bounded number of reads, so one busy client cannot hog a loop. */
 	for (i = 0; i < 8; i++) {
-		n = recv(c->fd, c->ibuf + c->ilen, P2PC_IN_CAP - c->ilen, 0);
+		room = P2PC_IN_CAP - c->ilen;
+		n = recv(c->fd, c->ibuf + c->ilen, room, 0);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -423,6 +436,10 @@ p2pclient_on_readable(struct p2pclient *c)
 		c->ilen += (size_t)n;
 		if ((rc = p2pclient_parse(c)) != 0)
 			return rc;
+		/* A short read took all there was: the next readiness tells
+		 * of more, and a read now would only say EAGAIN. */
+		if ((size_t)n < room)
+			return 0;
 	}
 	return 0;
 }
@@ -443,27 +460,31 @@ p2pclient_orphan(struct p2pclient *c, const P2p__Ipc__Response *p)
 }
 
 static int
-p2pclient_on_response(struct p2pclient *c, P2p__Ipc__Frame *f)
+p2pclient_on_response(struct p2pclient *c, P2p__Ipc__Frame *f,
+    const uint8_t *body, size_t blen)
 {
 	P2p__Ipc__Response		*p = f->response;
 	struct p2pclient_response	 res;
 	struct p2pc_req			*r;
 	struct p2pclient_groups		*gs = NULL;
+	char				 why[256];
 	int				 code = p2pc_code(p->code);
 
-	if ((r = p2pc_req_find(c, p->id)) == NULL || r->done) {
-		code = p2pclient_orphan(c, p);
-		ipcmsg_free(f);
-		return code;
-	}
-	r->done = 1;
+	if ((r = p2pc_req_find(c, p->id)) == NULL || r->done)
+		return p2pclient_orphan(c, p);
 	if (code == P2PCLIENT_ELAGGED || code == P2PCLIENT_EVERSION)
 		p2pc_fatal(c, code, "%s", p->error);
 	if (r->owner == P2PC_WAIT) {
-		r->frame = f;
-		r->resp = p;
+		/* Kept for the blocking helper: a copy off the arena. */
+		if ((r->frame = ipcmsg_unpack(body, blen, why, sizeof(why))) ==
+		    NULL)
+			return p2pc_fatal(c, P2PCLIENT_ENOMEM, "out of memory "
+			    "for an answer of p2pd");
+		r->resp = r->frame->response;
+		r->done = 1;
 		return 0;
 	}
+	r->done = 1;
 	if (r->owner == P2PC_ASYNC) {
 		memset(&res, 0, sizeof(res));
 		res.size = sizeof(res);
@@ -493,14 +514,41 @@ p2pclient_on_response(struct p2pclient *c, P2p__Ipc__Frame *f)
 		}
 	}
 	p2pclient_groups_free(gs);
-	ipcmsg_free(f);
 	p2pc_req_release(c, r);
 	return 0;
 }
 
-/* Hand an event to its callback, the blocking recv, or the queue. */
+/*
+ * A lent message event points into the frame it came in: give it copies
+ * of its own, for an application that keeps it (-1: out of memory, and
+ * the event points to nothing).
+ */
 static int
-p2pclient_deliver(struct p2pclient *c, struct p2pclient_event *ev)
+p2pclient_event_own(struct p2pclient_event *ev)
+{
+	const uint8_t	*data = ev->data;
+
+	ev->peer_id = strdup(ev->peer_id);
+	ev->service = strdup(ev->service);
+	ev->group = strdup(ev->group);
+	ev->data = NULL;
+	if (ev->len > 0 && (ev->data = malloc(ev->len)) != NULL)
+		memcpy(ev->data, data, ev->len);
+	if (ev->peer_id == NULL || ev->service == NULL || ev->group == NULL ||
+	    (ev->len > 0 && ev->data == NULL)) {
+		p2pclient_event_clear(ev);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Hand an event to its callback, the blocking recv, or the queue. A lent
+ * event (lent: see p2pclient_event_own) is copied only when it is kept;
+ * an owned one is freed after a callback.
+ */
+static int
+p2pclient_deliver(struct p2pclient *c, struct p2pclient_event *ev, int lent)
 {
 	struct p2pclient_event	*kept;
 
@@ -508,7 +556,8 @@ p2pclient_deliver(struct p2pclient *c, struct p2pclient_event *ev)
 	    p2pc_service_eq(c->recv_service, ev->service) &&
 	    c->recv_got < c->recv_max) {
 		if (c->recv_out != NULL) {
-			if ((kept = p2pclient_event_keep(ev)) == NULL) {
+			if ((lent && p2pclient_event_own(ev) == -1) ||
+			    (kept = p2pclient_event_keep(ev)) == NULL) {
 				p2pclient_event_clear(ev);
 				return p2pc_fatal(c, P2PCLIENT_ENOMEM,
 				    "out of memory");
@@ -519,7 +568,8 @@ p2pclient_deliver(struct p2pclient *c, struct p2pclient_event *ev)
 		c->recv_got++;
 		if (c->recv_cb != NULL)
 			c->recv_cb(ev, c->recv_arg);
-		p2pclient_event_clear(ev);
+		if (!lent)
+			p2pclient_event_clear(ev);
 		return 0;
 	}
 	switch (ev->type) {
@@ -531,7 +581,8 @@ p2pclient_deliver(struct p2pclient *c, struct p2pclient_event *ev)
 			    ev->len, ev->group, c->cbarg);
 		else
 			break;
-		p2pclient_event_clear(ev);
+		if (!lent)
+			p2pclient_event_clear(ev);
 		return 0;
 	case P2PCLIENT_EV_PEER_STATE:
 		if (c->cb.on_peer_state == NULL)
@@ -563,6 +614,7 @@ p2pclient_deliver(struct p2pclient *c, struct p2pclient_event *ev)
 	}
 	/* Dropping would silently lose data: fail loudly instead. */
 	if (c->nev >= P2PCLIENT_MAX_EVENTS ||
+	    (lent && p2pclient_event_own(ev) == -1) ||
 	    (kept = p2pclient_event_keep(ev)) == NULL) {
 		p2pclient_event_clear(ev);
 		return p2pc_fatal(c, P2PCLIENT_ELAGGED, "more than %d events "
@@ -597,6 +649,21 @@ p2pclient_on_message(struct p2pclient *c, const P2p__Ipc__Message *m)
 			p = &c->partial[i];
 			break;
 		}
+	}
+	if (p == NULL && !m->more) {
+		/* A whole message in one chunk (the usual case): lent from
+		 * the frame, copied only if the application keeps it. */
+		memset(&ev, 0, sizeof(ev));
+		ev.size = sizeof(ev);
+		ev.type = P2PCLIENT_EV_MESSAGE;
+		ev.peer_id = m->from != NULL ? m->from : (char *)"";
+		ev.service = m->service != NULL ? m->service : (char *)"";
+		ev.group = m->group != NULL ? m->group : (char *)"";
+		ev.data = m->data.len > 0 ? m->data.data : NULL;
+		ev.len = m->data.len;
+		ev.channel = m->channel;
+		ev.mode = m->mode;
+		return p2pclient_deliver(c, &ev, 1);
 	}
 	if (p == NULL) {
 		if (slot == NULL)
@@ -643,7 +710,7 @@ p2pclient_on_message(struct p2pclient *c, const P2p__Ipc__Message *m)
 	ev.channel = m->channel;
 	ev.mode = m->mode;
 	memset(p, 0, sizeof(*p));	/* the event owns the pieces now */
-	return p2pclient_deliver(c, &ev);
+	return p2pclient_deliver(c, &ev, 0);
 nomem:
 	p2pclient_partial_clear(p);
 	return p2pc_fatal(c, P2PCLIENT_ENOMEM, "out of memory");
@@ -722,27 +789,23 @@ p2pclient_on_event(struct p2pclient *c, const P2p__Ipc__Event *e)
 	default:
 		return 0;	/* ipcmsg_unpack refuses these */
 	}
-	return p2pclient_deliver(c, &ev);
+	return p2pclient_deliver(c, &ev, 0);
 nomem:
 	p2pclient_event_clear(&ev);
 	return p2pc_fatal(c, P2PCLIENT_ENOMEM, "out of memory");
 }
 
+/* One frame, in the arena; body[blen] is its packed form. */
 static int
-p2pclient_dispatch(struct p2pclient *c, P2p__Ipc__Frame *f)
+p2pclient_dispatch(struct p2pclient *c, P2p__Ipc__Frame *f,
+    const uint8_t *body, size_t blen)
 {
-	int	rc;
-
 	switch (f->kind_case) {
 	case P2P__IPC__FRAME__KIND_RESPONSE:
-		return p2pclient_on_response(c, f);	/* takes f */
+		return p2pclient_on_response(c, f, body, blen);
 	case P2P__IPC__FRAME__KIND_EVENT:
-		rc = p2pclient_on_event(c, f->event);
-		break;
+		return p2pclient_on_event(c, f->event);
 	default:
-		rc = p2pc_fatal(c, P2PCLIENT_EPROTO, "p2pd sent a request");
-		break;
+		return p2pc_fatal(c, P2PCLIENT_EPROTO, "p2pd sent a request");
 	}
-	ipcmsg_free(f);
-	return rc;
 }

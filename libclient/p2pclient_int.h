@@ -14,11 +14,13 @@
 #include <sys/queue.h>
 
 #include "ipcmsg.h"
+#include "ipcmsg_arena.h"
 #include "p2pclient.h"
 
 #define P2PC_OUT_CAP	(4 * 1024 * 1024)	/* output queued: EAGAIN */
 #define P2PC_IN_CAP	(IPC_HDR_LEN + IPC_MAX_FRAME)
 #define P2PC_MAX_PARTIAL 16			/* messages being reassembled */
+#define P2PC_ARENA_MIN	16384			/* the frame arena's first block */
 
 enum p2pc_owner {
 	P2PC_ASYNC = 0,		/* answer goes to on_response / async_err */
@@ -64,6 +66,9 @@ struct p2pclient {
 	size_t			 olen, ooff, ocap;
 	uint8_t			*ibuf;
 	size_t			 ilen;
+	/* Frames are unpacked here: a steady stream of them allocates
+	 * nothing. Reset after each (at the outermost callback level). */
+	struct ipcmsg_arena	 arena;
 
 	struct p2pc_req		 ring[P2PCLIENT_WINDOW];
 	size_t			 rhead, rcount;
@@ -123,6 +128,8 @@ int	p2pc_wait_room(struct p2pclient *);
 
 /* p2pclient_req.c: queue a request; returns its id or P2PCLIENT_E*. */
 int64_t	p2pc_submit(struct p2pclient *, P2p__Ipc__Request *, int owner);
+int64_t	p2pc_recv_req(struct p2pclient *, const char *service, uint32_t count,
+	    uint32_t wait_ms, int blocking);
 int	p2pc_name_ok(const char *, int empty_ok);
 int64_t	p2pc_send_chunks(struct p2pclient *, const char *peer,
 	    const char *service, const char *group, const void *data,

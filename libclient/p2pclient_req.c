@@ -255,9 +255,10 @@ p2pclient_unbind_async(struct p2pclient *c, const char *service)
 	return p2pc_submit(c, &q, P2PC_ASYNC);
 }
 
+/* A RecvReq; blocking: p2pclient_recv waits for it and nothing else. */
 int64_t
-p2pclient_recv_async(struct p2pclient *c, const char *service,
-    uint32_t count, uint32_t wait_ms)
+p2pc_recv_req(struct p2pclient *c, const char *service, uint32_t count,
+    uint32_t wait_ms, int blocking)
 {
 	REQ(recv, RECV, P2p__Ipc__RecvReq, P2P__IPC__RECV_REQ__INIT);
 	if (p2pc_check(c, "service", service, 1))
@@ -265,7 +266,15 @@ p2pclient_recv_async(struct p2pclient *c, const char *service,
 	m.service = (char *)(service != NULL ? service : "");
 	m.count = count;
 	m.wait_ms = wait_ms;
+	m.blocking = blocking != 0;
 	return p2pc_submit(c, &q, P2PC_ASYNC);
+}
+
+int64_t
+p2pclient_recv_async(struct p2pclient *c, const char *service,
+    uint32_t count, uint32_t wait_ms)
+{
+	return p2pc_recv_req(c, service, count, wait_ms, 0);
 }
 
 int64_t

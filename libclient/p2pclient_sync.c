@@ -336,8 +336,10 @@ p2pclient_recv(struct p2pclient *c, const char *service, uint32_t count,
 		    "in progress on this handle");
 	if ((rc = p2pc_wait_room(c)) != 0)
 		return rc;
-	id = p2pclient_recv_async(c, service, count, timeout_ms < 0 ?
-	    UINT32_MAX : (uint32_t)timeout_ms);
+	/* Blocking: the agent may send the answers of earlier requests
+	 * with the messages, one wakeup instead of two. */
+	id = p2pc_recv_req(c, service, count, timeout_ms < 0 ?
+	    UINT32_MAX : (uint32_t)timeout_ms, 1);
 	if (id < 0)
 		return (int)id;
 	c->recv_service = service != NULL ? service : "";

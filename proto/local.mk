@@ -12,6 +12,7 @@ proto/%.pb-c.c proto/%.pb-c.h: $(top_srcdir)/proto/%.proto
 
 noinst_LTLIBRARIES += libp2pproto.la
 nodist_libp2pproto_la_SOURCES = proto/ipc.pb-c.c proto/ipc.pb-c.h proto/server.pb-c.c proto/server.pb-c.h
-libp2pproto_la_SOURCES = proto/ipcmsg.c proto/ipcmsg.h
+libp2pproto_la_SOURCES = proto/ipcmsg.c proto/ipcmsg.h proto/ipcmsg_arena.c \
+	proto/ipcmsg_arena.h
 libp2pproto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUFC_CFLAGS)
 libp2pproto_la_LIBADD = $(PROTOBUFC_LIBS)

@@ -60,6 +60,7 @@ ctl_recv_finish(struct ipc_client *c)
 
 	if (!c->rv.active)
 		return;
+	ipc_client_hold(c, 0);
 	rr.delivered = c->rv.delivered;
 	r.id = c->rv.id;
 	r.result_case = P2P__IPC__RESPONSE__RESULT_RECV;
@@ -100,6 +101,7 @@ ctl_recv_chunk(struct ipc_client *c, struct svc *s, struct svc_msg *m,
 
 	if (n > IPC_MAX_CHUNK)
 		n = IPC_MAX_CHUNK;
+	ipc_client_hold(c, 0);	/* what was held goes with the message */
 	msg.from = m->from;
 	msg.service = s->name;
 	msg.data.data = m->data + m->off;
@@ -251,6 +253,10 @@ ctl_recv(struct ipc_client *c, P2p__Ipc__Request *req)
 			    (uint64_t)rq->wait_ms * 1000);
 	}
 	ctl_recv_pump(c);
+	/* A client blocked in this recv reads nothing else until it ends:
+	 * its other answers wait for the messages, one write for both. */
+	if (rq->blocking && c->rv.active)
+		ipc_client_hold(c, 1);
 }
 
 void

@@ -34,6 +34,13 @@ engine_cork(struct agent *a, int delta)
 		a->corked--;
 }
 
+void
+engine_flush(struct agent *a)
+{
+	session_drive_queued(-1, 0, a);
+	udp_flush(a);
+}
+
 static void
 engine_fail(struct agent *a, const char *peer, void *owner, uint32_t req,
     const char *why)

@@ -132,6 +132,14 @@ void	engine_set_cb(struct agent *, const struct engine_cb *, void *arg);
  * hold packets that new data would fill (tp_set_cork). */
 void	engine_cork(struct agent *, int delta);
 /*
+ * Drive the sessions fed in this pass of the loop and send the datagrams
+ * they queued, now rather than after the control side's callbacks: the
+ * control side calls it before it writes to its clients, since a write
+ * wakes a client, which would otherwise take a CPU before the network
+ * leg of this pass has started.
+ */
+void	engine_flush(struct agent *);
+/*
  * Make a session with peer; done when it is up (or failed). Without an
  * owner there is no answer: -1 if the peer table is full.
  */

@@ -32,67 +32,7 @@
 #define IPC_READ_CHUNK		65536	/* the most; a client starts at */
 #define IPC_READ_FIRST		4096	/* this and doubles while it fills */
 #define IPC_READS_PER_CB	4
-#define IPC_ARENA_MIN		65536
-
-/* --- the arena requests are unpacked into (ipc.h) ------------------------ */
-
-static void *
-ipc_arena_alloc(void *arg, size_t n)
-{
-	struct ipc *ipc = arg;
-	struct ipc_blk *b = ipc->arena, *nb;
-	size_t need = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) *
-	    sizeof(max_align_t), cap;
-
-	if (b != NULL && b->cap - b->used >= need) {
-		b->used += need;
-		return (uint8_t *)b->data + b->used - need;
-	}
-	cap = b != NULL && b->cap * 2 > need ? b->cap * 2 : need;
-	if (cap < IPC_ARENA_MIN)
-		cap = IPC_ARENA_MIN;
-	if ((nb = malloc(sizeof(*nb) + cap)) == NULL)
-		return NULL;
-	nb->cap = cap;
-	nb->used = need;
-	nb->next = b;
-	ipc->arena = nb;
-	return nb->data;
-}
-
-static void
-ipc_arena_free(void *arg, void *p)
-{
-	(void)arg;	/* all of it goes at once (ipc_arena_reset) */
-	(void)p;
-}
-
-/* Empty the arena; a frame that took several blocks makes one of all. */
-static void
-ipc_arena_reset(struct ipc *ipc)
-{
-	struct ipc_blk *b = ipc->arena, *nb;
-	size_t total = 0;
-
-	if (b == NULL)
-		return;
-	if (b->next == NULL) {
-		b->used = 0;
-		return;
-	}
-	while (b != NULL) {
-		total += b->cap;
-		nb = b->next;
-		free(b);
-		b = nb;
-	}
-	if ((b = malloc(sizeof(*b) + total)) != NULL) {
-		b->cap = total;
-		b->used = 0;
-		b->next = NULL;
-	}
-	ipc->arena = b;
-}
+#define IPC_ARENA_MIN		65536	/* bytes: the arena's first block */
 
 static int
 ipc_mkdir(const char *path)
@@ -175,22 +115,23 @@ ipc_read_one(struct ipc_client *c)
 	if (in->len < IPC_HDR_LEN + (size_t)blen)
 		return 0;
 	body = in->b + in->off + IPC_HDR_LEN;
-	f = ipcmsg_unpack_with(body, blen, &c->ipc->alloc, err, sizeof(err));
+	f = ipcmsg_unpack_with(body, blen, &c->ipc->arena.alloc, err,
+	    sizeof(err));
 	ipc_buf_consume(in, IPC_HDR_LEN + (size_t)blen);
 	if (f == NULL) {
-		ipc_arena_reset(c->ipc);
+		ipcmsg_arena_reset(&c->ipc->arena);
 		ipc_reply(c, 0, P2P__IPC__CODE__ERR_USAGE, "bad frame: %s",
 		    err);
 		ipc_client_close(c, err);
 		return -1;
 	}
 	if (f->kind_case != P2P__IPC__FRAME__KIND_REQUEST) {
-		ipc_arena_reset(c->ipc);
+		ipcmsg_arena_reset(&c->ipc->arena);
 		ipc_client_close(c, "client sent a frame that is not a request");
 		return -1;
 	}
 	c->ipc->hooks->request(c, f->request);
-	ipc_arena_reset(c->ipc);
+	ipcmsg_arena_reset(&c->ipc->arena);
 	return 1;
 }
 
@@ -283,8 +224,13 @@ ipc_readcb(evutil_socket_t fd, short what, void *arg)
 		c->out_held = 1;
 		event_del(c->rev);
 	}
+	/*
+	 * A read shorter than IPC_READ_FIRST means the client wrote less
+	 * than that since the last turn: it is not streaming, holding its
+	 * packets would only delay them, and the ioctl is not worth it.
+	 */
 	if (c->closing || c->paused || c->out_held || n == -1 ||
-	    ioctl(fd, FIONREAD, &more) == -1)
+	    n < IPC_READ_FIRST || ioctl(fd, FIONREAD, &more) == -1)
 		more = 0;
 	ipc_set_more(c, more > 0);
 }
@@ -357,9 +303,7 @@ ipc_open(struct agent *a, struct ipc **ipcp, const struct ipc_hooks *hooks)
 	ipc->fd = -1;
 	ipc->a = a;
 	ipc->hooks = hooks;
-	ipc->alloc.alloc = ipc_arena_alloc;
-	ipc->alloc.free = ipc_arena_free;
-	ipc->alloc.allocator_data = ipc;
+	ipcmsg_arena_init(&ipc->arena, IPC_ARENA_MIN);
 	*ipcp = ipc;
 	if ((ipc->flush_ev = event_new(a->base, -1, 0, ipc_flushcb, ipc)) ==
 	    NULL)
@@ -412,8 +356,7 @@ ipc_free(struct agent *a, struct ipc *ipc)
 		close(ipc->fd);
 	if (ipc->flush_ev != NULL)
 		event_free(ipc->flush_ev);
-	ipc_arena_reset(ipc);
-	free(ipc->arena);
+	ipcmsg_arena_free(&ipc->arena);
 	free(ipc);
 }
 

@@ -29,8 +29,12 @@
 
 #include "agent.h"
 #include "ipcmsg.h"
+#include "ipcmsg_arena.h"
 
 struct evconnlistener;
+
+/* Output held for a blocking recv (ipc_client_hold) up to this many bytes. */
+#define IPC_HOLD_MAX	(64 * 1024)
 
 /* Bytes [off, off + len) of b are in use (ipc_buf.c). */
 struct ipc_buf {
@@ -62,6 +66,8 @@ struct ipc_client {
 	int			 more;		/* input waiting: corks sessions */
 	int			 out_held;	/* reading stopped: output over
 						   AGENT_CLIENT_OUTCAP */
+	int			 held;		/* output not written: the
+						   client waits for a recv */
 
 	/* ctl_msg.c: a message being assembled from SendReq chunks. */
 	struct {
@@ -99,22 +105,11 @@ struct ipc_hooks {
 	void	(*gone)(struct ipc_client *);
 };
 
-/*
- * Requests are unpacked into an arena that is reset after each one, so a
- * steady stream of requests allocates nothing (protobuf-c would make
- * several allocations per frame). It grows to the largest frame seen.
- */
-struct ipc_blk {
-	struct ipc_blk		*next;
-	size_t			 cap;
-	size_t			 used;
-	max_align_t		 data[];
-};
-
 struct ipc {
 	struct agent		*a;
-	ProtobufCAllocator	 alloc;		/* over the arena below */
-	struct ipc_blk		*arena;
+	/* Requests are unpacked here and it is reset after each one, so a
+	 * steady stream of requests allocates nothing. */
+	struct ipcmsg_arena	 arena;
 	int			 fd;
 	struct evconnlistener	*lev;
 	const struct ipc_hooks	*hooks;
@@ -134,6 +129,13 @@ void	ipc_client_close(struct ipc_client *, const char *reason);
 /* Stop / resume reading requests from this client (back-pressure). */
 void	ipc_client_pause(struct ipc_client *);
 void	ipc_client_resume(struct ipc_client *);
+/*
+ * Hold c's output (on) while the client does nothing but wait for a recv
+ * (RecvReq.blocking), or write it (off): what was held then goes in the
+ * same write as the recv's messages. Output over IPC_HOLD_MAX, or of a
+ * closing client, is never held.
+ */
+void	ipc_client_hold(struct ipc_client *, int on);
 void	ipc_client_free(struct ipc_client *);
 
 /* ipc_buf.c: room for n more bytes at the end (NULL: no memory). */

@@ -4,8 +4,9 @@
  * straight into a client's output buffer; the output is written once per
  * pass of the event loop (the first frame queued puts the client on
  * flushq and activates flush_ev, which runs after the callbacks that were
- * ready with it), and a write event is armed only while the socket is
- * full.
+ * ready with it), after the engine has sent what this pass queued for the
+ * network (engine_flush), and a write event is armed only while the
+ * socket is full.
  */
 #include <sys/socket.h>
 
@@ -17,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "engine.h"
 #include "ipc.h"
 #include "log.h"
 
@@ -93,6 +95,13 @@ ipc_writecb(evutil_socket_t fd, short what, void *arg)
 	(void)ipc_write(arg);
 }
 
+/* Is c's output held for its blocking recv (ipc_client_hold)? */
+static int
+ipc_holding(const struct ipc_client *c)
+{
+	return c->held && !c->closing && c->out.len <= IPC_HOLD_MAX;
+}
+
 void
 ipc_queue_flush(struct ipc_client *c)
 {
@@ -100,9 +109,21 @@ ipc_queue_flush(struct ipc_client *c)
 
 	if (c->flush_queued || c->wev_armed)
 		return;	/* the write event will do it */
+	if (ipc_holding(c))
+		return;	/* ipc_client_hold(c, 0) will */
 	c->flush_queued = 1;
 	TAILQ_INSERT_TAIL(&ipc->flushq, c, flush_entry);
 	event_active(ipc->flush_ev, EV_WRITE, 0);
+}
+
+void
+ipc_client_hold(struct ipc_client *c, int on)
+{
+	if (c->held == on)
+		return;
+	c->held = on;
+	if (!on && c->out.len > 0)
+		ipc_queue_flush(c);
 }
 
 void
@@ -113,10 +134,18 @@ ipc_flushcb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/*
+	 * The network first: a write below wakes its client (the answer to
+	 * a send, a message), and on a small machine that client would take
+	 * the CPU the peer's agent needs for the datagrams of this pass.
+	 */
+	engine_flush(ipc->a);
 	while ((c = TAILQ_FIRST(&ipc->flushq)) != NULL) {
 		TAILQ_REMOVE(&ipc->flushq, c, flush_entry);
 		c->flush_queued = 0;
-		(void)ipc_write(c);
+		/* Held since it was queued (a blocking recv came after). */
+		if (!ipc_holding(c))
+			(void)ipc_write(c);
 	}
 }
 

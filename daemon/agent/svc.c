@@ -226,7 +226,7 @@ svc_msg_free(struct svc_table *t, struct svc_msg *m)
 		return;
 	k = svc_class(m->cap);
 	if (k >= SVC_CLASSES || ((size_t)SVC_CLASS_MIN << k) != m->cap ||
-	    t->spare_bytes + m->cap > t->inbox_size) {
+	    t->spare_bytes + m->cap > SVC_SPARE_MAX(t)) {
 		free(m);
 		return;
 	}

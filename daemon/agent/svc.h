@@ -76,12 +76,18 @@ struct svc {
 
 /*
  * Messages are allocated in size classes (64 bytes of data doubling up to
- * 128 KiB); those read out are kept per class, up to an inbox's size in
- * all, and hold the next ones of their class or of up to two classes
+ * 128 KiB); those read out are kept per class, up to SVC_SPARE_MAX bytes
+ * in all, and hold the next ones of their class or of up to two classes
  * below, so a steady flow of messages through the inboxes allocates
  * nothing (the bytes kept are bytes a full inbox had taken anyway).
  * Larger messages are allocated to size.
+ *
+ * An inbox counts a message by its length but its block is up to twice
+ * that (a 1200-byte message takes a 2048-byte block), so the spares may
+ * reach twice the inbox size: an inbox that a slow reader let fill and
+ * then emptied fills again without an allocation.
  */
+#define SVC_SPARE_MAX(t)	(2 * (t)->inbox_size)
 #define SVC_CLASSES	12
 #define SVC_CLASS_MIN	64
 
@@ -93,7 +99,7 @@ struct svc_table {
 	size_t			 total;
 	size_t			 total_used;	/* used + reserved of all */
 	struct svc_msgq		 spare[SVC_CLASSES];
-	size_t			 spare_bytes;	/* at most inbox_size */
+	size_t			 spare_bytes;	/* at most SVC_SPARE_MAX */
 };
 
 void		 svc_table_init(struct svc_table *, size_t inbox_size,

@@ -410,6 +410,7 @@ tp_on_timeout(struct tp *tp, uint64_t now)
 		tp->ping_pending = 1;
 	pacer_wake(&tp->pacer, now);
 	tp_gc(tp);
+	tp_sent_trim(tp);
 }
 
 void

@@ -40,7 +40,7 @@ struct tp_rs {
 #define TP_PKT_CHUNKS		16	/* records per sent packet */
 #define TP_MAX_SENT		16384	/* sent packets tracked */
 #define TP_SENT_MIN		2	/* the record's first size */
-#define TP_SENT_KEEP		64	/* larger records go when empty */
+#define TP_SENT_KEEP		64	/* larger records go when empty at a timeout */
 #define TP_ECHO_QUEUE		8
 #define TP_PTO_MAX_US		2000000	/* cap on the backed-off PTO */
 #define TP_INITIAL_RTT_US	333000	/* RFC 9002 §6.2.2 */
@@ -333,6 +333,8 @@ void	tp_prio_path_changed(struct tp *);
 
 /* tp_recovery.c */
 struct tp_sent *tp_sent_push(struct tp *);
+/* Free a grown record of sent packets once it is empty (tp_recovery.c). */
+void	tp_sent_trim(struct tp *);
 int	tp_on_ack(struct tp *, uint64_t now, const struct frame_ack *);
 void	tp_detect_lost(struct tp *, uint64_t now);
 uint64_t tp_pto_base(const struct tp *);

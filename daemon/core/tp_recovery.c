@@ -48,7 +48,18 @@ tp_sent_pop(struct tp *tp)
 		tp->sent_head = (tp->sent_head + 1) % tp->sent_cap;
 		tp->sent_n--;
 	}
-	/* A record grown by a transfer is not kept by an idle session. */
+}
+
+/*
+ * A record grown by a transfer is not kept by an idle session: it goes at
+ * the session's next timeout with nothing in flight (tp_on_timeout), not
+ * the moment it empties, which within a transfer happens whenever the
+ * sender waits for its application, and growing it back took an
+ * allocation per doubling each time.
+ */
+void
+tp_sent_trim(struct tp *tp)
+{
 	if (tp->sent_n == 0 && tp->sent_cap > TP_SENT_KEEP) {
 		free(tp->sent);
 		tp->sent = NULL;

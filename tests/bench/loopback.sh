@@ -103,8 +103,11 @@ start_base() {	# start_base NAME [MALLOCCOUNT_FILE]: a base agent, on its server
 		BASE_PORT=$(cat "$T/srvb/port")
 	fi
 	mkdir -p "$T/$1"
+	# --state-dir: the token carries that server's key, which the
+	# agent must trust.
 	"$base/p2p-server" token --secret-file "$T/secret" --peer "$1" \
-	    --group g > "$T/$1/token" || fail "minting a base token for $1"
+	    --group g --state-dir "$T/srvb" > "$T/$1/token" ||
+	    fail "minting a base token for $1"
 	if [ -n "${2:-}" ]; then
 		MALLOCCOUNT_FILE="$2" LD_PRELOAD="$mc" "$base/p2pd" -f -v \
 		    --server "127.0.0.1:$BASE_PORT" --token-file "$T/$1/token" \
@@ -224,6 +227,27 @@ while [ $r -lt "$reps" ]; do
 	r=$((r + 1))
 done
 
+# Context switches per application round trip, a count the machine's load
+# hardly changes: both applications (getrusage) and both agents (/proc).
+# Each one is a process going to sleep and being woken.
+csw_rt() {	# csw_rt NAME P2PBENCH SOCK_A SOCK_B PEER_A PEER_B PID_A PID_B
+	_c0=$(ctxsw "$7" "$8")
+	"$2" pingpong "$3" "$4" "$5" "$6" "$rtts" > "$T/pp.out" ||
+	    fail "pingpong ($1)"
+	_c1=$(ctxsw "$7" "$8")
+	_app=$(awk '$3 == "rtt_app_csw_per_rt" { print $4 }' "$T/pp.out")
+	_v=$(awk "BEGIN { printf \"%.2f\", $_app + ($_c1 - $_c0) / $rtts }")
+	echo "  $1 rtt_csw_per_rt $_v (applications $_app)"
+	result "$1" rtt_csw_per_rt "$_v"
+}
+csw_rt p2pd "$B/p2pbench" "$A" "$Bs" alice bob "$alice_PID" "$bob_PID"
+# A base build from before the pingpong mode has no such figure.
+if [ -n "$base" ] && grep -qs pingpong "$base/tests/bench/p2pbench" \
+    "$base/tests/bench/.libs/p2pbench"; then
+	csw_rt base "$base/tests/bench/p2pbench" "$E" "$F" ernie fred \
+	    "$ernie_PID" "$fred_PID"
+fi
+
 pipe() {	# pipe CONTESTANT FROM TO: one p2pctl pipe of $T/in
 	ctl "$3" pipe "$2" --name bench --timeout 30 < /dev/null > "$T/out" &
 	rx=$!
@@ -287,7 +311,10 @@ if [ -n "$base" ]; then
 fi
 
 # Allocations per message: a pair of agents under malloccount.so moves
-# 1200-byte messages, a warm-up run and then a measured one.
+# 1200-byte messages, a warm-up run and then a measured one of the same
+# size: the steady state is the one where the queues (the receiving inbox
+# while its reader lags) have reached the depth this workload gives them;
+# the first run that takes an inbox deeper than ever allocates its blocks.
 allocs() {	# allocs FILE: allocations so far
 	od -An -tu8 -N32 "$1" | tr -s ' \n' '  ' | awk '{ print $1 }'
 }
@@ -295,7 +322,7 @@ mallocs() {	# mallocs NAME P2PD P2PBENCH: one contestant's figures
 	start_with "$2" "$1a" "$T/$1a.mc"
 	start_with "$2" "$1b" "$T/$1b.mc"
 	wait_registered "$1a" "$1b"
-	"$3" bulk "$T/$1a/sock" "$T/$1b/sock" "$1b" 1200 20000 > /dev/null ||
+	"$3" bulk "$T/$1a/sock" "$T/$1b/sock" "$1b" 1200 "$n1200" > /dev/null ||
 	    fail "malloc count warm-up ($1)"
 	a0=$(allocs "$T/$1a.mc"); b0=$(allocs "$T/$1b.mc")
 	"$3" bulk "$T/$1a/sock" "$T/$1b/sock" "$1b" 1200 "$n1200" > /dev/null ||

@@ -10,9 +10,14 @@
  *	COUNT ping-pongs of a 64-byte message between two processes (one per
  *	agent), send + recv on each side; then COUNT p2pclient_ping calls
  *	(the agents' own round trip, no application hop).
+ *   p2pbench pingpong SOCK_A SOCK_B PEER_A PEER_B COUNT
+ *	Only the application ping-pongs of rtt, with the context switches
+ *	of both application processes per round trip (getrusage): for
+ *	counting what one round trip costs (perf stat, strace -c).
  *
  * Prints "RESULT p2pd METRIC VALUE" lines; exits 1 on any error.
  */
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -185,13 +190,25 @@ rtt_send(struct p2pclient *c, const char *to, const char *svc, uint32_t seq)
 		die("send: %s", p2pclient_errmsg(c));
 }
 
+/* Voluntary and involuntary context switches of this process so far. */
+static long
+csw(int who)
+{
+	struct rusage	ru;
+
+	if (getrusage(who, &ru) == -1)
+		die("getrusage: %s", strerror(errno));
+	return ru.ru_nvcsw + ru.ru_nivcsw;
+}
+
 static void
-rtt(char **argv)
+rtt(char **argv, int pings)
 {
 	struct p2pclient	*a, *b;
 	const char		*peer_a = argv[2], *peer_b = argv[3];
 	uint32_t		 count = number(argv[4], "COUNT"), i;
 	double			*v, t0, ms;
+	long			 cs0;
 	pid_t			 pid;
 	int			 status;
 
@@ -215,16 +232,27 @@ rtt(char **argv)
 			die("flush: %s", p2pclient_errmsg(b));
 		_exit(0);
 	}
+	cs0 = csw(RUSAGE_SELF);
 	for (i = 0; i < count; i++) {
 		t0 = bench_now();
 		rtt_send(a, peer_b, SVC_PING, i);
 		rtt_recv(a, SVC_PONG, i);
 		v[i] = bench_now() - t0;
 	}
+	cs0 = csw(RUSAGE_SELF) - cs0;
 	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0)
 		die("the echoing process failed");
 	bench_print_rtt("p2pd", v, count);
+	if (!pings) {
+		/* The echoing process's switches include its start. */
+		printf("RESULT p2pd rtt_app_csw_per_rt %.2f\n",
+		    (double)(cs0 + csw(RUSAGE_CHILDREN)) / count);
+		p2pclient_close(a);
+		p2pclient_close(b);
+		free(v);
+		return;
+	}
 
 	/* The agents' own round trip: PING frames, no application hop. */
 	for (i = 0; i < count; i++) {
@@ -245,9 +273,12 @@ main(int argc, char *argv[])
 	if (argc == 7 && strcmp(argv[1], "bulk") == 0)
 		bulk(argv + 2);
 	else if (argc == 7 && strcmp(argv[1], "rtt") == 0)
-		rtt(argv + 2);
+		rtt(argv + 2, 1);
+	else if (argc == 7 && strcmp(argv[1], "pingpong") == 0)
+		rtt(argv + 2, 0);
 	else
 		die("usage: p2pbench bulk SOCK_A SOCK_B PEER_B SIZE COUNT\n"
-		    "       p2pbench rtt SOCK_A SOCK_B PEER_A PEER_B COUNT");
+		    "       p2pbench rtt|pingpong SOCK_A SOCK_B PEER_A PEER_B "
+		    "COUNT");
 	return 0;
 }

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * fuzz_ipc.c: IPC frames from an untrusted peer: header parse, then the
- * validating unpack of the body, the way p2pd and libp2pclient read them.
+ * validating unpack of the body, the way p2pd and libp2pclient read them:
+ * into an arena (a small first block, so frames take several).
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ipcmsg.h"
+#include "ipcmsg_arena.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static struct ipcmsg_arena	arena;
+static int			arena_ready;
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
@@ -29,5 +34,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	/* And the whole input as a body, to reach deeper into unpack. */
 	f = ipcmsg_unpack(data, len, err, sizeof(err));
 	ipcmsg_free(f);
+	if (!arena_ready) {
+		ipcmsg_arena_init(&arena, 256);
+		arena_ready = 1;
+	}
+	(void)ipcmsg_unpack_with(data, len, &arena.alloc, err, sizeof(err));
+	ipcmsg_arena_reset(&arena);
 	return 0;
 }

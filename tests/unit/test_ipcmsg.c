@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "ipcmsg.h"
+#include "ipcmsg_arena.h"
 
 static uint8_t *
 pack_frame(P2p__Ipc__Frame *f, size_t *len)
@@ -603,4 +604,54 @@ Test(ipcmsg_unpack, peer_stats_validated)
 	pi.peer_id = "b/ob";
 	cr_assert_null(roundtrip(&f, err, sizeof(err)));
 	cr_assert_not_null(strstr(err, "peer id"), "%s", err);
+}
+
+/*
+ * Frames unpacked into an arena: the same fields as unpacked with malloc,
+ * a frame larger than the first block takes more blocks, and after a reset
+ * the arena holds one block that the next frames fit in.
+ */
+Test(ipcmsg_arena, frames_unpack_into_it)
+{
+	P2p__Ipc__Request	 q = P2P__IPC__REQUEST__INIT;
+	P2p__Ipc__SendReq	 s = P2P__IPC__SEND_REQ__INIT;
+	P2p__Ipc__Frame		 f = req_frame(&q), *g;
+	struct ipcmsg_arena	 ar;
+	static uint8_t		 data[5000];
+	uint8_t			*b;
+	size_t			 len, i, sz;
+	char			 err[256];
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	q.id = 9;
+	q.op_case = P2P__IPC__REQUEST__OP_SEND;
+	q.send = &s;
+	s.peer_id = "bob";
+	s.service = "chat";
+	ipcmsg_arena_init(&ar, 512);
+	for (sz = 10; sz <= sizeof(data); sz *= 10) {
+		s.data.data = data;
+		s.data.len = sz;
+		b = pack_frame(&f, &len);
+		for (i = 0; i < 3; i++) {
+			g = ipcmsg_unpack_with(b + IPC_HDR_LEN,
+			    len - IPC_HDR_LEN, &ar.alloc, err, sizeof(err));
+			cr_assert_not_null(g, "%s", err);
+			cr_assert_eq(g->request->id, 9);
+			cr_assert_str_eq(g->request->send->peer_id, "bob");
+			cr_assert_str_eq(g->request->send->service, "chat");
+			cr_assert_eq(g->request->send->data.len, sz);
+			cr_assert_eq(memcmp(g->request->send->data.data, data,
+			    sz), 0);
+			ipcmsg_arena_reset(&ar);
+		}
+		free(b);
+	}
+	/* A refused frame leaves nothing behind either. */
+	cr_assert_null(ipcmsg_unpack_with(data, 100, &ar.alloc, err,
+	    sizeof(err)));
+	ipcmsg_arena_reset(&ar);
+	ipcmsg_arena_free(&ar);
+	ipcmsg_arena_free(&ar);	/* twice is harmless */
 }
