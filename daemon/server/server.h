@@ -33,6 +33,7 @@
 #include "srv_ident.h"
 #include "srv_match.h"
 #include "srv_ratelim.h"
+#include "srv_reg_hello.h"
 #include "state.h"
 #include "token.h"
 
@@ -107,6 +108,7 @@ struct srv_counters {
 	uint64_t	ctrl_auth_fail;		/* tag, replay */
 	uint64_t	unknown_reg;
 	uint64_t	hellos;
+	uint64_t	hellos_held;		/* not answered: strangers' budget */
 	uint64_t	reg_inits;		/* REG_INIT received */
 	uint64_t	cookie_fail;		/* stale or forged cookie */
 	uint64_t	init_auth_fail;		/* no such key, does not open */
@@ -240,6 +242,9 @@ struct srv_sess {
 	const char		*nat_filtering;
 	struct sockaddr_in	 portmap;	/* its router's mapping; port 0:
 						   none */
+	union srv_addr		 other;		/* its reflexive address on the
+						   other family (NatReport);
+						   family 0: none */
 	/* Its token's attributes (matchmaking), or NULL. */
 	struct match_attr	*attrs;
 	unsigned		 nattrs;
@@ -311,6 +316,9 @@ struct srv_fam2 {
 	struct evconnlistener	*listener;	/* TCP on bound's port */
 	struct evconnlistener	*listener2;	/* the second --tcp-listen */
 	struct sockaddr_storage	 tcp2_bound;
+	/* The UDP address of each family ([0] IPv4, [1] IPv6) that agents
+	 * registered over the other one are told (srv_listen_other). */
+	struct sockaddr_storage	 told[2];
 };
 
 struct srv {
@@ -364,6 +372,7 @@ struct srv {
 						   bit 0 first family, bit 1
 						   the second's */
 	struct srv_ratelim	 stun_rl;	/* answers per source */
+	struct srv_reg_hello	 hello;		/* which hellos get answers */
 	struct cluster		*cluster;	/* --cluster; NULL: one node */
 	struct srv_match	*match;		/* srv_match_srv.c */
 	struct event		*match_ev;
@@ -413,6 +422,13 @@ enum token_err srv_token_verify(struct srv *, const char *tok, uint64_t now_unix
  */
 int	srv_listen_check(const struct srv_conf *, char *err, size_t errlen);
 void	srv_listen_bind(struct srv *);
+/*
+ * The server's UDP address on the other family than `family` (that of an
+ * agent's registration), for the agent's STUN there (PROTOCOL.md §2.7):
+ * 0 with it in out, -1 if the server listens on one family only.
+ */
+int	srv_listen_other(const struct srv *, int family,
+	    struct sockaddr_storage *out);
 /* The --alt-listen of sa's family, into alt; 0, 1 (none) or -1 (err). */
 int	srv_listen_alt(const struct srv_conf *, int family,
 	    struct sockaddr_storage *alt, char *err, size_t errlen);
@@ -423,6 +439,8 @@ int	srv_udp_bind(const struct sockaddr *sa, socklen_t, int v6only,
 	    struct sockaddr_storage *bound);
 int	srv_udp_start(struct srv *);
 void	srv_udp_stop(struct srv *);
+/* Datagrams the kernel dropped at the UDP sockets (buffers full). */
+uint64_t srv_udp_rx_dropped(struct srv *);
 /* Send pkt to `to`, over tcp when tcp is not NULL. */
 void	srv_send(struct srv *, const struct sockaddr *to, struct srv_tcp *tcp,
 	    const uint8_t *pkt, size_t len);
