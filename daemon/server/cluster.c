@@ -59,6 +59,7 @@ cluster_check_conf(struct srv *s, int url_from_flag, char *err,
 	}
 	s->cluster = cl;
 	cl->srv = s;
+	cl->run_fd = -1;
 	if (cluster_url_parse(c->cluster, !url_from_flag, &cl->url, msg,
 	    sizeof(msg)) == -1) {
 		snprintf(err, errlen, "--cluster: %s", msg);
@@ -126,7 +127,7 @@ cluster_reg_id(const struct cluster *cl, uint32_t random)
 	return (uint32_t)cl->slot << 24 | (random & 0xffffff);
 }
 
-static void
+void
 cl_keep_reply(const struct redisReply *reply, void *arg)
 {
 	struct cl_wait *w = arg;
@@ -189,7 +190,7 @@ cl_run_until_fn(struct srv *s, const int *flag, int (*fn)(void *),
 	return ok ? 0 : -1;
 }
 
-static int
+int
 cl_run_until(struct srv *s, const int *flag, uint64_t us)
 {
 	return cl_run_until_fn(s, flag, NULL, NULL, us);
@@ -207,7 +208,7 @@ cl_synced(void *arg)
 	return state_redis_synced(arg);
 }
 
-static int
+int
 cl_eval_wait(struct cluster *cl, const char *script, int argc,
     const char **args, struct cl_wait *w)
 {
@@ -257,91 +258,6 @@ cl_node_addr(struct srv *s, char *out, size_t len)
 		snprintf(out, len, "%s", s->conf.advertise);
 	else
 		addr_fmt((struct sockaddr *)&ss, out, len);
-}
-
-/* Claim the node id: 0, or -1 with err naming --node-id. */
-static int
-cl_claim(struct cluster *cl, char *err, size_t errlen)
-{
-	struct cl_wait w;
-	char now[24], udp[64], node[64], holder[256];
-	const char *args[8];
-	int force = 0;
-
-	cl_bound(cl->srv, udp, sizeof(udp));
-	cl_node_addr(cl->srv, node, sizeof(node));
-	for (;;) {
-		snprintf(now, sizeof(now), "%llu",
-		    (unsigned long long)cl_now_ms());
-		args[0] = cl->node_id;
-		args[1] = cl->nonce;
-		args[2] = now;
-		args[3] = udp;
-		args[4] = udp;
-		args[5] = force ? "1" : "0";
-		args[6] = "0";
-		args[7] = node;
-		if (cl_eval_wait(cl, cluster_lua_node_start, 8, args, &w) ==
-		    -1 || w.n < 2) {
-			snprintf(err, errlen, "--cluster: redis did not accept "
-			    "the node: %s", w.str[0] ? w.str :
-			    clr_why(cl->link));
-			return -1;
-		}
-		if (w.ints[0] > 0)
-			break;
-		if (w.ints[0] == -2) {
-			snprintf(err, errlen, "--node-id %s: all 255 node "
-			    "slots of the cluster are taken", cl->node_id);
-			return -1;
-		}
-		/* Held: alive, or a crashed run of ours? Watch it beat. */
-		snprintf(holder, sizeof(holder), "%s", w.str);
-		log_info("cluster: node id %s is held (%s): waiting %d s to "
-		    "see whether its holder is alive", cl->node_id, holder,
-		    CLUSTER_BEAT_S + 1);
-		{
-			int never = 0;
-
-			(void)cl_run_until(cl->srv, &never,
-			    (CLUSTER_BEAT_S + 1) * 1000000ULL);
-		}
-		args[0] = "GET";
-		{
-			const char *argv[2];
-			char key[128];
-
-			snprintf(key, sizeof(key), "p2p:alive:%s", cl->node_id);
-			argv[0] = "GET";
-			argv[1] = key;
-			memset(&w, 0, sizeof(w));
-			if (clr_command(cl->link, cl_keep_reply, &w, 2, argv,
-			    NULL) == -1 || cl_run_until(cl->srv, &w.done,
-			    CLUSTER_START_US) == -1) {
-				snprintf(err, errlen, "--cluster: %s",
-				    clr_why(cl->link));
-				return -1;
-			}
-		}
-		if (w.str[0] != '\0' && strcmp(w.str, holder) != 0) {
-			snprintf(err, errlen, "--node-id %s is held by a live "
-			    "node (epoch %.*s): choose another id or stop that "
-			    "node", cl->node_id, (int)strcspn(holder, ":"),
-			    holder);
-			return -1;
-		}
-		force = 1;
-	}
-	cl->epoch = (uint64_t)w.ints[0];
-	cl->slot = (uint16_t)w.ints[1];
-	if (cl->slot == 0 || cl->slot >= STATE_NODES) {
-		snprintf(err, errlen, "--cluster: redis gave slot %u",
-		    cl->slot);
-		return -1;
-	}
-	log_info("cluster: node %s, epoch %llu, slot %u", cl->node_id,
-	    (unsigned long long)cl->epoch, cl->slot);
-	return 0;
 }
 
 static void
@@ -494,6 +410,9 @@ cluster_stop(struct srv *s)
 		free(cl->nm);
 		cl->nm = NULL;
 	}
+	if (cl->run_fd != -1)
+		close(cl->run_fd);	/* the lock goes with it */
+	cl->run_fd = -1;
 }
 
 /* Count the answers of the import's writes. */

@@ -72,6 +72,7 @@ struct cluster {
 	uint64_t		 epoch;
 	uint16_t		 slot;
 	char			 nonce[17];
+	int			 run_fd;	/* STATE_DIR/cluster-run */
 	uint64_t		 beat;
 	unsigned		 ticks;
 	struct event		*tick_ev;

@@ -196,13 +196,22 @@ const char cluster_lua_reap[] =
  * and slot, or {-1, holder} while the id's alive key exists (unless force),
  * or {-2, 0} when every slot is taken. A slot of the id's that another
  * node took meanwhile (Redis came back empty and that node joined first) is
- * not taken back: the id gets a free one.
+ * not taken back: the id gets a free one. The epoch is at least the
+ * starting node's clock in seconds: it must grow across the node's runs
+ * even when Redis lost p2p:epoch:ID (it keys the node channel, and other
+ * nodes drop an epoch lower than one they saw; the same epoch again would
+ * reuse its key and counters).
  */
 const char cluster_lua_node_start[] =
 	"local id = ARGV[1]\n"
 	"local alive = redis.call('GET', 'p2p:alive:' .. id)\n"
 	"if alive and ARGV[6] ~= '1' then return {-1, alive} end\n"
 	"local epoch = redis.call('INCR', 'p2p:epoch:' .. id)\n"
+	"local floor = math.floor(tonumber(ARGV[3]) / 1000)\n"
+	"if epoch < floor then\n"
+	"  epoch = floor\n"
+	"  redis.call('SET', 'p2p:epoch:' .. id, epoch)\n"
+	"end\n"
 	"local slot = redis.call('HGET', 'p2p:slotof', id)\n"
 	"if slot and redis.call('HGET', 'p2p:nodes', slot) ~= id then\n"
 	"  slot = false\n"

@@ -2,6 +2,7 @@
 # p2p-server: the rendezvous server (STUN, registration, signalling).
 SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
 	daemon/server/cluster_node.c daemon/server/cluster_int.h \
+	daemon/server/cluster_claim.c \
 	daemon/server/cluster_url.c daemon/server/cluster_url.h \
 	daemon/server/cluster_redis.c daemon/server/cluster_redis.h \
 	daemon/server/cluster_ev.c daemon/server/cluster_ev.h \

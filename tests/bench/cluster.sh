@@ -27,7 +27,9 @@
 #     The same relay alone in the cluster: two more nodes with --policy
 #     open, the two simulated peers both on one of them ("same node") or
 #     one on each ("across nodes": RELAY -> node -> NODE -> node -> RELAY),
-#     so that across / same is also measured without the agents' CPU.
+#     so that across / same is also measured without the agents' CPU;
+#     and the CPU time those two nodes used per packet relayed alone, same
+#     node and across (less at the mercy of the machine's other load).
 # Not part of make check: `make bench-cluster`. CLUSTER_RELAY_ONLY=1 skips
 # steps 1 and 1b (for interleaved before/after runs of the relay).
 #
@@ -136,6 +138,10 @@ start_server --policy open
 # Two nodes that introduce anyone, for the cluster's relay alone.
 start_node p --policy open
 start_node q --policy open
+# CPU (clock ticks) the nodes p and q used so far: the node CPU per packet
+# relayed alone is a figure that depends less on the machine's other load.
+tck=$(getconf CLK_TCK)
+ticks() { awk '{ s += $14 + $15 } END { print s }' "/proc/$p_PID/stat" "/proc/$q_PID/stat"; }
 # raw_best OUT PORT PORT: p2p-server's relay alone, the best of three
 # windows; peer 0 registers on the first port, peer 1 on the second.
 raw_best() {
@@ -166,8 +172,13 @@ for i in 1 2 3; do
 	"$BENCH" bulk "$T/x1/sock" "$T/x2/sock" x2 1200 "$n" >"$T/cross$i" || fail "cross-node run $i: $(cat "$T/cross$i")"
 	[ -z "$turn_port" ] || turn_best "$T/turn$i"
 	raw_best "$T/raw$i" "$SERVER_PORT" "$SERVER_PORT"
+	c0=$(ticks)
 	raw_best "$T/rawsame$i" "$p_PORT" "$p_PORT"
+	c1=$(ticks)
 	raw_best "$T/rawcross$i" "$p_PORT" "$q_PORT"
+	c2=$(ticks)
+	echo "scale=1; ($c1 - $c0) * 1000000 / $tck / (3 * $n)" | bc >>"$T/cpusame"
+	echo "scale=1; ($c2 - $c1) * 1000000 / $tck / (3 * $n)" | bc >>"$T/cpucross"
 done
 rmed() { sed -n 's/^RESULT raw bulk1200_MBps //p' "$T/$1"1 "$T/$1"2 "$T/$1"3 | sort -n | sed -n 2p; }
 runs() { sed -n "s/^RESULT $1 bulk1200_MBps //p" "$T/$2"1 "$T/$2"2 "$T/$2"3 | tr '\n' ' '; }
@@ -191,3 +202,4 @@ echo "RESULT cluster relay_server_alone_mb_per_s $raw (runs: $(runs raw raw))"
 echo "RESULT cluster relay_alone_same_node_mb_per_s $rsame (runs: $(runs raw rawsame))"
 echo "RESULT cluster relay_alone_cross_node_mb_per_s $rcross (runs: $(runs raw rawcross))"
 echo "RESULT cluster relay_alone_cross_over_same $(echo "scale=2; $rcross / $rsame" | bc)"
+echo "RESULT cluster relay_alone_node_cpu_us_per_packet same $(sort -n "$T/cpusame" | sed -n 2p) across $(sort -n "$T/cpucross" | sed -n 2p) (medians; runs: same $(tr '\n' ' ' <"$T/cpusame")across $(tr '\n' ' ' <"$T/cpucross"))"

@@ -7,8 +7,10 @@
 # after the 2xx, /v1/events on one node streams another's group events,
 # Redis stopped for 10 s (nodes keep serving what they hold, /healthz 503,
 # writes refused, then all back), Redis restarted empty (registrations put
-# back within 10 s), Redis restarted from its AOF (groups back), and a
-# node killed with SIGKILL (its registrations reaped by the others).
+# back within 10 s), Redis restarted from its AOF (groups back), a node
+# killed with SIGKILL (its registrations reaped by the others), and one
+# killed and started again at once, while its dead run still holds the id:
+# it knows that run by its state directory and takes over without waiting.
 set -u
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/cluster_lib.sh"
@@ -233,5 +235,22 @@ start_node c
 e2=$(sed -n 's/.*node c, epoch \([0-9]*\),.*/\1/p' "$T/c.log" | tail -n 1)
 [ "$e2" -gt "$e1" ] || fail "epoch of c: $e1 then $e2"
 echo "ok - node c restarted with its own id: epoch $e1 -> $e2 ($(date +%T))"
+
+# SIGKILL and an immediate restart: the dead run's alive key still holds
+# the id (it lives 10 s), and the new run takes over at once instead of
+# watching the key for a heartbeat.
+wait_for 10 code_is c /healthz 200 || fail "node c not healthy"
+kill -9 "$c_PID"
+wait "$c_PID" 2>/dev/null
+[ -n "$(rcli get p2p:alive:c)" ] || fail "the dead run of c no longer holds its id"
+: >"$T/c.log"
+start_node c
+grep -q "node id c is held by this node's previous run .*taking over" "$T/c.log" ||
+    fail "node c did not take its id over from its dead run: $(grep cluster: "$T/c.log")"
+! grep -q "waiting" "$T/c.log" || fail "node c waited for its dead run: $(grep cluster: "$T/c.log")"
+e3=$(sed -n 's/.*node c, epoch \([0-9]*\),.*/\1/p' "$T/c.log" | tail -n 1)
+[ "$e3" -gt "$e2" ] || fail "epoch of c: $e2 then $e3"
+wait_for 10 code_is c /healthz 200 || fail "node c not healthy after taking its id over"
+echo "ok - node c killed and restarted at once: took its id over from its dead run (epoch $e2 -> $e3) ($(date +%T))"
 kill $LG 2>/dev/null
 echo "PASS"

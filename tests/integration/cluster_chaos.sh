@@ -99,6 +99,7 @@ round=0
 t_start=$(date +%s)
 while read -r what node; do
 	round=$((round + 1))
+	t_round=$(date +%s%N)
 	case $what in
 	kill)
 		kill -KILL "$(node_pid "$node")" 2>/dev/null
@@ -119,7 +120,7 @@ while read -r what node; do
 		    chaos_fail "no message arrived at p2 and p4 within 30 s (p2 $g2 -> $(got p2), p4 $g4 -> $(got p4))" ;;
 	esac
 	wait_for 30 healthy || chaos_fail "after '$what $node' a node is not healthy within 30 s: $(curl -s "$a_URL/healthz") $(curl -s "$b_URL/healthz") $(curl -s "$c_URL/healthz")"
-	echo "round $round: $what $node" >> "$T/rounds"
+	echo "round $round: $what $node $(( ($(date +%s%N) - t_round) / 1000000 ))" >> "$T/rounds"
 done < "$T/plan"
 round=$((round + 1))
 
@@ -141,5 +142,7 @@ for pair in "p1 p2" "p3 p4"; do
 	    "$T/$2.got" > "$T/check" || chaos_fail "$1 -> $2: $(cat "$T/check")"
 	echo "chaos: $1 -> $2: $last messages accepted ($(cat "$T/$1.refused" 2>/dev/null | wc -l) sends refused and retried), all arrived once and in order"
 done
+# Where the time went: milliseconds per kind of round.
+awk '{ n[$3]++; ms[$3] += $5 } END { for (k in n) printf "chaos: %d %s rounds, %.1f s each on average\n", n[k], k, ms[k] / n[k] / 1000 }' "$T/rounds" | sort
 echo "chaos: seed $SEED, $ROUNDS rounds in $(($(date +%s) - t_start)) s ($(grep -c kill "$T/plan") kills, $(grep -c drain "$T/plan") drains, $(grep -c redis "$T/plan") Redis restarts): every agent registered, no message lost, duplicated or reordered"
 echo "PASS"

@@ -5,7 +5,8 @@
 # node to its own agent), messages over the relay across nodes (agent ->
 # node a -> node b -> agent on the node channel, never through Redis), a
 # mesh group whose members sit on three nodes (member_join and mesh
-# introductions reach each of them), and forged node packets refused.
+# introductions reach each of them), forged node packets refused, and a
+# node restarted after Redis lost its epoch counter still heard.
 # Node b runs its node channel as an older node does (ChaCha20-Poly1305
 # only: P2PD_NODE_NO_AES=1): a and c, where the CPU has AES-NI, send each
 # other AES-256-GCM and b ChaCha20-Poly1305 (PROTOCOL.md §8).
@@ -105,4 +106,39 @@ kill -0 "$a_PID" || fail "node a died of junk"
 ctl alice send bob "still there" || fail "send after the junk"
 ctl bob recv --count 1 --timeout 10 >"$T/got" || fail "bob received nothing after the junk"
 echo "ok - 3000 junk datagrams at node a: $dropped forged node packets dropped and counted, sessions unharmed"
+
+# A node's epoch keys its node packets, and the others drop an epoch lower
+# than one they saw from its slot: it must grow across the node's runs even
+# after Redis lost p2p:epoch:ID. Node b runs twice more and dave on it
+# talks to alice (node a sees that run's epoch); Redis comes back empty
+# (the nodes join again); b runs once more and erin on it reaches alice.
+restart_b() {
+	kill -9 "$b_PID"
+	wait "$b_PID" 2>/dev/null
+	export P2PD_NODE_NO_AES=1
+	NODE_LISTEN="127.0.0.1:$b_PORT" start_node b
+	unset P2PD_NODE_NO_AES
+}
+talk() {	# talk AGENT: AGENT, registered on node b, reaches alice on a
+	SERVER_PORT=$b_PORT AGENT_ARGS=--no-direct start_agent "$1" lobby
+	wait_registered "$1"
+	ctl "$1" connect alice --timeout 10 || fail "connect $1 (node b) -> alice (node a)"
+	ctl "$1" send alice "from $1" || fail "send $1 -> alice"
+	ctl alice recv --count 1 --timeout 10 >"$T/got" ||
+	    fail "alice got nothing from $1 (node a dropped $(metric a p2p_node_dropped_total) node packets)"
+	grep -q "from $1" "$T/got" || fail "alice got: $(cat "$T/got")"
+}
+restart_b
+restart_b
+talk dave
+REDIS_KEEP_PORT=1
+stop_redis
+start_redis
+healthy() { code_is a /healthz 200 && code_is b /healthz 200 && code_is c /healthz 200; }
+wait_for 30 healthy || fail "the nodes are not healthy after Redis came back empty"
+wait_for 20 grep -q "joined again" "$T/b.log" || fail "node b did not join again"
+restart_b
+wait_for 20 code_is a /v1/peers/alice 200 || fail "alice was not put back in Redis"
+talk erin
+echo "ok - node b restarted after Redis lost its epoch counter: its node packets still taken (epochs $(sed -n 's/.*node b, epoch \([0-9]*\),.*/\1/p' "$T/b.log" | tr '\n' ' '))"
 echo "PASS"
