@@ -83,6 +83,32 @@ const char cluster_lua_nat[] =
 	"redis.call('HSET', k, 'nat', ARGV[3])\n"
 	"return {0, publish({'N', ARGV[1], ARGV[2], ARGV[3]})}\n";
 
+/*
+ * ARGV: id want add back quota exp. The relay quota's count of peer id
+ * (docs/CLUSTER.md): add the bytes a node relayed without a lease, take
+ * back the unused part of a lease, then grant up to want bytes of what is
+ * left under quota. The count lives until exp (the latest token's end).
+ * {count, granted}.
+ */
+const char cluster_lua_quota[] =
+	"local k = 'p2p:quota:' .. ARGV[1]\n"
+	"local want, add = tonumber(ARGV[2]) or 0, tonumber(ARGV[3]) or 0\n"
+	"local back, quota = tonumber(ARGV[4]) or 0, tonumber(ARGV[5]) or 0\n"
+	"local h = redis.call('HMGET', k, 'used', 'exp')\n"
+	"local used = tonumber(h[1] or '0') or 0\n"
+	"local exp = tonumber(h[2] or '0') or 0\n"
+	"if used < 0 then used = 0 end\n"
+	"used = used + add - back\n"
+	"if used < 0 then used = 0 end\n"
+	"local grant = 0\n"
+	"if used < quota then grant = math.min(want, quota - used) end\n"
+	"used = used + grant\n"
+	"if (tonumber(ARGV[6]) or 0) > exp then exp = tonumber(ARGV[6]) end\n"
+	"redis.call('HSET', k, 'used', string.format('%d', used), 'exp',\n"
+	"    string.format('%d', exp))\n"
+	"redis.call('EXPIREAT', k, exp)\n"
+	"return {used, grant}\n";
+
 /* ARGV: a b origin max */
 const char cluster_lua_intro_add[] =
 	LUA_PUBLISH

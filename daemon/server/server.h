@@ -228,6 +228,11 @@ struct srv_sess {
 	uint64_t		 relay_refill_us;
 	uint64_t		 touched_us;	/* last state_touch by the relay */
 	uint64_t		 relay_used;	/* toward --relay-quota */
+	/* In a cluster (srv_quota_lease.c): bytes of the lease left, bytes
+	 * relayed without one (Redis down), those sent in the ask. */
+	uint64_t		 q_lease, q_unrep, q_add;
+	uint64_t		 q_asked_us;
+	uint8_t			 q_flags;	/* SRV_Q_* */
 	int			 relay_mac;	/* it takes RELAY_MAC */
 	uint64_t		 token_expires;	/* unix seconds */
 	struct srv_path		*paths;		/* PathReport, unordered */
@@ -491,6 +496,9 @@ void	srv_roam_response(struct srv *, struct srv_sess *,
 /* srv_quota.c: relay quota usage kept per peer across registrations. */
 void	srv_quota_restore(struct srv *, struct srv_sess *);
 void	srv_quota_save(struct srv *, const struct srv_sess *);
+int	srv_quota_room(struct srv *, struct srv_sess *, size_t, uint64_t now);
+void	srv_quota_use(struct srv *, struct srv_sess *, size_t, uint64_t now);
+void	srv_quota_move(struct srv *, struct srv_sess *x, struct srv_sess *o);
 void	srv_quota_expire(struct srv *, uint64_t now_unix);
 void	srv_quota_free(struct srv *);
 

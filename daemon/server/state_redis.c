@@ -291,6 +291,12 @@ state_redis_nat(struct state *st, const char *peer_id, uint32_t reg_id,
 	(void)rs_eval(rs(st), cluster_lua_nat, 3, argv, NULL, NULL, NULL);
 }
 
+int
+state_redis_is(const struct state *st)
+{
+	return st != NULL && st->ops == &rs_ops;
+}
+
 struct state *
 state_redis_view(struct state *st)
 {
