@@ -6,8 +6,11 @@
  * The endpoint has no authentication and no TLS, so it binds a loopback
  * address unless --metrics-public says otherwise (then: firewall it, or put
  * a proxy in front). Only GET and HEAD of /metrics are answered; requests
- * are small and short-lived: evhttp's caps on headers, no body, and an idle
- * connection is closed after CTL_HTTP_TIMEOUT_S.
+ * are small and short-lived: evhttp's caps on headers, no body, an idle
+ * connection is closed after CTL_HTTP_TIMEOUT_S, at most CTL_HTTP_CONNS_MAX
+ * are open at once (then the listener waits until one closes) and an
+ * accept error (EMFILE at the descriptor limit) pauses it for
+ * CTL_HTTP_ACCEPT_PAUSE_MS (common/httpconn.c).
  */
 #include "config.h"
 
@@ -27,14 +30,18 @@
 
 #include "addr.h"
 #include "ctl.h"
+#include "httpconn.h"
 #include "log.h"
 
 #define CTL_HTTP_HEADERS_MAX	8192
 #define CTL_HTTP_TIMEOUT_S	10
+#define CTL_HTTP_CONNS_MAX	16
+#define CTL_HTTP_ACCEPT_PAUSE_MS 250
 
 struct ctl_http {
 	struct ctl		*ctl;
 	struct evhttp		*http;
+	struct httpconn_set	 conns;
 };
 
 static void
@@ -135,6 +142,14 @@ ctl_http_open(struct ctl *ctl, const char *spec, int public, char *err,
 		    spec, strerror(errno));
 		return -1;
 	}
+	h->conns.name = "metrics";
+	h->conns.max = CTL_HTTP_CONNS_MAX;
+	h->conns.in_max = 2 * CTL_HTTP_HEADERS_MAX;
+	h->conns.pause_ms = CTL_HTTP_ACCEPT_PAUSE_MS;
+	if (httpconn_start(&h->conns, h->http, bs, ctl->a->base) == -1) {
+		snprintf(err, errlen, "--metrics: out of memory");
+		return -1;
+	}
 	len = sizeof(ss);
 	if (getsockname(evhttp_bound_socket_get_fd(bs),
 	    (struct sockaddr *)&ss, &len) == -1) {
@@ -152,8 +167,10 @@ ctl_http_free(struct ctl *ctl)
 {
 	if (ctl->http == NULL)
 		return;
+	httpconn_stop(&ctl->http->conns);
 	if (ctl->http->http != NULL)
 		evhttp_free(ctl->http->http);
+	httpconn_free(&ctl->http->conns);
 	free(ctl->http);
 	ctl->http = NULL;
 }

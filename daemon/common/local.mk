@@ -1,15 +1,17 @@
 # SPDX-License-Identifier: ISC
-# Shared by both daemons: log, conf, addr, secret, udpio.
+# Shared by both daemons: log, conf, addr, secret, udpio, httpconn.
 noinst_LTLIBRARIES += libp2pcommon.la
 libp2pcommon_la_SOURCES = daemon/common/log.c daemon/common/log.h \
 	daemon/common/conf.c daemon/common/conf.h daemon/common/conf_diff.c \
 	daemon/common/addr.c daemon/common/addr.h \
 	daemon/common/secret.c daemon/common/secret.h \
 	daemon/common/udpio.c daemon/common/udpio.h \
-	daemon/common/udpio_out.c
+	daemon/common/udpio_out.c \
+	daemon/common/httpconn.c daemon/common/httpconn.h
 nodist_libp2pcommon_la_SOURCES = proto/server.pb-c.h
-libp2pcommon_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS)
-libp2pcommon_la_LIBADD = $(SODIUM_LIBS)
+libp2pcommon_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PROTOBUFC_CFLAGS) \
+	$(LIBEVENT_CFLAGS)
+libp2pcommon_la_LIBADD = $(SODIUM_LIBS) $(LIBEVENT_LIBS)
 
 # sd_notify and the systemd watchdog (libevent, optional libsystemd): both
 # daemons, kept out of libp2pcommon so the common tests need neither.

@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "httpconn.h"
 #include "log.h"
 #include "srv_group.h"
 #include "srv_match.h"
@@ -62,22 +63,8 @@ struct srv_http_stats {
 	uint64_t	events[5];	/* by enum srv_group_ev */
 	uint64_t	streams_dropped;
 	size_t		streams;
-	size_t		conns;		/* open connections */
-	uint64_t	conns_refused;	/* closed by the connection filter */
-	uint64_t	accept_errors;
 };
 
-struct srv_hc;
-struct srv_http_conns {
-	TAILQ_HEAD(, srv_hc)	 list;		/* open connections */
-	struct evconnlistener	*listener;
-	struct event		*resume_ev;	/* after an accept error */
-	struct event		*attach_ev;	/* to evhttp's new connections */
-	struct event		*kill_ev;	/* closes the dying ones */
-	int			 full;		/* at SRV_HTTP_CONNS_MAX */
-	int			 paused;	/* after an accept error */
-	struct log_rl		 accept_rl, refused_rl;
-};
 
 struct srv_http_stream;
 struct srv_http {
@@ -89,7 +76,7 @@ struct srv_http {
 	struct srv_http_stats	 st;
 	struct event		*beat_ev;
 	int			 observing;
-	struct srv_http_conns	 conns;
+	struct httpconn_set	 conns;		/* srv_http_conn.c */
 };
 
 /* 1 if the value of an Authorization header carries the admin key. */
@@ -127,6 +114,7 @@ void	srv_http_events_obj(struct srv_http *, json_object *);
 
 /* srv_http_reply.c: replies, bodies, the key check (every handler's). */
 const struct srv_http_stats *srv_http_stats(struct srv *);
+const struct httpconn_stats *srv_http_conn_stats(struct srv *);
 /* Reply with obj (consumed) as JSON, or {"error": msg}. */
 void	srv_http_json(struct evhttp_request *, int code, json_object *);
 void	srv_http_error(struct evhttp_request *, int code, const char *fmt, ...)

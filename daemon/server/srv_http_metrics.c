@@ -133,7 +133,19 @@ srv_http_m_streams(struct srv *s)
 static uint64_t
 srv_http_m_conns(struct srv *s)
 {
-	return srv_http_stats(s)->conns;
+	return srv_http_conn_stats(s)->conns;
+}
+
+static uint64_t
+srv_http_m_conns_refused(struct srv *s)
+{
+	return srv_http_conn_stats(s)->refused;
+}
+
+static uint64_t
+srv_http_m_accept_errors(struct srv *s)
+{
+	return srv_http_conn_stats(s)->accept_errors;
 }
 
 static uint64_t
@@ -287,11 +299,12 @@ static const struct srv_http_m {
 	    srv_http_m_streams),
 	FN("p2p_http_connections", "gauge", "Open HTTP API connections.",
 	    srv_http_m_conns),
-	HTTP("p2p_http_connections_closed_total", "HTTP API connections "
-	    "closed for abuse (a body without the key, unread replies, a "
-	    "malformed head).", conns_refused),
-	HTTP("p2p_http_accept_errors_total", "HTTP API accept() errors "
-	    "(EMFILE at the descriptor limit, ...).", accept_errors),
+	FN("p2p_http_connections_closed_total", "counter", "HTTP API "
+	    "connections closed for abuse (a body without the key, unread "
+	    "replies, a malformed head).", srv_http_m_conns_refused),
+	FN("p2p_http_accept_errors_total", "counter", "HTTP API accept() "
+	    "errors (EMFILE at the descriptor limit, ...).",
+	    srv_http_m_accept_errors),
 	HTTP("p2p_http_event_streams_dropped_total", "/v1/events streams "
 	    "dropped for falling behind.", streams_dropped),
 #undef CNT

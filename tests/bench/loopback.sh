@@ -257,14 +257,17 @@ rss0=$(rss_kb "$mem_PID")
 i=1
 while [ $i -le "$idle" ]; do
 	start_agent "idle$i" g
+	# The base agent's idle peers are on its own server, of its build.
+	[ -n "$base" ] && start_base "idleb$i"
 	i=$((i + 1))
 done
 i=1
 while [ $i -le "$idle" ]; do
 	wait_registered "idle$i"
 	ctl mem connect "idle$i" --timeout 10 > /dev/null || fail "connect idle$i"
-	[ -z "$base" ] || ctl memb connect "idle$i" --timeout 10 > /dev/null ||
-	    fail "connect idle$i (base)"
+	[ -z "$base" ] || { wait_registered "idleb$i" &&
+	    ctl memb connect "idleb$i" --timeout 10 > /dev/null; } ||
+	    fail "connect idleb$i (base)"
 	i=$((i + 1))
 done
 up=$(ctl mem peers | grep -c ' up')

@@ -3,7 +3,8 @@
 # Build every libFuzzer target in tests/fuzz/ with clang and run each for a
 # while on a copy of its seed corpus. A crash, leak or sanitizer report fails.
 #
-# usage: tests/fuzz/run.sh [SECONDS]   (run from anywhere; default 30 s each)
+# usage: tests/fuzz/run.sh [SECONDS]   (run from anywhere; default 30 s each;
+# FUZZ_JOBS=N targets run side by side, default one per CPU)
 # Each target is fuzz_NAME.c plus fuzz_NAME.sources (the project .c files it
 # needs, relative to the top of the tree) and seeds in corpus/NAME/.
 set -u
@@ -24,12 +25,12 @@ mkdir -p "$work/gen"
 protoc-c -I"$top/proto" --c_out="$work/gen" "$top/proto/ipc.proto" "$top/proto/server.proto" || exit 1
 : > "$work/gen/config.h"
 
-passed=0
-failed=0
-for src in "$here"/fuzz_*.c; do
-	[ -e "$src" ] || continue
-	name=$(basename "$src" .c)
+# fuzz_one SRC: build and run one target; its lines go to $work/out_NAME
+# and its verdict (0 or 1) to $work/rc_NAME.
+fuzz_one() {
+	name=$(basename "$1" .c)
 	name=${name#fuzz_}
+	out="$work/out_$name"
 	srcs=""
 	if [ -f "$here/fuzz_$name.sources" ]; then
 		for f in $(cat "$here/fuzz_$name.sources"); do
@@ -46,12 +47,11 @@ for src in "$here"/fuzz_*.c; do
 	    -I"$top/daemon/core" -I"$top/daemon/common" -I"$top/proto" \
 	    -I"$top/libclient" -I"$top/daemon/server" -I"$top/daemon/agent" \
 	    -I"$work/gen" \
-	    "$src" $srcs -lsodium -lprotobuf-c -ljson-c -o "$bin" \
+	    "$1" $srcs -lsodium -lprotobuf-c -ljson-c -o "$bin" \
 	    >"$work/build_$name.log" 2>&1; then
-		echo "FAIL: fuzz_$name (build)"
-		cat "$work/build_$name.log"
-		failed=$((failed + 1))
-		continue
+		{ echo "FAIL: fuzz_$name (build)"; cat "$work/build_$name.log"; } > "$out"
+		echo 1 > "$work/rc_$name"
+		return
 	fi
 	mkdir -p "$work/corpus_$name" "$work/art_$name"
 	seeds="$here/corpus/$name"
@@ -61,15 +61,42 @@ for src in "$here"/fuzz_*.c; do
 	    -artifact_prefix="$work/art_$name/" -print_final_stats=1 \
 	    "$work/corpus_$name" $seeds >"$work/run_$name.log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/run_$name.log")
-		echo "PASS: fuzz_$name ($runs runs in ${secs}s)"
+		echo "PASS: fuzz_$name ($runs runs in ${secs}s)" > "$out"
+		echo 0 > "$work/rc_$name"
+	else
+		{
+			echo "FAIL: fuzz_$name"
+			grep -E "runtime error|ERROR:|SUMMARY|^ +#[0-9]+ 0x|Test unit written|timeout" \
+			    "$work/run_$name.log" | head -n 50
+			for a in "$work/art_$name"/*; do
+				[ -f "$a" ] && { echo "crashing input (hex):"; od -An -tx1 "$a" | head -20; }
+			done
+		} > "$out"
+		echo 1 > "$work/rc_$name"
+	fi
+}
+
+# FUZZ_JOBS targets at a time (default: one per CPU), each for SECONDS.
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+n=0
+for src in "$here"/fuzz_*.c; do
+	[ -e "$src" ] || continue
+	fuzz_one "$src" &
+	n=$((n + 1))
+	[ $((n % jobs)) -eq 0 ] && wait
+done
+wait
+
+passed=0
+failed=0
+for src in "$here"/fuzz_*.c; do
+	[ -e "$src" ] || continue
+	name=$(basename "$src" .c)
+	name=${name#fuzz_}
+	cat "$work/out_$name" 2>/dev/null || echo "FAIL: fuzz_$name (no result)"
+	if [ "$(cat "$work/rc_$name" 2>/dev/null)" = 0 ]; then
 		passed=$((passed + 1))
 	else
-		echo "FAIL: fuzz_$name"
-		grep -E "runtime error|ERROR:|SUMMARY|^ +#[0-9]+ 0x|Test unit written|timeout" \
-		    "$work/run_$name.log" | head -n 50
-		for a in "$work/art_$name"/*; do
-			[ -f "$a" ] && { echo "crashing input (hex):"; od -An -tx1 "$a" | head -20; }
-		done
 		failed=$((failed + 1))
 	fi
 done

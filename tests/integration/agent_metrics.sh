@@ -54,6 +54,34 @@ grep -q '^# TYPE p2pd_sessions gauge$' "$T/m0" || fail "no TYPE line for p2pd_se
     fail "a path other than /metrics was not 404"
 [ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST -d x "http://127.0.0.1:$MPORT/metrics")" != 200 ] ||
     fail "POST /metrics was answered"
+# At most 16 connections at once: 16 idle ones hold the endpoint, a 17th
+# is not answered until one of them closes, then it is.
+/usr/bin/python3 - "$MPORT" > "$T/cap.out" 2>&1 <<'EOF' || fail "connection cap: $(cat "$T/cap.out")"
+import socket, sys, time
+port = int(sys.argv[1])
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+time.sleep(0.5)
+late = socket.create_connection(("127.0.0.1", port))
+late.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+late.settimeout(1.5)
+try:
+    got = late.recv(100)
+    sys.exit("a 17th connection was answered while 16 were open: %r" % got)
+except socket.timeout:
+    pass
+for s in idle:
+    s.close()
+late.settimeout(5)
+got = late.recv(100)
+if not got.startswith(b"HTTP/1.") or b" 200 " not in got:
+    sys.exit("after the others closed the 17th got %r" % got)
+print("the 17th waited, then got: %s" % got.split(b"\r\n")[0].decode())
+EOF
+grep -q "metrics: 16 connections: not accepting more until one closes" "$T/alice.log" ||
+    fail "the connection cap was not logged"
+echo "connection cap: $(cat "$T/cap.out")"
+scrape > /dev/null || fail "no scrape after the connection cap"
+
 [ "$(m p2pd_handshakes_total)" = 0 ] || fail "handshakes before any session: $(m p2pd_handshakes_total)"
 [ "$(m p2pd_registered)" = 1 ] || fail "p2pd_registered is not 1"
 
