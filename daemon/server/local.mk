@@ -91,13 +91,14 @@ TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
 	tests/integration/cluster.sh tests/integration/cluster_relay.sh \
 	tests/integration/cluster_drain.sh tests/integration/match.sh \
 	tests/integration/match_cluster.sh tests/integration/match_agent.sh \
-	tests/integration/cluster_move.sh tests/integration/cluster_quota.sh
+	tests/integration/cluster_move.sh tests/integration/cluster_quota.sh \
+	tests/integration/cluster_nat.sh
 EXTRA_DIST += tests/integration/match.sh tests/integration/match_cluster.sh \
 	tests/integration/match_lib.sh tests/integration/match_agent.sh
 EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
 	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
 	tests/integration/cluster_lib.sh tests/integration/cluster_move.sh \
-	tests/integration/cluster_quota.sh
+	tests/integration/cluster_quota.sh tests/integration/cluster_nat.sh
 EXTRA_DIST += tests/integration/nat_discovery.sh
 TESTS += tests/integration/dual_listen.sh
 EXTRA_DIST += tests/integration/dual_listen.sh tests/integration/stunask.pl

@@ -129,6 +129,7 @@ struct srv_counters {
 	uint64_t	tcp_out_dropped;	/* a connection's output was full */
 	uint64_t	stun_alt_dropped;	/* not STUN, on an RFC 5780 socket */
 	uint64_t	nat_reports;
+	uint64_t	reintroductions;	/* after a NAT report */
 	uint64_t	roam_challenges;	/* sent to new addresses */
 	uint64_t	roam_limited;		/* not sent: over 3x */
 	uint64_t	roam_moves;		/* validated and moved */
@@ -577,6 +578,7 @@ int	srv_withdraw(struct srv *, const char *a, const char *b,
 void	srv_introduce_pair(struct srv *, const char *a, const char *b);
 /* x's NAT type changed: tell its peers on the relay (a new Introduce). */
 void	srv_reintroduce(struct srv *, struct srv_sess *x);
+void	srv_reintroduce_remote(struct srv *, const char *peer_id);
 void	srv_withdraw_push(struct srv *, const char *a, const char *b,
 	    const char *reason);
 /* srv_push.c: pushes to a session's agent, sent until acknowledged. */

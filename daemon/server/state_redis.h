@@ -54,6 +54,8 @@ struct state_redis_hooks {
 	/* Another node changed a group's membership. */
 	void	(*group)(enum state_redis_gev, const char *group,
 		    const char *peer_id, void *arg);
+	/* Another node's registration sent a NAT report (in the view now). */
+	void	(*nat)(const char *peer_id, void *arg);
 	/* The view was reloaded (and is in sync again). */
 	void	(*synced)(void *arg);
 	void	*arg;
@@ -74,9 +76,13 @@ void		 state_redis_down(struct state *, const char *why);
 int		 state_redis_synced(const struct state *);
 /* Stop calling anyone back: pending answers are dropped (shutdown). */
 void		 state_redis_close(struct state *);
-/* A NAT report of a local registration, for the other nodes' views. */
+/*
+ * A NAT report of a local registration (its type, state_nat_type, and port
+ * mapping, NULL or port 0: none), for the other nodes' views: each applies
+ * it and calls the nat hook.
+ */
 void		 state_redis_nat(struct state *, const char *peer_id,
-		    uint32_t reg_id, const char *nat);
+		    uint32_t reg_id, uint8_t nat, const struct sockaddr_in *);
 /* 1 if st is a Redis backend. */
 int		 state_redis_is(const struct state *);
 
