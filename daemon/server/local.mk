@@ -36,6 +36,7 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_quota.c daemon/server/srv_quota.h \
 	daemon/server/srv_quota_lease.c daemon/server/srv_roam.c \
 	daemon/server/srv_ratelim.c daemon/server/srv_ratelim.h \
+	daemon/server/srv_reg_hello.c daemon/server/srv_reg_hello.h \
 	daemon/server/srv_ident.c daemon/server/srv_ident.h \
 	daemon/server/srv_key.c daemon/server/srv_key.h \
 	daemon/server/srv_signal.c daemon/server/srv_relay.c \
@@ -139,10 +140,12 @@ tests_attack_p2pattack_LDADD = libp2pcommon.la libp2pcore.la libp2pproto.la \
 	$(SODIUM_LIBS) $(PROTOBUFC_LIBS) -lpthread
 TESTS += tests/integration/amplify.sh tests/integration/roam.sh \
 	tests/integration/http_abuse.sh tests/integration/hsflood.sh \
-	tests/integration/probeflood.sh tests/integration/probelan.sh
+	tests/integration/probeflood.sh tests/integration/probelan.sh \
+	tests/integration/helloflood.sh
 EXTRA_DIST += tests/integration/amplify.sh tests/integration/roam.sh \
 	tests/integration/http_abuse.sh tests/integration/hsflood.sh \
 	tests/integration/probeflood.sh tests/integration/probelan.sh \
+	tests/integration/helloflood.sh \
 	tests/attack/attack.sh
 
 # The seeded chaos on a cluster (docs/CLUSTER.md): CHAOS_ROUNDS (500 here)
@@ -158,6 +161,14 @@ attack: all tests/attack/p2pattack$(EXEEXT)
 	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' \
 	    $(SHELL) $(top_srcdir)/tests/attack/attack.sh
 .PHONY: attack
+
+check_PROGRAMS += tests/unit/test_srv_reg_hello
+TESTS += tests/unit/test_srv_reg_hello
+tests_unit_test_srv_reg_hello_SOURCES = tests/unit/test_srv_reg_hello.c \
+	daemon/server/srv_reg_hello.c
+tests_unit_test_srv_reg_hello_CFLAGS = $(COMMON_TEST_CFLAGS) \
+	-I$(top_srcdir)/daemon/server
+tests_unit_test_srv_reg_hello_LDADD = $(COMMON_TEST_LIBS)
 
 check_PROGRAMS += tests/unit/test_srv_http_head
 TESTS += tests/unit/test_srv_http_head

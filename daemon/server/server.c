@@ -218,7 +218,8 @@ srv_setup(struct srv *s)
 		fatalx("%s", err);
 	srv_load_ident(s);
 	if ((s->base = event_base_new()) == NULL ||
-	    srv_ratelim_init(&s->stun_rl) == -1)
+	    srv_ratelim_init(&s->stun_rl) == -1 ||
+	    srv_reg_hello_init(&s->hello, srv_now_us()) == -1)
 		fatalx("out of memory");
 	srv_listen_bind(s);
 	if (s->cluster != NULL) {
@@ -285,6 +286,7 @@ srv_teardown(struct srv *s)
 	sodium_memzero(s->secret, sizeof(s->secret));
 	srv_ident_wipe(&s->ident);
 	srv_ratelim_free(&s->stun_rl);
+	srv_reg_hello_free(&s->hello);
 	sodium_memzero(s->prev_secret, sizeof(s->prev_secret));
 	conf_free(srv_opts, &s->conf);
 }

@@ -33,6 +33,7 @@
 #include "srv_ident.h"
 #include "srv_match.h"
 #include "srv_ratelim.h"
+#include "srv_reg_hello.h"
 #include "state.h"
 #include "token.h"
 
@@ -107,6 +108,7 @@ struct srv_counters {
 	uint64_t	ctrl_auth_fail;		/* tag, replay */
 	uint64_t	unknown_reg;
 	uint64_t	hellos;
+	uint64_t	hellos_held;		/* not answered: strangers' budget */
 	uint64_t	reg_inits;		/* REG_INIT received */
 	uint64_t	cookie_fail;		/* stale or forged cookie */
 	uint64_t	init_auth_fail;		/* no such key, does not open */
@@ -369,6 +371,7 @@ struct srv {
 						   bit 0 first family, bit 1
 						   the second's */
 	struct srv_ratelim	 stun_rl;	/* answers per source */
+	struct srv_reg_hello	 hello;		/* which hellos get answers */
 	struct cluster		*cluster;	/* --cluster; NULL: one node */
 	struct srv_match	*match;		/* srv_match_srv.c */
 	struct event		*match_ev;
@@ -428,6 +431,8 @@ int	srv_udp_bind(const struct sockaddr *sa, socklen_t, int v6only,
 	    struct sockaddr_storage *bound);
 int	srv_udp_start(struct srv *);
 void	srv_udp_stop(struct srv *);
+/* Datagrams the kernel dropped at the UDP sockets (buffers full). */
+uint64_t srv_udp_rx_dropped(struct srv *);
 /* Send pkt to `to`, over tcp when tcp is not NULL. */
 void	srv_send(struct srv *, const struct sockaddr *to, struct srv_tcp *tcp,
 	    const uint8_t *pkt, size_t len);

@@ -257,9 +257,15 @@ static const struct srv_http_m {
 	    dropped_version),
 	CNT("p2p_ctrl_auth_failures_total", "CTRL packets failing "
 	    "authentication or replayed.", ctrl_auth_fail),
-	CNT("p2p_reg_hellos_total", "REG_HELLOs answered (statelessly, with a "
-	    "cookie).", hellos),
+	CNT("p2p_reg_hellos_total", "REG_HELLOs received (each answered "
+	    "statelessly, with a cookie, unless held).", hellos),
+	CNT("p2p_reg_hellos_held_total", "REG_HELLOs not answered: from "
+	    "unknown addresses over their shared budget (a flood).",
+	    hellos_held),
 	CNT("p2p_reg_inits_total", "REG_INITs received.", reg_inits),
+	FN("p2p_udp_rx_dropped_total", "counter", "Datagrams the kernel "
+	    "dropped at the UDP sockets: their receive buffers were full.",
+	    srv_udp_rx_dropped),
 	CNT("p2p_reg_cookie_failures_total", "REG_INITs with a stale or "
 	    "forged cookie.", cookie_fail),
 	CNT("p2p_reg_init_auth_failures_total", "REG_INITs for no key of ours, "

@@ -36,15 +36,42 @@
 #include "token.h"
 #include "wire.h"
 
-/* The REG_CHALLENGE for e_pk at from, if it is not larger than maxlen. */
+/*
+ * Every SRV_HELLO_AGE_S the known sources' older generation goes, and the
+ * addresses of this node's registrations are marked in the new one.
+ */
+static void
+srv_hello_turn(struct srv *s, uint64_t now)
+{
+	struct srv_sess *x;
+	size_t b;
+
+	srv_reg_hello_turn(&s->hello, now);
+	for (b = 0; b < SRV_BUCKETS; b++)
+		for (x = s->sess[b]; x != NULL; x = x->next)
+			if (x->tcp == NULL)
+				srv_reg_hello_known(&s->hello, &x->addr.sa);
+}
+
+/*
+ * The REG_CHALLENGE for e_pk at from, if it is not larger than maxlen and
+ * the source may have one now (srv_reg_hello.h).
+ */
 static void
 srv_challenge(struct srv *s, const uint8_t e_pk[32],
     const struct sockaddr *from, struct srv_tcp *tcp, size_t maxlen)
 {
 	uint8_t cookie[REGHS_COOKIE_LEN], out[WIRE_CHALLENGE_MAX];
+	uint64_t now = srv_now_us();
 	int n;
 
-	srv_ident_cookie(&s->ident, srv_now_us(), from, e_pk, cookie);
+	if (srv_reg_hello_due(&s->hello, now))
+		srv_hello_turn(s, now);
+	if (!srv_reg_hello_answer(&s->hello, from, tcp != NULL, now)) {
+		s->cnt.hellos_held++;
+		return;
+	}
+	srv_ident_cookie(&s->ident, now, from, e_pk, cookie);
 	n = wire_challenge_build(out, sizeof(out), cookie,
 	    (const uint8_t *)s->ident.pk, s->ident.nkeys);
 	if (n > 0 && (size_t)n <= maxlen)
@@ -480,6 +507,8 @@ srv_init(struct srv *s, const uint8_t *pkt, size_t len,
 		srv_challenge(s, e_pk, from, tcp, len);
 		return;
 	}
+	/* The cookie came back from where it went: a source we know. */
+	srv_reg_hello_known(&s->hello, from);
 	if ((r = srv_recent_find(s, e_pk)) != NULL) {
 		srv_init_again(s, r, from, tcp, len);
 		return;

@@ -90,6 +90,7 @@ srv_roam_response(struct srv *s, struct srv_sess *x,
 	x->addr = x->cand;
 	x->cand_set = 0;
 	s->cnt.roam_moves++;
+	srv_reg_hello_known(&s->hello, &x->addr.sa);	/* validated */
 	(void)state_touch(s->state, x->reg_id, (struct sockaddr *)&x->addr,
 	    srv_now_us());
 }

@@ -15,6 +15,7 @@
 
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <linux/sock_diag.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -31,21 +32,46 @@
 
 #define UDP_BATCH	SRV_RX_BATCH
 
-/* Big enough that a kernel burst does not drop requests at once. */
+/*
+ * Big enough that a kernel burst (or a flood while the server waits for a
+ * core) does not drop requests at once. The kernel caps what it gives at
+ * net.core.rmem_max unless the server may force it (CAP_NET_ADMIN).
+ */
 #define UDP_RCVBUF	(4 * 1024 * 1024)
+
+/* Ask for UDP_RCVBUF; say so when the kernel gives much less. */
+static void
+srv_udp_rcvbuf(int fd, const struct sockaddr *sa)
+{
+	socklen_t gl = sizeof(int);
+	int rcv = UDP_RCVBUF, got = 0;
+	char a[ADDR_STRLEN];
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv,
+	    sizeof(rcv)) == -1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	/* Linux reports twice the size set (its bookkeeping's share). */
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &gl) == 0 &&
+	    got < UDP_RCVBUF)
+		log_warnx("udp %s: the kernel gave a %d KiB receive buffer, "
+		    "not %d KiB: raise the sysctl net.core.rmem_max to %d, or "
+		    "bursts and floods drop requests (p2p_udp_rx_dropped_total)",
+		    addr_fmt(sa, a, sizeof(a)), got / 1024, UDP_RCVBUF / 1024,
+		    UDP_RCVBUF);
+}
 
 int
 srv_udp_bind(const struct sockaddr *sa, socklen_t len, int v6only,
     struct sockaddr_storage *bound)
 {
 	socklen_t blen = sizeof(*bound);
-	int fd, rcv = UDP_RCVBUF, e;
+	int fd, e;
 
 	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1)
 		return -1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	srv_udp_rcvbuf(fd, sa);
 	/* Beside an IPv4 socket on the same port: IPv6 only. */
 	if (sa->sa_family == AF_INET6 && v6only &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
@@ -196,6 +222,29 @@ srv_udp_stop(struct srv *s)
 		close(s->fam2.udp_fd);
 		s->fam2.udp_fd = -1;
 	}
+}
+
+/* Datagrams the kernel dropped at one socket: its receive buffer was
+ * full. 0 where the kernel does not say (SO_MEMINFO). */
+static uint64_t
+srv_udp_fd_drops(int fd)
+{
+#ifdef SO_MEMINFO
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t l = sizeof(mi);
+
+	if (fd != -1 && getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &l) == 0 &&
+	    l > SK_MEMINFO_DROPS * sizeof(uint32_t))
+		return mi[SK_MEMINFO_DROPS];
+#endif
+	(void)fd;
+	return 0;
+}
+
+uint64_t
+srv_udp_rx_dropped(struct srv *s)
+{
+	return srv_udp_fd_drops(s->udp_fd) + srv_udp_fd_drops(s->fam2.udp_fd);
 }
 
 /*

@@ -21,7 +21,12 @@ ATK="$top_builddir/tests/attack/p2pattack"
 MITM="$top_builddir/tests/integration/regmitm"
 [ "$(id -u)" -eq 0 ] || skip "the attacks forge sources: run make attack as root"
 # ATTACK_PARTS="2 5" runs only those parts (amp, 1, 2, 3, 4, 5, 6, 8);
-# ATTACK_ROUNDS: the rounds of finding 5's timings (2).
+# ATTACK_ROUNDS: the rounds of finding 5's timings (2); ATTACK_SERVER:
+# another p2p-server binary to attack (a before/after comparison with the
+# same tools); ATTACK_PERF=1: finding 2 also records the whole machine
+# with perf during the flood and prints where its time went (into
+# ATTACK_PERF_DATA if set, to look at afterwards).
+[ -n "${ATTACK_SERVER:-}" ] && P2P_SERVER=$ATTACK_SERVER
 part() {
 	case " ${ATTACK_PARTS:-all} " in
 	*" all "*|*" $1 "*) return 0 ;;
@@ -34,6 +39,26 @@ rss() {	# rss PID: resident memory in KiB
 }
 cpu() {	# cpu PID: user + system time in clock ticks
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+# Where the kernel dropped datagrams: the server's own socket (its receive
+# buffer was full), every UDP socket's receive-buffer errors, the input
+# backlog of all CPUs (loopback's queue before the sockets), and
+# datagrams to ports no one listens on (the forged sources' replies).
+kdrops() {	# kdrops PORT: "SOCKET RCVBUF BACKLOG NOPORTS"
+	_p=$(printf '%04X' "$1")
+	_sock=$(awk -v p=":$_p" 'substr($2, length($2) - 4) == p { s += $NF }
+	    END { print s + 0 }' /proc/net/udp)
+	_udp=$(awk '/^Udp:/ && ++n == 2 { print $6, $3 }' /proc/net/snmp)
+	_bl=0
+	while read -r _a _b _rest; do _bl=$((_bl + 0x$_b)); done \
+	    < /proc/net/softnet_stat
+	set -- $_udp
+	echo "$_sock $1 $_bl $2"
+}
+kdiff() {	# kdiff BEFORE AFTER: what was dropped in between, in words
+	set -- $1 $2
+	echo "server socket dropped $(($5 - $1)), UDP receive buffers" \
+	    "$(($6 - $2)), input backlog $(($7 - $3)); to no listener $(($8 - $4))"
 }
 
 start_http_server --alt-listen 127.0.0.2:0 --policy open
@@ -69,21 +94,70 @@ if part 2; then
 echo "== finding 2: registrations per second"
 # The server's and the flooder's CPU while each regrate runs: on a shared
 # machine the flooder's own CPU is taken from the clients and the server.
-sc0=$(cpu "$SERVER_PID"); w0=$(date +%s.%N)
+sc0=$(cpu "$SERVER_PID"); w0=$(date +%s.%N); k0=$(kdrops "$SERVER_PORT")
 "$ATK" regrate "$S" "$T/secret" 2000 32 | tee "$T/rate0"
-sc1=$(cpu "$SERVER_PID"); w1=$(date +%s.%N)
+sc1=$(cpu "$SERVER_PID"); w1=$(date +%s.%N); k1=$(kdrops "$SERVER_PORT")
+echo "finding 2, without the flood: $(kdiff "$k0" "$k1")"
 "$ATK" helloflood "$S" 20000 25 > "$T/flood.out" &
 flooder=$!
-sleep 2
+# The flood alone: what it costs the server with no registration beside it.
+sleep 1
+sf0=$(cpu "$SERVER_PID"); wf0=$(date +%s.%N)
+sleep 3
+sf1=$(cpu "$SERVER_PID"); wf1=$(date +%s.%N)
+echo "finding 2: the flood alone cost the server" \
+    "$(awk "BEGIN { printf \"%.0f%%\", ($sf1 - $sf0) / ($wf1 - $wf0) }") of a core"
+if [ "${ATTACK_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+	perf record -a -g -o "${ATTACK_PERF_DATA:-$T/perf.data}" -- sleep 5 \
+	    >/dev/null 2>&1 &
+	perfer=$!
+fi
 sc2=$(cpu "$SERVER_PID"); fc2=$(cpu "$flooder"); w2=$(date +%s.%N)
+k2=$(kdrops "$SERVER_PORT")
 "$ATK" regrate "$S" "$T/secret" 2000 32 | tee "$T/rate1"
 sc3=$(cpu "$SERVER_PID"); fc3=$(cpu "$flooder"); w3=$(date +%s.%N)
+k3=$(kdrops "$SERVER_PORT")
+echo "finding 2, during the flood: $(kdiff "$k2" "$k3")"
+# The hard case: a source the server has never seen (a new device, or
+# every device right after the server restarted) during the same flood.
+echo "finding 2: from an address the server has not seen, during the flood:"
+"$ATK" regrate "$S" "$T/secret" 200 32 127.0.4.1 | tee "$T/rate2"
+echo "finding 2: the server held $(http_metric p2p_reg_hellos_held_total)" \
+    "hellos of $(http_metric p2p_reg_hellos_total); its sockets dropped" \
+    "$(http_metric p2p_udp_rx_dropped_total)"
 wait $flooder
+if [ -n "${perfer:-}" ]; then
+	wait "$perfer"
+	echo "finding 2: the whole machine during the flood (perf, by command):"
+	perf report -i "${ATTACK_PERF_DATA:-$T/perf.data}" --no-children \
+	    --sort comm --stdio \
+	    -g none --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$'
+	echo "finding 2: this server's samples (of all) by function:"
+	perf report -i "${ATTACK_PERF_DATA:-$T/perf.data}" --no-children \
+	    --pid "$SERVER_PID" \
+	    --sort dso,sym --stdio -g none --percent-limit 0.3 2>/dev/null |
+	    grep -v '^#' | grep -v '^$' | head -25
+fi
+# For comparison: the same flood at a socket that reads nothing (no
+# server work, the kernel's delivery alone) while the clients register.
+"$ATK" sink 127.0.0.1:0 20 > "$T/sink.port" &
+sinker=$!
+wait_for 5 test -s "$T/sink.port" || fail "no sink"
+"$ATK" helloflood "127.0.0.1:$(cat "$T/sink.port")" 20000 12 > /dev/null &
+flooder2=$!
+sleep 2
+echo "finding 2: the same flood at a socket that does nothing, not at the server:"
+"$ATK" regrate "$S" "$T/secret" 2000 32 | tee "$T/rate3"
+wait $flooder2
+kill $sinker 2>/dev/null; wait $sinker 2>/dev/null
 cat "$T/flood.out"
 r0=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate0")
 r1=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate1")
+r3=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate3")
 echo "finding 2: $r1/s during the flood, $r0/s without:" \
-    "$(awk "BEGIN { printf \"%.0f%%\", 100 * $r1 / $r0 }")"
+    "$(awk "BEGIN { printf \"%.0f%%\", 100 * $r1 / $r0 }");" \
+    "$r3/s while the flood went to a socket that does nothing:" \
+    "$(awk "BEGIN { printf \"%.0f%%\", 100 * $r3 / $r0 }")"
 echo "finding 2: the server used $(awk "BEGIN { printf \"%.0f%%\", ($sc1 - $sc0) / ($w1 - $w0) }")" \
     "of a core without the flood, $(awk "BEGIN { printf \"%.0f%%\", ($sc3 - $sc2) / ($w3 - $w2) }")" \
     "during it (the flooder $(awk "BEGIN { printf \"%.0f%%\", ($fc3 - $fc2) / ($w3 - $w2) }")); load average" \

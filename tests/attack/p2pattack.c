@@ -13,8 +13,15 @@
  *       a token holder registers, then sends N authenticated requests
  *       whose source is forged to a victim socket of its own: the bytes the
  *       victim gets for the bytes sent (root: raw socket)
- *   p2pattack regrate HOST:PORT SECRET-FILE N WINDOW
- *       N registrations of distinct peers, WINDOW at once: per second
+ *   p2pattack regrate HOST:PORT SECRET-FILE N WINDOW [SOURCE-IP]
+ *       N registrations of distinct peers, WINDOW at once: per second,
+ *       the hellos and REG_INITs that had to be sent again, and the time
+ *       each registration took (from SOURCE-IP, a loopback address the
+ *       server has not seen yet, if given)
+ *   p2pattack sink HOST:PORT SECONDS
+ *       a UDP socket at HOST:PORT (port 0: any; its port is printed) that
+ *       reads nothing for SECONDS: a flood's target that does no work,
+ *       to tell what the flood costs the machine from what the server does
  *   p2pattack helloflood HOST:PORT RATE SECONDS
  *       REG_HELLOs from random forged 127/8 sources at RATE a second (root)
  *   p2pattack hsflood HOST:PORT RATE SECONDS [IDENTITY-FILE]
@@ -41,6 +48,7 @@
  *       requests pipelined on one connection that never reads: bytes the
  *       server took before it stopped
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -371,6 +379,7 @@ struct rr {
 	int		 fd;
 	int		 phase;		/* 0 idle, 1 HELLO sent, 2 INIT sent */
 	double		 sent;
+	double		 began;		/* the first HELLO */
 	struct rc_hs	 h;
 	uint8_t		 id_pk[32], id_sk[64];
 	struct chan	 ch;
@@ -390,6 +399,14 @@ rr_hello(struct rr *r)
 }
 
 static int
+dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
 cmd_regrate(int argc, char **argv)
 {
 	struct rr *rs;
@@ -398,26 +415,34 @@ cmd_regrate(int argc, char **argv)
 	uint8_t b[2048];
 	P2p__Srv__ServerMsg *m;
 	long n, w, started = 0, done = 0, fails = 0, seq = 0, i;
-	double t0, t;
+	long rs_hello = 0, rs_init = 0;
+	struct rusage ru;
+	const char *src;
+	double t0, t, *lat;
 	ssize_t k;
 
-	if (argc != 3)
+	if (argc != 3 && argc != 4)
 		return 2;
 	load_secret(argv[0]);
 	n = atol(argv[1]);
 	w = atol(argv[2]);
+	src = argc == 4 ? argv[3] : NULL;
 	if (n < 1 || w < 1 || (rs = calloc((size_t)w, sizeof(*rs))) == NULL ||
-	    (pfd = calloc((size_t)w, sizeof(*pfd))) == NULL)
+	    (pfd = calloc((size_t)w, sizeof(*pfd))) == NULL ||
+	    (lat = calloc((size_t)n, sizeof(*lat))) == NULL)
 		return 2;
 	t0 = now_s();
 	for (i = 0; i < w; i++) {
-		if ((rs[i].fd = udp_to_server(NULL)) == -1)
+		if ((rs[i].fd = udp_to_server(src)) == -1) {
+			perror("p2pattack: regrate socket");
 			return 1;
+		}
 		pfd[i].fd = rs[i].fd;
 		pfd[i].events = POLLIN;
 		if (started < n) {
 			crypto_sign_keypair(rs[i].id_pk, rs[i].id_sk);
 			rr_hello(&rs[i]);
+			rs[i].began = rs[i].sent;
 			started++;
 		}
 	}
@@ -432,9 +457,11 @@ cmd_regrate(int argc, char **argv)
 				continue;
 			if (!(pfd[i].revents & POLLIN)) {
 				if (t - r->sent > 1.0) {	/* lost: again */
-					if (r->phase == 1)
+					if (r->phase == 1) {
 						rr_hello(r);
-					else {
+						rs_hello++;
+					} else {
+						rs_init++;
 						(void)rc_send(r->fd, 0, r->h.init,
 						    r->h.init_len);
 						r->sent = t;
@@ -461,7 +488,7 @@ cmd_regrate(int argc, char **argv)
 				m = rc_accept_open(&r->h, b, (size_t)k, &r->ch);
 				if (m != NULL && m->body_case ==
 				    P2P__SRV__SERVER_MSG__BODY_REGISTERED)
-					done++;
+					lat[done++] = t - r->began;
 				else
 					fails++;
 				if (m != NULL)
@@ -472,6 +499,7 @@ cmd_regrate(int argc, char **argv)
 				if (started < n) {
 					crypto_sign_keypair(r->id_pk, r->id_sk);
 					rr_hello(r);
+					r->began = r->sent;
 					started++;
 				}
 			}
@@ -483,10 +511,45 @@ cmd_regrate(int argc, char **argv)
 	printf("regrate: %ld registrations in %.2f s: %.0f/s (%ld refused, "
 	    "%ld unfinished)\n", done, t, (double)done / t, fails,
 	    n - done - fails);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("regrate: its own CPU %.0f%% of a core, %ld times preempted\n",
+	    100 * ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	    ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6) /
+	    t, ru.ru_nivcsw);
+	/* Where the time went: lost packets cost a 1 s wait each. */
+	qsort(lat, (size_t)done, sizeof(*lat), dbl_cmp);
+	printf("regrate: %ld HELLOs and %ld REG_INITs sent again after 1 s "
+	    "without an answer; time to register: median %.0f ms, p90 %.0f "
+	    "ms, max %.0f ms\n", rs_hello, rs_init,
+	    done ? 1000 * lat[done / 2] : 0, done ? 1000 * lat[done * 9 / 10] :
+	    0, done ? 1000 * lat[done - 1] : 0);
 	for (i = 0; i < w; i++)
 		close(rs[i].fd);
+	free(lat);
 	free(pfd);
 	free(rs);
+	return 0;
+}
+
+static int
+cmd_sink(int argc, char **argv)
+{
+	struct sockaddr_in me = srv;
+	socklen_t ml = sizeof(me);
+	int fd;
+
+	if (argc != 1)
+		return 2;
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&me, sizeof(me)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&me, &ml) == -1) {
+		perror("p2pattack: sink");
+		return 1;
+	}
+	printf("%u\n", ntohs(me.sin_port));
+	fflush(stdout);
+	sleep((unsigned)atoi(argv[0]));
+	close(fd);
 	return 0;
 }
 
@@ -1046,6 +1109,8 @@ main(int argc, char **argv)
 		return cmd_spoofamp(argc - 3, argv + 3);
 	if (strcmp(argv[1], "regrate") == 0)
 		return cmd_regrate(argc - 3, argv + 3);
+	if (strcmp(argv[1], "sink") == 0)
+		return cmd_sink(argc - 3, argv + 3);
 	if (strcmp(argv[1], "helloflood") == 0)
 		return cmd_helloflood(argc - 3, argv + 3);
 	if (strcmp(argv[1], "stunflood") == 0)
