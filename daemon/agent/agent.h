@@ -128,6 +128,7 @@ struct reg;
 struct nat;
 struct natmap;
 struct lowttl;
+struct refl;
 struct udp;
 struct peer;
 struct peer_tab;
@@ -165,6 +166,9 @@ struct agent_hooks {
 	void	(*registered)(struct agent *);
 	/* nat.c, natmap.c: what decides the punching changed (route.c). */
 	void	(*replan)(struct agent *, const char *what);
+	/* refl.c: our reflexive address on the other family is new (to the
+	 * server, then a re-plan). */
+	void	(*refl_changed)(struct agent *);
 };
 
 /*
@@ -220,6 +224,7 @@ struct agent {
 	struct nat		*nat;		/* nat.c: RFC 5780 tests */
 	struct natmap		*natmap;	/* natmap.c: port mapping */
 	struct lowttl		*lowttl;	/* lowttl.c: its measurement */
+	struct refl		*refl;		/* refl.c: the other family */
 	unsigned		 low_ttl;	/* opens our NAT only; 0: none */
 	uint64_t		 lowttl_sent;	/* datagrams sent with it */
 
@@ -328,9 +333,12 @@ void		 reg_server_nodes(struct agent *, void (*)(void *,
 /* reg_nat.c: the server address for nat.c, and the NatReport. */
 int		 reg_nat_server(struct agent *, struct sockaddr_storage *,
 		    uint32_t *reg_id);
+/* The server's address on our other IP family, as it told it: 0 or -1. */
+int		 reg_other_server(struct agent *, struct sockaddr_storage *);
 int		 reg_nat_report(struct agent *, const char *type,
 		    const char *mapping, const char *filtering,
-		    const struct sockaddr_in *portmap);
+		    const struct sockaddr_in *portmap,
+		    const struct sockaddr *other);
 
 /* nat.c: NAT classification (RFC 5780) on a fresh socket per run. */
 int		 nat_init(struct agent *) __attribute__((warn_unused_result));
@@ -351,6 +359,20 @@ double		 nat_tested_ago(struct agent *);	/* < 0: never */
 int		 lowttl_init(struct agent *) __attribute__((warn_unused_result));
 void		 lowttl_start(struct agent *, const struct sockaddr *server);
 void		 lowttl_free(struct agent *);
+
+/*
+ * refl.c: our reflexive address on the other IP family than the
+ * registration's, by STUN from our socket to the server's address there.
+ */
+int		 refl_init(struct agent *) __attribute__((warn_unused_result));
+/* Registered: learn it from srv (NULL: the server told none). */
+void		 refl_start(struct agent *, const struct sockaddr *srv);
+/* A STUN datagram on our socket: 1 if it was the answer (taken). */
+int		 refl_input(struct agent *, const uint8_t *, size_t,
+		    const struct sockaddr *src);
+/* Our reflexive address of that family: 0, or -1 while unknown. */
+int		 refl_get(struct agent *, struct sockaddr_storage *);
+void		 refl_free(struct agent *);
 
 /* natmap.c: one port mapping from the router (portmap.c), NULL if off. */
 struct portmap_info;

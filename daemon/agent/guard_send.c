@@ -90,9 +90,9 @@ guard_nets(struct agent_guard *g, uint64_t now)
 static int
 guard_host_cand(const struct peer *p, const struct sockaddr *to)
 {
-	size_t i, nhost = p->naddrs - (p->have_pub && p->naddrs > 0);
+	size_t i;
 
-	for (i = 0; i < nhost; i++)
+	for (i = 0; i < p->nhost; i++)
 		if (addr_equal_ip(&p->addrs[i].sa, to))
 			return 1;
 	return 0;

@@ -6,13 +6,15 @@
  * a->hooks and are classified by their first bytes (wire.h): CTRL and
  * registration packets go to the server link (reg.c), HS_INIT and HS_RESP
  * and COOKIE_REPLY to the handshake (session_hs.c), DATA to the session whose receiver
- * index they carry (the index table). Anything else is dropped and counted.
+ * index they carry (the index table); the server's STUN answers about our
+ * other IP family to refl.c. Anything else is dropped and counted.
  */
 #include <sys/socket.h>
 
 #include "addr.h"
 #include "chan.h"
 #include "session.h"
+#include "stun.h"
 #include "wire.h"
 
 /* A peer packet; src NULL: it came over the relay. */
@@ -59,6 +61,10 @@ input_datagram(struct agent *a, const uint8_t *pkt, size_t len,
 	}
 	a->ctr.bytes_in += len;
 	addr_normalize(ss);
+	/* The server's STUN answer about our other family (refl.c). */
+	if (slot == 0 && stun_is_stun(pkt, len) &&
+	    refl_input(a, pkt, len, (struct sockaddr *)ss))
+		return;
 	switch (wire_agent_dest(pkt, len, &type)) {
 	case WIRE_DEST_SERVER:
 		/* A spray socket only carries a session's DATA. */

@@ -15,7 +15,8 @@ P2PD_ENGINE = daemon/agent/engine.c daemon/agent/engine.h \
 	daemon/agent/reg_nodes.c daemon/agent/reg_status.c \
 	daemon/agent/regtcp.c \
 	daemon/agent/nat.c daemon/agent/reg_nat.c daemon/agent/stats.c \
-	daemon/agent/natmap.c daemon/agent/lowttl.c $(PORTMAP_SOURCES)
+	daemon/agent/natmap.c daemon/agent/lowttl.c daemon/agent/refl.c \
+	$(PORTMAP_SOURCES)
 # The control side: the IPC socket and one file per command group.
 P2PD_CONTROL = daemon/agent/ctl.c daemon/agent/ctl.h \
 	daemon/agent/ctl_status.c daemon/agent/ctl_conn.c \

@@ -179,14 +179,19 @@ nat_start(struct nat *n, const struct sockaddr_storage *srv)
 	nat_drive(n);
 }
 
-/* The classification and the port mapping (natmap.c) to the server. */
+/*
+ * The classification, the port mapping (natmap.c) and our reflexive
+ * address on the other IP family (refl.c) to the server.
+ */
 void
 nat_report_now(struct agent *a)
 {
 	struct portmap_info	info;
+	struct sockaddr_storage	other;
 
 	(void)reg_nat_report(a, nat_type(a), nat_mapping(a), nat_filtering(a),
-	    natmap_get(a, &info) == 0 ? &info.external : NULL);
+	    natmap_get(a, &info) == 0 ? &info.external : NULL,
+	    refl_get(a, &other) == 0 ? (struct sockaddr *)&other : NULL);
 }
 
 static void

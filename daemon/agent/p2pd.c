@@ -305,15 +305,34 @@ p2pd_usage(void)
 	exit(2);
 }
 
-/* Registered: the public address to the port mapping, fresh introductions. */
+/*
+ * Registered: the public address to the port mapping, our reflexive address
+ * on the other family, the low TTL (IPv4: over whichever family the server
+ * has it), fresh introductions.
+ */
 static void
 p2pd_registered(struct agent *a)
 {
+	struct sockaddr_storage other;
+	int have_other = reg_other_server(a, &other) == 0;
+
 	natmap_registered(a, a->reg->have_public ?
 	    (struct sockaddr *)&a->reg->public : NULL);
-	if (a->reg->have_srv)
+	refl_start(a, have_other ? (struct sockaddr *)&other : NULL);
+	if (a->reg->have_srv && a->reg->srv.ss_family == AF_INET)
 		lowttl_start(a, (struct sockaddr *)&a->reg->srv);
+	else if (have_other)
+		lowttl_start(a, (struct sockaddr *)&other);
 	peer_registered(a);
+}
+
+/* refl.c learned our reflexive address on the other family: it goes to
+ * the server (NatReport), and the sessions on the relay re-plan. */
+static void
+p2pd_refl_changed(struct agent *a)
+{
+	nat_report_now(a);
+	route_replan_all(a, "a reflexive address on the other IP family");
 }
 
 /*
@@ -334,6 +353,7 @@ p2pd_hooks(struct agent *a)
 	a->hooks.connect_failed = peer_connect_failed;
 	a->hooks.registered = p2pd_registered;
 	a->hooks.replan = route_replan_all;
+	a->hooks.refl_changed = p2pd_refl_changed;
 }
 
 static void
@@ -366,6 +386,8 @@ p2pd_setup(struct agent *a)
 		fatalx("port mapping: out of memory");
 	if (lowttl_init(a) == -1)
 		fatalx("low TTL: out of memory");
+	if (refl_init(a) == -1)
+		fatalx("reflexive address: out of memory");
 	a->sig_term = evsignal_new(a->base, SIGTERM, p2pd_signal, a);
 	a->sig_int = evsignal_new(a->base, SIGINT, p2pd_signal, a);
 	a->sig_hup = evsignal_new(a->base, SIGHUP, p2pd_signal, a);
@@ -385,6 +407,7 @@ p2pd_teardown(struct agent *a)
 	nat_free(a);
 	natmap_free(a);
 	lowttl_free(a);
+	refl_free(a);
 	reg_free(a);
 	udp_close(a);
 	svc_table_free(&a->svcs);

@@ -47,6 +47,9 @@ struct peer {
 	uint8_t			 x_pk[32];
 	union peer_addr		 addrs[AGENT_MAX_ADDRS];
 	size_t			 naddrs;
+	size_t			 nhost;		/* addrs[0..nhost): its hosts';
+						   the rest reflexive: on its
+						   other family, then pub */
 	union peer_addr		 pub;		/* its server-reflexive address */
 	int			 have_pub;
 	struct sockaddr_in	 portmap;	/* its router's mapping for it

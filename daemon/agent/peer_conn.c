@@ -87,7 +87,7 @@ peer_set_addrs(struct peer *p, const P2p__Srv__Introduce *in)
 	size_t i;
 	int have_pub;
 
-	p->naddrs = 0;
+	p->naddrs = p->nhost = 0;
 	memset(&p->portmap, 0, sizeof(p->portmap));
 	have_pub = in->public_addr != NULL &&
 	    addr_from_pb(in->public_addr, &pub, &len) == 0 &&
@@ -110,12 +110,20 @@ peer_set_addrs(struct peer *p, const P2p__Srv__Introduce *in)
 	}
 	/* Host addresses first: peers behind one NAT reach each other
 	 * there without hairpinning; then the public address. */
-	for (i = 0; i < in->n_local_addrs && p->naddrs < AGENT_MAX_ADDRS - 1;
+	for (i = 0; i < in->n_local_addrs && p->naddrs < AGENT_MAX_ADDRS - 2;
 	    i++) {
 		if (addr_from_pb(in->local_addrs[i], &ss, &len) == 0 &&
 		    addr_port((struct sockaddr *)&ss) != 0)
 			peer_addr_set(&p->addrs[p->naddrs++], &ss);
 	}
+	p->nhost = p->naddrs;
+	/* Its reflexive address on the other family (refl.c there), a
+	 * candidate like pub: the family differs from pub's. */
+	if (have_pub && in->other_public != NULL &&
+	    addr_from_pb(in->other_public, &ss, &len) == 0 &&
+	    ss.ss_family != pub.ss_family &&
+	    addr_port((struct sockaddr *)&ss) != 0)
+		peer_addr_set(&p->addrs[p->naddrs++], &ss);
 	if (have_pub)
 		peer_addr_set(&p->addrs[p->naddrs++], &pub);
 }

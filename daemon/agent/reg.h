@@ -129,6 +129,8 @@ struct reg {
 	uint32_t		 keepalive_s;
 	struct sockaddr_storage	 public;
 	int			 have_public;
+	struct sockaddr_storage	 srv_other;	/* Registered.other_family */
+	int			 have_srv_other;
 	uint64_t		 last_rereg;
 	TAILQ_HEAD(, reg_req)	 reqs;
 	size_t			 nreqs;

@@ -96,6 +96,8 @@ reg_registered(struct reg *r, const P2p__Srv__Registered *rg)
 		r->public = ss;
 		r->have_public = 1;
 	}
+	r->have_srv_other = rg->other_family != NULL && addr_from_pb(
+	    rg->other_family, &r->srv_other, &len) == 0;
 	if (rg->keepalive_s > 0 && rg->keepalive_s < r->keepalive_s)
 		r->keepalive_s = rg->keepalive_s;
 	reg_timer_in(r->ka, (uint64_t)r->keepalive_s * 1000000);

@@ -115,19 +115,19 @@ route_strategy(struct session *s)
 /*
  * The peer's introduced addresses as candidates, in the order they are
  * checked: its interfaces, the port its router mapped for it (reachable
- * whatever its NAT type), and last its public address when the server saw
- * one. Known ones are ignored.
+ * whatever its NAT type), its reflexive address on its other IP family,
+ * and last its public address when the server saw one. Known ones are
+ * ignored.
  */
 static void
 route_candidates(struct session *s)
 {
-	size_t i, nhost = s->p->naddrs - (s->p->have_pub && s->p->naddrs > 0);
-
 	const struct sockaddr *pm = (const struct sockaddr *)&s->p->portmap;
+	size_t i;
 
 	/* Never loopback, link-local, multicast..., nor our own LAN for a
 	 * peer that is not on it (guard_send.c). */
-	for (i = 0; i < nhost; i++)
+	for (i = 0; i < s->p->nhost; i++)
 		if (guard_cand(s->a, s, &s->p->addrs[i].sa))
 			(void)path_add(&s->rt.path, &s->p->addrs[i].sa,
 			    PATH_CAND_HOST, agent_now());
@@ -508,12 +508,13 @@ route_drive(struct session *s, uint64_t now)
 			continue;
 		}
 		/* An opening check goes no further than our NAT's first
-		 * router (lowttl.c): it opens our mapping without reaching
-		 * the peer's NAT, which a bare Linux gateway would let it
-		 * poison; the full-TTL checks after it find both open. */
+		 * router (lowttl.c, measured on IPv4): it opens our mapping
+		 * without reaching the peer's NAT, which a bare Linux
+		 * gateway would let it poison; the full-TTL checks after it
+		 * find both open. */
 		route_frame_send(s, PATH_FRAME_CHALLENGE, nonce,
-		    (struct sockaddr *)&to, local, s->rt.path.check_opening ?
-		    (int)s->a->low_ttl : 0);
+		    (struct sockaddr *)&to, local, s->rt.path.check_opening &&
+		    to.ss_family == AF_INET ? (int)s->a->low_ttl : 0);
 	}
 	if (s->rt.spray != NULL && !path_spray_needs_sockets(&s->rt.path, now))
 		spray_close(s, path_direct_local(&s->rt.path));

@@ -146,7 +146,7 @@ EXTRA_DIST += tests/integration/amplify.sh tests/integration/roam.sh \
 	tests/integration/http_abuse.sh tests/integration/hsflood.sh \
 	tests/integration/probeflood.sh tests/integration/probelan.sh \
 	tests/integration/helloflood.sh \
-	tests/attack/attack.sh
+	tests/attack/attack.sh tests/attack/fresh_agent.sh
 
 # The seeded chaos on a cluster (docs/CLUSTER.md): CHAOS_ROUNDS (500 here)
 # and CHAOS_SEED (random; a failure prints it) choose the run.

@@ -231,10 +231,8 @@ struct srv_sess {
 	uint64_t		 relay_refill_us;
 	uint64_t		 touched_us;	/* last state_touch by the relay */
 	uint64_t		 relay_used;	/* toward --relay-quota */
-	/* In a cluster (srv_quota_lease.c): bytes of the lease left, bytes
-	 * relayed without one (Redis down), those sent in the ask. */
-	uint64_t		 q_lease, q_unrep, q_add;
-	uint64_t		 q_asked_us;
+	/* Its quota's lease in a cluster (srv_quota_lease.c). */
+	uint64_t		 q_lease, q_unrep, q_add, q_asked_us;
 	uint8_t			 q_flags;	/* SRV_Q_* */
 	int			 relay_mac;	/* it takes RELAY_MAC */
 	uint64_t		 token_expires;	/* unix seconds */
@@ -246,6 +244,9 @@ struct srv_sess {
 	const char		*nat_filtering;
 	struct sockaddr_in	 portmap;	/* its router's mapping; port 0:
 						   none */
+	union srv_addr		 other;		/* its reflexive address on the
+						   other family (NatReport);
+						   family 0: none */
 	/* Its token's attributes (matchmaking), or NULL. */
 	struct match_attr	*attrs;
 	unsigned		 nattrs;
@@ -318,6 +319,9 @@ struct srv_fam2 {
 	struct evconnlistener	*listener;	/* TCP on bound's port */
 	struct evconnlistener	*listener2;	/* the second --tcp-listen */
 	struct sockaddr_storage	 tcp2_bound;
+	/* The UDP address of each family ([0] IPv4, [1] IPv6) that agents
+	 * registered over the other one are told (srv_listen_other). */
+	struct sockaddr_storage	 told[2];
 };
 
 struct srv {
@@ -421,6 +425,13 @@ enum token_err srv_token_verify(struct srv *, const char *tok, uint64_t now_unix
  */
 int	srv_listen_check(const struct srv_conf *, char *err, size_t errlen);
 void	srv_listen_bind(struct srv *);
+/*
+ * The server's UDP address on the other family than `family` (that of an
+ * agent's registration), for the agent's STUN there (PROTOCOL.md §2.7):
+ * 0 with it in out, -1 if the server listens on one family only.
+ */
+int	srv_listen_other(const struct srv *, int family,
+	    struct sockaddr_storage *out);
 /* The --alt-listen of sa's family, into alt; 0, 1 (none) or -1 (err). */
 int	srv_listen_alt(const struct srv_conf *, int family,
 	    struct sockaddr_storage *alt, char *err, size_t errlen);
@@ -498,15 +509,6 @@ void	srv_roam_seen(struct srv *, struct srv_sess *, const struct sockaddr *,
 	    size_t len);
 void	srv_roam_response(struct srv *, struct srv_sess *,
 	    const P2p__Srv__PathResponse *);
-
-/* srv_quota.c: relay quota usage kept per peer across registrations. */
-void	srv_quota_restore(struct srv *, struct srv_sess *);
-void	srv_quota_save(struct srv *, const struct srv_sess *);
-int	srv_quota_room(struct srv *, struct srv_sess *, size_t, uint64_t now);
-void	srv_quota_use(struct srv *, struct srv_sess *, size_t, uint64_t now);
-void	srv_quota_move(struct srv *, struct srv_sess *x, struct srv_sess *o);
-void	srv_quota_expire(struct srv *, uint64_t now_unix);
-void	srv_quota_free(struct srv *);
 
 /* srv_recent.c: the REG_INITs answered lately (SRV_RECENT_US). */
 struct srv_recent *srv_recent_find(struct srv *, const uint8_t e_pk[32]);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "candfilter.h"
 #include "log.h"
 #include "server.h"
 #include "srv_group.h"
@@ -293,6 +294,33 @@ srv_nat_portmap(struct srv *s, struct srv_sess *x, const P2p__Srv__Addr *pa)
 	return 1;
 }
 
+/*
+ * Its reflexive address on the other family (STUN to Registered's
+ * other_family): the agent's word, kept like its host addresses (of the
+ * other family than its registration, one a peer may probe), else none.
+ * 1 if it changed.
+ */
+static int
+srv_nat_other(struct srv *s, struct srv_sess *x, const P2p__Srv__Addr *pa)
+{
+	struct sockaddr_storage ss;
+	union srv_addr o;
+	socklen_t len;
+
+	memset(&o, 0, sizeof(o));
+	if (pa != NULL && addr_from_pb(pa, &ss, &len) == 0 &&
+	    ss.ss_family != x->addr.sa.sa_family &&
+	    addr_port((struct sockaddr *)&ss) != 0 &&
+	    cand_host_ok(pa->ip.data, pa->ip.len))
+		memcpy(&o, &ss, addr_len((struct sockaddr *)&ss));
+	else if (pa != NULL)
+		s->cnt.dropped_malformed++;
+	if (memcmp(&o, &x->other, sizeof(o)) == 0)
+		return 0;
+	x->other = o;
+	return 1;
+}
+
 /* NatReport: kept for Introduce and /v1/peers; no reply is expected. */
 static void
 srv_h_nat_report(struct srv *s, struct srv_sess *x,
@@ -310,6 +338,7 @@ srv_h_nat_report(struct srv *s, struct srv_sess *x,
 
 	s->cnt.nat_reports++;
 	moved = srv_nat_portmap(s, x, r->portmap_addr);
+	moved |= srv_nat_other(s, x, r->other_reflexive);
 	x->nat_type = srv_nat_word(r->nat_type, types);
 	x->nat_mapping = srv_nat_word(r->nat_mapping, behs);
 	x->nat_filtering = srv_nat_word(r->nat_filtering, behs);

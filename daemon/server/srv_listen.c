@@ -10,11 +10,19 @@
  * exactly as a server on one family has always been. The second gets the
  * same on its own sockets (srv_fam2), IPv6 only (IPV6_V6ONLY) so that both
  * may take the same port, and its port in STATE_DIR/port6 (or port4).
+ *
+ * An agent registers over one family; the server tells it its UDP address
+ * on the other (Registered.other_family), where the agent learns its
+ * reflexive address of that family by STUN. A wildcard --listen names no
+ * address: the first public one of that family among the host's interfaces
+ * at start stands for it (none: the agent is told nothing).
  */
 #include "config.h"
 
 #include <sys/socket.h>
 #include <netinet/in.h>
+
+#include <ifaddrs.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +30,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "candfilter.h"
 #include "log.h"
 #include "server.h"
 
@@ -203,6 +212,73 @@ srv_listen_tcp_extra(struct srv *s, const struct sockaddr_storage *ss,
 		fatalx("%s", err);
 }
 
+/* An address's bytes (4 or 16) and its length, for candfilter. */
+static size_t
+srv_listen_ip(const struct sockaddr_storage *ss, const uint8_t **ip)
+{
+	if (ss->ss_family == AF_INET) {
+		*ip = (const uint8_t *)&((const struct sockaddr_in *)ss)->
+		    sin_addr;
+		return 4;
+	}
+	*ip = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+	return 16;
+}
+
+/*
+ * What agents of the other family are told of the socket bound at b: b,
+ * or for a wildcard the host's first public address of b's family.
+ */
+static void
+srv_listen_told(const struct sockaddr_storage *b, struct sockaddr_storage *out)
+{
+	struct ifaddrs *ifs, *i;
+	struct sockaddr_storage ss;
+	const uint8_t *ip;
+	size_t n;
+	uint16_t port = addr_port((const struct sockaddr *)b);
+
+	memset(out, 0, sizeof(*out));
+	n = srv_listen_ip(b, &ip);
+	if (cand_classify(ip, n) != CAND_UNSPECIFIED) {
+		*out = *b;
+		return;
+	}
+	if (getifaddrs(&ifs) == -1) {
+		log_warn("getifaddrs");
+		return;
+	}
+	for (i = ifs; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family !=
+		    b->ss_family)
+			continue;
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, i->ifa_addr, addr_len(i->ifa_addr));
+		n = srv_listen_ip(&ss, &ip);
+		if (cand_classify(ip, n) != CAND_PUBLIC)
+			continue;
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		else
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		*out = ss;
+		break;
+	}
+	freeifaddrs(ifs);
+}
+
+int
+srv_listen_other(const struct srv *s, int family,
+    struct sockaddr_storage *out)
+{
+	const struct sockaddr_storage *t = &s->fam2.told[family == AF_INET];
+
+	if (s->fam2.udp_fd == -1 || t->ss_family == 0)
+		return -1;
+	*out = *t;
+	return 0;
+}
+
 void
 srv_listen_bind(struct srv *s)
 {
@@ -223,8 +299,13 @@ srv_listen_bind(struct srv *s)
 	    &s->conf.tcp_listen, 443, tcp, err, sizeof(err))) == -1)
 		fatalx("%s", err);
 	srv_listen_primary(s, &lis[0], n == 2);
-	if (n == 2)
+	if (n == 2) {
 		srv_listen_second(s, &lis[1]);
+		srv_listen_told(&s->bound, &s->fam2.told[s->bound.ss_family ==
+		    AF_INET6]);
+		srv_listen_told(&s->fam2.bound, &s->fam2.told[
+		    s->fam2.bound.ss_family == AF_INET6]);
+	}
 	for (i = 0; i < t; i++)
 		srv_listen_tcp_extra(s, &tcp[i], i, t == 2);
 }

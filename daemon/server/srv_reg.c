@@ -33,6 +33,7 @@
 #include "log.h"
 #include "reghs.h"
 #include "server.h"
+#include "srv_quota.h"
 #include "token.h"
 #include "wire.h"
 
@@ -270,9 +271,10 @@ srv_registered(struct srv *s, struct srv_reg_op *op, uint32_t replaced)
 {
 	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
 	P2p__Srv__Registered rd = P2P__SRV__REGISTERED__INIT;
-	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
+	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT, oa = P2P__SRV__ADDR__INIT;
 	const struct sockaddr *from = (struct sockaddr *)&op->from;
-	uint8_t ip[16], out[SRV_PKT_MAX];
+	struct sockaddr_storage other;
+	uint8_t ip[16], oip[16], out[SRV_PKT_MAX];
 	struct srv_recent *r;
 	struct reghs_keys k;
 	struct srv_sess *x;
@@ -287,6 +289,10 @@ srv_registered(struct srv *s, struct srv_reg_op *op, uint32_t replaced)
 	rd.expire_s = (uint32_t)s->conf.expire_s;
 	rd.token_expires = op->expires_at;
 	rd.relay_mac = 1;
+	/* Where it learns its reflexive address of the other family. */
+	if (srv_listen_other(s, from->sa_family, &other) == 0 &&
+	    addr_to_pb((struct sockaddr *)&other, &oa, oip) == 0)
+		rd.other_family = &oa;
 	m.id = op->msg_id;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTERED;
 	m.registered = &rd;

@@ -35,6 +35,7 @@
 #include "buf.h"
 #include "log.h"
 #include "server.h"
+#include "srv_quota.h"
 #include "wire.h"
 
 #define SRV_TOUCH_US	1000000ULL	/* state_touch at most once a second */

@@ -17,6 +17,7 @@
 #include "cluster.h"
 #include "log.h"
 #include "server.h"
+#include "srv_quota.h"
 #include "wire.h"
 
 size_t

@@ -31,7 +31,8 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
 	P2p__Srv__Introduce in = P2P__SRV__INTRODUCE__INIT;
 	P2p__Srv__Addr pub = P2P__SRV__ADDR__INIT, pm = P2P__SRV__ADDR__INIT;
-	uint8_t pm_ip[16];
+	P2p__Srv__Addr oth = P2P__SRV__ADDR__INIT;
+	uint8_t pm_ip[16], oth_ip[16];
 	P2p__Srv__Addr loc[STATE_MAX_LOCAL], *locp[STATE_MAX_LOCAL];
 	uint8_t ip[STATE_MAX_LOCAL + 1][16];
 	const struct sockaddr_in *pmp;
@@ -68,6 +69,10 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	if ((ax = srv_sess_find(s, about->reg_id)) != NULL) {
 		in.nat_type = (char *)ax->nat_type;
 		pmp = &ax->portmap;
+		/* Its reflexive address on the other family (NatReport). */
+		if (ax->other.sa.sa_family != 0 && addr_to_pb(&ax->other.sa,
+		    &oth, oth_ip) == 0)
+			in.other_public = &oth;
 	} else {
 		in.nat_type = (char *)state_nat_type(about->nat);
 		pmp = &about->portmap;

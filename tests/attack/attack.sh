@@ -153,6 +153,14 @@ kill $sinker 2>/dev/null; wait $sinker 2>/dev/null
 cat "$T/flood.out"
 r0=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate0")
 r1=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate1")
+# A real agent at an address the server has never seen, alone and during
+# the flood (each in a network namespace of its own, with its own server).
+if command -v unshare >/dev/null; then
+	for mode in quiet flood quiet flood quiet flood; do
+		MODE=$mode unshare -n sh "$top_srcdir/tests/attack/fresh_agent.sh" |
+		    grep "^finding 2"
+	done
+fi
 r3=$(sed -n 's/.*: \([0-9]*\)\/s.*/\1/p' "$T/rate3")
 echo "finding 2: $r1/s during the flood, $r0/s without:" \
     "$(awk "BEGIN { printf \"%.0f%%\", 100 * $r1 / $r0 }");" \

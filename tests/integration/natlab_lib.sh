@@ -531,7 +531,8 @@ natlab_agent() {	# natlab_agent NAME [ARGS...]
 	rm -rf "${T:?}/$_nl_a"
 	mkdir -p "$T/$_nl_a"
 	mint "$_nl_a" g > "$T/$_nl_a/token" || fail "minting a token for $_nl_a"
-	ns_bg "$_nl_a" "$P2PD_BIN" -f -v --server "$NATLAB_S1:$SERVER_PORT" \
+	ns_bg "$_nl_a" "$P2PD_BIN" -f -v \
+	    --server "${NATLAB_AGENT_SERVER:-$NATLAB_S1:$SERVER_PORT}" \
 	    --token-file "$T/$_nl_a/token" --socket "$T/$_nl_a/sock" \
 	    --state-dir "$T/$_nl_a" ${NATLAB_AGENT_ARGS:-} "$@" >"$T/$_nl_a.log" 2>&1
 	eval "${_nl_a}_PID=$NS_PID"

@@ -18,6 +18,14 @@
 #  - neither firewall let a new inbound flow in: in_drop counts what they
 #    dropped and the session still went up, because each side's own
 #    outbound check opened its firewall for the other's.
+# Then the other way round, the reflexive address on the other family: a
+# and b behind port-restricted IPv4 NATs register over IPv6, and IPv6
+# between them is cut (a's firewall drops b's address), so only IPv4 can
+# carry a direct path, and neither the server's view of them (IPv6) nor
+# their host addresses (private IPv4) reach it. The server tells each its
+# IPv4 address (Registered.other_family); each learns its IPv4 reflexive
+# address by STUN there from its own socket, and the peer gets it in the
+# introduction: the session must go direct to b's NAT's IPv4 address.
 # In make check (root, normal build; else exit 77): a few seconds.
 # NATLAB_V6_TRIALS=N repeats the connect N times (make natlab) and prints
 # the times to the direct path.
@@ -97,4 +105,34 @@ while [ "$trial" -le "$NATLAB_V6_TRIALS" ]; do
 	trial=$((trial + 1))
 done
 echo "natlab_v6: times to the direct path (ms):$times"
+
+natlab_reset
+natlab_pub
+natlab_router a port-restricted
+natlab_router b port-restricted
+natlab_server
+NATLAB_AGENT_SERVER="[$NATLAB_S6]:3478"
+natlab_cut6 a "$B6"
+natlab_agent a
+natlab_agent b
+wait_registered a b
+t0=$(ms)
+ctl a connect b --timeout 15 >/dev/null || fail "over IPv6: a cannot connect to b"
+BW=$(natlab_wan b)
+direct4() {	# direct4 AGENT ADDR: its session is direct to ADDR:port
+	[ "$(peer_field "$1" path)" = direct ] &&
+	    case $(peer_field "$1" remote_addr) in "$2:"*) true ;; *) false ;; esac
+}
+wait_for "$DIRECT_WAIT" direct4 a "$BW" ||
+    fail "registered over IPv6, IPv6 cut: not direct to b's IPv4 reflexive address $BW within ${DIRECT_WAIT} s: a's path $(peer_field a path) to $(peer_field a remote_addr) ($(peer_field a path_detail)); a's log: $(grep -i 'reflexive' "$T/a.log" | head -3)"
+t=$(( $(ms) - t0 ))
+wait_for 5 direct4 b "$(natlab_wan a)" ||
+    fail "b's path: $(peer_field b path) to $(peer_field b remote_addr)"
+for _a in a b; do
+	grep -q "reflexive address on IPv4: $(natlab_wan "$_a"):" "$T/$_a.log" ||
+	    fail "$_a did not log its IPv4 reflexive address: $(grep -i reflexive "$T/$_a.log" | head -3)"
+done
+ctl a send b "over IPv4" || fail "send a -> b"
+[ "$(ctl b recv --timeout 10)" = "over IPv4" ] || fail "b did not get a's message"
+echo "ok - registered over IPv6 with IPv6 between them cut: direct over IPv4 in $t ms, a -> $(peer_field a remote_addr), b -> $(peer_field b remote_addr) ($(grep -o 'reflexive address on IPv4: [^ ]*' "$T/a.log" | head -1) on a)"
 echo PASS
