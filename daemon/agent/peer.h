@@ -57,6 +57,9 @@ struct peer {
 	uint32_t		 relay_id;	/* from Introduce: RELAY to it */
 	char			 nat_type[32];	/* as it reported it, or "" */
 	int			 peer_tcp;	/* it reaches the server over TCP */
+	uint64_t		 punch_at;	/* the last Introduce's start of
+						   punching (agent_now); 0: none */
+	int			 timed;		/* the server times our rounds */
 	uint8_t			 last_ts[HS_TAI64N_LEN];
 	int			 have_ts;
 	struct hs_cookie	 cookie;	/* its COOKIE_REPLY, under load */

@@ -22,6 +22,9 @@
 #include "session.h"
 #include "wire.h"
 
+/* A start of punching further away than this is taken as this. */
+#define PEER_PUNCH_MAX_US	2000000U
+
 int
 peer_connect(struct agent *a, const char *id, void *owner, uint32_t req,
     uint32_t timeout_ms)
@@ -158,6 +161,10 @@ peer_introduce(struct agent *a, const P2p__Srv__Introduce *in)
 	p->aesni = in->aesni;
 	p->relay_id = in->relay_id;
 	p->peer_tcp = in->tcp;
+	/* Both sides start punching at this moment (PROTOCOL.md §2.7). */
+	p->timed = in->punch_in_us != 0;
+	p->punch_at = p->timed ? agent_now() + (in->punch_in_us <
+	    PEER_PUNCH_MAX_US ? in->punch_in_us : PEER_PUNCH_MAX_US) : 0;
 	snprintf(p->nat_type, sizeof(p->nat_type), "%s",
 	    in->nat_type != NULL ? in->nat_type : "");
 	peer_set_addrs(p, in);

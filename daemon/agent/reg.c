@@ -220,7 +220,9 @@ reg_keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	m.id = reg_next_id(r);
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_KEEPALIVE;
 	m.keepalive = &k;
+	k.rtt_us = r->rtt_us;
 	(void)reg_send_msg(r, &m);
+	reg_rtt_ka_sent(r, m.id);
 	reg_expect(r);
 	r->ka_missed++;
 	reg_timer_in(r->ka, (uint64_t)r->keepalive_s * 1000000);

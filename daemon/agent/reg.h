@@ -131,6 +131,11 @@ struct reg {
 	int			 have_public;
 	struct sockaddr_storage	 srv_other;	/* Registered.other_family */
 	int			 have_srv_other;
+	/* Our round trip to the server (reg_live.c), for its punch times. */
+	uint32_t		 rtt_us;	/* last measured; 0: none */
+	uint64_t		 hello_at;	/* the HELLO sent once; 0: resent */
+	uint32_t		 ka_id;		/* the keepalive timed */
+	uint64_t		 ka_at;		/* ... sent then */
 	uint64_t		 last_rereg;
 	TAILQ_HEAD(, reg_req)	 reqs;
 	size_t			 nreqs;
@@ -199,6 +204,11 @@ void	reg_live_stop(struct reg *);
 void	reg_expect(struct reg *);
 void	reg_heard(struct reg *);
 void	reg_move_in(struct reg *, const P2p__Srv__Move *);
+/* The round trip: the HELLO's answer came; the keepalive `id` was sent,
+ * or its answer came. */
+void	reg_rtt_hello(struct reg *);
+void	reg_rtt_ka_sent(struct reg *, uint32_t id);
+void	reg_rtt_ka_ack(struct reg *, uint32_t id);
 int	reg_probe_in(struct reg *, const struct sockaddr *, const uint8_t *,
 	    size_t);
 /* reg.c: moving to another node. */

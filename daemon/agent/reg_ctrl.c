@@ -198,6 +198,7 @@ reg_msg(struct reg *r, const P2p__Srv__ServerMsg *m)
 		break;
 	case P2P__SRV__SERVER_MSG__BODY_KEEPALIVE_ACK:
 		r->ka_missed = 0;
+		reg_rtt_ka_ack(r, m->id);
 		if (m->keepalive_ack->public_addr != NULL &&
 		    addr_from_pb(m->keepalive_ack->public_addr, &ss, &len) ==
 		    0) {

@@ -63,6 +63,7 @@ reg_send_hello(struct reg *r)
 	/* TCP delivers the first one; the timer still bounds the wait. */
 	if (!r->use_tcp || r->tries == 0)
 		reg_send_pkt(r, pkt, sizeof(pkt));
+	r->hello_at = r->tries == 0 ? agent_now() : 0;	/* reg_rtt_hello */
 	if (r->mode == REG_MODE_AUTO && r->tries >= REG_TCP_AFTER)
 		reg_try_tcp(r);
 	reg_timer_in(r->timer, (uint64_t)REG_RTO_US << r->tries);
@@ -200,6 +201,7 @@ reg_build_init(struct reg *r, const uint8_t cookie[REGHS_COOKIE_LEN])
 	rg.local_addrs = pbp;
 	rg.aesni = aead_available(AEAD_AESGCM);
 	rg.relay_mac = 1;
+	rg.rtt_us = r->rtt_us;
 	rg.software = REG_SOFTWARE;
 	m.id = r->init_id = reg_next_id(r);
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTER;
@@ -255,6 +257,7 @@ reg_challenge_in(struct reg *r, const uint8_t *pkt, size_t len, int tcp)
 		return;
 	}
 	evtimer_del(r->timer);
+	reg_rtt_hello(r);
 	/* The first leg to answer carries this registration. */
 	if (tcp != r->use_tcp)
 		log_info("the server answered over %s first: registering there",

@@ -2,8 +2,9 @@
 /*
  * reg_live.c: noticing that the node we are registered with stopped
  * answering, and checking that the node a Move names answers before we
- * leave (docs/CLUSTER.md, "Agents"). A leaf below reg.c: what it finds
- * goes back up through r->live (set by reg_init).
+ * leave (docs/CLUSTER.md, "Agents"); and our round trip to it. A leaf
+ * below reg.c: what it finds goes back up through r->live (set by
+ * reg_init).
  *
  * Silence: whatever we send that the server answers or forwards (a
  * keepalive, a request, a relayed packet) starts a clock unless one runs;
@@ -163,6 +164,43 @@ reg_probe_in(struct reg *r, const struct sockaddr *src, const uint8_t *pkt,
 	    r->nodes[r->probe_node].udp_s);
 	r->live.go(r, r->probe_node);
 	return 1;
+}
+
+/*
+ * The round trip to the server, as the server's punch times want it
+ * (PROTOCOL.md §2.7): from a HELLO sent once to its REG_CHALLENGE (in the
+ * Register), then from each keepalive to its answer (in the next one).
+ * A resent HELLO is not timed (Karn): its answer may be the first one's.
+ */
+static void
+reg_rtt_set(struct reg *r, uint64_t sent)
+{
+	uint64_t d = agent_now() - sent;
+
+	r->rtt_us = d == 0 ? 1 : d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+void
+reg_rtt_hello(struct reg *r)
+{
+	if (r->hello_at != 0)
+		reg_rtt_set(r, r->hello_at);
+	r->hello_at = 0;
+}
+
+void
+reg_rtt_ka_sent(struct reg *r, uint32_t id)
+{
+	r->ka_id = id;
+	r->ka_at = agent_now();
+}
+
+void
+reg_rtt_ka_ack(struct reg *r, uint32_t id)
+{
+	if (r->ka_at != 0 && id == r->ka_id)
+		reg_rtt_set(r, r->ka_at);
+	r->ka_at = 0;
 }
 
 /* A Move push (authenticated by the channel): to the node it names. */

@@ -34,6 +34,13 @@
 #include "wire.h"
 
 static void	route_lossless(struct session *);
+static void	route_replan_at(struct session *, const char *, uint64_t);
+
+/*
+ * Our own re-plan waits this long for the server's fresh introductions
+ * when it times the rounds (route_replan).
+ */
+#define ROUTE_REPLAN_WAIT_US	1000000ULL
 
 static int
 route_symmetric(const char *t)
@@ -194,7 +201,9 @@ route_update(struct session *s)
 	if (s->rt.path.spray != PATH_SPRAY_NONE && s->p->have_pub)
 		memcpy(&s->rt.path.spray_to, &s->p->pub,
 		    addr_len(&s->p->pub.sa));
-	route_replan(s, "a fresh introduction");
+	/* At the moment the server gave both sides, if it gave one. */
+	route_replan_at(s, "a fresh introduction", s->p->punch_at != 0 ?
+	    s->p->punch_at : agent_now());
 	route_lossless(s);	/* either leg may have changed */
 }
 
@@ -202,17 +211,32 @@ route_update(struct session *s)
  * Something that decides the punching changed (PROTOCOL.md §2.7): a NAT
  * classification on either side, a new reflexive address, a port mapping,
  * the network. Choose the method again and, while the session is on the
- * relay, punch at once instead of waiting out the backoff.
+ * relay, start a round at `at` instead of waiting out the backoff.
  */
-void
-route_replan(struct session *s, const char *what)
+static void
+route_replan_at(struct session *s, const char *what, uint64_t at)
 {
 	if (path_direct(&s->rt.path) != NULL)
 		return;
 	if (route_strategy(s))
 		log_info("session with %s: punching re-planned (%s)",
 		    s->p->id, what);
-	path_retry(&s->rt.path, agent_now());
+	path_retry(&s->rt.path, at);
+}
+
+/*
+ * Our side learned it, and told the server (NatReport). A server that
+ * times the rounds answers with fresh introductions of both sides that
+ * name one moment for both (route_update): the round waits for it (a
+ * round of ours alone could reach the peer's NAT before the peer's own
+ * packets left, which a bare Linux gateway takes as a new flow), at most
+ * ROUTE_REPLAN_WAIT_US. Otherwise at once.
+ */
+void
+route_replan(struct session *s, const char *what)
+{
+	route_replan_at(s, what, agent_now() + (s->p->timed ?
+	    ROUTE_REPLAN_WAIT_US : 0));
 }
 
 /* Our side learned something that decides the punching: every session. */
@@ -226,10 +250,19 @@ route_replan_all(struct agent *a, const char *what)
 			route_replan(p->s, what);
 }
 
+/*
+ * The session is up: punching starts after delay_us, or at the moment the
+ * server gave both sides in the introduction (PROTOCOL.md §2.7), at once
+ * if that has passed.
+ */
 void
 route_start(struct session *s, uint64_t delay_us)
 {
-	path_start(&s->rt.path, agent_now(), delay_us);
+	uint64_t now = agent_now();
+
+	if (s->p->punch_at != 0)
+		delay_us = s->p->punch_at > now ? s->p->punch_at - now : 0;
+	path_start(&s->rt.path, now, delay_us);
 }
 
 /* Send one peer packet on the session's current path. */

@@ -35,6 +35,7 @@ struct route {
 
 /* route.c */
 void		 route_init(struct session *, const struct sockaddr *src);
+/* Up: punch after delay_us, or at the introduction's moment if it has one. */
 void		 route_start(struct session *, uint64_t delay_us);
 /* A fresh introduction of a peer we have a session with. */
 void		 route_update(struct session *);

@@ -94,10 +94,36 @@ hops_known(const struct hops *h)
 	return 0;
 }
 
+/*
+ * Every hop below the one that decides has answered (a private router),
+ * and that one did (a public router, or the server): the result is final,
+ * and waiting out the round would only delay the first punching rounds
+ * after a registration (PROTOCOL.md §2.7, timed punching).
+ */
+static int
+hops_settled(const struct hops *h)
+{
+	unsigned t;
+
+	for (t = 1; t <= HOPS_MAX; t++) {
+		if (h->reached[t] || hops_public(h->offender[t]))
+			return 1;
+		if (h->offender[t] == 0)
+			return 0;	/* silent, or not yet */
+	}
+	return 0;
+}
+
 void
 hops_tick(struct hops *h, uint64_t now)
 {
-	if (h->done || now < h->round_at + HOPS_WAIT_US)
+	if (h->done)
+		return;
+	if (hops_settled(h)) {
+		h->done = 1;
+		return;
+	}
+	if (now < h->round_at + HOPS_WAIT_US)
 		return;
 	if (hops_known(h) || h->round >= HOPS_TRIES) {
 		h->done = 1;

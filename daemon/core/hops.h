@@ -65,7 +65,10 @@ void		hops_on_reply(struct hops *, const uint8_t *, size_t);
 /* An ICMP time exceeded from router ip (host order), quoting pkt. */
 void		hops_on_exceeded(struct hops *, const uint8_t *pkt, size_t len,
 		    uint32_t ip);
-/* Rounds and waits over (the caller calls it when next_us passes). */
+/*
+ * Rounds and waits over (the caller calls it when next_us passes, and
+ * after answers: it ends at once when they settle the result).
+ */
 void		hops_tick(struct hops *, uint64_t now);
 uint64_t	hops_next_us(const struct hops *);
 int		hops_done(const struct hops *);

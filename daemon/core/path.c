@@ -125,12 +125,12 @@ path_spray_needs_sockets(const struct path *p, uint64_t now)
 }
 
 void
-path_retry(struct path *p, uint64_t now)
+path_retry(struct path *p, uint64_t at)
 {
 	if (!p->started || p->active >= 0 || !p->cfg.enabled)
 		return;
 	p->backoff_us = p->cfg.round_backoff_us;
-	p->round_at = now == 0 ? 1 : now;
+	p->round_at = at == 0 ? 1 : at;
 }
 
 void

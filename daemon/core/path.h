@@ -180,9 +180,10 @@ int	path_spray_needs_sockets(const struct path *, uint64_t now);
 
 /*
  * New addresses are known (a fresh introduction): without a direct path,
- * start a round now instead of waiting out the backoff.
+ * start a round at `at` (now: at once; a moment agreed with the peer)
+ * instead of waiting out the backoff.
  */
-void	path_retry(struct path *, uint64_t now);
+void	path_retry(struct path *, uint64_t at);
 
 /* The session is usable: start punching after delay_us. */
 void	path_start(struct path *, uint64_t now, uint64_t delay_us);

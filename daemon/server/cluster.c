@@ -414,6 +414,13 @@ cluster_start(struct srv *s, char *err, size_t errlen)
 		    "node keys");
 		return -1;
 	}
+	/* P2PD_NODE_NO_AES=1: ChaCha20-Poly1305 only, as older nodes. */
+	if (getenv("P2PD_NODE_NO_AES") != NULL &&
+	    strcmp(getenv("P2PD_NODE_NO_AES"), "1") == 0)
+		cl->nm->aes = 0;
+	log_info("cluster: node channel %s", cl->nm->aes ? "AES-256-GCM with "
+	    "nodes that take it, else ChaCha20-Poly1305" :
+	    "ChaCha20-Poly1305");
 	/* What an earlier run of this node left in Redis is dead. */
 	snprintf(sl, sizeof(sl), "%u", cl->slot);
 	args[0] = sl;

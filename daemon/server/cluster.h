@@ -49,6 +49,7 @@ struct cluster_node {
 	uint64_t	 hb_ms;			/* its last heartbeat, unix ms */
 	uint64_t	 epoch;
 	int		 draining;		/* shutting down */
+	int		 aes;			/* takes AES-GCM NODE */
 };
 
 /* A blocking wait for one reply, at start (the loop runs meanwhile). */

@@ -260,7 +260,10 @@ const char cluster_lua_node_start[] =
 
 /*
  * ARGV: id epoch nonce beat now_ms peers relay_bps udp tcp ttl_ms node
- * draining.
+ * draining aead. aead is what the node takes on the node channel besides
+ * ChaCha20-Poly1305 ("aes" or ""), kept as EPOCH:AEAD: a node of an older
+ * version writes no such field but bumps the epoch, so what a newer run
+ * of its id left there no longer counts.
  * {0} done; {1} done, but the alive key had expired (the node may have been
  * reaped: publish its registrations again); {-1, holder} when another
  * process holds the id now; {-2} when the node is unknown (Redis lost it:
@@ -282,12 +285,13 @@ const char cluster_lua_heartbeat[] =
 	"    ':' .. ARGV[4], 'PX', tonumber(ARGV[10]))\n"
 	"redis.call('HSET', 'p2p:node:' .. id, 'epoch', ARGV[2], 'hb',\n"
 	"    ARGV[5], 'peers', ARGV[6], 'relay', ARGV[7], 'udp', ARGV[8],\n"
-	"    'tcp', ARGV[9], 'node', ARGV[11], 'drain', ARGV[12])\n"
+	"    'tcp', ARGV[9], 'node', ARGV[11], 'drain', ARGV[12],\n"
+	"    'aead', ARGV[2] .. ':' .. (ARGV[13] or ''))\n"
 	"return {rc, 0}\n";
 
 /*
  * The nodes: {slot, id, alive-or-'', udp, tcp, peers, relay, hb, epoch,
- * node, drain} flattened, one group of 11 per known node.
+ * node, drain, aead} flattened, one group of 12 per known node.
  */
 const char cluster_lua_nodes[] =
 	"local out = {}\n"
@@ -296,11 +300,11 @@ const char cluster_lua_nodes[] =
 	"  local slot, id = all[i], all[i + 1]\n"
 	"  local a = redis.call('GET', 'p2p:alive:' .. id) or ''\n"
 	"  local h = redis.call('HMGET', 'p2p:node:' .. id, 'udp', 'tcp',\n"
-	"      'peers', 'relay', 'hb', 'epoch', 'node', 'drain')\n"
+	"      'peers', 'relay', 'hb', 'epoch', 'node', 'drain', 'aead')\n"
 	"  out[#out + 1] = slot\n"
 	"  out[#out + 1] = id\n"
 	"  out[#out + 1] = a\n"
-	"  for j = 1, 8 do out[#out + 1] = h[j] or '' end\n"
+	"  for j = 1, 9 do out[#out + 1] = h[j] or '' end\n"
 	"end\n"
 	"return out\n";
 

@@ -20,8 +20,11 @@
 #include "cluster_lua.h"
 #include "cluster_redis.h"
 #include "log.h"
+#include "nodemsg.h"
 #include "server.h"
 #include "state_redis.h"
+
+#define CL_NODE_FIELDS	12	/* per node in cluster_lua_nodes' reply */
 
 static void
 cl_ignore(const struct redisReply *reply, void *arg)
@@ -66,7 +69,7 @@ cl_heartbeat(struct cluster *cl)
 {
 	char epoch[24], beat[24], now[24], peers[24], udp[64], ttl[16];
 	char node[64], relay[24];
-	const char *argv[15];
+	const char *argv[16];
 
 	cl_bound(cl->srv, udp, sizeof(udp));
 	cl_node_addr(cl->srv, node, sizeof(node));
@@ -95,7 +98,8 @@ cl_heartbeat(struct cluster *cl)
 	argv[12] = ttl;
 	argv[13] = node;
 	argv[14] = cl->srv->draining ? "1" : "0";
-	(void)clr_command(cl->link, cl_beat_reply, cl, 15, argv, NULL);
+	argv[15] = cl->nm != NULL && cl->nm->aes ? "aes" : "";
+	(void)clr_command(cl->link, cl_beat_reply, cl, 16, argv, NULL);
 }
 
 /* Redis lost everything: claim our slot again (the reg_ids name it). */
@@ -159,6 +163,20 @@ cl_reap(struct cluster *cl, uint16_t slot)
 	(void)clr_command(cl->link, cl_ignore, NULL, 4, argv, NULL);
 }
 
+/*
+ * The node's aead field says it takes AES-256-GCM on the node channel, and
+ * was written by its current run (EPOCH:aes).
+ */
+static int
+cl_node_aes(const char *f, uint64_t epoch)
+{
+	unsigned long long e;
+	char what[8];
+
+	return sscanf(f, "%llu:%7s", &e, what) == 2 && e == epoch &&
+	    strcmp(what, "aes") == 0;
+}
+
 /* FNV-1a over what agents are told of the live nodes (srv_nodes.c). */
 static uint64_t
 cl_nodes_sig(const struct cluster *cl)
@@ -186,7 +204,8 @@ cl_nodes_sig(const struct cluster *cl)
 	return h;
 }
 
-/* The node list: {slot, id, alive, udp, tcp, peers, relay, hb, epoch}... */
+/* The node list: {slot, id, alive, udp, tcp, peers, relay, hb, epoch,
+ * node, drain, aead}... (cluster_lua_nodes). */
 static void
 cl_nodes_reply(const struct redisReply *reply, void *arg)
 {
@@ -198,14 +217,14 @@ cl_nodes_reply(const struct redisReply *reply, void *arg)
 	int slot;
 
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements % 11 != 0)
+	    reply->elements % CL_NODE_FIELDS != 0)
 		return;
 	for (i = 0; i < reply->elements; i++)
 		if (reply->element[i]->type != REDIS_REPLY_STRING)
 			return;
 	memset(cl->nodes, 0, sizeof(cl->nodes));
 	memset(cl->node_addr_ok, 0, sizeof(cl->node_addr_ok));
-	for (i = 0; i < reply->elements; i += 11) {
+	for (i = 0; i < reply->elements; i += CL_NODE_FIELDS) {
 		const struct redisReply *const *e = (const struct redisReply
 		    *const *)reply->element + i;
 
@@ -231,6 +250,7 @@ cl_nodes_reply(const struct redisReply *reply, void *arg)
 		}
 		snprintf(n->node, sizeof(n->node), "%s", e[9]->str);
 		n->draining = strcmp(e[10]->str, "1") == 0;
+		n->aes = cl_node_aes(e[11]->str, n->epoch);
 		cl->node_addr_ok[slot] = n->alive && cluster_ev_addr(n->node,
 		    strlen(n->node), &cl->node_addr[slot]) == 0;
 		if (!n->alive && slot != cl->slot)

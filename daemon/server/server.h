@@ -136,6 +136,8 @@ struct srv_counters {
 	uint64_t	roam_limited;		/* not sent: over 3x */
 	uint64_t	roam_moves;		/* validated and moved */
 	uint64_t	node_dropped;		/* NODE packets refused */
+	uint64_t	node_sent;		/* NODE packets sent */
+	uint64_t	node_sent_aes;		/* of them AES-256-GCM */
 	uint64_t	reg_previous_secret;	/* tokens of the previous secret */
 };
 
@@ -244,9 +246,8 @@ struct srv_sess {
 	const char		*nat_filtering;
 	struct sockaddr_in	 portmap;	/* its router's mapping; port 0:
 						   none */
-	union srv_addr		 other;		/* its reflexive address on the
-						   other family (NatReport);
-						   family 0: none */
+	union srv_addr		 other;		/* NatReport.other_reflexive */
+	uint32_t		 rtt_us;	/* its round trip, 0: unknown */
 	/* Its token's attributes (matchmaking), or NULL. */
 	struct match_attr	*attrs;
 	unsigned		 nattrs;
@@ -280,7 +281,6 @@ struct srv_scratch {
 	uint8_t			 relay_pt[SRV_PKT_MAX];	/* srv_relay.c */
 	uint8_t			 relay_out[SRV_PKT_MAX];
 	uint8_t			 node_pt[SRV_PKT_MAX];	/* srv_node.c */
-	uint8_t			 node_body[SRV_PKT_MAX];
 	uint8_t			 node_out[SRV_PKT_MAX];
 };
 
@@ -425,11 +425,8 @@ enum token_err srv_token_verify(struct srv *, const char *tok, uint64_t now_unix
  */
 int	srv_listen_check(const struct srv_conf *, char *err, size_t errlen);
 void	srv_listen_bind(struct srv *);
-/*
- * The server's UDP address on the other family than `family` (that of an
- * agent's registration), for the agent's STUN there (PROTOCOL.md §2.7):
- * 0 with it in out, -1 if the server listens on one family only.
- */
+/* Our UDP address on the other family than an agent's registration's, for
+ * its STUN there (PROTOCOL.md §2.7): 0, or -1 on one family only. */
 int	srv_listen_other(const struct srv *, int family,
 	    struct sockaddr_storage *out);
 /* The --alt-listen of sa's family, into alt; 0, 1 (none) or -1 (err). */
@@ -484,6 +481,10 @@ struct srv_sess *srv_sess_new(struct srv *, uint32_t reg_id,
 	    const char *peer_id, const struct reghs_keys *,
 	    const struct sockaddr *from, struct srv_tcp *tcp);
 void	srv_sess_drop(struct srv *, uint32_t reg_id);
+/* The agent's round trip as it says it (Register, Keepalive; 0: none):
+ * smoothed, at most SRV_RTT_MAX_US; it times punching (srv_signal.c). */
+#define SRV_RTT_MAX_US	500000U
+void	srv_sess_rtt(struct srv_sess *, uint32_t rtt_us);
 /* UNKNOWN_REG for a packet of len bytes naming id: never larger than it. */
 void	srv_unknown_reg(struct srv *, uint32_t id, size_t len,
 	    const struct sockaddr *from, struct srv_tcp *tcp);

@@ -40,6 +40,8 @@ srv_h_keepalive(struct srv *s, struct srv_sess *x, const P2p__Srv__ServerMsg *m)
 	P2p__Srv__Addr pa = P2P__SRV__ADDR__INIT;
 	uint8_t ip[16];
 
+	if (m->keepalive != NULL)
+		srv_sess_rtt(x, m->keepalive->rtt_us);
 	if (addr_to_pb((struct sockaddr *)&x->addr, &pa, ip) == 0)
 		ka.public_addr = &pa;
 	r.id = m->id;

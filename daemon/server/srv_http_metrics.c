@@ -220,6 +220,9 @@ static const struct srv_http_m {
 	    "relayed peers after a NAT report.", reintroductions),
 	CNT("p2p_node_dropped_total", "Node-to-node packets refused (forged, "
 	    "replayed, out of time).", node_dropped),
+	CNT("p2p_node_sent_total", "Node-to-node packets sent.", node_sent),
+	CNT("p2p_node_sent_aes_total", "Node-to-node packets sent with "
+	    "AES-256-GCM (the others: ChaCha20-Poly1305).", node_sent_aes),
 	CLUSTER("p2p_cluster_nodes", "gauge", "Live nodes of the cluster.",
 	    srv_http_m_cluster_nodes),
 	CLUSTER("p2p_cluster_redis_up", "gauge", "1 while the cluster state "

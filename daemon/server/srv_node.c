@@ -44,11 +44,12 @@ void
 srv_node_relay_out(struct srv *s, struct srv_sess *x, uint32_t dst,
     const uint8_t *pkt, size_t len, uint64_t now)
 {
-	uint8_t *body = s->scratch.node_body, *out = s->scratch.node_out;
+	uint8_t *out = s->scratch.node_out, *body = out + NODEMSG_BODY_OFF;
 	struct cluster *cl = s->cluster;
 	struct state_peer peer;
 	struct wr w;
 	ssize_t n;
+	int aead;
 
 	if (state_get_reg(s->state, dst, &peer) != STATE_OK ||
 	    peer.node == 0 || peer.node == cl->slot ||
@@ -58,18 +59,24 @@ srv_node_relay_out(struct srv *s, struct srv_sess *x, uint32_t dst,
 		return;
 	}
 	if (srv_relay_charge_for(s, x, len, now) == -1 ||
-	    len > SRV_PKT_MAX - SRV_NODE_RELAY_HDR)
+	    len > SRV_PKT_MAX - NODEMSG_OVERHEAD - SRV_NODE_RELAY_HDR)
 		return;
-	wr_init(&w, body, SRV_PKT_MAX);
+	/* The body is built where the seal wants it: no copy there. */
+	wr_init(&w, body, SRV_PKT_MAX - NODEMSG_OVERHEAD);
 	wr_u32(&w, dst);
 	wr_u32(&w, x->reg_id);
 	wr_bytes(&w, pkt, len);
-	n = nodemsg_seal(cl->nm, srv_node_now_ms(), NODEMSG_RELAY, body,
+	aead = cl->nodes[peer.node].aes && cl->nm->aes ? NODEMSG_AES :
+	    NODEMSG_CHACHA;
+	n = nodemsg_seal(cl->nm, srv_node_now_ms(), NODEMSG_RELAY, aead, body,
 	    w.off, out, SRV_PKT_MAX);
 	if (w.err || n < 0) {
 		srv_node_drop(s, x);
 		return;
 	}
+	s->cnt.node_sent++;
+	if (aead == NODEMSG_AES)
+		s->cnt.node_sent_aes++;
 	srv_send(s, (struct sockaddr *)&cl->node_addr[peer.node], NULL, out,
 	    (size_t)n);
 	x->relay.tx_packets++;

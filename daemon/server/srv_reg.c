@@ -249,6 +249,7 @@ struct srv_reg_op {
 	struct srv_tcp		*tcp;
 	int			 tcp_gone;	/* its connection closed */
 	int			 relay_mac;	/* it takes RELAY_MAC */
+	uint32_t		 rtt_us;	/* its round trip, as it says */
 	LIST_ENTRY(srv_reg_op)	 link;
 };
 
@@ -313,6 +314,7 @@ srv_registered(struct srv *s, struct srv_reg_op *op, uint32_t replaced)
 	x->accept_len = (size_t)n;
 	x->token_expires = op->expires_at;
 	x->relay_mac = op->relay_mac;
+	srv_sess_rtt(x, op->rtt_us);
 	if (op->nattrs > 0 && (x->attrs = calloc(op->nattrs,
 	    sizeof(*x->attrs))) != NULL) {
 		memcpy(x->attrs, op->attrs, op->nattrs * sizeof(*x->attrs));
@@ -391,8 +393,9 @@ out:
  */
 static int
 srv_register(struct srv *s, struct reghs *hs, uint32_t id,
-    struct state_peer *sp, const struct token *t, int relay_mac,
-    const struct sockaddr *from, struct srv_tcp *tcp, size_t maxlen,
+    struct state_peer *sp, const struct token *t,
+    const P2p__Srv__Register *rg, const struct sockaddr *from,
+    struct srv_tcp *tcp, size_t maxlen,
     P2p__Srv__ErrCode *code, char *msg, size_t msglen)
 {
 	struct srv_recent *r;
@@ -420,7 +423,8 @@ srv_register(struct srv *s, struct reghs *hs, uint32_t id,
 	op->nattrs = t->nattrs;
 	memcpy(&op->from, from, addr_len(from));
 	op->tcp = tcp;
-	op->relay_mac = relay_mac != 0;
+	op->relay_mac = rg->relay_mac != 0;
+	op->rtt_us = rg->rtt_us;
 	LIST_INSERT_HEAD(&s->reg_ops, op, link);
 	if ((r = srv_recent_add(s, hs->e_pk, 0, srv_now_us())) != NULL)
 		r->busy = 1;
@@ -534,7 +538,7 @@ srv_init(struct srv *s, const uint8_t *pkt, size_t len,
 		    "a Register", from, tcp, len);
 	} else if (srv_reg_validate(s, pk, e_pk, m->register_, &sp, &t,
 	    &code, msg, sizeof(msg)) == -1 || srv_register(s, &hs, m->id, &sp,
-	    &t, m->register_->relay_mac, from, tcp, len, &code, msg,
+	    &t, m->register_, from, tcp, len, &code, msg,
 	    sizeof(msg)) == -1)
 		srv_init_refuse(s, &hs, m->id, code, msg, from, tcp, len);
 	reghs_wipe(&hs);

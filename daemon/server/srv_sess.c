@@ -75,6 +75,17 @@ srv_sess_new(struct srv *s, uint32_t reg_id, const char *peer_id,
 	return x;
 }
 
+void
+srv_sess_rtt(struct srv_sess *x, uint32_t rtt_us)
+{
+	if (rtt_us == 0)
+		return;
+	if (rtt_us > SRV_RTT_MAX_US)
+		rtt_us = SRV_RTT_MAX_US;
+	x->rtt_us = x->rtt_us == 0 ? rtt_us :
+	    (uint32_t)(((uint64_t)x->rtt_us * 7 + rtt_us) / 8);
+}
+
 static void
 srv_sess_free(struct srv_sess *x)
 {

@@ -23,10 +23,42 @@
 #include "srv_group.h"
 #include "wire.h"
 
-/* Push Introduce{about} to the session of `to`, if it lives on this node. */
+/*
+ * When two agents start punching (PROTOCOL.md §2.7; RakNet's timed
+ * punching): T from now, 4 round trips of the slower one
+ * (its handshake over the relay is done by then) but at least
+ * SRV_PUNCH_MIN_US; each is told T less the half round trip its Introduce
+ * takes to arrive, so that both start at the same moment and both first
+ * checks leave before either arrives. 0 for both when either round trip is
+ * unknown (an agent that does not say it, or one on another node): they
+ * then time it themselves.
+ */
+#define SRV_PUNCH_MIN_US	100000U
+static void
+srv_punch_times(struct srv *s, const struct state_peer *a,
+    const struct state_peer *b, uint32_t *ta, uint32_t *tb)
+{
+	struct srv_sess *xa = srv_sess_find(s, a->reg_id);
+	struct srv_sess *xb = srv_sess_find(s, b->reg_id);
+	uint32_t t;
+
+	*ta = *tb = 0;
+	if (xa == NULL || xb == NULL || xa->rtt_us == 0 || xb->rtt_us == 0)
+		return;
+	t = 4 * (xa->rtt_us > xb->rtt_us ? xa->rtt_us : xb->rtt_us);
+	if (t < SRV_PUNCH_MIN_US)
+		t = SRV_PUNCH_MIN_US;
+	*ta = t - xa->rtt_us / 2;
+	*tb = t - xb->rtt_us / 2;
+}
+
+/*
+ * Push Introduce{about} to the session of `to`, if it lives on this node;
+ * punch_in_us: when `to` starts punching (srv_punch_times), 0: not timed.
+ */
 static void
 srv_introduce(struct srv *s, const struct state_peer *to,
-    const struct state_peer *about, int initiator)
+    const struct state_peer *about, int initiator, uint32_t punch_in_us)
 {
 	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
 	P2p__Srv__Introduce in = P2P__SRV__INTRODUCE__INIT;
@@ -64,6 +96,7 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	/* RELAY packets to that peer name its registration (§2.6). */
 	in.relay_id = about->reg_id;
 	in.tcp = about->transport == STATE_TCP;
+	in.punch_in_us = punch_in_us;
 	/* Its NatReport: from its session here, else from the cluster's
 	 * view (state_redis_nat). */
 	if ((ax = srv_sess_find(s, about->reg_id)) != NULL) {
@@ -121,6 +154,7 @@ srv_intro_done(const struct state_result *res, void *arg)
 	struct srv_intro_op *op = arg;
 	struct srv *s = op->srv;
 	struct state_peer a, b;
+	uint32_t ta, tb;
 	char msg[200];
 
 	if (res->rc == STATE_UNAVAILABLE) {
@@ -139,8 +173,9 @@ srv_intro_done(const struct state_result *res, void *arg)
 		s->cnt.introductions++;
 		log_debug("%sintroducing %s and %s", op->req_reg ? "" :
 		    "mesh: ", op->a, op->b);
-		srv_introduce(s, &a, &b, 1);
-		srv_introduce(s, &b, &a, 0);
+		srv_punch_times(s, &a, &b, &ta, &tb);
+		srv_introduce(s, &a, &b, 1, ta);
+		srv_introduce(s, &b, &a, 0, tb);
 		srv_intro_reply(s, op, 0, NULL);
 	}
 	free(op);
@@ -225,25 +260,30 @@ void
 srv_introduce_pair(struct srv *s, const char *a, const char *b)
 {
 	struct state_peer pa, pb;
+	uint32_t ta, tb;
 
 	if (state_get(s->state, a, &pa) != STATE_OK ||
 	    state_get(s->state, b, &pb) != STATE_OK)
 		return;
-	srv_introduce(s, &pa, &pb, 1);
-	srv_introduce(s, &pb, &pa, 0);
+	srv_punch_times(s, &pa, &pb, &ta, &tb);
+	srv_introduce(s, &pa, &pb, 1, ta);
+	srv_introduce(s, &pb, &pa, 0, tb);
 }
 
 /*
- * x reported a NAT type or port mapping it had not before (PROTOCOL.md
- * §2.7): introduce x again to every peer whose session with it x reports
- * on the relay, so that peer re-plans its punching with x's type. Those
+ * x reported a NAT type, port mapping or reflexive address it had not
+ * before (PROTOCOL.md §2.7): introduce x again to every peer whose session
+ * with it x reports on the relay, so that peer re-plans its punching with
+ * what x said, and that peer again to x, both with one start time, so
+ * that the round both start then is timed like the first. Those
  * registered on other nodes of a cluster are told by their own node, which
- * learns of the report through Redis (srv_reintroduce_remote).
+ * learns of the report through Redis (srv_reintroduce_remote), untimed.
  */
 void
 srv_reintroduce(struct srv *s, struct srv_sess *x)
 {
 	struct state_peer me, peer;
+	uint32_t tm, tp;
 	size_t i, n = 0;
 
 	if (state_get_reg(s->state, x->reg_id, &me) != STATE_OK)
@@ -252,7 +292,10 @@ srv_reintroduce(struct srv *s, struct srv_sess *x)
 		if (x->paths[i].path == SRV_PATH_RELAY &&
 		    state_get(s->state, x->paths[i].peer_id, &peer) ==
 		    STATE_OK && srv_sess_find(s, peer.reg_id) != NULL) {
-			srv_introduce(s, &peer, &me, 0);
+			srv_punch_times(s, &me, &peer, &tm, &tp);
+			srv_introduce(s, &peer, &me, 0, tp);
+			if (tm != 0)
+				srv_introduce(s, &me, &peer, 0, tm);
 			n++;
 		}
 	s->cnt.reintroductions += n;
@@ -281,7 +324,7 @@ srv_reintro_one(const char *other_id, void *arg)
 	    (path = srv_path_get(y, ri->about->peer_id)) == NULL ||
 	    strcmp(path, "relay") != 0)
 		return;
-	srv_introduce(ri->s, &peer, ri->about, 0);
+	srv_introduce(ri->s, &peer, ri->about, 0, 0);	/* not timed */
 	ri->n++;
 }
 

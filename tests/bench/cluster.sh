@@ -24,7 +24,12 @@
 #     turnbench measures coturn (loadgen --relay: two simulated peers of a
 #     single server with --policy open, RELAY packets sealed as agents seal
 #     them, credits back through the relay, the best of the same windows).
-# Not part of make check: `make bench-cluster`.
+#     The same relay alone in the cluster: two more nodes with --policy
+#     open, the two simulated peers both on one of them ("same node") or
+#     one on each ("across nodes": RELAY -> node -> NODE -> node -> RELAY),
+#     so that across / same is also measured without the agents' CPU.
+# Not part of make check: `make bench-cluster`. CLUSTER_RELAY_ONLY=1 skips
+# steps 1 and 1b (for interleaved before/after runs of the relay).
 #
 # usage: top_builddir=BUILD top_srcdir=SRC sh tests/bench/cluster.sh [PEERS]
 set -u
@@ -45,6 +50,7 @@ start_node a --keepalive 15 --expire 600
 start_node b --keepalive 15 --expire 600
 start_node c --keepalive 15 --expire 600
 
+if [ -z "${CLUSTER_RELAY_ONLY:-}" ]; then
 # 1. Registrations.
 r0=$(rss "$a_PID")
 m0=$(rcli info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
@@ -102,6 +108,7 @@ echo "RESULT cluster rehome_registered_after $after of $peers (Redis, on the liv
 wait_for 20 sh -c "[ \"\$(REDISCLI_AUTH=\$(cat '$T/rpass') redis-cli -p $REDIS_PORT exists p2p:alive:$most)\" = 0 ]" ||
     fail "node $most is still alive in Redis"
 start_node "$most" --keepalive 15 --expire 600
+fi
 
 # 2. Relay throughput, same node vs across nodes, interleaved.
 SERVER_PORT=$a_PORT AGENT_ARGS=--no-direct start_agent s1 bench
@@ -126,11 +133,17 @@ else
 	echo "SKIP coturn comparison: turnserver missing (apt-get install coturn)"
 fi
 start_server --policy open
-raw_best() {	# raw_best OUT: p2p-server's relay alone, best of three windows
+# Two nodes that introduce anyone, for the cluster's relay alone.
+start_node p --policy open
+start_node q --policy open
+# raw_best OUT PORT PORT: p2p-server's relay alone, the best of three
+# windows; peer 0 registers on the first port, peer 1 on the second.
+raw_best() {
 	_best=0
 	for _w in 32 64 128; do
-		"$LOADGEN" --server "127.0.0.1:$SERVER_PORT" --secret-file "$T/secret" \
-		    --peers 2 --window 2 --prefix "r$i$_w-" --relay "$n" \
+		"$LOADGEN" --server "127.0.0.1:$2" --server "127.0.0.1:$3" \
+		    --secret-file "$T/secret" --peers 2 --window 2 \
+		    --prefix "r$i$_w$2$3-" --relay "$n" \
 		    --relay-window "$_w" >"$T/rw" 2>&1 ||
 		    fail "loadgen --relay window $_w: $(cat "$T/rw")"
 		_v=$(sed -n 's/^relay_mb_per_s=//p' "$T/rw")
@@ -152,9 +165,15 @@ for i in 1 2 3; do
 	"$BENCH" bulk "$T/s1/sock" "$T/s2/sock" s2 1200 "$n" >"$T/same$i" || fail "same-node run $i: $(cat "$T/same$i")"
 	"$BENCH" bulk "$T/x1/sock" "$T/x2/sock" x2 1200 "$n" >"$T/cross$i" || fail "cross-node run $i: $(cat "$T/cross$i")"
 	[ -z "$turn_port" ] || turn_best "$T/turn$i"
-	raw_best "$T/raw$i"
+	raw_best "$T/raw$i" "$SERVER_PORT" "$SERVER_PORT"
+	raw_best "$T/rawsame$i" "$p_PORT" "$p_PORT"
+	raw_best "$T/rawcross$i" "$p_PORT" "$q_PORT"
 done
-raw=$(sed -n 's/^RESULT raw bulk1200_MBps //p' "$T"/raw1 "$T"/raw2 "$T"/raw3 | sort -n | sed -n 2p)
+rmed() { sed -n 's/^RESULT raw bulk1200_MBps //p' "$T/$1"1 "$T/$1"2 "$T/$1"3 | sort -n | sed -n 2p; }
+runs() { sed -n "s/^RESULT $1 bulk1200_MBps //p" "$T/$2"1 "$T/$2"2 "$T/$2"3 | tr '\n' ' '; }
+raw=$(rmed raw)
+rsame=$(rmed rawsame)
+rcross=$(rmed rawcross)
 med() { sed -n 's/^RESULT p2pd bulk1200_MBps //p' "$T/$1"1 "$T/$1"2 "$T/$1"3 | sort -n | sed -n 2p; }
 same=$(med same)
 cross=$(med cross)
@@ -168,4 +187,7 @@ if [ -n "$turn_port" ]; then
 	echo "RESULT cluster relay_same_node_over_coturn $(echo "scale=2; $same / $turn" | bc)"
 	echo "RESULT cluster relay_server_alone_over_coturn $(echo "scale=2; $raw / $turn" | bc)"
 fi
-echo "RESULT cluster relay_server_alone_mb_per_s $raw (runs: $(sed -n 's/^RESULT raw bulk1200_MBps //p' "$T"/raw? | tr '\n' ' '))"
+echo "RESULT cluster relay_server_alone_mb_per_s $raw (runs: $(runs raw raw))"
+echo "RESULT cluster relay_alone_same_node_mb_per_s $rsame (runs: $(runs raw rawsame))"
+echo "RESULT cluster relay_alone_cross_node_mb_per_s $rcross (runs: $(runs raw rawcross))"
+echo "RESULT cluster relay_alone_cross_over_same $(echo "scale=2; $rcross / $rsame" | bc)"

@@ -33,7 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	now += (uint64_t)data[0] * 1000;
 	if (data[0] & 1 && len > 1) {
-		n = nodemsg_seal(&tx, now, data[1], data + 1, len - 1, pkt,
+		/* Bit 1 of data[0]: AES-256-GCM where the CPU has it. */
+		n = nodemsg_seal(&tx, now, data[1], data[0] & 2 && tx.aes ?
+		    NODEMSG_AES : NODEMSG_CHACHA, data + 1, len - 1, pkt,
 		    sizeof(pkt));
 		if (n < 0)
 			return 0;

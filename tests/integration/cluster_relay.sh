@@ -6,6 +6,9 @@
 # node a -> node b -> agent on the node channel, never through Redis), a
 # mesh group whose members sit on three nodes (member_join and mesh
 # introductions reach each of them), and forged node packets refused.
+# Node b runs its node channel as an older node does (ChaCha20-Poly1305
+# only: P2PD_NODE_NO_AES=1): a and c, where the CPU has AES-NI, send each
+# other AES-256-GCM and b ChaCha20-Poly1305 (PROTOCOL.md §8).
 set -u
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 . "${top_srcdir:-.}/tests/integration/cluster_lib.sh"
@@ -13,8 +16,16 @@ TOOL="$top_builddir/tests/integration/p2ptest"
 
 start_redis
 start_node a
+export P2PD_NODE_NO_AES=1
 start_node b
+unset P2PD_NODE_NO_AES
 start_node c
+metric() {	# metric NODE NAME: a counter of the node's /metrics
+	curl -s -m 5 -H "Authorization: Bearer $KEY" "$(eval echo "\$${1}_URL")/metrics" |
+	    awk -v m="$2" '$1 == m { print $2 }'
+}
+aes=0
+grep -q "node channel AES-256-GCM" "$T/a.log" && aes=1
 
 # alice on a, bob on b, carol on c: sessions stay on the relay.
 SERVER_PORT=$a_PORT AGENT_ARGS=--no-direct start_agent alice lobby
@@ -45,6 +56,11 @@ api b GET /v1/peers/bob
 rxb=$(sed -n 's/.*"rx_packets":\([0-9]*\).*/\1/p' "$T/body")
 [ "${rxb:-0}" -gt 0 ] || fail "node b delivered nothing to bob: $(cat "$T/body")"
 echo "ok - relay counters: node a forwarded $txa packets for alice, node b delivered $rxb to bob"
+[ "$(metric a p2p_node_sent_total)" -gt 0 ] || fail "node a sent no node packet"
+[ "$(metric a p2p_node_sent_aes_total)" = 0 ] ||
+    fail "node a sent AES-256-GCM to node b, which does not take it"
+[ "$(metric b p2p_node_sent_aes_total)" = 0 ] || fail "node b sent AES-256-GCM"
+echo "ok - a and b (ChaCha20-Poly1305 only, as an older node) relay to each other with ChaCha20-Poly1305"
 
 # carol (node c) -> alice (node a): 50 messages in order.
 ctl carol connect alice --timeout 10 || fail "connect carol (node c) -> alice (node a)"
@@ -56,6 +72,14 @@ done
 ctl alice recv --count 50 --timeout 20 >"$T/got" || fail "alice got $(wc -l < "$T/got") of 50"
 [ "$(grep -c "m[0-9]" "$T/got")" -eq 50 ] || fail "alice got: $(cat "$T/got")"
 echo "ok - carol (node c) -> alice (node a): 50 messages over the cross-node relay"
+if [ $aes = 1 ]; then
+	[ "$(metric c p2p_node_sent_aes_total)" -gt 0 ] ||
+	    fail "node c sent node a no AES-256-GCM packet ($(metric c p2p_node_sent_total) sent)"
+	[ "$(metric a p2p_node_dropped_total)" = 0 ] || fail "node a refused node packets"
+	echo "ok - c -> a: $(metric c p2p_node_sent_aes_total) of $(metric c p2p_node_sent_total) node packets AES-256-GCM"
+else
+	echo "# no AES-NI here: every node packet is ChaCha20-Poly1305"
+fi
 
 # A mesh group with members on three nodes, made through node c's API.
 api c POST /v1/groups -d '{"name":"squad","mesh":true}'

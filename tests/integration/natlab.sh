@@ -10,7 +10,8 @@
 # them growing; and the rate of new UDP flows each router let out (its nft
 # counter, sampled every second) within NATLAB_PROBE_RATE.
 # Then: symmetric against port-restricted NATLAB_TRIALS times (the direct
-# success rate), a host whose address changes in the middle of a pipe
+# success rate; NATLAB_TRIALS_PAIR="T1 T2" another pair), a host whose
+# address changes in the middle of a pipe
 # (roaming) and a direct path cut in the middle of a pipe (fallback to the
 # relay), both compared byte for byte.
 #
@@ -33,7 +34,9 @@
 # until the first message was read on the other side, and the round trip of
 # the session's path just after (a ping: the relay at that moment), both in
 # ms and through libp2pclient (firstmsg); dir_ms = from connect until
-# `peers` said direct;
+# `peers` said direct (NATLAB_DIRECT_FIRST=1: looked for right after the
+# first message, before the answer and the bursts, so that it is the time
+# to the direct path alone);
 # relay_d = relayed packets of the pair during the second burst; new/s =
 # the peak rate of new UDP flows out of either router; ttl = UDP packets
 # of either side that died at its ISP router (TTL run out: transit only).
@@ -63,6 +66,8 @@ late|early) ;;
 *) fail "NATLAB_CONNECT=$NATLAB_CONNECT: expected late or early" ;;
 esac
 : "${NATLAB_TRIALS:=10}"
+: "${NATLAB_TRIALS_PAIR:=symmetric port-restricted}"
+: "${NATLAB_DIRECT_FIRST:=0}"
 : "${NATLAB_PROBE_RATE:=125}"	# new UDP flows per second per router, at most:
 				# the agents' --birthday-rate (100/s) plus checks
 				# paced at 50 ms (20/s), plus slack
@@ -151,6 +156,20 @@ upnp_rules() {	# upnp_rules NAME
 	    prerouting_miniupnpd 2>/dev/null | grep -c dnat
 }
 
+# wait_direct: both sides of the cell on the direct path within DIRECT_WAIT
+# seconds from the connect (t0), like a user would count; sets got and
+# direct, or ends the cell (1).
+wait_direct() {
+	while [ $(($(ms) - t0)) -lt $((DIRECT_WAIT * 1000)) ]; do
+		# Both sides: each decides for its own sending.
+		is_path a direct && is_path "$b" direct && break
+		sleep 0.05
+	done
+	got=$(path_of a)
+	[ "$got" = direct ] || { cell_end FAIL "path ${got:-none} after ${DIRECT_WAIT}s"; return 1; }
+	direct=$(($(ms) - t0))
+}
+
 # cell NAME TYPE1 TYPE2 [same|upnp-a|upnp-b]: one cell of the matrix in a
 # fresh lab; adds a row and counts a failure, never exits.
 # With "same" both hosts sit behind one router of TYPE1. With upnp-X
@@ -209,21 +228,16 @@ cell() {
 	read -r _ conn _ _f _ _r _ _ < "$T/first.out"
 	conn=${conn%.*}
 	first="$_f/$_r"
+	if [ "$exp" = direct ] && [ "$NATLAB_DIRECT_FIRST" = 1 ]; then
+		wait_direct || return
+	fi
 	ctl "$b" send a "hello from $b" >/dev/null 2>&1 || { cell_end FAIL "send $b->a"; return; }
 	[ "$(ctl a recv --timeout 5 2>/dev/null)" = "hello from $b" ] ||
 	    { cell_end FAIL "the answer did not arrive"; return; }
 	"$MSGFLOOD" "$T/a/sock" "$T/$b/sock" a "$b" "$NATLAB_BURST" >"$T/flood.out" 2>&1 ||
 	    { cell_end FAIL "burst: $(tail -1 "$T/flood.out")"; return; }
 	if [ "$exp" = direct ]; then
-		# Counted from connect, like a user would.
-		while [ $(($(ms) - t0)) -lt $((DIRECT_WAIT * 1000)) ]; do
-			# Both sides: each decides for its own sending.
-			is_path a direct && is_path "$b" direct && break
-			sleep 0.05
-		done
-		got=$(path_of a)
-		[ "$got" = direct ] || { cell_end FAIL "path ${got:-none} after ${DIRECT_WAIT}s"; return; }
-		direct=$(($(ms) - t0))
+		[ "$direct" != - ] || wait_direct || return
 	else
 		# Give punching its time: a relay cell must not claim direct.
 		sleep 3
@@ -323,19 +337,24 @@ elif want_cell portmap-a || want_cell portmap-b; then
 	echo "natlab: SKIP the port mapping cells: miniupnpd is missing (apt-get install miniupnpd-nftables)"
 fi
 
-# ---- symmetric against port-restricted, NATLAB_TRIALS times --------------------
+# ---- NATLAB_TRIALS_PAIR (symmetric against port-restricted), NATLAB_TRIALS times
 if want_cell trials; then
 	ok=0; n=0; times=""
+	set -- $NATLAB_TRIALS_PAIR
+	tp1=$1; tp2=$2
 	while [ "$n" -lt "$NATLAB_TRIALS" ]; do
 		n=$((n + 1))
 		f0=$FAILED
-		cell "symmetric/port-restricted #$n" symmetric port-restricted
+		cell "$tp1/$tp2 #$n" "$tp1" "$tp2"
 		if [ "$FAILED" -eq "$f0" ]; then ok=$((ok + 1)); times="$times $direct"; fi
 		FAILED=$f0	# single trials may fail; the rate is what counts
 	done
 	pct=$((ok * 100 / n))
-	row "symmetric/port-restricted rate" direct "$ok/$n" - - - - - - \
-	    "$([ "$pct" -ge 90 ] && echo ok || echo FAIL): $pct% direct within ${DIRECT_WAIT}s (ms:${times:- none})"
+	# p50 and p90 of the times of the trials that went direct
+	pq=$(echo $times | tr ' ' '\n' | sort -n | awk 'NF { v[++k] = $1 }
+	    END { if (k) printf "p50 %d p90 %d", v[int((k + 1) / 2)], v[int((9 * k + 9) / 10)] }')
+	row "$tp1/$tp2 rate" direct "$ok/$n" - - - - - - \
+	    "$([ "$pct" -ge 90 ] && echo ok || echo FAIL): $pct% direct within ${DIRECT_WAIT}s${pq:+, $pq} (ms:${times:- none})"
 	[ "$pct" -ge 90 ] || FAILED=$((FAILED + 1))
 fi
 

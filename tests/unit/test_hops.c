@@ -156,3 +156,35 @@ Test(hops, public_ranges)
 	cr_assert(!hops_public(IP(169, 254, 1, 1)));
 	cr_assert(!hops_public(0));
 }
+
+Test(hops, settles_without_waiting)
+{
+	/* Every hop up to the first public router answered at once: the
+	 * result is final without waiting out the round (HOPS_WAIT_US), so
+	 * punching right after a registration has it. With that router
+	 * silent it waits. */
+	uint32_t hop[2][2] = { { IP(10, 1, 0, 1), IP(11, 1, 0, 1) },
+	    { IP(10, 1, 0, 1), 0 } };
+	struct hops h;
+	struct hops_out o;
+	uint8_t rnd[STUN_TXID_LEN];
+	int k;
+
+	memset(rnd, 7, sizeof(rnd));
+	for (k = 0; k < 2; k++) {
+		hops_start(&h, rnd, 1000);
+		while (hops_output(&h, 1000, &o))
+			if (o.ttl <= 2 && hop[k][o.ttl - 1] != 0)
+				hops_on_exceeded(&h, o.pkt, o.len,
+				    hop[k][o.ttl - 1]);
+		hops_tick(&h, 1001);
+		cr_assert_eq(hops_done(&h), k == 0, "case %d: done %d", k,
+		    hops_done(&h));
+	}
+	hops_start(&h, rnd, 1000);
+	while (hops_output(&h, 1000, &o))
+		if (o.ttl <= 2)
+			hops_on_exceeded(&h, o.pkt, o.len, hop[0][o.ttl - 1]);
+	hops_tick(&h, 1001);
+	cr_assert_eq(hops_low_ttl(&h), 2);
+}
