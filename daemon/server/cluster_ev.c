@@ -19,9 +19,9 @@ static const struct {
 	const char	*type;
 	unsigned	 min, max;	/* fields after SEQ and TYPE */
 } cluster_ev_types[] = {
-	{ "R", 12, 12 }, { "U", 2, 2 }, { "I", 3, 3 }, { "W", 4, 4 },
+	{ "R", 12, 13 }, { "U", 2, 2 }, { "I", 3, 3 }, { "W", 4, 4 },
 	{ "GC", 3, 3 + 2 * STATE_GROUP_ATTRS }, { "GD", 2, 2 },
-	{ "MA", 3, 3 }, { "MD", 3, 3 }, { "X", 1, 1 }, { "N", 3, 3 },
+	{ "MA", 3, 3 }, { "MD", 3, 3 }, { "X", 1, 1 }, { "N", 3, 4 },
 	{ "TA", 6, 6 + 2 * MATCH_ATTRS_MAX }, { "TG", 4, 4 },
 	{ "TM", 4, 2 + 2 * MATCH_SIZE_MAX }, { "TD", 3, 3 }, { "GL", 2, 2 },
 };
@@ -235,6 +235,23 @@ ev_groups(const char *s, struct state_peer *p)
 	return 0;
 }
 
+/* A port mapping: "" (none) or an IPv4 "ip:port" with a port. */
+static int
+ev_portmap(const char *s, struct sockaddr_in *out)
+{
+	struct sockaddr_storage ss;
+
+	memset(out, 0, sizeof(*out));
+	if (*s == '\0')
+		return 0;
+	if (cluster_ev_addr(s, strlen(s), &ss) == -1 ||
+	    ss.ss_family != AF_INET ||
+	    ((struct sockaddr_in *)&ss)->sin_port == 0)
+		return -1;
+	memcpy(out, &ss, sizeof(*out));
+	return 0;
+}
+
 int
 cluster_ev_peer(const struct cluster_ev *ev, struct state_peer *p,
     char *nat, size_t natlen, char *err, size_t errlen)
@@ -265,6 +282,25 @@ cluster_ev_peer(const struct cluster_ev *ev, struct state_peer *p,
 	p->aesni = (int)aesni;
 	p->transport = tr ? STATE_TCP : STATE_UDP;
 	snprintf(nat, natlen, "%s", ev->f[11]);
+	p->nat = state_nat_index(ev->f[11]);
+	if (ev->nf > 12 && ev_portmap(ev->f[12], &p->portmap) == -1)
+		return ev_err(err, errlen, "a bad port mapping");
+	return 0;
+}
+
+int
+cluster_ev_nat(const struct cluster_ev *ev, uint32_t *reg_id, uint8_t *nat,
+    struct sockaddr_in *portmap)
+{
+	uint64_t reg;
+
+	memset(portmap, 0, sizeof(*portmap));
+	if (strcmp(ev->type, "N") != 0 || cluster_ev_name(ev, 0) == NULL ||
+	    cluster_ev_num(ev, 1, UINT32_MAX, &reg) == -1 || reg == 0 ||
+	    (ev->nf > 3 && ev_portmap(ev->f[3], portmap) == -1))
+		return -1;
+	*reg_id = (uint32_t)reg;
+	*nat = state_nat_index(ev->f[2]);
 	return 0;
 }
 

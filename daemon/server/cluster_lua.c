@@ -55,7 +55,7 @@ const char cluster_lua_register[] =
 	"redis.call('HSET', k, 'key', ARGV[4], 'iat', ARGV[5], 'exp',\n"
 	"    ARGV[6], 'reg', ARGV[3], 'node', ARGV[2], 'aesni', ARGV[7],\n"
 	"    'tr', ARGV[8], 'pub', ARGV[9], 'loc', ARGV[10], 'grp', ARGV[11],\n"
-	"    'nat', 'unknown')\n"
+	"    'nat', 'unknown', 'pm', '')\n"
 	"redis.call('PERSIST', k)\n"
 	"redis.call('SADD', 'p2p:np:' .. ARGV[2], id)\n"
 	"local seq = publish({'R', id, ARGV[2], ARGV[3], ARGV[4], ARGV[5],\n"
@@ -75,13 +75,41 @@ const char cluster_lua_unregister[] =
 	"redis.call('EXPIREAT', k, tonumber(cur[3] or 0))\n"
 	"return {0, publish({'U', ARGV[1], ARGV[2]})}\n";
 
-/* ARGV: id reg nat */
+/* ARGV: id reg nat pm (pm: the port mapping, "" for none) */
 const char cluster_lua_nat[] =
 	LUA_PUBLISH
 	"local k = 'p2p:peer:' .. ARGV[1]\n"
 	"if redis.call('HGET', k, 'reg') ~= ARGV[2] then return {-1, 0} end\n"
-	"redis.call('HSET', k, 'nat', ARGV[3])\n"
-	"return {0, publish({'N', ARGV[1], ARGV[2], ARGV[3]})}\n";
+	"redis.call('HSET', k, 'nat', ARGV[3], 'pm', ARGV[4])\n"
+	"local ev = {'N', ARGV[1], ARGV[2], ARGV[3]}\n"
+	"if ARGV[4] ~= '' then ev[5] = ARGV[4] end\n"
+	"return {0, publish(ev)}\n";
+
+/*
+ * ARGV: id want add back quota exp. The relay quota's count of peer id
+ * (docs/CLUSTER.md): add the bytes a node relayed without a lease, take
+ * back the unused part of a lease, then grant up to want bytes of what is
+ * left under quota. The count lives until exp (the latest token's end).
+ * {count, granted}.
+ */
+const char cluster_lua_quota[] =
+	"local k = 'p2p:quota:' .. ARGV[1]\n"
+	"local want, add = tonumber(ARGV[2]) or 0, tonumber(ARGV[3]) or 0\n"
+	"local back, quota = tonumber(ARGV[4]) or 0, tonumber(ARGV[5]) or 0\n"
+	"local h = redis.call('HMGET', k, 'used', 'exp')\n"
+	"local used = tonumber(h[1] or '0') or 0\n"
+	"local exp = tonumber(h[2] or '0') or 0\n"
+	"if used < 0 then used = 0 end\n"
+	"used = used + add - back\n"
+	"if used < 0 then used = 0 end\n"
+	"local grant = 0\n"
+	"if used < quota then grant = math.min(want, quota - used) end\n"
+	"used = used + grant\n"
+	"if (tonumber(ARGV[6]) or 0) > exp then exp = tonumber(ARGV[6]) end\n"
+	"redis.call('HSET', k, 'used', string.format('%d', used), 'exp',\n"
+	"    string.format('%d', exp))\n"
+	"redis.call('EXPIREAT', k, exp)\n"
+	"return {used, grant}\n";
 
 /* ARGV: a b origin max */
 const char cluster_lua_intro_add[] =
@@ -303,12 +331,14 @@ const char cluster_lua_dump[] =
 	"for _, k in ipairs(r[2]) do\n"
 	"  if kind == 'peer' then\n"
 	"    local h = redis.call('HMGET', k, 'node', 'reg', 'key', 'iat',\n"
-	"        'exp', 'aesni', 'tr', 'pub', 'loc', 'grp', 'nat')\n"
+	"        'exp', 'aesni', 'tr', 'pub', 'loc', 'grp', 'nat', 'pm')\n"
 	"    if h[2] and h[2] ~= '0' then\n"
-	"      out[#out + 1] = table.concat({'1', 'R', string.sub(k, 10),\n"
+	"      local ev = {'1', 'R', string.sub(k, 10),\n"
 	"          h[1] or '0', h[2], h[3] or '', h[4] or '0', h[5] or '0',\n"
 	"          h[6] or '0', h[7] or '0', h[8] or '', h[9] or '',\n"
-	"          h[10] or '', h[11] or 'unknown'}, '\\n')\n"
+	"          h[10] or '', h[11] or 'unknown'}\n"
+	"      if h[12] and h[12] ~= '' then ev[15] = h[12] end\n"
+	"      out[#out + 1] = table.concat(ev, '\\n')\n"
 	"    end\n"
 	"  elseif kind == 'ticket' then\n"
 	"    local peer = string.sub(k, 7)\n"

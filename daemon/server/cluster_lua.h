@@ -18,6 +18,7 @@
 extern const char cluster_lua_register[];
 extern const char cluster_lua_unregister[];
 extern const char cluster_lua_nat[];
+extern const char cluster_lua_quota[];
 extern const char cluster_lua_intro_add[];
 extern const char cluster_lua_intro_del[];
 extern const char cluster_lua_group_create[];

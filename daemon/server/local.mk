@@ -10,7 +10,7 @@ SRV_CLUSTER_SOURCES = daemon/server/cluster.c daemon/server/cluster.h \
 	daemon/server/cluster_lua_match.c \
 	daemon/server/state_redis.c daemon/server/state_redis.h \
 	daemon/server/state_redis_int.h daemon/server/state_redis_sync.c \
-	daemon/server/state_redis_write.c \
+	daemon/server/state_redis_write.c daemon/server/state_redis_quota.c \
 	daemon/server/state_redis_group.c daemon/server/state_redis_match.c \
 	daemon/server/srv_cluster.c daemon/server/srv_node.c \
 	daemon/server/srv_http_cluster.c daemon/server/srv_drain.c \
@@ -34,7 +34,8 @@ p2p_server_SOURCES = daemon/server/server.c daemon/server/server.h \
 	daemon/server/srv_reg.c daemon/server/srv_ctrl.c \
 	daemon/server/srv_ctrl_out.c \
 	daemon/server/srv_sess.c daemon/server/srv_recent.c \
-	daemon/server/srv_quota.c daemon/server/srv_roam.c \
+	daemon/server/srv_quota.c daemon/server/srv_quota.h \
+	daemon/server/srv_quota_lease.c daemon/server/srv_roam.c \
 	daemon/server/srv_ratelim.c daemon/server/srv_ratelim.h \
 	daemon/server/srv_reg_hello.c daemon/server/srv_reg_hello.h \
 	daemon/server/srv_ident.c daemon/server/srv_ident.h \
@@ -92,12 +93,14 @@ TESTS += tests/integration/nat_discovery.sh tests/integration/server_mem.sh \
 	tests/integration/cluster.sh tests/integration/cluster_relay.sh \
 	tests/integration/cluster_drain.sh tests/integration/match.sh \
 	tests/integration/match_cluster.sh tests/integration/match_agent.sh \
-	tests/integration/cluster_move.sh
+	tests/integration/cluster_move.sh tests/integration/cluster_quota.sh \
+	tests/integration/cluster_nat.sh
 EXTRA_DIST += tests/integration/match.sh tests/integration/match_cluster.sh \
 	tests/integration/match_lib.sh tests/integration/match_agent.sh
 EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
 	tests/integration/cluster_relay.sh tests/integration/cluster_drain.sh \
-	tests/integration/cluster_lib.sh tests/integration/cluster_move.sh
+	tests/integration/cluster_lib.sh tests/integration/cluster_move.sh \
+	tests/integration/cluster_quota.sh tests/integration/cluster_nat.sh
 EXTRA_DIST += tests/integration/nat_discovery.sh
 TESTS += tests/integration/dual_listen.sh
 EXTRA_DIST += tests/integration/dual_listen.sh tests/integration/stunask.pl

@@ -131,6 +131,7 @@ struct srv_counters {
 	uint64_t	tcp_out_dropped;	/* a connection's output was full */
 	uint64_t	stun_alt_dropped;	/* not STUN, on an RFC 5780 socket */
 	uint64_t	nat_reports;
+	uint64_t	reintroductions;	/* after a NAT report */
 	uint64_t	roam_challenges;	/* sent to new addresses */
 	uint64_t	roam_limited;		/* not sent: over 3x */
 	uint64_t	roam_moves;		/* validated and moved */
@@ -232,6 +233,9 @@ struct srv_sess {
 	uint64_t		 relay_refill_us;
 	uint64_t		 touched_us;	/* last state_touch by the relay */
 	uint64_t		 relay_used;	/* toward --relay-quota */
+	/* Its quota's lease in a cluster (srv_quota_lease.c). */
+	uint64_t		 q_lease, q_unrep, q_add, q_asked_us;
+	uint8_t			 q_flags;	/* SRV_Q_* */
 	int			 relay_mac;	/* it takes RELAY_MAC */
 	uint64_t		 token_expires;	/* unix seconds */
 	struct srv_path		*paths;		/* PathReport, unordered */
@@ -507,12 +511,6 @@ void	srv_roam_seen(struct srv *, struct srv_sess *, const struct sockaddr *,
 void	srv_roam_response(struct srv *, struct srv_sess *,
 	    const P2p__Srv__PathResponse *);
 
-/* srv_quota.c: relay quota usage kept per peer across registrations. */
-void	srv_quota_restore(struct srv *, struct srv_sess *);
-void	srv_quota_save(struct srv *, const struct srv_sess *);
-void	srv_quota_expire(struct srv *, uint64_t now_unix);
-void	srv_quota_free(struct srv *);
-
 /* srv_recent.c: the REG_INITs answered lately (SRV_RECENT_US). */
 struct srv_recent *srv_recent_find(struct srv *, const uint8_t e_pk[32]);
 /* NULL: no memory (the REG_INIT is then not remembered). */
@@ -588,6 +586,7 @@ int	srv_withdraw(struct srv *, const char *a, const char *b,
 void	srv_introduce_pair(struct srv *, const char *a, const char *b);
 /* x's NAT type changed: tell its peers on the relay (a new Introduce). */
 void	srv_reintroduce(struct srv *, struct srv_sess *x);
+void	srv_reintroduce_remote(struct srv *, const char *peer_id);
 void	srv_withdraw_push(struct srv *, const char *a, const char *b,
 	    const char *reason);
 /* srv_push.c: pushes to a session's agent, sent until acknowledged. */

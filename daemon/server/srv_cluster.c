@@ -4,7 +4,8 @@
  * node's agents (the hooks of state_redis.h): a registration of ours that
  * ended elsewhere is dropped here, introductions and withdrawals reach the
  * agents of the peers concerned that are registered here, group events go
- * to this node's members and to its /v1/events streams.
+ * to this node's members and to its /v1/events streams, and a NAT report
+ * re-introduces its peer to the relayed peers registered here.
  */
 #include "config.h"
 
@@ -39,6 +40,12 @@ srv_cluster_withdrawn(const char *a, const char *b, const char *reason,
 }
 
 static void
+srv_cluster_nat(const char *peer_id, void *arg)
+{
+	srv_reintroduce_remote(arg, peer_id);
+}
+
+static void
 srv_cluster_group(enum state_redis_gev gev, const char *group,
     const char *peer_id, void *arg)
 {
@@ -70,6 +77,7 @@ srv_cluster_hooks(struct srv *s, struct state_redis_hooks *h)
 	h->introduced = srv_cluster_introduced;
 	h->withdrawn = srv_cluster_withdrawn;
 	h->group = srv_cluster_group;
+	h->nat = srv_cluster_nat;
 	h->synced = NULL;
 	h->arg = s;
 }

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "server.h"
 #include "srv_group.h"
+#include "state_redis.h"
 #include "wire.h"
 
 typedef void (*srv_handler)(struct srv *, struct srv_sess *,
@@ -345,8 +346,12 @@ srv_h_nat_report(struct srv *s, struct srv_sess *x,
 	x->nat_filtering = srv_nat_word(r->nat_filtering, behs);
 	log_debug("%s: nat %s (mapping %s, filtering %s)", x->peer_id,
 	    x->nat_type, x->nat_mapping, x->nat_filtering);
-	if (strcmp(x->nat_type, was) != 0 || moved)
-		srv_reintroduce(s, x);
+	if (strcmp(x->nat_type, was) == 0 && !moved)
+		return;
+	/* The other nodes' views, for their introductions (srv_signal.c). */
+	state_redis_nat(s->state, x->peer_id, x->reg_id,
+	    state_nat_index(x->nat_type), &x->portmap);
+	srv_reintroduce(s, x);
 }
 
 static void

@@ -520,7 +520,7 @@ srv_http_peer_json(struct srv *s, const struct state_peer *p)
 		    sizeof(buf))));
 	json_object_object_add(o, "local_addresses", a);
 	json_object_object_add(o, "nat_type", json_object_new_string(
-	    x != NULL ? x->nat_type : "unknown"));
+	    x != NULL ? x->nat_type : state_nat_type(p->nat)));
 	a = json_object_new_array();
 	for (i = 0; i < p->ngroups && i < TOKEN_MAX_GROUPS; i++)
 		json_object_array_add(a, json_object_new_string(p->groups[i]));

@@ -216,6 +216,8 @@ static const struct srv_http_m {
 	    "--alt-listen sockets, dropped.", stun_alt_dropped),
 	CNT("p2p_nat_reports_total", "NAT classifications reported by "
 	    "agents.", nat_reports),
+	CNT("p2p_reintroductions_total", "Introductions sent again to "
+	    "relayed peers after a NAT report.", reintroductions),
 	CNT("p2p_node_dropped_total", "Node-to-node packets refused (forged, "
 	    "replayed, out of time).", node_dropped),
 	CNT("p2p_node_sent_total", "Node-to-node packets sent.", node_sent),

@@ -9,6 +9,10 @@
  * registration takes the count (and the rate bucket) of the one it
  * replaces directly. At most SRV_MAX_PEERS entries; when full, the one
  * that expires first goes.
+ *
+ * In a cluster the count is the cluster's, kept in Redis and taken in
+ * leases (srv_quota_lease.c); this node's table still keeps what it saw,
+ * as a floor for a registration made here while Redis is unavailable.
  */
 #include "config.h"
 
@@ -18,6 +22,8 @@
 
 #include "log.h"
 #include "server.h"
+#include "srv_quota.h"
+#include "state_redis.h"
 
 struct srv_quota {
 	char			 peer_id[P2P_NAME_MAX + 1];
@@ -73,17 +79,57 @@ srv_quota_evict(struct srv *s)
 		srv_quota_unlink(s, best);
 }
 
+/* A cluster's node: the count is shared (srv_quota_lease.c). */
+static int
+srv_quota_shared(const struct srv *s)
+{
+	return s->conf.relay_quota != 0 && state_redis_is(s->state);
+}
+
 void
 srv_quota_restore(struct srv *s, struct srv_sess *x)
 {
 	struct srv_quota **qp;
 
-	if ((qp = srv_quota_find(s, x->peer_id)) == NULL)
+	if ((qp = srv_quota_find(s, x->peer_id)) != NULL) {
+		x->relay_used += (*qp)->used;
+		log_debug("%s: relayed %llu bytes of its quota before",
+		    x->peer_id, (unsigned long long)(*qp)->used);
+		srv_quota_unlink(s, qp);
+	}
+	/* The first lease, so that relaying need not wait for it. */
+	if (srv_quota_shared(s))
+		srv_lease_ask(s, x, srv_now_us());
+}
+
+/* Room for len more bytes of x's quota (--relay-quota is set)? 0 or -1. */
+int
+srv_quota_room(struct srv *s, struct srv_sess *x, size_t len, uint64_t now)
+{
+	if (state_redis_is(s->state))
+		return srv_lease_room(s, x, len, now);
+	return x->relay_used + len > s->conf.relay_quota ? -1 : 0;
+}
+
+/* x relayed len bytes. */
+void
+srv_quota_use(struct srv *s, struct srv_sess *x, size_t len, uint64_t now)
+{
+	x->relay_used += len;
+	if (srv_quota_shared(s))
+		srv_lease_use(s, x, len, now);
+}
+
+/* x replaces o of the same peer on this node: o's count becomes x's. */
+void
+srv_quota_move(struct srv *s, struct srv_sess *x, struct srv_sess *o)
+{
+	if (state_redis_is(s->state)) {
+		srv_lease_move(x, o);	/* the counts are the cluster's */
 		return;
-	x->relay_used += (*qp)->used;
-	log_debug("%s: relayed %llu bytes of its quota before", x->peer_id,
-	    (unsigned long long)(*qp)->used);
-	srv_quota_unlink(s, qp);
+	}
+	x->relay_used += o->relay_used;
+	o->relay_used = 0;
 }
 
 void
@@ -92,6 +138,8 @@ srv_quota_save(struct srv *s, const struct srv_sess *x)
 	struct srv_quota **qp, *q;
 	size_t b;
 
+	if (state_redis_is(s->state))
+		srv_lease_return(s, x);
 	if (x->relay_used == 0 || s->conf.relay_quota == 0)
 		return;
 	if ((qp = srv_quota_find(s, x->peer_id)) != NULL) {

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "reghs.h"
 #include "server.h"
+#include "srv_quota.h"
 #include "token.h"
 #include "wire.h"
 

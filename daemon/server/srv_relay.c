@@ -24,7 +24,7 @@
  *
  * Quotas: --relay-rate (a token bucket of bytes per second, one second of
  * burst) and --relay-quota (bytes in all, per peer while its token lives,
- * across its registrations: srv_quota.c).
+ * across its registrations and, in a cluster, across nodes: srv_quota.c).
  */
 #include "config.h"
 
@@ -35,6 +35,7 @@
 #include "buf.h"
 #include "log.h"
 #include "server.h"
+#include "srv_quota.h"
 #include "wire.h"
 
 #define SRV_TOUCH_US	1000000ULL	/* state_touch at most once a second */
@@ -59,10 +60,10 @@ srv_relay_charge(struct srv *s, struct srv_sess *x, size_t len, uint64_t now)
 	uint64_t rate = s->conf.relay_rate, burst, add;
 
 	if (s->conf.relay_quota != 0 &&
-	    x->relay_used + len > s->conf.relay_quota)
+	    srv_quota_room(s, x, len, now) == -1)
 		return -1;
 	if (rate == 0) {
-		x->relay_used += len;
+		srv_quota_use(s, x, len, now);
 		return 0;
 	}
 	burst = rate > SRV_BURST_MIN ? rate : SRV_BURST_MIN;
@@ -81,7 +82,7 @@ srv_relay_charge(struct srv *s, struct srv_sess *x, size_t len, uint64_t now)
 	if (x->relay_tokens < len)
 		return -1;
 	x->relay_tokens -= len;
-	x->relay_used += len;	/* srv_quota.c keeps it across registrations */
+	srv_quota_use(s, x, len, now);	/* kept across registrations */
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "cluster.h"
 #include "log.h"
 #include "server.h"
+#include "srv_quota.h"
 #include "wire.h"
 
 size_t
@@ -125,8 +126,7 @@ srv_sess_replace(struct srv *s, struct srv_sess *x, uint32_t old)
 	struct srv_sess *o = srv_sess_find(s, old);
 
 	if (o != NULL && o != x && strcmp(o->peer_id, x->peer_id) == 0) {
-		x->relay_used += o->relay_used;
-		o->relay_used = 0;
+		srv_quota_move(s, x, o);
 		x->relay_tokens = o->relay_tokens;
 		x->relay_refill_us = o->relay_refill_us;
 	}

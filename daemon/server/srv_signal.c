@@ -67,6 +67,7 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	uint8_t pm_ip[16], oth_ip[16];
 	P2p__Srv__Addr loc[STATE_MAX_LOCAL], *locp[STATE_MAX_LOCAL];
 	uint8_t ip[STATE_MAX_LOCAL + 1][16];
+	const struct sockaddr_in *pmp;
 	struct srv_sess *x, *ax;
 	unsigned i, n = 0;
 
@@ -96,16 +97,22 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	in.relay_id = about->reg_id;
 	in.tcp = about->transport == STATE_TCP;
 	in.punch_in_us = punch_in_us;
+	/* Its NatReport: from its session here, else from the cluster's
+	 * view (state_redis_nat). */
 	if ((ax = srv_sess_find(s, about->reg_id)) != NULL) {
 		in.nat_type = (char *)ax->nat_type;
-		if (ax->portmap.sin_port != 0 && addr_to_pb((const struct
-		    sockaddr *)&ax->portmap, &pm, pm_ip) == 0)
-			in.portmap_addr = &pm;
+		pmp = &ax->portmap;
 		/* Its reflexive address on the other family (NatReport). */
 		if (ax->other.sa.sa_family != 0 && addr_to_pb(&ax->other.sa,
 		    &oth, oth_ip) == 0)
 			in.other_public = &oth;
+	} else {
+		in.nat_type = (char *)state_nat_type(about->nat);
+		pmp = &about->portmap;
 	}
+	if (pmp->sin_port != 0 && addr_to_pb((const struct sockaddr *)pmp,
+	    &pm, pm_ip) == 0)
+		in.portmap_addr = &pm;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_INTRODUCE;
 	m.introduce = &in;
 	if (srv_push(x, &m) == -1)
@@ -268,28 +275,78 @@ srv_introduce_pair(struct srv *s, const char *a, const char *b)
  * before (PROTOCOL.md §2.7): introduce x again to every peer whose session
  * with it x reports on the relay, so that peer re-plans its punching with
  * what x said, and that peer again to x, both with one start time, so
- * that the round both start then is timed like the first. Peers registered
- * on another node of a cluster are not told (their sessions punch with
- * what their introduction said).
+ * that the round both start then is timed like the first. Those
+ * registered on other nodes of a cluster are told by their own node, which
+ * learns of the report through Redis (srv_reintroduce_remote), untimed.
  */
 void
 srv_reintroduce(struct srv *s, struct srv_sess *x)
 {
 	struct state_peer me, peer;
 	uint32_t tm, tp;
-	size_t i;
+	size_t i, n = 0;
 
 	if (state_get_reg(s->state, x->reg_id, &me) != STATE_OK)
 		return;
 	for (i = 0; i < x->npaths; i++)
 		if (x->paths[i].path == SRV_PATH_RELAY &&
 		    state_get(s->state, x->paths[i].peer_id, &peer) ==
-		    STATE_OK) {
+		    STATE_OK && srv_sess_find(s, peer.reg_id) != NULL) {
 			srv_punch_times(s, &me, &peer, &tm, &tp);
 			srv_introduce(s, &peer, &me, 0, tp);
 			if (tm != 0)
 				srv_introduce(s, &me, &peer, 0, tm);
+			n++;
 		}
+	s->cnt.reintroductions += n;
+	if (n > 0)
+		log_info("peer %s: NAT %s: introduced again to %zu relayed "
+		    "peer(s)", x->peer_id, x->nat_type, n);
+}
+
+struct srv_reintro {
+	struct srv		*s;
+	const struct state_peer	*about;
+	size_t			 n;
+};
+
+/* One introduced peer of ri->about: told if its session is relayed here. */
+static void
+srv_reintro_one(const char *other_id, void *arg)
+{
+	struct srv_reintro *ri = arg;
+	struct state_peer peer;
+	struct srv_sess *y;
+	const char *path;
+
+	if (state_get(ri->s->state, other_id, &peer) != STATE_OK ||
+	    (y = srv_sess_find(ri->s, peer.reg_id)) == NULL ||
+	    (path = srv_path_get(y, ri->about->peer_id)) == NULL ||
+	    strcmp(path, "relay") != 0)
+		return;
+	srv_introduce(ri->s, &peer, ri->about, 0, 0);	/* not timed */
+	ri->n++;
+}
+
+/*
+ * Another node's registration peer_id sent a new NAT report (the view has
+ * it): introduce it again to the peers registered here whose sessions with
+ * it they report on the relay.
+ */
+void
+srv_reintroduce_remote(struct srv *s, const char *peer_id)
+{
+	struct state_peer me;
+	struct srv_reintro ri = { s, &me, 0 };
+
+	if (state_get(s->state, peer_id, &me) != STATE_OK)
+		return;
+	(void)state_intro_each(s->state, peer_id, srv_reintro_one, &ri);
+	s->cnt.reintroductions += ri.n;
+	if (ri.n > 0)
+		log_info("peer %s (another node): NAT %s: introduced again to "
+		    "%zu relayed peer(s) here", peer_id,
+		    state_nat_type(me.nat), ri.n);
 }
 
 /* Another node withdrew it: tell those registered here. */

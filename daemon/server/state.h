@@ -54,8 +54,10 @@
 #define P2P_STATE_H
 
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "match.h"
 #include "token.h"
@@ -110,7 +112,36 @@ struct state_peer {
 	int			 aesni;
 	enum state_transport	 transport;
 	uint64_t		 last_seen_us;
+	/* Its NatReport (PROTOCOL.md §2.7), for introductions made by other
+	 * nodes: the type (state_nat_type), the port its router mapped
+	 * (IPv4, on its public address; port 0: none). */
+	uint8_t			 nat;
+	struct sockaddr_in	 portmap;
 };
+
+/* The NAT type words of a NatReport; 0 is "unknown". */
+#define STATE_NAT_TYPES	7
+static inline const char *
+state_nat_type(unsigned i)
+{
+	static const char *const w[STATE_NAT_TYPES] = { "unknown", "open",
+	    "full-cone", "restricted", "port-restricted", "symmetric",
+	    "blocked" };
+
+	return i < STATE_NAT_TYPES ? w[i] : w[0];
+}
+
+/* The index of a NAT type word; 0 ("unknown") for any other string. */
+static inline uint8_t
+state_nat_index(const char *word)
+{
+	uint8_t i;
+
+	for (i = 1; i < STATE_NAT_TYPES; i++)
+		if (strcmp(word, state_nat_type(i)) == 0)
+			return i;
+	return 0;
+}
 
 /* A group attribute: key a name, value printable (no control bytes). */
 struct state_attr {
@@ -295,6 +326,9 @@ int		 state_mem_put(struct state *, const struct state_peer *,
 		    uint32_t *replaced, uint16_t *replaced_node);
 int		 state_mem_drop(struct state *, const char *peer_id,
 		    uint32_t reg_id);
+/* A NatReport of a registration (if it still has reg_id): 0, or -1. */
+int		 state_mem_nat(struct state *, const char *peer_id,
+		    uint32_t reg_id, uint8_t nat, const struct sockaddr_in *);
 size_t		 state_mem_reap(struct state *, uint16_t node,
 		    void (*)(const struct state_peer *, void *), void *);
 size_t		 state_mem_each_node(struct state *, uint16_t node,

@@ -89,6 +89,11 @@ mem_peer_fill(struct mem_peer *mp, const struct state_peer *p)
 	mp->expires_at = p->expires_at;
 	mp->last_seen_us = p->last_seen_us;
 	mem_sa_set(&mp->public_addr, &p->public_addr);
+	mp->nat = p->nat < STATE_NAT_TYPES ? p->nat : 0;
+	mp->pm_ip = p->portmap.sin_family == AF_INET ?
+	    p->portmap.sin_addr.s_addr : 0;
+	mp->pm_port = p->portmap.sin_family == AF_INET ?
+	    p->portmap.sin_port : 0;
 	return 0;
 }
 
@@ -117,6 +122,12 @@ mem_peer_out(const struct mem_peer *mp, struct state_peer *out)
 	out->aesni = mp->aesni;
 	out->transport = (enum state_transport)mp->transport;
 	out->last_seen_us = mp->last_seen_us;
+	out->nat = mp->nat;
+	if (mp->pm_port != 0) {
+		out->portmap.sin_family = AF_INET;
+		out->portmap.sin_addr.s_addr = mp->pm_ip;
+		out->portmap.sin_port = mp->pm_port;
+	}
 }
 
 void

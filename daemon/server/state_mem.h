@@ -41,11 +41,14 @@ struct mem_peer {
 	uint8_t			 nlocal;
 	uint8_t			 ngroups;
 	uint8_t			 node;		/* cluster slot, 0: one node */
+	uint8_t			 nat;		/* state_nat_type */
 	uint32_t		 reg_id;	/* 0: a pin */
-	uint64_t		 issued_at;
-	uint64_t		 expires_at;
+	uint32_t		 pm_ip;		/* its port mapping (network */
+	uint64_t		 issued_at;	/* order); these three fill */
+	uint64_t		 expires_at;	/* what was padding */
 	uint64_t		 last_seen_us;
 	union mem_sa		 public_addr;
+	uint16_t		 pm_port;	/* network order; 0: none */
 	union mem_sa		*local;		/* nlocal of them */
 	char			*groups;	/* ngroups NUL-ended names */
 	mem_name		*intros;

@@ -277,18 +277,29 @@ state_redis_applied(const struct state *st)
 
 void
 state_redis_nat(struct state *st, const char *peer_id, uint32_t reg_id,
-    const char *nat)
+    uint8_t nat, const struct sockaddr_in *portmap)
 {
-	const char *argv[3];
-	char reg[16];
+	const char *argv[4];
+	char reg[16], pm[ADDR_STRLEN];
 
 	if (st->ops != &rs_ops)
 		return;
 	snprintf(reg, sizeof(reg), "%u", reg_id);
+	pm[0] = '\0';
+	if (portmap != NULL && portmap->sin_family == AF_INET &&
+	    portmap->sin_port != 0)
+		addr_fmt((const struct sockaddr *)portmap, pm, sizeof(pm));
 	argv[0] = peer_id;
 	argv[1] = reg;
-	argv[2] = nat;
-	(void)rs_eval(rs(st), cluster_lua_nat, 3, argv, NULL, NULL, NULL);
+	argv[2] = state_nat_type(nat);
+	argv[3] = pm;
+	(void)rs_eval(rs(st), cluster_lua_nat, 4, argv, NULL, NULL, NULL);
+}
+
+int
+state_redis_is(const struct state *st)
+{
+	return st != NULL && st->ops == &rs_ops;
 }
 
 struct state *

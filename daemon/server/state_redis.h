@@ -26,6 +26,7 @@
 #ifndef P2P_STATE_REDIS_H
 #define P2P_STATE_REDIS_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,8 @@ struct state_redis_hooks {
 	/* Another node changed a group's membership. */
 	void	(*group)(enum state_redis_gev, const char *group,
 		    const char *peer_id, void *arg);
+	/* Another node's registration sent a NAT report (in the view now). */
+	void	(*nat)(const char *peer_id, void *arg);
 	/* The view was reloaded (and is in sync again). */
 	void	(*synced)(void *arg);
 	void	*arg;
@@ -73,9 +76,39 @@ void		 state_redis_down(struct state *, const char *why);
 int		 state_redis_synced(const struct state *);
 /* Stop calling anyone back: pending answers are dropped (shutdown). */
 void		 state_redis_close(struct state *);
-/* A NAT report of a local registration, for the other nodes' views. */
+/*
+ * A NAT report of a local registration (its type, state_nat_type, and port
+ * mapping, NULL or port 0: none), for the other nodes' views: each applies
+ * it and calls the nat hook.
+ */
 void		 state_redis_nat(struct state *, const char *peer_id,
-		    uint32_t reg_id, const char *nat);
+		    uint32_t reg_id, uint8_t nat, const struct sockaddr_in *);
+/* 1 if st is a Redis backend. */
+int		 state_redis_is(const struct state *);
+
+/*
+ * The relay quota's count of a peer, shared by the nodes (docs/CLUSTER.md:
+ * p2p:quota:ID; state_redis_quota.c). One call adds add bytes relayed
+ * without a lease, gives back back bytes of a lease not used, and takes a
+ * lease of up to want bytes of what is left under quota; the count lives
+ * until expires (unix s; a later one extends it). The answer names the peer
+ * and tag (the caller's, e.g. a reg_id) and comes to cb once, or not at all
+ * when cb is NULL or the backend is closing; rc is STATE_UNAVAILABLE (at
+ * once, while the link is down) when Redis did not give a well-formed
+ * answer. No other state changes.
+ */
+struct state_quota {
+	enum state_rc	 rc;
+	char		 peer_id[P2P_NAME_MAX + 1];
+	uint32_t	 tag;
+	uint64_t	 want;
+	uint64_t	 count;		/* the peer's count after this call */
+	uint64_t	 grant;		/* <= want; the lease taken */
+};
+typedef void (*state_quota_cb)(const struct state_quota *, void *);
+void		 state_redis_quota(struct state *, const char *peer_id,
+		    uint32_t tag, uint64_t want, uint64_t add, uint64_t back,
+		    uint64_t quota, uint64_t expires, state_quota_cb, void *);
 /* The memory view of a Redis state (st itself for another backend). */
 struct state	*state_redis_view(struct state *);
 /* Redis's event number that this node's view has reached. */

@@ -55,6 +55,22 @@ rs_origin(const struct cluster_ev *ev, unsigned i)
 	    (uint16_t)o : 0;
 }
 
+/*
+ * A port mapping is kept only on the peer's own public IPv4 address (as the
+ * node that took the report checked), so that Redis cannot send peers to
+ * probe anyone else.
+ */
+static void
+rs_portmap_check(const struct state_peer *p, struct sockaddr_in *pm)
+{
+	const struct sockaddr_in *pub =
+	    (const struct sockaddr_in *)&p->public_addr;
+
+	if (pm->sin_port != 0 && (pub->sin_family != AF_INET ||
+	    pub->sin_addr.s_addr != pm->sin_addr.s_addr))
+		memset(pm, 0, sizeof(*pm));
+}
+
 static void
 rs_apply_peer(struct state_redis *r, struct state *v,
     const struct cluster_ev *ev, int notify)
@@ -70,6 +86,7 @@ rs_apply_peer(struct state_redis *r, struct state *v,
 		    (unsigned long long)ev->seq);
 		return;
 	}
+	rs_portmap_check(&p, &p.portmap);
 	/* A registration keeps its own idea of when it was seen here. */
 	if (state_get_reg(v, p.reg_id, &old) == STATE_OK)
 		p.last_seen_us = old.last_seen_us;
@@ -84,6 +101,33 @@ rs_apply_peer(struct state_redis *r, struct state *v,
 	if (notify && replaced != 0 && rnode == r->slot &&
 	    replaced != p.reg_id && r->hooks.dropped != NULL)
 		r->hooks.dropped(replaced, p.peer_id, r->hooks.arg);
+}
+
+/* N: a NAT report; the nodes of the peers it concerns re-introduce it. */
+static void
+rs_apply_nat(struct state_redis *r, struct state *v,
+    const struct cluster_ev *ev, int notify)
+{
+	struct state_peer p;
+	struct sockaddr_in pm;
+	uint32_t reg;
+	uint8_t nat;
+
+	if (cluster_ev_nat(ev, &reg, &nat, &pm) == -1) {
+		log_warnx("cluster: a malformed NAT report (event %llu "
+		    "ignored)", (unsigned long long)ev->seq);
+		return;
+	}
+	if (state_get_reg(v, reg, &p) != STATE_OK ||
+	    strcmp(p.peer_id, ev->f[0]) != 0)
+		return;		/* registered again since */
+	rs_portmap_check(&p, &pm);
+	if (p.nat == nat && p.portmap.sin_port == pm.sin_port &&
+	    p.portmap.sin_addr.s_addr == pm.sin_addr.s_addr)
+		return;		/* nothing new */
+	(void)state_mem_nat(v, p.peer_id, reg, nat, &pm);
+	if (notify && p.node != r->slot && r->hooks.nat != NULL)
+		r->hooks.nat(p.peer_id, r->hooks.arg);
 }
 
 /* X: a dead node's registrations become pins. */
@@ -180,9 +224,9 @@ rs_apply(struct state_redis *r, struct state *v, const struct cluster_ev *ev,
 		    node != 0)
 			(void)state_mem_reap(v, (uint16_t)node,
 			    notify ? rs_reaped : NULL, r);
-	} else if (strcmp(t, "N") == 0) {
-		/* NAT words ride in R; later reports are for Introduce. */
-	} else if (t[0] == 'T' || strcmp(t, "GL") == 0)
+	} else if (strcmp(t, "N") == 0)
+		rs_apply_nat(r, v, ev, notify);
+	else if (t[0] == 'T' || strcmp(t, "GL") == 0)
 		rs_apply_match(r, v, ev, notify);
 	else
 		rs_apply_group(r, v, ev, notify);

@@ -24,6 +24,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	uint16_t rnode;
 	uint64_t n;
 	char nat[32], err[128];
+	struct sockaddr_in npm;
+	uint32_t nreg;
+	uint8_t nnat;
 	unsigned i;
 
 	if (v == NULL && (v = state_mem_new(1000)) == NULL)
@@ -44,9 +47,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			    p.ngroups > TOKEN_MAX_GROUPS ||
 			    p.node >= STATE_NODES)
 				abort();
+			if (p.nat >= STATE_NAT_TYPES || (p.portmap.sin_port != 0 &&
+			    p.portmap.sin_family != AF_INET))
+				abort();
 			(void)state_mem_put(v, &p, &rep, &rnode);
+			(void)state_mem_nat(v, p.peer_id, p.reg_id, p.nat,
+			    &p.portmap);
 			(void)state_mem_drop(v, p.peer_id, p.reg_id);
 		}
+		if (cluster_ev_nat(ev, &nreg, &nnat, &npm) == 0 &&
+		    (nreg == 0 || nnat >= STATE_NAT_TYPES ||
+		    (npm.sin_port != 0 && npm.sin_family != AF_INET)))
+			abort();
 		if (cluster_ev_ticket(ev, &t) == 0) {
 			if (!p2p_name_valid(t.peer_id) || t.id == 0 ||
 			    t.size < MATCH_SIZE_MIN || t.size > MATCH_SIZE_MAX ||

@@ -12,6 +12,9 @@
  *        left after a restart)
  *        srvclient PORT SECRET_FILE match  (matchmaking by agents,
  *        PROTOCOL.md §7.1; policy groups)
+ *        srvclient PORT SECRET_FILE reintro PORT_B PORT_C  (three nodes
+ *        of a cluster: a NatReport re-introduces its peer to the relayed
+ *        peers on other nodes, docs/CLUSTER.md)
  * Prints one line per check; exits 0 when all pass, 1 at the first failure.
  */
 #include <sys/socket.h>
@@ -606,6 +609,11 @@ cl_note(struct cl *c, P2p__Srv__ServerMsg *m)
 	case P2P__SRV__SERVER_MSG__BODY_INTRODUCE:
 		cl_log(c->other, sizeof(c->other), "introduce:%s;",
 		    m->introduce->peer_id);
+		if (m->introduce->nat_type != NULL &&
+		    m->introduce->nat_type[0] != '\0' &&
+		    strcmp(m->introduce->nat_type, "unknown") != 0)
+			cl_log(c->other, sizeof(c->other), "nat:%s=%s;",
+			    m->introduce->peer_id, m->introduce->nat_type);
 		break;
 	case P2P__SRV__SERVER_MSG__BODY_WITHDRAW:
 		cl_log(c->other, sizeof(c->other), "withdraw:%s:%s;",
@@ -1293,6 +1301,116 @@ test_match(void)
 	ok("the ticket of a device gone mid-ticket ends after the grace");
 }
 
+static void
+cl_path(struct cl *c, const char *peer, const char *path)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__PathReport pr = P2P__SRV__PATH_REPORT__INIT;
+
+	pr.peer_id = (char *)peer;
+	pr.path = (char *)path;
+	m.id = c->next_id++;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_PATH_REPORT;
+	m.path_report = &pr;
+	cl_send_msg(c, &m);
+}
+
+static void
+cl_nat(struct cl *c, const char *type)
+{
+	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
+	P2p__Srv__NatReport nr = P2P__SRV__NAT_REPORT__INIT;
+
+	nr.nat_type = (char *)type;
+	nr.nat_mapping = (char *)"address-and-port-dependent";
+	nr.nat_filtering = (char *)"address-and-port-dependent";
+	m.id = c->next_id++;
+	m.body_case = P2P__SRV__SERVER_MSG__BODY_NAT_REPORT;
+	m.nat_report = &nr;
+	cl_send_msg(c, &m);
+}
+
+/*
+ * Three nodes of a cluster (PORT, PORT_B, PORT_C): alice on the first, bob
+ * on the second, carol and dave on the third. bob reports his session with
+ * alice on the relay, carol hers as direct. alice's NatReport with a new
+ * type reaches bob as a fresh Introduce from his own node, with the type,
+ * and not carol; the same report again re-introduces nobody; and an
+ * introduction made later by the third node carries the type (it is in
+ * the cluster's state, not only on alice's node).
+ */
+static void
+test_reintro(const char *port_b, const char *port_c)
+{
+	struct cl alice, bob, carol, dave;
+	in_port_t port_a = srv.sin_port;
+	struct cl *all[4] = { &bob, &carol, &alice, &dave };
+	P2p__Srv__ServerMsg *r;
+	uint32_t id;
+	int i;
+
+	cl_up(&alice, "alice", 0, "g1");
+	srv.sin_port = htons((uint16_t)atoi(port_b));
+	cl_up(&bob, "bob", 0, "g1");
+	srv.sin_port = htons((uint16_t)atoi(port_c));
+	cl_up(&carol, "carol", 0, "g1");
+	cl_up(&dave, "dave", 0, "g1");
+	srv.sin_port = port_a;
+	collect(all, 4, 300, NULL, 1000);	/* the nodes' NodeList pushes */
+	ok("alice, bob, carol and dave register on three nodes");
+	for (i = 0; i < 2; i++) {
+		struct cl *from = i == 0 ? &alice : &carol;
+		struct cl *to = i == 0 ? &bob : &alice;
+		char want[80];
+
+		cl_clear(from);
+		cl_clear(to);
+		r = cl_connect(from, to->name, &id);
+		cl_note(from, r);
+		p2p__srv__server_msg__free_unpacked(r, NULL);
+		snprintf(want, sizeof(want), "introduce:%s;", to->name);
+		collect_other(from, want, 3000);
+		expect_has(from->other, want, from->name, "connect");
+		snprintf(want, sizeof(want), "introduce:%s;", from->name);
+		collect_other(to, want, 3000);
+		expect_has(to->other, want, to->name, "connect");
+	}
+	ok("connects across nodes: alice (a) and bob (b), carol (c) and "
+	    "alice");
+	cl_path(&alice, "bob", "relay");
+	cl_path(&bob, "alice", "relay");
+	cl_path(&alice, "carol", "direct");
+	cl_path(&carol, "alice", "direct");
+	usleep(300000);		/* the path reports are in before the NAT's */
+	for (i = 0; i < 4; i++)
+		cl_clear(all[i]);
+	cl_nat(&alice, "symmetric");
+	collect_other(&bob, "nat:alice=symmetric;", 5000);
+	expect_has(bob.other, "introduce:alice;nat:alice=symmetric;", "bob",
+	    "alice's new NAT type");
+	ok("alice's new NAT type reaches her relayed peer on another node");
+	collect(all, 4, 1000, NULL, 1500);
+	if (strstr(carol.other, "introduce:alice;") != NULL)
+		fail("carol (a direct session) was introduced to alice again: "
+		    "%s", carol.other);
+	ok("a peer with a direct session is not introduced again");
+	cl_clear(&bob);
+	cl_nat(&alice, "symmetric");
+	collect(all, 4, 1000, NULL, 1500);
+	if (strstr(bob.other, "introduce:alice;") != NULL)
+		fail("the same NAT report again re-introduced alice: %s",
+		    bob.other);
+	ok("the same NAT report again re-introduces nobody");
+	cl_clear(&dave);
+	r = cl_connect(&dave, "alice", &id);
+	cl_note(&dave, r);
+	p2p__srv__server_msg__free_unpacked(r, NULL);
+	collect_other(&dave, "nat:alice=", 3000);
+	expect_has(dave.other, "introduce:alice;nat:alice=symmetric;", "dave",
+	    "connect");
+	ok("an introduction by another node carries alice's NAT type");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1304,10 +1422,12 @@ main(int argc, char **argv)
 	int policy_open = argc == 4 && strcmp(argv[3], "open") == 0;
 	const char *groups = argc == 4 && (strncmp(argv[3], "groups", 6) == 0 ||
 	    strcmp(argv[3], "match") == 0) ? argv[3] : NULL;
+	int reintro = argc == 6 && strcmp(argv[3], "reintro") == 0;
 
-	if (argc != 3 && !policy_open && groups == NULL) {
+	if (argc != 3 && !policy_open && groups == NULL && !reintro) {
 		fprintf(stderr, "usage: srvclient PORT SECRET_FILE "
-		    "[open|groups|groups-open|groups-restarted|match]\n");
+		    "[open|groups|groups-open|groups-restarted|match|"
+		    "reintro PORT_B PORT_C]\n");
 		return 2;
 	}
 	if (sodium_init() == -1 ||
@@ -1318,6 +1438,11 @@ main(int argc, char **argv)
 	srv.sin_port = htons((uint16_t)atoi(argv[1]));
 	srv.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	randombytes_buf(seed, sizeof(seed));
+	if (reintro) {
+		test_reintro(argv[4], argv[5]);
+		printf("all %d checks passed\n", checks);
+		return 0;
+	}
 	if (groups != NULL) {
 		if (strcmp(groups, "groups") == 0)
 			test_groups();

@@ -101,3 +101,72 @@ Test(cluster_ev, addresses_are_numeric_only)
 	cr_assert_eq(cluster_ev_addr("1.2.3.4", 7, &ss), -1);
 	cr_assert_eq(cluster_ev_addr("[::1:2", 6, &ss), -1);
 }
+
+Test(cluster_ev, nat_reports)
+{
+	struct sockaddr_in pm;
+	uint32_t reg;
+	uint8_t nat;
+
+	cr_assert_eq(parse("9\nN\nalice\n50331649\nsymmetric"), 0, "%s", err);
+	cr_assert_eq(cluster_ev_nat(&ev, &reg, &nat, &pm), 0);
+	cr_assert_eq(reg, 50331649);
+	cr_assert_str_eq(state_nat_type(nat), "symmetric");
+	cr_assert_eq(pm.sin_port, 0, "no mapping given, none kept");
+	cr_assert_eq(parse("9\nN\nalice\n7\nport-restricted\n"
+	    "198.51.100.4:41000"), 0, "%s", err);
+	cr_assert_eq(cluster_ev_nat(&ev, &reg, &nat, &pm), 0);
+	cr_assert_str_eq(state_nat_type(nat), "port-restricted");
+	cr_assert_eq(pm.sin_family, AF_INET);
+	cr_assert_eq(ntohs(pm.sin_port), 41000);
+	/* A word nobody sends is "unknown", never copied through. */
+	cr_assert_eq(parse("9\nN\nalice\n7\nsymmetric;rm"), 0, "%s", err);
+	cr_assert_eq(cluster_ev_nat(&ev, &reg, &nat, &pm), 0);
+	cr_assert_eq(nat, 0);
+}
+
+Test(cluster_ev, bad_nat_reports)
+{
+	static const char *const bad[] = {
+		"9\nN\nalice\n0\nopen",			/* reg 0 */
+		"9\nN\nbad name\n7\nopen",
+		"9\nN\nalice\n7\nopen\n[2001:db8::1]:5000",	/* not IPv4 */
+		"9\nN\nalice\n7\nopen\n198.51.100.4:0",	/* no port */
+		"9\nN\nalice\n7\nopen\nexample.com:5000",
+		"9\nU\nalice\n7",			/* not N */
+	};
+	struct sockaddr_in pm;
+	uint32_t reg;
+	uint8_t nat;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(parse(bad[i]), 0, "%s: %s", bad[i], err);
+		cr_assert_eq(cluster_ev_nat(&ev, &reg, &nat, &pm), -1,
+		    "decoded '%s'", bad[i]);
+	}
+	cr_assert_eq(parse("9\nN\nalice\n7\nopen\n1.2.3.4:5\nx"), -1,
+	    "a fifth field");
+}
+
+Test(cluster_ev, registration_with_a_port_mapping)
+{
+	char msg[600], key[65], nat[32];
+	uint8_t k[32];
+	struct state_peer p;
+
+	memset(k, 0xcd, sizeof(k));
+	cluster_ev_hex(k, 32, key);
+	snprintf(msg, sizeof(msg), "7\nR\nbob\n2\n33554433\n%s\n100\n200\n0\n"
+	    "0\n198.51.100.9:5000\n\n\nfull-cone\n198.51.100.9:6000", key);
+	cr_assert_eq(parse(msg), 0, "%s", err);
+	cr_assert_eq(cluster_ev_peer(&ev, &p, nat, sizeof(nat), err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(state_nat_type(p.nat), "full-cone");
+	cr_assert_eq(ntohs(p.portmap.sin_port), 6000);
+	snprintf(msg, sizeof(msg), "7\nR\nbob\n2\n33554433\n%s\n100\n200\n0\n"
+	    "0\n198.51.100.9:5000\n\n\nfull-cone\nnot-an-address", key);
+	cr_assert_eq(parse(msg), 0, "%s", err);
+	cr_assert_eq(cluster_ev_peer(&ev, &p, nat, sizeof(nat), err,
+	    sizeof(err)), -1, "a bad port mapping decoded");
+}
