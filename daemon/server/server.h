@@ -483,7 +483,7 @@ struct srv_sess *srv_sess_new(struct srv *, uint32_t reg_id,
 void	srv_sess_drop(struct srv *, uint32_t reg_id);
 /* The agent's round trip as it says it (Register, Keepalive; 0: none):
  * smoothed, at most SRV_RTT_MAX_US; it times punching (srv_signal.c). */
-#define SRV_RTT_MAX_US	500000U
+#define SRV_RTT_MAX_US	STATE_RTT_MAX_US
 void	srv_sess_rtt(struct srv_sess *, uint32_t rtt_us);
 /* UNKNOWN_REG for a packet of len bytes naming id: never larger than it. */
 void	srv_unknown_reg(struct srv *, uint32_t id, size_t len,

@@ -521,6 +521,12 @@ srv_http_peer_json(struct srv *s, const struct state_peer *p)
 	json_object_object_add(o, "local_addresses", a);
 	json_object_object_add(o, "nat_type", json_object_new_string(
 	    x != NULL ? x->nat_type : state_nat_type(p->nat)));
+	/* Its reflexive address on the other IP family, when it said one. */
+	if (x != NULL ? x->other.sa.sa_family != 0 :
+	    p->other.ss_family != 0)
+		json_object_object_add(o, "other_address",
+		    json_object_new_string(addr_fmt(x != NULL ? &x->other.sa :
+		    (const struct sockaddr *)&p->other, buf, sizeof(buf))));
 	a = json_object_new_array();
 	for (i = 0; i < p->ngroups && i < TOKEN_MAX_GROUPS; i++)
 		json_object_array_add(a, json_object_new_string(p->groups[i]));
