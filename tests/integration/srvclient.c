@@ -1424,20 +1424,15 @@ static void
 expect_punch(struct cl *a, struct cl *b, const char *what)
 {
 	uint32_t t, r = a->rtt_us > b->rtt_us ? a->rtt_us : b->rtt_us;
-	char want[80];
+	char wa[80], wb[80];
 
 	t = 4 * r < 100000 ? 100000 : 4 * r;
-	snprintf(want, sizeof(want), "punch:%s=%u;", b->name,
-	    t - a->rtt_us / 2);
-	expect_has(a->other, want, a->name, what);
-	snprintf(want, sizeof(want), "punch:%s=%u;", a->name,
-	    t - b->rtt_us / 2);
-	expect_has(b->other, want, b->name, what);
-	printf("# %s: %s (rtt %u us) told %.*s, %s (rtt %u us) told %.*s\n",
-	    what, a->name, a->rtt_us, (int)strcspn(strstr(a->other, "punch:"),
-	    ";"), strstr(a->other, "punch:"), b->name, b->rtt_us,
-	    (int)strcspn(strstr(b->other, "punch:"), ";"),
-	    strstr(b->other, "punch:"));
+	snprintf(wa, sizeof(wa), "punch:%s=%u;", b->name, t - a->rtt_us / 2);
+	expect_has(a->other, wa, a->name, what);
+	snprintf(wb, sizeof(wb), "punch:%s=%u;", a->name, t - b->rtt_us / 2);
+	expect_has(b->other, wb, b->name, what);
+	printf("# %s: %s (rtt %u us) told %s %s (rtt %u us) told %s\n", what,
+	    a->name, a->rtt_us, wa, b->name, b->rtt_us, wb);
 }
 
 /*
