@@ -357,6 +357,7 @@ struct srv {
 	struct sockaddr_storage	 bound;
 	struct srv_quota	*quota[SRV_BUCKETS];	/* srv_quota.c */
 	size_t			 nquota;
+	int			 quota_local;	/* some counted here (lease) */
 	struct srv_recent	*recent[SRV_BUCKETS];
 	struct srv_recent_q	 recent_q;	/* oldest first */
 	size_t			 nrecent;
