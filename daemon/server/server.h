@@ -430,10 +430,8 @@ void	srv_listen_bind(struct srv *);
  * its STUN there (PROTOCOL.md §2.7): 0, or -1 on one family only. */
 int	srv_listen_other(const struct srv *, int family,
 	    struct sockaddr_storage *out);
-/* This server's addresses as told to others: udp (--advertise, else IPv4,
- * else the primary) and udp6 (IPv6, "" without). */
-void	srv_listen_addrs(const struct srv *, char *udp, size_t len,
-	    char *udp6, size_t len6);
+/* Told to others: udp (advertise, IPv4, primary), udp6 ("": no IPv6). */
+void	srv_listen_addrs(const struct srv *, char *, size_t, char *, size_t);
 /* The --alt-listen of sa's family, into alt; 0, 1 (none) or -1 (err). */
 int	srv_listen_alt(const struct srv_conf *, int family,
 	    struct sockaddr_storage *alt, char *err, size_t errlen);
