@@ -7,8 +7,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,56 +180,21 @@ cl_node_aes(const char *f, uint64_t epoch)
 	    strcmp(what, "aes") == 0;
 }
 
-/*
- * An address a node wrote for itself (srv_listen_addrs): "[IPv6]:PORT",
- * or with v6 0 also "IPv4:PORT" or "NAME:PORT" (--advertise); it must fit
- * a struct cluster_node field. Redis is untrusted: anything else is not
- * passed on to agents. "" is taken where empty is.
- */
+/* The addresses of an entry: udp (tcp may be empty, then udp's). */
 static int
-cl_hostport_ok(const struct redisReply *r, int v6, int empty)
+cl_addr_ok(const struct redisReply *r, int v6, int empty)
 {
-	char host[64];
-	struct in6_addr a6;
-	const char *s = r->str, *colon, *c;
-	unsigned long port;
-	size_t hl;
-	char *end;
-
 	if (r->len == 0)
 		return empty;
-	if (r->len >= sizeof(((struct cluster_node *)0)->udp) ||
-	    strlen(s) != r->len || (colon = strrchr(s, ':')) == NULL)
-		return 0;
-	if (s[0] == '[') {
-		if (colon == s || colon[-1] != ']')
-			return 0;
-		hl = (size_t)(colon - s) - 2;
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
-		if (inet_pton(AF_INET6, host, &a6) != 1)
-			return 0;
-	} else {
-		if (v6 || colon == s)
-			return 0;
-		for (c = s; c < colon; c++)
-			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' &&
-			    *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-			    *c == '.' || *c == '-'))
-				return 0;
-	}
-	if (colon[1] < '0' || colon[1] > '9')
-		return 0;
-	port = strtoul(colon + 1, &end, 10);
-	return *end == '\0' && end - colon <= 6 && port > 0 && port <= 65535;
+	return r->len < sizeof(((struct cluster_node *)0)->udp) &&
+	    cluster_hostport_ok(r->str, r->len, v6);
 }
 
-/* The addresses of an entry: udp (tcp may be empty, then udp's). */
 static int
 cl_node_addrs_ok(const struct redisReply *const *e)
 {
-	return cl_hostport_ok(e[3], 0, 0) && cl_hostport_ok(e[4], 0, 1) &&
-	    cl_hostport_ok(e[12], 1, 1) && cl_hostport_ok(e[13], 1, 1);
+	return cl_addr_ok(e[3], 0, 0) && cl_addr_ok(e[4], 0, 1) &&
+	    cl_addr_ok(e[12], 1, 1) && cl_addr_ok(e[13], 1, 1);
 }
 
 /* FNV-1a over what agents are told of the live nodes (srv_nodes.c). */
