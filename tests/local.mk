@@ -11,7 +11,8 @@ INTEGRATION_TESTS = tests/integration/basic.sh tests/integration/flood.sh \
 	tests/integration/server_basic.sh tests/integration/restart.sh tests/integration/flowctl.sh \
 	tests/integration/netns_lossy.sh tests/integration/rekey.sh tests/integration/churn.sh \
 	tests/integration/relay.sh tests/integration/relay_quota.sh
-INTEGRATION_TESTS += tests/integration/modes.sh tests/integration/maxmsg.sh
+INTEGRATION_TESTS += tests/integration/modes.sh tests/integration/maxmsg.sh \
+	tests/integration/reintro.sh
 
 # systemd's notify protocol against a socket the test listens on.
 INTEGRATION_TESTS += tests/integration/notify.sh tests/integration/units.sh \

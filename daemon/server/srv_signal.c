@@ -200,6 +200,25 @@ srv_intro_start(struct srv *s, const char *a, const char *b,
 	state_intro_add_cb(s->state, a, b, srv_intro_done, op);
 }
 
+/*
+ * Testing knob: the first N connect requests since start are refused as a
+ * cluster node without its state refuses them, so that a test can make a
+ * fresh introduction fail at a moment it chooses (reintro.sh).
+ */
+#define SRV_TEST_REFUSE_ENV	"P2P_SERVER_TEST_REFUSE_CONNECT"
+
+static int
+srv_test_refuse(struct srv *s)
+{
+	const char *e = getenv(SRV_TEST_REFUSE_ENV);
+
+	if (e == NULL || s->test_refused >= strtoul(e, NULL, 10))
+		return 0;
+	s->test_refused++;
+	log_info("connect request refused (%s=%s)", SRV_TEST_REFUSE_ENV, e);
+	return 1;
+}
+
 void
 srv_connect(struct srv *s, struct srv_sess *x, uint32_t id,
     const P2p__Srv__ConnectRequest *req)
@@ -217,7 +236,11 @@ srv_connect(struct srv *s, struct srv_sess *x, uint32_t id,
 	}
 	if (state_get_reg(s->state, x->reg_id, &me) != STATE_OK)
 		return;
-	if (strcmp(req->peer_id, me.peer_id) == 0) {
+	if (srv_test_refuse(s)) {
+		code = P2P__SRV__ERR_CODE__ERR_BUSY;
+		snprintf(msg, sizeof(msg), "cluster state unavailable (%s)",
+		    SRV_TEST_REFUSE_ENV);
+	} else if (strcmp(req->peer_id, me.peer_id) == 0) {
 		code = P2P__SRV__ERR_CODE__ERR_POLICY;
 		snprintf(msg, sizeof(msg), "peer %s cannot connect to itself",
 		    me.peer_id);
