@@ -88,6 +88,8 @@ peer_reintro_due(struct session *s, uint64_t now)
 	if (reg_connect(s->a, s->p->id) == 0)
 		log_debug("asking again for a fresh introduction to %s",
 		    s->p->id);
+	else if (reg_state(s->a) == REG_REGISTERED)
+		peer_reintro_later(s, "too many requests to the server");
 }
 
 void
@@ -261,11 +263,17 @@ peer_registered(struct agent *a)
 {
 	struct peer *p;
 
-	for (p = peer_first(a); p != NULL; p = peer_next(p))
-		if (p->s != NULL && p->s->state == SESS_UP && !p->s->dead &&
-		    reg_connect(a, p->id) == 0)
+	for (p = peer_first(a); p != NULL; p = peer_next(p)) {
+		if (p->s == NULL || p->s->state != SESS_UP || p->s->dead)
+			continue;
+		p->s->reintro_tries = 0;
+		if (reg_connect(a, p->id) == 0)
 			log_debug("asking for a fresh introduction to %s",
 			    p->id);
+		else
+			peer_reintro_later(p->s,
+			    "too many requests to the server");
+	}
 }
 
 void
