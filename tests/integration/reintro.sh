@@ -21,8 +21,8 @@ set -u
 
 start_server
 PORT=$SERVER_PORT
-AGENT_ARGS="--no-direct --idle-timeout 6" start_agent p1 lobby
-AGENT_ARGS="--no-direct --idle-timeout 6" start_agent p2 lobby
+AGENT_ARGS="--no-direct --idle-timeout 12" start_agent p1 lobby
+AGENT_ARGS="--no-direct --idle-timeout 12" start_agent p2 lobby
 wait_registered p1 p2
 ctl p1 connect p2 --timeout 10 || fail "connect p1 -> p2 over the relay"
 
@@ -60,9 +60,9 @@ PIDS="$PIDS $SERVER_PID"
 wait_for 20 sh -c "grep -c 'connect request refused' '$T/server.log' |
     grep -qx 2" || fail "the server did not refuse two fresh introductions"
 n=$(got)
-# Past the idle timeout (6 s): a session that did not get its introduction
+# Past the idle timeout (12 s): a session that did not get its introduction
 # again has died by now and its successor has carried new messages.
-sleep 8
+sleep 14
 wait_for 20 more_than $((n + 20)) ||
     fail "messages stopped after the refused introductions ($n -> $(got))"
 touch "$T/stop"
