@@ -330,7 +330,6 @@ struct srv {
 	const struct conf_opt	*opts;		/* server.c's option table */
 	struct srv_hooks	 hooks;		/* srv_wire.c */
 	enum srv_policy		 policy;
-	unsigned long		 test_refused;	/* srv_signal.c's knob */
 	int			 udp_fd;
 	struct evconnlistener	*listener;
 	struct evconnlistener	*listener2;	/* --tcp-listen */

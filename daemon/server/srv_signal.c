@@ -220,21 +220,26 @@ srv_intro_start(struct srv *s, const char *a, const char *b,
 }
 
 /*
- * Testing knob: the first N connect requests since start are refused as a
- * cluster node without its state refuses them, so that a test can make a
- * fresh introduction fail at a moment it chooses (reintro.sh).
+ * Testing knob: the next N connect requests are refused as a cluster node
+ * without its state refuses them, so that a test can make a fresh
+ * introduction fail at a moment it chooses (reintro.sh). The count lives
+ * in the variable itself, which each refusal lowers.
  */
 #define SRV_TEST_REFUSE_ENV	"P2P_SERVER_TEST_REFUSE_CONNECT"
 
 static int
-srv_test_refuse(struct srv *s)
+srv_test_refuse(void)
 {
 	const char *e = getenv(SRV_TEST_REFUSE_ENV);
+	unsigned long n;
+	char left[24];
 
-	if (e == NULL || s->test_refused >= strtoul(e, NULL, 10))
+	if (e == NULL || (n = strtoul(e, NULL, 10)) == 0)
 		return 0;
-	s->test_refused++;
-	log_info("connect request refused (%s=%s)", SRV_TEST_REFUSE_ENV, e);
+	snprintf(left, sizeof(left), "%lu", n - 1);
+	(void)setenv(SRV_TEST_REFUSE_ENV, left, 1);
+	log_info("connect request refused (%s: %lu more)",
+	    SRV_TEST_REFUSE_ENV, n - 1);
 	return 1;
 }
 
@@ -255,7 +260,7 @@ srv_connect(struct srv *s, struct srv_sess *x, uint32_t id,
 	}
 	if (state_get_reg(s->state, x->reg_id, &me) != STATE_OK)
 		return;
-	if (srv_test_refuse(s)) {
+	if (srv_test_refuse()) {
 		code = P2P__SRV__ERR_CODE__ERR_BUSY;
 		snprintf(msg, sizeof(msg), "cluster state unavailable (%s)",
 		    SRV_TEST_REFUSE_ENV);
