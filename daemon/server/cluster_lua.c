@@ -225,7 +225,8 @@ const char cluster_lua_reap[] =
 	"return {n, publish({'X', slot})}\n";
 
 /*
- * ARGV: id nonce now_ms udp tcp force prefer_slot node. The node's epoch (bumped)
+ * ARGV: id nonce now_ms udp tcp force prefer_slot node udp6 (tcp6 is
+ * udp6; "" for a node without IPv6). The node's epoch (bumped)
  * and slot, or {-1, holder} while the id's alive key exists (unless force),
  * or {-2, 0} when every slot is taken. A slot of the id's that another
  * node took meanwhile (Redis came back empty and that node joined first) is
@@ -267,15 +268,16 @@ const char cluster_lua_node_start[] =
 	"redis.call('HSET', 'p2p:nodes', slot, id)\n"
 	"redis.call('HSET', 'p2p:node:' .. id, 'slot', slot, 'epoch', epoch,\n"
 	"    'udp', ARGV[4], 'tcp', ARGV[5], 'peers', 0, 'relay', 0,\n"
-	"    'hb', ARGV[3], 'node', ARGV[8])\n"
+	"    'hb', ARGV[3], 'node', ARGV[8], 'udp6', ARGV[9] or '',\n"
+	"    'tcp6', ARGV[9] or '')\n"
 	"redis.call('SET', 'p2p:alive:' .. id, epoch .. ':' .. ARGV[2] ..\n"
 	"    ':0', 'PX', 10000)\n"
 	"return {epoch, tonumber(slot)}\n";
 
 /*
  * ARGV: id epoch nonce beat now_ms peers relay_bps udp tcp ttl_ms node
- * draining aead. aead is what the node takes on the node channel besides
- * ChaCha20-Poly1305 ("aes" or ""), kept as EPOCH:AEAD: a node of an older
+ * draining aead udp6 tcp6 (its IPv6 addresses, "" for none). aead is
+ * what the node takes on the node channel besides ChaCha20-Poly1305 ("aes" or ""), kept as EPOCH:AEAD: a node of an older
  * version writes no such field but bumps the epoch, so what a newer run
  * of its id left there no longer counts.
  * {0} done; {1} done, but the alive key had expired (the node may have been
@@ -300,12 +302,13 @@ const char cluster_lua_heartbeat[] =
 	"redis.call('HSET', 'p2p:node:' .. id, 'epoch', ARGV[2], 'hb',\n"
 	"    ARGV[5], 'peers', ARGV[6], 'relay', ARGV[7], 'udp', ARGV[8],\n"
 	"    'tcp', ARGV[9], 'node', ARGV[11], 'drain', ARGV[12],\n"
-	"    'aead', ARGV[2] .. ':' .. (ARGV[13] or ''))\n"
+	"    'aead', ARGV[2] .. ':' .. (ARGV[13] or ''), 'udp6',\n"
+	"    ARGV[14] or '', 'tcp6', ARGV[15] or '')\n"
 	"return {rc, 0}\n";
 
 /*
  * The nodes: {slot, id, alive-or-'', udp, tcp, peers, relay, hb, epoch,
- * node, drain, aead} flattened, one group of 12 per known node.
+ * node, drain, aead, udp6, tcp6} flattened, one group of 14 per known node.
  */
 const char cluster_lua_nodes[] =
 	"local out = {}\n"
@@ -314,11 +317,12 @@ const char cluster_lua_nodes[] =
 	"  local slot, id = all[i], all[i + 1]\n"
 	"  local a = redis.call('GET', 'p2p:alive:' .. id) or ''\n"
 	"  local h = redis.call('HMGET', 'p2p:node:' .. id, 'udp', 'tcp',\n"
-	"      'peers', 'relay', 'hb', 'epoch', 'node', 'drain', 'aead')\n"
+	"      'peers', 'relay', 'hb', 'epoch', 'node', 'drain', 'aead',\n"
+	"      'udp6', 'tcp6')\n"
 	"  out[#out + 1] = slot\n"
 	"  out[#out + 1] = id\n"
 	"  out[#out + 1] = a\n"
-	"  for j = 1, 9 do out[#out + 1] = h[j] or '' end\n"
+	"  for j = 1, 11 do out[#out + 1] = h[j] or '' end\n"
 	"end\n"
 	"return out\n";
 
