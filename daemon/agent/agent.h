@@ -347,6 +347,7 @@ int		 nat_init(struct agent *) __attribute__((warn_unused_result));
 void		 nat_free(struct agent *);
 /* Run the tests again soon; cb->nat_done tells when a run ended. */
 void		 nat_refresh(struct agent *);
+void		 nat_registered(struct agent *);
 /* The NatReport again now (the port mapping changed), even untested. */
 void		 nat_report_now(struct agent *);
 const char	*nat_type(struct agent *);	/* "unknown" until tested */

@@ -11,8 +11,8 @@
  * NAT look like a full cone on the next run. The NAT's behaviour is a
  * property of the NAT, not of one port, so the fresh port measures it.
  *
- * A run starts once the agent is registered (the server address is the
- * registration's), again every NAT_PERIOD_US, and on `p2pctl nat
+ * A run starts as soon as the agent is registered (the server address is
+ * the registration's), again every NAT_PERIOD_US, and on `p2pctl nat
  * --refresh`; the end of each run is told to the control side
  * (cb->nat_done), whose --refresh requests wait for it.
  * The NatReport goes again after every re-registration, because the
@@ -322,6 +322,20 @@ nat_refresh(struct agent *a)
 		return;		/* a run under way answers the waiters too */
 	n->want = 1;
 	nat_arm(n, agent_now());
+}
+
+/*
+ * Registered (again): look at once instead of at the next poll, up to
+ * NAT_POLL_US later. A session connected right after registration waits
+ * for the classification to choose its punching method (route.c).
+ */
+void
+nat_registered(struct agent *a)
+{
+	struct nat	*n = a->nat;
+
+	if (n != NULL && n->fd == -1)
+		nat_arm(n, agent_now());
 }
 
 const char *

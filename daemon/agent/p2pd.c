@@ -308,7 +308,7 @@ p2pd_usage(void)
 /*
  * Registered: the public address to the port mapping, our reflexive address
  * on the other family, the low TTL (IPv4: over whichever family the server
- * has it), fresh introductions.
+ * has it), the NAT classification, fresh introductions.
  */
 static void
 p2pd_registered(struct agent *a)
@@ -323,6 +323,7 @@ p2pd_registered(struct agent *a)
 		lowttl_start(a, (struct sockaddr *)&a->reg->srv);
 	else if (have_other)
 		lowttl_start(a, (struct sockaddr *)&other);
+	nat_registered(a);
 	peer_registered(a);
 }
 

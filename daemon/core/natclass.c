@@ -65,8 +65,11 @@ natclass_begin(struct natclass *nc, enum natclass_test t, uint64_t now_us)
 	nc->test = t;
 	nc->tries = 0;
 	nc->next_us = now_us;
+	nc->f3_due = nc->f3_answered = 0;
 	if (t != NATCLASS_DONE)
 		nc->rnd(nc->rnd_arg, nc->txid, sizeof(nc->txid));
+	if (t == NATCLASS_F)
+		nc->rnd(nc->rnd_arg, nc->txid3, sizeof(nc->txid3));
 }
 
 void
@@ -95,12 +98,8 @@ natclass_dest(const struct natclass *nc, struct sockaddr_storage *to,
 {
 	*change = 0;
 	switch (nc->test) {
-	case NATCLASS_F2:
+	case NATCLASS_F:	/* F-II; F-III follows it (natclass_output) */
 		*change = STUN_CHANGE_IP | STUN_CHANGE_PORT;
-		*to = nc->server;
-		break;
-	case NATCLASS_F3:
-		*change = STUN_CHANGE_PORT;
 		*to = nc->server;
 		break;
 	case NATCLASS_M2:
@@ -117,11 +116,12 @@ natclass_dest(const struct natclass *nc, struct sockaddr_storage *to,
 	}
 }
 
-/* Where the answer to the current filtering test must come from. */
+/* Where the answer to a filtering test must come from (f3: F-III). */
 static void
-natclass_expect_from(const struct natclass *nc, struct sockaddr_storage *ss)
+natclass_expect_from(const struct natclass *nc, int f3,
+    struct sockaddr_storage *ss)
 {
-	if (nc->test == NATCLASS_F2) {
+	if (!f3) {
 		*ss = nc->other;
 		return;
 	}
@@ -141,13 +141,16 @@ natclass_timeout(struct natclass *nc, uint64_t now_us)
 		    "address: UDP blocked");
 		natclass_begin(nc, NATCLASS_DONE, now_us);
 		break;
-	case NATCLASS_F2:
-		natclass_begin(nc, NATCLASS_F3, now_us);
-		break;
-	case NATCLASS_F3:
-		nc->filtering = NATCLASS_B_APD;
-		natclass_note(nc, "filtering: no answer from another IP or "
-		    "another port");
+	case NATCLASS_F:
+		if (nc->f3_answered) {
+			nc->filtering = NATCLASS_B_AD;
+			natclass_note(nc, "filtering: only an answer from the "
+			    "same IP (another port) arrived");
+		} else {
+			nc->filtering = NATCLASS_B_APD;
+			natclass_note(nc, "filtering: no answer from another "
+			    "IP or another port");
+		}
 		natclass_begin(nc, NATCLASS_M2, now_us);
 		break;
 	case NATCLASS_M2:
@@ -172,8 +175,16 @@ natclass_output(struct natclass *nc, uint64_t now_us,
 	uint32_t	change;
 
 	for (;;) {
-		if (nc->test == NATCLASS_IDLE || nc->test == NATCLASS_DONE ||
-		    now_us < nc->next_us)
+		if (nc->test == NATCLASS_IDLE || nc->test == NATCLASS_DONE)
+			return 0;
+		if (nc->f3_due) {	/* F-III right behind F-II */
+			nc->f3_due = 0;
+			out->to = nc->server;
+			out->len = stun_build_binding_request_change(out->pkt,
+			    sizeof(out->pkt), nc->txid3, STUN_CHANGE_PORT);
+			return out->len != 0;
+		}
+		if (now_us < nc->next_us)
 			return 0;
 		if (nc->tries >= NATCLASS_TRIES) {
 			natclass_timeout(nc, now_us);
@@ -186,6 +197,7 @@ natclass_output(struct natclass *nc, uint64_t now_us,
 			return 0;	/* cannot happen: the buffer fits */
 		nc->tries++;
 		nc->next_us = now_us + NATCLASS_RTO_US;
+		nc->f3_due = nc->test == NATCLASS_F;
 		return 1;
 	}
 }
@@ -232,18 +244,22 @@ natclass_t1(struct natclass *nc, const struct stun_msg *m, uint64_t now_us)
 	}
 	nc->other = m->other;
 	nc->have_other = 1;
-	natclass_begin(nc, NATCLASS_F2, now_us);
+	natclass_begin(nc, NATCLASS_F, now_us);
 }
 
-/* A filtering test answered: it must come from where we asked. */
+/*
+ * A filtering test answered (f3: F-III): it must come from where we asked.
+ * F-III's answer alone means address-dependent only if F-II's does not
+ * follow: the test goes on one more NATCLASS_RTO_US, sending nothing.
+ */
 static void
 natclass_filter(struct natclass *nc, const struct stun_msg *m,
-    const struct sockaddr *from, uint64_t now_us)
+    const struct sockaddr *from, int f3, uint64_t now_us)
 {
 	struct sockaddr_storage	want;
 	char			a[ADDR_STRLEN], w[ADDR_STRLEN], b[NATCLASS_DETAIL_MAX];
 
-	natclass_expect_from(nc, &want);
+	natclass_expect_from(nc, f3, &want);
 	if (m->type != STUN_BINDING_SUCCESS) {
 		snprintf(b, sizeof(b), "filtering: the server refused "
 		    "CHANGE-REQUEST (error %u)", m->error_code);
@@ -256,14 +272,18 @@ natclass_filter(struct natclass *nc, const struct stun_msg *m,
 		    "came from %s, not %s", a, w);
 		natclass_note(nc, b);
 		nc->filtering = NATCLASS_B_UNKNOWN;
-	} else if (nc->test == NATCLASS_F2) {
+	} else if (!f3) {
 		nc->filtering = NATCLASS_B_EI;
 		natclass_note(nc, "filtering: answer from another IP and "
 		    "port arrived");
 	} else {
-		nc->filtering = NATCLASS_B_AD;
-		natclass_note(nc, "filtering: only an answer from the same IP "
-		    "(another port) arrived");
+		if (!nc->f3_answered) {
+			nc->f3_answered = 1;
+			nc->f3_due = 0;
+			nc->tries = NATCLASS_TRIES;
+			nc->next_us = now_us + NATCLASS_RTO_US;
+		}
+		return;
 	}
 	natclass_begin(nc, NATCLASS_M2, now_us);
 }
@@ -315,10 +335,14 @@ natclass_input(struct natclass *nc, const uint8_t *pkt, size_t len,
     const struct sockaddr *from, uint64_t now_us)
 {
 	struct stun_msg	m;
+	int		f3;
 
 	if (nc->test == NATCLASS_IDLE || nc->test == NATCLASS_DONE ||
-	    from == NULL || stun_parse(pkt, len, &m) == -1 ||
-	    memcmp(m.txid, nc->txid, STUN_TXID_LEN) != 0)
+	    from == NULL || stun_parse(pkt, len, &m) == -1)
+		return 0;
+	f3 = nc->test == NATCLASS_F &&
+	    memcmp(m.txid, nc->txid3, STUN_TXID_LEN) == 0;
+	if (!f3 && memcmp(m.txid, nc->txid, STUN_TXID_LEN) != 0)
 		return 0;
 	if (m.type != STUN_BINDING_SUCCESS && m.type != STUN_BINDING_ERROR)
 		return 0;
@@ -335,9 +359,8 @@ natclass_input(struct natclass *nc, const uint8_t *pkt, size_t len,
 		}
 		natclass_t1(nc, &m, now_us);
 		break;
-	case NATCLASS_F2:
-	case NATCLASS_F3:
-		natclass_filter(nc, &m, from, now_us);
+	case NATCLASS_F:
+		natclass_filter(nc, &m, from, f3, now_us);
 		break;
 	case NATCLASS_M2:
 	case NATCLASS_M3:

@@ -13,14 +13,21 @@
  * alternate address, which would open an address-dependent filter for it):
  *   I    Binding to the primary address: mapped address M1, OTHER-ADDRESS.
  *        No answer: blocked. No OTHER-ADDRESS: unknown (no --alt-listen).
- *   F-II  CHANGE-REQUEST change IP + port: an answer means EIF.
- *   F-III CHANGE-REQUEST change port: an answer means ADF, none APDF.
+ *   F    F-II and F-III together, both to the primary address (neither
+ *        opens a filter for the other's answer):
+ *        F-II  CHANGE-REQUEST change IP + port: an answer means EIF.
+ *        F-III CHANGE-REQUEST change port: an answer means ADF, none APDF.
+ *        F-II's answer ends the test at once; F-III's waits one
+ *        NATCLASS_RTO_US more for F-II's (sent together, they come back
+ *        together). A NAT that filters both (port-restricted, symmetric:
+ *        the common case) costs one timeout here, not two.
  *   M-II  Binding to (alternate IP, primary port): M2 == M1 means EIM.
  *   M-III Binding to (alternate IP, alternate port): M3 == M2 means ADM,
  *         else APDM.
- * Each test sends up to NATCLASS_TRIES requests NATCLASS_RTO_US apart and
- * gives up NATCLASS_RTO_US after the last, so a whole run takes at most
- * 5 * NATCLASS_TRIES * NATCLASS_RTO_US (4.5 s).
+ * Each test sends up to NATCLASS_TRIES requests (or pairs) NATCLASS_RTO_US
+ * apart and gives up NATCLASS_RTO_US after the last (F: F-III's answer may
+ * add one), so a whole run takes at most (4 * NATCLASS_TRIES + 1) *
+ * NATCLASS_RTO_US (3.9 s).
  */
 #ifndef P2P_NATCLASS_H
 #define P2P_NATCLASS_H
@@ -33,7 +40,7 @@
 
 #define NATCLASS_TRIES		3
 #define NATCLASS_RTO_US		300000ULL
-#define NATCLASS_RUN_MAX_US	(5ULL * NATCLASS_TRIES * NATCLASS_RTO_US)
+#define NATCLASS_RUN_MAX_US	((4ULL * NATCLASS_TRIES + 1) * NATCLASS_RTO_US)
 #define NATCLASS_PKT_MAX	64	/* our requests: 20 + 8 + 8 bytes */
 #define NATCLASS_LOCALS_MAX	16
 #define NATCLASS_DETAIL_MAX	256
@@ -47,8 +54,7 @@
 enum natclass_test {
 	NATCLASS_IDLE,
 	NATCLASS_T1,
-	NATCLASS_F2,
-	NATCLASS_F3,
+	NATCLASS_F,		/* F-II and F-III together */
 	NATCLASS_M2,
 	NATCLASS_M3,
 	NATCLASS_DONE
@@ -73,6 +79,9 @@ struct natclass {
 	void			*rnd_arg;
 
 	uint8_t			 txid[STUN_TXID_LEN];
+	uint8_t			 txid3[STUN_TXID_LEN];	/* F-III's */
+	int			 f3_due;	/* F-III's request goes next */
+	int			 f3_answered;	/* F: waiting for F-II's answer */
 	int			 tries;		/* requests sent in this test */
 	uint64_t		 next_us;	/* next send, or give up */
 

@@ -14,6 +14,7 @@
 #include "path.h"
 
 #define PATH_RETRY_MAX_US	1600000ULL
+#define PATH_SPRAY_BURST	4	/* spray packets sent late at once */
 
 void
 path_cfg_default(struct path_cfg *c)
@@ -170,6 +171,7 @@ path_spray_next(struct path *p, uint64_t now,
 	struct sockaddr_in *sin = (struct sockaddr_in *)to;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)to;
 	unsigned k, port, base;
+	uint64_t iv;
 
 	if (p->spray == PATH_SPRAY_NONE || p->active >= 0 ||
 	    p->spray_sent >= p->spray_limit || p->spray_at == 0 ||
@@ -200,7 +202,12 @@ path_spray_next(struct path *p, uint64_t now,
 	p->spray_nonce_at[k] = now;
 	p->spray_sent++;
 	p->spray_last = now;
-	p->spray_at = now + 1000000 / p->cfg.spray_rate;
+	/* Paced by the schedule, not by when we woke: a late timer (a busy
+	 * host) must not lower the rate, which the odds go with squared.
+	 * At most PATH_SPRAY_BURST packets catch up at once. */
+	iv = 1000000 / p->cfg.spray_rate;
+	p->spray_at = p->spray_at + iv + PATH_SPRAY_BURST * iv < now ?
+	    now - (PATH_SPRAY_BURST - 1) * iv : p->spray_at + iv;
 	p->checks_sent++;
 	return 1;
 }

@@ -29,7 +29,8 @@
  * side's public address (the first ones next to its server-reflexive port,
  * for NATs that allocate sequentially). A check that hits an open mapping
  * is answered from that socket, and both sides validate the path as usual.
- * Both are paced (spray_rate per second) and bounded (spray_probes checks,
+ * Both are paced (spray_rate per second, by the schedule: a late caller
+ * gets the packets it missed, a few at once) and bounded (spray_probes checks,
  * spray_sockets sockets); spray_probes 0 turns it off.
  *
  * Opening checks. path_next_check sets check_opening for a check whose job

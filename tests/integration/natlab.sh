@@ -29,7 +29,8 @@
 #   top_builddir=BUILD top_srcdir=SRC sh SRC/tests/integration/natlab.sh
 # NATLAB_CELLS="open/open symmetric/port-restricted same-nat roaming cut"
 # runs only those cells; NATLAB_TABLE=FILE also writes the table to FILE;
-# NATLAB_LOGS=DIR keeps the daemons' logs of every failed cell there.
+# NATLAB_LOGS=DIR keeps the daemons' logs of every failed cell there (of
+# every cell with NATLAB_LOGS_ALL=1).
 # Columns: conn_ms = connect until it returned; 1st/rtt = from its return
 # until the first message was read on the other side, and the round trip of
 # the session's path just after (a ping: the relay at that moment), both in
@@ -203,7 +204,8 @@ cell() {
 		    "$(lowttl a "$b")" "$1${2:+: $2}"
 		[ "$1" = ok ] || FAILED=$((FAILED + 1))
 		# The next cell starts from scratch: keep this one's logs if asked.
-		if [ "$1" != ok ] && [ -n "${NATLAB_LOGS:-}" ]; then
+		if { [ "$1" != ok ] || [ "${NATLAB_LOGS_ALL:-0}" = 1 ]; } &&
+		    [ -n "${NATLAB_LOGS:-}" ]; then
 			_d="$NATLAB_LOGS/$(echo "$_cn" | tr -c 'a-z0-9\n-' _)"
 			mkdir -p "$_d" && cp "$T"/*.log "$_d/" 2>/dev/null
 		fi

@@ -43,6 +43,11 @@ struct fake {
 	uint16_t		next_port;
 	uint32_t		rnd;
 	unsigned		requests;
+	/* answers to change-IP requests arrive after the next answer */
+	int			late_change_ip;
+	uint8_t			held[512];
+	size_t			nheld;
+	struct sockaddr_in	held_from;
 };
 
 static struct sockaddr_in host, nat_ip, srv[4];
@@ -183,7 +188,20 @@ fake_deliver(struct fake *f, struct natclass *nc,
 	if (f->mapping != B_NONE &&
 	    !fake_filter_ok(f, from, ntohs(pub.sin_port)))
 		return;
+	if (f->late_change_ip && (m.has & STUN_HAS_CHANGE) &&
+	    (m.change & STUN_CHANGE_IP) && f->nheld == 0) {
+		memcpy(f->held, out, n);
+		f->nheld = n;
+		f->held_from = *from;
+		return;
+	}
 	(void)natclass_input(nc, out, n, (struct sockaddr *)from, now);
+	if (f->nheld > 0) {
+		n = f->nheld;
+		f->nheld = 0;
+		(void)natclass_input(nc, f->held, n,
+		    (struct sockaddr *)&f->held_from, now);
+	}
 }
 
 /* Run a whole classification; returns the time it took. */
@@ -425,4 +443,55 @@ Test(natclass, ignores_junk)
 	    (struct sockaddr *)&srv[0], 20), 0);
 	cr_expect(natclass_running(&nc));
 	cr_expect_str_eq(natclass_type(&nc), "unknown");
+}
+
+/*
+ * Both filtering tests go out together: a NAT that filters both answers
+ * (port-restricted, symmetric) costs one timeout, not one per test; one
+ * that lets only the other-port answer in waits one RTO for the other.
+ */
+Test(natclass, filtering_tests_together)
+{
+	struct fake f;
+	struct natclass nc;
+	uint64_t t;
+
+	memset(&f, 0, sizeof(f));
+	f.mapping = B_EI;
+	f.filtering = B_APD;
+	f.alt = 1;
+	t = run(&f, &nc);
+	cr_expect_str_eq(natclass_type(&nc), "port-restricted");
+	cr_expect_leq(t, NATCLASS_TRIES * NATCLASS_RTO_US, "took %llu us",
+	    (unsigned long long)t);
+	memset(&f, 0, sizeof(f));
+	f.mapping = B_APD;
+	f.filtering = B_APD;
+	f.alt = 1;
+	t = run(&f, &nc);
+	cr_expect_str_eq(natclass_type(&nc), "symmetric");
+	cr_expect_leq(t, NATCLASS_TRIES * NATCLASS_RTO_US);
+	memset(&f, 0, sizeof(f));
+	f.mapping = B_EI;
+	f.filtering = B_AD;
+	f.alt = 1;
+	t = run(&f, &nc);
+	cr_expect_str_eq(natclass_type(&nc), "restricted");
+	cr_expect_leq(t, NATCLASS_RTO_US);
+}
+
+/* F-III's answer first, F-II's right after it: still a full cone. */
+Test(natclass, change_ip_answer_after_change_port_answer)
+{
+	struct fake f;
+	struct natclass nc;
+
+	memset(&f, 0, sizeof(f));
+	f.mapping = B_EI;
+	f.filtering = B_EI;
+	f.alt = 1;
+	f.late_change_ip = 1;
+	(void)run(&f, &nc);
+	cr_expect_str_eq(natclass_type(&nc), "full-cone", "detail: %s",
+	    natclass_detail(&nc));
 }

@@ -816,3 +816,58 @@ Test(path, birthday_planned_after_the_start_sprays_at_once)
 	}
 	cr_assert(sprayed, "no birthday probe right after the re-plan");
 }
+
+/*
+ * A busy host wakes late (here every 35 ms instead of every 10): the spray
+ * keeps its rate (the odds of the birthday method go with the product of
+ * both sides' rates), catching up a few packets at a time, never ahead of
+ * the schedule.
+ */
+Test(path, spray_keeps_its_rate_when_woken_late)
+{
+	struct path p = mk();
+	struct sockaddr_storage x = sa4("198.51.100.7", 5000), to;
+	uint8_t n[PATH_NONCE_LEN];
+	uint64_t now = 1000 * MS, start = now;
+	unsigned local = 0, i, burst, most = 0;
+
+	path_spray(&p, PATH_SPRAY_EASY, (struct sockaddr *)&x);
+	path_start(&p, now, 0);
+	for (i = 0; i < 57; i++, now += 35 * MS) {
+		burst = 0;
+		nonce(n);
+		while (path_next_check(&p, now, n, &to, &local)) {
+			if (p.spray_sent > 0 && p.spray_last == now)
+				burst++;
+			nonce(n);
+		}
+		if (burst > most)
+			most = burst;
+		cr_assert_leq(p.spray_sent, 1 + (now - start) / (10 * MS));
+	}
+	/* 1.96 s at 100 a second */
+	cr_expect_geq(p.spray_sent, 190, "%u sent", p.spray_sent);
+	cr_expect_leq(most, 5, "%u at once", most);
+}
+
+/* Far behind (the host stalled for a second): no flood to catch up. */
+Test(path, spray_stall_sends_a_few_not_a_flood)
+{
+	struct path p = mk();
+	struct sockaddr_storage x = sa4("198.51.100.7", 5000), to;
+	uint8_t n[PATH_NONCE_LEN];
+	uint64_t now = 1000 * MS;
+	unsigned local = 0, sent;
+
+	path_spray(&p, PATH_SPRAY_EASY, (struct sockaddr *)&x);
+	path_start(&p, now, 0);
+	nonce(n);
+	while (path_next_check(&p, now, n, &to, &local))
+		nonce(n);
+	sent = p.spray_sent;
+	now += 1000 * MS;
+	while (path_next_check(&p, now, n, &to, &local))
+		nonce(n);
+	cr_expect_leq(p.spray_sent - sent, 5, "%u after the stall",
+	    p.spray_sent - sent);
+}
