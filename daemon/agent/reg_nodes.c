@@ -8,6 +8,10 @@
  * holder of the server key can add a node to it, and a node reached
  * through it must prove the same key (reg_hs.c).
  *
+ * A node with an IPv6 address names it beside its other one (udp6, tcp6):
+ * an agent that reaches its node over IPv6 keeps a node's IPv6 address,
+ * one on IPv4 the other, so that moving keeps the family that works.
+ *
  * Moving: an unanswered attempt with several candidates gives up after
  * REG_TRIES_MULTI HELLOs and goes on to another candidate at once; after a
  * round in which every one failed, the usual backoff. A node that stops
@@ -19,6 +23,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -58,6 +63,28 @@ reg_nodes_use(struct reg *r, unsigned i)
 	r->srv = r->nodes[i].udp;
 	r->srv_tcp = r->nodes[i].tcp;
 	r->have_srv = 1;
+}
+
+/* Whether the node in use is reached over IPv6 (not a mapped IPv4). */
+static int
+reg_nodes_on_v6(const struct reg *r)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&r->srv;
+
+	return r->have_srv && r->srv.ss_family == AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
+}
+
+/* The addresses of a told node the agent uses: its IPv6 ones when the
+ * agent is on IPv6 and the node has them, else udp and tcp. */
+static void
+reg_nodes_family(const struct reg *r, const char **udp, const char **tcp,
+    const char *udp6, const char *tcp6)
+{
+	if (udp6 == NULL || *udp6 == '\0' || !reg_nodes_on_v6(r))
+		return;
+	*udp = udp6;
+	*tcp = tcp6 != NULL ? tcp6 : "";
 }
 
 /*
@@ -285,14 +312,22 @@ void
 reg_nodes_list_in(struct reg *r, const P2p__Srv__NodeList *nl)
 {
 	unsigned bad = 0;
+	const char *udp, *tcp;
 	size_t i;
 
 	reg_nodes_forget(r);
-	for (i = 0; i < nl->n_nodes; i++)
-		if (nl->nodes[i]->id == NULL || nl->nodes[i]->udp == NULL ||
-		    reg_nodes_add(r, nl->nodes[i]->id, nl->nodes[i]->udp,
-		    nl->nodes[i]->tcp != NULL ? nl->nodes[i]->tcp : "") == -1)
+	for (i = 0; i < nl->n_nodes; i++) {
+		if (nl->nodes[i]->id == NULL || nl->nodes[i]->udp == NULL) {
 			bad++;
+			continue;
+		}
+		udp = nl->nodes[i]->udp;
+		tcp = nl->nodes[i]->tcp != NULL ? nl->nodes[i]->tcp : "";
+		reg_nodes_family(r, &udp, &tcp, nl->nodes[i]->udp6,
+		    nl->nodes[i]->tcp6);
+		if (reg_nodes_add(r, nl->nodes[i]->id, udp, tcp) == -1)
+			bad++;
+	}
 	if (bad > 0)
 		log_warnx("node list: %u of %zu node(s) unusable", bad,
 		    nl->n_nodes);
@@ -332,16 +367,18 @@ int
 reg_nodes_move(struct reg *r, const P2p__Srv__Move *mv)
 {
 	struct sockaddr_storage u;
+	const char *udp = mv->udp, *tcp = mv->tcp != NULL ? mv->tcp : "";
 	socklen_t len;
 	char err[256];
 	int i;
 
-	if (mv->udp == NULL || addr_parse(mv->udp, &u, &len, 3478, err,
+	reg_nodes_family(r, &udp, &tcp, mv->udp6, mv->tcp6);
+	if (udp == NULL || addr_parse(udp, &u, &len, 3478, err,
 	    sizeof(err)) == -1)
 		return -1;
 	if ((i = reg_nodes_find(r, &u)) < 0) {
 		if (reg_nodes_add(r, mv->node_id != NULL ? mv->node_id : "",
-		    mv->udp, mv->tcp != NULL ? mv->tcp : "") == -1 ||
+		    udp, tcp) == -1 ||
 		    (i = reg_nodes_find(r, &u)) < 0)
 			return -1;
 	}

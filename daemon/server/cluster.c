@@ -230,12 +230,9 @@ cl_eval_wait(struct cluster *cl, const char *script, int argc,
 }
 
 void
-cl_bound(struct srv *s, char *udp, size_t len)
+cl_bound(struct srv *s, char *udp, size_t len, char *udp6, size_t len6)
 {
-	if (s->conf.advertise != NULL)
-		snprintf(udp, len, "%s", s->conf.advertise);
-	else
-		addr_fmt((struct sockaddr *)&s->bound, udp, len);
+	srv_listen_addrs(s, udp, len, udp6, len6);
 }
 
 /*

@@ -43,6 +43,8 @@ struct cluster_node {
 	int		 alive;
 	char		 udp[64];
 	char		 tcp[64];
+	char		 udp6[64];		/* its IPv6 address; "": none */
+	char		 tcp6[64];
 	char		 node[64];		/* node-to-node address */
 	uint64_t	 peers;
 	uint64_t	 relay_bps;
@@ -80,6 +82,8 @@ struct cluster {
 	struct cluster_node	 nodes[STATE_NODES];
 	uint64_t		 nodes_ms;	/* when nodes[] was read */
 	uint64_t		 nodes_sig;	/* of the live set told agents */
+	uint64_t		 nodes_bad;	/* entries refused, in all */
+	uint64_t		 nodes_bad_last;	/* in the last read */
 	/* Node to node (srv_node.c): keys, windows, addresses. */
 	struct nodemsg		*nm;
 	struct sockaddr_storage	 node_addr[STATE_NODES];
@@ -119,5 +123,7 @@ int	cluster_health(struct srv *, char *why, size_t len);
 size_t	cluster_live_nodes(const struct cluster *);
 /* Redis commands this node sent (benchmarks). */
 uint64_t cluster_commands(const struct cluster *);
+/* Node entries read from Redis and refused as malformed (/metrics). */
+uint64_t cluster_bad_nodes(const struct cluster *);
 
 #endif /* P2P_CLUSTER_H */

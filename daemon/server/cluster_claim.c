@@ -142,12 +142,12 @@ int
 cl_claim(struct cluster *cl, char *err, size_t errlen)
 {
 	struct cl_wait w;
-	char now[24], udp[64], node[64], holder[256];
-	const char *args[8];
+	char now[24], udp[64], udp6[64], node[64], holder[256];
+	const char *args[9];
 	int force = 0, locked;
 
 	locked = cl_run_open(cl);
-	cl_bound(cl->srv, udp, sizeof(udp));
+	cl_bound(cl->srv, udp, sizeof(udp), udp6, sizeof(udp6));
 	cl_node_addr(cl->srv, node, sizeof(node));
 	for (;;) {
 		snprintf(now, sizeof(now), "%llu",
@@ -160,7 +160,8 @@ cl_claim(struct cluster *cl, char *err, size_t errlen)
 		args[5] = force ? "1" : "0";
 		args[6] = "0";
 		args[7] = node;
-		if (cl_eval_wait(cl, cluster_lua_node_start, 8, args, &w) ==
+		args[8] = udp6;
+		if (cl_eval_wait(cl, cluster_lua_node_start, 9, args, &w) ==
 		    -1 || w.n < 2) {
 			snprintf(err, errlen, "--cluster: redis did not accept "
 			    "the node: %s", w.str[0] ? w.str :

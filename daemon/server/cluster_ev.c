@@ -19,9 +19,9 @@ static const struct {
 	const char	*type;
 	unsigned	 min, max;	/* fields after SEQ and TYPE */
 } cluster_ev_types[] = {
-	{ "R", 12, 13 }, { "U", 2, 2 }, { "I", 3, 3 }, { "W", 4, 4 },
+	{ "R", 12, 15 }, { "U", 2, 2 }, { "I", 3, 3 }, { "W", 4, 4 },
 	{ "GC", 3, 3 + 2 * STATE_GROUP_ATTRS }, { "GD", 2, 2 },
-	{ "MA", 3, 3 }, { "MD", 3, 3 }, { "X", 1, 1 }, { "N", 3, 4 },
+	{ "MA", 3, 3 }, { "MD", 3, 3 }, { "X", 1, 1 }, { "N", 3, 6 },
 	{ "TA", 6, 6 + 2 * MATCH_ATTRS_MAX }, { "TG", 4, 4 },
 	{ "TM", 4, 2 + 2 * MATCH_SIZE_MAX }, { "TD", 3, 3 }, { "GL", 2, 2 },
 };
@@ -252,6 +252,46 @@ ev_portmap(const char *s, struct sockaddr_in *out)
 	return 0;
 }
 
+/* The other family's reflexive address: "" (none) or one with a port. */
+static int
+ev_other(const char *s, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (*s == '\0')
+		return 0;
+	if (cluster_ev_addr(s, strlen(s), out) == -1 ||
+	    (out->ss_family == AF_INET ?
+	    ((struct sockaddr_in *)out)->sin_port :
+	    ((struct sockaddr_in6 *)out)->sin6_port) == 0) {
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The NAT facts that close R (from field i) and N (from field 2): nat
+ * [pm [oth [rtt]]], each optional field absent from the events of older
+ * nodes. A round trip over STATE_RTT_MAX_US counts as that.
+ */
+static int
+ev_nat_facts(const struct cluster_ev *ev, unsigned i, struct state_peer *p)
+{
+	uint64_t rtt;
+
+	p->nat = state_nat_index(ev->f[i]);
+	if ((ev->nf > i + 1 && ev_portmap(ev->f[i + 1], &p->portmap) == -1) ||
+	    (ev->nf > i + 2 && ev_other(ev->f[i + 2], &p->other) == -1))
+		return -1;
+	if (ev->nf > i + 3) {
+		if (cluster_ev_num(ev, i + 3, UINT32_MAX, &rtt) == -1)
+			return -1;
+		p->rtt_us = rtt < STATE_RTT_MAX_US ? (uint32_t)rtt :
+		    STATE_RTT_MAX_US;
+	}
+	return 0;
+}
+
 int
 cluster_ev_peer(const struct cluster_ev *ev, struct state_peer *p,
     char *nat, size_t natlen, char *err, size_t errlen)
@@ -282,25 +322,25 @@ cluster_ev_peer(const struct cluster_ev *ev, struct state_peer *p,
 	p->aesni = (int)aesni;
 	p->transport = tr ? STATE_TCP : STATE_UDP;
 	snprintf(nat, natlen, "%s", ev->f[11]);
-	p->nat = state_nat_index(ev->f[11]);
-	if (ev->nf > 12 && ev_portmap(ev->f[12], &p->portmap) == -1)
-		return ev_err(err, errlen, "a bad port mapping");
+	if (ev_nat_facts(ev, 11, p) == -1)
+		return ev_err(err, errlen, "a bad port mapping, other "
+		    "address or round trip");
 	return 0;
 }
 
 int
-cluster_ev_nat(const struct cluster_ev *ev, uint32_t *reg_id, uint8_t *nat,
-    struct sockaddr_in *portmap)
+cluster_ev_nat(const struct cluster_ev *ev, struct state_peer *p)
 {
+	const char *id = cluster_ev_name(ev, 0);
 	uint64_t reg;
 
-	memset(portmap, 0, sizeof(*portmap));
-	if (strcmp(ev->type, "N") != 0 || cluster_ev_name(ev, 0) == NULL ||
+	memset(p, 0, sizeof(*p));
+	if (strcmp(ev->type, "N") != 0 || id == NULL ||
 	    cluster_ev_num(ev, 1, UINT32_MAX, &reg) == -1 || reg == 0 ||
-	    (ev->nf > 3 && ev_portmap(ev->f[3], portmap) == -1))
+	    ev_nat_facts(ev, 2, p) == -1)
 		return -1;
-	*reg_id = (uint32_t)reg;
-	*nat = state_nat_index(ev->f[2]);
+	snprintf(p->peer_id, sizeof(p->peer_id), "%s", id);
+	p->reg_id = (uint32_t)reg;
 	return 0;
 }
 

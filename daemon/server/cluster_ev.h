@@ -7,7 +7,7 @@
  *
  * A message is fields separated by '\n': SEQ, TYPE, then the type's fields:
  *
- *   R  peer node reg key iat exp aesni tr pub loc grp nat [pm]
+ *   R  peer node reg key iat exp aesni tr pub loc grp nat [pm [oth [rtt]]]
  *                                               a registration
  *   U  peer reg                                 a registration ended
  *   I  a b origin                               an introduction
@@ -17,7 +17,7 @@
  *   MA group peer origin                        a member joined
  *   MD group peer origin                        a member left
  *   X  node                                     a dead node's registrations
- *   N  peer reg nat [pm]                        a NAT report
+ *   N  peer reg nat [pm [oth [rtt]]]            a NAT report
  *   TA peer id size node kind dl [key value]... a matchmaking ticket waits
  *   TG peer id group dl                         ... had matched (a reload)
  *   TM group keep [peer id]...                  a match: its tickets
@@ -27,8 +27,10 @@
  * key is 64 hex digits; pub an "ip:port" or "[ip6]:port" ("" for none);
  * loc such addresses and grp names, comma-separated; origin the slot of the
  * node that made the change; nat a NAT type word (any other is "unknown");
- * pm the peer's port mapping, "" or an IPv4 "ip:port" (absent from events
- * of nodes older than it). Pure: no I/O.
+ * pm the peer's port mapping, "" or an IPv4 "ip:port"; oth its reflexive
+ * address on the other IP family, "" or an address with a port; rtt its
+ * round trip to its node in microseconds (0: unknown). pm, oth and rtt are
+ * absent from events of nodes older than them. Pure: no I/O.
  */
 #ifndef P2P_CLUSTER_EV_H
 #define P2P_CLUSTER_EV_H
@@ -56,10 +58,9 @@ int	cluster_ev_parse(const char *data, size_t len, struct cluster_ev *,
 int	cluster_ev_peer(const struct cluster_ev *, struct state_peer *,
 	    char *nat, size_t natlen, char *err, size_t errlen)
 	    __attribute__((warn_unused_result));
-/* An N event: the registration, its NAT type (state_nat_type) and port
- * mapping (port 0: none); -1 if malformed. */
-int	cluster_ev_nat(const struct cluster_ev *, uint32_t *reg_id,
-	    uint8_t *nat, struct sockaddr_in *portmap)
+/* An N event into p: peer_id, reg_id and the NAT facts (nat, portmap,
+ * other, rtt_us; the rest zero); -1 if malformed. */
+int	cluster_ev_nat(const struct cluster_ev *, struct state_peer *p)
 	    __attribute__((warn_unused_result));
 /* A TA event as a matchmaking ticket (attributes checked and sorted). */
 int	cluster_ev_ticket(const struct cluster_ev *, struct state_ticket *)

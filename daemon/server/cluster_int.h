@@ -12,8 +12,8 @@
 #include "cluster.h"
 
 uint64_t cl_now_ms(void);
-/* The address devices use (--advertise or the bound one). */
-void	cl_bound(struct srv *, char *, size_t);
+/* The addresses devices use (srv_listen_addrs): udp, and udp6 ("": none). */
+void	cl_bound(struct srv *, char *udp, size_t, char *udp6, size_t);
 /* Where other nodes send node-to-node packets. */
 void	cl_node_addr(struct srv *, char *, size_t);
 void	cl_heartbeat(struct cluster *);

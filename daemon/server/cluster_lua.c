@@ -25,9 +25,10 @@
 	"end\n"
 
 /*
- * ARGV: id node reg key iat exp aesni tr pub loc grp now republish. With
- * republish (a node puts back a registration it holds, after Redis lost
- * it), a registration of the id under another reg_id wins: {-4}.
+ * ARGV: id node reg key iat exp aesni tr pub loc grp now republish nat pm
+ * oth rtt. With republish (a node puts back a registration it holds, after
+ * Redis lost it, with what its NatReports said), a registration of the id
+ * under another reg_id wins: {-4}.
  */
 const char cluster_lua_register[] =
 	LUA_CLEAR_INTROS LUA_PUBLISH
@@ -55,12 +56,13 @@ const char cluster_lua_register[] =
 	"redis.call('HSET', k, 'key', ARGV[4], 'iat', ARGV[5], 'exp',\n"
 	"    ARGV[6], 'reg', ARGV[3], 'node', ARGV[2], 'aesni', ARGV[7],\n"
 	"    'tr', ARGV[8], 'pub', ARGV[9], 'loc', ARGV[10], 'grp', ARGV[11],\n"
-	"    'nat', 'unknown', 'pm', '')\n"
+	"    'nat', ARGV[14], 'pm', ARGV[15], 'oth', ARGV[16], 'rtt',\n"
+	"    ARGV[17])\n"
 	"redis.call('PERSIST', k)\n"
 	"redis.call('SADD', 'p2p:np:' .. ARGV[2], id)\n"
 	"local seq = publish({'R', id, ARGV[2], ARGV[3], ARGV[4], ARGV[5],\n"
 	"    ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11],\n"
-	"    'unknown'})\n"
+	"    ARGV[14], ARGV[15], ARGV[16], ARGV[17]})\n"
 	"return {0, rreg, rnode, seq}\n";
 
 /* ARGV: id reg */
@@ -75,15 +77,18 @@ const char cluster_lua_unregister[] =
 	"redis.call('EXPIREAT', k, tonumber(cur[3] or 0))\n"
 	"return {0, publish({'U', ARGV[1], ARGV[2]})}\n";
 
-/* ARGV: id reg nat pm (pm: the port mapping, "" for none) */
+/*
+ * ARGV: id reg nat pm oth rtt (pm: the port mapping, oth: the reflexive
+ * address on the other family, "" for none; rtt: microseconds)
+ */
 const char cluster_lua_nat[] =
 	LUA_PUBLISH
 	"local k = 'p2p:peer:' .. ARGV[1]\n"
 	"if redis.call('HGET', k, 'reg') ~= ARGV[2] then return {-1, 0} end\n"
-	"redis.call('HSET', k, 'nat', ARGV[3], 'pm', ARGV[4])\n"
-	"local ev = {'N', ARGV[1], ARGV[2], ARGV[3]}\n"
-	"if ARGV[4] ~= '' then ev[5] = ARGV[4] end\n"
-	"return {0, publish(ev)}\n";
+	"redis.call('HSET', k, 'nat', ARGV[3], 'pm', ARGV[4], 'oth', ARGV[5],\n"
+	"    'rtt', ARGV[6])\n"
+	"return {0, publish({'N', ARGV[1], ARGV[2], ARGV[3], ARGV[4],\n"
+	"    ARGV[5], ARGV[6]})}\n";
 
 /*
  * ARGV: id want add back quota exp. The relay quota's count of peer id
@@ -220,7 +225,8 @@ const char cluster_lua_reap[] =
 	"return {n, publish({'X', slot})}\n";
 
 /*
- * ARGV: id nonce now_ms udp tcp force prefer_slot node. The node's epoch (bumped)
+ * ARGV: id nonce now_ms udp tcp force prefer_slot node udp6 (tcp6 is
+ * udp6; "" for a node without IPv6). The node's epoch (bumped)
  * and slot, or {-1, holder} while the id's alive key exists (unless force),
  * or {-2, 0} when every slot is taken. A slot of the id's that another
  * node took meanwhile (Redis came back empty and that node joined first) is
@@ -262,15 +268,16 @@ const char cluster_lua_node_start[] =
 	"redis.call('HSET', 'p2p:nodes', slot, id)\n"
 	"redis.call('HSET', 'p2p:node:' .. id, 'slot', slot, 'epoch', epoch,\n"
 	"    'udp', ARGV[4], 'tcp', ARGV[5], 'peers', 0, 'relay', 0,\n"
-	"    'hb', ARGV[3], 'node', ARGV[8])\n"
+	"    'hb', ARGV[3], 'node', ARGV[8], 'udp6', ARGV[9] or '',\n"
+	"    'tcp6', ARGV[9] or '')\n"
 	"redis.call('SET', 'p2p:alive:' .. id, epoch .. ':' .. ARGV[2] ..\n"
 	"    ':0', 'PX', 10000)\n"
 	"return {epoch, tonumber(slot)}\n";
 
 /*
  * ARGV: id epoch nonce beat now_ms peers relay_bps udp tcp ttl_ms node
- * draining aead. aead is what the node takes on the node channel besides
- * ChaCha20-Poly1305 ("aes" or ""), kept as EPOCH:AEAD: a node of an older
+ * draining aead udp6 tcp6 (its IPv6 addresses, "" for none). aead is
+ * what the node takes on the node channel besides ChaCha20-Poly1305 ("aes" or ""), kept as EPOCH:AEAD: a node of an older
  * version writes no such field but bumps the epoch, so what a newer run
  * of its id left there no longer counts.
  * {0} done; {1} done, but the alive key had expired (the node may have been
@@ -295,12 +302,13 @@ const char cluster_lua_heartbeat[] =
 	"redis.call('HSET', 'p2p:node:' .. id, 'epoch', ARGV[2], 'hb',\n"
 	"    ARGV[5], 'peers', ARGV[6], 'relay', ARGV[7], 'udp', ARGV[8],\n"
 	"    'tcp', ARGV[9], 'node', ARGV[11], 'drain', ARGV[12],\n"
-	"    'aead', ARGV[2] .. ':' .. (ARGV[13] or ''))\n"
+	"    'aead', ARGV[2] .. ':' .. (ARGV[13] or ''), 'udp6',\n"
+	"    ARGV[14] or '', 'tcp6', ARGV[15] or '')\n"
 	"return {rc, 0}\n";
 
 /*
  * The nodes: {slot, id, alive-or-'', udp, tcp, peers, relay, hb, epoch,
- * node, drain, aead} flattened, one group of 12 per known node.
+ * node, drain, aead, udp6, tcp6} flattened, one group of 14 per known node.
  */
 const char cluster_lua_nodes[] =
 	"local out = {}\n"
@@ -309,11 +317,12 @@ const char cluster_lua_nodes[] =
 	"  local slot, id = all[i], all[i + 1]\n"
 	"  local a = redis.call('GET', 'p2p:alive:' .. id) or ''\n"
 	"  local h = redis.call('HMGET', 'p2p:node:' .. id, 'udp', 'tcp',\n"
-	"      'peers', 'relay', 'hb', 'epoch', 'node', 'drain', 'aead')\n"
+	"      'peers', 'relay', 'hb', 'epoch', 'node', 'drain', 'aead',\n"
+	"      'udp6', 'tcp6')\n"
 	"  out[#out + 1] = slot\n"
 	"  out[#out + 1] = id\n"
 	"  out[#out + 1] = a\n"
-	"  for j = 1, 9 do out[#out + 1] = h[j] or '' end\n"
+	"  for j = 1, 11 do out[#out + 1] = h[j] or '' end\n"
 	"end\n"
 	"return out\n";
 
@@ -331,13 +340,14 @@ const char cluster_lua_dump[] =
 	"for _, k in ipairs(r[2]) do\n"
 	"  if kind == 'peer' then\n"
 	"    local h = redis.call('HMGET', k, 'node', 'reg', 'key', 'iat',\n"
-	"        'exp', 'aesni', 'tr', 'pub', 'loc', 'grp', 'nat', 'pm')\n"
+	"        'exp', 'aesni', 'tr', 'pub', 'loc', 'grp', 'nat', 'pm',\n"
+	"        'oth', 'rtt')\n"
 	"    if h[2] and h[2] ~= '0' then\n"
 	"      local ev = {'1', 'R', string.sub(k, 10),\n"
 	"          h[1] or '0', h[2], h[3] or '', h[4] or '0', h[5] or '0',\n"
 	"          h[6] or '0', h[7] or '0', h[8] or '', h[9] or '',\n"
-	"          h[10] or '', h[11] or 'unknown'}\n"
-	"      if h[12] and h[12] ~= '' then ev[15] = h[12] end\n"
+	"          h[10] or '', h[11] or 'unknown', h[12] or '',\n"
+	"          h[13] or '', h[14] or '0'}\n"
 	"      out[#out + 1] = table.concat(ev, '\\n')\n"
 	"    end\n"
 	"  elseif kind == 'ticket' then\n"

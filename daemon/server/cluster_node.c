@@ -24,7 +24,7 @@
 #include "server.h"
 #include "state_redis.h"
 
-#define CL_NODE_FIELDS	12	/* per node in cluster_lua_nodes' reply */
+#define CL_NODE_FIELDS	14	/* per node in cluster_lua_nodes' reply */
 
 static void
 cl_ignore(const struct redisReply *reply, void *arg)
@@ -68,10 +68,10 @@ void
 cl_heartbeat(struct cluster *cl)
 {
 	char epoch[24], beat[24], now[24], peers[24], udp[64], ttl[16];
-	char node[64], relay[24];
-	const char *argv[16];
+	char node[64], relay[24], udp6[64];
+	const char *argv[18];
 
-	cl_bound(cl->srv, udp, sizeof(udp));
+	cl_bound(cl->srv, udp, sizeof(udp), udp6, sizeof(udp6));
 	cl_node_addr(cl->srv, node, sizeof(node));
 	/* Relayed bytes per second since the last beat (ties: least loaded). */
 	snprintf(relay, sizeof(relay), "%llu", (unsigned long long)
@@ -99,7 +99,9 @@ cl_heartbeat(struct cluster *cl)
 	argv[13] = node;
 	argv[14] = cl->srv->draining ? "1" : "0";
 	argv[15] = cl->nm != NULL && cl->nm->aes ? "aes" : "";
-	(void)clr_command(cl->link, cl_beat_reply, cl, 16, argv, NULL);
+	argv[16] = udp6;
+	argv[17] = udp6;
+	(void)clr_command(cl->link, cl_beat_reply, cl, 18, argv, NULL);
 }
 
 /* Redis lost everything: claim our slot again (the reg_ids name it). */
@@ -128,10 +130,10 @@ cl_rejoin_reply(const struct redisReply *reply, void *arg)
 static void
 cl_rejoin(struct cluster *cl)
 {
-	char now[24], udp[64], slot[8], node[64];
-	const char *argv[11];
+	char now[24], udp[64], slot[8], node[64], udp6[64];
+	const char *argv[12];
 
-	cl_bound(cl->srv, udp, sizeof(udp));
+	cl_bound(cl->srv, udp, sizeof(udp), udp6, sizeof(udp6));
 	cl_node_addr(cl->srv, node, sizeof(node));
 	snprintf(now, sizeof(now), "%llu", (unsigned long long)cl_now_ms());
 	snprintf(slot, sizeof(slot), "%u", cl->slot);
@@ -146,7 +148,8 @@ cl_rejoin(struct cluster *cl)
 	argv[8] = "1";
 	argv[9] = slot;
 	argv[10] = node;
-	(void)clr_command(cl->link, cl_rejoin_reply, cl, 11, argv, NULL);
+	argv[11] = udp6;
+	(void)clr_command(cl->link, cl_rejoin_reply, cl, 12, argv, NULL);
 }
 
 static void
@@ -177,13 +180,30 @@ cl_node_aes(const char *f, uint64_t epoch)
 	    strcmp(what, "aes") == 0;
 }
 
+/* The addresses of an entry: udp (tcp may be empty, then udp's). */
+static int
+cl_addr_ok(const struct redisReply *r, int v6, int empty)
+{
+	if (r->len == 0)
+		return empty;
+	return r->len < sizeof(((struct cluster_node *)0)->udp) &&
+	    cluster_hostport_ok(r->str, r->len, v6);
+}
+
+static int
+cl_node_addrs_ok(const struct redisReply *const *e)
+{
+	return cl_addr_ok(e[3], 0, 0) && cl_addr_ok(e[4], 0, 1) &&
+	    cl_addr_ok(e[12], 1, 1) && cl_addr_ok(e[13], 1, 1);
+}
+
 /* FNV-1a over what agents are told of the live nodes (srv_nodes.c). */
 static uint64_t
 cl_nodes_sig(const struct cluster *cl)
 {
 	const struct cluster_node *n;
 	uint64_t h = 14695981039346656037ULL;
-	const char *f[3];
+	const char *f[5];
 	size_t i, j;
 	const char *c;
 
@@ -194,7 +214,9 @@ cl_nodes_sig(const struct cluster *cl)
 		f[0] = n->id;
 		f[1] = n->udp;
 		f[2] = n->tcp;
-		for (j = 0; j < 3; j++)
+		f[3] = n->udp6;
+		f[4] = n->tcp6;
+		for (j = 0; j < 5; j++)
 			for (c = f[j]; ; c++) {
 				h = (h ^ (uint8_t)*c) * 1099511628211ULL;
 				if (*c == '\0')
@@ -205,14 +227,16 @@ cl_nodes_sig(const struct cluster *cl)
 }
 
 /* The node list: {slot, id, alive, udp, tcp, peers, relay, hb, epoch,
- * node, drain, aead}... (cluster_lua_nodes). */
+ * node, drain, aead, udp6, tcp6}... (cluster_lua_nodes). An entry whose
+ * addresses do not parse is left out (counted; logged when such entries
+ * appear after a read without); a dead one is still reaped. */
 static void
 cl_nodes_reply(const struct redisReply *reply, void *arg)
 {
 	struct cluster *cl = arg;
 	struct cluster_node *n;
 	unsigned long long v;
-	uint64_t sig;
+	uint64_t sig, bad = 0;
 	size_t i, j;
 	int slot;
 
@@ -229,13 +253,28 @@ cl_nodes_reply(const struct redisReply *reply, void *arg)
 		    *const *)reply->element + i;
 
 		if (sscanf(e[0]->str, "%d", &slot) != 1 || slot <= 0 ||
-		    slot >= STATE_NODES || !p2p_name_valid(e[1]->str))
+		    slot >= STATE_NODES || !p2p_name_valid(e[1]->str)) {
+			bad++;
 			continue;
+		}
+		if (e[2]->len == 0 && slot != cl->slot)
+			cl_reap(cl, (uint16_t)slot);
+		if (!cl_node_addrs_ok(e)) {
+			if (bad++ == 0 && cl->nodes_bad_last == 0)
+				log_warnx("cluster: node %s's entry in redis "
+				    "has a malformed address (left out)",
+				    e[1]->str);
+			continue;
+		}
 		n = &cl->nodes[slot];
 		snprintf(n->id, sizeof(n->id), "%s", e[1]->str);
 		n->alive = e[2]->len > 0;
 		snprintf(n->udp, sizeof(n->udp), "%s", e[3]->str);
-		snprintf(n->tcp, sizeof(n->tcp), "%s", e[4]->str);
+		snprintf(n->tcp, sizeof(n->tcp), "%s", e[4]->len > 0 ?
+		    e[4]->str : e[3]->str);
+		snprintf(n->udp6, sizeof(n->udp6), "%s", e[12]->str);
+		snprintf(n->tcp6, sizeof(n->tcp6), "%s", e[13]->len > 0 ?
+		    e[13]->str : e[12]->str);
 		for (j = 5; j < 9; j++) {
 			v = 0;
 			(void)sscanf(e[j]->str, "%llu", &v);
@@ -253,9 +292,9 @@ cl_nodes_reply(const struct redisReply *reply, void *arg)
 		n->aes = cl_node_aes(e[11]->str, n->epoch);
 		cl->node_addr_ok[slot] = n->alive && cluster_ev_addr(n->node,
 		    strlen(n->node), &cl->node_addr[slot]) == 0;
-		if (!n->alive && slot != cl->slot)
-			cl_reap(cl, (uint16_t)slot);
 	}
+	cl->nodes_bad += bad;
+	cl->nodes_bad_last = bad;
 	cl->nodes_ms = cl_now_ms();
 	sig = cl_nodes_sig(cl);
 	if (sig != cl->nodes_sig) {
@@ -305,6 +344,12 @@ uint64_t
 cluster_commands(const struct cluster *cl)
 {
 	return clr_commands(cl->link);
+}
+
+uint64_t
+cluster_bad_nodes(const struct cluster *cl)
+{
+	return cl->nodes_bad;
 }
 
 int

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * cluster_url.c: parse the --cluster Redis address (cluster_url.h).
+ * cluster_url.c: parse the --cluster Redis address, and check the HOST:PORT
+ * addresses nodes publish for themselves (cluster_url.h).
  */
 #include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,4 +169,35 @@ cluster_url_fmt(const struct cluster_url *u, char *buf, size_t len)
 		    u->user[0] ? "@" : "", strchr(u->host, ':') ? "[" : "",
 		    u->host, strchr(u->host, ':') ? "]" : "", u->port, u->db);
 	return buf;
+}
+
+int
+cluster_hostport_ok(const char *s, size_t len, int v6)
+{
+	char host[CLUSTER_HOST_MAX + 1];
+	struct in6_addr a6;
+	const char *colon, *c;
+	size_t hl;
+	long port;
+
+	if (len == 0 || strnlen(s, len + 1) != len ||
+	    (colon = strrchr(s, ':')) == NULL ||
+	    url_num(colon + 1, s + len, 1, 65535, &port) == -1 ||
+	    colon[1] == '0')
+		return 0;
+	if (s[0] == '[') {
+		if (colon < s + 2 || colon[-1] != ']' ||
+		    (hl = (size_t)(colon - s) - 2) > CLUSTER_HOST_MAX)
+			return 0;
+		memcpy(host, s + 1, hl);
+		host[hl] = '\0';
+		return inet_pton(AF_INET6, host, &a6) == 1;
+	}
+	if (v6 || colon == s)
+		return 0;
+	for (c = s; c < colon; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
+			return 0;
+	return 1;
 }

@@ -39,4 +39,12 @@ int	cluster_url_parse(const char *s, int allow_password,
 const char *cluster_url_fmt(const struct cluster_url *, char *buf,
 	    size_t len);
 
+/*
+ * An address a node publishes for itself (srv_listen_addrs), len bytes at
+ * s (NUL-terminated there): "[IPv6]:PORT", or unless v6 also
+ * "IPv4:PORT" or "NAME:PORT" (--advertise: letters, digits, '.', '-').
+ * PORT 1..65535. 1 if so; what Redis hands back is checked with it.
+ */
+int	cluster_hostport_ok(const char *s, size_t len, int v6);
+
 #endif /* P2P_CLUSTER_URL_H */

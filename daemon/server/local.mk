@@ -102,8 +102,10 @@ EXTRA_DIST += tests/integration/server_mem.sh tests/integration/cluster.sh \
 	tests/integration/cluster_lib.sh tests/integration/cluster_move.sh \
 	tests/integration/cluster_quota.sh tests/integration/cluster_nat.sh
 EXTRA_DIST += tests/integration/nat_discovery.sh
-TESTS += tests/integration/dual_listen.sh
-EXTRA_DIST += tests/integration/dual_listen.sh tests/integration/stunask.pl
+TESTS += tests/integration/dual_listen.sh tests/integration/cluster_v6.sh \
+	tests/integration/cluster_quota_down.sh
+EXTRA_DIST += tests/integration/dual_listen.sh tests/integration/stunask.pl \
+	tests/integration/cluster_v6.sh tests/integration/cluster_quota_down.sh
 EXTRA_DIST += tests/integration/server_basic.sh \
 	tests/integration/server_http.sh \
 	tests/integration/server_groups.sh \

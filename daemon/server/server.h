@@ -357,6 +357,7 @@ struct srv {
 	struct sockaddr_storage	 bound;
 	struct srv_quota	*quota[SRV_BUCKETS];	/* srv_quota.c */
 	size_t			 nquota;
+	int			 quota_local;	/* some counted here (lease) */
 	struct srv_recent	*recent[SRV_BUCKETS];
 	struct srv_recent_q	 recent_q;	/* oldest first */
 	size_t			 nrecent;
@@ -429,6 +430,8 @@ void	srv_listen_bind(struct srv *);
  * its STUN there (PROTOCOL.md §2.7): 0, or -1 on one family only. */
 int	srv_listen_other(const struct srv *, int family,
 	    struct sockaddr_storage *out);
+/* Told to others: udp (advertise, IPv4, primary), udp6 ("": no IPv6). */
+void	srv_listen_addrs(const struct srv *, char *, size_t, char *, size_t);
 /* The --alt-listen of sa's family, into alt; 0, 1 (none) or -1 (err). */
 int	srv_listen_alt(const struct srv_conf *, int family,
 	    struct sockaddr_storage *alt, char *err, size_t errlen);
@@ -483,7 +486,7 @@ struct srv_sess *srv_sess_new(struct srv *, uint32_t reg_id,
 void	srv_sess_drop(struct srv *, uint32_t reg_id);
 /* The agent's round trip as it says it (Register, Keepalive; 0: none):
  * smoothed, at most SRV_RTT_MAX_US; it times punching (srv_signal.c). */
-#define SRV_RTT_MAX_US	500000U
+#define SRV_RTT_MAX_US	STATE_RTT_MAX_US
 void	srv_sess_rtt(struct srv_sess *, uint32_t rtt_us);
 /* UNKNOWN_REG for a packet of len bytes naming id: never larger than it. */
 void	srv_unknown_reg(struct srv *, uint32_t id, size_t len,

@@ -323,6 +323,28 @@ srv_nat_other(struct srv *s, struct srv_sess *x, const P2p__Srv__Addr *pa)
 	return 1;
 }
 
+/*
+ * What x's NatReports said, with its round trip, into the other nodes'
+ * views (state_redis_nat): their introductions carry it and time their
+ * punching with it (srv_signal.c).
+ */
+static void
+srv_nat_publish(struct srv *s, const struct srv_sess *x)
+{
+	struct state_peer p;
+
+	if (!state_redis_is(s->state) ||
+	    state_get_reg(s->state, x->reg_id, &p) != STATE_OK)
+		return;
+	p.nat = state_nat_index(x->nat_type);
+	p.portmap = x->portmap;
+	memset(&p.other, 0, sizeof(p.other));
+	if (x->other.sa.sa_family != 0)
+		memcpy(&p.other, &x->other, addr_len(&x->other.sa));
+	p.rtt_us = x->rtt_us;
+	state_redis_nat(s->state, &p);
+}
+
 /* NatReport: kept for Introduce and /v1/peers; no reply is expected. */
 static void
 srv_h_nat_report(struct srv *s, struct srv_sess *x,
@@ -348,9 +370,7 @@ srv_h_nat_report(struct srv *s, struct srv_sess *x,
 	    x->nat_type, x->nat_mapping, x->nat_filtering);
 	if (strcmp(x->nat_type, was) == 0 && !moved)
 		return;
-	/* The other nodes' views, for their introductions (srv_signal.c). */
-	state_redis_nat(s->state, x->peer_id, x->reg_id,
-	    state_nat_index(x->nat_type), &x->portmap);
+	srv_nat_publish(s, x);
 	srv_reintroduce(s, x);
 }
 

@@ -88,6 +88,8 @@ srv_drain_start(struct srv *s)
 	mv.node_id = (char *)to->id;
 	mv.udp = (char *)to->udp;
 	mv.tcp = (char *)to->tcp;
+	mv.udp6 = (char *)to->udp6;
+	mv.tcp6 = (char *)to->tcp6;
 	mv.reason = (char *)"the node is shutting down";
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_MOVE;
 	m.move = &mv;

@@ -327,12 +327,6 @@ srv_http_start(struct srv *s, char *err, size_t errlen)
 		return -1;
 	(void)srv_http_set_key(s, key, keylen);
 	sodium_memzero(key, sizeof(key));
-	if (s->conf.advertise != NULL)
-		snprintf(h->advertise, sizeof(h->advertise), "%s",
-		    s->conf.advertise);
-	else
-		addr_fmt((struct sockaddr *)&s->bound, h->advertise,
-		    sizeof(h->advertise));
 	if ((h->http = evhttp_new(s->base)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -71,7 +71,6 @@ struct srv_http {
 	struct srv		*srv;
 	struct evhttp		*http;
 	uint8_t			 key_hash[32];
-	char			 advertise[64];
 	struct srv_http_stream	*streams;
 	struct srv_http_stats	 st;
 	struct event		*beat_ev;
@@ -124,8 +123,6 @@ void	srv_http_error(struct evhttp_request *, int code, const char *fmt, ...)
  * other than those in `known` (NULL-terminated) are refused with 400.
  */
 json_object *srv_http_body(struct evhttp_request *, const char *const *known);
-/* The address devices should use (--advertise, or the bound one). */
-const char *srv_http_advertise(struct srv *);
 
 /* srv_http_api.c */
 /* A read waiting for the state barrier (name, peer: from the path). */
@@ -149,8 +146,9 @@ json_object *srv_http_peer_json(struct srv *, const struct state_peer *);
 /* srv_http_cluster.c */
 void	srv_http_nodes(struct srv *, struct evhttp_request *);
 json_object *srv_http_nodes_array(struct srv *);
-void	srv_http_least_loaded(struct srv *, char *udp, size_t, char *tcp,
-	    size_t);
+/* The least-loaded live node (a single server: itself), into the node. */
+struct cluster_node;
+void	srv_http_least_loaded(struct srv *, struct cluster_node *);
 const char *srv_http_node_name(struct srv *, uint16_t slot);
 void	srv_http_peer_list(struct srv *, struct evhttp_request *);
 

@@ -22,6 +22,7 @@
 #include <event2/http.h>
 
 #include "addr.h"
+#include "cluster.h"
 #include "server.h"
 #include "srv_group.h"
 #include "srv_http.h"
@@ -107,33 +108,14 @@ srv_http_read(struct srv *s, struct evhttp_request *req, srv_http_read_fn fn,
 	state_barrier_cb(s->state, srv_http_barrier_done, op);
 }
 
-/*
- * This node's IPv6 address (the --listen of that family, or a primary on
- * IPv6) into v6; -1 when it listens on IPv4 only. In a cluster only when
- * the node picked is this one: nodes do not share their IPv6 addresses.
- */
-static int
-srv_http_udp6(struct srv *s, const char *picked, char *v6, size_t len)
-{
-	const struct sockaddr_storage *ss = s->bound.ss_family == AF_INET6 ?
-	    &s->bound : s->fam2.udp_fd != -1 &&
-	    s->fam2.bound.ss_family == AF_INET6 ? &s->fam2.bound : NULL;
-
-	if (ss == NULL || (s->cluster != NULL &&
-	    strcmp(picked, srv_http_advertise(s)) != 0))
-		return -1;
-	addr_fmt((const struct sockaddr *)ss, v6, len);
-	return 0;
-}
-
 void
 srv_http_tokens(struct srv *s, struct evhttp_request *req)
 {
 	struct srv_json_token jt;
 	json_object *in, *out, *keys;
 	struct token t;
-	char tok[TOKEN_MAX_LEN + 1], err[256], udp[64], tcp[64];
-	char v6[ADDR_STRLEN];
+	char tok[TOKEN_MAX_LEN + 1], err[256];
+	struct cluster_node best;
 	char b64[REGHS_KEY_B64_LEN + 1];
 	int64_t ttl;
 	unsigned i;
@@ -174,14 +156,16 @@ srv_http_tokens(struct srv *s, struct evhttp_request *req)
 		    "a token (%d characters)", TOKEN_MAX_LEN);
 		return;
 	}
-	srv_http_least_loaded(s, udp, sizeof(udp), tcp, sizeof(tcp));
+	srv_http_least_loaded(s, &best);
 	out = json_object_new_object();
 	json_object_object_add(out, "token", json_object_new_string(tok));
-	json_object_object_add(out, "udp", json_object_new_string(udp));
-	json_object_object_add(out, "tcp", json_object_new_string(tcp));
-	if (srv_http_udp6(s, udp, v6, sizeof(v6)) == 0) {
-		json_object_object_add(out, "udp6", json_object_new_string(v6));
-		json_object_object_add(out, "tcp6", json_object_new_string(v6));
+	json_object_object_add(out, "udp", json_object_new_string(best.udp));
+	json_object_object_add(out, "tcp", json_object_new_string(best.tcp));
+	if (best.udp6[0] != '\0') {
+		json_object_object_add(out, "udp6",
+		    json_object_new_string(best.udp6));
+		json_object_object_add(out, "tcp6",
+		    json_object_new_string(best.tcp6));
 	}
 	json_object_object_add(out, "nodes", srv_http_nodes_array(s));
 	json_object_object_add(out, "expires_at",
@@ -521,6 +505,12 @@ srv_http_peer_json(struct srv *s, const struct state_peer *p)
 	json_object_object_add(o, "local_addresses", a);
 	json_object_object_add(o, "nat_type", json_object_new_string(
 	    x != NULL ? x->nat_type : state_nat_type(p->nat)));
+	/* Its reflexive address on the other IP family, when it said one. */
+	if (x != NULL ? x->other.sa.sa_family != 0 :
+	    p->other.ss_family != 0)
+		json_object_object_add(o, "other_address",
+		    json_object_new_string(addr_fmt(x != NULL ? &x->other.sa :
+		    (const struct sockaddr *)&p->other, buf, sizeof(buf))));
 	a = json_object_new_array();
 	for (i = 0; i < p->ngroups && i < TOKEN_MAX_GROUPS; i++)
 		json_object_array_add(a, json_object_new_string(p->groups[i]));

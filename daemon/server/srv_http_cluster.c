@@ -34,6 +34,12 @@ srv_http_node_json(const struct cluster_node *n)
 	json_object_object_add(o, "id", json_object_new_string(n->id));
 	json_object_object_add(o, "udp", json_object_new_string(n->udp));
 	json_object_object_add(o, "tcp", json_object_new_string(n->tcp));
+	if (n->udp6[0] != '\0') {
+		json_object_object_add(o, "udp6",
+		    json_object_new_string(n->udp6));
+		json_object_object_add(o, "tcp6",
+		    json_object_new_string(n->tcp6));
+	}
 	json_object_object_add(o, "peers",
 	    json_object_new_int64((int64_t)n->peers));
 	json_object_object_add(o, "relay_bytes_per_s",
@@ -50,8 +56,10 @@ srv_http_self(struct srv *s, struct cluster_node *n)
 	memset(n, 0, sizeof(*n));
 	if (s->cluster != NULL)
 		snprintf(n->id, sizeof(n->id), "%s", s->cluster->node_id);
-	snprintf(n->udp, sizeof(n->udp), "%s", srv_http_advertise(s));
-	snprintf(n->tcp, sizeof(n->tcp), "%s", srv_http_advertise(s));
+	srv_listen_addrs(s, n->udp, sizeof(n->udp), n->udp6,
+	    sizeof(n->udp6));
+	snprintf(n->tcp, sizeof(n->tcp), "%s", n->udp);
+	snprintf(n->tcp6, sizeof(n->tcp6), "%s", n->udp6);
 	n->peers = state_count(s->state);
 	n->alive = 1;
 	n->hb_ms = (uint64_t)srv_now_unix() * 1000;
@@ -121,15 +129,10 @@ srv_http_pick(const struct cluster_node *n, void *arg)
 }
 
 void
-srv_http_least_loaded(struct srv *s, char *udp, size_t udplen, char *tcp,
-    size_t tcplen)
+srv_http_least_loaded(struct srv *s, struct cluster_node *best)
 {
-	struct cluster_node best;
-
-	memset(&best, 0, sizeof(best));
-	(void)srv_http_each_node(s, srv_http_pick, &best);
-	snprintf(udp, udplen, "%s", best.udp);
-	snprintf(tcp, tcplen, "%s", best.tcp);
+	memset(best, 0, sizeof(*best));
+	(void)srv_http_each_node(s, srv_http_pick, best);
 }
 
 const char *

@@ -168,6 +168,12 @@ srv_http_m_redis_commands(struct srv *s)
 	return cluster_commands(s->cluster);
 }
 
+static uint64_t
+srv_http_m_bad_nodes(struct srv *s)
+{
+	return cluster_bad_nodes(s->cluster);
+}
+
 static void
 srv_http_group_events(struct srv *s, struct evbuffer *b)
 {
@@ -229,6 +235,9 @@ static const struct srv_http_m {
 	    "(Redis) is usable.", srv_http_m_redis_up),
 	CLUSTER("p2p_cluster_redis_commands_total", "counter", "Commands this "
 	    "node sent to Redis.", srv_http_m_redis_commands),
+	CLUSTER("p2p_cluster_bad_node_entries_total", "counter", "Node "
+	    "entries read from Redis and left out as malformed.",
+	    srv_http_m_bad_nodes),
 	CNT("p2p_tcp_out_dropped_total", "Packets dropped because a TCP "
 	    "connection's output buffer was full.", tcp_out_dropped),
 	CNT("p2p_relay_packets_total", "Packets forwarded by the relay.",

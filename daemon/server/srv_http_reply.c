@@ -2,7 +2,7 @@
 /*
  * srv_http_reply.c: what every HTTP handler shares, below them all: JSON
  * replies and errors, request bodies (read and checked), the admin key
- * check, the counters and the advertised address.
+ * check and the counters.
  */
 #include "config.h"
 
@@ -24,12 +24,6 @@ const struct srv_http_stats *
 srv_http_stats(struct srv *s)
 {
 	return &s->http->st;
-}
-
-const char *
-srv_http_advertise(struct srv *s)
-{
-	return s->http->advertise;
 }
 
 void

@@ -279,6 +279,42 @@ srv_listen_other(const struct srv *s, int family,
 	return 0;
 }
 
+/*
+ * What other nodes and devices are told of this server (a cluster node's
+ * entry, /v1/nodes, /v1/tokens): udp, --advertise, else the IPv4 --listen,
+ * else the primary; udp6, the IPv6 --listen (a wildcard: the address its
+ * agents of the other family are told), "" when it has none.
+ */
+void
+srv_listen_addrs(const struct srv *s, char *udp, size_t len, char *udp6,
+    size_t len6)
+{
+	const struct sockaddr_storage *v4 = NULL, *v6 = NULL;
+	const uint8_t *ip;
+
+	if (s->bound.ss_family == AF_INET)
+		v4 = &s->bound;
+	else if (s->bound.ss_family == AF_INET6)
+		v6 = &s->bound;
+	if (s->fam2.udp_fd != -1 && s->fam2.bound.ss_family == AF_INET)
+		v4 = &s->fam2.bound;
+	else if (s->fam2.udp_fd != -1 && s->fam2.bound.ss_family == AF_INET6)
+		v6 = &s->fam2.bound;
+	if (s->conf.advertise != NULL)
+		snprintf(udp, len, "%s", s->conf.advertise);
+	else
+		addr_fmt((const struct sockaddr *)(v4 != NULL ? v4 : &s->bound),
+		    udp, len);
+	udp6[0] = '\0';
+	if (v6 == NULL)
+		return;
+	if (s->fam2.udp_fd != -1 && s->fam2.told[1].ss_family == AF_INET6 &&
+	    srv_listen_ip(v6, &ip) == 16 && cand_classify(ip, 16) ==
+	    CAND_UNSPECIFIED)
+		v6 = &s->fam2.told[1];
+	addr_fmt((const struct sockaddr *)v6, udp6, len6);
+}
+
 void
 srv_listen_bind(struct srv *s)
 {

@@ -45,13 +45,16 @@ srv_nodes_fill(struct srv *s, struct srv_nodes *l)
 		if (i == 0 || n->id[0] == '\0' || !n->alive || n->draining ||
 		    n->udp[0] == '\0')
 			continue;
-		size += strlen(n->id) + strlen(n->udp) + strlen(n->tcp) + 8;
+		size += strlen(n->id) + strlen(n->udp) + strlen(n->tcp) +
+		    strlen(n->udp6) + strlen(n->tcp6) + 12;
 		if (size > SRV_NODES_BYTES)
 			break;
 		p2p__srv__node_info__init(&l->ni[l->nl.n_nodes]);
 		l->ni[l->nl.n_nodes].id = (char *)n->id;
 		l->ni[l->nl.n_nodes].udp = (char *)n->udp;
 		l->ni[l->nl.n_nodes].tcp = (char *)n->tcp;
+		l->ni[l->nl.n_nodes].udp6 = (char *)n->udp6;
+		l->ni[l->nl.n_nodes].tcp6 = (char *)n->tcp6;
 		l->np[l->nl.n_nodes] = &l->ni[l->nl.n_nodes];
 		l->nl.n_nodes++;
 	}

@@ -40,5 +40,7 @@ int	srv_lease_room(struct srv *, struct srv_sess *, size_t, uint64_t now);
 void	srv_lease_use(struct srv *, struct srv_sess *, size_t, uint64_t now);
 void	srv_lease_return(struct srv *, const struct srv_sess *);
 void	srv_lease_move(struct srv_sess *x, struct srv_sess *o);
+/* Once a second: registrations counted here ask again when due. */
+void	srv_lease_tick(struct srv *, uint64_t now);
 
 #endif /* P2P_SRV_QUOTA_H */

@@ -13,8 +13,11 @@
  * When Redis cannot answer, the registration is counted on this node
  * (relay_used, from the count as last known, against --relay-quota) and
  * what it relays meanwhile is added to the count by the next answer, asked
- * for at most every SRV_LEASE_RETRY_US. A peer at its quota asks no more
- * often than that either, in case another node gave back a lease.
+ * for at most every SRV_LEASE_RETRY_US: on its next relayed packet, or by
+ * the tick (srv_lease_tick) for a registration that relays nothing more,
+ * so that the count in Redis does not lack it for long. A peer at its
+ * quota asks no more often than that either, in case another node gave
+ * back a lease.
  */
 #include "config.h"
 
@@ -60,6 +63,7 @@ srv_lease_answer(const struct state_quota *q, void *arg)
 			    "is unavailable: counting on this node",
 			    x->peer_id);
 		x->q_flags |= SRV_Q_LOCAL;
+		s->quota_local = 1;
 		return;
 	}
 	first = !(x->q_flags & SRV_Q_KNOWN);
@@ -105,6 +109,34 @@ srv_lease_maybe(struct srv *s, struct srv_sess *x, uint64_t now)
 			srv_lease_ask(s, x, now);
 	} else if (now - x->q_asked_us >= SRV_LEASE_RETRY_US)
 		srv_lease_ask(s, x, now);
+}
+
+/*
+ * Once a second: the registrations counted here while Redis did not answer
+ * ask again when their retry is due, relaying or not. Only while there are
+ * such registrations (a walk over them all then, every second).
+ */
+void
+srv_lease_tick(struct srv *s, uint64_t now)
+{
+	struct srv_sess *x;
+	size_t b;
+	int left = 0;
+
+	if (!s->quota_local)
+		return;
+	for (b = 0; b < SRV_BUCKETS; b++)
+		for (x = s->sess[b]; x != NULL; x = x->next) {
+			if (!(x->q_flags & SRV_Q_LOCAL))
+				continue;
+			left = 1;
+			if (!(x->q_flags & SRV_Q_ASKING) &&
+			    now - x->q_asked_us >= SRV_LEASE_RETRY_US)
+				srv_lease_ask(s, x, now);
+		}
+	/* An answer that failed at once set it again meanwhile. */
+	if (!left)
+		s->quota_local = 0;
 }
 
 int

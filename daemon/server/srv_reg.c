@@ -432,6 +432,9 @@ srv_register(struct srv *s, struct reghs *hs, uint32_t id,
 	memcpy(&sp->public_addr, from, addr_len(from));
 	sp->transport = tcp != NULL ? STATE_TCP : STATE_UDP;
 	sp->last_seen_us = srv_now_us();
+	/* Other nodes time their punching with it (srv_signal.c). */
+	sp->rtt_us = rg->rtt_us < SRV_RTT_MAX_US ? rg->rtt_us :
+	    SRV_RTT_MAX_US;
 	state_register_cb(s->state, sp, srv_now_unix(), srv_reg_written, op);
 	return 0;
 }

@@ -148,6 +148,7 @@ srv_reg_tick(struct srv *s, uint64_t now_us)
 {
 	srv_recent_expire(s, now_us);
 	srv_quota_expire(s, srv_now_unix());
+	srv_lease_tick(s, now_us);
 	(void)state_expire(s->state, now_us,
 	    (uint64_t)s->conf.expire_s * 1000000ULL, srv_now_unix(),
 	    srv_on_expired, s);

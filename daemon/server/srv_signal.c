@@ -21,6 +21,7 @@
 #include "log.h"
 #include "server.h"
 #include "srv_group.h"
+#include "state_redis.h"
 #include "wire.h"
 
 /*
@@ -30,8 +31,14 @@
  * SRV_PUNCH_MIN_US; each is told T less the half round trip its Introduce
  * takes to arrive, so that both start at the same moment and both first
  * checks leave before either arrives. 0 for both when either round trip is
- * unknown (an agent that does not say it, or one on another node): they
- * then time it themselves.
+ * unknown (an agent that does not say it): they then time it themselves.
+ *
+ * Two agents on this node: their sessions' round trips. An agent on
+ * another node of a cluster: the round trips in the view (what each said
+ * at its registration or last NatReport, state_redis_nat), for both, so
+ * that the two nodes, each pushing to its own agent when the
+ * introduction's event reaches it (at about the same moment: one publish
+ * to both), compute the same numbers.
  */
 #define SRV_PUNCH_MIN_US	100000U
 static void
@@ -40,16 +47,25 @@ srv_punch_times(struct srv *s, const struct state_peer *a,
 {
 	struct srv_sess *xa = srv_sess_find(s, a->reg_id);
 	struct srv_sess *xb = srv_sess_find(s, b->reg_id);
-	uint32_t t;
+	uint32_t ra = a->rtt_us, rb = b->rtt_us, t;
 
 	*ta = *tb = 0;
-	if (xa == NULL || xb == NULL || xa->rtt_us == 0 || xb->rtt_us == 0)
+	if (xa != NULL && xb != NULL) {
+		ra = xa->rtt_us;
+		rb = xb->rtt_us;
+	} else if (!state_redis_is(s->state))
 		return;
-	t = 4 * (xa->rtt_us > xb->rtt_us ? xa->rtt_us : xb->rtt_us);
+	if (ra == 0 || rb == 0)
+		return;
+	if (ra > SRV_RTT_MAX_US)
+		ra = SRV_RTT_MAX_US;
+	if (rb > SRV_RTT_MAX_US)
+		rb = SRV_RTT_MAX_US;
+	t = 4 * (ra > rb ? ra : rb);
 	if (t < SRV_PUNCH_MIN_US)
 		t = SRV_PUNCH_MIN_US;
-	*ta = t - xa->rtt_us / 2;
-	*tb = t - xb->rtt_us / 2;
+	*ta = t - ra / 2;
+	*tb = t - rb / 2;
 }
 
 /*
@@ -98,7 +114,7 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	in.tcp = about->transport == STATE_TCP;
 	in.punch_in_us = punch_in_us;
 	/* Its NatReport: from its session here, else from the cluster's
-	 * view (state_redis_nat). */
+	 * view (state_redis_nat, its other family's address too). */
 	if ((ax = srv_sess_find(s, about->reg_id)) != NULL) {
 		in.nat_type = (char *)ax->nat_type;
 		pmp = &ax->portmap;
@@ -109,6 +125,9 @@ srv_introduce(struct srv *s, const struct state_peer *to,
 	} else {
 		in.nat_type = (char *)state_nat_type(about->nat);
 		pmp = &about->portmap;
+		if (about->other.ss_family != 0 && addr_to_pb(
+		    (const struct sockaddr *)&about->other, &oth, oth_ip) == 0)
+			in.other_public = &oth;
 	}
 	if (pmp->sin_port != 0 && addr_to_pb((const struct sockaddr *)pmp,
 	    &pm, pm_ip) == 0)

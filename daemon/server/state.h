@@ -117,7 +117,16 @@ struct state_peer {
 	 * (IPv4, on its public address; port 0: none). */
 	uint8_t			 nat;
 	struct sockaddr_in	 portmap;
+	/* Its reflexive address on the other IP family (NatReport.
+	 * other_reflexive; family 0: none) and its round trip to its node
+	 * as it said (Register.rtt_us, then with each NatReport; 0: unknown,
+	 * at most STATE_RTT_MAX_US): other nodes' introductions carry the
+	 * one and time their punching with the other. */
+	struct sockaddr_storage	 other;
+	uint32_t		 rtt_us;
 };
+
+#define STATE_RTT_MAX_US	500000U
 
 /* The NAT type words of a NatReport; 0 is "unknown". */
 #define STATE_NAT_TYPES	7
@@ -326,9 +335,11 @@ int		 state_mem_put(struct state *, const struct state_peer *,
 		    uint32_t *replaced, uint16_t *replaced_node);
 int		 state_mem_drop(struct state *, const char *peer_id,
 		    uint32_t reg_id);
-/* A NatReport of a registration (if it still has reg_id): 0, or -1. */
-int		 state_mem_nat(struct state *, const char *peer_id,
-		    uint32_t reg_id, uint8_t nat, const struct sockaddr_in *);
+/*
+ * A NatReport of a registration (p's peer_id and reg_id, if it still has
+ * that reg_id): its nat, portmap, other and rtt_us. 0, or -1.
+ */
+int		 state_mem_nat(struct state *, const struct state_peer *p);
 size_t		 state_mem_reap(struct state *, uint16_t node,
 		    void (*)(const struct state_peer *, void *), void *);
 size_t		 state_mem_each_node(struct state *, uint16_t node,

@@ -44,6 +44,51 @@ mem_sa_get(struct sockaddr_storage *ss, const union mem_sa *s)
 	memcpy(ss, s, sizeof(*s));
 }
 
+/* The other family's reflexive address of p, if it has one we can keep. */
+static int
+mem_has_other(const struct state_peer *p)
+{
+	socklen_t len = addr_len((const struct sockaddr *)&p->other);
+
+	return len != 0 && len <= sizeof(union mem_sa);
+}
+
+/*
+ * The local addresses of p, with its other family's reflexive address
+ * after them when it has one, in one allocation (NULL when none).
+ */
+static int
+mem_local_make(const struct state_peer *p, unsigned nlocal,
+    union mem_sa **out)
+{
+	int other = mem_has_other(p);
+	unsigned i;
+
+	*out = NULL;
+	if (nlocal + (unsigned)other == 0)
+		return 0;
+	if ((*out = calloc(nlocal + (unsigned)other, sizeof(**out))) == NULL)
+		return -1;
+	for (i = 0; i < nlocal; i++)
+		mem_sa_set(&(*out)[i], &p->local_addrs[i]);
+	if (other)
+		mem_sa_set(&(*out)[nlocal], &p->other);
+	return 0;
+}
+
+static void
+mem_nat_set(struct mem_peer *mp, const struct state_peer *p)
+{
+	mp->nat = p->nat < STATE_NAT_TYPES ? p->nat : 0;
+	mp->pm_ip = p->portmap.sin_family == AF_INET ?
+	    p->portmap.sin_addr.s_addr : 0;
+	mp->pm_port = p->portmap.sin_family == AF_INET ?
+	    p->portmap.sin_port : 0;
+	mp->rtt_us = p->rtt_us < STATE_RTT_MAX_US ? p->rtt_us :
+	    STATE_RTT_MAX_US;
+	mp->has_other = (uint8_t)mem_has_other(p);
+}
+
 /* The registration's data of p into mp (key and times included). */
 int
 mem_peer_fill(struct mem_peer *mp, const struct state_peer *p)
@@ -59,13 +104,11 @@ mem_peer_fill(struct mem_peer *mp, const struct state_peer *p)
 		ngroups = TOKEN_MAX_GROUPS;
 	for (i = 0; i < ngroups; i++)
 		glen += strnlen(p->groups[i], P2P_NAME_MAX) + 1;
-	if ((nlocal > 0 && (local = calloc(nlocal, sizeof(*local))) == NULL) ||
+	if (mem_local_make(p, nlocal, &local) == -1 ||
 	    (glen > 0 && (groups = malloc(glen)) == NULL)) {
 		free(local);
 		return -1;
 	}
-	for (i = 0; i < nlocal; i++)
-		mem_sa_set(&local[i], &p->local_addrs[i]);
 	for (i = 0; i < ngroups; i++) {
 		size_t n = strnlen(p->groups[i], P2P_NAME_MAX);
 
@@ -89,11 +132,30 @@ mem_peer_fill(struct mem_peer *mp, const struct state_peer *p)
 	mp->expires_at = p->expires_at;
 	mp->last_seen_us = p->last_seen_us;
 	mem_sa_set(&mp->public_addr, &p->public_addr);
-	mp->nat = p->nat < STATE_NAT_TYPES ? p->nat : 0;
-	mp->pm_ip = p->portmap.sin_family == AF_INET ?
-	    p->portmap.sin_addr.s_addr : 0;
-	mp->pm_port = p->portmap.sin_family == AF_INET ?
-	    p->portmap.sin_port : 0;
+	mem_nat_set(mp, p);
+	return 0;
+}
+
+/* A new NatReport of a registered mp: its local addresses stay. */
+int
+mem_peer_nat(struct mem_peer *mp, const struct state_peer *p)
+{
+	struct state_peer q;
+	union mem_sa *local;
+	unsigned i;
+
+	if (mem_has_other(p) != mp->has_other || mp->has_other) {
+		/* The other address sits after the local ones. */
+		memset(&q, 0, sizeof(q));
+		for (i = 0; i < mp->nlocal; i++)
+			mem_sa_get(&q.local_addrs[i], &mp->local[i]);
+		q.other = p->other;
+		if (mem_local_make(&q, mp->nlocal, &local) == -1)
+			return -1;
+		free(mp->local);
+		mp->local = local;
+	}
+	mem_nat_set(mp, p);
 	return 0;
 }
 
@@ -123,6 +185,9 @@ mem_peer_out(const struct mem_peer *mp, struct state_peer *out)
 	out->transport = (enum state_transport)mp->transport;
 	out->last_seen_us = mp->last_seen_us;
 	out->nat = mp->nat;
+	out->rtt_us = mp->rtt_us;
+	if (mp->has_other && mp->local != NULL)
+		mem_sa_get(&out->other, &mp->local[mp->nlocal]);
 	if (mp->pm_port != 0) {
 		out->portmap.sin_family = AF_INET;
 		out->portmap.sin_addr.s_addr = mp->pm_ip;
@@ -207,7 +272,7 @@ mem_unlink_reg(struct state_mem *m, struct mem_peer *mp)
 	free(mp->groups);
 	mp->local = NULL;
 	mp->groups = NULL;
-	mp->nlocal = mp->ngroups = 0;
+	mp->nlocal = mp->ngroups = mp->has_other = 0;
 	mem_pin_append(m, mp);
 }
 

@@ -42,6 +42,8 @@ struct mem_peer {
 	uint8_t			 ngroups;
 	uint8_t			 node;		/* cluster slot, 0: one node */
 	uint8_t			 nat;		/* state_nat_type */
+	uint8_t			 has_other;	/* local[nlocal]: the other
+						   family's reflexive */
 	uint32_t		 reg_id;	/* 0: a pin */
 	uint32_t		 pm_ip;		/* its port mapping (network */
 	uint64_t		 issued_at;	/* order); these three fill */
@@ -49,10 +51,11 @@ struct mem_peer {
 	uint64_t		 last_seen_us;
 	union mem_sa		 public_addr;
 	uint16_t		 pm_port;	/* network order; 0: none */
-	union mem_sa		*local;		/* nlocal of them */
+	union mem_sa		*local;		/* nlocal (+ has_other) */
 	char			*groups;	/* ngroups NUL-ended names */
 	mem_name		*intros;
 	unsigned		 nintros;
+	uint32_t		 rtt_us;	/* fills what was padding */
 	struct mem_peer		*next_id;
 	struct mem_peer		*next_reg;	/* only while registered */
 	struct mem_peer		*pin_prev;	/* only while a pin */
@@ -136,6 +139,8 @@ void	mem_group_free_all(struct state_mem *);
 /* state_mem.c: peers and pins. */
 void	mem_unlink_reg(struct state_mem *, struct mem_peer *);
 int	mem_peer_fill(struct mem_peer *, const struct state_peer *);
+/* Its NAT facts (nat, portmap, other, rtt_us) from p; -1: no memory. */
+int	mem_peer_nat(struct mem_peer *, const struct state_peer *);
 void	mem_peer_out(const struct mem_peer *, struct state_peer *);
 void	mem_pin_append(struct state_mem *, struct mem_peer *);
 void	mem_pin_unlink(struct state_mem *, struct mem_peer *);

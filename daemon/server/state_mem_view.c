@@ -75,19 +75,13 @@ state_mem_drop(struct state *st, const char *peer_id, uint32_t reg_id)
 }
 
 int
-state_mem_nat(struct state *st, const char *peer_id, uint32_t reg_id,
-    uint8_t nat, const struct sockaddr_in *portmap)
+state_mem_nat(struct state *st, const struct state_peer *p)
 {
-	struct mem_peer *mp = mem_find_reg(view(st), reg_id);
+	struct mem_peer *mp = mem_find_reg(view(st), p->reg_id);
 
-	if (mp == NULL || strcmp(mp->peer_id, peer_id) != 0)
+	if (mp == NULL || strcmp(mp->peer_id, p->peer_id) != 0)
 		return -1;
-	mp->nat = nat < STATE_NAT_TYPES ? nat : 0;
-	mp->pm_ip = portmap != NULL && portmap->sin_family == AF_INET ?
-	    portmap->sin_addr.s_addr : 0;
-	mp->pm_port = portmap != NULL && portmap->sin_family == AF_INET ?
-	    portmap->sin_port : 0;
-	return 0;
+	return mem_peer_nat(mp, p);
 }
 
 /* The registrations of node (all, when all is set) through cb. */

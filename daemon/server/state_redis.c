@@ -276,24 +276,22 @@ state_redis_applied(const struct state *st)
 }
 
 void
-state_redis_nat(struct state *st, const char *peer_id, uint32_t reg_id,
-    uint8_t nat, const struct sockaddr_in *portmap)
+state_redis_nat(struct state *st, const struct state_peer *p)
 {
-	const char *argv[4];
-	char reg[16], pm[ADDR_STRLEN];
+	const char *argv[6];
+	char reg[16], pm[ADDR_STRLEN], oth[ADDR_STRLEN], rtt[16];
 
 	if (st->ops != &rs_ops)
 		return;
-	snprintf(reg, sizeof(reg), "%u", reg_id);
-	pm[0] = '\0';
-	if (portmap != NULL && portmap->sin_family == AF_INET &&
-	    portmap->sin_port != 0)
-		addr_fmt((const struct sockaddr *)portmap, pm, sizeof(pm));
-	argv[0] = peer_id;
+	snprintf(reg, sizeof(reg), "%u", p->reg_id);
+	rs_nat_args(p, pm, oth, rtt);
+	argv[0] = p->peer_id;
 	argv[1] = reg;
-	argv[2] = state_nat_type(nat);
+	argv[2] = state_nat_type(p->nat);
 	argv[3] = pm;
-	(void)rs_eval(rs(st), cluster_lua_nat, 4, argv, NULL, NULL, NULL);
+	argv[4] = oth;
+	argv[5] = rtt;
+	(void)rs_eval(rs(st), cluster_lua_nat, 6, argv, NULL, NULL, NULL);
 }
 
 int

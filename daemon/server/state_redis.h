@@ -77,12 +77,12 @@ int		 state_redis_synced(const struct state *);
 /* Stop calling anyone back: pending answers are dropped (shutdown). */
 void		 state_redis_close(struct state *);
 /*
- * A NAT report of a local registration (its type, state_nat_type, and port
- * mapping, NULL or port 0: none), for the other nodes' views: each applies
- * it and calls the nat hook.
+ * A NAT report of a local registration p (peer_id, reg_id and its NAT
+ * facts: nat, portmap, other, rtt_us), for the other nodes' views: each
+ * applies it and, when the type, mapping or other address is new, calls
+ * the nat hook.
  */
-void		 state_redis_nat(struct state *, const char *peer_id,
-		    uint32_t reg_id, uint8_t nat, const struct sockaddr_in *);
+void		 state_redis_nat(struct state *, const struct state_peer *p);
 /* 1 if st is a Redis backend. */
 int		 state_redis_is(const struct state *);
 

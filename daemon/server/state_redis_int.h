@@ -10,6 +10,7 @@
 #ifndef P2P_STATE_REDIS_INT_H
 #define P2P_STATE_REDIS_INT_H
 
+#include "addr.h"
 #include "cluster_ev.h"
 #include "state_redis.h"
 
@@ -113,5 +114,8 @@ int	rs_send_register(struct state_redis *, const struct state_peer *,
 	    uint64_t now_unix, int republish, state_done_cb, void *);
 int	rs_send_unregister(struct state_redis *, const char *peer_id,
 	    uint32_t reg_id);
+/* The NAT facts of a peer as script arguments ("" for none). */
+void	rs_nat_args(const struct state_peer *, char pm[ADDR_STRLEN],
+	    char oth[ADDR_STRLEN], char rtt[16]);
 
 #endif /* P2P_STATE_REDIS_INT_H */

@@ -15,6 +15,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "addr.h"
+#include "candfilter.h"
 #include "cluster_lua.h"
 #include "cluster_redis.h"
 #include "log.h"
@@ -71,6 +73,32 @@ rs_portmap_check(const struct state_peer *p, struct sockaddr_in *pm)
 		memset(pm, 0, sizeof(*pm));
 }
 
+/*
+ * The reflexive address of the other family is kept as the node that took
+ * the report kept it: of the other family than the registration, and an
+ * address a peer may probe (candfilter.h).
+ */
+static void
+rs_other_check(struct state_peer *p)
+{
+	const struct sockaddr *o = (const struct sockaddr *)&p->other;
+	const uint8_t *ip;
+	size_t iplen;
+
+	if (o->sa_family == AF_INET) {
+		ip = (const uint8_t *)&((const struct sockaddr_in *)o)->
+		    sin_addr;
+		iplen = 4;
+	} else if (o->sa_family == AF_INET6) {
+		ip = ((const struct sockaddr_in6 *)o)->sin6_addr.s6_addr;
+		iplen = 16;
+	} else
+		return;
+	if (o->sa_family == p->public_addr.ss_family ||
+	    !cand_host_ok(ip, iplen))
+		memset(&p->other, 0, sizeof(p->other));
+}
+
 static void
 rs_apply_peer(struct state_redis *r, struct state *v,
     const struct cluster_ev *ev, int notify)
@@ -87,6 +115,7 @@ rs_apply_peer(struct state_redis *r, struct state *v,
 		return;
 	}
 	rs_portmap_check(&p, &p.portmap);
+	rs_other_check(&p);
 	/* A registration keeps its own idea of when it was seen here. */
 	if (state_get_reg(v, p.reg_id, &old) == STATE_OK)
 		p.last_seen_us = old.last_seen_us;
@@ -103,30 +132,38 @@ rs_apply_peer(struct state_redis *r, struct state *v,
 		r->hooks.dropped(replaced, p.peer_id, r->hooks.arg);
 }
 
-/* N: a NAT report; the nodes of the peers it concerns re-introduce it. */
+/*
+ * N: a NAT report; the nodes of the peers it concerns re-introduce it when
+ * its type, port mapping or other address is new (a round trip alone
+ * only goes into the view).
+ */
 static void
 rs_apply_nat(struct state_redis *r, struct state *v,
     const struct cluster_ev *ev, int notify)
 {
-	struct state_peer p;
-	struct sockaddr_in pm;
-	uint32_t reg;
-	uint8_t nat;
+	struct state_peer p, n;
+	int same;
 
-	if (cluster_ev_nat(ev, &reg, &nat, &pm) == -1) {
+	if (cluster_ev_nat(ev, &n) == -1) {
 		log_warnx("cluster: a malformed NAT report (event %llu "
 		    "ignored)", (unsigned long long)ev->seq);
 		return;
 	}
-	if (state_get_reg(v, reg, &p) != STATE_OK ||
-	    strcmp(p.peer_id, ev->f[0]) != 0)
+	if (state_get_reg(v, n.reg_id, &p) != STATE_OK ||
+	    strcmp(p.peer_id, n.peer_id) != 0)
 		return;		/* registered again since */
-	rs_portmap_check(&p, &pm);
-	if (p.nat == nat && p.portmap.sin_port == pm.sin_port &&
-	    p.portmap.sin_addr.s_addr == pm.sin_addr.s_addr)
+	n.public_addr = p.public_addr;
+	rs_portmap_check(&p, &n.portmap);
+	rs_other_check(&n);
+	same = p.nat == n.nat && p.portmap.sin_port == n.portmap.sin_port &&
+	    p.portmap.sin_addr.s_addr == n.portmap.sin_addr.s_addr &&
+	    p.other.ss_family == n.other.ss_family &&
+	    (n.other.ss_family == 0 || addr_equal((const struct sockaddr *)
+	    &p.other, (const struct sockaddr *)&n.other));
+	if (same && p.rtt_us == n.rtt_us)
 		return;		/* nothing new */
-	(void)state_mem_nat(v, p.peer_id, reg, nat, &pm);
-	if (notify && p.node != r->slot && r->hooks.nat != NULL)
+	(void)state_mem_nat(v, &n);
+	if (!same && notify && p.node != r->slot && r->hooks.nat != NULL)
 		r->hooks.nat(p.peer_id, r->hooks.arg);
 }
 

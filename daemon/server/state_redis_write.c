@@ -168,6 +168,24 @@ rs_join_groups(const struct state_peer *p, char *out, size_t len)
 		    off ? "," : "", p->groups[i]);
 }
 
+/* The NAT facts of p as the scripts take them: pm, oth and rtt. */
+void
+rs_nat_args(const struct state_peer *p, char pm[ADDR_STRLEN],
+    char oth[ADDR_STRLEN], char rtt[16])
+{
+	pm[0] = oth[0] = '\0';
+	if (p->portmap.sin_family == AF_INET && p->portmap.sin_port != 0)
+		addr_fmt((const struct sockaddr *)&p->portmap, pm,
+		    ADDR_STRLEN);
+	if (p->other.ss_family == AF_INET || p->other.ss_family == AF_INET6)
+		addr_fmt((const struct sockaddr *)&p->other, oth,
+		    ADDR_STRLEN);
+	if (strcmp(oth, "?") == 0)
+		oth[0] = '\0';
+	snprintf(rtt, 16, "%u", p->rtt_us < STATE_RTT_MAX_US ? p->rtt_us :
+	    STATE_RTT_MAX_US);
+}
+
 int
 rs_send_register(struct state_redis *r, const struct state_peer *p,
     uint64_t now_unix, int republish, state_done_cb cb, void *arg)
@@ -175,7 +193,8 @@ rs_send_register(struct state_redis *r, const struct state_peer *p,
 	char node[8], reg[16], key[65], iat[24], exp[24], now[24], pub[72];
 	char loc[STATE_MAX_LOCAL * ADDR_STRLEN + 8];
 	char grp[TOKEN_MAX_GROUPS * (P2P_NAME_MAX + 1) + 8];
-	const char *argv[13];
+	char pm[ADDR_STRLEN], oth[ADDR_STRLEN], rtt[16];
+	const char *argv[17];
 
 	snprintf(node, sizeof(node), "%u", r->slot);
 	snprintf(reg, sizeof(reg), "%u", p->reg_id);
@@ -201,7 +220,13 @@ rs_send_register(struct state_redis *r, const struct state_peer *p,
 	argv[10] = grp;
 	argv[11] = now;
 	argv[12] = republish ? "1" : "0";
-	return rs_eval(r, cluster_lua_register, 13, argv, NULL, cb, arg);
+	/* What its NatReports said (a new registration: nothing yet). */
+	rs_nat_args(p, pm, oth, rtt);
+	argv[13] = state_nat_type(p->nat);
+	argv[14] = pm;
+	argv[15] = oth;
+	argv[16] = rtt;
+	return rs_eval(r, cluster_lua_register, 17, argv, NULL, cb, arg);
 }
 
 int

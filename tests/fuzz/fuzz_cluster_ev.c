@@ -18,15 +18,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static struct state *v;
 	struct cluster_ev *ev;
-	struct state_peer p;
+	struct state_peer p, q;
 	struct state_ticket t, old;
 	uint32_t rep;
 	uint16_t rnode;
 	uint64_t n;
 	char nat[32], err[128];
-	struct sockaddr_in npm;
-	uint32_t nreg;
-	uint8_t nnat;
 	unsigned i;
 
 	if (v == NULL && (v = state_mem_new(1000)) == NULL)
@@ -50,14 +47,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			if (p.nat >= STATE_NAT_TYPES || (p.portmap.sin_port != 0 &&
 			    p.portmap.sin_family != AF_INET))
 				abort();
-			(void)state_mem_put(v, &p, &rep, &rnode);
-			(void)state_mem_nat(v, p.peer_id, p.reg_id, p.nat,
-			    &p.portmap);
+			if (p.rtt_us > STATE_RTT_MAX_US)
+				abort();
+			/* What the view keeps is what the event said. */
+			if (state_mem_put(v, &p, &rep, &rnode) == 0 &&
+			    state_mem_nat(v, &p) == 0 &&
+			    (state_get_reg(v, p.reg_id, &q) != STATE_OK ||
+			    q.other.ss_family != p.other.ss_family ||
+			    q.rtt_us != p.rtt_us))
+				abort();
 			(void)state_mem_drop(v, p.peer_id, p.reg_id);
 		}
-		if (cluster_ev_nat(ev, &nreg, &nnat, &npm) == 0 &&
-		    (nreg == 0 || nnat >= STATE_NAT_TYPES ||
-		    (npm.sin_port != 0 && npm.sin_family != AF_INET)))
+		if (cluster_ev_nat(ev, &q) == 0 &&
+		    (q.reg_id == 0 || q.nat >= STATE_NAT_TYPES ||
+		    q.rtt_us > STATE_RTT_MAX_US ||
+		    (q.portmap.sin_port != 0 &&
+		    q.portmap.sin_family != AF_INET)))
 			abort();
 		if (cluster_ev_ticket(ev, &t) == 0) {
 			if (!p2p_name_valid(t.peer_id) || t.id == 0 ||

@@ -2,7 +2,8 @@
 /*
  * fuzz_cluster_url.c: cluster_url_parse() on arbitrary text, with and
  * without passwords allowed; what it accepts must format and parse again
- * to the same thing.
+ * to the same thing. cluster_hostport_ok() on the same text (a node's
+ * address as Redis hands it back): what it accepts ends in a port.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,6 +37,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    strcmp(v.host, u.host) != 0 || strcmp(v.path, u.path) != 0)
 			abort();
 	}
+	if (cluster_hostport_ok(s, strlen(s), allow) &&
+	    (strrchr(s, ':') == NULL || strrchr(s, ':')[1] == '\0' ||
+	    (allow && s[0] != '[')))
+		abort();
 	free(s);
 	return 0;
 }

@@ -35,6 +35,8 @@ wait_for 20 grep -q "^registered=20$" "$T/lg.out" || fail "loadgen: $(cat "$T/lg
 PIDS="$PIDS $!"
 wait_for 20 grep -q "^registered=5$" "$T/lg2.out" || fail "loadgen 2: $(cat "$T/lg2.out")"
 wait_for 10 sh -c "curl -s -H 'Authorization: Bearer $KEY' $b_URL/v1/nodes | grep -q '\"id\":\"c\",[^}]*\"peers\":0'" || fail "nodes: $(curl -s -H "Authorization: Bearer $KEY" "$b_URL/v1/nodes")"
+# b must see a's five before the drain (a's heartbeat every 3 s, b's read every 2 s).
+wait_for 10 sh -c "curl -s -H 'Authorization: Bearer $KEY' $b_URL/v1/nodes | grep -q '\"id\":\"a\",[^}]*\"peers\":5'" || fail "nodes: $(curl -s -H "Authorization: Bearer $KEY" "$b_URL/v1/nodes")"
 sleep 3
 
 t0=$(date +%s)

@@ -102,6 +102,7 @@ rc_init_build(struct rc_hs *h, const char *token, const uint8_t id_pk[32],
 	reg.identity_key.len = 32;
 	reg.signature.data = sig;
 	reg.signature.len = 64;
+	reg.rtt_us = h->rtt_us;
 	m.id = msg_id;
 	m.body_case = P2P__SRV__SERVER_MSG__BODY_REGISTER;
 	m.register_ = &reg;

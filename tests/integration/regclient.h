@@ -29,6 +29,7 @@ struct rc_hs {
 	uint8_t		 accept[2048];
 	size_t		 accept_len;
 	struct reghs	 hs;
+	uint32_t	 rtt_us;	/* Register.rtt_us (after rc_hello) */
 };
 
 int	rc_send(int fd, int tcp, const uint8_t *p, size_t n);

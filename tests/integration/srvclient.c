@@ -48,6 +48,7 @@ struct cl {
 	uint8_t		 pk[32], sk[64];
 	uint32_t	 next_id;
 	uint32_t	 reg_id;
+	uint32_t	 rtt_us;	/* said at registration (0: none) */
 	int		 noack;		/* do not acknowledge pushes */
 	uint32_t	 seen[64];	/* push_seqs seen: drop duplicates */
 	unsigned	 nseen;
@@ -221,6 +222,7 @@ cl_register(struct cl *c, const char *token, int badsig)
 	struct cl_hs h;
 
 	cl_hello(c, &h);
+	h.rtt_us = c->rtt_us;
 	cl_init_build(c, &h, token, badsig);
 	cl_send(c, h.init, h.init_len);
 	return cl_accept(c, &h);
@@ -546,11 +548,28 @@ mint_groups(char *out, size_t cap, const char *peer, const char *groups)
 		fail("cannot mint a token");
 }
 
+/* Registered over UDP saying a round trip of rtt_us to its node. */
+static void
+cl_up_rtt(struct cl *c, const char *name, const char *groups,
+    uint32_t rtt_us)
+{
+	char tok[TOKEN_MAX_LEN + 1];
+
+	mint_groups(tok, sizeof(tok), name, groups);
+	cl_open(c, name, 0, NULL);
+	c->rtt_us = rtt_us;
+	expect_registered(c, tok);
+}
+
 static void
 cl_up(struct cl *c, const char *name, int tcp, const char *groups)
 {
 	char tok[TOKEN_MAX_LEN + 1];
 
+	if (!tcp) {
+		cl_up_rtt(c, name, groups, 0);
+		return;
+	}
 	mint_groups(tok, sizeof(tok), name, groups);
 	cl_open(c, name, tcp, NULL);
 	expect_registered(c, tok);
@@ -572,6 +591,34 @@ cl_log(char *buf, size_t cap, const char *fmt, ...)
 }
 
 static void	cl_note_match(struct cl *, const P2p__Srv__ServerMsg *);
+
+/* An Introduce: "introduce:PEER;" then what it says of the peer's NAT. */
+static void
+cl_note_intro(struct cl *c, const P2p__Srv__Introduce *in)
+{
+	struct sockaddr_storage ss;
+	socklen_t l;
+	char a[ADDR_STRLEN];
+
+	cl_log(c->other, sizeof(c->other), "introduce:%s;", in->peer_id);
+	if (in->nat_type != NULL && in->nat_type[0] != '\0' &&
+	    strcmp(in->nat_type, "unknown") != 0)
+		cl_log(c->other, sizeof(c->other), "nat:%s=%s;", in->peer_id,
+		    in->nat_type);
+	l = sizeof(ss);
+	if (in->portmap_addr != NULL &&
+	    addr_from_pb(in->portmap_addr, &ss, &l) == 0)
+		cl_log(c->other, sizeof(c->other), "pm:%s=%s;", in->peer_id,
+		    addr_fmt((struct sockaddr *)&ss, a, sizeof(a)));
+	l = sizeof(ss);
+	if (in->other_public != NULL &&
+	    addr_from_pb(in->other_public, &ss, &l) == 0)
+		cl_log(c->other, sizeof(c->other), "oth:%s=%s;", in->peer_id,
+		    addr_fmt((struct sockaddr *)&ss, a, sizeof(a)));
+	if (in->punch_in_us != 0)
+		cl_log(c->other, sizeof(c->other), "punch:%s=%u;",
+		    in->peer_id, in->punch_in_us);
+}
 
 /* Note one decoded message in c->ev / c->other; drops duplicate pushes. */
 static void
@@ -607,13 +654,7 @@ cl_note(struct cl *c, P2p__Srv__ServerMsg *m)
 		cl_log(c->ev, sizeof(c->ev), ";");
 		break;
 	case P2P__SRV__SERVER_MSG__BODY_INTRODUCE:
-		cl_log(c->other, sizeof(c->other), "introduce:%s;",
-		    m->introduce->peer_id);
-		if (m->introduce->nat_type != NULL &&
-		    m->introduce->nat_type[0] != '\0' &&
-		    strcmp(m->introduce->nat_type, "unknown") != 0)
-			cl_log(c->other, sizeof(c->other), "nat:%s=%s;",
-			    m->introduce->peer_id, m->introduce->nat_type);
+		cl_note_intro(c, m->introduce);
 		break;
 	case P2P__SRV__SERVER_MSG__BODY_WITHDRAW:
 		cl_log(c->other, sizeof(c->other), "withdraw:%s:%s;",
@@ -1315,12 +1356,35 @@ cl_path(struct cl *c, const char *peer, const char *path)
 	cl_send_msg(c, &m);
 }
 
+/*
+ * A NatReport of type, with a port mapping on 127.0.0.1 (pm_port, 0:
+ * none) and a reflexive address on IPv6 (oth_port on ALICE_OTHER, 0: none).
+ */
+#define ALICE_OTHER	"2001:db8::a"
 static void
-cl_nat(struct cl *c, const char *type)
+cl_nat(struct cl *c, const char *type, in_port_t pm_port, in_port_t oth_port)
 {
 	P2p__Srv__ServerMsg m = P2P__SRV__SERVER_MSG__INIT;
 	P2p__Srv__NatReport nr = P2P__SRV__NAT_REPORT__INIT;
+	P2p__Srv__Addr pm = P2P__SRV__ADDR__INIT, oth = P2P__SRV__ADDR__INIT;
+	struct sockaddr_in pm4;
+	struct sockaddr_in6 o6;
+	uint8_t ip4[16], ip6[16];
 
+	memset(&pm4, 0, sizeof(pm4));
+	pm4.sin_family = AF_INET;
+	pm4.sin_port = htons(pm_port);
+	pm4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memset(&o6, 0, sizeof(o6));
+	o6.sin6_family = AF_INET6;
+	o6.sin6_port = htons(oth_port);
+	if (inet_pton(AF_INET6, ALICE_OTHER, &o6.sin6_addr) != 1)
+		fail("inet_pton");
+	if (pm_port != 0 && addr_to_pb((struct sockaddr *)&pm4, &pm, ip4) == 0)
+		nr.portmap_addr = &pm;
+	if (oth_port != 0 && addr_to_pb((struct sockaddr *)&o6, &oth, ip6) ==
+	    0)
+		nr.other_reflexive = &oth;
 	nr.nat_type = (char *)type;
 	nr.nat_mapping = (char *)"address-and-port-dependent";
 	nr.nat_filtering = (char *)"address-and-port-dependent";
@@ -1330,51 +1394,86 @@ cl_nat(struct cl *c, const char *type)
 	cl_send_msg(c, &m);
 }
 
+/* c connects to peer; both Introduces arrive (c's and to's). */
+static void
+cl_connect_both(struct cl *c, struct cl *to, const char *what)
+{
+	P2p__Srv__ServerMsg *r;
+	char want[80];
+	uint32_t id;
+
+	cl_clear(c);
+	cl_clear(to);
+	r = cl_connect(c, to->name, &id);
+	cl_note(c, r);
+	p2p__srv__server_msg__free_unpacked(r, NULL);
+	snprintf(want, sizeof(want), "introduce:%s;", to->name);
+	collect_other(c, want, 3000);
+	expect_has(c->other, want, c->name, what);
+	snprintf(want, sizeof(want), "introduce:%s;", c->name);
+	collect_other(to, want, 3000);
+	expect_has(to->other, want, to->name, what);
+}
+
+/*
+ * The start times of an introduction of a and b (srv_signal.c): T = 4
+ * round trips of the slower, at least 100 ms; each is told T less its own
+ * half round trip.
+ */
+static void
+expect_punch(struct cl *a, struct cl *b, const char *what)
+{
+	uint32_t t, r = a->rtt_us > b->rtt_us ? a->rtt_us : b->rtt_us;
+	char wa[80], wb[80];
+
+	t = 4 * r < 100000 ? 100000 : 4 * r;
+	snprintf(wa, sizeof(wa), "punch:%s=%u;", b->name, t - a->rtt_us / 2);
+	expect_has(a->other, wa, a->name, what);
+	snprintf(wb, sizeof(wb), "punch:%s=%u;", a->name, t - b->rtt_us / 2);
+	expect_has(b->other, wb, b->name, what);
+	printf("# %s: %s (rtt %u us) told %s %s (rtt %u us) told %s\n", what,
+	    a->name, a->rtt_us, wa, b->name, b->rtt_us, wb);
+}
+
 /*
  * Three nodes of a cluster (PORT, PORT_B, PORT_C): alice on the first, bob
  * on the second, carol and dave on the third. bob reports his session with
  * alice on the relay, carol hers as direct. alice's NatReport with a new
- * type reaches bob as a fresh Introduce from his own node, with the type,
- * and not carol; the same report again re-introduces nobody; and an
- * introduction made later by the third node carries the type (it is in
- * the cluster's state, not only on alice's node).
+ * type (a port mapping, an IPv6 reflexive address) reaches bob as a fresh
+ * Introduce from his own node, with all three, and not carol; the same
+ * report again re-introduces nobody; and an introduction made later by the
+ * third node carries them (they are in the cluster's state, not only on
+ * alice's node). Introductions across nodes are timed like those on one
+ * node (both sides told one start, from the round trips they said).
+ * Then it says "waiting for redis" and waits for a line on its input
+ * (the test restarts Redis empty meanwhile): a peer registered after that
+ * is introduced to alice with her NAT type, mapping, address and timing.
  */
 static void
 test_reintro(const char *port_b, const char *port_c)
 {
-	struct cl alice, bob, carol, dave;
+	struct cl alice, bob, carol, dave, erin, frank, grace, gina;
 	in_port_t port_a = srv.sin_port;
 	struct cl *all[4] = { &bob, &carol, &alice, &dave };
-	P2p__Srv__ServerMsg *r;
-	uint32_t id;
+	const char *facts = "introduce:alice;nat:alice=symmetric;"
+	    "pm:alice=127.0.0.1:40000;oth:alice=[" ALICE_OTHER "]:4000;";
+	char line[16];
 	int i;
 
-	cl_up(&alice, "alice", 0, "g1");
+	cl_up_rtt(&alice, "alice", "g1", 20000);
 	srv.sin_port = htons((uint16_t)atoi(port_b));
 	cl_up(&bob, "bob", 0, "g1");
+	cl_up_rtt(&erin, "erin", "g1", 30000);
 	srv.sin_port = htons((uint16_t)atoi(port_c));
 	cl_up(&carol, "carol", 0, "g1");
 	cl_up(&dave, "dave", 0, "g1");
+	cl_up_rtt(&frank, "frank", "g1", 80000);
+	cl_up_rtt(&grace, "grace", "g1", 10000);
 	srv.sin_port = port_a;
 	collect(all, 4, 300, NULL, 1000);	/* the nodes' NodeList pushes */
 	ok("alice, bob, carol and dave register on three nodes");
-	for (i = 0; i < 2; i++) {
-		struct cl *from = i == 0 ? &alice : &carol;
-		struct cl *to = i == 0 ? &bob : &alice;
-		char want[80];
-
-		cl_clear(from);
-		cl_clear(to);
-		r = cl_connect(from, to->name, &id);
-		cl_note(from, r);
-		p2p__srv__server_msg__free_unpacked(r, NULL);
-		snprintf(want, sizeof(want), "introduce:%s;", to->name);
-		collect_other(from, want, 3000);
-		expect_has(from->other, want, from->name, "connect");
-		snprintf(want, sizeof(want), "introduce:%s;", from->name);
-		collect_other(to, want, 3000);
-		expect_has(to->other, want, to->name, "connect");
-	}
+	cl_connect_both(&alice, &bob, "connect a-b");
+	cl_connect_both(&carol, &alice, "connect c-a");
 	ok("connects across nodes: alice (a) and bob (b), carol (c) and "
 	    "alice");
 	cl_path(&alice, "bob", "relay");
@@ -1384,31 +1483,51 @@ test_reintro(const char *port_b, const char *port_c)
 	usleep(300000);		/* the path reports are in before the NAT's */
 	for (i = 0; i < 4; i++)
 		cl_clear(all[i]);
-	cl_nat(&alice, "symmetric");
-	collect_other(&bob, "nat:alice=symmetric;", 5000);
-	expect_has(bob.other, "introduce:alice;nat:alice=symmetric;", "bob",
-	    "alice's new NAT type");
-	ok("alice's new NAT type reaches her relayed peer on another node");
+	cl_nat(&alice, "symmetric", 40000, 4000);
+	collect_other(&bob, "oth:alice=", 5000);
+	expect_has(bob.other, facts, "bob", "alice's new NAT type");
+	ok("alice's new NAT type, mapping and IPv6 address reach her relayed "
+	    "peer on another node");
 	collect(all, 4, 1000, NULL, 1500);
 	if (strstr(carol.other, "introduce:alice;") != NULL)
 		fail("carol (a direct session) was introduced to alice again: "
 		    "%s", carol.other);
 	ok("a peer with a direct session is not introduced again");
 	cl_clear(&bob);
-	cl_nat(&alice, "symmetric");
+	cl_nat(&alice, "symmetric", 40000, 4000);
 	collect(all, 4, 1000, NULL, 1500);
 	if (strstr(bob.other, "introduce:alice;") != NULL)
 		fail("the same NAT report again re-introduced alice: %s",
 		    bob.other);
 	ok("the same NAT report again re-introduces nobody");
 	cl_clear(&dave);
-	r = cl_connect(&dave, "alice", &id);
-	cl_note(&dave, r);
-	p2p__srv__server_msg__free_unpacked(r, NULL);
-	collect_other(&dave, "nat:alice=", 3000);
-	expect_has(dave.other, "introduce:alice;nat:alice=symmetric;", "dave",
-	    "connect");
-	ok("an introduction by another node carries alice's NAT type");
+	cl_connect_both(&dave, &alice, "connect c-a again");
+	expect_has(dave.other, facts, "dave", "connect");
+	ok("an introduction by another node carries alice's NAT type, "
+	    "mapping and IPv6 address");
+
+	/* Timed starts: on one node, and across nodes from either side. */
+	cl_connect_both(&grace, &frank, "connect c-c");
+	expect_punch(&grace, &frank, "one node");
+	cl_connect_both(&erin, &frank, "connect b-c");
+	expect_punch(&erin, &frank, "across nodes");
+	cl_connect_both(&frank, &alice, "connect c-a (timed)");
+	expect_punch(&frank, &alice, "across nodes, the other way");
+	ok("introductions across nodes give both sides one start time");
+
+	printf("# waiting for redis (a line on the input goes on)\n");
+	fflush(stdout);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		fail("no line on the input");
+	srv.sin_port = htons((uint16_t)atoi(port_b));
+	cl_up_rtt(&gina, "gina", "g1", 50000);
+	srv.sin_port = port_a;
+	cl_connect_both(&gina, &alice, "connect b-a after the restart");
+	expect_has(gina.other, facts, "gina", "after redis restarted empty");
+	expect_punch(&gina, &alice, "after redis restarted empty");
+	ok("after Redis restarted empty, an introduction by another node "
+	    "still carries alice's NAT type, mapping, IPv6 address and "
+	    "timing");
 }
 
 int

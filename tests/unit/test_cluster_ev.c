@@ -104,25 +104,40 @@ Test(cluster_ev, addresses_are_numeric_only)
 
 Test(cluster_ev, nat_reports)
 {
-	struct sockaddr_in pm;
-	uint32_t reg;
-	uint8_t nat;
+	struct state_peer p;
+	const struct sockaddr_in6 *o6 = (const void *)&p.other;
 
 	cr_assert_eq(parse("9\nN\nalice\n50331649\nsymmetric"), 0, "%s", err);
-	cr_assert_eq(cluster_ev_nat(&ev, &reg, &nat, &pm), 0);
-	cr_assert_eq(reg, 50331649);
-	cr_assert_str_eq(state_nat_type(nat), "symmetric");
-	cr_assert_eq(pm.sin_port, 0, "no mapping given, none kept");
+	cr_assert_eq(cluster_ev_nat(&ev, &p), 0);
+	cr_assert_str_eq(p.peer_id, "alice");
+	cr_assert_eq(p.reg_id, 50331649);
+	cr_assert_str_eq(state_nat_type(p.nat), "symmetric");
+	cr_assert_eq(p.portmap.sin_port, 0, "no mapping given, none kept");
+	cr_assert_eq(p.other.ss_family, 0);
+	cr_assert_eq(p.rtt_us, 0);
 	cr_assert_eq(parse("9\nN\nalice\n7\nport-restricted\n"
 	    "198.51.100.4:41000"), 0, "%s", err);
-	cr_assert_eq(cluster_ev_nat(&ev, &reg, &nat, &pm), 0);
-	cr_assert_str_eq(state_nat_type(nat), "port-restricted");
-	cr_assert_eq(pm.sin_family, AF_INET);
-	cr_assert_eq(ntohs(pm.sin_port), 41000);
+	cr_assert_eq(cluster_ev_nat(&ev, &p), 0);
+	cr_assert_str_eq(state_nat_type(p.nat), "port-restricted");
+	cr_assert_eq(p.portmap.sin_family, AF_INET);
+	cr_assert_eq(ntohs(p.portmap.sin_port), 41000);
+	/* The other family's address and the round trip. */
+	cr_assert_eq(parse("9\nN\nalice\n7\nsymmetric\n\n"
+	    "[2001:db8::7]:4000\n30000"), 0, "%s", err);
+	cr_assert_eq(cluster_ev_nat(&ev, &p), 0);
+	cr_assert_eq(p.portmap.sin_port, 0);
+	cr_assert_eq(p.other.ss_family, AF_INET6);
+	cr_assert_eq(ntohs(o6->sin6_port), 4000);
+	cr_assert_eq(p.rtt_us, 30000);
+	/* A round trip beyond the cap is the cap. */
+	cr_assert_eq(parse("9\nN\nalice\n7\nsymmetric\n\n\n"
+	    "4000000000"), 0, "%s", err);
+	cr_assert_eq(cluster_ev_nat(&ev, &p), 0);
+	cr_assert_eq(p.rtt_us, STATE_RTT_MAX_US);
 	/* A word nobody sends is "unknown", never copied through. */
 	cr_assert_eq(parse("9\nN\nalice\n7\nsymmetric;rm"), 0, "%s", err);
-	cr_assert_eq(cluster_ev_nat(&ev, &reg, &nat, &pm), 0);
-	cr_assert_eq(nat, 0);
+	cr_assert_eq(cluster_ev_nat(&ev, &p), 0);
+	cr_assert_eq(p.nat, 0);
 }
 
 Test(cluster_ev, bad_nat_reports)
@@ -133,20 +148,22 @@ Test(cluster_ev, bad_nat_reports)
 		"9\nN\nalice\n7\nopen\n[2001:db8::1]:5000",	/* not IPv4 */
 		"9\nN\nalice\n7\nopen\n198.51.100.4:0",	/* no port */
 		"9\nN\nalice\n7\nopen\nexample.com:5000",
+		"9\nN\nalice\n7\nopen\n\nexample.com:5000",	/* other */
+		"9\nN\nalice\n7\nopen\n\n[2001:db8::1]:0",
+		"9\nN\nalice\n7\nopen\n\n\n-5",		/* round trip */
+		"9\nN\nalice\n7\nopen\n\n\n99999999999",
 		"9\nU\nalice\n7",			/* not N */
 	};
-	struct sockaddr_in pm;
-	uint32_t reg;
-	uint8_t nat;
+	struct state_peer p;
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_eq(parse(bad[i]), 0, "%s: %s", bad[i], err);
-		cr_assert_eq(cluster_ev_nat(&ev, &reg, &nat, &pm), -1,
+		cr_assert_eq(cluster_ev_nat(&ev, &p), -1,
 		    "decoded '%s'", bad[i]);
 	}
-	cr_assert_eq(parse("9\nN\nalice\n7\nopen\n1.2.3.4:5\nx"), -1,
-	    "a fifth field");
+	cr_assert_eq(parse("9\nN\nalice\n7\nopen\n1.2.3.4:5\n\n1\nx"), -1,
+	    "a seventh field");
 }
 
 Test(cluster_ev, registration_with_a_port_mapping)
@@ -169,4 +186,32 @@ Test(cluster_ev, registration_with_a_port_mapping)
 	cr_assert_eq(parse(msg), 0, "%s", err);
 	cr_assert_eq(cluster_ev_peer(&ev, &p, nat, sizeof(nat), err,
 	    sizeof(err)), -1, "a bad port mapping decoded");
+}
+
+Test(cluster_ev, registration_with_its_nat_facts)
+{
+	char msg[600], key[65], nat[32];
+	uint8_t k[32];
+	struct state_peer p;
+
+	memset(k, 0xef, sizeof(k));
+	cluster_ev_hex(k, 32, key);
+	snprintf(msg, sizeof(msg), "7\nR\nbob\n2\n33554433\n%s\n100\n200\n0\n"
+	    "0\n198.51.100.9:5000\n\n\nsymmetric\n\n[2001:db8::9]:5001\n"
+	    "42000", key);
+	cr_assert_eq(parse(msg), 0, "%s", err);
+	cr_assert_eq(cluster_ev_peer(&ev, &p, nat, sizeof(nat), err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(state_nat_type(p.nat), "symmetric");
+	cr_assert_eq(p.portmap.sin_port, 0);
+	cr_assert_eq(p.other.ss_family, AF_INET6);
+	cr_assert_eq(p.rtt_us, 42000);
+	snprintf(msg, sizeof(msg), "7\nR\nbob\n2\n33554433\n%s\n100\n200\n0\n"
+	    "0\n198.51.100.9:5000\n\n\nsymmetric\n\n\nfast", key);
+	cr_assert_eq(parse(msg), 0, "%s", err);
+	cr_assert_eq(cluster_ev_peer(&ev, &p, nat, sizeof(nat), err,
+	    sizeof(err)), -1, "a bad round trip decoded");
+	snprintf(msg, sizeof(msg), "7\nR\nbob\n2\n33554433\n%s\n100\n200\n0\n"
+	    "0\n198.51.100.9:5000\n\n\nsymmetric\n\n\n1\nx", key);
+	cr_assert_eq(parse(msg), -1, "a sixteenth field");
 }

@@ -78,3 +78,34 @@ Test(cluster_url, formats_without_password)
 	cr_assert_str_eq(cluster_url_fmt(&u, buf, sizeof(buf)),
 	    "redis://app@[::1]:1/2");
 }
+
+static int
+hp(const char *s, int v6)
+{
+	return cluster_hostport_ok(s, strlen(s), v6);
+}
+
+Test(cluster_url, node_addresses)
+{
+	cr_assert(hp("[::1]:3478", 1));
+	cr_assert(hp("[2001:db8::7]:65535", 1));
+	cr_assert(hp("[::1]:3478", 0));
+	cr_assert(hp("127.0.0.1:3478", 0));
+	cr_assert(hp("relay-1.example.net:443", 0));
+	cr_assert(!hp("127.0.0.1:3478", 1), "IPv4 as an IPv6 address");
+	cr_assert(!hp("relay.example:1", 1), "a name as an IPv6 address");
+	cr_assert(!hp("[::1]", 1), "no port");
+	cr_assert(!hp("[::1]:0", 1), "port 0");
+	cr_assert(!hp("[::1]:65536", 1), "port too large");
+	cr_assert(!hp("[::1]:12x", 1), "port not a number");
+	cr_assert(!hp("[::1]:", 1), "empty port");
+	cr_assert(!hp("[::g]:1", 1), "not an IPv6 address");
+	cr_assert(!hp("[]:1", 1), "empty brackets");
+	cr_assert(!hp("[::1:1", 1), "no closing bracket");
+	cr_assert(!hp(":1", 0), "empty host");
+	cr_assert(!hp("a b:1", 0), "a space in the name");
+	cr_assert(!hp("a\nb:1", 0), "a newline in the name");
+	cr_assert(!hp("", 0), "empty");
+	cr_assert(!cluster_hostport_ok("[::1]:1\0junk", 12, 1),
+	    "a NUL inside");
+}
