@@ -11,7 +11,8 @@ INTEGRATION_TESTS = tests/integration/basic.sh tests/integration/flood.sh \
 	tests/integration/server_basic.sh tests/integration/restart.sh tests/integration/flowctl.sh \
 	tests/integration/netns_lossy.sh tests/integration/rekey.sh tests/integration/churn.sh \
 	tests/integration/relay.sh tests/integration/relay_quota.sh
-INTEGRATION_TESTS += tests/integration/modes.sh tests/integration/maxmsg.sh
+INTEGRATION_TESTS += tests/integration/modes.sh tests/integration/maxmsg.sh \
+	tests/integration/reintro.sh
 
 # systemd's notify protocol against a socket the test listens on.
 INTEGRATION_TESTS += tests/integration/notify.sh tests/integration/units.sh \
@@ -32,7 +33,8 @@ tests_integration_p2ptest_LDADD = $(SODIUM_LIBS)
 # does not require it.
 EXTRA_DIST += tests/bench/benchclient.h tests/bench/benchdata.h \
 	tests/bench/churn.sh tests/bench/cluster.sh tests/bench/enetbench.c \
-	tests/bench/loopback.sh tests/bench/sessions.sh
+	tests/bench/loopback.sh tests/bench/placement.sh \
+	tests/bench/sessions.sh
 EXTRA_PROGRAMS += tests/bench/p2pbench tests/bench/rawbench tests/bench/turnbench
 tests_bench_p2pbench_SOURCES = tests/bench/p2pbench.c tests/bench/benchdata.h
 tests_bench_p2pbench_CPPFLAGS = $(P2PC_CPPFLAGS)

@@ -108,6 +108,8 @@ struct agent_counters {
 	uint64_t	 retransmitted_bytes;
 	uint64_t	 relay_bytes_in;	/* peer packets over the relay */
 	uint64_t	 relay_bytes_out;
+	uint64_t	 lost_bytes;		/* reliable, unacked at a
+						   session's end */
 };
 
 /* Count a dropped datagram or message and its reason (drop_<why>). */

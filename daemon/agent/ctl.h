@@ -42,6 +42,17 @@ struct evbuffer;
 
 #define CTL_NAT_WAITERS	16
 
+/*
+ * Messages and pipe data go into a client's output only while it holds
+ * less than this; the rest waits in the inbox (or the pipe's buffer) and
+ * follows when the client has read what was written (hooks->drained).
+ * With the socket's own buffer behind it that keeps a reader busy, while
+ * the output buffer stays under ipc_buf.c's IPC_BUF_KEEP: filling it up
+ * to AGENT_CLIENT_OUTCAP meant growing, moving and shrinking megabytes
+ * for every batch a slower reader took.
+ */
+#define CTL_DELIVER_OUTCAP	(256 * 1024)
+
 struct ctl_nat_wait {
 	struct ipc_client	*c;
 	uint32_t		 id;

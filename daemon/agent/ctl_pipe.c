@@ -199,7 +199,7 @@ ctl_pipe_deliver(struct pipe *pp)
 	ev.pipe_data = &pd;
 	pd.pipe_id = pp->id;
 	while ((pp->rxlen > 0 || (pp->in_fin && !pp->in_eof_sent)) &&
-	    ipc_outlen(pp->c) < AGENT_CLIENT_OUTCAP) {
+	    ipc_outlen(pp->c) < CTL_DELIVER_OUTCAP) {
 		n = pp->rxlen < IPC_MAX_CHUNK ? pp->rxlen : IPC_MAX_CHUNK;
 		pd.data.data = pp->rx;
 		pd.data.len = n;

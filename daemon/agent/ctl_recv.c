@@ -2,10 +2,10 @@
 /*
  * ctl_recv.c: `p2pctl recv`, bind and unbind: a client holds a service's
  * inbox and its pending RecvReq takes the inbox's messages as Message
- * events, chunked at IPC_MAX_CHUNK, for as long as its output is under the
- * cap (AGENT_CLIENT_OUTCAP); the rest waits until the client has read
- * (hooks->drained). What leaves an inbox gives its senders credit again
- * (engine_inbox_read).
+ * events, chunked at IPC_MAX_CHUNK, for as long as its output is under
+ * CTL_DELIVER_OUTCAP (ctl.h); the rest waits in the inbox until the client
+ * has read (hooks->drained). What leaves an inbox gives its senders credit
+ * again (engine_inbox_read).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +147,7 @@ ctl_recv_group(struct ipc_client *c)
 	if ((g = svc_get(&a->svcs, GROUP_SERVICE, 0)) == NULL)
 		return;
 	TAILQ_FOREACH_SAFE(m, &g->msgs, entry, tm) {
-		if (c->rv.left == 0 || ipc_outlen(c) >= AGENT_CLIENT_OUTCAP)
+		if (c->rv.left == 0 || ipc_outlen(c) >= CTL_DELIVER_OUTCAP)
 			break;
 		if (group_hdr_parse(m->data, m->len, grp, svc, &hl) == -1) {
 			log_warnx("malformed group message from %s dropped",
@@ -180,7 +180,7 @@ ctl_recv_pump(struct ipc_client *c)
 	if (!c->rv.active || c->closing)
 		return;
 	while (c->rv.left > 0 && (m = svc_peek(s)) != NULL &&
-	    ipc_outlen(c) < AGENT_CLIENT_OUTCAP) {
+	    ipc_outlen(c) < CTL_DELIVER_OUTCAP) {
 		if (ctl_recv_chunk(c, s, m, NULL)) {
 			svc_msg_free(&c->a->svcs, svc_pop(&c->a->svcs, s));
 			c->rv.left--;

@@ -90,6 +90,9 @@ void		 peer_connect_failed(struct agent *, const char *id, int code,
 		    const char *msg);
 /* Registered again: relay ids changed, ask for fresh introductions. */
 void		 peer_registered(struct agent *);
+/* From the session's drive: ask again for a fresh introduction that
+ * failed, once it is due (s->reintro_at). */
+void		 peer_reintro_due(struct session *, uint64_t now);
 /* Close the session with p (CLOSE sent when it is up). */
 void		 peer_disconnect(struct peer *, const char *reason);
 void		 peer_close_all(struct agent *, const char *reason);

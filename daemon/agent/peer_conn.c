@@ -24,6 +24,10 @@
 
 /* A start of punching further away than this is taken as this. */
 #define PEER_PUNCH_MAX_US	2000000U
+/* A fresh introduction that failed is asked for again after 1 s,
+ * doubling up to 8 s, for as long as the session lives. */
+#define PEER_REINTRO_US		1000000ULL
+#define PEER_REINTRO_MAX_US	8000000ULL
 
 int
 peer_connect(struct agent *a, const char *id, void *owner, uint32_t req,
@@ -49,6 +53,45 @@ peer_connect(struct agent *a, const char *id, void *owner, uint32_t req,
 	return 0;
 }
 
+/*
+ * A session that is up asked for a fresh introduction (a registration
+ * changed: peer_registered) and the server refused it (the peer not yet
+ * in its view, cluster state unavailable during a Redis restart) or did
+ * not answer. Without it the peer keeps sending to our old relay id and
+ * we to its, the session goes quiet until its idle timeout, and what it
+ * had in flight would die with it: ask again later instead. Nothing the
+ * session was asked to do failed, so nothing is answered.
+ */
+static void
+peer_reintro_later(struct session *s, const char *msg)
+{
+	uint64_t wait;
+
+	wait = PEER_REINTRO_US << (s->reintro_tries < 3 ?
+	    s->reintro_tries : 3);
+	if (wait > PEER_REINTRO_MAX_US)
+		wait = PEER_REINTRO_MAX_US;
+	s->reintro_tries++;
+	s->reintro_at = agent_now() + wait;
+	log_info("fresh introduction to %s failed (%s): asking again in "
+	    "%llu ms", s->p->id, msg, (unsigned long long)(wait / 1000));
+	session_feed(s);	/* its timer learns reintro_at */
+}
+
+void
+peer_reintro_due(struct session *s, uint64_t now)
+{
+	if (s->reintro_at == 0 || now < s->reintro_at)
+		return;
+	s->reintro_at = 0;
+	/* Not registered: peer_registered asks once we are. */
+	if (reg_connect(s->a, s->p->id) == 0)
+		log_debug("asking again for a fresh introduction to %s",
+		    s->p->id);
+	else if (reg_state(s->a) == REG_REGISTERED)
+		peer_reintro_later(s, "too many requests to the server");
+}
+
 void
 peer_connect_failed(struct agent *a, const char *id, int code,
     const char *msg)
@@ -57,6 +100,10 @@ peer_connect_failed(struct agent *a, const char *id, int code,
 
 	if ((p = peer_find(a, id)) == NULL || p->s == NULL)
 		return;
+	if (p->s->state == SESS_UP && !p->s->dead) {
+		peer_reintro_later(p->s, msg);
+		return;
+	}
 	session_ops_fail(p->s, code, 1, msg);
 	if (p->s->state == SESS_INTRO_WAIT)
 		session_end(p->s, msg);
@@ -175,8 +222,11 @@ peer_introduce(struct agent *a, const P2p__Srv__Introduce *in)
 		guard_known(a, &p->pub.sa);
 	log_info("introduced to %s (%zu addresses, %s)", p->id, p->naddrs,
 	    in->initiator ? "initiator" : "responder");
-	if (p->s != NULL && p->s->state == SESS_UP)
+	if (p->s != NULL && p->s->state == SESS_UP) {
+		p->s->reintro_at = 0;
+		p->s->reintro_tries = 0;
 		route_update(p->s);
+	}
 	if (in->initiator && (p->s == NULL || p->s->state == SESS_INTRO_WAIT)) {
 		if ((s = session_get(p)) == NULL) {
 			log_warnx("%s: out of memory: no session with %s",
@@ -213,11 +263,17 @@ peer_registered(struct agent *a)
 {
 	struct peer *p;
 
-	for (p = peer_first(a); p != NULL; p = peer_next(p))
-		if (p->s != NULL && p->s->state == SESS_UP && !p->s->dead &&
-		    reg_connect(a, p->id) == 0)
+	for (p = peer_first(a); p != NULL; p = peer_next(p)) {
+		if (p->s == NULL || p->s->state != SESS_UP || p->s->dead)
+			continue;
+		p->s->reintro_tries = 0;
+		if (reg_connect(a, p->id) == 0)
 			log_debug("asking for a fresh introduction to %s",
 			    p->id);
+		else
+			peer_reintro_later(p->s,
+			    "too many requests to the server");
+	}
 }
 
 void

@@ -200,7 +200,8 @@ session_end(struct session *s, const char *reason)
 	struct sess_stream *st;
 	struct tp_stats ts;
 	const char *path;
-	char msg[192];
+	char msg[352], why[320];
+	size_t unacked;
 
 	if (s->state != SESS_UP) {
 		session_ops_fail(s, P2P__IPC__CODE__ERR_FAILED, 0, reason);
@@ -213,6 +214,22 @@ session_end(struct session *s, const char *reason)
 	while ((st = TAILQ_FIRST(&s->streams)) != NULL)
 		session_stream_del(s, st);
 	tp_get_stats(s->tp, &ts);
+	/*
+	 * What the transport took and the peer never acknowledged dies with
+	 * the session. The sends were answered already (a sync send fails
+	 * below): the PeerState event and the log say so, never silence.
+	 */
+	unacked = tp_send_buffered(s->tp);
+	if (unacked > 0) {
+		snprintf(why, sizeof(why), "%s; %zu bytes of reliable data "
+		    "accepted and not acknowledged by the peer are lost",
+		    reason, unacked);
+		log_warnx("session with %s: %zu bytes of reliable data "
+		    "accepted and not acknowledged by the peer are lost",
+		    s->p->id, unacked);
+		a->ctr.lost_bytes += unacked;
+		reason = why;
+	}
 	a->ctr_closed.retransmitted += ts.lost;
 	a->ctr_closed.retransmitted_bytes += ts.retransmits;
 	a->ctr_closed.rekeys += s->chan.rekeys;
@@ -310,6 +327,8 @@ session_arm(struct session *s)
 			t = r;
 		if ((r = route_next(s)) < t)
 			t = r;
+		if (s->reintro_at != 0 && s->reintro_at < t)
+			t = s->reintro_at;
 	}
 	if (t == UINT64_MAX) {
 		evtimer_del(s->timer);
@@ -342,6 +361,7 @@ session_drive(struct session *s)
 	if (s->initiator || s->confirmed) {
 		now = agent_now();
 		session_rekey(s, now);
+		peer_reintro_due(s, now);
 		tp_set_cork(s->tp, a->corked > 0);
 		while (!route_blocked(s) && (n = tp_output(s->tp, now,
 		    s->chan.tx_counter, pt, SESSION_PAYLOAD)) > 0) {

@@ -118,6 +118,10 @@ struct session {
 	uint64_t		 hs_started;
 	uint64_t		 last_rx;	/* agent_now() of the last DATA
 						   that verified */
+	/* A fresh introduction (after a registration) the server refused
+	 * or did not answer: asked again at reintro_at (0: none due). */
+	uint64_t		 reintro_at;
+	unsigned		 reintro_tries;
 	uint32_t		 idx[SESS_INDICES];	/* in the index table */
 
 	struct chan		 chan;

@@ -49,6 +49,9 @@ const struct stats_field stats_fields[] = {
 	    "peer packet bytes through the server's relay"),
 	STATL(relay_bytes_out, "p2pd_relay_bytes_total", "direction", "out",
 	    NULL),
+	STAT(lost_bytes, "p2pd_lost_reliable_bytes_total", "reliable stream "
+	    "bytes the transport had taken and the peer had not acknowledged "
+	    "when their session ended"),
 	{ NULL, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -219,6 +219,30 @@ srv_intro_start(struct srv *s, const char *a, const char *b,
 	state_intro_add_cb(s->state, a, b, srv_intro_done, op);
 }
 
+/*
+ * Testing knob: the next N connect requests are refused as a cluster node
+ * without its state refuses them, so that a test can make a fresh
+ * introduction fail at a moment it chooses (reintro.sh). The count lives
+ * in the variable itself, which each refusal lowers.
+ */
+#define SRV_TEST_REFUSE_ENV	"P2P_SERVER_TEST_REFUSE_CONNECT"
+
+static int
+srv_test_refuse(void)
+{
+	const char *e = getenv(SRV_TEST_REFUSE_ENV);
+	unsigned long n;
+	char left[24];
+
+	if (e == NULL || (n = strtoul(e, NULL, 10)) == 0)
+		return 0;
+	snprintf(left, sizeof(left), "%lu", n - 1);
+	(void)setenv(SRV_TEST_REFUSE_ENV, left, 1);
+	log_info("connect request refused (%s: %lu more)",
+	    SRV_TEST_REFUSE_ENV, n - 1);
+	return 1;
+}
+
 void
 srv_connect(struct srv *s, struct srv_sess *x, uint32_t id,
     const P2p__Srv__ConnectRequest *req)
@@ -236,7 +260,11 @@ srv_connect(struct srv *s, struct srv_sess *x, uint32_t id,
 	}
 	if (state_get_reg(s->state, x->reg_id, &me) != STATE_OK)
 		return;
-	if (strcmp(req->peer_id, me.peer_id) == 0) {
+	if (srv_test_refuse()) {
+		code = P2P__SRV__ERR_CODE__ERR_BUSY;
+		snprintf(msg, sizeof(msg), "cluster state unavailable (%s)",
+		    SRV_TEST_REFUSE_ENV);
+	} else if (strcmp(req->peer_id, me.peer_id) == 0) {
 		code = P2P__SRV__ERR_CODE__ERR_POLICY;
 		snprintf(msg, sizeof(msg), "peer %s cannot connect to itself",
 		    me.peer_id);
