@@ -73,8 +73,11 @@ peer_reintro_later(struct session *s, const char *msg)
 		wait = PEER_REINTRO_MAX_US;
 	s->reintro_tries++;
 	s->reintro_at = agent_now() + wait;
-	log_info("fresh introduction to %s failed (%s): asking again in "
-	    "%llu ms", s->p->id, msg, (unsigned long long)(wait / 1000));
+	/* The first few at info; a peer gone for long is not worth a line
+	 * every PEER_REINTRO_MAX_US. */
+	(s->reintro_tries <= 3 ? log_info : log_debug)("fresh introduction "
+	    "to %s failed (%s): asking again in %llu ms", s->p->id, msg,
+	    (unsigned long long)(wait / 1000));
 	session_feed(s);	/* its timer learns reintro_at */
 }
 
@@ -101,6 +104,14 @@ peer_connect_failed(struct agent *a, const char *id, int code,
 	if ((p = peer_find(a, id)) == NULL || p->s == NULL)
 		return;
 	if (p->s->state == SESS_UP && !p->s->dead) {
+		/* The server's policy will not change its answer by being
+		 * asked again: the session goes on as it is. */
+		if (code == P2P__IPC__CODE__ERR_POLICY) {
+			p->s->reintro_at = 0;
+			log_warnx("fresh introduction to %s refused (%s): not "
+			    "asking again", p->id, msg);
+			return;
+		}
 		peer_reintro_later(p->s, msg);
 		return;
 	}
@@ -267,9 +278,11 @@ peer_registered(struct agent *a)
 		if (p->s == NULL || p->s->state != SESS_UP || p->s->dead)
 			continue;
 		p->s->reintro_tries = 0;
-		if (reg_connect(a, p->id) == 0)
+		if (reg_connect(a, p->id) == 0) {
+			p->s->reintro_at = 0;	/* no retry of an older ask */
 			log_debug("asking for a fresh introduction to %s",
 			    p->id);
+		}
 		else
 			peer_reintro_later(p->s,
 			    "too many requests to the server");

@@ -197,7 +197,7 @@ natclass_output(struct natclass *nc, uint64_t now_us,
 			return 0;	/* cannot happen: the buffer fits */
 		nc->tries++;
 		nc->next_us = now_us + NATCLASS_RTO_US;
-		nc->f3_due = nc->test == NATCLASS_F;
+		nc->f3_due = nc->test == NATCLASS_F && !nc->f3_answered;
 		return 1;
 	}
 }
@@ -250,7 +250,7 @@ natclass_t1(struct natclass *nc, const struct stun_msg *m, uint64_t now_us)
 /*
  * A filtering test answered (f3: F-III): it must come from where we asked.
  * F-III's answer alone means address-dependent only if F-II's does not
- * follow: the test goes on one more NATCLASS_RTO_US, sending nothing.
+ * follow: F-II is sent once more, then waited for one NATCLASS_RTO_US.
  */
 static void
 natclass_filter(struct natclass *nc, const struct stun_msg *m,
@@ -277,11 +277,16 @@ natclass_filter(struct natclass *nc, const struct stun_msg *m,
 		natclass_note(nc, "filtering: answer from another IP and "
 		    "port arrived");
 	} else {
+		/*
+		 * F-III is done; F-II goes once more at its retry time (a
+		 * lost F-II answer must not make a full cone look
+		 * restricted), and its answer is waited for after that.
+		 */
 		if (!nc->f3_answered) {
 			nc->f3_answered = 1;
 			nc->f3_due = 0;
-			nc->tries = NATCLASS_TRIES;
-			nc->next_us = now_us + NATCLASS_RTO_US;
+			if (nc->tries < NATCLASS_TRIES - 1)
+				nc->tries = NATCLASS_TRIES - 1;
 		}
 		return;
 	}

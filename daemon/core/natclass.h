@@ -17,9 +17,10 @@
  *        opens a filter for the other's answer):
  *        F-II  CHANGE-REQUEST change IP + port: an answer means EIF.
  *        F-III CHANGE-REQUEST change port: an answer means ADF, none APDF.
- *        F-II's answer ends the test at once; F-III's waits one
- *        NATCLASS_RTO_US more for F-II's (sent together, they come back
- *        together). A NAT that filters both (port-restricted, symmetric:
+ *        F-II's answer ends the test at once; after F-III's, F-II is
+ *        sent once more (one lost answer must not make a full cone look
+ *        restricted) and waited for one NATCLASS_RTO_US. A NAT that
+ *        filters both (port-restricted, symmetric:
  *        the common case) costs one timeout here, not two.
  *   M-II  Binding to (alternate IP, primary port): M2 == M1 means EIM.
  *   M-III Binding to (alternate IP, alternate port): M3 == M2 means ADM,

@@ -204,7 +204,7 @@ path_spray_next(struct path *p, uint64_t now,
 	p->spray_last = now;
 	/* Paced by the schedule, not by when we woke: a late timer (a busy
 	 * host) must not lower the rate, which the odds go with squared.
-	 * At most PATH_SPRAY_BURST packets catch up at once. */
+	 * At most PATH_SPRAY_BURST packets catch up beyond the one due. */
 	iv = 1000000 / p->cfg.spray_rate;
 	p->spray_at = p->spray_at + iv + PATH_SPRAY_BURST * iv < now ?
 	    now - (PATH_SPRAY_BURST - 1) * iv : p->spray_at + iv;

@@ -72,6 +72,17 @@ cluster_check_conf(struct srv *s, int url_from_flag, char *err,
 		return -1;
 	}
 	snprintf(cl->node_id, sizeof(cl->node_id), "%s", c->node_id);
+	/* What the other nodes accept of an entry (cluster_node.c). */
+	if (c->advertise != NULL && (strlen(c->advertise) >=
+	    sizeof(((struct cluster_node *)0)->udp) ||
+	    !cluster_hostport_ok(c->advertise, strlen(c->advertise), 0))) {
+		snprintf(err, errlen, "--advertise %s: with --cluster, "
+		    "HOST:PORT of at most %zu characters (a name of letters, "
+		    "digits, '.' and '-', an IPv4 address or a bracketed IPv6 "
+		    "address; port 1-65535)", c->advertise,
+		    sizeof(((struct cluster_node *)0)->udp) - 1);
+		return -1;
+	}
 	if (c->cluster_key_file == NULL) {
 		snprintf(err, errlen, "--cluster-key-file: required with "
 		    "--cluster (32+ bytes, mode 0600, the same on every node)");

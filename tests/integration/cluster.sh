@@ -34,6 +34,9 @@ bad "--cluster-key-file" --cluster "redis://127.0.0.1:1" --node-id a
 cp "$T/ckey" "$T/ckey.open"; chmod 644 "$T/ckey.open"
 bad "chmod 600" --cluster "redis://127.0.0.1:1" --node-id a --cluster-key-file "$T/ckey.open"
 bad "--cluster" --node-id a
+# An --advertise the other nodes would refuse in its entry: refused here.
+bad "--advertise node_1.example:3478" --cluster "redis://127.0.0.1:1" --node-id a --cluster-key-file "$T/ckey" --advertise node_1.example:3478
+bad "--advertise node1.example" --cluster "redis://127.0.0.1:1" --node-id a --cluster-key-file "$T/ckey" --advertise node1.example
 echo "ok - malformed cluster options are refused, naming the option ($(date +%T))"
 
 start_redis

@@ -448,7 +448,7 @@ Test(natclass, ignores_junk)
 /*
  * Both filtering tests go out together: a NAT that filters both answers
  * (port-restricted, symmetric) costs one timeout, not one per test; one
- * that lets only the other-port answer in waits one RTO for the other.
+ * that lets only the other-port answer in sends F-II once more and waits.
  */
 Test(natclass, filtering_tests_together)
 {
@@ -477,7 +477,23 @@ Test(natclass, filtering_tests_together)
 	f.alt = 1;
 	t = run(&f, &nc);
 	cr_expect_str_eq(natclass_type(&nc), "restricted");
-	cr_expect_leq(t, NATCLASS_RTO_US);
+	cr_expect_leq(t, 2 * NATCLASS_RTO_US);
+}
+
+/* A full cone whose first F-II answer is lost is still a full cone. */
+Test(natclass, full_cone_first_change_ip_answer_lost)
+{
+	struct fake f;
+	struct natclass nc;
+
+	memset(&f, 0, sizeof(f));
+	f.mapping = B_EI;
+	f.filtering = B_EI;
+	f.alt = 1;
+	f.lose_mask = 0x8;	/* packets: I req, I ans, F-II req, F-II ans */
+	(void)run(&f, &nc);
+	cr_expect_str_eq(natclass_type(&nc), "full-cone", "detail: %s",
+	    natclass_detail(&nc));
 }
 
 /* F-III's answer first, F-II's right after it: still a full cone. */
