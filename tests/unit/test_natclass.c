@@ -204,6 +204,16 @@ fake_deliver(struct fake *f, struct natclass *nc,
 	}
 }
 
+/* A fake NAT of these behaviours behind a server with --alt-listen. */
+static void
+fake_init(struct fake *f, enum beh mapping, enum beh filtering)
+{
+	memset(f, 0, sizeof(*f));
+	f->mapping = mapping;
+	f->filtering = filtering;
+	f->alt = 1;
+}
+
 /* Run a whole classification; returns the time it took. */
 static uint64_t
 run(struct fake *f, struct natclass *nc)
@@ -240,10 +250,7 @@ expect(enum beh mapping, enum beh filtering, const char *type,
 	struct fake f;
 	struct natclass nc;
 
-	memset(&f, 0, sizeof(f));
-	f.mapping = mapping;
-	f.filtering = filtering;
-	f.alt = 1;
+	fake_init(&f, mapping, filtering);
 	(void)run(&f, &nc);
 	cr_expect_str_eq(natclass_type(&nc), type, "detail: %s",
 	    natclass_detail(&nc));
@@ -303,10 +310,7 @@ Test(natclass, full_cone_is_not_open)
 	struct fake f;
 	struct natclass nc;
 
-	memset(&f, 0, sizeof(f));
-	f.mapping = B_EI;
-	f.filtering = B_EI;
-	f.alt = 1;
+	fake_init(&f, B_EI, B_EI);
 	(void)run(&f, &nc);
 	cr_expect_str_neq(natclass_type(&nc), "open");
 	cr_expect(((const struct sockaddr_in *)natclass_mapped(&nc))->
@@ -319,10 +323,7 @@ Test(natclass, blocked)
 	struct natclass nc;
 	uint64_t took;
 
-	memset(&f, 0, sizeof(f));
-	f.mapping = B_EI;
-	f.filtering = B_APD;
-	f.alt = 1;
+	fake_init(&f, B_EI, B_APD);
 	f.blocked = 1;
 	took = run(&f, &nc);
 	cr_expect_str_eq(natclass_type(&nc), "blocked");
@@ -359,10 +360,7 @@ Test(natclass, lost_packets)
 	struct fake f;
 	struct natclass nc;
 
-	memset(&f, 0, sizeof(f));
-	f.mapping = B_EI;
-	f.filtering = B_AD;
-	f.alt = 1;
+	fake_init(&f, B_EI, B_AD);
 	/* test I: request lost, then the answer lost; F-II times out
 	 * (filtered); F-III: first request lost */
 	f.lose_mask = 0x1 | 0x4;
@@ -381,10 +379,7 @@ Test(natclass, loss_patterns_never_lie)
 	const char *t;
 
 	for (mask = 0; mask < 4096; mask += 7) {
-		memset(&f, 0, sizeof(f));
-		f.mapping = B_EI;
-		f.filtering = B_APD;
-		f.alt = 1;
+		fake_init(&f, B_EI, B_APD);
 		f.lose_mask = mask;
 		(void)run(&f, &nc);
 		t = natclass_type(&nc);
@@ -402,10 +397,7 @@ Test(natclass, server_ignores_change_request)
 	struct fake f;
 	struct natclass nc;
 
-	memset(&f, 0, sizeof(f));
-	f.mapping = B_EI;
-	f.filtering = B_APD;
-	f.alt = 1;
+	fake_init(&f, B_EI, B_APD);
 	f.ignore_change = 1;
 	(void)run(&f, &nc);
 	cr_expect_str_eq(natclass_filtering(&nc), NATCLASS_UNKNOWN);
@@ -456,25 +448,16 @@ Test(natclass, filtering_tests_together)
 	struct natclass nc;
 	uint64_t t;
 
-	memset(&f, 0, sizeof(f));
-	f.mapping = B_EI;
-	f.filtering = B_APD;
-	f.alt = 1;
+	fake_init(&f, B_EI, B_APD);
 	t = run(&f, &nc);
 	cr_expect_str_eq(natclass_type(&nc), "port-restricted");
 	cr_expect_leq(t, NATCLASS_TRIES * NATCLASS_RTO_US, "took %llu us",
 	    (unsigned long long)t);
-	memset(&f, 0, sizeof(f));
-	f.mapping = B_APD;
-	f.filtering = B_APD;
-	f.alt = 1;
+	fake_init(&f, B_APD, B_APD);
 	t = run(&f, &nc);
 	cr_expect_str_eq(natclass_type(&nc), "symmetric");
 	cr_expect_leq(t, NATCLASS_TRIES * NATCLASS_RTO_US);
-	memset(&f, 0, sizeof(f));
-	f.mapping = B_EI;
-	f.filtering = B_AD;
-	f.alt = 1;
+	fake_init(&f, B_EI, B_AD);
 	t = run(&f, &nc);
 	cr_expect_str_eq(natclass_type(&nc), "restricted");
 	cr_expect_leq(t, 2 * NATCLASS_RTO_US);
@@ -486,10 +469,7 @@ Test(natclass, full_cone_first_change_ip_answer_lost)
 	struct fake f;
 	struct natclass nc;
 
-	memset(&f, 0, sizeof(f));
-	f.mapping = B_EI;
-	f.filtering = B_EI;
-	f.alt = 1;
+	fake_init(&f, B_EI, B_EI);
 	f.lose_mask = 0x8;	/* packets: I req, I ans, F-II req, F-II ans */
 	(void)run(&f, &nc);
 	cr_expect_str_eq(natclass_type(&nc), "full-cone", "detail: %s",
@@ -502,10 +482,7 @@ Test(natclass, change_ip_answer_after_change_port_answer)
 	struct fake f;
 	struct natclass nc;
 
-	memset(&f, 0, sizeof(f));
-	f.mapping = B_EI;
-	f.filtering = B_EI;
-	f.alt = 1;
+	fake_init(&f, B_EI, B_EI);
 	f.late_change_ip = 1;
 	(void)run(&f, &nc);
 	cr_expect_str_eq(natclass_type(&nc), "full-cone", "detail: %s",
