@@ -19,7 +19,11 @@
 set -u
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
-start_server
+# The receiver sends nothing of its own, so it learns of the restart from
+# its keepalive (an idle agent notices within its keepalive plus 5 s,
+# docs/CLUSTER.md): the keepalive asked of the agents must stay well under
+# the session's idle timeout, as the defaults do (15 s and 30 s).
+start_server --keepalive 4
 PORT=$SERVER_PORT
 AGENT_ARGS="--no-direct --idle-timeout 12" start_agent p1 lobby
 AGENT_ARGS="--no-direct --idle-timeout 12" start_agent p2 lobby
@@ -54,7 +58,7 @@ kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null
 P2P_SERVER_TEST_REFUSE_CONNECT=2 "$P2P_SERVER" -f -v \
     --listen "127.0.0.1:$PORT" --secret-file "$T/secret" --state-dir "$T/srv" \
-    >>"$T/server.log" 2>&1 &
+    --keepalive 4 >>"$T/server.log" 2>&1 &
 SERVER_PID=$!
 PIDS="$PIDS $SERVER_PID"
 wait_for 20 sh -c "grep -c 'connect request refused' '$T/server.log' |
